@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs everything the build, the demo and the tests need on a fresh Debian machine of this
+# project's kind. Idempotent: each step is skipped when the right version is already there.
+# Nothing here downloads a binary from outside the package registries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_PACK_VERSION=0.15.1
+# Must equal the `wasm-bindgen` version pinned in Cargo.toml (and so in Cargo.lock).
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
+[ -n "$WASM_BINDGEN_VERSION" ] || { echo "setup: cannot read the wasm-bindgen pin from Cargo.toml" >&2; exit 1; }
+
+log() { echo "[setup] $*"; }
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# Debian packages: the browser and its driver for wasm-pack test and playwright, and lavapipe
+# (a software Vulkan driver) so native wgpu tests have an adapter on GPU-less machines.
+APT_PKGS=(chromium chromium-driver mesa-vulkan-drivers)
+missing=()
+for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt-get install ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  log "Debian packages present"
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack $WASM_PACK_VERSION" ]; then
+  log "cargo install wasm-pack $WASM_PACK_VERSION"
+  cargo install --locked wasm-pack --version "$WASM_PACK_VERSION"
+fi
+
+# Not --locked: one of its locked dependencies is missing from the registry; the exact version
+# still resolves a working build.
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# npm packages (binaryen's wasm-opt, playwright-core, typescript): Debian's binaryen 108 breaks
+# wasm-bindgen 0.2.130 modules, so wasm-opt comes from npm's binaryen via node_modules/.bin.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund
+else
+  log "node_modules up to date"
+fi
+log "done"

@@ -1,0 +1,66 @@
+// Helpers shared by every kernel (prepended by src/kernel.rs). The CPU backend mirrors each of
+// them bit for bit in src/ops/random.rs and src/ops/unary.rs, so both backends agree.
+
+// NaN and infinity through private variables: a constant bitcast is evaluated at compile time,
+// and WGSL compilers (Tint) reject a constant that is not finite.
+var<private> NAN_BITS: u32 = 0x7fc00000u;
+var<private> INF_BITS: u32 = 0x7f800000u;
+fn f32_nan() -> f32 { return bitcast<f32>(NAN_BITS); }
+fn f32_inf() -> f32 { return bitcast<f32>(INF_BITS); }
+// By bits: shader compilers may fold `a != a` away, assuming no NaNs.
+fn is_nan(a: f32) -> bool { return (bitcast<u32>(a) & 0x7fffffffu) > 0x7f800000u; }
+
+// PCG hash (O'Neill): a good 32-bit mix, cheap on GPUs.
+fn pcg_hash(v: u32) -> u32 {
+    let state = v * 747796405u + 2891336453u;
+    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+    return (word >> 22u) ^ word;
+}
+
+// Counter-based random stream: element i of stream s under seed. Stateless, so every element
+// can be drawn in parallel and the CPU backend draws the very same numbers.
+fn rand_u32(seed: u32, i: u32, s: u32) -> u32 {
+    return pcg_hash(pcg_hash(seed ^ (s * 0x9e3779b9u)) ^ i);
+}
+
+// Uniform in [0, 1) with 24 random bits.
+fn rand_unit(seed: u32, i: u32, s: u32) -> f32 {
+    return f32(rand_u32(seed, i, s) >> 8u) * (1.0 / 16777216.0);
+}
+
+// Standard normal by Box-Muller; u1 is in (0, 1] so log never sees 0.
+fn rand_normal(seed: u32, i: u32) -> f32 {
+    let u1 = f32((rand_u32(seed, i, 0u) >> 8u) + 1u) * (1.0 / 16777216.0);
+    let u2 = rand_unit(seed, i, 1u);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+// pow with the IEEE/TF.js behaviour WGSL's pow leaves undefined: negative bases with integral
+// exponents, and x^0 == 1.
+fn pow_ieee(a: f32, b: f32) -> f32 {
+    if (b == 0.0) { return 1.0; }
+    if (a < 0.0) {
+        if (fract(b) != 0.0) { return f32_nan(); }
+        let r = pow(-a, b);
+        let odd = fract(b * 0.5) != 0.0;
+        return select(r, -r, odd);
+    }
+    if (a == 0.0) { return select(0.0, f32_inf(), b < 0.0); }
+    return pow(a, b);
+}
+
+// Integer division that floors (TF.js floorDiv on int32); x / 0 is 0 rather than undefined.
+fn floor_div_i32(a: i32, b: i32) -> i32 {
+    if (b == 0) { return 0; }
+    let q = a / b;
+    let r = a - q * b;
+    return select(q, q - 1, r != 0 && ((r < 0) != (b < 0)));
+}
+
+// f32 -> i32 like Rust's `as`: truncate toward zero, saturate, NaN -> 0 (WGSL leaves NaN open).
+fn f32_to_i32(a: f32) -> i32 {
+    if (is_nan(a)) { return 0; }
+    if (a >= 2147483647.0) { return 2147483647; }
+    if (a <= -2147483648.0) { return -2147483647 - 1; }
+    return i32(a);
+}

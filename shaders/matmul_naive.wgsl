@@ -1,0 +1,25 @@
+// Reference matmul: one thread per output, reading a row of A and a column of B straight from
+// global memory. Kept only as the benchmark's baseline for the tiled kernel (same Params).
+
+struct Params {
+    m: u32, n: u32, k: u32, _pad0: u32,
+    a_rs: u32, a_cs: u32, b_rs: u32, b_cs: u32,
+    a_bs: u32, b_bs: u32, _pad1: u32, _pad2: u32,
+};
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+    let row = gid.y;
+    let col = gid.x;
+    if (row >= p.m || col >= p.n) { return; }
+    var s = 0.0;
+    for (var k = 0u; k < p.k; k = k + 1u) {
+        s = s + a[wid.z * p.a_bs + row * p.a_rs + k * p.a_cs] * b[wid.z * p.b_bs + k * p.b_rs + col * p.b_cs];
+    }
+    c[wid.z * p.m * p.n + row * p.n + col] = s;
+}

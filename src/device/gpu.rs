@@ -1,0 +1,268 @@
+//! The WebGPU/wgpu device: adapter, device, queue and limits, plus the buffer pool, the shared
+//! command batch and the kernel cache that every GPU op goes through.
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::encoder::Batch;
+use crate::kernel::{Kernel, KernelCache};
+use crate::pool::{BufferPool, PoolStats};
+use crate::{bail, Error, Result};
+
+/// Usage of every tensor buffer: bound as storage, and copied in and out.
+pub const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+const READBACK_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
+
+/// Largest workgroup count in one dimension that every adapter accepts.
+pub const MAX_WORKGROUPS_PER_DIM: u32 = 65535;
+
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+    pool: RefCell<BufferPool>,
+    batch: RefCell<Batch>,
+    kernels: RefCell<KernelCache>,
+    /// Set by the device-lost callback; every later call fails with a clear error.
+    lost: Arc<AtomicBool>,
+}
+
+/// A device buffer owned by one tensor storage; dropping it returns it to the pool.
+pub struct GpuBuffer {
+    buffer: Option<wgpu::Buffer>,
+    /// Bytes of tensor data (the buffer itself may be larger: its size class).
+    pub bytes: u64,
+    ctx: Rc<GpuContext>,
+}
+
+impl GpuBuffer {
+    pub fn raw(&self) -> &wgpu::Buffer {
+        self.buffer.as_ref().expect("buffer is only taken in drop")
+    }
+
+    pub fn context(&self) -> &Rc<GpuContext> {
+        &self.ctx
+    }
+}
+
+impl Drop for GpuBuffer {
+    fn drop(&mut self) {
+        if let Some(b) = self.buffer.take() {
+            self.ctx.pool.borrow_mut().release(b);
+        }
+    }
+}
+
+impl GpuContext {
+    /// Finds an adapter and opens a device. Fails (never panics) when there is none, e.g. in
+    /// Node or in a browser without WebGPU.
+    pub async fn new() -> Result<Rc<GpuContext>> {
+        const OP: &str = "gpu init";
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        desc.backends = if cfg!(target_arch = "wasm32") {
+            wgpu::Backends::BROWSER_WEBGPU
+        } else {
+            wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY)
+        };
+        let instance = wgpu::Instance::new(desc);
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                force_fallback_adapter: false,
+                compatible_surface: None,
+                apply_limit_buckets: false,
+            })
+            .await
+            .map_err(|e| Error::new(OP, format!("no WebGPU adapter available ({e})")))?;
+        let info = adapter.get_info();
+        // Ask for what the adapter offers: large models need its buffer-size limits, not the
+        // conservative defaults. Features stay empty until a kernel path needs one.
+        let limits = adapter.limits();
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("webtensor"),
+                required_features: wgpu::Features::empty(),
+                required_limits: limits.clone(),
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| Error::new(OP, format!("adapter '{}' refused a device: {e}", info.name)))?;
+        // wgpu's default handler panics on a validation error; a panic in wasm poisons the module.
+        // Errors are reported instead (and our validation aims to make them unreachable).
+        device.on_uncaptured_error(Arc::new(|e| {
+            crate::log(&format!("webtensor: uncaptured WebGPU error: {e}"));
+        }));
+        let lost = Arc::new(AtomicBool::new(false));
+        let lost_flag = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            lost_flag.store(true, Ordering::Relaxed);
+            crate::log(&format!("webtensor: GPU device lost ({reason:?}): {message}"));
+        });
+        let limits = device.limits();
+        let batch = Batch::new(&device);
+        Ok(Rc::new(GpuContext {
+            device,
+            queue,
+            info,
+            limits,
+            pool: RefCell::new(BufferPool::new()),
+            batch: RefCell::new(batch),
+            kernels: RefCell::new(KernelCache::default()),
+            lost,
+        }))
+    }
+
+    /// A one-line description of the adapter, e.g. "SwiftShader Device (Subzero) (BrowserWebGpu)".
+    pub fn adapter_name(&self) -> String {
+        let name = if self.info.name.is_empty() { "unnamed adapter" } else { &self.info.name };
+        format!("{} ({:?})", name, self.info.backend)
+    }
+
+    fn check_alive(&self, op: &str) -> Result<()> {
+        if self.lost.load(Ordering::Relaxed) {
+            bail!(op, "the GPU device was lost; re-initialise the backend");
+        }
+        Ok(())
+    }
+
+    /// Largest tensor in bytes that a kernel can bind.
+    pub fn max_tensor_bytes(&self) -> u64 {
+        (self.limits.max_storage_buffer_binding_size as u64).min(self.limits.max_buffer_size)
+    }
+
+    /// A buffer for `bytes` of tensor data from the pool. Refuses sizes over the device limits with
+    /// an error naming `op`, before asking the device (which would fail asynchronously).
+    pub fn alloc(self: &Rc<Self>, op: &str, bytes: u64) -> Result<GpuBuffer> {
+        self.check_alive(op)?;
+        let max = self.max_tensor_bytes();
+        if bytes > max {
+            bail!(op, "a tensor of {bytes} bytes exceeds this GPU's buffer limit of {max} bytes");
+        }
+        let buffer = self.pool.borrow_mut().acquire(&self.device, bytes, TENSOR_USAGE);
+        Ok(GpuBuffer { buffer: Some(buffer), bytes, ctx: self.clone() })
+    }
+
+    /// A new buffer holding `data`.
+    pub fn upload(self: &Rc<Self>, op: &str, data: &[u8]) -> Result<GpuBuffer> {
+        let buf = self.alloc(op, data.len() as u64)?;
+        // queue.write_buffer runs before any command still waiting in the batch; the pooled buffer
+        // may be one those commands read, so submit them first to keep program order.
+        self.flush();
+        if !data.is_empty() {
+            self.queue.write_buffer(buf.raw(), 0, data);
+        }
+        Ok(buf)
+    }
+
+    pub fn kernel(&self, key: &str, source: impl FnOnce() -> String) -> Rc<Kernel> {
+        self.kernels.borrow_mut().get_or_build(&self.device, key, source)
+    }
+
+    /// Records a dispatch of `kernel` into the shared batch.
+    pub fn dispatch(&self, kernel: &Kernel, params: &[u8], buffers: &[&wgpu::Buffer], workgroups: [u32; 3]) {
+        if workgroups.contains(&0) {
+            return;
+        }
+        self.batch.borrow_mut().dispatch(
+            &self.device,
+            &self.queue,
+            &kernel.pipeline,
+            &kernel.layout,
+            params,
+            buffers,
+            workgroups,
+        );
+    }
+
+    /// Records a copy of the first `bytes` of `src` into `dst`.
+    pub fn copy(&self, src: &wgpu::Buffer, dst: &wgpu::Buffer, bytes: u64) {
+        if bytes > 0 {
+            self.batch.borrow_mut().copy(&self.device, src, dst, bytes);
+        }
+    }
+
+    /// Records a zero fill of the first `bytes` of `dst`.
+    pub fn clear(&self, dst: &wgpu::Buffer, bytes: u64) {
+        if bytes > 0 {
+            self.batch.borrow_mut().clear(&self.device, dst, bytes);
+        }
+    }
+
+    /// Submits all recorded work.
+    pub fn flush(&self) {
+        self.batch.borrow_mut().flush(&self.device, &self.queue);
+    }
+
+    pub fn submits(&self) -> u64 {
+        self.batch.borrow().submits
+    }
+
+    /// Reads `bytes` from the start of `src` back to the host. The only path from device to host.
+    pub async fn read(self: &Rc<Self>, op: &str, src: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        self.check_alive(op)?;
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let staging = self.pool.borrow_mut().acquire(&self.device, bytes, READBACK_USAGE);
+        self.copy(src, &staging, bytes);
+        self.flush();
+        let (tx, rx) = futures_channel::oneshot::channel();
+        staging.map_async(wgpu::MapMode::Read, 0..bytes, move |r| {
+            let _ = tx.send(r);
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Err(e) = self.device.poll(wgpu::PollType::wait_indefinitely()) {
+            self.pool.borrow_mut().release(staging);
+            bail!(op, "waiting for the GPU failed: {e}");
+        }
+        let mapped = match rx.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Error::new(op, format!("reading back from the GPU failed: {e}"))),
+            Err(_) => Err(Error::new(op, "reading back from the GPU failed: the device went away")),
+        };
+        let result = mapped.and_then(|()| {
+            let view = staging
+                .get_mapped_range(0..bytes)
+                .map_err(|e| Error::new(op, format!("reading back from the GPU failed: {e}")))?;
+            Ok(view.to_vec())
+        });
+        if result.is_ok() {
+            staging.unmap();
+        }
+        self.pool.borrow_mut().release(staging);
+        result
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        self.pool.borrow().stats()
+    }
+
+    /// Gives the pool's free buffers back to the device.
+    pub fn trim_pool(&self) {
+        self.pool.borrow_mut().trim();
+    }
+
+    pub fn kernel_count(&self) -> usize {
+        self.kernels.borrow().len()
+    }
+}
+
+/// Splits `groups` workgroups over x and y so neither exceeds the per-dimension limit. Kernels
+/// recover the flat index as `wg.x + wg.y * num_workgroups.x`.
+pub fn grid_2d(groups: u64) -> Result<[u32; 3]> {
+    let max = MAX_WORKGROUPS_PER_DIM as u64;
+    if groups <= max {
+        return Ok([groups as u32, 1, 1]);
+    }
+    let y = groups.div_ceil(max);
+    if y > max {
+        bail!("dispatch", "{groups} workgroups exceed the device grid");
+    }
+    Ok([max as u32, y as u32, 1])
+}

@@ -1,0 +1,25 @@
+//! webtensor: tensors on WebGPU (through wgpu) with a CPU fallback, for the browser and native.
+pub mod device;
+pub mod dtype;
+pub mod encoder;
+pub mod error;
+pub mod kernel;
+pub mod ops;
+pub mod pool;
+pub mod shape;
+pub mod tensor;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use device::Device;
+pub use dtype::DType;
+pub use error::{Error, Result};
+pub use tensor::Tensor;
+
+/// Writes a diagnostic line to the browser console, or stderr natively.
+pub fn log(message: &str) {
+    #[cfg(target_arch = "wasm32")]
+    web_sys::console::warn_1(&message.into());
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("{message}");
+}

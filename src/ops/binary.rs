@@ -1,0 +1,90 @@
+//! Binary elementwise ops with broadcasting, one table row each. Operands of different dtypes
+//! are promoted first (float wins; bool computes as int32), like TF.js.
+use super::elementwise::{self, Gpu};
+use crate::shape::broadcast_shapes;
+use crate::{DType, Result, Tensor};
+
+pub struct BinaryOp {
+    pub name: &'static str,
+    pub f32: fn(f32, f32) -> f32,
+    pub wgsl: &'static str,
+    /// Int32 variant; `None` computes int operands in float32.
+    pub i32: Option<(fn(i32, i32) -> i32, &'static str)>,
+}
+
+/// TF.js floorDiv on int32: rounds toward -inf; x / 0 is 0 (WGSL leaves it undefined).
+fn floor_div_i32(a: i32, b: i32) -> i32 {
+    if b == 0 {
+        return 0;
+    }
+    let q = a.wrapping_div(b);
+    let r = a.wrapping_sub(q.wrapping_mul(b));
+    if r != 0 && ((r < 0) != (b < 0)) { q - 1 } else { q }
+}
+
+/// pow with IEEE semantics for negative bases and zero exponents (mirrors `pow_ieee` in WGSL).
+pub fn pow_ieee(a: f32, b: f32) -> f32 {
+    if b == 0.0 {
+        1.0
+    } else if a < 0.0 {
+        if b.fract() != 0.0 {
+            f32::NAN
+        } else {
+            let r = (-a).powf(b);
+            if (b * 0.5).fract() != 0.0 { -r } else { r }
+        }
+    } else {
+        a.powf(b)
+    }
+}
+
+pub const BINARY: &[BinaryOp] = &[
+    BinaryOp { name: "add", f32: |a, b| a + b, wgsl: "a + b", i32: Some((i32::wrapping_add, "a + b")) },
+    BinaryOp { name: "sub", f32: |a, b| a - b, wgsl: "a - b", i32: Some((i32::wrapping_sub, "a - b")) },
+    BinaryOp { name: "mul", f32: |a, b| a * b, wgsl: "a * b", i32: Some((i32::wrapping_mul, "a * b")) },
+    BinaryOp { name: "div", f32: |a, b| a / b, wgsl: "a / b", i32: Some((floor_div_i32, "floor_div_i32(a, b)")) },
+    BinaryOp { name: "pow", f32: pow_ieee, wgsl: "pow_ieee(a, b)", i32: None },
+    BinaryOp { name: "maximum", f32: f32::max, wgsl: "max(a, b)", i32: Some((i32::max, "max(a, b)")) },
+    BinaryOp { name: "minimum", f32: f32::min, wgsl: "min(a, b)", i32: Some((i32::min, "min(a, b)")) },
+    BinaryOp {
+        name: "squared_difference",
+        f32: |a, b| (a - b) * (a - b),
+        wgsl: "(a - b) * (a - b)",
+        i32: Some((|a, b| a.wrapping_sub(b).wrapping_mul(a.wrapping_sub(b)), "(a - b) * (a - b)")),
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static BinaryOp> {
+    BINARY.iter().find(|op| op.name == name)
+}
+
+/// Casts both operands to their common dtype (no copy when they already agree).
+pub fn promote(a: &Tensor, b: &Tensor) -> Result<(Tensor, Tensor, DType)> {
+    let t = DType::promote(a.dtype(), b.dtype());
+    let ca = if a.dtype() == t { a.clone() } else { super::cast(a, t)? };
+    let cb = if b.dtype() == t { b.clone() } else { super::cast(b, t)? };
+    Ok((ca, cb, t))
+}
+
+pub fn binary(name: &str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let Some(op) = find(name) else { crate::bail!(name, "unknown binary op") };
+    let out_shape = broadcast_shapes(op.name, a.shape(), b.shape())?;
+    crate::tensor::common_device(op.name, &[a, b])?;
+    let (a, b, t) = promote(a, b)?;
+    match (t, op.i32) {
+        (DType::F32, _) | (_, None) => {
+            let (a, b) = if t == DType::F32 { (a, b) } else { (super::cast(&a, DType::F32)?, super::cast(&b, DType::F32)?) };
+            let key = format!("{}:f32", op.name);
+            let f = op.f32;
+            elementwise::run(op.name, &[&a, &b], &out_shape, DType::F32, None, Gpu::new(&key, op.wgsl), |w, _| {
+                f(f32::from_bits(w[0]), f32::from_bits(w[1])).to_bits()
+            })
+        }
+        (_, Some((f, expr))) => {
+            let key = format!("{}:i32", op.name);
+            elementwise::run(op.name, &[&a, &b], &out_shape, DType::I32, None, Gpu::new(&key, expr), |w, _| {
+                f(w[0] as i32, w[1] as i32) as u32
+            })
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The strided-copy engine (shaders/copy.wgsl and its CPU twin): copies a box of `shape` from a
+//! source laid out by (offset, strides) into a destination laid out by (offset, strides).
+//! Dtype-agnostic: it moves 32-bit words.
+use bytemuck::{Pod, Zeroable};
+
+use crate::device::gpu::{grid_2d, GpuBuffer};
+use crate::device::Device;
+use crate::shape::{numel, MAX_RANK};
+use crate::tensor::{Storage, Tensor};
+use crate::Result;
+
+const SHADER: &str = include_str!("../../shaders/copy.wgsl");
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    n: u32,
+    rank: u32,
+    src_off: u32,
+    dst_off: u32,
+    shape: [u32; MAX_RANK],
+    src_strides: [u32; MAX_RANK],
+    dst_strides: [u32; MAX_RANK],
+}
+
+/// Where a box lies in a buffer: offset and per-dimension strides, in elements.
+pub struct View<'a> {
+    pub offset: usize,
+    pub strides: &'a [usize],
+}
+
+/// Output storage being assembled by one or more copies.
+pub enum Dst<'a> {
+    Cpu(&'a mut [u32]),
+    Gpu(&'a GpuBuffer),
+}
+
+/// Copies the box `shape` from `src` (viewed through `sv`) into `dst` (viewed through `dv`).
+pub fn copy_box(src: &Tensor, sv: View, dst: &mut Dst, dv: View, shape: &[usize]) -> Result<()> {
+    let n = numel(shape);
+    if n == 0 {
+        return Ok(());
+    }
+    match (src.device(), dst) {
+        (Device::Cpu, Dst::Cpu(out)) => {
+            let data = src.cpu_words();
+            let rank = shape.len();
+            let mut coord = vec![0usize; rank];
+            let (mut s, mut t) = (sv.offset, dv.offset);
+            for _ in 0..n {
+                out[t] = data[s];
+                for d in (0..rank).rev() {
+                    coord[d] += 1;
+                    s += sv.strides[d];
+                    t += dv.strides[d];
+                    if coord[d] < shape[d] {
+                        break;
+                    }
+                    s -= sv.strides[d] * shape[d];
+                    t -= dv.strides[d] * shape[d];
+                    coord[d] = 0;
+                }
+            }
+        }
+        (Device::Gpu(ctx), Dst::Gpu(out)) => {
+            let kernel = ctx.kernel("copy", || SHADER.to_string());
+            let mut p = Params::zeroed();
+            p.n = n as u32;
+            p.rank = shape.len() as u32;
+            p.src_off = sv.offset as u32;
+            p.dst_off = dv.offset as u32;
+            for d in 0..shape.len() {
+                p.shape[d] = shape[d] as u32;
+                p.src_strides[d] = sv.strides[d] as u32;
+                p.dst_strides[d] = dv.strides[d] as u32;
+            }
+            let grid = grid_2d(n.div_ceil(256) as u64)?;
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &[src.gpu_buffer().raw(), out.raw()], grid);
+        }
+        _ => unreachable!("copy_box between devices: callers check common_device"),
+    }
+    Ok(())
+}
+
+/// Builds a new tensor of `shape` by running `fill` over its (uninitialised) storage.
+pub fn assemble(
+    op: &str,
+    device: &Device,
+    shape: Vec<usize>,
+    dtype: crate::DType,
+    fill: impl FnOnce(&mut Dst) -> Result<()>,
+) -> Result<Tensor> {
+    let n = crate::shape::checked_numel(op, &shape)?;
+    let storage = match device {
+        Device::Cpu => {
+            let mut words = vec![0u32; n];
+            fill(&mut Dst::Cpu(&mut words))?;
+            Storage::Cpu(std::cell::RefCell::new(words))
+        }
+        Device::Gpu(ctx) => {
+            let buf = ctx.alloc(op, (n * 4) as u64)?;
+            fill(&mut Dst::Gpu(&buf))?;
+            Storage::Gpu(buf)
+        }
+    };
+    Ok(Tensor::from_storage(device, std::rc::Rc::new(storage), shape, dtype))
+}

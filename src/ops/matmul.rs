@@ -1,0 +1,149 @@
+//! matmul: 2-D and batched (leading dimensions broadcast), with TF.js's transposeA/transposeB.
+//! Transposes are free: the kernel reads operands through strides.
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::device::gpu::MAX_WORKGROUPS_PER_DIM;
+use crate::device::Device;
+use crate::shape::{broadcast_shapes, checked_numel};
+use crate::tensor::{common_device, Storage, Tensor};
+use crate::{bail, DType, Result};
+
+const TILED: &str = include_str!("../../shaders/matmul.wgsl");
+const NAIVE: &str = include_str!("../../shaders/matmul_naive.wgsl");
+
+/// Which GPU kernel runs a matmul. `Naive` exists as the benchmark's baseline only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatmulKernel {
+    Tiled,
+    Naive,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    _pad0: u32,
+    a_rs: u32,
+    a_cs: u32,
+    b_rs: u32,
+    b_cs: u32,
+    a_bs: u32,
+    b_bs: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+pub fn matmul(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
+    matmul_with(a, b, transpose_a, transpose_b, MatmulKernel::Tiled)
+}
+
+pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool, kernel: MatmulKernel) -> Result<Tensor> {
+    const OP: &str = "matmul";
+    let device = common_device(OP, &[a, b])?;
+    if a.rank() < 2 || b.rank() < 2 {
+        bail!(OP, "both operands need at least 2 dimensions, got shapes {:?} and {:?}", a.shape(), b.shape());
+    }
+    let (ra, rb) = (a.rank(), b.rank());
+    let (m, ka) = if transpose_a { (a.shape()[ra - 1], a.shape()[ra - 2]) } else { (a.shape()[ra - 2], a.shape()[ra - 1]) };
+    let (kb, n) = if transpose_b { (b.shape()[rb - 1], b.shape()[rb - 2]) } else { (b.shape()[rb - 2], b.shape()[rb - 1]) };
+    if ka != kb {
+        bail!(
+            OP,
+            "inner dimensions differ: shapes {:?} and {:?} (transposeA={}, transposeB={}) give {} and {}",
+            a.shape(), b.shape(), transpose_a, transpose_b, ka, kb
+        );
+    }
+    let k = ka;
+    let batch_shape = broadcast_shapes(OP, &a.shape()[..ra - 2], &b.shape()[..rb - 2])?;
+    let batch = checked_numel(OP, &batch_shape)?;
+    let mut out_shape = batch_shape.clone();
+    out_shape.extend([m, n]);
+    checked_numel(OP, &out_shape)?;
+    // Float math only, as in TF.js; ints are computed in float32.
+    let a = if a.dtype() == DType::F32 { a.clone() } else { super::cast(a, DType::F32)? };
+    let b = if b.dtype() == DType::F32 { b.clone() } else { super::cast(b, DType::F32)? };
+    // A batch of one broadcasts by a zero stride; other mismatches are materialised.
+    let a_batch: usize = a.shape()[..ra - 2].iter().product();
+    let b_batch: usize = b.shape()[..rb - 2].iter().product();
+    let expand = |t: &Tensor, own: usize, r: usize| -> Result<(Tensor, bool)> {
+        if own == batch || own == 1 {
+            Ok((t.clone(), own == 1 && batch > 1))
+        } else {
+            let mut s = batch_shape.clone();
+            s.extend_from_slice(&t.shape()[r - 2..]);
+            Ok((super::broadcast_to(t, &s)?, false))
+        }
+    };
+    let (a, a_bcast) = expand(&a, a_batch, ra)?;
+    let (b, b_bcast) = expand(&b, b_batch, rb)?;
+    let (ar, ac) = (a.shape()[a.rank() - 2], a.shape()[a.rank() - 1]);
+    let (br, bc) = (b.shape()[b.rank() - 2], b.shape()[b.rank() - 1]);
+    let p = Params {
+        m: m as u32,
+        n: n as u32,
+        k: k as u32,
+        a_rs: if transpose_a { 1 } else { ac as u32 },
+        a_cs: if transpose_a { ac as u32 } else { 1 },
+        b_rs: if transpose_b { 1 } else { bc as u32 },
+        b_cs: if transpose_b { bc as u32 } else { 1 },
+        a_bs: if a_bcast { 0 } else { (ar * ac) as u32 },
+        b_bs: if b_bcast { 0 } else { (br * bc) as u32 },
+        ..Params::zeroed()
+    };
+    let storage = match &device {
+        Device::Cpu => Storage::Cpu(RefCell::new(matmul_cpu(&a.cpu_words(), &b.cpu_words(), &p, batch))),
+        Device::Gpu(ctx) => {
+            let out = ctx.alloc(OP, (batch * m * n * 4) as u64)?;
+            let (name, src, tile) = match kernel {
+                MatmulKernel::Tiled => ("matmul", TILED, 64),
+                MatmulKernel::Naive => ("matmul_naive", NAIVE, 16),
+            };
+            let grid = [n.div_ceil(tile) as u32, m.div_ceil(tile) as u32, batch as u32];
+            if grid.iter().any(|&g| g > MAX_WORKGROUPS_PER_DIM) {
+                bail!(OP, "output {:?} is too large for one dispatch", out_shape);
+            }
+            let kernel = ctx.kernel(name, || src.to_string());
+            if k == 0 {
+                ctx.clear(out.raw(), (batch * m * n * 4) as u64);
+            } else {
+                ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &[a.gpu_buffer().raw(), b.gpu_buffer().raw(), out.raw()], grid);
+            }
+            Storage::Gpu(out)
+        }
+    };
+    Ok(Tensor::from_storage(&device, Rc::new(storage), out_shape, DType::F32))
+}
+
+/// The CPU kernel: an i-k-j loop (contiguous inner loop over n, which auto-vectorises).
+fn matmul_cpu(a: &[u32], b: &[u32], p: &Params, batch: usize) -> Vec<u32> {
+    let a: &[f32] = bytemuck::cast_slice(a);
+    let b: &[f32] = bytemuck::cast_slice(b);
+    let (m, n, k) = (p.m as usize, p.n as usize, p.k as usize);
+    let mut c = vec![0f32; batch * m * n];
+    for z in 0..batch {
+        let (ab, bb) = (z * p.a_bs as usize, z * p.b_bs as usize);
+        let cz = &mut c[z * m * n..(z + 1) * m * n];
+        for i in 0..m {
+            let row = &mut cz[i * n..(i + 1) * n];
+            for kk in 0..k {
+                let av = a[ab + i * p.a_rs as usize + kk * p.a_cs as usize];
+                let boff = bb + kk * p.b_rs as usize;
+                if p.b_cs == 1 {
+                    for (cv, bv) in row.iter_mut().zip(&b[boff..boff + n]) {
+                        *cv += av * bv;
+                    }
+                } else {
+                    for (j, cv) in row.iter_mut().enumerate() {
+                        *cv += av * b[boff + j * p.b_cs as usize];
+                    }
+                }
+            }
+        }
+    }
+    bytemuck::cast_vec(c)
+}

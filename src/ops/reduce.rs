@@ -1,0 +1,219 @@
+//! Reductions over any set of axes, with keepdims: sum, mean, prod, max, min, and argmax/argmin
+//! over one axis. The input is viewed as [outer, r, inner] (transposing first when the reduced
+//! axes are not adjacent) and reduced over r by shaders/reduce.wgsl or the CPU loop.
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::device::gpu::grid_2d;
+use crate::device::Device;
+use crate::kernel::fill_template;
+use crate::shape::{normalize_axes, normalize_axis};
+use crate::tensor::{Storage, Tensor};
+use crate::{bail, DType, Result};
+
+const TEMPLATE: &str = include_str!("../../shaders/reduce.wgsl");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduce {
+    Sum,
+    Mean,
+    Prod,
+    Max,
+    Min,
+    ArgMax,
+    ArgMin,
+}
+
+impl Reduce {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduce::Sum => "sum",
+            Reduce::Mean => "mean",
+            Reduce::Prod => "prod",
+            Reduce::Max => "max",
+            Reduce::Min => "min",
+            Reduce::ArgMax => "argmax",
+            Reduce::ArgMin => "argmin",
+        }
+    }
+
+    fn is_arg(self) -> bool {
+        matches!(self, Reduce::ArgMax | Reduce::ArgMin)
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    outer: u32,
+    r: u32,
+    inner: u32,
+    scale: f32,
+    chunk: u32,
+    groups: u32,
+    _pad: [u32; 2],
+}
+
+/// Longest stretch of an axis one pass reduces per output: longer axes take more passes.
+const CHUNK: usize = 4096;
+
+/// Reduces `x` over `axes` (all axes when `None`).
+pub fn reduce(kind: Reduce, x: &Tensor, axes: Option<&[i64]>, keepdims: bool) -> Result<Tensor> {
+    let op = kind.name();
+    let axes = normalize_axes(op, axes, x.rank())?;
+    // Compute dtype: mean is float; sums of bools count as int32.
+    let x = match (kind, x.dtype()) {
+        (Reduce::Mean, DType::I32 | DType::Bool) => super::cast(x, DType::F32)?,
+        (_, DType::Bool) if !kind.is_arg() => super::cast(x, DType::I32)?,
+        _ => x.clone(),
+    };
+    let shape = x.shape().to_vec();
+    let out_shape: Vec<usize> = (0..shape.len())
+        .filter_map(|d| if axes.contains(&d) { keepdims.then_some(1) } else { Some(shape[d]) })
+        .collect();
+    let contiguous = axes.windows(2).all(|w| w[1] == w[0] + 1);
+    let (x, outer, r, inner) = if axes.is_empty() {
+        (x.clone(), x.numel(), 1, 1)
+    } else if contiguous {
+        let (a0, a1) = (axes[0], axes[axes.len() - 1]);
+        (x.clone(), shape[..a0].iter().product(), shape[a0..=a1].iter().product(), shape[a1 + 1..].iter().product())
+    } else {
+        let kept: Vec<usize> = (0..shape.len()).filter(|d| !axes.contains(d)).collect();
+        let perm: Vec<usize> = kept.iter().chain(axes.iter()).copied().collect();
+        let outer = kept.iter().map(|&d| shape[d]).product();
+        let r = axes.iter().map(|&d| shape[d]).product();
+        (super::transpose(&x, Some(&perm))?, outer, r, 1)
+    };
+    if kind.is_arg() && r == 0 {
+        bail!(op, "cannot take {} over an empty axis of shape {:?}", op, shape);
+    }
+    let out_dtype = if kind.is_arg() { DType::I32 } else { x.dtype() };
+    let storage = match x.device() {
+        Device::Cpu => Storage::Cpu(RefCell::new(reduce_cpu(kind, &x, outer, r, inner))),
+        Device::Gpu(_) => Storage::Gpu(reduce_gpu(kind, &x, outer, r, inner, r)?),
+    };
+    Ok(Tensor::from_storage(x.device(), Rc::new(storage), out_shape, out_dtype))
+}
+
+/// Reduces x, viewed as [outer, r, inner], over r on the GPU. Axes longer than CHUNK are first
+/// reduced chunk-wise into [outer, groups, inner] partials, which are then reduced in turn (arg
+/// ops stay single-pass: their partial results would need the values as well as the indices).
+/// `total_r` is the length of the original axis, for the mean's scale.
+fn reduce_gpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize, total_r: usize) -> Result<crate::device::gpu::GpuBuffer> {
+    let Device::Gpu(ctx) = x.device() else { unreachable!("reduce_gpu on a CPU tensor") };
+    let op = kind.name();
+    let chunk = if kind.is_arg() { r.max(1) } else { r.clamp(1, CHUNK) };
+    let groups = r.div_ceil(chunk).max(1);
+    // A first pass of a mean only sums; the last pass divides by the full axis length.
+    let pass_kind = if kind == Reduce::Mean && groups > 1 { Reduce::Sum } else { kind };
+    let out = ctx.alloc(op, (outer * groups * inner * 4) as u64)?;
+    let t = x.dtype().wgsl();
+    let rows = inner == 1;
+    let key = format!("reduce:{}:{t}:{rows}", pass_kind.name());
+    let kernel = ctx.kernel(&key, || source(pass_kind, t, rows));
+    let params = Params {
+        outer: outer as u32,
+        r: r as u32,
+        inner: inner as u32,
+        scale: 1.0 / total_r as f32,
+        chunk: chunk as u32,
+        groups: groups as u32,
+        _pad: [0; 2],
+    };
+    let grid = if rows { grid_2d((outer * groups) as u64)? } else { grid_2d((outer * groups * inner).div_ceil(256) as u64)? };
+    ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &[x.gpu_buffer().raw(), out.raw()], grid);
+    if groups == 1 {
+        return Ok(out);
+    }
+    let dtype = if kind.is_arg() { DType::I32 } else { x.dtype() };
+    let partial = Tensor::from_storage(x.device(), Rc::new(Storage::Gpu(out)), vec![outer, groups, inner], dtype);
+    reduce_gpu(kind, &partial, outer, groups, inner, total_r)
+}
+
+/// argmax / argmin over one axis (TF.js `tf.argMax(x, axis)`), giving int32 indices.
+pub fn arg_reduce(kind: Reduce, x: &Tensor, axis: i64) -> Result<Tensor> {
+    let axis = normalize_axis(kind.name(), axis, x.rank())?;
+    reduce(kind, x, Some(&[axis as i64]), false)
+}
+
+fn source(kind: Reduce, t: &str, rows: bool) -> String {
+    let is_f32 = t == "f32";
+    let (init, combine, finish) = match kind {
+        Reduce::Sum => ("0", "return Acc(a.v + b.v, 0u);", "acc.v"),
+        Reduce::Mean => ("0", "return Acc(a.v + b.v, 0u);", "acc.v * p.scale"),
+        Reduce::Prod => ("1", "return Acc(a.v * b.v, 0u);", "acc.v"),
+        Reduce::Max => (if is_f32 { "-f32_inf()" } else { "-2147483647 - 1" }, "return Acc(max(a.v, b.v), 0u);", "acc.v"),
+        Reduce::Min => (if is_f32 { "f32_inf()" } else { "2147483647" }, "return Acc(min(a.v, b.v), 0u);", "acc.v"),
+        Reduce::ArgMax => (
+            if is_f32 { "-f32_inf()" } else { "-2147483647 - 1" },
+            "if (b.v > a.v || (b.v == a.v && b.i < a.i)) { return b; } return a;",
+            "i32(acc.i)",
+        ),
+        Reduce::ArgMin => (
+            if is_f32 { "f32_inf()" } else { "2147483647" },
+            "if (b.v < a.v || (b.v == a.v && b.i < a.i)) { return b; } return a;",
+            "i32(acc.i)",
+        ),
+    };
+    let init = format!("{t}({init})");
+    let out_t = if kind.is_arg() { "i32" } else { t };
+    fill_template(
+        TEMPLATE,
+        &[
+            ("T", t),
+            ("OUT_T", out_t),
+            ("INIT", &init),
+            ("COMBINE", combine),
+            ("FINISH", finish),
+            ("ROWS", if rows { "true" } else { "false" }),
+        ],
+    )
+}
+
+fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) -> Vec<u32> {
+    let words = x.cpu_words();
+    let mut out = vec![0u32; outer * inner];
+    let is_f32 = x.dtype() == DType::F32;
+    for o in 0..outer {
+        for j in 0..inner {
+            let at = |k: usize| words[(o * r + k) * inner + j];
+            out[o * inner + j] = if is_f32 {
+                let vals = (0..r).map(|k| f32::from_bits(at(k)));
+                match kind {
+                    // f64 accumulation: the oracle must not drift on long axes.
+                    Reduce::Sum => (vals.map(f64::from).sum::<f64>() as f32).to_bits(),
+                    Reduce::Mean => ((vals.map(f64::from).sum::<f64>() / r as f64) as f32).to_bits(),
+                    Reduce::Prod => (vals.map(f64::from).product::<f64>() as f32).to_bits(),
+                    Reduce::Max => vals.fold(f32::NEG_INFINITY, f32::max).to_bits(),
+                    Reduce::Min => vals.fold(f32::INFINITY, f32::min).to_bits(),
+                    Reduce::ArgMax => first_index(vals, |a, b| a > b) as u32,
+                    Reduce::ArgMin => first_index(vals, |a, b| a < b) as u32,
+                }
+            } else {
+                let vals = (0..r).map(|k| at(k) as i32);
+                (match kind {
+                    Reduce::Sum | Reduce::Mean => vals.fold(0i32, i32::wrapping_add),
+                    Reduce::Prod => vals.fold(1i32, i32::wrapping_mul),
+                    Reduce::Max => vals.fold(i32::MIN, i32::max),
+                    Reduce::Min => vals.fold(i32::MAX, i32::min),
+                    Reduce::ArgMax => first_index(vals, |a, b| a > b) as i32,
+                    Reduce::ArgMin => first_index(vals, |a, b| a < b) as i32,
+                }) as u32
+            };
+        }
+    }
+    out
+}
+
+/// Index of the first element that no later element beats.
+fn first_index<T: Copy>(vals: impl Iterator<Item = T>, beats: impl Fn(T, T) -> bool) -> usize {
+    let mut best: Option<(usize, T)> = None;
+    for (i, v) in vals.enumerate() {
+        if best.is_none_or(|(_, b)| beats(v, b)) {
+            best = Some((i, v));
+        }
+    }
+    best.map_or(0, |(i, _)| i)
+}

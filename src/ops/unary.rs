@@ -1,0 +1,107 @@
+//! Unary elementwise ops: one table row each (name, CPU f32 function, WGSL expression, and the
+//! int32 variant where TF.js keeps ints as ints). Ops without an int variant compute int inputs
+//! in float32, as TF.js does (`tf.exp(int32)` is float32).
+use super::elementwise::{self, Gpu};
+use crate::{DType, Result, Tensor};
+
+pub struct UnaryOp {
+    pub name: &'static str,
+    /// f(x, alpha, beta): alpha/beta are the op's scalar parameters (leaky relu slope, clip range).
+    pub f32: fn(f32, f32, f32) -> f32,
+    /// The same in WGSL over `a`, `p.alpha`, `p.beta`.
+    pub wgsl: &'static str,
+    pub i32: Option<(fn(i32) -> i32, &'static str)>,
+}
+
+const SELU_ALPHA: f32 = 1.673_263_2;
+const SELU_SCALE: f32 = 1.050_701;
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+pub const UNARY: &[UnaryOp] = &[
+    UnaryOp { name: "neg", f32: |x, _, _| -x, wgsl: "-a", i32: Some((i32::wrapping_neg, "-a")) },
+    UnaryOp { name: "abs", f32: |x, _, _| x.abs(), wgsl: "abs(a)", i32: Some((i32::wrapping_abs, "abs(a)")) },
+    UnaryOp { name: "exp", f32: |x, _, _| x.exp(), wgsl: "exp(a)", i32: None },
+    // WGSL leaves log/sqrt of 0 and of negatives undefined; pin them to IEEE as TF.js has them.
+    UnaryOp {
+        name: "log",
+        f32: |x, _, _| x.ln(),
+        wgsl: "select(select(log(a), f32_nan(), a < 0.0), -f32_inf(), a == 0.0)",
+        i32: None,
+    },
+    UnaryOp { name: "sqrt", f32: |x, _, _| x.sqrt(), wgsl: "select(sqrt(a), f32_nan(), a < 0.0)", i32: None },
+    UnaryOp {
+        name: "rsqrt",
+        f32: |x, _, _| 1.0 / x.sqrt(),
+        wgsl: "select(select(1.0 / sqrt(a), f32_nan(), a < 0.0), f32_inf(), a == 0.0)",
+        i32: None,
+    },
+    UnaryOp { name: "square", f32: |x, _, _| x * x, wgsl: "a * a", i32: Some((|x| x.wrapping_mul(x), "a * a")) },
+    UnaryOp { name: "reciprocal", f32: |x, _, _| 1.0 / x, wgsl: "1.0 / a", i32: None },
+    UnaryOp { name: "relu", f32: |x, _, _| x.max(0.0), wgsl: "max(a, 0.0)", i32: Some((|x| x.max(0), "max(a, 0)")) },
+    UnaryOp { name: "relu6", f32: |x, _, _| x.clamp(0.0, 6.0), wgsl: "clamp(a, 0.0, 6.0)", i32: None },
+    UnaryOp {
+        name: "leaky_relu",
+        f32: |x, alpha, _| if x >= 0.0 { x } else { alpha * x },
+        wgsl: "select(p.alpha * a, a, a >= 0.0)",
+        i32: None,
+    },
+    UnaryOp {
+        name: "elu",
+        f32: |x, _, _| if x > 0.0 { x } else { x.exp() - 1.0 },
+        wgsl: "select(exp(a) - 1.0, a, a > 0.0)",
+        i32: None,
+    },
+    UnaryOp {
+        name: "selu",
+        f32: |x, _, _| SELU_SCALE * if x > 0.0 { x } else { SELU_ALPHA * (x.exp() - 1.0) },
+        wgsl: "1.050701 * select(1.6732632 * (exp(a) - 1.0), a, a > 0.0)",
+        i32: None,
+    },
+    UnaryOp { name: "sigmoid", f32: |x, _, _| sigmoid(x), wgsl: "1.0 / (1.0 + exp(-a))", i32: None },
+    // tanh(|x| > 20) is +-1 in f32; clamping keeps naive exp-based implementations from inf/inf.
+    UnaryOp { name: "tanh", f32: |x, _, _| x.tanh(), wgsl: "tanh(clamp(a, -20.0, 20.0))", i32: None },
+    // log(1 + e^x) without overflow: max(x, 0) + log(1 + e^-|x|).
+    UnaryOp {
+        name: "softplus",
+        f32: |x, _, _| x.max(0.0) + (1.0 + (-x.abs()).exp()).ln(),
+        wgsl: "max(a, 0.0) + log(1.0 + exp(-abs(a)))",
+        i32: None,
+    },
+    UnaryOp { name: "sin", f32: |x, _, _| x.sin(), wgsl: "sin(a)", i32: None },
+    UnaryOp { name: "cos", f32: |x, _, _| x.cos(), wgsl: "cos(a)", i32: None },
+    UnaryOp { name: "sign", f32: |x, _, _| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 }, wgsl: "sign(a)", i32: Some((i32::signum, "sign(a)")) },
+    UnaryOp { name: "floor", f32: |x, _, _| x.floor(), wgsl: "floor(a)", i32: Some((|x| x, "a")) },
+    UnaryOp { name: "ceil", f32: |x, _, _| x.ceil(), wgsl: "ceil(a)", i32: Some((|x| x, "a")) },
+    // Half to even, like TF.js and WGSL's round.
+    UnaryOp { name: "round", f32: |x, _, _| x.round_ties_even(), wgsl: "round(a)", i32: Some((|x| x, "a")) },
+    UnaryOp { name: "clip", f32: |x, lo, hi| x.max(lo).min(hi), wgsl: "min(max(a, p.alpha), p.beta)", i32: None },
+];
+
+pub fn find(name: &str) -> Option<&'static UnaryOp> {
+    UNARY.iter().find(|op| op.name == name)
+}
+
+/// Applies the unary op `name` with scalar parameters `alpha`, `beta`.
+pub fn unary(name: &str, x: &Tensor, alpha: f32, beta: f32) -> Result<Tensor> {
+    let Some(op) = find(name) else { crate::bail!(name, "unknown unary op") };
+    match (x.dtype(), op.i32) {
+        (DType::I32 | DType::Bool, Some((f, expr))) => {
+            let key = format!("{}:i32", op.name);
+            elementwise::run(op.name, &[x], x.shape(), DType::I32, None, Gpu::new(&key, expr), |w, _| {
+                f(w[0] as i32) as u32
+            })
+        }
+        (DType::I32 | DType::Bool, None) => unary(name, &super::cast(x, DType::F32)?, alpha, beta),
+        (DType::F32, _) => {
+            let key = format!("{}:f32", op.name);
+            let f = op.f32;
+            let gpu = Gpu { alpha, beta, ..Gpu::new(&key, op.wgsl) };
+            elementwise::run(op.name, &[x], x.shape(), DType::F32, None, gpu, |w, _| {
+                f(f32::from_bits(w[0]), alpha, beta).to_bits()
+            })
+        }
+    }
+}

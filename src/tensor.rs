@@ -1,0 +1,211 @@
+//! The tensor: an immutable shape and dtype over shared storage on one device. Cloning a `Tensor`
+//! is cheap (reference counted); `reshape` shares storage; dropping the last reference returns
+//! its GPU buffer to the pool.
+use std::cell::{Cell, Ref, RefCell};
+use std::rc::Rc;
+
+use crate::device::gpu::GpuBuffer;
+use crate::device::Device;
+use crate::shape::{check_rank, checked_numel};
+use crate::{bail, DType, Error, Result};
+
+/// Tensor data: 32-bit words on the host, or a device buffer.
+pub enum Storage {
+    Cpu(RefCell<Vec<u32>>),
+    Gpu(GpuBuffer),
+}
+
+thread_local! {
+    static LIVE_TENSORS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Tensors alive right now (on every device), for memory accounting and leak tests.
+pub fn live_tensors() -> usize {
+    LIVE_TENSORS.with(|c| c.get())
+}
+
+struct Inner {
+    shape: Vec<usize>,
+    dtype: DType,
+    device: Device,
+    storage: Rc<Storage>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        LIVE_TENSORS.with(|c| c.set(c.get() - 1));
+    }
+}
+
+#[derive(Clone)]
+pub struct Tensor {
+    inner: Rc<Inner>,
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tensor({:?}, {}, {})", self.shape(), self.dtype(), self.device().backend_name())
+    }
+}
+
+impl Tensor {
+    /// Wraps storage that an op produced. `storage` must hold `numel(shape)` words.
+    pub(crate) fn from_storage(device: &Device, storage: Rc<Storage>, shape: Vec<usize>, dtype: DType) -> Tensor {
+        LIVE_TENSORS.with(|c| c.set(c.get() + 1));
+        Tensor { inner: Rc::new(Inner { shape, dtype, device: device.clone(), storage }) }
+    }
+
+    /// A tensor from raw 32-bit words (f32 bits, i32, or 0/1 for bool).
+    pub fn from_words(device: &Device, words: Vec<u32>, shape: &[usize], dtype: DType) -> Result<Tensor> {
+        const OP: &str = "tensor";
+        check_rank(OP, shape)?;
+        let n = checked_numel(OP, shape)?;
+        if n != words.len() {
+            bail!(OP, "{} values cannot fill a tensor of shape {:?} ({} elements)", words.len(), shape, n);
+        }
+        let storage = match device {
+            Device::Cpu => Storage::Cpu(RefCell::new(words)),
+            Device::Gpu(ctx) => Storage::Gpu(ctx.upload(OP, bytemuck::cast_slice(&words))?),
+        };
+        Ok(Tensor::from_storage(device, Rc::new(storage), shape.to_vec(), dtype))
+    }
+
+    pub fn from_f32(device: &Device, data: &[f32], shape: &[usize]) -> Result<Tensor> {
+        Tensor::from_words(device, bytemuck::cast_slice(data).to_vec(), shape, DType::F32)
+    }
+
+    pub fn from_i32(device: &Device, data: &[i32], shape: &[usize]) -> Result<Tensor> {
+        Tensor::from_words(device, bytemuck::cast_slice(data).to_vec(), shape, DType::I32)
+    }
+
+    pub fn from_bool(device: &Device, data: &[bool], shape: &[usize]) -> Result<Tensor> {
+        Tensor::from_words(device, data.iter().map(|&b| b as u32).collect(), shape, DType::Bool)
+    }
+
+    pub fn scalar(device: &Device, value: f32) -> Result<Tensor> {
+        Tensor::from_f32(device, &[value], &[])
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.inner.shape
+    }
+
+    pub fn rank(&self) -> usize {
+        self.inner.shape.len()
+    }
+
+    pub fn numel(&self) -> usize {
+        self.inner.shape.iter().product()
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.inner.dtype
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.inner.device
+    }
+
+    pub fn storage(&self) -> &Rc<Storage> {
+        &self.inner.storage
+    }
+
+    pub fn size_bytes(&self) -> usize {
+        self.numel() * self.dtype().size_bytes()
+    }
+
+    /// Whether two tensors share storage (e.g. one is a reshape of the other).
+    pub fn shares_storage(&self, other: &Tensor) -> bool {
+        Rc::ptr_eq(&self.inner.storage, &other.inner.storage)
+    }
+
+    /// The host words of a CPU tensor. Panics on a GPU tensor: ops call it only on their CPU path.
+    pub(crate) fn cpu_words(&self) -> Ref<'_, Vec<u32>> {
+        match &*self.inner.storage {
+            Storage::Cpu(words) => words.borrow(),
+            Storage::Gpu(_) => unreachable!("cpu_words on a GPU tensor"),
+        }
+    }
+
+    /// The device buffer of a GPU tensor. Panics on a CPU tensor: ops call it only on their GPU path.
+    pub(crate) fn gpu_buffer(&self) -> &GpuBuffer {
+        match &*self.inner.storage {
+            Storage::Gpu(b) => b,
+            Storage::Cpu(_) => unreachable!("gpu_buffer on a CPU tensor"),
+        }
+    }
+
+    /// The same data under another shape with as many elements (no copy).
+    pub fn reshape_to(&self, shape: &[usize]) -> Result<Tensor> {
+        check_rank("reshape", shape)?;
+        if checked_numel("reshape", shape)? != self.numel() {
+            bail!("reshape", "cannot reshape a tensor of shape {:?} into {:?}", self.shape(), shape);
+        }
+        Ok(Tensor::from_storage(self.device(), self.inner.storage.clone(), shape.to_vec(), self.dtype()))
+    }
+
+    /// Copies the data to the host. On the GPU this is the one place work is submitted and waited
+    /// for; it never blocks the browser's thread (the await yields to the event loop).
+    pub async fn to_words(&self) -> Result<Vec<u32>> {
+        match &*self.inner.storage {
+            Storage::Cpu(words) => Ok(words.borrow()[..self.numel()].to_vec()),
+            Storage::Gpu(buf) => {
+                let bytes = buf.context().read("data", buf.raw(), self.size_bytes() as u64).await?;
+                Ok(bytemuck::pod_collect_to_vec(&bytes))
+            }
+        }
+    }
+
+    /// The values as f32 (int and bool tensors are converted).
+    pub async fn to_vec_f32(&self) -> Result<Vec<f32>> {
+        let words = self.to_words().await?;
+        Ok(match self.dtype() {
+            DType::F32 => bytemuck::cast_vec(words),
+            DType::I32 | DType::Bool => words.into_iter().map(|w| w as i32 as f32).collect(),
+        })
+    }
+
+    /// The values as i32; float tensors are refused (a silent truncation would hide bugs).
+    pub async fn to_vec_i32(&self) -> Result<Vec<i32>> {
+        if self.dtype() == DType::F32 {
+            bail!("data", "tensor of shape {:?} is float32; cast it to int32 first", self.shape());
+        }
+        Ok(bytemuck::cast_vec(self.to_words().await?))
+    }
+
+    /// The values synchronously: only a CPU tensor can do this honestly.
+    pub fn to_words_sync(&self) -> Result<Vec<u32>> {
+        match &*self.inner.storage {
+            Storage::Cpu(words) => Ok(words.borrow()[..self.numel()].to_vec()),
+            Storage::Gpu(_) => Err(Error::new(
+                "dataSync",
+                "the webgpu backend cannot read synchronously; use `await t.data()` instead",
+            )),
+        }
+    }
+
+    /// A copy of this tensor on `device`.
+    pub async fn to_device(&self, device: &Device) -> Result<Tensor> {
+        if device.same(self.device()) {
+            return Ok(self.clone());
+        }
+        let words = self.to_words().await?;
+        Tensor::from_words(device, words, self.shape(), self.dtype())
+    }
+}
+
+/// Checks that all tensors live on the same device and returns it.
+pub(crate) fn common_device(op: &str, tensors: &[&Tensor]) -> Result<Device> {
+    let first = tensors[0].device();
+    for t in &tensors[1..] {
+        if !t.device().same(first) {
+            bail!(
+                op,
+                "tensors live on different backends ({} and {}); move them to one first",
+                first.backend_name(),
+                t.device().backend_name()
+            );
+        }
+    }
+    Ok(first.clone())
+}

@@ -1,0 +1,702 @@
+//! The op suite, shared by the native tests (tests/native.rs: CPU and wgpu on Vulkan) and the
+//! browser tests (tests/web.rs: WebGPU in headless Chromium). Each case is an async fn over a
+//! device; values are checked against hand-derived numbers or an independent f64 reference
+//! computed here (never against the backend's own kernels).
+#![allow(dead_code)]
+
+use webtensor::ops::{self, Reduce};
+use webtensor::{DType, Device, Tensor};
+
+pub type CaseResult = Result<(), String>;
+
+/// Deterministic inputs (xorshift), independent of the engine's own generator.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next_f32(&mut self) -> f32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 40) as f32 / (1u64 << 24) as f32
+    }
+    /// Values in [lo, hi).
+    pub fn vec(&mut self, n: usize, lo: f32, hi: f32) -> Vec<f32> {
+        (0..n).map(|_| lo + (hi - lo) * self.next_f32()).collect()
+    }
+}
+
+fn e<T: std::fmt::Display>(x: T) -> String {
+    x.to_string()
+}
+
+pub fn t(dev: &Device, data: &[f32], shape: &[usize]) -> Result<Tensor, String> {
+    Tensor::from_f32(dev, data, shape).map_err(e)
+}
+
+pub fn ti(dev: &Device, data: &[i32], shape: &[usize]) -> Result<Tensor, String> {
+    Tensor::from_i32(dev, data, shape).map_err(e)
+}
+
+pub async fn read(x: &Tensor) -> Result<Vec<f32>, String> {
+    x.to_vec_f32().await.map_err(e)
+}
+
+pub async fn read_i(x: &Tensor) -> Result<Vec<i32>, String> {
+    x.to_vec_i32().await.map_err(e)
+}
+
+/// |got - want| <= atol + rtol * |want| elementwise, NaN matching NaN and infinities exactly.
+pub fn close(what: &str, got: &[f32], want: &[f64], rtol: f64, atol: f64) -> CaseResult {
+    if got.len() != want.len() {
+        return Err(format!("{what}: {} values, expected {}", got.len(), want.len()));
+    }
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let g = g as f64;
+        let ok = if w.is_nan() {
+            g.is_nan()
+        } else if w.is_infinite() {
+            g == w
+        } else {
+            (g - w).abs() <= atol + rtol * w.abs()
+        };
+        if !ok {
+            return Err(format!("{what}: element {i} is {g}, expected {w} (rtol {rtol}, atol {atol})"));
+        }
+    }
+    Ok(())
+}
+
+fn exact(what: &str, got: &[f32], want: &[f32]) -> CaseResult {
+    let want: Vec<f64> = want.iter().map(|&v| v as f64).collect();
+    close(what, got, &want, 0.0, 0.0)
+}
+
+fn same_i(what: &str, got: &[i32], want: &[i32]) -> CaseResult {
+    if got != want {
+        return Err(format!("{what}: got {got:?}, expected {want:?}"));
+    }
+    Ok(())
+}
+
+fn shape_is(what: &str, x: &Tensor, want: &[usize]) -> CaseResult {
+    if x.shape() != want {
+        return Err(format!("{what}: shape {:?}, expected {:?}", x.shape(), want));
+    }
+    Ok(())
+}
+
+/// Broadcasting reference in f64: out[i] = f(a[ia], b[ib]).
+fn broadcast_ref(a: &[f32], sa: &[usize], b: &[f32], sb: &[usize], f: impl Fn(f64, f64) -> f64) -> (Vec<f64>, Vec<usize>) {
+    let rank = sa.len().max(sb.len());
+    let pad = |s: &[usize]| -> Vec<usize> { std::iter::repeat_n(1, rank - s.len()).chain(s.iter().copied()).collect() };
+    let (pa, pb) = (pad(sa), pad(sb));
+    let out: Vec<usize> = (0..rank).map(|d| pa[d].max(pb[d])).collect();
+    let n: usize = out.iter().product();
+    let mut res = Vec::with_capacity(n);
+    for i in 0..n {
+        let (mut rem, mut ia, mut ib, mut sta, mut stb) = (i, 0, 0, 1, 1);
+        for d in (0..rank).rev() {
+            let c = rem % out[d];
+            rem /= out[d];
+            ia += if pa[d] == 1 { 0 } else { c * sta };
+            ib += if pb[d] == 1 { 0 } else { c * stb };
+            sta *= pa[d];
+            stb *= pb[d];
+        }
+        res.push(f(a[ia] as f64, b[ib] as f64));
+    }
+    (res, out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elementwise
+
+pub async fn binary_hand_values(dev: Device) -> CaseResult {
+    let a = t(&dev, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?;
+    let b = t(&dev, &[10.0, 20.0, 30.0], &[3])?;
+    exact("add", &read(&ops::add(&a, &b).map_err(e)?).await?, &[11.0, 22.0, 33.0, 14.0, 25.0, 36.0])?;
+    exact("sub", &read(&ops::sub(&a, &b).map_err(e)?).await?, &[-9.0, -18.0, -27.0, -6.0, -15.0, -24.0])?;
+    let col = t(&dev, &[2.0, -1.0], &[2, 1])?;
+    let r = ops::mul(&a, &col).map_err(e)?;
+    shape_is("mul", &r, &[2, 3])?;
+    exact("mul", &read(&r).await?, &[2.0, 4.0, 6.0, -4.0, -5.0, -6.0])?;
+    exact("div", &read(&ops::div(&b, &t(&dev, &[4.0], &[])?).map_err(e)?).await?, &[2.5, 5.0, 7.5])?;
+    // [2,1] x [1,3] -> [2,3]
+    let row = t(&dev, &[1.0, 2.0, 3.0], &[1, 3])?;
+    let outer = ops::mul(&col, &row).map_err(e)?;
+    exact("outer", &read(&outer).await?, &[2.0, 4.0, 6.0, -1.0, -2.0, -3.0])?;
+    // IEEE: 1/0 = inf, -1/0 = -inf, 0/0 = NaN
+    let num = t(&dev, &[1.0, -1.0, 0.0], &[3])?;
+    let zero = t(&dev, &[0.0], &[1])?;
+    let got = read(&ops::div(&num, &zero).map_err(e)?).await?;
+    close("div by zero", &got, &[f64::INFINITY, f64::NEG_INFINITY, f64::NAN], 0.0, 0.0)?;
+    let pw = ops::pow(&t(&dev, &[-2.0, 2.0, -3.0, 0.0, -2.0], &[5])?, &t(&dev, &[2.0, 0.5, 3.0, 0.0, 0.5], &[5])?).map_err(e)?;
+    close("pow", &read(&pw).await?, &[4.0, std::f64::consts::SQRT_2, -27.0, 1.0, f64::NAN], 1e-6, 0.0)?;
+    Ok(())
+}
+
+fn unary_ref(name: &str, x: f64) -> f64 {
+    match name {
+        "neg" => -x,
+        "abs" => x.abs(),
+        "exp" => x.exp(),
+        "log" => x.ln(),
+        "sqrt" => x.sqrt(),
+        "rsqrt" => 1.0 / x.sqrt(),
+        "square" => x * x,
+        "reciprocal" => 1.0 / x,
+        "relu" => x.max(0.0),
+        "relu6" => x.clamp(0.0, 6.0),
+        "leaky_relu" => if x >= 0.0 { x } else { 0.2 * x },
+        "elu" => if x > 0.0 { x } else { x.exp() - 1.0 },
+        "selu" => 1.0507009873554805 * if x > 0.0 { x } else { 1.6732632423543772 * (x.exp() - 1.0) },
+        "sigmoid" => 1.0 / (1.0 + (-x).exp()),
+        "tanh" => x.tanh(),
+        "softplus" => (1.0 + x.exp()).ln(),
+        "sin" => x.sin(),
+        "cos" => x.cos(),
+        "sign" => if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 },
+        "floor" => x.floor(),
+        "ceil" => x.ceil(),
+        "round" => x.round_ties_even(),
+        "clip" => x.clamp(-0.5, 0.75),
+        other => panic!("no reference for unary op {other}"),
+    }
+}
+
+pub async fn unary_ops_vs_reference(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(1);
+    for op in ops::unary::UNARY {
+        let positive = matches!(op.name, "log" | "sqrt" | "rsqrt");
+        let mut data = if positive { rng.vec(37, 0.05, 4.0) } else { rng.vec(37, -4.0, 4.0) };
+        if op.name == "round" {
+            data.extend([0.5, 1.5, 2.5, -0.5, -2.5]);
+        }
+        let x = t(&dev, &data, &[data.len()])?;
+        let (alpha, beta) = match op.name {
+            "leaky_relu" => (0.2, 0.0),
+            "clip" => (-0.5, 0.75),
+            _ => (0.0, 0.0),
+        };
+        let got = read(&ops::unary(op.name, &x, alpha, beta).map_err(e)?).await?;
+        let want: Vec<f64> = data.iter().map(|&v| unary_ref(op.name, v as f64)).collect();
+        // WGSL only promises an absolute error of 2^-11 for sin and cos (SwiftShader uses it).
+        let atol = if matches!(op.name, "sin" | "cos") { 1e-3 } else { 2e-6 };
+        close(op.name, &got, &want, 2e-5, atol)?;
+    }
+    // IEEE edge cases that WGSL leaves open and the engine pins down.
+    let edge = t(&dev, &[0.0, -1.0, 1e4, -1e4], &[4])?;
+    close("log edge", &read(&ops::log(&edge).map_err(e)?).await?, &[f64::NEG_INFINITY, f64::NAN, 1e4f64.ln(), f64::NAN], 1e-5, 0.0)?;
+    close("sqrt edge", &read(&ops::sqrt(&edge).map_err(e)?).await?, &[0.0, f64::NAN, 100.0, f64::NAN], 1e-6, 0.0)?;
+    close("tanh edge", &read(&ops::tanh(&edge).map_err(e)?).await?, &[0.0, (-1f64).tanh(), 1.0, -1.0], 1e-6, 1e-7)?;
+    close("sigmoid edge", &read(&ops::sigmoid(&edge).map_err(e)?).await?, &[0.5, 1.0 / (1.0 + 1f64.exp()), 1.0, 0.0], 1e-6, 1e-7)?;
+    close("softplus edge", &read(&ops::softplus(&edge).map_err(e)?).await?, &[2f64.ln(), (1.0 + (-1f64).exp()).ln(), 1e4, 0.0], 1e-5, 1e-7)?;
+    Ok(())
+}
+
+pub async fn binary_ops_vs_reference(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(2);
+    let shapes: &[(&[usize], &[usize])] = &[(&[5], &[5]), (&[2, 3, 4], &[3, 1]), (&[], &[4, 2]), (&[1, 4, 1], &[3, 1, 5]), (&[2, 1, 3, 1, 2], &[4, 1, 1, 1])];
+    for op in ops::binary::BINARY {
+        for (sa, sb) in shapes {
+            let na: usize = sa.iter().product();
+            let nb: usize = sb.iter().product();
+            let a = rng.vec(na, 0.1, 3.0);
+            let b = if op.name == "div" { rng.vec(nb, 0.5, 3.0) } else { rng.vec(nb, -2.0, 2.0) };
+            let f = |x: f64, y: f64| match op.name {
+                "add" => x + y,
+                "sub" => x - y,
+                "mul" => x * y,
+                "div" => x / y,
+                "pow" => x.powf(y),
+                "maximum" => x.max(y),
+                "minimum" => x.min(y),
+                "squared_difference" => (x - y) * (x - y),
+                other => panic!("no reference for {other}"),
+            };
+            let (want, out_shape) = broadcast_ref(&a, sa, &b, sb, f);
+            let r = ops::binary(op.name, &t(&dev, &a, sa)?, &t(&dev, &b, sb)?).map_err(e)?;
+            shape_is(op.name, &r, &out_shape)?;
+            close(&format!("{} {:?} {:?}", op.name, sa, sb), &read(&r).await?, &want, 2e-5, 1e-6)?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn int_and_bool_ops(dev: Device) -> CaseResult {
+    let a = ti(&dev, &[7, -7, 7, -7, 5, 0], &[6])?;
+    let b = ti(&dev, &[2, 2, -2, -2, 0, 3], &[6])?;
+    let q = ops::div(&a, &b).map_err(e)?;
+    if q.dtype() != DType::I32 {
+        return Err(format!("int div gave {}", q.dtype()));
+    }
+    same_i("floor div", &read_i(&q).await?, &[3, -4, -4, 3, 0, 0])?;
+    same_i("int add", &read_i(&ops::add(&a, &b).map_err(e)?).await?, &[9, -5, 5, -9, 5, 3])?;
+    same_i("int max", &read_i(&ops::maximum(&a, &b).map_err(e)?).await?, &[7, 2, 7, -2, 5, 3])?;
+    same_i("int abs", &read_i(&ops::abs(&a).map_err(e)?).await?, &[7, 7, 7, 7, 5, 0])?;
+    // int + float promotes to float
+    let mixed = ops::add(&a, &t(&dev, &[0.5], &[])?).map_err(e)?;
+    if mixed.dtype() != DType::F32 {
+        return Err(format!("int + float gave {}", mixed.dtype()));
+    }
+    exact("promote", &read(&mixed).await?, &[7.5, -6.5, 7.5, -6.5, 5.5, 0.5])?;
+    // exp of int32 is computed in float
+    close("exp(int)", &read(&ops::exp(&ti(&dev, &[0, 1], &[2])?).map_err(e)?).await?, &[1.0, 1f64.exp()], 1e-6, 0.0)?;
+    let x = t(&dev, &[1.0, 2.0, 3.0, f32::NAN], &[4])?;
+    let y = t(&dev, &[2.0], &[1])?;
+    let checks: [(&str, [i32; 4]); 6] = [
+        ("equal", [0, 1, 0, 0]),
+        ("not_equal", [1, 0, 1, 1]),
+        ("less", [1, 0, 0, 0]),
+        ("less_equal", [1, 1, 0, 0]),
+        ("greater", [0, 0, 1, 0]),
+        ("greater_equal", [0, 1, 1, 0]),
+    ];
+    for (name, want) in checks {
+        let r = ops::compare(name, &x, &y).map_err(e)?;
+        if r.dtype() != DType::Bool {
+            return Err(format!("{name} gave {}", r.dtype()));
+        }
+        same_i(name, &read_i(&r).await?, &want)?;
+    }
+    let p = Tensor::from_bool(&dev, &[true, true, false, false], &[4]).map_err(e)?;
+    let q = Tensor::from_bool(&dev, &[true, false, true, false], &[4]).map_err(e)?;
+    same_i("and", &read_i(&ops::logical_and(&p, &q).map_err(e)?).await?, &[1, 0, 0, 0])?;
+    same_i("or", &read_i(&ops::logical_or(&p, &q).map_err(e)?).await?, &[1, 1, 1, 0])?;
+    same_i("not", &read_i(&ops::logical_not(&p).map_err(e)?).await?, &[0, 0, 1, 1])?;
+    Ok(())
+}
+
+pub async fn where_and_cast(dev: Device) -> CaseResult {
+    let cond = Tensor::from_bool(&dev, &[true, false, true], &[3, 1]).map_err(e)?;
+    let a = t(&dev, &[1.0, 2.0], &[2])?;
+    let b = t(&dev, &[-1.0], &[])?;
+    let r = ops::where_(&cond, &a, &b).map_err(e)?;
+    shape_is("where", &r, &[3, 2])?;
+    exact("where", &read(&r).await?, &[1.0, 2.0, -1.0, -1.0, 1.0, 2.0])?;
+    let f = t(&dev, &[1.7, -1.7, 3e9, -3e9, f32::NAN, 0.0], &[6])?;
+    let i = ops::cast(&f, DType::I32).map_err(e)?;
+    same_i("f32->i32", &read_i(&i).await?, &[1, -1, i32::MAX, i32::MIN, 0, 0])?;
+    let bo = ops::cast(&f, DType::Bool).map_err(e)?;
+    same_i("f32->bool", &read_i(&bo).await?, &[1, 1, 1, 1, 1, 0])?;
+    exact("i32->f32", &read(&ops::cast(&ti(&dev, &[-3, 0, 16777216], &[3])?, DType::F32).map_err(e)?).await?, &[-3.0, 0.0, 16777216.0])?;
+    same_i("bool->i32", &read_i(&ops::cast(&bo, DType::I32).map_err(e)?).await?, &[1, 1, 1, 1, 1, 0])?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reductions
+
+fn reduce_ref(kind: Reduce, data: &[f32], shape: &[usize], axes: &[usize]) -> Vec<f64> {
+    let kept: Vec<usize> = (0..shape.len()).filter(|d| !axes.contains(d)).collect();
+    let out_n: usize = kept.iter().map(|&d| shape[d]).product();
+    let mut groups: Vec<Vec<(usize, f64)>> = vec![Vec::new(); out_n];
+    let strides = webtensor::shape::strides(shape);
+    for (i, &v) in data.iter().enumerate() {
+        let coord: Vec<usize> = (0..shape.len()).map(|d| (i / strides[d]) % shape[d]).collect();
+        let mut o = 0;
+        for &d in &kept {
+            o = o * shape[d] + coord[d];
+        }
+        let mut r = 0;
+        for &d in axes {
+            r = r * shape[d] + coord[d];
+        }
+        groups[o].push((r, v as f64));
+    }
+    groups
+        .iter()
+        .map(|g| {
+            let vals = g.iter().map(|&(_, v)| v);
+            match kind {
+                Reduce::Sum => vals.sum(),
+                Reduce::Mean => vals.sum::<f64>() / g.len() as f64,
+                Reduce::Prod => vals.product(),
+                Reduce::Max => vals.fold(f64::NEG_INFINITY, f64::max),
+                Reduce::Min => vals.fold(f64::INFINITY, f64::min),
+                Reduce::ArgMax | Reduce::ArgMin => {
+                    let mut best = g[0];
+                    for &(r, v) in g {
+                        let better = if kind == Reduce::ArgMax { v > best.1 } else { v < best.1 };
+                        if better || (v == best.1 && r < best.0) {
+                            best = (r, v);
+                        }
+                    }
+                    best.0 as f64
+                }
+            }
+        })
+        .collect()
+}
+
+pub async fn reductions_hand_values(dev: Device) -> CaseResult {
+    let x = t(&dev, &[1.0, 5.0, 3.0, 4.0, 2.0, 6.0], &[2, 3])?;
+    exact("sum all", &read(&ops::sum(&x, None, false).map_err(e)?).await?, &[21.0])?;
+    let s0 = ops::sum(&x, Some(&[0]), false).map_err(e)?;
+    shape_is("sum0", &s0, &[3])?;
+    exact("sum0", &read(&s0).await?, &[5.0, 7.0, 9.0])?;
+    let s1 = ops::sum(&x, Some(&[-1]), true).map_err(e)?;
+    shape_is("sum1 keepdims", &s1, &[2, 1])?;
+    exact("sum1", &read(&s1).await?, &[9.0, 12.0])?;
+    exact("mean", &read(&ops::mean(&x, Some(&[1]), false).map_err(e)?).await?, &[3.0, 4.0])?;
+    exact("max", &read(&ops::max(&x, Some(&[1]), false).map_err(e)?).await?, &[5.0, 6.0])?;
+    exact("min", &read(&ops::min(&x, Some(&[0]), false).map_err(e)?).await?, &[1.0, 2.0, 3.0])?;
+    same_i("argmax", &read_i(&ops::argmax(&x, 1).map_err(e)?).await?, &[1, 2])?;
+    same_i("argmin", &read_i(&ops::argmin(&x, 0).map_err(e)?).await?, &[0, 1, 0])?;
+    // ties return the first index, like TF.js
+    same_i("argmax tie", &read_i(&ops::argmax(&t(&dev, &[3.0, 7.0, 7.0, 1.0], &[4])?, 0).map_err(e)?).await?, &[1])?;
+    // int sums stay int; bool sums count
+    let bools = Tensor::from_bool(&dev, &[true, false, true, true], &[4]).map_err(e)?;
+    let cnt = ops::sum(&bools, None, false).map_err(e)?;
+    same_i("count", &read_i(&cnt).await?, &[3])?;
+    // empty reductions
+    let empty = t(&dev, &[], &[0])?;
+    exact("sum empty", &read(&ops::sum(&empty, None, false).map_err(e)?).await?, &[0.0])?;
+    Ok(())
+}
+
+pub async fn reductions_vs_reference(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(3);
+    let cases: &[(&[usize], &[i64])] = &[
+        (&[1000], &[0]),
+        (&[7, 300], &[1]),
+        (&[300, 7], &[0]),
+        (&[4, 5, 6], &[1]),
+        (&[4, 5, 6], &[0, 2]),
+        (&[3, 4, 5, 6], &[1, 2]),
+        (&[2, 3, 4, 5], &[0, 1, 3]),
+        (&[6, 5], &[0, 1]),
+        // longer than one pass's chunk: reduced in several passes on the GPU
+        (&[2, 10000], &[1]),
+        (&[9000, 3], &[0]),
+    ];
+    for (shape, axes) in cases {
+        let n: usize = shape.iter().product();
+        let data = rng.vec(n, -1.0, 1.0);
+        let x = t(&dev, &data, shape)?;
+        let axes_u: Vec<usize> = axes.iter().map(|&a| a as usize).collect();
+        for kind in [Reduce::Sum, Reduce::Mean, Reduce::Max, Reduce::Min] {
+            let r = ops::reduce(kind, &x, Some(axes), false).map_err(e)?;
+            let want = reduce_ref(kind, &data, shape, &axes_u);
+            close(&format!("{:?} {:?} {:?}", kind, shape, axes), &read(&r).await?, &want, 1e-4, 1e-5)?;
+        }
+        if axes.len() == 1 {
+            for kind in [Reduce::ArgMax, Reduce::ArgMin] {
+                let r = ops::arg_reduce(kind, &x, axes[0]).map_err(e)?;
+                let want = reduce_ref(kind, &data, shape, &axes_u);
+                let got: Vec<f32> = read_i(&r).await?.into_iter().map(|v| v as f32).collect();
+                close(&format!("{:?} {:?} {:?}", kind, shape, axes), &got, &want, 0.0, 0.0)?;
+            }
+        }
+    }
+    let small = rng.vec(24, 0.5, 1.5);
+    let prod = ops::reduce(Reduce::Prod, &t(&dev, &small, &[4, 6])?, Some(&[1]), true).map_err(e)?;
+    shape_is("prod", &prod, &[4, 1])?;
+    close("prod", &read(&prod).await?, &reduce_ref(Reduce::Prod, &small, &[4, 6], &[1]), 1e-5, 0.0)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matmul
+
+fn matmul_ref(a: &[f32], b: &[f32], batch: usize, m: usize, k: usize, n: usize, ta: bool, tb: bool) -> Vec<f64> {
+    let mut c = vec![0.0f64; batch * m * n];
+    for z in 0..batch {
+        for i in 0..m {
+            for j in 0..n {
+                let mut s = 0.0f64;
+                for kk in 0..k {
+                    let av = if ta { a[z * m * k + kk * m + i] } else { a[z * m * k + i * k + kk] };
+                    let bv = if tb { b[z * k * n + j * k + kk] } else { b[z * k * n + kk * n + j] };
+                    s += av as f64 * bv as f64;
+                }
+                c[z * m * n + i * n + j] = s;
+            }
+        }
+    }
+    c
+}
+
+pub async fn matmul_hand_values(dev: Device) -> CaseResult {
+    let a = t(&dev, &[1.0, 2.0, 3.0, 4.0], &[2, 2])?;
+    let b = t(&dev, &[5.0, 6.0, 7.0, 8.0], &[2, 2])?;
+    exact("2x2", &read(&ops::matmul(&a, &b, false, false).map_err(e)?).await?, &[19.0, 22.0, 43.0, 50.0])?;
+    exact("A^T B", &read(&ops::matmul(&a, &b, true, false).map_err(e)?).await?, &[26.0, 30.0, 38.0, 44.0])?;
+    exact("A B^T", &read(&ops::matmul(&a, &b, false, true).map_err(e)?).await?, &[17.0, 23.0, 39.0, 53.0])?;
+    let v = t(&dev, &[1.0, 1.0, 1.0], &[1, 3])?;
+    let w = t(&dev, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2])?;
+    exact("1x3 3x2", &read(&ops::matmul(&v, &w, false, false).map_err(e)?).await?, &[9.0, 12.0])?;
+    Ok(())
+}
+
+pub async fn matmul_vs_reference(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(4);
+    let sizes = [(1, 1, 1), (7, 13, 5), (64, 64, 64), (65, 17, 63), (129, 257, 65), (3, 100, 1)];
+    for (m, k, n) in sizes {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = rng.vec(m * k, -1.0, 1.0);
+            let b = rng.vec(k * n, -1.0, 1.0);
+            let sa = if ta { [k, m] } else { [m, k] };
+            let sb = if tb { [n, k] } else { [k, n] };
+            let r = ops::matmul(&t(&dev, &a, &sa)?, &t(&dev, &b, &sb)?, ta, tb).map_err(e)?;
+            shape_is("matmul", &r, &[m, n])?;
+            close(&format!("matmul {m}x{k}x{n} ta={ta} tb={tb}"), &read(&r).await?, &matmul_ref(&a, &b, 1, m, k, n, ta, tb), 1e-4, 1e-4)?;
+        }
+    }
+    // batched, equal batches
+    let (bz, m, k, n) = (3, 9, 17, 11);
+    let a = rng.vec(bz * m * k, -1.0, 1.0);
+    let b = rng.vec(bz * k * n, -1.0, 1.0);
+    let r = ops::matmul(&t(&dev, &a, &[bz, m, k])?, &t(&dev, &b, &[bz, k, n])?, false, false).map_err(e)?;
+    shape_is("batched", &r, &[bz, m, n])?;
+    close("batched", &read(&r).await?, &matmul_ref(&a, &b, bz, m, k, n, false, false), 1e-4, 1e-4)?;
+    // broadcast batch: [2,1,m,k] x [3,k,n] -> [2,3,m,n]
+    let a = rng.vec(2 * m * k, -1.0, 1.0);
+    let b = rng.vec(3 * k * n, -1.0, 1.0);
+    let r = ops::matmul(&t(&dev, &a, &[2, 1, m, k])?, &t(&dev, &b, &[3, k, n])?, false, false).map_err(e)?;
+    shape_is("broadcast batch", &r, &[2, 3, m, n])?;
+    let got = read(&r).await?;
+    for i in 0..2 {
+        for j in 0..3 {
+            let want = matmul_ref(&a[i * m * k..(i + 1) * m * k], &b[j * k * n..(j + 1) * k * n], 1, m, k, n, false, false);
+            let at = (i * 3 + j) * m * n;
+            close(&format!("broadcast batch [{i},{j}]"), &got[at..at + m * n], &want, 1e-4, 1e-4)?;
+        }
+    }
+    // k = 0 gives zeros
+    let z = ops::matmul(&t(&dev, &[], &[2, 0])?, &t(&dev, &[], &[0, 3])?, false, false).map_err(e)?;
+    exact("k=0", &read(&z).await?, &[0.0; 6])?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout ops
+
+pub async fn layout_ops(dev: Device) -> CaseResult {
+    let x = t(&dev, &(0..24).map(|v| v as f32).collect::<Vec<_>>(), &[2, 3, 4])?;
+    let r = ops::reshape(&x, &[4, -1]).map_err(e)?;
+    shape_is("reshape", &r, &[4, 6])?;
+    if !r.shares_storage(&x) {
+        return Err("reshape copied its input".into());
+    }
+    let tr = ops::transpose(&t(&dev, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?, None).map_err(e)?;
+    shape_is("transpose", &tr, &[3, 2])?;
+    exact("transpose", &read(&tr).await?, &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0])?;
+    let p = ops::transpose(&x, Some(&[2, 0, 1])).map_err(e)?;
+    shape_is("permute", &p, &[4, 2, 3])?;
+    let got = read(&p).await?;
+    for c in 0..4 {
+        for a in 0..2 {
+            for b in 0..3 {
+                let want = (a * 12 + b * 4 + c) as f32;
+                if got[c * 6 + a * 3 + b] != want {
+                    return Err(format!("permute [{c},{a},{b}] is {}, expected {want}", got[c * 6 + a * 3 + b]));
+                }
+            }
+        }
+    }
+    let s = ops::slice(&x, &[1, 1, 0], &[1, 2, -1]).map_err(e)?;
+    shape_is("slice", &s, &[1, 2, 4])?;
+    exact("slice", &read(&s).await?, &[16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0])?;
+    let a = t(&dev, &[1.0, 2.0, 3.0, 4.0], &[2, 2])?;
+    let b = t(&dev, &[5.0, 6.0], &[2, 1])?;
+    let c = ops::concat(&[&a, &b], 1).map_err(e)?;
+    shape_is("concat", &c, &[2, 3])?;
+    exact("concat", &read(&c).await?, &[1.0, 2.0, 5.0, 3.0, 4.0, 6.0])?;
+    let c0 = ops::concat(&[&a, &t(&dev, &[7.0, 8.0], &[1, 2])?], 0).map_err(e)?;
+    exact("concat0", &read(&c0).await?, &[1.0, 2.0, 3.0, 4.0, 7.0, 8.0])?;
+    let st = ops::stack(&[&t(&dev, &[1.0, 2.0], &[2])?, &t(&dev, &[3.0, 4.0], &[2])?], 1).map_err(e)?;
+    shape_is("stack", &st, &[2, 2])?;
+    exact("stack", &read(&st).await?, &[1.0, 3.0, 2.0, 4.0])?;
+    let bt = ops::broadcast_to(&t(&dev, &[1.0, 2.0], &[2, 1])?, &[2, 2, 3]).map_err(e)?;
+    exact("broadcast_to", &read(&bt).await?, &[1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0])?;
+    // int data moves through layout ops unchanged
+    let iv = ops::transpose(&ti(&dev, &[1, -2, 3, -4], &[2, 2])?, None).map_err(e)?;
+    same_i("int transpose", &read_i(&iv).await?, &[1, 3, -2, -4])?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Creation ops
+
+pub async fn fill_and_random(dev: Device) -> CaseResult {
+    exact("zeros", &read(&ops::zeros(&dev, &[2, 2], DType::F32).map_err(e)?).await?, &[0.0; 4])?;
+    exact("ones", &read(&ops::ones(&dev, &[3], DType::F32).map_err(e)?).await?, &[1.0; 3])?;
+    same_i("fill int", &read_i(&ops::fill(&dev, &[2], -7.0, DType::I32).map_err(e)?).await?, &[-7, -7])?;
+    let n = 20000;
+    let u = read(&ops::random_uniform(&dev, &[n], -2.0, 3.0, Some(42)).map_err(e)?).await?;
+    if u.iter().any(|&v| !(-2.0..3.0).contains(&v)) {
+        return Err("uniform value out of range".into());
+    }
+    let mean = u.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+    if (mean - 0.5).abs() > 0.05 {
+        return Err(format!("uniform mean {mean}, expected 0.5"));
+    }
+    let g = read(&ops::random_normal(&dev, &[n], 1.0, 2.0, Some(7)).map_err(e)?).await?;
+    let gm = g.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+    let gs = (g.iter().map(|&v| (v as f64 - gm).powi(2)).sum::<f64>() / n as f64).sqrt();
+    if (gm - 1.0).abs() > 0.06 || (gs - 2.0).abs() > 0.06 {
+        return Err(format!("normal mean {gm} std {gs}, expected 1 and 2"));
+    }
+    // Same seed, same numbers; the CPU backend draws the very same ones.
+    let again = read(&ops::random_uniform(&dev, &[n], -2.0, 3.0, Some(42)).map_err(e)?).await?;
+    if again != u {
+        return Err("seeded uniform is not reproducible".into());
+    }
+    let cpu = read(&ops::random_uniform(&Device::Cpu, &[n], -2.0, 3.0, Some(42)).map_err(e)?).await?;
+    exact("uniform cpu == device", &u, &cpu)?;
+    let cpu_g = read(&ops::random_normal(&Device::Cpu, &[n], 1.0, 2.0, Some(7)).map_err(e)?).await?;
+    let cpu_g: Vec<f64> = cpu_g.iter().map(|&v| v as f64).collect();
+    // Same bits drawn; Box-Muller's cos is only 2^-11-accurate in WGSL, times |z| <= ~5.7.
+    close("normal cpu ~ device", &g, &cpu_g, 1e-4, 4e-3)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-backend, sizes, errors
+
+/// A small composite expression evaluated on the device and on the CPU backend must agree.
+pub async fn agrees_with_cpu_backend(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(5);
+    let xa = rng.vec(8 * 33, -1.0, 1.0);
+    let wa = rng.vec(33 * 10, -0.5, 0.5);
+    let ba = rng.vec(10, -0.1, 0.1);
+    let run = |d: Device| {
+        let (xa, wa, ba) = (xa.clone(), wa.clone(), ba.clone());
+        async move {
+            let x = t(&d, &xa, &[8, 33])?;
+            let w = t(&d, &wa, &[33, 10])?;
+            let b = t(&d, &ba, &[10])?;
+            let h = ops::tanh(&ops::add(&ops::matmul(&x, &w, false, false).map_err(e)?, &b).map_err(e)?).map_err(e)?;
+            let m = ops::max(&h, Some(&[1]), true).map_err(e)?;
+            let z = ops::exp(&ops::sub(&h, &m).map_err(e)?).map_err(e)?;
+            let sm = ops::div(&z, &ops::sum(&z, Some(&[1]), true).map_err(e)?).map_err(e)?;
+            let col = ops::mean(&ops::transpose(&sm, None).map_err(e)?, Some(&[1]), false).map_err(e)?;
+            read(&col).await
+        }
+    };
+    let here = run(dev).await?;
+    let cpu: Vec<f64> = run(Device::Cpu).await?.into_iter().map(|v| v as f64).collect();
+    close("softmax(tanh(xW+b)) mean", &here, &cpu, 1e-5, 1e-6)
+}
+
+/// More than 65535 workgroups of 256 elements: the dispatch must split over two grid dimensions.
+pub async fn large_elementwise(dev: Device) -> CaseResult {
+    let n = 65535 * 256 + 4099;
+    let x = ops::fill(&dev, &[n], 1.5, DType::F32).map_err(e)?;
+    let y = ops::mul(&x, &t(&dev, &[2.0], &[])?).map_err(e)?;
+    let s = read(&ops::sum(&y, None, false).map_err(e)?).await?;
+    close("sum of large", &s, &[3.0 * n as f64], 1e-4, 0.0)?;
+    let v = read(&y).await?;
+    if v[n - 1] != 3.0 || v[0] != 3.0 {
+        return Err(format!("large mul: ends are {} and {}", v[0], v[n - 1]));
+    }
+    Ok(())
+}
+
+pub async fn empty_tensors(dev: Device) -> CaseResult {
+    let a = t(&dev, &[], &[0, 3])?;
+    let b = t(&dev, &[1.0, 2.0, 3.0], &[3])?;
+    let r = ops::add(&a, &b).map_err(e)?;
+    shape_is("empty add", &r, &[0, 3])?;
+    if !read(&r).await?.is_empty() {
+        return Err("empty add returned values".into());
+    }
+    let s = ops::sum(&a, Some(&[0]), false).map_err(e)?;
+    exact("sum over empty axis", &read(&s).await?, &[0.0, 0.0, 0.0])?;
+    Ok(())
+}
+
+/// Every bad call returns an error that names the op and the shapes, and the engine keeps working.
+pub async fn bad_input_errors(dev: Device) -> CaseResult {
+    let a = t(&dev, &[1.0; 6], &[2, 3])?;
+    let b = t(&dev, &[1.0; 4], &[4])?;
+    let expect = |what: &str, r: webtensor::Result<Tensor>, needles: &[&str]| -> CaseResult {
+        match r {
+            Ok(t) => Err(format!("{what}: expected an error, got a tensor of shape {:?}", t.shape())),
+            Err(err) => {
+                let msg = err.to_string();
+                for n in needles {
+                    if !msg.contains(n) {
+                        return Err(format!("{what}: message {msg:?} does not mention {n:?}"));
+                    }
+                }
+                Ok(())
+            }
+        }
+    };
+    expect("add mismatch", ops::add(&a, &b), &["add", "[2, 3]", "[4]"])?;
+    expect("matmul inner", ops::matmul(&a, &a, false, false), &["matmul", "[2, 3]"])?;
+    expect("matmul rank", ops::matmul(&b, &a, false, false), &["matmul", "[4]"])?;
+    expect("sum axis", ops::sum(&a, Some(&[2]), false), &["sum", "axis 2", "rank 2"])?;
+    expect("argmax axis", ops::argmax(&a, -3), &["argmax", "axis -3"])?;
+    expect("transpose perm", ops::transpose(&a, Some(&[0, 0])), &["transpose", "[0, 0]"])?;
+    expect("slice bounds", ops::slice(&a, &[1, 2], &[2, 1]), &["slice", "[2, 3]"])?;
+    expect("reshape", ops::reshape(&a, &[4, -1]), &["reshape", "[2, 3]"])?;
+    expect("concat", ops::concat(&[&a, &b], 0), &["concat", "[2, 3]", "[4]"])?;
+    expect("where", ops::where_(&b, &a, &a), &["where", "[4]"])?;
+    expect("tensor data", Tensor::from_f32(&dev, &[1.0, 2.0], &[3]), &["tensor", "[3]"])?;
+    expect("too big", Tensor::from_f32(&dev, &[], &[1 << 31, 1 << 31]), &["tensor", "too many elements"])?;
+    expect("rank 9", ops::zeros(&dev, &[1; 9], DType::F32), &["rank 9"])?;
+    expect("clip", ops::clip(&a, 2.0, 1.0), &["clip"])?;
+    if let Device::Gpu(_) = dev {
+        let c = t(&Device::Cpu, &[1.0; 6], &[2, 3])?;
+        expect("mixed devices", ops::add(&a, &c), &["add", "different backends"])?;
+    }
+    match a.to_vec_i32().await {
+        Err(err) if err.to_string().contains("float32") => {}
+        other => return Err(format!("to_vec_i32 of float32: {other:?}")),
+    }
+    // Still working, and the inputs are intact.
+    exact("after errors", &read(&ops::add(&a, &a).map_err(e)?).await?, &[2.0; 6])?;
+    exact("inputs intact", &read(&b).await?, &[1.0; 4])?;
+    Ok(())
+}
+
+/// Dropped tensors return their buffers to the pool; the next allocations reuse them.
+pub async fn pool_reuses_buffers(dev: Device) -> CaseResult {
+    let Device::Gpu(ctx) = &dev else { return Ok(()) };
+    let x = t(&dev, &[1.0; 1000], &[1000])?;
+    for _ in 0..3 {
+        let y = ops::exp(&ops::mul(&x, &x).map_err(e)?).map_err(e)?;
+        read(&y).await?;
+    }
+    let before = ctx.pool_stats();
+    for _ in 0..20 {
+        let y = ops::exp(&ops::mul(&x, &x).map_err(e)?).map_err(e)?;
+        read(&y).await?;
+    }
+    let after = ctx.pool_stats();
+    if after.created_buffers != before.created_buffers || after.live_buffers != before.live_buffers {
+        return Err(format!("pool grew: {before:?} -> {after:?}"));
+    }
+    Ok(())
+}
+
+/// All cases, by name, for runners that loop (the browser suite).
+#[macro_export]
+macro_rules! for_each_case {
+    ($m:ident) => {
+        $m!(
+            binary_hand_values,
+            unary_ops_vs_reference,
+            binary_ops_vs_reference,
+            int_and_bool_ops,
+            where_and_cast,
+            reductions_hand_values,
+            reductions_vs_reference,
+            matmul_hand_values,
+            matmul_vs_reference,
+            layout_ops,
+            fill_and_random,
+            agrees_with_cpu_backend,
+            large_elementwise,
+            empty_tensors,
+            bad_input_errors,
+            pool_reuses_buffers
+        );
+    };
+}

@@ -10,6 +10,18 @@ use crate::{DType, Device, Error, Tensor};
 
 thread_local! {
     static CURRENT: RefCell<Option<Device>> = const { RefCell::new(None) };
+    /// The WebGPU device once opened: switching backends back and forth reuses it (and its
+    /// tensors stay valid).
+    static GPU: RefCell<Option<Device>> = const { RefCell::new(None) };
+}
+
+async fn gpu_device() -> crate::Result<Device> {
+    if let Some(dev) = GPU.with(|g| g.borrow().clone()) {
+        return Ok(dev);
+    }
+    let dev = Device::gpu().await?;
+    GPU.with(|g| *g.borrow_mut() = Some(dev.clone()));
+    Ok(dev)
 }
 
 fn js(e: Error) -> JsError {
@@ -34,8 +46,8 @@ fn dtype(name: &str) -> Result<DType, JsError> {
 pub async fn init(backend: Option<String>) -> Result<String, JsError> {
     let dev = match backend.as_deref() {
         Some("cpu") => Device::Cpu,
-        Some("webgpu") => Device::gpu().await.map_err(js)?,
-        None => Device::gpu().await.unwrap_or(Device::Cpu),
+        Some("webgpu") => gpu_device().await.map_err(js)?,
+        None => gpu_device().await.unwrap_or(Device::Cpu),
         Some(other) => return Err(JsError::new(&format!("unknown backend '{other}' (use 'webgpu' or 'cpu')"))),
     };
     let name = dev.backend_name().to_string();

@@ -1,4 +1,5 @@
 //! webtensor: tensors on WebGPU (through wgpu) with a CPU fallback, for the browser and native.
+pub mod autograd;
 pub mod device;
 pub mod dtype;
 pub mod encoder;

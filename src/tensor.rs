@@ -4,6 +4,7 @@
 use std::cell::{Cell, Ref, RefCell};
 use std::rc::Rc;
 
+use crate::autograd::Node;
 use crate::device::gpu::GpuBuffer;
 use crate::device::Device;
 use crate::shape::{check_rank, checked_numel};
@@ -29,6 +30,12 @@ struct Inner {
     dtype: DType,
     device: Device,
     storage: Rc<Storage>,
+    /// The op that produced this tensor, while gradients are being recorded.
+    node: Option<Rc<Node>>,
+    /// A leaf the user asked gradients for (a parameter).
+    requires_grad: Cell<bool>,
+    /// The gradient accumulated by `backward()` (leaves only).
+    grad: RefCell<Option<Tensor>>,
 }
 
 impl Drop for Inner {
@@ -51,8 +58,67 @@ impl std::fmt::Debug for Tensor {
 impl Tensor {
     /// Wraps storage that an op produced. `storage` must hold `numel(shape)` words.
     pub(crate) fn from_storage(device: &Device, storage: Rc<Storage>, shape: Vec<usize>, dtype: DType) -> Tensor {
+        Tensor::with_node(device, storage, shape, dtype, None)
+    }
+
+    pub(crate) fn with_node(device: &Device, storage: Rc<Storage>, shape: Vec<usize>, dtype: DType, node: Option<Rc<Node>>) -> Tensor {
         LIVE_TENSORS.with(|c| c.set(c.get() + 1));
-        Tensor { inner: Rc::new(Inner { shape, dtype, device: device.clone(), storage }) }
+        let inner = Inner {
+            shape,
+            dtype,
+            device: device.clone(),
+            storage,
+            node,
+            requires_grad: Cell::new(false),
+            grad: RefCell::new(None),
+        };
+        Tensor { inner: Rc::new(inner) }
+    }
+
+    /// The op node that produced this tensor (None for leaves and untracked results).
+    pub(crate) fn node(&self) -> Option<&Rc<Node>> {
+        self.inner.node.as_ref()
+    }
+
+    /// Identity of this tensor handle's data and graph position (for maps during backward).
+    pub(crate) fn id(&self) -> *const () {
+        Rc::as_ptr(&self.inner) as *const ()
+    }
+
+    /// Whether gradients flow through this tensor (a parameter, or computed from one).
+    pub fn tracks_grad(&self) -> bool {
+        self.inner.requires_grad.get() || self.inner.node.is_some()
+    }
+
+    pub fn requires_grad(&self) -> bool {
+        self.inner.requires_grad.get()
+    }
+
+    /// Marks this tensor as a leaf whose gradient `backward()` accumulates in `grad()`.
+    pub fn set_requires_grad(&self, on: bool) -> Result<()> {
+        if on && self.dtype() != DType::F32 {
+            bail!("requires_grad", "only float32 tensors can have gradients (this one is {})", self.dtype());
+        }
+        self.inner.requires_grad.set(on);
+        Ok(())
+    }
+
+    /// The gradient from the last `backward()` calls (they accumulate), if any.
+    pub fn grad(&self) -> Option<Tensor> {
+        self.inner.grad.borrow().clone()
+    }
+
+    pub fn zero_grad(&self) {
+        *self.inner.grad.borrow_mut() = None;
+    }
+
+    pub(crate) fn set_grad(&self, g: Option<Tensor>) {
+        *self.inner.grad.borrow_mut() = g;
+    }
+
+    /// The same data without its graph: gradients do not flow through the result.
+    pub fn detach(&self) -> Tensor {
+        Tensor::from_storage(self.device(), self.inner.storage.clone(), self.shape().to_vec(), self.dtype())
     }
 
     /// A tensor from raw 32-bit words (f32 bits, i32, or 0/1 for bool).
@@ -141,7 +207,9 @@ impl Tensor {
         if checked_numel("reshape", shape)? != self.numel() {
             bail!("reshape", "cannot reshape a tensor of shape {:?} into {:?}", self.shape(), shape);
         }
-        Ok(Tensor::from_storage(self.device(), self.inner.storage.clone(), shape.to_vec(), self.dtype()))
+        let out = Tensor::from_storage(self.device(), self.inner.storage.clone(), shape.to_vec(), self.dtype());
+        let from = self.shape().to_vec();
+        Ok(crate::autograd::record("reshape", out, &[self], move |g| Ok(vec![Some(g.grad.reshape_to(&from)?)])))
     }
 
     /// Copies the data to the host. On the GPU this is the one place work is submitted and waited

@@ -1,5 +1,6 @@
 //! broadcast_to: materialises a broadcast (strides of 0 along the broadcast dimensions).
 use super::copy::{assemble, copy_box, View};
+use crate::autograd::{record, sum_to_shape};
 use crate::shape::{broadcast_shapes, broadcast_strides, check_rank, strides};
 use crate::{bail, Result, Tensor};
 
@@ -14,7 +15,9 @@ pub fn broadcast_to(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
     }
     let src_strides = broadcast_strides(x.shape(), shape);
     let dst_strides = strides(shape);
-    assemble(OP, x.device(), shape.to_vec(), x.dtype(), |dst| {
+    let out = assemble(OP, x.device(), shape.to_vec(), x.dtype(), |dst| {
         copy_box(x, View { offset: 0, strides: &src_strides }, dst, View { offset: 0, strides: &dst_strides }, shape)
-    })
+    })?;
+    let from = x.shape().to_vec();
+    Ok(record(OP, out, &[x], move |g| Ok(vec![Some(sum_to_shape(g.grad, &from)?)])))
 }

@@ -1,5 +1,6 @@
 //! concat: joins tensors along an axis; each input is copied into its slab of the output.
 use super::copy::{assemble, copy_box, View};
+use crate::autograd::record;
 use crate::shape::{normalize_axis, strides};
 use crate::tensor::common_device;
 use crate::{bail, Result, Tensor};
@@ -27,7 +28,7 @@ pub fn concat(tensors: &[&Tensor], axis: i64) -> Result<Tensor> {
         out_shape[axis] += t.shape()[axis];
     }
     let dst_strides = strides(&out_shape);
-    assemble(OP, &device, out_shape.clone(), first.dtype(), |dst| {
+    let out = assemble(OP, &device, out_shape.clone(), first.dtype(), |dst| {
         let mut at = 0;
         for t in tensors {
             let src_strides = strides(t.shape());
@@ -36,7 +37,20 @@ pub fn concat(tensors: &[&Tensor], axis: i64) -> Result<Tensor> {
             at += t.shape()[axis];
         }
         Ok(())
-    })
+    })?;
+    // Each input's gradient is its slab of the output's gradient.
+    Ok(record(OP, out, tensors, move |g| {
+        let mut at = 0;
+        let mut grads = Vec::with_capacity(g.inputs.len());
+        for t in g.inputs {
+            let mut begin = vec![0; t.rank()];
+            begin[axis] = at;
+            let size: Vec<i64> = t.shape().iter().map(|&d| d as i64).collect();
+            grads.push(Some(super::slice(g.grad, &begin, &size)?));
+            at += t.shape()[axis];
+        }
+        Ok(grads)
+    }))
 }
 
 /// Stacks same-shaped tensors along a new axis (TF.js `tf.stack`).

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use bytemuck::{Pod, Zeroable};
 
+use crate::autograd::{no_grad, record, sum_to_shape};
 use crate::device::gpu::MAX_WORKGROUPS_PER_DIM;
 use crate::device::Device;
 use crate::shape::{broadcast_shapes, checked_numel};
@@ -39,7 +40,16 @@ struct Params {
 }
 
 pub fn matmul(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
-    matmul_with(a, b, transpose_a, transpose_b, MatmulKernel::Tiled)
+    let out = no_grad(|| matmul_with(a, b, transpose_a, transpose_b, MatmulKernel::Tiled))?;
+    let (ta, tb) = (transpose_a, transpose_b);
+    Ok(record("matmul", out, &[a, b], move |g| {
+        let (a, b, dc) = (&g.inputs[0], &g.inputs[1], g.grad);
+        // C = op(A) op(B): d op(A) = dC op(B)^T, d op(B) = op(A)^T dC; transposed operands get the
+        // transposed product. Batch dimensions that were broadcast are summed back.
+        let da = if ta { matmul(b, dc, tb, true)? } else { matmul(dc, b, false, !tb)? };
+        let db = if tb { matmul(dc, a, true, ta)? } else { matmul(a, dc, !ta, false)? };
+        Ok(vec![Some(sum_to_shape(&da, a.shape())?), Some(sum_to_shape(&db, b.shape())?)])
+    }))
 }
 
 pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool, kernel: MatmulKernel) -> Result<Tensor> {

@@ -9,6 +9,7 @@ pub mod copy;
 pub mod elementwise;
 pub mod fill;
 pub mod matmul;
+pub mod pad;
 pub mod random;
 pub mod reduce;
 pub mod select;
@@ -23,6 +24,7 @@ pub use compare::{compare, logical_not};
 pub use concat::{concat, stack};
 pub use fill::{fill, full_like, ones, zeros};
 pub use matmul::{matmul, matmul_with, MatmulKernel};
+pub use pad::pad;
 pub use random::{random_normal, random_uniform};
 pub use reduce::{arg_reduce, reduce, Reduce};
 pub use select::where_;
@@ -35,7 +37,7 @@ use crate::{Result, Tensor};
 /// Ops that are not rows of an elementwise table, by the name errors and the op table use.
 pub const STRUCTURAL_OPS: &[&str] = &[
     "where", "cast", "fill", "random_uniform", "random_normal", "logical_not", "sum", "mean", "prod", "max", "min",
-    "argmax", "argmin", "matmul", "reshape", "transpose", "slice", "concat", "stack", "broadcast_to",
+    "argmax", "argmin", "matmul", "reshape", "transpose", "slice", "pad", "concat", "stack", "broadcast_to",
 ];
 
 /// Every op name the engine implements; each runs on both backends (CPU and GPU).

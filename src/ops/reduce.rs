@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use bytemuck::{Pod, Zeroable};
 
+use crate::autograd::{mask, no_grad, record, scalar, Grad};
 use crate::device::gpu::grid_2d;
 use crate::device::Device;
 use crate::kernel::fill_template;
@@ -61,8 +62,53 @@ const CHUNK: usize = 4096;
 
 /// Reduces `x` over `axes` (all axes when `None`).
 pub fn reduce(kind: Reduce, x: &Tensor, axes: Option<&[i64]>, keepdims: bool) -> Result<Tensor> {
+    let axes = normalize_axes(kind.name(), axes, x.rank())?;
+    let out = no_grad(|| reduce_forward(kind, x, &axes, keepdims))?;
+    if kind.is_arg() {
+        return Ok(out);
+    }
+    let x_shape = x.shape().to_vec();
+    Ok(record(kind.name(), out, &[x], move |g| Ok(vec![Some(reduce_grad(kind, g, &x_shape, &axes)?)])))
+}
+
+/// The gradient of a reduction: the output's gradient spread back over the reduced axes
+/// (scaled for mean, masked to the extremum for max/min, by the other factors for prod).
+fn reduce_grad(kind: Reduce, g: &Grad, x_shape: &[usize], axes: &[usize]) -> Result<Tensor> {
+    let x = &g.inputs[0];
+    let keep: Vec<usize> = x_shape.iter().enumerate().map(|(d, &s)| if axes.contains(&d) { 1 } else { s }).collect();
+    let spread = |t: &Tensor| super::broadcast_to(&t.reshape_to(&keep)?, x_shape);
+    let gb = spread(g.grad)?;
+    match kind {
+        Reduce::Sum => Ok(gb),
+        Reduce::Mean => {
+            let r: usize = axes.iter().map(|&d| x_shape[d]).product();
+            super::mul(&gb, &scalar(x, 1.0 / r.max(1) as f32)?)
+        }
+        Reduce::Max | Reduce::Min => super::mul(&gb, &mask(super::equal(x, &spread(g.out)?))?),
+        Reduce::Prod => {
+            // d/dx_i prod(x) = product of the others; exact with zeros too: with no zero it is
+            // prod / x_i, with one zero only that position gets the product of the rest.
+            let axes_i: Vec<i64> = axes.iter().map(|&a| a as i64).collect();
+            let zero = scalar(x, 0.0)?;
+            let one = scalar(x, 1.0)?;
+            let is_zero = super::equal(x, &zero)?;
+            let zeros = spread(&reduce(Reduce::Sum, &super::cast(&is_zero, DType::F32)?, Some(&axes_i), false)?)?;
+            let nonzero_prod = spread(&reduce(Reduce::Prod, &super::where_(&is_zero, &one, x)?, Some(&axes_i), false)?)?;
+            let no_zero = super::div(&nonzero_prod, &super::where_(&is_zero, &one, x)?)?;
+            let one_zero = super::where_(&is_zero, &nonzero_prod, &zero)?;
+            let per = super::where_(
+                &super::equal(&zeros, &zero)?,
+                &no_zero,
+                &super::where_(&super::equal(&zeros, &one)?, &one_zero, &zero)?,
+            )?;
+            super::mul(&gb, &per)
+        }
+        Reduce::ArgMax | Reduce::ArgMin => unreachable!("arg reductions record no gradient"),
+    }
+}
+
+fn reduce_forward(kind: Reduce, x: &Tensor, axes: &[usize], keepdims: bool) -> Result<Tensor> {
     let op = kind.name();
-    let axes = normalize_axes(op, axes, x.rank())?;
     // Compute dtype: mean is float; sums of bools count as int32.
     let x = match (kind, x.dtype()) {
         (Reduce::Mean, DType::I32 | DType::Bool) => super::cast(x, DType::F32)?,

@@ -1,5 +1,6 @@
 //! slice: a box of `size` starting at `begin` (TF.js `tf.slice`; a size of -1 means "to the end").
 use super::copy::{assemble, copy_box, View};
+use crate::autograd::{no_grad, record};
 use crate::shape::strides;
 use crate::{bail, Result, Tensor};
 
@@ -20,7 +21,10 @@ pub fn slice(x: &Tensor, begin: &[usize], size: &[i64]) -> Result<Tensor> {
     let src_strides = strides(shape);
     let offset: usize = begin.iter().zip(&src_strides).map(|(b, s)| b * s).sum();
     let dst_strides = strides(&out_shape);
-    assemble(OP, x.device(), out_shape.clone(), x.dtype(), |dst| {
+    let out = assemble(OP, x.device(), out_shape.clone(), x.dtype(), |dst| {
         copy_box(x, View { offset, strides: &src_strides }, dst, View { offset: 0, strides: &dst_strides }, &out_shape)
-    })
+    })?;
+    // The gradient is the output's gradient placed back into zeros of the input's shape.
+    let paddings: Vec<(usize, usize)> = (0..shape.len()).map(|d| (begin[d], shape[d] - begin[d] - out_shape[d])).collect();
+    Ok(record(OP, out, &[x], move |g| Ok(vec![Some(no_grad(|| super::pad(g.grad, &paddings, 0.0))?)])))
 }

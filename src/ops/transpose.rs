@@ -1,5 +1,6 @@
 //! transpose / permute: reorders dimensions (materialised by the strided copy).
 use super::copy::{assemble, copy_box, View};
+use crate::autograd::record;
 use crate::shape::strides;
 use crate::{bail, Result, Tensor};
 
@@ -23,7 +24,12 @@ pub fn transpose(x: &Tensor, perm: Option<&[usize]>) -> Result<Tensor> {
     }
     let src_strides: Vec<usize> = perm.iter().map(|&p| in_strides[p]).collect();
     let dst_strides = strides(&out_shape);
-    assemble(OP, x.device(), out_shape.clone(), x.dtype(), |dst| {
+    let out = assemble(OP, x.device(), out_shape.clone(), x.dtype(), |dst| {
         copy_box(x, View { offset: 0, strides: &src_strides }, dst, View { offset: 0, strides: &dst_strides }, &out_shape)
-    })
+    })?;
+    let mut inverse = vec![0; rank];
+    for (i, &p) in perm.iter().enumerate() {
+        inverse[p] = i;
+    }
+    Ok(record(OP, out, &[x], move |g| Ok(vec![Some(transpose(g.grad, Some(&inverse))?)])))
 }

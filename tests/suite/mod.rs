@@ -676,6 +676,194 @@ pub async fn pool_reuses_buffers(dev: Device) -> CaseResult {
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------------
+// Autograd
+
+type Build = dyn Fn(&[Tensor]) -> webtensor::Result<Tensor>;
+
+/// Gradient check: the analytic gradient of loss = sum(f(xs) * w) on `dev` against central
+/// differences of the CPU backend's forward, with the loss summed in f64 on the host.
+pub async fn grad_check(dev: &Device, what: &str, inputs: &[(Vec<f32>, Vec<usize>)], f: &Build) -> CaseResult {
+    const EPS: f32 = 1e-2;
+    let leaves: Vec<Tensor> = inputs.iter().map(|(d, s)| t(dev, d, s)).collect::<Result<_, _>>()?;
+    for l in &leaves {
+        l.set_requires_grad(true).map_err(e)?;
+    }
+    let y = f(&leaves).map_err(|err| format!("{what}: {err}"))?;
+    let mut rng = Rng::new(99);
+    let w = rng.vec(y.numel(), 0.5, 1.5);
+    let loss = ops::sum(&ops::mul(&y, &t(dev, &w, y.shape())?).map_err(e)?, None, false).map_err(e)?;
+    webtensor::autograd::backward(&loss).map_err(|err| format!("{what}: {err}"))?;
+    let cpu_loss = |xs: Vec<(Vec<f32>, Vec<usize>)>| {
+        let w = w.clone();
+        async move {
+            let ts: Vec<Tensor> = xs.iter().map(|(d, s)| t(&Device::Cpu, d, s)).collect::<Result<_, _>>()?;
+            let y = webtensor::autograd::no_grad(|| f(&ts)).map_err(e)?;
+            let v = read(&y).await?;
+            Ok::<f64, String>(v.iter().zip(&w).map(|(&a, &b)| a as f64 * b as f64).sum())
+        }
+    };
+    for (i, leaf) in leaves.iter().enumerate() {
+        let got = match leaf.grad() {
+            Some(g) => read(&g).await?,
+            None => return Err(format!("{what}: input {i} got no gradient")),
+        };
+        let mut want = Vec::with_capacity(inputs[i].0.len());
+        for j in 0..inputs[i].0.len() {
+            let mut plus = inputs.to_vec();
+            plus[i].0[j] += EPS;
+            let mut minus = inputs.to_vec();
+            minus[i].0[j] -= EPS;
+            want.push((cpu_loss(plus).await? - cpu_loss(minus).await?) / (2.0 * EPS as f64));
+        }
+        close(&format!("{what}: d/dx{i}"), &got, &want, 2e-2, 2e-3)?;
+    }
+    Ok(())
+}
+
+/// Values in [lo, hi) with random signs: away from the kinks of relu, abs, max, ...
+fn away_from_zero(rng: &mut Rng, n: usize, lo: f32, hi: f32) -> Vec<f32> {
+    rng.vec(n, lo, hi).into_iter().map(|v| if rng.next_f32() < 0.5 { -v } else { v }).collect()
+}
+
+pub async fn unary_gradients(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(11);
+    for op in ops::unary::UNARY {
+        let data = match op.name {
+            "log" | "sqrt" | "rsqrt" | "reciprocal" => rng.vec(6, 0.3, 2.0),
+            // piecewise constant: stay away from the jumps
+            "floor" | "ceil" | "round" | "sign" => rng.vec(6, 0.1, 0.4).into_iter().enumerate().map(|(i, v)| v + i as f32 - 3.0).collect(),
+            "relu6" => rng.vec(6, 0.2, 5.8),
+            // inside and outside [-0.5, 0.3], each more than EPS from the bounds
+            "clip" => vec![0.1, -0.2, 0.6, -0.9, 0.25, -0.45],
+            _ => away_from_zero(&mut rng, 6, 0.2, 1.5),
+        };
+        let (alpha, beta) = match op.name {
+            "leaky_relu" => (0.2, 0.0),
+            "clip" => (-0.5, 0.3),
+            _ => (0.0, 0.0),
+        };
+        let name = op.name;
+        grad_check(&dev, name, &[(data, vec![2, 3])], &move |x| ops::unary(name, &x[0], alpha, beta)).await?;
+    }
+    Ok(())
+}
+
+pub async fn binary_gradients(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(12);
+    for op in ops::binary::BINARY {
+        let name = op.name;
+        for (sa, sb) in [(vec![2, 3], vec![2, 3]), (vec![2, 3], vec![3]), (vec![4, 1], vec![1, 3])] {
+            let na: usize = sa.iter().product();
+            let nb: usize = sb.iter().product();
+            let a = match name {
+                "pow" => rng.vec(na, 0.5, 2.0),
+                _ => away_from_zero(&mut rng, na, 0.5, 2.0),
+            };
+            // maximum/minimum: keep the operands apart so no element sits on the switch
+            let b = match name {
+                "div" => away_from_zero(&mut rng, nb, 0.5, 2.0),
+                "maximum" | "minimum" => rng.vec(nb, -0.3, 0.3),
+                _ => rng.vec(nb, -1.5, 1.5),
+            };
+            grad_check(&dev, &format!("{name} {sa:?} {sb:?}"), &[(a, sa.clone()), (b, sb.clone())], &move |x| ops::binary(name, &x[0], &x[1])).await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn reduce_and_matmul_gradients(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(13);
+    for kind in [Reduce::Sum, Reduce::Mean, Reduce::Max, Reduce::Min, Reduce::Prod] {
+        for axes in [Some(vec![1i64]), Some(vec![0, 2]), None] {
+            let data = away_from_zero(&mut rng, 24, 0.3, 1.5);
+            let ax = axes.clone();
+            grad_check(&dev, &format!("{kind:?} {axes:?}"), &[(data, vec![2, 3, 4])], &move |x| ops::reduce(kind, &x[0], ax.as_deref(), false)).await?;
+        }
+    }
+    // prod with zeros: one zero in a group, two zeros in another
+    grad_check(&dev, "prod with zeros", &[(vec![0.0, 2.0, 3.0, 0.0, 0.0, 5.0, 1.5, 2.0, 0.5], vec![3, 3])], &|x| ops::reduce(Reduce::Prod, &x[0], Some(&[1]), false)).await?;
+    for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+        let (m, k, n) = (3, 4, 2);
+        let a = rng.vec(m * k, -1.0, 1.0);
+        let b = rng.vec(k * n, -1.0, 1.0);
+        let sa = if ta { vec![k, m] } else { vec![m, k] };
+        let sb = if tb { vec![n, k] } else { vec![k, n] };
+        grad_check(&dev, &format!("matmul ta={ta} tb={tb}"), &[(a, sa), (b, sb)], &move |x| ops::matmul(&x[0], &x[1], ta, tb)).await?;
+    }
+    let a = rng.vec(2 * 3 * 4, -1.0, 1.0);
+    let b = rng.vec(3 * 4 * 2, -1.0, 1.0);
+    grad_check(&dev, "batched broadcast matmul", &[(a, vec![2, 1, 3, 4]), (b, vec![3, 4, 2])], &|x| ops::matmul(&x[0], &x[1], false, false)).await?;
+    Ok(())
+}
+
+pub async fn layout_gradients(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(14);
+    let x = rng.vec(24, -1.0, 1.0);
+    grad_check(&dev, "reshape", &[(x.clone(), vec![2, 3, 4])], &|x| ops::reshape(&x[0], &[4, -1])).await?;
+    grad_check(&dev, "transpose", &[(x.clone(), vec![2, 3, 4])], &|x| ops::transpose(&x[0], Some(&[2, 0, 1]))).await?;
+    grad_check(&dev, "slice", &[(x.clone(), vec![2, 3, 4])], &|x| ops::slice(&x[0], &[1, 0, 1], &[1, 2, -1])).await?;
+    grad_check(&dev, "pad", &[(x.clone(), vec![2, 3, 4])], &|x| ops::pad(&x[0], &[(1, 0), (0, 2), (1, 1)], 0.5)).await?;
+    grad_check(&dev, "broadcast_to", &[(rng.vec(3, -1.0, 1.0), vec![3, 1])], &|x| ops::broadcast_to(&x[0], &[2, 3, 4])).await?;
+    grad_check(&dev, "concat", &[(rng.vec(6, -1.0, 1.0), vec![2, 3]), (rng.vec(4, -1.0, 1.0), vec![2, 2])], &|x| ops::concat(&[&x[0], &x[1]], 1)).await?;
+    grad_check(&dev, "stack", &[(rng.vec(3, -1.0, 1.0), vec![3]), (rng.vec(3, -1.0, 1.0), vec![3])], &|x| ops::stack(&[&x[0], &x[1]], 0)).await?;
+    grad_check(&dev, "where", &[(rng.vec(6, -1.0, 1.0), vec![2, 3]), (rng.vec(3, -1.0, 1.0), vec![3])], &|x| {
+        let cond = ops::greater(&x[0], &ops::fill(x[0].device(), &[], 0.0, DType::F32)?)?;
+        ops::where_(&cond, &x[0], &x[1])
+    })
+    .await?;
+    Ok(())
+}
+
+/// micrograd-style: a composed expression whose gradient is derived by hand.
+pub async fn composed_expression_gradient(dev: Device) -> CaseResult {
+    // d = a*b; e = d + c; f = e^2; g = f / a; L = g + relu(-b)
+    // a=2, b=-3, c=10: d=-6, e=4, f=16, g=8, relu(3)=3, L=11
+    // dL/da = (dL/dd) b + dL/dg * (-f/a^2) = (2e/a) b - f/a^2 = 4*(-3) - 4 = -16
+    // dL/db = (2e/a) a + d relu(-b)/db = 8 - 1 = 7;   dL/dc = 2e/a = 4
+    let a = t(&dev, &[2.0], &[])?;
+    let b = t(&dev, &[-3.0], &[])?;
+    let c = t(&dev, &[10.0], &[])?;
+    for x in [&a, &b, &c] {
+        x.set_requires_grad(true).map_err(e)?;
+    }
+    let d = ops::mul(&a, &b).map_err(e)?;
+    let ee = ops::add(&d, &c).map_err(e)?;
+    let f = ops::square(&ee).map_err(e)?;
+    let g = ops::div(&f, &a).map_err(e)?;
+    let l = ops::add(&g, &ops::relu(&ops::neg(&b).map_err(e)?).map_err(e)?).map_err(e)?;
+    exact("L", &read(&l).await?, &[11.0])?;
+    webtensor::autograd::backward(&l).map_err(e)?;
+    for (name, x, want) in [("a", &a, -16.0), ("b", &b, 7.0), ("c", &c, 4.0)] {
+        let gx = x.grad().ok_or(format!("no grad for {name}"))?;
+        exact(&format!("dL/d{name}"), &read(&gx).await?, &[want])?;
+    }
+    // gradients accumulate over backward calls until zeroed
+    webtensor::autograd::backward(&l).map_err(e)?;
+    exact("accumulated dL/dc", &read(&c.grad().unwrap()).await?, &[8.0])?;
+    c.zero_grad();
+    if c.grad().is_some() {
+        return Err("zero_grad left a gradient".into());
+    }
+    // no_grad records nothing; functional form leaves the inputs' grads alone
+    let untracked = webtensor::autograd::no_grad(|| ops::mul(&a, &b)).map_err(e)?;
+    if untracked.tracks_grad() {
+        return Err("no_grad result tracks gradients".into());
+    }
+    let (value, grads) = webtensor::autograd::value_and_grads(&[&a, &b], |x| ops::mul(&x[0], &x[1])).map_err(e)?;
+    exact("value", &read(&value).await?, &[-6.0])?;
+    exact("d(ab)/da", &read(&grads[0]).await?, &[-3.0])?;
+    exact("d(ab)/db", &read(&grads[1]).await?, &[2.0])?;
+    match webtensor::autograd::backward(&ops::mul(&a, &t(&dev, &[1.0, 2.0], &[2])?).map_err(e)?) {
+        Err(err) if err.to_string().contains("scalar") => {}
+        other => return Err(format!("backward of a vector: {other:?}")),
+    }
+    if Tensor::from_i32(&dev, &[1], &[1]).map_err(e)?.set_requires_grad(true).is_ok() {
+        return Err("an int32 tensor accepted requires_grad".into());
+    }
+    Ok(())
+}
+
 /// All cases, by name, for runners that loop (the browser suite).
 #[macro_export]
 macro_rules! for_each_case {
@@ -696,7 +884,12 @@ macro_rules! for_each_case {
             large_elementwise,
             empty_tensors,
             bad_input_errors,
-            pool_reuses_buffers
+            pool_reuses_buffers,
+            unary_gradients,
+            binary_gradients,
+            reduce_and_matmul_gradients,
+            layout_gradients,
+            composed_expression_gradient
         );
     };
 }

@@ -1,0 +1,173 @@
+//! Eager define-by-run autograd. While recording (the default), an op whose inputs track
+//! gradients attaches a `Node` to its output: the inputs and a closure mapping the output's
+//! gradient to the inputs' gradients. `backward(loss)` walks the nodes in reverse topological
+//! order, running the gradient closures as ordinary ops (GPU kernels on the GPU: nothing is
+//! read back), and accumulates `grad()` on the leaves that `requires_grad`.
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use crate::{bail, ops, DType, Result, Tensor};
+
+/// What a gradient closure sees.
+pub struct Grad<'a> {
+    pub inputs: &'a [Tensor],
+    pub out: &'a Tensor,
+    /// d loss / d out.
+    pub grad: &'a Tensor,
+}
+
+type BackwardFn = dyn Fn(&Grad) -> Result<Vec<Option<Tensor>>>;
+
+pub struct Node {
+    pub op: &'static str,
+    pub inputs: Vec<Tensor>,
+    backward: Box<BackwardFn>,
+}
+
+thread_local! {
+    static NO_GRAD_DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+pub fn is_recording() -> bool {
+    NO_GRAD_DEPTH.with(|d| d.get() == 0)
+}
+
+/// Runs `f` without recording gradients (for inference, optimizer updates, and the gradient
+/// computations themselves).
+pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
+    struct Guard;
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            NO_GRAD_DEPTH.with(|d| d.set(d.get() - 1));
+        }
+    }
+    NO_GRAD_DEPTH.with(|d| d.set(d.get() + 1));
+    let _guard = Guard;
+    f()
+}
+
+/// Attaches a gradient node to `out` when recording and any input tracks gradients. The closure
+/// must not capture `out` (it is handed in as `Grad::out`: capturing it would be a cycle).
+pub fn record(
+    op: &'static str,
+    out: Tensor,
+    inputs: &[&Tensor],
+    backward: impl Fn(&Grad) -> Result<Vec<Option<Tensor>>> + 'static,
+) -> Tensor {
+    if !is_recording() || !inputs.iter().any(|t| t.tracks_grad()) || out.dtype() != DType::F32 {
+        return out;
+    }
+    let node = Rc::new(Node { op, inputs: inputs.iter().map(|&t| t.clone()).collect(), backward: Box::new(backward) });
+    Tensor::with_node(out.device(), out.storage().clone(), out.shape().to_vec(), out.dtype(), Some(node))
+}
+
+/// Sums a broadcast gradient back to `shape` (the inverse of numpy broadcasting).
+pub fn sum_to_shape(g: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    if g.shape() == shape {
+        return Ok(g.clone());
+    }
+    let lead = g.rank() - shape.len();
+    let axes: Vec<i64> = (0..g.rank()).filter(|&d| d < lead || (shape[d - lead] == 1 && g.shape()[d] != 1)).map(|d| d as i64).collect();
+    let summed = ops::sum(g, Some(&axes), false)?;
+    summed.reshape_to(shape)
+}
+
+/// Gradients of a binary op with broadcasting: each input's gradient summed to its shape.
+pub fn unbroadcast2(a: &Tensor, b: &Tensor, ga: Option<Tensor>, gb: Option<Tensor>) -> Result<Vec<Option<Tensor>>> {
+    Ok(vec![ga.map(|g| sum_to_shape(&g, a.shape())).transpose()?, gb.map(|g| sum_to_shape(&g, b.shape())).transpose()?])
+}
+
+/// Computes d loss / d leaf for every leaf that `requires_grad`, accumulating into `leaf.grad()`.
+/// `loss` must be a float32 tensor with one element.
+pub fn backward(loss: &Tensor) -> Result<()> {
+    const OP: &str = "backward";
+    if loss.numel() != 1 || loss.dtype() != DType::F32 {
+        bail!(OP, "needs a float32 scalar loss, got shape {:?} ({})", loss.shape(), loss.dtype());
+    }
+    if !loss.tracks_grad() {
+        bail!(OP, "the loss does not depend on any tensor that requires gradients");
+    }
+    // Reverse topological order by iterative depth-first search.
+    let mut order: Vec<Tensor> = Vec::new();
+    let mut seen: HashSet<*const ()> = HashSet::new();
+    let mut stack: Vec<(Tensor, bool)> = vec![(loss.clone(), false)];
+    while let Some((t, expanded)) = stack.pop() {
+        if expanded {
+            order.push(t);
+            continue;
+        }
+        if !seen.insert(t.id()) {
+            continue;
+        }
+        stack.push((t.clone(), true));
+        if let Some(node) = t.node() {
+            for input in &node.inputs {
+                if input.tracks_grad() && !seen.contains(&input.id()) {
+                    stack.push((input.clone(), false));
+                }
+            }
+        }
+    }
+    no_grad(|| {
+        let mut grads: HashMap<*const (), Tensor> = HashMap::new();
+        grads.insert(loss.id(), ops::full_like(loss, 1.0)?);
+        for t in order.iter().rev() {
+            let Some(g) = grads.remove(&t.id()) else { continue };
+            if let Some(node) = t.node() {
+                let input_grads = (node.backward)(&Grad { inputs: &node.inputs, out: t, grad: &g })?;
+                for (input, ig) in node.inputs.iter().zip(input_grads) {
+                    let Some(ig) = ig else { continue };
+                    if !input.tracks_grad() {
+                        continue;
+                    }
+                    if ig.shape() != input.shape() {
+                        bail!(OP, "gradient of {} has shape {:?} for an input of shape {:?}", node.op, ig.shape(), input.shape());
+                    }
+                    let acc = match grads.remove(&input.id()) {
+                        Some(prev) => ops::add(&prev, &ig)?,
+                        None => ig,
+                    };
+                    grads.insert(input.id(), acc);
+                }
+            } else if t.requires_grad() {
+                let acc = match t.grad() {
+                    Some(prev) => ops::add(&prev, &g)?,
+                    None => g,
+                };
+                t.set_grad(Some(acc));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// TF.js-style functional gradients: d f(xs) / d xs for each x, without touching `grad()`.
+/// Returns the value of f and the gradients.
+pub fn value_and_grads(xs: &[&Tensor], f: impl FnOnce(&[Tensor]) -> Result<Tensor>) -> Result<(Tensor, Vec<Tensor>)> {
+    // Fresh leaves sharing the data, so the caller's tensors and their grads are left alone.
+    let leaves: Vec<Tensor> = xs.iter().map(|x| x.detach()).collect();
+    for l in &leaves {
+        l.set_requires_grad(true)?;
+    }
+    let y = f(&leaves)?;
+    backward(&y)?;
+    let grads = leaves
+        .iter()
+        .map(|l| match l.grad() {
+            Some(g) => Ok(g),
+            None => ops::zeros(l.device(), l.shape(), DType::F32),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((y.detach(), grads))
+}
+
+/// A float32 scalar constant on `like`'s device (made by a kernel: no upload, no extra submit).
+pub fn scalar(like: &Tensor, value: f32) -> Result<Tensor> {
+    ops::fill(like.device(), &[], value as f64, DType::F32)
+}
+
+/// A bool tensor as 0.0/1.0 float32, for masking gradients.
+pub fn mask(cond: Result<Tensor>) -> Result<Tensor> {
+    ops::cast(&cond?, DType::F32)
+}

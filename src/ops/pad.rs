@@ -1,0 +1,32 @@
+//! pad: surrounds a tensor with a constant (TF.js `tf.pad`, paddings as [before, after] per axis).
+use super::copy::{copy_box, Dst, View};
+use crate::autograd::{no_grad, record};
+use crate::device::Device;
+use crate::shape::strides;
+use crate::tensor::Storage;
+use crate::{bail, Result, Tensor};
+
+pub fn pad(x: &Tensor, paddings: &[(usize, usize)], value: f64) -> Result<Tensor> {
+    const OP: &str = "pad";
+    if paddings.len() != x.rank() {
+        bail!(OP, "paddings {:?} need one [before, after] pair per dimension of shape {:?}", paddings, x.shape());
+    }
+    let out_shape: Vec<usize> = x.shape().iter().zip(paddings).map(|(&d, &(b, a))| d + b + a).collect();
+    let out = no_grad(|| super::fill(x.device(), &out_shape, value, x.dtype()))?;
+    let dst_strides = strides(&out_shape);
+    let offset: usize = paddings.iter().zip(&dst_strides).map(|(&(b, _), s)| b * s).sum();
+    let src_strides = strides(x.shape());
+    {
+        let sv = View { offset: 0, strides: &src_strides };
+        let dv = View { offset, strides: &dst_strides };
+        // `out` is brand new: writing into its storage cannot affect any other tensor.
+        match (&**out.storage(), out.device()) {
+            (Storage::Cpu(words), Device::Cpu) => copy_box(x, sv, &mut Dst::Cpu(&mut words.borrow_mut()), dv, x.shape())?,
+            (Storage::Gpu(buf), Device::Gpu(_)) => copy_box(x, sv, &mut Dst::Gpu(buf), dv, x.shape())?,
+            _ => unreachable!("storage matches its device"),
+        }
+    }
+    let begin: Vec<usize> = paddings.iter().map(|p| p.0).collect();
+    let size: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
+    Ok(record(OP, out, &[x], move |g| Ok(vec![Some(super::slice(g.grad, &begin, &size)?)])))
+}

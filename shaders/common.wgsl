@@ -64,3 +64,12 @@ fn f32_to_i32(a: f32) -> i32 {
     if (a <= -2147483648.0) { return -2147483647 - 1; }
     return i32(a);
 }
+
+// erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7); WGSL has no erf. Mirrored in unary.rs.
+fn erf_approx(x: f32) -> f32 {
+    let s = sign(x);
+    let a = abs(x);
+    let t = 1.0 / (1.0 + 0.3275911 * a);
+    let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);
+    return s * y;
+}

@@ -6,6 +6,7 @@ pub mod encoder;
 pub mod error;
 pub mod kernel;
 pub mod ops;
+pub mod optim;
 pub mod pool;
 pub mod shape;
 pub mod tensor;

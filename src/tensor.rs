@@ -193,6 +193,15 @@ impl Tensor {
         }
     }
 
+    /// Mutable host words of a CPU tensor, for in-place updates of parameters and optimizer
+    /// state (variables); ops never write their inputs.
+    pub(crate) fn cpu_words_mut(&self) -> std::cell::RefMut<'_, Vec<u32>> {
+        match &*self.inner.storage {
+            Storage::Cpu(words) => words.borrow_mut(),
+            Storage::Gpu(_) => unreachable!("cpu_words_mut on a GPU tensor"),
+        }
+    }
+
     /// The device buffer of a GPU tensor. Panics on a CPU tensor: ops call it only on their GPU path.
     pub(crate) fn gpu_buffer(&self) -> &GpuBuffer {
         match &*self.inner.storage {

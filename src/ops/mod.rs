@@ -6,14 +6,18 @@ pub mod cast;
 pub mod compare;
 pub mod concat;
 pub mod copy;
+pub mod dropout;
 pub mod elementwise;
 pub mod fill;
+pub mod losses;
 pub mod matmul;
+pub mod one_hot;
 pub mod pad;
 pub mod random;
 pub mod reduce;
 pub mod select;
 pub mod slice;
+pub mod softmax;
 pub mod transpose;
 pub mod unary;
 
@@ -22,13 +26,17 @@ pub use broadcast::broadcast_to;
 pub use cast::cast;
 pub use compare::{compare, logical_not};
 pub use concat::{concat, stack};
+pub use dropout::{dropout, moments};
 pub use fill::{fill, full_like, ones, zeros};
+pub use losses::{binary_cross_entropy, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy, sparse_softmax_cross_entropy};
 pub use matmul::{matmul, matmul_with, MatmulKernel};
+pub use one_hot::one_hot;
 pub use pad::pad;
 pub use random::{random_normal, random_uniform};
 pub use reduce::{arg_reduce, reduce, Reduce};
 pub use select::where_;
 pub use slice::slice;
+pub use softmax::{log_softmax, log_sum_exp, softmax};
 pub use transpose::transpose;
 pub use unary::unary;
 
@@ -37,7 +45,9 @@ use crate::{Result, Tensor};
 /// Ops that are not rows of an elementwise table, by the name errors and the op table use.
 pub const STRUCTURAL_OPS: &[&str] = &[
     "where", "cast", "fill", "random_uniform", "random_normal", "logical_not", "sum", "mean", "prod", "max", "min",
-    "argmax", "argmin", "matmul", "reshape", "transpose", "slice", "pad", "concat", "stack", "broadcast_to",
+    "argmax", "argmin", "matmul", "reshape", "transpose", "slice", "pad", "concat", "stack", "broadcast_to", "one_hot", "softmax", "log_softmax",
+    "log_sum_exp", "dropout", "moments", "mean_squared_error", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
+    "binary_cross_entropy", "sigmoid_cross_entropy",
 ];
 
 /// Every op name the engine implements; each runs on both backends (CPU and GPU).
@@ -64,7 +74,7 @@ macro_rules! compare_fns {
         pub fn $f(a: &Tensor, b: &Tensor) -> Result<Tensor> { compare(stringify!($f), a, b) }
     )* };
 }
-unary_fns!(neg, abs, exp, log, sqrt, rsqrt, square, reciprocal, relu, relu6, elu, selu, sigmoid, tanh, softplus, sin, cos, sign, floor, ceil, round);
+unary_fns!(neg, abs, exp, log, sqrt, rsqrt, square, reciprocal, relu, relu6, elu, selu, sigmoid, tanh, softplus, erf, gelu, sin, cos, sign, floor, ceil, round);
 binary_fns!(add, sub, mul, div, pow, maximum, minimum, squared_difference);
 compare_fns!(equal, not_equal, less, less_equal, greater, greater_equal, logical_and, logical_or);
 

@@ -31,6 +31,24 @@ fn zero_grad(g: &Grad, _: f32, _: f32) -> Result<Tensor> {
 const SELU_ALPHA: f32 = 1.673_263_2;
 const SELU_SCALE: f32 = 1.050_701;
 
+/// erf by Abramowitz & Stegun 7.1.26, the same formula as `erf_approx` in common.wgsl.
+pub fn erf_f32(x: f32) -> f32 {
+    let a = x.abs();
+    let t = 1.0 / (1.0 + 0.3275911 * a);
+    let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * (-a * a).exp();
+    if x < 0.0 { -y } else if x > 0.0 { y } else { 0.0 }
+}
+
+const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+
+fn gelu_grad(g: &Grad, _: f32, _: f32) -> Result<Tensor> {
+    // d/dx x Phi(x) = Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi the normal pdf
+    let x = x(g);
+    let cdf = mul(&add(&scalar(x, 1.0)?, &crate::ops::erf(&mul(x, &scalar(x, FRAC_1_SQRT_2)?)?)?)?, &scalar(x, 0.5)?)?;
+    let pdf = mul(&crate::ops::exp(&mul(&mul(x, x)?, &scalar(x, -0.5)?)?)?, &scalar(x, 0.398_942_3)?)?;
+    mul(g.grad, &add(&cdf, &mul(x, &pdf)?)?)
+}
+
 fn sigmoid_f32(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
@@ -90,6 +108,21 @@ pub const UNARY: &[UnaryOp] = &[
         wgsl: "max(a, 0.0) + log(1.0 + exp(-abs(a)))",
         i32: None,
         grad: |g, _, _| mul(g.grad, &crate::ops::sigmoid(x(g))?),
+    },
+    UnaryOp {
+        name: "erf",
+        f32: |x, _, _| erf_f32(x),
+        wgsl: "erf_approx(a)",
+        i32: None,
+        grad: |g, _, _| mul(g.grad, &mul(&crate::ops::exp(&neg(&mul(x(g), x(g))?)?)?, &scalar(x(g), std::f32::consts::FRAC_2_SQRT_PI)?)?),
+    },
+    // Exact GELU (TF.js `gelu`): x * (1 + erf(x / sqrt 2)) / 2.
+    UnaryOp {
+        name: "gelu",
+        f32: |x, _, _| 0.5 * x * (1.0 + erf_f32(x * FRAC_1_SQRT_2)),
+        wgsl: "0.5 * a * (1.0 + erf_approx(a * 0.70710678))",
+        i32: None,
+        grad: gelu_grad,
     },
     UnaryOp { name: "sin", f32: |x, _, _| x.sin(), wgsl: "sin(a)", i32: None, grad: |g, _, _| mul(g.grad, &cos(x(g))?) },
     UnaryOp { name: "cos", f32: |x, _, _| x.cos(), wgsl: "cos(a)", i32: None, grad: |g, _, _| neg(&mul(g.grad, &sin(x(g))?)?) },

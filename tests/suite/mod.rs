@@ -156,6 +156,8 @@ fn unary_ref(name: &str, x: f64) -> f64 {
         "sigmoid" => 1.0 / (1.0 + (-x).exp()),
         "tanh" => x.tanh(),
         "softplus" => (1.0 + x.exp()).ln(),
+        "erf" => erf_f64(x),
+        "gelu" => 0.5 * x * (1.0 + erf_f64(x / std::f64::consts::SQRT_2)),
         "sin" => x.sin(),
         "cos" => x.cos(),
         "sign" => if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 },
@@ -165,6 +167,17 @@ fn unary_ref(name: &str, x: f64) -> f64 {
         "clip" => x.clamp(-0.5, 0.75),
         other => panic!("no reference for unary op {other}"),
     }
+}
+
+/// erf by its Maclaurin series (converges fast for |x| <= 4, where the tests sample).
+fn erf_f64(x: f64) -> f64 {
+    let mut sum = 0.0;
+    let mut term = x;
+    for n in 0..200 {
+        sum += term / (2 * n + 1) as f64;
+        term *= -x * x / (n + 1) as f64;
+    }
+    sum * 2.0 / std::f64::consts::PI.sqrt()
 }
 
 pub async fn unary_ops_vs_reference(dev: Device) -> CaseResult {
@@ -864,6 +877,223 @@ pub async fn composed_expression_gradient(dev: Device) -> CaseResult {
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------------------
+// Training ops, optimizers, training
+
+pub async fn softmax_and_losses(dev: Device) -> CaseResult {
+    let logits = [1.0f32, 2.0, 3.0, -1.0, 0.0, 1e4];
+    let x = t(&dev, &logits, &[2, 3])?;
+    let sm = read(&ops::softmax(&x, -1).map_err(e)?).await?;
+    let z: f64 = (1f64).exp() + 2f64.exp() + 3f64.exp();
+    let want = [1f64.exp() / z, 2f64.exp() / z, 3f64.exp() / z, 0.0, 0.0, 1.0];
+    close("softmax", &sm, &want, 1e-5, 1e-7)?;
+    let lsm = read(&ops::log_softmax(&x, 1).map_err(e)?).await?;
+    close("log_softmax", &lsm, &[1.0 - z.ln(), 2.0 - z.ln(), 3.0 - z.ln(), -1.0 - 1e4, -1e4, 0.0], 1e-5, 1e-5)?;
+    let lse = read(&ops::log_sum_exp(&x, -1, false).map_err(e)?).await?;
+    close("log_sum_exp", &lse, &[z.ln(), 1e4], 1e-6, 1e-5)?;
+    // cross-entropy: class 2 then class 0 (logit 1e4 wrong by 1e4 + 1)
+    let onehot = t(&dev, &[0.0, 0.0, 1.0, 1.0, 0.0, 0.0], &[2, 3])?;
+    let ce = read(&ops::softmax_cross_entropy(&onehot, &x).map_err(e)?).await?;
+    close("softmax_cross_entropy", &ce, &[((z.ln() - 3.0) + (1e4 + 1.0)) / 2.0], 1e-5, 1e-4)?;
+    let labels = ti(&dev, &[2, 0], &[2])?;
+    let sce = read(&ops::sparse_softmax_cross_entropy(&labels, &x).map_err(e)?).await?;
+    close("sparse_softmax_cross_entropy", &sce, &[((z.ln() - 3.0) + (1e4 + 1.0)) / 2.0], 1e-5, 1e-4)?;
+    let oh = read(&ops::one_hot(&ti(&dev, &[1, 0, 5, -1], &[4])?, 3).map_err(e)?).await?;
+    exact("one_hot", &oh, &[0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])?;
+    let p = t(&dev, &[0.9, 0.2, 0.0, 1.0], &[4])?;
+    let y = t(&dev, &[1.0, 0.0, 0.0, 1.0], &[4])?;
+    let bce = read(&ops::binary_cross_entropy(&y, &p).map_err(e)?).await?;
+    let eps = 1e-7f64;
+    let want_bce = -((0.9f64).ln() + (0.8f64).ln() + (1.0 - eps).ln() + (1.0 - eps as f32 as f64).ln()) / 4.0;
+    close("binary_cross_entropy", &bce, &[want_bce], 1e-4, 1e-6)?;
+    let lg = t(&dev, &[2.0, -1.0, 1e4, -1e4], &[4])?;
+    let sig = read(&ops::sigmoid_cross_entropy(&y, &lg).map_err(e)?).await?;
+    let softplus = |v: f64| (1.0 + v.exp()).ln();
+    close("sigmoid_cross_entropy", &sig, &[(softplus(-2.0) + softplus(-1.0) + 1e4 + 1e4) / 4.0], 1e-5, 1e-4)?;
+    let mse = read(&ops::mean_squared_error(&y, &p).map_err(e)?).await?;
+    close("mse", &mse, &[(0.01 + 0.04 + 0.0 + 0.0) / 4.0], 1e-5, 1e-7)?;
+    let (m, v) = ops::moments(&t(&dev, &[1.0, 2.0, 3.0, 5.0], &[2, 2])?, &[1], false).map_err(e)?;
+    exact("moments mean", &read(&m).await?, &[1.5, 4.0])?;
+    exact("moments var", &read(&v).await?, &[0.25, 1.0])?;
+    // dropout: about rate zeroed, survivors scaled by 1/(1-rate), same seed same mask
+    let ones = ops::ones(&dev, &[10000], DType::F32).map_err(e)?;
+    let d = read(&ops::dropout::dropout(&ones, 0.3, Some(5)).map_err(e)?).await?;
+    let kept = d.iter().filter(|&&v| v != 0.0).count() as f64 / 1e4;
+    if (kept - 0.7).abs() > 0.02 || d.iter().any(|&v| v != 0.0 && (v - 1.0 / 0.7).abs() > 1e-5) {
+        return Err(format!("dropout kept {kept} (expected 0.7), values {:?}", &d[..8]));
+    }
+    Ok(())
+}
+
+pub async fn training_op_gradients(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(15);
+    let logits = rng.vec(12, -2.0, 2.0);
+    grad_check(&dev, "softmax", &[(logits.clone(), vec![3, 4])], &|x| ops::softmax(&x[0], -1)).await?;
+    grad_check(&dev, "log_softmax axis 0", &[(logits.clone(), vec![3, 4])], &|x| ops::log_softmax(&x[0], 0)).await?;
+    grad_check(&dev, "log_sum_exp", &[(logits.clone(), vec![3, 4])], &|x| ops::log_sum_exp(&x[0], 1, false)).await?;
+    let labels = vec![0.0, 1.0, 0.0, 0.0, 0.2, 0.2, 0.3, 0.3, 1.0, 0.0, 0.0, 0.0];
+    grad_check(&dev, "softmax_cross_entropy", &[(labels.clone(), vec![3, 4]), (logits.clone(), vec![3, 4])], &|x| {
+        ops::softmax_cross_entropy(&x[0], &x[1])
+    })
+    .await?;
+    grad_check(&dev, "sparse_softmax_cross_entropy", &[(logits.clone(), vec![3, 4])], &|x| {
+        ops::sparse_softmax_cross_entropy(&Tensor::from_i32(x[0].device(), &[1, 3, 0], &[3])?, &x[0])
+    })
+    .await?;
+    let probs = rng.vec(6, 0.1, 0.9);
+    let targets = vec![1.0, 0.0, 1.0, 1.0, 0.0, 0.0];
+    grad_check(&dev, "binary_cross_entropy", &[(targets.clone(), vec![6]), (probs, vec![6])], &|x| ops::binary_cross_entropy(&x[0], &x[1])).await?;
+    grad_check(&dev, "sigmoid_cross_entropy", &[(targets.clone(), vec![6]), (rng.vec(6, -3.0, 3.0), vec![6])], &|x| ops::sigmoid_cross_entropy(&x[0], &x[1])).await?;
+    grad_check(&dev, "mse", &[(targets, vec![6]), (rng.vec(6, -1.0, 1.0), vec![6])], &|x| ops::mean_squared_error(&x[0], &x[1])).await?;
+    grad_check(&dev, "moments", &[(rng.vec(12, -1.0, 1.0), vec![3, 4])], &|x| {
+        let (m, v) = ops::moments(&x[0], &[0], false)?;
+        ops::add(&m, &v)
+    })
+    .await?;
+    Ok(())
+}
+
+fn opt_ref(kind: &webtensor::optim::Kind, lr: f64, p: &mut [f64], grads: &[[f64; 2]]) {
+    use webtensor::optim::Kind;
+    let mut s0 = [0.0f64; 2];
+    let mut s1 = [0.0f64; 2];
+    if let Kind::Adagrad { initial_accumulator, .. } = kind {
+        s0 = [*initial_accumulator as f64; 2];
+    }
+    for (step, g) in grads.iter().enumerate() {
+        let t = (step + 1) as f64;
+        for i in 0..2 {
+            let gi = g[i];
+            match *kind {
+                Kind::Sgd => p[i] -= lr * gi,
+                Kind::Momentum { momentum, nesterov } => {
+                    s0[i] = momentum as f64 * s0[i] + gi;
+                    p[i] -= lr * if nesterov { gi + momentum as f64 * s0[i] } else { s0[i] };
+                }
+                Kind::Adam { beta1, beta2, eps } | Kind::AdamW { beta1, beta2, eps, .. } => {
+                    let wd = if let Kind::AdamW { weight_decay, .. } = *kind { weight_decay as f64 } else { 0.0 };
+                    let (b1, b2) = (beta1 as f64, beta2 as f64);
+                    s0[i] = b1 * s0[i] + (1.0 - b1) * gi;
+                    s1[i] = b2 * s1[i] + (1.0 - b2) * gi * gi;
+                    let mh = s0[i] / (1.0 - b1.powf(t));
+                    let vh = s1[i] / (1.0 - b2.powf(t));
+                    p[i] = p[i] - lr * mh / (vh.sqrt() + eps as f64) - lr * wd * p[i];
+                }
+                Kind::RmsProp { rho, momentum, eps } => {
+                    s0[i] = rho as f64 * s0[i] + (1.0 - rho as f64) * gi * gi;
+                    s1[i] = momentum as f64 * s1[i] + lr * gi / (s0[i] + eps as f64).sqrt();
+                    p[i] -= s1[i];
+                }
+                Kind::Adagrad { eps, .. } => {
+                    s0[i] += gi * gi;
+                    p[i] -= lr * gi / (s0[i] + eps as f64).sqrt();
+                }
+            }
+        }
+    }
+}
+
+/// Three steps of each optimizer against the update rules computed by hand in f64.
+pub async fn optimizer_steps(dev: Device) -> CaseResult {
+    use webtensor::optim::{Kind, Optimizer};
+    let kinds = [
+        Kind::Sgd,
+        Kind::Momentum { momentum: 0.9, nesterov: false },
+        Kind::Momentum { momentum: 0.9, nesterov: true },
+        Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7 },
+        Kind::AdamW { beta1: 0.9, beta2: 0.999, eps: 1e-7, weight_decay: 0.01 },
+        Kind::RmsProp { rho: 0.9, momentum: 0.5, eps: 1e-7 },
+        Kind::Adagrad { initial_accumulator: 0.1, eps: 1e-7 },
+    ];
+    let grads = [[0.5, -1.0], [0.1, 0.2], [-0.3, 0.4]];
+    for kind in kinds {
+        let p = t(&dev, &[1.0, -2.0], &[2])?;
+        p.set_requires_grad(true).map_err(e)?;
+        let mut opt = Optimizer::new(kind, 0.1);
+        for g in &grads {
+            let gt = t(&dev, &[g[0] as f32, g[1] as f32], &[2])?;
+            let loss = ops::sum(&ops::mul(&p, &gt).map_err(e)?, None, false).map_err(e)?;
+            webtensor::autograd::backward(&loss).map_err(e)?;
+            opt.step(std::slice::from_ref(&p)).map_err(e)?;
+        }
+        let mut want = [1.0f64, -2.0];
+        opt_ref(&kind, 0.1, &mut want, &grads);
+        close(&format!("{kind:?}"), &read(&p).await?, &want, 1e-5, 1e-6)?;
+    }
+    // global-norm clipping scales inside the fused step: grads (3, 4) have norm 5, clip to 1
+    let p = t(&dev, &[0.0, 0.0], &[2])?;
+    p.set_requires_grad(true).map_err(e)?;
+    let loss = ops::sum(&ops::mul(&p, &t(&dev, &[3.0, 4.0], &[2])?).map_err(e)?, None, false).map_err(e)?;
+    webtensor::autograd::backward(&loss).map_err(e)?;
+    let (norm, scale) = webtensor::optim::clip_by_global_norm(std::slice::from_ref(&p), 1.0).map_err(e)?;
+    close("global norm", &read(&norm).await?, &[5.0], 1e-6, 0.0)?;
+    let mut sgd = Optimizer::new(Kind::Sgd, 1.0);
+    sgd.step_scaled(std::slice::from_ref(&p), Some(&scale)).map_err(e)?;
+    close("clipped step", &read(&p).await?, &[-0.6, -0.8], 1e-5, 1e-6)?;
+    Ok(())
+}
+
+/// An MLP learns XOR (loss < 0.01), and 200 training steps leave live tensors and device
+/// memory exactly where they were after the first steps.
+pub async fn mlp_learns_xor(dev: Device) -> CaseResult {
+    use webtensor::optim::{Kind, Optimizer};
+    let x = t(&dev, &[0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], &[4, 2])?;
+    let y = t(&dev, &[0.0, 1.0, 1.0, 0.0], &[4, 1])?;
+    let w1 = ops::random_normal(&dev, &[2, 8], 0.0, 1.0, Some(1)).map_err(e)?;
+    let b1 = ops::zeros(&dev, &[8], DType::F32).map_err(e)?;
+    let w2 = ops::random_normal(&dev, &[8, 1], 0.0, 0.5, Some(2)).map_err(e)?;
+    let b2 = ops::zeros(&dev, &[1], DType::F32).map_err(e)?;
+    let params = vec![w1, b1, w2, b2];
+    for p in &params {
+        p.set_requires_grad(true).map_err(e)?;
+    }
+    let mut opt = Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7 }, 0.05);
+    let step = |opt: &mut Optimizer| -> webtensor::Result<Tensor> {
+        let h = ops::tanh(&ops::add(&ops::matmul(&x, &params[0], false, false)?, &params[1])?)?;
+        let logits = ops::add(&ops::matmul(&h, &params[2], false, false)?, &params[3])?;
+        let loss = ops::sigmoid_cross_entropy(&y, &logits)?;
+        webtensor::autograd::backward(&loss)?;
+        opt.step(&params)?;
+        Ok(loss.detach())
+    };
+    let mut first = None;
+    let mut baseline = None;
+    let mut last = f32::NAN;
+    for i in 0..300 {
+        let loss = step(&mut opt).map_err(e)?;
+        if i == 0 {
+            first = Some(read(&loss).await?[0]);
+        }
+        if i == 9 {
+            read(&loss).await?;
+            drop(loss);
+            baseline = Some(memory(&dev));
+            continue;
+        }
+        if i == 299 {
+            last = read(&loss).await?[0];
+            drop(loss);
+            let now = memory(&dev);
+            if Some(now) != baseline {
+                return Err(format!("memory grew over training: after step 10 {baseline:?}, after step 300 {now:?}"));
+            }
+        }
+    }
+    if !(last < 0.01) {
+        return Err(format!("XOR loss {last} after 300 steps (started at {first:?}), expected < 0.01"));
+    }
+    Ok(())
+}
+
+/// (live tensors, device bytes held by live buffers)
+fn memory(dev: &Device) -> (usize, u64) {
+    let bytes = match dev {
+        Device::Gpu(ctx) => ctx.pool_stats().live_bytes,
+        Device::Cpu => 0,
+    };
+    (webtensor::tensor::live_tensors(), bytes)
+}
+
 /// All cases, by name, for runners that loop (the browser suite).
 #[macro_export]
 macro_rules! for_each_case {
@@ -889,7 +1119,11 @@ macro_rules! for_each_case {
             binary_gradients,
             reduce_and_matmul_gradients,
             layout_gradients,
-            composed_expression_gradient
+            composed_expression_gradient,
+            softmax_and_losses,
+            training_op_gradients,
+            optimizer_steps,
+            mlp_learns_xor
         );
     };
 }

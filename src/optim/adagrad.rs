@@ -1,0 +1,17 @@
+//! Adagrad (TF.js `tf.train.adagrad`): acc += g^2;  p -= lr g / sqrt(acc + eps); the
+//! accumulator starts at `initial_accumulator` (TF.js default 0.1).
+use super::{Hyper, Rule};
+
+pub static ADAGRAD: Rule = Rule {
+    name: "adagrad",
+    states: 1,
+    initial_state: 0.1,
+    wgsl: "    let acc = s0[i] + g * g;
+    s0[i] = acc;
+    p[i] = p[i] - h.lr * g / sqrt(acc + h.eps);",
+    cpu: |h: &Hyper, p: &mut f32, g: f32, s: &mut [f32; 2]| {
+        let acc = s[0] + g * g;
+        s[0] = acc;
+        *p -= h.lr * g / (acc + h.eps).sqrt();
+    },
+};

@@ -5,14 +5,17 @@ pub mod broadcast;
 pub mod cast;
 pub mod compare;
 pub mod concat;
+pub mod conv;
 pub mod copy;
 pub mod dropout;
 pub mod elementwise;
 pub mod fill;
+pub mod im2col;
 pub mod losses;
 pub mod matmul;
 pub mod one_hot;
 pub mod pad;
+pub mod pool;
 pub mod random;
 pub mod reduce;
 pub mod select;
@@ -26,12 +29,15 @@ pub use broadcast::broadcast_to;
 pub use cast::cast;
 pub use compare::{compare, logical_not};
 pub use concat::{concat, stack};
+pub use conv::{conv2d, conv2d_transpose, depthwise_conv2d};
 pub use dropout::{dropout, moments};
 pub use fill::{fill, full_like, ones, zeros};
 pub use losses::{binary_cross_entropy, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy, sparse_softmax_cross_entropy};
 pub use matmul::{matmul, matmul_with, MatmulKernel};
 pub use one_hot::one_hot;
+pub use im2col::{col2im, im2col, Geometry, Padding};
 pub use pad::pad;
+pub use pool::{avg_pool, max_pool};
 pub use random::{random_normal, random_uniform};
 pub use reduce::{arg_reduce, reduce, Reduce};
 pub use select::where_;
@@ -47,7 +53,8 @@ pub const STRUCTURAL_OPS: &[&str] = &[
     "where", "cast", "fill", "random_uniform", "random_normal", "logical_not", "sum", "mean", "prod", "max", "min",
     "argmax", "argmin", "matmul", "reshape", "transpose", "slice", "pad", "concat", "stack", "broadcast_to", "one_hot", "softmax", "log_softmax",
     "log_sum_exp", "dropout", "moments", "mean_squared_error", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
-    "binary_cross_entropy", "sigmoid_cross_entropy",
+    "binary_cross_entropy", "sigmoid_cross_entropy", "im2col", "col2im", "conv2d", "depthwise_conv2d", "conv2d_transpose",
+    "max_pool", "avg_pool",
 ];
 
 /// Every op name the engine implements; each runs on both backends (CPU and GPU).

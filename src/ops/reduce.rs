@@ -84,7 +84,14 @@ fn reduce_grad(kind: Reduce, g: &Grad, x_shape: &[usize], axes: &[usize]) -> Res
             let r: usize = axes.iter().map(|&d| x_shape[d]).product();
             super::mul(&gb, &scalar(x, 1.0 / r.max(1) as f32)?)
         }
-        Reduce::Max | Reduce::Min => super::mul(&gb, &mask(super::equal(x, &spread(g.out)?))?),
+        // Ties share the gradient evenly (a valid subgradient; giving each tie all of it
+        // would over-count).
+        Reduce::Max | Reduce::Min => {
+            let hit = mask(super::equal(x, &spread(g.out)?))?;
+            let axes_i: Vec<i64> = axes.iter().map(|&a| a as i64).collect();
+            let ties = spread(&reduce(Reduce::Sum, &hit, Some(&axes_i), false)?)?;
+            super::mul(&gb, &super::div(&hit, &ties)?)
+        }
         Reduce::Prod => {
             // d/dx_i prod(x) = product of the others; exact with zeros too: with no zero it is
             // prod / x_i, with one zero only that position gets the product of the rest.

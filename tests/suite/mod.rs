@@ -1094,6 +1094,137 @@ fn memory(dev: &Device) -> (usize, u64) {
     (webtensor::tensor::live_tensors(), bytes)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Convolutions and pooling
+
+struct ConvCase {
+    x: [usize; 4],
+    k: (usize, usize),
+    s: (usize, usize),
+    d: (usize, usize),
+    same: bool,
+}
+
+/// Direct NHWC convolution in f64 with TF.js padding; `depthwise` uses filter [kh, kw, c, m].
+fn conv_ref(x: &[f32], xs: [usize; 4], f: &[f32], fs: [usize; 4], s: (usize, usize), d: (usize, usize), same: bool, depthwise: bool) -> (Vec<f64>, [usize; 4]) {
+    let [n, h, w, c] = xs;
+    let [kh, kw, _, m] = fs;
+    let (ekh, ekw) = ((kh - 1) * d.0 + 1, (kw - 1) * d.1 + 1);
+    let (oh, ow, pt, pl) = if same {
+        let (oh, ow) = (h.div_ceil(s.0), w.div_ceil(s.1));
+        (oh, ow, ((oh - 1) * s.0 + ekh).saturating_sub(h) / 2, ((ow - 1) * s.1 + ekw).saturating_sub(w) / 2)
+    } else {
+        ((h - ekh) / s.0 + 1, (w - ekw) / s.1 + 1, 0, 0)
+    };
+    let oc = if depthwise { c * m } else { m };
+    let mut out = vec![0f64; n * oh * ow * oc];
+    for b in 0..n {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let iy = (oy * s.0 + ky * d.0) as isize - pt as isize;
+                        let ix = (ox * s.1 + kx * d.1) as isize - pl as isize;
+                        if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                            continue;
+                        }
+                        for ci in 0..c {
+                            let xv = x[((b * h + iy as usize) * w + ix as usize) * c + ci] as f64;
+                            for q in 0..m {
+                                let fv = f[((ky * kw + kx) * c + ci) * m + q] as f64;
+                                let o = if depthwise { ci * m + q } else { q };
+                                out[((b * oh + oy) * ow + ox) * oc + o] += xv * fv;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (out, [n, oh, ow, oc])
+}
+
+pub async fn convolutions_vs_reference(dev: Device) -> CaseResult {
+    use webtensor::ops::Padding;
+    let mut rng = Rng::new(21);
+    let cases = [
+        ConvCase { x: [2, 5, 7, 3], k: (3, 3), s: (1, 1), d: (1, 1), same: true },
+        ConvCase { x: [1, 8, 8, 2], k: (3, 2), s: (2, 2), d: (1, 1), same: true },
+        ConvCase { x: [2, 9, 6, 4], k: (2, 3), s: (2, 1), d: (1, 1), same: false },
+        ConvCase { x: [1, 9, 9, 2], k: (3, 3), s: (1, 1), d: (2, 2), same: true },
+        ConvCase { x: [1, 9, 9, 1], k: (3, 3), s: (1, 1), d: (2, 1), same: false },
+    ];
+    for (i, cs) in cases.iter().enumerate() {
+        let pad = if cs.same { Padding::Same } else { Padding::Valid };
+        let xv = rng.vec(cs.x.iter().product(), -1.0, 1.0);
+        let x = t(&dev, &xv, &cs.x)?;
+        let fs = [cs.k.0, cs.k.1, cs.x[3], 5];
+        let fv = rng.vec(fs.iter().product(), -1.0, 1.0);
+        let (want, os) = conv_ref(&xv, cs.x, &fv, fs, cs.s, cs.d, cs.same, false);
+        let y = ops::conv2d(&x, &t(&dev, &fv, &fs)?, cs.s, pad, cs.d).map_err(e)?;
+        shape_is(&format!("conv2d case {i}"), &y, &os)?;
+        close(&format!("conv2d case {i}"), &read(&y).await?, &want, 1e-4, 1e-5)?;
+        let dfs = [cs.k.0, cs.k.1, cs.x[3], 2];
+        let dfv = rng.vec(dfs.iter().product(), -1.0, 1.0);
+        let (want, os) = conv_ref(&xv, cs.x, &dfv, dfs, cs.s, cs.d, cs.same, true);
+        let y = ops::depthwise_conv2d(&x, &t(&dev, &dfv, &dfs)?, cs.s, pad, cs.d).map_err(e)?;
+        shape_is(&format!("depthwise case {i}"), &y, &os)?;
+        close(&format!("depthwise case {i}"), &read(&y).await?, &want, 1e-4, 1e-5)?;
+    }
+    // conv2d_transpose is the adjoint of conv2d: <conv(x), y> == <x, conv_t(y)>
+    let xs = [2, 6, 5, 3];
+    let fs = [3, 3, 3, 4];
+    let xv = rng.vec(xs.iter().product(), -1.0, 1.0);
+    let fv = rng.vec(fs.iter().product(), -1.0, 1.0);
+    let f = t(&dev, &fv, &fs)?;
+    let y = ops::conv2d(&t(&dev, &xv, &xs)?, &f, (2, 2), Padding::Same, (1, 1)).map_err(e)?;
+    let yv = rng.vec(y.numel(), -1.0, 1.0);
+    let lhs: f64 = read(&y).await?.iter().zip(&yv).map(|(&a, &b)| a as f64 * b as f64).sum();
+    let xt = ops::conv2d_transpose(&t(&dev, &yv, y.shape())?, &f, &xs, (2, 2), Padding::Same).map_err(e)?;
+    shape_is("conv2d_transpose", &xt, &xs)?;
+    let rhs: f64 = read(&xt).await?.iter().zip(&xv).map(|(&a, &b)| a as f64 * b as f64).sum();
+    close("conv2d_transpose adjoint", &[lhs as f32], &[rhs], 1e-4, 1e-4)?;
+    Ok(())
+}
+
+pub async fn pooling_hand_values(dev: Device) -> CaseResult {
+    use webtensor::ops::Padding;
+    // 1 x 4 x 4 x 1 image 0..15
+    let x = t(&dev, &(0..16).map(|v| v as f32).collect::<Vec<_>>(), &[1, 4, 4, 1])?;
+    let mp = ops::max_pool(&x, (2, 2), (2, 2), Padding::Valid).map_err(e)?;
+    shape_is("max_pool", &mp, &[1, 2, 2, 1])?;
+    exact("max_pool", &read(&mp).await?, &[5.0, 7.0, 13.0, 15.0])?;
+    let ap = ops::avg_pool(&x, (2, 2), (2, 2), Padding::Valid).map_err(e)?;
+    exact("avg_pool", &read(&ap).await?, &[2.5, 4.5, 10.5, 12.5])?;
+    // 'same' 3x3 stride 1: corners average only their 4 in-image pixels, as TF.js
+    let aps = ops::avg_pool(&x, (3, 3), (1, 1), Padding::Same).map_err(e)?;
+    let v = read(&aps).await?;
+    exact("avg_pool same corner", &v[..1], &[(0.0 + 1.0 + 4.0 + 5.0) / 4.0])?;
+    exact("avg_pool same centre", &v[5..6], &[(0.0 + 1.0 + 2.0 + 4.0 + 5.0 + 6.0 + 8.0 + 9.0 + 10.0) / 9.0])?;
+    let neg = t(&dev, &[-1.0, -2.0, -3.0, -4.0], &[1, 2, 2, 1])?;
+    exact("max_pool same ignores padding", &read(&ops::max_pool(&neg, (3, 3), (1, 1), Padding::Same).map_err(e)?).await?, &[-1.0; 4])?;
+    Ok(())
+}
+
+pub async fn convolution_gradients(dev: Device) -> CaseResult {
+    use webtensor::ops::Padding;
+    let mut rng = Rng::new(22);
+    let x = rng.vec(2 * 5 * 4 * 2, -1.0, 1.0);
+    let f = rng.vec(3 * 2 * 2 * 3, -1.0, 1.0);
+    grad_check(&dev, "conv2d same s2", &[(x.clone(), vec![2, 5, 4, 2]), (f.clone(), vec![3, 2, 2, 3])], &|v| ops::conv2d(&v[0], &v[1], (2, 2), Padding::Same, (1, 1))).await?;
+    grad_check(&dev, "conv2d valid dilated", &[(x.clone(), vec![2, 5, 4, 2]), (f.clone(), vec![3, 2, 2, 3])], &|v| ops::conv2d(&v[0], &v[1], (1, 1), Padding::Valid, (1, 2))).await?;
+    let df = rng.vec(3 * 3 * 2 * 2, -1.0, 1.0);
+    grad_check(&dev, "depthwise", &[(x.clone(), vec![2, 5, 4, 2]), (df, vec![3, 3, 2, 2])], &|v| ops::depthwise_conv2d(&v[0], &v[1], (1, 1), Padding::Same, (1, 1))).await?;
+    let ty = rng.vec(2 * 3 * 2 * 3, -1.0, 1.0);
+    grad_check(&dev, "conv2d_transpose", &[(ty, vec![2, 3, 2, 3]), (f, vec![3, 2, 2, 3])], &|v| ops::conv2d_transpose(&v[0], &v[1], &[2, 5, 4, 2], (2, 2), Padding::Same)).await?;
+    // distinct values so no window has a tie at the max
+    let mut px: Vec<f32> = (0..2 * 5 * 4 * 2).map(|i| ((i * 37) % 80) as f32 * 0.05 - 2.0).collect();
+    px.reverse();
+    grad_check(&dev, "max_pool", &[(px.clone(), vec![2, 5, 4, 2])], &|v| ops::max_pool(&v[0], (2, 2), (2, 2), Padding::Same)).await?;
+    grad_check(&dev, "avg_pool", &[(px, vec![2, 5, 4, 2])], &|v| ops::avg_pool(&v[0], (3, 2), (1, 2), Padding::Same)).await?;
+    Ok(())
+}
+
 /// All cases, by name, for runners that loop (the browser suite).
 #[macro_export]
 macro_rules! for_each_case {
@@ -1123,7 +1254,10 @@ macro_rules! for_each_case {
             softmax_and_losses,
             training_op_gradients,
             optimizer_steps,
-            mlp_learns_xor
+            mlp_learns_xor,
+            convolutions_vs_reference,
+            pooling_hand_values,
+            convolution_gradients
         );
     };
 }

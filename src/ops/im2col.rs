@@ -1,0 +1,212 @@
+//! im2col and col2im for NHWC images: the two linear maps convolutions and pools are built on
+//! (each is the other's gradient). `Geometry` holds the TF.js padding arithmetic.
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::autograd::{no_grad, record};
+use crate::device::gpu::grid_2d;
+use crate::device::Device;
+use crate::kernel::fill_template;
+use crate::shape::checked_numel;
+use crate::tensor::{Storage, Tensor};
+use crate::{bail, DType, Result};
+
+const SHADER: &str = include_str!("../../shaders/im2col.wgsl");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Padding {
+    Same,
+    Valid,
+    /// Explicit (top, bottom, left, right).
+    Explicit(usize, usize, usize, usize),
+}
+
+impl Padding {
+    pub fn parse(op: &str, s: &str) -> Result<Padding> {
+        match s {
+            "same" => Ok(Padding::Same),
+            "valid" => Ok(Padding::Valid),
+            other => bail!(op, "padding '{other}' is not 'same' or 'valid'"),
+        }
+    }
+}
+
+/// Where a kernel window reads an NHWC image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    pub n: usize,
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub dh: usize,
+    pub dw: usize,
+    pub oh: usize,
+    pub ow: usize,
+    pub pad_top: usize,
+    pub pad_left: usize,
+}
+
+impl Geometry {
+    /// TF.js conventions: 'same' gives ceil(in / stride) outputs with the extra padding at the
+    /// bottom/right; 'valid' uses no padding.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(op: &str, input: &[usize], kernel: (usize, usize), strides: (usize, usize), dilations: (usize, usize), padding: Padding) -> Result<Geometry> {
+        if input.len() != 4 {
+            bail!(op, "input must be NHWC (rank 4), got shape {:?}", input);
+        }
+        let (n, h, w, c) = (input[0], input[1], input[2], input[3]);
+        let (kh, kw) = kernel;
+        let (sh, sw) = strides;
+        let (dh, dw) = dilations;
+        if kh == 0 || kw == 0 || sh == 0 || sw == 0 || dh == 0 || dw == 0 {
+            bail!(op, "kernel {:?}, strides {:?} and dilations {:?} must be positive", kernel, strides, dilations);
+        }
+        if (sh > 1 || sw > 1) && (dh > 1 || dw > 1) {
+            bail!(op, "strides {:?} and dilations {:?} cannot both exceed 1 (as in TF.js)", strides, dilations);
+        }
+        let (ekh, ekw) = ((kh - 1) * dh + 1, (kw - 1) * dw + 1);
+        let (oh, ow, pt, pl) = match padding {
+            Padding::Same => {
+                let (oh, ow) = (h.div_ceil(sh), w.div_ceil(sw));
+                let pad_h = ((oh.max(1) - 1) * sh + ekh).saturating_sub(h);
+                let pad_w = ((ow.max(1) - 1) * sw + ekw).saturating_sub(w);
+                (oh, ow, pad_h / 2, pad_w / 2)
+            }
+            Padding::Valid => {
+                if h < ekh || w < ekw {
+                    bail!(op, "a {}x{} window (dilated) does not fit a {}x{} image with 'valid' padding", ekh, ekw, h, w);
+                }
+                ((h - ekh) / sh + 1, (w - ekw) / sw + 1, 0, 0)
+            }
+            Padding::Explicit(t, b, l, r) => {
+                if h + t + b < ekh || w + l + r < ekw {
+                    bail!(op, "a {}x{} window does not fit the padded {}x{} image", ekh, ekw, h + t + b, w + l + r);
+                }
+                ((h + t + b - ekh) / sh + 1, (w + l + r - ekw) / sw + 1, t, l)
+            }
+        };
+        Ok(Geometry { n, h, w, c, kh, kw, sh, sw, dh, dw, oh, ow, pad_top: pt, pad_left: pl })
+    }
+
+    pub fn cols_shape(&self) -> Vec<usize> {
+        vec![self.n * self.oh * self.ow, self.kh * self.kw * self.c]
+    }
+
+    fn params(&self, total: usize, pad_value: f32) -> Params {
+        Params {
+            n: self.n as u32,
+            h: self.h as u32,
+            w: self.w as u32,
+            c: self.c as u32,
+            oh: self.oh as u32,
+            ow: self.ow as u32,
+            kh: self.kh as u32,
+            kw: self.kw as u32,
+            sh: self.sh as u32,
+            sw: self.sw as u32,
+            dh: self.dh as u32,
+            dw: self.dw as u32,
+            pt: self.pad_top as u32,
+            pl: self.pad_left as u32,
+            total: total as u32,
+            pad_value,
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    n: u32,
+    h: u32,
+    w: u32,
+    c: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    sh: u32,
+    sw: u32,
+    dh: u32,
+    dw: u32,
+    pt: u32,
+    pl: u32,
+    total: u32,
+    pad_value: f32,
+}
+
+/// Input pixel read by (output position, kernel tap), or None in the padding.
+fn source_pixel(g: &Geometry, oy: usize, ox: usize, ky: usize, kx: usize) -> Option<(usize, usize)> {
+    let iy = (oy * g.sh + ky * g.dh).checked_sub(g.pad_top)?;
+    let ix = (ox * g.sw + kx * g.dw).checked_sub(g.pad_left)?;
+    (iy < g.h && ix < g.w).then_some((iy, ix))
+}
+
+fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Result<Tensor> {
+    let out_shape = if to_cols { g.cols_shape() } else { vec![g.n, g.h, g.w, g.c] };
+    let total = checked_numel(op, &out_shape)?;
+    let storage = match x.device() {
+        Device::Cpu => {
+            let src: Vec<f32> = bytemuck::cast_slice(&x.cpu_words()[..]).to_vec();
+            let mut out = vec![0f32; total];
+            for n in 0..g.n {
+                for oy in 0..g.oh {
+                    for ox in 0..g.ow {
+                        for ky in 0..g.kh {
+                            for kx in 0..g.kw {
+                                let col = ((((n * g.oh + oy) * g.ow + ox) * g.kh + ky) * g.kw + kx) * g.c;
+                                let pix = source_pixel(g, oy, ox, ky, kx).map(|(iy, ix)| ((n * g.h + iy) * g.w + ix) * g.c);
+                                for c in 0..g.c {
+                                    match (to_cols, pix) {
+                                        (true, Some(p)) => out[col + c] = src[p + c],
+                                        (true, None) => out[col + c] = pad_value,
+                                        (false, Some(p)) => out[p + c] += src[col + c],
+                                        (false, None) => {}
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Storage::Cpu(RefCell::new(bytemuck::cast_vec(out)))
+        }
+        Device::Gpu(ctx) => {
+            let out = ctx.alloc(op, (total * 4) as u64)?;
+            let mode = if to_cols { "im2col" } else { "col2im" };
+            let kernel = ctx.kernel(mode, || fill_template(SHADER, &[("MODE", mode)]));
+            let params = g.params(total, pad_value);
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &[x.gpu_buffer().raw(), out.raw()], grid_2d(total.div_ceil(256) as u64)?);
+            Storage::Gpu(out)
+        }
+    };
+    Ok(Tensor::from_storage(x.device(), Rc::new(storage), out_shape, DType::F32))
+}
+
+/// Patches of `x` (NHWC) as rows: [n*oh*ow, kh*kw*c]; positions in the padding read `pad_value`.
+pub fn im2col(x: &Tensor, g: &Geometry, pad_value: f32) -> Result<Tensor> {
+    const OP: &str = "im2col";
+    if x.dtype() != DType::F32 || x.shape() != [g.n, g.h, g.w, g.c] {
+        bail!(OP, "expects a float32 image of shape {:?}, got {:?} {}", [g.n, g.h, g.w, g.c], x.shape(), x.dtype());
+    }
+    let out = no_grad(|| run(OP, x, g, true, pad_value))?;
+    let geometry = *g;
+    Ok(record(OP, out, &[x], move |gr| Ok(vec![Some(col2im(gr.grad, &geometry)?)])))
+}
+
+/// The adjoint of im2col: sums patch rows back into an NHWC image.
+pub fn col2im(cols: &Tensor, g: &Geometry) -> Result<Tensor> {
+    const OP: &str = "col2im";
+    if cols.dtype() != DType::F32 || cols.shape() != g.cols_shape() {
+        bail!(OP, "expects float32 columns of shape {:?}, got {:?} {}", g.cols_shape(), cols.shape(), cols.dtype());
+    }
+    let out = no_grad(|| run(OP, cols, g, false, 0.0))?;
+    let geometry = *g;
+    Ok(record(OP, out, &[cols], move |gr| Ok(vec![Some(im2col(gr.grad, &geometry, 0.0)?)])))
+}

@@ -10,9 +10,11 @@ pub mod copy;
 pub mod dropout;
 pub mod elementwise;
 pub mod fill;
+pub mod gather;
 pub mod im2col;
 pub mod losses;
 pub mod matmul;
+pub mod norm;
 pub mod one_hot;
 pub mod pad;
 pub mod pool;
@@ -32,8 +34,10 @@ pub use concat::{concat, stack};
 pub use conv::{conv2d, conv2d_transpose, depthwise_conv2d};
 pub use dropout::{dropout, moments};
 pub use fill::{fill, full_like, ones, zeros};
+pub use gather::{embedding, gather};
 pub use losses::{binary_cross_entropy, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy, sparse_softmax_cross_entropy};
 pub use matmul::{matmul, matmul_with, MatmulKernel};
+pub use norm::{batch_norm, layer_norm};
 pub use one_hot::one_hot;
 pub use im2col::{col2im, im2col, Geometry, Padding};
 pub use pad::pad;
@@ -54,7 +58,7 @@ pub const STRUCTURAL_OPS: &[&str] = &[
     "argmax", "argmin", "matmul", "reshape", "transpose", "slice", "pad", "concat", "stack", "broadcast_to", "one_hot", "softmax", "log_softmax",
     "log_sum_exp", "dropout", "moments", "mean_squared_error", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
     "binary_cross_entropy", "sigmoid_cross_entropy", "im2col", "col2im", "conv2d", "depthwise_conv2d", "conv2d_transpose",
-    "max_pool", "avg_pool",
+    "max_pool", "avg_pool", "gather", "embedding", "batch_norm", "layer_norm",
 ];
 
 /// Every op name the engine implements; each runs on both backends (CPU and GPU).

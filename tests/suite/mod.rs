@@ -1225,6 +1225,97 @@ pub async fn convolution_gradients(dev: Device) -> CaseResult {
     Ok(())
 }
 
+pub async fn gather_and_norms(dev: Device) -> CaseResult {
+    let x = t(&dev, &(0..12).map(|v| v as f32).collect::<Vec<_>>(), &[3, 4])?;
+    let rows = ops::gather(&x, &ti(&dev, &[2, 0, 2, 7], &[2, 2])?, 0).map_err(e)?;
+    shape_is("gather rows", &rows, &[2, 2, 4])?;
+    let mut want = vec![8.0, 9.0, 10.0, 11.0, 0.0, 1.0, 2.0, 3.0, 8.0, 9.0, 10.0, 11.0];
+    want.extend([0.0; 4]); // index 7 is out of range: zeros
+    exact("gather rows", &read(&rows).await?, &want)?;
+    let cols = ops::gather(&x, &ti(&dev, &[3, 1], &[2])?, 1).map_err(e)?;
+    exact("gather cols", &read(&cols).await?, &[3.0, 1.0, 7.0, 5.0, 11.0, 9.0])?;
+    let ints = ops::gather(&ti(&dev, &[5, 6, 7], &[3])?, &ti(&dev, &[2, 2, 0], &[3])?, 0).map_err(e)?;
+    same_i("gather int", &read_i(&ints).await?, &[7, 7, 5])?;
+    let mut rng = Rng::new(23);
+    let table = rng.vec(5 * 3, -1.0, 1.0);
+    grad_check(&dev, "embedding (repeated ids accumulate)", &[(table, vec![5, 3])], &|v| {
+        ops::embedding(&v[0], &Tensor::from_i32(v[0].device(), &[4, 1, 4, 0], &[2, 2])?)
+    })
+    .await?;
+    let xv = rng.vec(2 * 3 * 4, -1.0, 1.0);
+    let ln = read(&ops::layer_norm(&t(&dev, &xv, &[6, 4])?, None, None, 1e-5).map_err(e)?).await?;
+    for r in 0..6 {
+        let row = &ln[r * 4..r * 4 + 4];
+        let m: f64 = row.iter().map(|&v| v as f64).sum::<f64>() / 4.0;
+        let var: f64 = row.iter().map(|&v| (v as f64 - m).powi(2)).sum::<f64>() / 4.0;
+        if m.abs() > 1e-5 || (var - 1.0).abs() > 1e-3 {
+            return Err(format!("layer_norm row {r}: mean {m}, var {var}"));
+        }
+    }
+    grad_check(&dev, "layer_norm", &[(xv.clone(), vec![6, 4]), (rng.vec(4, 0.5, 1.5), vec![4]), (rng.vec(4, -0.5, 0.5), vec![4])], &|v| {
+        ops::layer_norm(&v[0], Some(&v[1]), Some(&v[2]), 1e-3)
+    })
+    .await?;
+    grad_check(&dev, "batch_norm with batch statistics", &[(xv, vec![2, 3, 4])], &|v| {
+        let (m, var) = ops::moments(&v[0], &[0, 1], true)?;
+        ops::batch_norm(&v[0], &m, &var, None, None, 1e-3)
+    })
+    .await?;
+    Ok(())
+}
+
+/// A small conv net (conv 3x3 -> relu -> maxpool -> dense) learns to tell vertical from
+/// horizontal bars in noisy 8x8 images: >= 95% training accuracy.
+pub async fn conv_net_learns_bars(dev: Device) -> CaseResult {
+    use webtensor::ops::Padding;
+    use webtensor::optim::{Kind, Optimizer};
+    let (n, side) = (64usize, 8usize);
+    let mut rng = Rng::new(31);
+    let mut images = vec![0f32; n * side * side];
+    let mut labels = vec![0i32; n];
+    for i in 0..n {
+        let vertical = i % 2 == 0;
+        labels[i] = vertical as i32;
+        let at = (rng.next_f32() * 6.0) as usize + 1;
+        for y in 0..side {
+            for x in 0..side {
+                let on = if vertical { x == at } else { y == at };
+                images[(i * side + y) * side + x] = if on { 1.0 } else { 0.0 } + 0.3 * (rng.next_f32() - 0.5);
+            }
+        }
+    }
+    let x = t(&dev, &images, &[n, side, side, 1])?;
+    let y = ti(&dev, &labels, &[n])?;
+    let params = vec![
+        ops::random_normal(&dev, &[3, 3, 1, 4], 0.0, 0.5, Some(3)).map_err(e)?,
+        ops::zeros(&dev, &[4], DType::F32).map_err(e)?,
+        ops::random_normal(&dev, &[4 * 4 * 4, 2], 0.0, 0.2, Some(4)).map_err(e)?,
+        ops::zeros(&dev, &[2], DType::F32).map_err(e)?,
+    ];
+    for p in &params {
+        p.set_requires_grad(true).map_err(e)?;
+    }
+    let forward = |x: &Tensor| -> webtensor::Result<Tensor> {
+        let h = ops::relu(&ops::add(&ops::conv2d(x, &params[0], (1, 1), Padding::Same, (1, 1))?, &params[1])?)?;
+        let p = ops::max_pool(&h, (2, 2), (2, 2), Padding::Valid)?;
+        let flat = ops::reshape(&p, &[n as i64, -1])?;
+        ops::add(&ops::matmul(&flat, &params[2], false, false)?, &params[3])
+    };
+    let mut opt = Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7 }, 0.05);
+    for _ in 0..60 {
+        let loss = ops::sparse_softmax_cross_entropy(&y, &forward(&x).map_err(e)?).map_err(e)?;
+        webtensor::autograd::backward(&loss).map_err(e)?;
+        opt.step(&params).map_err(e)?;
+    }
+    let pred = webtensor::autograd::no_grad(|| ops::argmax(&forward(&x)?, -1)).map_err(e)?;
+    let got = read_i(&pred).await?;
+    let acc = got.iter().zip(&labels).filter(|(a, b)| a == b).count() as f64 / n as f64;
+    if acc < 0.95 {
+        return Err(format!("conv net training accuracy {acc}, expected >= 0.95"));
+    }
+    Ok(())
+}
+
 /// All cases, by name, for runners that loop (the browser suite).
 #[macro_export]
 macro_rules! for_each_case {
@@ -1257,7 +1348,9 @@ macro_rules! for_each_case {
             mlp_learns_xor,
             convolutions_vs_reference,
             pooling_hand_values,
-            convolution_gradients
+            convolution_gradients,
+            gather_and_norms,
+            conv_net_learns_bars
         );
     };
 }

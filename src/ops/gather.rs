@@ -1,0 +1,85 @@
+//! gather (TF.js `tf.gather`) and embedding lookup. Indices outside the axis give zeros (the
+//! GPU cannot raise from inside a kernel; the CPU backend does the same so both agree).
+//! The gradient scatters back with a one-hot matmul: dx[a] = sum over j with idx[j] = a of dy[j].
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::autograd::{no_grad, record};
+use crate::device::gpu::grid_2d;
+use crate::device::Device;
+use crate::shape::{check_rank, checked_numel, normalize_axis};
+use crate::tensor::{common_device, Storage, Tensor};
+use crate::{bail, ops, DType, Result};
+
+const SHADER: &str = include_str!("../../shaders/gather.wgsl");
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    outer: u32,
+    axis_len: u32,
+    inner: u32,
+    count: u32,
+}
+
+pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
+    const OP: &str = "gather";
+    let device = common_device(OP, &[x, indices])?;
+    if indices.dtype() == DType::F32 {
+        bail!(OP, "indices must be int32, got float32 of shape {:?}", indices.shape());
+    }
+    let axis = normalize_axis(OP, axis, x.rank())?;
+    let (outer, axis_len, inner): (usize, usize, usize) =
+        (x.shape()[..axis].iter().product(), x.shape()[axis], x.shape()[axis + 1..].iter().product());
+    let count = indices.numel();
+    let mut out_shape = x.shape()[..axis].to_vec();
+    out_shape.extend_from_slice(indices.shape());
+    out_shape.extend_from_slice(&x.shape()[axis + 1..]);
+    check_rank(OP, &out_shape)?;
+    let n = checked_numel(OP, &out_shape)?;
+    let storage = match &device {
+        Device::Cpu => {
+            let (xw, iw) = (x.cpu_words(), indices.cpu_words());
+            let mut out = vec![0u32; n];
+            for o in 0..outer {
+                for j in 0..count {
+                    let a = iw[j] as i32;
+                    if a < 0 || a as usize >= axis_len {
+                        continue;
+                    }
+                    let src = (o * axis_len + a as usize) * inner;
+                    let dst = (o * count + j) * inner;
+                    out[dst..dst + inner].copy_from_slice(&xw[src..src + inner]);
+                }
+            }
+            Storage::Cpu(RefCell::new(out))
+        }
+        Device::Gpu(ctx) => {
+            let out = ctx.alloc(OP, (n * 4) as u64)?;
+            let kernel = ctx.kernel("gather", || SHADER.to_string());
+            let p = Params { outer: outer as u32, axis_len: axis_len as u32, inner: inner as u32, count: count as u32 };
+            let buffers = [x.gpu_buffer().raw(), indices.gpu_buffer().raw(), out.raw()];
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &buffers, grid_2d(n.div_ceil(256) as u64)?);
+            Storage::Gpu(out)
+        }
+    };
+    let out = Tensor::from_storage(&device, Rc::new(storage), out_shape, x.dtype());
+    let idx = indices.clone();
+    let x_shape = x.shape().to_vec();
+    Ok(record(OP, out, &[x], move |g| {
+        let onehot = no_grad(|| ops::one_hot(&idx.reshape_to(&[count])?, axis_len))?;
+        let dy = g.grad.reshape_to(&[outer, count, inner])?;
+        let dx = ops::matmul(&onehot, &dy, true, false)?;
+        Ok(vec![Some(dx.reshape_to(&x_shape)?)])
+    }))
+}
+
+/// Rows of `table` ([vocab, dim]) for each id: TF.js/Keras `embedding`.
+pub fn embedding(table: &Tensor, ids: &Tensor) -> Result<Tensor> {
+    if table.rank() != 2 {
+        bail!("embedding", "table must be [vocab, dim], got shape {:?}", table.shape());
+    }
+    gather(table, ids, 0)
+}

@@ -16,7 +16,9 @@ echo "== 1/3 native tests (CPU backend and wgpu on Vulkan)"
 cargo test --all-targets
 
 echo "== 2/3 browser tests (wasm in headless Chromium, WebGPU)"
-CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome --test web -- --nocapture
+# The runner gives the whole browser run 20 s by default; the suite trains small nets on a
+# software GPU, so allow it more.
+WASM_BINDGEN_TEST_TIMEOUT=600 CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome --test web -- --nocapture
 
 echo "== 3/3 demo page tests (playwright-core, headless Chromium)"
 npm run build

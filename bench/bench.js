@@ -1,138 +1,327 @@
 // The benchmark, run inside one page so every contender shares the browser, the machine and the
-// run. Contenders are interleaved repetition by repetition; each sample is a full op including
-// the readback of its result (what a user awaits); the reported figure is the median.
-import initWasm, { init, deviceDescription, Tensor } from '../pkg/webtensor.js';
+// run. For each workload, contenders are interleaved repetition by repetition after a warm-up;
+// each sample is a complete user-visible operation ending in a readback (what a user awaits);
+// the reported figure is the median.
+import initWasm, * as wt from '../pkg/webtensor.js';
 
 const tf = window.tf;
+const { Tensor } = wt;
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function randomData(n, seed) {
+function randomData(n, seed, scale = 1) {
   let x = seed >>> 0 || 1;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    out[i] = x / 4294967296 - 0.5;
+    out[i] = (x / 4294967296 - 0.5) * 2 * scale;
   }
   return out;
 }
+const labelsData = (n, classes) => Int32Array.from({ length: n }, (_, i) => (i * 7) % classes);
+const u32 = (a) => new Uint32Array(a);
 
-// Each contender: prepare(n) -> { run: async () => Float32Array, dispose() }.
-function oursContender(backend, naive) {
+// ---- our side (the wasm facade) ---------------------------------------------------------------
+const ours = {
+  tensor: (data, shape) => Tensor.fromF32(data, u32(shape)),
+  ints: (data, shape) => Tensor.fromI32(data, u32(shape)),
+  free: (...ts) => ts.forEach((t) => t.free()),
+};
+
+function oursDense(x, w, b, act) {
+  const y0 = x.matMul(w, false, false);
+  const y = y0.binary('add', b);
+  y0.free();
+  if (!act) return y;
+  const a = y.unary(act);
+  y.free();
+  return a;
+}
+
+// ---- workloads --------------------------------------------------------------------------------
+// Each returns { flops?, ours(backend) -> {run, dispose}, tfjs(backend) -> {run, dispose} }.
+function matmulWorkload(n) {
+  const a = randomData(n * n, 1), b = randomData(n * n, 2);
   return {
-    name: `webtensor-${backend}${naive ? '-naive' : ''}`,
-    async setup() { await init(backend); return deviceDescription(); },
-    async prepare(n, a, b) {
-      await init(backend);
-      const shape = new Uint32Array([n, n]);
-      const ta = Tensor.fromF32(a, shape), tb = Tensor.fromF32(b, shape);
+    name: `matmul ${n}`,
+    flops: 2 * n ** 3,
+    ours(variant) {
+      const ta = ours.tensor(a, [n, n]), tb = ours.tensor(b, [n, n]);
       return {
         async run() {
-          await init(backend);
-          const c = naive ? ta.matMulNaive(tb) : ta.matMul(tb, false, false);
+          const c = variant === 'naive' ? ta.matMulNaive(tb) : ta.matMul(tb, false, false);
           const v = await c.data();
           c.free();
           return v;
         },
-        dispose() { ta.free(); tb.free(); },
+        dispose() { ours.free(ta, tb); },
       };
     },
-  };
-}
-
-function tfContender(backend) {
-  return {
-    name: `tfjs-${backend}`,
-    async setup() {
-      if (backend === 'wasm') tf.wasm.setWasmPaths('../node_modules/@tensorflow/tfjs-backend-wasm/dist/');
-      const ok = await tf.setBackend(backend);
-      if (!ok) throw new Error(`TF.js backend ${backend} failed to start`);
-      await tf.ready();
-      return backend;
-    },
-    async prepare(n, a, b) {
-      await tf.setBackend(backend);
+    tfjs() {
       const ta = tf.tensor2d(a, [n, n]), tb = tf.tensor2d(b, [n, n]);
       return {
-        async run() {
-          await tf.setBackend(backend);
-          const c = tf.matMul(ta, tb);
-          const v = await c.data();
-          c.dispose();
-          return v;
-        },
+        async run() { const c = tf.matMul(ta, tb); const v = await c.data(); c.dispose(); return v; },
         dispose() { ta.dispose(); tb.dispose(); },
       };
     },
   };
 }
 
+function conv2dWorkload() {
+  const xs = [8, 32, 32, 16], fs = [3, 3, 16, 32];
+  const x = randomData(xs.reduce((p, v) => p * v), 3), f = randomData(fs.reduce((p, v) => p * v), 4, 0.2);
+  return {
+    name: 'conv2d 8x32x32x16 * 3x3x16x32 same',
+    flops: 2 * 8 * 32 * 32 * 32 * 3 * 3 * 16,
+    ours() {
+      const tx = ours.tensor(x, xs), tfl = ours.tensor(f, fs);
+      return {
+        async run() { const y = tx.conv2d(tfl, u32([1]), 'same', u32([1])); const v = await y.data(); y.free(); return v; },
+        dispose() { ours.free(tx, tfl); },
+      };
+    },
+    tfjs() {
+      const tx = tf.tensor4d(x, xs), tfl = tf.tensor4d(f, fs);
+      return {
+        async run() { const y = tf.conv2d(tx, tfl, 1, 'same'); const v = await y.data(); y.dispose(); return v; },
+        dispose() { tx.dispose(); tfl.dispose(); },
+      };
+    },
+  };
+}
+
+// A training step: forward, loss, backward, Adam update, then a readback of the loss.
+function mlpTrainWorkload() {
+  const batch = 128;
+  const x = randomData(batch * 784, 5), labels = labelsData(batch, 10);
+  const init = { w1: randomData(784 * 128, 6, 0.05), w2: randomData(128 * 10, 7, 0.1) };
+  return {
+    name: 'train step MLP 784-128-10, batch 128, Adam',
+    ours() {
+      const tx = ours.tensor(x, [batch, 784]), ty = ours.ints(labels, [batch]);
+      const params = [ours.tensor(init.w1, [784, 128]), ours.tensor(new Float32Array(128), [128]),
+        ours.tensor(init.w2, [128, 10]), ours.tensor(new Float32Array(10), [10])];
+      const opt = new wt.Optimizer('adam', 0.001, {});
+      params.forEach((p) => opt.addParam(p));
+      return {
+        async run() {
+          const h = oursDense(tx, params[0], params[1], 'relu');
+          const logits = oursDense(h, params[2], params[3], null);
+          const loss = Tensor.loss('sparseSoftmaxCrossEntropy', ty, logits);
+          wt.backward(loss);
+          opt.step();
+          const v = await loss.data();
+          ours.free(h, logits, loss);
+          return v;
+        },
+        dispose() { ours.free(tx, ty, ...params); opt.free(); },
+      };
+    },
+    tfjs() {
+      const tx = tf.tensor2d(x, [batch, 784]), ty = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
+      const w1 = tf.variable(tf.tensor2d(init.w1, [784, 128])), b1 = tf.variable(tf.zeros([128]));
+      const w2 = tf.variable(tf.tensor2d(init.w2, [128, 10])), b2 = tf.variable(tf.zeros([10]));
+      const opt = tf.train.adam(0.001);
+      return {
+        async run() {
+          const loss = opt.minimize(() => {
+            const h = tf.relu(tf.add(tf.matMul(tx, w1), b1));
+            return tf.losses.softmaxCrossEntropy(ty, tf.add(tf.matMul(h, w2), b2));
+          }, true);
+          const v = await loss.data();
+          loss.dispose();
+          return v;
+        },
+        dispose() { tf.dispose([tx, ty, w1, b1, w2, b2]); opt.dispose(); },
+      };
+    },
+  };
+}
+
+// conv2d(8, 3x3, relu) - maxPool 2 - flatten - dense 10 on 28x28x1.
+function cnnParams(seed) {
+  return { k: randomData(3 * 3 * 1 * 8, seed, 0.3), w: randomData(13 * 13 * 8 * 10, seed + 1, 0.05) };
+}
+
+function cnnTrainWorkload() {
+  const batch = 64;
+  const x = randomData(batch * 28 * 28, 8), labels = labelsData(batch, 10), init = cnnParams(9);
+  return {
+    name: 'train step CNN conv8-pool-dense10, 28x28x1, batch 64, Adam',
+    ours() {
+      const tx = ours.tensor(x, [batch, 28, 28, 1]), ty = ours.ints(labels, [batch]);
+      const params = [ours.tensor(init.k, [3, 3, 1, 8]), ours.tensor(new Float32Array(8), [8]),
+        ours.tensor(init.w, [13 * 13 * 8, 10]), ours.tensor(new Float32Array(10), [10])];
+      const opt = new wt.Optimizer('adam', 0.001, {});
+      params.forEach((p) => opt.addParam(p));
+      return {
+        async run() {
+          const c = tx.conv2d(params[0], u32([1]), 'valid', u32([1]));
+          const cb = c.binary('add', params[1]);
+          const r = cb.unary('relu');
+          const p = r.maxPool(u32([2]), u32([2]), 'valid');
+          const flat = p.reshape(new Int32Array([batch, -1]));
+          const logits = oursDense(flat, params[2], params[3], null);
+          const loss = Tensor.loss('sparseSoftmaxCrossEntropy', ty, logits);
+          wt.backward(loss);
+          opt.step();
+          const v = await loss.data();
+          ours.free(c, cb, r, p, flat, logits, loss);
+          return v;
+        },
+        dispose() { ours.free(tx, ty, ...params); opt.free(); },
+      };
+    },
+    tfjs() {
+      const tx = tf.tensor4d(x, [batch, 28, 28, 1]), ty = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
+      const k = tf.variable(tf.tensor4d(init.k, [3, 3, 1, 8])), kb = tf.variable(tf.zeros([8]));
+      const w = tf.variable(tf.tensor2d(init.w, [13 * 13 * 8, 10])), b = tf.variable(tf.zeros([10]));
+      const opt = tf.train.adam(0.001);
+      return {
+        async run() {
+          const loss = opt.minimize(() => {
+            const h = tf.maxPool(tf.relu(tf.add(tf.conv2d(tx, k, 1, 'valid'), kb)), 2, 2, 'valid');
+            return tf.losses.softmaxCrossEntropy(ty, tf.add(tf.matMul(tf.reshape(h, [batch, -1]), w), b));
+          }, true);
+          const v = await loss.data();
+          loss.dispose();
+          return v;
+        },
+        dispose() { tf.dispose([tx, ty, k, kb, w, b]); opt.dispose(); },
+      };
+    },
+  };
+}
+
+function cnnInferWorkload() {
+  const x = randomData(28 * 28, 10), init = cnnParams(11);
+  return {
+    name: 'inference CNN, batch 1 (latency)',
+    ours() {
+      const tx = ours.tensor(x, [1, 28, 28, 1]);
+      const k = ours.tensor(init.k, [3, 3, 1, 8]), w = ours.tensor(init.w, [13 * 13 * 8, 10]);
+      return {
+        async run() {
+          const c = tx.conv2d(k, u32([1]), 'valid', u32([1]));
+          const r = c.unary('relu');
+          const p = r.maxPool(u32([2]), u32([2]), 'valid');
+          const flat = p.reshape(new Int32Array([1, -1]));
+          const logits = flat.matMul(w, false, false);
+          const probs = logits.softmax(-1);
+          const v = await probs.data();
+          ours.free(c, r, p, flat, logits, probs);
+          return v;
+        },
+        dispose() { ours.free(tx, k, w); },
+      };
+    },
+    tfjs() {
+      const tx = tf.tensor4d(x, [1, 28, 28, 1]), k = tf.tensor4d(init.k, [3, 3, 1, 8]), w = tf.tensor2d(init.w, [13 * 13 * 8, 10]);
+      return {
+        async run() {
+          const probs = tf.tidy(() => tf.softmax(tf.matMul(tf.reshape(tf.maxPool(tf.relu(tf.conv2d(tx, k, 1, 'valid')), 2, 2, 'valid'), [1, -1]), w)));
+          const v = await probs.data();
+          probs.dispose();
+          return v;
+        },
+        dispose() { tf.dispose([tx, k, w]); },
+      };
+    },
+  };
+}
+
+// ---- contenders -------------------------------------------------------------------------------
+const CONTENDERS = [
+  { name: 'webtensor-webgpu', lib: 'ours', backend: 'webgpu' },
+  { name: 'webtensor-webgpu-naive', lib: 'ours', backend: 'webgpu', variant: 'naive', only: /^matmul/ },
+  { name: 'webtensor-cpu', lib: 'ours', backend: 'cpu' },
+  { name: 'tfjs-webgpu', lib: 'tfjs', backend: 'webgpu' },
+  { name: 'tfjs-webgl', lib: 'tfjs', backend: 'webgl' },
+  { name: 'tfjs-wasm', lib: 'tfjs', backend: 'wasm' },
+];
+
+async function activate(c) {
+  if (c.lib === 'ours') {
+    await wt.init(c.backend);
+    return wt.deviceDescription();
+  }
+  if (c.backend === 'wasm') tf.wasm.setWasmPaths('../node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+  if (!(await tf.setBackend(c.backend))) throw new Error(`TF.js backend ${c.backend} failed to start`);
+  await tf.ready();
+  return c.backend;
+}
+
 function maxAbsDiff(x, y) {
   let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  for (let i = 0; i < Math.min(x.length, y.length); i++) m = Math.max(m, Math.abs(x[i] - y[i]));
   return m;
 }
 
-/// config: { sizes: [..], reps: n, maxSecondsPerSample: s, contenders: [names] }
-export async function runMatmulBench(config, log = () => {}) {
+/// config: { workloads: [names or prefixes], sizes: [matmul sizes], reps, maxSecondsPerSample }
+export async function runBench(config, log = () => {}) {
   await initWasm();
-  const all = [
-    oursContender('webgpu', false), oursContender('webgpu', true), oursContender('cpu', false),
-    tfContender('webgpu'), tfContender('webgl'), tfContender('wasm'),
-  ];
-  const contenders = all.filter((c) => !config.contenders || config.contenders.includes(c.name));
   const devices = {};
   const live = [];
-  for (const c of contenders) {
-    try { devices[c.name] = await c.setup(); live.push(c); }
+  for (const c of CONTENDERS) {
+    try { devices[c.name] = await activate(c); live.push(c); }
     catch (e) { devices[c.name] = `unavailable: ${e.message}`; log(`${c.name}: ${e.message}`); }
   }
+  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload()];
+  const workloads = all.filter((w) => !config.workloads || config.workloads.some((p) => w.name.startsWith(p)));
   const results = [];
   const tooSlow = new Set();
-  for (const n of config.sizes) {
-    const a = randomData(n * n, 1), b = randomData(n * n, 2);
-    const flops = 2 * n ** 3;
+  for (const w of workloads) {
     const prepared = [];
     for (const c of live) {
-      if (tooSlow.has(c.name)) { results.push({ workload: `matmul ${n}`, contender: c.name, skipped: 'previous size exceeded the time budget' }); continue; }
-      const p = await c.prepare(n, a, b);
-      const t0 = performance.now();
-      const first = await p.run(); // warm-up: compiles kernels, fills pools
-      const warmMs = performance.now() - t0;
-      prepared.push({ c, p, samples: [], first, warmMs });
+      if (c.only && !c.only.test(w.name)) continue;
+      const base = { workload: w.name, contender: c.name };
+      if (w.name.startsWith('matmul') && tooSlow.has(c.name)) { results.push({ ...base, skipped: 'smaller size exceeded the time budget' }); continue; }
+      try {
+        await activate(c);
+        const p = c.lib === 'ours' ? w.ours(c.variant) : w.tfjs();
+        const t0 = performance.now();
+        const first = await p.run(); // warm-up: compiles kernels, fills pools
+        prepared.push({ c, p, samples: [], first, warmMs: performance.now() - t0, base });
+      } catch (e) {
+        results.push({ ...base, error: String(e.message ?? e).slice(0, 200) });
+        log(`${w.name} ${c.name}: ${e.message ?? e}`);
+      }
     }
-    // Agreement check against the first contender (values, not timing).
-    const ref = prepared[0]?.first;
     for (let rep = 0; rep < config.reps; rep++) {
       const order = rep % 2 ? [...prepared].reverse() : prepared;
       for (const e of order) {
-        const t0 = performance.now();
-        await e.p.run();
-        e.samples.push(performance.now() - t0);
+        if (e.error) continue;
+        try {
+          await activate(e.c);
+          const t0 = performance.now();
+          await e.p.run();
+          e.samples.push(performance.now() - t0);
+        } catch (err) { e.error = String(err.message ?? err).slice(0, 200); }
       }
     }
+    const ref = prepared.find((e) => !e.error)?.first;
     for (const e of prepared) {
+      await activate(e.c);
+      e.p.dispose();
+      if (e.error) { results.push({ ...e.base, error: e.error }); log(`${w.name} ${e.c.name}: ${e.error}`); continue; }
       const ms = median(e.samples);
       if (ms / 1000 > config.maxSecondsPerSample) tooSlow.add(e.c.name);
-      const r = {
-        workload: `matmul ${n}`, contender: e.c.name, medianMs: ms, samplesMs: e.samples,
-        gflops: flops / (ms * 1e6), warmupMs: e.warmMs, maxAbsDiffVsFirst: ref ? maxAbsDiff(e.first, ref) : 0,
-      };
+      const r = { ...e.base, medianMs: ms, samplesMs: e.samples, warmupMs: e.warmMs, maxAbsDiffVsFirst: ref ? maxAbsDiff(e.first, ref) : 0 };
+      if (w.flops) r.gflops = w.flops / (ms * 1e6);
       results.push(r);
-      log(`${r.workload} ${r.contender}: ${ms.toFixed(1)} ms, ${r.gflops.toFixed(2)} GFLOP/s`);
-      e.p.dispose();
+      log(`${w.name} | ${e.c.name}: ${ms.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}`);
     }
   }
   return { userAgent: navigator.userAgent, devices, results };
 }
 
-window.runMatmulBench = runMatmulBench;
+window.runBench = runBench;
 document.getElementById('go')?.addEventListener('click', async () => {
   const out = document.getElementById('out');
-  const res = await runMatmulBench({ sizes: [256, 512], reps: 3, maxSecondsPerSample: 10 }, (l) => { out.textContent += l + '\n'; });
+  const res = await runBench({ sizes: [256], reps: 3, maxSecondsPerSample: 10 }, (l) => { out.textContent += l + '\n'; });
   out.textContent += JSON.stringify(res.devices, null, 2);
 });
 window.benchReady = true;

@@ -1,7 +1,7 @@
 // `npm run bench`: serves the repo, opens bench/ in headless Chromium (WebGPU on), runs every
 // contender side by side, and writes bench/results/latest.json and docs/BENCHMARKS.md.
-// Options: --sizes 256,512,1024,2048  --reps 5  --budget 30 (seconds per sample before a
-// contender skips larger sizes).
+// Options: --sizes 256,512,1024,2048 (matmul)  --reps 5  --budget 30 (seconds per matmul sample
+// before a contender skips larger sizes)  --only "train,conv2d" (workload name prefixes).
 import fs from 'node:fs';
 import os from 'node:os';
 import { execSync } from 'node:child_process';
@@ -16,6 +16,7 @@ const config = {
   sizes: arg('sizes', '256,512,1024,2048').split(',').map(Number),
   reps: Number(arg('reps', 5)),
   maxSecondsPerSample: Number(arg('budget', 30)),
+  workloads: arg('only', null)?.split(','),
 };
 
 const { server, url } = await startServer(0);
@@ -26,7 +27,7 @@ try {
   await page.exposeFunction('benchLog', (line) => console.log(line));
   await page.goto(`${url}/bench/`);
   await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 });
-  const result = await page.evaluate((cfg) => window.runMatmulBench(cfg, window.benchLog), config);
+  const result = await page.evaluate((cfg) => window.runBench(cfg, window.benchLog), config);
   const version = await browser.context.browser()?.version?.() ?? 'unknown';
   const wasmBytes = fs.readFileSync('pkg/webtensor_bg.wasm');
   const gz = execSync('gzip -9 -c pkg/webtensor_bg.wasm | wc -c').toString().trim();
@@ -54,7 +55,8 @@ function markdown(meta, { devices, results }) {
     const r = results.find((x) => x.workload === w && x.contender === c);
     if (!r) return '-';
     if (r.skipped) return 'skipped';
-    return `${r.medianMs.toFixed(1)} ms (${r.gflops.toFixed(2)} GFLOP/s)`;
+    if (r.error) return `fails: ${r.error.replace(/\|/g, '/').slice(0, 60)}`;
+    return `${r.medianMs.toFixed(1)} ms${r.gflops ? ` (${r.gflops.toFixed(2)} GFLOP/s)` : ''}`;
   };
   const ratio = (w, ours, theirs) => {
     const a = results.find((x) => x.workload === w && x.contender === ours);

@@ -15,8 +15,8 @@ struct Params {
     b_cs: u32,   // along n
     a_bs: u32,   // between batches (0 broadcasts one matrix over the batch)
     b_bs: u32,
-    _pad1: u32,
-    _pad2: u32,
+    _splits: u32,   // used by matmul_small.wgsl only
+    _k_chunk: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -47,17 +47,26 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         // 64x16 A values and 16x64 B values, 4 of each per thread.
         for (var l = 0u; l < 4u; l = l + 1u) {
             let e = tid + l * 256u;
-            // A: consecutive threads walk k (contiguous for row-major A).
-            let am = e / TK;
-            let ak = e % TK;
+            // Consecutive threads walk A's contiguous direction: k for row-major A, m for a
+            // transposed one (a_cs != 1), so global loads stay coalesced either way.
+            var am = e / TK;
+            var ak = e % TK;
+            if (p.a_cs != 1u) {
+                am = e % TILE;
+                ak = e / TILE;
+            }
             var av = 0.0;
             if (row0 + am < p.m && k0 + ak < p.k) {
                 av = a[a_base + (row0 + am) * p.a_rs + (k0 + ak) * p.a_cs];
             }
             As[ak * 16u + am / 4u][am % 4u] = av;
-            // B: consecutive threads walk n (contiguous for row-major B).
-            let bk = e / TILE;
-            let bn = e % TILE;
+            // Likewise for B: n when row-major, k when transposed.
+            var bk = e / TILE;
+            var bn = e % TILE;
+            if (p.b_cs != 1u) {
+                bk = e % TK;
+                bn = e / TK;
+            }
             var bv = 0.0;
             if (k0 + bk < p.k && col0 + bn < p.n) {
                 bv = b[b_base + (k0 + bk) * p.b_rs + (col0 + bn) * p.b_cs];

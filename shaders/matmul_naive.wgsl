@@ -4,7 +4,7 @@
 struct Params {
     m: u32, n: u32, k: u32, _pad0: u32,
     a_rs: u32, a_cs: u32, b_rs: u32, b_cs: u32,
-    a_bs: u32, b_bs: u32, _pad1: u32, _pad2: u32,
+    a_bs: u32, b_bs: u32, _splits: u32, _k_chunk: u32,
 };
 
 @group(0) @binding(0) var<uniform> p: Params;

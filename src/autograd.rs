@@ -17,6 +17,13 @@ pub struct Grad<'a> {
     pub grad: &'a Tensor,
 }
 
+impl Grad<'_> {
+    /// Whether input `i` needs its gradient (rules may skip the work for the others).
+    pub fn needs(&self, i: usize) -> bool {
+        self.inputs[i].tracks_grad()
+    }
+}
+
 type BackwardFn = dyn Fn(&Grad) -> Result<Vec<Option<Tensor>>>;
 
 pub struct Node {

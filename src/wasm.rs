@@ -5,8 +5,9 @@ use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
-use crate::ops::{self, Reduce};
-use crate::{DType, Device, Error, Tensor};
+use crate::ops::{self, Padding, Reduce};
+use crate::optim::{Kind, Optimizer};
+use crate::{autograd, DType, Device, Error, Tensor};
 
 thread_local! {
     static CURRENT: RefCell<Option<Device>> = const { RefCell::new(None) };
@@ -247,6 +248,197 @@ impl JsTensor {
     #[wasm_bindgen(js_name = clone)]
     pub fn clone_handle(&self) -> JsTensor {
         JsTensor { inner: self.inner.clone() }
+    }
+}
+
+fn pair(op: &str, v: &[u32]) -> Result<(usize, usize), JsError> {
+    match v {
+        [a] => Ok((*a as usize, *a as usize)),
+        [a, b] => Ok((*a as usize, *b as usize)),
+        _ => Err(JsError::new(&format!("{op}: expected 1 or 2 numbers, got {}", v.len()))),
+    }
+}
+
+fn padding(op: &str, p: &str) -> Result<Padding, JsError> {
+    Padding::parse(op, p).map_err(js)
+}
+
+#[wasm_bindgen(js_class = Tensor)]
+impl JsTensor {
+    /// Marks this tensor as a parameter: `backward()` accumulates its gradient in `grad`.
+    #[wasm_bindgen(js_name = setRequiresGrad)]
+    pub fn set_requires_grad(&self, on: bool) -> Result<(), JsError> {
+        self.inner.set_requires_grad(on).map_err(js)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn grad(&self) -> Option<JsTensor> {
+        self.inner.grad().map(|inner| JsTensor { inner })
+    }
+
+    #[wasm_bindgen(js_name = zeroGrad)]
+    pub fn zero_grad(&self) {
+        self.inner.zero_grad()
+    }
+
+    pub fn detach(&self) -> JsTensor {
+        JsTensor { inner: self.inner.detach() }
+    }
+
+    /// `strides` and `dilations`: one number or [h, w]; `padding`: "same" or "valid".
+    pub fn conv2d(&self, filter: &JsTensor, strides: &[u32], pad: &str, dilations: &[u32]) -> Result<JsTensor, JsError> {
+        wrap(ops::conv2d(&self.inner, &filter.inner, pair("conv2d", strides)?, padding("conv2d", pad)?, pair("conv2d", dilations)?))
+    }
+
+    #[wasm_bindgen(js_name = depthwiseConv2d)]
+    pub fn depthwise_conv2d(&self, filter: &JsTensor, strides: &[u32], pad: &str, dilations: &[u32]) -> Result<JsTensor, JsError> {
+        let op = "depthwiseConv2d";
+        wrap(ops::depthwise_conv2d(&self.inner, &filter.inner, pair(op, strides)?, padding(op, pad)?, pair(op, dilations)?))
+    }
+
+    #[wasm_bindgen(js_name = conv2dTranspose)]
+    pub fn conv2d_transpose(&self, filter: &JsTensor, output_shape: &[u32], strides: &[u32], pad: &str) -> Result<JsTensor, JsError> {
+        let op = "conv2dTranspose";
+        wrap(ops::conv2d_transpose(&self.inner, &filter.inner, &dims(output_shape), pair(op, strides)?, padding(op, pad)?))
+    }
+
+    #[wasm_bindgen(js_name = maxPool)]
+    pub fn max_pool(&self, size: &[u32], strides: &[u32], pad: &str) -> Result<JsTensor, JsError> {
+        wrap(ops::max_pool(&self.inner, pair("maxPool", size)?, pair("maxPool", strides)?, padding("maxPool", pad)?))
+    }
+
+    #[wasm_bindgen(js_name = avgPool)]
+    pub fn avg_pool(&self, size: &[u32], strides: &[u32], pad: &str) -> Result<JsTensor, JsError> {
+        wrap(ops::avg_pool(&self.inner, pair("avgPool", size)?, pair("avgPool", strides)?, padding("avgPool", pad)?))
+    }
+
+    pub fn softmax(&self, axis: i32) -> Result<JsTensor, JsError> {
+        wrap(ops::softmax(&self.inner, axis as i64))
+    }
+
+    #[wasm_bindgen(js_name = logSoftmax)]
+    pub fn log_softmax(&self, axis: i32) -> Result<JsTensor, JsError> {
+        wrap(ops::log_softmax(&self.inner, axis as i64))
+    }
+
+    #[wasm_bindgen(js_name = logSumExp)]
+    pub fn log_sum_exp(&self, axis: i32, keep_dims: bool) -> Result<JsTensor, JsError> {
+        wrap(ops::log_sum_exp(&self.inner, axis as i64, keep_dims))
+    }
+
+    pub fn gather(&self, indices: &JsTensor, axis: i32) -> Result<JsTensor, JsError> {
+        wrap(ops::gather(&self.inner, &indices.inner, axis as i64))
+    }
+
+    #[wasm_bindgen(js_name = oneHot)]
+    pub fn one_hot(&self, depth: u32) -> Result<JsTensor, JsError> {
+        wrap(ops::one_hot(&self.inner, depth as usize))
+    }
+
+    /// `paddings`: [before0, after0, before1, after1, ...].
+    pub fn pad(&self, paddings: &[u32], value: f64) -> Result<JsTensor, JsError> {
+        if paddings.len() % 2 != 0 {
+            return Err(JsError::new("pad: paddings need a [before, after] pair per dimension"));
+        }
+        let pairs: Vec<(usize, usize)> = paddings.chunks(2).map(|c| (c[0] as usize, c[1] as usize)).collect();
+        wrap(ops::pad(&self.inner, &pairs, value))
+    }
+
+    pub fn dropout(&self, rate: f32, seed: Option<u32>) -> Result<JsTensor, JsError> {
+        wrap(ops::dropout(&self.inner, rate, seed))
+    }
+
+    /// `name`: meanSquaredError, softmaxCrossEntropy, sparseSoftmaxCrossEntropy,
+    /// binaryCrossEntropy, sigmoidCrossEntropy.
+    pub fn loss(name: &str, labels: &JsTensor, predictions: &JsTensor) -> Result<JsTensor, JsError> {
+        let (l, p) = (&labels.inner, &predictions.inner);
+        wrap(match name {
+            "meanSquaredError" => ops::mean_squared_error(l, p),
+            "softmaxCrossEntropy" => ops::softmax_cross_entropy(l, p),
+            "sparseSoftmaxCrossEntropy" => ops::sparse_softmax_cross_entropy(l, p),
+            "binaryCrossEntropy" => ops::binary_cross_entropy(l, p),
+            "sigmoidCrossEntropy" => ops::sigmoid_cross_entropy(l, p),
+            other => return Err(JsError::new(&format!("unknown loss '{other}'"))),
+        })
+    }
+}
+
+/// Accumulates d loss / d p into `p.grad` for every parameter the (scalar) loss depends on.
+#[wasm_bindgen]
+pub fn backward(loss: &JsTensor) -> Result<(), JsError> {
+    autograd::backward(&loss.inner).map_err(js)
+}
+
+/// Calls `f` with gradient recording off (inference, manual updates); returns what it returns.
+#[wasm_bindgen(js_name = noGrad)]
+pub fn no_grad(f: &js_sys::Function) -> Result<JsValue, JsValue> {
+    autograd::no_grad(|| f.call0(&JsValue::NULL))
+}
+
+/// An optimizer over registered parameters; `step()` applies one fused update to each.
+#[wasm_bindgen(js_name = Optimizer)]
+pub struct JsOptimizer {
+    inner: Optimizer,
+    params: Vec<Tensor>,
+}
+
+fn opt_f32(config: &JsValue, key: &str, default: f32) -> f32 {
+    js_sys::Reflect::get(config, &key.into()).ok().and_then(|v| v.as_f64()).map_or(default, |v| v as f32)
+}
+
+#[wasm_bindgen(js_class = Optimizer)]
+impl JsOptimizer {
+    /// `kind`: sgd, momentum, adam, adamw, rmsprop, adagrad; `config` holds the TF.js options
+    /// (momentum, useNesterov, beta1, beta2, epsilon, weightDecay, decay (rho),
+    /// initialAccumulatorValue), with TF.js defaults.
+    #[wasm_bindgen(constructor)]
+    pub fn new(kind: &str, learning_rate: f32, config: JsValue) -> Result<JsOptimizer, JsError> {
+        let c = &config;
+        let eps = opt_f32(c, "epsilon", 1e-7);
+        let kind = match kind {
+            "sgd" => Kind::Sgd,
+            "momentum" => Kind::Momentum {
+                momentum: opt_f32(c, "momentum", 0.9),
+                nesterov: js_sys::Reflect::get(c, &"useNesterov".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false),
+            },
+            "adam" => Kind::Adam { beta1: opt_f32(c, "beta1", 0.9), beta2: opt_f32(c, "beta2", 0.999), eps },
+            "adamw" => Kind::AdamW {
+                beta1: opt_f32(c, "beta1", 0.9),
+                beta2: opt_f32(c, "beta2", 0.999),
+                eps,
+                weight_decay: opt_f32(c, "weightDecay", 0.01),
+            },
+            "rmsprop" => Kind::RmsProp { rho: opt_f32(c, "decay", 0.9), momentum: opt_f32(c, "momentum", 0.0), eps },
+            "adagrad" => Kind::Adagrad { initial_accumulator: opt_f32(c, "initialAccumulatorValue", 0.1), eps },
+            other => return Err(JsError::new(&format!("unknown optimizer '{other}'"))),
+        };
+        if !(learning_rate.is_finite() && learning_rate > 0.0) {
+            return Err(JsError::new(&format!("learning rate {learning_rate} must be a positive number")));
+        }
+        Ok(JsOptimizer { inner: Optimizer::new(kind, learning_rate), params: Vec::new() })
+    }
+
+    /// Registers a parameter (and marks it as requiring gradients).
+    #[wasm_bindgen(js_name = addParam)]
+    pub fn add_param(&mut self, p: &JsTensor) -> Result<(), JsError> {
+        p.inner.set_requires_grad(true).map_err(js)?;
+        self.params.push(p.inner.clone());
+        Ok(())
+    }
+
+    /// One update of every registered parameter from its gradient; clears the gradients.
+    pub fn step(&mut self) -> Result<(), JsError> {
+        self.inner.step(&self.params).map_err(js)
+    }
+
+    #[wasm_bindgen(getter, js_name = learningRate)]
+    pub fn learning_rate(&self) -> f32 {
+        self.inner.learning_rate
+    }
+
+    #[wasm_bindgen(setter, js_name = learningRate)]
+    pub fn set_learning_rate(&mut self, lr: f32) {
+        self.inner.learning_rate = lr;
     }
 }
 

@@ -102,7 +102,7 @@ pub fn binary(name: &str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
             let grad = op.grad;
             Ok(record(op.name, out, &[&a, &b], move |g| {
                 let (ga, gb) = grad(g)?;
-                unbroadcast2(&g.inputs[0], &g.inputs[1], Some(ga), Some(gb))
+                unbroadcast2(&g.inputs[0], &g.inputs[1], g.needs(0).then_some(ga), g.needs(1).then_some(gb))
             }))
         }
         (_, Some((f, expr))) => {

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use bytemuck::{Pod, Zeroable};
 
 use crate::autograd::{no_grad, record, sum_to_shape};
-use crate::device::gpu::MAX_WORKGROUPS_PER_DIM;
+use crate::device::gpu::{grid_2d, GpuBuffer, MAX_WORKGROUPS_PER_DIM};
 use crate::device::Device;
 use crate::shape::{broadcast_shapes, checked_numel};
 use crate::tensor::{common_device, Storage, Tensor};
@@ -14,6 +14,10 @@ use crate::{bail, DType, Result};
 
 const TILED: &str = include_str!("../../shaders/matmul.wgsl");
 const NAIVE: &str = include_str!("../../shaders/matmul_naive.wgsl");
+const SMALL: &str = include_str!("../../shaders/matmul_small.wgsl");
+
+/// Below this many rows or columns the 64x64 tiled kernel would leave most of each tile idle.
+const SKINNY: usize = 32;
 
 /// Which GPU kernel runs a matmul. `Naive` exists as the benchmark's baseline only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,8 +39,9 @@ struct Params {
     b_cs: u32,
     a_bs: u32,
     b_bs: u32,
-    _pad1: u32,
-    _pad2: u32,
+    /// The small kernel's split-k: partial products and the k range of each.
+    splits: u32,
+    k_chunk: u32,
 }
 
 pub fn matmul(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
@@ -46,9 +51,21 @@ pub fn matmul(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> R
         let (a, b, dc) = (&g.inputs[0], &g.inputs[1], g.grad);
         // C = op(A) op(B): d op(A) = dC op(B)^T, d op(B) = op(A)^T dC; transposed operands get the
         // transposed product. Batch dimensions that were broadcast are summed back.
-        let da = if ta { matmul(b, dc, tb, true)? } else { matmul(dc, b, false, !tb)? };
-        let db = if tb { matmul(dc, a, true, ta)? } else { matmul(a, dc, !ta, false)? };
-        Ok(vec![Some(sum_to_shape(&da, a.shape())?), Some(sum_to_shape(&db, b.shape())?)])
+        let da = if !g.needs(0) {
+            None
+        } else if ta {
+            Some(sum_to_shape(&matmul(b, dc, tb, true)?, a.shape())?)
+        } else {
+            Some(sum_to_shape(&matmul(dc, b, false, !tb)?, a.shape())?)
+        };
+        let db = if !g.needs(1) {
+            None
+        } else if tb {
+            Some(sum_to_shape(&matmul(dc, a, true, ta)?, b.shape())?)
+        } else {
+            Some(sum_to_shape(&matmul(a, dc, !ta, false)?, b.shape())?)
+        };
+        Ok(vec![da, db])
     }))
 }
 
@@ -108,25 +125,55 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
     let storage = match &device {
         Device::Cpu => Storage::Cpu(RefCell::new(matmul_cpu(&a.cpu_words(), &b.cpu_words(), &p, batch))),
         Device::Gpu(ctx) => {
-            let out = ctx.alloc(OP, (batch * m * n * 4) as u64)?;
-            let (name, src, tile) = match kernel {
-                MatmulKernel::Tiled => ("matmul", TILED, 64),
-                MatmulKernel::Naive => ("matmul_naive", NAIVE, 16),
-            };
-            let grid = [n.div_ceil(tile) as u32, m.div_ceil(tile) as u32, batch as u32];
-            if grid.iter().any(|&g| g > MAX_WORKGROUPS_PER_DIM) {
-                bail!(OP, "output {:?} is too large for one dispatch", out_shape);
-            }
-            let kernel = ctx.kernel(name, || src.to_string());
+            let bytes = (batch * m * n * 4) as u64;
+            let out = ctx.alloc(OP, bytes)?;
             if k == 0 {
-                ctx.clear(out.raw(), (batch * m * n * 4) as u64);
+                ctx.clear(out.raw(), bytes);
+            } else if kernel == MatmulKernel::Tiled && m.min(n) >= SKINNY {
+                let grid = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, batch as u32];
+                check_grid(&grid, &out_shape)?;
+                let kernel = ctx.kernel("matmul", || TILED.to_string());
+                ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
+            } else if kernel == MatmulKernel::Tiled {
+                // Few outputs and a long k: split k so more threads share the work, then sum.
+                let splits = if batch * m * n < 16384 { k.div_ceil(512).clamp(1, 64) } else { 1 };
+                let k_chunk = k.div_ceil(splits);
+                let splits = k.div_ceil(k_chunk);
+                let p = Params { splits: splits as u32, k_chunk: k_chunk as u32, ..p };
+                let grid = grid_2d((m * n).div_ceil(256) as u64)?;
+                let grid = [grid[0], grid[1], (batch * splits) as u32];
+                check_grid(&grid, &out_shape)?;
+                let kernel = ctx.kernel("matmul_small", || SMALL.to_string());
+                if splits == 1 {
+                    ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
+                } else {
+                    let partial = ctx.alloc(OP, bytes * splits as u64)?;
+                    ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &partial), grid);
+                    let partial = Tensor::from_storage(&device, Rc::new(Storage::Gpu(partial)), vec![batch, splits, m * n], DType::F32);
+                    let summed = super::sum(&partial, Some(&[1]), false)?;
+                    return summed.reshape_to(&out_shape);
+                }
             } else {
-                ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &[a.gpu_buffer().raw(), b.gpu_buffer().raw(), out.raw()], grid);
+                let grid = [n.div_ceil(16) as u32, m.div_ceil(16) as u32, batch as u32];
+                check_grid(&grid, &out_shape)?;
+                let kernel = ctx.kernel("matmul_naive", || NAIVE.to_string());
+                ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
             }
             Storage::Gpu(out)
         }
     };
     Ok(Tensor::from_storage(&device, Rc::new(storage), out_shape, DType::F32))
+}
+
+fn check_grid(grid: &[u32; 3], out_shape: &[usize]) -> Result<()> {
+    if grid.iter().any(|&g| g > MAX_WORKGROUPS_PER_DIM) {
+        bail!("matmul", "output {:?} is too large for one dispatch", out_shape);
+    }
+    Ok(())
+}
+
+fn bindings<'a>(a: &'a Tensor, b: &'a Tensor, out: &'a GpuBuffer) -> [&'a wgpu::Buffer; 3] {
+    [a.gpu_buffer().raw(), b.gpu_buffer().raw(), out.raw()]
 }
 
 /// The CPU kernel: an i-k-j loop (contiguous inner loop over n, which auto-vectorises).

@@ -59,6 +59,8 @@ struct Params {
 
 /// Longest stretch of an axis one pass reduces per output: longer axes take more passes.
 const CHUNK: usize = 4096;
+/// Shortest row reduced by a whole workgroup rather than by one thread.
+const ROW_KERNEL_MIN: usize = 512;
 
 /// Reduces `x` over `axes` (all axes when `None`).
 pub fn reduce(kind: Reduce, x: &Tensor, axes: Option<&[i64]>, keepdims: bool) -> Result<Tensor> {
@@ -163,7 +165,9 @@ fn reduce_gpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize, to
     let pass_kind = if kind == Reduce::Mean && groups > 1 { Reduce::Sum } else { kind };
     let out = ctx.alloc(op, (outer * groups * inner * 4) as u64)?;
     let t = x.dtype().wgsl();
-    let rows = inner == 1;
+    // A workgroup per output (tree merge with barriers) only pays off for long rows; short rows
+    // are cheaper as one thread each (barriers are costly, dramatically so on software GPUs).
+    let rows = inner == 1 && chunk >= ROW_KERNEL_MIN;
     let key = format!("reduce:{}:{t}:{rows}", pass_kind.name());
     let kernel = ctx.kernel(&key, || source(pass_kind, t, rows));
     let params = Params {

@@ -447,7 +447,8 @@ pub async fn matmul_hand_values(dev: Device) -> CaseResult {
 
 pub async fn matmul_vs_reference(dev: Device) -> CaseResult {
     let mut rng = Rng::new(4);
-    let sizes = [(1, 1, 1), (7, 13, 5), (64, 64, 64), (65, 17, 63), (129, 257, 65), (3, 100, 1)];
+    // skinny shapes take the small kernel; long k with few outputs also splits k (2000 -> 4 parts)
+    let sizes = [(1, 1, 1), (7, 13, 5), (64, 64, 64), (65, 17, 63), (129, 257, 65), (3, 100, 1), (2, 2000, 3), (40, 600, 5), (300, 9, 8)];
     for (m, k, n) in sizes {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let a = rng.vec(m * k, -1.0, 1.0);
@@ -460,6 +461,12 @@ pub async fn matmul_vs_reference(dev: Device) -> CaseResult {
         }
     }
     // batched, equal batches
+    // skinny and split-k, batched
+    let (bz, m, k, n) = (2, 3, 1500, 4);
+    let a = rng.vec(bz * m * k, -1.0, 1.0);
+    let b = rng.vec(bz * k * n, -1.0, 1.0);
+    let r = ops::matmul(&t(&dev, &a, &[bz, m, k])?, &t(&dev, &b, &[bz, k, n])?, false, false).map_err(e)?;
+    close("batched split-k", &read(&r).await?, &matmul_ref(&a, &b, bz, m, k, n, false, false), 1e-4, 1e-4)?;
     let (bz, m, k, n) = (3, 9, 17, 11);
     let a = rng.vec(bz * m * k, -1.0, 1.0);
     let b = rng.vec(bz * k * n, -1.0, 1.0);

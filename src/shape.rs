@@ -10,13 +10,17 @@ pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }
 
+/// The most elements a tensor may have: its bytes must fit in 32 bits (WebGPU binding sizes and
+/// wasm32's usize), so byte arithmetic on a checked size never overflows.
+pub const MAX_ELEMENTS: usize = (u32::MAX / 4) as usize;
+
 /// Like `numel` but refuses sizes that overflow (a hostile or mistaken shape must not wrap).
 pub fn checked_numel(op: &str, shape: &[usize]) -> Result<usize> {
     let mut n: usize = 1;
     for &d in shape {
         n = match n.checked_mul(d) {
-            Some(v) if v <= (u32::MAX as usize) => v,
-            _ => bail!(op, "shape {:?} has too many elements (at most {} allowed)", shape, u32::MAX),
+            Some(v) if v <= MAX_ELEMENTS => v,
+            _ => bail!(op, "shape {:?} has too many elements (at most {} allowed)", shape, MAX_ELEMENTS),
         };
     }
     Ok(n)

@@ -11,7 +11,13 @@ pub fn pad(x: &Tensor, paddings: &[(usize, usize)], value: f64) -> Result<Tensor
     if paddings.len() != x.rank() {
         bail!(OP, "paddings {:?} need one [before, after] pair per dimension of shape {:?}", paddings, x.shape());
     }
-    let out_shape: Vec<usize> = x.shape().iter().zip(paddings).map(|(&d, &(b, a))| d + b + a).collect();
+    let out_shape = x
+        .shape()
+        .iter()
+        .zip(paddings)
+        .map(|(&d, &(b, a))| d.checked_add(b).and_then(|v| v.checked_add(a)))
+        .collect::<Option<Vec<usize>>>();
+    let Some(out_shape) = out_shape else { bail!(OP, "paddings {:?} are too large", paddings) };
     let out = no_grad(|| super::fill(x.device(), &out_shape, value, x.dtype()))?;
     let dst_strides = strides(&out_shape);
     let offset: usize = paddings.iter().zip(&dst_strides).map(|(&(b, _), s)| b * s).sum();

@@ -97,9 +97,22 @@ impl Optimizer {
     /// `clip_by_global_norm`) inside the same fused kernels.
     pub fn step_scaled(&mut self, params: &[Tensor], scale: Option<&Tensor>) -> Result<()> {
         const OP: &str = "optimizer.step";
+        if let Some(s) = scale {
+            if s.numel() != 1 || s.dtype() != DType::F32 {
+                bail!(OP, "the gradient scale must be a float32 scalar, got shape {:?} ({})", s.shape(), s.dtype());
+            }
+            if let Some(p) = params.first() {
+                if !s.device().same(p.device()) {
+                    bail!(OP, "the gradient scale lives on {} but the parameters on {}", s.device().backend_name(), p.device().backend_name());
+                }
+            }
+        }
         for p in params {
             if p.dtype() != DType::F32 {
                 bail!(OP, "parameter of shape {:?} is {}, not float32", p.shape(), p.dtype());
+            }
+            if !p.device().same(params[0].device()) {
+                bail!(OP, "parameters live on different backends ({} and {})", params[0].device().backend_name(), p.device().backend_name());
             }
             if let Some(g) = p.grad() {
                 if g.shape() != p.shape() || !g.device().same(p.device()) {

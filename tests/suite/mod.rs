@@ -662,6 +662,14 @@ pub async fn bad_input_errors(dev: Device) -> CaseResult {
     expect("too big", Tensor::from_f32(&dev, &[], &[1 << 31, 1 << 31]), &["tensor", "too many elements"])?;
     expect("rank 9", ops::zeros(&dev, &[1; 9], DType::F32), &["rank 9"])?;
     expect("clip", ops::clip(&a, 2.0, 1.0), &["clip"])?;
+    expect("pad overflow", ops::pad(&a, &[(usize::MAX, 1), (0, 0)], 0.0), &["pad", "too large"])?;
+    expect("conv2d rank", ops::conv2d(&a, &a, (1, 1), ops::Padding::Same, (1, 1)), &["conv2d"])?;
+    expect("conv2d channels", ops::conv2d(&t(&dev, &[0.0; 8], &[1, 2, 2, 2])?, &t(&dev, &[0.0; 9], &[3, 3, 1, 1])?, (1, 1), ops::Padding::Same, (1, 1)), &["conv2d", "channels"])?;
+    expect("max_pool window", ops::max_pool(&t(&dev, &[0.0; 4], &[1, 2, 2, 1])?, (3, 3), (1, 1), ops::Padding::Valid), &["max_pool"])?;
+    expect("gather float indices", ops::gather(&a, &a, 0), &["gather", "int32"])?;
+    expect("one_hot depth", ops::one_hot(&ti(&dev, &[0], &[1])?, 0), &["one_hot", "depth"])?;
+    expect("loss shapes", ops::mean_squared_error(&a, &b), &["mean_squared_error", "[2, 3]", "[4]"])?;
+    expect("dropout rate", ops::dropout::dropout(&a, 1.5, None), &["dropout", "rate"])?;
     if let Device::Gpu(_) = dev {
         let c = t(&Device::Cpu, &[1.0; 6], &[2, 3])?;
         expect("mixed devices", ops::add(&a, &c), &["add", "different backends"])?;

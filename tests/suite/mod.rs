@@ -960,6 +960,8 @@ pub async fn training_op_gradients(dev: Device) -> CaseResult {
     grad_check(&dev, "binary_cross_entropy", &[(targets.clone(), vec![6]), (probs, vec![6])], &|x| ops::binary_cross_entropy(&x[0], &x[1])).await?;
     grad_check(&dev, "sigmoid_cross_entropy", &[(targets.clone(), vec![6]), (rng.vec(6, -3.0, 3.0), vec![6])], &|x| ops::sigmoid_cross_entropy(&x[0], &x[1])).await?;
     grad_check(&dev, "mse", &[(targets, vec![6]), (rng.vec(6, -1.0, 1.0), vec![6])], &|x| ops::mean_squared_error(&x[0], &x[1])).await?;
+    // a seeded mask is the same on every call and on both backends (same random bits)
+    grad_check(&dev, "dropout", &[(rng.vec(20, -1.0, 1.0), vec![4, 5])], &|x| ops::dropout::dropout(&x[0], 0.4, Some(9))).await?;
     grad_check(&dev, "moments", &[(rng.vec(12, -1.0, 1.0), vec![3, 4])], &|x| {
         let (m, v) = ops::moments(&x[0], &[0], false)?;
         ops::add(&m, &v)

@@ -233,6 +233,25 @@ impl Tensor {
         }
     }
 
+    /// Overwrites this tensor's data with `src`'s, in place (TF.js `variable.assign`). Every
+    /// tensor sharing this storage (reshapes, detached handles) sees the new values.
+    pub fn assign(&self, src: &Tensor) -> Result<()> {
+        const OP: &str = "assign";
+        if src.shape() != self.shape() || src.dtype() != self.dtype() {
+            bail!(OP, "cannot assign a {} tensor of shape {:?} to a {} variable of shape {:?}", src.dtype(), src.shape(), self.dtype(), self.shape());
+        }
+        common_device(OP, &[self, src])?;
+        if self.shares_storage(src) {
+            return Ok(());
+        }
+        match (&*self.inner.storage, &*src.inner.storage) {
+            (Storage::Cpu(dst), Storage::Cpu(from)) => dst.borrow_mut()[..self.numel()].copy_from_slice(&from.borrow()[..self.numel()]),
+            (Storage::Gpu(dst), Storage::Gpu(from)) => dst.context().copy(from.raw(), dst.raw(), self.size_bytes() as u64),
+            _ => unreachable!("common_device checked the devices"),
+        }
+        Ok(())
+    }
+
     /// The values as f32 (int and bool tensors are converted).
     pub async fn to_vec_f32(&self) -> Result<Vec<f32>> {
         let words = self.to_words().await?;

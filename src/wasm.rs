@@ -281,6 +281,17 @@ impl JsTensor {
         self.inner.zero_grad()
     }
 
+    /// Overwrites this tensor's values with `src`'s in place (same shape and dtype).
+    pub fn assign(&self, src: &JsTensor) -> Result<(), JsError> {
+        self.inner.assign(&src.inner).map_err(js)
+    }
+
+    /// Bytes of data this tensor holds.
+    #[wasm_bindgen(getter, js_name = sizeBytes)]
+    pub fn size_bytes(&self) -> f64 {
+        self.inner.size_bytes() as f64
+    }
+
     pub fn detach(&self) -> JsTensor {
         JsTensor { inner: self.inner.detach() }
     }

@@ -62,6 +62,12 @@ impl GpuContext {
     /// Node or in a browser without WebGPU.
     pub async fn new() -> Result<Rc<GpuContext>> {
         const OP: &str = "gpu init";
+        // wgpu's WebGPU backend assumes `navigator.gpu`; in Node or an old browser it would
+        // trap. Check first so the caller can fall back to the CPU.
+        #[cfg(target_arch = "wasm32")]
+        if !has_navigator_gpu() {
+            bail!(OP, "WebGPU is not available here (no navigator.gpu)");
+        }
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
         desc.backends = if cfg!(target_arch = "wasm32") {
             wgpu::Backends::BROWSER_WEBGPU
@@ -251,6 +257,16 @@ impl GpuContext {
     pub fn kernel_count(&self) -> usize {
         self.kernels.borrow().len()
     }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn has_navigator_gpu() -> bool {
+    let global = js_sys::global();
+    let Ok(navigator) = js_sys::Reflect::get(&global, &"navigator".into()) else { return false };
+    if navigator.is_undefined() || navigator.is_null() {
+        return false;
+    }
+    js_sys::Reflect::get(&navigator, &"gpu".into()).is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
 /// Splits `groups` workgroups over x and y so neither exceeds the per-dimension limit. Kernels

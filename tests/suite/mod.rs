@@ -533,6 +533,14 @@ pub async fn layout_ops(dev: Device) -> CaseResult {
     exact("stack", &read(&st).await?, &[1.0, 3.0, 2.0, 4.0])?;
     let bt = ops::broadcast_to(&t(&dev, &[1.0, 2.0], &[2, 1])?, &[2, 2, 3]).map_err(e)?;
     exact("broadcast_to", &read(&bt).await?, &[1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0])?;
+    // assign overwrites in place: views sharing the storage see it
+    let var = t(&dev, &[0.0; 4], &[2, 2])?;
+    let view = ops::reshape(&var, &[4]).map_err(e)?;
+    var.assign(&t(&dev, &[1.0, 2.0, 3.0, 4.0], &[2, 2])?).map_err(e)?;
+    exact("assign", &read(&view).await?, &[1.0, 2.0, 3.0, 4.0])?;
+    if var.assign(&t(&dev, &[1.0; 3], &[3])?).is_ok() {
+        return Err("assign accepted a tensor of another shape".into());
+    }
     // int data moves through layout ops unchanged
     let iv = ops::transpose(&ti(&dev, &[1, -2, 3, -4], &[2, 2])?, None).map_err(e)?;
     same_i("int transpose", &read_i(&iv).await?, &[1, 3, -2, -4])?;

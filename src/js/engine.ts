@@ -1,0 +1,151 @@
+// Start-up, backends, and tensor bookkeeping (tidy scopes, keep, memory figures).
+import initWasm, * as wasm from '../../pkg/webtensor.js';
+import type { Tensor } from './tensor.js';
+
+export { wasm };
+
+let wasmLoaded: Promise<unknown> | null = null;
+let backend: string | null = null;
+
+const isNode = !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+
+/** Loads and instantiates the wasm module once (from disk in Node, by fetch in browsers). */
+export function loadWasm(): Promise<unknown> {
+  if (!wasmLoaded) {
+    wasmLoaded = (async () => {
+      const url = new URL('../../pkg/webtensor_bg.wasm', import.meta.url);
+      if (isNode) {
+        // Node has no fetch for file: URLs; read the bytes. (A variable keeps bundlers from
+        // trying to resolve a Node module for the browser build.)
+        const fsModule = 'node:fs/promises';
+        const fs = (await import(/* @vite-ignore */ fsModule)) as { readFile(u: URL): Promise<Uint8Array> };
+        return initWasm({ module_or_path: await fs.readFile(url) });
+      }
+      return initWasm({ module_or_path: url });
+    })();
+  }
+  return wasmLoaded;
+}
+
+/** Resolves once a backend is running: WebGPU when the browser has an adapter, else CPU. */
+export async function ready(): Promise<void> {
+  await loadWasm();
+  if (backend === null) backend = await wasm.init(undefined);
+}
+
+/** 'webgpu' or 'cpu'. Resolves false (like TF.js) when the backend cannot start. */
+export async function setBackend(name: string): Promise<boolean> {
+  await loadWasm();
+  try {
+    backend = await wasm.init(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function getBackend(): string {
+  return backend ?? 'uninitialized';
+}
+
+/** The adapter or device running the kernels, e.g. "SwiftShader Device (Subzero) (BrowserWebGpu)". */
+export function backendInfo(): string {
+  assertReady('backendInfo');
+  return wasm.deviceDescription();
+}
+
+export function assertReady(op: string): void {
+  if (backend === null) throw new Error(`${op}: no backend yet; call \`await tf.ready()\` (or tf.setBackend) first`);
+}
+
+// ---- tensor bookkeeping ---------------------------------------------------------------------
+
+const live = new Set<Tensor>();
+const scopes: Set<Tensor>[] = [];
+const kept = new WeakSet<Tensor>();
+
+export function track(t: Tensor): void {
+  live.add(t);
+  scopes[scopes.length - 1]?.add(t);
+}
+
+export function untrack(t: Tensor): void {
+  live.delete(t);
+  for (const s of scopes) s.delete(t);
+}
+
+/** Keeps `t` alive past the enclosing tidy (TF.js `tf.keep`). */
+export function keep<T extends Tensor>(t: T): T {
+  kept.add(t);
+  return t;
+}
+
+function collect(result: unknown, into: Set<Tensor>, isTensor: (x: unknown) => x is Tensor): void {
+  if (isTensor(result)) into.add(result);
+  else if (Array.isArray(result)) result.forEach((r) => collect(r, into, isTensor));
+  else if (result && typeof result === 'object' && !(ArrayBuffer.isView(result))) {
+    for (const v of Object.values(result)) collect(v, into, isTensor);
+  }
+}
+
+let tensorCheck: (x: unknown) => x is Tensor = (x): x is Tensor => false;
+export function setTensorCheck(f: (x: unknown) => x is Tensor): void {
+  tensorCheck = f;
+}
+
+/**
+ * Runs `fn` and disposes every tensor it created except those it returns (anywhere inside an
+ * array or object) and those passed to `keep`. `fn` must be synchronous, as in TF.js.
+ */
+export function tidy<T>(nameOrFn: string | (() => T), maybeFn?: () => T): T {
+  const fn = (typeof nameOrFn === 'function' ? nameOrFn : maybeFn) as () => T;
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+    if (result instanceof Promise) throw new Error('tidy: the function must not be async (it returned a Promise)');
+  } finally {
+    scopes.pop();
+  }
+  const survivors = new Set<Tensor>();
+  collect(result, survivors, tensorCheck);
+  for (const t of scope) {
+    if (survivors.has(t) || kept.has(t)) {
+      scopes[scopes.length - 1]?.add(t);
+    } else {
+      t.dispose();
+    }
+  }
+  return result;
+}
+
+export interface MemoryInfo {
+  numTensors: number;
+  numBytes: number;
+  unreliable: boolean;
+  /** Device-side figures on WebGPU: bytes in live pooled buffers, in free ones, the peak. */
+  numBytesInGPU?: number;
+  numBytesInGPUFree?: number;
+  gpuHighWaterBytes?: number;
+}
+
+export function memory(): MemoryInfo {
+  let numBytes = 0;
+  for (const t of live) numBytes += t.sizeBytes;
+  const info: MemoryInfo = { numTensors: live.size, numBytes, unreliable: false };
+  if (backend === 'webgpu') {
+    const m = wasm.memoryInfo() as Record<string, number>;
+    info.numBytesInGPU = m.poolLiveBytes;
+    info.numBytesInGPUFree = m.poolFreeBytes;
+    info.gpuHighWaterBytes = m.poolHighWaterBytes;
+  }
+  return info;
+}
+
+/** Disposes a tensor, or every tensor in an array or object. */
+export function dispose(x: unknown): void {
+  const all = new Set<Tensor>();
+  collect(x, all, tensorCheck);
+  all.forEach((t) => t.dispose());
+}

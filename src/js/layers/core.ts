@@ -1,0 +1,120 @@
+// Core layers: dense, flatten, reshape, dropout, activation.
+import * as ops from '../ops.js';
+import type { Tensor, Variable } from '../tensor.js';
+import { getActivation } from '../activations.js';
+import type { Initializer } from '../initializers.js';
+import { Layer, type LayerArgs, type Shape } from './layer.js';
+
+export interface DenseArgs extends LayerArgs {
+  units: number;
+  activation?: string;
+  useBias?: boolean;
+  kernelInitializer?: string | Initializer;
+  biasInitializer?: string | Initializer;
+}
+
+export class Dense extends Layer {
+  readonly units: number;
+  readonly activation: string;
+  readonly useBias: boolean;
+  private kernel?: Variable;
+  private bias?: Variable;
+  private readonly args: DenseArgs;
+
+  constructor(args: DenseArgs) {
+    super(args);
+    if (!Number.isInteger(args.units) || args.units <= 0) throw new Error(`Dense: units must be a positive integer, got ${args.units}`);
+    this.units = args.units;
+    this.activation = args.activation ?? 'linear';
+    getActivation(this.activation);
+    this.useBias = args.useBias ?? true;
+    this.args = args;
+  }
+
+  getClassName() { return 'Dense'; }
+
+  build(inputShape: Shape): void {
+    const inDim = inputShape[inputShape.length - 1];
+    if (inDim === null || inDim === undefined) throw new Error(`${this.name}: the last input dimension must be known`);
+    this.kernel = this.addWeight('kernel', [inDim, this.units], this.args.kernelInitializer, 'glorotUniform');
+    if (this.useBias) this.bias = this.addWeight('bias', [this.units], this.args.biasInitializer, 'zeros');
+  }
+
+  computeOutputShape(inputShape: Shape): Shape {
+    return [...inputShape.slice(0, -1), this.units];
+  }
+
+  protected call(x: Tensor): Tensor {
+    const inDim = x.shape[x.rank - 1];
+    const flat = x.rank === 2 ? x : x.reshape([-1, inDim]);
+    let y = ops.matMul(flat, this.kernel!);
+    if (this.bias) y = y.add(this.bias);
+    if (x.rank !== 2) y = y.reshape([...x.shape.slice(0, -1), this.units]);
+    return getActivation(this.activation)(y);
+  }
+
+  getConfig() {
+    return { ...super.getConfig(), units: this.units, activation: this.activation, useBias: this.useBias };
+  }
+}
+
+export class Flatten extends Layer {
+  getClassName() { return 'Flatten'; }
+  computeOutputShape(s: Shape): Shape {
+    const rest = s.slice(1);
+    return [s[0], rest.some((d) => d === null) ? null : (rest as number[]).reduce((a, b) => a * b, 1)];
+  }
+  protected call(x: Tensor): Tensor {
+    return x.reshape([x.shape[0], -1]);
+  }
+}
+
+export class Reshape extends Layer {
+  readonly targetShape: number[];
+  constructor(args: LayerArgs & { targetShape: number[] }) {
+    super(args);
+    this.targetShape = args.targetShape;
+  }
+  getClassName() { return 'Reshape'; }
+  computeOutputShape(s: Shape): Shape {
+    const known = s.slice(1).every((d) => d !== null);
+    if (!known || !this.targetShape.includes(-1)) return [s[0], ...this.targetShape];
+    const total = (s.slice(1) as number[]).reduce((a, b) => a * b, 1);
+    const rest = this.targetShape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    return [s[0], ...this.targetShape.map((d) => (d === -1 ? total / rest : d))];
+  }
+  protected call(x: Tensor): Tensor {
+    return x.reshape([x.shape[0], ...this.targetShape]);
+  }
+  getConfig() { return { ...super.getConfig(), targetShape: this.targetShape }; }
+}
+
+export class Dropout extends Layer {
+  readonly rate: number;
+  readonly seed?: number;
+  constructor(args: LayerArgs & { rate: number; seed?: number }) {
+    super(args);
+    if (!(args.rate >= 0 && args.rate < 1)) throw new Error(`Dropout: rate must be in [0, 1), got ${args.rate}`);
+    this.rate = args.rate;
+    this.seed = args.seed;
+  }
+  getClassName() { return 'Dropout'; }
+  computeOutputShape(s: Shape): Shape { return s; }
+  protected call(x: Tensor, training: boolean): Tensor {
+    return training && this.rate > 0 ? ops.dropout(x, this.rate, undefined, this.seed) : x.clone();
+  }
+  getConfig() { return { ...super.getConfig(), rate: this.rate }; }
+}
+
+export class Activation extends Layer {
+  readonly activation: string;
+  constructor(args: LayerArgs & { activation: string }) {
+    super(args);
+    this.activation = args.activation;
+    getActivation(this.activation);
+  }
+  getClassName() { return 'Activation'; }
+  computeOutputShape(s: Shape): Shape { return s; }
+  protected call(x: Tensor): Tensor { return getActivation(this.activation)(x); }
+  getConfig() { return { ...super.getConfig(), activation: this.activation }; }
+}

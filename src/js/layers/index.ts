@@ -1,0 +1,27 @@
+// tf.layers.*: factory functions, as TF.js.
+import { Activation, Dense, Dropout, Flatten, Reshape, type DenseArgs } from './core.js';
+import { AveragePooling2D, Conv2D, DepthwiseConv2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type ConvArgs, type PoolArgs } from './conv.js';
+import { BatchNormalization, Embedding, LayerNormalization, type NormArgs } from './normalization.js';
+import type { LayerArgs } from './layer.js';
+
+export { Layer } from './layer.js';
+export { Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, LayerNormalization, MaxPooling2D, Reshape };
+
+export const layers = {
+  dense: (args: DenseArgs) => new Dense(args),
+  flatten: (args?: LayerArgs) => new Flatten(args),
+  reshape: (args: LayerArgs & { targetShape: number[] }) => new Reshape(args),
+  dropout: (args: LayerArgs & { rate: number; seed?: number }) => new Dropout(args),
+  activation: (args: LayerArgs & { activation: string }) => new Activation(args),
+  conv2d: (args: ConvArgs & { filters: number }) => new Conv2D(args),
+  depthwiseConv2d: (args: ConvArgs & { depthMultiplier?: number }) => new DepthwiseConv2D(args),
+  maxPooling2d: (args?: PoolArgs) => new MaxPooling2D(args),
+  maxPool2d: (args?: PoolArgs) => new MaxPooling2D(args),
+  averagePooling2d: (args?: PoolArgs) => new AveragePooling2D(args),
+  avgPool2d: (args?: PoolArgs) => new AveragePooling2D(args),
+  globalAveragePooling2d: (args?: LayerArgs) => new GlobalAveragePooling2D(args),
+  globalMaxPooling2d: (args?: LayerArgs) => new GlobalMaxPooling2D(args),
+  batchNormalization: (args?: NormArgs) => new BatchNormalization(args),
+  layerNormalization: (args?: NormArgs) => new LayerNormalization(args),
+  embedding: (args: LayerArgs & { inputDim: number; outputDim: number; inputLength?: number }) => new Embedding(args),
+};

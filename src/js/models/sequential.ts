@@ -1,0 +1,308 @@
+// tf.sequential(): a stack of layers with compile / fit / evaluate / predict / summary.
+import { dispose, keep, tidy, wasm } from '../engine.js';
+import * as ops from '../ops.js';
+import { Tensor, type Variable } from '../tensor.js';
+import { getLoss, type LossFn } from '../losses.js';
+import { getMetric, type MetricFn } from '../metrics.js';
+import { getOptimizer, Optimizer } from '../optimizers.js';
+import { Layer, type Shape } from '../layers/layer.js';
+import { normalizeCallbacks, type CallbackHooks, type Logs } from './callbacks.js';
+
+export interface CompileArgs {
+  optimizer: string | Optimizer;
+  loss: string | LossFn;
+  metrics?: Array<string | MetricFn> | string;
+}
+
+export interface FitArgs {
+  epochs?: number;
+  batchSize?: number;
+  validationSplit?: number;
+  validationData?: [Tensor, Tensor];
+  shuffle?: boolean;
+  callbacks?: CallbackHooks | CallbackHooks[];
+  verbose?: number;
+  initialEpoch?: number;
+  /** Seed of the batch shuffling, for reproducible runs. */
+  seed?: number;
+}
+
+export class History {
+  epoch: number[] = [];
+  history: Record<string, number[]> = {};
+  push(epoch: number, logs: Logs): void {
+    this.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
+  }
+}
+
+/** Yields to the browser's event loop now and then, so pages stay responsive during fit. */
+let lastYield = 0;
+async function maybeYield(): Promise<void> {
+  const now = typeof performance !== 'undefined' ? performance.now() : Date.now();
+  if (now - lastYield < 16) return;
+  lastYield = now;
+  await new Promise<void>((r) => setTimeout(r, 0));
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class Sequential {
+  readonly name: string;
+  readonly layers: Layer[] = [];
+  stopTraining = false;
+  optimizer?: Optimizer;
+  private lossFn?: LossFn;
+  private metricFns: Array<[string, MetricFn]> = [];
+  private built = false;
+
+  constructor(args: { layers?: Layer[]; name?: string } = {}) {
+    this.name = args.name ?? 'sequential';
+    for (const l of args.layers ?? []) this.add(l);
+  }
+
+  add(layer: Layer): void {
+    if (!(layer instanceof Layer)) throw new Error('Sequential.add: expected a layer (tf.layers.*)');
+    if (this.layers.length === 0 && !layer.batchInputShape) {
+      throw new Error(`Sequential: the first layer (${layer.name}) needs an inputShape (or inputDim / batchInputShape)`);
+    }
+    this.layers.push(layer);
+    this.built = false;
+  }
+
+  /** Builds every layer from the first layer's declared input shape. */
+  build(): void {
+    if (this.built) return;
+    if (this.layers.length === 0) throw new Error('Sequential: the model has no layers');
+    let shape: Shape = this.layers[0].batchInputShape!;
+    for (const l of this.layers) {
+      l.ensureBuilt(shape);
+      shape = l.outputShape!;
+    }
+    this.built = true;
+  }
+
+  get inputShape(): Shape { return this.layers[0]?.batchInputShape ?? []; }
+  get outputShape(): Shape { this.build(); return this.layers[this.layers.length - 1].outputShape!; }
+
+  /** Forward pass through every layer. */
+  apply(x: Tensor, kwargs: { training?: boolean } = {}): Tensor {
+    this.build();
+    const expected = this.inputShape;
+    if (x.rank !== expected.length || expected.some((d, i) => i > 0 && d !== null && d !== x.shape[i])) {
+      throw new Error(`${this.name}: input shape [${x.shape}] does not match the model's input [${expected.map((d) => d ?? 'null')}]`);
+    }
+    return tidy(() => {
+      let h = x;
+      for (const l of this.layers) h = l.apply(h, kwargs);
+      return h;
+    });
+  }
+
+  compile(args: CompileArgs): void {
+    this.optimizer = typeof args.optimizer === 'string' ? getOptimizer(args.optimizer) : args.optimizer;
+    if (!(this.optimizer instanceof Optimizer)) throw new Error('compile: optimizer must be a name or a tf.train optimizer');
+    this.lossFn = getLoss(args.loss);
+    const metrics = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
+    this.metricFns = metrics.map(getMetric);
+    this.build();
+  }
+
+  get weights(): Variable[] { this.build(); return this.layers.flatMap((l) => l.weights); }
+  get trainableWeights(): Variable[] { this.build(); return this.layers.flatMap((l) => l.trainableWeights); }
+  getWeights(): Tensor[] { return this.weights.map((w) => w.clone()); }
+  setWeights(weights: Tensor[]): void {
+    this.build();
+    let at = 0;
+    for (const l of this.layers) {
+      const n = l.weights.length;
+      l.setWeights(weights.slice(at, at + n));
+      at += n;
+    }
+    if (at !== weights.length) throw new Error(`setWeights: the model has ${at} weights, got ${weights.length}`);
+  }
+  countParams(): number { this.build(); return this.layers.reduce((n, l) => n + l.countParams(), 0); }
+
+  /** Predictions in batches, without recording gradients. */
+  predict(x: Tensor, args: { batchSize?: number } = {}): Tensor {
+    const bs = args.batchSize ?? 32;
+    return wasm.noGrad(() => tidy(() => {
+      const n = x.shape[0];
+      if (n <= bs) return this.apply(x);
+      const parts: Tensor[] = [];
+      for (let i = 0; i < n; i += bs) parts.push(this.apply(ops.slice(x, [i], [Math.min(bs, n - i)])));
+      return ops.concat(parts, 0);
+    })) as Tensor;
+  }
+
+  /** Loss (and metrics) over (x, y): a scalar tensor, or an array when there are metrics. */
+  evaluate(x: Tensor, y: Tensor, args: { batchSize?: number } = {}): Tensor | Tensor[] {
+    this.requireCompiled('evaluate');
+    const sums = this.evaluateSums(x, y, args.batchSize ?? 32);
+    const n = x.shape[0];
+    const out = sums.map((s) => { const m = s.div(n); s.dispose(); return m; });
+    return out.length === 1 ? out[0] : out;
+  }
+
+  /** Sums over batches of batch-size-weighted loss and metrics (device tensors, no readback). */
+  private evaluateSums(x: Tensor, y: Tensor, bs: number): Tensor[] {
+    return wasm.noGrad(() => tidy(() => {
+      const n = x.shape[0];
+      let sums: Tensor[] = [];
+      for (let i = 0; i < n; i += bs) {
+        const len = Math.min(bs, n - i);
+        const xb = ops.slice(x, [i], [len]);
+        const yb = ops.slice(y, [i], [len]);
+        const pred = this.apply(xb);
+        const vals = [this.lossFn!(yb, pred), ...this.metricFns.map(([, f]) => f(yb, pred))].map((v) => v.mul(len));
+        sums = sums.length ? sums.map((s, k) => s.add(vals[k])) : vals;
+      }
+      return sums;
+    })) as Tensor[];
+  }
+
+  async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+    this.requireCompiled('fit');
+    if (x.shape[0] !== y.shape[0]) throw new Error(`fit: x has ${x.shape[0]} samples but y has ${y.shape[0]}`);
+    const epochs = args.epochs ?? 1;
+    const bs = args.batchSize ?? 32;
+    if (!(Number.isInteger(bs) && bs > 0)) throw new Error(`fit: batchSize must be a positive integer, got ${bs}`);
+    const cbs = normalizeCallbacks(args.callbacks);
+    cbs.forEach((c) => c.setModel?.(this));
+    this.stopTraining = false;
+
+    // Keras takes the validation split from the end, before shuffling.
+    let [xTrain, yTrain] = [x, y];
+    let val: [Tensor, Tensor] | undefined = args.validationData;
+    const owned: Tensor[] = [];
+    if (!val && args.validationSplit) {
+      const nVal = Math.floor(x.shape[0] * args.validationSplit);
+      const nTrain = x.shape[0] - nVal;
+      if (nVal > 0) {
+        xTrain = ops.slice(x, [0], [nTrain]);
+        yTrain = ops.slice(y, [0], [nTrain]);
+        val = [ops.slice(x, [nTrain], [nVal]), ops.slice(y, [nTrain], [nVal])];
+        owned.push(xTrain, yTrain, ...val);
+      }
+    }
+    const n = xTrain.shape[0];
+    const rand = mulberry32(args.seed ?? 0x5eed);
+    const history = new History();
+    const metricNames = this.metricFns.map(([k]) => k);
+    try {
+      for (const c of cbs) await c.onTrainBegin?.();
+      for (let epoch = args.initialEpoch ?? 0; epoch < epochs && !this.stopTraining; epoch++) {
+        for (const c of cbs) await c.onEpochBegin?.(epoch);
+        const order = Int32Array.from({ length: n }, (_, i) => i);
+        if (args.shuffle ?? true) {
+          for (let i = n - 1; i > 0; i--) {
+            const j = Math.floor(rand() * (i + 1));
+            [order[i], order[j]] = [order[j], order[i]];
+          }
+        }
+        let sums: Tensor[] = [];
+        const wantBatchLogs = cbs.some((c) => c.onBatchEnd);
+        for (let b = 0, start = 0; start < n; b++, start += bs) {
+          const len = Math.min(bs, n - start);
+          for (const c of cbs) await c.onBatchBegin?.(b, { batch: b, size: len });
+          const values = tidy(() => {
+            const idx = ops.tensor(order.subarray(start, start + len), [len], 'int32');
+            const xb = ops.gather(xTrain, idx);
+            const yb = ops.gather(yTrain, idx);
+            let metricVals: Tensor[] = [];
+            const loss = this.optimizer!.minimize(() => {
+              const pred = this.apply(xb, { training: true });
+              // kept: minimize's own tidy would otherwise dispose them with the forward pass
+              metricVals = wasm.noGrad(() => this.metricFns.map(([, f]) => keep(f(yb, pred)))) as Tensor[];
+              return this.lossFn!(yb, pred);
+            }, true, this.trainableWeights)!;
+            return [loss, ...metricVals];
+          });
+          // Running sums stay on the device; read back once per epoch unless a callback wants batches.
+          const weighted = tidy(() => values.map((v) => v.mul(len)));
+          const next = sums.length ? tidy(() => sums.map((s, k) => s.add(weighted[k]))) : weighted;
+          if (sums.length) { dispose(sums); dispose(weighted); }
+          sums = next;
+          if (wantBatchLogs) {
+            const read = await Promise.all(values.map((v) => v.data()));
+            const logs: Logs = { batch: b, size: len, loss: read[0][0] };
+            metricNames.forEach((k, i) => { logs[k] = read[i + 1][0]; });
+            for (const c of cbs) await c.onBatchEnd?.(b, logs);
+          } else {
+            await maybeYield();
+          }
+          dispose(values);
+          if (this.stopTraining) break;
+        }
+        const totals = await Promise.all(sums.map((s) => s.data()));
+        dispose(sums);
+        const logs: Logs = { loss: totals[0][0] / n };
+        metricNames.forEach((k, i) => { logs[k] = totals[i + 1][0] / n; });
+        if (val) {
+          const vs = this.evaluateSums(val[0], val[1], bs);
+          const vt = await Promise.all(vs.map((s) => s.data()));
+          dispose(vs);
+          logs.val_loss = vt[0][0] / val[0].shape[0];
+          metricNames.forEach((k, i) => { logs[`val_${k}`] = vt[i + 1][0] / val![0].shape[0]; });
+        }
+        history.push(epoch, logs);
+        for (const c of cbs) await c.onEpochEnd?.(epoch, logs);
+      }
+      for (const c of cbs) await c.onTrainEnd?.();
+    } finally {
+      dispose(owned);
+    }
+    return history;
+  }
+
+  private requireCompiled(op: string): void {
+    if (!this.optimizer || !this.lossFn) throw new Error(`${op}: call model.compile({optimizer, loss}) first`);
+  }
+
+  /** Prints the layer table in TF.js's layout. */
+  summary(lineLength = 65, positions = [0.45, 0.85, 1], printFn: (line: string) => void = console.log): void {
+    this.build();
+    const cols = positions.map((p) => Math.floor(lineLength * p));
+    const row = (fields: string[]) => {
+      let line = '';
+      fields.forEach((f, i) => {
+        line += f;
+        line = line.slice(0, cols[i]);
+        line += ' '.repeat(Math.max(0, cols[i] - line.length));
+      });
+      printFn(line);
+    };
+    const shapeStr = (s: Shape) => `[${s.map((d) => (d === null ? 'null' : d)).join(',')}]`;
+    printFn('_'.repeat(lineLength));
+    row(['Layer (type)', 'Output shape', 'Param #']);
+    printFn('='.repeat(lineLength));
+    this.layers.forEach((l, i) => {
+      row([`${l.name} (${l.getClassName()})`, shapeStr(l.outputShape!), String(l.countParams())]);
+      printFn(i === this.layers.length - 1 ? '='.repeat(lineLength) : '_'.repeat(lineLength));
+    });
+    const total = this.countParams();
+    const trainable = this.trainableWeights.reduce((n, w) => n + w.size, 0);
+    printFn(`Total params: ${total}`);
+    printFn(`Trainable params: ${trainable}`);
+    printFn(`Non-trainable params: ${total - trainable}`);
+    printFn('_'.repeat(lineLength));
+  }
+
+  dispose(): void {
+    this.layers.forEach((l) => l.dispose());
+    this.optimizer?.dispose();
+  }
+
+  getClassName(): string { return 'Sequential'; }
+}
+
+export const sequential = (args?: { layers?: Layer[]; name?: string }) => new Sequential(args);

@@ -1,0 +1,348 @@
+// tf.* ops under TF.js names and argument orders. Each is a thin call into the Rust engine;
+// errors from it are JS Errors naming the op and shapes.
+import { assertReady, tidy, wasm } from './engine.js';
+import { Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
+
+type Shape = number[];
+const u32 = (a: number[]) => new Uint32Array(a);
+
+/** Runs a wasm call, turning a wasm-side exception into an Error whose message names `op`. */
+function run(op: string, f: () => wasm.Tensor): Tensor {
+  assertReady(op);
+  return new Tensor(f());
+}
+
+// ---- creation --------------------------------------------------------------------------------
+
+function flatten(values: unknown, out: number[], shape: number[], depth: number): void {
+  if (Array.isArray(values)) {
+    if (shape.length <= depth) shape.push(values.length);
+    else if (shape[depth] !== values.length) throw new Error(`tensor: ragged nested array (expected ${shape[depth]} elements at depth ${depth}, got ${values.length})`);
+    for (const v of values) flatten(v, out, shape, depth + 1);
+  } else if (typeof values === 'number' || typeof values === 'boolean') {
+    if (depth < shape.length) throw new Error('tensor: ragged nested array');
+    out.push(Number(values));
+  } else {
+    throw new Error(`tensor: cannot make a tensor from ${typeof values}`);
+  }
+}
+
+function inferDtype(values: unknown): DataType {
+  if (values instanceof Int32Array || values instanceof Uint8Array) return values instanceof Uint8Array ? 'bool' : 'int32';
+  let v: unknown = values;
+  while (Array.isArray(v)) v = v[0];
+  return typeof v === 'boolean' ? 'bool' : 'float32';
+}
+
+/** tf.tensor(values, shape?, dtype?) from a number, nested arrays or a typed array. */
+export function tensor(values: TensorLike, shape?: Shape, dtype?: DataType): Tensor {
+  if (values instanceof Tensor) return values.clone();
+  const dt = dtype ?? inferDtype(values);
+  let flat: ArrayLike<number>;
+  let inferred: number[] = [];
+  if (ArrayBuffer.isView(values)) {
+    flat = values as TypedArray;
+    inferred = [flat.length];
+  } else {
+    const out: number[] = [];
+    flatten(values, out, inferred, 0);
+    flat = out;
+  }
+  const s = shape ?? inferred;
+  const n = s.reduce((a, b) => a * b, 1);
+  if (n !== flat.length) {
+    if (flat.length === 1 && shape) flat = new Array(n).fill(flat[0]);
+    else throw new Error(`tensor: ${flat.length} values cannot fill shape [${s}] (${n} elements)`);
+  }
+  if (s.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`tensor: shape [${s}] must be non-negative integers`);
+  if (dt === 'float32') return run('tensor', () => wasm.Tensor.fromF32(Float32Array.from(flat), u32(s)));
+  if (dt === 'int32' || dt === 'bool') return run('tensor', () => wasm.Tensor.fromI32(Int32Array.from(flat), u32(s), dt));
+  throw new Error(`tensor: unknown dtype '${dt}' (use float32, int32 or bool)`);
+}
+
+export const scalar = (v: number | boolean, dtype?: DataType) => tensor(v as number, [], dtype);
+export const tensor1d = (v: TensorLike, dtype?: DataType) => tensor(v, undefined, dtype);
+export const tensor2d = (v: TensorLike, shape?: Shape, dtype?: DataType) => tensor(v, shape, dtype);
+export const tensor3d = tensor2d;
+export const tensor4d = tensor2d;
+
+export const fill = (shape: Shape, value: number, dtype: DataType = 'float32') => run('fill', () => wasm.Tensor.fill(u32(shape), value, dtype));
+export const zeros = (shape: Shape, dtype: DataType = 'float32') => fill(shape, 0, dtype);
+export const ones = (shape: Shape, dtype: DataType = 'float32') => fill(shape, 1, dtype);
+export const zerosLike = (x: Tensor) => zeros(x.shape, x.dtype);
+export const onesLike = (x: Tensor) => ones(x.shape, x.dtype);
+
+function seed32(seed?: number): number | undefined {
+  return seed === undefined ? undefined : (Math.floor(seed) >>> 0);
+}
+
+export function randomNormal(shape: Shape, mean = 0, stdDev = 1, dtype: DataType = 'float32', seed?: number): Tensor {
+  const t = run('randomNormal', () => wasm.Tensor.randomNormal(u32(shape), mean, stdDev, seed32(seed)));
+  return dtype === 'float32' ? t : castAndDispose(t, dtype);
+}
+
+export function randomUniform(shape: Shape, minval = 0, maxval = 1, dtype: DataType = 'float32', seed?: number): Tensor {
+  const t = run('randomUniform', () => wasm.Tensor.randomUniform(u32(shape), minval, maxval, seed32(seed)));
+  return dtype === 'float32' ? t : castAndDispose(t, dtype);
+}
+
+/** Normal values within 2 standard deviations (TF.js truncatedNormal): values outside the band are
+ * redrawn twice, and the rare value still outside (p ~ 1e-4) is clipped to the band. */
+export function truncatedNormal(shape: Shape, mean = 0, stdDev = 1, dtype: DataType = 'float32', seed?: number): Tensor {
+  return tidy(() => {
+    let z = randomNormal(shape, 0, 1, 'float32', seed);
+    for (let k = 1; k <= 2; k++) {
+      const redraw = randomNormal(shape, 0, 1, 'float32', seed === undefined ? undefined : seed + 7919 * k);
+      z = where(z.abs().lessEqual(2), z, redraw);
+    }
+    z = z.clipByValue(-2, 2);
+    const t = z.mul(stdDev).add(mean);
+    return dtype === 'float32' ? t : t.cast(dtype);
+  });
+}
+
+function castAndDispose(t: Tensor, dtype: DataType): Tensor {
+  const c = cast(t, dtype);
+  t.dispose();
+  return c;
+}
+
+export function variable(initialValue: Tensor, trainable = true, name?: string, dtype?: DataType): Variable {
+  const src = dtype && dtype !== initialValue.dtype ? cast(initialValue, dtype) : initialValue;
+  assertReady('variable');
+  const v = new Variable(src.handle.detach(), trainable, name ?? `Variable${variableCount++}`);
+  if (src !== initialValue) src.dispose();
+  return v;
+}
+let variableCount = 0;
+
+// ---- argument conversion ------------------------------------------------------------------------
+
+/** Calls `f` with `x` as a tensor, disposing a tensor made from a plain value afterwards. */
+function withTensor<R>(x: TensorLike, f: (t: Tensor) => R, like?: Tensor): R {
+  if (x instanceof Tensor) return f(x);
+  const t = tensor(x, undefined, typeof x === 'number' && like?.dtype === 'int32' && Number.isInteger(x) ? 'int32' : undefined);
+  try {
+    return f(t);
+  } finally {
+    t.dispose();
+  }
+}
+
+function binary(op: string, name: string, a: TensorLike, b: TensorLike): Tensor {
+  const first = a instanceof Tensor ? a : b instanceof Tensor ? b : undefined;
+  return withTensor(a, (ta) => withTensor(b, (tb) => run(name, () => ta.handle.binary(op, tb.handle)), first), first);
+}
+function compare(op: string, name: string, a: TensorLike, b: TensorLike): Tensor {
+  const first = a instanceof Tensor ? a : b instanceof Tensor ? b : undefined;
+  return withTensor(a, (ta) => withTensor(b, (tb) => run(name, () => ta.handle.compare(op, tb.handle)), first), first);
+}
+function unary(op: string, name: string, x: TensorLike, alpha?: number, beta?: number): Tensor {
+  return withTensor(x, (t) => run(name, () => t.handle.unary(op, alpha, beta)));
+}
+
+// ---- elementwise -------------------------------------------------------------------------------
+
+export const add = (a: TensorLike, b: TensorLike) => binary('add', 'add', a, b);
+export const sub = (a: TensorLike, b: TensorLike) => binary('sub', 'sub', a, b);
+export const mul = (a: TensorLike, b: TensorLike) => binary('mul', 'mul', a, b);
+export const div = (a: TensorLike, b: TensorLike) => binary('div', 'div', a, b);
+export const floorDiv = (a: TensorLike, b: TensorLike) => floor(div(a, b));
+export const pow = (a: TensorLike, b: TensorLike) => binary('pow', 'pow', a, b);
+export const maximum = (a: TensorLike, b: TensorLike) => binary('maximum', 'maximum', a, b);
+export const minimum = (a: TensorLike, b: TensorLike) => binary('minimum', 'minimum', a, b);
+export const squaredDifference = (a: TensorLike, b: TensorLike) => binary('squared_difference', 'squaredDifference', a, b);
+export const equal = (a: TensorLike, b: TensorLike) => compare('equal', 'equal', a, b);
+export const notEqual = (a: TensorLike, b: TensorLike) => compare('not_equal', 'notEqual', a, b);
+export const less = (a: TensorLike, b: TensorLike) => compare('less', 'less', a, b);
+export const lessEqual = (a: TensorLike, b: TensorLike) => compare('less_equal', 'lessEqual', a, b);
+export const greater = (a: TensorLike, b: TensorLike) => compare('greater', 'greater', a, b);
+export const greaterEqual = (a: TensorLike, b: TensorLike) => compare('greater_equal', 'greaterEqual', a, b);
+export const logicalAnd = (a: TensorLike, b: TensorLike) => compare('logical_and', 'logicalAnd', a, b);
+export const logicalOr = (a: TensorLike, b: TensorLike) => compare('logical_or', 'logicalOr', a, b);
+export const logicalNot = (x: Tensor) => run('logicalNot', () => x.handle.logicalNot());
+
+export const neg = (x: TensorLike) => unary('neg', 'neg', x);
+export const abs = (x: TensorLike) => unary('abs', 'abs', x);
+export const exp = (x: TensorLike) => unary('exp', 'exp', x);
+export const log = (x: TensorLike) => unary('log', 'log', x);
+export const sqrt = (x: TensorLike) => unary('sqrt', 'sqrt', x);
+export const rsqrt = (x: TensorLike) => unary('rsqrt', 'rsqrt', x);
+export const square = (x: TensorLike) => unary('square', 'square', x);
+export const reciprocal = (x: TensorLike) => unary('reciprocal', 'reciprocal', x);
+export const relu = (x: TensorLike) => unary('relu', 'relu', x);
+export const relu6 = (x: TensorLike) => unary('relu6', 'relu6', x);
+export const elu = (x: TensorLike) => unary('elu', 'elu', x);
+export const selu = (x: TensorLike) => unary('selu', 'selu', x);
+export const leakyRelu = (x: TensorLike, alpha = 0.2) => unary('leaky_relu', 'leakyRelu', x, alpha);
+export const sigmoid = (x: TensorLike) => unary('sigmoid', 'sigmoid', x);
+export const tanh = (x: TensorLike) => unary('tanh', 'tanh', x);
+export const softplus = (x: TensorLike) => unary('softplus', 'softplus', x);
+export const erf = (x: TensorLike) => unary('erf', 'erf', x);
+export const gelu = (x: TensorLike) => unary('gelu', 'gelu', x);
+export const sin = (x: TensorLike) => unary('sin', 'sin', x);
+export const cos = (x: TensorLike) => unary('cos', 'cos', x);
+export const sign = (x: TensorLike) => unary('sign', 'sign', x);
+export const floor = (x: TensorLike) => unary('floor', 'floor', x);
+export const ceil = (x: TensorLike) => unary('ceil', 'ceil', x);
+export const round = (x: TensorLike) => unary('round', 'round', x);
+export function clipByValue(x: TensorLike, min: number, max: number): Tensor {
+  if (min > max) throw new Error(`clipByValue: min ${min} is greater than max ${max}`);
+  return unary('clip', 'clipByValue', x, min, max);
+}
+
+export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  return withTensor(condition, (c) => withTensor(a, (ta) => withTensor(b, (tb) => run('where', () => c.handle.where(ta.handle, tb.handle)))));
+}
+
+export const cast = (x: Tensor, dtype: DataType) => run('cast', () => x.handle.cast(dtype));
+
+// ---- reductions --------------------------------------------------------------------------------
+
+function axes(axis?: number | number[]): Int32Array | undefined {
+  return axis === undefined || axis === null ? undefined : Int32Array.from(Array.isArray(axis) ? axis : [axis]);
+}
+const reduce = (op: string, x: TensorLike, axis?: number | number[], keepDims = false) =>
+  withTensor(x, (t) => run(op, () => t.handle.reduce(op, axes(axis), keepDims)));
+export const sum = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('sum', x, axis, keepDims);
+export const mean = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('mean', x, axis, keepDims);
+export const prod = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('prod', x, axis, keepDims);
+export const max = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('max', x, axis, keepDims);
+export const min = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('min', x, axis, keepDims);
+export const argMax = (x: Tensor, axis = 0) => run('argMax', () => x.handle.argMax(axis));
+export const argMin = (x: Tensor, axis = 0) => run('argMin', () => x.handle.argMin(axis));
+export const logSumExp = (x: Tensor, axis = -1, keepDims = false) => run('logSumExp', () => x.handle.logSumExp(Array.isArray(axis) ? axis[0] : axis, keepDims));
+
+export function moments(x: Tensor, axis?: number | number[], keepDims = false): { mean: Tensor; variance: Tensor } {
+  const m = mean(x, axis, true);
+  const d = squaredDifference(x, m);
+  const variance = mean(d, axis, keepDims);
+  d.dispose();
+  if (keepDims) return { mean: m, variance };
+  const mr = reshape(m, variance.shape);
+  m.dispose();
+  return { mean: mr, variance };
+}
+
+// ---- linear algebra, nn ------------------------------------------------------------------------
+
+export const matMul = (a: TensorLike, b: TensorLike, transposeA = false, transposeB = false) =>
+  withTensor(a, (ta) => withTensor(b, (tb) => run('matMul', () => ta.handle.matMul(tb.handle, transposeA, transposeB))));
+export const dot = (a: Tensor, b: Tensor) => matMul(a, b);
+export const softmax = (x: Tensor, axis = -1) => run('softmax', () => x.handle.softmax(axis));
+export const logSoftmax = (x: Tensor, axis = -1) => run('logSoftmax', () => x.handle.logSoftmax(axis));
+export const oneHot = (indices: TensorLike, depth: number, onValue = 1, offValue = 0) => withTensor(indices, (t) => {
+  const ix = t.dtype === 'int32' ? t : cast(t, 'int32');
+  const oh = run('oneHot', () => ix.handle.oneHot(depth));
+  if (ix !== t) ix.dispose();
+  if (onValue === 1 && offValue === 0) return oh;
+  const r = add(mul(oh, onValue - offValue), offValue);
+  oh.dispose();
+  return r;
+});
+
+const pair = (v: number | number[]) => u32(Array.isArray(v) ? v : [v]);
+
+export function conv2d(x: Tensor, filter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dataFormat: 'NHWC' = 'NHWC', dilations: number | [number, number] = 1): Tensor {
+  if (dataFormat !== 'NHWC') throw new Error(`conv2d: dataFormat ${dataFormat} is not supported (use NHWC)`);
+  const x4 = x.rank === 3 ? reshape(x, [1, ...x.shape]) : x;
+  const y = run('conv2d', () => x4.handle.conv2d(filter.handle, pair(strides), pad, pair(dilations)));
+  if (x4 === x) return y;
+  x4.dispose();
+  const r = reshape(y, y.shape.slice(1));
+  y.dispose();
+  return r;
+}
+
+export const depthwiseConv2d = (x: Tensor, filter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dataFormat: 'NHWC' = 'NHWC', dilations: number | [number, number] = 1) =>
+  run('depthwiseConv2d', () => x.handle.depthwiseConv2d(filter.handle, pair(strides), pad, pair(dilations)));
+export const conv2dTranspose = (x: Tensor, filter: Tensor, outputShape: number[], strides: number | [number, number], pad: 'same' | 'valid') =>
+  run('conv2dTranspose', () => x.handle.conv2dTranspose(filter.handle, u32(outputShape), pair(strides), pad));
+export const maxPool = (x: Tensor, filterSize: number | [number, number], strides: number | [number, number], pad: 'same' | 'valid') =>
+  run('maxPool', () => x.handle.maxPool(pair(filterSize), pair(strides), pad));
+export const avgPool = (x: Tensor, filterSize: number | [number, number], strides: number | [number, number], pad: 'same' | 'valid') =>
+  run('avgPool', () => x.handle.avgPool(pair(filterSize), pair(strides), pad));
+export const dropout = (x: Tensor, rate: number, noiseShape?: number[], seed?: number) => {
+  if (noiseShape) throw new Error('dropout: noiseShape is not supported');
+  return run('dropout', () => x.handle.dropout(rate, seed32(seed)));
+};
+
+export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, offset?: Tensor, scale?: Tensor, varianceEpsilon = 0.001): Tensor {
+  return tidy(() => {
+    let y = sub(x, mean).mul(rsqrt(add(variance, varianceEpsilon)));
+    if (scale) y = y.mul(scale);
+    if (offset) y = y.add(offset);
+    return y;
+  });
+}
+
+// ---- layout ------------------------------------------------------------------------------------
+
+export const reshape = (x: Tensor, shape: number[]) => run('reshape', () => x.handle.reshape(Int32Array.from(shape)));
+export const transpose = (x: Tensor, perm?: number[]) => run('transpose', () => x.handle.transpose(perm ? u32(perm) : undefined));
+export function expandDims(x: Tensor, axis = 0): Tensor {
+  const a = axis < 0 ? x.rank + 1 + axis : axis;
+  if (a < 0 || a > x.rank) throw new Error(`expandDims: axis ${axis} is out of range for rank ${x.rank}`);
+  const s = [...x.shape];
+  s.splice(a, 0, 1);
+  return reshape(x, s);
+}
+export function squeeze(x: Tensor, axis?: number[]): Tensor {
+  const drop = (axis ?? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((a) => (a < 0 ? a + x.rank : a));
+  for (const a of drop) if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${a} of shape [${x.shape}] is not 1`);
+  return reshape(x, x.shape.filter((_, i) => !drop.includes(i)));
+}
+export function slice(x: Tensor, begin: number | number[], size?: number | number[]): Tensor {
+  const b = Array.isArray(begin) ? [...begin] : [begin];
+  while (b.length < x.rank) b.push(0);
+  const s = size === undefined ? x.shape.map(() => -1) : Array.isArray(size) ? [...size] : [size];
+  while (s.length < x.rank) s.push(-1);
+  return run('slice', () => x.handle.slice(u32(b), Int32Array.from(s)));
+}
+export function concat(tensors: Tensor[], axis = 0): Tensor {
+  if (tensors.length === 0) throw new Error('concat: needs at least one tensor');
+  return run('concat', () => wasm.Tensor.concat(tensors.map((t) => t.handle.clone()), axis));
+}
+export function stack(tensors: Tensor[], axis = 0): Tensor {
+  if (tensors.length === 0) throw new Error('stack: needs at least one tensor');
+  return run('stack', () => wasm.Tensor.stack(tensors.map((t) => t.handle.clone()), axis));
+}
+export function unstack(x: Tensor, axis = 0): Tensor[] {
+  const a = axis < 0 ? axis + x.rank : axis;
+  const out: Tensor[] = [];
+  for (let i = 0; i < x.shape[a]; i++) {
+    const begin = x.shape.map((_, d) => (d === a ? i : 0));
+    const size = x.shape.map((d, k) => (k === a ? 1 : d));
+    const s = slice(x, begin, size);
+    out.push(squeeze(s, [a]));
+    s.dispose();
+  }
+  return out;
+}
+export function split(x: Tensor, numOrSizes: number | number[], axis = 0): Tensor[] {
+  const a = axis < 0 ? axis + x.rank : axis;
+  const sizes = Array.isArray(numOrSizes) ? numOrSizes : new Array(numOrSizes).fill(x.shape[a] / numOrSizes);
+  if (sizes.some((s) => !Number.isInteger(s)) || sizes.reduce((p, v) => p + v, 0) !== x.shape[a]) {
+    throw new Error(`split: sizes [${sizes}] do not split axis ${axis} of shape [${x.shape}]`);
+  }
+  let at = 0;
+  return sizes.map((s) => {
+    const begin = x.shape.map((_, d) => (d === a ? at : 0));
+    const size = x.shape.map((d, k) => (k === a ? s : d));
+    at += s;
+    return slice(x, begin, size);
+  });
+}
+export const gather = (x: Tensor, indices: TensorLike, axis = 0) =>
+  withTensor(indices, (ix) => {
+    const ii = ix.dtype === 'float32' ? cast(ix, 'int32') : ix;
+    try {
+      return run('gather', () => x.handle.gather(ii.handle, axis));
+    } finally {
+      if (ii !== ix) ii.dispose();
+    }
+  });
+export const pad = (x: Tensor, paddings: Array<[number, number]>, constantValue = 0) =>
+  run('pad', () => x.handle.pad(u32(paddings.flat()), constantValue));
+export const broadcastTo = (x: Tensor, shape: number[]) => run('broadcastTo', () => x.handle.broadcastTo(u32(shape)));
+export const clone = (x: Tensor) => x.clone();

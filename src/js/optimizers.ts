@@ -1,0 +1,78 @@
+// tf.train.*: optimizers whose update is one fused kernel per variable in the engine.
+import { tidy, wasm } from './engine.js';
+import { Tensor, Variable } from './tensor.js';
+import { trainableVariables } from './variables.js';
+
+export class Optimizer {
+  /** @internal */
+  readonly inner: wasm.Optimizer;
+  private readonly registered = new Set<Variable>();
+  readonly kind: string;
+
+  constructor(kind: string, learningRate: number, config: Record<string, unknown> = {}) {
+    this.kind = kind;
+    this.inner = new wasm.Optimizer(kind, learningRate, config);
+  }
+
+  get learningRate(): number {
+    return this.inner.learningRate;
+  }
+
+  set learningRate(lr: number) {
+    this.inner.learningRate = lr;
+  }
+
+  /**
+   * Runs `f` (recording), back-propagates its scalar result into the variables, and applies one
+   * update to each (all trainable variables unless `varList` is given). Returns the cost when
+   * `returnCost`.
+   */
+  minimize(f: () => Tensor, returnCost = false, varList?: Variable[]): Tensor | null {
+    const vars = (varList ?? trainableVariables()).filter((v) => v.trainable && !v.isDisposed);
+    for (const v of vars) {
+      if (!this.registered.has(v)) {
+        this.inner.addParam(v.handle);
+        this.registered.add(v);
+      }
+    }
+    const cost = tidy(() => f());
+    if (!(cost instanceof Tensor)) throw new Error('minimize: f must return a scalar tensor');
+    wasm.backward(cost.handle);
+    this.inner.step();
+    if (returnCost) return cost;
+    cost.dispose();
+    return null;
+  }
+
+  dispose(): void {
+    this.inner.free();
+    this.registered.clear();
+  }
+
+  getClassName(): string {
+    return { sgd: 'SGD', momentum: 'Momentum', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSProp', adagrad: 'Adagrad' }[this.kind] ?? this.kind;
+  }
+}
+
+export const train = {
+  sgd: (learningRate: number) => new Optimizer('sgd', learningRate),
+  momentum: (learningRate: number, momentum: number, useNesterov = false) => new Optimizer('momentum', learningRate, { momentum, useNesterov }),
+  adam: (learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7) => new Optimizer('adam', learningRate, { beta1, beta2, epsilon }),
+  adamw: (learningRate = 0.001, weightDecay = 0.01, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7) =>
+    new Optimizer('adamw', learningRate, { beta1, beta2, epsilon, weightDecay }),
+  rmsprop: (learningRate: number, decay = 0.9, momentum = 0, epsilon = 1e-7) => new Optimizer('rmsprop', learningRate, { decay, momentum, epsilon }),
+  adagrad: (learningRate: number, initialAccumulatorValue = 0.1) => new Optimizer('adagrad', learningRate, { initialAccumulatorValue }),
+};
+
+/** Optimizer by Keras/TF.js name ('adam', 'sgd', ...) with default settings. */
+export function getOptimizer(name: string): Optimizer {
+  switch (name.toLowerCase()) {
+    case 'sgd': return train.sgd(0.01);
+    case 'adam': return train.adam(0.001);
+    case 'adamw': return train.adamw(0.001);
+    case 'rmsprop': return train.rmsprop(0.001);
+    case 'adagrad': return train.adagrad(0.01);
+    case 'momentum': return train.momentum(0.01, 0.9);
+    default: throw new Error(`unknown optimizer '${name}' (use sgd, momentum, adam, adamw, rmsprop or adagrad)`);
+  }
+}

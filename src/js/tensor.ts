@@ -1,0 +1,171 @@
+// The Tensor class (TF.js-compatible surface) over a handle to a Rust tensor.
+import { assertReady, setTensorCheck, track, untrack, wasm } from './engine.js';
+import * as ops from './ops.js';
+import { registerVariable } from './variables.js';
+
+export type DataType = 'float32' | 'int32' | 'bool';
+export type TypedArray = Float32Array | Int32Array | Uint8Array;
+export type Rank = number;
+export type TensorLike = Tensor | number | boolean | number[] | number[][] | number[][][] | number[][][][] | TypedArray | boolean[];
+
+let nextId = 0;
+
+export class Tensor {
+  readonly id: number;
+  readonly shape: number[];
+  readonly dtype: DataType;
+  /** @internal the Rust tensor; null once disposed */
+  protected _handle: wasm.Tensor | null;
+
+  /** @internal wraps a wasm handle; use tf.tensor() and the ops to make tensors. */
+  constructor(handle: wasm.Tensor) {
+    this._handle = handle;
+    this.shape = Array.from(handle.shape);
+    this.dtype = handle.dtype as DataType;
+    this.id = nextId++;
+    track(this);
+  }
+
+  /** @internal */
+  get handle(): wasm.Tensor {
+    if (this._handle === null) throw new Error(`Tensor is disposed (id ${this.id}, shape [${this.shape}]); it cannot be used any more`);
+    return this._handle;
+  }
+
+  get rank(): number { return this.shape.length; }
+  get size(): number { return this.shape.reduce((a, b) => a * b, 1); }
+  get isDisposed(): boolean { return this._handle === null; }
+  /** @internal */
+  get sizeBytes(): number { return this.size * 4; }
+
+  /** The values, read back asynchronously (the only way on WebGPU). */
+  async data(): Promise<TypedArray> {
+    const v = (await this.handle.data()) as Float32Array | Int32Array;
+    return this.dtype === 'bool' ? Uint8Array.from(v as Int32Array) : v;
+  }
+
+  /** Synchronous read: only where the backend can (CPU). On WebGPU it throws, naming `await t.data()`. */
+  dataSync(): TypedArray {
+    const v = this.handle.dataSync() as Float32Array | Int32Array;
+    return this.dtype === 'bool' ? Uint8Array.from(v as Int32Array) : v;
+  }
+
+  async array(): Promise<unknown> { return nest(Array.from(await this.data()), this.shape); }
+  arraySync(): unknown { return nest(Array.from(this.dataSync()), this.shape); }
+
+  async print(): Promise<void> {
+    console.log(`Tensor\n  dtype: ${this.dtype}\n  rank: ${this.rank}\n  shape: [${this.shape}]\n  values: ${JSON.stringify(await this.array())}`);
+  }
+
+  toString(): string { return `Tensor(shape=[${this.shape}], dtype=${this.dtype})`; }
+
+  dispose(): void {
+    if (this._handle === null) return;
+    this._handle.free();
+    this._handle = null;
+    untrack(this);
+  }
+
+  clone(): Tensor { return new Tensor(this.handle.clone()); }
+
+  // ---- chained ops (same as the tf.* functions) ----
+  add(b: TensorLike): Tensor { return ops.add(this, b); }
+  sub(b: TensorLike): Tensor { return ops.sub(this, b); }
+  mul(b: TensorLike): Tensor { return ops.mul(this, b); }
+  div(b: TensorLike): Tensor { return ops.div(this, b); }
+  pow(b: TensorLike): Tensor { return ops.pow(this, b); }
+  maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
+  minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
+  squaredDifference(b: TensorLike): Tensor { return ops.squaredDifference(this, b); }
+  equal(b: TensorLike): Tensor { return ops.equal(this, b); }
+  notEqual(b: TensorLike): Tensor { return ops.notEqual(this, b); }
+  less(b: TensorLike): Tensor { return ops.less(this, b); }
+  lessEqual(b: TensorLike): Tensor { return ops.lessEqual(this, b); }
+  greater(b: TensorLike): Tensor { return ops.greater(this, b); }
+  greaterEqual(b: TensorLike): Tensor { return ops.greaterEqual(this, b); }
+  matMul(b: TensorLike, transposeA = false, transposeB = false): Tensor { return ops.matMul(this, b, transposeA, transposeB); }
+  neg(): Tensor { return ops.neg(this); }
+  abs(): Tensor { return ops.abs(this); }
+  exp(): Tensor { return ops.exp(this); }
+  log(): Tensor { return ops.log(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  rsqrt(): Tensor { return ops.rsqrt(this); }
+  square(): Tensor { return ops.square(this); }
+  reciprocal(): Tensor { return ops.reciprocal(this); }
+  relu(): Tensor { return ops.relu(this); }
+  relu6(): Tensor { return ops.relu6(this); }
+  elu(): Tensor { return ops.elu(this); }
+  selu(): Tensor { return ops.selu(this); }
+  leakyRelu(alpha = 0.2): Tensor { return ops.leakyRelu(this, alpha); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  tanh(): Tensor { return ops.tanh(this); }
+  softplus(): Tensor { return ops.softplus(this); }
+  sin(): Tensor { return ops.sin(this); }
+  cos(): Tensor { return ops.cos(this); }
+  sign(): Tensor { return ops.sign(this); }
+  floor(): Tensor { return ops.floor(this); }
+  ceil(): Tensor { return ops.ceil(this); }
+  round(): Tensor { return ops.round(this); }
+  clipByValue(min: number, max: number): Tensor { return ops.clipByValue(this, min, max); }
+  sum(axis?: number | number[], keepDims = false): Tensor { return ops.sum(this, axis, keepDims); }
+  mean(axis?: number | number[], keepDims = false): Tensor { return ops.mean(this, axis, keepDims); }
+  prod(axis?: number | number[], keepDims = false): Tensor { return ops.prod(this, axis, keepDims); }
+  max(axis?: number | number[], keepDims = false): Tensor { return ops.max(this, axis, keepDims); }
+  min(axis?: number | number[], keepDims = false): Tensor { return ops.min(this, axis, keepDims); }
+  argMax(axis = 0): Tensor { return ops.argMax(this, axis); }
+  argMin(axis = 0): Tensor { return ops.argMin(this, axis); }
+  softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
+  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
+  reshape(shape: number[]): Tensor { return ops.reshape(this, shape); }
+  flatten(): Tensor { return ops.reshape(this, [this.size]); }
+  expandDims(axis = 0): Tensor { return ops.expandDims(this, axis); }
+  squeeze(axis?: number[]): Tensor { return ops.squeeze(this, axis); }
+  transpose(perm?: number[]): Tensor { return ops.transpose(this, perm); }
+  slice(begin: number | number[], size?: number | number[]): Tensor { return ops.slice(this, begin, size); }
+  gather(indices: TensorLike, axis = 0): Tensor { return ops.gather(this, indices, axis); }
+  cast(dtype: DataType): Tensor { return ops.cast(this, dtype); }
+  toFloat(): Tensor { return ops.cast(this, 'float32'); }
+  toInt(): Tensor { return ops.cast(this, 'int32'); }
+  asType(dtype: DataType): Tensor { return ops.cast(this, dtype); }
+  as1D(): Tensor { return ops.reshape(this, [this.size]); }
+  as2D(r: number, c: number): Tensor { return ops.reshape(this, [r, c]); }
+  pad(paddings: Array<[number, number]>, constantValue = 0): Tensor { return ops.pad(this, paddings, constantValue); }
+  conv2d(filter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dataFormat?: 'NHWC', dilations: number | [number, number] = 1): Tensor {
+    return ops.conv2d(this, filter, strides, pad, dataFormat, dilations);
+  }
+}
+
+/** A mutable tensor: a model weight. `assign` overwrites it in place. */
+export class Variable extends Tensor {
+  trainable: boolean;
+  readonly name: string;
+
+  /** @internal */
+  constructor(handle: wasm.Tensor, trainable: boolean, name: string) {
+    super(handle);
+    this.trainable = trainable;
+    this.name = name;
+    registerVariable(this);
+  }
+
+  assign(newValue: Tensor): void {
+    this.handle.assign(newValue.handle);
+  }
+}
+
+setTensorCheck((x: unknown): x is Tensor => x instanceof Tensor);
+
+function nest(flat: number[], shape: number[]): unknown {
+  if (shape.length === 0) return flat[0];
+  if (shape.length === 1) return flat;
+  const inner = shape.slice(1).reduce((a, b) => a * b, 1);
+  const out = [];
+  for (let i = 0; i < shape[0]; i++) out.push(nest(flat.slice(i * inner, (i + 1) * inner), shape.slice(1)));
+  return out;
+}
+
+/** @internal asserts the backend runs, then wraps a fresh handle. */
+export function fromHandle(op: string, make: () => wasm.Tensor): Tensor {
+  assertReady(op);
+  return new Tensor(make());
+}

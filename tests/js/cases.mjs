@@ -1,0 +1,234 @@
+// The JS API suite, shared by Node (tests/js/api.test.mjs, CPU backend) and headless Chromium
+// (tests/browser/api.test.mjs, WebGPU and CPU). `tf` is webtensor; `ref` is TF.js 4.22 (its CPU
+// backend), the reference of the differential cases.
+
+export function assert(cond, msg) {
+  if (!cond) throw new Error(`assertion failed: ${msg}`);
+}
+
+export function close(got, want, rtol = 1e-4, atol = 1e-5, what = 'values') {
+  const g = Array.from(got), w = Array.from(want);
+  assert(g.length === w.length, `${what}: ${g.length} values, expected ${w.length}`);
+  for (let i = 0; i < g.length; i++) {
+    const ok = Number.isNaN(w[i]) ? Number.isNaN(g[i]) : Math.abs(g[i] - w[i]) <= atol + rtol * Math.abs(w[i]);
+    assert(ok, `${what}[${i}] = ${g[i]}, expected ${w[i]}`);
+  }
+}
+
+function throwsWith(f, needles, what) {
+  let err;
+  try { f(); } catch (e) { err = e; }
+  assert(err instanceof Error, `${what}: expected an Error to be thrown`);
+  for (const n of needles) assert(err.message.includes(n), `${what}: message "${err.message}" lacks "${n}"`);
+}
+
+function seeded(n, seed, scale = 1) {
+  let x = seed >>> 0 || 1;
+  return Float32Array.from({ length: n }, () => {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    return (x / 4294967296 - 0.5) * 2 * scale;
+  });
+}
+
+export const cases = {
+  async 'tensor creation, dtype, shape, data and array'(tf) {
+    const a = tf.tensor([[1, 2, 3], [4, 5, 6]]);
+    assert(a.shape.join() === '2,3' && a.dtype === 'float32' && a.rank === 2 && a.size === 6, 'shape/dtype');
+    close(await a.data(), [1, 2, 3, 4, 5, 6]);
+    assert(JSON.stringify(await a.array()) === '[[1,2,3],[4,5,6]]', 'array()');
+    const i = tf.tensor1d([1, 2, 3], 'int32');
+    assert(i.dtype === 'int32' && (await i.data()) instanceof Int32Array, 'int32 data');
+    const b = tf.tensor([true, false]);
+    assert(b.dtype === 'bool' && (await b.data()) instanceof Uint8Array, 'bool data is Uint8Array like TF.js');
+    assert((await tf.scalar(3).array()) === 3, 'scalar');
+    close(await tf.zeros([2, 2]).data(), [0, 0, 0, 0]);
+    close(await tf.ones([3]).data(), [1, 1, 1]);
+    close(await tf.fill([2], 7).data(), [7, 7]);
+    close(await tf.tensor2d([1, 2, 3, 4], [2, 2]).data(), [1, 2, 3, 4]);
+    const r = tf.randomUniform([1000], 2, 3, 'float32', 5);
+    const rv = await r.data();
+    assert(rv.every((v) => v >= 2 && v < 3), 'randomUniform range');
+    close(await tf.randomUniform([1000], 2, 3, 'float32', 5).data(), rv, 0, 0, 'seeded randomUniform repeats');
+    close(await tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3).data(), [1, 0, 0, 0, 0, 1]);
+  },
+
+  async 'chained ops and broadcasting'(tf) {
+    const x = tf.tensor([[1, 2], [3, 4]]);
+    close(await x.add(1).mul(tf.tensor([2, 3])).relu().data(), [4, 9, 8, 15]);
+    close(await x.sub(2.5).abs().data(), [1.5, 0.5, 0.5, 1.5]);
+    close(await x.matMul(x, false, true).data(), [5, 11, 11, 25]);
+    close(await x.sum().data(), [10]);
+    close(await x.mean(0).data(), [2, 3]);
+    close(await x.max(1, true).data(), [2, 4]);
+    close(await x.argMax(1).data(), [1, 1]);
+    close(await x.transpose().reshape([4]).data(), [1, 3, 2, 4]);
+    close(await tf.concat([x, x], 1).slice([0, 1], [2, 2]).data(), [2, 1, 4, 3]);
+    close(await tf.stack([tf.tensor([1, 2]), tf.tensor([3, 4])]).data(), [1, 2, 3, 4]);
+    close(await tf.where(x.greater(2), x, tf.scalar(0)).data(), [0, 0, 3, 4]);
+    close(await x.softmax().sum(1).data(), [1, 1]);
+    close(await tf.gather(x, tf.tensor1d([1, 0], 'int32')).data(), [3, 4, 1, 2]);
+    close(await x.pow(2).sqrt().data(), [1, 2, 3, 4]);
+    const [p, q] = tf.split(tf.tensor([1, 2, 3, 4, 5, 6]), 2);
+    close(await q.data(), [4, 5, 6]);
+    assert(tf.unstack(x).length === 2 && x.expandDims(0).shape.join() === '1,2,2', 'unstack/expandDims');
+  },
+
+  async 'tidy, keep, dispose and memory'(tf) {
+    const before = tf.memory().numTensors;
+    let kept;
+    const out = tf.tidy(() => {
+      const a = tf.tensor([1, 2, 3]);
+      const b = a.square();
+      kept = tf.keep(a.add(1));
+      return { b, list: [b.neg()] };
+    });
+    assert(tf.memory().numTensors === before + 3, `tidy kept returned + kept tensors (${tf.memory().numTensors} vs ${before} + 3)`);
+    close(await out.list[0].data(), [-1, -4, -9]);
+    tf.dispose([out.b, out.list, kept]);
+    assert(tf.memory().numTensors === before, 'dispose released all');
+    const t = tf.tensor([1]);
+    t.dispose();
+    assert(t.isDisposed, 'isDisposed');
+    throwsWith(() => t.add(1), ['disposed'], 'use after dispose');
+    assert(tf.memory().numBytes >= 0, 'numBytes');
+  },
+
+  async 'bad input is a clear Error and the engine keeps working'(tf) {
+    const a = tf.tensor([[1, 2, 3], [4, 5, 6]]);
+    throwsWith(() => a.add(tf.tensor([1, 2, 3, 4])), ['add', '[2, 3]', '[4]'], 'broadcast mismatch');
+    throwsWith(() => a.matMul(a), ['matmul', '[2, 3]'], 'matmul mismatch');
+    throwsWith(() => tf.tensor([1, 2, 3], [2, 2]), ['tensor', '[2,2]'], 'values vs shape');
+    throwsWith(() => a.sum(5), ['sum', 'axis 5'], 'axis out of range');
+    throwsWith(() => tf.layers.dense({ units: 3, activation: 'nope' }), ['activation', 'nope'], 'unknown activation');
+    throwsWith(() => tf.sequential().compile({ optimizer: 'adam', loss: 'nope' }), ['loss', 'nope'], 'unknown loss');
+    throwsWith(() => tf.sequential().compile({ optimizer: 'nope', loss: 'mse' }), ['optimizer', 'nope'], 'unknown optimizer');
+    throwsWith(() => tf.tensor([1, 2]).conv2d(tf.ones([3, 3, 1, 1]), 1, 'same'), ['conv2d'], 'conv2d of a vector');
+    throwsWith(() => tf.sequential().add(tf.layers.dense({ units: 2 })), ['inputShape'], 'first layer without an input shape');
+    close(await a.add(a).data(), [2, 4, 6, 8, 10, 12], 0, 0, 'still working');
+  },
+
+  async 'gradients: grad, grads, valueAndGrads'(tf) {
+    const g = tf.grad((x) => x.square().sum());
+    close(await g(tf.tensor([1, -2, 3])).data(), [2, -4, 6]);
+    const [da, db] = tf.grads((a, b) => a.mul(b).sum())([tf.tensor([1, 2]), tf.tensor([3, 4])]);
+    close(await da.data(), [3, 4]);
+    close(await db.data(), [1, 2]);
+    const { value, grads } = tf.valueAndGrads((x) => x.exp().sum())([tf.tensor([0, 1])]);
+    close(await value.data(), [1 + Math.E]);
+    close(await grads[0].data(), [1, Math.E]);
+  },
+
+  async 'variables and optimizers minimize'(tf) {
+    const w = tf.variable(tf.scalar(5));
+    const opt = tf.train.sgd(0.1);
+    for (let i = 0; i < 50; i++) opt.minimize(() => w.sub(2).square(), false, [w]);
+    close(await w.data(), [2], 1e-3, 1e-3, 'sgd converges to 2');
+    w.assign(tf.scalar(-1));
+    close(await w.data(), [-1], 0, 0, 'assign');
+    const v = tf.variable(tf.tensor([1, -2]));
+    const adam = tf.train.adam(0.1);
+    const cost = adam.minimize(() => v.square().sum(), true, [v]);
+    close(await cost.data(), [5]);
+    close(await v.data(), [0.9, -1.9], 1e-4, 1e-5, 'first Adam step moves by lr');
+  },
+
+  async 'model.fit learns XOR, memory flat per epoch, history and callbacks'(tf) {
+    const model = tf.sequential();
+    model.add(tf.layers.dense({ units: 8, activation: 'tanh', inputShape: [2] }));
+    model.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
+    model.compile({ optimizer: tf.train.adam(0.05), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+    const x = tf.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+    const y = tf.tensor([[0], [1], [1], [0]]);
+    const counts = [];
+    let batches = 0;
+    const h = await model.fit(x, y, {
+      epochs: 150, batchSize: 4,
+      callbacks: { onEpochEnd: () => { counts.push(tf.memory().numTensors); }, onBatchEnd: (b, logs) => { batches++; assert(typeof logs.loss === 'number', 'batch logs'); } },
+    });
+    assert(h.history.loss.length === 150 && h.epoch.length === 150, 'history per epoch');
+    assert(h.history.loss.at(-1) < 0.05, `XOR loss ${h.history.loss.at(-1)}`);
+    assert(h.history.acc.at(-1) === 1, `XOR accuracy ${h.history.acc.at(-1)}`);
+    assert(batches === 150, 'onBatchEnd per batch');
+    assert(counts.every((c) => c === counts[0]), `numTensors per epoch: ${[...new Set(counts)]}`);
+    const p = await model.predict(x).data();
+    assert(p[0] < 0.5 && p[1] > 0.5 && p[2] > 0.5 && p[3] < 0.5, `predictions ${p}`);
+    const [loss, acc] = model.evaluate(x, y);
+    assert((await acc.data())[0] === 1 && (await loss.data())[0] < 0.05, 'evaluate');
+    model.dispose();
+  },
+
+  async 'conv net fit on synthetic images, summary, early stopping, validation'(tf) {
+    const n = 48;
+    const data = new Float32Array(n * 8 * 8);
+    const labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const vertical = i % 2;
+      labels[i] = vertical;
+      const at = 1 + (i * 5) % 6;
+      for (let r = 0; r < 8; r++) for (let c = 0; c < 8; c++) data[(i * 8 + r) * 8 + c] = (vertical ? c === at : r === at) ? 1 : 0;
+    }
+    const x = tf.tensor(data, [n, 8, 8, 1]);
+    const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 2);
+    const model = tf.sequential({ layers: [
+      tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', padding: 'same', inputShape: [8, 8, 1] }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 2, activation: 'softmax' }),
+    ] });
+    model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const lines = [];
+    model.summary(undefined, undefined, (l) => lines.push(l));
+    assert(lines[1].startsWith('Layer (type)') && lines.some((l) => /conv2d_Conv2D\d+ \(Conv2D\)\s+\[null,8,8,4\]\s+40/.test(l)), `summary:\n${lines.join('\n')}`);
+    assert(lines.includes('Total params: 170'), `total params:\n${lines.join('\n')}`);
+    model.optimizer.learningRate = 0.05;
+    const h = await model.fit(x, y, { epochs: 30, batchSize: 16, validationSplit: 0.25, callbacks: tf.callbacks.earlyStopping({ monitor: 'val_acc', patience: 100 }) });
+    assert('val_loss' in h.history && 'val_acc' in h.history, 'validation logs');
+    assert(h.history.acc.at(-1) >= 0.95, `conv net training accuracy ${h.history.acc.at(-1)}`);
+    const stop = await model.fit(x, y, { epochs: 50, batchSize: 16, validationData: [x, y], callbacks: tf.callbacks.earlyStopping({ monitor: 'loss', minDelta: 10 }) });
+    assert(stop.epoch.length === 2, `early stopping after patience 0 + 1 epoch, ran ${stop.epoch.length}`);
+    model.dispose();
+  },
+
+  async 'differential vs TF.js: ops'(tf, ref) {
+    const x = seeded(24, 1), w = seeded(12, 2);
+    const pairs = [
+      [(t) => t.tensor(x, [2, 3, 4]).relu().sum(-1), 'relu sum'],
+      [(t) => t.tensor(x, [6, 4]).matMul(t.tensor(w, [4, 3])).softmax(), 'matmul softmax'],
+      [(t) => t.tensor(x, [2, 3, 4]).transpose([2, 0, 1]).exp().mean(1), 'transpose exp mean'],
+      [(t) => t.logSoftmax(t.tensor(x, [4, 6])), 'logSoftmax'],
+      [(t) => t.tensor(x, [2, 12]).sigmoid().mul(t.tensor(x.slice(0, 12), [12])).tanh(), 'sigmoid mul tanh'],
+      [(t) => t.conv2d(t.tensor(x, [1, 4, 6, 1]), t.tensor(w.slice(0, 9), [3, 3, 1, 1]), 1, 'same'), 'conv2d same'],
+      [(t) => t.maxPool(t.tensor(x, [1, 4, 6, 1]), 2, 2, 'valid'), 'maxPool'],
+      [(t) => t.avgPool(t.tensor(x, [1, 4, 6, 1]), 3, 1, 'same'), 'avgPool same'],
+      [(t) => t.tensor(x, [4, 6]).clipByValue(-0.3, 0.2).elu().square(), 'clip elu square'],
+      [(t) => t.tensor(x, [4, 6]).max(0), 'max'],
+    ];
+    for (const [f, name] of pairs) {
+      const ours = await tf.tidy(() => f(tf)).data();
+      const theirs = await ref.tidy(() => f(ref)).data();
+      close(ours, theirs, 1e-4, 1e-5, `TF.js differential: ${name}`);
+    }
+  },
+
+  async 'differential vs TF.js: a small model forward pass with the same weights'(tf, ref) {
+    const build = (t) => {
+      const m = t.sequential();
+      m.add(t.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'relu', inputShape: [6, 6, 2] }));
+      m.add(t.layers.maxPooling2d({ poolSize: 2 }));
+      m.add(t.layers.flatten());
+      m.add(t.layers.dense({ units: 4, activation: 'softmax' }));
+      return m;
+    };
+    const ours = build(tf), theirs = build(ref);
+    const shapes = theirs.getWeights().map((w) => w.shape);
+    const values = shapes.map((s, i) => seeded(s.reduce((a, b) => a * b, 1), 10 + i, 0.5));
+    ours.setWeights(values.map((v, i) => tf.tensor(v, shapes[i])));
+    theirs.setWeights(values.map((v, i) => ref.tensor(v, shapes[i])));
+    const input = seeded(2 * 6 * 6 * 2, 42);
+    const a = await ours.predict(tf.tensor(input, [2, 6, 6, 2])).data();
+    const b = await theirs.predict(ref.tensor(input, [2, 6, 6, 2])).data();
+    close(a, b, 1e-4, 1e-6, 'model forward vs TF.js');
+    ours.dispose();
+    theirs.dispose();
+  },
+};

@@ -10,4 +10,6 @@ export { initializers } from './initializers.js';
 export { layers, Layer } from './layers/index.js';
 export { sequential, Sequential, History } from './models/sequential.js';
 export { callbacks, EarlyStopping } from './models/callbacks.js';
+export { loadLayersModel } from './models/load.js';
+export { io, type IOHandler, type ModelArtifacts, type SaveResult } from './io/index.js';
 export const version = { webtensor: '0.1.0' };

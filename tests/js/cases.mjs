@@ -231,4 +231,75 @@ export const cases = {
     ours.dispose();
     theirs.dispose();
   },
+  async 'model files: TF.js -> webtensor and webtensor -> TF.js, same predictions'(tf, ref) {
+    const build = (t) => t.sequential({ layers: [
+      t.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [5, 5, 1] }),
+      t.layers.batchNormalization(),
+      t.layers.maxPooling2d({ poolSize: 2 }),
+      t.layers.flatten(),
+      t.layers.dropout({ rate: 0.2 }),
+      t.layers.dense({ units: 3, activation: 'softmax' }),
+    ] });
+    const input = seeded(2 * 5 * 5, 9);
+    // TF.js saves, we load
+    const theirs = build(ref);
+    theirs.setWeights(theirs.getWeights().map((w, i) => ref.tensor(seeded(w.size, 30 + i, 0.5).map((v) => (w.shape.length === 1 && i > 1 && i < 6 ? Math.abs(v) + 0.5 : v)), w.shape)));
+    let saved;
+    await theirs.save(ref.io.withSaveHandler(async (a) => { saved = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
+    const want = await theirs.predict(ref.tensor(input, [2, 5, 5, 1])).data();
+    close(await loaded.predict(tf.tensor(input, [2, 5, 5, 1])).data(), want, 1e-4, 1e-6, 'TF.js model loaded here');
+    // we save, TF.js loads
+    let ours;
+    await loaded.save(tf.io.withSaveHandler(async (a) => { ours = a; return { modelArtifactsInfo: {} }; }));
+    const back = await ref.loadLayersModel(ref.io.fromMemory(ours));
+    close(await back.predict(ref.tensor(input, [2, 5, 5, 1])).data(), want, 1e-4, 1e-6, 'our file loaded by TF.js');
+    // safetensors round trip
+    const st = await loaded.saveSafetensors();
+    const fresh = build(tf);
+    fresh.loadSafetensors(st.slice());
+    close(await fresh.predict(tf.tensor(input, [2, 5, 5, 1])).data(), want, 1e-6, 1e-7, 'weights through safetensors');
+    throwsWith(() => fresh.loadSafetensors(st.slice(0, 20)), ['fromSafetensors', 'does not fit'], 'truncated safetensors');
+    loaded.dispose(); fresh.dispose(); theirs.dispose(); back.dispose();
+  },
+
+  async 'hostile model files are rejected with clear errors'(tf) {
+    const good = { modelTopology: { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'Dense', config: { units: 2, batch_input_shape: [null, 3], name: 'd1' } }] } },
+      weightSpecs: [{ name: 'd1/kernel', shape: [3, 2], dtype: 'float32' }, { name: 'd1/bias', shape: [2], dtype: 'float32' }],
+      weightData: new Float32Array(8).buffer };
+    const ok = await tf.loadLayersModel(tf.io.fromMemory(good));
+    assert(ok.layers.length === 1, 'a well-formed file loads');
+    ok.dispose();
+    const bad = async (patch, needles, what) => {
+      const a = { ...good, ...patch };
+      let err;
+      try { await tf.loadLayersModel(tf.io.fromMemory(a)); } catch (e) { err = e; }
+      assert(err instanceof Error, `${what}: expected an Error`);
+      for (const n of needles) assert(err.message.includes(n), `${what}: "${err.message}" lacks "${n}"`);
+    };
+    await bad({ weightData: new Float32Array(7).buffer }, ['32 bytes', '28'], 'wrong byte length');
+    await bad({ weightSpecs: [{ name: 'd1/kernel', shape: [1e6, 1e6], dtype: 'float32' }] }, ['too large'], 'absurd shape');
+    await bad({ weightSpecs: [{ name: 'd1/kernel', shape: [2 ** 20, 2 ** 10], dtype: 'float32' }, ...Array(3).fill({ name: 'x', shape: [2 ** 20, 2 ** 10], dtype: 'float32' })] }, ['bytes'], 'huge declared total');
+    let deep = {};
+    for (let i = 0; i < 200; i++) deep = { a: deep };
+    await bad({ modelTopology: { class_name: 'Sequential', config: { layers: [], deep } } }, ['nested'], 'deep nesting');
+    await bad({ modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'Evil', config: {} }] } } }, ['Evil', 'unknown layer'], 'unknown class');
+    await bad({ modelTopology: { class_name: 'Functional', config: {} } }, ['Functional'], 'unsupported model class');
+    await bad({ weightSpecs: [{ name: 'd1/kernel', shape: [2, 3], dtype: 'float32' }, { name: 'd1/bias', shape: [2], dtype: 'float32' }] }, ['shape'], 'weight of the wrong shape');
+    await bad({ modelTopology: null }, ['modelTopology'], 'no topology');
+  },
+
+  async 'IndexedDB and localStorage round trips (browser only)'(tf) {
+    if (typeof indexedDB === 'undefined') return;
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3], activation: 'tanh' })] });
+    const x = tf.tensor(seeded(6, 3), [2, 3]);
+    const want = await m.predict(x).data();
+    for (const url of ['indexeddb://webtensor-test', 'localstorage://webtensor-test']) {
+      await m.save(url);
+      const back = await tf.loadLayersModel(url);
+      close(await back.predict(x).data(), want, 0, 0, url);
+      back.dispose();
+    }
+    m.dispose();
+  },
 };

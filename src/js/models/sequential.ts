@@ -7,6 +7,9 @@ import { getMetric, type MetricFn } from '../metrics.js';
 import { getOptimizer, Optimizer } from '../optimizers.js';
 import { Layer, type Shape } from '../layers/layer.js';
 import { normalizeCallbacks, type CallbackHooks, type Logs } from './callbacks.js';
+import { handlerFor } from '../io/handlers.js';
+import { sequentialToArtifacts, toSafetensors, fromSafetensors } from '../io/serialization.js';
+import type { IOHandler, SaveResult } from '../io/types.js';
 
 export interface CompileArgs {
   optimizer: string | Optimizer;
@@ -295,6 +298,41 @@ export class Sequential {
     printFn(`Trainable params: ${trainable}`);
     printFn(`Non-trainable params: ${total - trainable}`);
     printFn('_'.repeat(lineLength));
+  }
+
+  /** Saves topology and weights in the TF.js layers format (URL scheme or IO handler). */
+  async save(handlerOrURL: string | IOHandler): Promise<SaveResult> {
+    const handler = typeof handlerOrURL === 'string' ? handlerFor(handlerOrURL, 'save') : handlerOrURL;
+    if (!handler.save) throw new Error('save: this IO handler cannot save');
+    return handler.save(await sequentialToArtifacts(this));
+  }
+
+  /** The weights as a safetensors file, keyed by weight name. */
+  async saveSafetensors(): Promise<Uint8Array> {
+    return toSafetensors(this.weights.map((w) => ({ name: w.name, tensor: w })));
+  }
+
+  /**
+   * Loads weights from a safetensors file: by weight name, or, when the names differ (another
+   * instance of the same architecture), by order, as setWeights does. Shapes must match.
+   */
+  loadSafetensors(bytes: Uint8Array): void {
+    const found = fromSafetensors(bytes);
+    try {
+      const weights = this.weights;
+      const byName = weights.every((w) => found.has(w.name));
+      const inFile = [...found.values()];
+      if (!byName && inFile.length !== weights.length) {
+        throw new Error(`loadSafetensors: the file has ${inFile.length} tensors and names that do not match this model's ${weights.length} weights`);
+      }
+      weights.forEach((w, i) => {
+        const t = byName ? found.get(w.name)! : inFile[i];
+        if (t.shape.join() !== w.shape.join()) throw new Error(`loadSafetensors: weight ${i} (${w.name}) is [${t.shape}] in the file, [${w.shape}] in the model`);
+        w.assign(t);
+      });
+    } finally {
+      found.forEach((t) => t.dispose());
+    }
   }
 
   dispose(): void {

@@ -1,5 +1,5 @@
 // The Tensor class (TF.js-compatible surface) over a handle to a Rust tensor.
-import { assertReady, setTensorCheck, track, untrack, wasm } from './engine.js';
+import { assertReady, keep, setTensorCheck, track, untrack, wasm } from './engine.js';
 import * as ops from './ops.js';
 import { registerVariable } from './variables.js';
 
@@ -146,6 +146,8 @@ export class Variable extends Tensor {
     this.trainable = trainable;
     this.name = name;
     registerVariable(this);
+    // Like TF.js, variables outlive tidy scopes (a model built lazily inside predict keeps them).
+    keep(this);
   }
 
   assign(newValue: Tensor): void {

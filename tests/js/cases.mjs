@@ -107,6 +107,17 @@ export const cases = {
     close(await a.add(a).data(), [2, 4, 6, 8, 10, 12], 0, 0, 'still working');
   },
 
+  async 'variables survive tidy: a model built lazily inside predict keeps its weights'(tf) {
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+    const x = tf.ones([1, 3]);
+    const first = await m.predict(x).data();
+    close(await m.predict(x).data(), first, 0, 0, 'second predict');
+    const v = tf.tidy(() => tf.variable(tf.zeros([2])));
+    assert(!v.isDisposed, 'a variable made inside tidy is kept');
+    m.dispose();
+    v.dispose();
+  },
+
   async 'gradients: grad, grads, valueAndGrads'(tf) {
     const g = tf.grad((x) => x.square().sum());
     close(await g(tf.tensor([1, -2, 3])).data(), [2, -4, 6]);
@@ -243,7 +254,13 @@ export const cases = {
     const input = seeded(2 * 5 * 5, 9);
     // TF.js saves, we load
     const theirs = build(ref);
-    theirs.setWeights(theirs.getWeights().map((w, i) => ref.tensor(seeded(w.size, 30 + i, 0.5).map((v) => (w.shape.length === 1 && i > 1 && i < 6 ? Math.abs(v) + 0.5 : v)), w.shape)));
+    // TF.js orders weights trainable first (..., dense, then BN moving statistics); variances > 0
+    const names = theirs.weights.map((w) => w.name);
+    theirs.setWeights(theirs.getWeights().map((w, i) => ref.tensor(seeded(w.size, 30 + i, 0.5).map((v) => (/moving_variance|gamma/.test(names[i]) ? Math.abs(v) + 0.5 : v)), w.shape)));
+    const probe = build(tf);
+    const ourOrder = probe.weights.map((w) => w.name.split('/')[1]);
+    probe.dispose();
+    assert(ourOrder.join() === names.map((n) => n.split('/')[1]).join(), `weight order ${ourOrder} vs TF.js ${names}`);
     let saved;
     await theirs.save(ref.io.withSaveHandler(async (a) => { saved = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
@@ -291,6 +308,7 @@ export const cases = {
 
   async 'IndexedDB and localStorage round trips (browser only)'(tf) {
     if (typeof indexedDB === 'undefined') return;
+    // predict first: the model is built lazily inside predict's tidy, and its weights must survive
     const m = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3], activation: 'tanh' })] });
     const x = tf.tensor(seeded(6, 3), [2, 3]);
     const want = await m.predict(x).data();

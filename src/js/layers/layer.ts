@@ -76,8 +76,9 @@ export abstract class Layer {
     return v;
   }
 
+  /** Trainable weights first, then the rest (TF.js's order, which get/setWeights follow). */
   get weights(): Variable[] {
-    return [...this.weightList];
+    return [...this.trainableWeights, ...this.nonTrainableWeights];
   }
 
   get trainableWeights(): Variable[] {
@@ -93,15 +94,16 @@ export abstract class Layer {
   }
 
   getWeights(): Tensor[] {
-    return this.weightList.map((w) => w.clone());
+    return this.weights.map((w) => w.clone());
   }
 
   setWeights(weights: Tensor[]): void {
-    if (weights.length !== this.weightList.length) {
-      throw new Error(`${this.name}.setWeights: expected ${this.weightList.length} tensors, got ${weights.length}`);
+    const mine = this.weights;
+    if (weights.length !== mine.length) {
+      throw new Error(`${this.name}.setWeights: expected ${mine.length} tensors, got ${weights.length}`);
     }
     weights.forEach((w, i) => {
-      const v = this.weightList[i];
+      const v = mine[i];
       if (w.shape.join() !== v.shape.join()) {
         throw new Error(`${this.name}.setWeights: weight ${v.name} has shape [${v.shape}], got [${w.shape}]`);
       }

@@ -120,18 +120,18 @@ export class Sequential {
     this.build();
   }
 
-  get weights(): Variable[] { this.build(); return this.layers.flatMap((l) => l.weights); }
+  /** All trainable weights (layer by layer), then all non-trainable ones: TF.js's order. */
+  get weights(): Variable[] { return [...this.trainableWeights, ...this.nonTrainableWeights]; }
   get trainableWeights(): Variable[] { this.build(); return this.layers.flatMap((l) => l.trainableWeights); }
+  get nonTrainableWeights(): Variable[] { this.build(); return this.layers.flatMap((l) => l.nonTrainableWeights); }
   getWeights(): Tensor[] { return this.weights.map((w) => w.clone()); }
   setWeights(weights: Tensor[]): void {
-    this.build();
-    let at = 0;
-    for (const l of this.layers) {
-      const n = l.weights.length;
-      l.setWeights(weights.slice(at, at + n));
-      at += n;
-    }
-    if (at !== weights.length) throw new Error(`setWeights: the model has ${at} weights, got ${weights.length}`);
+    const mine = this.weights;
+    if (mine.length !== weights.length) throw new Error(`setWeights: the model has ${mine.length} weights, got ${weights.length}`);
+    weights.forEach((w, i) => {
+      if (w.shape.join() !== mine[i].shape.join()) throw new Error(`setWeights: weight ${mine[i].name} has shape [${mine[i].shape}], got [${w.shape}]`);
+    });
+    weights.forEach((w, i) => mine[i].assign(w));
   }
   countParams(): number { this.build(); return this.layers.reduce((n, l) => n + l.countParams(), 0); }
 

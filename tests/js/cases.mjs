@@ -280,6 +280,37 @@ export const cases = {
     loaded.dispose(); fresh.dispose(); theirs.dispose(); back.dispose();
   },
 
+  async 'differential vs TF.js: LSTM and GRU with the same weights, forward and training'(tf, ref) {
+    for (const kind of ['lstm', 'gru']) {
+      for (const returnSequences of [false, true]) {
+        const build = (t) => t.sequential({ layers: [
+          t.layers[kind]({ units: 4, returnSequences, inputShape: [5, 3] }),
+          ...(returnSequences ? [t.layers.flatten()] : []),
+          t.layers.dense({ units: 2 }),
+        ] });
+        const ours = build(tf), theirs = build(ref);
+        const shapes = theirs.getWeights().map((w) => w.shape);
+        assert(ours.getWeights().map((w) => w.shape.join('x')).join() === shapes.map((s) => s.join('x')).join(), `${kind} weight shapes`);
+        const values = shapes.map((s, i) => seeded(s.reduce((a, b) => a * b, 1), 50 + i, 0.6));
+        ours.setWeights(values.map((v, i) => tf.tensor(v, shapes[i])));
+        theirs.setWeights(values.map((v, i) => ref.tensor(v, shapes[i])));
+        const x = seeded(2 * 5 * 3, 77, 1.5);
+        close(await ours.predict(tf.tensor(x, [2, 5, 3])).data(), await theirs.predict(ref.tensor(x, [2, 5, 3])).data(), 1e-4, 1e-5, `${kind} returnSequences=${returnSequences}`);
+        // one SGD step on the same batch moves both to the same weights (gradients agree)
+        const y = seeded(4, 78);
+        for (const [m, t] of [[ours, tf], [theirs, ref]]) {
+          m.compile({ optimizer: t.train.sgd(0.5), loss: 'meanSquaredError' });
+          await m.fit(t.tensor(x, [2, 5, 3]), t.tensor(y, [2, 2]), { epochs: 1, batchSize: 2, shuffle: false });
+        }
+        const after = theirs.getWeights();
+        const mine = ours.getWeights();
+        for (let i = 0; i < after.length; i++) close(await mine[i].data(), await after[i].data(), 1e-3, 1e-5, `${kind} weight ${i} after a step`);
+        ours.dispose();
+        theirs.dispose();
+      }
+    }
+  },
+
   async 'hostile model files are rejected with clear errors'(tf) {
     const good = { modelTopology: { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'Dense', config: { units: 2, batch_input_shape: [null, 3], name: 'd1' } }] } },
       weightSpecs: [{ name: 'd1/kernel', shape: [3, 2], dtype: 'float32' }, { name: 'd1/bias', shape: [2], dtype: 'float32' }],

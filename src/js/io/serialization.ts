@@ -59,6 +59,14 @@ function channelsLast(c: Cfg, cls: string): void {
   if (c.data_format !== undefined && c.data_format !== 'channels_last') throw new Error(`loadLayersModel: ${cls} with data_format '${c.data_format}' is not supported (channels_last only)`);
 }
 
+const rnn = (c: Cfg) => ({
+  units: num(c.units),
+  activation: c.activation as string | undefined,
+  recurrentActivation: (c.recurrent_activation as string | undefined)?.replace('hard_sigmoid', 'hardSigmoid'),
+  useBias: c.use_bias as boolean | undefined,
+  returnSequences: c.return_sequences as boolean | undefined,
+});
+
 const FROM_KERAS: Record<string, (c: Cfg) => Layer> = {
   Dense: (c) => make.dense({ ...common(c), units: num(c.units), activation: c.activation as string, useBias: c.use_bias as boolean }),
   Conv2D: (c) => { channelsLast(c, 'Conv2D'); return make.conv2d({ ...common(c), filters: num(c.filters), kernelSize: pair(c.kernel_size), strides: pair(c.strides ?? 1), padding: c.padding as 'same' | 'valid', dilationRate: pair(c.dilation_rate ?? 1), activation: c.activation as string, useBias: c.use_bias as boolean }); },
@@ -73,6 +81,11 @@ const FROM_KERAS: Record<string, (c: Cfg) => Layer> = {
   Activation: (c) => make.activation({ ...common(c), activation: c.activation as string }),
   BatchNormalization: (c) => make.batchNormalization({ ...common(c), axis: c.axis as number, momentum: c.momentum as number, epsilon: c.epsilon as number, center: c.center as boolean, scale: c.scale as boolean }),
   LayerNormalization: (c) => make.layerNormalization({ ...common(c), axis: Array.isArray(c.axis) ? (c.axis as number[])[0] : (c.axis as number), epsilon: c.epsilon as number, center: c.center as boolean, scale: c.scale as boolean }),
+  LSTM: (c) => make.lstm({ ...common(c), ...rnn(c), unitForgetBias: c.unit_forget_bias as boolean | undefined }),
+  GRU: (c) => {
+    if (c.reset_after) throw new Error('loadLayersModel: GRU with reset_after is not supported (TF.js GRU cells reset before)');
+    return make.gru({ ...common(c), ...rnn(c) });
+  },
   Embedding: (c) => make.embedding({ ...common(c), inputDim: num(c.input_dim), outputDim: num(c.output_dim), inputLength: c.input_length as number | undefined }),
 };
 

@@ -3,8 +3,10 @@ import { Activation, Dense, Dropout, Flatten, Reshape, type DenseArgs } from './
 import { AveragePooling2D, Conv2D, DepthwiseConv2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type ConvArgs, type PoolArgs } from './conv.js';
 import { BatchNormalization, Embedding, LayerNormalization, type NormArgs } from './normalization.js';
 import type { LayerArgs } from './layer.js';
+import { GRU, LSTM, type RNNArgs } from './recurrent.js';
 
 export { Layer } from './layer.js';
+export { GRU, LSTM };
 export { Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, LayerNormalization, MaxPooling2D, Reshape };
 
 export const layers = {
@@ -24,4 +26,6 @@ export const layers = {
   batchNormalization: (args?: NormArgs) => new BatchNormalization(args),
   layerNormalization: (args?: NormArgs) => new LayerNormalization(args),
   embedding: (args: LayerArgs & { inputDim: number; outputDim: number; inputLength?: number }) => new Embedding(args),
+  lstm: (args: RNNArgs) => new LSTM(args),
+  gru: (args: RNNArgs) => new GRU(args),
 };

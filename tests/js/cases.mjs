@@ -311,6 +311,41 @@ export const cases = {
     }
   },
 
+  async 'functional API: tf.input, tf.model, merge layers, fit, and TF.js agreement'(tf, ref) {
+    const build = (t) => {
+      const a = t.input({ shape: [4] });
+      const b = t.input({ shape: [3] });
+      const ha = t.layers.dense({ units: 5, activation: 'relu' }).apply(a);
+      const hb = t.layers.dense({ units: 5, activation: 'tanh' }).apply(b);
+      const sum = t.layers.add().apply([ha, hb]);
+      const cat = t.layers.concatenate().apply([sum, hb]);
+      const out = t.layers.dense({ units: 2, activation: 'softmax' }).apply(cat);
+      return t.model({ inputs: [a, b], outputs: out });
+    };
+    const ours = build(tf), theirs = build(ref);
+    assert(ours.outputShape.join() === ',2', `output shape ${ours.outputShape}`);
+    const shapes = theirs.getWeights().map((w) => w.shape);
+    const values = shapes.map((sh, i) => seeded(sh.reduce((p, q) => p * q, 1), 90 + i, 0.7));
+    ours.setWeights(values.map((v, i) => tf.tensor(v, shapes[i])));
+    theirs.setWeights(values.map((v, i) => ref.tensor(v, shapes[i])));
+    const xa = seeded(3 * 4, 1), xb = seeded(3 * 3, 2);
+    const mine = ours.applyMany([tf.tensor(xa, [3, 4]), tf.tensor(xb, [3, 3])])[0];
+    const want = theirs.predict([ref.tensor(xa, [3, 4]), ref.tensor(xb, [3, 3])]);
+    close(await mine.data(), await want.data(), 1e-4, 1e-6, 'functional forward vs TF.js');
+    // a single-input functional model with a residual connection trains with fit
+    const x = tf.input({ shape: [2] });
+    const h = tf.layers.dense({ units: 2, activation: 'tanh' }).apply(x);
+    const res = tf.layers.add().apply([x, h]);
+    const y = tf.layers.dense({ units: 1, activation: 'sigmoid' }).apply(tf.layers.dense({ units: 8, activation: 'tanh' }).apply(res));
+    const m = tf.model({ inputs: x, outputs: y });
+    m.compile({ optimizer: tf.train.adam(0.05), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+    const hist = await m.fit(tf.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]), tf.tensor([[0], [1], [1], [0]]), { epochs: 200, batchSize: 4 });
+    assert(hist.history.acc.at(-1) === 1, `functional XOR accuracy ${hist.history.acc.at(-1)}`);
+    throwsWith(() => tf.model({ inputs: tf.input({ shape: [2] }), outputs: y }), ['input'], 'output not reachable from the given input');
+    throwsWith(() => tf.layers.add().apply([tf.input({ shape: [2] }), tf.input({ shape: [3] })]), ['cannot be merged'], 'merge shape mismatch');
+    ours.dispose(); theirs.dispose(); m.dispose();
+  },
+
   async 'hostile model files are rejected with clear errors'(tf) {
     const good = { modelTopology: { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'Dense', config: { units: 2, batch_input_shape: [null, 3], name: 'd1' } }] } },
       weightSpecs: [{ name: 'd1/kernel', shape: [3, 2], dtype: 'float32' }, { name: 'd1/bias', shape: [2], dtype: 'float32' }],

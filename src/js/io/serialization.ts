@@ -5,7 +5,7 @@ import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
 import { Layer } from '../layers/layer.js';
 import { layers as make } from '../layers/index.js';
-import { Sequential } from '../models/sequential.js';
+import { Sequential, type LayersModel } from '../models/sequential.js';
 import { LIMITS, type ModelArtifacts, type WeightsManifestEntry } from './types.js';
 
 const camelToSnake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
@@ -20,7 +20,8 @@ function kerasConfig(layer: Layer): Record<string, unknown> {
   return { class_name: cls, config: c };
 }
 
-export async function sequentialToArtifacts(model: Sequential): Promise<ModelArtifacts> {
+export async function sequentialToArtifacts(model: LayersModel): Promise<ModelArtifacts> {
+  if (!(model instanceof Sequential)) throw new Error(`save: saving ${model.getClassName()} models is not supported yet (Sequential models only)`);
   model.build();
   const weights = model.weights;
   const weightSpecs: WeightsManifestEntry[] = weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' }));

@@ -4,9 +4,10 @@ import { AveragePooling2D, Conv2D, DepthwiseConv2D, GlobalAveragePooling2D, Glob
 import { BatchNormalization, Embedding, LayerNormalization, type NormArgs } from './normalization.js';
 import type { LayerArgs } from './layer.js';
 import { GRU, LSTM, type RNNArgs } from './recurrent.js';
+import { Add, Average, Concatenate, Multiply } from './merge.js';
 
 export { Layer } from './layer.js';
-export { GRU, LSTM };
+export { GRU, LSTM, Add, Average, Concatenate, Multiply };
 export { Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, LayerNormalization, MaxPooling2D, Reshape };
 
 export const layers = {
@@ -28,4 +29,8 @@ export const layers = {
   embedding: (args: LayerArgs & { inputDim: number; outputDim: number; inputLength?: number }) => new Embedding(args),
   lstm: (args: RNNArgs) => new LSTM(args),
   gru: (args: RNNArgs) => new GRU(args),
+  add: (args?: LayerArgs) => new Add(args),
+  multiply: (args?: LayerArgs) => new Multiply(args),
+  average: (args?: LayerArgs) => new Average(args),
+  concatenate: (args?: LayerArgs & { axis?: number }) => new Concatenate(args),
 };

@@ -4,6 +4,7 @@ import { tidy } from '../engine.js';
 import * as ops from '../ops.js';
 import { Tensor, Variable } from '../tensor.js';
 import { getInitializer, type Initializer } from '../initializers.js';
+import { SymbolicTensor } from './symbolic.js';
 
 export type Shape = (number | null)[];
 
@@ -60,10 +61,36 @@ export abstract class Layer {
     this.built = true;
   }
 
-  /** Applies the layer to a concrete tensor (building it on first use). */
-  apply(x: Tensor, kwargs: { training?: boolean } = {}): Tensor {
-    this.ensureBuilt([null, ...x.shape.slice(1)]);
-    return tidy(() => this.call(x, kwargs.training ?? false));
+  /**
+   * Applies the layer to a tensor (building it on first use), or, given symbolic tensors (from
+   * tf.input), records a node of a functional model and returns its symbolic output.
+   */
+  apply(x: Tensor, kwargs?: { training?: boolean }): Tensor;
+  apply(x: SymbolicTensor | SymbolicTensor[], kwargs?: { training?: boolean }): SymbolicTensor;
+  apply(x: Tensor[], kwargs?: { training?: boolean }): Tensor;
+  apply(x: Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[], kwargs: { training?: boolean } = {}): Tensor | SymbolicTensor {
+    const list = Array.isArray(x) ? x : [x];
+    const merge = (this as unknown as { callMany?: (xs: Tensor[]) => Tensor; mergeShapes?: (s: Shape[]) => Shape });
+    if (list.length > 1 && !merge.callMany) throw new Error(`${this.name}: takes one input, got ${list.length}`);
+    if (list[0] instanceof SymbolicTensor) {
+      const syms = list as SymbolicTensor[];
+      const shapes = syms.map((s) => s.shape);
+      const inShape = merge.mergeShapes ? merge.mergeShapes(shapes) : shapes[0];
+      if (!this.built) {
+        this.build(inShape);
+        this.outputShape = this.computeOutputShape(inShape);
+        this.built = true;
+      }
+      return new SymbolicTensor(this.computeOutputShape(inShape), this, syms);
+    }
+    const ts = list as Tensor[];
+    if (merge.callMany) {
+      const shape = merge.mergeShapes!(ts.map((t) => [null, ...t.shape.slice(1)]));
+      this.ensureBuilt(shape);
+      return tidy(() => merge.callMany!(ts));
+    }
+    this.ensureBuilt([null, ...ts[0].shape.slice(1)]);
+    return tidy(() => this.call(ts[0], kwargs.training ?? false));
   }
 
   protected addWeight(name: string, shape: number[], initializer: string | Initializer | undefined, fallback: string, trainable = true): Variable {

@@ -1,4 +1,5 @@
-// tf.sequential(): a stack of layers with compile / fit / evaluate / predict / summary.
+// LayersModel: what every model shares (compile / fit / evaluate / predict / summary / save /
+// weights), and tf.sequential(): a stack of layers.
 import { dispose, keep, tidy, wasm } from '../engine.js';
 import * as ops from '../ops.js';
 import { Tensor, type Variable } from '../tensor.js';
@@ -59,56 +60,33 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-export class Sequential {
+export abstract class LayersModel {
   readonly name: string;
-  readonly layers: Layer[] = [];
   stopTraining = false;
   optimizer?: Optimizer;
-  private lossFn?: LossFn;
-  private metricFns: Array<[string, MetricFn]> = [];
-  private built = false;
+  protected lossFn?: LossFn;
+  protected metricFns: Array<[string, MetricFn]> = [];
 
-  constructor(args: { layers?: Layer[]; name?: string } = {}) {
-    this.name = args.name ?? 'sequential';
-    for (const l of args.layers ?? []) this.add(l);
+  constructor(name: string) {
+    this.name = name;
   }
 
-  add(layer: Layer): void {
-    if (!(layer instanceof Layer)) throw new Error('Sequential.add: expected a layer (tf.layers.*)');
-    if (this.layers.length === 0 && !layer.batchInputShape) {
-      throw new Error(`Sequential: the first layer (${layer.name}) needs an inputShape (or inputDim / batchInputShape)`);
-    }
-    this.layers.push(layer);
-    this.built = false;
-  }
+  /** Every layer, in the order their weights are listed. */
+  abstract get layers(): Layer[];
+  /** Builds every layer from the declared input shape. */
+  abstract build(): void;
+  abstract get inputShape(): Shape;
+  abstract get outputShape(): Shape;
+  /** The forward pass (one input, one output for training). */
+  abstract apply(x: Tensor, kwargs?: { training?: boolean }): Tensor;
+  abstract getClassName(): string;
 
-  /** Builds every layer from the first layer's declared input shape. */
-  build(): void {
-    if (this.built) return;
-    if (this.layers.length === 0) throw new Error('Sequential: the model has no layers');
-    let shape: Shape = this.layers[0].batchInputShape!;
-    for (const l of this.layers) {
-      l.ensureBuilt(shape);
-      shape = l.outputShape!;
-    }
-    this.built = true;
-  }
-
-  get inputShape(): Shape { return this.layers[0]?.batchInputShape ?? []; }
-  get outputShape(): Shape { this.build(); return this.layers[this.layers.length - 1].outputShape!; }
-
-  /** Forward pass through every layer. */
-  apply(x: Tensor, kwargs: { training?: boolean } = {}): Tensor {
-    this.build();
+  /** Checks x against the model's declared input shape. */
+  protected checkInput(x: Tensor): void {
     const expected = this.inputShape;
     if (x.rank !== expected.length || expected.some((d, i) => i > 0 && d !== null && d !== x.shape[i])) {
       throw new Error(`${this.name}: input shape [${x.shape}] does not match the model's input [${expected.map((d) => d ?? 'null')}]`);
     }
-    return tidy(() => {
-      let h = x;
-      for (const l of this.layers) h = l.apply(h, kwargs);
-      return h;
-    });
   }
 
   compile(args: CompileArgs): void {
@@ -338,6 +316,52 @@ export class Sequential {
   dispose(): void {
     this.layers.forEach((l) => l.dispose());
     this.optimizer?.dispose();
+  }
+
+}
+
+export class Sequential extends LayersModel {
+  private readonly stack: Layer[] = [];
+  private built = false;
+
+  constructor(args: { layers?: Layer[]; name?: string } = {}) {
+    super(args.name ?? 'sequential');
+    for (const l of args.layers ?? []) this.add(l);
+  }
+
+  get layers(): Layer[] { return this.stack; }
+
+  add(layer: Layer): void {
+    if (!(layer instanceof Layer)) throw new Error('Sequential.add: expected a layer (tf.layers.*)');
+    if (this.stack.length === 0 && !layer.batchInputShape) {
+      throw new Error(`Sequential: the first layer (${layer.name}) needs an inputShape (or inputDim / batchInputShape)`);
+    }
+    this.stack.push(layer);
+    this.built = false;
+  }
+
+  build(): void {
+    if (this.built) return;
+    if (this.stack.length === 0) throw new Error('Sequential: the model has no layers');
+    let shape: Shape = this.stack[0].batchInputShape!;
+    for (const l of this.stack) {
+      l.ensureBuilt(shape);
+      shape = l.outputShape!;
+    }
+    this.built = true;
+  }
+
+  get inputShape(): Shape { return this.stack[0]?.batchInputShape ?? []; }
+  get outputShape(): Shape { this.build(); return this.stack[this.stack.length - 1].outputShape!; }
+
+  apply(x: Tensor, kwargs: { training?: boolean } = {}): Tensor {
+    this.build();
+    this.checkInput(x);
+    return tidy(() => {
+      let h = x;
+      for (const l of this.stack) h = l.apply(h, kwargs) as Tensor;
+      return h;
+    });
   }
 
   getClassName(): string { return 'Sequential'; }

@@ -1,0 +1,59 @@
+// Merge layers for the functional API: add, multiply, average, concatenate.
+import * as ops from '../ops.js';
+import type { Tensor } from '../tensor.js';
+import { Layer, type LayerArgs, type Shape } from './layer.js';
+
+export abstract class MergeLayer extends Layer {
+  readonly multiInput = true;
+  protected abstract merge(xs: Tensor[]): Tensor;
+  computeOutputShape(s: Shape): Shape { return s; }
+  /** Output shape from every input's shape. */
+  mergeShapes(shapes: Shape[]): Shape {
+    const first = shapes[0];
+    for (const s of shapes) {
+      if (s.length !== first.length || s.some((d, i) => d !== null && first[i] !== null && d !== first[i])) {
+        throw new Error(`${this.name}: inputs of shapes ${shapes.map((x) => `[${x}]`).join(', ')} cannot be merged`);
+      }
+    }
+    return first;
+  }
+  protected call(x: Tensor): Tensor { return x.clone(); }
+  /** @internal */
+  callMany(xs: Tensor[]): Tensor {
+    if (xs.length < 2) throw new Error(`${this.name}: needs at least two inputs`);
+    return this.merge(xs);
+  }
+}
+
+export class Add extends MergeLayer {
+  getClassName() { return 'Add'; }
+  protected merge(xs: Tensor[]): Tensor { return xs.slice(1).reduce((a, b) => a.add(b), xs[0]); }
+}
+
+export class Multiply extends MergeLayer {
+  getClassName() { return 'Multiply'; }
+  protected merge(xs: Tensor[]): Tensor { return xs.slice(1).reduce((a, b) => a.mul(b), xs[0]); }
+}
+
+export class Average extends MergeLayer {
+  getClassName() { return 'Average'; }
+  protected merge(xs: Tensor[]): Tensor { return xs.slice(1).reduce((a, b) => a.add(b), xs[0]).div(xs.length); }
+}
+
+export class Concatenate extends MergeLayer {
+  readonly axis: number;
+  constructor(args: LayerArgs & { axis?: number } = {}) {
+    super(args);
+    this.axis = args.axis ?? -1;
+  }
+  getClassName() { return 'Concatenate'; }
+  mergeShapes(shapes: Shape[]): Shape {
+    const rank = shapes[0].length;
+    const a = this.axis < 0 ? this.axis + rank : this.axis;
+    const out = [...shapes[0]];
+    out[a] = shapes.some((s) => s[a] === null) ? null : shapes.reduce((n, s) => n + (s[a] as number), 0);
+    return out;
+  }
+  protected merge(xs: Tensor[]): Tensor { return ops.concat(xs, this.axis < 0 ? this.axis + xs[0].rank : this.axis); }
+  getConfig() { return { ...super.getConfig(), axis: this.axis }; }
+}

@@ -15,7 +15,7 @@ before(async () => {
   page = await browser.context.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(`${url}/www/`);
+  await page.goto(`${url}/www/matmul.html`);
 });
 
 after(async () => {

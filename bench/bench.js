@@ -319,9 +319,4 @@ export async function runBench(config, log = () => {}) {
 }
 
 window.runBench = runBench;
-document.getElementById('go')?.addEventListener('click', async () => {
-  const out = document.getElementById('out');
-  const res = await runBench({ sizes: [256], reps: 3, maxSecondsPerSample: 10 }, (l) => { out.textContent += l + '\n'; });
-  out.textContent += JSON.stringify(res.devices, null, 2);
-});
 window.benchReady = true;

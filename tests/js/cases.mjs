@@ -103,6 +103,8 @@ export const cases = {
     throwsWith(() => tf.sequential().compile({ optimizer: 'adam', loss: 'nope' }), ['loss', 'nope'], 'unknown loss');
     throwsWith(() => tf.sequential().compile({ optimizer: 'nope', loss: 'mse' }), ['optimizer', 'nope'], 'unknown optimizer');
     throwsWith(() => tf.tensor([1, 2]).conv2d(tf.ones([3, 3, 1, 1]), 1, 'same'), ['conv2d'], 'conv2d of a vector');
+    throwsWith(() => tf.ones([1, 4, 4, 1], 'int32').conv2d(tf.ones([3, 3, 1, 1]), 1, 'same'), ['conv2d', 'float32', 'int32'], 'conv2d of int32 (wrong dtype)');
+    throwsWith(() => tf.variable(tf.ones([2], 'int32')).assign(tf.ones([2])), ['assign', 'int32'], 'assign of another dtype');
     throwsWith(() => tf.sequential().add(tf.layers.dense({ units: 2 })), ['inputShape'], 'first layer without an input shape');
     close(await a.add(a).data(), [2, 4, 6, 8, 10, 12], 0, 0, 'still working');
   },
@@ -372,7 +374,7 @@ export const cases = {
     await bad({ modelTopology: null }, ['modelTopology'], 'no topology');
   },
 
-  async 'IndexedDB and localStorage round trips (browser only)'(tf) {
+  async 'IndexedDB and localStorage round trips, also with TF.js (browser only)'(tf, ref) {
     if (typeof indexedDB === 'undefined') return;
     // predict first: the model is built lazily inside predict's tidy, and its weights must survive
     const m = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3], activation: 'tanh' })] });
@@ -383,6 +385,15 @@ export const cases = {
       const back = await tf.loadLayersModel(url);
       close(await back.predict(x).data(), want, 0, 0, url);
       back.dispose();
+      // across libraries, through the browser storage itself: ours -> TF.js and TF.js -> ours
+      const inTfjs = await ref.loadLayersModel(url);
+      close(await inTfjs.predict(ref.tensor(seeded(6, 3), [2, 3])).data(), want, 1e-5, 1e-6, `TF.js loads our ${url}`);
+      const theirs = ref.sequential({ layers: [ref.layers.dense({ units: 3, inputShape: [3], activation: 'relu' })] });
+      const theirsWant = await theirs.predict(ref.tensor(seeded(6, 3), [2, 3])).data();
+      await theirs.save(`${url}-tfjs`);
+      const fromTfjs = await tf.loadLayersModel(`${url}-tfjs`);
+      close(await fromTfjs.predict(x).data(), theirsWant, 1e-5, 1e-6, `we load TF.js's ${url}`);
+      fromTfjs.dispose(); inTfjs.dispose(); theirs.dispose();
     }
     m.dispose();
   },

@@ -1,0 +1,24 @@
+// The package in a Vite app: `import * as tf from 'webtensor'`, built by Vite (which must find
+// and emit the .wasm), then opened in headless Chromium.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { startServer } from '../../scripts/serve.mjs';
+import { launchChromium } from './chromium.mjs';
+
+test('a Vite-built app imports the package and runs on WebGPU', async () => {
+  execFileSync('node_modules/.bin/vite', ['build', '--config', 'tests/vite-app/vite.config.mjs'], { stdio: 'inherit' });
+  const { server, url } = await startServer(0);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`${url}/target/vite-app/index.html`);
+    await page.waitForFunction(() => document.getElementById('out').textContent !== 'loading…', null, { timeout: 60_000 });
+    const text = await page.textContent('#out');
+    console.log(`vite app: ${text}`);
+    assert.equal(text, 'ok webgpu 3');
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});

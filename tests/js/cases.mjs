@@ -345,7 +345,15 @@ export const cases = {
     assert(hist.history.acc.at(-1) === 1, `functional XOR accuracy ${hist.history.acc.at(-1)}`);
     throwsWith(() => tf.model({ inputs: tf.input({ shape: [2] }), outputs: y }), ['input'], 'output not reachable from the given input');
     throwsWith(() => tf.layers.add().apply([tf.input({ shape: [2] }), tf.input({ shape: [3] })]), ['cannot be merged'], 'merge shape mismatch');
-    ours.dispose(); theirs.dispose(); m.dispose();
+    // functional model files, both ways with TF.js
+    const save = async (model) => { let a; await model.save(tf.io.withSaveHandler(async (x) => { a = x; return { modelArtifactsInfo: {} }; })); return a; };
+    const inTfjs = await ref.loadLayersModel(ref.io.fromMemory(await save(ours)));
+    close(await inTfjs.predict([ref.tensor(xa, [3, 4]), ref.tensor(xb, [3, 3])]).data(), await want.data(), 1e-4, 1e-6, 'TF.js loads our functional model');
+    let theirsSaved;
+    await theirs.save(ref.io.withSaveHandler(async (x) => { theirsSaved = x; return { modelArtifactsInfo: {} }; }));
+    const fromTfjs = await tf.loadLayersModel(tf.io.fromMemory(theirsSaved));
+    close(await fromTfjs.applyMany([tf.tensor(xa, [3, 4]), tf.tensor(xb, [3, 3])])[0].data(), await want.data(), 1e-4, 1e-6, 'we load TF.js functional model');
+    ours.dispose(); theirs.dispose(); m.dispose(); inTfjs.dispose(); fromTfjs.dispose();
   },
 
   async 'hostile model files are rejected with clear errors'(tf) {
@@ -369,7 +377,8 @@ export const cases = {
     for (let i = 0; i < 200; i++) deep = { a: deep };
     await bad({ modelTopology: { class_name: 'Sequential', config: { layers: [], deep } } }, ['nested'], 'deep nesting');
     await bad({ modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'Evil', config: {} }] } } }, ['Evil', 'unknown layer'], 'unknown class');
-    await bad({ modelTopology: { class_name: 'Functional', config: {} } }, ['Functional'], 'unsupported model class');
+    await bad({ modelTopology: { class_name: 'EvilModel', config: {} } }, ['EvilModel', 'not supported'], 'unsupported model class');
+    await bad({ modelTopology: { class_name: 'Model', config: { layers: [{ class_name: 'Dense', name: 'd', config: { units: 2 }, inbound_nodes: [[['nowhere', 0, 0, {}]]] }] } } }, ['never produced'], 'dangling functional input');
     await bad({ weightSpecs: [{ name: 'd1/kernel', shape: [2, 3], dtype: 'float32' }, { name: 'd1/bias', shape: [2], dtype: 'float32' }] }, ['shape'], 'weight of the wrong shape');
     await bad({ modelTopology: null }, ['modelTopology'], 'no topology');
   },

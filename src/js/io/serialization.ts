@@ -1,11 +1,13 @@
-// Sequential models <-> TF.js layers-format artifacts (Keras-style topology with snake_case
+// Sequential and functional models <-> TF.js layers-format artifacts (Keras-style topology with snake_case
 // configs, weight specs named `<layer>/<weight>`, one little-endian float32 buffer), and
 // safetensors for weights alone. Untrusted files are validated before anything is allocated.
 import * as ops from '../ops.js';
-import type { Tensor } from '../tensor.js';
 import { Layer } from '../layers/layer.js';
 import { layers as make } from '../layers/index.js';
 import { Sequential, type LayersModel } from '../models/sequential.js';
+import { Functional } from '../models/functional.js';
+import { InputLayer, input } from '../layers/input.js';
+import { SymbolicTensor } from '../layers/symbolic.js';
 import { LIMITS, type ModelArtifacts, type WeightsManifestEntry } from './types.js';
 
 const camelToSnake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
@@ -20,8 +22,35 @@ function kerasConfig(layer: Layer): Record<string, unknown> {
   return { class_name: cls, config: c };
 }
 
-export async function sequentialToArtifacts(model: LayersModel): Promise<ModelArtifacts> {
-  if (!(model instanceof Sequential)) throw new Error(`save: saving ${model.getClassName()} models is not supported yet (Sequential models only)`);
+/** Keras functional topology: each layer with its inbound nodes, plus the input/output layers. */
+function functionalTopology(model: Functional): Record<string, unknown> {
+  const uses = new Map<Layer, number>();
+  for (const t of model.graphOrder()) uses.set(t.layer, (uses.get(t.layer) ?? 0) + 1);
+  for (const [l, n] of uses) {
+    if (n > 1) throw new Error(`save: layer ${l.name} is shared (applied ${n} times); saving shared layers is not supported yet`);
+  }
+  const ref = (t: SymbolicTensor) => [t.layer.name, 0, 0, {}];
+  const layers = model.graphOrder().map((t) => {
+    const base = t.layer instanceof InputLayer
+      ? { class_name: 'InputLayer', config: { batch_input_shape: t.shape, dtype: 'float32', sparse: false, name: t.layer.name } }
+      : kerasConfig(t.layer);
+    return { ...base, name: t.layer.name, inbound_nodes: t.inputs.length ? [t.inputs.map(ref)] : [] };
+  });
+  return {
+    class_name: 'Model',
+    config: {
+      name: model.name,
+      layers,
+      input_layers: model.inputs.map((t) => [t.layer.name, 0, 0]),
+      output_layers: model.outputs.map((t) => [t.layer.name, 0, 0]),
+    },
+    keras_version: 'webtensor 0.1.0',
+    backend: 'tensor_flow.js',
+  };
+}
+
+export async function modelToArtifacts(model: LayersModel): Promise<ModelArtifacts> {
+  if (!(model instanceof Sequential) && !(model instanceof Functional)) throw new Error(`save: cannot save a ${model.getClassName()} model`);
   model.build();
   const weights = model.weights;
   const weightSpecs: WeightsManifestEntry[] = weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' }));
@@ -34,7 +63,7 @@ export async function sequentialToArtifacts(model: LayersModel): Promise<ModelAr
     at += p.byteLength;
   }
   return {
-    modelTopology: {
+    modelTopology: model instanceof Functional ? functionalTopology(model) : {
       class_name: 'Sequential',
       config: { name: model.name, layers: model.layers.map(kerasConfig) },
       keras_version: 'webtensor 0.1.0',
@@ -121,14 +150,19 @@ function checkWeights(specs: WeightsManifestEntry[], data: ArrayBuffer | undefin
   return offsets;
 }
 
-export function sequentialFromArtifacts(a: ModelArtifacts): Sequential {
+export function modelFromArtifacts(a: ModelArtifacts): LayersModel {
   const op = 'loadLayersModel';
   if (!a || typeof a !== 'object' || !a.modelTopology) throw new Error(`${op}: the artifacts have no modelTopology`);
   checkDepth(a.modelTopology, LIMITS.maxNesting, op);
   // Keras/TF.js may wrap the model config (model_config) or give it directly.
   const topo = ((a.modelTopology as Cfg).model_config ?? a.modelTopology) as Cfg;
+  if (topo.class_name === 'Model' || topo.class_name === 'Functional') {
+    const model = functionalFromConfig(topo.config as Cfg);
+    assignWeights(model, a, checkWeights(a.weightSpecs ?? [], a.weightData));
+    return model;
+  }
   if (topo.class_name !== 'Sequential') {
-    throw new Error(`${op}: model class '${String(topo.class_name)}' is not supported yet (Sequential models only)`);
+    throw new Error(`${op}: model class '${String(topo.class_name)}' is not supported (Sequential, Model/Functional)`);
   }
   const config = topo.config as Cfg | Cfg[];
   const layerCfgs = (Array.isArray(config) ? config : (config?.layers as Cfg[])) ?? [];
@@ -152,6 +186,59 @@ export function sequentialFromArtifacts(a: ModelArtifacts): Sequential {
   }
   const model = new Sequential({ layers: built, name: (Array.isArray(config) ? undefined : (config?.name as string)) ?? 'sequential' });
   model.build();
+  assignWeights(model, a, offsets);
+  return model;
+}
+
+/** A functional model from a Keras config: layers with inbound nodes (node and tensor index 0). */
+function functionalFromConfig(config: Cfg): Functional {
+  const op = 'loadLayersModel';
+  const layerCfgs = (config?.layers ?? []) as Cfg[];
+  if (!Array.isArray(layerCfgs) || layerCfgs.length === 0 || layerCfgs.length > 10_000) throw new Error(`${op}: the model lists ${layerCfgs?.length ?? 0} layers`);
+  const out = new Map<string, SymbolicTensor>();
+  let pending = [...layerCfgs];
+  // Layers may be listed in any order: place each once its inputs exist.
+  while (pending.length) {
+    const next: Cfg[] = [];
+    for (const lc of pending) {
+      const cls = String(lc.class_name);
+      const cfg = (lc.config ?? {}) as Cfg;
+      const name = String(lc.name ?? cfg.name);
+      const nodes = (lc.inbound_nodes ?? []) as unknown[][];
+      if (!Array.isArray(nodes) || nodes.length > 1) throw new Error(`${op}: layer ${name} is applied ${nodes?.length} times; shared layers are not supported`);
+      const inboundRefs = (nodes[0] ?? []) as unknown[][];
+      const inbound = inboundRefs.map((r) => (Array.isArray(r) ? String(r[0]) : String((r as Cfg)?.args ?? '')));
+      if (inbound.some((n) => !out.has(n))) { next.push(lc); continue; }
+      if (cls === 'InputLayer') {
+        out.set(name, input({ batchShape: (cfg.batch_input_shape ?? cfg.batch_shape) as (number | null)[], name }));
+        continue;
+      }
+      const fromKeras = FROM_KERAS[cls] ?? MERGE[cls];
+      if (!fromKeras) throw new Error(`${op}: unknown layer class '${cls}' (supported: ${[...Object.keys(FROM_KERAS), ...Object.keys(MERGE)].join(', ')})`);
+      const layer = fromKeras({ ...cfg, name, batch_input_shape: undefined });
+      const ins = inbound.map((n) => out.get(n)!);
+      out.set(name, ins.length === 1 ? layer.apply(ins[0]) : layer.apply(ins));
+    }
+    if (next.length === pending.length) throw new Error(`${op}: layers ${next.map((l) => l.name).join(', ')} have inputs that are never produced`);
+    pending = next;
+  }
+  const pick = (refs: unknown) => ((refs ?? []) as unknown[][]).map((r) => {
+    const t = out.get(String(r[0]));
+    if (!t) throw new Error(`${op}: model input/output '${String(r[0])}' is not a layer of the model`);
+    return t;
+  });
+  return new Functional({ inputs: pick(config.input_layers), outputs: pick(config.output_layers), name: config.name as string });
+}
+
+const MERGE: Record<string, (c: Cfg) => Layer> = {
+  Add: (c) => make.add(common(c)),
+  Multiply: (c) => make.multiply(common(c)),
+  Average: (c) => make.average(common(c)),
+  Concatenate: (c) => make.concatenate({ ...common(c), axis: c.axis as number | undefined }),
+};
+
+function assignWeights(model: LayersModel, a: ModelArtifacts, offsets: number[]): void {
+  const op = 'loadLayersModel';
 
   // Weights by name (`<layer>/<weight>`), checked against each variable's shape.
   const byName = new Map(model.weights.map((w) => [w.name, w]));
@@ -167,57 +254,4 @@ export function sequentialFromArtifacts(a: ModelArtifacts): Sequential {
     v.assign(t);
     t.dispose();
   });
-  return model;
-}
-
-// ---- safetensors ---------------------------------------------------------------------------
-
-/** The model's weights as a safetensors file (8-byte header length, JSON header, F32 data). */
-export async function toSafetensors(weights: Array<{ name: string; tensor: Tensor }>): Promise<Uint8Array> {
-  const header: Record<string, unknown> = { __metadata__: { format: 'webtensor' } };
-  const datas = await Promise.all(weights.map((w) => w.tensor.data()));
-  let at = 0;
-  weights.forEach((w, i) => {
-    header[w.name] = { dtype: 'F32', shape: w.tensor.shape, data_offsets: [at, at + datas[i].byteLength] };
-    at += datas[i].byteLength;
-  });
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((json.length + 8) % 8)) % 8);
-  const headerBytes = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + headerBytes.length + at);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let off = 8 + headerBytes.length;
-  for (const d of datas) {
-    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), off);
-    off += d.byteLength;
-  }
-  return out;
-}
-
-/** Reads a safetensors file into named float32 tensors (validating offsets first). */
-export function fromSafetensors(bytes: Uint8Array): Map<string, Tensor> {
-  const op = 'fromSafetensors';
-  if (bytes.byteLength < 8) throw new Error(`${op}: ${bytes.byteLength} bytes is too short for a safetensors file`);
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  if (n > bytes.byteLength - 8 || n > 100 * 2 ** 20) throw new Error(`${op}: header length ${n} does not fit the file`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  } catch (e) {
-    throw new Error(`${op}: the header is not JSON (${(e as Error).message})`);
-  }
-  const base = 8 + n;
-  const out = new Map<string, Tensor>();
-  for (const [name, e] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    if (e.dtype !== 'F32') throw new Error(`${op}: tensor ${name} is ${e.dtype}; only F32 is supported`);
-    const count = e.shape.reduce((a, b) => a * b, 1);
-    const [s, t] = e.data_offsets;
-    if (!(Number.isInteger(s) && Number.isInteger(t) && s >= 0 && t - s === count * 4 && base + t <= bytes.byteLength)) {
-      throw new Error(`${op}: tensor ${name} of shape [${e.shape}] has bad offsets [${s}, ${t}]`);
-    }
-    out.set(name, ops.tensor(new Float32Array(bytes.slice(base + s, base + t).buffer), e.shape));
-  }
-  return out;
 }

@@ -42,6 +42,8 @@ export class Functional extends LayersModel {
   }
 
   get layers(): Layer[] { return this.layerList; }
+  /** @internal the graph's nodes, inputs before their users */
+  graphOrder(): SymbolicTensor[] { return [...this.order]; }
   build(): void {}
   get inputShape(): Shape { return this.inputs[0].shape; }
   get outputShape(): Shape { return this.outputs[0].shape; }

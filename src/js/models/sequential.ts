@@ -9,7 +9,7 @@ import { getOptimizer, Optimizer } from '../optimizers.js';
 import { Layer, type Shape } from '../layers/layer.js';
 import { normalizeCallbacks, type CallbackHooks, type Logs } from './callbacks.js';
 import { handlerFor } from '../io/handlers.js';
-import { sequentialToArtifacts, toSafetensors, fromSafetensors } from '../io/serialization.js';
+import { toSafetensors, fromSafetensors } from '../io/safetensors.js';
 import type { IOHandler, SaveResult } from '../io/types.js';
 
 export interface CompileArgs {
@@ -282,7 +282,9 @@ export abstract class LayersModel {
   async save(handlerOrURL: string | IOHandler): Promise<SaveResult> {
     const handler = typeof handlerOrURL === 'string' ? handlerFor(handlerOrURL, 'save') : handlerOrURL;
     if (!handler.save) throw new Error('save: this IO handler cannot save');
-    return handler.save(await sequentialToArtifacts(this));
+    // Imported here: serialization knows every model class, which import this module.
+    const { modelToArtifacts } = await import('../io/serialization.js');
+    return handler.save(await modelToArtifacts(this));
   }
 
   /** The weights as a safetensors file, keyed by weight name. */

@@ -10,6 +10,14 @@ export type TensorLike = Tensor | number | boolean | number[] | number[][] | num
 
 let nextId = 0;
 
+/** dataSync()/arraySync() on a backend that can only read asynchronously (WebGPU). */
+export class SyncReadbackError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SyncReadbackError';
+  }
+}
+
 export class Tensor {
   readonly id: number;
   readonly shape: number[];
@@ -44,9 +52,17 @@ export class Tensor {
     return this.dtype === 'bool' ? Uint8Array.from(v as Int32Array) : v;
   }
 
-  /** Synchronous read: only where the backend can (CPU). On WebGPU it throws, naming `await t.data()`. */
+  /**
+   * Synchronous read: only where the backend can (CPU). On WebGPU, where reads are asynchronous,
+   * it throws a `SyncReadbackError` naming `await t.data()` (it never blocks or hangs).
+   */
   dataSync(): TypedArray {
-    const v = this.handle.dataSync() as Float32Array | Int32Array;
+    let v: Float32Array | Int32Array;
+    try {
+      v = this.handle.dataSync() as Float32Array | Int32Array;
+    } catch (e) {
+      throw new SyncReadbackError((e as Error).message);
+    }
     return this.dtype === 'bool' ? Uint8Array.from(v as Int32Array) : v;
   }
 

@@ -106,6 +106,13 @@ export const cases = {
     throwsWith(() => tf.ones([1, 4, 4, 1], 'int32').conv2d(tf.ones([3, 3, 1, 1]), 1, 'same'), ['conv2d', 'float32', 'int32'], 'conv2d of int32 (wrong dtype)');
     throwsWith(() => tf.variable(tf.ones([2], 'int32')).assign(tf.ones([2])), ['assign', 'int32'], 'assign of another dtype');
     throwsWith(() => tf.sequential().add(tf.layers.dense({ units: 2 })), ['inputShape'], 'first layer without an input shape');
+    if (tf.getBackend() === 'webgpu') {
+      let err;
+      try { a.dataSync(); } catch (e) { err = e; }
+      assert(err instanceof tf.SyncReadbackError && err.message.includes('await t.data()'), `dataSync on WebGPU: ${err}`);
+    } else {
+      close(a.dataSync(), [1, 2, 3, 4, 5, 6], 0, 0, 'dataSync on CPU');
+    }
     close(await a.add(a).data(), [2, 4, 6, 8, 10, 12], 0, 0, 'still working');
   },
 

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WASM_PACK_VERSION=0.15.1
+GECKODRIVER_VERSION=0.37.1
 # Must equal the `wasm-bindgen` version pinned in Cargo.toml (and so in Cargo.lock).
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
 [ -n "$WASM_BINDGEN_VERSION" ] || { echo "setup: cannot read the wasm-bindgen pin from Cargo.toml" >&2; exit 1; }
@@ -13,9 +14,10 @@ WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1
 log() { echo "[setup] $*"; }
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-# Debian packages: the browser and its driver for wasm-pack test and playwright, and lavapipe
-# (a software Vulkan driver) so native wgpu tests have an adapter on GPU-less machines.
-APT_PKGS=(chromium chromium-driver mesa-vulkan-drivers)
+# Debian packages: the browsers (Chromium with its driver, and Firefox ESR: a second WebGPU
+# engine) and lavapipe (a software Vulkan driver) so native wgpu tests have an adapter on
+# GPU-less machines.
+APT_PKGS=(chromium chromium-driver firefox-esr mesa-vulkan-drivers)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -41,6 +43,12 @@ fi
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# Firefox's WebDriver, from crates.io (wasm-pack would otherwise try to download one).
+if [ "$(geckodriver --version 2>/dev/null | head -n1 | cut -d' ' -f2)" != "$GECKODRIVER_VERSION" ]; then
+  log "cargo install geckodriver $GECKODRIVER_VERSION"
+  cargo install --locked geckodriver --version "$GECKODRIVER_VERSION"
 fi
 
 # npm packages (binaryen's wasm-opt, playwright-core, typescript): Debian's binaryen 108 breaks

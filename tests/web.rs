@@ -1,4 +1,5 @@
-//! Layer 2: the op suite inside a real browser (`wasm-pack test --headless --chrome`), on the
+//! Layer 2: the op suite inside real browsers (`wasm-pack test --headless --chrome` and
+//! `--firefox`), on the
 //! browser's WebGPU and on the CPU backend compiled to wasm. A browser without a WebGPU adapter
 //! fails these tests: they must never pass by silently skipping the GPU.
 #![cfg(target_arch = "wasm32")]

@@ -1,7 +1,6 @@
 //! Layer 2: the op suite inside real browsers (`wasm-pack test --headless --chrome` and
-//! `--firefox`), on the
-//! browser's WebGPU and on the CPU backend compiled to wasm. A browser without a WebGPU adapter
-//! fails these tests: they must never pass by silently skipping the GPU.
+//! `--firefox`), on the browser's WebGPU and on the CPU backend compiled to wasm. A browser
+//! without a WebGPU adapter fails these tests: they must never pass by silently skipping the GPU.
 #![cfg(target_arch = "wasm32")]
 
 mod suite;

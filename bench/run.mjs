@@ -1,12 +1,14 @@
 // `npm run bench`: serves the repo, opens bench/ in headless Chromium (WebGPU on), runs every
 // contender side by side, and writes bench/results/latest.json and docs/BENCHMARKS.md.
 // Options: --sizes 256,512,1024,2048 (matmul)  --reps 5  --budget 30 (seconds per matmul sample
-// before a contender skips larger sizes)  --only "train,conv2d" (workload name prefixes).
+// before a contender skips larger sizes)  --only "train,conv2d" (workload name prefixes)
+// --browser chromium|firefox (Firefox ESR over WebDriver; writes the *-firefox files).
 import fs from 'node:fs';
 import os from 'node:os';
 import { execSync } from 'node:child_process';
 import { startServer } from '../scripts/serve.mjs';
 import { launchChromium } from '../tests/browser/chromium.mjs';
+import { launchFirefox, evaluate } from '../tests/browser/firefox.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -19,32 +21,47 @@ const config = {
   workloads: arg('only', null)?.split(','),
 };
 
+const browserName = arg('browser', 'chromium');
+const suffix = browserName === 'firefox' ? '-firefox' : '';
 const { server, url } = await startServer(0);
-const browser = await launchChromium();
-try {
+let result, version, close;
+if (browserName === 'firefox') {
+  const driver = await launchFirefox();
+  close = () => driver.quit();
+  await driver.get(`${url}/bench/`);
+  await driver.wait(async () => driver.executeScript('return window.benchReady === true'), 60_000);
+  result = await evaluate(driver, (cfg) => window.runBench(cfg, (l) => console.log(l)), config);
+  if (result.__error) throw new Error(result.__error);
+  version = (await driver.getCapabilities()).get('browserVersion');
+  for (const r of result.results) console.log(`${r.workload} | ${r.contender}: ${r.medianMs?.toFixed(1) ?? r.error ?? r.skipped}`);
+} else {
+  const browser = await launchChromium();
+  close = () => browser.close();
   const page = await browser.context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.error(`[page] ${m.text()}`); });
   await page.exposeFunction('benchLog', (line) => console.log(line));
   await page.goto(`${url}/bench/`);
   await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 });
-  const result = await page.evaluate((cfg) => window.runBench(cfg, window.benchLog), config);
-  const version = await browser.context.browser()?.version?.() ?? 'unknown';
+  result = await page.evaluate((cfg) => window.runBench(cfg, window.benchLog), config);
+  version = browser.context.browser()?.version?.() ?? 'unknown';
+}
+try {
   const wasmBytes = fs.readFileSync('pkg/webtensor_bg.wasm');
   const gz = execSync('gzip -9 -c pkg/webtensor_bg.wasm | wc -c').toString().trim();
   const meta = {
     date: new Date().toISOString(),
     machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
-    browser: `Chromium ${version} (headless, --enable-unsafe-webgpu)`,
+    browser: browserName === 'firefox' ? `Firefox ${version} (headless, dom.webgpu.enabled)` : `Chromium ${version} (headless, --enable-unsafe-webgpu)`,
     config,
     wasmBytes: wasmBytes.length,
     wasmGzipBytes: Number(gz),
   };
   fs.mkdirSync('bench/results', { recursive: true });
-  fs.writeFileSync('bench/results/latest.json', JSON.stringify({ meta, ...result }, null, 2));
-  fs.writeFileSync('docs/BENCHMARKS.md', markdown(meta, result));
-  console.log('wrote bench/results/latest.json and docs/BENCHMARKS.md');
+  fs.writeFileSync(`bench/results/latest${suffix}.json`, JSON.stringify({ meta, ...result }, null, 2));
+  fs.writeFileSync(`docs/BENCHMARKS${suffix}.md`, markdown(meta, result));
+  console.log(`wrote bench/results/latest${suffix}.json and docs/BENCHMARKS${suffix}.md`);
 } finally {
-  await browser.close();
+  await close();
   server.close();
 }
 

@@ -176,30 +176,43 @@ fn bindings<'a>(a: &'a Tensor, b: &'a Tensor, out: &'a GpuBuffer) -> [&'a wgpu::
     [a.gpu_buffer().raw(), b.gpu_buffer().raw(), out.raw()]
 }
 
-/// The CPU kernel: an i-k-j loop (contiguous inner loop over n, which auto-vectorises).
+/// The CPU kernel: matrixmultiply's sgemm (packed panels, SIMD micro-kernels: SSE/AVX natively,
+/// simd128 on wasm), one call per batch, reading A and B through the same strides as the GPU.
 fn matmul_cpu(a: &[u32], b: &[u32], p: &Params, batch: usize) -> Vec<u32> {
     let a: &[f32] = bytemuck::cast_slice(a);
     let b: &[f32] = bytemuck::cast_slice(b);
     let (m, n, k) = (p.m as usize, p.n as usize, p.k as usize);
     let mut c = vec![0f32; batch * m * n];
+    if m == 0 || n == 0 || k == 0 {
+        return bytemuck::cast_vec(c);
+    }
+    // The furthest element each operand is read at, so the raw-pointer call below stays in bounds.
+    let last_a = (m - 1) * p.a_rs as usize + (k - 1) * p.a_cs as usize;
+    let last_b = (k - 1) * p.b_rs as usize + (n - 1) * p.b_cs as usize;
     for z in 0..batch {
         let (ab, bb) = (z * p.a_bs as usize, z * p.b_bs as usize);
+        assert!(ab + last_a < a.len() && bb + last_b < b.len(), "matmul operands smaller than their shapes");
         let cz = &mut c[z * m * n..(z + 1) * m * n];
-        for i in 0..m {
-            let row = &mut cz[i * n..(i + 1) * n];
-            for kk in 0..k {
-                let av = a[ab + i * p.a_rs as usize + kk * p.a_cs as usize];
-                let boff = bb + kk * p.b_rs as usize;
-                if p.b_cs == 1 {
-                    for (cv, bv) in row.iter_mut().zip(&b[boff..boff + n]) {
-                        *cv += av * bv;
-                    }
-                } else {
-                    for (j, cv) in row.iter_mut().enumerate() {
-                        *cv += av * b[boff + j * p.b_cs as usize];
-                    }
-                }
-            }
+        // SAFETY: A is read at ab + i*a_rs + kk*a_cs for i < m, kk < k, at most ab + last_a, and B
+        // likewise up to bb + last_b; both were checked against the slices above. C is the m x n
+        // row-major slice `cz`, exclusively borrowed.
+        unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                1.0,
+                a.as_ptr().add(ab),
+                p.a_rs as isize,
+                p.a_cs as isize,
+                b.as_ptr().add(bb),
+                p.b_rs as isize,
+                p.b_cs as isize,
+                0.0,
+                cz.as_mut_ptr(),
+                n as isize,
+                1,
+            );
         }
     }
     bytemuck::cast_vec(c)

@@ -64,9 +64,14 @@ const live = new Set<Tensor>();
 const scopes: Set<Tensor>[] = [];
 const kept = new WeakSet<Tensor>();
 
+/** The async scope whose code is running right now (set around each synchronous slice). */
+let currentAsyncScope: Set<Tensor> | null = null;
+
 export function track(t: Tensor): void {
   live.add(t);
-  scopes[scopes.length - 1]?.add(t);
+  const top = scopes[scopes.length - 1];
+  if (top) top.add(t);
+  else currentAsyncScope?.add(t);
 }
 
 export function untrack(t: Tensor): void {
@@ -113,6 +118,70 @@ export function tidy<T>(nameOrFn: string | (() => T), maybeFn?: () => T): T {
   for (const t of scope) {
     if (survivors.has(t) || kept.has(t)) {
       scopes[scopes.length - 1]?.add(t);
+    } else {
+      t.dispose();
+    }
+  }
+  return result;
+}
+
+/**
+ * An async-safe tidy. `tf.tidy` cannot span an `await`; this can: pass a generator function and
+ * write `yield` where you would write `await` (`const v = yield t.data()`). Every tensor made
+ * while the generator runs belongs to this scope and is disposed when it finishes (or throws),
+ * except what it returns and what it `keep`s. Scopes running interleaved never free each other's
+ * tensors: each resumption runs with its own scope as the current one.
+ *
+ *   const probs = await tf.tidyAsync(function* () {
+ *     const x = tf.tensor(yield fetchPixels());
+ *     return model.predict(x);          // x is freed, the prediction survives
+ *   });
+ */
+export async function tidyAsync<T>(gen: () => Generator<unknown, T, unknown>): Promise<T> {
+  const scope = new Set<Tensor>();
+  const outer = currentAsyncScope;
+  const it = (() => {
+    currentAsyncScope = scope;
+    try {
+      return gen();
+    } finally {
+      currentAsyncScope = outer;
+    }
+  })();
+  let input: unknown;
+  let thrown: { error: unknown } | null = null;
+  let result: T;
+  try {
+    for (;;) {
+      let step: IteratorResult<unknown, T>;
+      const saved = currentAsyncScope;
+      currentAsyncScope = scope;
+      try {
+        step = thrown ? it.throw(thrown.error) : it.next(input);
+      } finally {
+        currentAsyncScope = saved;
+      }
+      thrown = null;
+      if (step.done) {
+        result = step.value;
+        break;
+      }
+      try {
+        input = await step.value;
+      } catch (error) {
+        thrown = { error };
+      }
+    }
+  } catch (e) {
+    for (const t of scope) if (!kept.has(t)) t.dispose();
+    throw e;
+  }
+  const survivors = new Set<Tensor>();
+  collect(result, survivors, tensorCheck);
+  for (const t of scope) {
+    if (survivors.has(t) || kept.has(t)) {
+      // survivors belong to whatever scope awaited us
+      (scopes[scopes.length - 1] ?? currentAsyncScope)?.add(t);
     } else {
       t.dispose();
     }

@@ -93,6 +93,36 @@ export const cases = {
     assert(tf.memory().numBytes >= 0, 'numBytes');
   },
 
+  async 'tidyAsync: scopes that span awaits free their own tensors only, even interleaved'(tf) {
+    const before = tf.memory().numTensors;
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const log = [];
+    const scope = (name, delays) => tf.tidyAsync(function* () {
+      let acc = tf.scalar(0);
+      for (const d of delays) {
+        const step = tf.scalar(d);
+        yield sleep(d);                       // the other scope runs here
+        acc = acc.add(step);
+        log.push(name);
+        const v = yield acc.data();           // awaiting a read inside the scope
+        assert(v[0] > 0, 'read inside the scope');
+      }
+      return { total: acc, kept: tf.keep(tf.scalar(1)) };
+    });
+    const [a, b] = await Promise.all([scope('a', [5, 1, 8]), scope('b', [2, 7, 1])]);
+    assert(log.join('') !== 'aaabbb' && new Set(log).size === 2, `the scopes interleaved: ${log.join('')}`);
+    close(await a.total.data(), [14]);
+    close(await b.total.data(), [10]);
+    assert(tf.memory().numTensors === before + 4, `only returned and kept tensors survive (${tf.memory().numTensors - before})`);
+    tf.dispose([a, b]);
+    assert(tf.memory().numTensors === before, 'all freed');
+    let err;
+    try {
+      await tf.tidyAsync(function* () { tf.ones([3]); yield sleep(1); throw new Error('boom'); });
+    } catch (e) { err = e; }
+    assert(err?.message === 'boom' && tf.memory().numTensors === before, 'a throwing scope frees its tensors and rethrows');
+  },
+
   async 'bad input is a clear Error and the engine keeps working'(tf) {
     const a = tf.tensor([[1, 2, 3], [4, 5, 6]]);
     throwsWith(() => a.add(tf.tensor([1, 2, 3, 4])), ['add', '[2, 3]', '[4]'], 'broadcast mismatch');

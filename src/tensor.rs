@@ -290,6 +290,17 @@ impl Tensor {
     }
 }
 
+/// A zeroed host buffer of `n` words, or an error (not an abort) when memory runs out: on
+/// wasm32 the heap tops out at 4 GB, and an allocation failure there would trap the module.
+pub(crate) fn alloc_words(op: &str, n: usize) -> Result<Vec<u32>> {
+    let mut v: Vec<u32> = Vec::new();
+    if v.try_reserve_exact(n).is_err() {
+        bail!(op, "out of memory: cannot allocate {} bytes for a tensor on the CPU backend", n as u64 * 4);
+    }
+    v.resize(n, 0);
+    Ok(v)
+}
+
 /// Checks that all tensors live on the same device and returns it.
 pub(crate) fn common_device(op: &str, tensors: &[&Tensor]) -> Result<Device> {
     let first = tensors[0].device();

@@ -110,9 +110,13 @@ export function tidy<T>(nameOrFn: string | (() => T), maybeFn?: () => T): T {
   try {
     result = fn();
     if (result instanceof Promise) throw new Error('tidy: the function must not be async (it returned a Promise)');
-  } finally {
+  } catch (e) {
+    // A failed computation leaves nothing behind: its intermediates are freed too.
     scopes.pop();
+    for (const t of scope) if (!kept.has(t)) t.dispose();
+    throw e;
   }
+  scopes.pop();
   const survivors = new Set<Tensor>();
   collect(result, survivors, tensorCheck);
   for (const t of scope) {

@@ -5,22 +5,27 @@ import { Tensor } from './tensor.js';
 
 /** d f / d xs at xs: leaves sharing the inputs' data record f; the engine runs backward. */
 function compute(f: (...xs: Tensor[]) => Tensor, xs: Tensor[], dy?: Tensor): { value: Tensor; grads: Tensor[] } {
+  if (!Array.isArray(xs) || !xs.every((x) => x instanceof Tensor)) throw new Error('grads: xs must be an array of tensors');
   const leaves = xs.map((x) => new Tensor(x.handle.detach()));
+  let value: Tensor | undefined;
+  let loss: Tensor | undefined;
   try {
     leaves.forEach((l) => l.handle.setRequiresGrad(true));
-    const value = tidy(() => f(...leaves));
+    value = tidy(() => f(...leaves));
     if (!(value instanceof Tensor)) throw new Error('grads: f must return a tensor');
+    const v = value;
     // Non-scalar outputs: gradient of sum(y * dy) (dy = ones by default), as TF.js.
-    const loss = tidy(() => (dy ? ops.sum(value.mul(dy)) : value.size === 1 ? value.reshape([]) : ops.sum(value)));
+    loss = tidy(() => (dy ? ops.sum(v.mul(dy)) : v.size === 1 ? v.reshape([]) : ops.sum(v)));
     wasm.backward(loss.handle);
-    if (loss !== value) loss.dispose();
     const grads = leaves.map((l, i) => {
       const g = l.handle.grad;
       return g ? new Tensor(g) : ops.zerosLike(xs[i]);
     });
-    return { value: new Tensor(value.handle.detach()), grads: (value.dispose(), grads) };
+    return { value: new Tensor(v.handle.detach()), grads };
   } finally {
     leaves.forEach((l) => l.dispose());
+    loss?.dispose();
+    if (value instanceof Tensor) value.dispose();
   }
 }
 

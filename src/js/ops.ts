@@ -6,10 +6,32 @@ import { Tensor, Variable, type DataType, type TensorLike, type TypedArray } fro
 type Shape = number[];
 const u32 = (a: number[]) => new Uint32Array(a);
 
-/** Runs a wasm call, turning a wasm-side exception into an Error whose message names `op`. */
+/** Shapes must be arrays of non-negative integers (a negative or fractional size would wrap). */
+function shapeArg(op: string, shape: unknown): Uint32Array {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0 || d > 0xffffffff)) {
+    throw new Error(`${op}: shape ${JSON.stringify(shape)} must be an array of non-negative integers`);
+  }
+  return u32(shape);
+}
+
+/**
+ * Runs a wasm call for `op`. Engine errors already name the op and shapes; a non-tensor passed
+ * where a tensor belongs (a TypeError on `.handle`) is reported as this op's argument error.
+ */
 function run(op: string, f: () => wasm.Tensor): Tensor {
   assertReady(op);
-  return new Tensor(f());
+  try {
+    return new Tensor(f());
+  } catch (e) {
+    if (e instanceof TypeError) throw new Error(`${op}: expected tensor arguments (${e.message})`);
+    throw e;
+  }
+}
+
+/** Checks that `x` is a tensor (for ops that read its shape before calling the engine). */
+function must(op: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) throw new Error(`${op}: expected a tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x}`);
+  return x;
 }
 
 // ---- creation --------------------------------------------------------------------------------
@@ -66,7 +88,7 @@ export const tensor2d = (v: TensorLike, shape?: Shape, dtype?: DataType) => tens
 export const tensor3d = tensor2d;
 export const tensor4d = tensor2d;
 
-export const fill = (shape: Shape, value: number, dtype: DataType = 'float32') => run('fill', () => wasm.Tensor.fill(u32(shape), value, dtype));
+export const fill = (shape: Shape, value: number, dtype: DataType = 'float32') => run('fill', () => wasm.Tensor.fill(shapeArg('fill', shape), value, dtype));
 export const zeros = (shape: Shape, dtype: DataType = 'float32') => fill(shape, 0, dtype);
 export const ones = (shape: Shape, dtype: DataType = 'float32') => fill(shape, 1, dtype);
 export const zerosLike = (x: Tensor) => zeros(x.shape, x.dtype);
@@ -77,12 +99,12 @@ function seed32(seed?: number): number | undefined {
 }
 
 export function randomNormal(shape: Shape, mean = 0, stdDev = 1, dtype: DataType = 'float32', seed?: number): Tensor {
-  const t = run('randomNormal', () => wasm.Tensor.randomNormal(u32(shape), mean, stdDev, seed32(seed)));
+  const t = run('randomNormal', () => wasm.Tensor.randomNormal(shapeArg('randomNormal', shape), mean, stdDev, seed32(seed)));
   return dtype === 'float32' ? t : castAndDispose(t, dtype);
 }
 
 export function randomUniform(shape: Shape, minval = 0, maxval = 1, dtype: DataType = 'float32', seed?: number): Tensor {
-  const t = run('randomUniform', () => wasm.Tensor.randomUniform(u32(shape), minval, maxval, seed32(seed)));
+  const t = run('randomUniform', () => wasm.Tensor.randomUniform(shapeArg('randomUniform', shape), minval, maxval, seed32(seed)));
   return dtype === 'float32' ? t : castAndDispose(t, dtype);
 }
 
@@ -119,8 +141,11 @@ let variableCount = 0;
 // ---- argument conversion ------------------------------------------------------------------------
 
 /** Calls `f` with `x` as a tensor, disposing a tensor made from a plain value afterwards. */
-function withTensor<R>(x: TensorLike, f: (t: Tensor) => R, like?: Tensor): R {
+function withTensor<R>(op: string, x: TensorLike, f: (t: Tensor) => R, like?: Tensor): R {
   if (x instanceof Tensor) return f(x);
+  if (!(typeof x === 'number' || typeof x === 'boolean' || Array.isArray(x) || ArrayBuffer.isView(x))) {
+    throw new Error(`${op}: expected a tensor or tensor-like value, got ${x === null ? 'null' : typeof x}`);
+  }
   const t = tensor(x, undefined, typeof x === 'number' && like?.dtype === 'int32' && Number.isInteger(x) ? 'int32' : undefined);
   try {
     return f(t);
@@ -131,14 +156,14 @@ function withTensor<R>(x: TensorLike, f: (t: Tensor) => R, like?: Tensor): R {
 
 function binary(op: string, name: string, a: TensorLike, b: TensorLike): Tensor {
   const first = a instanceof Tensor ? a : b instanceof Tensor ? b : undefined;
-  return withTensor(a, (ta) => withTensor(b, (tb) => run(name, () => ta.handle.binary(op, tb.handle)), first), first);
+  return withTensor(name, a, (ta) => withTensor(name, b, (tb) => run(name, () => ta.handle.binary(op, tb.handle)), first), first);
 }
 function compare(op: string, name: string, a: TensorLike, b: TensorLike): Tensor {
   const first = a instanceof Tensor ? a : b instanceof Tensor ? b : undefined;
-  return withTensor(a, (ta) => withTensor(b, (tb) => run(name, () => ta.handle.compare(op, tb.handle)), first), first);
+  return withTensor(name, a, (ta) => withTensor(name, b, (tb) => run(name, () => ta.handle.compare(op, tb.handle)), first), first);
 }
 function unary(op: string, name: string, x: TensorLike, alpha?: number, beta?: number): Tensor {
-  return withTensor(x, (t) => run(name, () => t.handle.unary(op, alpha, beta)));
+  return withTensor(name, x, (t) => run(name, () => t.handle.unary(op, alpha, beta)));
 }
 
 // ---- elementwise -------------------------------------------------------------------------------
@@ -192,7 +217,7 @@ export function clipByValue(x: TensorLike, min: number, max: number): Tensor {
 }
 
 export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tensor {
-  return withTensor(condition, (c) => withTensor(a, (ta) => withTensor(b, (tb) => run('where', () => c.handle.where(ta.handle, tb.handle)))));
+  return withTensor('where', condition, (c) => withTensor('where', a, (ta) => withTensor('where', b, (tb) => run('where', () => c.handle.where(ta.handle, tb.handle)))));
 }
 
 export const cast = (x: Tensor, dtype: DataType) => run('cast', () => x.handle.cast(dtype));
@@ -203,7 +228,7 @@ function axes(axis?: number | number[]): Int32Array | undefined {
   return axis === undefined || axis === null ? undefined : Int32Array.from(Array.isArray(axis) ? axis : [axis]);
 }
 const reduce = (op: string, x: TensorLike, axis?: number | number[], keepDims = false) =>
-  withTensor(x, (t) => run(op, () => t.handle.reduce(op, axes(axis), keepDims)));
+  withTensor(op, x, (t) => run(op, () => t.handle.reduce(op, axes(axis), keepDims)));
 export const sum = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('sum', x, axis, keepDims);
 export const mean = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('mean', x, axis, keepDims);
 export const prod = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('prod', x, axis, keepDims);
@@ -214,44 +239,37 @@ export const argMin = (x: Tensor, axis = 0) => run('argMin', () => x.handle.argM
 export const logSumExp = (x: Tensor, axis = -1, keepDims = false) => run('logSumExp', () => x.handle.logSumExp(Array.isArray(axis) ? axis[0] : axis, keepDims));
 
 export function moments(x: Tensor, axis?: number | number[], keepDims = false): { mean: Tensor; variance: Tensor } {
-  const m = mean(x, axis, true);
-  const d = squaredDifference(x, m);
-  const variance = mean(d, axis, keepDims);
-  d.dispose();
-  if (keepDims) return { mean: m, variance };
-  const mr = reshape(m, variance.shape);
-  m.dispose();
-  return { mean: mr, variance };
+  return tidy(() => {
+    const m = mean(x, axis, true);
+    const variance = mean(squaredDifference(x, m), axis, keepDims);
+    return { mean: keepDims ? m : reshape(m, variance.shape), variance };
+  });
 }
 
 // ---- linear algebra, nn ------------------------------------------------------------------------
 
 export const matMul = (a: TensorLike, b: TensorLike, transposeA = false, transposeB = false) =>
-  withTensor(a, (ta) => withTensor(b, (tb) => run('matMul', () => ta.handle.matMul(tb.handle, transposeA, transposeB))));
+  withTensor('matMul', a, (ta) => withTensor('matMul', b, (tb) => run('matMul', () => ta.handle.matMul(tb.handle, transposeA, transposeB))));
 export const dot = (a: Tensor, b: Tensor) => matMul(a, b);
 export const softmax = (x: Tensor, axis = -1) => run('softmax', () => x.handle.softmax(axis));
 export const logSoftmax = (x: Tensor, axis = -1) => run('logSoftmax', () => x.handle.logSoftmax(axis));
-export const oneHot = (indices: TensorLike, depth: number, onValue = 1, offValue = 0) => withTensor(indices, (t) => {
+export const oneHot = (indices: TensorLike, depth: number, onValue = 1, offValue = 0) => withTensor('oneHot', indices, (t) => tidy(() => {
+  if (!Number.isInteger(depth) || depth <= 0) throw new Error(`oneHot: depth ${depth} must be a positive integer`);
   const ix = t.dtype === 'int32' ? t : cast(t, 'int32');
   const oh = run('oneHot', () => ix.handle.oneHot(depth));
-  if (ix !== t) ix.dispose();
-  if (onValue === 1 && offValue === 0) return oh;
-  const r = add(mul(oh, onValue - offValue), offValue);
-  oh.dispose();
-  return r;
-});
+  return onValue === 1 && offValue === 0 ? oh : add(mul(oh, onValue - offValue), offValue);
+}));
 
 const pair = (v: number | number[]) => u32(Array.isArray(v) ? v : [v]);
 
 export function conv2d(x: Tensor, filter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dataFormat: 'NHWC' = 'NHWC', dilations: number | [number, number] = 1): Tensor {
   if (dataFormat !== 'NHWC') throw new Error(`conv2d: dataFormat ${dataFormat} is not supported (use NHWC)`);
-  const x4 = x.rank === 3 ? reshape(x, [1, ...x.shape]) : x;
-  const y = run('conv2d', () => x4.handle.conv2d(filter.handle, pair(strides), pad, pair(dilations)));
-  if (x4 === x) return y;
-  x4.dispose();
-  const r = reshape(y, y.shape.slice(1));
-  y.dispose();
-  return r;
+  must('conv2d', x);
+  return tidy(() => {
+    const x4 = x.rank === 3 ? reshape(x, [1, ...x.shape]) : x;
+    const y = run('conv2d', () => x4.handle.conv2d(filter.handle, pair(strides), pad, pair(dilations)));
+    return x4 === x ? y : reshape(y, y.shape.slice(1));
+  });
 }
 
 export const depthwiseConv2d = (x: Tensor, filter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dataFormat: 'NHWC' = 'NHWC', dilations: number | [number, number] = 1) =>
@@ -278,9 +296,15 @@ export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, offset?: Te
 
 // ---- layout ------------------------------------------------------------------------------------
 
-export const reshape = (x: Tensor, shape: number[]) => run('reshape', () => x.handle.reshape(Int32Array.from(shape)));
+export function reshape(x: Tensor, shape: number[]): Tensor {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < -1 || d > 0x7fffffff)) {
+    throw new Error(`reshape: target shape ${JSON.stringify(shape)} must be integers (one may be -1)`);
+  }
+  return run('reshape', () => x.handle.reshape(Int32Array.from(shape)));
+}
 export const transpose = (x: Tensor, perm?: number[]) => run('transpose', () => x.handle.transpose(perm ? u32(perm) : undefined));
 export function expandDims(x: Tensor, axis = 0): Tensor {
+  must('expandDims', x);
   const a = axis < 0 ? x.rank + 1 + axis : axis;
   if (a < 0 || a > x.rank) throw new Error(`expandDims: axis ${axis} is out of range for rank ${x.rank}`);
   const s = [...x.shape];
@@ -288,11 +312,13 @@ export function expandDims(x: Tensor, axis = 0): Tensor {
   return reshape(x, s);
 }
 export function squeeze(x: Tensor, axis?: number[]): Tensor {
+  must('squeeze', x);
   const drop = (axis ?? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((a) => (a < 0 ? a + x.rank : a));
   for (const a of drop) if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${a} of shape [${x.shape}] is not 1`);
   return reshape(x, x.shape.filter((_, i) => !drop.includes(i)));
 }
 export function slice(x: Tensor, begin: number | number[], size?: number | number[]): Tensor {
+  must('slice', x);
   const b = Array.isArray(begin) ? [...begin] : [begin];
   while (b.length < x.rank) b.push(0);
   const s = size === undefined ? x.shape.map(() => -1) : Array.isArray(size) ? [...size] : [size];
@@ -300,27 +326,33 @@ export function slice(x: Tensor, begin: number | number[], size?: number | numbe
   return run('slice', () => x.handle.slice(u32(b), Int32Array.from(s)));
 }
 export function concat(tensors: Tensor[], axis = 0): Tensor {
-  if (tensors.length === 0) throw new Error('concat: needs at least one tensor');
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('concat: needs at least one tensor');
+  tensors.forEach((t) => must('concat', t));
   return run('concat', () => wasm.Tensor.concat(tensors.map((t) => t.handle.clone()), axis));
 }
 export function stack(tensors: Tensor[], axis = 0): Tensor {
-  if (tensors.length === 0) throw new Error('stack: needs at least one tensor');
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('stack: needs at least one tensor');
+  tensors.forEach((t) => must('stack', t));
   return run('stack', () => wasm.Tensor.stack(tensors.map((t) => t.handle.clone()), axis));
 }
 export function unstack(x: Tensor, axis = 0): Tensor[] {
+  must('unstack', x);
   const a = axis < 0 ? axis + x.rank : axis;
-  const out: Tensor[] = [];
-  for (let i = 0; i < x.shape[a]; i++) {
-    const begin = x.shape.map((_, d) => (d === a ? i : 0));
-    const size = x.shape.map((d, k) => (k === a ? 1 : d));
-    const s = slice(x, begin, size);
-    out.push(squeeze(s, [a]));
-    s.dispose();
-  }
-  return out;
+  if (!Number.isInteger(a) || a < 0 || a >= x.rank) throw new Error(`unstack: axis ${axis} is out of range for shape [${x.shape}]`);
+  return tidy(() => {
+    const out: Tensor[] = [];
+    for (let i = 0; i < x.shape[a]; i++) {
+      const begin = x.shape.map((_, d) => (d === a ? i : 0));
+      const size = x.shape.map((d, k) => (k === a ? 1 : d));
+      out.push(squeeze(slice(x, begin, size), [a]));
+    }
+    return out;
+  });
 }
 export function split(x: Tensor, numOrSizes: number | number[], axis = 0): Tensor[] {
+  must('split', x);
   const a = axis < 0 ? axis + x.rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= x.rank) throw new Error(`split: axis ${axis} is out of range for shape [${x.shape}]`);
   const sizes = Array.isArray(numOrSizes) ? numOrSizes : new Array(numOrSizes).fill(x.shape[a] / numOrSizes);
   if (sizes.some((s) => !Number.isInteger(s)) || sizes.reduce((p, v) => p + v, 0) !== x.shape[a]) {
     throw new Error(`split: sizes [${sizes}] do not split axis ${axis} of shape [${x.shape}]`);
@@ -334,7 +366,7 @@ export function split(x: Tensor, numOrSizes: number | number[], axis = 0): Tenso
   });
 }
 export const gather = (x: Tensor, indices: TensorLike, axis = 0) =>
-  withTensor(indices, (ix) => {
+  withTensor('gather', indices, (ix) => {
     const ii = ix.dtype === 'float32' ? cast(ix, 'int32') : ix;
     try {
       return run('gather', () => x.handle.gather(ii.handle, axis));
@@ -344,5 +376,5 @@ export const gather = (x: Tensor, indices: TensorLike, axis = 0) =>
   });
 export const pad = (x: Tensor, paddings: Array<[number, number]>, constantValue = 0) =>
   run('pad', () => x.handle.pad(u32(paddings.flat()), constantValue));
-export const broadcastTo = (x: Tensor, shape: number[]) => run('broadcastTo', () => x.handle.broadcastTo(u32(shape)));
+export const broadcastTo = (x: Tensor, shape: number[]) => run('broadcastTo', () => x.handle.broadcastTo(shapeArg('broadcastTo', shape)));
 export const clone = (x: Tensor) => x.clone();

@@ -93,7 +93,7 @@ pub fn assemble(
     let n = crate::shape::checked_numel(op, &shape)?;
     let storage = match device {
         Device::Cpu => {
-            let mut words = vec![0u32; n];
+            let mut words = crate::tensor::alloc_words(op, n)?;
             fill(&mut Dst::Cpu(&mut words))?;
             Storage::Cpu(std::cell::RefCell::new(words))
         }

@@ -9,8 +9,8 @@ use bytemuck::{Pod, Zeroable};
 use crate::device::gpu::grid_2d;
 use crate::device::Device;
 use crate::kernel::fill_template;
-use crate::shape::{broadcast_strides, check_rank, checked_numel, strides, MAX_RANK};
-use crate::tensor::{common_device, Storage, Tensor};
+use crate::shape::{broadcast_strides, check_rank, checked_numel, MAX_RANK};
+use crate::tensor::{alloc_words, common_device, Storage, Tensor};
 use crate::{bail, DType, Result};
 
 const TEMPLATE: &str = include_str!("../../shaders/elementwise.wgsl");
@@ -94,7 +94,7 @@ pub fn run(
         }
     }
     let storage = match &device {
-        Device::Cpu => Storage::Cpu(RefCell::new(run_cpu(inputs, out_shape, n, cpu))),
+        Device::Cpu => Storage::Cpu(RefCell::new(run_cpu(op, inputs, out_shape, n, cpu)?)),
         Device::Gpu(ctx) => {
             let out = ctx.alloc(op, (n * 4) as u64)?;
             let layouts: Vec<Layout> = inputs.iter().map(|t| layout_of(t, out_shape)).collect();
@@ -153,9 +153,9 @@ fn source(inputs: &[&Tensor], layouts: &[Layout], out_dtype: DType, expr: &str) 
     fill_template(TEMPLATE, &[("BINDINGS", &bindings), ("LOADS", &loads), ("EXPR", expr)])
 }
 
-fn run_cpu(inputs: &[&Tensor], out_shape: &[usize], n: usize, f: impl Fn(&[u32; MAX_INPUTS], usize) -> u32) -> Vec<u32> {
+fn run_cpu(op: &str, inputs: &[&Tensor], out_shape: &[usize], n: usize, f: impl Fn(&[u32; MAX_INPUTS], usize) -> u32) -> Result<Vec<u32>> {
     let datas: Vec<_> = inputs.iter().map(|t| t.cpu_words()).collect();
-    let mut out = vec![0u32; n];
+    let mut out = alloc_words(op, n)?;
     let mut w = [0u32; MAX_INPUTS];
     if inputs.iter().all(|t| t.shape() == out_shape || t.numel() == 1) {
         let scalar: Vec<bool> = inputs.iter().map(|t| t.shape() != out_shape).collect();
@@ -165,7 +165,7 @@ fn run_cpu(inputs: &[&Tensor], out_shape: &[usize], n: usize, f: impl Fn(&[u32; 
             }
             *o = f(&w, i);
         }
-        return out;
+        return Ok(out);
     }
     // General broadcast: walk the output in order with an odometer over its coordinates, keeping
     // each input's offset up to date incrementally (no division per element).
@@ -192,6 +192,5 @@ fn run_cpu(inputs: &[&Tensor], out_shape: &[usize], n: usize, f: impl Fn(&[u32; 
             coord[d] = 0;
         }
     }
-    let _ = strides; // row-major output: index i is the odometer position
-    out
+    Ok(out)
 }

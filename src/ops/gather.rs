@@ -42,7 +42,7 @@ pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
     let storage = match &device {
         Device::Cpu => {
             let (xw, iw) = (x.cpu_words(), indices.cpu_words());
-            let mut out = vec![0u32; n];
+            let mut out = crate::tensor::alloc_words(OP, n)?;
             for o in 0..outer {
                 for j in 0..count {
                     let a = iw[j] as i32;

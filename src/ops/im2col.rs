@@ -153,8 +153,10 @@ fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Res
     let total = checked_numel(op, &out_shape)?;
     let storage = match x.device() {
         Device::Cpu => {
-            let src: Vec<f32> = bytemuck::cast_slice(&x.cpu_words()[..]).to_vec();
-            let mut out = vec![0f32; total];
+            let words = x.cpu_words();
+            let src: &[f32] = bytemuck::cast_slice(&words[..]);
+            let mut out_words = crate::tensor::alloc_words(op, total)?;
+            let out: &mut [f32] = bytemuck::cast_slice_mut(&mut out_words);
             for n in 0..g.n {
                 for oy in 0..g.oh {
                     for ox in 0..g.ow {
@@ -175,7 +177,7 @@ fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Res
                     }
                 }
             }
-            Storage::Cpu(RefCell::new(bytemuck::cast_vec(out)))
+            Storage::Cpu(RefCell::new(out_words))
         }
         Device::Gpu(ctx) => {
             let out = ctx.alloc(op, (total * 4) as u64)?;

@@ -123,7 +123,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
         ..Params::zeroed()
     };
     let storage = match &device {
-        Device::Cpu => Storage::Cpu(RefCell::new(matmul_cpu(&a.cpu_words(), &b.cpu_words(), &p, batch))),
+        Device::Cpu => Storage::Cpu(RefCell::new(matmul_cpu(&a.cpu_words(), &b.cpu_words(), &p, batch)?)),
         Device::Gpu(ctx) => {
             let bytes = (batch * m * n * 4) as u64;
             let out = ctx.alloc(OP, bytes)?;
@@ -178,14 +178,15 @@ fn bindings<'a>(a: &'a Tensor, b: &'a Tensor, out: &'a GpuBuffer) -> [&'a wgpu::
 
 /// The CPU kernel: matrixmultiply's sgemm (packed panels, SIMD micro-kernels: SSE/AVX natively,
 /// simd128 on wasm), one call per batch, reading A and B through the same strides as the GPU.
-fn matmul_cpu(a: &[u32], b: &[u32], p: &Params, batch: usize) -> Vec<u32> {
+fn matmul_cpu(a: &[u32], b: &[u32], p: &Params, batch: usize) -> Result<Vec<u32>> {
     let a: &[f32] = bytemuck::cast_slice(a);
     let b: &[f32] = bytemuck::cast_slice(b);
     let (m, n, k) = (p.m as usize, p.n as usize, p.k as usize);
-    let mut c = vec![0f32; batch * m * n];
+    let mut words = crate::tensor::alloc_words("matmul", batch * m * n)?;
     if m == 0 || n == 0 || k == 0 {
-        return bytemuck::cast_vec(c);
+        return Ok(words);
     }
+    let c: &mut [f32] = bytemuck::cast_slice_mut(&mut words);
     // The furthest element each operand is read at, so the raw-pointer call below stays in bounds.
     let last_a = (m - 1) * p.a_rs as usize + (k - 1) * p.a_cs as usize;
     let last_b = (k - 1) * p.b_rs as usize + (n - 1) * p.b_cs as usize;
@@ -215,5 +216,5 @@ fn matmul_cpu(a: &[u32], b: &[u32], p: &Params, batch: usize) -> Vec<u32> {
             );
         }
     }
-    bytemuck::cast_vec(c)
+    Ok(words)
 }

@@ -146,7 +146,7 @@ fn reduce_forward(kind: Reduce, x: &Tensor, axes: &[usize], keepdims: bool) -> R
     }
     let out_dtype = if kind.is_arg() { DType::I32 } else { x.dtype() };
     let storage = match x.device() {
-        Device::Cpu => Storage::Cpu(RefCell::new(reduce_cpu(kind, &x, outer, r, inner))),
+        Device::Cpu => Storage::Cpu(RefCell::new(reduce_cpu(kind, &x, outer, r, inner)?)),
         Device::Gpu(_) => Storage::Gpu(reduce_gpu(kind, &x, outer, r, inner, r)?),
     };
     Ok(Tensor::from_storage(x.device(), Rc::new(storage), out_shape, out_dtype))
@@ -229,9 +229,9 @@ fn source(kind: Reduce, t: &str, rows: bool) -> String {
     )
 }
 
-fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) -> Vec<u32> {
+fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) -> Result<Vec<u32>> {
     let words = x.cpu_words();
-    let mut out = vec![0u32; outer * inner];
+    let mut out = crate::tensor::alloc_words(kind.name(), outer * inner)?;
     let is_f32 = x.dtype() == DType::F32;
     for o in 0..outer {
         for j in 0..inner {
@@ -261,7 +261,7 @@ fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) ->
             };
         }
     }
-    out
+    Ok(out)
 }
 
 /// Index of the first element that no later element beats.

@@ -1,3 +1,5 @@
+import { fuzz } from './fuzz.mjs';
+
 // The JS API suite, shared by Node (tests/js/api.test.mjs, CPU backend) and headless Chromium
 // (tests/browser/api.test.mjs, WebGPU and CPU). `tf` is webtensor; `ref` is TF.js 4.22 (its CPU
 // backend), the reference of the differential cases.
@@ -121,6 +123,18 @@ export const cases = {
       await tf.tidyAsync(function* () { tf.ones([3]); yield sleep(1); throw new Error('boom'); });
     } catch (e) { err = e; }
     assert(err?.message === 'boom' && tf.memory().numTensors === before, 'a throwing scope frees its tensors and rethrows');
+  },
+
+  async 'fuzz: 10,000 random bad calls throw Errors, none traps, and the engine still computes right'(tf) {
+    const before = tf.memory().numTensors;
+    const report = await fuzz(tf, 10_000, 7);
+    console.log(`fuzz on ${tf.getBackend()}: ${JSON.stringify(report)}`);
+    assert(report.traps === 0 && report.errors > 2000 && report.ok > 2000, `fuzz report ${JSON.stringify(report)}`);
+    // a fixed reference computation is still right afterwards
+    const y = tf.tidy(() => { const x = tf.tensor([[1, 2], [3, 4]]); return x.matMul(x).add(1).softmax(); });
+    close(await y.data(), [1 / (1 + Math.exp(3)), 1 / (1 + Math.exp(-3)), 1 / (1 + Math.exp(7)), 1 / (1 + Math.exp(-7))], 1e-5, 1e-7, 'reference after fuzz');
+    y.dispose();
+    assert(tf.memory().numTensors === before, `fuzz leaked ${tf.memory().numTensors - before} tensors`);
   },
 
   async 'bad input is a clear Error and the engine keeps working'(tf) {

@@ -27,6 +27,7 @@ for (const backend of ['webgpu', 'cpu']) {
   test(`JS API suite on ${backend} in Chromium`, async (t) => {
     const run = await page.evaluate((b) => window.runCases(b), backend);
     console.log(`${backend}: ${run.device}`);
+    for (const l of run.lines ?? []) console.log(`  ${l}`);
     assert.equal(run.backend, backend);
     if (backend === 'webgpu') assert.match(run.device, /BrowserWebGpu/);
     assert.equal(run.results.length, Object.keys(cases).length);

@@ -23,6 +23,7 @@ for (const backend of ['webgpu', 'cpu']) {
     const run = await evaluate(driver, (b) => window.runCases(b), backend);
     assert.equal(run.__error, undefined, run.__error);
     console.log(`firefox ${backend}: ${run.device}`);
+    for (const l of run.lines ?? []) console.log(`  ${l}`);
     assert.equal(run.backend, backend);
     assert.equal(run.results.length, Object.keys(cases).length);
     for (const r of run.results) await t.test(r.name, () => assert.ok(r.ok, r.error));

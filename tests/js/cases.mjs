@@ -137,6 +137,32 @@ export const cases = {
     assert(tf.memory().numTensors === before, `fuzz leaked ${tf.memory().numTensors - before} tensors`);
   },
 
+  async 'soak: 1000 fit batches and 1000 predict calls keep memory flat'(tf) {
+    const model = tf.sequential({ layers: [
+      tf.layers.dense({ units: 16, activation: 'relu', inputShape: [8] }),
+      tf.layers.dense({ units: 4, activation: 'softmax' }),
+    ] });
+    model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const x = tf.tensor(seeded(64 * 8, 5), [64, 8]);
+    const y = tf.oneHot(tf.tensor1d(Int32Array.from({ length: 64 }, (_, i) => i % 4), 'int32'), 4);
+    await model.fit(x, y, { epochs: 1, batchSize: 8 });
+    const m0 = tf.memory();
+    await model.fit(x, y, { epochs: 125, batchSize: 8 }); // 1000 batches
+    const m1 = tf.memory();
+    for (let i = 0; i < 1000; i++) model.predict(x).dispose();
+    const m2 = tf.memory();
+    console.log(`soak on ${tf.getBackend()}: ${JSON.stringify({ warm: m0, afterFit: m1, afterPredict: m2 })}`);
+    for (const [k, m] of [['fit', m1], ['predict', m2]]) {
+      assert(m.numTensors === m0.numTensors && m.numBytes === m0.numBytes, `${k}: tensors ${m0.numTensors} -> ${m.numTensors}, bytes ${m0.numBytes} -> ${m.numBytes}`);
+      if (m0.numBytesInGPU !== undefined) {
+        assert(m.numBytesInGPU === m0.numBytesInGPU, `${k}: device bytes ${m0.numBytesInGPU} -> ${m.numBytesInGPU}`);
+        assert(m.gpuHighWaterBytes <= m0.gpuHighWaterBytes * 2, `${k}: pool high-water grew ${m0.gpuHighWaterBytes} -> ${m.gpuHighWaterBytes}`);
+      }
+    }
+    tf.dispose([x, y]);
+    model.dispose();
+  },
+
   async 'bad input is a clear Error and the engine keeps working'(tf) {
     const a = tf.tensor([[1, 2, 3], [4, 5, 6]]);
     throwsWith(() => a.add(tf.tensor([1, 2, 3, 4])), ['add', '[2, 3]', '[4]'], 'broadcast mismatch');

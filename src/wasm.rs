@@ -89,6 +89,22 @@ pub fn op_names() -> Vec<String> {
     ops::op_names().into_iter().map(String::from).collect()
 }
 
+/// The op table: [{name, backends, dtypes, gradient}] straight from the registry.
+#[wasm_bindgen(js_name = opTable)]
+pub fn op_table() -> js_sys::Array {
+    let rows = js_sys::Array::new();
+    for op in ops::op_table() {
+        let o = js_sys::Object::new();
+        let strings = |v: &mut dyn Iterator<Item = &str>| v.map(JsValue::from).collect::<js_sys::Array>();
+        let _ = js_sys::Reflect::set(&o, &"name".into(), &op.name.into());
+        let _ = js_sys::Reflect::set(&o, &"backends".into(), &strings(&mut ops::BACKENDS.iter().copied()));
+        let _ = js_sys::Reflect::set(&o, &"dtypes".into(), &strings(&mut op.dtypes.iter().map(|d| d.name())));
+        let _ = js_sys::Reflect::set(&o, &"gradient".into(), &op.gradient.into());
+        rows.push(&o);
+    }
+    rows
+}
+
 #[wasm_bindgen(js_name = Tensor)]
 pub struct JsTensor {
     inner: Tensor,

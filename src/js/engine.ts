@@ -54,6 +54,19 @@ export function backendInfo(): string {
   return wasm.deviceDescription();
 }
 
+export interface OpRow {
+  name: string;
+  backends: string[];
+  dtypes: string[];
+  gradient: boolean;
+}
+
+/** The engine's op table (from its registry): every op, its backends, dtypes and gradient. */
+export function opTable(): OpRow[] {
+  assertReady('opTable');
+  return wasm.opTable() as OpRow[];
+}
+
 export function assertReady(op: string): void {
   if (backend === null) throw new Error(`${op}: no backend yet; call \`await tf.ready()\` (or tf.setBackend) first`);
 }

@@ -50,24 +50,86 @@ pub use softmax::{log_softmax, log_sum_exp, softmax};
 pub use transpose::transpose;
 pub use unary::unary;
 
-use crate::{Result, Tensor};
+use crate::{DType, Result, Tensor};
 
-/// Ops that are not rows of an elementwise table, by the name errors and the op table use.
-pub const STRUCTURAL_OPS: &[&str] = &[
-    "where", "cast", "fill", "random_uniform", "random_normal", "logical_not", "sum", "mean", "prod", "max", "min",
-    "argmax", "argmin", "matmul", "reshape", "transpose", "slice", "pad", "concat", "stack", "broadcast_to", "one_hot", "softmax", "log_softmax",
-    "log_sum_exp", "dropout", "moments", "mean_squared_error", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
-    "binary_cross_entropy", "sigmoid_cross_entropy", "im2col", "col2im", "conv2d", "depthwise_conv2d", "conv2d_transpose",
-    "max_pool", "avg_pool", "gather", "embedding", "batch_norm", "layer_norm",
+/// One row of the op table: what an op accepts and whether it has a gradient. Every op runs on
+/// both backends: each dispatches with an exhaustive `match` over `Device`, so a backend cannot
+/// be missing without the code failing to compile.
+#[derive(Debug, Clone, Copy)]
+pub struct OpInfo {
+    pub name: &'static str,
+    pub dtypes: &'static [DType],
+    pub gradient: bool,
+}
+
+pub const BACKENDS: &[&str] = &["cpu", "webgpu"];
+
+const F: &[DType] = &[DType::F32];
+const FI: &[DType] = &[DType::F32, DType::I32, DType::Bool];
+
+/// Ops that are not rows of an elementwise table.
+pub const STRUCTURAL: &[OpInfo] = &[
+    OpInfo { name: "where", dtypes: FI, gradient: true },
+    OpInfo { name: "cast", dtypes: FI, gradient: true },
+    OpInfo { name: "fill", dtypes: FI, gradient: false },
+    OpInfo { name: "random_uniform", dtypes: F, gradient: false },
+    OpInfo { name: "random_normal", dtypes: F, gradient: false },
+    OpInfo { name: "logical_not", dtypes: FI, gradient: false },
+    OpInfo { name: "sum", dtypes: FI, gradient: true },
+    OpInfo { name: "mean", dtypes: FI, gradient: true },
+    OpInfo { name: "prod", dtypes: FI, gradient: true },
+    OpInfo { name: "max", dtypes: FI, gradient: true },
+    OpInfo { name: "min", dtypes: FI, gradient: true },
+    OpInfo { name: "argmax", dtypes: FI, gradient: false },
+    OpInfo { name: "argmin", dtypes: FI, gradient: false },
+    OpInfo { name: "matmul", dtypes: FI, gradient: true },
+    OpInfo { name: "reshape", dtypes: FI, gradient: true },
+    OpInfo { name: "transpose", dtypes: FI, gradient: true },
+    OpInfo { name: "slice", dtypes: FI, gradient: true },
+    OpInfo { name: "pad", dtypes: FI, gradient: true },
+    OpInfo { name: "concat", dtypes: FI, gradient: true },
+    OpInfo { name: "stack", dtypes: FI, gradient: true },
+    OpInfo { name: "broadcast_to", dtypes: FI, gradient: true },
+    OpInfo { name: "gather", dtypes: FI, gradient: true },
+    OpInfo { name: "embedding", dtypes: F, gradient: true },
+    OpInfo { name: "one_hot", dtypes: &[DType::I32, DType::Bool], gradient: false },
+    OpInfo { name: "softmax", dtypes: F, gradient: true },
+    OpInfo { name: "log_softmax", dtypes: F, gradient: true },
+    OpInfo { name: "log_sum_exp", dtypes: F, gradient: true },
+    OpInfo { name: "dropout", dtypes: F, gradient: true },
+    OpInfo { name: "moments", dtypes: F, gradient: true },
+    OpInfo { name: "batch_norm", dtypes: F, gradient: true },
+    OpInfo { name: "layer_norm", dtypes: F, gradient: true },
+    OpInfo { name: "mean_squared_error", dtypes: F, gradient: true },
+    OpInfo { name: "softmax_cross_entropy", dtypes: F, gradient: true },
+    OpInfo { name: "sparse_softmax_cross_entropy", dtypes: F, gradient: true },
+    OpInfo { name: "binary_cross_entropy", dtypes: F, gradient: true },
+    OpInfo { name: "sigmoid_cross_entropy", dtypes: F, gradient: true },
+    OpInfo { name: "im2col", dtypes: F, gradient: true },
+    OpInfo { name: "col2im", dtypes: F, gradient: true },
+    OpInfo { name: "conv2d", dtypes: F, gradient: true },
+    OpInfo { name: "depthwise_conv2d", dtypes: F, gradient: true },
+    OpInfo { name: "conv2d_transpose", dtypes: F, gradient: true },
+    OpInfo { name: "max_pool", dtypes: F, gradient: true },
+    OpInfo { name: "avg_pool", dtypes: F, gradient: true },
 ];
+
+/// The whole op table: elementwise table rows (int32 where the row has an int variant; bool
+/// computes as int32) and the structural ops.
+pub fn op_table() -> Vec<OpInfo> {
+    let mut rows: Vec<OpInfo> = unary::UNARY
+        .iter()
+        .map(|o| OpInfo { name: o.name, dtypes: if o.i32.is_some() { FI } else { F }, gradient: true })
+        .collect();
+    rows.extend(binary::BINARY.iter().map(|o| OpInfo { name: o.name, dtypes: if o.i32.is_some() { FI } else { F }, gradient: true }));
+    rows.extend(compare::COMPARE.iter().map(|o| OpInfo { name: o.name, dtypes: FI, gradient: false }));
+    rows.extend_from_slice(STRUCTURAL);
+    rows
+}
 
 /// Every op name the engine implements; each runs on both backends (CPU and GPU).
 pub fn op_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = unary::UNARY.iter().map(|o| o.name).collect();
-    names.extend(binary::BINARY.iter().map(|o| o.name));
-    names.extend(compare::COMPARE.iter().map(|o| o.name));
-    names.extend(STRUCTURAL_OPS);
-    names
+    op_table().into_iter().map(|o| o.name).collect()
 }
 
 macro_rules! unary_fns {

@@ -203,6 +203,15 @@ async function predictDrawing() {
   $('probs').innerHTML = p.map((v, i) => `<div class="bar">${i} <span style="width:${(v * 120).toFixed(0)}px"></span> ${(v * 100).toFixed(1)}%</div>`).join('');
 }
 
+/** The model's probabilities for 64 pixels in 0..1 (used by the end-to-end test to compare
+ * models exactly, independent of how a drawn stroke was rasterised). */
+state.predictPixels = async (pixels) => {
+  const probs = tf.tidy(() => state.model.predict(tf.tensor(pixels, [1, 8, 8, 1])));
+  const p = Array.from(await probs.data());
+  probs.dispose();
+  return p;
+};
+
 // ---- save / load ---------------------------------------------------------------------------------
 async function save() {
   await state.model.save(SAVE_URL);

@@ -54,6 +54,8 @@ for (const backend of ['webgpu', 'cpu']) {
     assert.ok(await page.locator('#chart-batch canvas').count() > 0, 'the chart is drawn');
     const before = await drawOne(page);
     console.log(`${backend}: drew a 1, the model says ${before.digit}`);
+    const probe = Array.from({ length: 64 }, (_, i) => ((i * 37) % 17) / 16);
+    const probeBefore = await page.evaluate((p) => window.demoState.predictPixels(p), probe);
     await page.screenshot({ path: `test-artifacts/digits-${backend}.png`, fullPage: true });
     await page.click('#save');
     await page.waitForFunction(() => /saved/.test(document.getElementById('status').textContent));
@@ -65,7 +67,9 @@ for (const backend of ['webgpu', 'cpu']) {
     assert.match(await page.textContent('#status'), /loaded/);
     const after = await drawOne(page);
     assert.equal(after.digit, before.digit);
-    before.probs.forEach((p, i) => assert.ok(Math.abs(p - after.probs[i]) < 1e-5, `probability ${i}: ${p} vs ${after.probs[i]}`));
+    // the same model: identical probabilities on the same pixels
+    const probeAfter = await page.evaluate((p) => window.demoState.predictPixels(p), probe);
+    probeBefore.forEach((p, i) => assert.ok(Math.abs(p - probeAfter[i]) < 1e-6, `probability ${i}: ${p} vs ${probeAfter[i]}`));
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -43,6 +43,9 @@ for (const backend of ['webgpu', 'cpu']) {
     assert.ok(st.testAccuracy >= 0.95, `test accuracy ${st.testAccuracy}`);
     assert.ok(st.batchPoints >= 450 && st.epochPoints === 10, 'chart points');
     const before = await drawOne();
+    const probe = Array.from({ length: 64 }, (_, i) => ((i * 37) % 17) / 16);
+    const predict = (p) => driver.executeAsyncScript('const done = arguments[1]; window.demoState.predictPixels(arguments[0]).then(done);', p);
+    const probeBefore = await predict(probe);
     await driver.findElement(By.id('save')).click();
     await waitFor(`/saved/.test(document.getElementById('status').textContent)`, 30_000);
     await driver.navigate().refresh();
@@ -54,6 +57,9 @@ for (const backend of ['webgpu', 'cpu']) {
     const after = await drawOne();
     console.log(`firefox ${backend}: drew a stroke, predicted ${before.digit} before and ${after.digit} after reload`);
     assert.equal(after.digit, before.digit);
-    before.probs.forEach((p, i) => assert.ok(Math.abs(p - after.probs[i]) < 1e-5, `probability ${i}`));
+    // the same model: identical probabilities on the same pixels (a redrawn stroke may rasterise
+    // a little differently, so it is compared by class only)
+    const probeAfter = await predict(probe);
+    probeBefore.forEach((p, i) => assert.ok(Math.abs(p - probeAfter[i]) < 1e-6, `probability ${i}: ${p} vs ${probeAfter[i]}`));
   });
 }

@@ -145,17 +145,22 @@ export const cases = {
     model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const x = tf.tensor(seeded(64 * 8, 5), [64, 8]);
     const y = tf.oneHot(tf.tensor1d(Int32Array.from({ length: 64 }, (_, i) => i % 4), 'int32'), 4);
+    // Handles held by readback promises are released when those settle (in Firefox, a turn
+    // later): measure after the event loop has run.
+    const settled = async () => { await new Promise((r) => setTimeout(r, 0)); await new Promise((r) => setTimeout(r, 0)); return tf.memory(); };
     await model.fit(x, y, { epochs: 1, batchSize: 8 });
-    const m0 = tf.memory();
+    const m0 = await settled();
     await model.fit(x, y, { epochs: 125, batchSize: 8 }); // 1000 batches
-    const m1 = tf.memory();
+    const m1 = await settled();
     for (let i = 0; i < 1000; i++) model.predict(x).dispose();
-    const m2 = tf.memory();
+    const m2 = await settled();
     console.log(`soak on ${tf.getBackend()}: ${JSON.stringify({ warm: m0, afterFit: m1, afterPredict: m2 })}`);
     for (const [k, m] of [['fit', m1], ['predict', m2]]) {
       assert(m.numTensors === m0.numTensors && m.numBytes === m0.numBytes, `${k}: tensors ${m0.numTensors} -> ${m.numTensors}, bytes ${m0.numBytes} -> ${m.numBytes}`);
       if (m0.numBytesInGPU !== undefined) {
-        assert(m.numBytesInGPU === m0.numBytesInGPU, `${k}: device bytes ${m0.numBytesInGPU} -> ${m.numBytesInGPU}`);
+        // Never more than after warm-up (Firefox still holds ~0.5 kB from the warm-up fit at m0,
+        // released later; Chromium is exact).
+        assert(m.numBytesInGPU <= m0.numBytesInGPU, `${k}: device bytes ${m0.numBytesInGPU} -> ${m.numBytesInGPU}`);
         assert(m.gpuHighWaterBytes <= m0.gpuHighWaterBytes * 2, `${k}: pool high-water grew ${m0.gpuHighWaterBytes} -> ${m.gpuHighWaterBytes}`);
       }
     }

@@ -61,7 +61,7 @@ impl Batch {
         let size = params.len().div_ceil(16) * 16;
         let mut offset = self.uniforms.len().div_ceil(self.align) * self.align;
         if offset + size > ARENA_BYTES as usize || self.dispatches >= MAX_DISPATCHES {
-            self.flush(device, queue);
+            self.flush(queue);
             offset = 0;
         }
         self.uniforms.resize(offset, 0);
@@ -109,7 +109,7 @@ impl Batch {
     }
 
     /// Submits everything recorded so far.
-    pub fn flush(&mut self, _device: &wgpu::Device, queue: &wgpu::Queue) {
+    pub fn flush(&mut self, queue: &wgpu::Queue) {
         self.end_pass();
         let Some(encoder) = self.encoder.take() else { return };
         if !self.uniforms.is_empty() {

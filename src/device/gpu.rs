@@ -202,7 +202,7 @@ impl GpuContext {
 
     /// Submits all recorded work.
     pub fn flush(&self) {
-        self.batch.borrow_mut().flush(&self.device, &self.queue);
+        self.batch.borrow_mut().flush(&self.queue);
     }
 
     pub fn submits(&self) -> u64 {

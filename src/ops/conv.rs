@@ -14,27 +14,28 @@ fn check_f32(op: &str, x: &Tensor, f: &Tensor) -> Result<()> {
     Ok(())
 }
 
-pub fn conv2d(x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Padding, dilations: (usize, usize)) -> Result<Tensor> {
-    const OP: &str = "conv2d";
-    check_f32(OP, x, filter)?;
+/// Checks a forward convolution's operands and returns where its window reads the input.
+fn forward_geometry(op: &str, x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Padding, dilations: (usize, usize)) -> Result<Geometry> {
+    check_f32(op, x, filter)?;
     let fs = filter.shape();
-    let g = Geometry::new(OP, x.shape(), (fs[0], fs[1]), strides, dilations, padding)?;
+    let g = Geometry::new(op, x.shape(), (fs[0], fs[1]), strides, dilations, padding)?;
     if fs[2] != g.c {
-        bail!(OP, "filter {:?} expects {} input channels but the input {:?} has {}", fs, fs[2], x.shape(), g.c);
+        bail!(op, "filter {:?} expects {} input channels but the input {:?} has {}", fs, fs[2], x.shape(), g.c);
     }
+    Ok(g)
+}
+
+pub fn conv2d(x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Padding, dilations: (usize, usize)) -> Result<Tensor> {
+    let g = forward_geometry("conv2d", x, filter, strides, padding, dilations)?;
+    let fs = filter.shape();
     let cols = im2col(x, &g, 0.0)?;
     let w = filter.reshape_to(&[fs[0] * fs[1] * fs[2], fs[3]])?;
     ops::matmul(&cols, &w, false, false)?.reshape_to(&[g.n, g.oh, g.ow, fs[3]])
 }
 
 pub fn depthwise_conv2d(x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Padding, dilations: (usize, usize)) -> Result<Tensor> {
-    const OP: &str = "depthwise_conv2d";
-    check_f32(OP, x, filter)?;
+    let g = forward_geometry("depthwise_conv2d", x, filter, strides, padding, dilations)?;
     let fs = filter.shape();
-    let g = Geometry::new(OP, x.shape(), (fs[0], fs[1]), strides, dilations, padding)?;
-    if fs[2] != g.c {
-        bail!(OP, "filter {:?} expects {} input channels but the input {:?} has {}", fs, fs[2], x.shape(), g.c);
-    }
     let (k, m) = (fs[0] * fs[1], fs[3]);
     // out[p, c, q] = sum_k cols[p, k, c] * w[k, c, q]
     let cols = im2col(x, &g, 0.0)?.reshape_to(&[g.n * g.oh * g.ow, k, g.c, 1])?;

@@ -109,6 +109,14 @@ impl Batch {
     }
 
     /// Submits everything recorded so far.
+    /// Drops the recorded work without submitting it (the device is gone).
+    pub fn discard(&mut self) {
+        self.end_pass();
+        self.encoder = None;
+        self.uniforms.clear();
+        self.dispatches = 0;
+    }
+
     pub fn flush(&mut self, queue: &wgpu::Queue) {
         self.end_pass();
         let Some(encoder) = self.encoder.take() else { return };

@@ -306,6 +306,9 @@ pub(crate) fn common_device(op: &str, tensors: &[&Tensor]) -> Result<Device> {
     let first = tensors[0].device();
     for t in &tensors[1..] {
         if !t.device().same(first) {
+            if let (Device::Gpu(_), Device::Gpu(_)) = (first, t.device()) {
+                bail!(op, "tensors live on two different GPU devices (the first was lost and replaced); make them again on the current backend");
+            }
             bail!(
                 op,
                 "tensors live on different backends ({} and {}); move them to one first",

@@ -17,12 +17,17 @@ thread_local! {
 }
 
 async fn gpu_device() -> crate::Result<Device> {
-    if let Some(dev) = GPU.with(|g| g.borrow().clone()) {
+    // A lost device is replaced: its tensors keep failing clearly, new ones go to the new device.
+    if let Some(dev) = GPU.with(|g| g.borrow().clone()).filter(|d| !is_lost(d)) {
         return Ok(dev);
     }
     let dev = Device::gpu().await?;
     GPU.with(|g| *g.borrow_mut() = Some(dev.clone()));
     Ok(dev)
+}
+
+fn is_lost(dev: &Device) -> bool {
+    matches!(dev, Device::Gpu(ctx) if ctx.is_lost())
 }
 
 fn js(e: Error) -> JsError {
@@ -54,6 +59,33 @@ pub async fn init(backend: Option<String>) -> Result<String, JsError> {
     let name = dev.backend_name().to_string();
     CURRENT.with(|c| *c.borrow_mut() = Some(dev));
     Ok(name)
+}
+
+/// True when the current backend's GPU device has been lost (then `init` brings up a new one).
+#[wasm_bindgen(js_name = deviceLost)]
+pub fn device_lost() -> bool {
+    CURRENT.with(|c| c.borrow().as_ref().is_some_and(is_lost))
+}
+
+/// Destroys the current WebGPU device, as a driver reset would (for testing recovery).
+#[wasm_bindgen(js_name = destroyDevice)]
+pub fn destroy_device() -> Result<(), JsError> {
+    match device()? {
+        Device::Gpu(ctx) => {
+            ctx.destroy();
+            Ok(())
+        }
+        Device::Cpu => Err(JsError::new("destroyDevice: the current backend is the CPU; there is no GPU device to destroy")),
+    }
+}
+
+/// The largest tensor, in bytes, the current backend can hold in one buffer.
+#[wasm_bindgen(js_name = maxTensorBytes)]
+pub fn max_tensor_bytes() -> Result<f64, JsError> {
+    Ok(match device()? {
+        Device::Gpu(ctx) => ctx.max_tensor_bytes() as f64,
+        Device::Cpu => (crate::shape::MAX_ELEMENTS as f64) * 4.0,
+    })
 }
 
 /// What runs the kernels: "CPU" or the WebGPU adapter's name.

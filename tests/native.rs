@@ -42,3 +42,11 @@ macro_rules! native_cases {
 }
 
 for_each_case!(native_cases);
+
+#[test]
+fn gpu_device_loss_is_reported() {
+    let Some(dev) = gpu_device() else { return };
+    if let Err(msg) = pollster::block_on(suite::device_loss_is_reported(dev)) {
+        panic!("{msg}");
+    }
+}

@@ -52,3 +52,12 @@ macro_rules! web_cases {
 }
 
 for_each_case!(web_cases);
+
+/// On a device of its own: the shared one must survive for the other tests.
+#[wasm_bindgen_test]
+async fn webgpu_device_loss_is_reported() {
+    let dev = Device::gpu().await.unwrap_or_else(|e| panic!("no WebGPU adapter in this browser: {e}"));
+    if let Err(msg) = suite::device_loss_is_reported(dev).await {
+        panic!("{msg}");
+    }
+}

@@ -131,10 +131,26 @@ impl GpuContext {
     }
 
     fn check_alive(&self, op: &str) -> Result<()> {
-        if self.lost.load(Ordering::Relaxed) {
-            bail!(op, "the GPU device was lost; re-initialise the backend");
+        if self.is_lost() {
+            bail!(op, "the GPU device was lost; `await tf.ready()` brings up a new device (or the CPU backend), and tensors must be made again there");
         }
         Ok(())
+    }
+
+    /// True once the device is gone (lost by the browser/driver, or destroyed).
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::Relaxed)
+    }
+
+    /// Destroys the device, as a driver reset or `GPUDevice.destroy()` would: every later call
+    /// fails with a clear error instead of hanging. Used to test recovery from device loss.
+    pub fn destroy(&self) {
+        // Mark first: the browser reports the loss asynchronously, and work recorded in between
+        // would go to a dead device.
+        self.lost.store(true, Ordering::Relaxed);
+        self.batch.borrow_mut().discard();
+        self.pool.borrow_mut().trim();
+        self.device.destroy();
     }
 
     /// Largest tensor in bytes that a kernel can bind.

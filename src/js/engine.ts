@@ -27,10 +27,35 @@ export function loadWasm(): Promise<unknown> {
   return wasmLoaded;
 }
 
-/** Resolves once a backend is running: WebGPU when the browser has an adapter, else CPU. */
+/**
+ * Resolves once a backend is running: WebGPU when the browser has an adapter, else CPU.
+ * After the GPU device is lost (driver reset, tab in the background too long, `destroy()`), it
+ * brings up a new device, or falls back to the CPU when none can be had. Tensors made on the lost
+ * device cannot be recovered: using them throws an Error saying so; make them again.
+ */
 export async function ready(): Promise<void> {
   await loadWasm();
-  if (backend === null) backend = await wasm.init(undefined);
+  if (backend === null || (backend === 'webgpu' && wasm.deviceLost())) backend = await wasm.init(undefined);
+}
+
+/** The largest tensor, in bytes, the current backend can hold (on WebGPU: the adapter's buffer limits). */
+export function maxTensorBytes(): number {
+  assertReady('maxTensorBytes');
+  return wasm.maxTensorBytes();
+}
+
+/** True when the WebGPU device has been lost; `await tf.ready()` then brings up a new one. */
+export function isDeviceLost(): boolean {
+  return backend === 'webgpu' && wasm.deviceLost();
+}
+
+/**
+ * Destroys the current WebGPU device, exactly as a driver reset would, so that an application can
+ * test its recovery path (`await tf.ready()`, then remake its tensors or reload its model).
+ */
+export function simulateDeviceLoss(): void {
+  assertReady('simulateDeviceLoss');
+  wasm.destroyDevice();
 }
 
 /** 'webgpu' or 'cpu'. Resolves false (like TF.js) when the backend cannot start. */
@@ -73,22 +98,53 @@ export function assertReady(op: string): void {
 
 // ---- tensor bookkeeping ---------------------------------------------------------------------
 
-const live = new Set<Tensor>();
+// Live tensors are counted, not held: a tensor the program drops without disposing it can still be
+// garbage-collected, and the safety net below then frees its engine memory.
+let numTensors = 0;
+let numBytes = 0;
+let freedByGC = 0;
+let bytesFreedByGC = 0;
 const scopes: Set<Tensor>[] = [];
 const kept = new WeakSet<Tensor>();
 
 /** The async scope whose code is running right now (set around each synchronous slice). */
 let currentAsyncScope: Set<Tensor> | null = null;
 
-export function track(t: Tensor): void {
-  live.add(t);
+interface Leaked {
+  handle: { free(): void };
+  bytes: number;
+}
+
+/**
+ * The safety net for leaks: when user code drops a tensor without `dispose()` (and outside any
+ * tidy), the garbage collector eventually reclaims the JS object and this frees its engine memory
+ * (GPU buffer or wasm heap) and its place in `tf.memory()`. It is a net, not a plan: collection
+ * happens late or never under low pressure, so tidy/dispose remain the way to free promptly.
+ */
+const leakNet = typeof FinalizationRegistry === 'undefined'
+  ? null
+  : new FinalizationRegistry<Leaked>((leaked) => {
+    leaked.handle.free();
+    numTensors--;
+    numBytes -= leaked.bytes;
+    freedByGC++;
+    bytesFreedByGC += leaked.bytes;
+  });
+
+export function track(t: Tensor, handle: { free(): void }): void {
+  numTensors++;
+  numBytes += t.sizeBytes;
+  // The held value must not reference `t` (it would keep it alive): the handle alone.
+  leakNet?.register(t, { handle, bytes: t.sizeBytes }, t);
   const top = scopes[scopes.length - 1];
   if (top) top.add(t);
   else currentAsyncScope?.add(t);
 }
 
 export function untrack(t: Tensor): void {
-  live.delete(t);
+  numTensors--;
+  numBytes -= t.sizeBytes;
+  leakNet?.unregister(t);
   for (const s of scopes) s.delete(t);
 }
 
@@ -214,12 +270,13 @@ export interface MemoryInfo {
   numBytesInGPU?: number;
   numBytesInGPUFree?: number;
   gpuHighWaterBytes?: number;
+  /** Tensors the program dropped without disposing, freed by the garbage-collection safety net. */
+  numTensorsFreedByGC: number;
+  numBytesFreedByGC: number;
 }
 
 export function memory(): MemoryInfo {
-  let numBytes = 0;
-  for (const t of live) numBytes += t.sizeBytes;
-  const info: MemoryInfo = { numTensors: live.size, numBytes, unreliable: false };
+  const info: MemoryInfo = { numTensors, numBytes, unreliable: false, numTensorsFreedByGC: freedByGC, numBytesFreedByGC: bytesFreedByGC };
   if (backend === 'webgpu') {
     const m = wasm.memoryInfo() as Record<string, number>;
     info.numBytesInGPU = m.poolLiveBytes;

@@ -31,7 +31,7 @@ export class Tensor {
     this.shape = Array.from(handle.shape);
     this.dtype = handle.dtype as DataType;
     this.id = nextId++;
-    track(this);
+    track(this, handle);
   }
 
   /** @internal */

@@ -23,6 +23,8 @@ export async function launchChromium() {
       '--no-first-run',
       // WebGL on SwiftShader (TF.js's webgl backend in the benchmark) needs this since Chromium 137.
       '--enable-unsafe-swiftshader',
+      // tests of the garbage-collection safety net call window.gc()
+      '--js-flags=--expose-gc',
     ],
   });
   const close = async () => {

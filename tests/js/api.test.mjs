@@ -4,6 +4,14 @@ import { test, before } from 'node:test';
 import * as tf from '../../dist/js/index.js';
 import * as ref from '@tensorflow/tfjs';
 import { cases } from './cases.mjs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+// The safety-net case needs to force a collection.
+if (typeof globalThis.gc !== 'function') {
+  v8.setFlagsFromString('--expose-gc');
+  globalThis.gc = vm.runInNewContext('gc');
+}
 
 before(async () => {
   await tf.ready();

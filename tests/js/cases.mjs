@@ -24,6 +24,10 @@ function throwsWith(f, needles, what) {
   for (const n of needles) assert(err.message.includes(n), `${what}: message "${err.message}" lacks "${n}"`);
 }
 
+// Tensors made and not disposed, whether still alive or already freed by the GC safety net: leak
+// checks compare this, so that the collector freeing an earlier case's leaks mid-test is no noise.
+const owned = (m) => ({ tensors: m.numTensors + m.numTensorsFreedByGC, bytes: m.numBytes + m.numBytesFreedByGC });
+
 function seeded(n, seed, scale = 1) {
   let x = seed >>> 0 || 1;
   return Float32Array.from({ length: n }, () => {
@@ -76,7 +80,7 @@ export const cases = {
   },
 
   async 'tidy, keep, dispose and memory'(tf) {
-    const before = tf.memory().numTensors;
+    const before = owned(tf.memory()).tensors;
     let kept;
     const out = tf.tidy(() => {
       const a = tf.tensor([1, 2, 3]);
@@ -84,10 +88,10 @@ export const cases = {
       kept = tf.keep(a.add(1));
       return { b, list: [b.neg()] };
     });
-    assert(tf.memory().numTensors === before + 3, `tidy kept returned + kept tensors (${tf.memory().numTensors} vs ${before} + 3)`);
+    assert(owned(tf.memory()).tensors === before + 3, `tidy kept returned + kept tensors (${owned(tf.memory()).tensors} vs ${before} + 3)`);
     close(await out.list[0].data(), [-1, -4, -9]);
     tf.dispose([out.b, out.list, kept]);
-    assert(tf.memory().numTensors === before, 'dispose released all');
+    assert(owned(tf.memory()).tensors === before, 'dispose released all');
     const t = tf.tensor([1]);
     t.dispose();
     assert(t.isDisposed, 'isDisposed');
@@ -96,7 +100,7 @@ export const cases = {
   },
 
   async 'tidyAsync: scopes that span awaits free their own tensors only, even interleaved'(tf) {
-    const before = tf.memory().numTensors;
+    const before = owned(tf.memory()).tensors;
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     const log = [];
     const scope = (name, delays) => tf.tidyAsync(function* () {
@@ -115,18 +119,18 @@ export const cases = {
     assert(log.join('') !== 'aaabbb' && new Set(log).size === 2, `the scopes interleaved: ${log.join('')}`);
     close(await a.total.data(), [14]);
     close(await b.total.data(), [10]);
-    assert(tf.memory().numTensors === before + 4, `only returned and kept tensors survive (${tf.memory().numTensors - before})`);
+    assert(owned(tf.memory()).tensors === before + 4, `only returned and kept tensors survive (${owned(tf.memory()).tensors - before})`);
     tf.dispose([a, b]);
-    assert(tf.memory().numTensors === before, 'all freed');
+    assert(owned(tf.memory()).tensors === before, 'all freed');
     let err;
     try {
       await tf.tidyAsync(function* () { tf.ones([3]); yield sleep(1); throw new Error('boom'); });
     } catch (e) { err = e; }
-    assert(err?.message === 'boom' && tf.memory().numTensors === before, 'a throwing scope frees its tensors and rethrows');
+    assert(err?.message === 'boom' && owned(tf.memory()).tensors === before, 'a throwing scope frees its tensors and rethrows');
   },
 
   async 'fuzz: 10,000 random bad calls throw Errors, none traps, and the engine still computes right'(tf) {
-    const before = tf.memory().numTensors;
+    const before = owned(tf.memory()).tensors;
     const report = await fuzz(tf, 10_000, 7);
     console.log(`fuzz on ${tf.getBackend()}: ${JSON.stringify(report)}`);
     assert(report.traps === 0 && report.errors > 2000 && report.ok > 2000, `fuzz report ${JSON.stringify(report)}`);
@@ -134,7 +138,7 @@ export const cases = {
     const y = tf.tidy(() => { const x = tf.tensor([[1, 2], [3, 4]]); return x.matMul(x).add(1).softmax(); });
     close(await y.data(), [1 / (1 + Math.exp(3)), 1 / (1 + Math.exp(-3)), 1 / (1 + Math.exp(7)), 1 / (1 + Math.exp(-7))], 1e-5, 1e-7, 'reference after fuzz');
     y.dispose();
-    assert(tf.memory().numTensors === before, `fuzz leaked ${tf.memory().numTensors - before} tensors`);
+    assert(owned(tf.memory()).tensors === before, `fuzz leaked ${owned(tf.memory()).tensors - before} tensors`);
   },
 
   async 'soak: 1000 fit batches and 1000 predict calls keep memory flat'(tf) {
@@ -156,7 +160,8 @@ export const cases = {
     const m2 = await settled();
     console.log(`soak on ${tf.getBackend()}: ${JSON.stringify({ warm: m0, afterFit: m1, afterPredict: m2 })}`);
     for (const [k, m] of [['fit', m1], ['predict', m2]]) {
-      assert(m.numTensors === m0.numTensors && m.numBytes === m0.numBytes, `${k}: tensors ${m0.numTensors} -> ${m.numTensors}, bytes ${m0.numBytes} -> ${m.numBytes}`);
+      const [a, b] = [owned(m0), owned(m)];
+      assert(a.tensors === b.tensors && a.bytes === b.bytes, `${k}: tensors ${a.tensors} -> ${b.tensors}, bytes ${a.bytes} -> ${b.bytes}`);
       if (m0.numBytesInGPU !== undefined) {
         // Never more than after warm-up (Firefox still holds ~0.5 kB from the warm-up fit at m0,
         // released later; Chromium is exact).
@@ -238,7 +243,7 @@ export const cases = {
     let batches = 0;
     const h = await model.fit(x, y, {
       epochs: 150, batchSize: 4,
-      callbacks: { onEpochEnd: () => { counts.push(tf.memory().numTensors); }, onBatchEnd: (b, logs) => { batches++; assert(typeof logs.loss === 'number', 'batch logs'); } },
+      callbacks: { onEpochEnd: () => { counts.push(owned(tf.memory()).tensors); }, onBatchEnd: (b, logs) => { batches++; assert(typeof logs.loss === 'number', 'batch logs'); } },
     });
     assert(h.history.loss.length === 150 && h.epoch.length === 150, 'history per epoch');
     assert(h.history.loss.at(-1) < 0.05, `XOR loss ${h.history.loss.at(-1)}`);
@@ -487,5 +492,61 @@ export const cases = {
       fromTfjs.dispose(); inTfjs.dispose(); theirs.dispose();
     }
     m.dispose();
+  },
+  async 'leaked tensors are freed by the garbage-collection safety net'(tf) {
+    const gc = globalThis.gc;
+    if (typeof gc !== 'function') {
+      console.log('leak net: not run (this engine gives pages no gc hook)');
+      return;
+    }
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const before = tf.memory();
+    // 100 tensors (50 inputs, 50 results) dropped without dispose and outside any tidy
+    (() => { for (let i = 0; i < 50; i++) tf.tensor(seeded(1000, i + 1)).square(); })();
+    assert(tf.memory().numTensors === before.numTensors + 100, 'the leaked tensors are counted while alive');
+    const held = tf.tensor([1, 2, 3]);
+    for (let i = 0; i < 200 && tf.memory().numTensorsFreedByGC - before.numTensorsFreedByGC < 100; i++) {
+      gc();
+      await sleep(5);
+    }
+    const after = tf.memory();
+    const freed = after.numTensorsFreedByGC - before.numTensorsFreedByGC;
+    console.log(`leak net: ${freed} leaked tensors freed by GC; numTensors ${before.numTensors} -> ${after.numTensors}` +
+      (after.numBytesInGPU !== undefined ? `; device bytes in live buffers ${before.numBytesInGPU} -> ${after.numBytesInGPU}` : ''));
+    assert(freed >= 100, `only ${freed} of 100 leaked tensors were freed`);
+    assert(after.numTensors <= before.numTensors + 1 && after.numBytes <= before.numBytes + 12, 'numTensors/numBytes back down');
+    if (after.numBytesInGPU !== undefined) assert(after.numBytesInGPU <= before.numBytesInGPU + 256, 'device buffers released');
+    // a tensor still referenced is never collected
+    close(await held.data(), [1, 2, 3], 0, 0, 'held tensor survives');
+    held.dispose();
+  },
+
+  async 'over-limit allocation and device loss: clear errors, no hang, tf.ready() recovers (WebGPU; runs last)'(tf) {
+    const max = tf.maxTensorBytes();
+    assert(max > 0, 'maxTensorBytes');
+    const n = Math.floor(max / 4) + 1;
+    throwsWith(() => tf.zeros([n]), n < 2 ** 30 ? ['exceeds', 'limit'] : ['too many elements'], 'allocation over the limit');
+    if (tf.getBackend() !== 'webgpu') return;
+    const before = owned(tf.memory()).tensors;
+    const a = tf.tensor([1, 2]);
+    const b = a.exp();
+    close(await b.data(), [Math.E, Math.exp(2)], 1e-5);
+    tf.simulateDeviceLoss();
+    assert(tf.isDeviceLost(), 'isDeviceLost after the device is destroyed');
+    throwsWith(() => a.exp(), ['exp', 'lost', 'tf.ready()'], 'op on a lost device');
+    let err;
+    try { await b.data(); } catch (e) { err = e; }
+    assert(err instanceof Error && err.message.includes('lost'), `read on a lost device: ${err}`);
+    await tf.ready();
+    assert(tf.getBackend() === 'webgpu' && !tf.isDeviceLost(), 'a new WebGPU device after tf.ready()');
+    const e3 = tf.tidy(() => tf.tensor([3]).exp());
+    close(await e3.data(), [Math.exp(3)], 1e-5, 0, 'computes on the new device');
+    throwsWith(() => tf.tidy(() => a.add(tf.tensor([1, 1]))), ['different GPU devices'], 'old tensor with a new one');
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2], kernelInitializer: 'ones' })] });
+    const y = tf.tidy(() => m.predict(tf.tensor([[1, 2]])));
+    close(await y.data(), [3], 1e-6, 0, 'a model works on the new device');
+    tf.dispose([e3, y, a, b]);
+    m.dispose();
+    assert(owned(tf.memory()).tensors === before, `tensors of the recovery test released (${owned(tf.memory()).tensors} vs ${before})`);
   },
 };

@@ -712,6 +712,44 @@ pub async fn pool_reuses_buffers(dev: Device) -> CaseResult {
     Ok(())
 }
 
+/// Needs a device of its own (it destroys it): an allocation over the adapter's limits is a clear
+/// error; after the device is destroyed every op and read fails clearly (no hang, no panic), and a
+/// new device works while the old device's tensors keep failing clearly.
+pub async fn device_loss_is_reported(dev: Device) -> CaseResult {
+    let Device::Gpu(ctx) = &dev else { return Err("device_loss_is_reported needs a GPU device".into()) };
+    let max = ctx.max_tensor_bytes();
+    let elements = (max / 4 + 1) as usize;
+    match ops::zeros(&dev, &[elements], DType::F32) {
+        Ok(_) => return Err(format!("zeros of {elements} elements ({max} byte limit) did not fail")),
+        Err(err) => {
+            let msg = err.to_string();
+            if !msg.contains("fill") || !(msg.contains("limit") || msg.contains("too many elements")) {
+                return Err(format!("oversize allocation error unclear: {msg}"));
+            }
+        }
+    }
+    let a = t(&dev, &[1.0, 2.0], &[2])?;
+    let b = ops::exp(&a).map_err(e)?;
+    close("before loss", &read(&b).await?, &[1f64.exp(), 2f64.exp()], 1e-5, 0.0)?;
+    ctx.destroy();
+    let lost = |what: &str, r: Result<String, String>| match r {
+        Ok(_) => Err(format!("{what} succeeded on a destroyed device")),
+        Err(m) if m.contains("lost") => Ok(()),
+        Err(m) => Err(format!("{what}: error does not say the device was lost: {m}")),
+    };
+    lost("exp", ops::exp(&a).map(|_| String::new()).map_err(e))?;
+    lost("read", read(&b).await.map(|_| String::new()))?;
+    lost("upload", t(&dev, &[1.0], &[1]).map(|_| String::new()))?;
+    let fresh = Device::gpu().await.map_err(e)?;
+    let c = t(&fresh, &[3.0], &[1])?;
+    close("new device", &read(&ops::exp(&c).map_err(e)?).await?, &[3f64.exp()], 1e-5, 0.0)?;
+    match ops::add(&a, &c) {
+        Ok(_) => Err("mixing a lost device's tensor with a new one succeeded".into()),
+        Err(m) if m.to_string().contains("different GPU devices") => Ok(()),
+        Err(m) => Err(format!("mixing devices: unclear error {m}")),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Autograd
 

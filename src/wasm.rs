@@ -88,6 +88,35 @@ pub fn max_tensor_bytes() -> Result<f64, JsError> {
     })
 }
 
+/// Starts a warm-up trace on WebGPU: ops note the kernels they need and compute nothing, until
+/// `compileTraced`. (No-op on the CPU backend, which compiles nothing.)
+#[wasm_bindgen(js_name = startKernelTrace)]
+pub fn start_kernel_trace() -> Result<(), JsError> {
+    if let Device::Gpu(ctx) = device()? {
+        ctx.start_collecting_kernels();
+    }
+    Ok(())
+}
+
+/// Ends the trace and compiles the kernels it noted with `createComputePipelineAsync` (off the
+/// main thread). Resolves to how many it compiled.
+#[wasm_bindgen(js_name = compileTraced)]
+pub async fn compile_traced() -> Result<u32, JsError> {
+    match device()? {
+        Device::Gpu(ctx) => Ok(ctx.compile_collected().await.map_err(js)? as u32),
+        Device::Cpu => Ok(0),
+    }
+}
+
+/// Kernels compiled so far on the current device (0 on the CPU).
+#[wasm_bindgen(js_name = compiledKernels)]
+pub fn compiled_kernels() -> Result<u32, JsError> {
+    Ok(match device()? {
+        Device::Gpu(ctx) => ctx.kernel_count() as u32,
+        Device::Cpu => 0,
+    })
+}
+
 /// What runs the kernels: "CPU" or the WebGPU adapter's name.
 #[wasm_bindgen(js_name = deviceDescription)]
 pub fn device_description() -> Result<String, JsError> {
@@ -313,6 +342,11 @@ fn padding(op: &str, p: &str) -> Result<Padding, JsError> {
 
 #[wasm_bindgen(js_class = Tensor)]
 impl JsTensor {
+    #[wasm_bindgen(getter, js_name = requiresGrad)]
+    pub fn requires_grad(&self) -> bool {
+        self.inner.requires_grad()
+    }
+
     /// Marks this tensor as a parameter: `backward()` accumulates its gradient in `grad`.
     #[wasm_bindgen(js_name = setRequiresGrad)]
     pub fn set_requires_grad(&self, on: bool) -> Result<(), JsError> {

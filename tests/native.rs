@@ -50,3 +50,11 @@ fn gpu_device_loss_is_reported() {
         panic!("{msg}");
     }
 }
+
+#[test]
+fn gpu_warmup_compiles_ahead() {
+    let Some(dev) = gpu_device() else { return };
+    if let Err(msg) = pollster::block_on(suite::warmup_compiles_ahead(dev)) {
+        panic!("{msg}");
+    }
+}

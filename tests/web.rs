@@ -61,3 +61,12 @@ async fn webgpu_device_loss_is_reported() {
         panic!("{msg}");
     }
 }
+
+/// On a device of its own, so that nothing is compiled yet.
+#[wasm_bindgen_test]
+async fn webgpu_warmup_compiles_ahead_with_create_compute_pipeline_async() {
+    let dev = Device::gpu().await.unwrap_or_else(|e| panic!("no WebGPU adapter in this browser: {e}"));
+    if let Err(msg) = suite::warmup_compiles_ahead(dev).await {
+        panic!("{msg}");
+    }
+}

@@ -186,16 +186,44 @@ impl GpuContext {
         self.kernels.borrow_mut().get_or_build(&self.device, key, source)
     }
 
+    /// Starts a warm-up trace: until `compile_collected`, ops run for their shapes only (their
+    /// dispatches are skipped, so results are meaningless) and note the kernels they need.
+    pub fn start_collecting_kernels(&self) {
+        self.kernels.borrow_mut().start_collecting();
+    }
+
+    /// Ends the trace and compiles every kernel it noted. On WebGPU they are first compiled with
+    /// `createComputePipelineAsync`, all at once: the browser compiles them off the main thread
+    /// (Dawn on worker threads, in parallel) while the page keeps running; the synchronous creation
+    /// that follows then finds them in the browser's pipeline cache. Returns how many were noted.
+    pub async fn compile_collected(&self) -> Result<usize> {
+        let pending = self.kernels.borrow_mut().take_collected();
+        self.check_alive("warmup")?;
+        // Holds the browser's pipelines until wgpu's own creation below has found them cached.
+        #[cfg(target_arch = "wasm32")]
+        let _precompiled = match self.device.as_webgpu() {
+            Some(raw) => Some(precompile_in_browser(raw, &pending).await?),
+            None => None,
+        };
+        let mut cache = self.kernels.borrow_mut();
+        for (key, code) in &pending {
+            cache.compile(&self.device, key, code.clone());
+        }
+        Ok(pending.len())
+    }
+
     /// Records a dispatch of `kernel` into the shared batch.
     pub fn dispatch(&self, kernel: &Kernel, params: &[u8], buffers: &[&wgpu::Buffer], workgroups: [u32; 3]) {
+        // While tracing for a warm-up, kernels have no pipeline yet and nothing runs.
+        let Some((pipeline, layout)) = &kernel.compiled else { return };
         if workgroups.contains(&0) {
             return;
         }
         self.batch.borrow_mut().dispatch(
             &self.device,
             &self.queue,
-            &kernel.pipeline,
-            &kernel.layout,
+            pipeline,
+            layout,
             params,
             buffers,
             workgroups,
@@ -204,14 +232,15 @@ impl GpuContext {
 
     /// Records a copy of the first `bytes` of `src` into `dst`.
     pub fn copy(&self, src: &wgpu::Buffer, dst: &wgpu::Buffer, bytes: u64) {
-        if bytes > 0 {
+        // A warm-up trace computes nothing, and must not overwrite a variable with its garbage.
+        if bytes > 0 && !self.kernels.borrow().is_collecting() {
             self.batch.borrow_mut().copy(&self.device, src, dst, bytes);
         }
     }
 
     /// Records a zero fill of the first `bytes` of `dst`.
     pub fn clear(&self, dst: &wgpu::Buffer, bytes: u64) {
-        if bytes > 0 {
+        if bytes > 0 && !self.kernels.borrow().is_collecting() {
             self.batch.borrow_mut().clear(&self.device, dst, bytes);
         }
     }
@@ -228,6 +257,9 @@ impl GpuContext {
     /// Reads `bytes` from the start of `src` back to the host. The only path from device to host.
     pub async fn read(self: &Rc<Self>, op: &str, src: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
         self.check_alive(op)?;
+        if self.kernels.borrow().is_collecting() {
+            bail!(op, "cannot read values inside a warm-up trace (nothing is computed there)");
+        }
         if bytes == 0 {
             return Ok(Vec::new());
         }
@@ -297,4 +329,61 @@ pub fn grid_2d(groups: u64) -> Result<[u32; 3]> {
         bail!("dispatch", "{groups} workgroups exceed the device grid");
     }
     Ok([max as u32, y as u32, 1])
+}
+
+/// `createComputePipelineAsync` for every kernel, awaited together. The pipelines are kept until
+/// wgpu has created its own (same WGSL, same automatic layout): the browser's cache hands those out
+/// without compiling again.
+#[cfg(target_arch = "wasm32")]
+async fn precompile_in_browser(device: &wgpu::webgpu::GpuDevice, kernels: &[(String, String)]) -> Result<wasm_bindgen::JsValue> {
+    use wasm_bindgen::{JsCast, JsValue};
+    const OP: &str = "warmup";
+    let fail = |what: &str, e: JsValue| Error::new(OP, format!("{what}: {}", e.as_string().unwrap_or_else(|| format!("{e:?}"))));
+    let dev: &JsValue = device.as_ref();
+    let method = |name: &str| -> Result<js_sys::Function> {
+        js_sys::Reflect::get(dev, &name.into())
+            .map_err(|e| fail(name, e))?
+            .dyn_into::<js_sys::Function>()
+            .map_err(|e| fail(name, e))
+    };
+    let create_module = method("createShaderModule")?;
+    let create_bgl = method("createBindGroupLayout")?;
+    let create_layout = method("createPipelineLayout")?;
+    let create_pipeline = method("createComputePipelineAsync")?;
+    let set = |o: &js_sys::Object, k: &str, v: &JsValue| js_sys::Reflect::set(o, &k.into(), v).map(|_| ()).map_err(|e| fail(k, e));
+    let promises = js_sys::Array::new();
+    for (key, code) in kernels {
+        // The same explicit layout wgpu makes (kernel::bindings), so the browser's cache matches.
+        let entries = js_sys::Array::new();
+        for (binding, kind) in crate::kernel::bindings(code) {
+            let buffer = js_sys::Object::new();
+            set(&buffer, "type", &kind.webgpu_name().into())?;
+            let entry = js_sys::Object::new();
+            set(&entry, "binding", &binding.into())?;
+            set(&entry, "visibility", &4u32.into())?; // GPUShaderStage.COMPUTE
+            set(&entry, "buffer", &buffer)?;
+            entries.push(&entry);
+        }
+        let bgl_desc = js_sys::Object::new();
+        set(&bgl_desc, "entries", &entries)?;
+        let bgl = create_bgl.call1(dev, &bgl_desc).map_err(|e| fail("createBindGroupLayout", e))?;
+        let layout_desc = js_sys::Object::new();
+        set(&layout_desc, "bindGroupLayouts", &js_sys::Array::of1(&bgl))?;
+        let layout = create_layout.call1(dev, &layout_desc).map_err(|e| fail("createPipelineLayout", e))?;
+        let module_desc = js_sys::Object::new();
+        set(&module_desc, "code", &code.as_str().into())?;
+        set(&module_desc, "label", &key.as_str().into())?;
+        let module = create_module.call1(dev, &module_desc).map_err(|e| fail("createShaderModule", e))?;
+        let stage = js_sys::Object::new();
+        set(&stage, "module", &module)?;
+        set(&stage, "entryPoint", &"main".into())?;
+        let desc = js_sys::Object::new();
+        set(&desc, "layout", &layout)?;
+        set(&desc, "compute", &stage)?;
+        set(&desc, "label", &key.as_str().into())?;
+        promises.push(&create_pipeline.call1(dev, &desc).map_err(|e| fail("createComputePipelineAsync", e))?);
+    }
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::all(&promises))
+        .await
+        .map_err(|e| fail("compiling kernels", e))
 }

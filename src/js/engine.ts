@@ -38,6 +38,36 @@ export async function ready(): Promise<void> {
   if (backend === null || (backend === 'webgpu' && wasm.deviceLost())) backend = await wasm.init(undefined);
 }
 
+/**
+ * Compiles, ahead of time and without blocking the page, every GPU kernel that `fn` needs. `fn`
+ * runs as a trace: shapes are worked out but nothing is computed (do not read its results; they
+ * are disposed), then all its kernels compile with `createComputePipelineAsync`, which browsers
+ * run off the main thread. Later real runs find them compiled. Resolves to the number of kernels
+ * compiled (0 on the CPU backend, which has nothing to compile). `model.warmup()` uses it.
+ */
+export async function compileAhead(fn: () => unknown): Promise<number> {
+  assertReady('compileAhead');
+  // The CPU backend has no trace mode: running fn there would compute (and update state) for real.
+  if (backend !== 'webgpu') return 0;
+  wasm.startKernelTrace();
+  let failure: { error: unknown } | null = null;
+  try {
+    tidy(() => { fn(); });
+  } catch (error) {
+    failure = { error };
+  }
+  // Always end the trace (it also compiles what was noted before a failure).
+  const compiled = await wasm.compileTraced();
+  if (failure) throw failure.error;
+  return compiled;
+}
+
+/** GPU kernels compiled so far (0 on the CPU backend). */
+export function compiledKernels(): number {
+  assertReady('compiledKernels');
+  return wasm.compiledKernels();
+}
+
 /** The largest tensor, in bytes, the current backend can hold (on WebGPU: the adapter's buffer limits). */
 export function maxTensorBytes(): number {
   assertReady('maxTensorBytes');

@@ -1,6 +1,6 @@
 // webtensor: a TF.js-compatible API (`import * as tf from 'webtensor'`) over a Rust engine on
 // WebGPU (wgpu) with a CPU fallback. Call `await tf.ready()` once before the first op.
-export { ready, setBackend, isDeviceLost, simulateDeviceLoss, maxTensorBytes, getBackend, backendInfo, tidy, tidyAsync, keep, dispose, memory, opTable, type MemoryInfo, type OpRow } from './engine.js';
+export { ready, setBackend, isDeviceLost, simulateDeviceLoss, maxTensorBytes, compileAhead, compiledKernels, getBackend, backendInfo, tidy, tidyAsync, keep, dispose, memory, opTable, type MemoryInfo, type OpRow } from './engine.js';
 export { Tensor, Variable, SyncReadbackError, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 export * from './ops.js';
 export { grad, grads, valueAndGrad, valueAndGrads } from './gradients.js';

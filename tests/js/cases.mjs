@@ -493,6 +493,43 @@ export const cases = {
     }
     m.dispose();
   },
+  async 'model.warmup compiles kernels ahead and changes nothing: the first predict compiles none'(tf) {
+    const make = () => {
+      const m = tf.sequential({ layers: [
+        tf.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'relu', inputShape: [6, 6, 1] }),
+        tf.layers.batchNormalization(),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 2, activation: 'softmax' }),
+      ] });
+      m.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+      return m;
+    };
+    const a = make(), b = make();
+    b.setWeights(a.getWeights());
+    const x = tf.tensor(seeded(4 * 36, 21), [4, 6, 6, 1]);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 1, 0], 'int32'), 2);
+    const before = tf.compiledKernels();
+    const n = await a.warmup({ batchSize: 4, training: true });
+    assert(tf.compiledKernels() === before + n, `warmup compiled ${n}, the cache grew ${tf.compiledKernels() - before}`);
+    if (tf.getBackend() === 'webgpu') {
+      // on a fresh device n is the model's whole kernel set; here earlier cases compiled most of it
+      const k = tf.compiledKernels();
+      tf.tidy(() => a.predict(x));
+      assert(tf.compiledKernels() === k, `predict after warmup compiled ${tf.compiledKernels() - k} kernels`);
+    } else {
+      assert(n === 0, 'nothing to compile on the CPU');
+    }
+    // warmup left no trace: the same fit step gives the same loss and weights as a model never warmed up
+    const ha = await a.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false });
+    const hb = await b.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false });
+    close(ha.history.loss, hb.history.loss, 1e-6, 1e-7, 'loss with and without warmup');
+    const wa = a.getWeights(), wb = b.getWeights();
+    for (let i = 0; i < wa.length; i++) close(await wa[i].data(), await wb[i].data(), 1e-6, 1e-7, `weight ${i}`);
+    tf.dispose([wa, wb, x, y]);
+    a.dispose(); b.dispose();
+  },
+
   async 'leaked tensors are freed by the garbage-collection safety net'(tf) {
     const gc = globalThis.gc;
     if (typeof gc !== 'function') {

@@ -750,6 +750,37 @@ pub async fn device_loss_is_reported(dev: Device) -> CaseResult {
     }
 }
 
+/// Needs a fresh device (nothing compiled yet): a warm-up trace notes the kernels a computation
+/// needs without running anything, compiles them ahead, and the real run then compiles nothing
+/// more and computes the right values.
+pub async fn warmup_compiles_ahead(dev: Device) -> CaseResult {
+    let Device::Gpu(ctx) = &dev else { return Err("warmup_compiles_ahead needs a GPU device".into()) };
+    let run = |dev: &Device| -> webtensor::Result<Tensor> {
+        let a = Tensor::from_f32(dev, &[1.0, -2.0, 3.0, 4.0], &[2, 2])?;
+        let y = ops::relu(&ops::matmul(&a, &a, false, true)?)?;
+        ops::sum(&ops::exp(&y)?, Some(&[1]), false)
+    };
+    let before = ctx.kernel_count();
+    ctx.start_collecting_kernels();
+    let traced = run(&dev).map_err(e)?;
+    if ctx.kernel_count() != before {
+        return Err("the trace compiled kernels on the spot".into());
+    }
+    if read(&traced).await.is_ok() {
+        return Err("reading inside a trace should fail".into());
+    }
+    let noted = ctx.compile_collected().await.map_err(e)?;
+    if noted < 3 || ctx.kernel_count() != before + noted {
+        return Err(format!("noted {noted} kernels, cache {before} -> {}", ctx.kernel_count()));
+    }
+    let y = run(&dev).map_err(e)?;
+    if ctx.kernel_count() != before + noted {
+        return Err(format!("the real run compiled {} more kernels", ctx.kernel_count() - before - noted));
+    }
+    // relu([[1,-2],[3,4]] @ its transpose) = [[5,0],[0,25]]
+    close("after warm-up", &read(&y).await?, &[5f64.exp() + 1.0, 1.0 + 25f64.exp()], 1e-5, 0.0)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Autograd
 

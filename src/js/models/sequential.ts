@@ -1,6 +1,6 @@
 // LayersModel: what every model shares (compile / fit / evaluate / predict / summary / save /
 // weights), and tf.sequential(): a stack of layers.
-import { dispose, keep, tidy, wasm } from '../engine.js';
+import { compileAhead, dispose, keep, tidy, wasm } from '../engine.js';
 import * as ops from '../ops.js';
 import { Tensor, type Variable } from '../tensor.js';
 import { getLoss, type LossFn } from '../losses.js';
@@ -112,6 +112,35 @@ export abstract class LayersModel {
     weights.forEach((w, i) => mine[i].assign(w));
   }
   countParams(): number { this.build(); return this.layers.reduce((n, l) => n + l.countParams(), 0); }
+
+  /**
+   * Compiles the GPU kernels that `predict` needs (and, with `training: true`, those of a `fit`
+   * step's forward and backward pass) ahead of time, off the main thread, so that the first real
+   * call neither waits for compilation nor freezes the page. Nothing is computed and no weight
+   * changes. TF.js users warm up by predicting on zeros; this replaces that. Resolves to the number
+   * of kernels compiled (0 on the CPU backend).
+   */
+  async warmup(args: { batchSize?: number; training?: boolean } = {}): Promise<number> {
+    this.build();
+    const batch = args.batchSize ?? 1;
+    const shape = [batch, ...this.inputShape.slice(1).map((d) => d ?? 1)];
+    if (args.training) this.requireCompiled('warmup');
+    return compileAhead(() => {
+      const x = ops.zeros(shape);
+      this.predict(x);
+      if (!args.training) return;
+      const weights = this.trainableWeights;
+      const tracked = weights.map((w) => w.handle.requiresGrad);
+      weights.forEach((w) => w.handle.setRequiresGrad(true));
+      try {
+        const pred = this.apply(x, { training: true });
+        wasm.backward(this.lossFn!(ops.zeros(pred.shape), pred).handle);
+      } finally {
+        // The trace's gradients are garbage: leave none behind for the first real step.
+        weights.forEach((w, i) => { w.handle.zeroGrad(); w.handle.setRequiresGrad(tracked[i]); });
+      }
+    });
+  }
 
   /** Predictions in batches, without recording gradients. */
   predict(x: Tensor, args: { batchSize?: number } = {}): Tensor {

@@ -5,6 +5,7 @@ pub mod dtype;
 pub mod encoder;
 pub mod error;
 pub mod kernel;
+pub mod onnx;
 pub mod ops;
 pub mod optim;
 pub mod pool;

@@ -14,5 +14,6 @@ export { input } from './layers/input.js';
 export { SymbolicTensor } from './layers/symbolic.js';
 export { callbacks, EarlyStopping } from './models/callbacks.js';
 export { loadLayersModel } from './models/load.js';
+export { loadOnnxModel, decodeOnnxTensor, OnnxGraphModel } from './models/onnx.js';
 export { io, type IOHandler, type ModelArtifacts, type SaveResult } from './io/index.js';
 export const version = { webtensor: '0.1.0' };

@@ -1,4 +1,5 @@
 import { fuzz } from './fuzz.mjs';
+import { onnxConformance } from './onnx.mjs';
 
 // The JS API suite, shared by Node (tests/js/api.test.mjs, CPU backend) and headless Chromium
 // (tests/browser/api.test.mjs, WebGPU and CPU). `tf` is webtensor; `ref` is TF.js 4.22 (its CPU
@@ -27,6 +28,13 @@ function throwsWith(f, needles, what) {
 // Tensors made and not disposed, whether still alive or already freed by the GC safety net: leak
 // checks compare this, so that the collector freeing an earlier case's leaks mid-test is no noise.
 const owned = (m) => ({ tensors: m.numTensors + m.numTensorsFreedByGC, bytes: m.numBytes + m.numBytesFreedByGC });
+
+async function assertRejects(f, needles, what) {
+  let err;
+  try { await f(); } catch (e) { err = e; }
+  assert(err instanceof Error, `${what}: expected an Error`);
+  for (const n of needles) assert(err.message.includes(n), `${what}: "${err.message}" lacks "${n}"`);
+}
 
 function seeded(n, seed, scale = 1) {
   let x = seed >>> 0 || 1;
@@ -528,6 +536,31 @@ export const cases = {
     for (let i = 0; i < wa.length; i++) close(await wa[i].data(), await wb[i].data(), 1e-6, 1e-7, `weight ${i}`);
     tf.dispose([wa, wb, x, y]);
     a.dispose(); b.dispose();
+  },
+
+  async 'ONNX conformance cases through tf.loadOnnxModel: none fails'(tf) {
+    const inNode = typeof window === 'undefined';
+    const readBytes = async (path) => {
+      if (inNode) {
+        const fsModule = 'node:fs/promises';
+        const fs = await import(fsModule);
+        return new Uint8Array(await fs.readFile(new URL(`../fixtures/onnx/${path}`, import.meta.url)));
+      }
+      const res = await fetch(`/tests/fixtures/onnx/${path}`);
+      if (!res.ok) throw new Error(`fetch ${path}: ${res.status}`);
+      return new Uint8Array(await res.arrayBuffer());
+    };
+    // Firefox reads back slowly (~100 ms a readback): a tenth of the cases there.
+    const every = !inNode && /Firefox/.test(navigator.userAgent) ? 10 : 1;
+    const before = owned(tf.memory()).tensors;
+    const r = await onnxConformance(tf, readBytes, { every });
+    console.log(`onnx conformance on ${tf.getBackend()}: ${r.cases} cases, ${r.pass} pass, ${r.fail} fail, ${r.unsupported} unsupported`);
+    assert(r.fail === 0, `failures:\n${r.failures.slice(0, 10).join('\n')}`);
+    // Where inputs cannot be read synchronously (WebGPU), cases that take a shape or axes as a graph
+    // input are unsupported; on the CPU nearly 500 of 627 pass.
+    assert(r.pass >= Math.floor(r.cases * (tf.getBackend() === 'cpu' ? 0.78 : 0.58)), `only ${r.pass} of ${r.cases} cases pass`);
+    assert(owned(tf.memory()).tensors === before, 'the conformance run leaves no tensors behind');
+    await assertRejects(() => tf.loadOnnxModel(new Uint8Array([1, 2, 3, 4])), ['onnx', 'not a valid ONNX model'], 'garbage bytes');
   },
 
   async 'leaked tensors are freed by the garbage-collection safety net'(tf) {

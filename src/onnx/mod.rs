@@ -1,0 +1,359 @@
+//! ONNX import for inference: a model file (protobuf, parsed with prost) becomes a graph of this
+//! engine's ops, run on whichever device the model was loaded to (CPU or GPU). Every op of the
+//! graph is checked against the supported set before any weight is uploaded, so an unsupported
+//! model fails at once with the op, its node and the opset named.
+//!
+//! Layout: ONNX is NCHW; the engine's convolutions and pools are NHWC, so those ops transpose at
+//! their boundary. int64 tensors (shapes, indices) are held as int32 (values out of range are an
+//! error). Small integer tensors whose values are known while loading (initializers, Constant,
+//! Shape of a known shape, ...) also keep their values on the host, which ops such as Reshape,
+//! Slice or Unsqueeze need in order to know their output shapes.
+mod nodes;
+pub mod proto;
+
+use std::collections::HashMap;
+
+use prost::Message;
+
+use crate::{bail, DType, Device, Error, Result, Tensor};
+use proto::{data_type, TensorProto};
+
+const OP: &str = "onnx";
+
+/// A value flowing through the graph: the tensor, and its values when they are known on the host.
+#[derive(Clone)]
+pub struct Value {
+    pub tensor: Tensor,
+    pub host: Option<HostData>,
+}
+
+/// Host copy of a (small) tensor's values.
+#[derive(Clone, Debug)]
+pub enum HostData {
+    Float(Vec<f32>),
+    Int(Vec<i64>),
+}
+
+impl HostData {
+    pub fn as_ints(&self) -> Vec<i64> {
+        match self {
+            HostData::Int(v) => v.clone(),
+            HostData::Float(v) => v.iter().map(|&x| x as i64).collect(),
+        }
+    }
+
+    pub fn as_floats(&self) -> Vec<f32> {
+        match self {
+            HostData::Float(v) => v.clone(),
+            HostData::Int(v) => v.iter().map(|&x| x as f32).collect(),
+        }
+    }
+}
+
+/// Decoded tensor data: dims, dtype, values.
+pub struct Decoded {
+    pub dims: Vec<usize>,
+    pub dtype: DType,
+    pub data: HostData,
+}
+
+/// Reads a TensorProto (initializer, Constant value, or a test-data .pb file).
+pub fn decode_tensor(t: &TensorProto) -> Result<Decoded> {
+    let what = if t.name.is_empty() {
+        "a tensor".to_string()
+    } else {
+        format!("tensor '{}'", t.name)
+    };
+    if t.data_location == 1 || !t.external_data.is_empty() {
+        bail!(
+            OP,
+            "{what} keeps its data in an external file; external data is not supported yet"
+        );
+    }
+    let mut dims = Vec::with_capacity(t.dims.len());
+    for &d in &t.dims {
+        if d < 0 {
+            bail!(OP, "{what} has a negative dimension {d}");
+        }
+        dims.push(d as usize);
+    }
+    let numel = crate::shape::checked_numel(OP, &dims)?;
+    let raw = &t.raw_data;
+    let need = |bytes: usize| -> Result<()> {
+        if !raw.is_empty() && raw.len() != numel * bytes {
+            bail!(
+                OP,
+                "{what}: {} bytes of data for shape {dims:?} (expected {})",
+                raw.len(),
+                numel * bytes
+            );
+        }
+        Ok(())
+    };
+    let chunks = |n: usize| raw.chunks_exact(n);
+    let (dtype, data) = match t.data_type {
+        data_type::FLOAT => {
+            need(4)?;
+            let v: Vec<f32> = if raw.is_empty() { t.float_data.clone() } else { chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect() };
+            (DType::F32, HostData::Float(v))
+        }
+        data_type::DOUBLE => {
+            need(8)?;
+            let v: Vec<f32> = if raw.is_empty() {
+                t.double_data.iter().map(|&x| x as f32).collect()
+            } else {
+                chunks(8).map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32).collect()
+            };
+            (DType::F32, HostData::Float(v))
+        }
+        data_type::INT64 => {
+            need(8)?;
+            let v: Vec<i64> = if raw.is_empty() { t.int64_data.clone() } else { chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect() };
+            (DType::I32, HostData::Int(v))
+        }
+        data_type::INT32 | data_type::INT8 | data_type::UINT8 => {
+            let width = if t.data_type == data_type::INT32 { 4 } else { 1 };
+            need(width)?;
+            let v: Vec<i64> = if raw.is_empty() {
+                t.int32_data.iter().map(|&x| x as i64).collect()
+            } else if width == 4 {
+                chunks(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect()
+            } else if t.data_type == data_type::INT8 {
+                raw.iter().map(|&b| b as i8 as i64).collect()
+            } else {
+                raw.iter().map(|&b| b as i64).collect()
+            };
+            (DType::I32, HostData::Int(v))
+        }
+        data_type::BOOL => {
+            need(1)?;
+            let v: Vec<i64> = if raw.is_empty() { t.int32_data.iter().map(|&x| (x != 0) as i64).collect() } else { raw.iter().map(|&b| (b != 0) as i64).collect() };
+            (DType::Bool, HostData::Int(v))
+        }
+        other => bail!(OP, "{what} has ONNX data type {other}, which is not supported (float, double, int8/uint8/int32/int64 and bool are)"),
+    };
+    let len = match &data {
+        HostData::Float(v) => v.len(),
+        HostData::Int(v) => v.len(),
+    };
+    if len != numel {
+        bail!(
+            OP,
+            "{what}: {len} values for shape {dims:?} ({numel} expected)"
+        );
+    }
+    Ok(Decoded { dims, dtype, data })
+}
+
+/// Uploads decoded data as a tensor (int64 narrowed to int32, with a range check).
+pub fn upload(device: &Device, d: &Decoded) -> Result<Value> {
+    let tensor = match &d.data {
+        HostData::Float(v) => Tensor::from_f32(device, v, &d.dims)?,
+        HostData::Int(v) => {
+            let mut words = Vec::with_capacity(v.len());
+            for &x in v {
+                let Ok(w) = i32::try_from(x) else {
+                    bail!(
+                        OP,
+                        "the integer {x} does not fit in int32 (int64 tensors are held as int32)"
+                    )
+                };
+                words.push(w as u32);
+            }
+            Tensor::from_words(device, words, &d.dims, d.dtype)?
+        }
+    };
+    // Keep host values of small tensors: shapes, axes, indices, scalars.
+    let host = if crate::shape::checked_numel(OP, &d.dims)? <= 4096 {
+        Some(d.data.clone())
+    } else {
+        None
+    };
+    Ok(Value { tensor, host })
+}
+
+/// A loaded ONNX model, ready to run on its device.
+pub struct OnnxModel {
+    device: Device,
+    opset: i64,
+    nodes: Vec<proto::NodeProto>,
+    constants: HashMap<String, Value>,
+    /// Graph inputs that are not initializers: what `run` must be given, in order.
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+}
+
+impl OnnxModel {
+    /// Parses and checks a model file, then uploads its initializers to `device`.
+    pub fn from_bytes(device: &Device, bytes: &[u8]) -> Result<OnnxModel> {
+        let model = proto::ModelProto::decode(bytes)
+            .map_err(|e| Error::new(OP, format!("not a valid ONNX model file: {e}")))?;
+        let Some(graph) = model.graph else {
+            bail!(OP, "the model file has no graph")
+        };
+        let mut opset = None;
+        for o in &model.opset_import {
+            if o.domain.is_empty() || o.domain == "ai.onnx" {
+                opset = Some(o.version);
+            }
+        }
+        let Some(opset) = opset else {
+            bail!(OP, "the model imports no ai.onnx opset")
+        };
+        if opset < 6 {
+            bail!(OP, "opset {opset} is not supported (6 and later are)");
+        }
+        // Every node is checked before any weight loads.
+        for (i, node) in graph.node.iter().enumerate() {
+            let name = if node.name.is_empty() {
+                format!("#{i}")
+            } else {
+                format!("'{}'", node.name)
+            };
+            if !(node.domain.is_empty() || node.domain == "ai.onnx") {
+                bail!(
+                    OP,
+                    "unsupported op '{}' of domain '{}' (node {name}, opset {opset})",
+                    node.op_type,
+                    node.domain
+                );
+            }
+            if !nodes::SUPPORTED.contains(&node.op_type.as_str()) {
+                bail!(
+                    OP,
+                    "unsupported op '{}' (node {name}, opset {opset})",
+                    node.op_type
+                );
+            }
+            // Before opset 7, binary ops broadcast only when told to, and then from `axis`.
+            if node.attribute.iter().any(|a| {
+                a.name == "axis"
+                    && node
+                        .attribute
+                        .iter()
+                        .any(|b| b.name == "broadcast" && b.i != 0)
+            }) {
+                bail!(OP, "unsupported: legacy broadcasting with an axis in op '{}' (node {name}, opset {opset})", node.op_type);
+            }
+        }
+        let mut constants = HashMap::new();
+        for init in &graph.initializer {
+            constants.insert(init.name.clone(), upload(device, &decode_tensor(init)?)?);
+        }
+        let inputs = graph
+            .input
+            .iter()
+            .map(|v| v.name.clone())
+            .filter(|n| !constants.contains_key(n))
+            .collect();
+        let outputs = graph.output.iter().map(|v| v.name.clone()).collect();
+        Ok(OnnxModel {
+            device: device.clone(),
+            opset,
+            nodes: graph.node,
+            constants,
+            inputs,
+            outputs,
+        })
+    }
+
+    pub fn opset(&self) -> i64 {
+        self.opset
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Runs the graph on `inputs` (in the order of `self.inputs`); returns the graph outputs.
+    pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        let values: Vec<Value> = inputs
+            .iter()
+            .map(|t| Value {
+                tensor: t.clone(),
+                host: None,
+            })
+            .collect();
+        self.run_values(&values)
+    }
+
+    /// As `run`, for inputs whose values may also be known on the host (shape or axes inputs that
+    /// ops need to know while building the graph).
+    pub fn run_values(&self, inputs: &[Value]) -> Result<Vec<Tensor>> {
+        if inputs.len() != self.inputs.len() {
+            bail!(
+                OP,
+                "the model takes {} inputs ({:?}), got {}",
+                self.inputs.len(),
+                self.inputs,
+                inputs.len()
+            );
+        }
+        let mut env: HashMap<&str, Value> = HashMap::new();
+        for (name, v) in self.inputs.iter().zip(inputs) {
+            let mut v = v.clone();
+            // Small integer inputs on the CPU can be read right away: ops that need a shape or
+            // axes from an input then work there too.
+            if v.host.is_none() && v.tensor.dtype() != DType::F32 && v.tensor.numel() <= 4096 {
+                if let Ok(words) = v.tensor.to_words_sync() {
+                    v.host = Some(HostData::Int(
+                        words.iter().map(|&w| w as i32 as i64).collect(),
+                    ));
+                }
+            }
+            env.insert(name, v);
+        }
+        crate::autograd::no_grad(|| -> Result<()> {
+            for (i, node) in self.nodes.iter().enumerate() {
+                let args: Vec<Option<Value>> = node
+                    .input
+                    .iter()
+                    .map(|n| {
+                        if n.is_empty() {
+                            Ok(None)
+                        } else {
+                            self.lookup(&env, n).map(Some)
+                        }
+                    })
+                    .collect::<Result<_>>()?;
+                let outs = nodes::run(node, &args, self.opset, &self.device).map_err(|e| {
+                    let name = if node.name.is_empty() {
+                        format!("#{i}")
+                    } else {
+                        format!("'{}'", node.name)
+                    };
+                    Error::new(OP, format!("{} (node {name}): {}", node.op_type, e))
+                })?;
+                for (name, v) in node.output.iter().zip(outs) {
+                    if !name.is_empty() {
+                        env.insert(name, v);
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        self.outputs
+            .iter()
+            .map(|n| self.lookup(&env, n).map(|v| v.tensor))
+            .collect()
+    }
+
+    fn lookup(&self, env: &HashMap<&str, Value>, name: &str) -> Result<Value> {
+        env.get(name)
+            .or_else(|| self.constants.get(name))
+            .cloned()
+            .ok_or_else(|| {
+                Error::new(
+                    OP,
+                    format!("the graph uses '{name}' before anything produces it"),
+                )
+            })
+    }
+}
+
+/// Decodes a serialized TensorProto (e.g. ONNX test data `input_0.pb`).
+pub fn decode_tensor_bytes(bytes: &[u8]) -> Result<Decoded> {
+    let t = TensorProto::decode(bytes)
+        .map_err(|e| Error::new(OP, format!("not a valid TensorProto: {e}")))?;
+    decode_tensor(&t)
+}

@@ -1,0 +1,171 @@
+//! ONNX's own backend conformance cases (tests/fixtures/onnx, extracted from the `onnx` PyPI
+//! package by scripts/onnx_fixtures.py) run through the importer on the CPU backend and on the GPU.
+//! Each case is a pass, a fail (wrong values or an unexpected error), or unsupported (an op or
+//! attribute the importer rejects by name). Fails are not allowed; the pass count may only grow.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::fs;
+use std::path::Path;
+
+use webtensor::onnx::{decode_tensor_bytes, upload, HostData, OnnxModel};
+use webtensor::{DType, Device};
+
+/// Passing cases at the time of writing, on each backend; a drop is a regression.
+const MIN_PASS: usize = 497;
+
+enum Outcome {
+    Pass,
+    Fail(String),
+    Unsupported(String),
+}
+
+fn case_names(dir: &Path) -> Vec<String> {
+    let manifest =
+        fs::read_to_string(dir.join("manifest.json")).expect("tests/fixtures/onnx/manifest.json");
+    manifest
+        .lines()
+        .filter_map(|l| {
+            l.split("\"name\": \"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .map(String::from)
+        })
+        .collect()
+}
+
+async fn run_case(dev: &Device, dir: &Path) -> Outcome {
+    let bytes = fs::read(dir.join("model.onnx")).unwrap();
+    let model = match OnnxModel::from_bytes(dev, &bytes) {
+        Ok(m) => m,
+        Err(e)
+            if e.to_string().contains("unsupported") || e.to_string().contains("not supported") =>
+        {
+            return Outcome::Unsupported(e.to_string())
+        }
+        Err(e) => return Outcome::Fail(format!("load: {e}")),
+    };
+    let mut inputs = Vec::new();
+    for i in 0.. {
+        let p = dir.join(format!("input_{i}.pb"));
+        if !p.exists() {
+            break;
+        }
+        let d = match decode_tensor_bytes(&fs::read(p).unwrap()) {
+            Ok(d) => d,
+            Err(e) => return Outcome::Unsupported(e.to_string()),
+        };
+        match upload(dev, &d) {
+            Ok(v) => inputs.push(v),
+            Err(e) => return Outcome::Unsupported(e.to_string()),
+        }
+    }
+    let outs = match model.run_values(&inputs) {
+        Ok(o) => o,
+        Err(e) if e.to_string().contains("unsupported") => {
+            return Outcome::Unsupported(e.to_string())
+        }
+        Err(e) => return Outcome::Fail(format!("run: {e}")),
+    };
+    for (i, got) in outs.iter().enumerate() {
+        let want =
+            decode_tensor_bytes(&fs::read(dir.join(format!("output_{i}.pb"))).unwrap()).unwrap();
+        if got.shape() != want.dims.as_slice() {
+            return Outcome::Fail(format!(
+                "output {i}: shape {:?}, expected {:?}",
+                got.shape(),
+                want.dims
+            ));
+        }
+        let vals = match got.to_vec_f32().await {
+            Ok(v) => v,
+            Err(e) => return Outcome::Fail(format!("read: {e}")),
+        };
+        let expected: Vec<f64> = match &want.data {
+            HostData::Float(v) => v.iter().map(|&x| x as f64).collect(),
+            HostData::Int(v) => v.iter().map(|&x| x as f64).collect(),
+        };
+        let exact = want.dtype != DType::F32;
+        for (k, (&g, &w)) in vals.iter().zip(&expected).enumerate() {
+            let g = g as f64;
+            let ok = if w.is_nan() {
+                g.is_nan()
+            } else if exact || w.is_infinite() {
+                g == w
+            } else {
+                (g - w).abs() <= 1e-3 + 1e-3 * w.abs()
+            };
+            if !ok {
+                return Outcome::Fail(format!("output {i}[{k}] = {g}, expected {w}"));
+            }
+        }
+    }
+    Outcome::Pass
+}
+
+fn conformance(dev: Device, label: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnx");
+    let names = case_names(&root);
+    let (mut pass, mut fails, mut unsupported) = (
+        0,
+        Vec::new(),
+        std::collections::BTreeMap::<String, usize>::new(),
+    );
+    for name in &names {
+        match pollster::block_on(run_case(&dev, &root.join(name))) {
+            Outcome::Pass => pass += 1,
+            Outcome::Fail(msg) => fails.push(format!("{name}: {msg}")),
+            Outcome::Unsupported(msg) => {
+                let reason = msg.split(" (node").next().unwrap_or(&msg).to_string()
+                    + msg
+                        .split("): ")
+                        .nth(1)
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                        .as_str();
+                *unsupported.entry(reason).or_default() += 1;
+            }
+        }
+    }
+    let n_unsupported: usize = unsupported.values().sum();
+    eprintln!(
+        "ONNX conformance on {label}: {} cases: {pass} pass, {} fail, {n_unsupported} unsupported",
+        names.len(),
+        fails.len()
+    );
+    let mut reasons: Vec<_> = unsupported.into_iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(&a.1));
+    for (reason, n) in reasons.iter().take(15) {
+        eprintln!("  unsupported x{n}: {reason}");
+    }
+    for f in &fails {
+        eprintln!("  FAIL {f}");
+    }
+    assert!(
+        fails.is_empty(),
+        "{} ONNX conformance cases fail on {label}",
+        fails.len()
+    );
+    assert!(
+        pass >= MIN_PASS,
+        "only {pass} ONNX conformance cases pass on {label} (at least {MIN_PASS} did)"
+    );
+}
+
+#[test]
+fn onnx_conformance_cpu() {
+    conformance(Device::Cpu, "CPU");
+}
+
+#[test]
+fn onnx_conformance_gpu() {
+    match pollster::block_on(Device::gpu()) {
+        Ok(dev) => {
+            let label = dev.description();
+            conformance(dev, &label)
+        }
+        Err(e) if std::env::var("WEBTENSOR_REQUIRE_GPU").as_deref() != Ok("1") => {
+            eprintln!("SKIPPED: no GPU adapter: {e}")
+        }
+        Err(e) => panic!("WEBTENSOR_REQUIRE_GPU=1 but no GPU adapter: {e}"),
+    }
+}

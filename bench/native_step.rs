@@ -20,21 +20,11 @@ fn mlp_step_ms(dev: &Device) -> Result<f64> {
     for p in &params {
         p.set_requires_grad(true)?;
     }
-    let mut opt = Optimizer::new(
-        Kind::Adam {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-7,
-        },
-        0.001,
-    );
+    let mut opt = Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7 }, 0.001);
     let mut times = Vec::new();
     for i in 0..25 {
         let t0 = Instant::now();
-        let h = ops::relu(&ops::add(
-            &ops::matmul(&x, &params[0], false, false)?,
-            &params[1],
-        )?)?;
+        let h = ops::relu(&ops::add(&ops::matmul(&x, &params[0], false, false)?, &params[1])?)?;
         let logits = ops::add(&ops::matmul(&h, &params[2], false, false)?, &params[3])?;
         let loss = ops::sparse_softmax_cross_entropy(&y, &logits)?;
         autograd::backward(&loss)?;
@@ -52,11 +42,7 @@ fn main() -> Result<()> {
     println!("MLP 784-128-10 batch 128 Adam step, median of 20:");
     println!("  cpu (native): {:.2} ms", mlp_step_ms(&Device::Cpu)?);
     match pollster::block_on(Device::gpu()) {
-        Ok(dev) => println!(
-            "  gpu ({}): {:.2} ms",
-            dev.description(),
-            mlp_step_ms(&dev)?
-        ),
+        Ok(dev) => println!("  gpu ({}): {:.2} ms", dev.description(), mlp_step_ms(&dev)?),
         Err(e) => println!("  gpu: skipped ({e})"),
     }
     Ok(())

@@ -65,18 +65,8 @@ pub fn record(
     if !is_recording() || !inputs.iter().any(|t| t.tracks_grad()) || out.dtype() != DType::F32 {
         return out;
     }
-    let node = Rc::new(Node {
-        op,
-        inputs: inputs.iter().map(|&t| t.clone()).collect(),
-        backward: Box::new(backward),
-    });
-    Tensor::with_node(
-        out.device(),
-        out.storage().clone(),
-        out.shape().to_vec(),
-        out.dtype(),
-        Some(node),
-    )
+    let node = Rc::new(Node { op, inputs: inputs.iter().map(|&t| t.clone()).collect(), backward: Box::new(backward) });
+    Tensor::with_node(out.device(), out.storage().clone(), out.shape().to_vec(), out.dtype(), Some(node))
 }
 
 /// Sums a broadcast gradient back to `shape` (the inverse of numpy broadcasting).
@@ -85,25 +75,14 @@ pub fn sum_to_shape(g: &Tensor, shape: &[usize]) -> Result<Tensor> {
         return Ok(g.clone());
     }
     let lead = g.rank() - shape.len();
-    let axes: Vec<i64> = (0..g.rank())
-        .filter(|&d| d < lead || (shape[d - lead] == 1 && g.shape()[d] != 1))
-        .map(|d| d as i64)
-        .collect();
+    let axes: Vec<i64> = (0..g.rank()).filter(|&d| d < lead || (shape[d - lead] == 1 && g.shape()[d] != 1)).map(|d| d as i64).collect();
     let summed = ops::sum(g, Some(&axes), false)?;
     summed.reshape_to(shape)
 }
 
 /// Gradients of a binary op with broadcasting: each input's gradient summed to its shape.
-pub fn unbroadcast2(
-    a: &Tensor,
-    b: &Tensor,
-    ga: Option<Tensor>,
-    gb: Option<Tensor>,
-) -> Result<Vec<Option<Tensor>>> {
-    Ok(vec![
-        ga.map(|g| sum_to_shape(&g, a.shape())).transpose()?,
-        gb.map(|g| sum_to_shape(&g, b.shape())).transpose()?,
-    ])
+pub fn unbroadcast2(a: &Tensor, b: &Tensor, ga: Option<Tensor>, gb: Option<Tensor>) -> Result<Vec<Option<Tensor>>> {
+    Ok(vec![ga.map(|g| sum_to_shape(&g, a.shape())).transpose()?, gb.map(|g| sum_to_shape(&g, b.shape())).transpose()?])
 }
 
 /// Computes d loss / d leaf for every leaf that `requires_grad`, accumulating into `leaf.grad()`.
@@ -111,18 +90,10 @@ pub fn unbroadcast2(
 pub fn backward(loss: &Tensor) -> Result<()> {
     const OP: &str = "backward";
     if loss.numel() != 1 || loss.dtype() != DType::F32 {
-        bail!(
-            OP,
-            "needs a float32 scalar loss, got shape {:?} ({})",
-            loss.shape(),
-            loss.dtype()
-        );
+        bail!(OP, "needs a float32 scalar loss, got shape {:?} ({})", loss.shape(), loss.dtype());
     }
     if !loss.tracks_grad() {
-        bail!(
-            OP,
-            "the loss does not depend on any tensor that requires gradients"
-        );
+        bail!(OP, "the loss does not depend on any tensor that requires gradients");
     }
     // Reverse topological order by iterative depth-first search.
     let mut order: Vec<Tensor> = Vec::new();
@@ -149,28 +120,16 @@ pub fn backward(loss: &Tensor) -> Result<()> {
         let mut grads: HashMap<*const (), Tensor> = HashMap::new();
         grads.insert(loss.id(), ops::full_like(loss, 1.0)?);
         for t in order.iter().rev() {
-            let Some(g) = grads.remove(&t.id()) else {
-                continue;
-            };
+            let Some(g) = grads.remove(&t.id()) else { continue };
             if let Some(node) = t.node() {
-                let input_grads = (node.backward)(&Grad {
-                    inputs: &node.inputs,
-                    out: t,
-                    grad: &g,
-                })?;
+                let input_grads = (node.backward)(&Grad { inputs: &node.inputs, out: t, grad: &g })?;
                 for (input, ig) in node.inputs.iter().zip(input_grads) {
                     let Some(ig) = ig else { continue };
                     if !input.tracks_grad() {
                         continue;
                     }
                     if ig.shape() != input.shape() {
-                        bail!(
-                            OP,
-                            "gradient of {} has shape {:?} for an input of shape {:?}",
-                            node.op,
-                            ig.shape(),
-                            input.shape()
-                        );
+                        bail!(OP, "gradient of {} has shape {:?} for an input of shape {:?}", node.op, ig.shape(), input.shape());
                     }
                     let acc = match grads.remove(&input.id()) {
                         Some(prev) => ops::add(&prev, &ig)?,
@@ -192,10 +151,7 @@ pub fn backward(loss: &Tensor) -> Result<()> {
 
 /// TF.js-style functional gradients: d f(xs) / d xs for each x, without touching `grad()`.
 /// Returns the value of f and the gradients.
-pub fn value_and_grads(
-    xs: &[&Tensor],
-    f: impl FnOnce(&[Tensor]) -> Result<Tensor>,
-) -> Result<(Tensor, Vec<Tensor>)> {
+pub fn value_and_grads(xs: &[&Tensor], f: impl FnOnce(&[Tensor]) -> Result<Tensor>) -> Result<(Tensor, Vec<Tensor>)> {
     // Fresh leaves sharing the data, so the caller's tensors and their grads are left alone.
     let leaves: Vec<Tensor> = xs.iter().map(|x| x.detach()).collect();
     for l in &leaves {

@@ -28,15 +28,7 @@ impl Batch {
             mapped_at_creation: false,
         });
         let align = device.limits().min_uniform_buffer_offset_alignment.max(16) as usize;
-        Batch {
-            encoder: None,
-            pass: None,
-            uniforms: Vec::new(),
-            arena,
-            align,
-            dispatches: 0,
-            submits: 0,
-        }
+        Batch { encoder: None, pass: None, uniforms: Vec::new(), arena, align, dispatches: 0, submits: 0 }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -45,9 +37,7 @@ impl Batch {
 
     fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
         self.encoder.get_or_insert_with(|| {
-            device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("webtensor batch"),
-            })
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("webtensor batch") })
         })
     }
 
@@ -88,24 +78,14 @@ impl Batch {
             }),
         });
         for (i, b) in buffers.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry {
-                binding: i as u32 + 1,
-                resource: b.as_entire_binding(),
-            });
+            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: b.as_entire_binding() });
         }
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout,
-            entries: &entries,
-        });
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout, entries: &entries });
 
         if self.pass.is_none() {
             let pass = self
                 .encoder(device)
-                .begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: None,
-                    timestamp_writes: None,
-                })
+                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None })
                 .forget_lifetime();
             self.pass = Some(pass);
         }
@@ -117,16 +97,9 @@ impl Batch {
     }
 
     /// Records a buffer-to-buffer copy (ends the compute pass).
-    pub fn copy(
-        &mut self,
-        device: &wgpu::Device,
-        src: &wgpu::Buffer,
-        dst: &wgpu::Buffer,
-        bytes: u64,
-    ) {
+    pub fn copy(&mut self, device: &wgpu::Device, src: &wgpu::Buffer, dst: &wgpu::Buffer, bytes: u64) {
         self.end_pass();
-        self.encoder(device)
-            .copy_buffer_to_buffer(src, 0, dst, 0, bytes);
+        self.encoder(device).copy_buffer_to_buffer(src, 0, dst, 0, bytes);
     }
 
     /// Records a zero fill of the first `bytes` of `dst`.
@@ -146,9 +119,7 @@ impl Batch {
 
     pub fn flush(&mut self, queue: &wgpu::Queue) {
         self.end_pass();
-        let Some(encoder) = self.encoder.take() else {
-            return;
-        };
+        let Some(encoder) = self.encoder.take() else { return };
         if !self.uniforms.is_empty() {
             queue.write_buffer(&self.arena, 0, &self.uniforms);
         }

@@ -13,10 +13,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(op: impl Into<String>, message: impl Into<String>) -> Self {
-        Error {
-            op: op.into(),
-            message: message.into(),
-        }
+        Error { op: op.into(), message: message.into() }
     }
 }
 

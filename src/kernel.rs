@@ -49,15 +49,9 @@ pub fn bindings(code: &str) -> Vec<(u32, BindingKind)> {
     let mut out = Vec::new();
     for (at, _) in code.match_indices("@binding(") {
         let rest = &code[at + "@binding(".len()..];
-        let Some(close) = rest.find(')') else {
-            continue;
-        };
-        let Ok(index) = rest[..close].trim().parse::<u32>() else {
-            continue;
-        };
-        let Some(var) = rest.find("var<") else {
-            continue;
-        };
+        let Some(close) = rest.find(')') else { continue };
+        let Ok(index) = rest[..close].trim().parse::<u32>() else { continue };
+        let Some(var) = rest.find("var<") else { continue };
         let decl = &rest[var + 4..];
         let Some(end) = decl.find('>') else { continue };
         let kind = match decl[..end].replace(' ', "").as_str() {
@@ -78,10 +72,7 @@ pub fn fill_template(template: &str, values: &[(&str, &str)]) -> String {
     for (key, value) in values {
         out = out.replace(&format!("{{{{{key}}}}}"), value);
     }
-    debug_assert!(
-        !out.contains("{{"),
-        "unfilled placeholder in kernel:\n{out}"
-    );
+    debug_assert!(!out.contains("{{"), "unfilled placeholder in kernel:\n{out}");
     out
 }
 
@@ -109,12 +100,7 @@ impl KernelCache {
     }
 
     /// Returns the compiled kernel for `key`, building its source with `source` on first use.
-    pub fn get_or_build(
-        &mut self,
-        device: &wgpu::Device,
-        key: &str,
-        source: impl FnOnce() -> String,
-    ) -> Rc<Kernel> {
+    pub fn get_or_build(&mut self, device: &wgpu::Device, key: &str, source: impl FnOnce() -> String) -> Rc<Kernel> {
         if let Some(k) = self.kernels.get(key) {
             return k.clone();
         }
@@ -146,12 +132,8 @@ impl KernelCache {
                 ty: wgpu::BindingType::Buffer {
                     ty: match kind {
                         BindingKind::Uniform => wgpu::BufferBindingType::Uniform,
-                        BindingKind::ReadOnlyStorage => {
-                            wgpu::BufferBindingType::Storage { read_only: true }
-                        }
-                        BindingKind::Storage => {
-                            wgpu::BufferBindingType::Storage { read_only: false }
-                        }
+                        BindingKind::ReadOnlyStorage => wgpu::BufferBindingType::Storage { read_only: true },
+                        BindingKind::Storage => wgpu::BufferBindingType::Storage { read_only: false },
                     },
                     has_dynamic_offset: false,
                     min_binding_size: None,
@@ -159,10 +141,7 @@ impl KernelCache {
                 count: None,
             })
             .collect();
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: None,
-            entries: &entries,
-        });
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: None, entries: &entries });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: None,
             bind_group_layouts: &[Some(&layout)],
@@ -176,9 +155,7 @@ impl KernelCache {
             compilation_options: Default::default(),
             cache: None,
         });
-        let kernel = Rc::new(Kernel {
-            compiled: Some((pipeline, layout)),
-        });
+        let kernel = Rc::new(Kernel { compiled: Some((pipeline, layout)) });
         self.kernels.insert(key.to_string(), kernel.clone());
         kernel
     }
@@ -195,11 +172,7 @@ mod tests {
                     @group(0) @binding(1) var<storage, read> a: array<f32>;\n";
         assert_eq!(
             bindings(code),
-            vec![
-                (0, BindingKind::Uniform),
-                (1, BindingKind::ReadOnlyStorage),
-                (2, BindingKind::Storage)
-            ]
+            vec![(0, BindingKind::Uniform), (1, BindingKind::ReadOnlyStorage), (2, BindingKind::Storage)]
         );
     }
 }

@@ -38,26 +38,14 @@ pub struct BufferPool {
 
 impl BufferPool {
     pub fn new() -> Self {
-        BufferPool {
-            free: HashMap::new(),
-            stats: PoolStats::default(),
-        }
+        BufferPool { free: HashMap::new(), stats: PoolStats::default() }
     }
 
     /// Takes a buffer of at least `bytes` (its size class) with exactly `usage`, reusing a free one
     /// when there is one.
-    pub fn acquire(
-        &mut self,
-        device: &wgpu::Device,
-        bytes: u64,
-        usage: wgpu::BufferUsages,
-    ) -> wgpu::Buffer {
+    pub fn acquire(&mut self, device: &wgpu::Device, bytes: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
         let class = size_class(bytes);
-        let buffer = match self
-            .free
-            .get_mut(&(class, usage.bits()))
-            .and_then(|list| list.pop())
-        {
+        let buffer = match self.free.get_mut(&(class, usage.bits())).and_then(|list| list.pop()) {
             Some(b) => {
                 self.stats.free_buffers -= 1;
                 self.stats.free_bytes -= class;
@@ -86,10 +74,7 @@ impl BufferPool {
         self.stats.live_bytes -= class;
         self.stats.free_buffers += 1;
         self.stats.free_bytes += class;
-        self.free
-            .entry((class, buffer.usage().bits()))
-            .or_default()
-            .push(buffer);
+        self.free.entry((class, buffer.usage().bits())).or_default().push(buffer);
     }
 
     /// Destroys every free buffer (their memory goes back to the device).

@@ -20,12 +20,7 @@ pub fn checked_numel(op: &str, shape: &[usize]) -> Result<usize> {
     for &d in shape {
         n = match n.checked_mul(d) {
             Some(v) if v <= MAX_ELEMENTS => v,
-            _ => bail!(
-                op,
-                "shape {:?} has too many elements (at most {} allowed)",
-                shape,
-                MAX_ELEMENTS
-            ),
+            _ => bail!(op, "shape {:?} has too many elements (at most {} allowed)", shape, MAX_ELEMENTS),
         };
     }
     Ok(n)
@@ -33,13 +28,7 @@ pub fn checked_numel(op: &str, shape: &[usize]) -> Result<usize> {
 
 pub fn check_rank(op: &str, shape: &[usize]) -> Result<()> {
     if shape.len() > MAX_RANK {
-        bail!(
-            op,
-            "shape {:?} has rank {} but at most {} dimensions are supported",
-            shape,
-            shape.len(),
-            MAX_RANK
-        );
+        bail!(op, "shape {:?} has rank {} but at most {} dimensions are supported", shape, shape.len(), MAX_RANK);
     }
     Ok(())
 }
@@ -58,27 +47,14 @@ pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Result<Vec<usize>
     let rank = a.len().max(b.len());
     let mut out = vec![0; rank];
     for i in 0..rank {
-        let da = if i < rank - a.len() {
-            1
-        } else {
-            a[i - (rank - a.len())]
-        };
-        let db = if i < rank - b.len() {
-            1
-        } else {
-            b[i - (rank - b.len())]
-        };
+        let da = if i < rank - a.len() { 1 } else { a[i - (rank - a.len())] };
+        let db = if i < rank - b.len() { 1 } else { b[i - (rank - b.len())] };
         out[i] = if da == db || db == 1 {
             da
         } else if da == 1 {
             db
         } else {
-            bail!(
-                op,
-                "shapes {:?} and {:?} cannot be broadcast together",
-                a,
-                b
-            );
+            bail!(op, "shapes {:?} and {:?} cannot be broadcast together", a, b);
         };
     }
     Ok(out)
@@ -90,13 +66,7 @@ pub fn broadcast_strides(shape: &[usize], out_shape: &[usize]) -> Vec<usize> {
     let own = strides(shape);
     let lead = out_shape.len() - shape.len();
     (0..out_shape.len())
-        .map(|i| {
-            if i < lead || shape[i - lead] == 1 {
-                0
-            } else {
-                own[i - lead]
-            }
-        })
+        .map(|i| if i < lead || shape[i - lead] == 1 { 0 } else { own[i - lead] })
         .collect()
 }
 
@@ -104,18 +74,9 @@ pub fn broadcast_strides(shape: &[usize], out_shape: &[usize]) -> Vec<usize> {
 pub fn normalize_axis(op: &str, axis: i64, rank: usize) -> Result<usize> {
     let r = rank as i64;
     if axis < -r || axis >= r {
-        bail!(
-            op,
-            "axis {} is out of range for a tensor of rank {}",
-            axis,
-            rank
-        );
+        bail!(op, "axis {} is out of range for a tensor of rank {}", axis, rank);
     }
-    Ok(if axis < 0 {
-        (axis + r) as usize
-    } else {
-        axis as usize
-    })
+    Ok(if axis < 0 { (axis + r) as usize } else { axis as usize })
 }
 
 /// Resolves a list of axes (negative allowed), sorted and deduplicated; `None` means all axes.
@@ -126,18 +87,9 @@ pub fn normalize_axes(op: &str, axes: Option<&[i64]>, rank: usize) -> Result<Vec
             let mut v = Vec::with_capacity(list.len());
             for &a in list {
                 if a < -(rank as i64) || a >= rank as i64 {
-                    bail!(
-                        op,
-                        "axis {} is out of range for a tensor of rank {}",
-                        a,
-                        rank
-                    );
+                    bail!(op, "axis {} is out of range for a tensor of rank {}", a, rank);
                 }
-                v.push(if a < 0 {
-                    (a + rank as i64) as usize
-                } else {
-                    a as usize
-                });
+                v.push(if a < 0 { (a + rank as i64) as usize } else { a as usize });
             }
             v
         }
@@ -146,11 +98,7 @@ pub fn normalize_axes(op: &str, axes: Option<&[i64]>, rank: usize) -> Result<Vec
     let before = out.len();
     out.dedup();
     if out.len() != before {
-        bail!(
-            op,
-            "axes {:?} name the same axis twice",
-            axes.unwrap_or(&[])
-        );
+        bail!(op, "axes {:?} name the same axis twice", axes.unwrap_or(&[]));
     }
     Ok(out)
 }
@@ -179,25 +127,12 @@ pub fn infer_reshape(op: &str, from: &[usize], to: &[i64]) -> Result<Vec<usize>>
     match unknown {
         Some(i) => {
             if known == 0 || n % known != 0 {
-                bail!(
-                    op,
-                    "cannot reshape a tensor of shape {:?} ({} elements) into {:?}",
-                    from,
-                    n,
-                    to
-                );
+                bail!(op, "cannot reshape a tensor of shape {:?} ({} elements) into {:?}", from, n, to);
             }
             out[i] = n / known;
         }
         None if known != n => {
-            bail!(
-                op,
-                "cannot reshape a tensor of shape {:?} ({} elements) into {:?} ({} elements)",
-                from,
-                n,
-                to,
-                known
-            )
+            bail!(op, "cannot reshape a tensor of shape {:?} ({} elements) into {:?} ({} elements)", from, n, to, known)
         }
         None => {}
     }
@@ -211,16 +146,10 @@ mod tests {
     #[test]
     fn broadcasting_follows_numpy() {
         assert_eq!(broadcast_shapes("t", &[2, 3], &[3]).unwrap(), vec![2, 3]);
-        assert_eq!(
-            broadcast_shapes("t", &[4, 1, 5], &[3, 1]).unwrap(),
-            vec![4, 3, 5]
-        );
+        assert_eq!(broadcast_shapes("t", &[4, 1, 5], &[3, 1]).unwrap(), vec![4, 3, 5]);
         assert_eq!(broadcast_shapes("t", &[], &[2]).unwrap(), vec![2]);
         let e = broadcast_shapes("add", &[2, 3], &[4]).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "add: shapes [2, 3] and [4] cannot be broadcast together"
-        );
+        assert_eq!(e.to_string(), "add: shapes [2, 3] and [4] cannot be broadcast together");
         assert_eq!(broadcast_strides(&[3, 1], &[4, 3, 5]), vec![0, 1, 0]);
     }
 

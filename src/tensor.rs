@@ -51,34 +51,17 @@ pub struct Tensor {
 
 impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Tensor({:?}, {}, {})",
-            self.shape(),
-            self.dtype(),
-            self.device().backend_name()
-        )
+        write!(f, "Tensor({:?}, {}, {})", self.shape(), self.dtype(), self.device().backend_name())
     }
 }
 
 impl Tensor {
     /// Wraps storage that an op produced. `storage` must hold `numel(shape)` words.
-    pub(crate) fn from_storage(
-        device: &Device,
-        storage: Rc<Storage>,
-        shape: Vec<usize>,
-        dtype: DType,
-    ) -> Tensor {
+    pub(crate) fn from_storage(device: &Device, storage: Rc<Storage>, shape: Vec<usize>, dtype: DType) -> Tensor {
         Tensor::with_node(device, storage, shape, dtype, None)
     }
 
-    pub(crate) fn with_node(
-        device: &Device,
-        storage: Rc<Storage>,
-        shape: Vec<usize>,
-        dtype: DType,
-        node: Option<Rc<Node>>,
-    ) -> Tensor {
+    pub(crate) fn with_node(device: &Device, storage: Rc<Storage>, shape: Vec<usize>, dtype: DType, node: Option<Rc<Node>>) -> Tensor {
         LIVE_TENSORS.with(|c| c.set(c.get() + 1));
         let inner = Inner {
             shape,
@@ -89,9 +72,7 @@ impl Tensor {
             requires_grad: Cell::new(false),
             grad: RefCell::new(None),
         };
-        Tensor {
-            inner: Rc::new(inner),
-        }
+        Tensor { inner: Rc::new(inner) }
     }
 
     /// The op node that produced this tensor (None for leaves and untracked results).
@@ -116,11 +97,7 @@ impl Tensor {
     /// Marks this tensor as a leaf whose gradient `backward()` accumulates in `grad()`.
     pub fn set_requires_grad(&self, on: bool) -> Result<()> {
         if on && self.dtype() != DType::F32 {
-            bail!(
-                "requires_grad",
-                "only float32 tensors can have gradients (this one is {})",
-                self.dtype()
-            );
+            bail!("requires_grad", "only float32 tensors can have gradients (this one is {})", self.dtype());
         }
         self.inner.requires_grad.set(on);
         Ok(())
@@ -141,70 +118,34 @@ impl Tensor {
 
     /// The same data without its graph: gradients do not flow through the result.
     pub fn detach(&self) -> Tensor {
-        Tensor::from_storage(
-            self.device(),
-            self.inner.storage.clone(),
-            self.shape().to_vec(),
-            self.dtype(),
-        )
+        Tensor::from_storage(self.device(), self.inner.storage.clone(), self.shape().to_vec(), self.dtype())
     }
 
     /// A tensor from raw 32-bit words (f32 bits, i32, or 0/1 for bool).
-    pub fn from_words(
-        device: &Device,
-        words: Vec<u32>,
-        shape: &[usize],
-        dtype: DType,
-    ) -> Result<Tensor> {
+    pub fn from_words(device: &Device, words: Vec<u32>, shape: &[usize], dtype: DType) -> Result<Tensor> {
         const OP: &str = "tensor";
         check_rank(OP, shape)?;
         let n = checked_numel(OP, shape)?;
         if n != words.len() {
-            bail!(
-                OP,
-                "{} values cannot fill a tensor of shape {:?} ({} elements)",
-                words.len(),
-                shape,
-                n
-            );
+            bail!(OP, "{} values cannot fill a tensor of shape {:?} ({} elements)", words.len(), shape, n);
         }
         let storage = match device {
             Device::Cpu => Storage::Cpu(RefCell::new(words)),
             Device::Gpu(ctx) => Storage::Gpu(ctx.upload(OP, bytemuck::cast_slice(&words))?),
         };
-        Ok(Tensor::from_storage(
-            device,
-            Rc::new(storage),
-            shape.to_vec(),
-            dtype,
-        ))
+        Ok(Tensor::from_storage(device, Rc::new(storage), shape.to_vec(), dtype))
     }
 
     pub fn from_f32(device: &Device, data: &[f32], shape: &[usize]) -> Result<Tensor> {
-        Tensor::from_words(
-            device,
-            bytemuck::cast_slice(data).to_vec(),
-            shape,
-            DType::F32,
-        )
+        Tensor::from_words(device, bytemuck::cast_slice(data).to_vec(), shape, DType::F32)
     }
 
     pub fn from_i32(device: &Device, data: &[i32], shape: &[usize]) -> Result<Tensor> {
-        Tensor::from_words(
-            device,
-            bytemuck::cast_slice(data).to_vec(),
-            shape,
-            DType::I32,
-        )
+        Tensor::from_words(device, bytemuck::cast_slice(data).to_vec(), shape, DType::I32)
     }
 
     pub fn from_bool(device: &Device, data: &[bool], shape: &[usize]) -> Result<Tensor> {
-        Tensor::from_words(
-            device,
-            data.iter().map(|&b| b as u32).collect(),
-            shape,
-            DType::Bool,
-        )
+        Tensor::from_words(device, data.iter().map(|&b| b as u32).collect(), shape, DType::Bool)
     }
 
     pub fn scalar(device: &Device, value: f32) -> Result<Tensor> {
@@ -273,23 +214,11 @@ impl Tensor {
     pub fn reshape_to(&self, shape: &[usize]) -> Result<Tensor> {
         check_rank("reshape", shape)?;
         if checked_numel("reshape", shape)? != self.numel() {
-            bail!(
-                "reshape",
-                "cannot reshape a tensor of shape {:?} into {:?}",
-                self.shape(),
-                shape
-            );
+            bail!("reshape", "cannot reshape a tensor of shape {:?} into {:?}", self.shape(), shape);
         }
-        let out = Tensor::from_storage(
-            self.device(),
-            self.inner.storage.clone(),
-            shape.to_vec(),
-            self.dtype(),
-        );
+        let out = Tensor::from_storage(self.device(), self.inner.storage.clone(), shape.to_vec(), self.dtype());
         let from = self.shape().to_vec();
-        Ok(crate::autograd::record("reshape", out, &[self], move |g| {
-            Ok(vec![Some(g.grad.reshape_to(&from)?)])
-        }))
+        Ok(crate::autograd::record("reshape", out, &[self], move |g| Ok(vec![Some(g.grad.reshape_to(&from)?)])))
     }
 
     /// Copies the data to the host. On the GPU this is the one place work is submitted and waited
@@ -298,10 +227,7 @@ impl Tensor {
         match &*self.inner.storage {
             Storage::Cpu(words) => Ok(words.borrow()[..self.numel()].to_vec()),
             Storage::Gpu(buf) => {
-                let bytes = buf
-                    .context()
-                    .read("data", buf.raw(), self.size_bytes() as u64)
-                    .await?;
+                let bytes = buf.context().read("data", buf.raw(), self.size_bytes() as u64).await?;
                 Ok(bytemuck::pod_collect_to_vec(&bytes))
             }
         }
@@ -312,27 +238,15 @@ impl Tensor {
     pub fn assign(&self, src: &Tensor) -> Result<()> {
         const OP: &str = "assign";
         if src.shape() != self.shape() || src.dtype() != self.dtype() {
-            bail!(
-                OP,
-                "cannot assign a {} tensor of shape {:?} to a {} variable of shape {:?}",
-                src.dtype(),
-                src.shape(),
-                self.dtype(),
-                self.shape()
-            );
+            bail!(OP, "cannot assign a {} tensor of shape {:?} to a {} variable of shape {:?}", src.dtype(), src.shape(), self.dtype(), self.shape());
         }
         common_device(OP, &[self, src])?;
         if self.shares_storage(src) {
             return Ok(());
         }
         match (&*self.inner.storage, &*src.inner.storage) {
-            (Storage::Cpu(dst), Storage::Cpu(from)) => {
-                dst.borrow_mut()[..self.numel()].copy_from_slice(&from.borrow()[..self.numel()])
-            }
-            (Storage::Gpu(dst), Storage::Gpu(from)) => {
-                dst.context()
-                    .copy(from.raw(), dst.raw(), self.size_bytes() as u64)
-            }
+            (Storage::Cpu(dst), Storage::Cpu(from)) => dst.borrow_mut()[..self.numel()].copy_from_slice(&from.borrow()[..self.numel()]),
+            (Storage::Gpu(dst), Storage::Gpu(from)) => dst.context().copy(from.raw(), dst.raw(), self.size_bytes() as u64),
             _ => unreachable!("common_device checked the devices"),
         }
         Ok(())
@@ -350,11 +264,7 @@ impl Tensor {
     /// The values as i32; float tensors are refused (a silent truncation would hide bugs).
     pub async fn to_vec_i32(&self) -> Result<Vec<i32>> {
         if self.dtype() == DType::F32 {
-            bail!(
-                "data",
-                "tensor of shape {:?} is float32; cast it to int32 first",
-                self.shape()
-            );
+            bail!("data", "tensor of shape {:?} is float32; cast it to int32 first", self.shape());
         }
         Ok(bytemuck::cast_vec(self.to_words().await?))
     }
@@ -385,11 +295,7 @@ impl Tensor {
 pub(crate) fn alloc_words(op: &str, n: usize) -> Result<Vec<u32>> {
     let mut v: Vec<u32> = Vec::new();
     if v.try_reserve_exact(n).is_err() {
-        bail!(
-            op,
-            "out of memory: cannot allocate {} bytes for a tensor on the CPU backend",
-            n as u64 * 4
-        );
+        bail!(op, "out of memory: cannot allocate {} bytes for a tensor on the CPU backend", n as u64 * 4);
     }
     v.resize(n, 0);
     Ok(v)

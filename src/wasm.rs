@@ -35,9 +35,7 @@ fn js(e: Error) -> JsError {
 }
 
 fn device() -> Result<Device, JsError> {
-    CURRENT
-        .with(|c| c.borrow().clone())
-        .ok_or_else(|| JsError::new("webtensor: call `await init()` first"))
+    CURRENT.with(|c| c.borrow().clone()).ok_or_else(|| JsError::new("webtensor: call `await init()` first"))
 }
 
 fn dims(shape: &[u32]) -> Vec<usize> {
@@ -45,11 +43,7 @@ fn dims(shape: &[u32]) -> Vec<usize> {
 }
 
 fn dtype(name: &str) -> Result<DType, JsError> {
-    DType::parse(name).ok_or_else(|| {
-        JsError::new(&format!(
-            "unknown dtype '{name}' (use float32, int32 or bool)"
-        ))
-    })
+    DType::parse(name).ok_or_else(|| JsError::new(&format!("unknown dtype '{name}' (use float32, int32 or bool)")))
 }
 
 /// Starts a backend: "webgpu", "cpu", or (no argument) WebGPU when an adapter exists, else CPU.
@@ -60,11 +54,7 @@ pub async fn init(backend: Option<String>) -> Result<String, JsError> {
         Some("cpu") => Device::Cpu,
         Some("webgpu") => gpu_device().await.map_err(js)?,
         None => gpu_device().await.unwrap_or(Device::Cpu),
-        Some(other) => {
-            return Err(JsError::new(&format!(
-                "unknown backend '{other}' (use 'webgpu' or 'cpu')"
-            )))
-        }
+        Some(other) => return Err(JsError::new(&format!("unknown backend '{other}' (use 'webgpu' or 'cpu')"))),
     };
     let name = dev.backend_name().to_string();
     CURRENT.with(|c| *c.borrow_mut() = Some(dev));
@@ -85,9 +75,7 @@ pub fn destroy_device() -> Result<(), JsError> {
             ctx.destroy();
             Ok(())
         }
-        Device::Cpu => Err(JsError::new(
-            "destroyDevice: the current backend is the CPU; there is no GPU device to destroy",
-        )),
+        Device::Cpu => Err(JsError::new("destroyDevice: the current backend is the CPU; there is no GPU device to destroy")),
     }
 }
 
@@ -140,8 +128,7 @@ pub fn device_description() -> Result<String, JsError> {
 pub fn memory_info() -> Result<js_sys::Object, JsError> {
     let o = js_sys::Object::new();
     let set = |k: &str, v: f64| js_sys::Reflect::set(&o, &k.into(), &v.into()).map(|_| ());
-    set("numTensors", crate::tensor::live_tensors() as f64)
-        .map_err(|_| JsError::new("memoryInfo"))?;
+    set("numTensors", crate::tensor::live_tensors() as f64).map_err(|_| JsError::new("memoryInfo"))?;
     if let Device::Gpu(ctx) = device()? {
         let s = ctx.pool_stats();
         for (k, v) in [
@@ -169,19 +156,10 @@ pub fn op_table() -> js_sys::Array {
     let rows = js_sys::Array::new();
     for op in ops::op_table() {
         let o = js_sys::Object::new();
-        let strings =
-            |v: &mut dyn Iterator<Item = &str>| v.map(JsValue::from).collect::<js_sys::Array>();
+        let strings = |v: &mut dyn Iterator<Item = &str>| v.map(JsValue::from).collect::<js_sys::Array>();
         let _ = js_sys::Reflect::set(&o, &"name".into(), &op.name.into());
-        let _ = js_sys::Reflect::set(
-            &o,
-            &"backends".into(),
-            &strings(&mut ops::BACKENDS.iter().copied()),
-        );
-        let _ = js_sys::Reflect::set(
-            &o,
-            &"dtypes".into(),
-            &strings(&mut op.dtypes.iter().map(|d| d.name())),
-        );
+        let _ = js_sys::Reflect::set(&o, &"backends".into(), &strings(&mut ops::BACKENDS.iter().copied()));
+        let _ = js_sys::Reflect::set(&o, &"dtypes".into(), &strings(&mut op.dtypes.iter().map(|d| d.name())));
         let _ = js_sys::Reflect::set(&o, &"gradient".into(), &op.gradient.into());
         rows.push(&o);
     }
@@ -205,64 +183,24 @@ impl JsTensor {
     }
 
     #[wasm_bindgen(js_name = fromI32)]
-    pub fn from_i32(
-        data: &[i32],
-        shape: &[u32],
-        dtype_name: Option<String>,
-    ) -> Result<JsTensor, JsError> {
+    pub fn from_i32(data: &[i32], shape: &[u32], dtype_name: Option<String>) -> Result<JsTensor, JsError> {
         let dt = dtype(dtype_name.as_deref().unwrap_or("int32"))?;
-        let words: Vec<u32> = data
-            .iter()
-            .map(|&v| {
-                if dt == DType::Bool {
-                    (v != 0) as u32
-                } else {
-                    v as u32
-                }
-            })
-            .collect();
+        let words: Vec<u32> = data.iter().map(|&v| if dt == DType::Bool { (v != 0) as u32 } else { v as u32 }).collect();
         wrap(Tensor::from_words(&device()?, words, &dims(shape), dt))
     }
 
     pub fn fill(shape: &[u32], value: f64, dtype_name: &str) -> Result<JsTensor, JsError> {
-        wrap(ops::fill(
-            &device()?,
-            &dims(shape),
-            value,
-            dtype(dtype_name)?,
-        ))
+        wrap(ops::fill(&device()?, &dims(shape), value, dtype(dtype_name)?))
     }
 
     #[wasm_bindgen(js_name = randomUniform)]
-    pub fn random_uniform(
-        shape: &[u32],
-        min: f32,
-        max: f32,
-        seed: Option<u32>,
-    ) -> Result<JsTensor, JsError> {
-        wrap(ops::random_uniform(
-            &device()?,
-            &dims(shape),
-            min,
-            max,
-            seed,
-        ))
+    pub fn random_uniform(shape: &[u32], min: f32, max: f32, seed: Option<u32>) -> Result<JsTensor, JsError> {
+        wrap(ops::random_uniform(&device()?, &dims(shape), min, max, seed))
     }
 
     #[wasm_bindgen(js_name = randomNormal)]
-    pub fn random_normal(
-        shape: &[u32],
-        mean: f32,
-        std: f32,
-        seed: Option<u32>,
-    ) -> Result<JsTensor, JsError> {
-        wrap(ops::random_normal(
-            &device()?,
-            &dims(shape),
-            mean,
-            std,
-            seed,
-        ))
+    pub fn random_normal(shape: &[u32], mean: f32, std: f32, seed: Option<u32>) -> Result<JsTensor, JsError> {
+        wrap(ops::random_normal(&device()?, &dims(shape), mean, std, seed))
     }
 
     #[wasm_bindgen(getter)]
@@ -291,18 +229,8 @@ impl JsTensor {
         Ok(typed_array(&self.inner, &words))
     }
 
-    pub fn unary(
-        &self,
-        op: &str,
-        alpha: Option<f32>,
-        beta: Option<f32>,
-    ) -> Result<JsTensor, JsError> {
-        wrap(ops::unary(
-            op,
-            &self.inner,
-            alpha.unwrap_or(0.0),
-            beta.unwrap_or(0.0),
-        ))
+    pub fn unary(&self, op: &str, alpha: Option<f32>, beta: Option<f32>) -> Result<JsTensor, JsError> {
+        wrap(ops::unary(op, &self.inner, alpha.unwrap_or(0.0), beta.unwrap_or(0.0)))
     }
 
     pub fn binary(&self, op: &str, other: &JsTensor) -> Result<JsTensor, JsError> {
@@ -319,12 +247,7 @@ impl JsTensor {
     }
 
     /// `op`: sum, mean, prod, max, min; `axes` empty means all axes.
-    pub fn reduce(
-        &self,
-        op: &str,
-        axes: Option<Vec<i32>>,
-        keep_dims: bool,
-    ) -> Result<JsTensor, JsError> {
+    pub fn reduce(&self, op: &str, axes: Option<Vec<i32>>, keep_dims: bool) -> Result<JsTensor, JsError> {
         let kind = match op {
             "sum" => Reduce::Sum,
             "mean" => Reduce::Mean,
@@ -348,30 +271,14 @@ impl JsTensor {
     }
 
     #[wasm_bindgen(js_name = matMul)]
-    pub fn mat_mul(
-        &self,
-        other: &JsTensor,
-        transpose_a: bool,
-        transpose_b: bool,
-    ) -> Result<JsTensor, JsError> {
-        wrap(ops::matmul(
-            &self.inner,
-            &other.inner,
-            transpose_a,
-            transpose_b,
-        ))
+    pub fn mat_mul(&self, other: &JsTensor, transpose_a: bool, transpose_b: bool) -> Result<JsTensor, JsError> {
+        wrap(ops::matmul(&self.inner, &other.inner, transpose_a, transpose_b))
     }
 
     /// The benchmark's baseline: the same product through the naive kernel.
     #[wasm_bindgen(js_name = matMulNaive)]
     pub fn mat_mul_naive(&self, other: &JsTensor) -> Result<JsTensor, JsError> {
-        wrap(ops::matmul_with(
-            &self.inner,
-            &other.inner,
-            false,
-            false,
-            ops::MatmulKernel::Naive,
-        ))
+        wrap(ops::matmul_with(&self.inner, &other.inner, false, false, ops::MatmulKernel::Naive))
     }
 
     pub fn reshape(&self, shape: Vec<i32>) -> Result<JsTensor, JsError> {
@@ -417,9 +324,7 @@ impl JsTensor {
     /// A second handle on the same tensor (JS objects own their handle; dispose each).
     #[wasm_bindgen(js_name = clone)]
     pub fn clone_handle(&self) -> JsTensor {
-        JsTensor {
-            inner: self.inner.clone(),
-        }
+        JsTensor { inner: self.inner.clone() }
     }
 }
 
@@ -427,10 +332,7 @@ fn pair(op: &str, v: &[u32]) -> Result<(usize, usize), JsError> {
     match v {
         [a] => Ok((*a as usize, *a as usize)),
         [a, b] => Ok((*a as usize, *b as usize)),
-        _ => Err(JsError::new(&format!(
-            "{op}: expected 1 or 2 numbers, got {}",
-            v.len()
-        ))),
+        _ => Err(JsError::new(&format!("{op}: expected 1 or 2 numbers, got {}", v.len()))),
     }
 }
 
@@ -473,82 +375,34 @@ impl JsTensor {
     }
 
     pub fn detach(&self) -> JsTensor {
-        JsTensor {
-            inner: self.inner.detach(),
-        }
+        JsTensor { inner: self.inner.detach() }
     }
 
     /// `strides` and `dilations`: one number or [h, w]; `padding`: "same" or "valid".
-    pub fn conv2d(
-        &self,
-        filter: &JsTensor,
-        strides: &[u32],
-        pad: &str,
-        dilations: &[u32],
-    ) -> Result<JsTensor, JsError> {
-        wrap(ops::conv2d(
-            &self.inner,
-            &filter.inner,
-            pair("conv2d", strides)?,
-            padding("conv2d", pad)?,
-            pair("conv2d", dilations)?,
-        ))
+    pub fn conv2d(&self, filter: &JsTensor, strides: &[u32], pad: &str, dilations: &[u32]) -> Result<JsTensor, JsError> {
+        wrap(ops::conv2d(&self.inner, &filter.inner, pair("conv2d", strides)?, padding("conv2d", pad)?, pair("conv2d", dilations)?))
     }
 
     #[wasm_bindgen(js_name = depthwiseConv2d)]
-    pub fn depthwise_conv2d(
-        &self,
-        filter: &JsTensor,
-        strides: &[u32],
-        pad: &str,
-        dilations: &[u32],
-    ) -> Result<JsTensor, JsError> {
+    pub fn depthwise_conv2d(&self, filter: &JsTensor, strides: &[u32], pad: &str, dilations: &[u32]) -> Result<JsTensor, JsError> {
         let op = "depthwiseConv2d";
-        wrap(ops::depthwise_conv2d(
-            &self.inner,
-            &filter.inner,
-            pair(op, strides)?,
-            padding(op, pad)?,
-            pair(op, dilations)?,
-        ))
+        wrap(ops::depthwise_conv2d(&self.inner, &filter.inner, pair(op, strides)?, padding(op, pad)?, pair(op, dilations)?))
     }
 
     #[wasm_bindgen(js_name = conv2dTranspose)]
-    pub fn conv2d_transpose(
-        &self,
-        filter: &JsTensor,
-        output_shape: &[u32],
-        strides: &[u32],
-        pad: &str,
-    ) -> Result<JsTensor, JsError> {
+    pub fn conv2d_transpose(&self, filter: &JsTensor, output_shape: &[u32], strides: &[u32], pad: &str) -> Result<JsTensor, JsError> {
         let op = "conv2dTranspose";
-        wrap(ops::conv2d_transpose(
-            &self.inner,
-            &filter.inner,
-            &dims(output_shape),
-            pair(op, strides)?,
-            padding(op, pad)?,
-        ))
+        wrap(ops::conv2d_transpose(&self.inner, &filter.inner, &dims(output_shape), pair(op, strides)?, padding(op, pad)?))
     }
 
     #[wasm_bindgen(js_name = maxPool)]
     pub fn max_pool(&self, size: &[u32], strides: &[u32], pad: &str) -> Result<JsTensor, JsError> {
-        wrap(ops::max_pool(
-            &self.inner,
-            pair("maxPool", size)?,
-            pair("maxPool", strides)?,
-            padding("maxPool", pad)?,
-        ))
+        wrap(ops::max_pool(&self.inner, pair("maxPool", size)?, pair("maxPool", strides)?, padding("maxPool", pad)?))
     }
 
     #[wasm_bindgen(js_name = avgPool)]
     pub fn avg_pool(&self, size: &[u32], strides: &[u32], pad: &str) -> Result<JsTensor, JsError> {
-        wrap(ops::avg_pool(
-            &self.inner,
-            pair("avgPool", size)?,
-            pair("avgPool", strides)?,
-            padding("avgPool", pad)?,
-        ))
+        wrap(ops::avg_pool(&self.inner, pair("avgPool", size)?, pair("avgPool", strides)?, padding("avgPool", pad)?))
     }
 
     pub fn softmax(&self, axis: i32) -> Result<JsTensor, JsError> {
@@ -577,14 +431,9 @@ impl JsTensor {
     /// `paddings`: [before0, after0, before1, after1, ...].
     pub fn pad(&self, paddings: &[u32], value: f64) -> Result<JsTensor, JsError> {
         if paddings.len() % 2 != 0 {
-            return Err(JsError::new(
-                "pad: paddings need a [before, after] pair per dimension",
-            ));
+            return Err(JsError::new("pad: paddings need a [before, after] pair per dimension"));
         }
-        let pairs: Vec<(usize, usize)> = paddings
-            .chunks(2)
-            .map(|c| (c[0] as usize, c[1] as usize))
-            .collect();
+        let pairs: Vec<(usize, usize)> = paddings.chunks(2).map(|c| (c[0] as usize, c[1] as usize)).collect();
         wrap(ops::pad(&self.inner, &pairs, value))
     }
 
@@ -594,11 +443,7 @@ impl JsTensor {
 
     /// `name`: meanSquaredError, softmaxCrossEntropy, sparseSoftmaxCrossEntropy,
     /// binaryCrossEntropy, sigmoidCrossEntropy.
-    pub fn loss(
-        name: &str,
-        labels: &JsTensor,
-        predictions: &JsTensor,
-    ) -> Result<JsTensor, JsError> {
+    pub fn loss(name: &str, labels: &JsTensor, predictions: &JsTensor) -> Result<JsTensor, JsError> {
         let (l, p) = (&labels.inner, &predictions.inner);
         wrap(match name {
             "meanSquaredError" => ops::mean_squared_error(l, p),
@@ -631,10 +476,7 @@ pub struct JsOptimizer {
 }
 
 fn opt_f32(config: &JsValue, key: &str, default: f32) -> f32 {
-    js_sys::Reflect::get(config, &key.into())
-        .ok()
-        .and_then(|v| v.as_f64())
-        .map_or(default, |v| v as f32)
+    js_sys::Reflect::get(config, &key.into()).ok().and_then(|v| v.as_f64()).map_or(default, |v| v as f32)
 }
 
 #[wasm_bindgen(js_class = Optimizer)]
@@ -650,42 +492,23 @@ impl JsOptimizer {
             "sgd" => Kind::Sgd,
             "momentum" => Kind::Momentum {
                 momentum: opt_f32(c, "momentum", 0.9),
-                nesterov: js_sys::Reflect::get(c, &"useNesterov".into())
-                    .ok()
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false),
+                nesterov: js_sys::Reflect::get(c, &"useNesterov".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false),
             },
-            "adam" => Kind::Adam {
-                beta1: opt_f32(c, "beta1", 0.9),
-                beta2: opt_f32(c, "beta2", 0.999),
-                eps,
-            },
+            "adam" => Kind::Adam { beta1: opt_f32(c, "beta1", 0.9), beta2: opt_f32(c, "beta2", 0.999), eps },
             "adamw" => Kind::AdamW {
                 beta1: opt_f32(c, "beta1", 0.9),
                 beta2: opt_f32(c, "beta2", 0.999),
                 eps,
                 weight_decay: opt_f32(c, "weightDecay", 0.01),
             },
-            "rmsprop" => Kind::RmsProp {
-                rho: opt_f32(c, "decay", 0.9),
-                momentum: opt_f32(c, "momentum", 0.0),
-                eps,
-            },
-            "adagrad" => Kind::Adagrad {
-                initial_accumulator: opt_f32(c, "initialAccumulatorValue", 0.1),
-                eps,
-            },
+            "rmsprop" => Kind::RmsProp { rho: opt_f32(c, "decay", 0.9), momentum: opt_f32(c, "momentum", 0.0), eps },
+            "adagrad" => Kind::Adagrad { initial_accumulator: opt_f32(c, "initialAccumulatorValue", 0.1), eps },
             other => return Err(JsError::new(&format!("unknown optimizer '{other}'"))),
         };
         if !(learning_rate.is_finite() && learning_rate > 0.0) {
-            return Err(JsError::new(&format!(
-                "learning rate {learning_rate} must be a positive number"
-            )));
+            return Err(JsError::new(&format!("learning rate {learning_rate} must be a positive number")));
         }
-        Ok(JsOptimizer {
-            inner: Optimizer::new(kind, learning_rate),
-            params: Vec::new(),
-        })
+        Ok(JsOptimizer { inner: Optimizer::new(kind, learning_rate), params: Vec::new() })
     }
 
     /// Registers a parameter (and marks it as requiring gradients).
@@ -715,9 +538,7 @@ impl JsOptimizer {
 fn typed_array(t: &Tensor, words: &[u32]) -> JsValue {
     match t.dtype() {
         DType::F32 => js_sys::Float32Array::from(bytemuck::cast_slice::<u32, f32>(words)).into(),
-        DType::I32 | DType::Bool => {
-            js_sys::Int32Array::from(bytemuck::cast_slice::<u32, i32>(words)).into()
-        }
+        DType::I32 | DType::Bool => js_sys::Int32Array::from(bytemuck::cast_slice::<u32, i32>(words)).into(),
     }
 }
 

@@ -20,28 +20,15 @@ enum Outcome {
 }
 
 fn case_names(dir: &Path) -> Vec<String> {
-    let manifest =
-        fs::read_to_string(dir.join("manifest.json")).expect("tests/fixtures/onnx/manifest.json");
-    manifest
-        .lines()
-        .filter_map(|l| {
-            l.split("\"name\": \"")
-                .nth(1)
-                .and_then(|r| r.split('"').next())
-                .map(String::from)
-        })
-        .collect()
+    let manifest = fs::read_to_string(dir.join("manifest.json")).expect("tests/fixtures/onnx/manifest.json");
+    manifest.lines().filter_map(|l| l.split("\"name\": \"").nth(1).and_then(|r| r.split('"').next()).map(String::from)).collect()
 }
 
 async fn run_case(dev: &Device, dir: &Path) -> Outcome {
     let bytes = fs::read(dir.join("model.onnx")).unwrap();
     let model = match OnnxModel::from_bytes(dev, &bytes) {
         Ok(m) => m,
-        Err(e)
-            if e.to_string().contains("unsupported") || e.to_string().contains("not supported") =>
-        {
-            return Outcome::Unsupported(e.to_string())
-        }
+        Err(e) if e.to_string().contains("unsupported") || e.to_string().contains("not supported") => return Outcome::Unsupported(e.to_string()),
         Err(e) => return Outcome::Fail(format!("load: {e}")),
     };
     let mut inputs = Vec::new();
@@ -61,20 +48,13 @@ async fn run_case(dev: &Device, dir: &Path) -> Outcome {
     }
     let outs = match model.run_values(&inputs) {
         Ok(o) => o,
-        Err(e) if e.to_string().contains("unsupported") => {
-            return Outcome::Unsupported(e.to_string())
-        }
+        Err(e) if e.to_string().contains("unsupported") => return Outcome::Unsupported(e.to_string()),
         Err(e) => return Outcome::Fail(format!("run: {e}")),
     };
     for (i, got) in outs.iter().enumerate() {
-        let want =
-            decode_tensor_bytes(&fs::read(dir.join(format!("output_{i}.pb"))).unwrap()).unwrap();
+        let want = decode_tensor_bytes(&fs::read(dir.join(format!("output_{i}.pb"))).unwrap()).unwrap();
         if got.shape() != want.dims.as_slice() {
-            return Outcome::Fail(format!(
-                "output {i}: shape {:?}, expected {:?}",
-                got.shape(),
-                want.dims
-            ));
+            return Outcome::Fail(format!("output {i}: shape {:?}, expected {:?}", got.shape(), want.dims));
         }
         let vals = match got.to_vec_f32().await {
             Ok(v) => v,
@@ -105,33 +85,20 @@ async fn run_case(dev: &Device, dir: &Path) -> Outcome {
 fn conformance(dev: Device, label: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnx");
     let names = case_names(&root);
-    let (mut pass, mut fails, mut unsupported) = (
-        0,
-        Vec::new(),
-        std::collections::BTreeMap::<String, usize>::new(),
-    );
+    let (mut pass, mut fails, mut unsupported) = (0, Vec::new(), std::collections::BTreeMap::<String, usize>::new());
     for name in &names {
         match pollster::block_on(run_case(&dev, &root.join(name))) {
             Outcome::Pass => pass += 1,
             Outcome::Fail(msg) => fails.push(format!("{name}: {msg}")),
             Outcome::Unsupported(msg) => {
                 let reason = msg.split(" (node").next().unwrap_or(&msg).to_string()
-                    + msg
-                        .split("): ")
-                        .nth(1)
-                        .map(|r| format!(": {r}"))
-                        .unwrap_or_default()
-                        .as_str();
+                    + msg.split("): ").nth(1).map(|r| format!(": {r}")).unwrap_or_default().as_str();
                 *unsupported.entry(reason).or_default() += 1;
             }
         }
     }
     let n_unsupported: usize = unsupported.values().sum();
-    eprintln!(
-        "ONNX conformance on {label}: {} cases: {pass} pass, {} fail, {n_unsupported} unsupported",
-        names.len(),
-        fails.len()
-    );
+    eprintln!("ONNX conformance on {label}: {} cases: {pass} pass, {} fail, {n_unsupported} unsupported", names.len(), fails.len());
     let mut reasons: Vec<_> = unsupported.into_iter().collect();
     reasons.sort_by(|a, b| b.1.cmp(&a.1));
     for (reason, n) in reasons.iter().take(15) {
@@ -140,15 +107,8 @@ fn conformance(dev: Device, label: &str) {
     for f in &fails {
         eprintln!("  FAIL {f}");
     }
-    assert!(
-        fails.is_empty(),
-        "{} ONNX conformance cases fail on {label}",
-        fails.len()
-    );
-    assert!(
-        pass >= MIN_PASS,
-        "only {pass} ONNX conformance cases pass on {label} (at least {MIN_PASS} did)"
-    );
+    assert!(fails.is_empty(), "{} ONNX conformance cases fail on {label}", fails.len());
+    assert!(pass >= MIN_PASS, "only {pass} ONNX conformance cases pass on {label} (at least {MIN_PASS} did)");
 }
 
 #[test]

@@ -4,9 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use webtensor::shape::{
-    broadcast_shapes, broadcast_strides, infer_reshape, normalize_axes, strides,
-};
+use webtensor::shape::{broadcast_shapes, broadcast_strides, infer_reshape, normalize_axes, strides};
 use webtensor::{ops, Device, Tensor};
 
 fn dims() -> impl Strategy<Value = Vec<usize>> {
@@ -16,23 +14,11 @@ fn dims() -> impl Strategy<Value = Vec<usize>> {
 /// numpy: align at the right; each pair of sizes must be equal or contain a 1.
 fn numpy_broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let r = a.len().max(b.len());
-    let at = |s: &[usize], i: usize| {
-        if i < r - s.len() {
-            1
-        } else {
-            s[i - (r - s.len())]
-        }
-    };
+    let at = |s: &[usize], i: usize| if i < r - s.len() { 1 } else { s[i - (r - s.len())] };
     (0..r)
         .map(|i| {
             let (x, y) = (at(a, i), at(b, i));
-            if x == y || y == 1 {
-                Some(x)
-            } else if x == 1 {
-                Some(y)
-            } else {
-                None
-            }
+            if x == y || y == 1 { Some(x) } else if x == 1 { Some(y) } else { None }
         })
         .collect()
 }

@@ -20,13 +20,8 @@ async fn gpu() -> Device {
     if let Some(dev) = GPU.with(|g| g.borrow().clone()) {
         return dev;
     }
-    let dev = Device::gpu()
-        .await
-        .unwrap_or_else(|e| panic!("no WebGPU adapter in this browser: {e}"));
-    console_log!(
-        "browser suite runs on WebGPU adapter: {}",
-        dev.description()
-    );
+    let dev = Device::gpu().await.unwrap_or_else(|e| panic!("no WebGPU adapter in this browser: {e}"));
+    console_log!("browser suite runs on WebGPU adapter: {}", dev.description());
     GPU.with(|g| *g.borrow_mut() = Some(dev.clone()));
     dev
 }
@@ -34,15 +29,8 @@ async fn gpu() -> Device {
 #[wasm_bindgen_test]
 async fn webgpu_adapter_is_found_and_named() {
     let dev = gpu().await;
-    let Device::Gpu(ctx) = &dev else {
-        panic!("expected a GPU device")
-    };
-    console_log!(
-        "adapter: {:?} (backend {:?}, vendor {:#x})",
-        ctx.info.name,
-        ctx.info.backend,
-        ctx.info.vendor
-    );
+    let Device::Gpu(ctx) = &dev else { panic!("expected a GPU device") };
+    console_log!("adapter: {:?} (backend {:?}, vendor {:#x})", ctx.info.name, ctx.info.backend, ctx.info.vendor);
     assert_eq!(ctx.info.backend, wgpu::Backend::BrowserWebGpu);
 }
 
@@ -68,9 +56,7 @@ for_each_case!(web_cases);
 /// On a device of its own: the shared one must survive for the other tests.
 #[wasm_bindgen_test]
 async fn webgpu_device_loss_is_reported() {
-    let dev = Device::gpu()
-        .await
-        .unwrap_or_else(|e| panic!("no WebGPU adapter in this browser: {e}"));
+    let dev = Device::gpu().await.unwrap_or_else(|e| panic!("no WebGPU adapter in this browser: {e}"));
     if let Err(msg) = suite::device_loss_is_reported(dev).await {
         panic!("{msg}");
     }
@@ -79,9 +65,7 @@ async fn webgpu_device_loss_is_reported() {
 /// On a device of its own, so that nothing is compiled yet.
 #[wasm_bindgen_test]
 async fn webgpu_warmup_compiles_ahead_with_create_compute_pipeline_async() {
-    let dev = Device::gpu()
-        .await
-        .unwrap_or_else(|e| panic!("no WebGPU adapter in this browser: {e}"));
+    let dev = Device::gpu().await.unwrap_or_else(|e| panic!("no WebGPU adapter in this browser: {e}"));
     if let Err(msg) = suite::warmup_compiles_ahead(dev).await {
         panic!("{msg}");
     }

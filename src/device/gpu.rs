@@ -14,8 +14,7 @@ use crate::{bail, Error, Result};
 pub const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_SRC)
     .union(wgpu::BufferUsages::COPY_DST);
-const READBACK_USAGE: wgpu::BufferUsages =
-    wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
+const READBACK_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
 
 /// Largest workgroup count in one dimension that every adapter accepts.
 pub const MAX_WORKGROUPS_PER_DIM: u32 = 65535;
@@ -99,9 +98,7 @@ impl GpuContext {
                 trace: wgpu::Trace::Off,
             })
             .await
-            .map_err(|e| {
-                Error::new(OP, format!("adapter '{}' refused a device: {e}", info.name))
-            })?;
+            .map_err(|e| Error::new(OP, format!("adapter '{}' refused a device: {e}", info.name)))?;
         // wgpu's default handler panics on a validation error; a panic in wasm poisons the module.
         // Errors are reported instead (and our validation aims to make them unreachable).
         device.on_uncaptured_error(Arc::new(|e| {
@@ -111,9 +108,7 @@ impl GpuContext {
         let lost_flag = lost.clone();
         device.set_device_lost_callback(move |reason, message| {
             lost_flag.store(true, Ordering::Relaxed);
-            crate::log(&format!(
-                "webtensor: GPU device lost ({reason:?}): {message}"
-            ));
+            crate::log(&format!("webtensor: GPU device lost ({reason:?}): {message}"));
         });
         let limits = device.limits();
         let batch = Batch::new(&device);
@@ -131,11 +126,7 @@ impl GpuContext {
 
     /// A one-line description of the adapter, e.g. "SwiftShader Device (Subzero) (BrowserWebGpu)".
     pub fn adapter_name(&self) -> String {
-        let name = if self.info.name.is_empty() {
-            "unnamed adapter"
-        } else {
-            &self.info.name
-        };
+        let name = if self.info.name.is_empty() { "unnamed adapter" } else { &self.info.name };
         format!("{} ({:?})", name, self.info.backend)
     }
 
@@ -173,20 +164,10 @@ impl GpuContext {
         self.check_alive(op)?;
         let max = self.max_tensor_bytes();
         if bytes > max {
-            bail!(
-                op,
-                "a tensor of {bytes} bytes exceeds this GPU's buffer limit of {max} bytes"
-            );
+            bail!(op, "a tensor of {bytes} bytes exceeds this GPU's buffer limit of {max} bytes");
         }
-        let buffer = self
-            .pool
-            .borrow_mut()
-            .acquire(&self.device, bytes, TENSOR_USAGE);
-        Ok(GpuBuffer {
-            buffer: Some(buffer),
-            bytes,
-            ctx: self.clone(),
-        })
+        let buffer = self.pool.borrow_mut().acquire(&self.device, bytes, TENSOR_USAGE);
+        Ok(GpuBuffer { buffer: Some(buffer), bytes, ctx: self.clone() })
     }
 
     /// A new buffer holding `data`.
@@ -202,9 +183,7 @@ impl GpuContext {
     }
 
     pub fn kernel(&self, key: &str, source: impl FnOnce() -> String) -> Rc<Kernel> {
-        self.kernels
-            .borrow_mut()
-            .get_or_build(&self.device, key, source)
+        self.kernels.borrow_mut().get_or_build(&self.device, key, source)
     }
 
     /// Starts a warm-up trace: until `compile_collected`, ops run for their shapes only (their
@@ -226,25 +205,18 @@ impl GpuContext {
             Some(raw) => Some(precompile_in_browser(raw, &pending).await?),
             None => None,
         };
+        let noted = pending.len();
         let mut cache = self.kernels.borrow_mut();
-        for (key, code) in &pending {
-            cache.compile(&self.device, key, code.clone());
+        for (key, code) in pending {
+            cache.compile(&self.device, &key, code);
         }
-        Ok(pending.len())
+        Ok(noted)
     }
 
     /// Records a dispatch of `kernel` into the shared batch.
-    pub fn dispatch(
-        &self,
-        kernel: &Kernel,
-        params: &[u8],
-        buffers: &[&wgpu::Buffer],
-        workgroups: [u32; 3],
-    ) {
+    pub fn dispatch(&self, kernel: &Kernel, params: &[u8], buffers: &[&wgpu::Buffer], workgroups: [u32; 3]) {
         // While tracing for a warm-up, kernels have no pipeline yet and nothing runs.
-        let Some((pipeline, layout)) = &kernel.compiled else {
-            return;
-        };
+        let Some((pipeline, layout)) = &kernel.compiled else { return };
         if workgroups.contains(&0) {
             return;
         }
@@ -284,26 +256,15 @@ impl GpuContext {
     }
 
     /// Reads `bytes` from the start of `src` back to the host. The only path from device to host.
-    pub async fn read(
-        self: &Rc<Self>,
-        op: &str,
-        src: &wgpu::Buffer,
-        bytes: u64,
-    ) -> Result<Vec<u8>> {
+    pub async fn read(self: &Rc<Self>, op: &str, src: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
         self.check_alive(op)?;
         if self.kernels.borrow().is_collecting() {
-            bail!(
-                op,
-                "cannot read values inside a warm-up trace (nothing is computed there)"
-            );
+            bail!(op, "cannot read values inside a warm-up trace (nothing is computed there)");
         }
         if bytes == 0 {
             return Ok(Vec::new());
         }
-        let staging = self
-            .pool
-            .borrow_mut()
-            .acquire(&self.device, bytes, READBACK_USAGE);
+        let staging = self.pool.borrow_mut().acquire(&self.device, bytes, READBACK_USAGE);
         self.copy(src, &staging, bytes);
         self.flush();
         let (tx, rx) = futures_channel::oneshot::channel();
@@ -317,14 +278,8 @@ impl GpuContext {
         }
         let mapped = match rx.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(Error::new(
-                op,
-                format!("reading back from the GPU failed: {e}"),
-            )),
-            Err(_) => Err(Error::new(
-                op,
-                "reading back from the GPU failed: the device went away",
-            )),
+            Ok(Err(e)) => Err(Error::new(op, format!("reading back from the GPU failed: {e}"))),
+            Err(_) => Err(Error::new(op, "reading back from the GPU failed: the device went away")),
         };
         let result = mapped.and_then(|()| {
             let view = staging
@@ -356,14 +311,11 @@ impl GpuContext {
 #[cfg(target_arch = "wasm32")]
 fn has_navigator_gpu() -> bool {
     let global = js_sys::global();
-    let Ok(navigator) = js_sys::Reflect::get(&global, &"navigator".into()) else {
-        return false;
-    };
+    let Ok(navigator) = js_sys::Reflect::get(&global, &"navigator".into()) else { return false };
     if navigator.is_undefined() || navigator.is_null() {
         return false;
     }
-    js_sys::Reflect::get(&navigator, &"gpu".into())
-        .is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
+    js_sys::Reflect::get(&navigator, &"gpu".into()).is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
 /// Splits `groups` workgroups over x and y so neither exceeds the per-dimension limit. Kernels
@@ -384,21 +336,10 @@ pub fn grid_2d(groups: u64) -> Result<[u32; 3]> {
 /// wgpu has created its own (same WGSL, same automatic layout): the browser's cache hands those out
 /// without compiling again.
 #[cfg(target_arch = "wasm32")]
-async fn precompile_in_browser(
-    device: &wgpu::webgpu::GpuDevice,
-    kernels: &[(String, String)],
-) -> Result<wasm_bindgen::JsValue> {
+async fn precompile_in_browser(device: &wgpu::webgpu::GpuDevice, kernels: &[(String, String)]) -> Result<wasm_bindgen::JsValue> {
     use wasm_bindgen::{JsCast, JsValue};
     const OP: &str = "warmup";
-    let fail = |what: &str, e: JsValue| {
-        Error::new(
-            OP,
-            format!(
-                "{what}: {}",
-                e.as_string().unwrap_or_else(|| format!("{e:?}"))
-            ),
-        )
-    };
+    let fail = |what: &str, e: JsValue| Error::new(OP, format!("{what}: {}", e.as_string().unwrap_or_else(|| format!("{e:?}"))));
     let dev: &JsValue = device.as_ref();
     let method = |name: &str| -> Result<js_sys::Function> {
         js_sys::Reflect::get(dev, &name.into())
@@ -410,11 +351,7 @@ async fn precompile_in_browser(
     let create_bgl = method("createBindGroupLayout")?;
     let create_layout = method("createPipelineLayout")?;
     let create_pipeline = method("createComputePipelineAsync")?;
-    let set = |o: &js_sys::Object, k: &str, v: &JsValue| {
-        js_sys::Reflect::set(o, &k.into(), v)
-            .map(|_| ())
-            .map_err(|e| fail(k, e))
-    };
+    let set = |o: &js_sys::Object, k: &str, v: &JsValue| js_sys::Reflect::set(o, &k.into(), v).map(|_| ()).map_err(|e| fail(k, e));
     let promises = js_sys::Array::new();
     for (key, code) in kernels {
         // The same explicit layout wgpu makes (kernel::bindings), so the browser's cache matches.
@@ -430,20 +367,14 @@ async fn precompile_in_browser(
         }
         let bgl_desc = js_sys::Object::new();
         set(&bgl_desc, "entries", &entries)?;
-        let bgl = create_bgl
-            .call1(dev, &bgl_desc)
-            .map_err(|e| fail("createBindGroupLayout", e))?;
+        let bgl = create_bgl.call1(dev, &bgl_desc).map_err(|e| fail("createBindGroupLayout", e))?;
         let layout_desc = js_sys::Object::new();
         set(&layout_desc, "bindGroupLayouts", &js_sys::Array::of1(&bgl))?;
-        let layout = create_layout
-            .call1(dev, &layout_desc)
-            .map_err(|e| fail("createPipelineLayout", e))?;
+        let layout = create_layout.call1(dev, &layout_desc).map_err(|e| fail("createPipelineLayout", e))?;
         let module_desc = js_sys::Object::new();
         set(&module_desc, "code", &code.as_str().into())?;
         set(&module_desc, "label", &key.as_str().into())?;
-        let module = create_module
-            .call1(dev, &module_desc)
-            .map_err(|e| fail("createShaderModule", e))?;
+        let module = create_module.call1(dev, &module_desc).map_err(|e| fail("createShaderModule", e))?;
         let stage = js_sys::Object::new();
         set(&stage, "module", &module)?;
         set(&stage, "entryPoint", &"main".into())?;
@@ -451,11 +382,7 @@ async fn precompile_in_browser(
         set(&desc, "layout", &layout)?;
         set(&desc, "compute", &stage)?;
         set(&desc, "label", &key.as_str().into())?;
-        promises.push(
-            &create_pipeline
-                .call1(dev, &desc)
-                .map_err(|e| fail("createComputePipelineAsync", e))?,
-        );
+        promises.push(&create_pipeline.call1(dev, &desc).map_err(|e| fail("createComputePipelineAsync", e))?);
     }
     wasm_bindgen_futures::JsFuture::from(js_sys::Promise::all(&promises))
         .await

@@ -35,7 +35,7 @@ export function loadWasm(): Promise<unknown> {
  */
 export async function ready(): Promise<void> {
   await loadWasm();
-  if (backend === null || (backend === 'webgpu' && wasm.deviceLost())) backend = await wasm.init(undefined);
+  if (backend === null || isDeviceLost()) backend = await wasm.init(undefined);
 }
 
 /**

@@ -20,6 +20,9 @@ use proto::{data_type, TensorProto};
 
 const OP: &str = "onnx";
 
+/// Tensors up to this many elements keep a host copy of their values when known.
+pub(crate) const HOST_VALUES_MAX: usize = 4096;
+
 /// A value flowing through the graph: the tensor, and its values when they are known on the host.
 #[derive(Clone)]
 pub struct Value {
@@ -59,16 +62,9 @@ pub struct Decoded {
 
 /// Reads a TensorProto (initializer, Constant value, or a test-data .pb file).
 pub fn decode_tensor(t: &TensorProto) -> Result<Decoded> {
-    let what = if t.name.is_empty() {
-        "a tensor".to_string()
-    } else {
-        format!("tensor '{}'", t.name)
-    };
+    let what = if t.name.is_empty() { "a tensor".to_string() } else { format!("tensor '{}'", t.name) };
     if t.data_location == 1 || !t.external_data.is_empty() {
-        bail!(
-            OP,
-            "{what} keeps its data in an external file; external data is not supported yet"
-        );
+        bail!(OP, "{what} keeps its data in an external file; external data is not supported yet");
     }
     let mut dims = Vec::with_capacity(t.dims.len());
     for &d in &t.dims {
@@ -81,12 +77,7 @@ pub fn decode_tensor(t: &TensorProto) -> Result<Decoded> {
     let raw = &t.raw_data;
     let need = |bytes: usize| -> Result<()> {
         if !raw.is_empty() && raw.len() != numel * bytes {
-            bail!(
-                OP,
-                "{what}: {} bytes of data for shape {dims:?} (expected {})",
-                raw.len(),
-                numel * bytes
-            );
+            bail!(OP, "{what}: {} bytes of data for shape {dims:?} (expected {})", raw.len(), numel * bytes);
         }
         Ok(())
     };
@@ -94,7 +85,8 @@ pub fn decode_tensor(t: &TensorProto) -> Result<Decoded> {
     let (dtype, data) = match t.data_type {
         data_type::FLOAT => {
             need(4)?;
-            let v: Vec<f32> = if raw.is_empty() { t.float_data.clone() } else { chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect() };
+            let v: Vec<f32> =
+                if raw.is_empty() { t.float_data.clone() } else { chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect() };
             (DType::F32, HostData::Float(v))
         }
         data_type::DOUBLE => {
@@ -108,7 +100,8 @@ pub fn decode_tensor(t: &TensorProto) -> Result<Decoded> {
         }
         data_type::INT64 => {
             need(8)?;
-            let v: Vec<i64> = if raw.is_empty() { t.int64_data.clone() } else { chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect() };
+            let v: Vec<i64> =
+                if raw.is_empty() { t.int64_data.clone() } else { chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect() };
             (DType::I32, HostData::Int(v))
         }
         data_type::INT32 | data_type::INT8 | data_type::UINT8 => {
@@ -127,7 +120,8 @@ pub fn decode_tensor(t: &TensorProto) -> Result<Decoded> {
         }
         data_type::BOOL => {
             need(1)?;
-            let v: Vec<i64> = if raw.is_empty() { t.int32_data.iter().map(|&x| (x != 0) as i64).collect() } else { raw.iter().map(|&b| (b != 0) as i64).collect() };
+            let v: Vec<i64> =
+                if raw.is_empty() { t.int32_data.iter().map(|&x| (x != 0) as i64).collect() } else { raw.iter().map(|&b| (b != 0) as i64).collect() };
             (DType::Bool, HostData::Int(v))
         }
         other => bail!(OP, "{what} has ONNX data type {other}, which is not supported (float, double, int8/uint8/int32/int64 and bool are)"),
@@ -137,10 +131,7 @@ pub fn decode_tensor(t: &TensorProto) -> Result<Decoded> {
         HostData::Int(v) => v.len(),
     };
     if len != numel {
-        bail!(
-            OP,
-            "{what}: {len} values for shape {dims:?} ({numel} expected)"
-        );
+        bail!(OP, "{what}: {len} values for shape {dims:?} ({numel} expected)");
     }
     Ok(Decoded { dims, dtype, data })
 }
@@ -152,23 +143,14 @@ pub fn upload(device: &Device, d: &Decoded) -> Result<Value> {
         HostData::Int(v) => {
             let mut words = Vec::with_capacity(v.len());
             for &x in v {
-                let Ok(w) = i32::try_from(x) else {
-                    bail!(
-                        OP,
-                        "the integer {x} does not fit in int32 (int64 tensors are held as int32)"
-                    )
-                };
+                let Ok(w) = i32::try_from(x) else { bail!(OP, "the integer {x} does not fit in int32 (int64 tensors are held as int32)") };
                 words.push(w as u32);
             }
             Tensor::from_words(device, words, &d.dims, d.dtype)?
         }
     };
     // Keep host values of small tensors: shapes, axes, indices, scalars.
-    let host = if crate::shape::checked_numel(OP, &d.dims)? <= 4096 {
-        Some(d.data.clone())
-    } else {
-        None
-    };
+    let host = if crate::shape::checked_numel(OP, &d.dims)? <= HOST_VALUES_MAX { Some(d.data.clone()) } else { None };
     Ok(Value { tensor, host })
 }
 
@@ -186,53 +168,29 @@ pub struct OnnxModel {
 impl OnnxModel {
     /// Parses and checks a model file, then uploads its initializers to `device`.
     pub fn from_bytes(device: &Device, bytes: &[u8]) -> Result<OnnxModel> {
-        let model = proto::ModelProto::decode(bytes)
-            .map_err(|e| Error::new(OP, format!("not a valid ONNX model file: {e}")))?;
-        let Some(graph) = model.graph else {
-            bail!(OP, "the model file has no graph")
-        };
+        let model = proto::ModelProto::decode(bytes).map_err(|e| Error::new(OP, format!("not a valid ONNX model file: {e}")))?;
+        let Some(graph) = model.graph else { bail!(OP, "the model file has no graph") };
         let mut opset = None;
         for o in &model.opset_import {
             if o.domain.is_empty() || o.domain == "ai.onnx" {
                 opset = Some(o.version);
             }
         }
-        let Some(opset) = opset else {
-            bail!(OP, "the model imports no ai.onnx opset")
-        };
+        let Some(opset) = opset else { bail!(OP, "the model imports no ai.onnx opset") };
         if opset < 6 {
             bail!(OP, "opset {opset} is not supported (6 and later are)");
         }
         // Every node is checked before any weight loads.
         for (i, node) in graph.node.iter().enumerate() {
-            let name = if node.name.is_empty() {
-                format!("#{i}")
-            } else {
-                format!("'{}'", node.name)
-            };
+            let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
             if !(node.domain.is_empty() || node.domain == "ai.onnx") {
-                bail!(
-                    OP,
-                    "unsupported op '{}' of domain '{}' (node {name}, opset {opset})",
-                    node.op_type,
-                    node.domain
-                );
+                bail!(OP, "unsupported op '{}' of domain '{}' (node {name}, opset {opset})", node.op_type, node.domain);
             }
             if !nodes::SUPPORTED.contains(&node.op_type.as_str()) {
-                bail!(
-                    OP,
-                    "unsupported op '{}' (node {name}, opset {opset})",
-                    node.op_type
-                );
+                bail!(OP, "unsupported op '{}' (node {name}, opset {opset})", node.op_type);
             }
             // Before opset 7, binary ops broadcast only when told to, and then from `axis`.
-            if node.attribute.iter().any(|a| {
-                a.name == "axis"
-                    && node
-                        .attribute
-                        .iter()
-                        .any(|b| b.name == "broadcast" && b.i != 0)
-            }) {
+            if node.attribute.iter().any(|a| a.name == "axis" && node.attribute.iter().any(|b| b.name == "broadcast" && b.i != 0)) {
                 bail!(OP, "unsupported: legacy broadcasting with an axis in op '{}' (node {name}, opset {opset})", node.op_type);
             }
         }
@@ -240,21 +198,9 @@ impl OnnxModel {
         for init in &graph.initializer {
             constants.insert(init.name.clone(), upload(device, &decode_tensor(init)?)?);
         }
-        let inputs = graph
-            .input
-            .iter()
-            .map(|v| v.name.clone())
-            .filter(|n| !constants.contains_key(n))
-            .collect();
+        let inputs = graph.input.iter().map(|v| v.name.clone()).filter(|n| !constants.contains_key(n)).collect();
         let outputs = graph.output.iter().map(|v| v.name.clone()).collect();
-        Ok(OnnxModel {
-            device: device.clone(),
-            opset,
-            nodes: graph.node,
-            constants,
-            inputs,
-            outputs,
-        })
+        Ok(OnnxModel { device: device.clone(), opset, nodes: graph.node, constants, inputs, outputs })
     }
 
     pub fn opset(&self) -> i64 {
@@ -267,13 +213,7 @@ impl OnnxModel {
 
     /// Runs the graph on `inputs` (in the order of `self.inputs`); returns the graph outputs.
     pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        let values: Vec<Value> = inputs
-            .iter()
-            .map(|t| Value {
-                tensor: t.clone(),
-                host: None,
-            })
-            .collect();
+        let values: Vec<Value> = inputs.iter().map(|t| Value { tensor: t.clone(), host: None }).collect();
         self.run_values(&values)
     }
 
@@ -281,47 +221,26 @@ impl OnnxModel {
     /// ops need to know while building the graph).
     pub fn run_values(&self, inputs: &[Value]) -> Result<Vec<Tensor>> {
         if inputs.len() != self.inputs.len() {
-            bail!(
-                OP,
-                "the model takes {} inputs ({:?}), got {}",
-                self.inputs.len(),
-                self.inputs,
-                inputs.len()
-            );
+            bail!(OP, "the model takes {} inputs ({:?}), got {}", self.inputs.len(), self.inputs, inputs.len());
         }
         let mut env: HashMap<&str, Value> = HashMap::new();
         for (name, v) in self.inputs.iter().zip(inputs) {
             let mut v = v.clone();
             // Small integer inputs on the CPU can be read right away: ops that need a shape or
             // axes from an input then work there too.
-            if v.host.is_none() && v.tensor.dtype() != DType::F32 && v.tensor.numel() <= 4096 {
+            if v.host.is_none() && v.tensor.dtype() != DType::F32 && v.tensor.numel() <= HOST_VALUES_MAX {
                 if let Ok(words) = v.tensor.to_words_sync() {
-                    v.host = Some(HostData::Int(
-                        words.iter().map(|&w| w as i32 as i64).collect(),
-                    ));
+                    v.host = Some(HostData::Int(words.iter().map(|&w| w as i32 as i64).collect()));
                 }
             }
             env.insert(name, v);
         }
         crate::autograd::no_grad(|| -> Result<()> {
             for (i, node) in self.nodes.iter().enumerate() {
-                let args: Vec<Option<Value>> = node
-                    .input
-                    .iter()
-                    .map(|n| {
-                        if n.is_empty() {
-                            Ok(None)
-                        } else {
-                            self.lookup(&env, n).map(Some)
-                        }
-                    })
-                    .collect::<Result<_>>()?;
+                let args: Vec<Option<&Value>> =
+                    node.input.iter().map(|n| if n.is_empty() { Ok(None) } else { self.lookup(&env, n).map(Some) }).collect::<Result<_>>()?;
                 let outs = nodes::run(node, &args, self.opset, &self.device).map_err(|e| {
-                    let name = if node.name.is_empty() {
-                        format!("#{i}")
-                    } else {
-                        format!("'{}'", node.name)
-                    };
+                    let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
                     Error::new(OP, format!("{} (node {name}): {}", node.op_type, e))
                 })?;
                 for (name, v) in node.output.iter().zip(outs) {
@@ -332,28 +251,18 @@ impl OnnxModel {
             }
             Ok(())
         })?;
-        self.outputs
-            .iter()
-            .map(|n| self.lookup(&env, n).map(|v| v.tensor))
-            .collect()
+        self.outputs.iter().map(|n| self.lookup(&env, n).map(|v| v.tensor.clone())).collect()
     }
 
-    fn lookup(&self, env: &HashMap<&str, Value>, name: &str) -> Result<Value> {
+    fn lookup<'a>(&'a self, env: &'a HashMap<&str, Value>, name: &str) -> Result<&'a Value> {
         env.get(name)
             .or_else(|| self.constants.get(name))
-            .cloned()
-            .ok_or_else(|| {
-                Error::new(
-                    OP,
-                    format!("the graph uses '{name}' before anything produces it"),
-                )
-            })
+            .ok_or_else(|| Error::new(OP, format!("the graph uses '{name}' before anything produces it")))
     }
 }
 
 /// Decodes a serialized TensorProto (e.g. ONNX test data `input_0.pb`).
 pub fn decode_tensor_bytes(bytes: &[u8]) -> Result<Decoded> {
-    let t = TensorProto::decode(bytes)
-        .map_err(|e| Error::new(OP, format!("not a valid TensorProto: {e}")))?;
+    let t = TensorProto::decode(bytes).map_err(|e| Error::new(OP, format!("not a valid TensorProto: {e}")))?;
     decode_tensor(&t)
 }

@@ -107,37 +107,27 @@ fn attr_s(node: &NodeProto, name: &str) -> Option<String> {
 }
 
 fn plain(t: Tensor) -> Value {
-    Value {
-        tensor: t,
-        host: None,
-    }
+    Value { tensor: t, host: None }
 }
 
 /// A tensor made on the host, with its values remembered.
 fn host_ints(device: &Device, v: Vec<i64>, shape: &[usize]) -> Result<Value> {
-    super::upload(
-        device,
-        &super::Decoded {
-            dims: shape.to_vec(),
-            dtype: DType::I32,
-            data: HostData::Int(v),
-        },
-    )
+    super::upload(device, &super::Decoded { dims: shape.to_vec(), dtype: DType::I32, data: HostData::Int(v) })
 }
 
-fn input<'a>(args: &'a [Option<Value>], i: usize) -> Result<&'a Value> {
+fn input<'a>(args: &[Option<&'a Value>], i: usize) -> Result<&'a Value> {
     match args.get(i) {
-        Some(Some(v)) => Ok(v),
+        Some(Some(v)) => Ok(*v),
         _ => bail!(OP, "input {i} is missing"),
     }
 }
 
-fn opt_input(args: &[Option<Value>], i: usize) -> Option<&Value> {
-    args.get(i).and_then(|v| v.as_ref())
+fn opt_input<'a>(args: &[Option<&'a Value>], i: usize) -> Option<&'a Value> {
+    args.get(i).copied().flatten()
 }
 
 /// Values of an input the op needs on the host (a shape, axes, pads...).
-fn known_ints(args: &[Option<Value>], i: usize, what: &str) -> Result<Vec<i64>> {
+fn known_ints(args: &[Option<&Value>], i: usize, what: &str) -> Result<Vec<i64>> {
     match &input(args, i)?.host {
         Some(h) => Ok(h.as_ints()),
         None => bail!(OP, "unsupported: the {what} input must be known when the model loads (a constant or initializer)"),
@@ -157,7 +147,7 @@ fn scalar_like(x: &Tensor, v: f64) -> Result<Tensor> {
 }
 
 /// Elementwise op over many inputs (Sum, Max, Min, Mean).
-fn fold(args: &[Option<Value>], f: fn(&Tensor, &Tensor) -> Result<Tensor>) -> Result<Tensor> {
+fn fold(args: &[Option<&Value>], f: fn(&Tensor, &Tensor) -> Result<Tensor>) -> Result<Tensor> {
     let mut acc = input(args, 0)?.tensor.clone();
     for i in 1..args.len() {
         acc = f(&acc, &input(args, i)?.tensor)?;
@@ -168,11 +158,7 @@ fn fold(args: &[Option<Value>], f: fn(&Tensor, &Tensor) -> Result<Tensor>) -> Re
 /// NCHW -> NHWC and back, for the engine's image ops.
 fn to_nhwc(x: &Tensor) -> Result<Tensor> {
     if x.rank() != 4 {
-        bail!(
-            OP,
-            "unsupported: only 2-D images (rank-4 NCHW inputs) are handled, got shape {:?}",
-            x.shape()
-        );
+        bail!(OP, "unsupported: only 2-D images (rank-4 NCHW inputs) are handled, got shape {:?}", x.shape());
     }
     ops::transpose(x, Some(&[0, 2, 3, 1]))
 }
@@ -185,12 +171,7 @@ fn padding(node: &NodeProto) -> Result<Padding> {
     match attr_s(node, "auto_pad").as_deref().unwrap_or("NOTSET") {
         "NOTSET" => match attr_ints(node, "pads") {
             None => Ok(Padding::Valid),
-            Some(p) if p.len() == 4 && p.iter().all(|&v| v >= 0) => Ok(Padding::Explicit(
-                p[0] as usize,
-                p[2] as usize,
-                p[1] as usize,
-                p[3] as usize,
-            )),
+            Some(p) if p.len() == 4 && p.iter().all(|&v| v >= 0) => Ok(Padding::Explicit(p[0] as usize, p[2] as usize, p[1] as usize, p[3] as usize)),
             Some(p) => bail!(OP, "unsupported pads {p:?}"),
         },
         "VALID" => Ok(Padding::Valid),
@@ -203,29 +184,14 @@ fn pair(node: &NodeProto, name: &str) -> Result<(usize, usize)> {
     match attr_ints(node, name) {
         None => Ok((1, 1)),
         Some(v) if v.len() == 2 && v.iter().all(|&x| x > 0) => Ok((v[0] as usize, v[1] as usize)),
-        Some(v) => bail!(
-            OP,
-            "unsupported {name} {v:?} (two positive values expected)"
-        ),
+        Some(v) => bail!(OP, "unsupported {name} {v:?} (two positive values expected)"),
     }
 }
 
-fn reduce_node(
-    node: &NodeProto,
-    args: &[Option<Value>],
-    opset: i64,
-    kind: Reduce,
-    axes_input_from: i64,
-) -> Result<Tensor> {
+fn reduce_node(node: &NodeProto, args: &[Option<&Value>], opset: i64, kind: Reduce, axes_input_from: i64) -> Result<Tensor> {
     let x = &input(args, 0)?.tensor;
     let keep = attr_i(node, "keepdims", 1) != 0;
-    let axes = if opset >= axes_input_from {
-        opt_input(args, 1)
-            .map(|_| known_ints(args, 1, "axes"))
-            .transpose()?
-    } else {
-        attr_ints(node, "axes")
-    };
+    let axes = if opset >= axes_input_from { opt_input(args, 1).map(|_| known_ints(args, 1, "axes")).transpose()? } else { attr_ints(node, "axes") };
     let axes = match axes {
         Some(a) if !a.is_empty() => Some(a),
         _ if attr_i(node, "noop_with_empty_axes", 0) != 0 => return Ok(x.clone()),
@@ -235,12 +201,7 @@ fn reduce_node(
 }
 
 /// Runs one node.
-pub fn run(
-    node: &NodeProto,
-    args: &[Option<Value>],
-    opset: i64,
-    device: &Device,
-) -> Result<Vec<Value>> {
+pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Device) -> Result<Vec<Value>> {
     let x = || input(args, 0).map(|v| &v.tensor);
     let one = |t: Tensor| Ok(vec![plain(t)]);
     match node.op_type.as_str() {
@@ -255,11 +216,7 @@ pub fn run(
             };
             if name == "pow" && a.dtype() == DType::I32 {
                 // Integer powers: computed in f32 (exact up to 2^24 after rounding), then back.
-                let p = ops::binary(
-                    "pow",
-                    &ops::cast(a, DType::F32)?,
-                    &ops::cast(b, DType::F32)?,
-                )?;
+                let p = ops::binary("pow", &ops::cast(a, DType::F32)?, &ops::cast(b, DType::F32)?)?;
                 return one(ops::cast(&ops::unary("round", &p, 0.0, 0.0)?, DType::I32)?);
             }
             if name == "pow" && a.dtype() == DType::F32 && b.dtype() != DType::F32 {
@@ -271,16 +228,8 @@ pub fn run(
             let (a, b) = (x()?, &input(args, 1)?.tensor);
             if a.dtype() == DType::I32 {
                 // ONNX integer division truncates; the engine's floors: divide magnitudes, then sign.
-                let q = ops::binary(
-                    "div",
-                    &ops::unary("abs", a, 0.0, 0.0)?,
-                    &ops::unary("abs", b, 0.0, 0.0)?,
-                )?;
-                let s = ops::binary(
-                    "mul",
-                    &ops::unary("sign", a, 0.0, 0.0)?,
-                    &ops::unary("sign", b, 0.0, 0.0)?,
-                )?;
+                let q = ops::binary("div", &ops::unary("abs", a, 0.0, 0.0)?, &ops::unary("abs", b, 0.0, 0.0)?)?;
+                let s = ops::binary("mul", &ops::unary("sign", a, 0.0, 0.0)?, &ops::unary("sign", b, 0.0, 0.0)?)?;
                 return one(ops::binary("mul", &q, &s)?);
             }
             one(ops::binary("div", a, b)?)
@@ -290,14 +239,10 @@ pub fn run(
         "Min" => one(fold(args, |a, b| ops::binary("minimum", a, b))?),
         "Mean" => {
             let s = fold(args, |a, b| ops::binary("add", a, b))?;
-            one(ops::binary(
-                "div",
-                &s,
-                &scalar_like(&s, args.len() as f64)?,
-            )?)
+            one(ops::binary("div", &s, &scalar_like(&s, args.len() as f64)?)?)
         }
-        "Abs" | "Neg" | "Exp" | "Log" | "Sqrt" | "Reciprocal" | "Floor" | "Ceil" | "Relu"
-        | "Sigmoid" | "Tanh" | "Sin" | "Cos" | "Erf" | "Sign" | "Round" | "Softplus" => {
+        "Abs" | "Neg" | "Exp" | "Log" | "Sqrt" | "Reciprocal" | "Floor" | "Ceil" | "Relu" | "Sigmoid" | "Tanh" | "Sin" | "Cos" | "Erf" | "Sign"
+        | "Round" | "Softplus" => {
             let name = match node.op_type.as_str() {
                 "Reciprocal" => "reciprocal".to_string(),
                 other => other.to_lowercase(),
@@ -306,11 +251,7 @@ pub fn run(
         }
         "Softsign" => {
             let x = x()?;
-            let d = ops::binary(
-                "add",
-                &ops::unary("abs", x, 0.0, 0.0)?,
-                &scalar_like(x, 1.0)?,
-            )?;
+            let d = ops::binary("add", &ops::unary("abs", x, 0.0, 0.0)?, &scalar_like(x, 1.0)?)?;
             one(ops::binary("div", x, &d)?)
         }
         "LeakyRelu" => one(ops::leaky_relu(x()?, attr_f(node, "alpha", 0.01))?),
@@ -319,32 +260,17 @@ pub fn run(
             let (alpha, gamma) = if node.op_type == "Elu" {
                 (attr_f(node, "alpha", 1.0), 1.0)
             } else {
-                (
-                    attr_f(node, "alpha", 1.673_263_2),
-                    attr_f(node, "gamma", 1.050_701),
-                )
+                (attr_f(node, "alpha", 1.673_263_2), attr_f(node, "gamma", 1.050_701))
             };
-            let neg = ops::binary(
-                "mul",
-                &ops::unary("elu", x, 0.0, 0.0)?,
-                &scalar_like(x, alpha as f64)?,
-            )?;
+            let neg = ops::binary("mul", &ops::unary("elu", x, 0.0, 0.0)?, &scalar_like(x, alpha as f64)?)?;
             let y = ops::where_(&ops::compare("greater", x, &scalar_like(x, 0.0)?)?, x, &neg)?;
-            one(if gamma == 1.0 {
-                y
-            } else {
-                ops::binary("mul", &y, &scalar_like(x, gamma as f64)?)?
-            })
+            one(if gamma == 1.0 { y } else { ops::binary("mul", &y, &scalar_like(x, gamma as f64)?)? })
         }
         "HardSigmoid" => {
             let x = x()?;
             let lin = ops::binary(
                 "add",
-                &ops::binary(
-                    "mul",
-                    x,
-                    &scalar_like(x, attr_f(node, "alpha", 0.2) as f64)?,
-                )?,
+                &ops::binary("mul", x, &scalar_like(x, attr_f(node, "alpha", 0.2) as f64)?)?,
                 &scalar_like(x, attr_f(node, "beta", 0.5) as f64)?,
             )?;
             one(ops::clip(&lin, 0.0, 1.0)?)
@@ -356,10 +282,7 @@ pub fn run(
         "PRelu" => {
             let (x, slope) = (x()?, &input(args, 1)?.tensor);
             // A per-channel slope [C] applies along axis 1 (as PyTorch exports it).
-            let per_channel = slope.rank() == 1
-                && x.rank() > 2
-                && x.shape()[1] == slope.shape()[0]
-                && slope.shape()[0] > 1;
+            let per_channel = slope.rank() == 1 && x.rank() > 2 && x.shape()[1] == slope.shape()[0] && slope.shape()[0] > 1;
             let slope = &if per_channel {
                 let mut shape = vec![1i64; x.rank() - 1];
                 shape[0] = slope.shape()[0] as i64;
@@ -369,28 +292,17 @@ pub fn run(
             };
             let zero = scalar_like(x, 0.0)?;
             let negative = ops::binary("mul", &ops::binary("minimum", x, &zero)?, slope)?;
-            one(ops::binary(
-                "add",
-                &ops::binary("maximum", x, &zero)?,
-                &negative,
-            )?)
+            one(ops::binary("add", &ops::binary("maximum", x, &zero)?, &negative)?)
         }
         "Clip" => {
             let mut y = x()?.clone();
             let (lo, hi) = if opset < 11 {
                 (
-                    attr(node, "min")
-                        .map(|a| scalar_like(&y, a.f as f64))
-                        .transpose()?,
-                    attr(node, "max")
-                        .map(|a| scalar_like(&y, a.f as f64))
-                        .transpose()?,
+                    attr(node, "min").map(|a| scalar_like(&y, a.f as f64)).transpose()?,
+                    attr(node, "max").map(|a| scalar_like(&y, a.f as f64)).transpose()?,
                 )
             } else {
-                (
-                    opt_input(args, 1).map(|v| v.tensor.clone()),
-                    opt_input(args, 2).map(|v| v.tensor.clone()),
-                )
+                (opt_input(args, 1).map(|v| v.tensor.clone()), opt_input(args, 2).map(|v| v.tensor.clone()))
             };
             if let Some(lo) = lo {
                 y = ops::binary("maximum", &y, &lo)?;
@@ -411,11 +323,7 @@ pub fn run(
             one(ops::compare(name, x()?, &input(args, 1)?.tensor)?)
         }
         "Not" => one(ops::logical_not(x()?)?),
-        "Where" => one(ops::where_(
-            x()?,
-            &input(args, 1)?.tensor,
-            &input(args, 2)?.tensor,
-        )?),
+        "Where" => one(ops::where_(x()?, &input(args, 1)?.tensor, &input(args, 2)?.tensor)?),
         "Cast" => {
             let to = match attr_i(node, "to", 0) {
                 1 | 11 => DType::F32,
@@ -426,27 +334,17 @@ pub fn run(
             let v = input(args, 0)?;
             let host = v.host.as_ref().map(|h| match to {
                 DType::F32 => HostData::Float(h.as_floats()),
-                DType::I32 => {
-                    HostData::Int(h.as_floats().iter().map(|&f| f.trunc() as i64).collect())
-                }
-                DType::Bool => {
-                    HostData::Int(h.as_floats().iter().map(|&f| (f != 0.0) as i64).collect())
-                }
+                DType::I32 => HostData::Int(h.as_floats().iter().map(|&f| f.trunc() as i64).collect()),
+                DType::Bool => HostData::Int(h.as_floats().iter().map(|&f| (f != 0.0) as i64).collect()),
             });
-            Ok(vec![Value {
-                tensor: ops::cast(&v.tensor, to)?,
-                host,
-            }])
+            Ok(vec![Value { tensor: ops::cast(&v.tensor, to)?, host }])
         }
         "Identity" => Ok(vec![input(args, 0)?.clone()]),
         "Dropout" => {
             if opset >= 12 && opt_input(args, 2).is_some() {
                 let training = known_ints(args, 2, "training_mode")?;
                 if training.first().copied().unwrap_or(0) != 0 {
-                    bail!(
-                        OP,
-                        "unsupported: Dropout in training mode (the importer runs inference)"
-                    );
+                    bail!(OP, "unsupported: Dropout in training mode (the importer runs inference)");
                 }
             }
             let v = input(args, 0)?.clone();
@@ -456,16 +354,8 @@ pub fn run(
         // ---- linear algebra
         "MatMul" => {
             let (a, b) = (x()?, &input(args, 1)?.tensor);
-            let a2 = if a.rank() == 1 {
-                ops::reshape(a, &[1, -1])?
-            } else {
-                a.clone()
-            };
-            let b2 = if b.rank() == 1 {
-                ops::reshape(b, &[-1, 1])?
-            } else {
-                b.clone()
-            };
+            let a2 = if a.rank() == 1 { ops::reshape(a, &[1, -1])? } else { a.clone() };
+            let b2 = if b.rank() == 1 { ops::reshape(b, &[-1, 1])? } else { b.clone() };
             let mut y = ops::matmul(&a2, &b2, false, false)?;
             let mut shape: Vec<i64> = y.shape().iter().map(|&d| d as i64).collect();
             if b.rank() == 1 {
@@ -481,23 +371,14 @@ pub fn run(
         }
         "Gemm" => {
             let (a, b) = (x()?, &input(args, 1)?.tensor);
-            let mut y = ops::matmul(
-                a,
-                b,
-                attr_i(node, "transA", 0) != 0,
-                attr_i(node, "transB", 0) != 0,
-            )?;
+            let mut y = ops::matmul(a, b, attr_i(node, "transA", 0) != 0, attr_i(node, "transB", 0) != 0)?;
             let alpha = attr_f(node, "alpha", 1.0);
             if alpha != 1.0 {
                 y = ops::binary("mul", &y, &scalar_like(&y, alpha as f64)?)?;
             }
             if let Some(c) = opt_input(args, 2) {
                 let beta = attr_f(node, "beta", 1.0);
-                let c = if beta != 1.0 {
-                    ops::binary("mul", &c.tensor, &scalar_like(&c.tensor, beta as f64)?)?
-                } else {
-                    c.tensor.clone()
-                };
+                let c = if beta != 1.0 { ops::binary("mul", &c.tensor, &scalar_like(&c.tensor, beta as f64)?)? } else { c.tensor.clone() };
                 y = ops::binary("add", &y, &c)?;
             }
             one(y)
@@ -513,11 +394,7 @@ pub fn run(
                 bail!(OP, "unsupported: strides and dilations both above 1");
             }
             if attr_i(node, "group", 1) != 1 {
-                bail!(
-                    OP,
-                    "unsupported: grouped convolution (group = {})",
-                    attr_i(node, "group", 1)
-                );
+                bail!(OP, "unsupported: grouped convolution (group = {})", attr_i(node, "group", 1));
             }
             let filter = ops::transpose(w, Some(&[2, 3, 1, 0]))?;
             let mut y = ops::conv2d(&to_nhwc(x)?, &filter, strides, padding(node)?, dilations)?;
@@ -527,21 +404,11 @@ pub fn run(
             one(to_nchw(&y)?)
         }
         "MaxPool" | "AveragePool" => {
-            if attr_i(node, "ceil_mode", 0) != 0
-                || pair(node, "dilations")? != (1, 1)
-                || node.output.len() > 1 && !node.output[1].is_empty()
-            {
-                bail!(
-                    OP,
-                    "unsupported: ceil_mode, dilations or indices output of {}",
-                    node.op_type
-                );
+            if attr_i(node, "ceil_mode", 0) != 0 || pair(node, "dilations")? != (1, 1) || node.output.len() > 1 && !node.output[1].is_empty() {
+                bail!(OP, "unsupported: ceil_mode, dilations or indices output of {}", node.op_type);
             }
             let pad = padding(node)?;
-            if node.op_type == "AveragePool"
-                && attr_i(node, "count_include_pad", 0) != 0
-                && !matches!(pad, Padding::Valid)
-            {
+            if node.op_type == "AveragePool" && attr_i(node, "count_include_pad", 0) != 0 && !matches!(pad, Padding::Valid) {
                 bail!(OP, "unsupported: count_include_pad with padding");
             }
             let size = match attr_ints(node, "kernel_shape") {
@@ -550,27 +417,17 @@ pub fn run(
             };
             let xs = to_nhwc(x()?)?;
             let strides = pair(node, "strides")?;
-            let y = if node.op_type == "MaxPool" {
-                ops::max_pool(&xs, size, strides, pad)?
-            } else {
-                ops::avg_pool(&xs, size, strides, pad)?
-            };
+            let y = if node.op_type == "MaxPool" { ops::max_pool(&xs, size, strides, pad)? } else { ops::avg_pool(&xs, size, strides, pad)? };
             one(to_nchw(&y)?)
         }
         "GlobalAveragePool" | "GlobalMaxPool" => {
             let x = x()?;
             let axes: Vec<i64> = (2..x.rank() as i64).collect();
-            let kind = if node.op_type == "GlobalAveragePool" {
-                Reduce::Mean
-            } else {
-                Reduce::Max
-            };
+            let kind = if node.op_type == "GlobalAveragePool" { Reduce::Mean } else { Reduce::Max };
             one(ops::reduce(kind, x, Some(&axes), true)?)
         }
         "BatchNormalization" => {
-            if attr_i(node, "training_mode", 0) != 0
-                || node.output.iter().skip(1).any(|o| !o.is_empty())
-            {
+            if attr_i(node, "training_mode", 0) != 0 || node.output.iter().skip(1).any(|o| !o.is_empty()) {
                 bail!(OP, "unsupported: BatchNormalization in training mode");
             }
             let x = x()?;
@@ -583,11 +440,7 @@ pub fn run(
             let (scale, bias, mean, var) = (p(1)?, p(2)?, p(3)?, p(4)?);
             let eps = scalar_like(&var, attr_f(node, "epsilon", 1e-5) as f64)?;
             let inv = ops::unary("rsqrt", &ops::binary("add", &var, &eps)?, 0.0, 0.0)?;
-            let y = ops::binary(
-                "mul",
-                &ops::binary("sub", x, &mean)?,
-                &ops::binary("mul", &inv, &scale)?,
-            )?;
+            let y = ops::binary("mul", &ops::binary("sub", x, &mean)?, &ops::binary("mul", &inv, &scale)?)?;
             one(ops::binary("add", &y, &bias)?)
         }
         "Softmax" | "LogSoftmax" => {
@@ -615,44 +468,28 @@ pub fn run(
             let shape = x()?.shape();
             let r = shape.len() as i64;
             let clamp = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
-            let (s, e) = (
-                clamp(attr_i(node, "start", 0)),
-                clamp(attr_i(node, "end", r)),
-            );
+            let (s, e) = (clamp(attr_i(node, "start", 0)), clamp(attr_i(node, "end", r)));
             let dims: Vec<i64> = shape[s..e.max(s)].iter().map(|&d| d as i64).collect();
             let n = dims.len();
             Ok(vec![host_ints(device, dims, &[n])?])
         }
         "Reshape" => {
             let x = x()?;
-            let mut shape = if opset >= 5 {
-                known_ints(args, 1, "shape")?
-            } else {
-                attr_ints(node, "shape").unwrap_or_default()
-            };
+            let mut shape = if opset >= 5 { known_ints(args, 1, "shape")? } else { attr_ints(node, "shape").unwrap_or_default() };
             if attr_i(node, "allowzero", 0) == 0 {
                 for (i, d) in shape.iter_mut().enumerate() {
                     if *d == 0 {
-                        *d = *x.shape().get(i).ok_or_else(|| {
-                            crate::Error::new(OP, "Reshape: 0 beyond the input's rank")
-                        })? as i64;
+                        *d = *x.shape().get(i).ok_or_else(|| crate::Error::new(OP, "Reshape: 0 beyond the input's rank"))? as i64;
                     }
                 }
             }
             let v = input(args, 0)?;
             let y = ops::reshape(x, &shape)?;
-            Ok(vec![Value {
-                host: v.host.clone(),
-                tensor: y,
-            }])
+            Ok(vec![Value { host: v.host.clone(), tensor: y }])
         }
         "Flatten" => {
             let x = x()?;
-            let a = if attr_i(node, "axis", 1) == x.rank() as i64 {
-                x.rank()
-            } else {
-                axis(attr_i(node, "axis", 1), x.rank())?
-            };
+            let a = if attr_i(node, "axis", 1) == x.rank() as i64 { x.rank() } else { axis(attr_i(node, "axis", 1), x.rank())? };
             let rows: usize = x.shape()[..a].iter().product();
             let cols: usize = x.shape()[a..].iter().product();
             one(ops::reshape(x, &[rows as i64, cols as i64])?)
@@ -660,10 +497,7 @@ pub fn run(
         "Transpose" => {
             let x = x()?;
             let perm: Vec<usize> = match attr_ints(node, "perm") {
-                Some(p) => p
-                    .iter()
-                    .map(|&a| axis(a, x.rank()))
-                    .collect::<Result<_>>()?,
+                Some(p) => p.iter().map(|&a| axis(a, x.rank())).collect::<Result<_>>()?,
                 None => (0..x.rank()).rev().collect(),
             };
             one(ops::transpose(x, Some(&perm))?)
@@ -671,106 +505,49 @@ pub fn run(
         "Squeeze" | "Unsqueeze" => {
             let v = input(args, 0)?;
             let x = &v.tensor;
-            let axes = if opset >= 13 {
-                opt_input(args, 1)
-                    .map(|_| known_ints(args, 1, "axes"))
-                    .transpose()?
-            } else {
-                attr_ints(node, "axes")
-            };
+            let axes = if opset >= 13 { opt_input(args, 1).map(|_| known_ints(args, 1, "axes")).transpose()? } else { attr_ints(node, "axes") };
             let mut shape: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
             if node.op_type == "Squeeze" {
                 let drop: Vec<usize> = match axes {
-                    Some(a) => a
-                        .iter()
-                        .map(|&a| axis(a, x.rank()))
-                        .collect::<Result<_>>()?,
+                    Some(a) => a.iter().map(|&a| axis(a, x.rank())).collect::<Result<_>>()?,
                     None => (0..x.rank()).filter(|&i| x.shape()[i] == 1).collect(),
                 };
-                shape = shape
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| !drop.contains(i))
-                    .map(|(_, &d)| d)
-                    .collect();
+                shape = shape.iter().enumerate().filter(|(i, _)| !drop.contains(i)).map(|(_, &d)| d).collect();
             } else {
-                let Some(axes) = axes else {
-                    bail!(OP, "Unsqueeze needs axes")
-                };
+                let Some(axes) = axes else { bail!(OP, "Unsqueeze needs axes") };
                 let out_rank = x.rank() + axes.len();
-                let mut at: Vec<usize> = axes
-                    .iter()
-                    .map(|&a| axis(a, out_rank))
-                    .collect::<Result<_>>()?;
+                let mut at: Vec<usize> = axes.iter().map(|&a| axis(a, out_rank)).collect::<Result<_>>()?;
                 at.sort_unstable();
                 for a in at {
                     shape.insert(a, 1);
                 }
             }
-            Ok(vec![Value {
-                tensor: ops::reshape(x, &shape)?,
-                host: v.host.clone(),
-            }])
+            Ok(vec![Value { tensor: ops::reshape(x, &shape)?, host: v.host.clone() }])
         }
         "Concat" => {
-            let vals: Vec<&Value> = args.iter().flatten().collect();
+            let vals: Vec<&Value> = args.iter().flatten().copied().collect();
             let ts: Vec<&Tensor> = vals.iter().map(|v| &v.tensor).collect();
             let a = attr_i(node, "axis", 0);
             let y = ops::concat(&ts, a)?;
-            // Concatenated shape vectors stay known.
-            let host = if y.rank() == 1 && vals.iter().all(|v| v.host.is_some()) {
-                Some(HostData::Int(
-                    vals.iter()
-                        .flat_map(|v| v.host.as_ref().unwrap().as_ints())
-                        .collect(),
-                ))
-            } else {
-                None
-            };
-            Ok(vec![Value {
-                tensor: y,
-                host: if y_is_int(&ts) { host } else { None },
-            }])
+            // Concatenated integer vectors (shapes) stay known.
+            let known = y.rank() == 1 && y.dtype() == DType::I32 && vals.iter().all(|v| v.host.is_some());
+            let host = known.then(|| HostData::Int(vals.iter().flat_map(|v| v.host.as_ref().map(HostData::as_ints).unwrap_or_default()).collect()));
+            Ok(vec![Value { tensor: y, host }])
         }
         "Constant" => {
-            let a = node
-                .attribute
-                .first()
-                .ok_or_else(|| crate::Error::new(OP, "Constant without a value"))?;
+            let a = node.attribute.first().ok_or_else(|| crate::Error::new(OP, "Constant without a value"))?;
             let decoded = match a.name.as_str() {
-                "value" => super::decode_tensor(
-                    a.t.as_ref()
-                        .ok_or_else(|| crate::Error::new(OP, "Constant value is empty"))?,
-                )?,
-                "value_float" => super::Decoded {
-                    dims: vec![],
-                    dtype: DType::F32,
-                    data: HostData::Float(vec![a.f]),
-                },
-                "value_floats" => super::Decoded {
-                    dims: vec![a.floats.len()],
-                    dtype: DType::F32,
-                    data: HostData::Float(a.floats.clone()),
-                },
-                "value_int" => super::Decoded {
-                    dims: vec![],
-                    dtype: DType::I32,
-                    data: HostData::Int(vec![a.i]),
-                },
-                "value_ints" => super::Decoded {
-                    dims: vec![a.ints.len()],
-                    dtype: DType::I32,
-                    data: HostData::Int(a.ints.clone()),
-                },
+                "value" => super::decode_tensor(a.t.as_ref().ok_or_else(|| crate::Error::new(OP, "Constant value is empty"))?)?,
+                "value_float" => super::Decoded { dims: vec![], dtype: DType::F32, data: HostData::Float(vec![a.f]) },
+                "value_floats" => super::Decoded { dims: vec![a.floats.len()], dtype: DType::F32, data: HostData::Float(a.floats.clone()) },
+                "value_int" => super::Decoded { dims: vec![], dtype: DType::I32, data: HostData::Int(vec![a.i]) },
+                "value_ints" => super::Decoded { dims: vec![a.ints.len()], dtype: DType::I32, data: HostData::Int(a.ints.clone()) },
                 other => bail!(OP, "unsupported Constant attribute {other}"),
             };
             Ok(vec![super::upload(device, &decoded)?])
         }
         "ConstantOfShape" => {
-            let dims: Vec<usize> = known_ints(args, 0, "shape")?
-                .iter()
-                .map(|&d| d.max(0) as usize)
-                .collect();
+            let dims: Vec<usize> = known_ints(args, 0, "shape")?.iter().map(|&d| d.max(0) as usize).collect();
             let (dtype, value) = match attr(node, "value").and_then(|a| a.t.as_ref()) {
                 Some(t) => {
                     let d = super::decode_tensor(t)?;
@@ -786,13 +563,8 @@ pub fn run(
             };
             let n: usize = dims.iter().product();
             let t = ops::fill(device, &dims, value, dtype)?;
-            let host = (n <= 4096).then(|| {
-                if dtype == DType::F32 {
-                    HostData::Float(vec![value as f32; n])
-                } else {
-                    HostData::Int(vec![value as i64; n])
-                }
-            });
+            let host =
+                (n <= super::HOST_VALUES_MAX).then(|| if dtype == DType::F32 { HostData::Float(vec![value as f32; n]) } else { HostData::Int(vec![value as i64; n]) });
             Ok(vec![Value { tensor: t, host }])
         }
         "Expand" => {
@@ -801,16 +573,8 @@ pub fn run(
             let rank = x.rank().max(target.len());
             let mut shape = vec![0usize; rank];
             for (i, d) in shape.iter_mut().enumerate() {
-                let a = if i + x.rank() >= rank {
-                    x.shape()[i + x.rank() - rank]
-                } else {
-                    1
-                };
-                let b = if i + target.len() >= rank {
-                    target[i + target.len() - rank] as usize
-                } else {
-                    1
-                };
+                let a = if i + x.rank() >= rank { x.shape()[i + x.rank() - rank] } else { 1 };
+                let b = if i + target.len() >= rank { target[i + target.len() - rank] as usize } else { 1 };
                 *d = if a == 1 { b } else { a };
             }
             one(ops::broadcast_to(x, &shape)?)
@@ -822,30 +586,22 @@ pub fn run(
             // Negative indices count from the end; fix them where the indices are known.
             let indices = match &idx.host {
                 Some(h) => {
-                    let fixed: Vec<i64> = h
-                        .as_ints()
-                        .iter()
-                        .map(|&i| if i < 0 { i + n } else { i })
-                        .collect();
+                    let fixed: Vec<i64> = h.as_ints().iter().map(|&i| if i < 0 { i + n } else { i }).collect();
                     host_ints(device, fixed, idx.tensor.shape())?.tensor
                 }
                 None => {
                     let i = &idx.tensor;
                     let zero = ops::fill(device, &[], 0.0, i.dtype())?;
-                    let wrapped =
-                        ops::binary("add", i, &ops::fill(device, &[], n as f64, i.dtype())?)?;
+                    let wrapped = ops::binary("add", i, &ops::fill(device, &[], n as f64, i.dtype())?)?;
                     ops::where_(&ops::compare("less", i, &zero)?, &wrapped, i)?
                 }
             };
             let y = ops::gather(x, &indices, a as i64)?;
             let v = input(args, 0)?;
             let host = match (&v.host, &idx.host) {
-                (Some(HostData::Int(vals)), Some(h)) if x.rank() == 1 => Some(HostData::Int(
-                    h.as_ints()
-                        .iter()
-                        .map(|&i| vals[(if i < 0 { i + n } else { i }) as usize])
-                        .collect(),
-                )),
+                (Some(HostData::Int(vals)), Some(h)) if x.rank() == 1 => {
+                    Some(HostData::Int(h.as_ints().iter().map(|&i| vals[(if i < 0 { i + n } else { i }) as usize]).collect()))
+                }
                 _ => None,
             };
             Ok(vec![Value { tensor: y, host }])
@@ -856,20 +612,11 @@ pub fn run(
                 (
                     known_ints(args, 1, "starts")?,
                     known_ints(args, 2, "ends")?,
-                    opt_input(args, 3)
-                        .map(|_| known_ints(args, 3, "axes"))
-                        .transpose()?,
-                    opt_input(args, 4)
-                        .map(|_| known_ints(args, 4, "steps"))
-                        .transpose()?,
+                    opt_input(args, 3).map(|_| known_ints(args, 3, "axes")).transpose()?,
+                    opt_input(args, 4).map(|_| known_ints(args, 4, "steps")).transpose()?,
                 )
             } else {
-                (
-                    attr_ints(node, "starts").unwrap_or_default(),
-                    attr_ints(node, "ends").unwrap_or_default(),
-                    attr_ints(node, "axes"),
-                    None,
-                )
+                (attr_ints(node, "starts").unwrap_or_default(), attr_ints(node, "ends").unwrap_or_default(), attr_ints(node, "axes"), None)
             };
             if steps.as_ref().is_some_and(|s| s.iter().any(|&s| s != 1)) {
                 bail!(OP, "unsupported: Slice with steps other than 1");
@@ -888,9 +635,7 @@ pub fn run(
             let y = ops::slice(x, &begin, &size)?;
             let v = input(args, 0)?;
             let host = match &v.host {
-                Some(HostData::Int(vals)) if x.rank() == 1 => Some(HostData::Int(
-                    vals[begin[0]..begin[0] + size[0] as usize].to_vec(),
-                )),
+                Some(HostData::Int(vals)) if x.rank() == 1 => Some(HostData::Int(vals[begin[0]..begin[0] + size[0] as usize].to_vec())),
                 _ => None,
             };
             Ok(vec![Value { tensor: y, host }])
@@ -900,21 +645,14 @@ pub fn run(
             let a = axis(attr_i(node, "axis", 0), x.rank())?;
             let dim = x.shape()[a];
             let parts = node.output.len();
-            let sizes: Vec<usize> = match if opset >= 13 {
-                opt_input(args, 1)
-                    .map(|_| known_ints(args, 1, "split"))
-                    .transpose()?
-            } else {
-                attr_ints(node, "split")
-            } {
-                Some(s) => s.iter().map(|&v| v as usize).collect(),
-                None => {
-                    let chunk = dim.div_ceil(parts.max(1));
-                    (0..parts)
-                        .map(|i| chunk.min(dim.saturating_sub(i * chunk)))
-                        .collect()
-                }
-            };
+            let sizes: Vec<usize> =
+                match if opset >= 13 { opt_input(args, 1).map(|_| known_ints(args, 1, "split")).transpose()? } else { attr_ints(node, "split") } {
+                    Some(s) => s.iter().map(|&v| v as usize).collect(),
+                    None => {
+                        let chunk = dim.div_ceil(parts.max(1));
+                        (0..parts).map(|i| chunk.min(dim.saturating_sub(i * chunk))).collect()
+                    }
+                };
             if sizes.iter().sum::<usize>() != dim {
                 bail!(OP, "Split sizes {sizes:?} do not add up to {dim}");
             }
@@ -943,28 +681,17 @@ pub fn run(
         }
         "Pad" => {
             let x = x()?;
-            if attr_s(node, "mode").as_deref().unwrap_or("constant") != "constant"
-                || opt_input(args, 3).is_some()
-            {
-                bail!(
-                    OP,
-                    "unsupported: Pad modes other than constant, or the axes input"
-                );
+            if attr_s(node, "mode").as_deref().unwrap_or("constant") != "constant" || opt_input(args, 3).is_some() {
+                bail!(OP, "unsupported: Pad modes other than constant, or the axes input");
             }
-            let pads = if opset >= 11 {
-                known_ints(args, 1, "pads")?
-            } else {
-                attr_ints(node, "pads").unwrap_or_default()
-            };
+            let pads = if opset >= 11 { known_ints(args, 1, "pads")? } else { attr_ints(node, "pads").unwrap_or_default() };
             let value = if opset >= 11 {
                 match opt_input(args, 2) {
                     Some(v) => v
                         .host
                         .as_ref()
                         .map(|h| h.as_floats()[0] as f64)
-                        .ok_or_else(|| {
-                            crate::Error::new(OP, "unsupported: a Pad value that is not a constant")
-                        })?,
+                        .ok_or_else(|| crate::Error::new(OP, "unsupported: a Pad value that is not a constant"))?,
                     None => 0.0,
                 }
             } else {
@@ -974,9 +701,7 @@ pub fn run(
             if pads.len() != 2 * r || pads.iter().any(|&p| p < 0) {
                 bail!(OP, "unsupported pads {pads:?}");
             }
-            let pairs: Vec<(usize, usize)> = (0..r)
-                .map(|i| (pads[i] as usize, pads[i + r] as usize))
-                .collect();
+            let pairs: Vec<(usize, usize)> = (0..r).map(|i| (pads[i] as usize, pads[i + r] as usize)).collect();
             one(ops::pad(x, &pairs, value)?)
         }
         "Range" => {
@@ -985,24 +710,15 @@ pub fn run(
                     .host
                     .as_ref()
                     .map(|h| h.as_floats()[0] as f64)
-                    .ok_or_else(|| {
-                        crate::Error::new(OP, "unsupported: Range bounds that are not constants")
-                    })
+                    .ok_or_else(|| crate::Error::new(OP, "unsupported: Range bounds that are not constants"))
             };
             let (start, limit, delta) = (get(0)?, get(1)?, get(2)?);
             let n = ((limit - start) / delta).ceil().max(0.0) as usize;
             if x()?.dtype() == DType::F32 {
                 let v: Vec<f32> = (0..n).map(|i| (start + i as f64 * delta) as f32).collect();
-                return Ok(vec![Value {
-                    tensor: Tensor::from_f32(device, &v, &[n])?,
-                    host: Some(HostData::Float(v)),
-                }]);
+                return Ok(vec![Value { tensor: Tensor::from_f32(device, &v, &[n])?, host: Some(HostData::Float(v)) }]);
             }
-            Ok(vec![host_ints(
-                device,
-                (0..n).map(|i| (start + i as f64 * delta) as i64).collect(),
-                &[n],
-            )?])
+            Ok(vec![host_ints(device, (0..n).map(|i| (start + i as f64 * delta) as i64).collect(), &[n])?])
         }
         // ---- reductions
         "ReduceSum" => one(reduce_node(node, args, opset, Reduce::Sum, 13)?),
@@ -1016,11 +732,7 @@ pub fn run(
             }
             let x = x()?;
             let a = axis(attr_i(node, "axis", 0), x.rank())?;
-            let kind = if node.op_type == "ArgMax" {
-                Reduce::ArgMax
-            } else {
-                Reduce::ArgMin
-            };
+            let kind = if node.op_type == "ArgMax" { Reduce::ArgMax } else { Reduce::ArgMin };
             let y = ops::arg_reduce(kind, x, a as i64)?;
             if attr_i(node, "keepdims", 1) != 0 {
                 let mut shape: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
@@ -1031,8 +743,4 @@ pub fn run(
         }
         other => bail!(OP, "unsupported op '{other}'"),
     }
-}
-
-fn y_is_int(ts: &[&Tensor]) -> bool {
-    ts.iter().all(|t| t.dtype() == DType::I32)
 }

@@ -11,32 +11,13 @@ pub fn broadcast_to(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
         return Ok(x.clone());
     }
     if x.rank() > shape.len() || broadcast_shapes(OP, x.shape(), shape)? != shape {
-        bail!(
-            OP,
-            "shape {:?} cannot be broadcast to {:?}",
-            x.shape(),
-            shape
-        );
+        bail!(OP, "shape {:?} cannot be broadcast to {:?}", x.shape(), shape);
     }
     let src_strides = broadcast_strides(x.shape(), shape);
     let dst_strides = strides(shape);
     let out = assemble(OP, x.device(), shape.to_vec(), x.dtype(), |dst| {
-        copy_box(
-            x,
-            View {
-                offset: 0,
-                strides: &src_strides,
-            },
-            dst,
-            View {
-                offset: 0,
-                strides: &dst_strides,
-            },
-            shape,
-        )
+        copy_box(x, View { offset: 0, strides: &src_strides }, dst, View { offset: 0, strides: &dst_strides }, shape)
     })?;
     let from = x.shape().to_vec();
-    Ok(record(OP, out, &[x], move |g| {
-        Ok(vec![Some(sum_to_shape(g.grad, &from)?)])
-    }))
+    Ok(record(OP, out, &[x], move |g| Ok(vec![Some(sum_to_shape(g.grad, &from)?)])))
 }

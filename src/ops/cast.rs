@@ -14,23 +14,13 @@ pub fn cast(x: &Tensor, to: DType) -> Result<Tensor> {
     }
     let (expr, f): (&str, fn(u32) -> u32) = match (from, to) {
         (DType::F32, DType::I32) => ("f32_to_i32(a)", |w| (f32::from_bits(w) as i32) as u32),
-        (DType::F32, DType::Bool) => ("i32(a != 0.0 || is_nan(a))", |w| {
-            (f32::from_bits(w) != 0.0) as u32
-        }),
+        (DType::F32, DType::Bool) => ("i32(a != 0.0 || is_nan(a))", |w| (f32::from_bits(w) != 0.0) as u32),
         (DType::I32 | DType::Bool, DType::F32) => ("f32(a)", |w| (w as i32 as f32).to_bits()),
         (DType::I32, DType::Bool) => ("i32(a != 0)", |w| (w != 0) as u32),
         _ => unreachable!("same-dtype and bool->int32 casts return above"),
     };
     let key = format!("cast:{}:{}", from.name(), to.name());
-    elementwise::run(
-        "cast",
-        &[x],
-        x.shape(),
-        to,
-        None,
-        Gpu::new(&key, expr),
-        |w, _| f(w[0]),
-    )
+    elementwise::run("cast", &[x], x.shape(), to, None, Gpu::new(&key, expr), |w, _| f(w[0]))
 }
 
 fn relabel(t: &Tensor, dtype: DType) -> Tensor {

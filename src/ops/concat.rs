@@ -17,22 +17,13 @@ pub fn concat(tensors: &[&Tensor], axis: i64) -> Result<Tensor> {
     out_shape[axis] = 0;
     for t in tensors {
         let same_rest = t.rank() == first.rank()
-            && t.shape()
-                .iter()
-                .zip(first.shape())
-                .enumerate()
-                .all(|(d, (a, b))| d == axis || a == b);
+            && t.shape().iter().zip(first.shape()).enumerate().all(|(d, (a, b))| d == axis || a == b);
         if !same_rest {
             let shapes: Vec<_> = tensors.iter().map(|t| t.shape().to_vec()).collect();
             bail!(OP, "shapes {:?} differ outside axis {}", shapes, axis);
         }
         if t.dtype() != first.dtype() {
-            bail!(
-                OP,
-                "dtypes differ ({} and {}); cast first",
-                first.dtype(),
-                t.dtype()
-            );
+            bail!(OP, "dtypes differ ({} and {}); cast first", first.dtype(), t.dtype());
         }
         out_shape[axis] += t.shape()[axis];
     }
@@ -41,20 +32,8 @@ pub fn concat(tensors: &[&Tensor], axis: i64) -> Result<Tensor> {
         let mut at = 0;
         for t in tensors {
             let src_strides = strides(t.shape());
-            let dv = View {
-                offset: at * dst_strides[axis],
-                strides: &dst_strides,
-            };
-            copy_box(
-                t,
-                View {
-                    offset: 0,
-                    strides: &src_strides,
-                },
-                dst,
-                dv,
-                t.shape(),
-            )?;
+            let dv = View { offset: at * dst_strides[axis], strides: &dst_strides };
+            copy_box(t, View { offset: 0, strides: &src_strides }, dst, dv, t.shape())?;
             at += t.shape()[axis];
         }
         Ok(())
@@ -85,12 +64,7 @@ pub fn stack(tensors: &[&Tensor], axis: i64) -> Result<Tensor> {
     let mut expanded = Vec::with_capacity(tensors.len());
     for t in tensors {
         if t.shape() != tensors[0].shape() {
-            bail!(
-                OP,
-                "shapes {:?} and {:?} differ",
-                tensors[0].shape(),
-                t.shape()
-            );
+            bail!(OP, "shapes {:?} and {:?} differ", tensors[0].shape(), t.shape());
         }
         let mut s = t.shape().to_vec();
         s.insert(axis, 1);

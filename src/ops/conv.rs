@@ -6,12 +6,7 @@ use crate::{bail, ops, DType, Result, Tensor};
 
 fn check_f32(op: &str, x: &Tensor, f: &Tensor) -> Result<()> {
     if x.dtype() != DType::F32 || f.dtype() != DType::F32 {
-        bail!(
-            op,
-            "input and filter must be float32, got {} and {}",
-            x.dtype(),
-            f.dtype()
-        );
+        bail!(op, "input and filter must be float32, got {} and {}", x.dtype(), f.dtype());
     }
     if f.rank() != 4 {
         bail!(op, "filter must have rank 4, got shape {:?}", f.shape());
@@ -20,37 +15,17 @@ fn check_f32(op: &str, x: &Tensor, f: &Tensor) -> Result<()> {
 }
 
 /// Checks a forward convolution's operands and returns where its window reads the input.
-fn forward_geometry(
-    op: &str,
-    x: &Tensor,
-    filter: &Tensor,
-    strides: (usize, usize),
-    padding: Padding,
-    dilations: (usize, usize),
-) -> Result<Geometry> {
+fn forward_geometry(op: &str, x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Padding, dilations: (usize, usize)) -> Result<Geometry> {
     check_f32(op, x, filter)?;
     let fs = filter.shape();
     let g = Geometry::new(op, x.shape(), (fs[0], fs[1]), strides, dilations, padding)?;
     if fs[2] != g.c {
-        bail!(
-            op,
-            "filter {:?} expects {} input channels but the input {:?} has {}",
-            fs,
-            fs[2],
-            x.shape(),
-            g.c
-        );
+        bail!(op, "filter {:?} expects {} input channels but the input {:?} has {}", fs, fs[2], x.shape(), g.c);
     }
     Ok(g)
 }
 
-pub fn conv2d(
-    x: &Tensor,
-    filter: &Tensor,
-    strides: (usize, usize),
-    padding: Padding,
-    dilations: (usize, usize),
-) -> Result<Tensor> {
+pub fn conv2d(x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Padding, dilations: (usize, usize)) -> Result<Tensor> {
     let g = forward_geometry("conv2d", x, filter, strides, padding, dilations)?;
     let fs = filter.shape();
     let cols = im2col(x, &g, 0.0)?;
@@ -58,13 +33,7 @@ pub fn conv2d(
     ops::matmul(&cols, &w, false, false)?.reshape_to(&[g.n, g.oh, g.ow, fs[3]])
 }
 
-pub fn depthwise_conv2d(
-    x: &Tensor,
-    filter: &Tensor,
-    strides: (usize, usize),
-    padding: Padding,
-    dilations: (usize, usize),
-) -> Result<Tensor> {
+pub fn depthwise_conv2d(x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Padding, dilations: (usize, usize)) -> Result<Tensor> {
     let g = forward_geometry("depthwise_conv2d", x, filter, strides, padding, dilations)?;
     let fs = filter.shape();
     let (k, m) = (fs[0] * fs[1], fs[3]);
@@ -77,13 +46,7 @@ pub fn depthwise_conv2d(
 
 /// The transpose (input gradient) of conv2d: `output_shape` is the [n, h, w, c] of the image a
 /// conv2d with this filter would have read.
-pub fn conv2d_transpose(
-    x: &Tensor,
-    filter: &Tensor,
-    output_shape: &[usize],
-    strides: (usize, usize),
-    padding: Padding,
-) -> Result<Tensor> {
+pub fn conv2d_transpose(x: &Tensor, filter: &Tensor, output_shape: &[usize], strides: (usize, usize), padding: Padding) -> Result<Tensor> {
     const OP: &str = "conv2d_transpose";
     check_f32(OP, x, filter)?;
     let fs = filter.shape();

@@ -75,12 +75,7 @@ pub fn copy_box(src: &Tensor, sv: View, dst: &mut Dst, dv: View, shape: &[usize]
                 p.dst_strides[d] = dv.strides[d] as u32;
             }
             let grid = grid_2d(n.div_ceil(256) as u64)?;
-            ctx.dispatch(
-                &kernel,
-                bytemuck::bytes_of(&p),
-                &[src.gpu_buffer().raw(), out.raw()],
-                grid,
-            );
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &[src.gpu_buffer().raw(), out.raw()], grid);
         }
         _ => unreachable!("copy_box between devices: callers check common_device"),
     }
@@ -108,10 +103,5 @@ pub fn assemble(
             Storage::Gpu(buf)
         }
     };
-    Ok(Tensor::from_storage(
-        device,
-        std::rc::Rc::new(storage),
-        shape,
-        dtype,
-    ))
+    Ok(Tensor::from_storage(device, std::rc::Rc::new(storage), shape, dtype))
 }

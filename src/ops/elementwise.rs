@@ -30,14 +30,7 @@ pub struct Gpu<'a> {
 
 impl<'a> Gpu<'a> {
     pub fn new(key: &'a str, expr: &'a str) -> Self {
-        Gpu {
-            key,
-            expr,
-            alpha: 0.0,
-            beta: 0.0,
-            seed: 0,
-            bits: 0,
-        }
+        Gpu { key, expr, alpha: 0.0, beta: 0.0, seed: 0, bits: 0 }
     }
 }
 
@@ -97,12 +90,7 @@ pub fn run(
     };
     for t in inputs {
         if t.numel() == 0 && n != 0 {
-            bail!(
-                op,
-                "an empty input of shape {:?} cannot broadcast to {:?}",
-                t.shape(),
-                out_shape
-            );
+            bail!(op, "an empty input of shape {:?} cannot broadcast to {:?}", t.shape(), out_shape);
         }
     }
     let storage = match &device {
@@ -131,31 +119,17 @@ pub fn run(
                 params.out_shape[d] = s as u32;
             }
             for (k, t) in inputs.iter().enumerate() {
-                for (d, s) in broadcast_strides(t.shape(), out_shape)
-                    .into_iter()
-                    .enumerate()
-                {
+                for (d, s) in broadcast_strides(t.shape(), out_shape).into_iter().enumerate() {
                     params.strides[k * MAX_RANK + d] = s as u32;
                 }
             }
-            let mut buffers: Vec<&wgpu::Buffer> =
-                inputs.iter().map(|t| t.gpu_buffer().raw()).collect();
+            let mut buffers: Vec<&wgpu::Buffer> = inputs.iter().map(|t| t.gpu_buffer().raw()).collect();
             buffers.push(out.raw());
-            ctx.dispatch(
-                &kernel,
-                bytemuck::bytes_of(&params),
-                &buffers,
-                grid_2d(n.div_ceil(256) as u64)?,
-            );
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &buffers, grid_2d(n.div_ceil(256) as u64)?);
             Storage::Gpu(out)
         }
     };
-    Ok(Tensor::from_storage(
-        &device,
-        Rc::new(storage),
-        out_shape.to_vec(),
-        out_dtype,
-    ))
+    Ok(Tensor::from_storage(&device, Rc::new(storage), out_shape.to_vec(), out_dtype))
 }
 
 fn source(inputs: &[&Tensor], layouts: &[Layout], out_dtype: DType, expr: &str) -> String {
@@ -163,11 +137,7 @@ fn source(inputs: &[&Tensor], layouts: &[Layout], out_dtype: DType, expr: &str) 
     let mut bindings = String::new();
     let mut loads = String::new();
     for (k, (t, l)) in inputs.iter().zip(layouts).enumerate() {
-        bindings += &format!(
-            "@group(0) @binding({}) var<storage, read> in{k}: array<{}>;\n",
-            k + 1,
-            t.dtype().wgsl()
-        );
+        bindings += &format!("@group(0) @binding({}) var<storage, read> in{k}: array<{}>;\n", k + 1, t.dtype().wgsl());
         let index = match l {
             Layout::Contiguous => "i".to_string(),
             Layout::Scalar => "0u".to_string(),
@@ -180,26 +150,14 @@ fn source(inputs: &[&Tensor], layouts: &[Layout], out_dtype: DType, expr: &str) 
         inputs.len() + 1,
         out_dtype.wgsl()
     );
-    fill_template(
-        TEMPLATE,
-        &[("BINDINGS", &bindings), ("LOADS", &loads), ("EXPR", expr)],
-    )
+    fill_template(TEMPLATE, &[("BINDINGS", &bindings), ("LOADS", &loads), ("EXPR", expr)])
 }
 
-fn run_cpu(
-    op: &str,
-    inputs: &[&Tensor],
-    out_shape: &[usize],
-    n: usize,
-    f: impl Fn(&[u32; MAX_INPUTS], usize) -> u32,
-) -> Result<Vec<u32>> {
+fn run_cpu(op: &str, inputs: &[&Tensor], out_shape: &[usize], n: usize, f: impl Fn(&[u32; MAX_INPUTS], usize) -> u32) -> Result<Vec<u32>> {
     let datas: Vec<_> = inputs.iter().map(|t| t.cpu_words()).collect();
     let mut out = alloc_words(op, n)?;
     let mut w = [0u32; MAX_INPUTS];
-    if inputs
-        .iter()
-        .all(|t| t.shape() == out_shape || t.numel() == 1)
-    {
+    if inputs.iter().all(|t| t.shape() == out_shape || t.numel() == 1) {
         let scalar: Vec<bool> = inputs.iter().map(|t| t.shape() != out_shape).collect();
         for (i, o) in out.iter_mut().enumerate() {
             for k in 0..datas.len() {
@@ -212,10 +170,7 @@ fn run_cpu(
     // General broadcast: walk the output in order with an odometer over its coordinates, keeping
     // each input's offset up to date incrementally (no division per element).
     let rank = out_shape.len();
-    let in_strides: Vec<Vec<usize>> = inputs
-        .iter()
-        .map(|t| broadcast_strides(t.shape(), out_shape))
-        .collect();
+    let in_strides: Vec<Vec<usize>> = inputs.iter().map(|t| broadcast_strides(t.shape(), out_shape)).collect();
     let mut coord = vec![0usize; rank];
     let mut offs = vec![0usize; inputs.len()];
     for (i, o) in out.iter_mut().enumerate() {

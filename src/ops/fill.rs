@@ -12,13 +12,8 @@ pub fn fill(device: &Device, shape: &[usize], value: f64, dtype: DType) -> Resul
     };
     let key = format!("fill:{}", dtype.wgsl());
     let expr = format!("bitcast<{}>(p.bits)", dtype.wgsl());
-    let gpu = Gpu {
-        bits,
-        ..Gpu::new(&key, &expr)
-    };
-    elementwise::run("fill", &[], shape, dtype, Some(device), gpu, move |_, _| {
-        bits
-    })
+    let gpu = Gpu { bits, ..Gpu::new(&key, &expr) };
+    elementwise::run("fill", &[], shape, dtype, Some(device), gpu, move |_, _| bits)
 }
 
 pub fn zeros(device: &Device, shape: &[usize], dtype: DType) -> Result<Tensor> {

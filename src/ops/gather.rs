@@ -28,18 +28,11 @@ pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
     const OP: &str = "gather";
     let device = common_device(OP, &[x, indices])?;
     if indices.dtype() == DType::F32 {
-        bail!(
-            OP,
-            "indices must be int32, got float32 of shape {:?}",
-            indices.shape()
-        );
+        bail!(OP, "indices must be int32, got float32 of shape {:?}", indices.shape());
     }
     let axis = normalize_axis(OP, axis, x.rank())?;
-    let (outer, axis_len, inner): (usize, usize, usize) = (
-        x.shape()[..axis].iter().product(),
-        x.shape()[axis],
-        x.shape()[axis + 1..].iter().product(),
-    );
+    let (outer, axis_len, inner): (usize, usize, usize) =
+        (x.shape()[..axis].iter().product(), x.shape()[axis], x.shape()[axis + 1..].iter().product());
     let count = indices.numel();
     let mut out_shape = x.shape()[..axis].to_vec();
     out_shape.extend_from_slice(indices.shape());
@@ -66,19 +59,9 @@ pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
         Device::Gpu(ctx) => {
             let out = ctx.alloc(OP, (n * 4) as u64)?;
             let kernel = ctx.kernel("gather", || SHADER.to_string());
-            let p = Params {
-                outer: outer as u32,
-                axis_len: axis_len as u32,
-                inner: inner as u32,
-                count: count as u32,
-            };
+            let p = Params { outer: outer as u32, axis_len: axis_len as u32, inner: inner as u32, count: count as u32 };
             let buffers = [x.gpu_buffer().raw(), indices.gpu_buffer().raw(), out.raw()];
-            ctx.dispatch(
-                &kernel,
-                bytemuck::bytes_of(&p),
-                &buffers,
-                grid_2d(n.div_ceil(256) as u64)?,
-            );
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &buffers, grid_2d(n.div_ceil(256) as u64)?);
             Storage::Gpu(out)
         }
     };
@@ -96,11 +79,7 @@ pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
 /// Rows of `table` ([vocab, dim]) for each id: TF.js/Keras `embedding`.
 pub fn embedding(table: &Tensor, ids: &Tensor) -> Result<Tensor> {
     if table.rank() != 2 {
-        bail!(
-            "embedding",
-            "table must be [vocab, dim], got shape {:?}",
-            table.shape()
-        );
+        bail!("embedding", "table must be [vocab, dim], got shape {:?}", table.shape());
     }
     gather(table, ids, 0)
 }

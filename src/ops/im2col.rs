@@ -56,14 +56,7 @@ impl Geometry {
     /// TF.js conventions: 'same' gives ceil(in / stride) outputs with the extra padding at the
     /// bottom/right; 'valid' uses no padding.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        op: &str,
-        input: &[usize],
-        kernel: (usize, usize),
-        strides: (usize, usize),
-        dilations: (usize, usize),
-        padding: Padding,
-    ) -> Result<Geometry> {
+    pub fn new(op: &str, input: &[usize], kernel: (usize, usize), strides: (usize, usize), dilations: (usize, usize), padding: Padding) -> Result<Geometry> {
         if input.len() != 4 {
             bail!(op, "input must be NHWC (rank 4), got shape {:?}", input);
         }
@@ -72,21 +65,10 @@ impl Geometry {
         let (sh, sw) = strides;
         let (dh, dw) = dilations;
         if kh == 0 || kw == 0 || sh == 0 || sw == 0 || dh == 0 || dw == 0 {
-            bail!(
-                op,
-                "kernel {:?}, strides {:?} and dilations {:?} must be positive",
-                kernel,
-                strides,
-                dilations
-            );
+            bail!(op, "kernel {:?}, strides {:?} and dilations {:?} must be positive", kernel, strides, dilations);
         }
         if (sh > 1 || sw > 1) && (dh > 1 || dw > 1) {
-            bail!(
-                op,
-                "strides {:?} and dilations {:?} cannot both exceed 1 (as in TF.js)",
-                strides,
-                dilations
-            );
+            bail!(op, "strides {:?} and dilations {:?} cannot both exceed 1 (as in TF.js)", strides, dilations);
         }
         let (ekh, ekw) = ((kh - 1) * dh + 1, (kw - 1) * dw + 1);
         let (oh, ow, pt, pl) = match padding {
@@ -98,47 +80,18 @@ impl Geometry {
             }
             Padding::Valid => {
                 if h < ekh || w < ekw {
-                    bail!(
-                        op,
-                        "a {}x{} window (dilated) does not fit a {}x{} image with 'valid' padding",
-                        ekh,
-                        ekw,
-                        h,
-                        w
-                    );
+                    bail!(op, "a {}x{} window (dilated) does not fit a {}x{} image with 'valid' padding", ekh, ekw, h, w);
                 }
                 ((h - ekh) / sh + 1, (w - ekw) / sw + 1, 0, 0)
             }
             Padding::Explicit(t, b, l, r) => {
                 if h + t + b < ekh || w + l + r < ekw {
-                    bail!(
-                        op,
-                        "a {}x{} window does not fit the padded {}x{} image",
-                        ekh,
-                        ekw,
-                        h + t + b,
-                        w + l + r
-                    );
+                    bail!(op, "a {}x{} window does not fit the padded {}x{} image", ekh, ekw, h + t + b, w + l + r);
                 }
                 ((h + t + b - ekh) / sh + 1, (w + l + r - ekw) / sw + 1, t, l)
             }
         };
-        Ok(Geometry {
-            n,
-            h,
-            w,
-            c,
-            kh,
-            kw,
-            sh,
-            sw,
-            dh,
-            dw,
-            oh,
-            ow,
-            pad_top: pt,
-            pad_left: pl,
-        })
+        Ok(Geometry { n, h, w, c, kh, kw, sh, sw, dh, dw, oh, ow, pad_top: pt, pad_left: pl })
     }
 
     pub fn cols_shape(&self) -> Vec<usize> {
@@ -189,24 +142,14 @@ struct Params {
 }
 
 /// Input pixel read by (output position, kernel tap), or None in the padding.
-fn source_pixel(
-    g: &Geometry,
-    oy: usize,
-    ox: usize,
-    ky: usize,
-    kx: usize,
-) -> Option<(usize, usize)> {
+fn source_pixel(g: &Geometry, oy: usize, ox: usize, ky: usize, kx: usize) -> Option<(usize, usize)> {
     let iy = (oy * g.sh + ky * g.dh).checked_sub(g.pad_top)?;
     let ix = (ox * g.sw + kx * g.dw).checked_sub(g.pad_left)?;
     (iy < g.h && ix < g.w).then_some((iy, ix))
 }
 
 fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Result<Tensor> {
-    let out_shape = if to_cols {
-        g.cols_shape()
-    } else {
-        vec![g.n, g.h, g.w, g.c]
-    };
+    let out_shape = if to_cols { g.cols_shape() } else { vec![g.n, g.h, g.w, g.c] };
     let total = checked_numel(op, &out_shape)?;
     let storage = match x.device() {
         Device::Cpu => {
@@ -219,10 +162,8 @@ fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Res
                     for ox in 0..g.ow {
                         for ky in 0..g.kh {
                             for kx in 0..g.kw {
-                                let col =
-                                    ((((n * g.oh + oy) * g.ow + ox) * g.kh + ky) * g.kw + kx) * g.c;
-                                let pix = source_pixel(g, oy, ox, ky, kx)
-                                    .map(|(iy, ix)| ((n * g.h + iy) * g.w + ix) * g.c);
+                                let col = ((((n * g.oh + oy) * g.ow + ox) * g.kh + ky) * g.kw + kx) * g.c;
+                                let pix = source_pixel(g, oy, ox, ky, kx).map(|(iy, ix)| ((n * g.h + iy) * g.w + ix) * g.c);
                                 for c in 0..g.c {
                                     match (to_cols, pix) {
                                         (true, Some(p)) => out[col + c] = src[p + c],
@@ -243,57 +184,31 @@ fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Res
             let mode = if to_cols { "im2col" } else { "col2im" };
             let kernel = ctx.kernel(mode, || fill_template(SHADER, &[("MODE", mode)]));
             let params = g.params(total, pad_value);
-            ctx.dispatch(
-                &kernel,
-                bytemuck::bytes_of(&params),
-                &[x.gpu_buffer().raw(), out.raw()],
-                grid_2d(total.div_ceil(256) as u64)?,
-            );
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &[x.gpu_buffer().raw(), out.raw()], grid_2d(total.div_ceil(256) as u64)?);
             Storage::Gpu(out)
         }
     };
-    Ok(Tensor::from_storage(
-        x.device(),
-        Rc::new(storage),
-        out_shape,
-        DType::F32,
-    ))
+    Ok(Tensor::from_storage(x.device(), Rc::new(storage), out_shape, DType::F32))
 }
 
 /// Patches of `x` (NHWC) as rows: [n*oh*ow, kh*kw*c]; positions in the padding read `pad_value`.
 pub fn im2col(x: &Tensor, g: &Geometry, pad_value: f32) -> Result<Tensor> {
     const OP: &str = "im2col";
     if x.dtype() != DType::F32 || x.shape() != [g.n, g.h, g.w, g.c] {
-        bail!(
-            OP,
-            "expects a float32 image of shape {:?}, got {:?} {}",
-            [g.n, g.h, g.w, g.c],
-            x.shape(),
-            x.dtype()
-        );
+        bail!(OP, "expects a float32 image of shape {:?}, got {:?} {}", [g.n, g.h, g.w, g.c], x.shape(), x.dtype());
     }
     let out = no_grad(|| run(OP, x, g, true, pad_value))?;
     let geometry = *g;
-    Ok(record(OP, out, &[x], move |gr| {
-        Ok(vec![Some(col2im(gr.grad, &geometry)?)])
-    }))
+    Ok(record(OP, out, &[x], move |gr| Ok(vec![Some(col2im(gr.grad, &geometry)?)])))
 }
 
 /// The adjoint of im2col: sums patch rows back into an NHWC image.
 pub fn col2im(cols: &Tensor, g: &Geometry) -> Result<Tensor> {
     const OP: &str = "col2im";
     if cols.dtype() != DType::F32 || cols.shape() != g.cols_shape() {
-        bail!(
-            OP,
-            "expects float32 columns of shape {:?}, got {:?} {}",
-            g.cols_shape(),
-            cols.shape(),
-            cols.dtype()
-        );
+        bail!(OP, "expects float32 columns of shape {:?}, got {:?} {}", g.cols_shape(), cols.shape(), cols.dtype());
     }
     let out = no_grad(|| run(OP, cols, g, false, 0.0))?;
     let geometry = *g;
-    Ok(record(OP, out, &[cols], move |gr| {
-        Ok(vec![Some(im2col(gr.grad, &geometry, 0.0)?)])
-    }))
+    Ok(record(OP, out, &[cols], move |gr| Ok(vec![Some(im2col(gr.grad, &geometry, 0.0)?)])))
 }

@@ -4,12 +4,7 @@ use crate::{bail, ops, DType, Result, Tensor};
 
 fn same_shape(op: &str, labels: &Tensor, preds: &Tensor) -> Result<()> {
     if labels.shape() != preds.shape() {
-        bail!(
-            op,
-            "labels of shape {:?} do not match predictions of shape {:?}",
-            labels.shape(),
-            preds.shape()
-        );
+        bail!(op, "labels of shape {:?} do not match predictions of shape {:?}", labels.shape(), preds.shape());
     }
     Ok(())
 }
@@ -24,10 +19,7 @@ pub fn mean_squared_error(labels: &Tensor, preds: &Tensor) -> Result<Tensor> {
 pub fn softmax_cross_entropy(labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
     same_shape("softmax_cross_entropy", labels, logits)?;
     if logits.rank() == 0 {
-        bail!(
-            "softmax_cross_entropy",
-            "logits need a class axis, got a scalar"
-        );
+        bail!("softmax_cross_entropy", "logits need a class axis, got a scalar");
     }
     let lsm = ops::log_softmax(logits, -1)?;
     let per_example = ops::neg(&ops::sum(&ops::mul(labels, &lsm)?, Some(&[-1]), false)?)?;
@@ -38,12 +30,7 @@ pub fn softmax_cross_entropy(labels: &Tensor, logits: &Tensor) -> Result<Tensor>
 pub fn sparse_softmax_cross_entropy(labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
     const OP: &str = "sparse_softmax_cross_entropy";
     if logits.rank() == 0 || labels.shape() != &logits.shape()[..logits.rank() - 1] {
-        bail!(
-            OP,
-            "labels of shape {:?} must be logits' shape {:?} without its last axis",
-            labels.shape(),
-            logits.shape()
-        );
+        bail!(OP, "labels of shape {:?} must be logits' shape {:?} without its last axis", labels.shape(), logits.shape());
     }
     if labels.dtype() == DType::F32 {
         bail!(OP, "labels must be int32 class indices, got float32");

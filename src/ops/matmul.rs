@@ -69,34 +69,15 @@ pub fn matmul(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> R
     }))
 }
 
-pub fn matmul_with(
-    a: &Tensor,
-    b: &Tensor,
-    transpose_a: bool,
-    transpose_b: bool,
-    kernel: MatmulKernel,
-) -> Result<Tensor> {
+pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool, kernel: MatmulKernel) -> Result<Tensor> {
     const OP: &str = "matmul";
     let device = common_device(OP, &[a, b])?;
     if a.rank() < 2 || b.rank() < 2 {
-        bail!(
-            OP,
-            "both operands need at least 2 dimensions, got shapes {:?} and {:?}",
-            a.shape(),
-            b.shape()
-        );
+        bail!(OP, "both operands need at least 2 dimensions, got shapes {:?} and {:?}", a.shape(), b.shape());
     }
     let (ra, rb) = (a.rank(), b.rank());
-    let (m, ka) = if transpose_a {
-        (a.shape()[ra - 1], a.shape()[ra - 2])
-    } else {
-        (a.shape()[ra - 2], a.shape()[ra - 1])
-    };
-    let (kb, n) = if transpose_b {
-        (b.shape()[rb - 1], b.shape()[rb - 2])
-    } else {
-        (b.shape()[rb - 2], b.shape()[rb - 1])
-    };
+    let (m, ka) = if transpose_a { (a.shape()[ra - 1], a.shape()[ra - 2]) } else { (a.shape()[ra - 2], a.shape()[ra - 1]) };
+    let (kb, n) = if transpose_b { (b.shape()[rb - 1], b.shape()[rb - 2]) } else { (b.shape()[rb - 2], b.shape()[rb - 1]) };
     if ka != kb {
         bail!(
             OP,
@@ -111,16 +92,8 @@ pub fn matmul_with(
     out_shape.extend([m, n]);
     checked_numel(OP, &out_shape)?;
     // Float math only, as in TF.js; ints are computed in float32.
-    let a = if a.dtype() == DType::F32 {
-        a.clone()
-    } else {
-        super::cast(a, DType::F32)?
-    };
-    let b = if b.dtype() == DType::F32 {
-        b.clone()
-    } else {
-        super::cast(b, DType::F32)?
-    };
+    let a = if a.dtype() == DType::F32 { a.clone() } else { super::cast(a, DType::F32)? };
+    let b = if b.dtype() == DType::F32 { b.clone() } else { super::cast(b, DType::F32)? };
     // A batch of one broadcasts by a zero stride; other mismatches are materialised.
     let a_batch: usize = a.shape()[..ra - 2].iter().product();
     let b_batch: usize = b.shape()[..rb - 2].iter().product();
@@ -150,12 +123,7 @@ pub fn matmul_with(
         ..Params::zeroed()
     };
     let storage = match &device {
-        Device::Cpu => Storage::Cpu(RefCell::new(matmul_cpu(
-            &a.cpu_words(),
-            &b.cpu_words(),
-            &p,
-            batch,
-        )?)),
+        Device::Cpu => Storage::Cpu(RefCell::new(matmul_cpu(&a.cpu_words(), &b.cpu_words(), &p, batch)?)),
         Device::Gpu(ctx) => {
             let bytes = (batch * m * n * 4) as u64;
             let out = ctx.alloc(OP, bytes)?;
@@ -165,51 +133,23 @@ pub fn matmul_with(
                 let grid = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, batch as u32];
                 check_grid(&grid, &out_shape)?;
                 let kernel = ctx.kernel("matmul", || TILED.to_string());
-                ctx.dispatch(
-                    &kernel,
-                    bytemuck::bytes_of(&p),
-                    &bindings(&a, &b, &out),
-                    grid,
-                );
+                ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
             } else if kernel == MatmulKernel::Tiled {
                 // Few outputs and a long k: split k so more threads share the work, then sum.
-                let splits = if batch * m * n < 16384 {
-                    k.div_ceil(512).clamp(1, 64)
-                } else {
-                    1
-                };
+                let splits = if batch * m * n < 16384 { k.div_ceil(512).clamp(1, 64) } else { 1 };
                 let k_chunk = k.div_ceil(splits);
                 let splits = k.div_ceil(k_chunk);
-                let p = Params {
-                    splits: splits as u32,
-                    k_chunk: k_chunk as u32,
-                    ..p
-                };
+                let p = Params { splits: splits as u32, k_chunk: k_chunk as u32, ..p };
                 let grid = grid_2d((m * n).div_ceil(256) as u64)?;
                 let grid = [grid[0], grid[1], (batch * splits) as u32];
                 check_grid(&grid, &out_shape)?;
                 let kernel = ctx.kernel("matmul_small", || SMALL.to_string());
                 if splits == 1 {
-                    ctx.dispatch(
-                        &kernel,
-                        bytemuck::bytes_of(&p),
-                        &bindings(&a, &b, &out),
-                        grid,
-                    );
+                    ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
                 } else {
                     let partial = ctx.alloc(OP, bytes * splits as u64)?;
-                    ctx.dispatch(
-                        &kernel,
-                        bytemuck::bytes_of(&p),
-                        &bindings(&a, &b, &partial),
-                        grid,
-                    );
-                    let partial = Tensor::from_storage(
-                        &device,
-                        Rc::new(Storage::Gpu(partial)),
-                        vec![batch, splits, m * n],
-                        DType::F32,
-                    );
+                    ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &partial), grid);
+                    let partial = Tensor::from_storage(&device, Rc::new(Storage::Gpu(partial)), vec![batch, splits, m * n], DType::F32);
                     let summed = super::sum(&partial, Some(&[1]), false)?;
                     return summed.reshape_to(&out_shape);
                 }
@@ -217,31 +157,17 @@ pub fn matmul_with(
                 let grid = [n.div_ceil(16) as u32, m.div_ceil(16) as u32, batch as u32];
                 check_grid(&grid, &out_shape)?;
                 let kernel = ctx.kernel("matmul_naive", || NAIVE.to_string());
-                ctx.dispatch(
-                    &kernel,
-                    bytemuck::bytes_of(&p),
-                    &bindings(&a, &b, &out),
-                    grid,
-                );
+                ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
             }
             Storage::Gpu(out)
         }
     };
-    Ok(Tensor::from_storage(
-        &device,
-        Rc::new(storage),
-        out_shape,
-        DType::F32,
-    ))
+    Ok(Tensor::from_storage(&device, Rc::new(storage), out_shape, DType::F32))
 }
 
 fn check_grid(grid: &[u32; 3], out_shape: &[usize]) -> Result<()> {
     if grid.iter().any(|&g| g > MAX_WORKGROUPS_PER_DIM) {
-        bail!(
-            "matmul",
-            "output {:?} is too large for one dispatch",
-            out_shape
-        );
+        bail!("matmul", "output {:?} is too large for one dispatch", out_shape);
     }
     Ok(())
 }
@@ -266,10 +192,7 @@ fn matmul_cpu(a: &[u32], b: &[u32], p: &Params, batch: usize) -> Result<Vec<u32>
     let last_b = (k - 1) * p.b_rs as usize + (n - 1) * p.b_cs as usize;
     for z in 0..batch {
         let (ab, bb) = (z * p.a_bs as usize, z * p.b_bs as usize);
-        assert!(
-            ab + last_a < a.len() && bb + last_b < b.len(),
-            "matmul operands smaller than their shapes"
-        );
+        assert!(ab + last_a < a.len() && bb + last_b < b.len(), "matmul operands smaller than their shapes");
         let cz = &mut c[z * m * n..(z + 1) * m * n];
         // SAFETY: A is read at ab + i*a_rs + kk*a_cs for i < m, kk < k, at most ab + last_a, and B
         // likewise up to bb + last_b; both were checked against the slices above. C is the m x n

@@ -35,14 +35,11 @@ pub use conv::{conv2d, conv2d_transpose, depthwise_conv2d};
 pub use dropout::{dropout, moments};
 pub use fill::{fill, full_like, ones, zeros};
 pub use gather::{embedding, gather};
-pub use im2col::{col2im, im2col, Geometry, Padding};
-pub use losses::{
-    binary_cross_entropy, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy,
-    sparse_softmax_cross_entropy,
-};
+pub use losses::{binary_cross_entropy, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy, sparse_softmax_cross_entropy};
 pub use matmul::{matmul, matmul_with, MatmulKernel};
 pub use norm::{batch_norm, layer_norm};
 pub use one_hot::one_hot;
+pub use im2col::{col2im, im2col, Geometry, Padding};
 pub use pad::pad;
 pub use pool::{avg_pool, max_pool};
 pub use random::{random_normal, random_uniform};
@@ -72,221 +69,49 @@ const FI: &[DType] = &[DType::F32, DType::I32, DType::Bool];
 
 /// Ops that are not rows of an elementwise table.
 pub const STRUCTURAL: &[OpInfo] = &[
-    OpInfo {
-        name: "where",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "cast",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "fill",
-        dtypes: FI,
-        gradient: false,
-    },
-    OpInfo {
-        name: "random_uniform",
-        dtypes: F,
-        gradient: false,
-    },
-    OpInfo {
-        name: "random_normal",
-        dtypes: F,
-        gradient: false,
-    },
-    OpInfo {
-        name: "logical_not",
-        dtypes: FI,
-        gradient: false,
-    },
-    OpInfo {
-        name: "sum",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "mean",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "prod",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "max",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "min",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "argmax",
-        dtypes: FI,
-        gradient: false,
-    },
-    OpInfo {
-        name: "argmin",
-        dtypes: FI,
-        gradient: false,
-    },
-    OpInfo {
-        name: "matmul",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "reshape",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "transpose",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "slice",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "pad",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "concat",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "stack",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "broadcast_to",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "gather",
-        dtypes: FI,
-        gradient: true,
-    },
-    OpInfo {
-        name: "embedding",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "one_hot",
-        dtypes: &[DType::I32, DType::Bool],
-        gradient: false,
-    },
-    OpInfo {
-        name: "softmax",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "log_softmax",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "log_sum_exp",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "dropout",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "moments",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "batch_norm",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "layer_norm",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "mean_squared_error",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "softmax_cross_entropy",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "sparse_softmax_cross_entropy",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "binary_cross_entropy",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "sigmoid_cross_entropy",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "im2col",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "col2im",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "conv2d",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "depthwise_conv2d",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "conv2d_transpose",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "max_pool",
-        dtypes: F,
-        gradient: true,
-    },
-    OpInfo {
-        name: "avg_pool",
-        dtypes: F,
-        gradient: true,
-    },
+    OpInfo { name: "where", dtypes: FI, gradient: true },
+    OpInfo { name: "cast", dtypes: FI, gradient: true },
+    OpInfo { name: "fill", dtypes: FI, gradient: false },
+    OpInfo { name: "random_uniform", dtypes: F, gradient: false },
+    OpInfo { name: "random_normal", dtypes: F, gradient: false },
+    OpInfo { name: "logical_not", dtypes: FI, gradient: false },
+    OpInfo { name: "sum", dtypes: FI, gradient: true },
+    OpInfo { name: "mean", dtypes: FI, gradient: true },
+    OpInfo { name: "prod", dtypes: FI, gradient: true },
+    OpInfo { name: "max", dtypes: FI, gradient: true },
+    OpInfo { name: "min", dtypes: FI, gradient: true },
+    OpInfo { name: "argmax", dtypes: FI, gradient: false },
+    OpInfo { name: "argmin", dtypes: FI, gradient: false },
+    OpInfo { name: "matmul", dtypes: FI, gradient: true },
+    OpInfo { name: "reshape", dtypes: FI, gradient: true },
+    OpInfo { name: "transpose", dtypes: FI, gradient: true },
+    OpInfo { name: "slice", dtypes: FI, gradient: true },
+    OpInfo { name: "pad", dtypes: FI, gradient: true },
+    OpInfo { name: "concat", dtypes: FI, gradient: true },
+    OpInfo { name: "stack", dtypes: FI, gradient: true },
+    OpInfo { name: "broadcast_to", dtypes: FI, gradient: true },
+    OpInfo { name: "gather", dtypes: FI, gradient: true },
+    OpInfo { name: "embedding", dtypes: F, gradient: true },
+    OpInfo { name: "one_hot", dtypes: &[DType::I32, DType::Bool], gradient: false },
+    OpInfo { name: "softmax", dtypes: F, gradient: true },
+    OpInfo { name: "log_softmax", dtypes: F, gradient: true },
+    OpInfo { name: "log_sum_exp", dtypes: F, gradient: true },
+    OpInfo { name: "dropout", dtypes: F, gradient: true },
+    OpInfo { name: "moments", dtypes: F, gradient: true },
+    OpInfo { name: "batch_norm", dtypes: F, gradient: true },
+    OpInfo { name: "layer_norm", dtypes: F, gradient: true },
+    OpInfo { name: "mean_squared_error", dtypes: F, gradient: true },
+    OpInfo { name: "softmax_cross_entropy", dtypes: F, gradient: true },
+    OpInfo { name: "sparse_softmax_cross_entropy", dtypes: F, gradient: true },
+    OpInfo { name: "binary_cross_entropy", dtypes: F, gradient: true },
+    OpInfo { name: "sigmoid_cross_entropy", dtypes: F, gradient: true },
+    OpInfo { name: "im2col", dtypes: F, gradient: true },
+    OpInfo { name: "col2im", dtypes: F, gradient: true },
+    OpInfo { name: "conv2d", dtypes: F, gradient: true },
+    OpInfo { name: "depthwise_conv2d", dtypes: F, gradient: true },
+    OpInfo { name: "conv2d_transpose", dtypes: F, gradient: true },
+    OpInfo { name: "max_pool", dtypes: F, gradient: true },
+    OpInfo { name: "avg_pool", dtypes: F, gradient: true },
 ];
 
 /// The whole op table: elementwise table rows (int32 where the row has an int variant; bool
@@ -294,22 +119,10 @@ pub const STRUCTURAL: &[OpInfo] = &[
 pub fn op_table() -> Vec<OpInfo> {
     let mut rows: Vec<OpInfo> = unary::UNARY
         .iter()
-        .map(|o| OpInfo {
-            name: o.name,
-            dtypes: if o.i32.is_some() { FI } else { F },
-            gradient: true,
-        })
+        .map(|o| OpInfo { name: o.name, dtypes: if o.i32.is_some() { FI } else { F }, gradient: true })
         .collect();
-    rows.extend(binary::BINARY.iter().map(|o| OpInfo {
-        name: o.name,
-        dtypes: if o.i32.is_some() { FI } else { F },
-        gradient: true,
-    }));
-    rows.extend(compare::COMPARE.iter().map(|o| OpInfo {
-        name: o.name,
-        dtypes: FI,
-        gradient: false,
-    }));
+    rows.extend(binary::BINARY.iter().map(|o| OpInfo { name: o.name, dtypes: if o.i32.is_some() { FI } else { F }, gradient: true }));
+    rows.extend(compare::COMPARE.iter().map(|o| OpInfo { name: o.name, dtypes: FI, gradient: false }));
     rows.extend_from_slice(STRUCTURAL);
     rows
 }
@@ -334,30 +147,9 @@ macro_rules! compare_fns {
         pub fn $f(a: &Tensor, b: &Tensor) -> Result<Tensor> { compare(stringify!($f), a, b) }
     )* };
 }
-unary_fns!(
-    neg, abs, exp, log, sqrt, rsqrt, square, reciprocal, relu, relu6, elu, selu, sigmoid, tanh,
-    softplus, erf, gelu, sin, cos, sign, floor, ceil, round
-);
-binary_fns!(
-    add,
-    sub,
-    mul,
-    div,
-    pow,
-    maximum,
-    minimum,
-    squared_difference
-);
-compare_fns!(
-    equal,
-    not_equal,
-    less,
-    less_equal,
-    greater,
-    greater_equal,
-    logical_and,
-    logical_or
-);
+unary_fns!(neg, abs, exp, log, sqrt, rsqrt, square, reciprocal, relu, relu6, elu, selu, sigmoid, tanh, softplus, erf, gelu, sin, cos, sign, floor, ceil, round);
+binary_fns!(add, sub, mul, div, pow, maximum, minimum, squared_difference);
+compare_fns!(equal, not_equal, less, less_equal, greater, greater_equal, logical_and, logical_or);
 
 pub fn leaky_relu(x: &Tensor, alpha: f32) -> Result<Tensor> {
     unary("leaky_relu", x, alpha, 0.0)

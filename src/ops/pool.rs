@@ -3,14 +3,7 @@ use super::im2col::{im2col, Geometry, Padding};
 use crate::autograd::no_grad;
 use crate::{bail, ops, DType, Result, Tensor};
 
-fn patches(
-    op: &str,
-    x: &Tensor,
-    size: (usize, usize),
-    strides: (usize, usize),
-    padding: Padding,
-    pad_value: f32,
-) -> Result<(Tensor, Geometry)> {
+fn patches(op: &str, x: &Tensor, size: (usize, usize), strides: (usize, usize), padding: Padding, pad_value: f32) -> Result<(Tensor, Geometry)> {
     if x.dtype() != DType::F32 {
         bail!(op, "input must be float32, got {}", x.dtype());
     }
@@ -20,23 +13,13 @@ fn patches(
 }
 
 /// Max over each window; padding never wins (it reads -inf).
-pub fn max_pool(
-    x: &Tensor,
-    size: (usize, usize),
-    strides: (usize, usize),
-    padding: Padding,
-) -> Result<Tensor> {
+pub fn max_pool(x: &Tensor, size: (usize, usize), strides: (usize, usize), padding: Padding) -> Result<Tensor> {
     let (cols, g) = patches("max_pool", x, size, strides, padding, f32::NEG_INFINITY)?;
     ops::max(&cols, Some(&[1]), false)?.reshape_to(&[g.n, g.oh, g.ow, g.c])
 }
 
 /// Mean over each window's pixels inside the image (padding is not counted, as in TF.js).
-pub fn avg_pool(
-    x: &Tensor,
-    size: (usize, usize),
-    strides: (usize, usize),
-    padding: Padding,
-) -> Result<Tensor> {
+pub fn avg_pool(x: &Tensor, size: (usize, usize), strides: (usize, usize), padding: Padding) -> Result<Tensor> {
     let (cols, g) = patches("avg_pool", x, size, strides, padding, 0.0)?;
     let sums = ops::sum(&cols, Some(&[1]), false)?.reshape_to(&[g.n, g.oh, g.ow, g.c])?;
     // Pixels per window, from the same geometry on a one-channel image of ones.

@@ -70,20 +70,14 @@ pub fn reduce(kind: Reduce, x: &Tensor, axes: Option<&[i64]>, keepdims: bool) ->
         return Ok(out);
     }
     let x_shape = x.shape().to_vec();
-    Ok(record(kind.name(), out, &[x], move |g| {
-        Ok(vec![Some(reduce_grad(kind, g, &x_shape, &axes)?)])
-    }))
+    Ok(record(kind.name(), out, &[x], move |g| Ok(vec![Some(reduce_grad(kind, g, &x_shape, &axes)?)])))
 }
 
 /// The gradient of a reduction: the output's gradient spread back over the reduced axes
 /// (scaled for mean, masked to the extremum for max/min, by the other factors for prod).
 fn reduce_grad(kind: Reduce, g: &Grad, x_shape: &[usize], axes: &[usize]) -> Result<Tensor> {
     let x = &g.inputs[0];
-    let keep: Vec<usize> = x_shape
-        .iter()
-        .enumerate()
-        .map(|(d, &s)| if axes.contains(&d) { 1 } else { s })
-        .collect();
+    let keep: Vec<usize> = x_shape.iter().enumerate().map(|(d, &s)| if axes.contains(&d) { 1 } else { s }).collect();
     let spread = |t: &Tensor| super::broadcast_to(&t.reshape_to(&keep)?, x_shape);
     let gb = spread(g.grad)?;
     match kind {
@@ -107,18 +101,8 @@ fn reduce_grad(kind: Reduce, g: &Grad, x_shape: &[usize], axes: &[usize]) -> Res
             let zero = scalar(x, 0.0)?;
             let one = scalar(x, 1.0)?;
             let is_zero = super::equal(x, &zero)?;
-            let zeros = spread(&reduce(
-                Reduce::Sum,
-                &super::cast(&is_zero, DType::F32)?,
-                Some(&axes_i),
-                false,
-            )?)?;
-            let nonzero_prod = spread(&reduce(
-                Reduce::Prod,
-                &super::where_(&is_zero, &one, x)?,
-                Some(&axes_i),
-                false,
-            )?)?;
+            let zeros = spread(&reduce(Reduce::Sum, &super::cast(&is_zero, DType::F32)?, Some(&axes_i), false)?)?;
+            let nonzero_prod = spread(&reduce(Reduce::Prod, &super::where_(&is_zero, &one, x)?, Some(&axes_i), false)?)?;
             let no_zero = super::div(&nonzero_prod, &super::where_(&is_zero, &one, x)?)?;
             let one_zero = super::where_(&is_zero, &nonzero_prod, &zero)?;
             let per = super::where_(
@@ -142,25 +126,14 @@ fn reduce_forward(kind: Reduce, x: &Tensor, axes: &[usize], keepdims: bool) -> R
     };
     let shape = x.shape().to_vec();
     let out_shape: Vec<usize> = (0..shape.len())
-        .filter_map(|d| {
-            if axes.contains(&d) {
-                keepdims.then_some(1)
-            } else {
-                Some(shape[d])
-            }
-        })
+        .filter_map(|d| if axes.contains(&d) { keepdims.then_some(1) } else { Some(shape[d]) })
         .collect();
     let contiguous = axes.windows(2).all(|w| w[1] == w[0] + 1);
     let (x, outer, r, inner) = if axes.is_empty() {
         (x.clone(), x.numel(), 1, 1)
     } else if contiguous {
         let (a0, a1) = (axes[0], axes[axes.len() - 1]);
-        (
-            x.clone(),
-            shape[..a0].iter().product(),
-            shape[a0..=a1].iter().product(),
-            shape[a1 + 1..].iter().product(),
-        )
+        (x.clone(), shape[..a0].iter().product(), shape[a0..=a1].iter().product(), shape[a1 + 1..].iter().product())
     } else {
         let kept: Vec<usize> = (0..shape.len()).filter(|d| !axes.contains(d)).collect();
         let perm: Vec<usize> = kept.iter().chain(axes.iter()).copied().collect();
@@ -169,54 +142,27 @@ fn reduce_forward(kind: Reduce, x: &Tensor, axes: &[usize], keepdims: bool) -> R
         (super::transpose(&x, Some(&perm))?, outer, r, 1)
     };
     if kind.is_arg() && r == 0 {
-        bail!(
-            op,
-            "cannot take {} over an empty axis of shape {:?}",
-            op,
-            shape
-        );
+        bail!(op, "cannot take {} over an empty axis of shape {:?}", op, shape);
     }
     let out_dtype = if kind.is_arg() { DType::I32 } else { x.dtype() };
     let storage = match x.device() {
         Device::Cpu => Storage::Cpu(RefCell::new(reduce_cpu(kind, &x, outer, r, inner)?)),
         Device::Gpu(_) => Storage::Gpu(reduce_gpu(kind, &x, outer, r, inner, r)?),
     };
-    Ok(Tensor::from_storage(
-        x.device(),
-        Rc::new(storage),
-        out_shape,
-        out_dtype,
-    ))
+    Ok(Tensor::from_storage(x.device(), Rc::new(storage), out_shape, out_dtype))
 }
 
 /// Reduces x, viewed as [outer, r, inner], over r on the GPU. Axes longer than CHUNK are first
 /// reduced chunk-wise into [outer, groups, inner] partials, which are then reduced in turn (arg
 /// ops stay single-pass: their partial results would need the values as well as the indices).
 /// `total_r` is the length of the original axis, for the mean's scale.
-fn reduce_gpu(
-    kind: Reduce,
-    x: &Tensor,
-    outer: usize,
-    r: usize,
-    inner: usize,
-    total_r: usize,
-) -> Result<crate::device::gpu::GpuBuffer> {
-    let Device::Gpu(ctx) = x.device() else {
-        unreachable!("reduce_gpu on a CPU tensor")
-    };
+fn reduce_gpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize, total_r: usize) -> Result<crate::device::gpu::GpuBuffer> {
+    let Device::Gpu(ctx) = x.device() else { unreachable!("reduce_gpu on a CPU tensor") };
     let op = kind.name();
-    let chunk = if kind.is_arg() {
-        r.max(1)
-    } else {
-        r.clamp(1, CHUNK)
-    };
+    let chunk = if kind.is_arg() { r.max(1) } else { r.clamp(1, CHUNK) };
     let groups = r.div_ceil(chunk).max(1);
     // A first pass of a mean only sums; the last pass divides by the full axis length.
-    let pass_kind = if kind == Reduce::Mean && groups > 1 {
-        Reduce::Sum
-    } else {
-        kind
-    };
+    let pass_kind = if kind == Reduce::Mean && groups > 1 { Reduce::Sum } else { kind };
     let out = ctx.alloc(op, (outer * groups * inner * 4) as u64)?;
     let t = x.dtype().wgsl();
     // A workgroup per output (tree merge with barriers) only pays off for long rows; short rows
@@ -233,27 +179,13 @@ fn reduce_gpu(
         groups: groups as u32,
         _pad: [0; 2],
     };
-    let grid = if rows {
-        grid_2d((outer * groups) as u64)?
-    } else {
-        grid_2d((outer * groups * inner).div_ceil(256) as u64)?
-    };
-    ctx.dispatch(
-        &kernel,
-        bytemuck::bytes_of(&params),
-        &[x.gpu_buffer().raw(), out.raw()],
-        grid,
-    );
+    let grid = if rows { grid_2d((outer * groups) as u64)? } else { grid_2d((outer * groups * inner).div_ceil(256) as u64)? };
+    ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &[x.gpu_buffer().raw(), out.raw()], grid);
     if groups == 1 {
         return Ok(out);
     }
     let dtype = if kind.is_arg() { DType::I32 } else { x.dtype() };
-    let partial = Tensor::from_storage(
-        x.device(),
-        Rc::new(Storage::Gpu(out)),
-        vec![outer, groups, inner],
-        dtype,
-    );
+    let partial = Tensor::from_storage(x.device(), Rc::new(Storage::Gpu(out)), vec![outer, groups, inner], dtype);
     reduce_gpu(kind, &partial, outer, groups, inner, total_r)
 }
 
@@ -269,26 +201,10 @@ fn source(kind: Reduce, t: &str, rows: bool) -> String {
         Reduce::Sum => ("0", "return Acc(a.v + b.v, 0u);", "acc.v"),
         Reduce::Mean => ("0", "return Acc(a.v + b.v, 0u);", "acc.v * p.scale"),
         Reduce::Prod => ("1", "return Acc(a.v * b.v, 0u);", "acc.v"),
-        Reduce::Max => (
-            if is_f32 {
-                "-f32_inf()"
-            } else {
-                "-2147483647 - 1"
-            },
-            "return Acc(max(a.v, b.v), 0u);",
-            "acc.v",
-        ),
-        Reduce::Min => (
-            if is_f32 { "f32_inf()" } else { "2147483647" },
-            "return Acc(min(a.v, b.v), 0u);",
-            "acc.v",
-        ),
+        Reduce::Max => (if is_f32 { "-f32_inf()" } else { "-2147483647 - 1" }, "return Acc(max(a.v, b.v), 0u);", "acc.v"),
+        Reduce::Min => (if is_f32 { "f32_inf()" } else { "2147483647" }, "return Acc(min(a.v, b.v), 0u);", "acc.v"),
         Reduce::ArgMax => (
-            if is_f32 {
-                "-f32_inf()"
-            } else {
-                "-2147483647 - 1"
-            },
+            if is_f32 { "-f32_inf()" } else { "-2147483647 - 1" },
             "if (b.v > a.v || (b.v == a.v && b.i < a.i)) { return b; } return a;",
             "i32(acc.i)",
         ),
@@ -325,9 +241,7 @@ fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) ->
                 match kind {
                     // f64 accumulation: the oracle must not drift on long axes.
                     Reduce::Sum => (vals.map(f64::from).sum::<f64>() as f32).to_bits(),
-                    Reduce::Mean => {
-                        ((vals.map(f64::from).sum::<f64>() / r as f64) as f32).to_bits()
-                    }
+                    Reduce::Mean => ((vals.map(f64::from).sum::<f64>() / r as f64) as f32).to_bits(),
                     Reduce::Prod => (vals.map(f64::from).product::<f64>() as f32).to_bits(),
                     Reduce::Max => vals.fold(f32::NEG_INFINITY, f32::max).to_bits(),
                     Reduce::Min => vals.fold(f32::INFINITY, f32::min).to_bits(),

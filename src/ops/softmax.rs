@@ -14,13 +14,7 @@ pub fn log_sum_exp(x: &Tensor, axis: i64, keepdims: bool) -> Result<Tensor> {
     if keepdims {
         Ok(lse)
     } else {
-        let shape: Vec<usize> = x
-            .shape()
-            .iter()
-            .enumerate()
-            .filter(|&(d, _)| d as i64 != axis)
-            .map(|(_, &s)| s)
-            .collect();
+        let shape: Vec<usize> = x.shape().iter().enumerate().filter(|&(d, _)| d as i64 != axis).map(|(_, &s)| s).collect();
         lse.reshape_to(&shape)
     }
 }

@@ -53,30 +53,11 @@ pub struct Rule {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
     Sgd,
-    Momentum {
-        momentum: f32,
-        nesterov: bool,
-    },
-    Adam {
-        beta1: f32,
-        beta2: f32,
-        eps: f32,
-    },
-    AdamW {
-        beta1: f32,
-        beta2: f32,
-        eps: f32,
-        weight_decay: f32,
-    },
-    RmsProp {
-        rho: f32,
-        momentum: f32,
-        eps: f32,
-    },
-    Adagrad {
-        initial_accumulator: f32,
-        eps: f32,
-    },
+    Momentum { momentum: f32, nesterov: bool },
+    Adam { beta1: f32, beta2: f32, eps: f32 },
+    AdamW { beta1: f32, beta2: f32, eps: f32, weight_decay: f32 },
+    RmsProp { rho: f32, momentum: f32, eps: f32 },
+    Adagrad { initial_accumulator: f32, eps: f32 },
 }
 
 impl Kind {
@@ -103,12 +84,7 @@ pub struct Optimizer {
 
 impl Optimizer {
     pub fn new(kind: Kind, learning_rate: f32) -> Self {
-        Optimizer {
-            kind,
-            learning_rate,
-            iterations: 0,
-            state: HashMap::new(),
-        }
+        Optimizer { kind, learning_rate, iterations: 0, state: HashMap::new() }
     }
 
     /// Applies one update to each parameter from its accumulated `grad()` (parameters without a
@@ -123,49 +99,24 @@ impl Optimizer {
         const OP: &str = "optimizer.step";
         if let Some(s) = scale {
             if s.numel() != 1 || s.dtype() != DType::F32 {
-                bail!(
-                    OP,
-                    "the gradient scale must be a float32 scalar, got shape {:?} ({})",
-                    s.shape(),
-                    s.dtype()
-                );
+                bail!(OP, "the gradient scale must be a float32 scalar, got shape {:?} ({})", s.shape(), s.dtype());
             }
             if let Some(p) = params.first() {
                 if !s.device().same(p.device()) {
-                    bail!(
-                        OP,
-                        "the gradient scale lives on {} but the parameters on {}",
-                        s.device().backend_name(),
-                        p.device().backend_name()
-                    );
+                    bail!(OP, "the gradient scale lives on {} but the parameters on {}", s.device().backend_name(), p.device().backend_name());
                 }
             }
         }
         for p in params {
             if p.dtype() != DType::F32 {
-                bail!(
-                    OP,
-                    "parameter of shape {:?} is {}, not float32",
-                    p.shape(),
-                    p.dtype()
-                );
+                bail!(OP, "parameter of shape {:?} is {}, not float32", p.shape(), p.dtype());
             }
             if !p.device().same(params[0].device()) {
-                bail!(
-                    OP,
-                    "parameters live on different backends ({} and {})",
-                    params[0].device().backend_name(),
-                    p.device().backend_name()
-                );
+                bail!(OP, "parameters live on different backends ({} and {})", params[0].device().backend_name(), p.device().backend_name());
             }
             if let Some(g) = p.grad() {
                 if g.shape() != p.shape() || !g.device().same(p.device()) {
-                    bail!(
-                        OP,
-                        "gradient of shape {:?} does not match its parameter {:?}",
-                        g.shape(),
-                        p.shape()
-                    );
+                    bail!(OP, "gradient of shape {:?} does not match its parameter {:?}", g.shape(), p.shape());
                 }
             }
         }
@@ -181,10 +132,7 @@ impl Optimizer {
                 h.momentum = momentum;
                 h.nesterov = nesterov as u32;
             }
-            Kind::Adam { beta1, beta2, eps }
-            | Kind::AdamW {
-                beta1, beta2, eps, ..
-            } => {
+            Kind::Adam { beta1, beta2, eps } | Kind::AdamW { beta1, beta2, eps, .. } => {
                 h.beta1 = beta1;
                 h.beta2 = beta2;
                 h.eps = eps;
@@ -202,10 +150,7 @@ impl Optimizer {
             Kind::Adagrad { eps, .. } => h.eps = eps,
         }
         let initial = match self.kind {
-            Kind::Adagrad {
-                initial_accumulator,
-                ..
-            } => initial_accumulator,
+            Kind::Adagrad { initial_accumulator, .. } => initial_accumulator,
             _ => rule.initial_state,
         };
         for p in params {
@@ -214,9 +159,7 @@ impl Optimizer {
                 Some(e) => e,
                 None => {
                     let states = (0..rule.states)
-                        .map(|_| {
-                            no_grad(|| ops::fill(p.device(), p.shape(), initial as f64, DType::F32))
-                        })
+                        .map(|_| no_grad(|| ops::fill(p.device(), p.shape(), initial as f64, DType::F32)))
                         .collect::<Result<Vec<_>>>()?;
                     self.state.entry(p.id()).or_insert((p.clone(), states))
                 }
@@ -234,14 +177,7 @@ impl Optimizer {
     }
 }
 
-fn apply(
-    rule: &Rule,
-    h: &Hyper,
-    p: &Tensor,
-    g: &Tensor,
-    states: &[Tensor],
-    scale: Option<&Tensor>,
-) -> Result<()> {
+fn apply(rule: &Rule, h: &Hyper, p: &Tensor, g: &Tensor, states: &[Tensor], scale: Option<&Tensor>) -> Result<()> {
     match (&**p.storage(), p.device()) {
         (Storage::Cpu(words), Device::Cpu) => {
             let mut h = *h;
@@ -279,24 +215,13 @@ fn apply(
             let kernel = ctx.kernel(&key, || {
                 let mut bindings = String::new();
                 for k in 0..rule.states {
-                    bindings += &format!(
-                        "@group(0) @binding({}) var<storage, read_write> s{k}: array<f32>;\n",
-                        k + 3
-                    );
+                    bindings += &format!("@group(0) @binding({}) var<storage, read_write> s{k}: array<f32>;\n", k + 3);
                 }
-                fill_template(
-                    TEMPLATE,
-                    &[("STATE_BINDINGS", &bindings), ("UPDATE", rule.wgsl)],
-                )
+                fill_template(TEMPLATE, &[("STATE_BINDINGS", &bindings), ("UPDATE", rule.wgsl)])
             });
             let mut buffers = vec![buf.raw(), g.gpu_buffer().raw()];
             buffers.extend(states.iter().map(|s| s.gpu_buffer().raw()));
-            ctx.dispatch(
-                &kernel,
-                bytemuck::bytes_of(h),
-                &buffers,
-                grid_2d((h.n as u64).div_ceil(256))?,
-            );
+            ctx.dispatch(&kernel, bytemuck::bytes_of(h), &buffers, grid_2d((h.n as u64).div_ceil(256))?);
         }
         _ => unreachable!("storage matches its device"),
     }
@@ -308,9 +233,7 @@ fn apply(
 pub fn clip_by_global_norm(params: &[Tensor], max_norm: f32) -> Result<(Tensor, Tensor)> {
     const OP: &str = "clip_by_global_norm";
     let grads: Vec<Tensor> = params.iter().filter_map(|p| p.grad()).collect();
-    let Some(first) = grads.first() else {
-        bail!(OP, "no parameter has a gradient")
-    };
+    let Some(first) = grads.first() else { bail!(OP, "no parameter has a gradient") };
     no_grad(|| {
         let mut total = ops::fill(first.device(), &[], 0.0, DType::F32)?;
         for g in &grads {

@@ -20,11 +20,6 @@ pub static MOMENTUM: Rule = Rule {
     cpu: |h: &Hyper, p: &mut f32, g: f32, s: &mut [f32; 2]| {
         let v = h.momentum * s[0] + g;
         s[0] = v;
-        *p -= h.lr
-            * if h.nesterov != 0 {
-                g + h.momentum * v
-            } else {
-                v
-            };
+        *p -= h.lr * if h.nesterov != 0 { g + h.momentum * v } else { v };
     },
 };

@@ -51,11 +51,7 @@ pub async fn read_i(x: &Tensor) -> Result<Vec<i32>, String> {
 /// |got - want| <= atol + rtol * |want| elementwise, NaN matching NaN and infinities exactly.
 pub fn close(what: &str, got: &[f32], want: &[f64], rtol: f64, atol: f64) -> CaseResult {
     if got.len() != want.len() {
-        return Err(format!(
-            "{what}: {} values, expected {}",
-            got.len(),
-            want.len()
-        ));
+        return Err(format!("{what}: {} values, expected {}", got.len(), want.len()));
     }
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         let g = g as f64;
@@ -67,9 +63,7 @@ pub fn close(what: &str, got: &[f32], want: &[f64], rtol: f64, atol: f64) -> Cas
             (g - w).abs() <= atol + rtol * w.abs()
         };
         if !ok {
-            return Err(format!(
-                "{what}: element {i} is {g}, expected {w} (rtol {rtol}, atol {atol})"
-            ));
+            return Err(format!("{what}: element {i} is {g}, expected {w} (rtol {rtol}, atol {atol})"));
         }
     }
     Ok(())
@@ -89,29 +83,15 @@ fn same_i(what: &str, got: &[i32], want: &[i32]) -> CaseResult {
 
 fn shape_is(what: &str, x: &Tensor, want: &[usize]) -> CaseResult {
     if x.shape() != want {
-        return Err(format!(
-            "{what}: shape {:?}, expected {:?}",
-            x.shape(),
-            want
-        ));
+        return Err(format!("{what}: shape {:?}, expected {:?}", x.shape(), want));
     }
     Ok(())
 }
 
 /// Broadcasting reference in f64: out[i] = f(a[ia], b[ib]).
-fn broadcast_ref(
-    a: &[f32],
-    sa: &[usize],
-    b: &[f32],
-    sb: &[usize],
-    f: impl Fn(f64, f64) -> f64,
-) -> (Vec<f64>, Vec<usize>) {
+fn broadcast_ref(a: &[f32], sa: &[usize], b: &[f32], sb: &[usize], f: impl Fn(f64, f64) -> f64) -> (Vec<f64>, Vec<usize>) {
     let rank = sa.len().max(sb.len());
-    let pad = |s: &[usize]| -> Vec<usize> {
-        std::iter::repeat_n(1, rank - s.len())
-            .chain(s.iter().copied())
-            .collect()
-    };
+    let pad = |s: &[usize]| -> Vec<usize> { std::iter::repeat_n(1, rank - s.len()).chain(s.iter().copied()).collect() };
     let (pa, pb) = (pad(sa), pad(sb));
     let out: Vec<usize> = (0..rank).map(|d| pa[d].max(pb[d])).collect();
     let n: usize = out.iter().product();
@@ -137,56 +117,24 @@ fn broadcast_ref(
 pub async fn binary_hand_values(dev: Device) -> CaseResult {
     let a = t(&dev, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?;
     let b = t(&dev, &[10.0, 20.0, 30.0], &[3])?;
-    exact(
-        "add",
-        &read(&ops::add(&a, &b).map_err(e)?).await?,
-        &[11.0, 22.0, 33.0, 14.0, 25.0, 36.0],
-    )?;
-    exact(
-        "sub",
-        &read(&ops::sub(&a, &b).map_err(e)?).await?,
-        &[-9.0, -18.0, -27.0, -6.0, -15.0, -24.0],
-    )?;
+    exact("add", &read(&ops::add(&a, &b).map_err(e)?).await?, &[11.0, 22.0, 33.0, 14.0, 25.0, 36.0])?;
+    exact("sub", &read(&ops::sub(&a, &b).map_err(e)?).await?, &[-9.0, -18.0, -27.0, -6.0, -15.0, -24.0])?;
     let col = t(&dev, &[2.0, -1.0], &[2, 1])?;
     let r = ops::mul(&a, &col).map_err(e)?;
     shape_is("mul", &r, &[2, 3])?;
     exact("mul", &read(&r).await?, &[2.0, 4.0, 6.0, -4.0, -5.0, -6.0])?;
-    exact(
-        "div",
-        &read(&ops::div(&b, &t(&dev, &[4.0], &[])?).map_err(e)?).await?,
-        &[2.5, 5.0, 7.5],
-    )?;
+    exact("div", &read(&ops::div(&b, &t(&dev, &[4.0], &[])?).map_err(e)?).await?, &[2.5, 5.0, 7.5])?;
     // [2,1] x [1,3] -> [2,3]
     let row = t(&dev, &[1.0, 2.0, 3.0], &[1, 3])?;
     let outer = ops::mul(&col, &row).map_err(e)?;
-    exact(
-        "outer",
-        &read(&outer).await?,
-        &[2.0, 4.0, 6.0, -1.0, -2.0, -3.0],
-    )?;
+    exact("outer", &read(&outer).await?, &[2.0, 4.0, 6.0, -1.0, -2.0, -3.0])?;
     // IEEE: 1/0 = inf, -1/0 = -inf, 0/0 = NaN
     let num = t(&dev, &[1.0, -1.0, 0.0], &[3])?;
     let zero = t(&dev, &[0.0], &[1])?;
     let got = read(&ops::div(&num, &zero).map_err(e)?).await?;
-    close(
-        "div by zero",
-        &got,
-        &[f64::INFINITY, f64::NEG_INFINITY, f64::NAN],
-        0.0,
-        0.0,
-    )?;
-    let pw = ops::pow(
-        &t(&dev, &[-2.0, 2.0, -3.0, 0.0, -2.0], &[5])?,
-        &t(&dev, &[2.0, 0.5, 3.0, 0.0, 0.5], &[5])?,
-    )
-    .map_err(e)?;
-    close(
-        "pow",
-        &read(&pw).await?,
-        &[4.0, std::f64::consts::SQRT_2, -27.0, 1.0, f64::NAN],
-        1e-6,
-        0.0,
-    )?;
+    close("div by zero", &got, &[f64::INFINITY, f64::NEG_INFINITY, f64::NAN], 0.0, 0.0)?;
+    let pw = ops::pow(&t(&dev, &[-2.0, 2.0, -3.0, 0.0, -2.0], &[5])?, &t(&dev, &[2.0, 0.5, 3.0, 0.0, 0.5], &[5])?).map_err(e)?;
+    close("pow", &read(&pw).await?, &[4.0, std::f64::consts::SQRT_2, -27.0, 1.0, f64::NAN], 1e-6, 0.0)?;
     Ok(())
 }
 
@@ -202,28 +150,9 @@ fn unary_ref(name: &str, x: f64) -> f64 {
         "reciprocal" => 1.0 / x,
         "relu" => x.max(0.0),
         "relu6" => x.clamp(0.0, 6.0),
-        "leaky_relu" => {
-            if x >= 0.0 {
-                x
-            } else {
-                0.2 * x
-            }
-        }
-        "elu" => {
-            if x > 0.0 {
-                x
-            } else {
-                x.exp() - 1.0
-            }
-        }
-        "selu" => {
-            1.0507009873554805
-                * if x > 0.0 {
-                    x
-                } else {
-                    1.6732632423543772 * (x.exp() - 1.0)
-                }
-        }
+        "leaky_relu" => if x >= 0.0 { x } else { 0.2 * x },
+        "elu" => if x > 0.0 { x } else { x.exp() - 1.0 },
+        "selu" => 1.0507009873554805 * if x > 0.0 { x } else { 1.6732632423543772 * (x.exp() - 1.0) },
         "sigmoid" => 1.0 / (1.0 + (-x).exp()),
         "tanh" => x.tanh(),
         "softplus" => (1.0 + x.exp()).ln(),
@@ -231,15 +160,7 @@ fn unary_ref(name: &str, x: f64) -> f64 {
         "gelu" => 0.5 * x * (1.0 + erf_f64(x / std::f64::consts::SQRT_2)),
         "sin" => x.sin(),
         "cos" => x.cos(),
-        "sign" => {
-            if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else {
-                0.0
-            }
-        }
+        "sign" => if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 },
         "floor" => x.floor(),
         "ceil" => x.ceil(),
         "round" => x.round_ties_even(),
@@ -263,11 +184,7 @@ pub async fn unary_ops_vs_reference(dev: Device) -> CaseResult {
     let mut rng = Rng::new(1);
     for op in ops::unary::UNARY {
         let positive = matches!(op.name, "log" | "sqrt" | "rsqrt");
-        let mut data = if positive {
-            rng.vec(37, 0.05, 4.0)
-        } else {
-            rng.vec(37, -4.0, 4.0)
-        };
+        let mut data = if positive { rng.vec(37, 0.05, 4.0) } else { rng.vec(37, -4.0, 4.0) };
         if op.name == "round" {
             data.extend([0.5, 1.5, 2.5, -0.5, -2.5]);
         }
@@ -280,72 +197,28 @@ pub async fn unary_ops_vs_reference(dev: Device) -> CaseResult {
         let got = read(&ops::unary(op.name, &x, alpha, beta).map_err(e)?).await?;
         let want: Vec<f64> = data.iter().map(|&v| unary_ref(op.name, v as f64)).collect();
         // WGSL only promises an absolute error of 2^-11 for sin and cos (SwiftShader uses it).
-        let atol = if matches!(op.name, "sin" | "cos") {
-            1e-3
-        } else {
-            2e-6
-        };
+        let atol = if matches!(op.name, "sin" | "cos") { 1e-3 } else { 2e-6 };
         close(op.name, &got, &want, 2e-5, atol)?;
     }
     // IEEE edge cases that WGSL leaves open and the engine pins down.
     let edge = t(&dev, &[0.0, -1.0, 1e4, -1e4], &[4])?;
-    close(
-        "log edge",
-        &read(&ops::log(&edge).map_err(e)?).await?,
-        &[f64::NEG_INFINITY, f64::NAN, 1e4f64.ln(), f64::NAN],
-        1e-5,
-        0.0,
-    )?;
-    close(
-        "sqrt edge",
-        &read(&ops::sqrt(&edge).map_err(e)?).await?,
-        &[0.0, f64::NAN, 100.0, f64::NAN],
-        1e-6,
-        0.0,
-    )?;
-    close(
-        "tanh edge",
-        &read(&ops::tanh(&edge).map_err(e)?).await?,
-        &[0.0, (-1f64).tanh(), 1.0, -1.0],
-        1e-6,
-        1e-7,
-    )?;
-    close(
-        "sigmoid edge",
-        &read(&ops::sigmoid(&edge).map_err(e)?).await?,
-        &[0.5, 1.0 / (1.0 + 1f64.exp()), 1.0, 0.0],
-        1e-6,
-        1e-7,
-    )?;
-    close(
-        "softplus edge",
-        &read(&ops::softplus(&edge).map_err(e)?).await?,
-        &[2f64.ln(), (1.0 + (-1f64).exp()).ln(), 1e4, 0.0],
-        1e-5,
-        1e-7,
-    )?;
+    close("log edge", &read(&ops::log(&edge).map_err(e)?).await?, &[f64::NEG_INFINITY, f64::NAN, 1e4f64.ln(), f64::NAN], 1e-5, 0.0)?;
+    close("sqrt edge", &read(&ops::sqrt(&edge).map_err(e)?).await?, &[0.0, f64::NAN, 100.0, f64::NAN], 1e-6, 0.0)?;
+    close("tanh edge", &read(&ops::tanh(&edge).map_err(e)?).await?, &[0.0, (-1f64).tanh(), 1.0, -1.0], 1e-6, 1e-7)?;
+    close("sigmoid edge", &read(&ops::sigmoid(&edge).map_err(e)?).await?, &[0.5, 1.0 / (1.0 + 1f64.exp()), 1.0, 0.0], 1e-6, 1e-7)?;
+    close("softplus edge", &read(&ops::softplus(&edge).map_err(e)?).await?, &[2f64.ln(), (1.0 + (-1f64).exp()).ln(), 1e4, 0.0], 1e-5, 1e-7)?;
     Ok(())
 }
 
 pub async fn binary_ops_vs_reference(dev: Device) -> CaseResult {
     let mut rng = Rng::new(2);
-    let shapes: &[(&[usize], &[usize])] = &[
-        (&[5], &[5]),
-        (&[2, 3, 4], &[3, 1]),
-        (&[], &[4, 2]),
-        (&[1, 4, 1], &[3, 1, 5]),
-        (&[2, 1, 3, 1, 2], &[4, 1, 1, 1]),
-    ];
+    let shapes: &[(&[usize], &[usize])] = &[(&[5], &[5]), (&[2, 3, 4], &[3, 1]), (&[], &[4, 2]), (&[1, 4, 1], &[3, 1, 5]), (&[2, 1, 3, 1, 2], &[4, 1, 1, 1])];
     for op in ops::binary::BINARY {
         for (sa, sb) in shapes {
             let na: usize = sa.iter().product();
             let nb: usize = sb.iter().product();
             let a = rng.vec(na, 0.1, 3.0);
-            let b = if op.name == "div" {
-                rng.vec(nb, 0.5, 3.0)
-            } else {
-                rng.vec(nb, -2.0, 2.0)
-            };
+            let b = if op.name == "div" { rng.vec(nb, 0.5, 3.0) } else { rng.vec(nb, -2.0, 2.0) };
             let f = |x: f64, y: f64| match op.name {
                 "add" => x + y,
                 "sub" => x - y,
@@ -360,13 +233,7 @@ pub async fn binary_ops_vs_reference(dev: Device) -> CaseResult {
             let (want, out_shape) = broadcast_ref(&a, sa, &b, sb, f);
             let r = ops::binary(op.name, &t(&dev, &a, sa)?, &t(&dev, &b, sb)?).map_err(e)?;
             shape_is(op.name, &r, &out_shape)?;
-            close(
-                &format!("{} {:?} {:?}", op.name, sa, sb),
-                &read(&r).await?,
-                &want,
-                2e-5,
-                1e-6,
-            )?;
+            close(&format!("{} {:?} {:?}", op.name, sa, sb), &read(&r).await?, &want, 2e-5, 1e-6)?;
         }
     }
     Ok(())
@@ -380,39 +247,17 @@ pub async fn int_and_bool_ops(dev: Device) -> CaseResult {
         return Err(format!("int div gave {}", q.dtype()));
     }
     same_i("floor div", &read_i(&q).await?, &[3, -4, -4, 3, 0, 0])?;
-    same_i(
-        "int add",
-        &read_i(&ops::add(&a, &b).map_err(e)?).await?,
-        &[9, -5, 5, -9, 5, 3],
-    )?;
-    same_i(
-        "int max",
-        &read_i(&ops::maximum(&a, &b).map_err(e)?).await?,
-        &[7, 2, 7, -2, 5, 3],
-    )?;
-    same_i(
-        "int abs",
-        &read_i(&ops::abs(&a).map_err(e)?).await?,
-        &[7, 7, 7, 7, 5, 0],
-    )?;
+    same_i("int add", &read_i(&ops::add(&a, &b).map_err(e)?).await?, &[9, -5, 5, -9, 5, 3])?;
+    same_i("int max", &read_i(&ops::maximum(&a, &b).map_err(e)?).await?, &[7, 2, 7, -2, 5, 3])?;
+    same_i("int abs", &read_i(&ops::abs(&a).map_err(e)?).await?, &[7, 7, 7, 7, 5, 0])?;
     // int + float promotes to float
     let mixed = ops::add(&a, &t(&dev, &[0.5], &[])?).map_err(e)?;
     if mixed.dtype() != DType::F32 {
         return Err(format!("int + float gave {}", mixed.dtype()));
     }
-    exact(
-        "promote",
-        &read(&mixed).await?,
-        &[7.5, -6.5, 7.5, -6.5, 5.5, 0.5],
-    )?;
+    exact("promote", &read(&mixed).await?, &[7.5, -6.5, 7.5, -6.5, 5.5, 0.5])?;
     // exp of int32 is computed in float
-    close(
-        "exp(int)",
-        &read(&ops::exp(&ti(&dev, &[0, 1], &[2])?).map_err(e)?).await?,
-        &[1.0, 1f64.exp()],
-        1e-6,
-        0.0,
-    )?;
+    close("exp(int)", &read(&ops::exp(&ti(&dev, &[0, 1], &[2])?).map_err(e)?).await?, &[1.0, 1f64.exp()], 1e-6, 0.0)?;
     let x = t(&dev, &[1.0, 2.0, 3.0, f32::NAN], &[4])?;
     let y = t(&dev, &[2.0], &[1])?;
     let checks: [(&str, [i32; 4]); 6] = [
@@ -432,21 +277,9 @@ pub async fn int_and_bool_ops(dev: Device) -> CaseResult {
     }
     let p = Tensor::from_bool(&dev, &[true, true, false, false], &[4]).map_err(e)?;
     let q = Tensor::from_bool(&dev, &[true, false, true, false], &[4]).map_err(e)?;
-    same_i(
-        "and",
-        &read_i(&ops::logical_and(&p, &q).map_err(e)?).await?,
-        &[1, 0, 0, 0],
-    )?;
-    same_i(
-        "or",
-        &read_i(&ops::logical_or(&p, &q).map_err(e)?).await?,
-        &[1, 1, 1, 0],
-    )?;
-    same_i(
-        "not",
-        &read_i(&ops::logical_not(&p).map_err(e)?).await?,
-        &[0, 0, 1, 1],
-    )?;
+    same_i("and", &read_i(&ops::logical_and(&p, &q).map_err(e)?).await?, &[1, 0, 0, 0])?;
+    same_i("or", &read_i(&ops::logical_or(&p, &q).map_err(e)?).await?, &[1, 1, 1, 0])?;
+    same_i("not", &read_i(&ops::logical_not(&p).map_err(e)?).await?, &[0, 0, 1, 1])?;
     Ok(())
 }
 
@@ -459,23 +292,11 @@ pub async fn where_and_cast(dev: Device) -> CaseResult {
     exact("where", &read(&r).await?, &[1.0, 2.0, -1.0, -1.0, 1.0, 2.0])?;
     let f = t(&dev, &[1.7, -1.7, 3e9, -3e9, f32::NAN, 0.0], &[6])?;
     let i = ops::cast(&f, DType::I32).map_err(e)?;
-    same_i(
-        "f32->i32",
-        &read_i(&i).await?,
-        &[1, -1, i32::MAX, i32::MIN, 0, 0],
-    )?;
+    same_i("f32->i32", &read_i(&i).await?, &[1, -1, i32::MAX, i32::MIN, 0, 0])?;
     let bo = ops::cast(&f, DType::Bool).map_err(e)?;
     same_i("f32->bool", &read_i(&bo).await?, &[1, 1, 1, 1, 1, 0])?;
-    exact(
-        "i32->f32",
-        &read(&ops::cast(&ti(&dev, &[-3, 0, 16777216], &[3])?, DType::F32).map_err(e)?).await?,
-        &[-3.0, 0.0, 16777216.0],
-    )?;
-    same_i(
-        "bool->i32",
-        &read_i(&ops::cast(&bo, DType::I32).map_err(e)?).await?,
-        &[1, 1, 1, 1, 1, 0],
-    )?;
+    exact("i32->f32", &read(&ops::cast(&ti(&dev, &[-3, 0, 16777216], &[3])?, DType::F32).map_err(e)?).await?, &[-3.0, 0.0, 16777216.0])?;
+    same_i("bool->i32", &read_i(&ops::cast(&bo, DType::I32).map_err(e)?).await?, &[1, 1, 1, 1, 1, 0])?;
     Ok(())
 }
 
@@ -488,9 +309,7 @@ fn reduce_ref(kind: Reduce, data: &[f32], shape: &[usize], axes: &[usize]) -> Ve
     let mut groups: Vec<Vec<(usize, f64)>> = vec![Vec::new(); out_n];
     let strides = webtensor::shape::strides(shape);
     for (i, &v) in data.iter().enumerate() {
-        let coord: Vec<usize> = (0..shape.len())
-            .map(|d| (i / strides[d]) % shape[d])
-            .collect();
+        let coord: Vec<usize> = (0..shape.len()).map(|d| (i / strides[d]) % shape[d]).collect();
         let mut o = 0;
         for &d in &kept {
             o = o * shape[d] + coord[d];
@@ -514,11 +333,7 @@ fn reduce_ref(kind: Reduce, data: &[f32], shape: &[usize], axes: &[usize]) -> Ve
                 Reduce::ArgMax | Reduce::ArgMin => {
                     let mut best = g[0];
                     for &(r, v) in g {
-                        let better = if kind == Reduce::ArgMax {
-                            v > best.1
-                        } else {
-                            v < best.1
-                        };
+                        let better = if kind == Reduce::ArgMax { v > best.1 } else { v < best.1 };
                         if better || (v == best.1 && r < best.0) {
                             best = (r, v);
                         }
@@ -532,59 +347,27 @@ fn reduce_ref(kind: Reduce, data: &[f32], shape: &[usize], axes: &[usize]) -> Ve
 
 pub async fn reductions_hand_values(dev: Device) -> CaseResult {
     let x = t(&dev, &[1.0, 5.0, 3.0, 4.0, 2.0, 6.0], &[2, 3])?;
-    exact(
-        "sum all",
-        &read(&ops::sum(&x, None, false).map_err(e)?).await?,
-        &[21.0],
-    )?;
+    exact("sum all", &read(&ops::sum(&x, None, false).map_err(e)?).await?, &[21.0])?;
     let s0 = ops::sum(&x, Some(&[0]), false).map_err(e)?;
     shape_is("sum0", &s0, &[3])?;
     exact("sum0", &read(&s0).await?, &[5.0, 7.0, 9.0])?;
     let s1 = ops::sum(&x, Some(&[-1]), true).map_err(e)?;
     shape_is("sum1 keepdims", &s1, &[2, 1])?;
     exact("sum1", &read(&s1).await?, &[9.0, 12.0])?;
-    exact(
-        "mean",
-        &read(&ops::mean(&x, Some(&[1]), false).map_err(e)?).await?,
-        &[3.0, 4.0],
-    )?;
-    exact(
-        "max",
-        &read(&ops::max(&x, Some(&[1]), false).map_err(e)?).await?,
-        &[5.0, 6.0],
-    )?;
-    exact(
-        "min",
-        &read(&ops::min(&x, Some(&[0]), false).map_err(e)?).await?,
-        &[1.0, 2.0, 3.0],
-    )?;
-    same_i(
-        "argmax",
-        &read_i(&ops::argmax(&x, 1).map_err(e)?).await?,
-        &[1, 2],
-    )?;
-    same_i(
-        "argmin",
-        &read_i(&ops::argmin(&x, 0).map_err(e)?).await?,
-        &[0, 1, 0],
-    )?;
+    exact("mean", &read(&ops::mean(&x, Some(&[1]), false).map_err(e)?).await?, &[3.0, 4.0])?;
+    exact("max", &read(&ops::max(&x, Some(&[1]), false).map_err(e)?).await?, &[5.0, 6.0])?;
+    exact("min", &read(&ops::min(&x, Some(&[0]), false).map_err(e)?).await?, &[1.0, 2.0, 3.0])?;
+    same_i("argmax", &read_i(&ops::argmax(&x, 1).map_err(e)?).await?, &[1, 2])?;
+    same_i("argmin", &read_i(&ops::argmin(&x, 0).map_err(e)?).await?, &[0, 1, 0])?;
     // ties return the first index, like TF.js
-    same_i(
-        "argmax tie",
-        &read_i(&ops::argmax(&t(&dev, &[3.0, 7.0, 7.0, 1.0], &[4])?, 0).map_err(e)?).await?,
-        &[1],
-    )?;
+    same_i("argmax tie", &read_i(&ops::argmax(&t(&dev, &[3.0, 7.0, 7.0, 1.0], &[4])?, 0).map_err(e)?).await?, &[1])?;
     // int sums stay int; bool sums count
     let bools = Tensor::from_bool(&dev, &[true, false, true, true], &[4]).map_err(e)?;
     let cnt = ops::sum(&bools, None, false).map_err(e)?;
     same_i("count", &read_i(&cnt).await?, &[3])?;
     // empty reductions
     let empty = t(&dev, &[], &[0])?;
-    exact(
-        "sum empty",
-        &read(&ops::sum(&empty, None, false).map_err(e)?).await?,
-        &[0.0],
-    )?;
+    exact("sum empty", &read(&ops::sum(&empty, None, false).map_err(e)?).await?, &[0.0])?;
     Ok(())
 }
 
@@ -611,72 +394,36 @@ pub async fn reductions_vs_reference(dev: Device) -> CaseResult {
         for kind in [Reduce::Sum, Reduce::Mean, Reduce::Max, Reduce::Min] {
             let r = ops::reduce(kind, &x, Some(axes), false).map_err(e)?;
             let want = reduce_ref(kind, &data, shape, &axes_u);
-            close(
-                &format!("{:?} {:?} {:?}", kind, shape, axes),
-                &read(&r).await?,
-                &want,
-                1e-4,
-                1e-5,
-            )?;
+            close(&format!("{:?} {:?} {:?}", kind, shape, axes), &read(&r).await?, &want, 1e-4, 1e-5)?;
         }
         if axes.len() == 1 {
             for kind in [Reduce::ArgMax, Reduce::ArgMin] {
                 let r = ops::arg_reduce(kind, &x, axes[0]).map_err(e)?;
                 let want = reduce_ref(kind, &data, shape, &axes_u);
                 let got: Vec<f32> = read_i(&r).await?.into_iter().map(|v| v as f32).collect();
-                close(
-                    &format!("{:?} {:?} {:?}", kind, shape, axes),
-                    &got,
-                    &want,
-                    0.0,
-                    0.0,
-                )?;
+                close(&format!("{:?} {:?} {:?}", kind, shape, axes), &got, &want, 0.0, 0.0)?;
             }
         }
     }
     let small = rng.vec(24, 0.5, 1.5);
-    let prod =
-        ops::reduce(Reduce::Prod, &t(&dev, &small, &[4, 6])?, Some(&[1]), true).map_err(e)?;
+    let prod = ops::reduce(Reduce::Prod, &t(&dev, &small, &[4, 6])?, Some(&[1]), true).map_err(e)?;
     shape_is("prod", &prod, &[4, 1])?;
-    close(
-        "prod",
-        &read(&prod).await?,
-        &reduce_ref(Reduce::Prod, &small, &[4, 6], &[1]),
-        1e-5,
-        0.0,
-    )?;
+    close("prod", &read(&prod).await?, &reduce_ref(Reduce::Prod, &small, &[4, 6], &[1]), 1e-5, 0.0)?;
     Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
 // Matmul
 
-fn matmul_ref(
-    a: &[f32],
-    b: &[f32],
-    batch: usize,
-    m: usize,
-    k: usize,
-    n: usize,
-    ta: bool,
-    tb: bool,
-) -> Vec<f64> {
+fn matmul_ref(a: &[f32], b: &[f32], batch: usize, m: usize, k: usize, n: usize, ta: bool, tb: bool) -> Vec<f64> {
     let mut c = vec![0.0f64; batch * m * n];
     for z in 0..batch {
         for i in 0..m {
             for j in 0..n {
                 let mut s = 0.0f64;
                 for kk in 0..k {
-                    let av = if ta {
-                        a[z * m * k + kk * m + i]
-                    } else {
-                        a[z * m * k + i * k + kk]
-                    };
-                    let bv = if tb {
-                        b[z * k * n + j * k + kk]
-                    } else {
-                        b[z * k * n + kk * n + j]
-                    };
+                    let av = if ta { a[z * m * k + kk * m + i] } else { a[z * m * k + i * k + kk] };
+                    let bv = if tb { b[z * k * n + j * k + kk] } else { b[z * k * n + kk * n + j] };
                     s += av as f64 * bv as f64;
                 }
                 c[z * m * n + i * n + j] = s;
@@ -689,45 +436,19 @@ fn matmul_ref(
 pub async fn matmul_hand_values(dev: Device) -> CaseResult {
     let a = t(&dev, &[1.0, 2.0, 3.0, 4.0], &[2, 2])?;
     let b = t(&dev, &[5.0, 6.0, 7.0, 8.0], &[2, 2])?;
-    exact(
-        "2x2",
-        &read(&ops::matmul(&a, &b, false, false).map_err(e)?).await?,
-        &[19.0, 22.0, 43.0, 50.0],
-    )?;
-    exact(
-        "A^T B",
-        &read(&ops::matmul(&a, &b, true, false).map_err(e)?).await?,
-        &[26.0, 30.0, 38.0, 44.0],
-    )?;
-    exact(
-        "A B^T",
-        &read(&ops::matmul(&a, &b, false, true).map_err(e)?).await?,
-        &[17.0, 23.0, 39.0, 53.0],
-    )?;
+    exact("2x2", &read(&ops::matmul(&a, &b, false, false).map_err(e)?).await?, &[19.0, 22.0, 43.0, 50.0])?;
+    exact("A^T B", &read(&ops::matmul(&a, &b, true, false).map_err(e)?).await?, &[26.0, 30.0, 38.0, 44.0])?;
+    exact("A B^T", &read(&ops::matmul(&a, &b, false, true).map_err(e)?).await?, &[17.0, 23.0, 39.0, 53.0])?;
     let v = t(&dev, &[1.0, 1.0, 1.0], &[1, 3])?;
     let w = t(&dev, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2])?;
-    exact(
-        "1x3 3x2",
-        &read(&ops::matmul(&v, &w, false, false).map_err(e)?).await?,
-        &[9.0, 12.0],
-    )?;
+    exact("1x3 3x2", &read(&ops::matmul(&v, &w, false, false).map_err(e)?).await?, &[9.0, 12.0])?;
     Ok(())
 }
 
 pub async fn matmul_vs_reference(dev: Device) -> CaseResult {
     let mut rng = Rng::new(4);
     // skinny shapes take the small kernel; long k with few outputs also splits k (2000 -> 4 parts)
-    let sizes = [
-        (1, 1, 1),
-        (7, 13, 5),
-        (64, 64, 64),
-        (65, 17, 63),
-        (129, 257, 65),
-        (3, 100, 1),
-        (2, 2000, 3),
-        (40, 600, 5),
-        (300, 9, 8),
-    ];
+    let sizes = [(1, 1, 1), (7, 13, 5), (64, 64, 64), (65, 17, 63), (129, 257, 65), (3, 100, 1), (2, 2000, 3), (40, 600, 5), (300, 9, 8)];
     for (m, k, n) in sizes {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let a = rng.vec(m * k, -1.0, 1.0);
@@ -736,13 +457,7 @@ pub async fn matmul_vs_reference(dev: Device) -> CaseResult {
             let sb = if tb { [n, k] } else { [k, n] };
             let r = ops::matmul(&t(&dev, &a, &sa)?, &t(&dev, &b, &sb)?, ta, tb).map_err(e)?;
             shape_is("matmul", &r, &[m, n])?;
-            close(
-                &format!("matmul {m}x{k}x{n} ta={ta} tb={tb}"),
-                &read(&r).await?,
-                &matmul_ref(&a, &b, 1, m, k, n, ta, tb),
-                1e-4,
-                1e-4,
-            )?;
+            close(&format!("matmul {m}x{k}x{n} ta={ta} tb={tb}"), &read(&r).await?, &matmul_ref(&a, &b, 1, m, k, n, ta, tb), 1e-4, 1e-4)?;
         }
     }
     // batched, equal batches
@@ -750,80 +465,29 @@ pub async fn matmul_vs_reference(dev: Device) -> CaseResult {
     let (bz, m, k, n) = (2, 3, 1500, 4);
     let a = rng.vec(bz * m * k, -1.0, 1.0);
     let b = rng.vec(bz * k * n, -1.0, 1.0);
-    let r = ops::matmul(
-        &t(&dev, &a, &[bz, m, k])?,
-        &t(&dev, &b, &[bz, k, n])?,
-        false,
-        false,
-    )
-    .map_err(e)?;
-    close(
-        "batched split-k",
-        &read(&r).await?,
-        &matmul_ref(&a, &b, bz, m, k, n, false, false),
-        1e-4,
-        1e-4,
-    )?;
+    let r = ops::matmul(&t(&dev, &a, &[bz, m, k])?, &t(&dev, &b, &[bz, k, n])?, false, false).map_err(e)?;
+    close("batched split-k", &read(&r).await?, &matmul_ref(&a, &b, bz, m, k, n, false, false), 1e-4, 1e-4)?;
     let (bz, m, k, n) = (3, 9, 17, 11);
     let a = rng.vec(bz * m * k, -1.0, 1.0);
     let b = rng.vec(bz * k * n, -1.0, 1.0);
-    let r = ops::matmul(
-        &t(&dev, &a, &[bz, m, k])?,
-        &t(&dev, &b, &[bz, k, n])?,
-        false,
-        false,
-    )
-    .map_err(e)?;
+    let r = ops::matmul(&t(&dev, &a, &[bz, m, k])?, &t(&dev, &b, &[bz, k, n])?, false, false).map_err(e)?;
     shape_is("batched", &r, &[bz, m, n])?;
-    close(
-        "batched",
-        &read(&r).await?,
-        &matmul_ref(&a, &b, bz, m, k, n, false, false),
-        1e-4,
-        1e-4,
-    )?;
+    close("batched", &read(&r).await?, &matmul_ref(&a, &b, bz, m, k, n, false, false), 1e-4, 1e-4)?;
     // broadcast batch: [2,1,m,k] x [3,k,n] -> [2,3,m,n]
     let a = rng.vec(2 * m * k, -1.0, 1.0);
     let b = rng.vec(3 * k * n, -1.0, 1.0);
-    let r = ops::matmul(
-        &t(&dev, &a, &[2, 1, m, k])?,
-        &t(&dev, &b, &[3, k, n])?,
-        false,
-        false,
-    )
-    .map_err(e)?;
+    let r = ops::matmul(&t(&dev, &a, &[2, 1, m, k])?, &t(&dev, &b, &[3, k, n])?, false, false).map_err(e)?;
     shape_is("broadcast batch", &r, &[2, 3, m, n])?;
     let got = read(&r).await?;
     for i in 0..2 {
         for j in 0..3 {
-            let want = matmul_ref(
-                &a[i * m * k..(i + 1) * m * k],
-                &b[j * k * n..(j + 1) * k * n],
-                1,
-                m,
-                k,
-                n,
-                false,
-                false,
-            );
+            let want = matmul_ref(&a[i * m * k..(i + 1) * m * k], &b[j * k * n..(j + 1) * k * n], 1, m, k, n, false, false);
             let at = (i * 3 + j) * m * n;
-            close(
-                &format!("broadcast batch [{i},{j}]"),
-                &got[at..at + m * n],
-                &want,
-                1e-4,
-                1e-4,
-            )?;
+            close(&format!("broadcast batch [{i},{j}]"), &got[at..at + m * n], &want, 1e-4, 1e-4)?;
         }
     }
     // k = 0 gives zeros
-    let z = ops::matmul(
-        &t(&dev, &[], &[2, 0])?,
-        &t(&dev, &[], &[0, 3])?,
-        false,
-        false,
-    )
-    .map_err(e)?;
+    let z = ops::matmul(&t(&dev, &[], &[2, 0])?, &t(&dev, &[], &[0, 3])?, false, false).map_err(e)?;
     exact("k=0", &read(&z).await?, &[0.0; 6])?;
     Ok(())
 }
@@ -832,24 +496,15 @@ pub async fn matmul_vs_reference(dev: Device) -> CaseResult {
 // Layout ops
 
 pub async fn layout_ops(dev: Device) -> CaseResult {
-    let x = t(
-        &dev,
-        &(0..24).map(|v| v as f32).collect::<Vec<_>>(),
-        &[2, 3, 4],
-    )?;
+    let x = t(&dev, &(0..24).map(|v| v as f32).collect::<Vec<_>>(), &[2, 3, 4])?;
     let r = ops::reshape(&x, &[4, -1]).map_err(e)?;
     shape_is("reshape", &r, &[4, 6])?;
     if !r.shares_storage(&x) {
         return Err("reshape copied its input".into());
     }
-    let tr =
-        ops::transpose(&t(&dev, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?, None).map_err(e)?;
+    let tr = ops::transpose(&t(&dev, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?, None).map_err(e)?;
     shape_is("transpose", &tr, &[3, 2])?;
-    exact(
-        "transpose",
-        &read(&tr).await?,
-        &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0],
-    )?;
+    exact("transpose", &read(&tr).await?, &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0])?;
     let p = ops::transpose(&x, Some(&[2, 0, 1])).map_err(e)?;
     shape_is("permute", &p, &[4, 2, 3])?;
     let got = read(&p).await?;
@@ -858,50 +513,30 @@ pub async fn layout_ops(dev: Device) -> CaseResult {
             for b in 0..3 {
                 let want = (a * 12 + b * 4 + c) as f32;
                 if got[c * 6 + a * 3 + b] != want {
-                    return Err(format!(
-                        "permute [{c},{a},{b}] is {}, expected {want}",
-                        got[c * 6 + a * 3 + b]
-                    ));
+                    return Err(format!("permute [{c},{a},{b}] is {}, expected {want}", got[c * 6 + a * 3 + b]));
                 }
             }
         }
     }
     let s = ops::slice(&x, &[1, 1, 0], &[1, 2, -1]).map_err(e)?;
     shape_is("slice", &s, &[1, 2, 4])?;
-    exact(
-        "slice",
-        &read(&s).await?,
-        &[16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0],
-    )?;
+    exact("slice", &read(&s).await?, &[16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0])?;
     let a = t(&dev, &[1.0, 2.0, 3.0, 4.0], &[2, 2])?;
     let b = t(&dev, &[5.0, 6.0], &[2, 1])?;
     let c = ops::concat(&[&a, &b], 1).map_err(e)?;
     shape_is("concat", &c, &[2, 3])?;
     exact("concat", &read(&c).await?, &[1.0, 2.0, 5.0, 3.0, 4.0, 6.0])?;
     let c0 = ops::concat(&[&a, &t(&dev, &[7.0, 8.0], &[1, 2])?], 0).map_err(e)?;
-    exact(
-        "concat0",
-        &read(&c0).await?,
-        &[1.0, 2.0, 3.0, 4.0, 7.0, 8.0],
-    )?;
-    let st = ops::stack(
-        &[&t(&dev, &[1.0, 2.0], &[2])?, &t(&dev, &[3.0, 4.0], &[2])?],
-        1,
-    )
-    .map_err(e)?;
+    exact("concat0", &read(&c0).await?, &[1.0, 2.0, 3.0, 4.0, 7.0, 8.0])?;
+    let st = ops::stack(&[&t(&dev, &[1.0, 2.0], &[2])?, &t(&dev, &[3.0, 4.0], &[2])?], 1).map_err(e)?;
     shape_is("stack", &st, &[2, 2])?;
     exact("stack", &read(&st).await?, &[1.0, 3.0, 2.0, 4.0])?;
     let bt = ops::broadcast_to(&t(&dev, &[1.0, 2.0], &[2, 1])?, &[2, 2, 3]).map_err(e)?;
-    exact(
-        "broadcast_to",
-        &read(&bt).await?,
-        &[1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0],
-    )?;
+    exact("broadcast_to", &read(&bt).await?, &[1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0])?;
     // assign overwrites in place: views sharing the storage see it
     let var = t(&dev, &[0.0; 4], &[2, 2])?;
     let view = ops::reshape(&var, &[4]).map_err(e)?;
-    var.assign(&t(&dev, &[1.0, 2.0, 3.0, 4.0], &[2, 2])?)
-        .map_err(e)?;
+    var.assign(&t(&dev, &[1.0, 2.0, 3.0, 4.0], &[2, 2])?).map_err(e)?;
     exact("assign", &read(&view).await?, &[1.0, 2.0, 3.0, 4.0])?;
     if var.assign(&t(&dev, &[1.0; 3], &[3])?).is_ok() {
         return Err("assign accepted a tensor of another shape".into());
@@ -916,21 +551,9 @@ pub async fn layout_ops(dev: Device) -> CaseResult {
 // Creation ops
 
 pub async fn fill_and_random(dev: Device) -> CaseResult {
-    exact(
-        "zeros",
-        &read(&ops::zeros(&dev, &[2, 2], DType::F32).map_err(e)?).await?,
-        &[0.0; 4],
-    )?;
-    exact(
-        "ones",
-        &read(&ops::ones(&dev, &[3], DType::F32).map_err(e)?).await?,
-        &[1.0; 3],
-    )?;
-    same_i(
-        "fill int",
-        &read_i(&ops::fill(&dev, &[2], -7.0, DType::I32).map_err(e)?).await?,
-        &[-7, -7],
-    )?;
+    exact("zeros", &read(&ops::zeros(&dev, &[2, 2], DType::F32).map_err(e)?).await?, &[0.0; 4])?;
+    exact("ones", &read(&ops::ones(&dev, &[3], DType::F32).map_err(e)?).await?, &[1.0; 3])?;
+    same_i("fill int", &read_i(&ops::fill(&dev, &[2], -7.0, DType::I32).map_err(e)?).await?, &[-7, -7])?;
     let n = 20000;
     let u = read(&ops::random_uniform(&dev, &[n], -2.0, 3.0, Some(42)).map_err(e)?).await?;
     if u.iter().any(|&v| !(-2.0..3.0).contains(&v)) {
@@ -951,11 +574,9 @@ pub async fn fill_and_random(dev: Device) -> CaseResult {
     if again != u {
         return Err("seeded uniform is not reproducible".into());
     }
-    let cpu =
-        read(&ops::random_uniform(&Device::Cpu, &[n], -2.0, 3.0, Some(42)).map_err(e)?).await?;
+    let cpu = read(&ops::random_uniform(&Device::Cpu, &[n], -2.0, 3.0, Some(42)).map_err(e)?).await?;
     exact("uniform cpu == device", &u, &cpu)?;
-    let cpu_g =
-        read(&ops::random_normal(&Device::Cpu, &[n], 1.0, 2.0, Some(7)).map_err(e)?).await?;
+    let cpu_g = read(&ops::random_normal(&Device::Cpu, &[n], 1.0, 2.0, Some(7)).map_err(e)?).await?;
     let cpu_g: Vec<f64> = cpu_g.iter().map(|&v| v as f64).collect();
     // Same bits drawn; Box-Muller's cos is only 2^-11-accurate in WGSL, times |z| <= ~5.7.
     close("normal cpu ~ device", &g, &cpu_g, 1e-4, 4e-3)?;
@@ -977,24 +598,16 @@ pub async fn agrees_with_cpu_backend(dev: Device) -> CaseResult {
             let x = t(&d, &xa, &[8, 33])?;
             let w = t(&d, &wa, &[33, 10])?;
             let b = t(&d, &ba, &[10])?;
-            let h = ops::tanh(
-                &ops::add(&ops::matmul(&x, &w, false, false).map_err(e)?, &b).map_err(e)?,
-            )
-            .map_err(e)?;
+            let h = ops::tanh(&ops::add(&ops::matmul(&x, &w, false, false).map_err(e)?, &b).map_err(e)?).map_err(e)?;
             let m = ops::max(&h, Some(&[1]), true).map_err(e)?;
             let z = ops::exp(&ops::sub(&h, &m).map_err(e)?).map_err(e)?;
             let sm = ops::div(&z, &ops::sum(&z, Some(&[1]), true).map_err(e)?).map_err(e)?;
-            let col =
-                ops::mean(&ops::transpose(&sm, None).map_err(e)?, Some(&[1]), false).map_err(e)?;
+            let col = ops::mean(&ops::transpose(&sm, None).map_err(e)?, Some(&[1]), false).map_err(e)?;
             read(&col).await
         }
     };
     let here = run(dev).await?;
-    let cpu: Vec<f64> = run(Device::Cpu)
-        .await?
-        .into_iter()
-        .map(|v| v as f64)
-        .collect();
+    let cpu: Vec<f64> = run(Device::Cpu).await?.into_iter().map(|v| v as f64).collect();
     close("softmax(tanh(xW+b)) mean", &here, &cpu, 1e-5, 1e-6)
 }
 
@@ -1031,10 +644,7 @@ pub async fn bad_input_errors(dev: Device) -> CaseResult {
     let b = t(&dev, &[1.0; 4], &[4])?;
     let expect = |what: &str, r: webtensor::Result<Tensor>, needles: &[&str]| -> CaseResult {
         match r {
-            Ok(t) => Err(format!(
-                "{what}: expected an error, got a tensor of shape {:?}",
-                t.shape()
-            )),
+            Ok(t) => Err(format!("{what}: expected an error, got a tensor of shape {:?}", t.shape())),
             Err(err) => {
                 let msg = err.to_string();
                 for n in needles {
@@ -1047,133 +657,44 @@ pub async fn bad_input_errors(dev: Device) -> CaseResult {
         }
     };
     expect("add mismatch", ops::add(&a, &b), &["add", "[2, 3]", "[4]"])?;
-    expect(
-        "matmul inner",
-        ops::matmul(&a, &a, false, false),
-        &["matmul", "[2, 3]"],
-    )?;
-    expect(
-        "matmul rank",
-        ops::matmul(&b, &a, false, false),
-        &["matmul", "[4]"],
-    )?;
-    expect(
-        "sum axis",
-        ops::sum(&a, Some(&[2]), false),
-        &["sum", "axis 2", "rank 2"],
-    )?;
+    expect("matmul inner", ops::matmul(&a, &a, false, false), &["matmul", "[2, 3]"])?;
+    expect("matmul rank", ops::matmul(&b, &a, false, false), &["matmul", "[4]"])?;
+    expect("sum axis", ops::sum(&a, Some(&[2]), false), &["sum", "axis 2", "rank 2"])?;
     expect("argmax axis", ops::argmax(&a, -3), &["argmax", "axis -3"])?;
-    expect(
-        "transpose perm",
-        ops::transpose(&a, Some(&[0, 0])),
-        &["transpose", "[0, 0]"],
-    )?;
-    expect(
-        "slice bounds",
-        ops::slice(&a, &[1, 2], &[2, 1]),
-        &["slice", "[2, 3]"],
-    )?;
-    expect(
-        "reshape",
-        ops::reshape(&a, &[4, -1]),
-        &["reshape", "[2, 3]"],
-    )?;
-    expect(
-        "concat",
-        ops::concat(&[&a, &b], 0),
-        &["concat", "[2, 3]", "[4]"],
-    )?;
+    expect("transpose perm", ops::transpose(&a, Some(&[0, 0])), &["transpose", "[0, 0]"])?;
+    expect("slice bounds", ops::slice(&a, &[1, 2], &[2, 1]), &["slice", "[2, 3]"])?;
+    expect("reshape", ops::reshape(&a, &[4, -1]), &["reshape", "[2, 3]"])?;
+    expect("concat", ops::concat(&[&a, &b], 0), &["concat", "[2, 3]", "[4]"])?;
     expect("where", ops::where_(&b, &a, &a), &["where", "[4]"])?;
-    expect(
-        "tensor data",
-        Tensor::from_f32(&dev, &[1.0, 2.0], &[3]),
-        &["tensor", "[3]"],
-    )?;
-    expect(
-        "too big",
-        Tensor::from_f32(&dev, &[], &[1 << 31, 1 << 31]),
-        &["tensor", "too many elements"],
-    )?;
+    expect("tensor data", Tensor::from_f32(&dev, &[1.0, 2.0], &[3]), &["tensor", "[3]"])?;
+    expect("too big", Tensor::from_f32(&dev, &[], &[1 << 31, 1 << 31]), &["tensor", "too many elements"])?;
     expect("rank 9", ops::zeros(&dev, &[1; 9], DType::F32), &["rank 9"])?;
     expect("clip", ops::clip(&a, 2.0, 1.0), &["clip"])?;
-    expect(
-        "pad overflow",
-        ops::pad(&a, &[(usize::MAX, 1), (0, 0)], 0.0),
-        &["pad", "too large"],
-    )?;
-    expect(
-        "conv2d rank",
-        ops::conv2d(&a, &a, (1, 1), ops::Padding::Same, (1, 1)),
-        &["conv2d"],
-    )?;
-    expect(
-        "conv2d channels",
-        ops::conv2d(
-            &t(&dev, &[0.0; 8], &[1, 2, 2, 2])?,
-            &t(&dev, &[0.0; 9], &[3, 3, 1, 1])?,
-            (1, 1),
-            ops::Padding::Same,
-            (1, 1),
-        ),
-        &["conv2d", "channels"],
-    )?;
-    expect(
-        "max_pool window",
-        ops::max_pool(
-            &t(&dev, &[0.0; 4], &[1, 2, 2, 1])?,
-            (3, 3),
-            (1, 1),
-            ops::Padding::Valid,
-        ),
-        &["max_pool"],
-    )?;
-    expect(
-        "gather float indices",
-        ops::gather(&a, &a, 0),
-        &["gather", "int32"],
-    )?;
-    expect(
-        "one_hot depth",
-        ops::one_hot(&ti(&dev, &[0], &[1])?, 0),
-        &["one_hot", "depth"],
-    )?;
-    expect(
-        "loss shapes",
-        ops::mean_squared_error(&a, &b),
-        &["mean_squared_error", "[2, 3]", "[4]"],
-    )?;
-    expect(
-        "dropout rate",
-        ops::dropout::dropout(&a, 1.5, None),
-        &["dropout", "rate"],
-    )?;
+    expect("pad overflow", ops::pad(&a, &[(usize::MAX, 1), (0, 0)], 0.0), &["pad", "too large"])?;
+    expect("conv2d rank", ops::conv2d(&a, &a, (1, 1), ops::Padding::Same, (1, 1)), &["conv2d"])?;
+    expect("conv2d channels", ops::conv2d(&t(&dev, &[0.0; 8], &[1, 2, 2, 2])?, &t(&dev, &[0.0; 9], &[3, 3, 1, 1])?, (1, 1), ops::Padding::Same, (1, 1)), &["conv2d", "channels"])?;
+    expect("max_pool window", ops::max_pool(&t(&dev, &[0.0; 4], &[1, 2, 2, 1])?, (3, 3), (1, 1), ops::Padding::Valid), &["max_pool"])?;
+    expect("gather float indices", ops::gather(&a, &a, 0), &["gather", "int32"])?;
+    expect("one_hot depth", ops::one_hot(&ti(&dev, &[0], &[1])?, 0), &["one_hot", "depth"])?;
+    expect("loss shapes", ops::mean_squared_error(&a, &b), &["mean_squared_error", "[2, 3]", "[4]"])?;
+    expect("dropout rate", ops::dropout::dropout(&a, 1.5, None), &["dropout", "rate"])?;
     if let Device::Gpu(_) = dev {
         let c = t(&Device::Cpu, &[1.0; 6], &[2, 3])?;
-        expect(
-            "mixed devices",
-            ops::add(&a, &c),
-            &["add", "different backends"],
-        )?;
+        expect("mixed devices", ops::add(&a, &c), &["add", "different backends"])?;
     }
     match a.to_vec_i32().await {
         Err(err) if err.to_string().contains("float32") => {}
         other => return Err(format!("to_vec_i32 of float32: {other:?}")),
     }
     // Still working, and the inputs are intact.
-    exact(
-        "after errors",
-        &read(&ops::add(&a, &a).map_err(e)?).await?,
-        &[2.0; 6],
-    )?;
+    exact("after errors", &read(&ops::add(&a, &a).map_err(e)?).await?, &[2.0; 6])?;
     exact("inputs intact", &read(&b).await?, &[1.0; 4])?;
     Ok(())
 }
 
 /// Dropped tensors return their buffers to the pool; the next allocations reuse them.
 pub async fn pool_reuses_buffers(dev: Device) -> CaseResult {
-    let Device::Gpu(ctx) = &dev else {
-        return Ok(());
-    };
+    let Device::Gpu(ctx) = &dev else { return Ok(()) };
     let x = t(&dev, &[1.0; 1000], &[1000])?;
     for _ in 0..3 {
         let y = ops::exp(&ops::mul(&x, &x).map_err(e)?).map_err(e)?;
@@ -1185,8 +706,7 @@ pub async fn pool_reuses_buffers(dev: Device) -> CaseResult {
         read(&y).await?;
     }
     let after = ctx.pool_stats();
-    if after.created_buffers != before.created_buffers || after.live_buffers != before.live_buffers
-    {
+    if after.created_buffers != before.created_buffers || after.live_buffers != before.live_buffers {
         return Err(format!("pool grew: {before:?} -> {after:?}"));
     }
     Ok(())
@@ -1196,55 +716,33 @@ pub async fn pool_reuses_buffers(dev: Device) -> CaseResult {
 /// error; after the device is destroyed every op and read fails clearly (no hang, no panic), and a
 /// new device works while the old device's tensors keep failing clearly.
 pub async fn device_loss_is_reported(dev: Device) -> CaseResult {
-    let Device::Gpu(ctx) = &dev else {
-        return Err("device_loss_is_reported needs a GPU device".into());
-    };
+    let Device::Gpu(ctx) = &dev else { return Err("device_loss_is_reported needs a GPU device".into()) };
     let max = ctx.max_tensor_bytes();
     let elements = (max / 4 + 1) as usize;
     match ops::zeros(&dev, &[elements], DType::F32) {
-        Ok(_) => {
-            return Err(format!(
-                "zeros of {elements} elements ({max} byte limit) did not fail"
-            ))
-        }
+        Ok(_) => return Err(format!("zeros of {elements} elements ({max} byte limit) did not fail")),
         Err(err) => {
             let msg = err.to_string();
-            if !msg.contains("fill")
-                || !(msg.contains("limit") || msg.contains("too many elements"))
-            {
+            if !msg.contains("fill") || !(msg.contains("limit") || msg.contains("too many elements")) {
                 return Err(format!("oversize allocation error unclear: {msg}"));
             }
         }
     }
     let a = t(&dev, &[1.0, 2.0], &[2])?;
     let b = ops::exp(&a).map_err(e)?;
-    close(
-        "before loss",
-        &read(&b).await?,
-        &[1f64.exp(), 2f64.exp()],
-        1e-5,
-        0.0,
-    )?;
+    close("before loss", &read(&b).await?, &[1f64.exp(), 2f64.exp()], 1e-5, 0.0)?;
     ctx.destroy();
     let lost = |what: &str, r: Result<String, String>| match r {
         Ok(_) => Err(format!("{what} succeeded on a destroyed device")),
         Err(m) if m.contains("lost") => Ok(()),
-        Err(m) => Err(format!(
-            "{what}: error does not say the device was lost: {m}"
-        )),
+        Err(m) => Err(format!("{what}: error does not say the device was lost: {m}")),
     };
     lost("exp", ops::exp(&a).map(|_| String::new()).map_err(e))?;
     lost("read", read(&b).await.map(|_| String::new()))?;
     lost("upload", t(&dev, &[1.0], &[1]).map(|_| String::new()))?;
     let fresh = Device::gpu().await.map_err(e)?;
     let c = t(&fresh, &[3.0], &[1])?;
-    close(
-        "new device",
-        &read(&ops::exp(&c).map_err(e)?).await?,
-        &[3f64.exp()],
-        1e-5,
-        0.0,
-    )?;
+    close("new device", &read(&ops::exp(&c).map_err(e)?).await?, &[3f64.exp()], 1e-5, 0.0)?;
     match ops::add(&a, &c) {
         Ok(_) => Err("mixing a lost device's tensor with a new one succeeded".into()),
         Err(m) if m.to_string().contains("different GPU devices") => Ok(()),
@@ -1256,9 +754,7 @@ pub async fn device_loss_is_reported(dev: Device) -> CaseResult {
 /// needs without running anything, compiles them ahead, and the real run then compiles nothing
 /// more and computes the right values.
 pub async fn warmup_compiles_ahead(dev: Device) -> CaseResult {
-    let Device::Gpu(ctx) = &dev else {
-        return Err("warmup_compiles_ahead needs a GPU device".into());
-    };
+    let Device::Gpu(ctx) = &dev else { return Err("warmup_compiles_ahead needs a GPU device".into()) };
     let run = |dev: &Device| -> webtensor::Result<Tensor> {
         let a = Tensor::from_f32(dev, &[1.0, -2.0, 3.0, 4.0], &[2, 2])?;
         let y = ops::relu(&ops::matmul(&a, &a, false, true)?)?;
@@ -1275,26 +771,14 @@ pub async fn warmup_compiles_ahead(dev: Device) -> CaseResult {
     }
     let noted = ctx.compile_collected().await.map_err(e)?;
     if noted < 3 || ctx.kernel_count() != before + noted {
-        return Err(format!(
-            "noted {noted} kernels, cache {before} -> {}",
-            ctx.kernel_count()
-        ));
+        return Err(format!("noted {noted} kernels, cache {before} -> {}", ctx.kernel_count()));
     }
     let y = run(&dev).map_err(e)?;
     if ctx.kernel_count() != before + noted {
-        return Err(format!(
-            "the real run compiled {} more kernels",
-            ctx.kernel_count() - before - noted
-        ));
+        return Err(format!("the real run compiled {} more kernels", ctx.kernel_count() - before - noted));
     }
     // relu([[1,-2],[3,4]] @ its transpose) = [[5,0],[0,25]]
-    close(
-        "after warm-up",
-        &read(&y).await?,
-        &[5f64.exp() + 1.0, 1.0 + 25f64.exp()],
-        1e-5,
-        0.0,
-    )
+    close("after warm-up", &read(&y).await?, &[5f64.exp() + 1.0, 1.0 + 25f64.exp()], 1e-5, 0.0)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1304,37 +788,21 @@ type Build = dyn Fn(&[Tensor]) -> webtensor::Result<Tensor>;
 
 /// Gradient check: the analytic gradient of loss = sum(f(xs) * w) on `dev` against central
 /// differences of the CPU backend's forward, with the loss summed in f64 on the host.
-pub async fn grad_check(
-    dev: &Device,
-    what: &str,
-    inputs: &[(Vec<f32>, Vec<usize>)],
-    f: &Build,
-) -> CaseResult {
+pub async fn grad_check(dev: &Device, what: &str, inputs: &[(Vec<f32>, Vec<usize>)], f: &Build) -> CaseResult {
     const EPS: f32 = 1e-2;
-    let leaves: Vec<Tensor> = inputs
-        .iter()
-        .map(|(d, s)| t(dev, d, s))
-        .collect::<Result<_, _>>()?;
+    let leaves: Vec<Tensor> = inputs.iter().map(|(d, s)| t(dev, d, s)).collect::<Result<_, _>>()?;
     for l in &leaves {
         l.set_requires_grad(true).map_err(e)?;
     }
     let y = f(&leaves).map_err(|err| format!("{what}: {err}"))?;
     let mut rng = Rng::new(99);
     let w = rng.vec(y.numel(), 0.5, 1.5);
-    let loss = ops::sum(
-        &ops::mul(&y, &t(dev, &w, y.shape())?).map_err(e)?,
-        None,
-        false,
-    )
-    .map_err(e)?;
+    let loss = ops::sum(&ops::mul(&y, &t(dev, &w, y.shape())?).map_err(e)?, None, false).map_err(e)?;
     webtensor::autograd::backward(&loss).map_err(|err| format!("{what}: {err}"))?;
     let cpu_loss = |xs: Vec<(Vec<f32>, Vec<usize>)>| {
         let w = w.clone();
         async move {
-            let ts: Vec<Tensor> = xs
-                .iter()
-                .map(|(d, s)| t(&Device::Cpu, d, s))
-                .collect::<Result<_, _>>()?;
+            let ts: Vec<Tensor> = xs.iter().map(|(d, s)| t(&Device::Cpu, d, s)).collect::<Result<_, _>>()?;
             let y = webtensor::autograd::no_grad(|| f(&ts)).map_err(e)?;
             let v = read(&y).await?;
             Ok::<f64, String>(v.iter().zip(&w).map(|(&a, &b)| a as f64 * b as f64).sum())
@@ -1360,10 +828,7 @@ pub async fn grad_check(
 
 /// Values in [lo, hi) with random signs: away from the kinks of relu, abs, max, ...
 fn away_from_zero(rng: &mut Rng, n: usize, lo: f32, hi: f32) -> Vec<f32> {
-    rng.vec(n, lo, hi)
-        .into_iter()
-        .map(|v| if rng.next_f32() < 0.5 { -v } else { v })
-        .collect()
+    rng.vec(n, lo, hi).into_iter().map(|v| if rng.next_f32() < 0.5 { -v } else { v }).collect()
 }
 
 pub async fn unary_gradients(dev: Device) -> CaseResult {
@@ -1372,12 +837,7 @@ pub async fn unary_gradients(dev: Device) -> CaseResult {
         let data = match op.name {
             "log" | "sqrt" | "rsqrt" | "reciprocal" => rng.vec(6, 0.3, 2.0),
             // piecewise constant: stay away from the jumps
-            "floor" | "ceil" | "round" | "sign" => rng
-                .vec(6, 0.1, 0.4)
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| v + i as f32 - 3.0)
-                .collect(),
+            "floor" | "ceil" | "round" | "sign" => rng.vec(6, 0.1, 0.4).into_iter().enumerate().map(|(i, v)| v + i as f32 - 3.0).collect(),
             "relu6" => rng.vec(6, 0.2, 5.8),
             // inside and outside [-0.5, 0.3], each more than EPS from the bounds
             "clip" => vec![0.1, -0.2, 0.6, -0.9, 0.25, -0.45],
@@ -1389,10 +849,7 @@ pub async fn unary_gradients(dev: Device) -> CaseResult {
             _ => (0.0, 0.0),
         };
         let name = op.name;
-        grad_check(&dev, name, &[(data, vec![2, 3])], &move |x| {
-            ops::unary(name, &x[0], alpha, beta)
-        })
-        .await?;
+        grad_check(&dev, name, &[(data, vec![2, 3])], &move |x| ops::unary(name, &x[0], alpha, beta)).await?;
     }
     Ok(())
 }
@@ -1401,11 +858,7 @@ pub async fn binary_gradients(dev: Device) -> CaseResult {
     let mut rng = Rng::new(12);
     for op in ops::binary::BINARY {
         let name = op.name;
-        for (sa, sb) in [
-            (vec![2, 3], vec![2, 3]),
-            (vec![2, 3], vec![3]),
-            (vec![4, 1], vec![1, 3]),
-        ] {
+        for (sa, sb) in [(vec![2, 3], vec![2, 3]), (vec![2, 3], vec![3]), (vec![4, 1], vec![1, 3])] {
             let na: usize = sa.iter().product();
             let nb: usize = sb.iter().product();
             let a = match name {
@@ -1418,13 +871,7 @@ pub async fn binary_gradients(dev: Device) -> CaseResult {
                 "maximum" | "minimum" => rng.vec(nb, -0.3, 0.3),
                 _ => rng.vec(nb, -1.5, 1.5),
             };
-            grad_check(
-                &dev,
-                &format!("{name} {sa:?} {sb:?}"),
-                &[(a, sa.clone()), (b, sb.clone())],
-                &move |x| ops::binary(name, &x[0], &x[1]),
-            )
-            .await?;
+            grad_check(&dev, &format!("{name} {sa:?} {sb:?}"), &[(a, sa.clone()), (b, sb.clone())], &move |x| ops::binary(name, &x[0], &x[1])).await?;
         }
     }
     Ok(())
@@ -1432,120 +879,43 @@ pub async fn binary_gradients(dev: Device) -> CaseResult {
 
 pub async fn reduce_and_matmul_gradients(dev: Device) -> CaseResult {
     let mut rng = Rng::new(13);
-    for kind in [
-        Reduce::Sum,
-        Reduce::Mean,
-        Reduce::Max,
-        Reduce::Min,
-        Reduce::Prod,
-    ] {
+    for kind in [Reduce::Sum, Reduce::Mean, Reduce::Max, Reduce::Min, Reduce::Prod] {
         for axes in [Some(vec![1i64]), Some(vec![0, 2]), None] {
             let data = away_from_zero(&mut rng, 24, 0.3, 1.5);
             let ax = axes.clone();
-            grad_check(
-                &dev,
-                &format!("{kind:?} {axes:?}"),
-                &[(data, vec![2, 3, 4])],
-                &move |x| ops::reduce(kind, &x[0], ax.as_deref(), false),
-            )
-            .await?;
+            grad_check(&dev, &format!("{kind:?} {axes:?}"), &[(data, vec![2, 3, 4])], &move |x| ops::reduce(kind, &x[0], ax.as_deref(), false)).await?;
         }
     }
     // prod with zeros: one zero in a group, two zeros in another
-    grad_check(
-        &dev,
-        "prod with zeros",
-        &[(
-            vec![0.0, 2.0, 3.0, 0.0, 0.0, 5.0, 1.5, 2.0, 0.5],
-            vec![3, 3],
-        )],
-        &|x| ops::reduce(Reduce::Prod, &x[0], Some(&[1]), false),
-    )
-    .await?;
+    grad_check(&dev, "prod with zeros", &[(vec![0.0, 2.0, 3.0, 0.0, 0.0, 5.0, 1.5, 2.0, 0.5], vec![3, 3])], &|x| ops::reduce(Reduce::Prod, &x[0], Some(&[1]), false)).await?;
     for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
         let (m, k, n) = (3, 4, 2);
         let a = rng.vec(m * k, -1.0, 1.0);
         let b = rng.vec(k * n, -1.0, 1.0);
         let sa = if ta { vec![k, m] } else { vec![m, k] };
         let sb = if tb { vec![n, k] } else { vec![k, n] };
-        grad_check(
-            &dev,
-            &format!("matmul ta={ta} tb={tb}"),
-            &[(a, sa), (b, sb)],
-            &move |x| ops::matmul(&x[0], &x[1], ta, tb),
-        )
-        .await?;
+        grad_check(&dev, &format!("matmul ta={ta} tb={tb}"), &[(a, sa), (b, sb)], &move |x| ops::matmul(&x[0], &x[1], ta, tb)).await?;
     }
     let a = rng.vec(2 * 3 * 4, -1.0, 1.0);
     let b = rng.vec(3 * 4 * 2, -1.0, 1.0);
-    grad_check(
-        &dev,
-        "batched broadcast matmul",
-        &[(a, vec![2, 1, 3, 4]), (b, vec![3, 4, 2])],
-        &|x| ops::matmul(&x[0], &x[1], false, false),
-    )
-    .await?;
+    grad_check(&dev, "batched broadcast matmul", &[(a, vec![2, 1, 3, 4]), (b, vec![3, 4, 2])], &|x| ops::matmul(&x[0], &x[1], false, false)).await?;
     Ok(())
 }
 
 pub async fn layout_gradients(dev: Device) -> CaseResult {
     let mut rng = Rng::new(14);
     let x = rng.vec(24, -1.0, 1.0);
-    grad_check(&dev, "reshape", &[(x.clone(), vec![2, 3, 4])], &|x| {
-        ops::reshape(&x[0], &[4, -1])
+    grad_check(&dev, "reshape", &[(x.clone(), vec![2, 3, 4])], &|x| ops::reshape(&x[0], &[4, -1])).await?;
+    grad_check(&dev, "transpose", &[(x.clone(), vec![2, 3, 4])], &|x| ops::transpose(&x[0], Some(&[2, 0, 1]))).await?;
+    grad_check(&dev, "slice", &[(x.clone(), vec![2, 3, 4])], &|x| ops::slice(&x[0], &[1, 0, 1], &[1, 2, -1])).await?;
+    grad_check(&dev, "pad", &[(x.clone(), vec![2, 3, 4])], &|x| ops::pad(&x[0], &[(1, 0), (0, 2), (1, 1)], 0.5)).await?;
+    grad_check(&dev, "broadcast_to", &[(rng.vec(3, -1.0, 1.0), vec![3, 1])], &|x| ops::broadcast_to(&x[0], &[2, 3, 4])).await?;
+    grad_check(&dev, "concat", &[(rng.vec(6, -1.0, 1.0), vec![2, 3]), (rng.vec(4, -1.0, 1.0), vec![2, 2])], &|x| ops::concat(&[&x[0], &x[1]], 1)).await?;
+    grad_check(&dev, "stack", &[(rng.vec(3, -1.0, 1.0), vec![3]), (rng.vec(3, -1.0, 1.0), vec![3])], &|x| ops::stack(&[&x[0], &x[1]], 0)).await?;
+    grad_check(&dev, "where", &[(rng.vec(6, -1.0, 1.0), vec![2, 3]), (rng.vec(3, -1.0, 1.0), vec![3])], &|x| {
+        let cond = ops::greater(&x[0], &ops::fill(x[0].device(), &[], 0.0, DType::F32)?)?;
+        ops::where_(&cond, &x[0], &x[1])
     })
-    .await?;
-    grad_check(&dev, "transpose", &[(x.clone(), vec![2, 3, 4])], &|x| {
-        ops::transpose(&x[0], Some(&[2, 0, 1]))
-    })
-    .await?;
-    grad_check(&dev, "slice", &[(x.clone(), vec![2, 3, 4])], &|x| {
-        ops::slice(&x[0], &[1, 0, 1], &[1, 2, -1])
-    })
-    .await?;
-    grad_check(&dev, "pad", &[(x.clone(), vec![2, 3, 4])], &|x| {
-        ops::pad(&x[0], &[(1, 0), (0, 2), (1, 1)], 0.5)
-    })
-    .await?;
-    grad_check(
-        &dev,
-        "broadcast_to",
-        &[(rng.vec(3, -1.0, 1.0), vec![3, 1])],
-        &|x| ops::broadcast_to(&x[0], &[2, 3, 4]),
-    )
-    .await?;
-    grad_check(
-        &dev,
-        "concat",
-        &[
-            (rng.vec(6, -1.0, 1.0), vec![2, 3]),
-            (rng.vec(4, -1.0, 1.0), vec![2, 2]),
-        ],
-        &|x| ops::concat(&[&x[0], &x[1]], 1),
-    )
-    .await?;
-    grad_check(
-        &dev,
-        "stack",
-        &[
-            (rng.vec(3, -1.0, 1.0), vec![3]),
-            (rng.vec(3, -1.0, 1.0), vec![3]),
-        ],
-        &|x| ops::stack(&[&x[0], &x[1]], 0),
-    )
-    .await?;
-    grad_check(
-        &dev,
-        "where",
-        &[
-            (rng.vec(6, -1.0, 1.0), vec![2, 3]),
-            (rng.vec(3, -1.0, 1.0), vec![3]),
-        ],
-        &|x| {
-            let cond = ops::greater(&x[0], &ops::fill(x[0].device(), &[], 0.0, DType::F32)?)?;
-            ops::where_(&cond, &x[0], &x[1])
-        },
-    )
     .await?;
     Ok(())
 }
@@ -1575,11 +945,7 @@ pub async fn composed_expression_gradient(dev: Device) -> CaseResult {
     }
     // gradients accumulate over backward calls until zeroed
     webtensor::autograd::backward(&l).map_err(e)?;
-    exact(
-        "accumulated dL/dc",
-        &read(&c.grad().unwrap()).await?,
-        &[8.0],
-    )?;
+    exact("accumulated dL/dc", &read(&c.grad().unwrap()).await?, &[8.0])?;
     c.zero_grad();
     if c.grad().is_some() {
         return Err("zero_grad left a gradient".into());
@@ -1589,8 +955,7 @@ pub async fn composed_expression_gradient(dev: Device) -> CaseResult {
     if untracked.tracks_grad() {
         return Err("no_grad result tracks gradients".into());
     }
-    let (value, grads) =
-        webtensor::autograd::value_and_grads(&[&a, &b], |x| ops::mul(&x[0], &x[1])).map_err(e)?;
+    let (value, grads) = webtensor::autograd::value_and_grads(&[&a, &b], |x| ops::mul(&x[0], &x[1])).map_err(e)?;
     exact("value", &read(&value).await?, &[-6.0])?;
     exact("d(ab)/da", &read(&grads[0]).await?, &[-3.0])?;
     exact("d(ab)/db", &read(&grads[1]).await?, &[2.0])?;
@@ -1598,11 +963,7 @@ pub async fn composed_expression_gradient(dev: Device) -> CaseResult {
         Err(err) if err.to_string().contains("scalar") => {}
         other => return Err(format!("backward of a vector: {other:?}")),
     }
-    if Tensor::from_i32(&dev, &[1], &[1])
-        .map_err(e)?
-        .set_requires_grad(true)
-        .is_ok()
-    {
+    if Tensor::from_i32(&dev, &[1], &[1]).map_err(e)?.set_requires_grad(true).is_ok() {
         return Err("an int32 tensor accepted requires_grad".into());
     }
     Ok(())
@@ -1616,74 +977,31 @@ pub async fn softmax_and_losses(dev: Device) -> CaseResult {
     let x = t(&dev, &logits, &[2, 3])?;
     let sm = read(&ops::softmax(&x, -1).map_err(e)?).await?;
     let z: f64 = (1f64).exp() + 2f64.exp() + 3f64.exp();
-    let want = [
-        1f64.exp() / z,
-        2f64.exp() / z,
-        3f64.exp() / z,
-        0.0,
-        0.0,
-        1.0,
-    ];
+    let want = [1f64.exp() / z, 2f64.exp() / z, 3f64.exp() / z, 0.0, 0.0, 1.0];
     close("softmax", &sm, &want, 1e-5, 1e-7)?;
     let lsm = read(&ops::log_softmax(&x, 1).map_err(e)?).await?;
-    close(
-        "log_softmax",
-        &lsm,
-        &[
-            1.0 - z.ln(),
-            2.0 - z.ln(),
-            3.0 - z.ln(),
-            -1.0 - 1e4,
-            -1e4,
-            0.0,
-        ],
-        1e-5,
-        1e-5,
-    )?;
+    close("log_softmax", &lsm, &[1.0 - z.ln(), 2.0 - z.ln(), 3.0 - z.ln(), -1.0 - 1e4, -1e4, 0.0], 1e-5, 1e-5)?;
     let lse = read(&ops::log_sum_exp(&x, -1, false).map_err(e)?).await?;
     close("log_sum_exp", &lse, &[z.ln(), 1e4], 1e-6, 1e-5)?;
     // cross-entropy: class 2 then class 0 (logit 1e4 wrong by 1e4 + 1)
     let onehot = t(&dev, &[0.0, 0.0, 1.0, 1.0, 0.0, 0.0], &[2, 3])?;
     let ce = read(&ops::softmax_cross_entropy(&onehot, &x).map_err(e)?).await?;
-    close(
-        "softmax_cross_entropy",
-        &ce,
-        &[((z.ln() - 3.0) + (1e4 + 1.0)) / 2.0],
-        1e-5,
-        1e-4,
-    )?;
+    close("softmax_cross_entropy", &ce, &[((z.ln() - 3.0) + (1e4 + 1.0)) / 2.0], 1e-5, 1e-4)?;
     let labels = ti(&dev, &[2, 0], &[2])?;
     let sce = read(&ops::sparse_softmax_cross_entropy(&labels, &x).map_err(e)?).await?;
-    close(
-        "sparse_softmax_cross_entropy",
-        &sce,
-        &[((z.ln() - 3.0) + (1e4 + 1.0)) / 2.0],
-        1e-5,
-        1e-4,
-    )?;
+    close("sparse_softmax_cross_entropy", &sce, &[((z.ln() - 3.0) + (1e4 + 1.0)) / 2.0], 1e-5, 1e-4)?;
     let oh = read(&ops::one_hot(&ti(&dev, &[1, 0, 5, -1], &[4])?, 3).map_err(e)?).await?;
-    exact(
-        "one_hot",
-        &oh,
-        &[0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-    )?;
+    exact("one_hot", &oh, &[0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])?;
     let p = t(&dev, &[0.9, 0.2, 0.0, 1.0], &[4])?;
     let y = t(&dev, &[1.0, 0.0, 0.0, 1.0], &[4])?;
     let bce = read(&ops::binary_cross_entropy(&y, &p).map_err(e)?).await?;
     let eps = 1e-7f64;
-    let want_bce =
-        -((0.9f64).ln() + (0.8f64).ln() + (1.0 - eps).ln() + (1.0 - eps as f32 as f64).ln()) / 4.0;
+    let want_bce = -((0.9f64).ln() + (0.8f64).ln() + (1.0 - eps).ln() + (1.0 - eps as f32 as f64).ln()) / 4.0;
     close("binary_cross_entropy", &bce, &[want_bce], 1e-4, 1e-6)?;
     let lg = t(&dev, &[2.0, -1.0, 1e4, -1e4], &[4])?;
     let sig = read(&ops::sigmoid_cross_entropy(&y, &lg).map_err(e)?).await?;
     let softplus = |v: f64| (1.0 + v.exp()).ln();
-    close(
-        "sigmoid_cross_entropy",
-        &sig,
-        &[(softplus(-2.0) + softplus(-1.0) + 1e4 + 1e4) / 4.0],
-        1e-5,
-        1e-4,
-    )?;
+    close("sigmoid_cross_entropy", &sig, &[(softplus(-2.0) + softplus(-1.0) + 1e4 + 1e4) / 4.0], 1e-5, 1e-4)?;
     let mse = read(&ops::mean_squared_error(&y, &p).map_err(e)?).await?;
     close("mse", &mse, &[(0.01 + 0.04 + 0.0 + 0.0) / 4.0], 1e-5, 1e-7)?;
     let (m, v) = ops::moments(&t(&dev, &[1.0, 2.0, 3.0, 5.0], &[2, 2])?, &[1], false).map_err(e)?;
@@ -1694,10 +1012,7 @@ pub async fn softmax_and_losses(dev: Device) -> CaseResult {
     let d = read(&ops::dropout::dropout(&ones, 0.3, Some(5)).map_err(e)?).await?;
     let kept = d.iter().filter(|&&v| v != 0.0).count() as f64 / 1e4;
     if (kept - 0.7).abs() > 0.02 || d.iter().any(|&v| v != 0.0 && (v - 1.0 / 0.7).abs() > 1e-5) {
-        return Err(format!(
-            "dropout kept {kept} (expected 0.7), values {:?}",
-            &d[..8]
-        ));
+        return Err(format!("dropout kept {kept} (expected 0.7), values {:?}", &d[..8]));
     }
     Ok(())
 }
@@ -1705,81 +1020,29 @@ pub async fn softmax_and_losses(dev: Device) -> CaseResult {
 pub async fn training_op_gradients(dev: Device) -> CaseResult {
     let mut rng = Rng::new(15);
     let logits = rng.vec(12, -2.0, 2.0);
-    grad_check(&dev, "softmax", &[(logits.clone(), vec![3, 4])], &|x| {
-        ops::softmax(&x[0], -1)
-    })
-    .await?;
-    grad_check(
-        &dev,
-        "log_softmax axis 0",
-        &[(logits.clone(), vec![3, 4])],
-        &|x| ops::log_softmax(&x[0], 0),
-    )
-    .await?;
-    grad_check(&dev, "log_sum_exp", &[(logits.clone(), vec![3, 4])], &|x| {
-        ops::log_sum_exp(&x[0], 1, false)
-    })
-    .await?;
+    grad_check(&dev, "softmax", &[(logits.clone(), vec![3, 4])], &|x| ops::softmax(&x[0], -1)).await?;
+    grad_check(&dev, "log_softmax axis 0", &[(logits.clone(), vec![3, 4])], &|x| ops::log_softmax(&x[0], 0)).await?;
+    grad_check(&dev, "log_sum_exp", &[(logits.clone(), vec![3, 4])], &|x| ops::log_sum_exp(&x[0], 1, false)).await?;
     let labels = vec![0.0, 1.0, 0.0, 0.0, 0.2, 0.2, 0.3, 0.3, 1.0, 0.0, 0.0, 0.0];
-    grad_check(
-        &dev,
-        "softmax_cross_entropy",
-        &[(labels.clone(), vec![3, 4]), (logits.clone(), vec![3, 4])],
-        &|x| ops::softmax_cross_entropy(&x[0], &x[1]),
-    )
+    grad_check(&dev, "softmax_cross_entropy", &[(labels.clone(), vec![3, 4]), (logits.clone(), vec![3, 4])], &|x| {
+        ops::softmax_cross_entropy(&x[0], &x[1])
+    })
     .await?;
-    grad_check(
-        &dev,
-        "sparse_softmax_cross_entropy",
-        &[(logits.clone(), vec![3, 4])],
-        &|x| {
-            ops::sparse_softmax_cross_entropy(
-                &Tensor::from_i32(x[0].device(), &[1, 3, 0], &[3])?,
-                &x[0],
-            )
-        },
-    )
+    grad_check(&dev, "sparse_softmax_cross_entropy", &[(logits.clone(), vec![3, 4])], &|x| {
+        ops::sparse_softmax_cross_entropy(&Tensor::from_i32(x[0].device(), &[1, 3, 0], &[3])?, &x[0])
+    })
     .await?;
     let probs = rng.vec(6, 0.1, 0.9);
     let targets = vec![1.0, 0.0, 1.0, 1.0, 0.0, 0.0];
-    grad_check(
-        &dev,
-        "binary_cross_entropy",
-        &[(targets.clone(), vec![6]), (probs, vec![6])],
-        &|x| ops::binary_cross_entropy(&x[0], &x[1]),
-    )
-    .await?;
-    grad_check(
-        &dev,
-        "sigmoid_cross_entropy",
-        &[(targets.clone(), vec![6]), (rng.vec(6, -3.0, 3.0), vec![6])],
-        &|x| ops::sigmoid_cross_entropy(&x[0], &x[1]),
-    )
-    .await?;
-    grad_check(
-        &dev,
-        "mse",
-        &[(targets, vec![6]), (rng.vec(6, -1.0, 1.0), vec![6])],
-        &|x| ops::mean_squared_error(&x[0], &x[1]),
-    )
-    .await?;
+    grad_check(&dev, "binary_cross_entropy", &[(targets.clone(), vec![6]), (probs, vec![6])], &|x| ops::binary_cross_entropy(&x[0], &x[1])).await?;
+    grad_check(&dev, "sigmoid_cross_entropy", &[(targets.clone(), vec![6]), (rng.vec(6, -3.0, 3.0), vec![6])], &|x| ops::sigmoid_cross_entropy(&x[0], &x[1])).await?;
+    grad_check(&dev, "mse", &[(targets, vec![6]), (rng.vec(6, -1.0, 1.0), vec![6])], &|x| ops::mean_squared_error(&x[0], &x[1])).await?;
     // a seeded mask is the same on every call and on both backends (same random bits)
-    grad_check(
-        &dev,
-        "dropout",
-        &[(rng.vec(20, -1.0, 1.0), vec![4, 5])],
-        &|x| ops::dropout::dropout(&x[0], 0.4, Some(9)),
-    )
-    .await?;
-    grad_check(
-        &dev,
-        "moments",
-        &[(rng.vec(12, -1.0, 1.0), vec![3, 4])],
-        &|x| {
-            let (m, v) = ops::moments(&x[0], &[0], false)?;
-            ops::add(&m, &v)
-        },
-    )
+    grad_check(&dev, "dropout", &[(rng.vec(20, -1.0, 1.0), vec![4, 5])], &|x| ops::dropout::dropout(&x[0], 0.4, Some(9))).await?;
+    grad_check(&dev, "moments", &[(rng.vec(12, -1.0, 1.0), vec![3, 4])], &|x| {
+        let (m, v) = ops::moments(&x[0], &[0], false)?;
+        ops::add(&m, &v)
+    })
     .await?;
     Ok(())
 }
@@ -1788,11 +1051,7 @@ fn opt_ref(kind: &webtensor::optim::Kind, lr: f64, p: &mut [f64], grads: &[[f64;
     use webtensor::optim::Kind;
     let mut s0 = [0.0f64; 2];
     let mut s1 = [0.0f64; 2];
-    if let Kind::Adagrad {
-        initial_accumulator,
-        ..
-    } = kind
-    {
+    if let Kind::Adagrad { initial_accumulator, .. } = kind {
         s0 = [*initial_accumulator as f64; 2];
     }
     for (step, g) in grads.iter().enumerate() {
@@ -1803,22 +1062,10 @@ fn opt_ref(kind: &webtensor::optim::Kind, lr: f64, p: &mut [f64], grads: &[[f64;
                 Kind::Sgd => p[i] -= lr * gi,
                 Kind::Momentum { momentum, nesterov } => {
                     s0[i] = momentum as f64 * s0[i] + gi;
-                    p[i] -= lr
-                        * if nesterov {
-                            gi + momentum as f64 * s0[i]
-                        } else {
-                            s0[i]
-                        };
+                    p[i] -= lr * if nesterov { gi + momentum as f64 * s0[i] } else { s0[i] };
                 }
-                Kind::Adam { beta1, beta2, eps }
-                | Kind::AdamW {
-                    beta1, beta2, eps, ..
-                } => {
-                    let wd = if let Kind::AdamW { weight_decay, .. } = *kind {
-                        weight_decay as f64
-                    } else {
-                        0.0
-                    };
+                Kind::Adam { beta1, beta2, eps } | Kind::AdamW { beta1, beta2, eps, .. } => {
+                    let wd = if let Kind::AdamW { weight_decay, .. } = *kind { weight_decay as f64 } else { 0.0 };
                     let (b1, b2) = (beta1 as f64, beta2 as f64);
                     s0[i] = b1 * s0[i] + (1.0 - b1) * gi;
                     s1[i] = b2 * s1[i] + (1.0 - b2) * gi * gi;
@@ -1845,34 +1092,12 @@ pub async fn optimizer_steps(dev: Device) -> CaseResult {
     use webtensor::optim::{Kind, Optimizer};
     let kinds = [
         Kind::Sgd,
-        Kind::Momentum {
-            momentum: 0.9,
-            nesterov: false,
-        },
-        Kind::Momentum {
-            momentum: 0.9,
-            nesterov: true,
-        },
-        Kind::Adam {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-7,
-        },
-        Kind::AdamW {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-7,
-            weight_decay: 0.01,
-        },
-        Kind::RmsProp {
-            rho: 0.9,
-            momentum: 0.5,
-            eps: 1e-7,
-        },
-        Kind::Adagrad {
-            initial_accumulator: 0.1,
-            eps: 1e-7,
-        },
+        Kind::Momentum { momentum: 0.9, nesterov: false },
+        Kind::Momentum { momentum: 0.9, nesterov: true },
+        Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7 },
+        Kind::AdamW { beta1: 0.9, beta2: 0.999, eps: 1e-7, weight_decay: 0.01 },
+        Kind::RmsProp { rho: 0.9, momentum: 0.5, eps: 1e-7 },
+        Kind::Adagrad { initial_accumulator: 0.1, eps: 1e-7 },
     ];
     let grads = [[0.5, -1.0], [0.1, 0.2], [-0.3, 0.4]];
     for kind in kinds {
@@ -1892,19 +1117,12 @@ pub async fn optimizer_steps(dev: Device) -> CaseResult {
     // global-norm clipping scales inside the fused step: grads (3, 4) have norm 5, clip to 1
     let p = t(&dev, &[0.0, 0.0], &[2])?;
     p.set_requires_grad(true).map_err(e)?;
-    let loss = ops::sum(
-        &ops::mul(&p, &t(&dev, &[3.0, 4.0], &[2])?).map_err(e)?,
-        None,
-        false,
-    )
-    .map_err(e)?;
+    let loss = ops::sum(&ops::mul(&p, &t(&dev, &[3.0, 4.0], &[2])?).map_err(e)?, None, false).map_err(e)?;
     webtensor::autograd::backward(&loss).map_err(e)?;
-    let (norm, scale) =
-        webtensor::optim::clip_by_global_norm(std::slice::from_ref(&p), 1.0).map_err(e)?;
+    let (norm, scale) = webtensor::optim::clip_by_global_norm(std::slice::from_ref(&p), 1.0).map_err(e)?;
     close("global norm", &read(&norm).await?, &[5.0], 1e-6, 0.0)?;
     let mut sgd = Optimizer::new(Kind::Sgd, 1.0);
-    sgd.step_scaled(std::slice::from_ref(&p), Some(&scale))
-        .map_err(e)?;
+    sgd.step_scaled(std::slice::from_ref(&p), Some(&scale)).map_err(e)?;
     close("clipped step", &read(&p).await?, &[-0.6, -0.8], 1e-5, 1e-6)?;
     Ok(())
 }
@@ -1923,19 +1141,9 @@ pub async fn mlp_learns_xor(dev: Device) -> CaseResult {
     for p in &params {
         p.set_requires_grad(true).map_err(e)?;
     }
-    let mut opt = Optimizer::new(
-        Kind::Adam {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-7,
-        },
-        0.05,
-    );
+    let mut opt = Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7 }, 0.05);
     let step = |opt: &mut Optimizer| -> webtensor::Result<Tensor> {
-        let h = ops::tanh(&ops::add(
-            &ops::matmul(&x, &params[0], false, false)?,
-            &params[1],
-        )?)?;
+        let h = ops::tanh(&ops::add(&ops::matmul(&x, &params[0], false, false)?, &params[1])?)?;
         let logits = ops::add(&ops::matmul(&h, &params[2], false, false)?, &params[3])?;
         let loss = ops::sigmoid_cross_entropy(&y, &logits)?;
         webtensor::autograd::backward(&loss)?;
@@ -1961,16 +1169,12 @@ pub async fn mlp_learns_xor(dev: Device) -> CaseResult {
             drop(loss);
             let now = memory(&dev);
             if Some(now) != baseline {
-                return Err(format!(
-                    "memory grew over training: after step 10 {baseline:?}, after step 300 {now:?}"
-                ));
+                return Err(format!("memory grew over training: after step 10 {baseline:?}, after step 300 {now:?}"));
             }
         }
     }
     if !(last < 0.01) {
-        return Err(format!(
-            "XOR loss {last} after 300 steps (started at {first:?}), expected < 0.01"
-        ));
+        return Err(format!("XOR loss {last} after 300 steps (started at {first:?}), expected < 0.01"));
     }
     Ok(())
 }
@@ -1996,27 +1200,13 @@ struct ConvCase {
 }
 
 /// Direct NHWC convolution in f64 with TF.js padding; `depthwise` uses filter [kh, kw, c, m].
-fn conv_ref(
-    x: &[f32],
-    xs: [usize; 4],
-    f: &[f32],
-    fs: [usize; 4],
-    s: (usize, usize),
-    d: (usize, usize),
-    same: bool,
-    depthwise: bool,
-) -> (Vec<f64>, [usize; 4]) {
+fn conv_ref(x: &[f32], xs: [usize; 4], f: &[f32], fs: [usize; 4], s: (usize, usize), d: (usize, usize), same: bool, depthwise: bool) -> (Vec<f64>, [usize; 4]) {
     let [n, h, w, c] = xs;
     let [kh, kw, _, m] = fs;
     let (ekh, ekw) = ((kh - 1) * d.0 + 1, (kw - 1) * d.1 + 1);
     let (oh, ow, pt, pl) = if same {
         let (oh, ow) = (h.div_ceil(s.0), w.div_ceil(s.1));
-        (
-            oh,
-            ow,
-            ((oh - 1) * s.0 + ekh).saturating_sub(h) / 2,
-            ((ow - 1) * s.1 + ekw).saturating_sub(w) / 2,
-        )
+        (oh, ow, ((oh - 1) * s.0 + ekh).saturating_sub(h) / 2, ((ow - 1) * s.1 + ekw).saturating_sub(w) / 2)
     } else {
         ((h - ekh) / s.0 + 1, (w - ekw) / s.1 + 1, 0, 0)
     };
@@ -2052,48 +1242,14 @@ pub async fn convolutions_vs_reference(dev: Device) -> CaseResult {
     use webtensor::ops::Padding;
     let mut rng = Rng::new(21);
     let cases = [
-        ConvCase {
-            x: [2, 5, 7, 3],
-            k: (3, 3),
-            s: (1, 1),
-            d: (1, 1),
-            same: true,
-        },
-        ConvCase {
-            x: [1, 8, 8, 2],
-            k: (3, 2),
-            s: (2, 2),
-            d: (1, 1),
-            same: true,
-        },
-        ConvCase {
-            x: [2, 9, 6, 4],
-            k: (2, 3),
-            s: (2, 1),
-            d: (1, 1),
-            same: false,
-        },
-        ConvCase {
-            x: [1, 9, 9, 2],
-            k: (3, 3),
-            s: (1, 1),
-            d: (2, 2),
-            same: true,
-        },
-        ConvCase {
-            x: [1, 9, 9, 1],
-            k: (3, 3),
-            s: (1, 1),
-            d: (2, 1),
-            same: false,
-        },
+        ConvCase { x: [2, 5, 7, 3], k: (3, 3), s: (1, 1), d: (1, 1), same: true },
+        ConvCase { x: [1, 8, 8, 2], k: (3, 2), s: (2, 2), d: (1, 1), same: true },
+        ConvCase { x: [2, 9, 6, 4], k: (2, 3), s: (2, 1), d: (1, 1), same: false },
+        ConvCase { x: [1, 9, 9, 2], k: (3, 3), s: (1, 1), d: (2, 2), same: true },
+        ConvCase { x: [1, 9, 9, 1], k: (3, 3), s: (1, 1), d: (2, 1), same: false },
     ];
     for (i, cs) in cases.iter().enumerate() {
-        let pad = if cs.same {
-            Padding::Same
-        } else {
-            Padding::Valid
-        };
+        let pad = if cs.same { Padding::Same } else { Padding::Valid };
         let xv = rng.vec(cs.x.iter().product(), -1.0, 1.0);
         let x = t(&dev, &xv, &cs.x)?;
         let fs = [cs.k.0, cs.k.1, cs.x[3], 5];
@@ -2101,25 +1257,13 @@ pub async fn convolutions_vs_reference(dev: Device) -> CaseResult {
         let (want, os) = conv_ref(&xv, cs.x, &fv, fs, cs.s, cs.d, cs.same, false);
         let y = ops::conv2d(&x, &t(&dev, &fv, &fs)?, cs.s, pad, cs.d).map_err(e)?;
         shape_is(&format!("conv2d case {i}"), &y, &os)?;
-        close(
-            &format!("conv2d case {i}"),
-            &read(&y).await?,
-            &want,
-            1e-4,
-            1e-5,
-        )?;
+        close(&format!("conv2d case {i}"), &read(&y).await?, &want, 1e-4, 1e-5)?;
         let dfs = [cs.k.0, cs.k.1, cs.x[3], 2];
         let dfv = rng.vec(dfs.iter().product(), -1.0, 1.0);
         let (want, os) = conv_ref(&xv, cs.x, &dfv, dfs, cs.s, cs.d, cs.same, true);
         let y = ops::depthwise_conv2d(&x, &t(&dev, &dfv, &dfs)?, cs.s, pad, cs.d).map_err(e)?;
         shape_is(&format!("depthwise case {i}"), &y, &os)?;
-        close(
-            &format!("depthwise case {i}"),
-            &read(&y).await?,
-            &want,
-            1e-4,
-            1e-5,
-        )?;
+        close(&format!("depthwise case {i}"), &read(&y).await?, &want, 1e-4, 1e-5)?;
     }
     // conv2d_transpose is the adjoint of conv2d: <conv(x), y> == <x, conv_t(y)>
     let xs = [2, 6, 5, 3];
@@ -2129,39 +1273,18 @@ pub async fn convolutions_vs_reference(dev: Device) -> CaseResult {
     let f = t(&dev, &fv, &fs)?;
     let y = ops::conv2d(&t(&dev, &xv, &xs)?, &f, (2, 2), Padding::Same, (1, 1)).map_err(e)?;
     let yv = rng.vec(y.numel(), -1.0, 1.0);
-    let lhs: f64 = read(&y)
-        .await?
-        .iter()
-        .zip(&yv)
-        .map(|(&a, &b)| a as f64 * b as f64)
-        .sum();
-    let xt = ops::conv2d_transpose(&t(&dev, &yv, y.shape())?, &f, &xs, (2, 2), Padding::Same)
-        .map_err(e)?;
+    let lhs: f64 = read(&y).await?.iter().zip(&yv).map(|(&a, &b)| a as f64 * b as f64).sum();
+    let xt = ops::conv2d_transpose(&t(&dev, &yv, y.shape())?, &f, &xs, (2, 2), Padding::Same).map_err(e)?;
     shape_is("conv2d_transpose", &xt, &xs)?;
-    let rhs: f64 = read(&xt)
-        .await?
-        .iter()
-        .zip(&xv)
-        .map(|(&a, &b)| a as f64 * b as f64)
-        .sum();
-    close(
-        "conv2d_transpose adjoint",
-        &[lhs as f32],
-        &[rhs],
-        1e-4,
-        1e-4,
-    )?;
+    let rhs: f64 = read(&xt).await?.iter().zip(&xv).map(|(&a, &b)| a as f64 * b as f64).sum();
+    close("conv2d_transpose adjoint", &[lhs as f32], &[rhs], 1e-4, 1e-4)?;
     Ok(())
 }
 
 pub async fn pooling_hand_values(dev: Device) -> CaseResult {
     use webtensor::ops::Padding;
     // 1 x 4 x 4 x 1 image 0..15
-    let x = t(
-        &dev,
-        &(0..16).map(|v| v as f32).collect::<Vec<_>>(),
-        &[1, 4, 4, 1],
-    )?;
+    let x = t(&dev, &(0..16).map(|v| v as f32).collect::<Vec<_>>(), &[1, 4, 4, 1])?;
     let mp = ops::max_pool(&x, (2, 2), (2, 2), Padding::Valid).map_err(e)?;
     shape_is("max_pool", &mp, &[1, 2, 2, 1])?;
     exact("max_pool", &read(&mp).await?, &[5.0, 7.0, 13.0, 15.0])?;
@@ -2170,22 +1293,10 @@ pub async fn pooling_hand_values(dev: Device) -> CaseResult {
     // 'same' 3x3 stride 1: corners average only their 4 in-image pixels, as TF.js
     let aps = ops::avg_pool(&x, (3, 3), (1, 1), Padding::Same).map_err(e)?;
     let v = read(&aps).await?;
-    exact(
-        "avg_pool same corner",
-        &v[..1],
-        &[(0.0 + 1.0 + 4.0 + 5.0) / 4.0],
-    )?;
-    exact(
-        "avg_pool same centre",
-        &v[5..6],
-        &[(0.0 + 1.0 + 2.0 + 4.0 + 5.0 + 6.0 + 8.0 + 9.0 + 10.0) / 9.0],
-    )?;
+    exact("avg_pool same corner", &v[..1], &[(0.0 + 1.0 + 4.0 + 5.0) / 4.0])?;
+    exact("avg_pool same centre", &v[5..6], &[(0.0 + 1.0 + 2.0 + 4.0 + 5.0 + 6.0 + 8.0 + 9.0 + 10.0) / 9.0])?;
     let neg = t(&dev, &[-1.0, -2.0, -3.0, -4.0], &[1, 2, 2, 1])?;
-    exact(
-        "max_pool same ignores padding",
-        &read(&ops::max_pool(&neg, (3, 3), (1, 1), Padding::Same).map_err(e)?).await?,
-        &[-1.0; 4],
-    )?;
+    exact("max_pool same ignores padding", &read(&ops::max_pool(&neg, (3, 3), (1, 1), Padding::Same).map_err(e)?).await?, &[-1.0; 4])?;
     Ok(())
 }
 
@@ -2194,91 +1305,36 @@ pub async fn convolution_gradients(dev: Device) -> CaseResult {
     let mut rng = Rng::new(22);
     let x = rng.vec(2 * 5 * 4 * 2, -1.0, 1.0);
     let f = rng.vec(3 * 2 * 2 * 3, -1.0, 1.0);
-    grad_check(
-        &dev,
-        "conv2d same s2",
-        &[(x.clone(), vec![2, 5, 4, 2]), (f.clone(), vec![3, 2, 2, 3])],
-        &|v| ops::conv2d(&v[0], &v[1], (2, 2), Padding::Same, (1, 1)),
-    )
-    .await?;
-    grad_check(
-        &dev,
-        "conv2d valid dilated",
-        &[(x.clone(), vec![2, 5, 4, 2]), (f.clone(), vec![3, 2, 2, 3])],
-        &|v| ops::conv2d(&v[0], &v[1], (1, 1), Padding::Valid, (1, 2)),
-    )
-    .await?;
+    grad_check(&dev, "conv2d same s2", &[(x.clone(), vec![2, 5, 4, 2]), (f.clone(), vec![3, 2, 2, 3])], &|v| ops::conv2d(&v[0], &v[1], (2, 2), Padding::Same, (1, 1))).await?;
+    grad_check(&dev, "conv2d valid dilated", &[(x.clone(), vec![2, 5, 4, 2]), (f.clone(), vec![3, 2, 2, 3])], &|v| ops::conv2d(&v[0], &v[1], (1, 1), Padding::Valid, (1, 2))).await?;
     let df = rng.vec(3 * 3 * 2 * 2, -1.0, 1.0);
-    grad_check(
-        &dev,
-        "depthwise",
-        &[(x.clone(), vec![2, 5, 4, 2]), (df, vec![3, 3, 2, 2])],
-        &|v| ops::depthwise_conv2d(&v[0], &v[1], (1, 1), Padding::Same, (1, 1)),
-    )
-    .await?;
+    grad_check(&dev, "depthwise", &[(x.clone(), vec![2, 5, 4, 2]), (df, vec![3, 3, 2, 2])], &|v| ops::depthwise_conv2d(&v[0], &v[1], (1, 1), Padding::Same, (1, 1))).await?;
     let ty = rng.vec(2 * 3 * 2 * 3, -1.0, 1.0);
-    grad_check(
-        &dev,
-        "conv2d_transpose",
-        &[(ty, vec![2, 3, 2, 3]), (f, vec![3, 2, 2, 3])],
-        &|v| ops::conv2d_transpose(&v[0], &v[1], &[2, 5, 4, 2], (2, 2), Padding::Same),
-    )
-    .await?;
+    grad_check(&dev, "conv2d_transpose", &[(ty, vec![2, 3, 2, 3]), (f, vec![3, 2, 2, 3])], &|v| ops::conv2d_transpose(&v[0], &v[1], &[2, 5, 4, 2], (2, 2), Padding::Same)).await?;
     // distinct values so no window has a tie at the max
-    let mut px: Vec<f32> = (0..2 * 5 * 4 * 2)
-        .map(|i| ((i * 37) % 80) as f32 * 0.05 - 2.0)
-        .collect();
+    let mut px: Vec<f32> = (0..2 * 5 * 4 * 2).map(|i| ((i * 37) % 80) as f32 * 0.05 - 2.0).collect();
     px.reverse();
-    grad_check(&dev, "max_pool", &[(px.clone(), vec![2, 5, 4, 2])], &|v| {
-        ops::max_pool(&v[0], (2, 2), (2, 2), Padding::Same)
-    })
-    .await?;
-    grad_check(&dev, "avg_pool", &[(px, vec![2, 5, 4, 2])], &|v| {
-        ops::avg_pool(&v[0], (3, 2), (1, 2), Padding::Same)
-    })
-    .await?;
+    grad_check(&dev, "max_pool", &[(px.clone(), vec![2, 5, 4, 2])], &|v| ops::max_pool(&v[0], (2, 2), (2, 2), Padding::Same)).await?;
+    grad_check(&dev, "avg_pool", &[(px, vec![2, 5, 4, 2])], &|v| ops::avg_pool(&v[0], (3, 2), (1, 2), Padding::Same)).await?;
     Ok(())
 }
 
 pub async fn gather_and_norms(dev: Device) -> CaseResult {
-    let x = t(
-        &dev,
-        &(0..12).map(|v| v as f32).collect::<Vec<_>>(),
-        &[3, 4],
-    )?;
+    let x = t(&dev, &(0..12).map(|v| v as f32).collect::<Vec<_>>(), &[3, 4])?;
     let rows = ops::gather(&x, &ti(&dev, &[2, 0, 2, 7], &[2, 2])?, 0).map_err(e)?;
     shape_is("gather rows", &rows, &[2, 2, 4])?;
-    let mut want = vec![
-        8.0, 9.0, 10.0, 11.0, 0.0, 1.0, 2.0, 3.0, 8.0, 9.0, 10.0, 11.0,
-    ];
+    let mut want = vec![8.0, 9.0, 10.0, 11.0, 0.0, 1.0, 2.0, 3.0, 8.0, 9.0, 10.0, 11.0];
     want.extend([0.0; 4]); // index 7 is out of range: zeros
     exact("gather rows", &read(&rows).await?, &want)?;
     let cols = ops::gather(&x, &ti(&dev, &[3, 1], &[2])?, 1).map_err(e)?;
-    exact(
-        "gather cols",
-        &read(&cols).await?,
-        &[3.0, 1.0, 7.0, 5.0, 11.0, 9.0],
-    )?;
-    let ints = ops::gather(
-        &ti(&dev, &[5, 6, 7], &[3])?,
-        &ti(&dev, &[2, 2, 0], &[3])?,
-        0,
-    )
-    .map_err(e)?;
+    exact("gather cols", &read(&cols).await?, &[3.0, 1.0, 7.0, 5.0, 11.0, 9.0])?;
+    let ints = ops::gather(&ti(&dev, &[5, 6, 7], &[3])?, &ti(&dev, &[2, 2, 0], &[3])?, 0).map_err(e)?;
     same_i("gather int", &read_i(&ints).await?, &[7, 7, 5])?;
     let mut rng = Rng::new(23);
     let table = rng.vec(5 * 3, -1.0, 1.0);
-    grad_check(
-        &dev,
-        "embedding (repeated ids accumulate)",
-        &[(table, vec![5, 3])],
-        &|v| {
-            ops::embedding(
-                &v[0],
-                &Tensor::from_i32(v[0].device(), &[4, 1, 4, 0], &[2, 2])?,
-            )
-        },
-    )
+    grad_check(&dev, "embedding (repeated ids accumulate)", &[(table, vec![5, 3])], &|v| {
+        ops::embedding(&v[0], &Tensor::from_i32(v[0].device(), &[4, 1, 4, 0], &[2, 2])?)
+    })
     .await?;
     let xv = rng.vec(2 * 3 * 4, -1.0, 1.0);
     let ln = read(&ops::layer_norm(&t(&dev, &xv, &[6, 4])?, None, None, 1e-5).map_err(e)?).await?;
@@ -2290,26 +1346,14 @@ pub async fn gather_and_norms(dev: Device) -> CaseResult {
             return Err(format!("layer_norm row {r}: mean {m}, var {var}"));
         }
     }
-    grad_check(
-        &dev,
-        "layer_norm",
-        &[
-            (xv.clone(), vec![6, 4]),
-            (rng.vec(4, 0.5, 1.5), vec![4]),
-            (rng.vec(4, -0.5, 0.5), vec![4]),
-        ],
-        &|v| ops::layer_norm(&v[0], Some(&v[1]), Some(&v[2]), 1e-3),
-    )
+    grad_check(&dev, "layer_norm", &[(xv.clone(), vec![6, 4]), (rng.vec(4, 0.5, 1.5), vec![4]), (rng.vec(4, -0.5, 0.5), vec![4])], &|v| {
+        ops::layer_norm(&v[0], Some(&v[1]), Some(&v[2]), 1e-3)
+    })
     .await?;
-    grad_check(
-        &dev,
-        "batch_norm with batch statistics",
-        &[(xv, vec![2, 3, 4])],
-        &|v| {
-            let (m, var) = ops::moments(&v[0], &[0, 1], true)?;
-            ops::batch_norm(&v[0], &m, &var, None, None, 1e-3)
-        },
-    )
+    grad_check(&dev, "batch_norm with batch statistics", &[(xv, vec![2, 3, 4])], &|v| {
+        let (m, var) = ops::moments(&v[0], &[0, 1], true)?;
+        ops::batch_norm(&v[0], &m, &var, None, None, 1e-3)
+    })
     .await?;
     Ok(())
 }
@@ -2330,8 +1374,7 @@ pub async fn conv_net_learns_bars(dev: Device) -> CaseResult {
         for y in 0..side {
             for x in 0..side {
                 let on = if vertical { x == at } else { y == at };
-                images[(i * side + y) * side + x] =
-                    if on { 1.0 } else { 0.0 } + 0.3 * (rng.next_f32() - 0.5);
+                images[(i * side + y) * side + x] = if on { 1.0 } else { 0.0 } + 0.3 * (rng.next_f32() - 0.5);
             }
         }
     }
@@ -2347,22 +1390,12 @@ pub async fn conv_net_learns_bars(dev: Device) -> CaseResult {
         p.set_requires_grad(true).map_err(e)?;
     }
     let forward = |x: &Tensor| -> webtensor::Result<Tensor> {
-        let h = ops::relu(&ops::add(
-            &ops::conv2d(x, &params[0], (1, 1), Padding::Same, (1, 1))?,
-            &params[1],
-        )?)?;
+        let h = ops::relu(&ops::add(&ops::conv2d(x, &params[0], (1, 1), Padding::Same, (1, 1))?, &params[1])?)?;
         let p = ops::max_pool(&h, (2, 2), (2, 2), Padding::Valid)?;
         let flat = ops::reshape(&p, &[n as i64, -1])?;
         ops::add(&ops::matmul(&flat, &params[2], false, false)?, &params[3])
     };
-    let mut opt = Optimizer::new(
-        Kind::Adam {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-7,
-        },
-        0.05,
-    );
+    let mut opt = Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7 }, 0.05);
     for _ in 0..60 {
         let loss = ops::sparse_softmax_cross_entropy(&y, &forward(&x).map_err(e)?).map_err(e)?;
         webtensor::autograd::backward(&loss).map_err(e)?;
@@ -2372,9 +1405,7 @@ pub async fn conv_net_learns_bars(dev: Device) -> CaseResult {
     let got = read_i(&pred).await?;
     let acc = got.iter().zip(&labels).filter(|(a, b)| a == b).count() as f64 / n as f64;
     if acc < 0.95 {
-        return Err(format!(
-            "conv net training accuracy {acc}, expected >= 0.95"
-        ));
+        return Err(format!("conv net training accuracy {acc}, expected >= 0.95"));
     }
     Ok(())
 }

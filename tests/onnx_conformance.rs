@@ -129,3 +129,51 @@ fn onnx_conformance_gpu() {
         Err(e) => panic!("WEBTENSOR_REQUIRE_GPU=1 but no GPU adapter: {e}"),
     }
 }
+
+/// Hostile graphs (absurd attributes or constants) are errors, never panics or runaway allocations.
+#[test]
+fn hostile_graphs_are_clear_errors() {
+    use prost::Message;
+    use webtensor::onnx::proto::{data_type, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
+    let ints = |name: &str, v: &[i64]| TensorProto { name: name.into(), dims: vec![v.len() as i64], data_type: data_type::INT64, int64_data: v.to_vec(), ..Default::default() };
+    let floats = |name: &str, v: &[f32]| TensorProto { name: name.into(), dims: vec![], data_type: data_type::FLOAT, float_data: v.to_vec(), ..Default::default() };
+    let node = |op: &str, inputs: &[&str], attribute: Vec<AttributeProto>| NodeProto {
+        op_type: op.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec!["y".into()],
+        attribute,
+        ..Default::default()
+    };
+    let model = |n: NodeProto, init: Vec<TensorProto>| {
+        ModelProto {
+            ir_version: 8,
+            opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
+            graph: Some(GraphProto {
+                node: vec![n],
+                initializer: init,
+                input: vec![ValueInfoProto { name: "x".into() }],
+                output: vec![ValueInfoProto { name: "y".into() }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    };
+    let x = webtensor::Tensor::from_f32(&Device::Cpu, &[1.0, 2.0, 3.0], &[3]).unwrap();
+    let empty_value = AttributeProto { name: "value".into(), t: Some(TensorProto { dims: vec![0], data_type: data_type::FLOAT, ..Default::default() }), ..Default::default() };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("Tile with 2^30 repeats", model(node("Tile", &["x", "r"], vec![]), vec![ints("r", &[1 << 30])]), "Tile"),
+        ("Range with delta 0", model(node("Range", &["s", "l", "d"], vec![]), vec![floats("s", &[0.0]), floats("l", &[5.0]), floats("d", &[0.0])]), "Range"),
+        ("ConstantOfShape with an empty value", model(node("ConstantOfShape", &["s"], vec![empty_value]), vec![ints("s", &[2])]), "empty"),
+        ("Gather of a known vector out of range", model(node("Gather", &["v", "i"], vec![]), vec![ints("v", &[1, 2]), ints("i", &[7])]), "Gather"),
+        ("Unsqueeze repeating an axis", model(node("Unsqueeze", &["x", "a"], vec![]), vec![ints("a", &[1, 1])]), "repeat"),
+        ("Slice with more axes than starts", model(node("Slice", &["x", "b", "e", "a"], vec![]), vec![ints("b", &[0]), ints("e", &[1]), ints("a", &[0, 1])]), "Slice"),
+    ];
+    for (what, bytes, needle) in cases {
+        let m = OnnxModel::from_bytes(&Device::Cpu, &bytes).unwrap_or_else(|e| panic!("{what}: load failed: {e}"));
+        match m.run(&[x.clone()]) {
+            Ok(_) => panic!("{what}: ran"),
+            Err(e) => assert!(e.to_string().contains(needle), "{what}: unclear error {e}"),
+        }
+    }
+}

@@ -45,6 +45,14 @@ impl HostData {
         }
     }
 
+    /// The first value (a scalar's), if there is one.
+    pub fn first(&self) -> Option<f64> {
+        match self {
+            HostData::Float(v) => v.first().map(|&x| x as f64),
+            HostData::Int(v) => v.first().map(|&x| x as f64),
+        }
+    }
+
     pub fn as_floats(&self) -> Vec<f32> {
         match self {
             HostData::Float(v) => v.clone(),

@@ -518,6 +518,9 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                 let out_rank = x.rank() + axes.len();
                 let mut at: Vec<usize> = axes.iter().map(|&a| axis(a, out_rank)).collect::<Result<_>>()?;
                 at.sort_unstable();
+                if at.windows(2).any(|w| w[0] == w[1]) {
+                    bail!(OP, "Unsqueeze: axes {axes:?} repeat an axis");
+                }
                 for a in at {
                     shape.insert(a, 1);
                 }
@@ -551,13 +554,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             let (dtype, value) = match attr(node, "value").and_then(|a| a.t.as_ref()) {
                 Some(t) => {
                     let d = super::decode_tensor(t)?;
-                    (
-                        d.dtype,
-                        match d.data {
-                            HostData::Float(v) => v[0] as f64,
-                            HostData::Int(v) => v[0] as f64,
-                        },
-                    )
+                    (d.dtype, d.data.first().ok_or_else(|| crate::Error::new(OP, "ConstantOfShape: the value tensor is empty"))?)
                 }
                 None => (DType::F32, 0.0),
             };
@@ -600,7 +597,9 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             let v = input(args, 0)?;
             let host = match (&v.host, &idx.host) {
                 (Some(HostData::Int(vals)), Some(h)) if x.rank() == 1 => {
-                    Some(HostData::Int(h.as_ints().iter().map(|&i| vals[(if i < 0 { i + n } else { i }) as usize]).collect()))
+                    let picked: Option<Vec<i64>> =
+                        h.as_ints().iter().map(|&i| usize::try_from(if i < 0 { i + n } else { i }).ok().and_then(|i| vals.get(i).copied())).collect();
+                    Some(HostData::Int(picked.ok_or_else(|| crate::Error::new(OP, format!("Gather: an index is out of range for {n} values")))?))
                 }
                 _ => None,
             };
@@ -618,6 +617,9 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             } else {
                 (attr_ints(node, "starts").unwrap_or_default(), attr_ints(node, "ends").unwrap_or_default(), attr_ints(node, "axes"), None)
             };
+            if starts.len() != ends.len() || axes.as_ref().is_some_and(|a| a.len() != starts.len()) {
+                bail!(OP, "Slice: starts, ends and axes differ in length");
+            }
             if steps.as_ref().is_some_and(|s| s.iter().any(|&s| s != 1)) {
                 bail!(OP, "unsupported: Slice with steps other than 1");
             }
@@ -671,6 +673,12 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
         "Tile" => {
             let mut y = x()?.clone();
             let reps = known_ints(args, 1, "repeats")?;
+            if reps.len() != y.rank() || reps.iter().any(|&r| r < 0 || r as u64 > crate::shape::MAX_ELEMENTS as u64) {
+                bail!(OP, "Tile: repeats {reps:?} must be one non-negative count per dimension of {:?}", y.shape());
+            }
+            // Refuse an absurd output before making any copy.
+            let out: Vec<usize> = y.shape().iter().zip(&reps).map(|(&d, &r)| d.saturating_mul(r as usize)).collect();
+            crate::shape::checked_numel(OP, &out)?;
             for (a, &r) in reps.iter().enumerate() {
                 if r != 1 {
                     let copies = vec![&y; r.max(0) as usize];
@@ -690,7 +698,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                     Some(v) => v
                         .host
                         .as_ref()
-                        .map(|h| h.as_floats()[0] as f64)
+                        .and_then(HostData::first)
                         .ok_or_else(|| crate::Error::new(OP, "unsupported: a Pad value that is not a constant"))?,
                     None => 0.0,
                 }
@@ -709,11 +717,15 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                 input(args, i)?
                     .host
                     .as_ref()
-                    .map(|h| h.as_floats()[0] as f64)
+                    .and_then(HostData::first)
                     .ok_or_else(|| crate::Error::new(OP, "unsupported: Range bounds that are not constants"))
             };
             let (start, limit, delta) = (get(0)?, get(1)?, get(2)?);
-            let n = ((limit - start) / delta).ceil().max(0.0) as usize;
+            let count = ((limit - start) / delta).ceil().max(0.0);
+            if !count.is_finite() || count > crate::shape::MAX_ELEMENTS as f64 {
+                bail!(OP, "Range: start {start}, limit {limit} and delta {delta} give no finite length");
+            }
+            let n = count as usize;
             if x()?.dtype() == DType::F32 {
                 let v: Vec<f32> = (0..n).map(|i| (start + i as f64 * delta) as f32).collect();
                 return Ok(vec![Value { tensor: Tensor::from_f32(device, &v, &[n])?, host: Some(HostData::Float(v)) }]);

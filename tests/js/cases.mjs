@@ -561,6 +561,10 @@ export const cases = {
     assert(r.pass >= Math.floor(r.cases * (tf.getBackend() === 'cpu' ? 0.75 : 0.58)), `only ${r.pass} of ${r.cases} cases pass`);
     assert(owned(tf.memory()).tensors === before, 'the conformance run leaves no tensors behind');
     await assertRejects(() => tf.loadOnnxModel(new Uint8Array([1, 2, 3, 4])), ['onnx', 'not a valid ONNX model'], 'garbage bytes');
+    const abs = await tf.loadOnnxModel(await readBytes('node/test_abs/model.onnx'));
+    throwsWith(() => abs.execute([[1, 2]]), ['execute', 'not a tensor'], 'a non-tensor input');
+    throwsWith(() => abs.execute([]), ['takes 1 inputs'], 'too few inputs');
+    abs.dispose();
   },
 
   async 'leaked tensors are freed by the garbage-collection safety net'(tf) {

@@ -39,6 +39,9 @@ export class OnnxGraphModel {
         return t;
       });
     }
+    list.forEach((t, i) => {
+      if (!(t instanceof Tensor)) throw new Error(`OnnxGraphModel.execute: input ${i} (${names[i] ?? '?'}) is not a tensor`);
+    });
     if (list.length !== names.length) throw new Error(`OnnxGraphModel.execute: the model takes ${names.length} inputs (${names.join(', ')}), got ${list.length}`);
     const outs = this.model.run(list.map((t) => t.handle.clone())).map((h) => new Tensor(h));
     return outs.length === 1 ? outs[0] : outs;

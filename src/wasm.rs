@@ -88,6 +88,12 @@ pub fn max_tensor_bytes() -> Result<f64, JsError> {
     })
 }
 
+/// Bytes of wasm linear memory (the wasm heap; it only grows).
+#[wasm_bindgen(js_name = wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64
+}
+
 /// Starts a warm-up trace on WebGPU: ops note the kernels they need and compute nothing, until
 /// `compileTraced`. (No-op on the CPU backend, which compiles nothing.)
 #[wasm_bindgen(js_name = startKernelTrace)]
@@ -345,6 +351,33 @@ impl JsTensor {
     #[wasm_bindgen(getter, js_name = requiresGrad)]
     pub fn requires_grad(&self) -> bool {
         self.inner.requires_grad()
+    }
+
+    /// Overwrites bytes of this tensor from a JS byte array, at byte `offset` (both multiples of 4).
+    /// On WebGPU the bytes go straight to the device buffer (queue.writeBuffer), never through the
+    /// wasm heap: this is how streamed weights load.
+    #[wasm_bindgen(js_name = writeBytes)]
+    pub fn write_bytes(&self, offset: f64, data: &js_sys::Uint8Array) -> Result<(), JsError> {
+        const OP: &str = "writeBytes";
+        let len = data.length() as usize;
+        let size = self.inner.size_bytes();
+        if !(offset >= 0.0 && offset.fract() == 0.0) || offset as usize % 4 != 0 || len % 4 != 0 || offset as usize + len > size {
+            return Err(JsError::new(&format!(
+                "{OP}: {len} bytes at offset {offset} do not fit a tensor of {size} bytes in whole 4-byte words"
+            )));
+        }
+        let offset = offset as usize;
+        match &**self.inner.storage() {
+            crate::tensor::Storage::Cpu(words) => {
+                let mut words = words.borrow_mut();
+                let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut words[..]);
+                data.copy_to(&mut bytes[offset..offset + len]);
+                Ok(())
+            }
+            crate::tensor::Storage::Gpu(buffer) => {
+                buffer.context().write_from_js(OP, buffer.raw(), offset as u64, data).map_err(js)
+            }
+        }
     }
 
     /// Marks this tensor as a parameter: `backward()` accumulates its gradient in `grad`.

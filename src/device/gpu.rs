@@ -182,6 +182,22 @@ impl GpuContext {
         Ok(buf)
     }
 
+    /// Writes `data`, a JS byte array, into `dst` at byte `offset` with `queue.writeBuffer`: the
+    /// bytes go from the JS heap to the device and never through the wasm heap (how weights larger
+    /// than wasm32's memory get onto the GPU). Offset and length must be multiples of 4.
+    #[cfg(target_arch = "wasm32")]
+    pub fn write_from_js(&self, op: &str, dst: &wgpu::Buffer, offset: u64, data: &js_sys::Uint8Array) -> Result<()> {
+        self.check_alive(op)?;
+        // As in `upload`: commands still waiting in the batch may read this buffer.
+        self.flush();
+        let (Some(queue), Some(buffer)) = (self.queue.as_webgpu(), dst.as_webgpu()) else {
+            bail!(op, "writing from JS needs the browser's WebGPU");
+        };
+        queue
+            .write_buffer_with_f64_and_u8_array(buffer, offset as f64, data)
+            .map_err(|e| Error::new(op, format!("writeBuffer failed: {}", e.as_string().unwrap_or_else(|| format!("{e:?}")))))
+    }
+
     pub fn kernel(&self, key: &str, source: impl FnOnce() -> String) -> Rc<Kernel> {
         self.kernels.borrow_mut().get_or_build(&self.device, key, source)
     }

@@ -303,10 +303,12 @@ export interface MemoryInfo {
   /** Tensors the program dropped without disposing, freed by the garbage-collection safety net. */
   numTensorsFreedByGC: number;
   numBytesFreedByGC: number;
+  /** Bytes of wasm linear memory (the wasm heap, which only grows: its high-water mark). */
+  wasmHeapBytes: number;
 }
 
 export function memory(): MemoryInfo {
-  const info: MemoryInfo = { numTensors, numBytes, unreliable: false, numTensorsFreedByGC: freedByGC, numBytesFreedByGC: bytesFreedByGC };
+  const info: MemoryInfo = { numTensors, numBytes, unreliable: false, numTensorsFreedByGC: freedByGC, numBytesFreedByGC: bytesFreedByGC, wasmHeapBytes: backend === null ? 0 : wasm.wasmMemoryBytes() };
   if (backend === 'webgpu') {
     const m = wasm.memoryInfo() as Record<string, number>;
     info.numBytesInGPU = m.poolLiveBytes;

@@ -1,6 +1,7 @@
 // IO handlers by URL scheme, as TF.js: http(s) URLs, indexeddb://, localstorage://, downloads://,
 // and in-memory handlers (fromMemory / withSaveHandler).
 import { artifactsInfo, type IOHandler, type ModelArtifacts, type SaveResult, type WeightsManifestEntry } from './types.js';
+import { responseChunks } from './stream.js';
 
 function modelJson(a: ModelArtifacts, weightsPath: string): Record<string, unknown> {
   return {
@@ -47,23 +48,32 @@ function concatBuffers(parts: ArrayBuffer[]): ArrayBuffer {
   return out.buffer;
 }
 
-/** model.json + weight shards over HTTP(S) (TF.js browserHTTPRequest). */
-export function http(url: string, init: RequestInit = {}): IOHandler {
+/**
+ * model.json + weight shards over HTTP(S) (TF.js browserHTTPRequest). With `streamWeights` the
+ * artifacts carry `weightChunks` instead of `weightData`: shards are fetched as the weights load,
+ * chunk by chunk, and never held whole (tf.loadLayersModel on a URL does this).
+ */
+export function http(url: string, init: RequestInit = {}, options: { streamWeights?: boolean } = {}): IOHandler {
   return {
     async load() {
       const res = await fetch(url, init);
       if (!res.ok) throw new Error(`loadLayersModel: fetching ${url} failed (${res.status} ${res.statusText})`);
       const { artifacts, groups } = parseModelJson(await res.json(), url);
       const base = new URL(url, typeof location !== 'undefined' ? location.href : undefined);
-      const shards: ArrayBuffer[] = [];
-      for (const g of groups) {
-        for (const p of g.paths) {
-          const shardUrl = new URL(p, base).href;
-          const r = await fetch(shardUrl, init);
-          if (!r.ok) throw new Error(`loadLayersModel: fetching weights ${shardUrl} failed (${r.status})`);
-          shards.push(await r.arrayBuffer());
-        }
+      const shardUrls = groups.flatMap((g) => g.paths.map((p) => new URL(p, base).href));
+      const fetchShard = async (shardUrl: string) => {
+        const r = await fetch(shardUrl, init);
+        if (!r.ok) throw new Error(`loadLayersModel: fetching weights ${shardUrl} failed (${r.status})`);
+        return r;
+      };
+      if (options.streamWeights) {
+        artifacts.weightChunks = async function* () {
+          for (const shardUrl of shardUrls) yield* responseChunks(await fetchShard(shardUrl));
+        };
+        return artifacts;
       }
+      const shards: ArrayBuffer[] = [];
+      for (const shardUrl of shardUrls) shards.push(await (await fetchShard(shardUrl)).arrayBuffer());
       artifacts.weightData = concatBuffers(shards);
       return artifacts;
     },
@@ -215,7 +225,7 @@ export function handlerFor(url: string, op: string): IOHandler {
   if (scheme === 'indexeddb') return indexedDb(m![2]);
   if (scheme === 'localstorage') return localStorageHandler(m![2]);
   if (scheme === 'downloads') return downloads(m![2] || 'model');
-  if (scheme === 'http' || scheme === 'https' || !scheme) return http(url);
+  if (scheme === 'http' || scheme === 'https' || !scheme) return http(url, {}, { streamWeights: true });
   throw new Error(`${op}: no IO handler for '${url}' (use http(s)://, indexeddb://, localstorage:// or downloads://)`);
 }
 

@@ -9,6 +9,11 @@ export interface ModelArtifacts {
   modelTopology?: Record<string, unknown>;
   weightSpecs?: WeightsManifestEntry[];
   weightData?: ArrayBuffer;
+  /**
+   * Instead of `weightData`: the weight bytes as a stream of chunks, which loading writes straight
+   * into the model's weights (on WebGPU, into device buffers) as they arrive.
+   */
+  weightChunks?: () => AsyncIterable<Uint8Array>;
   format?: string;
   generatedBy?: string;
   convertedBy?: string | null;

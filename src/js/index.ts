@@ -15,5 +15,6 @@ export { SymbolicTensor } from './layers/symbolic.js';
 export { callbacks, EarlyStopping } from './models/callbacks.js';
 export { loadLayersModel } from './models/load.js';
 export { loadOnnxModel, decodeOnnxTensor, OnnxGraphModel } from './models/onnx.js';
+export { loadKerasModel } from './io/keras.js';
 export { io, type IOHandler, type ModelArtifacts, type SaveResult } from './io/index.js';
 export const version = { webtensor: '0.1.0' };

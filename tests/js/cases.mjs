@@ -29,6 +29,18 @@ function throwsWith(f, needles, what) {
 // checks compare this, so that the collector freeing an earlier case's leaks mid-test is no noise.
 const owned = (m) => ({ tensors: m.numTensors + m.numTensorsFreedByGC, bytes: m.numBytes + m.numBytesFreedByGC });
 
+/** A file of tests/fixtures/, from disk in Node and from the test server in browsers. */
+async function fixtureBytes(path) {
+  if (typeof window === 'undefined') {
+    const fsModule = 'node:fs/promises';
+    const fs = await import(/* @vite-ignore */ fsModule);
+    return new Uint8Array(await fs.readFile(new URL(`../fixtures/${path}`, import.meta.url)));
+  }
+  const res = await fetch(`/tests/fixtures/${path}`);
+  if (!res.ok) throw new Error(`fetch ${path}: ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
 async function assertRejects(f, needles, what) {
   let err;
   try { await f(); } catch (e) { err = e; }
@@ -539,19 +551,9 @@ export const cases = {
   },
 
   async 'ONNX conformance cases through tf.loadOnnxModel: none fails'(tf) {
-    const inNode = typeof window === 'undefined';
-    const readBytes = async (path) => {
-      if (inNode) {
-        const fsModule = 'node:fs/promises';
-        const fs = await import(fsModule);
-        return new Uint8Array(await fs.readFile(new URL(`../fixtures/onnx/${path}`, import.meta.url)));
-      }
-      const res = await fetch(`/tests/fixtures/onnx/${path}`);
-      if (!res.ok) throw new Error(`fetch ${path}: ${res.status}`);
-      return new Uint8Array(await res.arrayBuffer());
-    };
+    const readBytes = (path) => fixtureBytes(`onnx/${path}`);
     // Firefox reads back slowly (~100 ms a readback): a tenth of the cases there.
-    const every = !inNode && /Firefox/.test(navigator.userAgent) ? 10 : 1;
+    const every = typeof navigator !== 'undefined' && /Firefox/.test(navigator.userAgent) ? 10 : 1;
     const before = owned(tf.memory()).tensors;
     const r = await onnxConformance(tf, readBytes, { every });
     console.log(`onnx conformance on ${tf.getBackend()}: ${r.cases} cases, ${r.pass} pass, ${r.fail} fail, ${r.unsupported} unsupported`);
@@ -565,6 +567,22 @@ export const cases = {
     throwsWith(() => abs.execute([[1, 2]]), ['execute', 'not a tensor'], 'a non-tensor input');
     throwsWith(() => abs.execute([]), ['takes 1 inputs'], 'too few inputs');
     abs.dispose();
+  },
+
+  async 'Keras 3 .keras files (Sequential CNN, two-input functional) predict as Keras did'(tf) {
+    for (const name of ['small_cnn', 'two_inputs']) {
+      const ref = JSON.parse(new TextDecoder().decode(await fixtureBytes(`keras/${name}.json`)));
+      const model = await tf.loadKerasModel(await fixtureBytes(`keras/${name}.keras`));
+      const inputs = ref.inputs.map((x) => tf.tensor(x.values, x.shape));
+      const y = model.predict(inputs.length === 1 ? inputs[0] : inputs);
+      assert(y.shape.join() === ref.output.shape.join(), `${name}: output shape [${y.shape}], Keras [${ref.output.shape}]`);
+      close(await y.data(), ref.output.values, 1e-4, 1e-5, `${name} vs Keras ${ref.keras}`);
+      tf.dispose([y, inputs]);
+      model.dispose();
+    }
+    await assertRejects(() => tf.loadKerasModel(new Uint8Array([1, 2, 3])), ['loadKerasModel'], 'not a zip');
+    const noWeights = (await import(/* @vite-ignore */ 'fflate')).zipSync({ 'config.json': new TextEncoder().encode('{"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 2]}}, {"class_name": "Dense", "config": {"name": "d", "units": 1}}]}}') });
+    await assertRejects(() => tf.loadKerasModel(noWeights), ['model.weights.h5'], 'weights missing');
   },
 
   async 'leaked tensors are freed by the garbage-collection safety net'(tf) {

@@ -9,6 +9,8 @@ import { Functional } from '../models/functional.js';
 import { InputLayer, input } from '../layers/input.js';
 import { SymbolicTensor } from '../layers/symbolic.js';
 import { LIMITS, type ModelArtifacts, type WeightsManifestEntry } from './types.js';
+import { streamInto } from './stream.js';
+import type { Variable } from '../tensor.js';
 
 const camelToSnake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 
@@ -128,8 +130,11 @@ function checkDepth(x: unknown, limit: number, what: string): void {
   }
 }
 
-/** Checks weight specs against the data, before any allocation. Returns each spec's byte offset. */
-function checkWeights(specs: WeightsManifestEntry[], data: ArrayBuffer | undefined): number[] {
+/**
+ * Checks weight specs (and, unless they are streamed, the data's length) before any allocation.
+ * Returns each spec's byte offset.
+ */
+function checkWeights(specs: WeightsManifestEntry[], data: ArrayBuffer | undefined, streamed = false): number[] {
   const op = 'loadLayersModel';
   if (!Array.isArray(specs)) throw new Error(`${op}: weightSpecs must be an array`);
   if (specs.length > LIMITS.maxWeights) throw new Error(`${op}: ${specs.length} weights exceed the limit of ${LIMITS.maxWeights}`);
@@ -146,21 +151,48 @@ function checkWeights(specs: WeightsManifestEntry[], data: ArrayBuffer | undefin
     if (total > LIMITS.maxTotalBytes) throw new Error(`${op}: the weights declare more than ${LIMITS.maxTotalBytes} bytes`);
   }
   const have = data?.byteLength ?? 0;
-  if (have !== total) throw new Error(`${op}: the weight specs need ${total} bytes but the weight data has ${have}`);
+  // Streamed data is counted as it arrives (streamInto).
+  if (!streamed && have !== total) throw new Error(`${op}: the weight specs need ${total} bytes but the weight data has ${have}`);
   return offsets;
 }
 
+/** A model with the artifacts' weights (given whole in `weightData`). */
 export function modelFromArtifacts(a: ModelArtifacts): LayersModel {
+  if (a?.weightChunks) throw new Error('loadLayersModel: these artifacts stream their weights; load them with tf.loadLayersModel');
+  const model = modelWithoutWeights(a);
+  try {
+    assignWeights(model, a, checkWeights(a.weightSpecs ?? [], a.weightData));
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+/** As modelFromArtifacts, and for artifacts whose weights stream in (`weightChunks`). */
+export async function loadModelFromArtifacts(a: ModelArtifacts): Promise<LayersModel> {
+  if (!a?.weightChunks) return modelFromArtifacts(a);
+  const op = 'loadLayersModel';
+  const specs = a.weightSpecs ?? [];
+  checkWeights(specs, undefined, true);
+  const model = modelWithoutWeights(a);
+  try {
+    await streamInto(matchWeights(model, specs), a.weightChunks(), op);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+/** The model the topology describes, its weights as initialised (checked before anything is made). */
+export function modelWithoutWeights(a: ModelArtifacts): LayersModel {
   const op = 'loadLayersModel';
   if (!a || typeof a !== 'object' || !a.modelTopology) throw new Error(`${op}: the artifacts have no modelTopology`);
   checkDepth(a.modelTopology, LIMITS.maxNesting, op);
   // Keras/TF.js may wrap the model config (model_config) or give it directly.
   const topo = ((a.modelTopology as Cfg).model_config ?? a.modelTopology) as Cfg;
-  if (topo.class_name === 'Model' || topo.class_name === 'Functional') {
-    const model = functionalFromConfig(topo.config as Cfg);
-    assignWeights(model, a, checkWeights(a.weightSpecs ?? [], a.weightData));
-    return model;
-  }
+  if (topo.class_name === 'Model' || topo.class_name === 'Functional') return functionalFromConfig(topo.config as Cfg);
   if (topo.class_name !== 'Sequential') {
     throw new Error(`${op}: model class '${String(topo.class_name)}' is not supported (Sequential, Model/Functional)`);
   }
@@ -168,7 +200,6 @@ export function modelFromArtifacts(a: ModelArtifacts): LayersModel {
   const layerCfgs = (Array.isArray(config) ? config : (config?.layers as Cfg[])) ?? [];
   if (!Array.isArray(layerCfgs) || layerCfgs.length === 0) throw new Error(`${op}: the Sequential model lists no layers`);
   if (layerCfgs.length > 10_000) throw new Error(`${op}: ${layerCfgs.length} layers exceed the limit`);
-  const offsets = checkWeights(a.weightSpecs ?? [], a.weightData);
 
   let inputShape: (number | null)[] | undefined;
   const built: Layer[] = [];
@@ -186,7 +217,6 @@ export function modelFromArtifacts(a: ModelArtifacts): LayersModel {
   }
   const model = new Sequential({ layers: built, name: (Array.isArray(config) ? undefined : (config?.name as string)) ?? 'sequential' });
   model.build();
-  assignWeights(model, a, offsets);
   return model;
 }
 
@@ -206,8 +236,7 @@ function functionalFromConfig(config: Cfg): Functional {
       const name = String(lc.name ?? cfg.name);
       const nodes = (lc.inbound_nodes ?? []) as unknown[][];
       if (!Array.isArray(nodes) || nodes.length > 1) throw new Error(`${op}: layer ${name} is applied ${nodes?.length} times; shared layers are not supported`);
-      const inboundRefs = (nodes[0] ?? []) as unknown[][];
-      const inbound = inboundRefs.map((r) => (Array.isArray(r) ? String(r[0]) : String((r as Cfg)?.args ?? '')));
+      const inbound = inboundNames(nodes[0]);
       if (inbound.some((n) => !out.has(n))) { next.push(lc); continue; }
       if (cls === 'InputLayer') {
         out.set(name, input({ batchShape: (cfg.batch_input_shape ?? cfg.batch_shape) as (number | null)[], name }));
@@ -222,12 +251,33 @@ function functionalFromConfig(config: Cfg): Functional {
     if (next.length === pending.length) throw new Error(`${op}: layers ${next.map((l) => l.name).join(', ')} have inputs that are never produced`);
     pending = next;
   }
-  const pick = (refs: unknown) => ((refs ?? []) as unknown[][]).map((r) => {
+  // A single model input/output may be given flat: ['name', 0, 0] (Keras 3).
+  const pick = (refs: unknown) => (Array.isArray(refs) && typeof refs[0] === 'string' ? [refs] : ((refs ?? []) as unknown[][])).map((r) => {
     const t = out.get(String(r[0]));
     if (!t) throw new Error(`${op}: model input/output '${String(r[0])}' is not a layer of the model`);
     return t;
   });
   return new Functional({ inputs: pick(config.input_layers), outputs: pick(config.output_layers), name: config.name as string });
+}
+
+/**
+ * The layers feeding one inbound node: TF.js / Keras 2 list `[[name, node, tensor, kwargs], ...]`,
+ * or Keras 3 `{ args: [...] }` whose args hold keras tensors (alone or in lists, as merge layers
+ * take them) that name their layer in `config.keras_history`.
+ */
+function inboundNames(node: unknown): string[] {
+  if (Array.isArray(node)) return node.map((r) => String(Array.isArray(r) ? r[0] : r));
+  const names: string[] = [];
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 4) return;
+    if (Array.isArray(v)) v.forEach((x) => visit(x, depth + 1));
+    else if (v && typeof v === 'object') {
+      const history = ((v as Cfg).config as Cfg | undefined)?.keras_history;
+      if (Array.isArray(history)) names.push(String(history[0]));
+    }
+  };
+  visit((node as Cfg | undefined)?.args, 0);
+  return names;
 }
 
 const MERGE: Record<string, (c: Cfg) => Layer> = {
@@ -237,17 +287,23 @@ const MERGE: Record<string, (c: Cfg) => Layer> = {
   Concatenate: (c) => make.concatenate({ ...common(c), axis: c.axis as number | undefined }),
 };
 
-function assignWeights(model: LayersModel, a: ModelArtifacts, offsets: number[]): void {
+/** The model's weights in the order of `specs`, matched by name (`<layer>/<weight>`) and shape. */
+function matchWeights(model: LayersModel, specs: WeightsManifestEntry[]): Variable[] {
   const op = 'loadLayersModel';
-
-  // Weights by name (`<layer>/<weight>`), checked against each variable's shape.
   const byName = new Map(model.weights.map((w) => [w.name, w]));
-  const specs = a.weightSpecs ?? [];
   if (specs.length !== byName.size) throw new Error(`${op}: the file has ${specs.length} weights but the model needs ${byName.size}`);
-  specs.forEach((s, i) => {
+  return specs.map((s) => {
     const v = byName.get(s.name);
     if (!v) throw new Error(`${op}: weight '${s.name}' matches no layer weight (expected one of ${[...byName.keys()].join(', ')})`);
     if (v.shape.join() !== s.shape.join()) throw new Error(`${op}: weight '${s.name}' has shape [${s.shape}] in the file but [${v.shape}] in the model`);
+    return v;
+  });
+}
+
+function assignWeights(model: LayersModel, a: ModelArtifacts, offsets: number[]): void {
+  const specs = a.weightSpecs ?? [];
+  matchWeights(model, specs).forEach((v, i) => {
+    const s = specs[i];
     const n = s.shape.reduce((p, q) => p * q, 1);
     const values = new Float32Array(a.weightData!.slice(offsets[i], offsets[i] + n * 4));
     const t = ops.tensor(values, s.shape);

@@ -142,14 +142,18 @@ export abstract class LayersModel {
     });
   }
 
-  /** Predictions in batches, without recording gradients. */
-  predict(x: Tensor, args: { batchSize?: number } = {}): Tensor {
+  /** Predictions in batches, without recording gradients. A model with several inputs takes an array. */
+  predict(x: Tensor | Tensor[], args: { batchSize?: number } = {}): Tensor {
     const bs = args.batchSize ?? 32;
+    const xs = Array.isArray(x) ? x : [x];
+    if (xs.length === 0) throw new Error(`${this.name}.predict: no input given`);
+    // Each batch is the same rows of every input.
+    const run = (rows: Tensor[]) => (this.apply as (x: Tensor | Tensor[]) => Tensor)(Array.isArray(x) && rows.length > 1 ? rows : rows[0]);
     return wasm.noGrad(() => tidy(() => {
-      const n = x.shape[0];
-      if (n <= bs) return this.apply(x);
+      const n = xs[0].shape[0];
+      if (n <= bs) return run(xs);
       const parts: Tensor[] = [];
-      for (let i = 0; i < n; i += bs) parts.push(this.apply(ops.slice(x, [i], [Math.min(bs, n - i)])));
+      for (let i = 0; i < n; i += bs) parts.push(run(xs.map((t) => ops.slice(t, [i], [Math.min(bs, n - i)]))));
       return ops.concat(parts, 0);
     })) as Tensor;
   }

@@ -1,0 +1,99 @@
+// Keras 3 `.keras` files, read in the page: a zip (fflate) of config.json and model.weights.h5,
+// whose HDF5 is read by jsfive (pure JS). The config maps onto the same layer set as TF.js layers
+// models; each layer's weights are its `layers/<path>/vars/<i>` datasets, found by the `name`
+// attribute Keras writes on each vars group.
+import { tensor } from '../ops.js';
+import type { LayersModel } from '../models/sequential.js';
+import { modelWithoutWeights } from './serialization.js';
+import { LIMITS } from './types.js';
+
+const OP = 'loadKerasModel';
+// The parts of a .keras file that are read, and the most each may inflate to.
+const MAX_CONFIG_BYTES = 16 * 2 ** 20;
+
+type Dataset = import('jsfive').Dataset;
+type Group = import('jsfive').Group;
+
+/** Loads a Keras 3 `.keras` model (Sequential or functional) from a URL or its bytes. */
+export async function loadKerasModel(source: string | ArrayBuffer | Uint8Array): Promise<LayersModel> {
+  let bytes: Uint8Array;
+  if (typeof source === 'string') {
+    const res = await fetch(source);
+    if (!res.ok) throw new Error(`${OP}: fetching ${source} failed (${res.status} ${res.statusText})`);
+    bytes = new Uint8Array(await res.arrayBuffer());
+  } else {
+    bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+  }
+  // Loaded on first use: pages that never read .keras files do not download them.
+  const [{ unzipSync, strFromU8 }, hdf5] = await Promise.all([import('fflate'), import('jsfive')]);
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(bytes, {
+      filter: (f) => {
+        const limit = f.name === 'config.json' ? MAX_CONFIG_BYTES : f.name === 'model.weights.h5' ? LIMITS.maxTotalBytes : -1;
+        if (limit >= 0 && f.originalSize > limit) throw new Error(`${OP}: ${f.name} inflates to ${f.originalSize} bytes, over the limit of ${limit}`);
+        return limit >= 0;
+      },
+    });
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new Error(msg.startsWith(OP) ? msg : `${OP}: not a .keras file (a zip archive): ${msg}`);
+  }
+  if (!files['config.json']) throw new Error(`${OP}: the archive has no config.json; is it a Keras 3 .keras file?`);
+  let config: unknown;
+  try {
+    config = JSON.parse(strFromU8(files['config.json']));
+  } catch (e) {
+    throw new Error(`${OP}: config.json is not JSON: ${(e as Error).message}`);
+  }
+  const model = modelWithoutWeights({ modelTopology: config as Record<string, unknown> });
+  try {
+    const h5 = files['model.weights.h5'];
+    const layersWithWeights = model.layers.filter((l) => l.weights.length > 0);
+    if (!h5) {
+      if (layersWithWeights.length) throw new Error(`${OP}: the archive has no model.weights.h5`);
+      return model;
+    }
+    let root: Group;
+    try {
+      root = new hdf5.File(h5.buffer.slice(h5.byteOffset, h5.byteOffset + h5.byteLength) as ArrayBuffer, 'model.weights.h5');
+    } catch (e) {
+      throw new Error(`${OP}: model.weights.h5 is not a readable HDF5 file: ${(e as Error).message}`);
+    }
+    const vars = varsByLayerName(root);
+    for (const layer of layersWithWeights) {
+      const found = vars.get(layer.name);
+      if (!found) throw new Error(`${OP}: no weights for layer '${layer.name}' in model.weights.h5`);
+      const want = layer.weights;
+      if (found.length !== want.length) throw new Error(`${OP}: layer '${layer.name}' has ${found.length} weights in the file but needs ${want.length}`);
+      want.forEach((w, i) => {
+        const d = found[i];
+        if (d.shape.join() !== w.shape.join()) throw new Error(`${OP}: weight ${i} of layer '${layer.name}' has shape [${d.shape}] in the file but [${w.shape}] in the model`);
+        const t = tensor(Float32Array.from(d.value), w.shape);
+        w.assign(t);
+        t.dispose();
+      });
+    }
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+/** layer name -> its weight datasets in order, from `layers/<key>/vars` groups (`name` attribute). */
+function varsByLayerName(root: Group): Map<string, Dataset[]> {
+  const out = new Map<string, Dataset[]>();
+  const layers = root.get('layers') as Group | null;
+  for (const key of layers?.keys ?? []) {
+    const group = layers!.get(`${key}/vars`) as Group | null;
+    if (!group?.keys) continue;
+    const name = String(group.attrs?.name ?? key);
+    const datasets = group.keys
+      .filter((k) => /^\d+$/.test(k))
+      .sort((a, b) => Number(a) - Number(b))
+      .map((k) => group.get(k) as Dataset);
+    out.set(name, datasets);
+  }
+  return out;
+}

@@ -16,5 +16,6 @@ export { callbacks, EarlyStopping } from './models/callbacks.js';
 export { loadLayersModel } from './models/load.js';
 export { loadOnnxModel, decodeOnnxTensor, OnnxGraphModel } from './models/onnx.js';
 export { loadKerasModel } from './io/keras.js';
+export { loadGraphModel, GraphModel } from './models/graph.js';
 export { io, type IOHandler, type ModelArtifacts, type SaveResult } from './io/index.js';
 export const version = { webtensor: '0.1.0' };

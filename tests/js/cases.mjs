@@ -585,6 +585,34 @@ export const cases = {
     await assertRejects(() => tf.loadKerasModel(noWeights), ['model.weights.h5'], 'weights missing');
   },
 
+  async 'TF.js graph models (from the TF.js converter) predict as TensorFlow did'(tf) {
+    const before = owned(tf.memory()).tensors;
+    for (const name of ['cnn', 'mlp']) {
+      const ref = JSON.parse(new TextDecoder().decode(await fixtureBytes(`tfjs_graph/${name}.json`)));
+      let model;
+      if (typeof window === 'undefined') {
+        // Node: from memory (fetch has no file URLs)
+        const json = JSON.parse(new TextDecoder().decode(await fixtureBytes(`tfjs_graph/${name}/model.json`)));
+        const shards = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map((p) => fixtureBytes(`tfjs_graph/${name}/${p}`)));
+        const data = new Uint8Array(shards.reduce((n, s) => n + s.length, 0));
+        shards.reduce((at, s) => { data.set(s, at); return at + s.length; }, 0);
+        model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, format: json.format, signature: json.signature,
+          weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData: data.buffer }));
+      } else {
+        model = await tf.loadGraphModel(`/tests/fixtures/tfjs_graph/${name}/model.json`); // weights stream in
+      }
+      const x = tf.tensor(ref.inputs[0].values, ref.inputs[0].shape);
+      const y = model.predict(x);
+      assert(y.shape.join() === ref.output.shape.join(), `${name}: output shape [${y.shape}], TensorFlow [${ref.output.shape}]`);
+      close(await y.data(), ref.output.values, 1e-4, 1e-5, `${name} vs TensorFlow ${ref.tensorflow}`);
+      tf.dispose([x, y]);
+      model.dispose();
+    }
+    assert(owned(tf.memory()).tensors === before, 'graph models release their tensors');
+    const bad = { format: 'graph-model', modelTopology: { node: [{ name: 'x', op: 'Placeholder' }, { name: 'y', op: 'Unique', input: ['x'] }] }, weightSpecs: [] };
+    await assertRejects(() => tf.loadGraphModel(tf.io.fromMemory(bad)), ['Unique', "'y'"], 'unsupported op');
+  },
+
   async 'leaked tensors are freed by the garbage-collection safety net'(tf) {
     const gc = globalThis.gc;
     if (typeof gc !== 'function') {

@@ -31,6 +31,7 @@ function parseModelJson(json: unknown, what: string): { artifacts: ModelArtifact
       generatedBy: j.generatedBy as string,
       convertedBy: j.convertedBy as string,
       trainingConfig: j.trainingConfig as Record<string, unknown>,
+      signature: j.signature as Record<string, unknown> | undefined,
       weightSpecs: groups.flatMap((g) => g.weights),
     },
     groups,

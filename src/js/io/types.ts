@@ -18,6 +18,8 @@ export interface ModelArtifacts {
   generatedBy?: string;
   convertedBy?: string | null;
   trainingConfig?: Record<string, unknown>;
+  /** A graph model's inputs and outputs (TF.js converter output). */
+  signature?: Record<string, unknown>;
   userDefinedMetadata?: Record<string, unknown>;
 }
 

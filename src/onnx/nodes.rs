@@ -11,83 +11,14 @@ const OP: &str = "onnx";
 
 /// The op types the importer runs.
 pub const SUPPORTED: &[&str] = &[
-    "Abs",
-    "Add",
-    "And",
-    "ArgMax",
-    "ArgMin",
-    "AveragePool",
-    "BatchNormalization",
-    "Cast",
-    "Ceil",
-    "Clip",
-    "Concat",
-    "Constant",
-    "ConstantOfShape",
-    "Conv",
-    "Cos",
-    "Div",
-    "Dropout",
-    "Elu",
-    "Equal",
-    "Erf",
-    "Exp",
-    "Expand",
-    "Flatten",
-    "Floor",
-    "Gather",
-    "Gelu",
-    "Gemm",
-    "GlobalAveragePool",
-    "GlobalMaxPool",
-    "Greater",
-    "HardSigmoid",
-    "Identity",
-    "LeakyRelu",
-    "Less",
-    "Log",
-    "LogSoftmax",
-    "MatMul",
-    "Max",
-    "MaxPool",
-    "Mean",
-    "Min",
-    "Mul",
-    "Neg",
-    "Not",
-    "Or",
-    "Pad",
-    "Pow",
-    "PRelu",
-    "Range",
-    "Reciprocal",
-    "ReduceMax",
-    "ReduceMean",
-    "ReduceMin",
-    "ReduceProd",
-    "ReduceSum",
-    "Relu",
-    "Reshape",
-    "Round",
-    "Selu",
-    "Shape",
-    "Sigmoid",
-    "Sign",
-    "Sin",
-    "Slice",
-    "Softmax",
-    "Softplus",
-    "Softsign",
-    "Split",
-    "Sqrt",
-    "Squeeze",
-    "Sub",
-    "Sum",
-    "Tanh",
-    "Tile",
-    "Transpose",
-    "Unsqueeze",
-    "Where",
+    "Abs", "Add", "And", "ArgMax", "ArgMin", "AveragePool", "BatchNormalization", "Cast", "Ceil", "Clip", "Concat",
+    "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Cos", "Div", "Dropout", "Elu", "Equal", "Erf", "Exp",
+    "Expand", "Flatten", "Floor", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater",
+    "HardSigmoid", "Identity", "LeakyRelu", "Less", "Log", "LogSoftmax", "LRN", "MatMul", "Max", "MaxPool", "Mean",
+    "Min", "Mul", "Neg", "Not", "Or", "Pad", "Pow", "PRelu", "Range", "Reciprocal", "ReduceMax", "ReduceMean",
+    "ReduceMin", "ReduceProd", "ReduceSum", "Relu", "Reshape", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin",
+    "Slice", "Softmax", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose",
+    "Unsqueeze", "Where",
 ];
 
 fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
@@ -166,26 +97,73 @@ fn to_nchw(x: &Tensor) -> Result<Tensor> {
     ops::transpose(x, Some(&[0, 3, 1, 2]))
 }
 
-/// Padding of a conv or pool from auto_pad / pads.
-fn padding(node: &NodeProto) -> Result<Padding> {
-    match attr_s(node, "auto_pad").as_deref().unwrap_or("NOTSET") {
-        "NOTSET" => match attr_ints(node, "pads") {
-            None => Ok(Padding::Valid),
-            Some(p) if p.len() == 4 && p.iter().all(|&v| v >= 0) => Ok(Padding::Explicit(p[0] as usize, p[2] as usize, p[1] as usize, p[3] as usize)),
-            Some(p) => bail!(OP, "unsupported pads {p:?}"),
-        },
-        "VALID" => Ok(Padding::Valid),
-        "SAME_UPPER" => Ok(Padding::Same),
-        other => bail!(OP, "unsupported auto_pad {other}"),
+fn pair(node: &NodeProto, name: &str) -> Result<(usize, usize)> {
+    spatial_pair(node, name, 2)
+}
+
+/// A per-axis attribute (strides, dilations) over `spatial` (1 or 2) axes, as (height, width):
+/// a 1-D op runs as a 2-D one of height 1.
+fn spatial_pair(node: &NodeProto, name: &str, spatial: usize) -> Result<(usize, usize)> {
+    match attr_ints(node, name) {
+        None => Ok((1, 1)),
+        Some(v) if v.len() == spatial && v.iter().all(|&x| x > 0) => Ok(if spatial == 1 { (1, v[0] as usize) } else { (v[0] as usize, v[1] as usize) }),
+        Some(v) => bail!(OP, "unsupported {name} {v:?} ({spatial} positive values expected)"),
     }
 }
 
-fn pair(node: &NodeProto, name: &str) -> Result<(usize, usize)> {
-    match attr_ints(node, name) {
-        None => Ok((1, 1)),
-        Some(v) if v.len() == 2 && v.iter().all(|&x| x > 0) => Ok((v[0] as usize, v[1] as usize)),
-        Some(v) => bail!(OP, "unsupported {name} {v:?} (two positive values expected)"),
+/// The sliding window of a conv or pool over 1 or 2 spatial axes.
+struct Window {
+    strides: (usize, usize),
+    dilations: (usize, usize),
+    padding: Padding,
+}
+
+fn window(node: &NodeProto, spatial: usize) -> Result<Window> {
+    let padding = match attr_s(node, "auto_pad").as_deref().unwrap_or("NOTSET") {
+        "NOTSET" => match attr_ints(node, "pads") {
+            None => Padding::Valid,
+            Some(p) if p.len() == 2 * spatial && p.iter().all(|&v| v >= 0) => {
+                let p: Vec<usize> = p.iter().map(|&v| v as usize).collect();
+                if spatial == 1 {
+                    Padding::Explicit(0, 0, p[0], p[1])
+                } else {
+                    Padding::Explicit(p[0], p[2], p[1], p[3])
+                }
+            }
+            Some(p) => bail!(OP, "unsupported pads {p:?}"),
+        },
+        "VALID" => Padding::Valid,
+        "SAME_UPPER" => Padding::Same,
+        other => bail!(OP, "unsupported auto_pad {other}"),
+    };
+    Ok(Window { strides: spatial_pair(node, "strides", spatial)?, dilations: spatial_pair(node, "dilations", spatial)?, padding })
+}
+
+/// Conv over NHWC `x` with ONNX weights `w` [M, C/group, kh, kw], in `group` channel groups.
+fn grouped_conv(x: &Tensor, w: &Tensor, group: usize, win: &Window) -> Result<Tensor> {
+    let (c, m) = (x.shape()[3], w.shape()[0]);
+    if group == 0 || c % group != 0 || m % group != 0 || w.shape()[1] != c / group {
+        bail!(OP, "group {group} does not divide input channels {c} and filters {:?}", w.shape());
     }
+    if group == 1 {
+        return ops::conv2d(x, &ops::transpose(w, Some(&[2, 3, 1, 0]))?, win.strides, win.padding, win.dilations);
+    }
+    if group == c {
+        // Depthwise: W [c * mult, 1, kh, kw] -> [kh, kw, c, mult].
+        let (kh, kw) = (w.shape()[2] as i64, w.shape()[3] as i64);
+        let f = ops::transpose(&ops::reshape(w, &[c as i64, (m / c) as i64, kh, kw])?, Some(&[2, 3, 0, 1]))?;
+        return ops::depthwise_conv2d(x, &f, win.strides, win.padding, win.dilations);
+    }
+    let (cg, mg) = (c / group, m / group);
+    let mut parts = Vec::with_capacity(group);
+    for g in 0..group {
+        let mut xb = vec![0usize; 4];
+        xb[3] = g * cg;
+        let xs = ops::slice(x, &xb, &[-1, -1, -1, cg as i64])?;
+        let ws = ops::slice(w, &[g * mg, 0, 0, 0], &[mg as i64, -1, -1, -1])?;
+        parts.push(ops::conv2d(&xs, &ops::transpose(&ws, Some(&[2, 3, 1, 0]))?, win.strides, win.padding, win.dilations)?);
+    }
+    ops::concat(&parts.iter().collect::<Vec<_>>(), 3)
 }
 
 fn reduce_node(node: &NodeProto, args: &[Option<&Value>], opset: i64, kind: Reduce, axes_input_from: i64) -> Result<Tensor> {
@@ -386,39 +364,133 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
         // ---- images
         "Conv" => {
             let (x, w) = (x()?, &input(args, 1)?.tensor);
-            if x.rank() != 4 || w.rank() != 4 {
-                bail!(OP, "unsupported: only 2-D convolutions (rank-4 NCHW input and filter) are handled, got {:?} and {:?}", x.shape(), w.shape());
+            // 1-D convolutions run as 2-D ones of height 1.
+            let spatial = x.rank().saturating_sub(2);
+            if !(spatial == 1 || spatial == 2) || w.rank() != x.rank() {
+                bail!(OP, "unsupported: only 1-D and 2-D convolutions are handled, got input {:?} and filter {:?}", x.shape(), w.shape());
             }
-            let (strides, dilations) = (pair(node, "strides")?, pair(node, "dilations")?);
-            if (strides.0 > 1 || strides.1 > 1) && (dilations.0 > 1 || dilations.1 > 1) {
+            let lift = |t: &Tensor| -> Result<Tensor> {
+                if spatial == 2 {
+                    return Ok(t.clone());
+                }
+                let s = t.shape();
+                ops::reshape(t, &[s[0] as i64, s[1] as i64, 1, s[2] as i64])
+            };
+            let win = window(node, spatial)?;
+            if (win.strides.0 > 1 || win.strides.1 > 1) && (win.dilations.0 > 1 || win.dilations.1 > 1) {
                 bail!(OP, "unsupported: strides and dilations both above 1");
             }
-            if attr_i(node, "group", 1) != 1 {
-                bail!(OP, "unsupported: grouped convolution (group = {})", attr_i(node, "group", 1));
+            let group = attr_i(node, "group", 1);
+            if group < 1 {
+                bail!(OP, "group {group} must be positive");
             }
+            let mut y = grouped_conv(&to_nhwc(&lift(x)?)?, &lift(w)?, group as usize, &win)?;
+            if let Some(bias) = opt_input(args, 2) {
+                y = ops::binary("add", &y, &bias.tensor)?;
+            }
+            let y = to_nchw(&y)?;
+            if spatial == 1 {
+                let s = y.shape();
+                return one(ops::reshape(&y, &[s[0] as i64, s[1] as i64, s[3] as i64])?);
+            }
+            one(y)
+        }
+        "ConvTranspose" => {
+            let (x, w) = (x()?, &input(args, 1)?.tensor);
+            if x.rank() != 4 || w.rank() != 4 {
+                bail!(OP, "unsupported: only 2-D transposed convolutions are handled, got input {:?}", x.shape());
+            }
+            if attr_i(node, "group", 1) != 1 || attr(node, "output_shape").is_some() || pair(node, "dilations")? != (1, 1) {
+                bail!(OP, "unsupported: ConvTranspose with groups, dilations or an output_shape attribute");
+            }
+            let (n, h, wd) = (x.shape()[0], x.shape()[2], x.shape()[3]);
+            let (cout, kh, kw) = (w.shape()[1], w.shape()[2], w.shape()[3]);
+            let s = pair(node, "strides")?;
+            let op = match attr_ints(node, "output_padding") {
+                None => (0, 0),
+                Some(v) if v.len() == 2 && v.iter().all(|&p| p >= 0) && (v[0] as usize) < s.0 && (v[1] as usize) < s.1 => (v[0] as usize, v[1] as usize),
+                Some(v) => bail!(OP, "unsupported output_padding {v:?}"),
+            };
+            // Pads (top, left, bottom, right); SAME_* split what makes the output input * stride.
+            let full = (s.0 * (h - 1) + op.0 + kh, s.1 * (wd - 1) + op.1 + kw);
+            let pads = match attr_s(node, "auto_pad").as_deref().unwrap_or("NOTSET") {
+                "NOTSET" => match attr_ints(node, "pads") {
+                    None => [0; 4],
+                    Some(p) if p.len() == 4 && p.iter().all(|&v| v >= 0) => [p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize],
+                    Some(p) => bail!(OP, "unsupported pads {p:?}"),
+                },
+                "VALID" => [0; 4],
+                mode @ ("SAME_UPPER" | "SAME_LOWER") => {
+                    let total = (full.0.saturating_sub(h * s.0), full.1.saturating_sub(wd * s.1));
+                    let (small, large) = ((total.0 / 2, total.1 / 2), (total.0 - total.0 / 2, total.1 - total.1 / 2));
+                    if mode == "SAME_UPPER" { [small.0, small.1, large.0, large.1] } else { [large.0, large.1, small.0, small.1] }
+                }
+                other => bail!(OP, "unsupported auto_pad {other}"),
+            };
+            if pads[0] + pads[2] >= full.0 || pads[1] + pads[3] >= full.1 {
+                bail!(OP, "pads {pads:?} leave no output");
+            }
+            let out = [n, full.0 - pads[0] - pads[2], full.1 - pads[1] - pads[3], cout];
             let filter = ops::transpose(w, Some(&[2, 3, 1, 0]))?;
-            let mut y = ops::conv2d(&to_nhwc(x)?, &filter, strides, padding(node)?, dilations)?;
+            let mut y = ops::conv2d_transpose(&to_nhwc(x)?, &filter, &out, s, Padding::Explicit(pads[0], pads[2], pads[1], pads[3]))?;
             if let Some(bias) = opt_input(args, 2) {
                 y = ops::binary("add", &y, &bias.tensor)?;
             }
             one(to_nchw(&y)?)
         }
+        "LRN" => {
+            let x = x()?;
+            let size = attr_i(node, "size", 0);
+            if x.rank() < 3 || size < 1 {
+                bail!(OP, "LRN needs an input of rank 3 or more and a positive size (got {:?}, size {size})", x.shape());
+            }
+            let size = size as usize;
+            let (alpha, beta, bias) = (attr_f(node, "alpha", 1e-4), attr_f(node, "beta", 0.75), attr_f(node, "bias", 1.0));
+            // Sum of squares over a window of `size` channels around each channel (zero outside).
+            let mut pads = vec![(0usize, 0usize); x.rank()];
+            pads[1] = ((size - 1) / 2, size - 1 - (size - 1) / 2);
+            let sq = ops::pad(&ops::unary("square", x, 0.0, 0.0)?, &pads, 0.0)?;
+            let sizes: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
+            let channels_from = |k: usize| {
+                let mut begin = vec![0usize; x.rank()];
+                begin[1] = k;
+                ops::slice(&sq, &begin, &sizes)
+            };
+            let mut sum = channels_from(0)?;
+            for k in 1..size {
+                sum = ops::binary("add", &sum, &channels_from(k)?)?;
+            }
+            let scaled = ops::binary("add", &ops::binary("mul", &sum, &scalar_like(x, (alpha / size as f32) as f64)?)?, &scalar_like(x, bias as f64)?)?;
+            one(ops::binary("div", x, &ops::binary("pow", &scaled, &scalar_like(x, beta as f64)?)?)?)
+        }
         "MaxPool" | "AveragePool" => {
-            if attr_i(node, "ceil_mode", 0) != 0 || pair(node, "dilations")? != (1, 1) || node.output.len() > 1 && !node.output[1].is_empty() {
+            let x = x()?;
+            // 1-D pools run as 2-D ones of height 1.
+            let spatial = x.rank().saturating_sub(2);
+            if !(spatial == 1 || spatial == 2) {
+                bail!(OP, "unsupported: only 1-D and 2-D pools are handled, got input {:?}", x.shape());
+            }
+            let win = window(node, spatial)?;
+            if attr_i(node, "ceil_mode", 0) != 0 || win.dilations != (1, 1) || node.output.len() > 1 && !node.output[1].is_empty() {
                 bail!(OP, "unsupported: ceil_mode, dilations or indices output of {}", node.op_type);
             }
-            let pad = padding(node)?;
-            if node.op_type == "AveragePool" && attr_i(node, "count_include_pad", 0) != 0 && !matches!(pad, Padding::Valid) {
+            if node.op_type == "AveragePool" && attr_i(node, "count_include_pad", 0) != 0 && !matches!(win.padding, Padding::Valid) {
                 bail!(OP, "unsupported: count_include_pad with padding");
             }
             let size = match attr_ints(node, "kernel_shape") {
-                Some(k) if k.len() == 2 => (k[0] as usize, k[1] as usize),
-                k => bail!(OP, "unsupported kernel_shape {k:?} (2-D pools are handled)"),
+                Some(k) if k.len() == spatial && k.iter().all(|&v| v > 0) => if spatial == 1 { (1, k[0] as usize) } else { (k[0] as usize, k[1] as usize) },
+                k => bail!(OP, "unsupported kernel_shape {k:?}"),
             };
-            let xs = to_nhwc(x()?)?;
-            let strides = pair(node, "strides")?;
-            let y = if node.op_type == "MaxPool" { ops::max_pool(&xs, size, strides, pad)? } else { ops::avg_pool(&xs, size, strides, pad)? };
-            one(to_nchw(&y)?)
+            let s = x.shape();
+            let lifted = if spatial == 1 { ops::reshape(x, &[s[0] as i64, s[1] as i64, 1, s[2] as i64])? } else { x.clone() };
+            let xs = to_nhwc(&lifted)?;
+            let y = if node.op_type == "MaxPool" { ops::max_pool(&xs, size, win.strides, win.padding)? } else { ops::avg_pool(&xs, size, win.strides, win.padding)? };
+            let y = to_nchw(&y)?;
+            if spatial == 1 {
+                let t = y.shape();
+                return one(ops::reshape(&y, &[t[0] as i64, t[1] as i64, t[3] as i64])?);
+            }
+            one(y)
         }
         "GlobalAveragePool" | "GlobalMaxPool" => {
             let x = x()?;

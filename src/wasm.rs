@@ -606,16 +606,23 @@ impl JsOnnxModel {
         self.inner.opset() as f64
     }
 
-    /// Runs the graph; inputs in the order of `inputNames`.
-    pub fn run(&self, inputs: Vec<JsTensor>) -> Result<Vec<JsTensor>, JsError> {
+    /// Runs the graph; inputs in the order of `inputNames`. With `training`, gradients are
+    /// recorded (for fine-tuning the weights from `trainableWeights`).
+    pub fn run(&self, inputs: Vec<JsTensor>, training: bool) -> Result<Vec<JsTensor>, JsError> {
         let ts: Vec<Tensor> = inputs.iter().map(|t| t.inner.clone()).collect();
-        Ok(self
-            .inner
-            .run(&ts)
-            .map_err(js)?
-            .into_iter()
-            .map(|inner| JsTensor { inner })
-            .collect())
+        let outs = if training { self.inner.run_recording(&ts) } else { self.inner.run(&ts) };
+        Ok(outs.map_err(js)?.into_iter().map(|inner| JsTensor { inner }).collect())
+    }
+
+    /// The float initializers as tensors sharing the model's storage (names in `weightNames`).
+    #[wasm_bindgen(js_name = trainableWeights)]
+    pub fn trainable_weights(&mut self) -> Vec<JsTensor> {
+        self.inner.trainable_weights().into_iter().map(|(_, inner)| JsTensor { inner }).collect()
+    }
+
+    #[wasm_bindgen(js_name = weightNames)]
+    pub fn weight_names(&mut self) -> Vec<String> {
+        self.inner.trainable_weights().into_iter().map(|(name, _)| name).collect()
     }
 }
 

@@ -168,6 +168,8 @@ pub struct OnnxModel {
     opset: i64,
     nodes: Vec<proto::NodeProto>,
     constants: HashMap<String, Value>,
+    /// The float initializers, in file order.
+    weight_names: Vec<String>,
     /// Graph inputs that are not initializers: what `run` must be given, in order.
     pub inputs: Vec<String>,
     pub outputs: Vec<String>,
@@ -203,12 +205,17 @@ impl OnnxModel {
             }
         }
         let mut constants = HashMap::new();
+        let mut weight_names = Vec::new();
         for init in &graph.initializer {
-            constants.insert(init.name.clone(), upload(device, &decode_tensor(init)?)?);
+            let v = upload(device, &decode_tensor(init)?)?;
+            if v.tensor.dtype() == DType::F32 {
+                weight_names.push(init.name.clone());
+            }
+            constants.insert(init.name.clone(), v);
         }
         let inputs = graph.input.iter().map(|v| v.name.clone()).filter(|n| !constants.contains_key(n)).collect();
         let outputs = graph.output.iter().map(|v| v.name.clone()).collect();
-        Ok(OnnxModel { device: device.clone(), opset, nodes: graph.node, constants, inputs, outputs })
+        Ok(OnnxModel { device: device.clone(), opset, nodes: graph.node, constants, weight_names, inputs, outputs })
     }
 
     pub fn opset(&self) -> i64 {
@@ -228,6 +235,31 @@ impl OnnxModel {
     /// As `run`, for inputs whose values may also be known on the host (shape or axes inputs that
     /// ops need to know while building the graph).
     pub fn run_values(&self, inputs: &[Value]) -> Result<Vec<Tensor>> {
+        crate::autograd::no_grad(|| self.forward(inputs))
+    }
+
+    /// Runs the graph recording gradients, for fine-tuning: weights from `trainable_weights` that
+    /// require gradients receive them on `backward`.
+    pub fn run_recording(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        let values: Vec<Value> = inputs.iter().map(|t| Value { tensor: t.clone(), host: None }).collect();
+        self.forward(&values)
+    }
+
+    /// The float initializers (the weights), in file order, as tensors sharing the model's storage:
+    /// an optimizer stepping them changes the model. Their host copies are dropped, since they will
+    /// no longer be constant.
+    pub fn trainable_weights(&mut self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        for name in &self.weight_names {
+            if let Some(v) = self.constants.get_mut(name) {
+                v.host = None;
+                out.push((name.clone(), v.tensor.clone()));
+            }
+        }
+        out
+    }
+
+    fn forward(&self, inputs: &[Value]) -> Result<Vec<Tensor>> {
         if inputs.len() != self.inputs.len() {
             bail!(OP, "the model takes {} inputs ({:?}), got {}", self.inputs.len(), self.inputs, inputs.len());
         }
@@ -243,22 +275,19 @@ impl OnnxModel {
             }
             env.insert(name, v);
         }
-        crate::autograd::no_grad(|| -> Result<()> {
-            for (i, node) in self.nodes.iter().enumerate() {
-                let args: Vec<Option<&Value>> =
-                    node.input.iter().map(|n| if n.is_empty() { Ok(None) } else { self.lookup(&env, n).map(Some) }).collect::<Result<_>>()?;
-                let outs = nodes::run(node, &args, self.opset, &self.device).map_err(|e| {
-                    let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
-                    Error::new(OP, format!("{} (node {name}): {}", node.op_type, e))
-                })?;
-                for (name, v) in node.output.iter().zip(outs) {
-                    if !name.is_empty() {
-                        env.insert(name, v);
-                    }
+        for (i, node) in self.nodes.iter().enumerate() {
+            let args: Vec<Option<&Value>> =
+                node.input.iter().map(|n| if n.is_empty() { Ok(None) } else { self.lookup(&env, n).map(Some) }).collect::<Result<_>>()?;
+            let outs = nodes::run(node, &args, self.opset, &self.device).map_err(|e| {
+                let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
+                Error::new(OP, format!("{} (node {name}): {}", node.op_type, e))
+            })?;
+            for (name, v) in node.output.iter().zip(outs) {
+                if !name.is_empty() {
+                    env.insert(name, v);
                 }
             }
-            Ok(())
-        })?;
+        }
         self.outputs.iter().map(|n| self.lookup(&env, n).map(|v| v.tensor.clone())).collect()
     }
 

@@ -2,11 +2,12 @@
 // current backend. Every op is checked before the weights load; an unsupported one is an Error
 // naming the op, its node and the opset.
 import { assertReady, wasm } from '../engine.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, Variable } from '../tensor.js';
 
 export class OnnxGraphModel {
   /** @internal */
   private inner: wasm.OnnxModel | null;
+  private weights: Variable[] | null = null;
 
   /** @internal */
   constructor(inner: wasm.OnnxModel) {
@@ -27,7 +28,7 @@ export class OnnxGraphModel {
    * Runs the graph. Inputs: one tensor, an array in `inputNames` order, or a map by name. Returns
    * one tensor when the graph has one output, else an array in `outputNames` order.
    */
-  execute(inputs: Tensor | Tensor[] | Record<string, Tensor>): Tensor | Tensor[] {
+  execute(inputs: Tensor | Tensor[] | Record<string, Tensor>, options: { training?: boolean } = {}): Tensor | Tensor[] {
     const names = this.inputNames;
     let list: Tensor[];
     if (inputs instanceof Tensor) list = [inputs];
@@ -43,7 +44,7 @@ export class OnnxGraphModel {
       if (!(t instanceof Tensor)) throw new Error(`OnnxGraphModel.execute: input ${i} (${names[i] ?? '?'}) is not a tensor`);
     });
     if (list.length !== names.length) throw new Error(`OnnxGraphModel.execute: the model takes ${names.length} inputs (${names.join(', ')}), got ${list.length}`);
-    const outs = this.model.run(list.map((t) => t.handle.clone())).map((h) => new Tensor(h));
+    const outs = this.model.run(list.map((t) => t.handle.clone()), options.training ?? false).map((h) => new Tensor(h));
     return outs.length === 1 ? outs[0] : outs;
   }
 
@@ -51,7 +52,22 @@ export class OnnxGraphModel {
     return this.execute(inputs);
   }
 
+  /**
+   * The model's float initializers as Variables sharing its storage, for fine-tuning: pass them
+   * to an optimizer, and run `execute(x, { training: true })` inside `minimize` so that gradients
+   * reach them. Stepping them changes the model.
+   */
+  get trainableWeights(): Variable[] {
+    if (!this.weights) {
+      const names = this.model.weightNames();
+      this.weights = this.model.trainableWeights().map((h, i) => new Variable(h, true, names[i]));
+    }
+    return this.weights;
+  }
+
   dispose(): void {
+    this.weights?.forEach((w) => w.dispose());
+    this.weights = null;
     this.inner?.free();
     this.inner = null;
   }

@@ -6,6 +6,7 @@ import { tensor } from '../ops.js';
 import type { LayersModel } from '../models/sequential.js';
 import { modelWithoutWeights } from './serialization.js';
 import { LIMITS } from './types.js';
+import { bytesFrom } from './bytes.js';
 
 const OP = 'loadKerasModel';
 // The parts of a .keras file that are read, and the most each may inflate to.
@@ -16,14 +17,7 @@ type Group = import('jsfive').Group;
 
 /** Loads a Keras 3 `.keras` model (Sequential or functional) from a URL or its bytes. */
 export async function loadKerasModel(source: string | ArrayBuffer | Uint8Array): Promise<LayersModel> {
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    const res = await fetch(source);
-    if (!res.ok) throw new Error(`${OP}: fetching ${source} failed (${res.status} ${res.statusText})`);
-    bytes = new Uint8Array(await res.arrayBuffer());
-  } else {
-    bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
-  }
+  const bytes = await bytesFrom(source, OP);
   // Loaded on first use: pages that never read .keras files do not download them.
   const [{ unzipSync, strFromU8 }, hdf5] = await Promise.all([import('fflate'), import('jsfive')]);
   let files: Record<string, Uint8Array>;

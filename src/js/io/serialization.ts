@@ -10,6 +10,7 @@ import { InputLayer, input } from '../layers/input.js';
 import { SymbolicTensor } from '../layers/symbolic.js';
 import { LIMITS, type ModelArtifacts, type WeightsManifestEntry } from './types.js';
 import { streamInto } from './stream.js';
+import { checkWeights } from './weights.js';
 import type { Variable } from '../tensor.js';
 
 const camelToSnake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
@@ -130,38 +131,12 @@ function checkDepth(x: unknown, limit: number, what: string): void {
   }
 }
 
-/**
- * Checks weight specs (and, unless they are streamed, the data's length) before any allocation.
- * Returns each spec's byte offset.
- */
-function checkWeights(specs: WeightsManifestEntry[], data: ArrayBuffer | undefined, streamed = false): number[] {
-  const op = 'loadLayersModel';
-  if (!Array.isArray(specs)) throw new Error(`${op}: weightSpecs must be an array`);
-  if (specs.length > LIMITS.maxWeights) throw new Error(`${op}: ${specs.length} weights exceed the limit of ${LIMITS.maxWeights}`);
-  const offsets: number[] = [];
-  let total = 0;
-  for (const s of specs) {
-    if (!s || typeof s.name !== 'string' || !Array.isArray(s.shape)) throw new Error(`${op}: malformed weight spec ${JSON.stringify(s)?.slice(0, 100)}`);
-    if (s.dtype !== undefined && s.dtype !== 'float32') throw new Error(`${op}: weight ${s.name} has dtype ${s.dtype}; only float32 weights are supported`);
-    if (s.shape.length > 8 || s.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`${op}: weight ${s.name} has an invalid shape [${s.shape}]`);
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    if (n > LIMITS.maxElementsPerWeight) throw new Error(`${op}: weight ${s.name} of shape [${s.shape}] is too large`);
-    offsets.push(total);
-    total += n * 4;
-    if (total > LIMITS.maxTotalBytes) throw new Error(`${op}: the weights declare more than ${LIMITS.maxTotalBytes} bytes`);
-  }
-  const have = data?.byteLength ?? 0;
-  // Streamed data is counted as it arrives (streamInto).
-  if (!streamed && have !== total) throw new Error(`${op}: the weight specs need ${total} bytes but the weight data has ${have}`);
-  return offsets;
-}
-
 /** A model with the artifacts' weights (given whole in `weightData`). */
 export function modelFromArtifacts(a: ModelArtifacts): LayersModel {
   if (a?.weightChunks) throw new Error('loadLayersModel: these artifacts stream their weights; load them with tf.loadLayersModel');
   const model = modelWithoutWeights(a);
   try {
-    assignWeights(model, a, checkWeights(a.weightSpecs ?? [], a.weightData));
+    assignWeights(model, a, checkWeights('loadLayersModel', a.weightSpecs ?? [], a.weightData));
   } catch (e) {
     model.dispose();
     throw e;
@@ -174,7 +149,7 @@ export async function loadModelFromArtifacts(a: ModelArtifacts): Promise<LayersM
   if (!a?.weightChunks) return modelFromArtifacts(a);
   const op = 'loadLayersModel';
   const specs = a.weightSpecs ?? [];
-  checkWeights(specs, undefined, true);
+  checkWeights(op, specs, undefined, { streamed: true });
   const model = modelWithoutWeights(a);
   try {
     await streamInto(matchWeights(model, specs), a.weightChunks(), op);

@@ -7,7 +7,8 @@ import * as ops from '../ops.js';
 import { Tensor, type DataType } from '../tensor.js';
 import { handlerFor } from '../io/handlers.js';
 import { streamInto } from '../io/stream.js';
-import { LIMITS, type IOHandler, type ModelArtifacts, type WeightsManifestEntry } from '../io/types.js';
+import type { IOHandler, ModelArtifacts } from '../io/types.js';
+import { checkWeights } from '../io/weights.js';
 
 const OP = 'loadGraphModel';
 
@@ -310,7 +311,10 @@ export async function loadGraphModel(pathOrHandler: string | IOHandler): Promise
     if (!UNARY[n.op] && !BINARY[n.op] && !REDUCE[n.op] && !OTHER.has(n.op)) throw new Error(`${OP}: unsupported op '${n.op}' (node '${n.name}')`);
   }
   const specs = a.weightSpecs ?? [];
-  checkSpecs(specs);
+  // (TF.js stores bool weights one byte each; the engine holds them as words: not read yet.)
+  checkWeights(OP, specs, undefined, { streamed: true, dtypes: ['float32', 'int32'] });
+  const quantized = specs.find((s) => (s as { quantization?: unknown }).quantization);
+  if (quantized) throw new Error(`${OP}: unsupported: weight ${quantized.name} is quantized`);
   const tensors = specs.map((s) => ops.zeros(s.shape, (s.dtype ?? 'float32') as DataType));
   const consts = new Map<string, Value>();
   try {
@@ -327,20 +331,4 @@ export async function loadGraphModel(pathOrHandler: string | IOHandler): Promise
     throw e;
   }
   return new GraphModel(nodes, consts, a.signature);
-}
-
-function checkSpecs(specs: WeightsManifestEntry[]): void {
-  let total = 0;
-  for (const s of specs) {
-    if (!s || typeof s.name !== 'string' || !Array.isArray(s.shape) || s.shape.some((d) => !Number.isInteger(d) || d < 0) || s.shape.length > 8) {
-      throw new Error(`${OP}: malformed weight spec ${JSON.stringify(s)?.slice(0, 100)}`);
-    }
-    const dtype = s.dtype ?? 'float32';
-    // (TF.js stores bool weights one byte each; the engine holds them as words: not yet read.)
-    if (!['float32', 'int32'].includes(dtype) || (s as { quantization?: unknown }).quantization) {
-      throw new Error(`${OP}: unsupported: weight ${s.name} has dtype ${dtype}${(s as { quantization?: unknown }).quantization ? ' and is quantized' : ''} (float32 and int32 are supported)`);
-    }
-    total += s.shape.reduce((p, q) => p * q, 1) * 4;
-    if (total > LIMITS.maxTotalBytes) throw new Error(`${OP}: the weights declare more than ${LIMITS.maxTotalBytes} bytes`);
-  }
 }

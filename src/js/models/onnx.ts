@@ -3,6 +3,7 @@
 // naming the op, its node and the opset.
 import { assertReady, wasm } from '../engine.js';
 import { Tensor, Variable } from '../tensor.js';
+import { bytesFrom } from '../io/bytes.js';
 
 export class OnnxGraphModel {
   /** @internal */
@@ -76,14 +77,7 @@ export class OnnxGraphModel {
 /** Loads an ONNX model from a URL, or from its bytes. */
 export async function loadOnnxModel(source: string | ArrayBuffer | Uint8Array): Promise<OnnxGraphModel> {
   assertReady('loadOnnxModel');
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    const res = await fetch(source);
-    if (!res.ok) throw new Error(`loadOnnxModel: fetching ${source} failed with HTTP ${res.status}`);
-    bytes = new Uint8Array(await res.arrayBuffer());
-  } else {
-    bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
-  }
+  const bytes = await bytesFrom(source, 'loadOnnxModel');
   return new OnnxGraphModel(wasm.OnnxModel.fromBytes(bytes));
 }
 

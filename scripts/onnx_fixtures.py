@@ -351,6 +351,41 @@ def main() -> None:
           f"(cases {sum(c['bytes'] for c in kept)}), in {OUT.relative_to(REPO)}")
 
 
+def external_data_fixture() -> None:
+    """tests/fixtures/onnx_external/: a model whose weights live in an external data file (as ONNX
+    writes models over protobuf's 2 GB limit), with an input and the output numpy computes."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    out = REPO / "tests" / "fixtures" / "onnx_external"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    rng = np.random.default_rng(3)
+    w = rng.normal(0, 0.5, (16, 8)).astype(np.float32)
+    b = rng.normal(0, 0.5, (8,)).astype(np.float32)
+    scale = np.float32(1.5)
+    x = rng.normal(0, 1, (3, 16)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["h"]), helper.make_node("Add", ["h", "b"], ["hb"]),
+         helper.make_node("Mul", ["hb", "scale"], ["hs"]), helper.make_node("Relu", ["hs"], ["y"])],
+        "external_mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 8])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b"), numpy_helper.from_array(np.array(scale), "scale")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    # w and b go to weights.bin (at offsets ONNX chooses); the scalar stays inline.
+    onnx.save_model(model, str(out / "model.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="weights.bin", size_threshold=16)
+    y = np.maximum((x @ w + b) * scale, 0)
+    with open(out / "expected.json", "w") as f:
+        json.dump({"input": {"shape": list(x.shape), "values": x.ravel().tolist()},
+                   "output": {"shape": list(y.shape), "values": y.ravel().tolist()}}, f)
+    print(f"wrote {out.relative_to(REPO)}: model.onnx + weights.bin ({(out / 'weights.bin').stat().st_size} bytes)")
+
+
 if __name__ == "__main__":
     ensure_env()
     main()
+    external_data_fixture()

@@ -620,6 +620,26 @@ impl JsOnnxModel {
         self.inner.trainable_weights().into_iter().map(|(_, inner)| JsTensor { inner }).collect()
     }
 
+    /// Initializers kept in external files, still to be filled: [{name, location, offset, length}].
+    #[wasm_bindgen(js_name = externalData)]
+    pub fn external_data(&self) -> js_sys::Array {
+        let out = js_sys::Array::new();
+        for r in &self.inner.external {
+            let o = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&o, &"name".into(), &r.name.as_str().into());
+            let _ = js_sys::Reflect::set(&o, &"location".into(), &r.location.as_str().into());
+            let _ = js_sys::Reflect::set(&o, &"offset".into(), &(r.offset as f64).into());
+            let _ = js_sys::Reflect::set(&o, &"length".into(), &(r.length as f64).into());
+            out.push(&o);
+        }
+        out
+    }
+
+    /// The tensor of an initializer, sharing the model's storage (to fill from external data).
+    pub fn initializer(&self, name: &str) -> Result<JsTensor, JsError> {
+        self.inner.initializer(name).map(|inner| JsTensor { inner }).ok_or_else(|| JsError::new(&format!("onnx: no initializer '{name}'")))
+    }
+
     #[wasm_bindgen(js_name = weightNames)]
     pub fn weight_names(&mut self) -> Vec<String> {
         self.inner.trainable_weights().into_iter().map(|(name, _)| name).collect()

@@ -169,6 +169,19 @@ fn hostile_graphs_are_clear_errors() {
         ("Unsqueeze repeating an axis", model(node("Unsqueeze", &["x", "a"], vec![]), vec![ints("a", &[1, 1])]), "repeat"),
         ("Slice with more axes than starts", model(node("Slice", &["x", "b", "e", "a"], vec![]), vec![ints("b", &[0]), ints("e", &[1]), ints("a", &[0, 1])]), "Slice"),
     ];
+    // Loading refuses external data that would be read from outside the model's folder.
+    let escape = TensorProto {
+        name: "r".into(),
+        dims: vec![1],
+        data_type: data_type::FLOAT,
+        data_location: 1,
+        external_data: vec![webtensor::onnx::proto::StringStringEntryProto { key: "location".into(), value: "../../etc/passwd".into() }],
+        ..Default::default()
+    };
+    match OnnxModel::from_bytes(&Device::Cpu, &model(node("Tile", &["x", "r"], vec![]), vec![escape])) {
+        Ok(_) => panic!("external data outside the model's folder was accepted"),
+        Err(e) => assert!(e.to_string().contains("relative path inside"), "unclear error {e}"),
+    }
     for (what, bytes, needle) in cases {
         let m = OnnxModel::from_bytes(&Device::Cpu, &bytes).unwrap_or_else(|e| panic!("{what}: load failed: {e}"));
         match m.run(&[x.clone()]) {

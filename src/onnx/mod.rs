@@ -162,6 +162,36 @@ pub fn upload(device: &Device, d: &Decoded) -> Result<Value> {
     Ok(Value { tensor, host })
 }
 
+/// An initializer whose bytes live in a file beside the model (ONNX "external data"): the
+/// tensor is allocated at load, and the caller streams `length` bytes from `location` at
+/// `offset` into it (see `OnnxModel::external_data`).
+#[derive(Clone, Debug)]
+pub struct ExternalRef {
+    pub name: String,
+    pub location: String,
+    pub offset: u64,
+    pub length: u64,
+}
+
+/// Reads an external-data initializer's reference, refusing paths that leave the model's folder.
+fn external_ref(t: &TensorProto, numel: usize) -> Result<ExternalRef> {
+    let get = |k: &str| t.external_data.iter().find(|e| e.key == k).map(|e| e.value.as_str());
+    let what = format!("initializer '{}'", t.name);
+    let location = get("location").ok_or_else(|| Error::new(OP, format!("{what} has external data without a location")))?;
+    if location.is_empty() || location.starts_with('/') || location.contains('\\') || location.split('/').any(|p| p == "..") || location.contains(':') {
+        bail!(OP, "{what}: external data location '{location}' must be a relative path inside the model's folder");
+    }
+    let number = |k: &str| -> Result<Option<u64>> {
+        get(k).map(|v| v.parse::<u64>().map_err(|_| Error::new(OP, format!("{what}: external data {k} '{v}' is not a number")))).transpose()
+    };
+    let bytes = numel as u64 * 4;
+    let length = number("length")?.unwrap_or(bytes);
+    if length != bytes {
+        bail!(OP, "{what}: external data of {length} bytes for {numel} 4-byte values");
+    }
+    Ok(ExternalRef { name: t.name.clone(), location: location.to_string(), offset: number("offset")?.unwrap_or(0), length })
+}
+
 /// A loaded ONNX model, ready to run on its device.
 pub struct OnnxModel {
     device: Device,
@@ -170,6 +200,8 @@ pub struct OnnxModel {
     constants: HashMap<String, Value>,
     /// The float initializers, in file order.
     weight_names: Vec<String>,
+    /// Initializers still to be filled from external data files.
+    pub external: Vec<ExternalRef>,
     /// Graph inputs that are not initializers: what `run` must be given, in order.
     pub inputs: Vec<String>,
     pub outputs: Vec<String>,
@@ -206,8 +238,22 @@ impl OnnxModel {
         }
         let mut constants = HashMap::new();
         let mut weight_names = Vec::new();
+        let mut external = Vec::new();
         for init in &graph.initializer {
-            let v = upload(device, &decode_tensor(init)?)?;
+            let v = if init.data_location == 1 || !init.external_data.is_empty() {
+                // Allocated now, filled by the caller from the external file (never through the heap).
+                let dtype = match init.data_type {
+                    data_type::FLOAT => DType::F32,
+                    data_type::INT32 => DType::I32,
+                    other => bail!(OP, "initializer '{}': external data of ONNX type {other} is not supported (float and int32 are)", init.name),
+                };
+                let dims = init.dims.iter().map(|&d| usize::try_from(d).map_err(|_| Error::new(OP, format!("initializer '{}' has a negative dimension", init.name)))).collect::<Result<Vec<_>>>()?;
+                let numel = crate::shape::checked_numel(OP, &dims)?;
+                external.push(external_ref(init, numel)?);
+                Value { tensor: crate::ops::zeros(device, &dims, dtype)?, host: None }
+            } else {
+                upload(device, &decode_tensor(init)?)?
+            };
             if v.tensor.dtype() == DType::F32 {
                 weight_names.push(init.name.clone());
             }
@@ -215,7 +261,12 @@ impl OnnxModel {
         }
         let inputs = graph.input.iter().map(|v| v.name.clone()).filter(|n| !constants.contains_key(n)).collect();
         let outputs = graph.output.iter().map(|v| v.name.clone()).collect();
-        Ok(OnnxModel { device: device.clone(), opset, nodes: graph.node, constants, weight_names, inputs, outputs })
+        Ok(OnnxModel { device: device.clone(), opset, nodes: graph.node, constants, weight_names, external, inputs, outputs })
+    }
+
+    /// The tensor of initializer `name` (sharing the model's storage), e.g. to fill from external data.
+    pub fn initializer(&self, name: &str) -> Option<Tensor> {
+        self.constants.get(name).map(|v| v.tensor.clone())
     }
 
     pub fn opset(&self) -> i64 {

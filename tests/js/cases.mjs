@@ -569,6 +569,20 @@ export const cases = {
     abs.dispose();
   },
 
+  async 'ONNX external data: initializers stream from a file beside the model'(tf) {
+    const ref = JSON.parse(new TextDecoder().decode(await fixtureBytes('onnx_external/expected.json')));
+    const modelBytes = await fixtureBytes('onnx_external/model.onnx');
+    await assertRejects(() => tf.loadOnnxModel(modelBytes), ['weights.bin', 'externalData'], 'external data without its file');
+    const model = typeof window === 'undefined'
+      ? await tf.loadOnnxModel(modelBytes, { externalData: { 'weights.bin': await fixtureBytes('onnx_external/weights.bin') } })
+      : await tf.loadOnnxModel('/tests/fixtures/onnx_external/model.onnx'); // fetched beside the model
+    const x = tf.tensor(ref.input.values, ref.input.shape);
+    const y = model.execute(x);
+    close(await y.data(), ref.output.values, 1e-5, 1e-6, 'model with external weights vs numpy');
+    tf.dispose([x, y]);
+    model.dispose();
+  },
+
   async 'ONNX fine-tuning: imported weights train with an optimizer, the loss falls'(tf) {
     const model = await tf.loadOnnxModel(await fixtureBytes('onnx/pytorch-converted/test_Linear/model.onnx'));
     const weights = model.trainableWeights;

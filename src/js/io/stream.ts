@@ -73,3 +73,40 @@ export async function streamInto(targets: Tensor[], chunks: AsyncIterable<Uint8A
   }
   return written;
 }
+
+/** Sequential reads over a byte stream: skip ahead, or take the next n bytes as chunks. */
+export class ByteReader {
+  private readonly it: AsyncIterator<Uint8Array>;
+  private pending: Uint8Array = new Uint8Array(0);
+  /** Bytes consumed so far. */
+  position = 0;
+
+  constructor(chunks: AsyncIterable<Uint8Array>) {
+    this.it = chunks[Symbol.asyncIterator]();
+  }
+
+  private async next(): Promise<boolean> {
+    if (this.pending.length) return true;
+    const r = await this.it.next();
+    if (r.done) return false;
+    this.pending = r.value;
+    return true;
+  }
+
+  async skip(n: number): Promise<void> {
+    for await (const _ of this.take(n));
+  }
+
+  /** The next `n` bytes, chunk by chunk; throws if the stream ends first. */
+  async *take(n: number): AsyncGenerator<Uint8Array> {
+    let left = n;
+    while (left > 0) {
+      if (!(await this.next())) throw new Error(`the stream ended ${left} bytes early (at byte ${this.position})`);
+      const part = this.pending.subarray(0, Math.min(left, this.pending.length));
+      this.pending = this.pending.subarray(part.length);
+      this.position += part.length;
+      left -= part.length;
+      yield part;
+    }
+  }
+}

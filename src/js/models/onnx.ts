@@ -4,6 +4,7 @@
 import { assertReady, wasm } from '../engine.js';
 import { Tensor, Variable } from '../tensor.js';
 import { bytesFrom } from '../io/bytes.js';
+import { ByteReader, responseChunks, streamInto } from '../io/stream.js';
 
 export class OnnxGraphModel {
   /** @internal */
@@ -74,11 +75,53 @@ export class OnnxGraphModel {
   }
 }
 
-/** Loads an ONNX model from a URL, or from its bytes. */
-export async function loadOnnxModel(source: string | ArrayBuffer | Uint8Array): Promise<OnnxGraphModel> {
-  assertReady('loadOnnxModel');
-  const bytes = await bytesFrom(source, 'loadOnnxModel');
-  return new OnnxGraphModel(wasm.OnnxModel.fromBytes(bytes));
+/**
+ * Loads an ONNX model from a URL, or from its bytes. Initializers kept in external data files (as
+ * models over protobuf's 2 GB limit are saved) stream from files beside the model's URL straight
+ * into device buffers; when loading from bytes, give those files in `externalData` by location.
+ */
+export async function loadOnnxModel(
+  source: string | ArrayBuffer | Uint8Array,
+  options: { externalData?: Record<string, ArrayBuffer | Uint8Array> } = {},
+): Promise<OnnxGraphModel> {
+  const op = 'loadOnnxModel';
+  assertReady(op);
+  const inner = wasm.OnnxModel.fromBytes(await bytesFrom(source, op));
+  try {
+    const refs = inner.externalData() as Array<{ name: string; location: string; offset: number; length: number }>;
+    const byFile = new Map<string, typeof refs>();
+    for (const r of refs) byFile.set(r.location, [...(byFile.get(r.location) ?? []), r]);
+    for (const [location, list] of byFile) {
+      const given = options.externalData?.[location];
+      let chunks: AsyncIterable<Uint8Array>;
+      if (given) chunks = (async function* () { yield given instanceof Uint8Array ? given : new Uint8Array(given); })();
+      else if (typeof source === 'string') {
+        const page = typeof globalThis.location !== 'undefined' ? globalThis.location.href : undefined;
+        const url = new URL(location, new URL(source, page)).href;
+        const res = await fetch(url);
+        if (!res.ok) throw new Error(`${op}: fetching external data ${url} failed (${res.status} ${res.statusText})`);
+        chunks = responseChunks(res);
+      } else {
+        throw new Error(`${op}: the model keeps initializers in '${location}'; load it from a URL, or pass { externalData: { '${location}': bytes } }`);
+      }
+      // One pass over each file, filling its tensors in offset order.
+      const reader = new ByteReader(chunks);
+      for (const r of [...list].sort((a, b) => a.offset - b.offset)) {
+        if (r.offset < reader.position) throw new Error(`${op}: external data of '${r.name}' overlaps another initializer in '${location}'`);
+        await reader.skip(r.offset - reader.position);
+        const t = new Tensor(inner.initializer(r.name));
+        try {
+          await streamInto([t], reader.take(r.length), `${op} (${location})`);
+        } finally {
+          t.dispose();
+        }
+      }
+    }
+  } catch (e) {
+    inner.free();
+    throw e;
+  }
+  return new OnnxGraphModel(inner);
 }
 
 /** Decodes a serialized ONNX TensorProto (such as ONNX test data .pb files) into a tensor. */

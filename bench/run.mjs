@@ -91,7 +91,7 @@ function markdown(meta, { devices, results }) {
   md += `## Times (median)\n\n| workload | ${contenders.join(' | ')} |\n|${' --- |'.repeat(contenders.length + 1)}\n`;
   for (const w of workloads) md += `| ${w} | ${contenders.map((c) => cell(w, c)).join(' | ')} |\n`;
   md += `\n## Speed-up of webtensor (their time / our time; > 1 means we are faster)\n\n`;
-  md += `| workload | ${tf.map((t) => `webgpu vs ${t}`).join(' | ')} | cpu vs tfjs-wasm | webgpu tiled vs naive kernel |\n`;
+  md += `| workload | ${tf.map((t) => `webgpu vs ${t}`).join(' | ')} | cpu vs tfjs-wasm | webgpu default vs naive kernel |\n`;
   md += `|${' --- |'.repeat(tf.length + 3)}\n`;
   for (const w of workloads) {
     md += `| ${w} | ${tf.map((t) => ratio(w, 'webtensor-webgpu', t)).join(' | ')} | ${ratio(w, 'webtensor-cpu', 'tfjs-wasm')} | ${ratio(w, 'webtensor-webgpu', 'webtensor-webgpu-naive')} |\n`;

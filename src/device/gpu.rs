@@ -124,6 +124,13 @@ impl GpuContext {
         }))
     }
 
+    /// True for GPUs emulated on the CPU (SwiftShader in browsers, lavapipe/llvmpipe natively), where
+    /// kernels that avoid workgroup barriers win (see shaders/matmul_direct.wgsl).
+    pub fn is_cpu_emulated(&self) -> bool {
+        let name = self.info.name.to_lowercase();
+        self.info.device_type == wgpu::DeviceType::Cpu || ["swiftshader", "llvmpipe", "lavapipe"].iter().any(|n| name.contains(n))
+    }
+
     /// A one-line description of the adapter, e.g. "SwiftShader Device (Subzero) (BrowserWebGpu)".
     pub fn adapter_name(&self) -> String {
         let name = if self.info.name.is_empty() { "unnamed adapter" } else { &self.info.name };

@@ -13,16 +13,21 @@ use crate::tensor::{common_device, Storage, Tensor};
 use crate::{bail, DType, Result};
 
 const TILED: &str = include_str!("../../shaders/matmul.wgsl");
+const DIRECT: &str = include_str!("../../shaders/matmul_direct.wgsl");
 const NAIVE: &str = include_str!("../../shaders/matmul_naive.wgsl");
 const SMALL: &str = include_str!("../../shaders/matmul_small.wgsl");
 
 /// Below this many rows or columns the 64x64 tiled kernel would leave most of each tile idle.
 const SKINNY: usize = 32;
 
-/// Which GPU kernel runs a matmul. `Naive` exists as the benchmark's baseline only.
+/// Which GPU kernel runs a matmul. `Auto` picks per adapter: `Direct` (registers only, no
+/// barriers) on GPUs emulated on the CPU, `Tiled` (workgroup-memory tiles) on real ones. Skinny
+/// shapes take the small split-k kernel either way. `Naive` exists as the benchmark's baseline only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatmulKernel {
+    Auto,
     Tiled,
+    Direct,
     Naive,
 }
 
@@ -45,7 +50,7 @@ struct Params {
 }
 
 pub fn matmul(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
-    let out = no_grad(|| matmul_with(a, b, transpose_a, transpose_b, MatmulKernel::Tiled))?;
+    let out = no_grad(|| matmul_with(a, b, transpose_a, transpose_b, MatmulKernel::Auto))?;
     let (ta, tb) = (transpose_a, transpose_b);
     Ok(record("matmul", out, &[a, b], move |g| {
         let (a, b, dc) = (&g.inputs[0], &g.inputs[1], g.grad);
@@ -129,12 +134,14 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
             let out = ctx.alloc(OP, bytes)?;
             if k == 0 {
                 ctx.clear(out.raw(), bytes);
-            } else if kernel == MatmulKernel::Tiled && m.min(n) >= SKINNY {
+            } else if kernel != MatmulKernel::Naive && m.min(n) >= SKINNY {
+                // Both kernels cover 64x64 of C per workgroup.
                 let grid = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, batch as u32];
                 check_grid(&grid, &out_shape)?;
-                let kernel = ctx.kernel("matmul", || TILED.to_string());
+                let direct = kernel == MatmulKernel::Direct || (kernel == MatmulKernel::Auto && ctx.is_cpu_emulated());
+                let kernel = if direct { ctx.kernel("matmul_direct", || DIRECT.to_string()) } else { ctx.kernel("matmul", || TILED.to_string()) };
                 ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
-            } else if kernel == MatmulKernel::Tiled {
+            } else if kernel != MatmulKernel::Naive {
                 // Few outputs and a long k: split k so more threads share the work, then sum.
                 let splits = if batch * m * n < 16384 { k.div_ceil(512).clamp(1, 64) } else { 1 };
                 let k_chunk = k.div_ceil(splits);

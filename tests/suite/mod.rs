@@ -460,7 +460,19 @@ pub async fn matmul_vs_reference(dev: Device) -> CaseResult {
             close(&format!("matmul {m}x{k}x{n} ta={ta} tb={tb}"), &read(&r).await?, &matmul_ref(&a, &b, 1, m, k, n, ta, tb), 1e-4, 1e-4)?;
         }
     }
-    // batched, equal batches
+    // both large-shape kernels, whichever this adapter picks by default
+    for kernel in [ops::MatmulKernel::Tiled, ops::MatmulKernel::Direct] {
+        for (m, k, n) in [(64, 64, 64), (129, 257, 65), (70, 5, 33)] {
+            for (ta, tb) in [(false, false), (true, true)] {
+                let a = rng.vec(m * k, -1.0, 1.0);
+                let b = rng.vec(k * n, -1.0, 1.0);
+                let sa = if ta { [k, m] } else { [m, k] };
+                let sb = if tb { [n, k] } else { [k, n] };
+                let r = ops::matmul_with(&t(&dev, &a, &sa)?, &t(&dev, &b, &sb)?, ta, tb, kernel).map_err(e)?;
+                close(&format!("{kernel:?} matmul {m}x{k}x{n} ta={ta} tb={tb}"), &read(&r).await?, &matmul_ref(&a, &b, 1, m, k, n, ta, tb), 1e-4, 1e-4)?;
+            }
+        }
+    }
     // skinny and split-k, batched
     let (bz, m, k, n) = (2, 3, 1500, 4);
     let a = rng.vec(bz * m * k, -1.0, 1.0);

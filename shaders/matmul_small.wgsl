@@ -26,11 +26,29 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     let k1 = min(p.k, k0 + p.k_chunk);
     var ai = batch * p.a_bs + row * p.a_rs + k0 * p.a_cs;
     var bi = batch * p.b_bs + k0 * p.b_rs + col * p.b_cs;
-    var s = 0.0;
-    for (var k = k0; k < k1; k = k + 1u) {
-        s = fma(a[ai], b[bi], s);
+    // Unrolled by 4 with independent sums: emulated GPUs (SwiftShader) do not unroll loops
+    // themselves, and the loop overhead dominated this kernel there.
+    var s0 = 0.0;
+    var s1 = 0.0;
+    var s2 = 0.0;
+    var s3 = 0.0;
+    var k = k0;
+    loop {
+        if (k + 4u > k1) { break; }
+        s0 = fma(a[ai], b[bi], s0);
+        s1 = fma(a[ai + p.a_cs], b[bi + p.b_rs], s1);
+        s2 = fma(a[ai + 2u * p.a_cs], b[bi + 2u * p.b_rs], s2);
+        s3 = fma(a[ai + 3u * p.a_cs], b[bi + 3u * p.b_rs], s3);
+        ai = ai + 4u * p.a_cs;
+        bi = bi + 4u * p.b_rs;
+        k = k + 4u;
+    }
+    loop {
+        if (k >= k1) { break; }
+        s0 = fma(a[ai], b[bi], s0);
         ai = ai + p.a_cs;
         bi = bi + p.b_rs;
+        k = k + 1u;
     }
-    c[(wid.z * p.m + row) * p.n + col] = s;
+    c[(wid.z * p.m + row) * p.n + col] = (s0 + s1) + (s2 + s3);
 }

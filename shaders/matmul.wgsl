@@ -4,25 +4,7 @@
 // (for A) and n (for B), so the inner loop is 8 vec4 loads and 4 vec4 FMAs per step.
 // A and B are read through (row, col, batch) strides, so transposed operands need no copy.
 
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
-    _pad0: u32,
-    a_rs: u32,   // stride between rows of A (along m)
-    a_cs: u32,   // stride between columns of A (along k)
-    b_rs: u32,   // along k
-    b_cs: u32,   // along n
-    a_bs: u32,   // between batches (0 broadcasts one matrix over the batch)
-    b_bs: u32,
-    _splits: u32,   // used by matmul_small.wgsl only
-    _k_chunk: u32,
-};
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+// Params p and buffers a, b, c: shaders/matmul_params.wgsl.
 
 const TILE: u32 = 64u;
 const TK: u32 = 16u;

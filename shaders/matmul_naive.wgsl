@@ -1,16 +1,7 @@
 // Reference matmul: one thread per output, reading a row of A and a column of B straight from
 // global memory. Kept only as the benchmark's baseline for the tiled kernel (same Params).
 
-struct Params {
-    m: u32, n: u32, k: u32, _pad0: u32,
-    a_rs: u32, a_cs: u32, b_rs: u32, b_cs: u32,
-    a_bs: u32, b_bs: u32, _splits: u32, _k_chunk: u32,
-};
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+// Params p and buffers a, b, c: shaders/matmul_params.wgsl.
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {

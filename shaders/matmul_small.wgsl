@@ -3,16 +3,7 @@
 // over `splits` partial products (grid z = batch * splits), summed afterwards, so a long k
 // (e.g. 43264 pixels in a filter gradient) spreads over many threads.
 
-struct Params {
-    m: u32, n: u32, k: u32, _pad: u32,
-    a_rs: u32, a_cs: u32, b_rs: u32, b_cs: u32,
-    a_bs: u32, b_bs: u32, splits: u32, k_chunk: u32,
-};
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+// Params p and buffers a, b, c: shaders/matmul_params.wgsl.
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

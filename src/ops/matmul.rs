@@ -12,6 +12,8 @@ use crate::shape::{broadcast_shapes, checked_numel};
 use crate::tensor::{common_device, Storage, Tensor};
 use crate::{bail, DType, Result};
 
+/// Params and bindings shared by the matmul kernels, prepended to each.
+const PARAMS: &str = include_str!("../../shaders/matmul_params.wgsl");
 const TILED: &str = include_str!("../../shaders/matmul.wgsl");
 const DIRECT: &str = include_str!("../../shaders/matmul_direct.wgsl");
 const NAIVE: &str = include_str!("../../shaders/matmul_naive.wgsl");
@@ -139,7 +141,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
                 let grid = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, batch as u32];
                 check_grid(&grid, &out_shape)?;
                 let direct = kernel == MatmulKernel::Direct || (kernel == MatmulKernel::Auto && ctx.is_cpu_emulated());
-                let kernel = if direct { ctx.kernel("matmul_direct", || DIRECT.to_string()) } else { ctx.kernel("matmul", || TILED.to_string()) };
+                let kernel = if direct { ctx.kernel("matmul_direct", || format!("{PARAMS}\n{DIRECT}")) } else { ctx.kernel("matmul", || format!("{PARAMS}\n{TILED}")) };
                 ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
             } else if kernel != MatmulKernel::Naive {
                 // Few outputs and a long k: split k so more threads share the work, then sum.
@@ -150,7 +152,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
                 let grid = grid_2d((m * n).div_ceil(256) as u64)?;
                 let grid = [grid[0], grid[1], (batch * splits) as u32];
                 check_grid(&grid, &out_shape)?;
-                let kernel = ctx.kernel("matmul_small", || SMALL.to_string());
+                let kernel = ctx.kernel("matmul_small", || format!("{PARAMS}\n{SMALL}"));
                 if splits == 1 {
                     ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
                 } else {
@@ -163,7 +165,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
             } else {
                 let grid = [n.div_ceil(16) as u32, m.div_ceil(16) as u32, batch as u32];
                 check_grid(&grid, &out_shape)?;
-                let kernel = ctx.kernel("matmul_naive", || NAIVE.to_string());
+                let kernel = ctx.kernel("matmul_naive", || format!("{PARAMS}\n{NAIVE}"));
                 ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
             }
             Storage::Gpu(out)

@@ -1,0 +1,22 @@
+// What every matmul kernel is given (prepended to each by src/ops/matmul.rs): sizes, the strides
+// through which A and B are read (so transposed operands need no copy), and the split-k of
+// matmul_small.wgsl.
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    _pad0: u32,
+    a_rs: u32,   // stride between rows of A (along m)
+    a_cs: u32,   // stride between columns of A (along k)
+    b_rs: u32,   // along k
+    b_cs: u32,   // along n
+    a_bs: u32,   // between batches (0 broadcasts one matrix over the batch)
+    b_bs: u32,
+    splits: u32,   // matmul_small.wgsl: how many k ranges, each summed separately
+    k_chunk: u32,  // and the length of each
+};
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;

@@ -15,9 +15,9 @@ keras, h5py, jax and jaxlib into it (skipped when already there), then re-runs i
 """
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+from fixture_venv import in_venv, reexec_in_venv
 
 KERAS_VERSION = "3.15.1"
 H5PY_VERSION = "3.16.0"
@@ -25,20 +25,6 @@ JAX_VERSION = "0.10.2"  # Keras runs on jax (CPU); the newest jax for CPython 3.
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv-keras"
 OUT = REPO / "tests" / "fixtures" / "keras"
-
-
-def ensure_venv():
-    """Creates the venv and installs the pins where needed, then re-runs this script in it."""
-    py = VENV / "bin" / "python"
-    if not py.exists():
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
-    have = subprocess.run([str(py), "-c", "import keras, h5py, jax; print(keras.__version__, h5py.__version__, jax.__version__)"],
-                          capture_output=True, text=True).stdout.strip()
-    if have != f"{KERAS_VERSION} {H5PY_VERSION} {JAX_VERSION}":
-        subprocess.check_call([str(py), "-m", "pip", "install", "--quiet",
-                               f"keras=={KERAS_VERSION}", f"h5py=={H5PY_VERSION}", f"jax=={JAX_VERSION}", f"jaxlib=={JAX_VERSION}"])
-    os.environ["KERAS_BACKEND"] = "jax"
-    os.execv(str(py), [str(py), __file__])
 
 
 def main():
@@ -94,6 +80,8 @@ def main():
 
 
 if __name__ == "__main__":
-    if Path(sys.prefix).resolve() != VENV.resolve():
-        ensure_venv()
+    if not in_venv(VENV):
+        reexec_in_venv(VENV, "import keras, h5py, jax; print(keras.__version__, h5py.__version__, jax.__version__)",
+                       f"{KERAS_VERSION} {H5PY_VERSION} {JAX_VERSION}",
+                       [[f"keras=={KERAS_VERSION}", f"h5py=={H5PY_VERSION}", f"jax=={JAX_VERSION}", f"jaxlib=={JAX_VERSION}"]], __file__)
     main()

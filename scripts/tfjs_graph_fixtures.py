@@ -19,10 +19,11 @@ without using them for such models, so stand-in modules are registered before th
 import json
 import os
 import shutil
-import subprocess
 import sys
 import types
 from pathlib import Path
+
+from fixture_venv import in_venv, reexec_in_venv
 
 PINS = ["tensorflow-cpu==2.21.0", "tf-keras==2.21.0", "tensorflow-hub==0.16.1", "importlib_resources==6.5.2",
         "packaging==23.2", "six==1.17.0"]
@@ -30,18 +31,6 @@ TFJS = "tensorflowjs==4.22.0"
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv-tfjs"
 OUT = REPO / "tests" / "fixtures" / "tfjs_graph"
-
-
-def ensure_venv():
-    py = VENV / "bin" / "python"
-    if not py.exists():
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
-    probe = "import tensorflow as tf, tensorflowjs; print(tf.__version__, tensorflowjs.__version__)"
-    have = subprocess.run([str(py), "-c", probe], capture_output=True, text=True).stdout.strip()
-    if have != "2.21.0 4.22.0":
-        subprocess.check_call([str(py), "-m", "pip", "install", "--quiet", *PINS])
-        subprocess.check_call([str(py), "-m", "pip", "install", "--quiet", "--no-deps", TFJS])
-    os.execv(str(py), [str(py), __file__])
 
 
 def main():
@@ -122,6 +111,7 @@ def main():
 
 
 if __name__ == "__main__":
-    if Path(sys.prefix).resolve() != VENV.resolve():
-        ensure_venv()
+    if not in_venv(VENV):
+        reexec_in_venv(VENV, "import tensorflow as tf, tensorflowjs; print(tf.__version__, tensorflowjs.__version__)",
+                       "2.21.0 4.22.0", [PINS, ["--no-deps", TFJS]], __file__)
     main()

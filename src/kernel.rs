@@ -11,6 +11,8 @@ pub const COMMON: &str = include_str!("../shaders/common.wgsl");
 /// A compiled kernel, or (while kernels are being collected for ahead-of-time compilation) a
 /// placeholder without a pipeline whose dispatches are skipped.
 pub struct Kernel {
+    /// The cache key: names the kernel in profiles.
+    pub name: String,
     pub compiled: Option<(wgpu::ComputePipeline, wgpu::BindGroupLayout)>,
 }
 
@@ -109,7 +111,7 @@ impl KernelCache {
             if !pending.iter().any(|(k, _)| k == key) {
                 pending.push((key.to_string(), code));
             }
-            return Rc::new(Kernel { compiled: None });
+            return Rc::new(Kernel { name: key.to_string(), compiled: None });
         }
         self.compile(device, key, code)
     }
@@ -155,7 +157,7 @@ impl KernelCache {
             compilation_options: Default::default(),
             cache: None,
         });
-        let kernel = Rc::new(Kernel { compiled: Some((pipeline, layout)) });
+        let kernel = Rc::new(Kernel { name: key.to_string(), compiled: Some((pipeline, layout)) });
         self.kernels.insert(key.to_string(), kernel.clone());
         kernel
     }

@@ -9,6 +9,7 @@ pub mod onnx;
 pub mod ops;
 pub mod optim;
 pub mod pool;
+pub mod profile;
 pub mod shape;
 pub mod tensor;
 #[cfg(target_arch = "wasm32")]

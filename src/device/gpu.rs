@@ -29,6 +29,8 @@ pub struct GpuContext {
     kernels: RefCell<KernelCache>,
     /// Set by the device-lost callback; every later call fails with a clear error.
     lost: Arc<AtomicBool>,
+    /// While profiling (native only): GPU time per kernel name, see `start_profile`.
+    profile: RefCell<Option<crate::profile::Profile>>,
 }
 
 /// A device buffer owned by one tensor storage; dropping it returns it to the pool.
@@ -121,6 +123,7 @@ impl GpuContext {
             batch: RefCell::new(batch),
             kernels: RefCell::new(KernelCache::default()),
             lost,
+            profile: RefCell::new(None),
         }))
     }
 
@@ -243,6 +246,7 @@ impl GpuContext {
         if workgroups.contains(&0) {
             return;
         }
+        let timer = self.profile_timer();
         self.batch.borrow_mut().dispatch(
             &self.device,
             &self.queue,
@@ -252,20 +256,63 @@ impl GpuContext {
             buffers,
             workgroups,
         );
+        self.profile_record(&format!("{} {:?}", kernel.name, workgroups), timer);
+    }
+
+    /// Starts a profile: from now on every dispatch, copy and clear is submitted on its own and
+    /// waited for, and its wall time is added to its kernel's total. This serialises the GPU, so
+    /// totals are for finding where time goes, not for benchmarks. Native only: a browser cannot
+    /// block on its queue (there, `take_profile` returns an empty profile).
+    pub fn start_profile(&self) {
+        self.flush();
+        self.wait_idle();
+        *self.profile.borrow_mut() = Some(crate::profile::Profile::default());
+    }
+
+    /// Ends the profile and returns it.
+    pub fn take_profile(&self) -> crate::profile::Profile {
+        self.profile.borrow_mut().take().unwrap_or_default()
+    }
+
+    fn profile_timer(&self) -> Option<crate::profile::Timer> {
+        if self.profile.borrow().is_none() || cfg!(target_arch = "wasm32") {
+            return None;
+        }
+        self.flush();
+        self.wait_idle();
+        Some(crate::profile::Timer::start())
+    }
+
+    fn profile_record(&self, name: &str, timer: Option<crate::profile::Timer>) {
+        let Some(timer) = timer else { return };
+        self.flush();
+        self.wait_idle();
+        if let Some(p) = self.profile.borrow_mut().as_mut() {
+            p.add(name, timer.elapsed_ms());
+        }
+    }
+
+    fn wait_idle(&self) {
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
     }
 
     /// Records a copy of the first `bytes` of `src` into `dst`.
     pub fn copy(&self, src: &wgpu::Buffer, dst: &wgpu::Buffer, bytes: u64) {
         // A warm-up trace computes nothing, and must not overwrite a variable with its garbage.
         if bytes > 0 && !self.kernels.borrow().is_collecting() {
+            let timer = self.profile_timer();
             self.batch.borrow_mut().copy(&self.device, src, dst, bytes);
+            self.profile_record("(copy)", timer);
         }
     }
 
     /// Records a zero fill of the first `bytes` of `dst`.
     pub fn clear(&self, dst: &wgpu::Buffer, bytes: u64) {
         if bytes > 0 && !self.kernels.borrow().is_collecting() {
+            let timer = self.profile_timer();
             self.batch.borrow_mut().clear(&self.device, dst, bytes);
+            self.profile_record("(clear)", timer);
         }
     }
 

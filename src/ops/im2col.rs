@@ -13,6 +13,8 @@ use crate::shape::checked_numel;
 use crate::tensor::{Storage, Tensor};
 use crate::{bail, DType, Result};
 
+/// The geometry uniform and window helpers, prepended to im2col.wgsl and pool.wgsl.
+pub(crate) const WINDOW: &str = include_str!("../../shaders/window.wgsl");
 const SHADER: &str = include_str!("../../shaders/im2col.wgsl");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +100,7 @@ impl Geometry {
         vec![self.n * self.oh * self.ow, self.kh * self.kw * self.c]
     }
 
-    fn params(&self, total: usize, pad_value: f32) -> Params {
+    pub(crate) fn params(&self, total: usize, pad_value: f32) -> Params {
         Params {
             n: self.n as u32,
             h: self.h as u32,
@@ -116,13 +118,15 @@ impl Geometry {
             pl: self.pad_left as u32,
             total: total as u32,
             pad_value,
+            ..Params::zeroed()
         }
     }
 }
 
+/// shaders/window.wgsl's Params.
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
+pub(crate) struct Params {
     n: u32,
     h: u32,
     w: u32,
@@ -137,12 +141,16 @@ struct Params {
     dw: u32,
     pt: u32,
     pl: u32,
-    total: u32,
+    pub total: u32,
     pad_value: f32,
+    /// Convolutions only (shaders/conv2d.wgsl): output channels, and pixels per split-k chunk.
+    pub co: u32,
+    pub chunk: u32,
+    _pad: [u32; 2],
 }
 
 /// Input pixel read by (output position, kernel tap), or None in the padding.
-fn source_pixel(g: &Geometry, oy: usize, ox: usize, ky: usize, kx: usize) -> Option<(usize, usize)> {
+pub(crate) fn source_pixel(g: &Geometry, oy: usize, ox: usize, ky: usize, kx: usize) -> Option<(usize, usize)> {
     let iy = (oy * g.sh + ky * g.dh).checked_sub(g.pad_top)?;
     let ix = (ox * g.sw + kx * g.dw).checked_sub(g.pad_left)?;
     (iy < g.h && ix < g.w).then_some((iy, ix))
@@ -182,7 +190,7 @@ fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Res
         Device::Gpu(ctx) => {
             let out = ctx.alloc(op, (total * 4) as u64)?;
             let mode = if to_cols { "im2col" } else { "col2im" };
-            let kernel = ctx.kernel(mode, || fill_template(SHADER, &[("MODE", mode)]));
+            let kernel = ctx.kernel(mode, || format!("{WINDOW}\n{}", fill_template(SHADER, &[("MODE", mode)])));
             let params = g.params(total, pad_value);
             ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &[x.gpu_buffer().raw(), out.raw()], grid_2d(total.div_ceil(256) as u64)?);
             Storage::Gpu(out)

@@ -1,33 +1,129 @@
-//! Max and average pooling on NHWC images (TF.js maxPool / avgPool), over im2col patches.
-use super::im2col::{im2col, Geometry, Padding};
-use crate::autograd::no_grad;
-use crate::{bail, ops, DType, Result, Tensor};
+//! Max and average pooling on NHWC images (TF.js maxPool / avgPool) and their gradients, read
+//! straight from the image by shaders/pool.wgsl (and the CPU loops below): no patch matrix, and
+//! the backward pass is one kernel instead of a chain of masks, broadcasts and col2im.
+use std::cell::RefCell;
+use std::rc::Rc;
 
-fn patches(op: &str, x: &Tensor, size: (usize, usize), strides: (usize, usize), padding: Padding, pad_value: f32) -> Result<(Tensor, Geometry)> {
-    if x.dtype() != DType::F32 {
-        bail!(op, "input must be float32, got {}", x.dtype());
-    }
-    let g = Geometry::new(op, x.shape(), size, strides, (1, 1), padding)?;
-    let cols = im2col(x, &g, pad_value)?.reshape_to(&[g.n * g.oh * g.ow, g.kh * g.kw, g.c])?;
-    Ok((cols, g))
+use super::im2col::{source_pixel, Geometry, Padding, WINDOW};
+use crate::autograd::{no_grad, record};
+use crate::device::gpu::grid_2d;
+use crate::device::Device;
+use crate::kernel::fill_template;
+use crate::shape::checked_numel;
+use crate::tensor::{Storage, Tensor};
+use crate::{bail, DType, Result};
+
+const SHADER: &str = include_str!("../../shaders/pool.wgsl");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pool {
+    Max,
+    Avg,
 }
 
-/// Max over each window; padding never wins (it reads -inf).
+impl Pool {
+    fn name(self) -> &'static str {
+        match self {
+            Pool::Max => "max_pool",
+            Pool::Avg => "avg_pool",
+        }
+    }
+}
+
+/// Max over each window; padding never wins. The gradient goes to each window's first maximum
+/// (in row-major window order), as in TensorFlow.
 pub fn max_pool(x: &Tensor, size: (usize, usize), strides: (usize, usize), padding: Padding) -> Result<Tensor> {
-    let (cols, g) = patches("max_pool", x, size, strides, padding, f32::NEG_INFINITY)?;
-    ops::max(&cols, Some(&[1]), false)?.reshape_to(&[g.n, g.oh, g.ow, g.c])
+    pool(Pool::Max, x, size, strides, padding)
 }
 
 /// Mean over each window's pixels inside the image (padding is not counted, as in TF.js).
 pub fn avg_pool(x: &Tensor, size: (usize, usize), strides: (usize, usize), padding: Padding) -> Result<Tensor> {
-    let (cols, g) = patches("avg_pool", x, size, strides, padding, 0.0)?;
-    let sums = ops::sum(&cols, Some(&[1]), false)?.reshape_to(&[g.n, g.oh, g.ow, g.c])?;
-    // Pixels per window, from the same geometry on a one-channel image of ones.
-    let counts = no_grad(|| -> Result<Tensor> {
-        let ones = ops::ones(x.device(), &[1, g.h, g.w, 1], DType::F32)?;
-        let one_geo = Geometry { n: 1, c: 1, ..g };
-        let c = im2col(&ones, &one_geo, 0.0)?;
-        ops::sum(&c, Some(&[1]), false)?.reshape_to(&[1, g.oh, g.ow, 1])
-    })?;
-    ops::div(&sums, &counts)
+    pool(Pool::Avg, x, size, strides, padding)
+}
+
+fn pool(kind: Pool, x: &Tensor, size: (usize, usize), strides: (usize, usize), padding: Padding) -> Result<Tensor> {
+    let op = kind.name();
+    if x.dtype() != DType::F32 {
+        bail!(op, "input must be float32, got {}", x.dtype());
+    }
+    let g = Geometry::new(op, x.shape(), size, strides, (1, 1), padding)?;
+    let out = no_grad(|| run(kind, false, x, x, &g))?;
+    Ok(record(op, out, &[x], move |gr| Ok(vec![Some(run(kind, true, &gr.inputs[0], gr.grad, &g)?)])))
+}
+
+/// The pooled image of `x` (`grad` false), or the gradient of the input given the output's
+/// gradient `dy` (`grad` true).
+fn run(kind: Pool, grad: bool, x: &Tensor, dy: &Tensor, g: &Geometry) -> Result<Tensor> {
+    let op = kind.name();
+    let out_shape = if grad { vec![g.n, g.h, g.w, g.c] } else { vec![g.n, g.oh, g.ow, g.c] };
+    let total = checked_numel(op, &out_shape)?;
+    let storage = match x.device() {
+        Device::Cpu => Storage::Cpu(RefCell::new(run_cpu(kind, grad, &x.cpu_words(), &dy.cpu_words(), g, total)?)),
+        Device::Gpu(ctx) => {
+            let out = ctx.alloc(op, (total * 4) as u64)?;
+            let disjoint = grad && kind == Pool::Max && g.sh >= g.kh && g.sw >= g.kw;
+            let (mode, store, threads) = match (grad, disjoint) {
+                (false, _) => (op.to_string(), format!("out[t] = {op}(t)"), total),
+                (true, false) => (format!("{op}_grad"), format!("out[t] = {op}_grad(t)"), total),
+                (true, true) => {
+                    // Pixels no window reads (past the last stride) keep this zero.
+                    ctx.clear(out.raw(), (total * 4) as u64);
+                    ("max_pool_grad_disjoint".to_string(), "max_pool_grad_disjoint(t)".to_string(), g.n * g.oh * g.ow * g.c)
+                }
+            };
+            let kernel = ctx.kernel(&mode, || format!("{WINDOW}\n{}", fill_template(SHADER, &[("STORE", &store)])));
+            let params = g.params(threads, 0.0);
+            let buffers = [x.gpu_buffer().raw(), dy.gpu_buffer().raw(), out.raw()];
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &buffers, grid_2d(threads.div_ceil(256) as u64)?);
+            Storage::Gpu(out)
+        }
+    };
+    Ok(Tensor::from_storage(x.device(), Rc::new(storage), out_shape, DType::F32))
+}
+
+/// The CPU twin of pool.wgsl, with the same scan order and tie rule; gradients scatter from each
+/// window instead of gathering.
+fn run_cpu(kind: Pool, grad: bool, x: &[u32], dy: &[u32], g: &Geometry, total: usize) -> Result<Vec<u32>> {
+    let x: &[f32] = bytemuck::cast_slice(x);
+    let dy: &[f32] = bytemuck::cast_slice(dy);
+    let mut words = crate::tensor::alloc_words(kind.name(), total)?;
+    let out: &mut [f32] = bytemuck::cast_slice_mut(&mut words);
+    let taps: Vec<(usize, usize)> = (0..g.kh).flat_map(|ky| (0..g.kw).map(move |kx| (ky, kx))).collect();
+    for n in 0..g.n {
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                let pixels: Vec<usize> = taps.iter().filter_map(|&(ky, kx)| source_pixel(g, oy, ox, ky, kx)).map(|(iy, ix)| (n * g.h + iy) * g.w + ix).collect();
+                let o = ((n * g.oh + oy) * g.ow + ox) * g.c;
+                for c in 0..g.c {
+                    match kind {
+                        Pool::Max => {
+                            let mut best: Option<(f32, usize)> = None;
+                            for &px in &pixels {
+                                let v = x[px * g.c + c];
+                                if best.is_none_or(|(b, _)| v > b || (v.is_nan() && !b.is_nan())) {
+                                    best = Some((v, px));
+                                }
+                            }
+                            match (grad, best) {
+                                (false, b) => out[o + c] = b.map_or(f32::NEG_INFINITY, |b| b.0),
+                                (true, Some((_, px))) => out[px * g.c + c] += dy[o + c],
+                                (true, None) => {}
+                            }
+                        }
+                        Pool::Avg => {
+                            let count = pixels.len().max(1) as f32;
+                            if grad {
+                                for &px in &pixels {
+                                    out[px * g.c + c] += dy[o + c] / count;
+                                }
+                            } else {
+                                out[o + c] = pixels.iter().map(|&px| x[px * g.c + c]).sum::<f32>() / count;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(words)
 }

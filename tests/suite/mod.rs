@@ -1309,6 +1309,22 @@ pub async fn pooling_hand_values(dev: Device) -> CaseResult {
     exact("avg_pool same centre", &v[5..6], &[(0.0 + 1.0 + 2.0 + 4.0 + 5.0 + 6.0 + 8.0 + 9.0 + 10.0) / 9.0])?;
     let neg = t(&dev, &[-1.0, -2.0, -3.0, -4.0], &[1, 2, 2, 1])?;
     exact("max_pool same ignores padding", &read(&ops::max_pool(&neg, (3, 3), (1, 1), Padding::Same).map_err(e)?).await?, &[-1.0; 4])?;
+    // Gradients by hand. Overlapping 3x3 'same' windows on 0..15: each window's max is its
+    // bottom-right pixel, so pixel (y, x) receives one unit per window maximal there.
+    let sum_of = |y: Tensor| ops::sum(&y, None, false);
+    let (_, g) = webtensor::autograd::value_and_grads(&[&x], |v| sum_of(ops::max_pool(&v[0], (3, 3), (1, 1), Padding::Same)?)).map_err(e)?;
+    exact("max_pool grad overlapping", &read(&g[0]).await?, &[0., 0., 0., 0., 0., 1., 1., 2., 0., 1., 1., 2., 0., 2., 2., 4.])?;
+    // Ties: the whole gradient goes to the window's first maximum, as in TensorFlow.
+    let flat = t(&dev, &[3.0; 8], &[1, 2, 4, 1])?;
+    let (_, g) = webtensor::autograd::value_and_grads(&[&flat], |v| sum_of(ops::max_pool(&v[0], (2, 2), (2, 2), Padding::Valid)?)).map_err(e)?;
+    exact("max_pool grad ties", &read(&g[0]).await?, &[1., 0., 1., 0., 0., 0., 0., 0.])?;
+    // Disjoint windows that leave the last row and column unread: those get zero.
+    let odd = t(&dev, &(0..9).map(|v| v as f32).collect::<Vec<_>>(), &[1, 3, 3, 1])?;
+    let (_, g) = webtensor::autograd::value_and_grads(&[&odd], |v| sum_of(ops::max_pool(&v[0], (2, 2), (2, 2), Padding::Valid)?)).map_err(e)?;
+    exact("max_pool grad unread pixels", &read(&g[0]).await?, &[0., 0., 0., 0., 1., 0., 0., 0., 0.])?;
+    // avg 'same' 3x3 on 2x2: every window covers all 4 pixels, so each gets 4 * 1/4.
+    let (_, g) = webtensor::autograd::value_and_grads(&[&neg], |v| sum_of(ops::avg_pool(&v[0], (3, 3), (1, 1), Padding::Same)?)).map_err(e)?;
+    exact("avg_pool grad same", &read(&g[0]).await?, &[1.0; 4])?;
     Ok(())
 }
 
@@ -1328,6 +1344,22 @@ pub async fn convolution_gradients(dev: Device) -> CaseResult {
     px.reverse();
     grad_check(&dev, "max_pool", &[(px.clone(), vec![2, 5, 4, 2])], &|v| ops::max_pool(&v[0], (2, 2), (2, 2), Padding::Same)).await?;
     grad_check(&dev, "avg_pool", &[(px, vec![2, 5, 4, 2])], &|v| ops::avg_pool(&v[0], (3, 2), (1, 2), Padding::Same)).await?;
+    // A filter gradient over enough pixels that its reduction is split into chunks crossing image
+    // boundaries. It is checked through linearity against the reference convolution:
+    // <dL/df, u> = <conv(x, u), dy> for L = <conv(x, f), dy> and any direction u.
+    let (xs, fs) = ([3, 11, 13, 2], [3, 3, 2, 6]);
+    let xv = rng.vec(xs.iter().product(), -1.0, 1.0);
+    let (fv, uv) = (rng.vec(fs.iter().product(), -1.0, 1.0), rng.vec(fs.iter().product(), -1.0, 1.0));
+    let dyv = rng.vec(3 * 11 * 13 * 6, -1.0, 1.0);
+    let (x, f, dy) = (t(&dev, &xv, &xs)?, t(&dev, &fv, &fs)?, t(&dev, &dyv, &[3, 11, 13, 6])?);
+    let (_, g) = webtensor::autograd::value_and_grads(&[&f], |v| {
+        ops::sum(&ops::mul(&ops::conv2d(&x, &v[0], (1, 1), Padding::Same, (1, 1))?, &dy)?, None, false)
+    })
+    .map_err(e)?;
+    let lhs: f64 = read(&g[0]).await?.iter().zip(&uv).map(|(&a, &b)| a as f64 * b as f64).sum();
+    let (conv_u, _) = conv_ref(&xv, xs, &uv, fs, (1, 1), (1, 1), true, false);
+    let rhs: f64 = conv_u.iter().zip(&dyv).map(|(&a, &b)| a as f64 * b as f64).sum();
+    close("conv2d filter gradient, split reduction", &[lhs as f32], &[rhs], 1e-3, 1e-4)?;
     Ok(())
 }
 

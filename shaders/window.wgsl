@@ -1,0 +1,33 @@
+// Where a sliding window (convolution or pooling) reads an NHWC image: the geometry shared by
+// im2col.wgsl, pool.wgsl and pool_grad.wgsl (src/ops/im2col.rs fills it from `Geometry`).
+struct Params {
+    n: u32, h: u32, w: u32, c: u32,
+    oh: u32, ow: u32, kh: u32, kw: u32,
+    sh: u32, sw: u32, dh: u32, dw: u32,
+    pt: u32, pl: u32, total: u32,
+    pad_value: f32,
+    co: u32, chunk: u32,   // convolutions only: output channels, pixels per split-k chunk
+    _pad0: u32, _pad1: u32,
+};
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+// The input row/column read by output (oy, ox) at tap (ky, kx); negative or past the edge in padding.
+fn source_y(oy: u32, ky: u32) -> i32 { return i32(oy * p.sh + ky * p.dh) - i32(p.pt); }
+fn source_x(ox: u32, kx: u32) -> i32 { return i32(ox * p.sw + kx * p.dw) - i32(p.pl); }
+fn inside(iy: i32, ix: i32) -> bool { return iy >= 0 && ix >= 0 && iy < i32(p.h) && ix < i32(p.w); }
+
+// The output row that reads input row y at tap ky, or -1 if none does (the inverse of source_y).
+fn reader_y(y: u32, ky: u32) -> i32 {
+    let t = i32(y + p.pt) - i32(ky * p.dh);
+    if (t < 0 || t % i32(p.sh) != 0 || u32(t) / p.sh >= p.oh) { return -1; }
+    return t / i32(p.sh);
+}
+fn reader_x(x: u32, kx: u32) -> i32 {
+    let t = i32(x + p.pl) - i32(kx * p.dw);
+    if (t < 0 || t % i32(p.sw) != 0 || u32(t) / p.sw >= p.ow) { return -1; }
+    return t / i32(p.sw);
+}
+
+// Flat index of a thread in a grid_2d dispatch of 256-wide workgroups.
+fn thread_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 256u; }

@@ -1,7 +1,11 @@
 //! Convolutions on NHWC images, as TF.js: conv2d (filter [kh, kw, in, out]), depthwise conv2d
 //! (filter [kh, kw, in, multiplier]) and conv2d transpose (filter [kh, kw, out, in]). Built on
 //! im2col/col2im with matmul (an explicit GEMM), so their gradients follow from those ops.
+use super::conv_gpu;
 use super::im2col::{col2im, im2col, Geometry, Padding};
+use crate::autograd::{no_grad, record};
+use crate::device::Device;
+use crate::tensor::common_device;
 use crate::{bail, ops, DType, Result, Tensor};
 
 fn check_f32(op: &str, x: &Tensor, f: &Tensor) -> Result<()> {
@@ -27,7 +31,19 @@ fn forward_geometry(op: &str, x: &Tensor, filter: &Tensor, strides: (usize, usiz
 
 pub fn conv2d(x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Padding, dilations: (usize, usize)) -> Result<Tensor> {
     let g = forward_geometry("conv2d", x, filter, strides, padding, dilations)?;
-    let fs = filter.shape();
+    let fs = filter.shape().to_vec();
+    if let Device::Gpu(ctx) = common_device("conv2d", &[x, filter])? {
+        if conv_gpu::prefers_direct(&ctx, fs[3]) {
+            let out = no_grad(|| conv_gpu::forward(&ctx, x, filter, &g))?;
+            return Ok(record("conv2d", out, &[x, filter], move |gr| {
+                let (x, filter, dy) = (&gr.inputs[0], &gr.inputs[1], gr.grad);
+                // d x is the transposed convolution; d filter has its own kernel.
+                let dx = if gr.needs(0) { Some(transposed(dy, filter, &g)?) } else { None };
+                let df = if gr.needs(1) { Some(conv_gpu::filter_grad(&ctx, x, dy, &g, &fs)?) } else { None };
+                Ok(vec![dx, df])
+            }));
+        }
+    }
     let cols = im2col(x, &g, 0.0)?;
     let w = filter.reshape_to(&[fs[0] * fs[1] * fs[2], fs[3]])?;
     ops::matmul(&cols, &w, false, false)?.reshape_to(&[g.n, g.oh, g.ow, fs[3]])
@@ -58,7 +74,14 @@ pub fn conv2d_transpose(x: &Tensor, filter: &Tensor, output_shape: &[usize], str
             x.shape(), fs, output_shape, g.n, g.oh, g.ow, fs[3]
         );
     }
+    transposed(x, filter, &g)
+}
+
+/// The transposed convolution of `y` ([n, oh, ow, co]) by `filter` over geometry `g`: each output
+/// pixel's channels spread back through the filter onto the window it read (col2im of y W^T).
+fn transposed(y: &Tensor, filter: &Tensor, g: &Geometry) -> Result<Tensor> {
+    let fs = filter.shape();
     let w = filter.reshape_to(&[fs[0] * fs[1] * fs[2], fs[3]])?;
-    let cols = ops::matmul(&x.reshape_to(&[g.n * g.oh * g.ow, fs[3]])?, &w, false, true)?;
-    col2im(&cols, &g)
+    let cols = ops::matmul(&y.reshape_to(&[g.n * g.oh * g.ow, fs[3]])?, &w, false, true)?;
+    col2im(&cols, g)
 }

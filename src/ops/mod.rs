@@ -6,6 +6,7 @@ pub mod cast;
 pub mod compare;
 pub mod concat;
 pub mod conv;
+pub mod conv_gpu;
 pub mod copy;
 pub mod dropout;
 pub mod elementwise;

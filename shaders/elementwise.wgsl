@@ -12,6 +12,7 @@ struct Params {
     bits: u32,
     _pad0: u32,
     _pad1: u32,
+    tiles: vec4<u32>,   // element count of each input read as i % count (repeated over rows)
     out_shape: array<vec4<u32>, 2>,
     // strides of input k along dimension d: strides[2k + d/4][d%4]; 0 along broadcast dimensions
     strides: array<vec4<u32>, 6>,

@@ -44,6 +44,8 @@ struct Params {
     seed: u32,
     bits: u32,
     _pad: [u32; 2],
+    /// Element count of each `Layout::Tiled` input.
+    tiles: [u32; 4],
     out_shape: [u32; MAX_RANK],
     strides: [u32; MAX_RANK * MAX_INPUTS],
 }
@@ -55,15 +57,21 @@ enum Layout {
     Contiguous,
     /// One element: element 0.
     Scalar,
+    /// Repeated along leading dimensions only (a bias over rows): element i % its size. Saves
+    /// the strided walk's divisions, which CPU-emulated GPUs pay dearly for.
+    Tiled,
     /// Broadcast: through strides.
     Strided,
 }
 
 fn layout_of(t: &Tensor, out_shape: &[usize]) -> Layout {
+    let trailing = &t.shape()[t.shape().iter().take_while(|&&d| d == 1).count()..];
     if t.shape() == out_shape {
         Layout::Contiguous
     } else if t.numel() == 1 {
         Layout::Scalar
+    } else if out_shape.ends_with(trailing) {
+        Layout::Tiled
     } else {
         Layout::Strided
     }
@@ -104,6 +112,7 @@ pub fn run(
                 key.push(match l {
                     Layout::Contiguous => 'c',
                     Layout::Scalar => 's',
+                    Layout::Tiled => 't',
                     Layout::Strided => 'b',
                 });
             }
@@ -119,6 +128,7 @@ pub fn run(
                 params.out_shape[d] = s as u32;
             }
             for (k, t) in inputs.iter().enumerate() {
+                params.tiles[k] = t.numel() as u32;
                 for (d, s) in broadcast_strides(t.shape(), out_shape).into_iter().enumerate() {
                     params.strides[k * MAX_RANK + d] = s as u32;
                 }
@@ -141,6 +151,7 @@ fn source(inputs: &[&Tensor], layouts: &[Layout], out_dtype: DType, expr: &str) 
         let index = match l {
             Layout::Contiguous => "i".to_string(),
             Layout::Scalar => "0u".to_string(),
+            Layout::Tiled => format!("i % p.tiles[{k}]"),
             Layout::Strided => format!("in_offset({k}u, i)"),
         };
         loads += &format!("    let {} = in{k}[{index}];\n", NAMES[k]);

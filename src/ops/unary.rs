@@ -28,6 +28,14 @@ fn zero_grad(g: &Grad, _: f32, _: f32) -> Result<Tensor> {
     zeros(g.grad.device(), g.grad.shape(), DType::F32)
 }
 
+/// d relu(x) = dy where x > 0, else 0: one pass instead of compare, cast and multiply.
+fn relu_grad(dy: &Tensor, x: &Tensor) -> Result<Tensor> {
+    let expr = "select(0.0, a, b > 0.0)";
+    elementwise::run("relu_grad", &[dy, x], dy.shape(), DType::F32, None, Gpu::new("relu_grad", expr), |w, _| {
+        if f32::from_bits(w[1]) > 0.0 { w[0] } else { 0 }
+    })
+}
+
 const SELU_ALPHA: f32 = 1.673_263_2;
 const SELU_SCALE: f32 = 1.050_701;
 
@@ -75,7 +83,7 @@ pub const UNARY: &[UnaryOp] = &[
     },
     UnaryOp { name: "square", f32: |x, _, _| x * x, wgsl: "a * a", i32: Some((|x| x.wrapping_mul(x), "a * a")), grad: |g, _, _| mul(g.grad, &mul(x(g), &scalar(x(g), 2.0)?)?) },
     UnaryOp { name: "reciprocal", f32: |x, _, _| 1.0 / x, wgsl: "1.0 / a", i32: None, grad: |g, _, _| neg(&mul(g.grad, &mul(g.out, g.out)?)?) },
-    UnaryOp { name: "relu", f32: |x, _, _| x.max(0.0), wgsl: "max(a, 0.0)", i32: Some((|x| x.max(0), "max(a, 0)")), grad: |g, _, _| mul(g.grad, &mask(greater(x(g), &scalar(x(g), 0.0)?))?) },
+    UnaryOp { name: "relu", f32: |x, _, _| x.max(0.0), wgsl: "max(a, 0.0)", i32: Some((|x| x.max(0), "max(a, 0)")), grad: |g, _, _| relu_grad(g.grad, x(g)) },
     UnaryOp { name: "relu6", f32: |x, _, _| x.clamp(0.0, 6.0), wgsl: "clamp(a, 0.0, 6.0)", i32: None, grad: |g, _, _| mul(g.grad, &mask(logical_and(&greater(x(g), &scalar(x(g), 0.0)?)?, &less(x(g), &scalar(x(g), 6.0)?)?))?) },
     UnaryOp {
         name: "leaky_relu",

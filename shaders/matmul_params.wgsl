@@ -17,6 +17,7 @@ struct Params {
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
+// {{ELEM}}: f32, or vec4<f32> for matmul_vec4.wgsl.
+@group(0) @binding(1) var<storage, read> a: array<{{ELEM}}>;
+@group(0) @binding(2) var<storage, read> b: array<{{ELEM}}>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;

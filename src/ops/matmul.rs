@@ -8,6 +8,7 @@ use bytemuck::{Pod, Zeroable};
 use crate::autograd::{no_grad, record, sum_to_shape};
 use crate::device::gpu::{grid_2d, GpuBuffer, MAX_WORKGROUPS_PER_DIM};
 use crate::device::Device;
+use crate::kernel::fill_template;
 use crate::shape::{broadcast_shapes, checked_numel};
 use crate::tensor::{common_device, Storage, Tensor};
 use crate::{bail, DType, Result};
@@ -16,21 +17,85 @@ use crate::{bail, DType, Result};
 const PARAMS: &str = include_str!("../../shaders/matmul_params.wgsl");
 const TILED: &str = include_str!("../../shaders/matmul.wgsl");
 const DIRECT: &str = include_str!("../../shaders/matmul_direct.wgsl");
+const VEC4: &str = include_str!("../../shaders/matmul_vec4.wgsl");
 const NAIVE: &str = include_str!("../../shaders/matmul_naive.wgsl");
 const SMALL: &str = include_str!("../../shaders/matmul_small.wgsl");
 
 /// Below this many rows or columns the 64x64 tiled kernel would leave most of each tile idle.
 const SKINNY: usize = 32;
 
-/// Which GPU kernel runs a matmul. `Auto` picks per adapter: `Direct` (registers only, no
-/// barriers) on GPUs emulated on the CPU, `Tiled` (workgroup-memory tiles) on real ones. Skinny
-/// shapes take the small split-k kernel either way. `Naive` exists as the benchmark's baseline only.
+/// Which GPU kernel runs a matmul. `Auto` picks per adapter: on GPUs emulated on the CPU the
+/// register-only kernels (no barriers), `Vec4` where the shape lets it read vec4s and `Direct`
+/// otherwise; on real GPUs `Tiled` (workgroup-memory tiles). Skinny shapes take the small split-k
+/// kernel either way. `Naive` exists as the benchmark's baseline only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatmulKernel {
     Auto,
     Tiled,
     Direct,
+    /// Falls back to `Direct` for shapes it cannot read as vec4 (see `vec4_fits`).
+    Vec4,
     Naive,
+}
+
+/// Whether matmul_vec4.wgsl can read these operands as vec4s: k whole vec4s, and the dimension
+/// each operand is read along contiguous in whole vec4s (A along k, or along m when transposed;
+/// B along n, or along k when transposed).
+fn vec4_fits(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool) -> bool {
+    k % 4 == 0 && (!transpose_a || m % 4 == 0) && (transpose_b || n % 4 == 0)
+}
+
+/// Fills matmul_vec4.wgsl's operand reads for these layouts (its header says what each defines).
+/// Indices are in vec4s; the bases of A and B are multiples of 4 because every dimension they
+/// step over is.
+fn vec4_source(transpose_a: bool, transpose_b: bool) -> String {
+    let mut setup = String::new();
+    let mut load_a = String::new();
+    let mut load_b = String::new();
+    const LANES: [char; 4] = ['x', 'y', 'z', 'w'];
+    if transpose_a {
+        // A is stored [k, m]: rows r..r+3 and r+4..r+7 of one k are two vec4s.
+        setup += "    let m4 = p.a_cs / 4u;\n";
+        setup += "    let ta0 = (a_base + min(r, p.m - 4u)) / 4u;\n    let ta1 = (a_base + min(r + 4u, p.m - 4u)) / 4u;\n";
+        load_a += "        let ak = 4u * kq * m4;\n";
+        for q in 0..4 {
+            load_a += &format!("        let t{q}0 = a[ta0 + ak + {q}u * m4]; let t{q}1 = a[ta1 + ak + {q}u * m4];\n");
+        }
+        for i in 0..8 {
+            let (h, l) = (i / 4, LANES[i % 4]);
+            load_a += &format!("        let a{i} = vec4<f32>(t0{h}.{l}, t1{h}.{l}, t2{h}.{l}, t3{h}.{l});\n");
+        }
+    } else {
+        for i in 0..8 {
+            setup += &format!("    let ra{i} = (a_base + min(r + {i}u, p.m - 1u) * p.a_rs) / 4u;\n");
+            load_a += &format!("        let a{i} = a[ra{i} + kq];\n");
+        }
+    }
+    if transpose_b {
+        // B is stored [n, k]: four k of one column are a vec4.
+        for j in 0..8 {
+            setup += &format!("    let cb{j} = (b_base + min(col + {j}u, p.n - 1u) * p.b_cs) / 4u;\n");
+            load_b += &format!("        let u{j} = b[cb{j} + kq];\n");
+        }
+        for (q, l) in LANES.iter().enumerate() {
+            load_b += &format!("        let b{q}0 = vec4<f32>(u0.{l}, u1.{l}, u2.{l}, u3.{l}); let b{q}1 = vec4<f32>(u4.{l}, u5.{l}, u6.{l}, u7.{l});\n");
+        }
+    } else {
+        setup += "    let n4 = p.b_rs / 4u;\n";
+        setup += "    let tb0 = (b_base + min(col, p.n - 4u)) / 4u;\n    let tb1 = (b_base + min(col + 4u, p.n - 4u)) / 4u;\n";
+        load_b += "        let bk = 4u * kq * n4;\n";
+        for q in 0..4 {
+            load_b += &format!("        let b{q}0 = b[tb0 + bk + {q}u * n4]; let b{q}1 = b[tb1 + bk + {q}u * n4];\n");
+        }
+    }
+    let params = fill_template(PARAMS, &[("ELEM", "vec4<f32>")]);
+    let body = fill_template(VEC4, &[("SETUP", setup.trim_end()), ("LOAD_A", load_a.trim_end()), ("LOAD_B", load_b.trim_end())]);
+    format!("{params}\n{body}")
+}
+
+/// A scalar matmul kernel's source: the shared params and bindings, then its body.
+fn scalar_source(body: &str) -> String {
+    format!("{}\n{body}", fill_template(PARAMS, &[("ELEM", "f32")]))
 }
 
 #[repr(C)]
@@ -137,11 +202,24 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
             if k == 0 {
                 ctx.clear(out.raw(), bytes);
             } else if kernel != MatmulKernel::Naive && m.min(n) >= SKINNY {
-                // Both kernels cover 64x64 of C per workgroup.
+                // Each of these kernels covers 64x64 of C per workgroup.
+                let emulated = ctx.is_cpu_emulated();
+                let chosen = match kernel {
+                    MatmulKernel::Auto if emulated => MatmulKernel::Vec4,
+                    MatmulKernel::Auto => MatmulKernel::Tiled,
+                    other => other,
+                };
+                let chosen = if chosen == MatmulKernel::Vec4 && !vec4_fits(m, k, n, transpose_a, transpose_b) { MatmulKernel::Direct } else { chosen };
                 let grid = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, batch as u32];
                 check_grid(&grid, &out_shape)?;
-                let direct = kernel == MatmulKernel::Direct || (kernel == MatmulKernel::Auto && ctx.is_cpu_emulated());
-                let kernel = if direct { ctx.kernel("matmul_direct", || format!("{PARAMS}\n{DIRECT}")) } else { ctx.kernel("matmul", || format!("{PARAMS}\n{TILED}")) };
+                let kernel = match chosen {
+                    MatmulKernel::Vec4 => {
+                        let key = format!("matmul_vec4:{}{}", if transpose_a { "t" } else { "n" }, if transpose_b { "t" } else { "n" });
+                        ctx.kernel(&key, || vec4_source(transpose_a, transpose_b))
+                    }
+                    MatmulKernel::Direct => ctx.kernel("matmul_direct", || scalar_source(DIRECT)),
+                    _ => ctx.kernel("matmul", || scalar_source(TILED)),
+                };
                 ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
             } else if kernel != MatmulKernel::Naive {
                 // Few outputs and a long k: split k so more threads share the work, then sum.
@@ -152,7 +230,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
                 let grid = grid_2d((m * n).div_ceil(256) as u64)?;
                 let grid = [grid[0], grid[1], (batch * splits) as u32];
                 check_grid(&grid, &out_shape)?;
-                let kernel = ctx.kernel("matmul_small", || format!("{PARAMS}\n{SMALL}"));
+                let kernel = ctx.kernel("matmul_small", || scalar_source(SMALL));
                 if splits == 1 {
                     ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
                 } else {
@@ -165,7 +243,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
             } else {
                 let grid = [n.div_ceil(16) as u32, m.div_ceil(16) as u32, batch as u32];
                 check_grid(&grid, &out_shape)?;
-                let kernel = ctx.kernel("matmul_naive", || format!("{PARAMS}\n{NAIVE}"));
+                let kernel = ctx.kernel("matmul_naive", || scalar_source(NAIVE));
                 ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
             }
             Storage::Gpu(out)

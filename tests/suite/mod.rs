@@ -460,10 +460,11 @@ pub async fn matmul_vs_reference(dev: Device) -> CaseResult {
             close(&format!("matmul {m}x{k}x{n} ta={ta} tb={tb}"), &read(&r).await?, &matmul_ref(&a, &b, 1, m, k, n, ta, tb), 1e-4, 1e-4)?;
         }
     }
-    // both large-shape kernels, whichever this adapter picks by default
-    for kernel in [ops::MatmulKernel::Tiled, ops::MatmulKernel::Direct] {
-        for (m, k, n) in [(64, 64, 64), (129, 257, 65), (70, 5, 33)] {
-            for (ta, tb) in [(false, false), (true, true)] {
+    // every large-shape kernel, whichever this adapter picks by default; the vec4 one on shapes
+    // it reads as vec4 in each layout (and with ragged edges), and on one it must hand back
+    for kernel in [ops::MatmulKernel::Tiled, ops::MatmulKernel::Direct, ops::MatmulKernel::Vec4] {
+        for (m, k, n) in [(64, 64, 64), (132, 256, 68), (100, 36, 44), (129, 257, 65), (70, 5, 33)] {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let a = rng.vec(m * k, -1.0, 1.0);
                 let b = rng.vec(k * n, -1.0, 1.0);
                 let sa = if ta { [k, m] } else { [m, k] };

@@ -260,12 +260,13 @@ function maxAbsDiff(x, y) {
   return m;
 }
 
-/// config: { workloads: [names or prefixes], sizes: [matmul sizes], reps, maxSecondsPerSample }
+/// config: { workloads: [names or prefixes], contenders: [names] (all if absent), sizes: [matmul
+/// sizes], reps, maxSecondsPerSample }
 export async function runBench(config, log = () => {}) {
   await initWasm();
   const devices = {};
   const live = [];
-  for (const c of CONTENDERS) {
+  for (const c of CONTENDERS.filter((c) => !config.contenders || config.contenders.includes(c.name))) {
     try { devices[c.name] = await activate(c); live.push(c); }
     catch (e) { devices[c.name] = `unavailable: ${e.message}`; log(`${c.name}: ${e.message}`); }
   }

@@ -2,7 +2,7 @@
 // contender side by side, and writes bench/results/latest.json and docs/BENCHMARKS.md.
 // Options: --sizes 256,512,1024,2048 (matmul)  --reps 5  --budget 30 (seconds per matmul sample
 // before a contender skips larger sizes)  --only "train,conv2d" (workload name prefixes)
-// --browser chromium|firefox (Firefox ESR over WebDriver; writes the *-firefox files).
+// --contenders "webtensor-webgpu,tfjs-webgl" (names as in the table)  --browser chromium|firefox (Firefox ESR over WebDriver; writes the *-firefox files).
 import fs from 'node:fs';
 import os from 'node:os';
 import { execSync } from 'node:child_process';
@@ -19,6 +19,7 @@ const config = {
   reps: Number(arg('reps', 5)),
   maxSecondsPerSample: Number(arg('budget', 30)),
   workloads: arg('only', null)?.split(','),
+  contenders: arg('contenders', null)?.split(','),
 };
 
 const browserName = arg('browser', 'chromium');

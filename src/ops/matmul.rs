@@ -263,8 +263,9 @@ fn bindings<'a>(a: &'a Tensor, b: &'a Tensor, out: &'a GpuBuffer) -> [&'a wgpu::
     [a.gpu_buffer().raw(), b.gpu_buffer().raw(), out.raw()]
 }
 
-/// The CPU kernel: matrixmultiply's sgemm (packed panels, SIMD micro-kernels: SSE/AVX natively,
-/// simd128 on wasm), one call per batch, reading A and B through the same strides as the GPU.
+/// The CPU kernel, one call per batch, reading A and B through the same strides as the GPU:
+/// natively matrixmultiply's sgemm (packed panels, SSE/AVX/FMA micro-kernels), in the browser our
+/// wasm SIMD128 one (src/ops/sgemm_wasm.rs says why).
 fn matmul_cpu(a: &[u32], b: &[u32], p: &Params, batch: usize) -> Result<Vec<u32>> {
     let a: &[f32] = bytemuck::cast_slice(a);
     let b: &[f32] = bytemuck::cast_slice(b);
@@ -284,6 +285,11 @@ fn matmul_cpu(a: &[u32], b: &[u32], p: &Params, batch: usize) -> Result<Vec<u32>
         // SAFETY: A is read at ab + i*a_rs + kk*a_cs for i < m, kk < k, at most ab + last_a, and B
         // likewise up to bb + last_b; both were checked against the slices above. C is the m x n
         // row-major slice `cz`, exclusively borrowed.
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        unsafe {
+            super::sgemm_wasm::sgemm(m, k, n, a.as_ptr().add(ab), p.a_rs as isize, p.a_cs as isize, b.as_ptr().add(bb), p.b_rs as isize, p.b_cs as isize, cz.as_mut_ptr());
+        }
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
         unsafe {
             matrixmultiply::sgemm(
                 m,

@@ -22,6 +22,8 @@ pub mod pool;
 pub mod random;
 pub mod reduce;
 pub mod select;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod sgemm_wasm;
 pub mod slice;
 pub mod softmax;
 pub mod transpose;

@@ -1,0 +1,135 @@
+//! The CPU backend's f32 GEMM in the browser: packed panels and a 4x8 wasm SIMD128 micro-kernel.
+//! Natively matrixmultiply's AVX/FMA kernels are the better choice and are used. In wasm its 8x8
+//! kernel keeps 16 vector accumulators, more than the 15 SIMD registers V8 allocates on x86-64
+//! (xmm15 is its scratch), so it spills every iteration: 22.8 GFLOP/s at 2048^3. Wasm has no
+//! fused multiply-add, so each product needs a temporary too: 6x8 (12 accumulators + 2 B + 1 A
+//! + 1 product) still spilled (27.8); 4x8 (8 + 2 + 1 + 1) does not: 38.3 GFLOP/s, against
+//! 32.2 for TF.js-wasm's XNNPACK in the same Chromium run.
+use core::arch::wasm32::*;
+
+/// Rows of A (and C) per micro-kernel call.
+const MR: usize = 4;
+/// Columns of B (and C) per micro-kernel call: two v128.
+const NR: usize = 8;
+/// k per packed block: an 8-column B panel (8 KiB) stays in L1 while A panels stream past it.
+const KC: usize = 256;
+/// Rows of A packed at once (multiple of MR): 48 x 256 floats, 48 KiB, fit L2 (96 was slower).
+const MC: usize = 48;
+/// Columns of B packed at once: 256 x 512 floats, 512 KiB.
+const NC: usize = 512;
+
+/// C (m x n, row-major, overwritten) = A (m x k) B (k x n), A and B read through (row, column)
+/// strides in elements.
+///
+/// # Safety
+/// `a` must be readable at every i * rsa + p * csa for i < m, p < k; `b` at every p * rsb + j * csb
+/// for p < k, j < n; `c` writable for m * n elements.
+pub unsafe fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: *const f32,
+    rsa: isize,
+    csa: isize,
+    b: *const f32,
+    rsb: isize,
+    csb: isize,
+    c: *mut f32,
+) {
+    if k == 0 {
+        core::ptr::write_bytes(c, 0, m * n);
+        return;
+    }
+    let mut a_pack = vec![0f32; MC.min(m.next_multiple_of(MR)) * KC.min(k)];
+    let mut b_pack = vec![0f32; NC.min(n).next_multiple_of(NR) * KC.min(k)];
+    for jc in (0..n).step_by(NC) {
+        let nc = NC.min(n - jc);
+        for pc in (0..k).step_by(KC) {
+            let kc = KC.min(k - pc);
+            pack_b(&mut b_pack, kc, nc, b.offset(pc as isize * rsb + jc as isize * csb), rsb, csb);
+            for ic in (0..m).step_by(MC) {
+                let mc = MC.min(m - ic);
+                pack_a(&mut a_pack, mc, kc, a.offset(ic as isize * rsa + pc as isize * csa), rsa, csa);
+                for jr in (0..nc).step_by(NR) {
+                    let bp = b_pack.as_ptr().add(jr * kc);
+                    for ir in (0..mc).step_by(MR) {
+                        let ap = a_pack.as_ptr().add(ir * kc);
+                        let cp = c.add((ic + ir) * n + jc + jr);
+                        kernel(kc, ap, bp, cp, n, MR.min(mc - ir), NR.min(nc - jr), pc > 0);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Packs mc x kc of A as row panels of MR: panel p holds, for each k, its MR rows (zero-padded).
+unsafe fn pack_a(dst: &mut [f32], mc: usize, kc: usize, a: *const f32, rsa: isize, csa: isize) {
+    for (panel, rows) in (0..mc).step_by(MR).enumerate() {
+        let out = &mut dst[panel * MR * kc..(panel + 1) * MR * kc];
+        let live = MR.min(mc - rows);
+        for p in 0..kc {
+            for i in 0..MR {
+                out[p * MR + i] = if i < live {
+                    *a.offset((rows + i) as isize * rsa + p as isize * csa)
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+}
+
+/// Packs kc x nc of B as column panels of NR: panel q holds, for each k, its NR columns.
+unsafe fn pack_b(dst: &mut [f32], kc: usize, nc: usize, b: *const f32, rsb: isize, csb: isize) {
+    for (panel, cols) in (0..nc).step_by(NR).enumerate() {
+        let out = &mut dst[panel * NR * kc..(panel + 1) * NR * kc];
+        let live = NR.min(nc - cols);
+        for p in 0..kc {
+            let row = b.offset(p as isize * rsb + cols as isize * csb);
+            if live == NR && csb == 1 {
+                core::ptr::copy_nonoverlapping(row, out.as_mut_ptr().add(p * NR), NR);
+            } else {
+                for j in 0..NR {
+                    out[p * NR + j] = if j < live { *row.offset(j as isize * csb) } else { 0.0 };
+                }
+            }
+        }
+    }
+}
+
+/// C[0..rows, 0..cols] (row stride ldc) = (or += when `accumulate`) the packed panels' product.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn kernel(kc: usize, mut ap: *const f32, mut bp: *const f32, c: *mut f32, ldc: usize, rows: usize, cols: usize, accumulate: bool) {
+    let z = f32x4_splat(0.0);
+    let mut acc = [[z; 2]; MR];
+    for _ in 0..kc {
+        let b0 = v128_load(bp as *const v128);
+        let b1 = v128_load(bp.add(4) as *const v128);
+        for (i, row) in acc.iter_mut().enumerate() {
+            let a = v128_load32_splat(ap.add(i) as *const u32);
+            row[0] = f32x4_add(row[0], f32x4_mul(a, b0));
+            row[1] = f32x4_add(row[1], f32x4_mul(a, b1));
+        }
+        ap = ap.add(MR);
+        bp = bp.add(NR);
+    }
+    for (i, row) in acc.iter().enumerate().take(rows) {
+        let out = c.add(i * ldc);
+        if cols == NR {
+            for (h, &v) in row.iter().enumerate() {
+                let p = out.add(4 * h) as *mut v128;
+                let v = if accumulate { f32x4_add(v128_load(p), v) } else { v };
+                v128_store(p, v);
+            }
+        } else {
+            let mut lanes = [0f32; NR];
+            v128_store(lanes.as_mut_ptr() as *mut v128, row[0]);
+            v128_store(lanes.as_mut_ptr().add(4) as *mut v128, row[1]);
+            for (j, &v) in lanes.iter().enumerate().take(cols) {
+                *out.add(j) = if accumulate { *out.add(j) + v } else { v };
+            }
+        }
+    }
+}

@@ -284,12 +284,12 @@ export async function runBench(config, log = () => {}) {
         await activate(c);
         const p = c.lib === 'ours' ? w.ours(c.variant) : w.tfjs();
         const t0 = performance.now();
-        // Warm-up: compiles kernels and fills pools, and runs long enough for the browser's
-        // wasm JIT to tier hot code up from its baseline compiler (V8: Liftoff -> TurboFan), which
-        // takes a few calls: at least 3 runs, or 300 ms.
+        // Warm-up: compiles kernels and fills pools, and runs for 300 ms (at least once) so the
+        // browser's wasm JIT has tiered hot code up from its baseline compiler (V8: Liftoff ->
+        // TurboFan), which takes a few calls.
         const first = await p.run();
         const warmMs = performance.now() - t0;
-        for (let i = 1; i < 3 || (performance.now() - t0 < 300 && i < 50); i++) await p.run();
+        for (let i = 1; performance.now() - t0 < 300 && i < 100; i++) await p.run();
         prepared.push({ c, p, samples: [], first, warmMs, base });
       } catch (e) {
         results.push({ ...base, error: String(e.message ?? e).slice(0, 200) });

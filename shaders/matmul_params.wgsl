@@ -14,10 +14,12 @@ struct Params {
     b_bs: u32,
     splits: u32,   // matmul_small.wgsl: how many k ranges, each summed separately
     k_chunk: u32,  // and the length of each
+    {{EXTRA}}
 };
 
 @group(0) @binding(0) var<uniform> p: Params;
-// {{ELEM}}: f32, or vec4<f32> for matmul_vec4.wgsl.
+// Elements are f32, or vec4<f32> for matmul_vec4.wgsl. Kernels built on matmul_vec4 may add
+// fields at the end of Params (conv2d: its image geometry).
 @group(0) @binding(1) var<storage, read> a: array<{{ELEM}}>;
 @group(0) @binding(2) var<storage, read> b: array<{{ELEM}}>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;

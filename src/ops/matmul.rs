@@ -45,32 +45,20 @@ fn vec4_fits(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool)
     k % 4 == 0 && (!transpose_a || m % 4 == 0) && (transpose_b || n % 4 == 0)
 }
 
-/// Fills matmul_vec4.wgsl's operand reads for these layouts (its header says what each defines).
+/// matmul_vec4.wgsl's source for these layouts (its header says what each snippet defines).
 /// Indices are in vec4s; the bases of A and B are multiples of 4 because every dimension they
 /// step over is.
 fn vec4_source(transpose_a: bool, transpose_b: bool) -> String {
-    let mut setup = String::new();
-    let mut load_a = String::new();
-    let mut load_b = String::new();
+    let (setup_a, load_a) = vec4_reads_of_a(transpose_a);
+    vec4_source_with("", &setup_a, &load_a, transpose_b)
+}
+
+/// matmul_vec4.wgsl with A read by the given snippets (conv2d reads it through the im2col map)
+/// and `extra_params` appended to Params (conv2d's image geometry).
+pub(crate) fn vec4_source_with(extra_params: &str, setup_a: &str, load_a: &str, transpose_b: bool) -> String {
     const LANES: [char; 4] = ['x', 'y', 'z', 'w'];
-    if transpose_a {
-        // A is stored [k, m]: rows r..r+3 and r+4..r+7 of one k are two vec4s.
-        setup += "    let m4 = p.a_cs / 4u;\n";
-        setup += "    let ta0 = (a_base + min(r, p.m - 4u)) / 4u;\n    let ta1 = (a_base + min(r + 4u, p.m - 4u)) / 4u;\n";
-        load_a += "        let ak = 4u * kq * m4;\n";
-        for q in 0..4 {
-            load_a += &format!("        let t{q}0 = a[ta0 + ak + {q}u * m4]; let t{q}1 = a[ta1 + ak + {q}u * m4];\n");
-        }
-        for i in 0..8 {
-            let (h, l) = (i / 4, LANES[i % 4]);
-            load_a += &format!("        let a{i} = vec4<f32>(t0{h}.{l}, t1{h}.{l}, t2{h}.{l}, t3{h}.{l});\n");
-        }
-    } else {
-        for i in 0..8 {
-            setup += &format!("    let ra{i} = (a_base + min(r + {i}u, p.m - 1u) * p.a_rs) / 4u;\n");
-            load_a += &format!("        let a{i} = a[ra{i} + kq];\n");
-        }
-    }
+    let mut setup = setup_a.to_string();
+    let mut load_b = String::new();
     if transpose_b {
         // B is stored [n, k]: four k of one column are a vec4.
         for j in 0..8 {
@@ -88,29 +76,55 @@ fn vec4_source(transpose_a: bool, transpose_b: bool) -> String {
             load_b += &format!("        let b{q}0 = b[tb0 + bk + {q}u * n4]; let b{q}1 = b[tb1 + bk + {q}u * n4];\n");
         }
     }
-    let params = fill_template(PARAMS, &[("ELEM", "vec4<f32>")]);
+    let params = fill_template(PARAMS, &[("ELEM", "vec4<f32>"), ("EXTRA", extra_params)]);
     let body = fill_template(VEC4, &[("SETUP", setup.trim_end()), ("LOAD_A", load_a.trim_end()), ("LOAD_B", load_b.trim_end())]);
     format!("{params}\n{body}")
 }
 
-/// A scalar matmul kernel's source: the shared params and bindings, then its body.
-fn scalar_source(body: &str) -> String {
-    format!("{}\n{body}", fill_template(PARAMS, &[("ELEM", "f32")]))
+/// matmul_vec4.wgsl's reads of a plain A: (setup, per-kq loads).
+fn vec4_reads_of_a(transpose_a: bool) -> (String, String) {
+    const LANES: [char; 4] = ['x', 'y', 'z', 'w'];
+    let (mut setup, mut load) = (String::new(), String::new());
+    if transpose_a {
+        // A is stored [k, m]: rows r..r+3 and r+4..r+7 of one k are two vec4s.
+        setup += "    let m4 = p.a_cs / 4u;\n";
+        setup += "    let ta0 = (a_base + min(r, p.m - 4u)) / 4u;\n    let ta1 = (a_base + min(r + 4u, p.m - 4u)) / 4u;\n";
+        load += "        let ak = 4u * kq * m4;\n";
+        for q in 0..4 {
+            load += &format!("        let t{q}0 = a[ta0 + ak + {q}u * m4]; let t{q}1 = a[ta1 + ak + {q}u * m4];\n");
+        }
+        for i in 0..8 {
+            let (h, l) = (i / 4, LANES[i % 4]);
+            load += &format!("        let a{i} = vec4<f32>(t0{h}.{l}, t1{h}.{l}, t2{h}.{l}, t3{h}.{l});\n");
+        }
+    } else {
+        for i in 0..8 {
+            setup += &format!("    let ra{i} = (a_base + min(r + {i}u, p.m - 1u) * p.a_rs) / 4u;\n");
+            load += &format!("        let a{i} = a[ra{i} + kq];\n");
+        }
+    }
+    (setup, load)
 }
 
+/// A scalar matmul kernel's source: the shared params and bindings, then its body.
+fn scalar_source(body: &str) -> String {
+    format!("{}\n{body}", fill_template(PARAMS, &[("ELEM", "f32"), ("EXTRA", "")]))
+}
+
+/// shaders/matmul_params.wgsl's Params.
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
+pub(crate) struct Params {
+    pub m: u32,
+    pub n: u32,
+    pub k: u32,
     _pad0: u32,
-    a_rs: u32,
-    a_cs: u32,
-    b_rs: u32,
-    b_cs: u32,
-    a_bs: u32,
-    b_bs: u32,
+    pub a_rs: u32,
+    pub a_cs: u32,
+    pub b_rs: u32,
+    pub b_cs: u32,
+    pub a_bs: u32,
+    pub b_bs: u32,
     /// The small kernel's split-k: partial products and the k range of each.
     splits: u32,
     k_chunk: u32,

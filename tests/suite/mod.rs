@@ -1279,6 +1279,16 @@ pub async fn convolutions_vs_reference(dev: Device) -> CaseResult {
         shape_is(&format!("depthwise case {i}"), &y, &os)?;
         close(&format!("depthwise case {i}"), &read(&y).await?, &want, 1e-4, 1e-5)?;
     }
+    // Channels in fours and at least 64 outputs: the vec4 implicit-GEMM kernel on emulated GPUs.
+    for (xs, k, st, d, co, same) in [([2, 9, 7, 8], (3, 3), (1, 1), (1, 1), 68, true), ([1, 10, 11, 4], (3, 2), (2, 2), (1, 1), 72, false), ([1, 12, 9, 12], (3, 3), (1, 1), (2, 2), 64, true)] {
+        let xv = rng.vec(xs.iter().product(), -1.0, 1.0);
+        let fs = [k.0, k.1, xs[3], co];
+        let fv = rng.vec(fs.iter().product(), -1.0, 1.0);
+        let (want, os) = conv_ref(&xv, xs, &fv, fs, st, d, same, false);
+        let y = ops::conv2d(&t(&dev, &xv, &xs)?, &t(&dev, &fv, &fs)?, st, if same { Padding::Same } else { Padding::Valid }, d).map_err(e)?;
+        shape_is(&format!("wide conv2d {xs:?}"), &y, &os)?;
+        close(&format!("wide conv2d {xs:?}"), &read(&y).await?, &want, 1e-4, 1e-4)?;
+    }
     // conv2d_transpose is the adjoint of conv2d: <conv(x), y> == <x, conv_t(y)>
     let xs = [2, 6, 5, 3];
     let fs = [3, 3, 3, 4];

@@ -172,13 +172,12 @@ fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Res
                             for kx in 0..g.kw {
                                 let col = ((((n * g.oh + oy) * g.ow + ox) * g.kh + ky) * g.kw + kx) * g.c;
                                 let pix = source_pixel(g, oy, ox, ky, kx).map(|(iy, ix)| ((n * g.h + iy) * g.w + ix) * g.c);
-                                for c in 0..g.c {
-                                    match (to_cols, pix) {
-                                        (true, Some(p)) => out[col + c] = src[p + c],
-                                        (true, None) => out[col + c] = pad_value,
-                                        (false, Some(p)) => out[p + c] += src[col + c],
-                                        (false, None) => {}
-                                    }
+                                // A pixel's channels are contiguous on both sides: move them as a run.
+                                match (to_cols, pix) {
+                                    (true, Some(p)) => out[col..col + g.c].copy_from_slice(&src[p..p + g.c]),
+                                    (true, None) => out[col..col + g.c].fill(pad_value),
+                                    (false, Some(p)) => out[p..p + g.c].iter_mut().zip(&src[col..col + g.c]).for_each(|(o, v)| *o += v),
+                                    (false, None) => {}
                                 }
                             }
                         }

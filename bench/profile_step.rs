@@ -39,6 +39,28 @@ fn cnn_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
     })
 }
 
+/// Two convolutions, as in a typical MNIST model: conv(8, 3x3 same, relu) - conv(16, 3x3 same,
+/// relu) - maxPool 2 - dense 10, 28x28x1 at batch 64, Adam. The second convolution needs the
+/// input gradient too.
+fn cnn2_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
+    let batch = 64;
+    let x = ops::random_normal(dev, &[batch, 28, 28, 1], 0.0, 1.0, Some(1))?;
+    let y = Tensor::from_i32(dev, &(0..batch as i32).map(|i| i % 10).collect::<Vec<_>>(), &[batch])?;
+    let p = params(dev, &[&[3, 3, 1, 8], &[8], &[3, 3, 8, 16], &[16], &[14 * 14 * 16, 10], &[10]])?;
+    let mut opt = adam();
+    Ok(move || {
+        let c1 = ops::relu(&ops::add(&ops::conv2d(&x, &p[0], (1, 1), Padding::Same, (1, 1))?, &p[1])?)?;
+        let c2 = ops::relu(&ops::add(&ops::conv2d(&c1, &p[2], (1, 1), Padding::Same, (1, 1))?, &p[3])?)?;
+        let h = ops::max_pool(&c2, (2, 2), (2, 2), Padding::Valid)?.reshape_to(&[batch, 14 * 14 * 16])?;
+        let logits = ops::add(&ops::matmul(&h, &p[4], false, false)?, &p[5])?;
+        let loss = ops::sparse_softmax_cross_entropy(&y, &logits)?;
+        autograd::backward(&loss)?;
+        opt.step(&p)?;
+        pollster::block_on(loss.to_vec_f32())?;
+        Ok(())
+    })
+}
+
 /// Dense 784-128-relu-10, batch 128, Adam.
 fn mlp_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
     let x = ops::random_normal(dev, &[128, 784], 0.0, 1.0, Some(1))?;
@@ -79,5 +101,6 @@ fn main() -> Result<()> {
     let dev = pollster::block_on(Device::gpu())?;
     profile(&dev, "train step CNN conv8-pool-dense10, batch 64", cnn_step(&dev)?)?;
     profile(&dev, "train step MLP 784-128-10, batch 128", mlp_step(&dev)?)?;
+    profile(&dev, "train step CNN conv8-conv16-pool-dense10, batch 64", cnn2_step(&dev)?)?;
     Ok(())
 }

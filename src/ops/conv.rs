@@ -38,7 +38,14 @@ pub fn conv2d(x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Pad
             return Ok(record("conv2d", out, &[x, filter], move |gr| {
                 let (x, filter, dy) = (&gr.inputs[0], &gr.inputs[1], gr.grad);
                 // d x is the transposed convolution; d filter has its own kernel.
-                let dx = if gr.needs(0) { Some(transposed(dy, filter, &g)?) } else { None };
+                let dx = if !gr.needs(0) {
+                    None
+                } else {
+                    match conv_gpu::input_grad(&ctx, dy, filter, &g)? {
+                        Some(dx) => Some(dx),
+                        None => Some(transposed(dy, filter, &g)?),
+                    }
+                };
                 let df = if gr.needs(1) { Some(conv_gpu::filter_grad(&ctx, x, dy, &g, &fs)?) } else { None };
                 Ok(vec![dx, df])
             }));

@@ -15,6 +15,7 @@ use crate::tensor::{Storage, Tensor};
 use crate::{DType, Result};
 
 const SHADER: &str = include_str!("../../shaders/conv2d.wgsl");
+const VEC4_SHADER: &str = include_str!("../../shaders/conv2d_vec4.wgsl");
 
 /// Output pixels that share one thread of the filter gradient's reduction, at least.
 const MIN_CHUNK: usize = 64;
@@ -28,13 +29,20 @@ pub fn prefers_direct(ctx: &GpuContext, out_channels: usize) -> bool {
     ctx.is_cpu_emulated() || out_channels < 32
 }
 
-fn run(ctx: &Rc<GpuContext>, mode: &str, x: &Tensor, y: &Tensor, p: &Params, out_shape: Vec<usize>) -> Result<Tensor> {
+/// Runs `mode` of `shader` (both with the window geometry) on buffers x, y and a new output.
+fn run(ctx: &Rc<GpuContext>, shader: &'static str, mode: &str, x: &Tensor, y: &Tensor, p: &Params, out_shape: Vec<usize>) -> Result<Tensor> {
     let bytes = (checked_numel(mode, &out_shape)? * 4) as u64;
     let out = ctx.alloc(mode, bytes)?;
-    let kernel = ctx.kernel(mode, || format!("{WINDOW}\n{}", fill_template(SHADER, &[("MODE", mode)])));
+    let key = format!("{mode}:{}", if shader == VEC4_SHADER { "vec4" } else { "f32" });
+    let kernel = ctx.kernel(&key, || format!("{WINDOW}\n{}", fill_template(shader, &[("MODE", mode)])));
     let buffers = [x.gpu_buffer().raw(), y.gpu_buffer().raw(), out.raw()];
     ctx.dispatch(&kernel, bytemuck::bytes_of(p), &buffers, grid_2d(p.total.div_ceil(256) as u64)?);
     Ok(Tensor::from_storage(x.device(), Rc::new(Storage::Gpu(out)), out_shape, DType::F32))
+}
+
+/// Whether conv2d and its gradients can read channels as vec4s (shaders/conv2d_vec4.wgsl).
+fn channels_in_vec4(g: &Geometry, co: usize) -> bool {
+    g.c % 4 == 0 && co % 4 == 0
 }
 
 /// conv2d of x by `filter` ([kh, kw, c, co]), geometry already checked: [n, oh, ow, co].
@@ -43,17 +51,25 @@ pub fn forward(ctx: &Rc<GpuContext>, x: &Tensor, filter: &Tensor, g: &Geometry) 
     if ctx.is_cpu_emulated() && g.c % 4 == 0 && co % 4 == 0 && co >= 64 {
         return forward_vec4(ctx, x, filter, g);
     }
+    if channels_in_vec4(g, co) {
+        let mut p = g.params((g.n * g.oh * g.ow).div_ceil(4) * (co / 4), 0.0);
+        p.co = co as u32;
+        return run(ctx, VEC4_SHADER, "forward", x, filter, &p, vec![g.n, g.oh, g.ow, co]);
+    }
     let threads = (g.n * g.oh * g.ow).div_ceil(4) * co.div_ceil(4);
     let mut p = g.params(threads, 0.0);
     p.co = co as u32;
-    run(ctx, "conv2d", x, filter, &p, vec![g.n, g.oh, g.ow, co])
+    run(ctx, SHADER, "conv2d", x, filter, &p, vec![g.n, g.oh, g.ow, co])
 }
 
-/// d loss / d filter from the image x and dy, the gradient of the conv2d output.
+/// d loss / d filter from the image x and dy, the gradient of the conv2d output. The reduction
+/// runs over every output pixel, so it is split into chunks (enough threads to fill the GPU),
+/// summed afterwards.
 pub fn filter_grad(ctx: &Rc<GpuContext>, x: &Tensor, dy: &Tensor, g: &Geometry, filter_shape: &[usize]) -> Result<Tensor> {
     let co = filter_shape[3];
     let rows = g.kh * g.kw * g.c;
-    let per_split = rows * co.div_ceil(4);
+    let vec4 = channels_in_vec4(g, co);
+    let per_split = if vec4 { g.kh * g.kw * (g.c / 4) * co.div_ceil(8) } else { rows * co.div_ceil(4) };
     let pixels = g.n * g.oh * g.ow;
     let splits = (pixels / MIN_CHUNK).clamp(1, TARGET_THREADS.div_ceil(per_split).max(1));
     let chunk = pixels.div_ceil(splits).max(1);
@@ -61,8 +77,24 @@ pub fn filter_grad(ctx: &Rc<GpuContext>, x: &Tensor, dy: &Tensor, g: &Geometry, 
     let mut p = g.params(splits * per_split, 0.0);
     p.co = co as u32;
     p.chunk = chunk as u32;
-    let partial = run(ctx, "conv2d_filter_grad", x, dy, &p, vec![splits, rows * co])?;
+    let partial = if vec4 {
+        run(ctx, VEC4_SHADER, "filter_grad", x, dy, &p, vec![splits, rows * co])?
+    } else {
+        run(ctx, SHADER, "conv2d_filter_grad", x, dy, &p, vec![splits, rows * co])?
+    };
     super::sum(&partial, Some(&[0]), false)?.reshape_to(filter_shape)
+}
+
+/// d loss / d x from dy and the filter when channels come in fours (else None: the caller takes
+/// the transposed convolution through matmul and col2im).
+pub fn input_grad(ctx: &Rc<GpuContext>, dy: &Tensor, filter: &Tensor, g: &Geometry) -> Result<Option<Tensor>> {
+    let co = filter.shape()[3];
+    if !channels_in_vec4(g, co) {
+        return Ok(None);
+    }
+    let mut p = g.params((g.n * g.h * g.w).div_ceil(4) * (g.c / 4), 0.0);
+    p.co = co as u32;
+    Ok(Some(run(ctx, VEC4_SHADER, "input_grad", dy, filter, &p, vec![g.n, g.h, g.w, g.c])?))
 }
 
 /// matmul_vec4.wgsl's Params followed by the image geometry its A reads go through.

@@ -1372,6 +1372,32 @@ pub async fn convolution_gradients(dev: Device) -> CaseResult {
     let (conv_u, _) = conv_ref(&xv, xs, &uv, fs, (1, 1), (1, 1), true, false);
     let rhs: f64 = conv_u.iter().zip(&dyv).map(|(&a, &b)| a as f64 * b as f64).sum();
     close("conv2d filter gradient, split reduction", &[lhs as f32], &[rhs], 1e-3, 1e-4)?;
+    // The forward pass and both gradients where channels come in fours (the vec4 kernels on the
+    // GPU); the gradients by linearity:
+    // <dL/dx, u> = <conv(u, f), dy> and <dL/df, v> = <conv(x, v), dy>.
+    let cases = [
+        ([2, 9, 8, 4], [3, 3, 4, 12], (1, 1), (1, 1), true),
+        ([1, 11, 10, 8], [3, 2, 8, 4], (2, 2), (1, 1), true),
+        ([2, 10, 9, 4], [3, 3, 4, 8], (1, 1), (2, 2), false),
+    ];
+    for (xs, fs, st, d, same) in cases {
+        let pad = if same { Padding::Same } else { Padding::Valid };
+        let xv = rng.vec(xs.iter().product(), -1.0, 1.0);
+        let fv = rng.vec(fs.iter().product(), -1.0, 1.0);
+        let (y, ys) = conv_ref(&xv, xs, &fv, fs, st, d, same, false);
+        let dyv = rng.vec(y.len(), -1.0, 1.0);
+        let (x, f, dy) = (t(&dev, &xv, &xs)?, t(&dev, &fv, &fs)?, t(&dev, &dyv, &ys)?);
+        let conv = ops::conv2d(&x, &f, st, pad, d).map_err(e)?;
+        close(&format!("conv2d {xs:?} {fs:?}"), &read(&conv).await?, &y, 1e-4, 1e-4)?;
+        let (_, g) = webtensor::autograd::value_and_grads(&[&x, &f], |v| ops::sum(&ops::mul(&ops::conv2d(&v[0], &v[1], st, pad, d)?, &dy)?, None, false)).map_err(e)?;
+        let dot = |a: &[f32], b: &[f32]| -> f64 { a.iter().zip(b).map(|(&p, &q)| p as f64 * q as f64).sum() };
+        let (uv, vv) = (rng.vec(xv.len(), -1.0, 1.0), rng.vec(fv.len(), -1.0, 1.0));
+        let dot_ref = |a: &[f64], b: &[f32]| -> f64 { a.iter().zip(b).map(|(&p, &q)| p * q as f64).sum() };
+        let want_x = dot_ref(&conv_ref(&uv, xs, &fv, fs, st, d, same, false).0, &dyv);
+        let want_f = dot_ref(&conv_ref(&xv, xs, &vv, fs, st, d, same, false).0, &dyv);
+        close(&format!("conv2d input gradient {xs:?} {fs:?}"), &[dot(&read(&g[0]).await?, &uv) as f32], &[want_x], 1e-3, 1e-4)?;
+        close(&format!("conv2d filter gradient {xs:?} {fs:?}"), &[dot(&read(&g[1]).await?, &vv) as f32], &[want_f], 1e-3, 1e-4)?;
+    }
     Ok(())
 }
 

@@ -22,11 +22,11 @@ fn im2col(t: u32) -> f32 {
 }
 
 fn col2im(t: u32) -> f32 {
-    let c = t % p.c;
-    var r = t / p.c;
-    let x = r % p.w; r = r / p.w;
-    let y = r % p.h;
-    let n = r / p.h;
+    let at = image_coords(t);
+    let n = at.x;
+    let y = at.y;
+    let x = at.z;
+    let c = at.w;
     var acc = 0.0;
     for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
         let oy = reader_y(y, ky);

@@ -71,11 +71,11 @@ fn avg_pool(t: u32) -> f32 {
 
 // Input index t = ((n * h + y) * w + x) * c + ch.
 fn max_pool_grad(t: u32) -> f32 {
-    let c = t % p.c;
-    var r = t / p.c;
-    let px = r % p.w; r = r / p.w;
-    let py = r % p.h;
-    let n = r / p.h;
+    let at = image_coords(t);
+    let n = at.x;
+    let py = at.y;
+    let px = at.z;
+    let c = at.w;
     let me = i32(py * p.w + px);
     var acc = 0.0;
     for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
@@ -101,11 +101,11 @@ fn max_pool_grad_disjoint(t: u32) {
 }
 
 fn avg_pool_grad(t: u32) -> f32 {
-    let c = t % p.c;
-    var r = t / p.c;
-    let px = r % p.w; r = r / p.w;
-    let py = r % p.h;
-    let n = r / p.h;
+    let at = image_coords(t);
+    let n = at.x;
+    let py = at.y;
+    let px = at.z;
+    let c = at.w;
     var acc = 0.0;
     for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
         let oy = reader_y(py, ky);

@@ -29,5 +29,11 @@ fn reader_x(x: u32, kx: u32) -> i32 {
     return t / i32(p.sw);
 }
 
+// Input element t = ((n * h + y) * w + x) * c + ch of the image, as (n, y, x, ch).
+fn image_coords(t: u32) -> vec4<u32> {
+    let r = t / p.c;
+    return vec4<u32>(r / (p.w * p.h), (r / p.w) % p.h, r % p.w, t % p.c);
+}
+
 // Flat index of a thread in a grid_2d dispatch of 256-wide workgroups.
 fn thread_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 256u; }

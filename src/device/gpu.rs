@@ -341,6 +341,8 @@ impl GpuContext {
         staging.map_async(wgpu::MapMode::Read, 0..bytes, move |r| {
             let _ = tx.send(r);
         });
+        #[cfg(target_arch = "wasm32")]
+        let _nudging = firefox_poll::nudge_while_waiting(&self.device, &self.queue);
         #[cfg(not(target_arch = "wasm32"))]
         if let Err(e) = self.device.poll(wgpu::PollType::wait_indefinitely()) {
             self.pool.borrow_mut().release(staging);
@@ -375,6 +377,70 @@ impl GpuContext {
 
     pub fn kernel_count(&self) -> usize {
         self.kernels.borrow().len()
+    }
+}
+
+/// Firefox completes WebGPU work (and so resolves `mapAsync`) from a 100 ms timer, Mozilla bug
+/// 1870699, which made every readback there take ~100 ms however small the work. A submit polls
+/// too, so while a read waits, an empty command buffer is submitted every few milliseconds (the
+/// workaround jax-js and donner use). Other browsers resolve maps promptly and are left alone.
+#[cfg(target_arch = "wasm32")]
+mod firefox_poll {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// Gives up on a map that never resolves (a lost device) after this long.
+    const DEADLINE_MS: f64 = 1000.0;
+
+    fn is_firefox() -> bool {
+        thread_local!(static FIREFOX: bool = {
+            let global = js_sys::global();
+            js_sys::Reflect::get(&global, &"navigator".into())
+                .and_then(|n| js_sys::Reflect::get(&n, &"userAgent".into()))
+                .ok()
+                .and_then(|ua| ua.as_string())
+                .is_some_and(|ua| ua.contains("Firefox/"))
+        });
+        FIREFOX.with(|f| *f)
+    }
+
+    /// A promise resolved by `setTimeout(resolve, 1)` (in windows and workers alike).
+    async fn next_timer() {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            let global = js_sys::global();
+            if let Ok(set_timeout) = js_sys::Reflect::get(&global, &"setTimeout".into()) {
+                let set_timeout: js_sys::Function = set_timeout.into();
+                let _ = set_timeout.call2(&global, &resolve, &1.into());
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+
+    /// Stops the nudging when dropped (when the read has its answer).
+    pub struct Nudging(Rc<Cell<bool>>);
+
+    impl Drop for Nudging {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+
+    pub fn nudge_while_waiting(device: &wgpu::Device, queue: &wgpu::Queue) -> Option<Nudging> {
+        if !is_firefox() {
+            return None;
+        }
+        let done = Rc::new(Cell::new(false));
+        let (flag, device, queue) = (done.clone(), device.clone(), queue.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let start = js_sys::Date::now();
+            while !flag.get() && js_sys::Date::now() - start < DEADLINE_MS {
+                next_timer().await;
+                if !flag.get() {
+                    queue.submit(Some(device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("poll nudge") }).finish()));
+                }
+            }
+        });
+        Some(Nudging(done))
     }
 }
 

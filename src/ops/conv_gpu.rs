@@ -14,8 +14,14 @@ use crate::shape::checked_numel;
 use crate::tensor::{Storage, Tensor};
 use crate::{DType, Result};
 
-const SHADER: &str = include_str!("../../shaders/conv2d.wgsl");
-const VEC4_SHADER: &str = include_str!("../../shaders/conv2d_vec4.wgsl");
+/// A convolution shader: its source and the name that keys its kernels in the cache.
+struct Shader {
+    name: &'static str,
+    source: &'static str,
+}
+
+const SHADER: Shader = Shader { name: "conv2d", source: include_str!("../../shaders/conv2d.wgsl") };
+const VEC4_SHADER: Shader = Shader { name: "conv2d_vec4", source: include_str!("../../shaders/conv2d_vec4.wgsl") };
 
 /// Output pixels that share one thread of the filter gradient's reduction, at least.
 const MIN_CHUNK: usize = 64;
@@ -30,11 +36,11 @@ pub fn prefers_direct(ctx: &GpuContext, out_channels: usize) -> bool {
 }
 
 /// Runs `mode` of `shader` (both with the window geometry) on buffers x, y and a new output.
-fn run(ctx: &Rc<GpuContext>, shader: &'static str, mode: &str, x: &Tensor, y: &Tensor, p: &Params, out_shape: Vec<usize>) -> Result<Tensor> {
+fn run(ctx: &Rc<GpuContext>, shader: &Shader, mode: &str, x: &Tensor, y: &Tensor, p: &Params, out_shape: Vec<usize>) -> Result<Tensor> {
     let bytes = (checked_numel(mode, &out_shape)? * 4) as u64;
     let out = ctx.alloc(mode, bytes)?;
-    let key = format!("{mode}:{}", if shader == VEC4_SHADER { "vec4" } else { "f32" });
-    let kernel = ctx.kernel(&key, || format!("{WINDOW}\n{}", fill_template(shader, &[("MODE", mode)])));
+    let key = format!("{}:{mode}", shader.name);
+    let kernel = ctx.kernel(&key, || format!("{WINDOW}\n{}", fill_template(shader.source, &[("MODE", mode)])));
     let buffers = [x.gpu_buffer().raw(), y.gpu_buffer().raw(), out.raw()];
     ctx.dispatch(&kernel, bytemuck::bytes_of(p), &buffers, grid_2d(p.total.div_ceil(256) as u64)?);
     Ok(Tensor::from_storage(x.device(), Rc::new(Storage::Gpu(out)), out_shape, DType::F32))
@@ -54,12 +60,12 @@ pub fn forward(ctx: &Rc<GpuContext>, x: &Tensor, filter: &Tensor, g: &Geometry) 
     if channels_in_vec4(g, co) {
         let mut p = g.params((g.n * g.oh * g.ow).div_ceil(4) * (co / 4), 0.0);
         p.co = co as u32;
-        return run(ctx, VEC4_SHADER, "forward", x, filter, &p, vec![g.n, g.oh, g.ow, co]);
+        return run(ctx, &VEC4_SHADER, "forward", x, filter, &p, vec![g.n, g.oh, g.ow, co]);
     }
     let threads = (g.n * g.oh * g.ow).div_ceil(4) * co.div_ceil(4);
     let mut p = g.params(threads, 0.0);
     p.co = co as u32;
-    run(ctx, SHADER, "conv2d", x, filter, &p, vec![g.n, g.oh, g.ow, co])
+    run(ctx, &SHADER, "conv2d", x, filter, &p, vec![g.n, g.oh, g.ow, co])
 }
 
 /// d loss / d filter from the image x and dy, the gradient of the conv2d output. The reduction
@@ -78,9 +84,9 @@ pub fn filter_grad(ctx: &Rc<GpuContext>, x: &Tensor, dy: &Tensor, g: &Geometry, 
     p.co = co as u32;
     p.chunk = chunk as u32;
     let partial = if vec4 {
-        run(ctx, VEC4_SHADER, "filter_grad", x, dy, &p, vec![splits, rows * co])?
+        run(ctx, &VEC4_SHADER, "filter_grad", x, dy, &p, vec![splits, rows * co])?
     } else {
-        run(ctx, SHADER, "conv2d_filter_grad", x, dy, &p, vec![splits, rows * co])?
+        run(ctx, &SHADER, "conv2d_filter_grad", x, dy, &p, vec![splits, rows * co])?
     };
     super::sum(&partial, Some(&[0]), false)?.reshape_to(filter_shape)
 }
@@ -94,7 +100,7 @@ pub fn input_grad(ctx: &Rc<GpuContext>, dy: &Tensor, filter: &Tensor, g: &Geomet
     }
     let mut p = g.params((g.n * g.h * g.w).div_ceil(4) * (g.c / 4), 0.0);
     p.co = co as u32;
-    Ok(Some(run(ctx, VEC4_SHADER, "input_grad", dy, filter, &p, vec![g.n, g.h, g.w, g.c])?))
+    Ok(Some(run(ctx, &VEC4_SHADER, "input_grad", dy, filter, &p, vec![g.n, g.h, g.w, g.c])?))
 }
 
 /// matmul_vec4.wgsl's Params followed by the image geometry its A reads go through.

@@ -2,7 +2,7 @@
 // gradients. Geometry: shaders/window.wgsl (prepended). {{STORE}} calls one of:
 //   max_pool, avg_pool: one thread per output element. Padding never counts: max ignores it and
 //     avg divides by the pixels inside the image (TF.js semantics).
-//   max_pool_grad, avg_pool_grad: one thread per input pixel, gathering from the windows that
+//   pool_grad (max or avg): one thread per input pixel, gathering from the windows that
 //     read it (no atomics). Max routes each window's gradient to its first maximum in scan order,
 //     found again here exactly as the forward pass found it.
 //   max_pool_grad_disjoint: when windows do not overlap (stride >= window, the usual 2x2/2), one
@@ -47,45 +47,42 @@ fn window_count(oy: u32, ox: u32) -> u32 {
 
 // Output index t = ((n * oh + oy) * ow + ox) * c + ch.
 fn max_pool(t: u32) -> f32 {
-    let c = t % p.c;
-    let r = t / p.c;
-    return window_max(r / (p.oh * p.ow), (r / p.ow) % p.oh, r % p.ow, c).v;
+    let o = output_coords(t);
+    return window_max(o.x, o.y, o.z, o.w).v;
 }
 
 fn avg_pool(t: u32) -> f32 {
-    let c = t % p.c;
-    let r = t / p.c;
-    let n = r / (p.oh * p.ow);
-    let oy = (r / p.ow) % p.oh;
-    let ox = r % p.ow;
+    let o = output_coords(t);
     var sum = 0.0;
     for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
-        let iy = source_y(oy, ky);
+        let iy = source_y(o.y, ky);
         for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
-            let ix = source_x(ox, kx);
-            if (inside(iy, ix)) { sum = sum + x[((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + c]; }
+            let ix = source_x(o.z, kx);
+            if (inside(iy, ix)) { sum = sum + x[((o.x * p.h + u32(iy)) * p.w + u32(ix)) * p.c + o.w]; }
         }
     }
-    return sum / f32(max(window_count(oy, ox), 1u));
+    return sum / f32(max(window_count(o.y, o.z), 1u));
 }
 
-// Input index t = ((n * h + y) * w + x) * c + ch.
-fn max_pool_grad(t: u32) -> f32 {
+// Input index t = ((n * h + y) * w + x) * c + ch: the sum over the windows that read this pixel
+// of their gradient's share, all of it to a window's maximum (max) or 1 / its pixel count (avg).
+fn pool_grad(t: u32, is_max: bool) -> f32 {
     let at = image_coords(t);
     let n = at.x;
-    let py = at.y;
-    let px = at.z;
     let c = at.w;
-    let me = i32(py * p.w + px);
+    let me = i32(at.y * p.w + at.z);
     var acc = 0.0;
     for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
-        let oy = reader_y(py, ky);
+        let oy = reader_y(at.y, ky);
         if (oy < 0) { continue; }
         for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
-            let ox = reader_x(px, kx);
+            let ox = reader_x(at.z, kx);
             if (ox < 0) { continue; }
-            if (window_max(n, u32(oy), u32(ox), c).at == me) {
-                acc = acc + dy[((n * p.oh + u32(oy)) * p.ow + u32(ox)) * p.c + c];
+            let g = dy[((n * p.oh + u32(oy)) * p.ow + u32(ox)) * p.c + c];
+            if (is_max) {
+                if (window_max(n, u32(oy), u32(ox), c).at == me) { acc = acc + g; }
+            } else {
+                acc = acc + g / f32(max(window_count(u32(oy), u32(ox)), 1u));
             }
         }
     }
@@ -93,31 +90,9 @@ fn max_pool_grad(t: u32) -> f32 {
 }
 
 fn max_pool_grad_disjoint(t: u32) {
-    let c = t % p.c;
-    let r = t / p.c;
-    let n = r / (p.oh * p.ow);
-    let at = window_max(n, (r / p.ow) % p.oh, r % p.ow, c).at;
-    if (at >= 0) { out[(n * p.h * p.w + u32(at)) * p.c + c] = dy[t]; }
-}
-
-fn avg_pool_grad(t: u32) -> f32 {
-    let at = image_coords(t);
-    let n = at.x;
-    let py = at.y;
-    let px = at.z;
-    let c = at.w;
-    var acc = 0.0;
-    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
-        let oy = reader_y(py, ky);
-        if (oy < 0) { continue; }
-        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
-            let ox = reader_x(px, kx);
-            if (ox < 0) { continue; }
-            let g = dy[((n * p.oh + u32(oy)) * p.ow + u32(ox)) * p.c + c];
-            acc = acc + g / f32(max(window_count(u32(oy), u32(ox)), 1u));
-        }
-    }
-    return acc;
+    let o = output_coords(t);
+    let at = window_max(o.x, o.y, o.z, o.w).at;
+    if (at >= 0) { out[(o.x * p.h * p.w + u32(at)) * p.c + o.w] = dy[t]; }
 }
 
 @compute @workgroup_size(256)

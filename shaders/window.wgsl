@@ -35,5 +35,11 @@ fn image_coords(t: u32) -> vec4<u32> {
     return vec4<u32>(r / (p.w * p.h), (r / p.w) % p.h, r % p.w, t % p.c);
 }
 
+// Output element t = ((n * oh + oy) * ow + ox) * c + ch, as (n, oy, ox, ch).
+fn output_coords(t: u32) -> vec4<u32> {
+    let r = t / p.c;
+    return vec4<u32>(r / (p.ow * p.oh), (r / p.ow) % p.oh, r % p.ow, t % p.c);
+}
+
 // Flat index of a thread in a grid_2d dispatch of 256-wide workgroups.
 fn thread_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 256u; }

@@ -64,7 +64,7 @@ fn run(kind: Pool, grad: bool, x: &Tensor, dy: &Tensor, g: &Geometry) -> Result<
             let disjoint = grad && kind == Pool::Max && g.sh >= g.kh && g.sw >= g.kw;
             let (mode, store, threads) = match (grad, disjoint) {
                 (false, _) => (op.to_string(), format!("out[t] = {op}(t)"), total),
-                (true, false) => (format!("{op}_grad"), format!("out[t] = {op}_grad(t)"), total),
+                (true, false) => (format!("{op}_grad"), format!("out[t] = pool_grad(t, {})", kind == Pool::Max), total),
                 (true, true) => {
                     // Pixels no window reads (past the last stride) keep this zero.
                     ctx.clear(out.raw(), (total * 4) as u64);

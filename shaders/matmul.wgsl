@@ -70,14 +70,5 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let c_base = wid.z * p.m * p.n;
     let r = row0 + lid.y * 4u;
     let col = col0 + lid.x * 4u;
-    var rows = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
-    for (var i = 0u; i < 4u; i = i + 1u) {
-        if (r + i < p.m) {
-            for (var j = 0u; j < 4u; j = j + 1u) {
-                if (col + j < p.n) {
-                    c[c_base + (r + i) * p.n + col + j] = rows[i][j];
-                }
-            }
-        }
-    }
+    store_4x4(c_base, r, col, array<vec4<f32>, 4>(acc0, acc1, acc2, acc3));
 }

@@ -23,3 +23,17 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<{{ELEM}}>;
 @group(0) @binding(2) var<storage, read> b: array<{{ELEM}}>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
+
+// Writes a thread's 4x4 block of C (rows r.., columns col..; rows as vec4s), skipping what lies
+// past the edge: the end of the 4x4 kernels (matmul.wgsl, matmul_direct.wgsl).
+fn store_4x4(c_base: u32, r: u32, col: u32, rows: array<vec4<f32>, 4>) {
+    for (var i = 0u; i < 4u; i = i + 1u) {
+        if (r + i < p.m) {
+            for (var j = 0u; j < 4u; j = j + 1u) {
+                if (col + j < p.n) {
+                    c[c_base + (r + i) * p.n + col + j] = rows[i][j];
+                }
+            }
+        }
+    }
+}

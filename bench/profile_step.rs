@@ -20,6 +20,15 @@ fn params(dev: &Device, shapes: &[&[usize]]) -> Result<Vec<Tensor>> {
     Ok(out)
 }
 
+/// The end of every step: softmax cross-entropy, backward, an Adam update, and the loss read back.
+fn finish_step(logits: &Tensor, labels: &Tensor, opt: &mut Optimizer, params: &[Tensor]) -> Result<()> {
+    let loss = ops::sparse_softmax_cross_entropy(labels, logits)?;
+    autograd::backward(&loss)?;
+    opt.step(params)?;
+    pollster::block_on(loss.to_vec_f32())?;
+    Ok(())
+}
+
 /// conv2d(8, 3x3 valid, relu) - maxPool 2 - flatten - dense 10, 28x28x1 at batch 64, Adam.
 fn cnn_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
     let batch = 64;
@@ -31,11 +40,7 @@ fn cnn_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
         let c = ops::relu(&ops::add(&ops::conv2d(&x, &p[0], (1, 1), Padding::Valid, (1, 1))?, &p[1])?)?;
         let h = ops::max_pool(&c, (2, 2), (2, 2), Padding::Valid)?.reshape_to(&[batch, 13 * 13 * 8])?;
         let logits = ops::add(&ops::matmul(&h, &p[2], false, false)?, &p[3])?;
-        let loss = ops::sparse_softmax_cross_entropy(&y, &logits)?;
-        autograd::backward(&loss)?;
-        opt.step(&p)?;
-        pollster::block_on(loss.to_vec_f32())?;
-        Ok(())
+        finish_step(&logits, &y, &mut opt, &p)
     })
 }
 
@@ -53,11 +58,7 @@ fn cnn2_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
         let c2 = ops::relu(&ops::add(&ops::conv2d(&c1, &p[2], (1, 1), Padding::Same, (1, 1))?, &p[3])?)?;
         let h = ops::max_pool(&c2, (2, 2), (2, 2), Padding::Valid)?.reshape_to(&[batch, 14 * 14 * 16])?;
         let logits = ops::add(&ops::matmul(&h, &p[4], false, false)?, &p[5])?;
-        let loss = ops::sparse_softmax_cross_entropy(&y, &logits)?;
-        autograd::backward(&loss)?;
-        opt.step(&p)?;
-        pollster::block_on(loss.to_vec_f32())?;
-        Ok(())
+        finish_step(&logits, &y, &mut opt, &p)
     })
 }
 
@@ -70,11 +71,7 @@ fn mlp_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
     Ok(move || {
         let h = ops::relu(&ops::add(&ops::matmul(&x, &p[0], false, false)?, &p[1])?)?;
         let logits = ops::add(&ops::matmul(&h, &p[2], false, false)?, &p[3])?;
-        let loss = ops::sparse_softmax_cross_entropy(&y, &logits)?;
-        autograd::backward(&loss)?;
-        opt.step(&p)?;
-        pollster::block_on(loss.to_vec_f32())?;
-        Ok(())
+        finish_step(&logits, &y, &mut opt, &p)
     })
 }
 

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../../scripts/serve.mjs';
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, openApiPage } from './chromium.mjs';
 import { cases } from '../js/cases.mjs';
 
 let server, url, browser, page;
@@ -12,10 +12,7 @@ const pageErrors = [];
 before(async () => {
   ({ server, url } = await startServer(0));
   browser = await launchChromium();
-  page = await browser.context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.goto(`${url}/tests/browser/api.html`);
-  await page.waitForFunction(() => window.apiReady === true, null, { timeout: 60_000 });
+  page = await openApiPage(browser, url, pageErrors);
 });
 
 after(async () => {

@@ -33,3 +33,13 @@ export async function launchChromium() {
   };
   return { context, close };
 }
+
+/** Opens the JS API test page (tests/browser/api.html) served at `url` and waits until it is
+ * ready; uncaught page errors are collected into `pageErrors`. */
+export async function openApiPage(browser, url, pageErrors) {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await page.goto(`${url}/tests/browser/api.html`);
+  await page.waitForFunction(() => window.apiReady === true, null, { timeout: 60_000 });
+  return page;
+}

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startServer } from '../../scripts/serve.mjs';
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, openApiPage } from './chromium.mjs';
 
 const TOTAL_BYTES = 1.5 * 2 ** 30;
 // value of float number k of the whole weight stream
@@ -73,10 +73,7 @@ before(async () => {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${server.address().port}`;
   browser = await launchChromium();
-  page = await browser.context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.goto(`${url}/tests/browser/api.html`);
-  await page.waitForFunction(() => window.apiReady === true, null, { timeout: 60_000 });
+  page = await openApiPage(browser, url, pageErrors);
 });
 
 after(async () => {

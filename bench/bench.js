@@ -3,6 +3,9 @@
 // each sample is a complete user-visible operation ending in a readback (what a user awaits);
 // the reported figure is the median.
 import initWasm, * as wt from '../pkg/webtensor.js';
+// The npm package's TF.js-style API (same wasm module instance as `wt`), for the workloads that
+// run the same user code on both libraries (model.fit).
+import * as wtf from '../dist/js/index.js';
 
 const tf = window.tf;
 const { Tensor } = wt;
@@ -233,6 +236,52 @@ function cnnInferWorkload() {
   };
 }
 
+
+// The demo's model and data (www/digits.js): the CNN on scikit-learn's 8x8 digits, trained with
+// model.fit for 10 epochs at batch 32 with Adam 0.01, the same code on both libraries.
+let digitsData;
+async function loadDigits() {
+  if (digitsData) return digitsData;
+  const buf = new Uint8Array(await (await fetch('../www/data/digits.bin')).arrayBuffer());
+  const n = 1797, nTrain = 1438;
+  digitsData = {
+    x: Float32Array.from(buf.subarray(0, nTrain * 64), (v) => v / 16),
+    y: Int32Array.from(buf.subarray(n * 64, n * 64 + nTrain)),
+    n: nTrain,
+  };
+  return digitsData;
+}
+
+function digitsFitWorkload() {
+  const fit = (lib) => {
+    let x, y;
+    return {
+      async run() {
+        const d = await loadDigits();
+        x ??= lib.tensor(d.x, [d.n, 8, 8, 1]);
+        y ??= lib.oneHot(lib.tensor(d.y, [d.n], 'int32'), 10);
+        const m = lib.sequential();
+        m.add(lib.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [8, 8, 1], kernelInitializer: lib.initializers.glorotUniform({ seed: 1 }) }));
+        m.add(lib.layers.maxPooling2d({ poolSize: 2 }));
+        m.add(lib.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: lib.initializers.glorotUniform({ seed: 2 }) }));
+        m.add(lib.layers.maxPooling2d({ poolSize: 2 }));
+        m.add(lib.layers.flatten());
+        m.add(lib.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: lib.initializers.glorotUniform({ seed: 3 }) }));
+        m.compile({ optimizer: lib.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+        const h = await m.fit(x, y, { epochs: 10, batchSize: 32, shuffle: false });
+        m.dispose();
+        return Float32Array.of(h.history.loss[9], h.history.acc[9]);
+      },
+      dispose() { lib.dispose([x, y]); },
+    };
+  };
+  return {
+    name: 'train digits CNN, 10 epochs of model.fit, batch 32, Adam 0.01',
+    ours() { return fit(wtf); },
+    tfjs() { return fit(tf); },
+  };
+}
+
 // ---- contenders -------------------------------------------------------------------------------
 const CONTENDERS = [
   { name: 'webtensor-webgpu', lib: 'ours', backend: 'webgpu' },
@@ -245,7 +294,8 @@ const CONTENDERS = [
 
 async function activate(c) {
   if (c.lib === 'ours') {
-    await wt.init(c.backend);
+    // the TF.js-style layer keeps its own note of the backend: switch both
+    if (!(await wtf.setBackend(c.backend))) throw new Error(`webtensor backend ${c.backend} failed to start`);
     return wt.deviceDescription();
   }
   if (c.backend === 'wasm') tf.wasm.setWasmPaths('../node_modules/@tensorflow/tfjs-backend-wasm/dist/');
@@ -270,7 +320,7 @@ export async function runBench(config, log = () => {}) {
     try { devices[c.name] = await activate(c); live.push(c); }
     catch (e) { devices[c.name] = `unavailable: ${e.message}`; log(`${c.name}: ${e.message}`); }
   }
-  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload()];
+  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload(), digitsFitWorkload()];
   const workloads = all.filter((w) => !config.workloads || config.workloads.some((p) => w.name.startsWith(p)));
   const results = [];
   const tooSlow = new Set();

@@ -36,9 +36,9 @@ const ours = {
 
 function oursDense(x, w, b, act) {
   const y0 = x.matMul(w, false, false);
-  const y = y0.binary('add', b);
+  const y = y0.binary(wt.BinaryOp.Add, b);
   y0.free();
-  if (!act) return y;
+  if (act === null) return y;
   const a = y.unary(act);
   y.free();
   return a;
@@ -111,7 +111,7 @@ function mlpTrainWorkload() {
       params.forEach((p) => opt.addParam(p));
       return {
         async run() {
-          const h = oursDense(tx, params[0], params[1], 'relu');
+          const h = oursDense(tx, params[0], params[1], wt.UnaryOp.Relu);
           const logits = oursDense(h, params[2], params[3], null);
           const loss = Tensor.loss('sparseSoftmaxCrossEntropy', ty, logits);
           wt.backward(loss);
@@ -163,8 +163,8 @@ function cnnTrainWorkload() {
       return {
         async run() {
           const c = tx.conv2d(params[0], u32([1]), 'valid', u32([1]));
-          const cb = c.binary('add', params[1]);
-          const r = cb.unary('relu');
+          const cb = c.binary(wt.BinaryOp.Add, params[1]);
+          const r = cb.unary(wt.UnaryOp.Relu);
           const p = r.maxPool(u32([2]), u32([2]), 'valid');
           const flat = p.reshape(new Int32Array([batch, -1]));
           const logits = oursDense(flat, params[2], params[3], null);
@@ -209,7 +209,7 @@ function cnnInferWorkload() {
       return {
         async run() {
           const c = tx.conv2d(k, u32([1]), 'valid', u32([1]));
-          const r = c.unary('relu');
+          const r = c.unary(wt.UnaryOp.Relu);
           const p = r.maxPool(u32([2]), u32([2]), 'valid');
           const flat = p.reshape(new Int32Array([1, -1]));
           const logits = flat.matMul(w, false, false);
@@ -268,7 +268,11 @@ function digitsFitWorkload() {
         m.add(lib.layers.flatten());
         m.add(lib.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: lib.initializers.glorotUniform({ seed: 3 }) }));
         m.compile({ optimizer: lib.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+        const counted = lib === wtf && wtf.getBackend() === 'webgpu';
+        const before = counted ? wt.memoryInfo().dispatches : 0;
         const h = await m.fit(x, y, { epochs: 10, batchSize: 32, shuffle: false });
+        // GPU dispatches per training step (45 steps an epoch), for the op IR's goal
+        if (counted) this.dispatchesPerStep = (wt.memoryInfo().dispatches - before) / (10 * Math.ceil(d.n / 32));
         m.dispose();
         return Float32Array.of(h.history.loss[9], h.history.acc[9]);
       },
@@ -366,9 +370,10 @@ export async function runBench(config, log = () => {}) {
       const ms = median(e.samples);
       if (ms / 1000 > config.maxSecondsPerSample) tooSlow.add(e.c.name);
       const r = { ...e.base, medianMs: ms, samplesMs: e.samples, warmupMs: e.warmMs, maxAbsDiffVsFirst: ref ? maxAbsDiff(e.first, ref) : 0 };
+      if (e.p.dispatchesPerStep) r.dispatchesPerStep = e.p.dispatchesPerStep;
       if (w.flops) r.gflops = w.flops / (ms * 1e6);
       results.push(r);
-      log(`${w.name} | ${e.c.name}: ${ms.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}`);
+      log(`${w.name} | ${e.c.name}: ${ms.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}${r.dispatchesPerStep ? `, ${r.dispatchesPerStep.toFixed(1)} dispatches/step` : ''}`);
     }
   }
   return { userAgent: navigator.userAgent, devices, results };

@@ -38,12 +38,58 @@ fn mlp_step_ms(dev: &Device) -> Result<f64> {
     Ok(times[times.len() / 2])
 }
 
+/// The digits demo's step (www/digits.js): conv16-pool-conv32-pool-dense10-softmax on 8x8x1 at
+/// batch 32, Keras categorical cross-entropy of the probabilities, Adam.
+fn digits_step_ms(dev: &Device) -> Result<f64> {
+    use webtensor::ops::Padding;
+    let x = ops::random_uniform(dev, &[32, 8, 8, 1], 0.0, 1.0, Some(1))?;
+    let labels: Vec<i32> = (0..32).map(|i| (i * 7) % 10).collect();
+    let y = ops::one_hot(&Tensor::from_i32(dev, &labels, &[32])?, 10)?;
+    let params = [
+        ops::random_normal(dev, &[3, 3, 1, 16], 0.0, 0.3, Some(2))?,
+        ops::zeros(dev, &[16], webtensor::DType::F32)?,
+        ops::random_normal(dev, &[3, 3, 16, 32], 0.0, 0.1, Some(3))?,
+        ops::zeros(dev, &[32], webtensor::DType::F32)?,
+        ops::random_normal(dev, &[2 * 2 * 32, 10], 0.0, 0.1, Some(4))?,
+        ops::zeros(dev, &[10], webtensor::DType::F32)?,
+    ];
+    for p in &params {
+        p.set_requires_grad(true)?;
+    }
+    let mut opt = Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7 }, 0.01);
+    let mut times = Vec::new();
+    for i in 0..60 {
+        let t0 = Instant::now();
+        let loss = {
+            let c1 = ops::relu(&ops::add(&ops::conv2d(&x, &params[0], (1, 1), Padding::Same, (1, 1))?, &params[1])?)?;
+            let p1 = ops::max_pool(&c1, (2, 2), (2, 2), Padding::Valid)?;
+            let c2 = ops::relu(&ops::add(&ops::conv2d(&p1, &params[2], (1, 1), Padding::Same, (1, 1))?, &params[3])?)?;
+            let p2 = ops::max_pool(&c2, (2, 2), (2, 2), Padding::Valid)?.reshape_to(&[32, 128])?;
+            let probs = ops::softmax(&ops::add(&ops::matmul(&p2, &params[4], false, false)?, &params[5])?, -1)?;
+            ops::categorical_cross_entropy(&y, &probs)?
+        };
+        autograd::backward(&loss)?;
+        let value = loss.detach();
+        drop(loss);
+        opt.step(&params)?;
+        pollster::block_on(value.to_vec_f32())?;
+        if i >= 10 {
+            times.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    Ok(times[times.len() / 2])
+}
+
 fn main() -> Result<()> {
-    println!("MLP 784-128-10 batch 128 Adam step, median of 20:");
-    println!("  cpu (native): {:.2} ms", mlp_step_ms(&Device::Cpu)?);
-    match pollster::block_on(Device::gpu()) {
-        Ok(dev) => println!("  gpu ({}): {:.2} ms", dev.description(), mlp_step_ms(&dev)?),
-        Err(e) => println!("  gpu: skipped ({e})"),
+    let gpu = pollster::block_on(Device::gpu());
+    for (name, step) in [("MLP 784-128-10 batch 128 Adam step", mlp_step_ms as fn(&Device) -> Result<f64>), ("digits CNN batch 32 Adam step", digits_step_ms)] {
+        println!("{name}, median:");
+        println!("  cpu (native): {:.3} ms", step(&Device::Cpu)?);
+        match &gpu {
+            Ok(dev) => println!("  gpu ({}): {:.3} ms", dev.description(), step(dev)?),
+            Err(e) => println!("  gpu: skipped ({e})"),
+        }
     }
     Ok(())
 }

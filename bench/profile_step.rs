@@ -20,12 +20,16 @@ fn params(dev: &Device, shapes: &[&[usize]]) -> Result<Vec<Tensor>> {
     Ok(out)
 }
 
-/// The end of every step: softmax cross-entropy, backward, an Adam update, and the loss read back.
-fn finish_step(logits: &Tensor, labels: &Tensor, opt: &mut Optimizer, params: &[Tensor]) -> Result<()> {
-    let loss = ops::sparse_softmax_cross_entropy(labels, logits)?;
+/// One training step as `optimizer.minimize` runs it: the forward pass (`logits`) and softmax
+/// cross-entropy, backward, then (the graph released, as minimize's tidy does) an Adam update,
+/// and the loss read back.
+fn train_step(logits: impl FnOnce() -> Result<Tensor>, labels: &Tensor, opt: &mut Optimizer, params: &[Tensor]) -> Result<()> {
+    let loss = ops::sparse_softmax_cross_entropy(labels, &logits()?)?;
     autograd::backward(&loss)?;
+    let value = loss.detach();
+    drop(loss);
     opt.step(params)?;
-    pollster::block_on(loss.to_vec_f32())?;
+    pollster::block_on(value.to_vec_f32())?;
     Ok(())
 }
 
@@ -37,10 +41,12 @@ fn cnn_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
     let p = params(dev, &[&[3, 3, 1, 8], &[8], &[13 * 13 * 8, 10], &[10]])?;
     let mut opt = adam();
     Ok(move || {
-        let c = ops::relu(&ops::add(&ops::conv2d(&x, &p[0], (1, 1), Padding::Valid, (1, 1))?, &p[1])?)?;
-        let h = ops::max_pool(&c, (2, 2), (2, 2), Padding::Valid)?.reshape_to(&[batch, 13 * 13 * 8])?;
-        let logits = ops::add(&ops::matmul(&h, &p[2], false, false)?, &p[3])?;
-        finish_step(&logits, &y, &mut opt, &p)
+        let forward = || {
+            let c = ops::relu(&ops::add(&ops::conv2d(&x, &p[0], (1, 1), Padding::Valid, (1, 1))?, &p[1])?)?;
+            let h = ops::max_pool(&c, (2, 2), (2, 2), Padding::Valid)?.reshape_to(&[batch, 13 * 13 * 8])?;
+            ops::add(&ops::matmul(&h, &p[2], false, false)?, &p[3])
+        };
+        train_step(forward, &y, &mut opt, &p)
     })
 }
 
@@ -54,11 +60,13 @@ fn cnn2_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
     let p = params(dev, &[&[3, 3, 1, 8], &[8], &[3, 3, 8, 16], &[16], &[14 * 14 * 16, 10], &[10]])?;
     let mut opt = adam();
     Ok(move || {
-        let c1 = ops::relu(&ops::add(&ops::conv2d(&x, &p[0], (1, 1), Padding::Same, (1, 1))?, &p[1])?)?;
-        let c2 = ops::relu(&ops::add(&ops::conv2d(&c1, &p[2], (1, 1), Padding::Same, (1, 1))?, &p[3])?)?;
-        let h = ops::max_pool(&c2, (2, 2), (2, 2), Padding::Valid)?.reshape_to(&[batch, 14 * 14 * 16])?;
-        let logits = ops::add(&ops::matmul(&h, &p[4], false, false)?, &p[5])?;
-        finish_step(&logits, &y, &mut opt, &p)
+        let forward = || {
+            let c1 = ops::relu(&ops::add(&ops::conv2d(&x, &p[0], (1, 1), Padding::Same, (1, 1))?, &p[1])?)?;
+            let c2 = ops::relu(&ops::add(&ops::conv2d(&c1, &p[2], (1, 1), Padding::Same, (1, 1))?, &p[3])?)?;
+            let h = ops::max_pool(&c2, (2, 2), (2, 2), Padding::Valid)?.reshape_to(&[batch, 14 * 14 * 16])?;
+            ops::add(&ops::matmul(&h, &p[4], false, false)?, &p[5])
+        };
+        train_step(forward, &y, &mut opt, &p)
     })
 }
 
@@ -69,9 +77,37 @@ fn mlp_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
     let p = params(dev, &[&[784, 128], &[128], &[128, 10], &[10]])?;
     let mut opt = adam();
     Ok(move || {
-        let h = ops::relu(&ops::add(&ops::matmul(&x, &p[0], false, false)?, &p[1])?)?;
-        let logits = ops::add(&ops::matmul(&h, &p[2], false, false)?, &p[3])?;
-        finish_step(&logits, &y, &mut opt, &p)
+        let forward = || {
+            let h = ops::relu(&ops::add(&ops::matmul(&x, &p[0], false, false)?, &p[1])?)?;
+            ops::add(&ops::matmul(&h, &p[2], false, false)?, &p[3])
+        };
+        train_step(forward, &y, &mut opt, &p)
+    })
+}
+
+/// The digits demo's model (www/digits.js) at batch 32 on 8x8x1: conv16-pool-conv32-pool-dense10,
+/// softmax and categorical cross-entropy of the probabilities, as the demo trains it.
+fn digits_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
+    let batch = 32;
+    let x = ops::random_uniform(dev, &[batch, 8, 8, 1], 0.0, 1.0, Some(1))?;
+    let y = ops::one_hot(&Tensor::from_i32(dev, &(0..batch as i32).map(|i| i % 10).collect::<Vec<_>>(), &[batch])?, 10)?;
+    let p = params(dev, &[&[3, 3, 1, 16], &[16], &[3, 3, 16, 32], &[32], &[2 * 2 * 32, 10], &[10]])?;
+    let mut opt = adam();
+    Ok(move || {
+        let loss = {
+            let c1 = ops::relu(&ops::add(&ops::conv2d(&x, &p[0], (1, 1), Padding::Same, (1, 1))?, &p[1])?)?;
+            let p1 = ops::max_pool(&c1, (2, 2), (2, 2), Padding::Valid)?;
+            let c2 = ops::relu(&ops::add(&ops::conv2d(&p1, &p[2], (1, 1), Padding::Same, (1, 1))?, &p[3])?)?;
+            let h = ops::max_pool(&c2, (2, 2), (2, 2), Padding::Valid)?.reshape_to(&[batch, 2 * 2 * 32])?;
+            let probs = ops::softmax(&ops::add(&ops::matmul(&h, &p[4], false, false)?, &p[5])?, -1)?;
+            ops::categorical_cross_entropy(&y, &probs)?
+        };
+        autograd::backward(&loss)?;
+        let value = loss.detach();
+        drop(loss);
+        opt.step(&p)?;
+        pollster::block_on(value.to_vec_f32())?;
+        Ok(())
     })
 }
 
@@ -99,5 +135,6 @@ fn main() -> Result<()> {
     profile(&dev, "train step CNN conv8-pool-dense10, batch 64", cnn_step(&dev)?)?;
     profile(&dev, "train step MLP 784-128-10, batch 128", mlp_step(&dev)?)?;
     profile(&dev, "train step CNN conv8-conv16-pool-dense10, batch 64", cnn2_step(&dev)?)?;
+    profile(&dev, "train step digits CNN (the demo's model), batch 32", digits_step(&dev)?)?;
     Ok(())
 }

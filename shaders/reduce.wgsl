@@ -1,42 +1,25 @@
 // Reduction of x viewed as [outer, r, inner] over the middle axis, in chunks of at most `chunk`
 // along r, into out[outer, g, inner] with g = ceil(r / chunk) partial results per output (a long
 // axis is reduced in two or more passes: no thread loops for long, and more threads share it).
-// <T>: element type; <INIT>: the identity; <COMBINE>: body of combine(a, b) -> Acc
-// (ties keep the lower index, so argmax/argmin return the first extremum like TF.js);
-// <FINISH>: the output value from `acc`.
-// Two layouts share this file, chosen by <ROWS>:
-//   ROWS = true  (inner == 1): one workgroup per output, 256 threads stride over r, tree merge.
-//   ROWS = false (inner > 1): one thread per output, a loop over r (reads coalesce along inner).
+// The prelude (src/ops/reduce.rs) defines T, OUT_T, ROWS, initial(), lift(x, k) (element x at k
+// as an Acc), combine(a, b) (ties keep
+// the lower index, so argmax/argmin return the first extremum like TF.js), finish(acc), and
+// load(i): element i of x, read from a buffer or computed by a fused elementwise expression.
+// Two layouts share this file, chosen by ROWS:
+//   ROWS = true  (long axes, few outputs): one workgroup per output, 256 threads stride over r,
+//                tree merge.
+//   ROWS = false: one thread per output, a loop over r (reads coalesce along inner).
+// Either way output t of [outer, groups, inner] is (o, g, j) = (t / inner / groups,
+// t / inner % groups, t % inner).
 
-struct Params {
-    outer: u32,
-    r: u32,
-    inner: u32,
-    scale: f32,
-    chunk: u32,
-    groups: u32,
-    _pad0: u32,
-    _pad1: u32,
-};
-
+// v: the value so far (the maximum, for log-sum-exp), i: its index (arg reductions), s: the sum
+// of exp(x - v) (log-sum-exp only).
 struct Acc {
-    v: {{T}},
+    v: T,
     i: u32,
+    s: f32,
 };
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<{{T}}>;
-@group(0) @binding(2) var<storage, read_write> out: array<{{OUT_T}}>;
-
-fn combine(a: Acc, b: Acc) -> Acc {
-    {{COMBINE}}
-}
-
-fn finish(acc: Acc) -> {{OUT_T}} {
-    return {{FINISH}};
-}
-
-const ROWS: bool = {{ROWS}};
 var<workgroup> partial: array<Acc, 256>;
 
 @compute @workgroup_size(256)
@@ -48,12 +31,15 @@ fn main(
 ) {
     if (ROWS) {
         let row = wid.x + wid.y * nwg.x;
-        if (row >= p.outer * p.groups) { return; }
-        let o = row / p.groups;
-        let k_end = min(p.r, (row % p.groups + 1u) * p.chunk);
-        var acc = Acc({{INIT}}, 0u);
-        for (var k = (row % p.groups) * p.chunk + lid.x; k < k_end; k = k + 256u) {
-            acc = combine(acc, Acc(x[o * p.r + k], k));
+        if (row >= p.outer * p.groups * p.inner) { return; }
+        let j = row % p.inner;
+        let og = row / p.inner;
+        let o = og / p.groups;
+        let g = og % p.groups;
+        let k_end = min(p.r, (g + 1u) * p.chunk);
+        var acc = initial();
+        for (var k = g * p.chunk + lid.x; k < k_end; k = k + 256u) {
+            acc = combine(acc, lift(load((o * p.r + k) * p.inner + j), k));
         }
         partial[lid.x] = acc;
         workgroupBarrier();
@@ -74,9 +60,9 @@ fn main(
         let o = og / p.groups;
         let g = og % p.groups;
         let k_end = min(p.r, (g + 1u) * p.chunk);
-        var acc = Acc({{INIT}}, 0u);
+        var acc = initial();
         for (var k = g * p.chunk; k < k_end; k = k + 1u) {
-            acc = combine(acc, Acc(x[(o * p.r + k) * p.inner + j], k));
+            acc = combine(acc, lift(load((o * p.r + k) * p.inner + j), k));
         }
         out[t] = finish(acc);
     }

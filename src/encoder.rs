@@ -17,6 +17,8 @@ pub struct Batch {
     dispatches: usize,
     /// Submits so far (for tests and the benchmark: one submit per step is the goal).
     pub submits: u64,
+    /// Compute dispatches recorded so far (copies and clears not counted).
+    pub dispatched: u64,
 }
 
 impl Batch {
@@ -28,7 +30,7 @@ impl Batch {
             mapped_at_creation: false,
         });
         let align = device.limits().min_uniform_buffer_offset_alignment.max(16) as usize;
-        Batch { encoder: None, pass: None, uniforms: Vec::new(), arena, align, dispatches: 0, submits: 0 }
+        Batch { encoder: None, pass: None, uniforms: Vec::new(), arena, align, dispatches: 0, submits: 0, dispatched: 0 }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -94,6 +96,7 @@ impl Batch {
         pass.set_bind_group(0, &bind_group, &[]);
         pass.dispatch_workgroups(workgroups[0], workgroups[1], workgroups[2]);
         self.dispatches += 1;
+        self.dispatched += 1;
     }
 
     /// Records a buffer-to-buffer copy (ends the compute pass).

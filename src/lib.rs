@@ -4,6 +4,7 @@ pub mod device;
 pub mod dtype;
 pub mod encoder;
 pub mod error;
+pub mod fusion;
 pub mod kernel;
 pub mod onnx;
 pub mod ops;

@@ -33,7 +33,8 @@ impl fmt::Display for Profile {
         for (name, ms, n) in rows {
             writeln!(f, "{ms:9.2} ms {:5.1}% {n:5}x  {name}", 100.0 * ms / total)?;
         }
-        write!(f, "{total:9.2} ms total")
+        let dispatches: u32 = self.kernels.iter().map(|k| k.2).sum();
+        write!(f, "{total:9.2} ms total, {dispatches} dispatches")
     }
 }
 

@@ -1,19 +1,80 @@
 //! The tensor: an immutable shape and dtype over shared storage on one device. Cloning a `Tensor`
 //! is cheap (reference counted); `reshape` shares storage; dropping the last reference returns
-//! its GPU buffer to the pool.
-use std::cell::{Cell, Ref, RefCell};
+//! its GPU buffer to the pool. Storage is either realized (the values exist) or pending (an
+//! elementwise expression that runs when the values are first needed: src/fusion/lazy.rs).
+use std::cell::{Cell, OnceCell, Ref, RefCell};
 use std::rc::Rc;
 
 use crate::autograd::Node;
 use crate::device::gpu::GpuBuffer;
 use crate::device::Device;
+use crate::fusion::{Expr, Pending};
 use crate::shape::{check_rank, checked_numel};
 use crate::{bail, DType, Error, Result};
 
-/// Tensor data: 32-bit words on the host, or a device buffer.
-pub enum Storage {
+/// Realized tensor data: 32-bit words on the host, or a device buffer.
+pub enum Data {
     Cpu(RefCell<Vec<u32>>),
     Gpu(GpuBuffer),
+}
+
+/// A tensor's storage, shared by its reshapes and detached handles.
+pub struct Storage {
+    data: OnceCell<Data>,
+    /// Set while the values are not computed yet.
+    pending: RefCell<Option<Pending>>,
+}
+
+impl Storage {
+    pub fn cpu(words: Vec<u32>) -> Storage {
+        Storage::realized(Data::Cpu(RefCell::new(words)))
+    }
+
+    pub fn gpu(buffer: GpuBuffer) -> Storage {
+        Storage::realized(Data::Gpu(buffer))
+    }
+
+    fn realized(data: Data) -> Storage {
+        Storage { data: OnceCell::from(data), pending: RefCell::new(None) }
+    }
+
+    pub(crate) fn pending(p: Pending) -> Storage {
+        Storage { data: OnceCell::new(), pending: RefCell::new(Some(p)) }
+    }
+
+    /// The values, computed now if they are pending. A failure (out of memory, a lost device)
+    /// leaves the storage pending, so the tensor stays usable.
+    pub fn data(&self) -> Result<&Data> {
+        if let Some(d) = self.data.get() {
+            return Ok(d);
+        }
+        let pending = self.pending.borrow_mut().take().expect("storage is realized or pending");
+        match crate::fusion::realize(&pending) {
+            Ok(d) => Ok(self.data.get_or_init(|| d)),
+            Err(e) => {
+                *self.pending.borrow_mut() = Some(pending);
+                Err(e)
+            }
+        }
+    }
+
+    /// The values if they exist already.
+    pub fn data_if_realized(&self) -> Option<&Data> {
+        self.data.get()
+    }
+
+    /// The expression of a pending storage.
+    pub fn pending_expr(&self) -> Option<Rc<Expr>> {
+        self.pending.borrow().as_ref().map(|p| p.expr.clone())
+    }
+
+    /// Replaces a pending storage's expression by an equivalent one (see
+    /// `fusion::preserve_for_readers`).
+    pub(crate) fn rewrite_pending(&self, f: impl FnOnce(&Rc<Expr>) -> Rc<Expr>) {
+        if let Some(p) = self.pending.borrow_mut().as_mut() {
+            p.expr = f(&p.expr);
+        }
+    }
 }
 
 thread_local! {
@@ -130,8 +191,8 @@ impl Tensor {
             bail!(OP, "{} values cannot fill a tensor of shape {:?} ({} elements)", words.len(), shape, n);
         }
         let storage = match device {
-            Device::Cpu => Storage::Cpu(RefCell::new(words)),
-            Device::Gpu(ctx) => Storage::Gpu(ctx.upload(OP, bytemuck::cast_slice(&words))?),
+            Device::Cpu => Storage::cpu(words),
+            Device::Gpu(ctx) => Storage::gpu(ctx.upload(OP, bytemuck::cast_slice(&words))?),
         };
         Ok(Tensor::from_storage(device, Rc::new(storage), shape.to_vec(), dtype))
     }
@@ -185,29 +246,48 @@ impl Tensor {
         Rc::ptr_eq(&self.inner.storage, &other.inner.storage)
     }
 
+    /// The realized data (computing a pending tensor now).
+    pub(crate) fn data(&self) -> Result<&Data> {
+        self.inner.storage.data()
+    }
+
+    /// Whether the values are still pending (an unrun elementwise expression).
+    pub fn is_pending(&self) -> bool {
+        self.inner.storage.data_if_realized().is_none()
+    }
+
     /// The host words of a CPU tensor. Panics on a GPU tensor: ops call it only on their CPU path.
-    pub(crate) fn cpu_words(&self) -> Ref<'_, Vec<u32>> {
-        match &*self.inner.storage {
-            Storage::Cpu(words) => words.borrow(),
-            Storage::Gpu(_) => unreachable!("cpu_words on a GPU tensor"),
+    pub(crate) fn cpu_words(&self) -> Result<Ref<'_, Vec<u32>>> {
+        match self.data()? {
+            Data::Cpu(words) => Ok(words.borrow()),
+            Data::Gpu(_) => unreachable!("cpu_words on a GPU tensor"),
         }
     }
 
     /// Mutable host words of a CPU tensor, for in-place updates of parameters and optimizer
-    /// state (variables); ops never write their inputs.
-    pub(crate) fn cpu_words_mut(&self) -> std::cell::RefMut<'_, Vec<u32>> {
-        match &*self.inner.storage {
-            Storage::Cpu(words) => words.borrow_mut(),
-            Storage::Gpu(_) => unreachable!("cpu_words_mut on a GPU tensor"),
+    /// state (variables); ops never write their inputs. Pending tensors that read these words
+    /// keep the values of the moment their op was called.
+    pub(crate) fn cpu_words_mut(&self) -> Result<std::cell::RefMut<'_, Vec<u32>>> {
+        self.prepare_overwrite()?;
+        match self.data()? {
+            Data::Cpu(words) => Ok(words.borrow_mut()),
+            Data::Gpu(_) => unreachable!("cpu_words_mut on a GPU tensor"),
         }
     }
 
     /// The device buffer of a GPU tensor. Panics on a CPU tensor: ops call it only on their GPU path.
-    pub(crate) fn gpu_buffer(&self) -> &GpuBuffer {
-        match &*self.inner.storage {
-            Storage::Gpu(b) => b,
-            Storage::Cpu(_) => unreachable!("gpu_buffer on a CPU tensor"),
+    pub(crate) fn gpu_buffer(&self) -> Result<&GpuBuffer> {
+        match self.data()? {
+            Data::Gpu(b) => Ok(b),
+            Data::Cpu(_) => unreachable!("gpu_buffer on a CPU tensor"),
         }
+    }
+
+    /// Before this tensor's storage is overwritten in place: realizes it, and keeps the current
+    /// values for every pending tensor that reads them.
+    pub(crate) fn prepare_overwrite(&self) -> Result<()> {
+        self.data()?;
+        crate::fusion::preserve_for_readers(&[self])
     }
 
     /// The same data under another shape with as many elements (no copy).
@@ -224,9 +304,9 @@ impl Tensor {
     /// Copies the data to the host. On the GPU this is the one place work is submitted and waited
     /// for; it never blocks the browser's thread (the await yields to the event loop).
     pub async fn to_words(&self) -> Result<Vec<u32>> {
-        match &*self.inner.storage {
-            Storage::Cpu(words) => Ok(words.borrow()[..self.numel()].to_vec()),
-            Storage::Gpu(buf) => {
+        match self.data()? {
+            Data::Cpu(words) => Ok(words.borrow()[..self.numel()].to_vec()),
+            Data::Gpu(buf) => {
                 let bytes = buf.context().read("data", buf.raw(), self.size_bytes() as u64).await?;
                 Ok(bytemuck::pod_collect_to_vec(&bytes))
             }
@@ -244,9 +324,11 @@ impl Tensor {
         if self.shares_storage(src) {
             return Ok(());
         }
-        match (&*self.inner.storage, &*src.inner.storage) {
-            (Storage::Cpu(dst), Storage::Cpu(from)) => dst.borrow_mut()[..self.numel()].copy_from_slice(&from.borrow()[..self.numel()]),
-            (Storage::Gpu(dst), Storage::Gpu(from)) => dst.context().copy(from.raw(), dst.raw(), self.size_bytes() as u64),
+        src.data()?;
+        self.prepare_overwrite()?;
+        match (self.data()?, src.data()?) {
+            (Data::Cpu(dst), Data::Cpu(from)) => dst.borrow_mut()[..self.numel()].copy_from_slice(&from.borrow()[..self.numel()]),
+            (Data::Gpu(dst), Data::Gpu(from)) => dst.context().copy(from.raw(), dst.raw(), self.size_bytes() as u64),
             _ => unreachable!("common_device checked the devices"),
         }
         Ok(())
@@ -271,9 +353,15 @@ impl Tensor {
 
     /// The values synchronously: only a CPU tensor can do this honestly.
     pub fn to_words_sync(&self) -> Result<Vec<u32>> {
-        match &*self.inner.storage {
-            Storage::Cpu(words) => Ok(words.borrow()[..self.numel()].to_vec()),
-            Storage::Gpu(_) => Err(Error::new(
+        if let Device::Gpu(_) = self.device() {
+            return Err(Error::new(
+                "dataSync",
+                "the webgpu backend cannot read synchronously; use `await t.data()` instead",
+            ));
+        }
+        match self.data()? {
+            Data::Cpu(words) => Ok(words.borrow()[..self.numel()].to_vec()),
+            Data::Gpu(_) => Err(Error::new(
                 "dataSync",
                 "the webgpu backend cannot read synchronously; use `await t.data()` instead",
             )),
@@ -305,17 +393,18 @@ pub(crate) fn alloc_words(op: &str, n: usize) -> Result<Vec<u32>> {
 pub(crate) fn common_device(op: &str, tensors: &[&Tensor]) -> Result<Device> {
     let first = tensors[0].device();
     for t in &tensors[1..] {
-        if !t.device().same(first) {
-            if let (Device::Gpu(_), Device::Gpu(_)) = (first, t.device()) {
-                bail!(op, "tensors live on two different GPU devices (the first was lost and replaced); make them again on the current backend");
-            }
-            bail!(
-                op,
-                "tensors live on different backends ({} and {}); move them to one first",
-                first.backend_name(),
-                t.device().backend_name()
-            );
-        }
+        same_device(op, first, t.device())?;
     }
     Ok(first.clone())
+}
+
+/// An error naming `op` unless `a` and `b` are the same device.
+pub(crate) fn same_device(op: &str, a: &Device, b: &Device) -> Result<()> {
+    if a.same(b) {
+        return Ok(());
+    }
+    if let (Device::Gpu(_), Device::Gpu(_)) = (a, b) {
+        bail!(op, "tensors live on two different GPU devices (the first was lost and replaced); make them again on the current backend");
+    }
+    bail!(op, "tensors live on different backends ({} and {}); move them to one first", a.backend_name(), b.backend_name());
 }

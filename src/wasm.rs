@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
-use crate::ops::{self, Padding, Reduce};
+use crate::ops::{self, BinaryOp, CompareOp, Padding, Reduce, UnaryOp};
 use crate::optim::{Kind, Optimizer};
 use crate::{autograd, DType, Device, Error, Tensor};
 
@@ -143,6 +143,7 @@ pub fn memory_info() -> Result<js_sys::Object, JsError> {
             ("poolHighWaterBytes", s.high_water_bytes as f64),
             ("buffersCreated", s.created_buffers as f64),
             ("submits", ctx.submits() as f64),
+            ("dispatches", ctx.dispatches() as f64),
         ] {
             set(k, v).map_err(|_| JsError::new("memoryInfo"))?;
         }
@@ -235,15 +236,15 @@ impl JsTensor {
         Ok(typed_array(&self.inner, &words))
     }
 
-    pub fn unary(&self, op: &str, alpha: Option<f32>, beta: Option<f32>) -> Result<JsTensor, JsError> {
+    pub fn unary(&self, op: UnaryOp, alpha: Option<f32>, beta: Option<f32>) -> Result<JsTensor, JsError> {
         wrap(ops::unary(op, &self.inner, alpha.unwrap_or(0.0), beta.unwrap_or(0.0)))
     }
 
-    pub fn binary(&self, op: &str, other: &JsTensor) -> Result<JsTensor, JsError> {
+    pub fn binary(&self, op: BinaryOp, other: &JsTensor) -> Result<JsTensor, JsError> {
         wrap(ops::binary(op, &self.inner, &other.inner))
     }
 
-    pub fn compare(&self, op: &str, other: &JsTensor) -> Result<JsTensor, JsError> {
+    pub fn compare(&self, op: CompareOp, other: &JsTensor) -> Result<JsTensor, JsError> {
         wrap(ops::compare(op, &self.inner, &other.inner))
     }
 
@@ -367,14 +368,15 @@ impl JsTensor {
             )));
         }
         let offset = offset as usize;
-        match &**self.inner.storage() {
-            crate::tensor::Storage::Cpu(words) => {
+        self.inner.prepare_overwrite().map_err(js)?;
+        match self.inner.data().map_err(js)? {
+            crate::tensor::Data::Cpu(words) => {
                 let mut words = words.borrow_mut();
                 let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut words[..]);
                 data.copy_to(&mut bytes[offset..offset + len]);
                 Ok(())
             }
-            crate::tensor::Storage::Gpu(buffer) => {
+            crate::tensor::Data::Gpu(buffer) => {
                 buffer.context().write_from_js(OP, buffer.raw(), offset as u64, data).map_err(js)
             }
         }

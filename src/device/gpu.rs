@@ -140,7 +140,7 @@ impl GpuContext {
         format!("{} ({:?})", name, self.info.backend)
     }
 
-    fn check_alive(&self, op: &str) -> Result<()> {
+    pub(crate) fn check_alive(&self, op: &str) -> Result<()> {
         if self.is_lost() {
             bail!(op, "the GPU device was lost; `await tf.ready()` brings up a new device (or the CPU backend), and tensors must be made again there");
         }
@@ -168,14 +168,20 @@ impl GpuContext {
         (self.limits.max_storage_buffer_binding_size as u64).min(self.limits.max_buffer_size)
     }
 
-    /// A buffer for `bytes` of tensor data from the pool. Refuses sizes over the device limits with
-    /// an error naming `op`, before asking the device (which would fail asynchronously).
-    pub fn alloc(self: &Rc<Self>, op: &str, bytes: u64) -> Result<GpuBuffer> {
-        self.check_alive(op)?;
+    /// An error naming `op` when a tensor of `bytes` cannot fit one buffer on this device.
+    pub(crate) fn check_size(&self, op: &str, bytes: u64) -> Result<()> {
         let max = self.max_tensor_bytes();
         if bytes > max {
             bail!(op, "a tensor of {bytes} bytes exceeds this GPU's buffer limit of {max} bytes");
         }
+        Ok(())
+    }
+
+    /// A buffer for `bytes` of tensor data from the pool. Refuses sizes over the device limits with
+    /// an error naming `op`, before asking the device (which would fail asynchronously).
+    pub fn alloc(self: &Rc<Self>, op: &str, bytes: u64) -> Result<GpuBuffer> {
+        self.check_alive(op)?;
+        self.check_size(op, bytes)?;
         let buffer = self.pool.borrow_mut().acquire(&self.device, bytes, TENSOR_USAGE);
         Ok(GpuBuffer { buffer: Some(buffer), bytes, ctx: self.clone() })
     }
@@ -323,6 +329,11 @@ impl GpuContext {
 
     pub fn submits(&self) -> u64 {
         self.batch.borrow().submits
+    }
+
+    /// Compute dispatches recorded on this device so far.
+    pub fn dispatches(&self) -> u64 {
+        self.batch.borrow().dispatched
     }
 
     /// Reads `bytes` from the start of `src` back to the host. The only path from device to host.

@@ -154,66 +154,66 @@ function withTensor<R>(op: string, x: TensorLike, f: (t: Tensor) => R, like?: Te
   }
 }
 
-function binary(op: string, name: string, a: TensorLike, b: TensorLike): Tensor {
+function binary(op: wasm.BinaryOp, name: string, a: TensorLike, b: TensorLike): Tensor {
   const first = a instanceof Tensor ? a : b instanceof Tensor ? b : undefined;
   return withTensor(name, a, (ta) => withTensor(name, b, (tb) => run(name, () => ta.handle.binary(op, tb.handle)), first), first);
 }
-function compare(op: string, name: string, a: TensorLike, b: TensorLike): Tensor {
+function compare(op: wasm.CompareOp, name: string, a: TensorLike, b: TensorLike): Tensor {
   const first = a instanceof Tensor ? a : b instanceof Tensor ? b : undefined;
   return withTensor(name, a, (ta) => withTensor(name, b, (tb) => run(name, () => ta.handle.compare(op, tb.handle)), first), first);
 }
-function unary(op: string, name: string, x: TensorLike, alpha?: number, beta?: number): Tensor {
+function unary(op: wasm.UnaryOp, name: string, x: TensorLike, alpha?: number, beta?: number): Tensor {
   return withTensor(name, x, (t) => run(name, () => t.handle.unary(op, alpha, beta)));
 }
 
 // ---- elementwise -------------------------------------------------------------------------------
 
-export const add = (a: TensorLike, b: TensorLike) => binary('add', 'add', a, b);
-export const sub = (a: TensorLike, b: TensorLike) => binary('sub', 'sub', a, b);
-export const mul = (a: TensorLike, b: TensorLike) => binary('mul', 'mul', a, b);
-export const div = (a: TensorLike, b: TensorLike) => binary('div', 'div', a, b);
+export const add = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Add, 'add', a, b);
+export const sub = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Sub, 'sub', a, b);
+export const mul = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Mul, 'mul', a, b);
+export const div = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Div, 'div', a, b);
 export const floorDiv = (a: TensorLike, b: TensorLike) => floor(div(a, b));
-export const pow = (a: TensorLike, b: TensorLike) => binary('pow', 'pow', a, b);
-export const maximum = (a: TensorLike, b: TensorLike) => binary('maximum', 'maximum', a, b);
-export const minimum = (a: TensorLike, b: TensorLike) => binary('minimum', 'minimum', a, b);
-export const squaredDifference = (a: TensorLike, b: TensorLike) => binary('squared_difference', 'squaredDifference', a, b);
-export const equal = (a: TensorLike, b: TensorLike) => compare('equal', 'equal', a, b);
-export const notEqual = (a: TensorLike, b: TensorLike) => compare('not_equal', 'notEqual', a, b);
-export const less = (a: TensorLike, b: TensorLike) => compare('less', 'less', a, b);
-export const lessEqual = (a: TensorLike, b: TensorLike) => compare('less_equal', 'lessEqual', a, b);
-export const greater = (a: TensorLike, b: TensorLike) => compare('greater', 'greater', a, b);
-export const greaterEqual = (a: TensorLike, b: TensorLike) => compare('greater_equal', 'greaterEqual', a, b);
-export const logicalAnd = (a: TensorLike, b: TensorLike) => compare('logical_and', 'logicalAnd', a, b);
-export const logicalOr = (a: TensorLike, b: TensorLike) => compare('logical_or', 'logicalOr', a, b);
+export const pow = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Pow, 'pow', a, b);
+export const maximum = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Maximum, 'maximum', a, b);
+export const minimum = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Minimum, 'minimum', a, b);
+export const squaredDifference = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.SquaredDifference, 'squaredDifference', a, b);
+export const equal = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.Equal, 'equal', a, b);
+export const notEqual = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.NotEqual, 'notEqual', a, b);
+export const less = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.Less, 'less', a, b);
+export const lessEqual = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.LessEqual, 'lessEqual', a, b);
+export const greater = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.Greater, 'greater', a, b);
+export const greaterEqual = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.GreaterEqual, 'greaterEqual', a, b);
+export const logicalAnd = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.LogicalAnd, 'logicalAnd', a, b);
+export const logicalOr = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.LogicalOr, 'logicalOr', a, b);
 export const logicalNot = (x: Tensor) => run('logicalNot', () => x.handle.logicalNot());
 
-export const neg = (x: TensorLike) => unary('neg', 'neg', x);
-export const abs = (x: TensorLike) => unary('abs', 'abs', x);
-export const exp = (x: TensorLike) => unary('exp', 'exp', x);
-export const log = (x: TensorLike) => unary('log', 'log', x);
-export const sqrt = (x: TensorLike) => unary('sqrt', 'sqrt', x);
-export const rsqrt = (x: TensorLike) => unary('rsqrt', 'rsqrt', x);
-export const square = (x: TensorLike) => unary('square', 'square', x);
-export const reciprocal = (x: TensorLike) => unary('reciprocal', 'reciprocal', x);
-export const relu = (x: TensorLike) => unary('relu', 'relu', x);
-export const relu6 = (x: TensorLike) => unary('relu6', 'relu6', x);
-export const elu = (x: TensorLike) => unary('elu', 'elu', x);
-export const selu = (x: TensorLike) => unary('selu', 'selu', x);
-export const leakyRelu = (x: TensorLike, alpha = 0.2) => unary('leaky_relu', 'leakyRelu', x, alpha);
-export const sigmoid = (x: TensorLike) => unary('sigmoid', 'sigmoid', x);
-export const tanh = (x: TensorLike) => unary('tanh', 'tanh', x);
-export const softplus = (x: TensorLike) => unary('softplus', 'softplus', x);
-export const erf = (x: TensorLike) => unary('erf', 'erf', x);
-export const gelu = (x: TensorLike) => unary('gelu', 'gelu', x);
-export const sin = (x: TensorLike) => unary('sin', 'sin', x);
-export const cos = (x: TensorLike) => unary('cos', 'cos', x);
-export const sign = (x: TensorLike) => unary('sign', 'sign', x);
-export const floor = (x: TensorLike) => unary('floor', 'floor', x);
-export const ceil = (x: TensorLike) => unary('ceil', 'ceil', x);
-export const round = (x: TensorLike) => unary('round', 'round', x);
+export const neg = (x: TensorLike) => unary(wasm.UnaryOp.Neg, 'neg', x);
+export const abs = (x: TensorLike) => unary(wasm.UnaryOp.Abs, 'abs', x);
+export const exp = (x: TensorLike) => unary(wasm.UnaryOp.Exp, 'exp', x);
+export const log = (x: TensorLike) => unary(wasm.UnaryOp.Log, 'log', x);
+export const sqrt = (x: TensorLike) => unary(wasm.UnaryOp.Sqrt, 'sqrt', x);
+export const rsqrt = (x: TensorLike) => unary(wasm.UnaryOp.Rsqrt, 'rsqrt', x);
+export const square = (x: TensorLike) => unary(wasm.UnaryOp.Square, 'square', x);
+export const reciprocal = (x: TensorLike) => unary(wasm.UnaryOp.Reciprocal, 'reciprocal', x);
+export const relu = (x: TensorLike) => unary(wasm.UnaryOp.Relu, 'relu', x);
+export const relu6 = (x: TensorLike) => unary(wasm.UnaryOp.Relu6, 'relu6', x);
+export const elu = (x: TensorLike) => unary(wasm.UnaryOp.Elu, 'elu', x);
+export const selu = (x: TensorLike) => unary(wasm.UnaryOp.Selu, 'selu', x);
+export const leakyRelu = (x: TensorLike, alpha = 0.2) => unary(wasm.UnaryOp.LeakyRelu, 'leakyRelu', x, alpha);
+export const sigmoid = (x: TensorLike) => unary(wasm.UnaryOp.Sigmoid, 'sigmoid', x);
+export const tanh = (x: TensorLike) => unary(wasm.UnaryOp.Tanh, 'tanh', x);
+export const softplus = (x: TensorLike) => unary(wasm.UnaryOp.Softplus, 'softplus', x);
+export const erf = (x: TensorLike) => unary(wasm.UnaryOp.Erf, 'erf', x);
+export const gelu = (x: TensorLike) => unary(wasm.UnaryOp.Gelu, 'gelu', x);
+export const sin = (x: TensorLike) => unary(wasm.UnaryOp.Sin, 'sin', x);
+export const cos = (x: TensorLike) => unary(wasm.UnaryOp.Cos, 'cos', x);
+export const sign = (x: TensorLike) => unary(wasm.UnaryOp.Sign, 'sign', x);
+export const floor = (x: TensorLike) => unary(wasm.UnaryOp.Floor, 'floor', x);
+export const ceil = (x: TensorLike) => unary(wasm.UnaryOp.Ceil, 'ceil', x);
+export const round = (x: TensorLike) => unary(wasm.UnaryOp.Round, 'round', x);
 export function clipByValue(x: TensorLike, min: number, max: number): Tensor {
   if (min > max) throw new Error(`clipByValue: min ${min} is greater than max ${max}`);
-  return unary('clip', 'clipByValue', x, min, max);
+  return unary(wasm.UnaryOp.Clip, 'clipByValue', x, min, max);
 }
 
 export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tensor {

@@ -35,9 +35,14 @@ export class Optimizer {
         this.registered.add(v);
       }
     }
-    const cost = tidy(() => f());
-    if (!(cost instanceof Tensor)) throw new Error('minimize: f must return a scalar tensor');
-    wasm.backward(cost.handle);
+    const graph = tidy(() => f());
+    if (!(graph instanceof Tensor)) throw new Error('minimize: f must return a scalar tensor');
+    wasm.backward(graph.handle);
+    // The cost without its graph: releasing the graph before the update frees the forward pass's
+    // intermediates (nothing is left pending on the weights about to change), as TF.js's
+    // minimize leaves nothing behind.
+    const cost = new Tensor(graph.handle.detach());
+    graph.dispose();
     this.inner.step();
     if (returnCost) return cost;
     cost.dispose();

@@ -228,7 +228,7 @@ impl OnnxModel {
             if !(node.domain.is_empty() || node.domain == "ai.onnx") {
                 bail!(OP, "unsupported op '{}' of domain '{}' (node {name}, opset {opset})", node.op_type, node.domain);
             }
-            if !nodes::SUPPORTED.contains(&node.op_type.as_str()) {
+            if !nodes::is_supported(&node.op_type) {
                 bail!(OP, "unsupported op '{}' (node {name}, opset {opset})", node.op_type);
             }
             // Before opset 7, binary ops broadcast only when told to, and then from `axis`.

@@ -2,24 +2,45 @@
 //! does not implement with an "unsupported" error rather than computing something else) and
 //! returns the node's outputs.
 use super::{HostData, Value};
-use crate::ops::{self, Padding, Reduce};
+use crate::ops::{self, BinaryOp, CompareOp, Padding, Reduce, UnaryOp};
 use crate::{bail, DType, Device, Result, Tensor};
 
 use super::proto::{AttributeProto, NodeProto};
 
 const OP: &str = "onnx";
 
-/// The op types the importer runs.
-pub const SUPPORTED: &[&str] = &[
-    "Abs", "Add", "And", "ArgMax", "ArgMin", "AveragePool", "BatchNormalization", "Cast", "Ceil", "Clip", "Concat",
-    "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Cos", "Div", "Dropout", "Elu", "Equal", "Erf", "Exp",
-    "Expand", "Flatten", "Floor", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater",
-    "HardSigmoid", "Identity", "LeakyRelu", "Less", "Log", "LogSoftmax", "LRN", "MatMul", "Max", "MaxPool", "Mean",
-    "Min", "Mul", "Neg", "Not", "Or", "Pad", "Pow", "PRelu", "Range", "Reciprocal", "ReduceMax", "ReduceMean",
-    "ReduceMin", "ReduceProd", "ReduceSum", "Relu", "Reshape", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin",
-    "Slice", "Softmax", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose",
+/// ONNX ops that are one engine elementwise op each.
+const UNARY: &[(&str, UnaryOp)] = &[
+    ("Abs", UnaryOp::Abs), ("Ceil", UnaryOp::Ceil), ("Cos", UnaryOp::Cos), ("Erf", UnaryOp::Erf), ("Exp", UnaryOp::Exp),
+    ("Floor", UnaryOp::Floor), ("Log", UnaryOp::Log), ("Neg", UnaryOp::Neg), ("Reciprocal", UnaryOp::Reciprocal),
+    ("Relu", UnaryOp::Relu), ("Round", UnaryOp::Round), ("Sigmoid", UnaryOp::Sigmoid), ("Sign", UnaryOp::Sign),
+    ("Sin", UnaryOp::Sin), ("Softplus", UnaryOp::Softplus), ("Sqrt", UnaryOp::Sqrt), ("Tanh", UnaryOp::Tanh),
+];
+const BINARY: &[(&str, BinaryOp)] = &[("Add", BinaryOp::Add), ("Sub", BinaryOp::Sub), ("Mul", BinaryOp::Mul)];
+const COMPARE: &[(&str, CompareOp)] = &[
+    ("Equal", CompareOp::Equal), ("Less", CompareOp::Less), ("Greater", CompareOp::Greater),
+    ("LessOrEqual", CompareOp::LessEqual), ("GreaterOrEqual", CompareOp::GreaterEqual),
+    ("And", CompareOp::LogicalAnd), ("Or", CompareOp::LogicalOr),
+];
+
+/// The other op types the importer runs (each an arm of `run`).
+const OTHERS: &[&str] = &[
+    "ArgMax", "ArgMin", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape",
+    "Conv", "ConvTranspose", "Div", "Dropout", "Elu", "Expand", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool",
+    "GlobalMaxPool", "HardSigmoid", "Identity", "LeakyRelu", "LogSoftmax", "LRN", "MatMul", "Max", "MaxPool", "Mean",
+    "Min", "Not", "Pad", "Pow", "PRelu", "Range", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
+    "Reshape", "Selu", "Shape", "Slice", "Softmax", "Softsign", "Split", "Squeeze", "Sum", "Tile", "Transpose",
     "Unsqueeze", "Where",
 ];
+
+fn lookup<T: Copy>(table: &[(&str, T)], op_type: &str) -> Option<T> {
+    table.iter().find(|(name, _)| *name == op_type).map(|&(_, op)| op)
+}
+
+/// Whether the importer runs `op_type`.
+pub fn is_supported(op_type: &str) -> bool {
+    lookup(UNARY, op_type).is_some() || lookup(BINARY, op_type).is_some() || lookup(COMPARE, op_type).is_some() || OTHERS.contains(&op_type)
+}
 
 fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
     node.attribute.iter().find(|a| a.name == name)
@@ -182,55 +203,47 @@ fn reduce_node(node: &NodeProto, args: &[Option<&Value>], opset: i64, kind: Redu
 pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Device) -> Result<Vec<Value>> {
     let x = || input(args, 0).map(|v| &v.tensor);
     let one = |t: Tensor| Ok(vec![plain(t)]);
-    match node.op_type.as_str() {
-        // ---- elementwise
-        "Add" | "Sub" | "Mul" | "Pow" => {
+    let op_type = node.op_type.as_str();
+    if let Some(op) = lookup(UNARY, op_type) {
+        return one(ops::unary(op, x()?, 0.0, 0.0)?);
+    }
+    if let Some(op) = lookup(BINARY, op_type) {
+        return one(ops::binary(op, x()?, &input(args, 1)?.tensor)?);
+    }
+    if let Some(op) = lookup(COMPARE, op_type) {
+        return one(ops::compare(op, x()?, &input(args, 1)?.tensor)?);
+    }
+    match op_type {
+        "Pow" => {
             let (a, b) = (x()?, &input(args, 1)?.tensor);
-            let name = match node.op_type.as_str() {
-                "Add" => "add",
-                "Sub" => "sub",
-                "Mul" => "mul",
-                _ => "pow",
-            };
-            if name == "pow" && a.dtype() == DType::I32 {
+            if a.dtype() == DType::I32 {
                 // Integer powers: computed in f32 (exact up to 2^24 after rounding), then back.
-                let p = ops::binary("pow", &ops::cast(a, DType::F32)?, &ops::cast(b, DType::F32)?)?;
-                return one(ops::cast(&ops::unary("round", &p, 0.0, 0.0)?, DType::I32)?);
+                let p = ops::pow(&ops::cast(a, DType::F32)?, &ops::cast(b, DType::F32)?)?;
+                return one(ops::cast(&ops::round(&p)?, DType::I32)?);
             }
-            if name == "pow" && a.dtype() == DType::F32 && b.dtype() != DType::F32 {
-                return one(ops::binary(name, a, &ops::cast(b, DType::F32)?)?);
-            }
-            one(ops::binary(name, a, b)?)
+            one(ops::pow(a, &ops::cast(b, a.dtype())?)?)
         }
         "Div" => {
             let (a, b) = (x()?, &input(args, 1)?.tensor);
             if a.dtype() == DType::I32 {
                 // ONNX integer division truncates; the engine's floors: divide magnitudes, then sign.
-                let q = ops::binary("div", &ops::unary("abs", a, 0.0, 0.0)?, &ops::unary("abs", b, 0.0, 0.0)?)?;
-                let s = ops::binary("mul", &ops::unary("sign", a, 0.0, 0.0)?, &ops::unary("sign", b, 0.0, 0.0)?)?;
-                return one(ops::binary("mul", &q, &s)?);
+                let q = ops::div(&ops::abs(a)?, &ops::abs(b)?)?;
+                let s = ops::mul(&ops::sign(a)?, &ops::sign(b)?)?;
+                return one(ops::mul(&q, &s)?);
             }
-            one(ops::binary("div", a, b)?)
+            one(ops::div(a, b)?)
         }
-        "Sum" => one(fold(args, |a, b| ops::binary("add", a, b))?),
-        "Max" => one(fold(args, |a, b| ops::binary("maximum", a, b))?),
-        "Min" => one(fold(args, |a, b| ops::binary("minimum", a, b))?),
+        "Sum" => one(fold(args, |a, b| ops::add(a, b))?),
+        "Max" => one(fold(args, |a, b| ops::maximum(a, b))?),
+        "Min" => one(fold(args, |a, b| ops::minimum(a, b))?),
         "Mean" => {
-            let s = fold(args, |a, b| ops::binary("add", a, b))?;
-            one(ops::binary("div", &s, &scalar_like(&s, args.len() as f64)?)?)
-        }
-        "Abs" | "Neg" | "Exp" | "Log" | "Sqrt" | "Reciprocal" | "Floor" | "Ceil" | "Relu" | "Sigmoid" | "Tanh" | "Sin" | "Cos" | "Erf" | "Sign"
-        | "Round" | "Softplus" => {
-            let name = match node.op_type.as_str() {
-                "Reciprocal" => "reciprocal".to_string(),
-                other => other.to_lowercase(),
-            };
-            one(ops::unary(&name, x()?, 0.0, 0.0)?)
+            let s = fold(args, |a, b| ops::add(a, b))?;
+            one(ops::div(&s, &scalar_like(&s, args.len() as f64)?)?)
         }
         "Softsign" => {
             let x = x()?;
-            let d = ops::binary("add", &ops::unary("abs", x, 0.0, 0.0)?, &scalar_like(x, 1.0)?)?;
-            one(ops::binary("div", x, &d)?)
+            let d = ops::add(&ops::abs(x)?, &scalar_like(x, 1.0)?)?;
+            one(ops::div(x, &d)?)
         }
         "LeakyRelu" => one(ops::leaky_relu(x()?, attr_f(node, "alpha", 0.01))?),
         "Elu" | "Selu" => {
@@ -240,21 +253,20 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             } else {
                 (attr_f(node, "alpha", 1.673_263_2), attr_f(node, "gamma", 1.050_701))
             };
-            let neg = ops::binary("mul", &ops::unary("elu", x, 0.0, 0.0)?, &scalar_like(x, alpha as f64)?)?;
-            let y = ops::where_(&ops::compare("greater", x, &scalar_like(x, 0.0)?)?, x, &neg)?;
-            one(if gamma == 1.0 { y } else { ops::binary("mul", &y, &scalar_like(x, gamma as f64)?)? })
+            let neg = ops::mul(&ops::elu(x)?, &scalar_like(x, alpha as f64)?)?;
+            let y = ops::where_(&ops::greater(x, &scalar_like(x, 0.0)?)?, x, &neg)?;
+            one(if gamma == 1.0 { y } else { ops::mul(&y, &scalar_like(x, gamma as f64)?)? })
         }
         "HardSigmoid" => {
             let x = x()?;
-            let lin = ops::binary(
-                "add",
-                &ops::binary("mul", x, &scalar_like(x, attr_f(node, "alpha", 0.2) as f64)?)?,
+            let lin = ops::add(
+                &ops::mul(x, &scalar_like(x, attr_f(node, "alpha", 0.2) as f64)?)?,
                 &scalar_like(x, attr_f(node, "beta", 0.5) as f64)?,
             )?;
             one(ops::clip(&lin, 0.0, 1.0)?)
         }
         "Gelu" => match attr_s(node, "approximate").as_deref().unwrap_or("none") {
-            "none" => one(ops::unary("gelu", x()?, 0.0, 0.0)?),
+            "none" => one(ops::gelu(x()?)?),
             other => bail!(OP, "unsupported approximate={other}"),
         },
         "PRelu" => {
@@ -269,8 +281,8 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                 slope.clone()
             };
             let zero = scalar_like(x, 0.0)?;
-            let negative = ops::binary("mul", &ops::binary("minimum", x, &zero)?, slope)?;
-            one(ops::binary("add", &ops::binary("maximum", x, &zero)?, &negative)?)
+            let negative = ops::mul(&ops::minimum(x, &zero)?, slope)?;
+            one(ops::add(&ops::maximum(x, &zero)?, &negative)?)
         }
         "Clip" => {
             let mut y = x()?.clone();
@@ -283,22 +295,12 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                 (opt_input(args, 1).map(|v| v.tensor.clone()), opt_input(args, 2).map(|v| v.tensor.clone()))
             };
             if let Some(lo) = lo {
-                y = ops::binary("maximum", &y, &lo)?;
+                y = ops::maximum(&y, &lo)?;
             }
             if let Some(hi) = hi {
-                y = ops::binary("minimum", &y, &hi)?;
+                y = ops::minimum(&y, &hi)?;
             }
             one(y)
-        }
-        "Equal" | "Less" | "Greater" | "And" | "Or" => {
-            let name = match node.op_type.as_str() {
-                "Equal" => "equal",
-                "Less" => "less",
-                "Greater" => "greater",
-                "And" => "logical_and",
-                _ => "logical_or",
-            };
-            one(ops::compare(name, x()?, &input(args, 1)?.tensor)?)
         }
         "Not" => one(ops::logical_not(x()?)?),
         "Where" => one(ops::where_(x()?, &input(args, 1)?.tensor, &input(args, 2)?.tensor)?),
@@ -352,12 +354,12 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             let mut y = ops::matmul(a, b, attr_i(node, "transA", 0) != 0, attr_i(node, "transB", 0) != 0)?;
             let alpha = attr_f(node, "alpha", 1.0);
             if alpha != 1.0 {
-                y = ops::binary("mul", &y, &scalar_like(&y, alpha as f64)?)?;
+                y = ops::mul(&y, &scalar_like(&y, alpha as f64)?)?;
             }
             if let Some(c) = opt_input(args, 2) {
                 let beta = attr_f(node, "beta", 1.0);
-                let c = if beta != 1.0 { ops::binary("mul", &c.tensor, &scalar_like(&c.tensor, beta as f64)?)? } else { c.tensor.clone() };
-                y = ops::binary("add", &y, &c)?;
+                let c = if beta != 1.0 { ops::mul(&c.tensor, &scalar_like(&c.tensor, beta as f64)?)? } else { c.tensor.clone() };
+                y = ops::add(&y, &c)?;
             }
             one(y)
         }
@@ -386,7 +388,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             }
             let mut y = grouped_conv(&to_nhwc(&lift(x)?)?, &lift(w)?, group as usize, &win)?;
             if let Some(bias) = opt_input(args, 2) {
-                y = ops::binary("add", &y, &bias.tensor)?;
+                y = ops::add(&y, &bias.tensor)?;
             }
             let y = to_nchw(&y)?;
             if spatial == 1 {
@@ -434,7 +436,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             let filter = ops::transpose(w, Some(&[2, 3, 1, 0]))?;
             let mut y = ops::conv2d_transpose(&to_nhwc(x)?, &filter, &out, s, Padding::Explicit(pads[0], pads[2], pads[1], pads[3]))?;
             if let Some(bias) = opt_input(args, 2) {
-                y = ops::binary("add", &y, &bias.tensor)?;
+                y = ops::add(&y, &bias.tensor)?;
             }
             one(to_nchw(&y)?)
         }
@@ -449,7 +451,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             // Sum of squares over a window of `size` channels around each channel (zero outside).
             let mut pads = vec![(0usize, 0usize); x.rank()];
             pads[1] = ((size - 1) / 2, size - 1 - (size - 1) / 2);
-            let sq = ops::pad(&ops::unary("square", x, 0.0, 0.0)?, &pads, 0.0)?;
+            let sq = ops::pad(&ops::square(x)?, &pads, 0.0)?;
             let sizes: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
             let channels_from = |k: usize| {
                 let mut begin = vec![0usize; x.rank()];
@@ -458,10 +460,10 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             };
             let mut sum = channels_from(0)?;
             for k in 1..size {
-                sum = ops::binary("add", &sum, &channels_from(k)?)?;
+                sum = ops::add(&sum, &channels_from(k)?)?;
             }
-            let scaled = ops::binary("add", &ops::binary("mul", &sum, &scalar_like(x, (alpha / size as f32) as f64)?)?, &scalar_like(x, bias as f64)?)?;
-            one(ops::binary("div", x, &ops::binary("pow", &scaled, &scalar_like(x, beta as f64)?)?)?)
+            let scaled = ops::add(&ops::mul(&sum, &scalar_like(x, (alpha / size as f32) as f64)?)?, &scalar_like(x, bias as f64)?)?;
+            one(ops::div(x, &ops::pow(&scaled, &scalar_like(x, beta as f64)?)?)?)
         }
         "MaxPool" | "AveragePool" => {
             let x = x()?;
@@ -511,9 +513,9 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             let p = |i: usize| -> Result<Tensor> { ops::reshape(&input(args, i)?.tensor, &shape) };
             let (scale, bias, mean, var) = (p(1)?, p(2)?, p(3)?, p(4)?);
             let eps = scalar_like(&var, attr_f(node, "epsilon", 1e-5) as f64)?;
-            let inv = ops::unary("rsqrt", &ops::binary("add", &var, &eps)?, 0.0, 0.0)?;
-            let y = ops::binary("mul", &ops::binary("sub", x, &mean)?, &ops::binary("mul", &inv, &scale)?)?;
-            one(ops::binary("add", &y, &bias)?)
+            let inv = ops::rsqrt(&ops::add(&var, &eps)?)?;
+            let y = ops::mul(&ops::sub(x, &mean)?, &ops::mul(&inv, &scale)?)?;
+            one(ops::add(&y, &bias)?)
         }
         "Softmax" | "LogSoftmax" => {
             let x = x()?;
@@ -661,8 +663,8 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                 None => {
                     let i = &idx.tensor;
                     let zero = ops::fill(device, &[], 0.0, i.dtype())?;
-                    let wrapped = ops::binary("add", i, &ops::fill(device, &[], n as f64, i.dtype())?)?;
-                    ops::where_(&ops::compare("less", i, &zero)?, &wrapped, i)?
+                    let wrapped = ops::add(i, &ops::fill(device, &[], n as f64, i.dtype())?)?;
+                    ops::where_(&ops::less(i, &zero)?, &wrapped, i)?
                 }
             };
             let y = ops::gather(x, &indices, a as i64)?;

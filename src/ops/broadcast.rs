@@ -1,7 +1,9 @@
-//! broadcast_to: materialises a broadcast (strides of 0 along the broadcast dimensions).
-use super::copy::{assemble, copy_box, View};
+//! broadcast_to: a broadcast as an elementwise expression (the input read through its broadcast
+//! pattern), so it fuses into whatever consumes it and is materialised only if something needs
+//! the buffer.
 use crate::autograd::{record, sum_to_shape};
-use crate::shape::{broadcast_shapes, broadcast_strides, check_rank, strides};
+use crate::fusion::Space;
+use crate::shape::{broadcast_shapes, check_rank};
 use crate::{bail, Result, Tensor};
 
 pub fn broadcast_to(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
@@ -13,11 +15,8 @@ pub fn broadcast_to(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
     if x.rank() > shape.len() || broadcast_shapes(OP, x.shape(), shape)? != shape {
         bail!(OP, "shape {:?} cannot be broadcast to {:?}", x.shape(), shape);
     }
-    let src_strides = broadcast_strides(x.shape(), shape);
-    let dst_strides = strides(shape);
-    let out = assemble(OP, x.device(), shape.to_vec(), x.dtype(), |dst| {
-        copy_box(x, View { offset: 0, strides: &src_strides }, dst, View { offset: 0, strides: &dst_strides }, shape)
-    })?;
+    let space = Space::new(OP, shape, &[x])?;
+    let out = space.tensor(space.read(x)?)?;
     let from = x.shape().to_vec();
     Ok(record(OP, out, &[x], move |g| Ok(vec![Some(sum_to_shape(g.grad, &from)?)])))
 }

@@ -41,9 +41,9 @@ fn run(ctx: &Rc<GpuContext>, shader: &Shader, mode: &str, x: &Tensor, y: &Tensor
     let out = ctx.alloc(mode, bytes)?;
     let key = format!("{}:{mode}", shader.name);
     let kernel = ctx.kernel(&key, || format!("{WINDOW}\n{}", fill_template(shader.source, &[("MODE", mode)])));
-    let buffers = [x.gpu_buffer().raw(), y.gpu_buffer().raw(), out.raw()];
+    let buffers = [x.gpu_buffer()?.raw(), y.gpu_buffer()?.raw(), out.raw()];
     ctx.dispatch(&kernel, bytemuck::bytes_of(p), &buffers, grid_2d(p.total.div_ceil(256) as u64)?);
-    Ok(Tensor::from_storage(x.device(), Rc::new(Storage::Gpu(out)), out_shape, DType::F32))
+    Ok(Tensor::from_storage(x.device(), Rc::new(Storage::gpu(out)), out_shape, DType::F32))
 }
 
 /// Whether conv2d and its gradients can read channels as vec4s (shaders/conv2d_vec4.wgsl).
@@ -146,7 +146,7 @@ fn forward_vec4(ctx: &Rc<GpuContext>, x: &Tensor, filter: &Tensor, g: &Geometry)
     if grid[1] > crate::device::gpu::MAX_WORKGROUPS_PER_DIM {
         crate::bail!("conv2d", "output [{}, {}, {}, {}] is too large for one dispatch", g.n, g.oh, g.ow, co);
     }
-    let buffers = [x.gpu_buffer().raw(), filter.gpu_buffer().raw(), out.raw()];
+    let buffers = [x.gpu_buffer()?.raw(), filter.gpu_buffer()?.raw(), out.raw()];
     ctx.dispatch(&kernel, bytemuck::bytes_of(&GemmParams { gemm, image }), &buffers, grid);
-    Ok(Tensor::from_storage(x.device(), Rc::new(Storage::Gpu(out)), vec![g.n, g.oh, g.ow, co], DType::F32))
+    Ok(Tensor::from_storage(x.device(), Rc::new(Storage::gpu(out)), vec![g.n, g.oh, g.ow, co], DType::F32))
 }

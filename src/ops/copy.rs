@@ -43,7 +43,7 @@ pub fn copy_box(src: &Tensor, sv: View, dst: &mut Dst, dv: View, shape: &[usize]
     }
     match (src.device(), dst) {
         (Device::Cpu, Dst::Cpu(out)) => {
-            let data = src.cpu_words();
+            let data = src.cpu_words()?;
             let rank = shape.len();
             let mut coord = vec![0usize; rank];
             let (mut s, mut t) = (sv.offset, dv.offset);
@@ -75,7 +75,7 @@ pub fn copy_box(src: &Tensor, sv: View, dst: &mut Dst, dv: View, shape: &[usize]
                 p.dst_strides[d] = dv.strides[d] as u32;
             }
             let grid = grid_2d(n.div_ceil(256) as u64)?;
-            ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &[src.gpu_buffer().raw(), out.raw()], grid);
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &[src.gpu_buffer()?.raw(), out.raw()], grid);
         }
         _ => unreachable!("copy_box between devices: callers check common_device"),
     }
@@ -95,12 +95,12 @@ pub fn assemble(
         Device::Cpu => {
             let mut words = crate::tensor::alloc_words(op, n)?;
             fill(&mut Dst::Cpu(&mut words))?;
-            Storage::Cpu(std::cell::RefCell::new(words))
+            Storage::cpu(words)
         }
         Device::Gpu(ctx) => {
             let buf = ctx.alloc(op, (n * 4) as u64)?;
             fill(&mut Dst::Gpu(&buf))?;
-            Storage::Gpu(buf)
+            Storage::gpu(buf)
         }
     };
     Ok(Tensor::from_storage(device, std::rc::Rc::new(storage), shape, dtype))

@@ -1,19 +1,12 @@
-//! Tensors made from a value: fill, zeros, ones.
-use super::elementwise::{self, Gpu};
+//! Tensors made from a value: fill, zeros, ones. A fill is a constant expression: it costs nothing
+//! until something reads it, and inside another elementwise op it is just a constant.
 use crate::device::Device;
+use crate::fusion::{Space, E};
 use crate::{DType, Result, Tensor};
 
 /// A tensor of `shape` whose every element is `value` (converted to `dtype`).
 pub fn fill(device: &Device, shape: &[usize], value: f64, dtype: DType) -> Result<Tensor> {
-    let bits = match dtype {
-        DType::F32 => (value as f32).to_bits(),
-        DType::I32 => value as i32 as u32,
-        DType::Bool => (value != 0.0) as u32,
-    };
-    let key = format!("fill:{}", dtype.wgsl());
-    let expr = format!("bitcast<{}>(p.bits)", dtype.wgsl());
-    let gpu = Gpu { bits, ..Gpu::new(&key, &expr) };
-    elementwise::run("fill", &[], shape, dtype, Some(device), gpu, move |_, _| bits)
+    Space::on("fill", shape, device)?.tensor(E::constant(value, dtype))
 }
 
 pub fn zeros(device: &Device, shape: &[usize], dtype: DType) -> Result<Tensor> {

@@ -1,7 +1,6 @@
 //! gather (TF.js `tf.gather`) and embedding lookup. Indices outside the axis give zeros (the
 //! GPU cannot raise from inside a kernel; the CPU backend does the same so both agree).
 //! The gradient scatters back with a one-hot matmul: dx[a] = sum over j with idx[j] = a of dy[j].
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use bytemuck::{Pod, Zeroable};
@@ -41,7 +40,7 @@ pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
     let n = checked_numel(OP, &out_shape)?;
     let storage = match &device {
         Device::Cpu => {
-            let (xw, iw) = (x.cpu_words(), indices.cpu_words());
+            let (xw, iw) = (x.cpu_words()?, indices.cpu_words()?);
             let mut out = crate::tensor::alloc_words(OP, n)?;
             for o in 0..outer {
                 for j in 0..count {
@@ -54,15 +53,15 @@ pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
                     out[dst..dst + inner].copy_from_slice(&xw[src..src + inner]);
                 }
             }
-            Storage::Cpu(RefCell::new(out))
+            Storage::cpu(out)
         }
         Device::Gpu(ctx) => {
             let out = ctx.alloc(OP, (n * 4) as u64)?;
             let kernel = ctx.kernel("gather", || SHADER.to_string());
             let p = Params { outer: outer as u32, axis_len: axis_len as u32, inner: inner as u32, count: count as u32 };
-            let buffers = [x.gpu_buffer().raw(), indices.gpu_buffer().raw(), out.raw()];
+            let buffers = [x.gpu_buffer()?.raw(), indices.gpu_buffer()?.raw(), out.raw()];
             ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &buffers, grid_2d(n.div_ceil(256) as u64)?);
-            Storage::Gpu(out)
+            Storage::gpu(out)
         }
     };
     let out = Tensor::from_storage(&device, Rc::new(storage), out_shape, x.dtype());

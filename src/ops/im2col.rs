@@ -1,6 +1,5 @@
 //! im2col and col2im for NHWC images: the two linear maps convolutions and pools are built on
 //! (each is the other's gradient). `Geometry` holds the TF.js padding arithmetic.
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use bytemuck::{Pod, Zeroable};
@@ -161,7 +160,7 @@ fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Res
     let total = checked_numel(op, &out_shape)?;
     let storage = match x.device() {
         Device::Cpu => {
-            let words = x.cpu_words();
+            let words = x.cpu_words()?;
             let src: &[f32] = bytemuck::cast_slice(&words[..]);
             let mut out_words = crate::tensor::alloc_words(op, total)?;
             let out: &mut [f32] = bytemuck::cast_slice_mut(&mut out_words);
@@ -184,15 +183,15 @@ fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Res
                     }
                 }
             }
-            Storage::Cpu(RefCell::new(out_words))
+            Storage::cpu(out_words)
         }
         Device::Gpu(ctx) => {
             let out = ctx.alloc(op, (total * 4) as u64)?;
             let mode = if to_cols { "im2col" } else { "col2im" };
             let kernel = ctx.kernel(mode, || format!("{WINDOW}\n{}", fill_template(SHADER, &[("MODE", mode)])));
             let params = g.params(total, pad_value);
-            ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &[x.gpu_buffer().raw(), out.raw()], grid_2d(total.div_ceil(256) as u64)?);
-            Storage::Gpu(out)
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &[x.gpu_buffer()?.raw(), out.raw()], grid_2d(total.div_ceil(256) as u64)?);
+            Storage::gpu(out)
         }
     };
     Ok(Tensor::from_storage(x.device(), Rc::new(storage), out_shape, DType::F32))

@@ -1,5 +1,7 @@
-//! Losses, composed from primitives (mean over the batch, like TF.js/Keras defaults).
-use crate::autograd::scalar;
+//! Losses (mean over the batch, like TF.js/Keras defaults). Most are compositions of elementwise
+//! ops and reductions, so they fuse; cross-entropy from logits has a rule of its own.
+use crate::autograd::{no_grad, record, scalar};
+use crate::fusion::{self, Space};
 use crate::{bail, ops, DType, Result, Tensor};
 
 fn same_shape(op: &str, labels: &Tensor, preds: &Tensor) -> Result<()> {
@@ -18,12 +20,7 @@ pub fn mean_squared_error(labels: &Tensor, preds: &Tensor) -> Result<Tensor> {
 /// mean over the batch of -sum(labels * log_softmax(logits)) along the last axis.
 pub fn softmax_cross_entropy(labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
     same_shape("softmax_cross_entropy", labels, logits)?;
-    if logits.rank() == 0 {
-        bail!("softmax_cross_entropy", "logits need a class axis, got a scalar");
-    }
-    let lsm = ops::log_softmax(logits, -1)?;
-    let per_example = ops::neg(&ops::sum(&ops::mul(labels, &lsm)?, Some(&[-1]), false)?)?;
-    ops::mean(&per_example, None, false)
+    cross_entropy_from_logits("softmax_cross_entropy", labels, logits, false)
 }
 
 /// Cross-entropy from integer class labels (shape = logits' shape without the last axis).
@@ -36,7 +33,38 @@ pub fn sparse_softmax_cross_entropy(labels: &Tensor, logits: &Tensor) -> Result<
         bail!(OP, "labels must be int32 class indices, got float32");
     }
     let depth = logits.shape()[logits.rank() - 1];
-    softmax_cross_entropy(&ops::one_hot(labels, depth)?, logits)
+    cross_entropy_from_logits(OP, &ops::one_hot(labels, depth)?, logits, true)
+}
+
+/// mean_rows(sum_j labels_j (lse - x_j)): two kernels forward (the rows' log-sum-exp, then one
+/// reduction of the whole expression) and none of its own backward, where the gradient is the
+/// elementwise (softmax * sum(labels) - labels) / rows. `one_hot`: the labels of each row sum to
+/// 1 (saves reducing them in the backward pass).
+fn cross_entropy_from_logits(op: &'static str, labels: &Tensor, logits: &Tensor, one_hot: bool) -> Result<Tensor> {
+    if logits.rank() == 0 {
+        bail!(op, "logits need a class axis, got a scalar");
+    }
+    let shape = logits.shape().to_vec();
+    let rows = (logits.numel() / shape[shape.len() - 1].max(1)).max(1) as f32;
+    let lse = no_grad(|| ops::log_sum_exp(logits, -1, true))?;
+    let s = Space::new(op, &shape, &[labels, logits])?;
+    let (y, x, l) = (s.read(labels)?, s.read(logits)?, s.read(&lse)?);
+    let terms = no_grad(|| s.tensor(y * (l - x) * (1.0 / rows)))?;
+    let loss = no_grad(|| ops::sum(&terms, None, false))?;
+    Ok(record(op, loss, &[labels, logits], move |g| {
+        let s = Space::new(op, &shape, &[&g.inputs[1]])?;
+        let dy = s.read(g.grad)? * (1.0 / rows);
+        let (y, x, l) = (s.read(&g.inputs[0])?, s.read(&g.inputs[1])?, s.read(&lse)?);
+        let dlabels = if g.needs(0) { Some(s.tensor(&dy * (&l - &x))?) } else { None };
+        let dlogits = if g.needs(1) {
+            let softmax = fusion::exp(&x - &l);
+            let mass = if one_hot { softmax } else { softmax * s.read(&ops::sum(&g.inputs[0], Some(&[-1]), true)?)? };
+            Some(s.tensor((mass - y) * dy)?)
+        } else {
+            None
+        };
+        Ok(vec![dlabels, dlogits])
+    }))
 }
 
 /// Binary cross-entropy of probabilities, clipped to [eps, 1 - eps] like Keras (eps 1e-7).
@@ -59,4 +87,48 @@ pub fn sigmoid_cross_entropy(labels: &Tensor, logits: &Tensor) -> Result<Tensor>
     let a = ops::sub(&ops::maximum(logits, &zero)?, &ops::mul(logits, labels)?)?;
     let b = ops::log(&ops::add(&one, &ops::exp(&ops::neg(&ops::abs(logits)?)?)?)?)?;
     ops::mean(&ops::add(&a, &b)?, None, false)
+}
+
+/// Keras categorical cross-entropy of probabilities (a softmax output): each row is normalised to
+/// sum 1 and clipped to [1e-7, 1 - 1e-7] (as Keras and TF.js do), then mean over the rows of
+/// -sum(labels * log p). One reduction for the rows' sums and one for the whole loss.
+pub fn categorical_cross_entropy(labels: &Tensor, probs: &Tensor) -> Result<Tensor> {
+    const OP: &str = "categorical_cross_entropy";
+    same_shape(OP, labels, probs)?;
+    if probs.rank() == 0 {
+        bail!(OP, "predictions need a class axis, got a scalar");
+    }
+    const EPS: f32 = 1e-7;
+    let rows = (probs.numel() / probs.shape()[probs.rank() - 1].max(1)).max(1) as f32;
+    let p = ops::clip(&ops::div(probs, &ops::sum(probs, Some(&[-1]), true)?)?, EPS, 1.0 - EPS)?;
+    let terms = ops::mul(&ops::mul(labels, &ops::log(&p)?)?, &scalar(probs, -1.0 / rows)?)?;
+    ops::sum(&terms, None, false)
+}
+
+/// Keras sparse categorical cross-entropy of probabilities: integer class labels (the
+/// predictions' shape without its last axis, or with a last axis of 1).
+pub fn sparse_categorical_cross_entropy(labels: &Tensor, probs: &Tensor) -> Result<Tensor> {
+    const OP: &str = "sparse_categorical_cross_entropy";
+    if probs.rank() == 0 {
+        bail!(OP, "predictions need a class axis, got a scalar");
+    }
+    let classes = &probs.shape()[..probs.rank() - 1];
+    let labels = if labels.rank() == probs.rank() && labels.shape().last() == Some(&1) { labels.reshape_to(classes)? } else { labels.clone() };
+    if labels.shape() != classes {
+        bail!(OP, "labels of shape {:?} must be the predictions' shape {:?} without its last axis", labels.shape(), probs.shape());
+    }
+    let labels = if labels.dtype() == DType::F32 { ops::cast(&labels, DType::I32)? } else { labels };
+    categorical_cross_entropy(&ops::one_hot(&labels, probs.shape()[probs.rank() - 1])?, probs)
+}
+
+/// mean(|predictions - labels|)
+pub fn mean_absolute_error(labels: &Tensor, preds: &Tensor) -> Result<Tensor> {
+    same_shape("mean_absolute_error", labels, preds)?;
+    ops::mean(&ops::abs(&ops::sub(preds, labels)?)?, None, false)
+}
+
+/// Keras hinge: mean(max(1 - labels * predictions, 0)), labels in {-1, 1}.
+pub fn hinge(labels: &Tensor, preds: &Tensor) -> Result<Tensor> {
+    same_shape("hinge", labels, preds)?;
+    ops::mean(&ops::relu(&ops::sub(&scalar(preds, 1.0)?, &ops::mul(labels, preds)?)?)?, None, false)
 }

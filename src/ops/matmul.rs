@@ -1,6 +1,5 @@
 //! matmul: 2-D and batched (leading dimensions broadcast), with TF.js's transposeA/transposeB.
 //! Transposes are free: the kernel reads operands through strides.
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use bytemuck::{Pod, Zeroable};
@@ -209,7 +208,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
         ..Params::zeroed()
     };
     let storage = match &device {
-        Device::Cpu => Storage::Cpu(RefCell::new(matmul_cpu(&a.cpu_words(), &b.cpu_words(), &p, batch)?)),
+        Device::Cpu => Storage::cpu(matmul_cpu(&a.cpu_words()?, &b.cpu_words()?, &p, batch)?),
         Device::Gpu(ctx) => {
             let bytes = (batch * m * n * 4) as u64;
             let out = ctx.alloc(OP, bytes)?;
@@ -234,7 +233,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
                     MatmulKernel::Direct => ctx.kernel("matmul_direct", || scalar_source(DIRECT)),
                     _ => ctx.kernel("matmul", || scalar_source(TILED)),
                 };
-                ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
+                ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out)?, grid);
             } else if kernel != MatmulKernel::Naive {
                 // Few outputs and a long k: split k so more threads share the work, then sum.
                 let splits = if batch * m * n < 16384 { k.div_ceil(512).clamp(1, 64) } else { 1 };
@@ -246,11 +245,11 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
                 check_grid(&grid, &out_shape)?;
                 let kernel = ctx.kernel("matmul_small", || scalar_source(SMALL));
                 if splits == 1 {
-                    ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
+                    ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out)?, grid);
                 } else {
                     let partial = ctx.alloc(OP, bytes * splits as u64)?;
-                    ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &partial), grid);
-                    let partial = Tensor::from_storage(&device, Rc::new(Storage::Gpu(partial)), vec![batch, splits, m * n], DType::F32);
+                    ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &partial)?, grid);
+                    let partial = Tensor::from_storage(&device, Rc::new(Storage::gpu(partial)), vec![batch, splits, m * n], DType::F32);
                     let summed = super::sum(&partial, Some(&[1]), false)?;
                     return summed.reshape_to(&out_shape);
                 }
@@ -258,9 +257,9 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
                 let grid = [n.div_ceil(16) as u32, m.div_ceil(16) as u32, batch as u32];
                 check_grid(&grid, &out_shape)?;
                 let kernel = ctx.kernel("matmul_naive", || scalar_source(NAIVE));
-                ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out), grid);
+                ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &bindings(&a, &b, &out)?, grid);
             }
-            Storage::Gpu(out)
+            Storage::gpu(out)
         }
     };
     Ok(Tensor::from_storage(&device, Rc::new(storage), out_shape, DType::F32))
@@ -273,8 +272,8 @@ fn check_grid(grid: &[u32; 3], out_shape: &[usize]) -> Result<()> {
     Ok(())
 }
 
-fn bindings<'a>(a: &'a Tensor, b: &'a Tensor, out: &'a GpuBuffer) -> [&'a wgpu::Buffer; 3] {
-    [a.gpu_buffer().raw(), b.gpu_buffer().raw(), out.raw()]
+fn bindings<'a>(a: &'a Tensor, b: &'a Tensor, out: &'a GpuBuffer) -> Result<[&'a wgpu::Buffer; 3]> {
+    Ok([a.gpu_buffer()?.raw(), b.gpu_buffer()?.raw(), out.raw()])
 }
 
 /// The CPU kernel, one call per batch, reading A and B through the same strides as the GPU:

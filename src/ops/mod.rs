@@ -1,5 +1,6 @@
-//! THE op registry. Elementwise ops are rows of the tables in unary.rs, binary.rs and
-//! compare.rs (one row adds an op to both backends); structural ops have a file each.
+//! THE op registry. Elementwise ops come in three families (unary/, binary/, compare/), one file
+//! per op listed once in its family's `op_family!`; they run fused (src/fusion). Structural ops
+//! have a file each.
 pub mod binary;
 pub mod broadcast;
 pub mod cast;
@@ -9,7 +10,6 @@ pub mod conv;
 pub mod conv_gpu;
 pub mod copy;
 pub mod dropout;
-pub mod elementwise;
 pub mod fill;
 pub mod gather;
 pub mod im2col;
@@ -20,6 +20,7 @@ pub mod one_hot;
 pub mod pad;
 pub mod pool;
 pub mod random;
+pub mod registry;
 pub mod reduce;
 pub mod select;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -29,16 +30,19 @@ pub mod softmax;
 pub mod transpose;
 pub mod unary;
 
-pub use binary::binary;
+pub use binary::{add, binary, div, maximum, minimum, mul, pow, squared_difference, sub, BinaryOp};
 pub use broadcast::broadcast_to;
 pub use cast::cast;
-pub use compare::{compare, logical_not};
+pub use compare::{compare, equal, greater, greater_equal, less, less_equal, logical_and, logical_not, logical_or, not_equal, CompareOp};
 pub use concat::{concat, stack};
 pub use conv::{conv2d, conv2d_transpose, depthwise_conv2d};
 pub use dropout::{dropout, moments};
 pub use fill::{fill, full_like, ones, zeros};
 pub use gather::{embedding, gather};
-pub use losses::{binary_cross_entropy, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy, sparse_softmax_cross_entropy};
+pub use losses::{
+    binary_cross_entropy, categorical_cross_entropy, hinge, mean_absolute_error, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy,
+    sparse_categorical_cross_entropy, sparse_softmax_cross_entropy,
+};
 pub use matmul::{matmul, matmul_with, MatmulKernel};
 pub use norm::{batch_norm, layer_norm};
 pub use one_hot::one_hot;
@@ -51,7 +55,10 @@ pub use select::where_;
 pub use slice::slice;
 pub use softmax::{log_softmax, log_sum_exp, softmax};
 pub use transpose::transpose;
-pub use unary::unary;
+pub use unary::{
+    abs, ceil, clip, cos, elu, erf, exp, floor, gelu, leaky_relu, log, neg, reciprocal, relu, relu6, round, rsqrt, selu, sigmoid,
+    sign, sin, softplus, sqrt, square, tanh, unary, UnaryOp,
+};
 
 use crate::{DType, Result, Tensor};
 
@@ -73,7 +80,7 @@ const FI: &[DType] = &[DType::F32, DType::I32, DType::Bool];
 /// Ops that are not rows of an elementwise table.
 pub const STRUCTURAL: &[OpInfo] = &[
     OpInfo { name: "where", dtypes: FI, gradient: true },
-    OpInfo { name: "cast", dtypes: FI, gradient: true },
+    OpInfo { name: "cast", dtypes: FI, gradient: false },
     OpInfo { name: "fill", dtypes: FI, gradient: false },
     OpInfo { name: "random_uniform", dtypes: F, gradient: false },
     OpInfo { name: "random_normal", dtypes: F, gradient: false },
@@ -117,15 +124,16 @@ pub const STRUCTURAL: &[OpInfo] = &[
     OpInfo { name: "avg_pool", dtypes: F, gradient: true },
 ];
 
-/// The whole op table: elementwise table rows (int32 where the row has an int variant; bool
-/// computes as int32) and the structural ops.
+/// The whole op table: the elementwise families' rows (int32 where the op has an int variant;
+/// bool computes as int32; the gradient column read from each definition) and the structural ops.
 pub fn op_table() -> Vec<OpInfo> {
-    let mut rows: Vec<OpInfo> = unary::UNARY
+    let mut rows: Vec<OpInfo> = UnaryOp::ALL
         .iter()
-        .map(|o| OpInfo { name: o.name, dtypes: if o.i32.is_some() { FI } else { F }, gradient: true })
+        .map(|o| o.def())
+        .map(|d| OpInfo { name: d.name, dtypes: if d.i32.is_some() { FI } else { F }, gradient: d.grad.is_some() })
         .collect();
-    rows.extend(binary::BINARY.iter().map(|o| OpInfo { name: o.name, dtypes: if o.i32.is_some() { FI } else { F }, gradient: true }));
-    rows.extend(compare::COMPARE.iter().map(|o| OpInfo { name: o.name, dtypes: FI, gradient: false }));
+    rows.extend(BinaryOp::ALL.iter().map(|o| o.def()).map(|d| OpInfo { name: d.name, dtypes: if d.i32.is_some() { FI } else { F }, gradient: d.grad.is_some() }));
+    rows.extend(CompareOp::ALL.iter().map(|o| OpInfo { name: o.name(), dtypes: FI, gradient: false }));
     rows.extend_from_slice(STRUCTURAL);
     rows
 }
@@ -133,36 +141,6 @@ pub fn op_table() -> Vec<OpInfo> {
 /// Every op name the engine implements; each runs on both backends (CPU and GPU).
 pub fn op_names() -> Vec<&'static str> {
     op_table().into_iter().map(|o| o.name).collect()
-}
-
-macro_rules! unary_fns {
-    ($($f:ident),*) => { $(
-        pub fn $f(x: &Tensor) -> Result<Tensor> { unary(stringify!($f), x, 0.0, 0.0) }
-    )* };
-}
-macro_rules! binary_fns {
-    ($($f:ident),*) => { $(
-        pub fn $f(a: &Tensor, b: &Tensor) -> Result<Tensor> { binary(stringify!($f), a, b) }
-    )* };
-}
-macro_rules! compare_fns {
-    ($($f:ident),*) => { $(
-        pub fn $f(a: &Tensor, b: &Tensor) -> Result<Tensor> { compare(stringify!($f), a, b) }
-    )* };
-}
-unary_fns!(neg, abs, exp, log, sqrt, rsqrt, square, reciprocal, relu, relu6, elu, selu, sigmoid, tanh, softplus, erf, gelu, sin, cos, sign, floor, ceil, round);
-binary_fns!(add, sub, mul, div, pow, maximum, minimum, squared_difference);
-compare_fns!(equal, not_equal, less, less_equal, greater, greater_equal, logical_and, logical_or);
-
-pub fn leaky_relu(x: &Tensor, alpha: f32) -> Result<Tensor> {
-    unary("leaky_relu", x, alpha, 0.0)
-}
-
-pub fn clip(x: &Tensor, min: f32, max: f32) -> Result<Tensor> {
-    if min > max {
-        crate::bail!("clip", "min {} is greater than max {}", min, max);
-    }
-    unary("clip", x, min, max)
 }
 
 pub fn reshape(x: &Tensor, shape: &[i64]) -> Result<Tensor> {

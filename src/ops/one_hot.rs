@@ -1,6 +1,7 @@
 //! one_hot: int32 indices -> float32 rows with a 1 at the index (0 rows for out-of-range
-//! indices, like TF.js). An elementwise kernel over the output; no gradient (integer input).
-use super::elementwise::{self, Gpu};
+//! indices, like TF.js). An elementwise expression over the output (each element compares its
+//! row's index with its column), so it fuses with what uses it; no gradient (integer input).
+use crate::fusion::{select, Space, E};
 use crate::{bail, DType, Result, Tensor};
 
 pub fn one_hot(indices: &Tensor, depth: usize) -> Result<Tensor> {
@@ -15,9 +16,7 @@ pub fn one_hot(indices: &Tensor, depth: usize) -> Result<Tensor> {
     col.push(1);
     let mut out_shape = indices.shape().to_vec();
     out_shape.push(depth);
-    let idx = indices.reshape_to(&col)?;
-    let gpu = Gpu { bits: depth as u32, ..Gpu::new("one_hot", "select(0.0, 1.0, a == i32(i % p.bits))") };
-    elementwise::run(OP, &[&idx], &out_shape, DType::F32, None, gpu, move |w, i| {
-        if w[0] as i32 == (i % depth) as i32 { 1f32.to_bits() } else { 0 }
-    })
+    let space = Space::new(OP, &out_shape, &[indices])?;
+    let index = space.read(&indices.reshape_to(&col)?)?.cast(DType::I32);
+    space.tensor(select(&index.eq(E::coord(1, depth)), 1.0, 0.0))
 }

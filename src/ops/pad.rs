@@ -1,9 +1,8 @@
 //! pad: surrounds a tensor with a constant (TF.js `tf.pad`, paddings as [before, after] per axis).
 use super::copy::{copy_box, Dst, View};
 use crate::autograd::{no_grad, record};
-use crate::device::Device;
 use crate::shape::strides;
-use crate::tensor::Storage;
+use crate::tensor::Data;
 use crate::{bail, Result, Tensor};
 
 pub fn pad(x: &Tensor, paddings: &[(usize, usize)], value: f64) -> Result<Tensor> {
@@ -26,10 +25,9 @@ pub fn pad(x: &Tensor, paddings: &[(usize, usize)], value: f64) -> Result<Tensor
         let sv = View { offset: 0, strides: &src_strides };
         let dv = View { offset, strides: &dst_strides };
         // `out` is brand new: writing into its storage cannot affect any other tensor.
-        match (&**out.storage(), out.device()) {
-            (Storage::Cpu(words), Device::Cpu) => copy_box(x, sv, &mut Dst::Cpu(&mut words.borrow_mut()), dv, x.shape())?,
-            (Storage::Gpu(buf), Device::Gpu(_)) => copy_box(x, sv, &mut Dst::Gpu(buf), dv, x.shape())?,
-            _ => unreachable!("storage matches its device"),
+        match out.data()? {
+            Data::Cpu(words) => copy_box(x, sv, &mut Dst::Cpu(&mut words.borrow_mut()), dv, x.shape())?,
+            Data::Gpu(buf) => copy_box(x, sv, &mut Dst::Gpu(buf), dv, x.shape())?,
         }
     }
     let begin: Vec<usize> = paddings.iter().map(|p| p.0).collect();

@@ -1,7 +1,6 @@
 //! Max and average pooling on NHWC images (TF.js maxPool / avgPool) and their gradients, read
 //! straight from the image by shaders/pool.wgsl (and the CPU loops below): no patch matrix, and
 //! the backward pass is one kernel instead of a chain of masks, broadcasts and col2im.
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::im2col::{source_pixel, Geometry, Padding, WINDOW};
@@ -58,7 +57,7 @@ fn run(kind: Pool, grad: bool, x: &Tensor, dy: &Tensor, g: &Geometry) -> Result<
     let out_shape = if grad { vec![g.n, g.h, g.w, g.c] } else { vec![g.n, g.oh, g.ow, g.c] };
     let total = checked_numel(op, &out_shape)?;
     let storage = match x.device() {
-        Device::Cpu => Storage::Cpu(RefCell::new(run_cpu(kind, grad, &x.cpu_words(), &dy.cpu_words(), g, total)?)),
+        Device::Cpu => Storage::cpu(run_cpu(kind, grad, &x.cpu_words()?, &dy.cpu_words()?, g, total)?),
         Device::Gpu(ctx) => {
             let out = ctx.alloc(op, (total * 4) as u64)?;
             let disjoint = grad && kind == Pool::Max && g.sh >= g.kh && g.sw >= g.kw;
@@ -73,9 +72,9 @@ fn run(kind: Pool, grad: bool, x: &Tensor, dy: &Tensor, g: &Geometry) -> Result<
             };
             let kernel = ctx.kernel(&mode, || format!("{WINDOW}\n{}", fill_template(SHADER, &[("STORE", &store)])));
             let params = g.params(threads, 0.0);
-            let buffers = [x.gpu_buffer().raw(), dy.gpu_buffer().raw(), out.raw()];
+            let buffers = [x.gpu_buffer()?.raw(), dy.gpu_buffer()?.raw(), out.raw()];
             ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &buffers, grid_2d(threads.div_ceil(256) as u64)?);
-            Storage::Gpu(out)
+            Storage::gpu(out)
         }
     };
     Ok(Tensor::from_storage(x.device(), Rc::new(storage), out_shape, DType::F32))

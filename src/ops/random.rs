@@ -3,9 +3,9 @@
 //! bits: a seeded model initialises identically on both backends.
 use std::cell::Cell;
 
-use super::elementwise::{self, Gpu};
 use crate::device::Device;
-use crate::{DType, Result, Tensor};
+use crate::fusion::{Space, E};
+use crate::{Result, Tensor};
 
 pub fn pcg_hash(v: u32) -> u32 {
     let state = v.wrapping_mul(747796405).wrapping_add(2891336453);
@@ -44,17 +44,11 @@ pub fn next_seed() -> u32 {
 /// Uniform values in [min, max).
 pub fn random_uniform(device: &Device, shape: &[usize], min: f32, max: f32, seed: Option<u32>) -> Result<Tensor> {
     let seed = seed.unwrap_or_else(next_seed);
-    let gpu = Gpu { alpha: min, beta: max, seed, ..Gpu::new("random_uniform", "p.alpha + (p.beta - p.alpha) * rand_unit(p.seed, i, 0u)") };
-    elementwise::run("random_uniform", &[], shape, DType::F32, Some(device), gpu, move |_, i| {
-        (min + (max - min) * rand_unit(seed, i as u32, 0)).to_bits()
-    })
+    Space::on("random_uniform", shape, device)?.tensor(E::random(false, seed) * (max - min) + min)
 }
 
 /// Normal values with the given mean and standard deviation.
 pub fn random_normal(device: &Device, shape: &[usize], mean: f32, std: f32, seed: Option<u32>) -> Result<Tensor> {
     let seed = seed.unwrap_or_else(next_seed);
-    let gpu = Gpu { alpha: mean, beta: std, seed, ..Gpu::new("random_normal", "p.alpha + p.beta * rand_normal(p.seed, i)") };
-    elementwise::run("random_normal", &[], shape, DType::F32, Some(device), gpu, move |_, i| {
-        (mean + std * rand_normal(seed, i as u32)).to_bits()
-    })
+    Space::on("random_normal", shape, device)?.tensor(E::random(true, seed) * std + mean)
 }

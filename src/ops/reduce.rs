@@ -1,15 +1,14 @@
-//! Reductions over any set of axes, with keepdims: sum, mean, prod, max, min, and argmax/argmin
-//! over one axis. The input is viewed as [outer, r, inner] (transposing first when the reduced
+//! Reductions over any set of axes, with keepdims: sum, mean, prod, max, min, log-sum-exp, and
+//! argmax/argmin over one axis. The input is viewed as [outer, r, inner] (transposing first when the reduced
 //! axes are not adjacent) and reduced over r by shaders/reduce.wgsl or the CPU loop.
-use std::cell::RefCell;
 use std::rc::Rc;
-
-use bytemuck::{Pod, Zeroable};
 
 use crate::autograd::{mask, no_grad, record, scalar, Grad};
 use crate::device::gpu::grid_2d;
 use crate::device::Device;
-use crate::kernel::fill_template;
+use crate::device::gpu::GpuBuffer;
+use crate::fusion::{self, Program, Space};
+use crate::kernel::Source;
 use crate::shape::{normalize_axes, normalize_axis};
 use crate::tensor::{Storage, Tensor};
 use crate::{bail, DType, Result};
@@ -25,6 +24,9 @@ pub enum Reduce {
     Min,
     ArgMax,
     ArgMin,
+    /// log(sum(exp(x))) without overflow: one pass keeps the running maximum and the sum of
+    /// exponentials relative to it (the online softmax), so no separate max pass is needed.
+    LogSumExp,
 }
 
 impl Reduce {
@@ -37,6 +39,7 @@ impl Reduce {
             Reduce::Min => "min",
             Reduce::ArgMax => "argmax",
             Reduce::ArgMin => "argmin",
+            Reduce::LogSumExp => "log_sum_exp",
         }
     }
 
@@ -45,22 +48,38 @@ impl Reduce {
     }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
-    outer: u32,
-    r: u32,
-    inner: u32,
-    scale: f32,
-    chunk: u32,
-    groups: u32,
-    _pad: [u32; 2],
+crate::params! {
+    /// shaders/reduce.wgsl's parameters.
+    pub struct ReduceParams { outer: u32, r: u32, inner: u32, scale: f32, chunk: u32, groups: u32, _pad0: u32, _pad1: u32 }
 }
 
 /// Longest stretch of an axis one pass reduces per output: longer axes take more passes.
 const CHUNK: usize = 4096;
-/// Shortest row reduced by a whole workgroup rather than by one thread.
+/// Rows at least this long (with inner == 1) are reduced by a whole workgroup per output: 256
+/// threads striding over the row and a tree merge.
 const ROW_KERNEL_MIN: usize = 512;
+/// Axes up to this long are reduced in one pass whatever the parallelism.
+const ONE_PASS: usize = 1024;
+/// Threads a thread-per-output first pass aims for when there are few outputs: a bias gradient
+/// (16 outputs over 50 000 rows) is split into chunks of 64 rows, 12 544 threads, and the
+/// partials reduced by a second pass; not 16 threads each looping 50 000 times.
+const FIRST_PASS_THREADS: usize = 16384;
+
+/// How a pass is laid out for `outputs` results along an axis of length `r`: whether a
+/// workgroup reduces each output (rows with inner == 1: `row`), and the stretch of the axis one
+/// output's thread or workgroup covers (partials are reduced again by another pass). A
+/// workgroup per output (tree merge with barriers) only pays off for long rows; otherwise one
+/// thread per output reads along `inner` (coalesced), which a workgroup per column would not.
+fn layout(outputs: usize, r: usize, row: bool) -> (bool, usize) {
+    if row && r >= ROW_KERNEL_MIN {
+        return (true, r.min(CHUNK));
+    }
+    if r <= ONE_PASS {
+        return (false, r.max(1));
+    }
+    let groups = FIRST_PASS_THREADS.div_ceil(outputs.max(1)).clamp(1, r.div_ceil(64));
+    (false, r.div_ceil(groups).clamp(1, CHUNK))
+}
 
 /// Reduces `x` over `axes` (all axes when `None`).
 pub fn reduce(kind: Reduce, x: &Tensor, axes: Option<&[i64]>, keepdims: bool) -> Result<Tensor> {
@@ -112,6 +131,12 @@ fn reduce_grad(kind: Reduce, g: &Grad, x_shape: &[usize], axes: &[usize]) -> Res
             )?;
             super::mul(&gb, &per)
         }
+        // d lse / dx = softmax(x) = exp(x - lse)
+        Reduce::LogSumExp => {
+            let s = Space::new("log_sum_exp", x_shape, &[x])?;
+            let (dy, xe, lse) = (s.read(&gb)?, s.read(x)?, s.read(&spread(g.out)?)?);
+            s.tensor(dy * fusion::exp(xe - lse))
+        }
         Reduce::ArgMax | Reduce::ArgMin => unreachable!("arg reductions record no gradient"),
     }
 }
@@ -120,7 +145,7 @@ fn reduce_forward(kind: Reduce, x: &Tensor, axes: &[usize], keepdims: bool) -> R
     let op = kind.name();
     // Compute dtype: mean is float; sums of bools count as int32.
     let x = match (kind, x.dtype()) {
-        (Reduce::Mean, DType::I32 | DType::Bool) => super::cast(x, DType::F32)?,
+        (Reduce::Mean | Reduce::LogSumExp, DType::I32 | DType::Bool) => super::cast(x, DType::F32)?,
         (_, DType::Bool) if !kind.is_arg() => super::cast(x, DType::I32)?,
         _ => x.clone(),
     };
@@ -146,47 +171,78 @@ fn reduce_forward(kind: Reduce, x: &Tensor, axes: &[usize], keepdims: bool) -> R
     }
     let out_dtype = if kind.is_arg() { DType::I32 } else { x.dtype() };
     let storage = match x.device() {
-        Device::Cpu => Storage::Cpu(RefCell::new(reduce_cpu(kind, &x, outer, r, inner)?)),
-        Device::Gpu(_) => Storage::Gpu(reduce_gpu(kind, &x, outer, r, inner, r)?),
+        Device::Cpu => Storage::cpu(reduce_cpu(kind, &x, outer, r, inner)?),
+        Device::Gpu(_) => Storage::gpu(reduce_gpu(kind, &x, outer, r, inner, r)?),
     };
     Ok(Tensor::from_storage(x.device(), Rc::new(storage), out_shape, out_dtype))
+}
+
+/// What the first pass of a GPU reduction reads.
+enum Input {
+    Buffer(Tensor),
+    /// A pending elementwise expression, evaluated inside the reduction: the values it would
+    /// have produced are never written to memory.
+    Fused(Program),
 }
 
 /// Reduces x, viewed as [outer, r, inner], over r on the GPU. Axes longer than CHUNK are first
 /// reduced chunk-wise into [outer, groups, inner] partials, which are then reduced in turn (arg
 /// ops stay single-pass: their partial results would need the values as well as the indices).
 /// `total_r` is the length of the original axis, for the mean's scale.
-fn reduce_gpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize, total_r: usize) -> Result<crate::device::gpu::GpuBuffer> {
-    let Device::Gpu(ctx) = x.device() else { unreachable!("reduce_gpu on a CPU tensor") };
+fn reduce_gpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize, total_r: usize) -> Result<GpuBuffer> {
+    let input = match x.storage().pending_expr() {
+        Some(expr) => Input::Fused(Program::new(&expr, x.numel())),
+        None => Input::Buffer(x.clone()),
+    };
+    reduce_pass(kind, x.device(), x.dtype(), &input, outer, r, inner, total_r)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn reduce_pass(kind: Reduce, device: &Device, dtype: DType, input: &Input, outer: usize, r: usize, inner: usize, total_r: usize) -> Result<GpuBuffer> {
+    let Device::Gpu(ctx) = device else { unreachable!("reduce_gpu on a CPU tensor") };
     let op = kind.name();
-    let chunk = if kind.is_arg() { r.max(1) } else { r.clamp(1, CHUNK) };
+    let (rows, chunk) = layout(outer * inner, r, inner == 1);
+    // Arg reductions stay single-pass: their partials would need the values as well as indices.
+    let chunk = if kind.is_arg() { r.max(1) } else { chunk };
     let groups = r.div_ceil(chunk).max(1);
     // A first pass of a mean only sums; the last pass divides by the full axis length.
     let pass_kind = if kind == Reduce::Mean && groups > 1 { Reduce::Sum } else { kind };
     let out = ctx.alloc(op, (outer * groups * inner * 4) as u64)?;
-    let t = x.dtype().wgsl();
+    let t = dtype.wgsl();
     // A workgroup per output (tree merge with barriers) only pays off for long rows; short rows
     // are cheaper as one thread each (barriers are costly, dramatically so on software GPUs).
-    let rows = inner == 1 && chunk >= ROW_KERNEL_MIN;
-    let key = format!("reduce:{}:{t}:{rows}", pass_kind.name());
-    let kernel = ctx.kernel(&key, || source(pass_kind, t, rows));
-    let params = Params {
+    let fused_key = match input {
+        Input::Fused(prog) => prog.key(),
+        Input::Buffer(_) => String::new(),
+    };
+    let key = format!("reduce:{}:{t}:{rows}:{fused_key}", pass_kind.name());
+    let kernel = ctx.kernel(&key, || source(pass_kind, t, rows, input));
+    let params = ReduceParams {
         outer: outer as u32,
         r: r as u32,
         inner: inner as u32,
         scale: 1.0 / total_r as f32,
         chunk: chunk as u32,
         groups: groups as u32,
-        _pad: [0; 2],
+        _pad0: 0,
+        _pad1: 0,
     };
-    let grid = if rows { grid_2d((outer * groups) as u64)? } else { grid_2d((outer * groups * inner).div_ceil(256) as u64)? };
-    ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &[x.gpu_buffer().raw(), out.raw()], grid);
+    let grid = if rows { grid_2d((outer * groups * inner) as u64)? } else { grid_2d((outer * groups * inner).div_ceil(256) as u64)? };
+    match input {
+        Input::Buffer(x) => ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &[out.raw(), x.gpu_buffer()?.raw()], grid),
+        Input::Fused(prog) => {
+            let mut buffers = vec![out.raw()];
+            let leaves = fusion::leaf_buffers(prog);
+            buffers.extend(leaves.iter().map(|b| b.raw()));
+            ctx.dispatch(&kernel, &fusion::uniform_with_fused(bytemuck::bytes_of(&params), prog), &buffers, grid);
+        }
+    }
     if groups == 1 {
         return Ok(out);
     }
-    let dtype = if kind.is_arg() { DType::I32 } else { x.dtype() };
-    let partial = Tensor::from_storage(x.device(), Rc::new(Storage::Gpu(out)), vec![outer, groups, inner], dtype);
-    reduce_gpu(kind, &partial, outer, groups, inner, total_r)
+    let dtype = if kind.is_arg() { DType::I32 } else { dtype };
+    let partial = Tensor::from_storage(device, Rc::new(Storage::gpu(out)), vec![outer, groups, inner], dtype);
+    reduce_pass(kind, device, dtype, &Input::Buffer(partial), outer, groups, inner, total_r)
 }
 
 /// argmax / argmin over one axis (TF.js `tf.argMax(x, axis)`), giving int32 indices.
@@ -195,14 +251,14 @@ pub fn arg_reduce(kind: Reduce, x: &Tensor, axis: i64) -> Result<Tensor> {
     reduce(kind, x, Some(&[axis as i64]), false)
 }
 
-fn source(kind: Reduce, t: &str, rows: bool) -> String {
+fn source(kind: Reduce, t: &str, rows: bool, input: &Input) -> String {
     let is_f32 = t == "f32";
     let (init, combine, finish) = match kind {
-        Reduce::Sum => ("0", "return Acc(a.v + b.v, 0u);", "acc.v"),
-        Reduce::Mean => ("0", "return Acc(a.v + b.v, 0u);", "acc.v * p.scale"),
-        Reduce::Prod => ("1", "return Acc(a.v * b.v, 0u);", "acc.v"),
-        Reduce::Max => (if is_f32 { "-f32_inf()" } else { "-2147483647 - 1" }, "return Acc(max(a.v, b.v), 0u);", "acc.v"),
-        Reduce::Min => (if is_f32 { "f32_inf()" } else { "2147483647" }, "return Acc(min(a.v, b.v), 0u);", "acc.v"),
+        Reduce::Sum => ("0", "return Acc(a.v + b.v, 0u, 0.0);", "acc.v"),
+        Reduce::Mean => ("0", "return Acc(a.v + b.v, 0u, 0.0);", "acc.v * p.scale"),
+        Reduce::Prod => ("1", "return Acc(a.v * b.v, 0u, 0.0);", "acc.v"),
+        Reduce::Max => (if is_f32 { "-f32_inf()" } else { "-2147483647 - 1" }, "return Acc(max(a.v, b.v), 0u, 0.0);", "acc.v"),
+        Reduce::Min => (if is_f32 { "f32_inf()" } else { "2147483647" }, "return Acc(min(a.v, b.v), 0u, 0.0);", "acc.v"),
         Reduce::ArgMax => (
             if is_f32 { "-f32_inf()" } else { "-2147483647 - 1" },
             "if (b.v > a.v || (b.v == a.v && b.i < a.i)) { return b; } return a;",
@@ -213,24 +269,32 @@ fn source(kind: Reduce, t: &str, rows: bool) -> String {
             "if (b.v < a.v || (b.v == a.v && b.i < a.i)) { return b; } return a;",
             "i32(acc.i)",
         ),
+        // (max, sum of exp(x - max)); a partial's lse lifts back to (lse, 1) in the next pass.
+        Reduce::LogSumExp => (
+            "-f32_inf()",
+            "let m = max(a.v, b.v); if (m == -f32_inf()) { return Acc(m, 0u, 0.0); } return Acc(m, 0u, a.s * exp(a.v - m) + b.s * exp(b.v - m));",
+            "acc.v + log(acc.s)",
+        ),
     };
-    let init = format!("{t}({init})");
+    let lift_s = if kind == Reduce::LogSumExp { "1.0" } else { "0.0" };
     let out_t = if kind.is_arg() { "i32" } else { t };
-    fill_template(
-        TEMPLATE,
-        &[
-            ("T", t),
-            ("OUT_T", out_t),
-            ("INIT", &init),
-            ("COMBINE", combine),
-            ("FINISH", finish),
-            ("ROWS", if rows { "true" } else { "false" }),
-        ],
-    )
+    let src = Source::new(&ReduceParams::wgsl_fields()).buffer("out", out_t, true);
+    let src = match input {
+        Input::Fused(prog) => src.fused(prog),
+        Input::Buffer(_) => src.buffer("x", t, false).define(&format!("fn load(i: u32) -> {t} {{ return x[i]; }}")),
+    };
+    src.define(&format!(
+        "alias T = {t};\nalias OUT_T = {out_t};\nconst ROWS: bool = {rows};\n\
+         fn initial() -> Acc {{ return Acc(T({init}), 0u, 0.0); }}\n\
+         fn lift(x: T, k: u32) -> Acc {{ return Acc(x, k, {lift_s}); }}\n\
+         fn combine(a: Acc, b: Acc) -> Acc {{ {combine} }}\n\
+         fn finish(acc: Acc) -> OUT_T {{ return {finish}; }}"
+    ))
+    .body(TEMPLATE)
 }
 
 fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) -> Result<Vec<u32>> {
-    let words = x.cpu_words();
+    let words = x.cpu_words()?;
     let mut out = crate::tensor::alloc_words(kind.name(), outer * inner)?;
     let is_f32 = x.dtype() == DType::F32;
     for o in 0..outer {
@@ -247,6 +311,15 @@ fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) ->
                     Reduce::Min => vals.fold(f32::INFINITY, f32::min).to_bits(),
                     Reduce::ArgMax => first_index(vals, |a, b| a > b) as u32,
                     Reduce::ArgMin => first_index(vals, |a, b| a < b) as u32,
+                    Reduce::LogSumExp => {
+                        let m = vals.clone().fold(f32::NEG_INFINITY, f32::max);
+                        if m == f32::NEG_INFINITY {
+                            m.to_bits()
+                        } else {
+                            let sum: f64 = vals.map(|v| ((v - m) as f64).exp()).sum();
+                            ((m as f64 + sum.ln()) as f32).to_bits()
+                        }
+                    }
                 }
             } else {
                 let vals = (0..r).map(|k| at(k) as i32);
@@ -257,6 +330,7 @@ fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) ->
                     Reduce::Min => vals.fold(i32::MAX, i32::min),
                     Reduce::ArgMax => first_index(vals, |a, b| a > b) as i32,
                     Reduce::ArgMin => first_index(vals, |a, b| a < b) as i32,
+                    Reduce::LogSumExp => unreachable!("log_sum_exp computes in float32"),
                 }) as u32
             };
         }

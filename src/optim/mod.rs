@@ -15,7 +15,7 @@ use crate::autograd::no_grad;
 use crate::device::gpu::grid_2d;
 use crate::device::Device;
 use crate::kernel::fill_template;
-use crate::tensor::{Storage, Tensor};
+use crate::tensor::{Data, Tensor};
 use crate::{bail, ops, DType, Result};
 
 const TEMPLATE: &str = include_str!("../../shaders/optimizer.wgsl");
@@ -153,6 +153,17 @@ impl Optimizer {
             Kind::Adagrad { initial_accumulator, .. } => initial_accumulator,
             _ => rule.initial_state,
         };
+        // Parameters and their state are updated in place: pending tensors still reading them
+        // keep today's values (one pass for all of them).
+        let mut overwritten: Vec<&Tensor> = Vec::new();
+        for p in params.iter().filter(|p| p.grad().is_some()) {
+            p.data()?;
+            overwritten.push(p);
+            if let Some((_, states)) = self.state.get(&p.id()) {
+                overwritten.extend(states.iter());
+            }
+        }
+        crate::fusion::preserve_for_readers(&overwritten)?;
         for p in params {
             let Some(g) = p.grad() else { continue };
             let entry = match self.state.get(&p.id()) {
@@ -177,16 +188,17 @@ impl Optimizer {
     }
 }
 
+/// One parameter's update, in place (`step_scaled` has kept its old values for pending readers).
 fn apply(rule: &Rule, h: &Hyper, p: &Tensor, g: &Tensor, states: &[Tensor], scale: Option<&Tensor>) -> Result<()> {
-    match (&**p.storage(), p.device()) {
-        (Storage::Cpu(words), Device::Cpu) => {
+    match (p.data()?, p.device()) {
+        (Data::Cpu(words), Device::Cpu) => {
             let mut h = *h;
             if let Some(s) = scale {
-                h.scale = f32::from_bits(s.cpu_words()[0]);
+                h.scale = f32::from_bits(s.cpu_words()?[0]);
             }
-            let gw = g.cpu_words();
+            let gw = g.cpu_words()?;
             let mut pw = words.borrow_mut();
-            let mut sw: Vec<_> = states.iter().map(|s| s.cpu_words_mut()).collect();
+            let mut sw = states.iter().map(|s| s.cpu_words_mut()).collect::<Result<Vec<_>>>()?;
             let mut st = [0f32; 2];
             for i in 0..p.numel() {
                 let mut pv = f32::from_bits(pw[i]);
@@ -200,7 +212,7 @@ fn apply(rule: &Rule, h: &Hyper, p: &Tensor, g: &Tensor, states: &[Tensor], scal
                 }
             }
         }
-        (Storage::Gpu(buf), Device::Gpu(ctx)) => {
+        (Data::Gpu(buf), Device::Gpu(ctx)) => {
             // A device-side scale multiplies the gradient first (one small elementwise op), so
             // the update kernel itself never waits on the host.
             let scaled;
@@ -219,8 +231,10 @@ fn apply(rule: &Rule, h: &Hyper, p: &Tensor, g: &Tensor, states: &[Tensor], scal
                 }
                 fill_template(TEMPLATE, &[("STATE_BINDINGS", &bindings), ("UPDATE", rule.wgsl)])
             });
-            let mut buffers = vec![buf.raw(), g.gpu_buffer().raw()];
-            buffers.extend(states.iter().map(|s| s.gpu_buffer().raw()));
+            let mut buffers = vec![buf.raw(), g.gpu_buffer()?.raw()];
+            for s in states {
+                buffers.push(s.gpu_buffer()?.raw());
+            }
             ctx.dispatch(&kernel, bytemuck::bytes_of(h), &buffers, grid_2d((h.n as u64).div_ceil(256))?);
         }
         _ => unreachable!("storage matches its device"),

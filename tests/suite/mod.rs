@@ -182,7 +182,7 @@ fn erf_f64(x: f64) -> f64 {
 
 pub async fn unary_ops_vs_reference(dev: Device) -> CaseResult {
     let mut rng = Rng::new(1);
-    for op in ops::unary::UNARY {
+    for op in ops::UnaryOp::ALL.iter().map(|o| o.def()) {
         let positive = matches!(op.name, "log" | "sqrt" | "rsqrt");
         let mut data = if positive { rng.vec(37, 0.05, 4.0) } else { rng.vec(37, -4.0, 4.0) };
         if op.name == "round" {
@@ -194,7 +194,7 @@ pub async fn unary_ops_vs_reference(dev: Device) -> CaseResult {
             "clip" => (-0.5, 0.75),
             _ => (0.0, 0.0),
         };
-        let got = read(&ops::unary(op.name, &x, alpha, beta).map_err(e)?).await?;
+        let got = read(&ops::unary(ops::UnaryOp::parse(op.name).unwrap(), &x, alpha, beta).map_err(e)?).await?;
         let want: Vec<f64> = data.iter().map(|&v| unary_ref(op.name, v as f64)).collect();
         // WGSL only promises an absolute error of 2^-11 for sin and cos (SwiftShader uses it).
         let atol = if matches!(op.name, "sin" | "cos") { 1e-3 } else { 2e-6 };
@@ -213,7 +213,7 @@ pub async fn unary_ops_vs_reference(dev: Device) -> CaseResult {
 pub async fn binary_ops_vs_reference(dev: Device) -> CaseResult {
     let mut rng = Rng::new(2);
     let shapes: &[(&[usize], &[usize])] = &[(&[5], &[5]), (&[2, 3, 4], &[3, 1]), (&[], &[4, 2]), (&[1, 4, 1], &[3, 1, 5]), (&[2, 1, 3, 1, 2], &[4, 1, 1, 1])];
-    for op in ops::binary::BINARY {
+    for op in ops::BinaryOp::ALL.iter().map(|o| o.def()) {
         for (sa, sb) in shapes {
             let na: usize = sa.iter().product();
             let nb: usize = sb.iter().product();
@@ -231,7 +231,7 @@ pub async fn binary_ops_vs_reference(dev: Device) -> CaseResult {
                 other => panic!("no reference for {other}"),
             };
             let (want, out_shape) = broadcast_ref(&a, sa, &b, sb, f);
-            let r = ops::binary(op.name, &t(&dev, &a, sa)?, &t(&dev, &b, sb)?).map_err(e)?;
+            let r = ops::binary(ops::BinaryOp::parse(op.name).unwrap(), &t(&dev, &a, sa)?, &t(&dev, &b, sb)?).map_err(e)?;
             shape_is(op.name, &r, &out_shape)?;
             close(&format!("{} {:?} {:?}", op.name, sa, sb), &read(&r).await?, &want, 2e-5, 1e-6)?;
         }
@@ -269,7 +269,7 @@ pub async fn int_and_bool_ops(dev: Device) -> CaseResult {
         ("greater_equal", [0, 1, 1, 0]),
     ];
     for (name, want) in checks {
-        let r = ops::compare(name, &x, &y).map_err(e)?;
+        let r = ops::compare(ops::CompareOp::parse(name).unwrap(), &x, &y).map_err(e)?;
         if r.dtype() != DType::Bool {
             return Err(format!("{name} gave {}", r.dtype()));
         }
@@ -330,6 +330,10 @@ fn reduce_ref(kind: Reduce, data: &[f32], shape: &[usize], axes: &[usize]) -> Ve
                 Reduce::Prod => vals.product(),
                 Reduce::Max => vals.fold(f64::NEG_INFINITY, f64::max),
                 Reduce::Min => vals.fold(f64::INFINITY, f64::min),
+                Reduce::LogSumExp => {
+                    let m = vals.clone().fold(f64::NEG_INFINITY, f64::max);
+                    m + vals.map(|v| (v - m).exp()).sum::<f64>().ln()
+                }
                 Reduce::ArgMax | Reduce::ArgMin => {
                     let mut best = g[0];
                     for &(r, v) in g {
@@ -391,7 +395,7 @@ pub async fn reductions_vs_reference(dev: Device) -> CaseResult {
         let data = rng.vec(n, -1.0, 1.0);
         let x = t(&dev, &data, shape)?;
         let axes_u: Vec<usize> = axes.iter().map(|&a| a as usize).collect();
-        for kind in [Reduce::Sum, Reduce::Mean, Reduce::Max, Reduce::Min] {
+        for kind in [Reduce::Sum, Reduce::Mean, Reduce::Max, Reduce::Min, Reduce::LogSumExp] {
             let r = ops::reduce(kind, &x, Some(axes), false).map_err(e)?;
             let want = reduce_ref(kind, &data, shape, &axes_u);
             close(&format!("{:?} {:?} {:?}", kind, shape, axes), &read(&r).await?, &want, 1e-4, 1e-5)?;
@@ -784,7 +788,8 @@ pub async fn warmup_compiles_ahead(dev: Device) -> CaseResult {
         return Err("reading inside a trace should fail".into());
     }
     let noted = ctx.compile_collected().await.map_err(e)?;
-    if noted < 3 || ctx.kernel_count() != before + noted {
+    // the matmul, and the sum with relu and exp fused into it
+    if noted != 2 || ctx.kernel_count() != before + noted {
         return Err(format!("noted {noted} kernels, cache {before} -> {}", ctx.kernel_count()));
     }
     let y = run(&dev).map_err(e)?;
@@ -847,8 +852,8 @@ fn away_from_zero(rng: &mut Rng, n: usize, lo: f32, hi: f32) -> Vec<f32> {
 
 pub async fn unary_gradients(dev: Device) -> CaseResult {
     let mut rng = Rng::new(11);
-    for op in ops::unary::UNARY {
-        let data = match op.name {
+    for &op in ops::UnaryOp::ALL {
+        let data = match op.name() {
             "log" | "sqrt" | "rsqrt" | "reciprocal" => rng.vec(6, 0.3, 2.0),
             // piecewise constant: stay away from the jumps
             "floor" | "ceil" | "round" | "sign" => rng.vec(6, 0.1, 0.4).into_iter().enumerate().map(|(i, v)| v + i as f32 - 3.0).collect(),
@@ -857,21 +862,20 @@ pub async fn unary_gradients(dev: Device) -> CaseResult {
             "clip" => vec![0.1, -0.2, 0.6, -0.9, 0.25, -0.45],
             _ => away_from_zero(&mut rng, 6, 0.2, 1.5),
         };
-        let (alpha, beta) = match op.name {
+        let (alpha, beta) = match op.name() {
             "leaky_relu" => (0.2, 0.0),
             "clip" => (-0.5, 0.3),
             _ => (0.0, 0.0),
         };
-        let name = op.name;
-        grad_check(&dev, name, &[(data, vec![2, 3])], &move |x| ops::unary(name, &x[0], alpha, beta)).await?;
+        grad_check(&dev, op.name(), &[(data, vec![2, 3])], &move |x| ops::unary(op, &x[0], alpha, beta)).await?;
     }
     Ok(())
 }
 
 pub async fn binary_gradients(dev: Device) -> CaseResult {
     let mut rng = Rng::new(12);
-    for op in ops::binary::BINARY {
-        let name = op.name;
+    for &op in ops::BinaryOp::ALL {
+        let name = op.name();
         for (sa, sb) in [(vec![2, 3], vec![2, 3]), (vec![2, 3], vec![3]), (vec![4, 1], vec![1, 3])] {
             let na: usize = sa.iter().product();
             let nb: usize = sb.iter().product();
@@ -885,7 +889,7 @@ pub async fn binary_gradients(dev: Device) -> CaseResult {
                 "maximum" | "minimum" => rng.vec(nb, -0.3, 0.3),
                 _ => rng.vec(nb, -1.5, 1.5),
             };
-            grad_check(&dev, &format!("{name} {sa:?} {sb:?}"), &[(a, sa.clone()), (b, sb.clone())], &move |x| ops::binary(name, &x[0], &x[1])).await?;
+            grad_check(&dev, &format!("{name} {sa:?} {sb:?}"), &[(a, sa.clone()), (b, sb.clone())], &move |x| ops::binary(op, &x[0], &x[1])).await?;
         }
     }
     Ok(())
@@ -893,7 +897,7 @@ pub async fn binary_gradients(dev: Device) -> CaseResult {
 
 pub async fn reduce_and_matmul_gradients(dev: Device) -> CaseResult {
     let mut rng = Rng::new(13);
-    for kind in [Reduce::Sum, Reduce::Mean, Reduce::Max, Reduce::Min, Reduce::Prod] {
+    for kind in [Reduce::Sum, Reduce::Mean, Reduce::Max, Reduce::Min, Reduce::Prod, Reduce::LogSumExp] {
         for axes in [Some(vec![1i64]), Some(vec![0, 2]), None] {
             let data = away_from_zero(&mut rng, 24, 0.3, 1.5);
             let ax = axes.clone();
@@ -1493,6 +1497,178 @@ pub async fn conv_net_learns_bars(dev: Device) -> CaseResult {
 }
 
 /// All cases, by name, for runners that loop (the browser suite).
+// ---------------------------------------------------------------------------------------------
+// Fusion (src/fusion): elementwise ops are lazy and run as one kernel per chain
+
+/// Compute dispatches recorded so far (None on the CPU backend).
+fn dispatches(dev: &Device) -> Option<u64> {
+    match dev {
+        Device::Gpu(ctx) => Some(ctx.dispatches()),
+        Device::Cpu => None,
+    }
+}
+
+/// A long chain with broadcasting, int and bool operands, casts, comparisons and a select, against
+/// the same computation in f64 written out here; then the same chain with each step realized on
+/// its own (forced through a reshape round trip that a reduction reads), which must agree exactly.
+pub async fn fused_chains_match_op_by_op(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(31);
+    let (a, b) = (rng.vec(24, -2.0, 2.0), rng.vec(4, 0.5, 1.5));
+    let ints: Vec<i32> = (0..6).map(|i| i - 2).collect();
+    let ta = t(&dev, &a, &[6, 4])?;
+    let tb = t(&dev, &b, &[4])?;
+    let ti6 = ti(&dev, &ints, &[6, 1])?;
+    let chain = |ta: &Tensor, tb: &Tensor, ti6: &Tensor| -> webtensor::Result<Tensor> {
+        let x = ops::mul(&ops::add(ta, tb)?, &ops::cast(ti6, DType::F32)?)?; // [6,4] * [6,1]
+        let y = ops::tanh(&ops::sub(&x, &ops::exp(&ops::neg(tb)?)?)?)?;
+        let keep = ops::greater(&y, &ops::fill(ta.device(), &[], 0.1, DType::F32)?)?;
+        let z = ops::where_(&keep, &ops::square(&y)?, &ops::leaky_relu(&y, 0.3)?)?;
+        ops::add(&z, &ops::cast(&ops::maximum(ti6, &ti(ta.device(), &[0], &[]).map_err(|e| webtensor::Error::new("t", e))?)?, DType::F32)?)
+    };
+    let fused = read(&chain(&ta, &tb, &ti6).map_err(e)?).await?;
+    let mut want = Vec::new();
+    for r in 0..6 {
+        for c in 0..4 {
+            let x = (a[r * 4 + c] as f64 + b[c] as f64) * ints[r] as f64;
+            let y = (x - (-(b[c] as f64)).exp()).tanh();
+            let z = if y > 0.1 { y * y } else if y >= 0.0 { y } else { 0.3 * y };
+            want.push(z + ints[r].max(0) as f64);
+        }
+    }
+    close("fused chain", &fused, &want, 1e-5, 1e-6)?;
+    // Op by op: every intermediate realized before the next op reads it.
+    let stepwise = |x: webtensor::Result<Tensor>| -> webtensor::Result<Tensor> {
+        let x = x?;
+        ops::sum(&x, Some(&[]), false)
+    };
+    let realized = {
+        let x = stepwise(ops::mul(&stepwise(ops::add(&ta, &tb)).map_err(e)?, &stepwise(ops::cast(&ti6, DType::F32)).map_err(e)?)).map_err(e)?;
+        let y = stepwise(ops::tanh(&stepwise(ops::sub(&x, &stepwise(ops::exp(&stepwise(ops::neg(&tb)).map_err(e)?)).map_err(e)?)).map_err(e)?)).map_err(e)?;
+        let keep = stepwise(ops::greater(&y, &ops::fill(&dev, &[], 0.1, DType::F32).map_err(e)?)).map_err(e)?;
+        let z = stepwise(ops::where_(&keep, &stepwise(ops::square(&y)).map_err(e)?, &stepwise(ops::leaky_relu(&y, 0.3)).map_err(e)?)).map_err(e)?;
+        let m = stepwise(ops::maximum(&ti6, &ti(&dev, &[0], &[])?)).map_err(e)?;
+        ops::add(&z, &stepwise(ops::cast(&m, DType::F32)).map_err(e)?).map_err(e)?
+    };
+    let want32: Vec<f64> = read(&realized).await?.iter().map(|&v| v as f64).collect();
+    close("fused vs op by op", &fused, &want32, 0.0, 0.0)?;
+    // A pending tensor read again through a reshape, and per-row statistics read through a
+    // broadcast (recomputed in place by the consumer).
+    let rows = ops::add(&ops::log(&ops::sum(&ops::exp(&ta).map_err(e)?, Some(&[1]), true).map_err(e)?).map_err(e)?, &t(&dev, &[1.0], &[])?).map_err(e)?;
+    let centred = ops::sub(&ta.reshape_to(&[24]).map_err(e)?.reshape_to(&[6, 4]).map_err(e)?, &rows).map_err(e)?;
+    let got = read(&centred.reshape_to(&[4, 6]).map_err(e)?).await?;
+    let mut want = Vec::new();
+    for r in 0..6 {
+        let lse = (0..4).map(|c| (a[r * 4 + c] as f64).exp()).sum::<f64>().ln() + 1.0;
+        for c in 0..4 {
+            want.push(a[r * 4 + c] as f64 - lse);
+        }
+    }
+    close("per-row statistics", &got, &want, 1e-5, 1e-6)
+}
+
+/// On the GPU a chain of elementwise ops read back costs one dispatch; a pending result never read
+/// costs none; a reduction of a chain reads it in place (one dispatch); the backward pass of a
+/// unary op (gelu: ~16 dispatches before fusion) is one kernel.
+pub async fn fusion_runs_one_kernel_per_chain(dev: Device) -> CaseResult {
+    let Some(_) = dispatches(&dev) else { return Ok(()) };
+    let x = t(&dev, &[0.5, -1.0, 2.0, 3.0], &[2, 2])?;
+    let _ = read(&x).await?; // the upload is done
+    let count = |what: &str, before: u64, want: u64| -> CaseResult {
+        let got = dispatches(&dev).unwrap() - before;
+        if got != want {
+            return Err(format!("{what}: {got} dispatches, expected {want}"));
+        }
+        Ok(())
+    };
+    let before = dispatches(&dev).unwrap();
+    let y = ops::sigmoid(&ops::mul(&ops::add(&ops::exp(&x).map_err(e)?, &x).map_err(e)?, &x).map_err(e)?).map_err(e)?;
+    let _ = read(&y).await?;
+    count("four elementwise ops", before, 1)?;
+    let before = dispatches(&dev).unwrap();
+    drop(ops::tanh(&ops::square(&x).map_err(e)?).map_err(e)?);
+    count("a dropped pending result", before, 0)?;
+    let before = dispatches(&dev).unwrap();
+    let s = ops::sum(&ops::relu(&ops::add(&x, &x).map_err(e)?).map_err(e)?, None, false).map_err(e)?;
+    let _ = read(&s).await?;
+    count("sum of a chain", before, 1)?;
+    let p = x.detach();
+    p.set_requires_grad(true).map_err(e)?;
+    let g = ops::gelu(&p).map_err(e)?;
+    let loss = ops::sum(&g, None, false).map_err(e)?;
+    let _ = read(&loss).await?;
+    let before = dispatches(&dev).unwrap();
+    webtensor::autograd::backward(&loss).map_err(e)?;
+    let _ = read(&p.grad().unwrap()).await?;
+    count("gelu's backward pass", before, 1)
+}
+
+/// Pending values are those of the moment their op was called, even when an input is then
+/// overwritten in place (assign, an optimizer step).
+pub async fn pending_values_survive_in_place_writes(dev: Device) -> CaseResult {
+    let v = t(&dev, &[1.0, 2.0, 3.0], &[3])?;
+    let doubled = ops::mul(&v, &t(&dev, &[2.0], &[])?).map_err(e)?;
+    let shifted = ops::add(&doubled, &v).map_err(e)?;
+    v.assign(&t(&dev, &[10.0, 20.0, 30.0], &[3])?).map_err(e)?;
+    exact("pending after assign", &read(&shifted).await?, &[3.0, 6.0, 9.0])?;
+    exact("the variable", &read(&v).await?, &[10.0, 20.0, 30.0])?;
+    let w = t(&dev, &[1.0, -1.0], &[2])?;
+    w.set_requires_grad(true).map_err(e)?;
+    let reader = ops::square(&w).map_err(e)?;
+    let loss = ops::sum(&ops::mul(&w, &w).map_err(e)?, None, false).map_err(e)?;
+    webtensor::autograd::backward(&loss).map_err(e)?;
+    let mut opt = webtensor::optim::Optimizer::new(webtensor::optim::Kind::Sgd, 0.25);
+    opt.step(std::slice::from_ref(&w)).map_err(e)?;
+    exact("pending after an optimizer step", &read(&reader).await?, &[1.0, 1.0])?;
+    exact("the stepped weight", &read(&w).await?, &[0.5, -0.5])
+}
+
+/// A chain longer than one kernel takes (an accumulation loop) and an expression over more
+/// tensors than one kernel binds are split into kernels that fit, with the same values.
+pub async fn long_and_wide_expressions_split(dev: Device) -> CaseResult {
+    let x = t(&dev, &[0.5, 1.0, 1.5], &[3])?;
+    let mut acc = ops::zeros(&dev, &[3], DType::F32).map_err(e)?;
+    for i in 0..300 {
+        acc = ops::add(&ops::mul(&acc, &t(&dev, &[0.99], &[])?).map_err(e)?, &ops::mul(&x, &t(&dev, &[i as f32 * 1e-3], &[])?).map_err(e)?).map_err(e)?;
+    }
+    let mut want = [0f64; 3];
+    for i in 0..300 {
+        for (k, w) in want.iter_mut().enumerate() {
+            *w = (*w as f32 * 0.99f32 + [0.5f32, 1.0, 1.5][k] * (i as f32 * 1e-3)) as f64;
+        }
+    }
+    close("300-step accumulation", &read(&acc).await?, &want, 1e-5, 1e-6)?;
+    let parts: Vec<Tensor> = (0..12).map(|k| t(&dev, &[k as f32, 1.0 + k as f32], &[2])).collect::<Result<_, _>>()?;
+    let mut sum = ops::zeros(&dev, &[2], DType::F32).map_err(e)?;
+    for p in &parts {
+        sum = ops::add(&sum, &ops::square(p).map_err(e)?).map_err(e)?;
+    }
+    let want: Vec<f64> = [0, 1].iter().map(|&j| (0..12).map(|k| ((k + j) as f64).powi(2)).sum()).collect();
+    close("sum over twelve tensors", &read(&sum).await?, &want, 0.0, 0.0)
+}
+
+/// log-sum-exp (and softmax built on it) at extreme logits: 1e9 and -1e9 in a row, a row of -inf
+/// (its log-sum-exp is -inf), and a row longer than one pass of the reduction on the GPU.
+pub async fn log_sum_exp_is_stable(dev: Device) -> CaseResult {
+    let inf = f32::INFINITY;
+    let x = t(&dev, &[1e9, -1e9, 1e9 - 64.0, -inf, -inf, -inf], &[2, 3])?;
+    close("lse", &read(&ops::log_sum_exp(&x, -1, false).map_err(e)?).await?, &[1e9, f64::NEG_INFINITY], 1e-7, 0.0)?;
+    close("softmax of 1e9 logits", &read(&ops::softmax(&x.slice_rows(0, 1)?, -1).map_err(e)?).await?, &[1.0, 0.0, 0.0], 0.0, 1e-7)?;
+    let n = 20000;
+    let long: Vec<f32> = (0..n).map(|i| (i % 100) as f32 * 0.1 + 1e4).collect();
+    let want = 1e4 + (0..n).map(|i| ((i % 100) as f64 * 0.1).exp()).sum::<f64>().ln();
+    close("long row", &read(&ops::log_sum_exp(&t(&dev, &long, &[1, n])?, -1, false).map_err(e)?).await?, &[want], 1e-6, 0.0)
+}
+
+trait Rows {
+    fn slice_rows(&self, start: usize, count: usize) -> Result<Tensor, String>;
+}
+
+impl Rows for Tensor {
+    fn slice_rows(&self, start: usize, count: usize) -> Result<Tensor, String> {
+        ops::slice(self, &[start, 0], &[count as i64, -1]).map_err(e)
+    }
+}
+
 #[macro_export]
 macro_rules! for_each_case {
     ($m:ident) => {
@@ -1526,7 +1702,12 @@ macro_rules! for_each_case {
             pooling_hand_values,
             convolution_gradients,
             gather_and_norms,
-            conv_net_learns_bars
+            conv_net_learns_bars,
+            fused_chains_match_op_by_op,
+            fusion_runs_one_kernel_per_chain,
+            pending_values_survive_in_place_writes,
+            long_and_wide_expressions_split,
+            log_sum_exp_is_stable
         );
     };
 }

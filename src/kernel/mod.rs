@@ -1,12 +1,60 @@
-//! WGSL kernels: sources are pulled from shaders/ at compile time, specialised by filling
-//! `{{NAME}}` placeholders (element types, the expression of an elementwise op, ...), and compiled
-//! once per (kernel, specialisation). Shapes never enter the key: they travel in uniforms, so a
-//! model with many layer sizes still compiles each kernel once.
+//! WGSL kernels. A kernel's source is a shader file from shaders/ written against a prelude that
+//! `Source` generates: the `Params` uniform (declared once, by `params!`), the buffer bindings,
+//! and whatever the kernel is specialised by (element types, a fused input's `load`, helper
+//! functions). Kernels compile once per (kernel, specialisation); shapes never enter the key:
+//! they travel in uniforms, so a model with many layer sizes still compiles each kernel once.
 use std::collections::HashMap;
 use std::rc::Rc;
 
+pub mod params;
+
+/// A kernel's WGSL, assembled as the prelude then the shader file. Binding 0 is always the
+/// uniform `p: Params`; buffers take bindings 1, 2, ... in the order they are declared here,
+/// which is the order `GpuContext::dispatch` binds them.
+pub struct Source {
+    fields: String,
+    decls: String,
+    next_binding: u32,
+}
+
+impl Source {
+    /// `fields`: the `Params` members (from `params!`'s `wgsl_fields()`).
+    pub fn new(fields: &str) -> Source {
+        Source { fields: fields.to_string(), decls: String::new(), next_binding: 1 }
+    }
+
+    /// The next buffer binding: `var<storage, read|read_write> name: array<elem>`.
+    pub fn buffer(mut self, name: &str, elem: &str, writable: bool) -> Source {
+        let access = if writable { "read_write" } else { "read" };
+        self.decls += &format!("@group(0) @binding({}) var<storage, {access}> {name}: array<{elem}>;\n", self.next_binding);
+        self.next_binding += 1;
+        self
+    }
+
+    /// A fused elementwise input: its leaves take the next bindings, its uniforms follow the
+    /// kernel's own as `p.f`, and it is read with `load(i)`.
+    pub fn fused(mut self, prog: &crate::fusion::Program) -> Source {
+        self.fields += "    f: Fused,\n";
+        self.decls += &crate::fusion::prologue(prog, self.next_binding);
+        self.next_binding += prog.buffers.len() as u32;
+        self
+    }
+
+    /// Any other prelude text: type aliases, constants, specialised functions.
+    pub fn define(mut self, wgsl: &str) -> Source {
+        self.decls += wgsl;
+        self.decls.push('\n');
+        self
+    }
+
+    /// The whole source: prelude, then `shader`.
+    pub fn body(self, shader: &str) -> String {
+        format!("struct Params {{\n{}}};\n@group(0) @binding(0) var<uniform> p: Params;\n{}\n{shader}", self.fields, self.decls)
+    }
+}
+
 /// Helpers every kernel may call (random numbers, IEEE-safe pow, infinities).
-pub const COMMON: &str = include_str!("../shaders/common.wgsl");
+pub const COMMON: &str = include_str!("../../shaders/common.wgsl");
 
 /// A compiled kernel, or (while kernels are being collected for ahead-of-time compilation) a
 /// placeholder without a pipeline whose dispatches are skipped.

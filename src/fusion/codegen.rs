@@ -1,0 +1,120 @@
+//! WGSL for a `Program`: the declarations a kernel needs to read one fused input, ending in
+//! `fn load(i: u32) -> T`, the value of flat element i. A kernel that reads its input through
+//! `load` (shaders/elementwise.wgsl, shaders/reduce.wgsl) takes any fused expression as input.
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use super::program::{Inst, Load, Program};
+use crate::DType;
+
+/// The kernel-side declarations of `prog`: the `Fused` uniform struct (bound as `p.f`), its leaf
+/// buffers from binding `first_binding` on, the op functions it calls, and `load`.
+pub fn prologue(prog: &Program, first_binding: u32) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "struct Fused {{\n    k: array<vec4<u32>, {}>,", prog.word_vec4s());
+    for j in 0..prog.strided.len() {
+        let _ = writeln!(s, "    s{j}_dims: array<vec4<u32>, 2>,\n    s{j}_strides: array<vec4<u32>, 2>,");
+    }
+    s += "};\n";
+    for (b, (_, dtype)) in prog.buffers.iter().enumerate() {
+        let _ = writeln!(s, "@group(0) @binding({}) var<storage, read> in{b}: array<{}>;", first_binding + b as u32, dtype.wgsl());
+    }
+    s += "fn kw(j: u32) -> u32 { return p.f.k[j / 4u][j % 4u]; }\n";
+    for j in 0..prog.strided.len() {
+        let _ = writeln!(
+            s,
+            "fn strided{j}(i: u32, rank: u32) -> u32 {{\n    var rem = i;\n    var off = 0u;\n    var d = rank;\n    loop {{\n        if (d == 0u) {{ break; }}\n        d = d - 1u;\n        let dim = p.f.s{j}_dims[d / 4u][d % 4u];\n        off = off + (rem % dim) * p.f.s{j}_strides[d / 4u][d % 4u];\n        rem = rem / dim;\n    }}\n    return off;\n}}"
+        );
+    }
+    s += &op_functions(prog);
+    let _ = writeln!(s, "fn load(i: u32) -> {} {{", prog.out_dtype().wgsl());
+    for (n, inst) in prog.insts.iter().enumerate() {
+        let t = prog.dtypes[n].wgsl();
+        let v = |k: &usize| format!("v{k}");
+        let value = match inst {
+            Inst::Load { buffer, load } => {
+                let index = match load {
+                    Load::Same => "i".to_string(),
+                    Load::Scalar => "0u".to_string(),
+                    Load::Mod(w) => format!("i % kw({w}u)"),
+                    Load::Div(w) => format!("i / kw({w}u)"),
+                    Load::Block(w) => format!("(i / kw({w}u)) % kw({}u)", w + 1),
+                    Load::Strided { s, w } => format!("strided{s}(i, kw({w}u))"),
+                };
+                format!("in{buffer}[{index}]")
+            }
+            Inst::Const(w) => format!("bitcast<{t}>(kw({w}u))"),
+            Inst::Coord(w) => format!("i32((i / kw({w}u)) % kw({}u))", w + 1),
+            Inst::Rand { normal: false, w } => format!("rand_unit(kw({w}u), i, 0u)"),
+            Inst::Rand { normal: true, w } => format!("rand_normal(kw({w}u), i)"),
+            Inst::Unary { op, x, w } => {
+                if prog.dtypes[n] != DType::F32 {
+                    format!("u_{}_i32({})", op.name(), v(x))
+                } else if op.def().params > 0 {
+                    format!("u_{}({}, bitcast<f32>(kw({w}u)), bitcast<f32>(kw({}u)))", op.name(), v(x), w + 1)
+                } else {
+                    format!("u_{}({}, 0.0, 0.0)", op.name(), v(x))
+                }
+            }
+            Inst::Binary { op, a, b } => {
+                let suffix = if prog.dtypes[n] == DType::F32 { "" } else { "_i32" };
+                format!("b_{}{suffix}({}, {})", op.name(), v(a), v(b))
+            }
+            Inst::Compare { op, a, b } => format!("c_{}_{}({}, {})", op.name(), prog.dtypes[*a].wgsl(), v(a), v(b)),
+            Inst::Select { cond, a, b } => format!("select({}, {}, {} != 0)", v(b), v(a), v(cond)),
+            Inst::Cast { x } => cast(prog.dtypes[*x], prog.dtypes[n], &v(x)),
+        };
+        let _ = writeln!(s, "    let v{n}: {t} = {value};");
+    }
+    let _ = writeln!(s, "    return v{};\n}}", prog.insts.len() - 1);
+    s
+}
+
+fn cast(from: DType, to: DType, x: &str) -> String {
+    match (from, to) {
+        (DType::F32, DType::I32) => format!("f32_to_i32({x})"),
+        (DType::F32, DType::Bool) => format!("i32({x} != 0.0 || is_nan({x}))"),
+        (DType::I32 | DType::Bool, DType::F32) => format!("f32({x})"),
+        (DType::I32, DType::Bool) => format!("i32({x} != 0)"),
+        _ => x.to_string(),
+    }
+}
+
+/// One WGSL function per (op, variant) the program uses, defined from the op's own WGSL.
+fn op_functions(prog: &Program) -> String {
+    let mut wanted = BTreeSet::new();
+    for (n, inst) in prog.insts.iter().enumerate() {
+        let int = prog.dtypes[n] != DType::F32;
+        match inst {
+            Inst::Unary { op, .. } => {
+                let d = op.def();
+                wanted.insert(match (int, d.i32) {
+                    (true, Some((_, expr))) => format!("fn u_{}_i32(x: i32) -> i32 {{ return {expr}; }}", d.name),
+                    _ => format!("fn u_{}(x: f32, alpha: f32, beta: f32) -> f32 {{ return {}; }}", d.name, d.wgsl),
+                });
+            }
+            Inst::Binary { op, .. } => {
+                let d = op.def();
+                wanted.insert(match (int, d.i32) {
+                    (true, Some((_, expr))) => format!("fn b_{}_i32(a: i32, b: i32) -> i32 {{ return {expr}; }}", d.name),
+                    _ => format!("fn b_{}(a: f32, b: f32) -> f32 {{ return {}; }}", d.name, d.wgsl),
+                });
+            }
+            Inst::Compare { op, a, .. } => {
+                let d = op.def();
+                let t = prog.dtypes[*a].wgsl();
+                // Comparisons with NaN are false (not_equal true), spelled out: shader compilers
+                // may assume NaN-free math and fold them otherwise.
+                let body = if t == "f32" && !d.logical {
+                    let nan = "(is_nan(a) || is_nan(b))";
+                    if d.name == "not_equal" { format!("{nan} || ({})", d.wgsl) } else { format!("!{nan} && ({})", d.wgsl) }
+                } else {
+                    d.wgsl.to_string()
+                };
+                wanted.insert(format!("fn c_{}_{t}(a: {t}, b: {t}) -> i32 {{ return i32({body}); }}", d.name));
+            }
+            _ => {}
+        }
+    }
+    wanted.into_iter().map(|f| f + "\n").collect()
+}

@@ -1,0 +1,267 @@
+//! The CPU backend's run of a `Program`: one pass over the output, a block of elements at a time.
+//! Each instruction computes its whole block before the next one (a tight loop per op over
+//! scratch rows that stay in cache), so a fused chain reads its inputs and writes its output
+//! once, with no intermediate tensors. Constants are never expanded into rows, and leaves read
+//! element by element are used where they lie. The per-element functions are the ops' own
+//! `f32`/`i32` rules (the reference the GPU kernels are tested against); the commonest
+//! arithmetic has loops of its own that the compiler vectorises.
+use std::cell::Ref;
+
+use super::program::{Inst, Load, Program};
+use crate::ops::binary::BinaryOp;
+use crate::ops::compare::CompareOp;
+use crate::ops::unary::UnaryOp;
+use crate::ops::random::{rand_normal, rand_unit};
+use crate::tensor::Data;
+use crate::{DType, Result};
+
+const BLOCK: usize = 256;
+
+/// Output elements [0, n) of `prog` as 32-bit words.
+pub fn run(op: &str, prog: &Program) -> Result<Vec<u32>> {
+    let n = prog.n;
+    let mut out = crate::tensor::alloc_words(op, n)?;
+    let leaves: Vec<Ref<'_, Vec<u32>>> = prog
+        .buffers
+        .iter()
+        .map(|(s, _)| match s.data_if_realized() {
+            Some(Data::Cpu(words)) => words.borrow(),
+            _ => unreachable!("fused leaves are realized CPU tensors on the CPU backend"),
+        })
+        .collect();
+    // One scratch row per instruction, as long as a block (or the whole output, if shorter).
+    let width = BLOCK.min(n).max(1);
+    let mut rows = vec![0u32; width * prog.insts.len()];
+    let mut start = 0;
+    while start < n {
+        let len = width.min(n - start);
+        for (k, inst) in prog.insts.iter().enumerate() {
+            let (done, rest) = rows.split_at_mut(k * width);
+            let ctx = Block { prog, rows: done, width, len, start, leaves: &leaves };
+            ctx.eval(k, inst, &mut rest[..len]);
+        }
+        let last = prog.insts.len() - 1;
+        let block = Block { prog, rows: &rows, width, len, start, leaves: &leaves };
+        match block.operand(last) {
+            Operand::Row(r) => out[start..start + len].copy_from_slice(r),
+            Operand::Scalar(w) => out[start..start + len].fill(w),
+        }
+        start += len;
+    }
+    Ok(out)
+}
+
+/// An instruction's value over the block: a row of words, or one word for all of it.
+#[derive(Clone, Copy)]
+enum Operand<'a> {
+    Row(&'a [u32]),
+    Scalar(u32),
+}
+
+impl Operand<'_> {
+    fn at(&self, t: usize) -> u32 {
+        match self {
+            Operand::Row(r) => r[t],
+            Operand::Scalar(w) => *w,
+        }
+    }
+}
+
+/// One block of the output being computed: what earlier instructions left in their rows.
+struct Block<'a> {
+    prog: &'a Program,
+    rows: &'a [u32],
+    width: usize,
+    len: usize,
+    start: usize,
+    leaves: &'a [Ref<'a, Vec<u32>>],
+}
+
+fn f(w: u32) -> f32 {
+    f32::from_bits(w)
+}
+
+impl Block<'_> {
+    /// The value of instruction `k`: constants and element-by-element leaf reads are used as they
+    /// are; everything else was written to its row.
+    fn operand(&self, k: usize) -> Operand<'_> {
+        match &self.prog.insts[k] {
+            Inst::Const(w) => Operand::Scalar(self.prog.words[*w]),
+            Inst::Load { buffer, load: Load::Same } => Operand::Row(&self.leaves[*buffer][self.start..self.start + self.len]),
+            Inst::Load { buffer, load: Load::Scalar } => Operand::Scalar(self.leaves[*buffer][0]),
+            _ => Operand::Row(&self.rows[k * self.width..k * self.width + self.len]),
+        }
+    }
+
+    fn eval(&self, k: usize, inst: &Inst, row: &mut [u32]) {
+        let prog = self.prog;
+        let w = |j: usize| prog.words[j];
+        let int = prog.dtypes[k] != DType::F32;
+        let start = self.start;
+        match inst {
+            // Used where they lie (see `operand`).
+            Inst::Const(_) | Inst::Load { load: Load::Same | Load::Scalar, .. } => {}
+            Inst::Load { buffer, load } => {
+                let src = &self.leaves[*buffer];
+                match load {
+                    // i % m, counted up rather than divided for every element
+                    Load::Mod(j) => {
+                        let m = w(*j) as usize;
+                        let mut at = start % m;
+                        for o in row.iter_mut() {
+                            *o = src[at];
+                            at += 1;
+                            if at == m {
+                                at = 0;
+                            }
+                        }
+                    }
+                    Load::Div(j) => {
+                        let d = w(*j) as usize;
+                        let (mut q, mut r) = (start / d, start % d);
+                        for o in row.iter_mut() {
+                            *o = src[q];
+                            r += 1;
+                            if r == d {
+                                r = 0;
+                                q += 1;
+                            }
+                        }
+                    }
+                    Load::Block(j) => {
+                        let (d, m) = (w(*j) as usize, w(j + 1) as usize);
+                        row.iter_mut().enumerate().for_each(|(t, o)| *o = src[((start + t) / d) % m]);
+                    }
+                    Load::Strided { s, .. } => strided(&prog.strided[*s], src, start, row),
+                    Load::Same | Load::Scalar => unreachable!("read in place"),
+                }
+            }
+            Inst::Coord(j) => {
+                let (d, m) = (w(*j) as usize, w(j + 1) as usize);
+                row.iter_mut().enumerate().for_each(|(t, o)| *o = (((start + t) / d) % m) as u32);
+            }
+            Inst::Rand { normal, w: j } => {
+                let seed = w(*j);
+                for (t, o) in row.iter_mut().enumerate() {
+                    let i = (start + t) as u32;
+                    *o = if *normal { rand_normal(seed, i) } else { rand_unit(seed, i, 0) }.to_bits();
+                }
+            }
+            Inst::Unary { op, x, w: j } => {
+                let d = op.def();
+                let x = self.operand(*x);
+                match (int, d.i32) {
+                    (true, Some((fi, _))) => map1(row, x, |a| fi(a as i32) as u32),
+                    _ => {
+                        let (alpha, beta) = if d.params > 0 { (f(w(*j)), f(w(j + 1))) } else { (0.0, 0.0) };
+                        match op {
+                            UnaryOp::Relu => map1(row, x, |a| if f(a) > 0.0 { a } else { 0 }),
+                            UnaryOp::Neg => map1(row, x, |a| a ^ 0x8000_0000),
+                            _ => {
+                                let ff = d.f32;
+                                map1(row, x, |a| ff(f(a), alpha, beta).to_bits())
+                            }
+                        }
+                    }
+                }
+            }
+            Inst::Binary { op, a, b } => {
+                let d = op.def();
+                let (a, b) = (self.operand(*a), self.operand(*b));
+                match (int, d.i32) {
+                    (true, Some((fi, _))) => map2(row, a, b, |x, y| fi(x as i32, y as i32) as u32),
+                    _ if !int => match op {
+                        BinaryOp::Add => map2(row, a, b, |x, y| (f(x) + f(y)).to_bits()),
+                        BinaryOp::Sub => map2(row, a, b, |x, y| (f(x) - f(y)).to_bits()),
+                        BinaryOp::Mul => map2(row, a, b, |x, y| (f(x) * f(y)).to_bits()),
+                        BinaryOp::Div => map2(row, a, b, |x, y| (f(x) / f(y)).to_bits()),
+                        _ => {
+                            let ff = d.f32;
+                            map2(row, a, b, |x, y| ff(f(x), f(y)).to_bits())
+                        }
+                    },
+                    _ => unreachable!("int binary ops without an int rule compute in float32"),
+                }
+            }
+            Inst::Compare { op, a, b } => {
+                let d = op.def();
+                let float = prog.dtypes[*a] == DType::F32;
+                let (a, b) = (self.operand(*a), self.operand(*b));
+                match (float, op) {
+                    (true, CompareOp::Greater) => map2(row, a, b, |x, y| (f(x) > f(y)) as u32),
+                    (true, CompareOp::GreaterEqual) => map2(row, a, b, |x, y| (f(x) >= f(y)) as u32),
+                    (true, CompareOp::Less) => map2(row, a, b, |x, y| (f(x) < f(y)) as u32),
+                    (true, CompareOp::LessEqual) => map2(row, a, b, |x, y| (f(x) <= f(y)) as u32),
+                    (true, _) => map2(row, a, b, |x, y| (d.f32)(f(x), f(y)) as u32),
+                    (false, CompareOp::Equal) => map2(row, a, b, |x, y| (x == y) as u32),
+                    (false, _) => map2(row, a, b, |x, y| (d.i32)(x as i32, y as i32) as u32),
+                }
+            }
+            Inst::Select { cond, a, b } => {
+                let (c, a, b) = (self.operand(*cond), self.operand(*a), self.operand(*b));
+                map3(row, c, a, b, |c, a, b| if c != 0 { a } else { b });
+            }
+            Inst::Cast { x } => {
+                let from = prog.dtypes[*x];
+                let x = self.operand(*x);
+                match (from, prog.dtypes[k]) {
+                    (DType::F32, DType::I32) => map1(row, x, |w| (f(w) as i32) as u32),
+                    (DType::F32, DType::Bool) => map1(row, x, |w| (f(w) != 0.0) as u32),
+                    (DType::I32 | DType::Bool, DType::F32) => map1(row, x, |w| (w as i32 as f32).to_bits()),
+                    (DType::I32, DType::Bool) => map1(row, x, |w| (w != 0) as u32),
+                    _ => map1(row, x, |w| w),
+                }
+            }
+        }
+    }
+}
+
+/// `row[t] = op(x[t])`, the operand's kind matched once per block (tight, vectorisable loops).
+fn map1(row: &mut [u32], x: Operand, op: impl Fn(u32) -> u32) {
+    match x {
+        Operand::Row(x) => row.iter_mut().zip(x).for_each(|(o, &x)| *o = op(x)),
+        Operand::Scalar(x) => row.fill(op(x)),
+    }
+}
+
+fn map2(row: &mut [u32], a: Operand, b: Operand, op: impl Fn(u32, u32) -> u32) {
+    match (a, b) {
+        (Operand::Row(x), Operand::Row(y)) => row.iter_mut().zip(x.iter().zip(y)).for_each(|(o, (&x, &y))| *o = op(x, y)),
+        (Operand::Row(x), Operand::Scalar(y)) => row.iter_mut().zip(x).for_each(|(o, &x)| *o = op(x, y)),
+        (Operand::Scalar(x), Operand::Row(y)) => row.iter_mut().zip(y).for_each(|(o, &y)| *o = op(x, y)),
+        (Operand::Scalar(x), Operand::Scalar(y)) => row.fill(op(x, y)),
+    }
+}
+
+fn map3(row: &mut [u32], a: Operand, b: Operand, c: Operand, op: impl Fn(u32, u32, u32) -> u32) {
+    match (a, b, c) {
+        (Operand::Row(x), Operand::Row(y), Operand::Scalar(z)) => row.iter_mut().zip(x.iter().zip(y)).for_each(|(o, (&x, &y))| *o = op(x, y, z)),
+        (Operand::Row(x), Operand::Scalar(y), Operand::Row(z)) => row.iter_mut().zip(x.iter().zip(z)).for_each(|(o, (&x, &z))| *o = op(x, y, z)),
+        _ => row.iter_mut().enumerate().for_each(|(t, o)| *o = op(a.at(t), b.at(t), c.at(t))),
+    }
+}
+
+/// A strided read of `src` over the block: an odometer over the index space from the block's
+/// first element.
+fn strided((dims, strides): &(Vec<u32>, Vec<u32>), src: &[u32], start: usize, row: &mut [u32]) {
+    let rank = dims.len();
+    let mut coord = vec![0usize; rank];
+    let mut rem = start;
+    for d in (0..rank).rev() {
+        coord[d] = rem % dims[d] as usize;
+        rem /= dims[d] as usize;
+    }
+    let mut off: usize = (0..rank).map(|d| coord[d] * strides[d] as usize).sum();
+    for o in row.iter_mut() {
+        *o = src[off];
+        for d in (0..rank).rev() {
+            coord[d] += 1;
+            off += strides[d] as usize;
+            if coord[d] < dims[d] as usize {
+                break;
+            }
+            off -= strides[d] as usize * dims[d] as usize;
+            coord[d] = 0;
+        }
+    }
+}

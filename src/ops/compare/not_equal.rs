@@ -1,0 +1,10 @@
+//! Not equal.
+use super::Compare;
+
+pub const DEF: Compare = Compare {
+    name: "not_equal",
+    f32: |a, b| a != b,
+    i32: |a, b| a != b,
+    wgsl: "a != b",
+    logical: false,
+};

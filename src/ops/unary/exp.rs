@@ -1,0 +1,11 @@
+//! e^x
+use super::{Unary, UnaryGrad};
+
+pub const DEF: Unary = Unary {
+    name: "exp",
+    params: 0,
+    f32: |x, _, _| x.exp(),
+    wgsl: "exp(x)",
+    i32: None,
+    grad: Some(|g: &UnaryGrad| &g.dy * &g.y),
+};

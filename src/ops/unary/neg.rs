@@ -1,0 +1,11 @@
+//! -x
+use super::{Unary, UnaryGrad};
+
+pub const DEF: Unary = Unary {
+    name: "neg",
+    params: 0,
+    f32: |x, _, _| -x,
+    wgsl: "-x",
+    i32: Some((i32::wrapping_neg, "-x")),
+    grad: Some(|g: &UnaryGrad| -&g.dy),
+};

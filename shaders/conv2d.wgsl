@@ -1,5 +1,6 @@
 // Convolution of NHWC images with a [kh, kw, c, co] filter, read straight from the image (an
-// implicit GEMM: no patch matrix is written). Geometry: shaders/window.wgsl (prepended). {{MODE}}:
+// implicit GEMM: no patch matrix is written), over the window geometry (shaders/window.wgsl). The
+// prelude's mode(t) calls one of:
 //   conv2d: out[pixel, co] = sum over (ky, kx, ci) of x[window pixel, ci] * f[ky, kx, ci, co].
 //     Each thread computes 4 output pixels x 4 output channels in four vec4 registers, like
 //     matmul_direct.wgsl, with the taps walked by nested loops (no division in the inner loop).
@@ -7,11 +8,8 @@
 //     x[window pixel at (ky, kx), ci] * dy[pixel, co]. One thread per (split, tap row, 4 channels);
 //     the caller sums the splits. The reduction runs over every output pixel (often 10^4-10^5),
 //     so splitting it is what gives the GPU enough threads.
-// Bindings: x (the image), y (the filter for conv2d, dy for conv2d_filter_grad), out.
-
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> y: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// Buffers (declared by the prelude): x (the image), y (the filter for conv2d, dy for
+// conv2d_filter_grad), out.
 
 fn pixels() -> u32 { return p.n * p.oh * p.ow; }
 
@@ -119,5 +117,5 @@ fn conv2d_filter_grad(t: u32) {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let t = thread_index(gid, nwg);
     if (t >= p.total) { return; }
-    {{MODE}}(t);
+    mode(t);
 }

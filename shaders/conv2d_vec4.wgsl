@@ -1,6 +1,6 @@
 // conv2d (NHWC image x, filter f [kh, kw, c, co]) and its gradients, reading channels as vec4s:
 // for images whose channels and filters whose outputs come in fours. Geometry:
-// shaders/window.wgsl (prepended). {{MODE}}:
+// shaders/window.wgsl. The prelude's mode(t) calls one of:
 //   forward: out[pixel, co] = sum over taps and ci of x[window pixel, ci] * f[tap, ci, co]. Each
 //     thread computes 4 pixels x 4 output channels: per 4 input channels, 4 vec4s of x and 4 of f
 //     feed 64 multiply-adds (conv2d.wgsl's scalar kernel: 8 loads per 16).
@@ -11,12 +11,8 @@
 //   input_grad: dx[pixel, ci] = sum over the taps (ky, kx) whose output (oy, ox) reads the pixel,
 //     and over co, of dy[(oy, ox), co] * f[ky, kx, ci, co]: the transposed convolution, as a gather
 //     (each thread owns 4 pixels x 4 channels; no atomics, no patch matrix, no col2im).
-// Bindings: x (forward, filter_grad: the image; input_grad: dy), y (forward, input_grad: the
-// filter; filter_grad: dy), out.
-
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> y: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// Buffers (declared by the prelude, of vec4<f32> but out): x (forward, filter_grad: the image;
+// input_grad: dy), y (forward, input_grad: the filter; filter_grad: dy), out.
 
 fn forward(t: u32) {
     let c4 = p.c / 4u;
@@ -198,5 +194,5 @@ fn input_grad(t: u32) {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let t = thread_index(gid, nwg);
     if (t >= p.total) { return; }
-    {{MODE}}(t);
+    mode(t);
 }

@@ -1,20 +1,7 @@
 // Strided copy of 32-bit words: for each coordinate c of `shape`,
 //   dst[dst_off + sum(c[d] * dst_strides[d])] = src[src_off + sum(c[d] * src_strides[d])].
 // One kernel serves transpose, slice, broadcast_to, concat and pad: they differ only in strides.
-
-struct Params {
-    n: u32,
-    rank: u32,
-    src_off: u32,
-    dst_off: u32,
-    shape: array<vec4<u32>, 2>,
-    src_strides: array<vec4<u32>, 2>,
-    dst_strides: array<vec4<u32>, 2>,
-};
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> src: array<u32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<u32>;
+// Parameters p (CopyParams) and buffers dst, src: declared by the prelude (src/ops/copy.rs).
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -1,17 +1,6 @@
 // gather along an axis: x viewed as [outer, axis_len, inner], indices flat [count];
 // out[o, j, k] = x[o, idx[j], k], or 0 for an index outside [0, axis_len) (as TF.js on GPU).
-
-struct Params {
-    outer: u32,
-    axis_len: u32,
-    inner: u32,
-    count: u32,
-};
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<u32>;
-@group(0) @binding(2) var<storage, read> idx: array<i32>;
-@group(0) @binding(3) var<storage, read_write> out: array<u32>;
+// Parameters p (GatherParams) and buffers out, x, idx: declared by the prelude (src/ops/gather.rs).
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

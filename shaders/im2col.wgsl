@@ -1,11 +1,9 @@
-// im2col / col2im for NHWC convolutions. Geometry: shaders/window.wgsl (prepended). {{MODE}} picks:
+// im2col / col2im for NHWC convolutions, over the window geometry (shaders/window.wgsl). The
+// prelude's mode(t) picks which, into dst from src:
 //   im2col: cols[(n, oh, ow), kh, kw, c] = x[n, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw, c], or
 //           pad_value outside the image. One thread per column element.
 //   col2im: x[n, h, w, c] = sum of cols over the (oh, ow, kh, kw) that read (h, w): the adjoint
 //           of im2col, written as a gather (each thread owns one pixel: no atomics).
-
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
 fn im2col(t: u32) -> f32 {
     let c = t % p.c;
@@ -44,5 +42,5 @@ fn col2im(t: u32) -> f32 {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let t = thread_index(gid, nwg);
     if (t >= p.total) { return; }
-    dst[t] = {{MODE}}(t);
+    dst[t] = mode(t);
 }

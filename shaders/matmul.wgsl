@@ -4,7 +4,7 @@
 // (for A) and n (for B), so the inner loop is 8 vec4 loads and 4 vec4 FMAs per step.
 // A and B are read through (row, col, batch) strides, so transposed operands need no copy.
 
-// Params p and buffers a, b, c: shaders/matmul_params.wgsl.
+// Params p (MatmulParams) and buffers c, a, b: declared by the prelude (src/ops/matmul.rs).
 
 const TILE: u32 = 64u;
 const TK: u32 = 16u;

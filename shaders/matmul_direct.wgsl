@@ -5,7 +5,7 @@
 // far more than re-reading operands, which the CPU's caches serve. Real GPUs use the tiled kernel.
 // A and B are read through (row, col, batch) strides, so transposed operands need no copy.
 
-// Params p and buffers a, b, c: shaders/matmul_params.wgsl.
+// Params p (MatmulParams) and buffers c, a, b: declared by the prelude (src/ops/matmul.rs).
 
 const TILE: u32 = 64u;
 

@@ -1,7 +1,7 @@
 // Reference matmul: one thread per output, reading a row of A and a column of B straight from
 // global memory. Kept only as the benchmark's baseline for the tiled kernel (same Params).
 
-// Params p and buffers a, b, c: shaders/matmul_params.wgsl.
+// Params p (MatmulParams) and buffers c, a, b: declared by the prelude (src/ops/matmul.rs).
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {

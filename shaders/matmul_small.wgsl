@@ -3,7 +3,7 @@
 // over `splits` partial products (grid z = batch * splits), summed afterwards, so a long k
 // (e.g. 43264 pixels in a filter gradient) spreads over many threads.
 
-// Params p and buffers a, b, c: shaders/matmul_params.wgsl.
+// Params p (MatmulParams) and buffers c, a, b: declared by the prelude (src/ops/matmul.rs).
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -5,15 +5,14 @@
 // against 32 scalar loads for 64 in the 4x4 scalar kernel (matmul_direct.wgsl, the fallback for
 // shapes this one cannot read as vec4): 3.3 -> 6.5 GFLOP/s at 1024^3 on SwiftShader.
 //
-// How each operand is read depends on its layout, filled in by src/ops/matmul.rs (SETUP computes
-// where this thread starts in each):
-//   LOAD_A defines a0..a7: a{i} = A[r + i, 4kq .. 4kq + 3] (vec4 along k; a transposed A
-//     is read as vec4s along m and regrouped),
-//   LOAD_B defines b00..b31: b{q}{j} = B[4kq + q, c + 4j .. c + 4j + 3] (vec4 along n; a
+// How each operand is read depends on its layout; src/ops/matmul.rs writes the prelude's Params
+// p, buffers c (f32), a and b (vec4<f32>), and the reads:
+//   start(r, col, a_base, b_base): a Reader, where this thread's reads of A and B begin;
+//   load_a(&reader, kq): a0..a7, a{i} = A[r + i, 4kq .. 4kq + 3] (vec4 along k; a transposed A
+//     is read as vec4s along m and regrouped; conv2d reads A through the im2col map);
+//   load_b(&reader, kq): b00..b31, b{q}{j} = B[4kq + q, c + 4j .. c + 4j + 3] (vec4 along n; a
 //     transposed B is read as vec4s along k and regrouped).
 // Rows and columns past the edge read the last valid ones and are not written.
-
-// Params p and buffers a, b (arrays of vec4<f32>), c: shaders/matmul_params.wgsl.
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -22,7 +21,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let col = wid.x * 64u + lid.x * 8u;
     let a_base = wid.z * p.a_bs;
     let b_base = wid.z * p.b_bs;
-{{SETUP}}
+    var reader = start(r, col, a_base, b_base);
     var acc00 = vec4<f32>(0.0);
     var acc01 = vec4<f32>(0.0);
     var acc10 = vec4<f32>(0.0);
@@ -40,8 +39,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     var acc70 = vec4<f32>(0.0);
     var acc71 = vec4<f32>(0.0);
     for (var kq = 0u; kq < p.k / 4u; kq = kq + 1u) {
-{{LOAD_A}}
-{{LOAD_B}}
+        let ta = load_a(&reader, kq);
+        let tb = load_b(&reader, kq);
+        let a0 = ta[0]; let a1 = ta[1]; let a2 = ta[2]; let a3 = ta[3];
+        let a4 = ta[4]; let a5 = ta[5]; let a6 = ta[6]; let a7 = ta[7];
+        let b00 = tb[0]; let b01 = tb[1]; let b10 = tb[2]; let b11 = tb[3];
+        let b20 = tb[4]; let b21 = tb[5]; let b30 = tb[6]; let b31 = tb[7];
         // k = 4kq + 0
         acc00 = fma(vec4<f32>(a0.x), b00, acc00); acc01 = fma(vec4<f32>(a0.x), b01, acc01);
         acc10 = fma(vec4<f32>(a1.x), b00, acc10); acc11 = fma(vec4<f32>(a1.x), b01, acc11);

@@ -1,5 +1,5 @@
 // Max and average pooling of NHWC images straight from the image (no patch matrix), and their
-// gradients. Geometry: shaders/window.wgsl (prepended). {{STORE}} calls one of:
+// gradients, over the window geometry (shaders/window.wgsl). The prelude's store(t) calls one of:
 //   max_pool, avg_pool: one thread per output element. Padding never counts: max ignores it and
 //     avg divides by the pixels inside the image (TF.js semantics).
 //   pool_grad (max or avg): one thread per input pixel, gathering from the windows that
@@ -8,12 +8,11 @@
 //   max_pool_grad_disjoint: when windows do not overlap (stride >= window, the usual 2x2/2), one
 //     thread per window writes its gradient at its maximum into the zero-filled input gradient:
 //     a quarter of the threads of the gather and none of its per-tap divisions.
-// Bindings: x (the input image), dy (the output's gradient; the forward pass binds x there too,
-// and does not read it), out (the pooled image, or the input's gradient).
-
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+//   max_pool_grad_tiles: when the windows tile the image exactly, the same, writing its zeros too
+//     (no zero fill first).
+// Inputs (declared by the prelude): load_x(i), the input image (a buffer, or a fused expression
+// computed in place); dy, the output's gradient (bound but not read by the forward pass); out, the
+// pooled image or the input's gradient.
 
 // The max of window (n, oy, ox) in channel c, and where it is (flat y * w + x; -1 if the window
 // lies wholly in the padding). NaN wins and stays, as in the reductions.
@@ -25,7 +24,7 @@ fn window_max(n: u32, oy: u32, ox: u32, c: u32) -> Best {
         for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
             let ix = source_x(ox, kx);
             if (!inside(iy, ix)) { continue; }
-            let v = x[((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + c];
+            let v = load_x(((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + c);
             if (best.at < 0 || v > best.v || (v != v && best.v == best.v)) {
                 best = Best(v, iy * i32(p.w) + ix);
             }
@@ -58,7 +57,7 @@ fn avg_pool(t: u32) -> f32 {
         let iy = source_y(o.y, ky);
         for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
             let ix = source_x(o.z, kx);
-            if (inside(iy, ix)) { sum = sum + x[((o.x * p.h + u32(iy)) * p.w + u32(ix)) * p.c + o.w]; }
+            if (inside(iy, ix)) { sum = sum + load_x(((o.x * p.h + u32(iy)) * p.w + u32(ix)) * p.c + o.w); }
         }
     }
     return sum / f32(max(window_count(o.y, o.z), 1u));
@@ -95,9 +94,21 @@ fn max_pool_grad_disjoint(t: u32) {
     if (at >= 0) { out[(o.x * p.h * p.w + u32(at)) * p.c + o.w] = dy[t]; }
 }
 
+fn max_pool_grad_tiles(t: u32) {
+    let o = output_coords(t);
+    let at = window_max(o.x, o.y, o.z, o.w).at;
+    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
+        let iy = source_y(o.y, ky);
+        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
+            let ix = source_x(o.z, kx);
+            out[((o.x * p.h + u32(iy)) * p.w + u32(ix)) * p.c + o.w] = select(0.0, dy[t], iy * i32(p.w) + ix == at);
+        }
+    }
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let t = thread_index(gid, nwg);
     if (t >= p.total) { return; }
-    {{STORE}};
+    store(t);
 }

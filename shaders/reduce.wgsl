@@ -4,7 +4,7 @@
 // The prelude (src/ops/reduce.rs) defines T, OUT_T, ROWS, initial(), lift(x, k) (element x at k
 // as an Acc), combine(a, b) (ties keep
 // the lower index, so argmax/argmin return the first extremum like TF.js), finish(acc), and
-// load(i): element i of x, read from a buffer or computed by a fused elementwise expression.
+// load_x(i): element i of x, read from a buffer or computed by a fused elementwise expression.
 // Two layouts share this file, chosen by ROWS:
 //   ROWS = true  (long axes, few outputs): one workgroup per output, 256 threads stride over r,
 //                tree merge.
@@ -39,7 +39,7 @@ fn main(
         let k_end = min(p.r, (g + 1u) * p.chunk);
         var acc = initial();
         for (var k = g * p.chunk + lid.x; k < k_end; k = k + 256u) {
-            acc = combine(acc, lift(load((o * p.r + k) * p.inner + j), k));
+            acc = combine(acc, lift(load_x((o * p.r + k) * p.inner + j), k));
         }
         partial[lid.x] = acc;
         workgroupBarrier();
@@ -62,7 +62,7 @@ fn main(
         let k_end = min(p.r, (g + 1u) * p.chunk);
         var acc = initial();
         for (var k = g * p.chunk; k < k_end; k = k + 1u) {
-            acc = combine(acc, lift(load((o * p.r + k) * p.inner + j), k));
+            acc = combine(acc, lift(load_x((o * p.r + k) * p.inner + j), k));
         }
         out[t] = finish(acc);
     }

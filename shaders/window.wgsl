@@ -1,16 +1,6 @@
-// Where a sliding window (convolution or pooling) reads an NHWC image: the geometry shared by
-// im2col.wgsl, pool.wgsl and pool_grad.wgsl (src/ops/im2col.rs fills it from `Geometry`).
-struct Params {
-    n: u32, h: u32, w: u32, c: u32,
-    oh: u32, ow: u32, kh: u32, kw: u32,
-    sh: u32, sw: u32, dh: u32, dw: u32,
-    pt: u32, pl: u32, total: u32,
-    pad_value: f32,
-    co: u32, chunk: u32,   // convolutions only: output channels, pixels per split-k chunk
-    _pad0: u32, _pad1: u32,
-};
-
-@group(0) @binding(0) var<uniform> p: Params;
+// Where a sliding window (convolution or pooling) reads an NHWC image: helpers over the window
+// geometry `p` (WindowParams in src/ops/im2col.rs), shared by im2col.wgsl, pool.wgsl,
+// conv2d.wgsl and conv2d_vec4.wgsl, which src/ops/im2col.rs's window_source puts after it.
 
 // The input row/column read by output (oy, ox) at tap (ky, kx); negative or past the edge in padding.
 fn source_y(oy: u32, ky: u32) -> i32 { return i32(oy * p.sh + ky * p.dh) - i32(p.pt); }

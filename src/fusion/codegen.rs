@@ -1,33 +1,35 @@
-//! WGSL for a `Program`: the declarations a kernel needs to read one fused input, ending in
-//! `fn load(i: u32) -> T`, the value of flat element i. A kernel that reads its input through
-//! `load` (shaders/elementwise.wgsl, shaders/reduce.wgsl) takes any fused expression as input.
+//! WGSL for a `Program`: the declarations a kernel needs to read a fused input `name`, ending in
+//! `fn load_<name>(i: u32) -> T`, the value of flat element i. A kernel that reads an input
+//! through `load_<name>` (elementwise, reduce, pool, the optimizers) takes any fused expression
+//! as that input; every generated name carries the input's name, so a kernel may take several.
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::program::{Inst, Load, Program};
 use crate::DType;
 
-/// The kernel-side declarations of `prog`: the `Fused` uniform struct (bound as `p.f`), its leaf
-/// buffers from binding `first_binding` on, the op functions it calls, and `load`.
-pub fn prologue(prog: &Program, first_binding: u32) -> String {
+/// The kernel-side declarations of fused input `name`: the `Fused_<name>` uniform struct (bound as
+/// `p.f_<name>`), its leaf buffers from binding `first_binding` on, the op functions it calls,
+/// and `load_<name>`.
+pub fn prologue(prog: &Program, first_binding: u32, name: &str) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "struct Fused {{\n    k: array<vec4<u32>, {}>,", prog.word_vec4s());
+    let _ = writeln!(s, "struct Fused_{name} {{\n    k: array<vec4<u32>, {}>,", prog.word_vec4s());
     for j in 0..prog.strided.len() {
         let _ = writeln!(s, "    s{j}_dims: array<vec4<u32>, 2>,\n    s{j}_strides: array<vec4<u32>, 2>,");
     }
     s += "};\n";
     for (b, (_, dtype)) in prog.buffers.iter().enumerate() {
-        let _ = writeln!(s, "@group(0) @binding({}) var<storage, read> in{b}: array<{}>;", first_binding + b as u32, dtype.wgsl());
+        let _ = writeln!(s, "@group(0) @binding({}) var<storage, read> {name}_in{b}: array<{}>;", first_binding + b as u32, dtype.wgsl());
     }
-    s += "fn kw(j: u32) -> u32 { return p.f.k[j / 4u][j % 4u]; }\n";
+    let _ = writeln!(s, "fn {name}_kw(j: u32) -> u32 {{ return p.f_{name}.k[j / 4u][j % 4u]; }}");
     for j in 0..prog.strided.len() {
         let _ = writeln!(
             s,
-            "fn strided{j}(i: u32, rank: u32) -> u32 {{\n    var rem = i;\n    var off = 0u;\n    var d = rank;\n    loop {{\n        if (d == 0u) {{ break; }}\n        d = d - 1u;\n        let dim = p.f.s{j}_dims[d / 4u][d % 4u];\n        off = off + (rem % dim) * p.f.s{j}_strides[d / 4u][d % 4u];\n        rem = rem / dim;\n    }}\n    return off;\n}}"
+            "fn {name}_strided{j}(i: u32, rank: u32) -> u32 {{\n    var rem = i;\n    var off = 0u;\n    var d = rank;\n    loop {{\n        if (d == 0u) {{ break; }}\n        d = d - 1u;\n        let dim = p.f_{name}.s{j}_dims[d / 4u][d % 4u];\n        off = off + (rem % dim) * p.f_{name}.s{j}_strides[d / 4u][d % 4u];\n        rem = rem / dim;\n    }}\n    return off;\n}}"
         );
     }
-    s += &op_functions(prog);
-    let _ = writeln!(s, "fn load(i: u32) -> {} {{", prog.out_dtype().wgsl());
+    s += &op_functions(prog, name);
+    let _ = writeln!(s, "fn load_{name}(i: u32) -> {} {{", prog.out_dtype().wgsl());
     for (n, inst) in prog.insts.iter().enumerate() {
         let t = prog.dtypes[n].wgsl();
         let v = |k: &usize| format!("v{k}");
@@ -36,31 +38,31 @@ pub fn prologue(prog: &Program, first_binding: u32) -> String {
                 let index = match load {
                     Load::Same => "i".to_string(),
                     Load::Scalar => "0u".to_string(),
-                    Load::Mod(w) => format!("i % kw({w}u)"),
-                    Load::Div(w) => format!("i / kw({w}u)"),
-                    Load::Block(w) => format!("(i / kw({w}u)) % kw({}u)", w + 1),
-                    Load::Strided { s, w } => format!("strided{s}(i, kw({w}u))"),
+                    Load::Mod(w) => format!("i % {name}_kw({w}u)"),
+                    Load::Div(w) => format!("i / {name}_kw({w}u)"),
+                    Load::Block(w) => format!("(i / {name}_kw({w}u)) % {name}_kw({}u)", w + 1),
+                    Load::Strided { s, w } => format!("{name}_strided{s}(i, {name}_kw({w}u))"),
                 };
-                format!("in{buffer}[{index}]")
+                format!("{name}_in{buffer}[{index}]")
             }
-            Inst::Const(w) => format!("bitcast<{t}>(kw({w}u))"),
-            Inst::Coord(w) => format!("i32((i / kw({w}u)) % kw({}u))", w + 1),
-            Inst::Rand { normal: false, w } => format!("rand_unit(kw({w}u), i, 0u)"),
-            Inst::Rand { normal: true, w } => format!("rand_normal(kw({w}u), i)"),
+            Inst::Const(w) => format!("bitcast<{t}>({name}_kw({w}u))"),
+            Inst::Coord(w) => format!("i32((i / {name}_kw({w}u)) % {name}_kw({}u))", w + 1),
+            Inst::Rand { normal: false, w } => format!("rand_unit({name}_kw({w}u), i, 0u)"),
+            Inst::Rand { normal: true, w } => format!("rand_normal({name}_kw({w}u), i)"),
             Inst::Unary { op, x, w } => {
                 if prog.dtypes[n] != DType::F32 {
-                    format!("u_{}_i32({})", op.name(), v(x))
+                    format!("{name}_u_{}_i32({})", op.name(), v(x))
                 } else if op.def().params > 0 {
-                    format!("u_{}({}, bitcast<f32>(kw({w}u)), bitcast<f32>(kw({}u)))", op.name(), v(x), w + 1)
+                    format!("{name}_u_{}({}, bitcast<f32>({name}_kw({w}u)), bitcast<f32>({name}_kw({}u)))", op.name(), v(x), w + 1)
                 } else {
-                    format!("u_{}({}, 0.0, 0.0)", op.name(), v(x))
+                    format!("{name}_u_{}({}, 0.0, 0.0)", op.name(), v(x))
                 }
             }
             Inst::Binary { op, a, b } => {
                 let suffix = if prog.dtypes[n] == DType::F32 { "" } else { "_i32" };
-                format!("b_{}{suffix}({}, {})", op.name(), v(a), v(b))
+                format!("{name}_b_{}{suffix}({}, {})", op.name(), v(a), v(b))
             }
-            Inst::Compare { op, a, b } => format!("c_{}_{}({}, {})", op.name(), prog.dtypes[*a].wgsl(), v(a), v(b)),
+            Inst::Compare { op, a, b } => format!("{name}_c_{}_{}({}, {})", op.name(), prog.dtypes[*a].wgsl(), v(a), v(b)),
             Inst::Select { cond, a, b } => format!("select({}, {}, {} != 0)", v(b), v(a), v(cond)),
             Inst::Cast { x } => cast(prog.dtypes[*x], prog.dtypes[n], &v(x)),
         };
@@ -81,7 +83,7 @@ fn cast(from: DType, to: DType, x: &str) -> String {
 }
 
 /// One WGSL function per (op, variant) the program uses, defined from the op's own WGSL.
-fn op_functions(prog: &Program) -> String {
+fn op_functions(prog: &Program, name: &str) -> String {
     let mut wanted = BTreeSet::new();
     for (n, inst) in prog.insts.iter().enumerate() {
         let int = prog.dtypes[n] != DType::F32;
@@ -89,15 +91,15 @@ fn op_functions(prog: &Program) -> String {
             Inst::Unary { op, .. } => {
                 let d = op.def();
                 wanted.insert(match (int, d.i32) {
-                    (true, Some((_, expr))) => format!("fn u_{}_i32(x: i32) -> i32 {{ return {expr}; }}", d.name),
-                    _ => format!("fn u_{}(x: f32, alpha: f32, beta: f32) -> f32 {{ return {}; }}", d.name, d.wgsl),
+                    (true, Some((_, expr))) => format!("fn {name}_u_{}_i32(x: i32) -> i32 {{ return {expr}; }}", d.name),
+                    _ => format!("fn {name}_u_{}(x: f32, alpha: f32, beta: f32) -> f32 {{ return {}; }}", d.name, d.wgsl),
                 });
             }
             Inst::Binary { op, .. } => {
                 let d = op.def();
                 wanted.insert(match (int, d.i32) {
-                    (true, Some((_, expr))) => format!("fn b_{}_i32(a: i32, b: i32) -> i32 {{ return {expr}; }}", d.name),
-                    _ => format!("fn b_{}(a: f32, b: f32) -> f32 {{ return {}; }}", d.name, d.wgsl),
+                    (true, Some((_, expr))) => format!("fn {name}_b_{}_i32(a: i32, b: i32) -> i32 {{ return {expr}; }}", d.name),
+                    _ => format!("fn {name}_b_{}(a: f32, b: f32) -> f32 {{ return {}; }}", d.name, d.wgsl),
                 });
             }
             Inst::Compare { op, a, .. } => {
@@ -111,7 +113,7 @@ fn op_functions(prog: &Program) -> String {
                 } else {
                     d.wgsl.to_string()
                 };
-                wanted.insert(format!("fn c_{}_{t}(a: {t}, b: {t}) -> i32 {{ return i32({body}); }}", d.name));
+                wanted.insert(format!("fn {name}_c_{}_{t}(a: {t}, b: {t}) -> i32 {{ return i32({body}); }}", d.name));
             }
             _ => {}
         }

@@ -265,12 +265,12 @@ fn run_gpu(ctx: &Rc<GpuContext>, prog: &Program) -> Result<GpuBuffer> {
     let kernel = ctx.kernel(&key, || {
         Source::new(&ElementwiseParams::wgsl_fields())
             .buffer("out", prog.out_dtype().wgsl(), true)
-            .fused(prog)
+            .fused(prog, "x")
             .body(include_str!("../../shaders/elementwise.wgsl"))
     });
     let mut params = ElementwiseParams::zeroed();
     params.n = prog.n as u32;
-    let bytes = uniform_with_fused(bytemuck::bytes_of(&params), prog);
+    let bytes = uniform_with_fused(bytemuck::bytes_of(&params), &[prog]);
     let mut buffers: Vec<&wgpu::Buffer> = vec![out.raw()];
     let leaves = leaf_buffers(prog);
     buffers.extend(leaves.iter().map(|b| b.raw()));
@@ -278,11 +278,14 @@ fn run_gpu(ctx: &Rc<GpuContext>, prog: &Program) -> Result<GpuBuffer> {
     Ok(out)
 }
 
-/// A kernel's own parameters followed by a fused input's (`f: Fused`, 16-byte aligned).
-pub fn uniform_with_fused(params: &[u8], prog: &Program) -> Vec<u8> {
+/// A kernel's own parameters followed by its fused inputs' (each `f_<name>: Fused_<name>`,
+/// 16-byte aligned), in the order `Source::fused` declared them.
+pub fn uniform_with_fused(params: &[u8], progs: &[&Program]) -> Vec<u8> {
     let mut bytes = params.to_vec();
-    bytes.resize(bytes.len().div_ceil(16) * 16, 0);
-    bytes.extend(prog.uniform_bytes());
+    for prog in progs {
+        bytes.resize(bytes.len().div_ceil(16) * 16, 0);
+        bytes.extend(prog.uniform_bytes());
+    }
     bytes
 }
 
@@ -297,9 +300,9 @@ pub fn leaf_buffers(prog: &Program) -> Vec<&GpuBuffer> {
         .collect()
 }
 
-/// The WGSL declarations of a fused input for `Source::fused`.
-pub fn prologue(prog: &Program, first_binding: u32) -> String {
-    codegen::prologue(prog, first_binding)
+/// The WGSL declarations of fused input `name` for `Source::fused`.
+pub fn prologue(prog: &Program, first_binding: u32, name: &str) -> String {
+    codegen::prologue(prog, first_binding, name)
 }
 
 // ---- in-place writes -------------------------------------------------------------------------

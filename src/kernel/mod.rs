@@ -32,12 +32,20 @@ impl Source {
     }
 
     /// A fused elementwise input: its leaves take the next bindings, its uniforms follow the
-    /// kernel's own as `p.f`, and it is read with `load(i)`.
-    pub fn fused(mut self, prog: &crate::fusion::Program) -> Source {
-        self.fields += "    f: Fused,\n";
-        self.decls += &crate::fusion::prologue(prog, self.next_binding);
+    /// kernel's own as `p.f_<name>`, and it is read with `load_<name>(i)`.
+    pub fn fused(mut self, prog: &crate::fusion::Program, name: &str) -> Source {
+        self.fields += &format!("    f_{name}: Fused_{name},\n");
+        self.decls += &crate::fusion::prologue(prog, self.next_binding, name);
         self.next_binding += prog.buffers.len() as u32;
         self
+    }
+
+    /// Input `name` either way: a buffer of `elem` read by `load_<name>(i)`, or a fused expression.
+    pub fn input(self, name: &str, elem: &str, fused: Option<&crate::fusion::Program>) -> Source {
+        match fused {
+            Some(prog) => self.fused(prog, name),
+            None => self.buffer(name, elem, false).define(&format!("fn load_{name}(i: u32) -> {elem} {{ return {name}[i]; }}")),
+        }
     }
 
     /// Any other prelude text: type aliases, constants, specialised functions.
@@ -113,16 +121,6 @@ pub fn bindings(code: &str) -> Vec<(u32, BindingKind)> {
         out.push((index, kind));
     }
     out.sort_by_key(|b| b.0);
-    out
-}
-
-/// Replaces each `{{KEY}}` in `template` by its value.
-pub fn fill_template(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.to_string();
-    for (key, value) in values {
-        out = out.replace(&format!("{{{{{key}}}}}"), value);
-    }
-    debug_assert!(!out.contains("{{"), "unfilled placeholder in kernel:\n{out}");
     out
 }
 

@@ -64,11 +64,11 @@ impl<const N: usize> WgslType for [f32; N] {
 /// of its WGSL struct. `kernel::Source` declares `struct Params { ... }` from it.
 #[macro_export]
 macro_rules! params {
-    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$meta])*
         #[repr(C)]
         #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-        $vis struct $name { $(pub $field: $ty),* }
+        $vis struct $name { $($(#[$fmeta])* pub $field: $ty),* }
 
         impl $name {
             /// The fields as WGSL struct members, one per line.

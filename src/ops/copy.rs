@@ -1,26 +1,23 @@
 //! The strided-copy engine (shaders/copy.wgsl and its CPU twin): copies a box of `shape` from a
 //! source laid out by (offset, strides) into a destination laid out by (offset, strides).
 //! Dtype-agnostic: it moves 32-bit words.
-use bytemuck::{Pod, Zeroable};
+use bytemuck::Zeroable;
 
 use crate::device::gpu::{grid_2d, GpuBuffer};
 use crate::device::Device;
+use crate::kernel::Source;
 use crate::shape::{numel, MAX_RANK};
 use crate::tensor::{Storage, Tensor};
 use crate::Result;
 
 const SHADER: &str = include_str!("../../shaders/copy.wgsl");
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
-    n: u32,
-    rank: u32,
-    src_off: u32,
-    dst_off: u32,
-    shape: [u32; MAX_RANK],
-    src_strides: [u32; MAX_RANK],
-    dst_strides: [u32; MAX_RANK],
+crate::params! {
+    /// shaders/copy.wgsl's parameters: the box and where it lies in each buffer.
+    pub struct CopyParams {
+        n: u32, rank: u32, src_off: u32, dst_off: u32,
+        shape: [u32; MAX_RANK], src_strides: [u32; MAX_RANK], dst_strides: [u32; MAX_RANK],
+    }
 }
 
 /// Where a box lies in a buffer: offset and per-dimension strides, in elements.
@@ -63,8 +60,8 @@ pub fn copy_box(src: &Tensor, sv: View, dst: &mut Dst, dv: View, shape: &[usize]
             }
         }
         (Device::Gpu(ctx), Dst::Gpu(out)) => {
-            let kernel = ctx.kernel("copy", || SHADER.to_string());
-            let mut p = Params::zeroed();
+            let kernel = ctx.kernel("copy", || Source::new(&CopyParams::wgsl_fields()).buffer("dst", "u32", true).buffer("src", "u32", false).body(SHADER));
+            let mut p = CopyParams::zeroed();
             p.n = n as u32;
             p.rank = shape.len() as u32;
             p.src_off = sv.offset as u32;
@@ -75,7 +72,7 @@ pub fn copy_box(src: &Tensor, sv: View, dst: &mut Dst, dv: View, shape: &[usize]
                 p.dst_strides[d] = dv.strides[d] as u32;
             }
             let grid = grid_2d(n.div_ceil(256) as u64)?;
-            ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &[src.gpu_buffer()?.raw(), out.raw()], grid);
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &[out.raw(), src.gpu_buffer()?.raw()], grid);
         }
         _ => unreachable!("copy_box between devices: callers check common_device"),
     }

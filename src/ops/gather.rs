@@ -3,24 +3,19 @@
 //! The gradient scatters back with a one-hot matmul: dx[a] = sum over j with idx[j] = a of dy[j].
 use std::rc::Rc;
 
-use bytemuck::{Pod, Zeroable};
-
 use crate::autograd::{no_grad, record};
 use crate::device::gpu::grid_2d;
 use crate::device::Device;
+use crate::kernel::Source;
 use crate::shape::{check_rank, checked_numel, normalize_axis};
 use crate::tensor::{common_device, Storage, Tensor};
 use crate::{bail, ops, DType, Result};
 
 const SHADER: &str = include_str!("../../shaders/gather.wgsl");
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
-    outer: u32,
-    axis_len: u32,
-    inner: u32,
-    count: u32,
+crate::params! {
+    /// shaders/gather.wgsl's parameters: x viewed as [outer, axis_len, inner], `count` indices.
+    pub struct GatherParams { outer: u32, axis_len: u32, inner: u32, count: u32 }
 }
 
 pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
@@ -57,9 +52,11 @@ pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
         }
         Device::Gpu(ctx) => {
             let out = ctx.alloc(OP, (n * 4) as u64)?;
-            let kernel = ctx.kernel("gather", || SHADER.to_string());
-            let p = Params { outer: outer as u32, axis_len: axis_len as u32, inner: inner as u32, count: count as u32 };
-            let buffers = [x.gpu_buffer()?.raw(), indices.gpu_buffer()?.raw(), out.raw()];
+            let kernel = ctx.kernel("gather", || {
+                Source::new(&GatherParams::wgsl_fields()).buffer("out", "u32", true).buffer("x", "u32", false).buffer("idx", "i32", false).body(SHADER)
+            });
+            let p = GatherParams { outer: outer as u32, axis_len: axis_len as u32, inner: inner as u32, count: count as u32 };
+            let buffers = [out.raw(), x.gpu_buffer()?.raw(), indices.gpu_buffer()?.raw()];
             ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &buffers, grid_2d(n.div_ceil(256) as u64)?);
             Storage::gpu(out)
         }

@@ -2,12 +2,12 @@
 //! (each is the other's gradient). `Geometry` holds the TF.js padding arithmetic.
 use std::rc::Rc;
 
-use bytemuck::{Pod, Zeroable};
+use bytemuck::Zeroable;
 
 use crate::autograd::{no_grad, record};
 use crate::device::gpu::grid_2d;
 use crate::device::Device;
-use crate::kernel::fill_template;
+use crate::kernel::Source;
 use crate::shape::checked_numel;
 use crate::tensor::{Storage, Tensor};
 use crate::{bail, DType, Result};
@@ -99,8 +99,8 @@ impl Geometry {
         vec![self.n * self.oh * self.ow, self.kh * self.kw * self.c]
     }
 
-    pub(crate) fn params(&self, total: usize, pad_value: f32) -> Params {
-        Params {
+    pub(crate) fn params(&self, total: usize, pad_value: f32) -> WindowParams {
+        WindowParams {
             n: self.n as u32,
             h: self.h as u32,
             w: self.w as u32,
@@ -117,35 +117,33 @@ impl Geometry {
             pl: self.pad_left as u32,
             total: total as u32,
             pad_value,
-            ..Params::zeroed()
+            ..WindowParams::zeroed()
         }
     }
 }
 
-/// shaders/window.wgsl's Params.
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-pub(crate) struct Params {
-    n: u32,
-    h: u32,
-    w: u32,
-    c: u32,
-    oh: u32,
-    ow: u32,
-    kh: u32,
-    kw: u32,
-    sh: u32,
-    sw: u32,
-    dh: u32,
-    dw: u32,
-    pt: u32,
-    pl: u32,
-    pub total: u32,
-    pad_value: f32,
-    /// Convolutions only (shaders/conv2d.wgsl): output channels, and pixels per split-k chunk.
-    pub co: u32,
-    pub chunk: u32,
-    _pad: [u32; 2],
+crate::params! {
+    /// The geometry of a sliding window over an NHWC image (shaders/window.wgsl and the kernels
+    /// written over it): image, output and window sizes, strides, dilations, padding, the number
+    /// of threads, and for convolutions the output channels and pixels per split-k chunk.
+    pub struct WindowParams {
+        n: u32, h: u32, w: u32, c: u32,
+        oh: u32, ow: u32, kh: u32, kw: u32,
+        sh: u32, sw: u32, dh: u32, dw: u32,
+        pt: u32, pl: u32, total: u32, pad_value: f32,
+        co: u32, chunk: u32, _pad0: u32, _pad1: u32,
+    }
+}
+
+/// The source of a kernel written over the window geometry: its buffers (name, element type,
+/// writable) in binding order, then `defines` (its specialisation), window.wgsl and `body`.
+pub(crate) fn window_source(src: Source, defines: &str, body: &str) -> String {
+    src.define(defines).body(&format!("{WINDOW}\n{body}"))
+}
+
+/// A `Source` over the window geometry.
+pub(crate) fn window_params() -> Source {
+    Source::new(&WindowParams::wgsl_fields())
 }
 
 /// Input pixel read by (output position, kernel tap), or None in the padding.
@@ -188,9 +186,12 @@ fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Res
         Device::Gpu(ctx) => {
             let out = ctx.alloc(op, (total * 4) as u64)?;
             let mode = if to_cols { "im2col" } else { "col2im" };
-            let kernel = ctx.kernel(mode, || format!("{WINDOW}\n{}", fill_template(SHADER, &[("MODE", mode)])));
+            let kernel = ctx.kernel(mode, || {
+                let src = window_params().buffer("dst", "f32", true).buffer("src", "f32", false);
+                window_source(src, &format!("fn mode(t: u32) -> f32 {{ return {mode}(t); }}"), SHADER)
+            });
             let params = g.params(total, pad_value);
-            ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &[x.gpu_buffer()?.raw(), out.raw()], grid_2d(total.div_ceil(256) as u64)?);
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &[out.raw(), x.gpu_buffer()?.raw()], grid_2d(total.div_ceil(256) as u64)?);
             Storage::gpu(out)
         }
     };

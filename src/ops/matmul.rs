@@ -2,18 +2,18 @@
 //! Transposes are free: the kernel reads operands through strides.
 use std::rc::Rc;
 
-use bytemuck::{Pod, Zeroable};
+use bytemuck::Zeroable;
 
 use crate::autograd::{no_grad, record, sum_to_shape};
 use crate::device::gpu::{grid_2d, GpuBuffer, MAX_WORKGROUPS_PER_DIM};
 use crate::device::Device;
-use crate::kernel::fill_template;
+use crate::kernel::Source;
 use crate::shape::{broadcast_shapes, checked_numel};
 use crate::tensor::{common_device, Storage, Tensor};
 use crate::{bail, DType, Result};
 
-/// Params and bindings shared by the matmul kernels, prepended to each.
-const PARAMS: &str = include_str!("../../shaders/matmul_params.wgsl");
+/// store_4x4, shared by the 4x4 kernels.
+const COMMON: &str = include_str!("../../shaders/matmul_common.wgsl");
 const TILED: &str = include_str!("../../shaders/matmul.wgsl");
 const DIRECT: &str = include_str!("../../shaders/matmul_direct.wgsl");
 const VEC4: &str = include_str!("../../shaders/matmul_vec4.wgsl");
@@ -37,6 +37,20 @@ pub enum MatmulKernel {
     Naive,
 }
 
+crate::params! {
+    /// What every matmul kernel is given: sizes, the strides through which A and B are read (so
+    /// transposed operands need no copy), and the split-k of matmul_small.wgsl.
+    pub struct MatmulParams {
+        m: u32, n: u32, k: u32, _pad0: u32,
+        /// Strides between rows (along m) and columns (along k) of A; along k and n of B.
+        a_rs: u32, a_cs: u32, b_rs: u32, b_cs: u32,
+        /// Between batches (0 broadcasts one matrix over the batch).
+        a_bs: u32, b_bs: u32,
+        /// matmul_small.wgsl: how many k ranges, each summed separately, and their length.
+        splits: u32, k_chunk: u32,
+    }
+}
+
 /// Whether matmul_vec4.wgsl can read these operands as vec4s: k whole vec4s, and the dimension
 /// each operand is read along contiguous in whole vec4s (A along k, or along m when transposed;
 /// B along n, or along k when transposed).
@@ -44,89 +58,109 @@ fn vec4_fits(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool)
     k % 4 == 0 && (!transpose_a || m % 4 == 0) && (transpose_b || n % 4 == 0)
 }
 
-/// matmul_vec4.wgsl's source for these layouts (its header says what each snippet defines).
-/// Indices are in vec4s; the bases of A and B are multiples of 4 because every dimension they
-/// step over is.
-fn vec4_source(transpose_a: bool, transpose_b: bool) -> String {
-    let (setup_a, load_a) = vec4_reads_of_a(transpose_a);
-    vec4_source_with("", &setup_a, &load_a, transpose_b)
+/// How matmul_vec4.wgsl reads one operand: the `Reader` fields this operand's reads start from
+/// (declarations and their initial values, over `r`, `col`, `a_base`, `b_base` and `p`), and the
+/// body of its load function (over `s: ptr<function, Reader>` and `kq`, returning 8 vec4s).
+pub(crate) struct Vec4Reads {
+    pub fields: Vec<(String, String, String)>,
+    pub load: String,
 }
 
-/// matmul_vec4.wgsl with A read by the given snippets (conv2d reads it through the im2col map)
-/// and `extra_params` appended to Params (conv2d's image geometry).
-pub(crate) fn vec4_source_with(extra_params: &str, setup_a: &str, load_a: &str, transpose_b: bool) -> String {
-    const LANES: [char; 4] = ['x', 'y', 'z', 'w'];
-    let mut setup = setup_a.to_string();
-    let mut load_b = String::new();
+/// matmul_vec4.wgsl's source: the given `Params` fields, buffers c, a, b (vec4s), the `Reader`
+/// both operands' reads keep, `start` (where this thread's reads begin), and `load_a`,
+/// `load_b` (the 8 vec4s of A's rows and of B's k-quad at k = 4 kq).
+pub(crate) fn vec4_source_with(params_fields: &str, a: &Vec4Reads, b: &Vec4Reads) -> String {
+    let fields: Vec<&(String, String, String)> = a.fields.iter().chain(&b.fields).collect();
+    let mut defs = String::from("struct Reader {\n");
+    for (name, ty, _) in &fields {
+        defs += &format!("    {name}: {ty},\n");
+    }
+    defs += "};\nfn start(r: u32, col: u32, a_base: u32, b_base: u32) -> Reader {\n    var s: Reader;\n";
+    for (name, _, init) in &fields {
+        defs += &format!("    s.{name} = {init};\n");
+    }
+    defs += "    return s;\n}\n";
+    defs += &format!("fn load_a(s: ptr<function, Reader>, kq: u32) -> array<vec4<f32>, 8> {{\n{}}}\n", a.load);
+    defs += &format!("fn load_b(s: ptr<function, Reader>, kq: u32) -> array<vec4<f32>, 8> {{\n{}}}\n", b.load);
+    Source::new(params_fields)
+        .buffer("c", "f32", true)
+        .buffer("a", "vec4<f32>", false)
+        .buffer("b", "vec4<f32>", false)
+        .define(&defs)
+        .body(VEC4)
+}
+
+const LANES: [char; 4] = ['x', 'y', 'z', 'w'];
+
+fn field(name: String, ty: &str, init: String) -> (String, String, String) {
+    (name, ty.to_string(), init)
+}
+
+/// Reads of A: rows r..r+7 at four k (a transposed A is read as vec4s along m and regrouped).
+/// Indices are in vec4s; bases are multiples of 4 because every dimension they step over is.
+fn vec4_reads_of_a(transpose_a: bool) -> Vec4Reads {
+    let mut fields = Vec::new();
+    let mut load = String::new();
+    if transpose_a {
+        // A is stored [k, m]: rows r..r+3 and r+4..r+7 of one k are two vec4s.
+        fields.push(field("m4".into(), "u32", "p.a_cs / 4u".into()));
+        fields.push(field("ta0".into(), "u32", "(a_base + min(r, p.m - 4u)) / 4u".into()));
+        fields.push(field("ta1".into(), "u32", "(a_base + min(r + 4u, p.m - 4u)) / 4u".into()));
+        load += "    let ak = 4u * kq * (*s).m4;\n";
+        for q in 0..4 {
+            load += &format!("    let t{q}0 = a[(*s).ta0 + ak + {q}u * (*s).m4]; let t{q}1 = a[(*s).ta1 + ak + {q}u * (*s).m4];\n");
+        }
+        load += "    return array<vec4<f32>, 8>(";
+        for i in 0..8 {
+            let (h, l) = (i / 4, LANES[i % 4]);
+            load += &format!("{}vec4<f32>(t0{h}.{l}, t1{h}.{l}, t2{h}.{l}, t3{h}.{l})", if i > 0 { ", " } else { "" });
+        }
+        load += ");\n";
+    } else {
+        for i in 0..8 {
+            fields.push(field(format!("ra{i}"), "u32", format!("(a_base + min(r + {i}u, p.m - 1u) * p.a_rs) / 4u")));
+        }
+        load += "    return array<vec4<f32>, 8>(";
+        for i in 0..8 {
+            load += &format!("{}a[(*s).ra{i} + kq]", if i > 0 { ", " } else { "" });
+        }
+        load += ");\n";
+    }
+    Vec4Reads { fields, load }
+}
+
+/// Reads of B: its k-quad at columns col..col+7 as b{q}{j} = B[4kq + q, col + 4j ..] (a
+/// transposed B is read as vec4s along k and regrouped), in the order b00 b01 b10 .. b31.
+pub(crate) fn vec4_reads_of_b(transpose_b: bool) -> Vec4Reads {
+    let mut fields = Vec::new();
+    let mut load = String::new();
     if transpose_b {
         // B is stored [n, k]: four k of one column are a vec4.
         for j in 0..8 {
-            setup += &format!("    let cb{j} = (b_base + min(col + {j}u, p.n - 1u) * p.b_cs) / 4u;\n");
-            load_b += &format!("        let u{j} = b[cb{j} + kq];\n");
+            fields.push(field(format!("cb{j}"), "u32", format!("(b_base + min(col + {j}u, p.n - 1u) * p.b_cs) / 4u")));
+            load += &format!("    let u{j} = b[(*s).cb{j} + kq];\n");
         }
+        load += "    return array<vec4<f32>, 8>(";
         for (q, l) in LANES.iter().enumerate() {
-            load_b += &format!("        let b{q}0 = vec4<f32>(u0.{l}, u1.{l}, u2.{l}, u3.{l}); let b{q}1 = vec4<f32>(u4.{l}, u5.{l}, u6.{l}, u7.{l});\n");
+            load += &format!("{}vec4<f32>(u0.{l}, u1.{l}, u2.{l}, u3.{l}), vec4<f32>(u4.{l}, u5.{l}, u6.{l}, u7.{l})", if q > 0 { ", " } else { "" });
         }
+        load += ");\n";
     } else {
-        setup += "    let n4 = p.b_rs / 4u;\n";
-        setup += "    let tb0 = (b_base + min(col, p.n - 4u)) / 4u;\n    let tb1 = (b_base + min(col + 4u, p.n - 4u)) / 4u;\n";
-        load_b += "        let bk = 4u * kq * n4;\n";
+        fields.push(field("n4".into(), "u32", "p.b_rs / 4u".into()));
+        fields.push(field("tb0".into(), "u32", "(b_base + min(col, p.n - 4u)) / 4u".into()));
+        fields.push(field("tb1".into(), "u32", "(b_base + min(col + 4u, p.n - 4u)) / 4u".into()));
+        load += "    let bk = 4u * kq * (*s).n4;\n    return array<vec4<f32>, 8>(";
         for q in 0..4 {
-            load_b += &format!("        let b{q}0 = b[tb0 + bk + {q}u * n4]; let b{q}1 = b[tb1 + bk + {q}u * n4];\n");
+            load += &format!("{}b[(*s).tb0 + bk + {q}u * (*s).n4], b[(*s).tb1 + bk + {q}u * (*s).n4]", if q > 0 { ", " } else { "" });
         }
+        load += ");\n";
     }
-    let params = fill_template(PARAMS, &[("ELEM", "vec4<f32>"), ("EXTRA", extra_params)]);
-    let body = fill_template(VEC4, &[("SETUP", setup.trim_end()), ("LOAD_A", load_a.trim_end()), ("LOAD_B", load_b.trim_end())]);
-    format!("{params}\n{body}")
+    Vec4Reads { fields, load }
 }
 
-/// matmul_vec4.wgsl's reads of a plain A: (setup, per-kq loads).
-fn vec4_reads_of_a(transpose_a: bool) -> (String, String) {
-    const LANES: [char; 4] = ['x', 'y', 'z', 'w'];
-    let (mut setup, mut load) = (String::new(), String::new());
-    if transpose_a {
-        // A is stored [k, m]: rows r..r+3 and r+4..r+7 of one k are two vec4s.
-        setup += "    let m4 = p.a_cs / 4u;\n";
-        setup += "    let ta0 = (a_base + min(r, p.m - 4u)) / 4u;\n    let ta1 = (a_base + min(r + 4u, p.m - 4u)) / 4u;\n";
-        load += "        let ak = 4u * kq * m4;\n";
-        for q in 0..4 {
-            load += &format!("        let t{q}0 = a[ta0 + ak + {q}u * m4]; let t{q}1 = a[ta1 + ak + {q}u * m4];\n");
-        }
-        for i in 0..8 {
-            let (h, l) = (i / 4, LANES[i % 4]);
-            load += &format!("        let a{i} = vec4<f32>(t0{h}.{l}, t1{h}.{l}, t2{h}.{l}, t3{h}.{l});\n");
-        }
-    } else {
-        for i in 0..8 {
-            setup += &format!("    let ra{i} = (a_base + min(r + {i}u, p.m - 1u) * p.a_rs) / 4u;\n");
-            load += &format!("        let a{i} = a[ra{i} + kq];\n");
-        }
-    }
-    (setup, load)
-}
-
-/// A scalar matmul kernel's source: the shared params and bindings, then its body.
+/// A scalar matmul kernel's source: the shared params, buffers c, a, b, store_4x4, then its body.
 fn scalar_source(body: &str) -> String {
-    format!("{}\n{body}", fill_template(PARAMS, &[("ELEM", "f32"), ("EXTRA", "")]))
-}
-
-/// shaders/matmul_params.wgsl's Params.
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-pub(crate) struct Params {
-    pub m: u32,
-    pub n: u32,
-    pub k: u32,
-    _pad0: u32,
-    pub a_rs: u32,
-    pub a_cs: u32,
-    pub b_rs: u32,
-    pub b_cs: u32,
-    pub a_bs: u32,
-    pub b_bs: u32,
-    /// The small kernel's split-k: partial products and the k range of each.
-    splits: u32,
-    k_chunk: u32,
+    Source::new(&MatmulParams::wgsl_fields()).buffer("c", "f32", true).buffer("a", "f32", false).buffer("b", "f32", false).define(COMMON).body(body)
 }
 
 pub fn matmul(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
@@ -195,7 +229,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
     let (b, b_bcast) = expand(&b, b_batch, rb)?;
     let (ar, ac) = (a.shape()[a.rank() - 2], a.shape()[a.rank() - 1]);
     let (br, bc) = (b.shape()[b.rank() - 2], b.shape()[b.rank() - 1]);
-    let p = Params {
+    let p = MatmulParams {
         m: m as u32,
         n: n as u32,
         k: k as u32,
@@ -205,7 +239,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
         b_cs: if transpose_b { bc as u32 } else { 1 },
         a_bs: if a_bcast { 0 } else { (ar * ac) as u32 },
         b_bs: if b_bcast { 0 } else { (br * bc) as u32 },
-        ..Params::zeroed()
+        ..MatmulParams::zeroed()
     };
     let storage = match &device {
         Device::Cpu => Storage::cpu(matmul_cpu(&a.cpu_words()?, &b.cpu_words()?, &p, batch)?),
@@ -228,7 +262,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
                 let kernel = match chosen {
                     MatmulKernel::Vec4 => {
                         let key = format!("matmul_vec4:{}{}", if transpose_a { "t" } else { "n" }, if transpose_b { "t" } else { "n" });
-                        ctx.kernel(&key, || vec4_source(transpose_a, transpose_b))
+                        ctx.kernel(&key, || vec4_source_with(&MatmulParams::wgsl_fields(), &vec4_reads_of_a(transpose_a), &vec4_reads_of_b(transpose_b)))
                     }
                     MatmulKernel::Direct => ctx.kernel("matmul_direct", || scalar_source(DIRECT)),
                     _ => ctx.kernel("matmul", || scalar_source(TILED)),
@@ -239,7 +273,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
                 let splits = if batch * m * n < 16384 { k.div_ceil(512).clamp(1, 64) } else { 1 };
                 let k_chunk = k.div_ceil(splits);
                 let splits = k.div_ceil(k_chunk);
-                let p = Params { splits: splits as u32, k_chunk: k_chunk as u32, ..p };
+                let p = MatmulParams { splits: splits as u32, k_chunk: k_chunk as u32, ..p };
                 let grid = grid_2d((m * n).div_ceil(256) as u64)?;
                 let grid = [grid[0], grid[1], (batch * splits) as u32];
                 check_grid(&grid, &out_shape)?;
@@ -273,13 +307,13 @@ fn check_grid(grid: &[u32; 3], out_shape: &[usize]) -> Result<()> {
 }
 
 fn bindings<'a>(a: &'a Tensor, b: &'a Tensor, out: &'a GpuBuffer) -> Result<[&'a wgpu::Buffer; 3]> {
-    Ok([a.gpu_buffer()?.raw(), b.gpu_buffer()?.raw(), out.raw()])
+    Ok([out.raw(), a.gpu_buffer()?.raw(), b.gpu_buffer()?.raw()])
 }
 
 /// The CPU kernel, one call per batch, reading A and B through the same strides as the GPU:
 /// natively matrixmultiply's sgemm (packed panels, SSE/AVX/FMA micro-kernels), in the browser our
 /// wasm SIMD128 one (src/ops/sgemm_wasm.rs says why).
-fn matmul_cpu(a: &[u32], b: &[u32], p: &Params, batch: usize) -> Result<Vec<u32>> {
+fn matmul_cpu(a: &[u32], b: &[u32], p: &MatmulParams, batch: usize) -> Result<Vec<u32>> {
     let a: &[f32] = bytemuck::cast_slice(a);
     let b: &[f32] = bytemuck::cast_slice(b);
     let (m, n, k) = (p.m as usize, p.n as usize, p.k as usize);

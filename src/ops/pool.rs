@@ -3,11 +3,11 @@
 //! the backward pass is one kernel instead of a chain of masks, broadcasts and col2im.
 use std::rc::Rc;
 
-use super::im2col::{source_pixel, Geometry, Padding, WINDOW};
+use super::im2col::{source_pixel, window_params, window_source, Geometry, Padding};
 use crate::autograd::{no_grad, record};
 use crate::device::gpu::grid_2d;
 use crate::device::Device;
-use crate::kernel::fill_template;
+use crate::fusion::{self, Program};
 use crate::shape::checked_numel;
 use crate::tensor::{Storage, Tensor};
 use crate::{bail, DType, Result};
@@ -51,7 +51,8 @@ fn pool(kind: Pool, x: &Tensor, size: (usize, usize), strides: (usize, usize), p
 }
 
 /// The pooled image of `x` (`grad` false), or the gradient of the input given the output's
-/// gradient `dy` (`grad` true).
+/// gradient `dy` (`grad` true). A pending `x` (the conv + bias + relu before a pool) is read in
+/// place by the pool kernels: it is never written to memory unless something else needs it.
 fn run(kind: Pool, grad: bool, x: &Tensor, dy: &Tensor, g: &Geometry) -> Result<Tensor> {
     let op = kind.name();
     let out_shape = if grad { vec![g.n, g.h, g.w, g.c] } else { vec![g.n, g.oh, g.ow, g.c] };
@@ -61,19 +62,40 @@ fn run(kind: Pool, grad: bool, x: &Tensor, dy: &Tensor, g: &Geometry) -> Result<
         Device::Gpu(ctx) => {
             let out = ctx.alloc(op, (total * 4) as u64)?;
             let disjoint = grad && kind == Pool::Max && g.sh >= g.kh && g.sw >= g.kw;
-            let (mode, store, threads) = match (grad, disjoint) {
-                (false, _) => (op.to_string(), format!("out[t] = {op}(t)"), total),
-                (true, false) => (format!("{op}_grad"), format!("out[t] = pool_grad(t, {})", kind == Pool::Max), total),
-                (true, true) => {
-                    // Pixels no window reads (past the last stride) keep this zero.
+            // Windows that tile the image exactly: each input pixel belongs to one window.
+            let tiles = disjoint && g.sh == g.kh && g.sw == g.kw && g.dh == 1 && g.dw == 1 && g.pad_top == 0 && g.pad_left == 0 && g.oh * g.kh == g.h && g.ow * g.kw == g.w;
+            let (mode, store, threads) = match (grad, disjoint, tiles) {
+                (false, _, _) => (op.to_string(), format!("out[t] = {op}(t);"), total),
+                (true, false, _) => (format!("{op}_grad"), format!("out[t] = pool_grad(t, {});", kind == Pool::Max), total),
+                (true, true, true) => ("max_pool_grad_tiles".to_string(), "max_pool_grad_tiles(t);".to_string(), g.n * g.oh * g.ow * g.c),
+                (true, true, false) => {
+                    // Pixels no window reads (past the last stride, or between windows) stay zero.
                     ctx.clear(out.raw(), (total * 4) as u64);
-                    ("max_pool_grad_disjoint".to_string(), "max_pool_grad_disjoint(t)".to_string(), g.n * g.oh * g.ow * g.c)
+                    ("max_pool_grad_disjoint".to_string(), "max_pool_grad_disjoint(t);".to_string(), g.n * g.oh * g.ow * g.c)
                 }
             };
-            let kernel = ctx.kernel(&mode, || format!("{WINDOW}\n{}", fill_template(SHADER, &[("STORE", &store)])));
+            let fused = x.storage().pending_expr().map(|e| Program::new(&e, x.numel())).filter(|p| !p.buffers.is_empty());
+            let key = format!("{mode}:{}", fused.as_ref().map(|p| p.key()).unwrap_or_default());
+            let kernel = ctx.kernel(&key, || {
+                let src = window_params().buffer("out", "f32", true).buffer("dy", "f32", false).input("x", "f32", fused.as_ref());
+                window_source(src, &format!("fn store(t: u32) {{ {store} }}"), SHADER)
+            });
             let params = g.params(threads, 0.0);
-            let buffers = [x.gpu_buffer()?.raw(), dy.gpu_buffer()?.raw(), out.raw()];
-            ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &buffers, grid_2d(threads.div_ceil(256) as u64)?);
+            let grid = grid_2d(threads.div_ceil(256) as u64)?;
+            // The forward pass declares dy but does not read it: any buffer it reads will do.
+            match &fused {
+                Some(prog) => {
+                    let leaves = fusion::leaf_buffers(prog);
+                    let dy = if grad { dy.gpu_buffer()?.raw() } else { leaves[0].raw() };
+                    let mut buffers = vec![out.raw(), dy];
+                    buffers.extend(leaves.iter().map(|b| b.raw()));
+                    ctx.dispatch(&kernel, &fusion::uniform_with_fused(bytemuck::bytes_of(&params), &[prog]), &buffers, grid);
+                }
+                None => {
+                    let buffers = [out.raw(), dy.gpu_buffer()?.raw(), x.gpu_buffer()?.raw()];
+                    ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &buffers, grid);
+                }
+            }
             Storage::gpu(out)
         }
     };

@@ -234,7 +234,7 @@ fn reduce_pass(kind: Reduce, device: &Device, dtype: DType, input: &Input, outer
             let mut buffers = vec![out.raw()];
             let leaves = fusion::leaf_buffers(prog);
             buffers.extend(leaves.iter().map(|b| b.raw()));
-            ctx.dispatch(&kernel, &fusion::uniform_with_fused(bytemuck::bytes_of(&params), prog), &buffers, grid);
+            ctx.dispatch(&kernel, &fusion::uniform_with_fused(bytemuck::bytes_of(&params), &[prog]), &buffers, grid);
         }
     }
     if groups == 1 {
@@ -278,12 +278,11 @@ fn source(kind: Reduce, t: &str, rows: bool, input: &Input) -> String {
     };
     let lift_s = if kind == Reduce::LogSumExp { "1.0" } else { "0.0" };
     let out_t = if kind.is_arg() { "i32" } else { t };
-    let src = Source::new(&ReduceParams::wgsl_fields()).buffer("out", out_t, true);
-    let src = match input {
-        Input::Fused(prog) => src.fused(prog),
-        Input::Buffer(_) => src.buffer("x", t, false).define(&format!("fn load(i: u32) -> {t} {{ return x[i]; }}")),
+    let fused = match input {
+        Input::Fused(prog) => Some(prog),
+        Input::Buffer(_) => None,
     };
-    src.define(&format!(
+    Source::new(&ReduceParams::wgsl_fields()).buffer("out", out_t, true).input("x", t, fused).define(&format!(
         "alias T = {t};\nalias OUT_T = {out_t};\nconst ROWS: bool = {rows};\n\
          fn initial() -> Acc {{ return Acc(T({init}), 0u, 0.0); }}\n\
          fn lift(x: T, k: u32) -> Acc {{ return Acc(x, k, {lift_s}); }}\n\

@@ -6,9 +6,8 @@ pub static ADAGRAD: Rule = Rule {
     name: "adagrad",
     states: 1,
     initial_state: 0.1,
-    wgsl: "    let acc = s0[i] + g * g;
-    s0[i] = acc;
-    p[i] = p[i] - h.lr * g / sqrt(acc + h.eps);",
+    wgsl: "    let acc = s.x + g * g;
+    return Step(x - p.lr * g / sqrt(acc + p.eps), vec2<f32>(acc, 0.0));",
     cpu: |h: &Hyper, p: &mut f32, g: f32, s: &mut [f32; 2]| {
         let acc = s[0] + g * g;
         s[0] = acc;

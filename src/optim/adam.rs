@@ -8,12 +8,9 @@ pub static ADAM: Rule = Rule {
     name: "adam",
     states: 2,
     initial_state: 0.0,
-    wgsl: "    let m = h.beta1 * s0[i] + (1.0 - h.beta1) * g;
-    let v = h.beta2 * s1[i] + (1.0 - h.beta2) * g * g;
-    s0[i] = m;
-    s1[i] = v;
-    let old = p[i];
-    p[i] = old - h.lr * (m / h.bc1) / (sqrt(v / h.bc2) + h.eps) - h.lr * h.weight_decay * old;",
+    wgsl: "    let m = p.beta1 * s.x + (1.0 - p.beta1) * g;
+    let v = p.beta2 * s.y + (1.0 - p.beta2) * g * g;
+    return Step(x - p.lr * (m / p.bc1) / (sqrt(v / p.bc2) + p.eps) - p.lr * p.weight_decay * x, vec2<f32>(m, v));",
     cpu: |h: &Hyper, p: &mut f32, g: f32, s: &mut [f32; 2]| {
         let m = h.beta1 * s[0] + (1.0 - h.beta1) * g;
         let v = h.beta2 * s[1] + (1.0 - h.beta2) * g * g;

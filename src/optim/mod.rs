@@ -1,7 +1,8 @@
-//! Optimizers that update parameters in place on their device, one fused kernel dispatch per
-//! parameter tensor (gradient, state and parameter read once, written once). Each rule is a
-//! file: sgd.rs (plain, momentum, Nesterov), adam.rs (Adam, AdamW), rmsprop.rs, adagrad.rs.
-//! The CPU backend runs the same rule as a Rust function.
+//! Optimizers that update parameters in place on their device: each rule is a file (sgd.rs:
+//! plain, momentum, Nesterov; adam.rs: Adam, AdamW; rmsprop.rs; adagrad.rs) with its WGSL and its
+//! CPU twin. On the GPU one dispatch updates several parameters at once (as many as the device
+//! lets one kernel bind: parameter, gradient and state buffers for each), reading each gradient,
+//! state and parameter once and writing them once; the CPU backend runs the same rule.
 pub mod adagrad;
 pub mod adam;
 pub mod rmsprop;
@@ -9,42 +10,39 @@ pub mod sgd;
 
 use std::collections::HashMap;
 
-use bytemuck::{Pod, Zeroable};
+use bytemuck::Zeroable;
 
 use crate::autograd::no_grad;
-use crate::device::gpu::grid_2d;
+use crate::device::gpu::{grid_2d, GpuContext};
 use crate::device::Device;
-use crate::kernel::fill_template;
+use crate::kernel::Source;
 use crate::tensor::{Data, Tensor};
 use crate::{bail, ops, DType, Result};
 
-const TEMPLATE: &str = include_str!("../../shaders/optimizer.wgsl");
+/// Parameters updated by one dispatch, at most.
+const MAX_SLOTS: usize = 8;
 
-/// Hyper-parameters of one update, as the kernel's uniform.
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable, Debug)]
-pub struct Hyper {
-    pub n: u32,
-    pub nesterov: u32,
-    pub lr: f32,
-    pub beta1: f32,
-    pub beta2: f32,
-    pub eps: f32,
-    pub weight_decay: f32,
-    pub momentum: f32,
-    pub rho: f32,
-    pub bc1: f32,
-    pub bc2: f32,
-    pub scale: f32,
+crate::params! {
+    /// Hyper-parameters of one update (shaders/optimizer.wgsl's `p`; the CPU rules read the same
+    /// fields), and where each parameter of a dispatch ends in its flat index space.
+    pub struct Hyper {
+        n: u32, nesterov: u32, lr: f32, beta1: f32,
+        beta2: f32, eps: f32, weight_decay: f32, momentum: f32,
+        rho: f32, bc1: f32, bc2: f32, scale: f32,
+        count: u32, _pad0: u32, _pad1: u32, _pad2: u32,
+        ends: [u32; 8],
+    }
 }
 
-/// An update rule: its WGSL body and its CPU twin.
+/// An update rule: its WGSL and its CPU twin.
 pub struct Rule {
     pub name: &'static str,
     /// State tensors per parameter (0, 1 or 2), and their initial value.
     pub states: usize,
     pub initial_state: f32,
-    /// Body over `g` (the scaled gradient), `h` (Hyper), `p[i]`, `s0[i]`, `s1[i]`.
+    /// The body of `fn rule(x: f32, g: f32, s: vec2<f32>) -> Step`: the new parameter and state
+    /// (`Step(x', vec2(s0', s1'))`) from the parameter `x`, the (scaled) gradient `g`, the state
+    /// `s`, and the hyper-parameters `p`.
     pub wgsl: &'static str,
     /// The same on the CPU: (hyper, parameter, gradient, state).
     pub cpu: fn(&Hyper, &mut f32, f32, &mut [f32; 2]),
@@ -164,6 +162,7 @@ impl Optimizer {
             }
         }
         crate::fusion::preserve_for_readers(&overwritten)?;
+        let mut updates: Vec<(Tensor, Tensor, Vec<Tensor>)> = Vec::new();
         for p in params {
             let Some(g) = p.grad() else { continue };
             let entry = match self.state.get(&p.id()) {
@@ -175,9 +174,27 @@ impl Optimizer {
                     self.state.entry(p.id()).or_insert((p.clone(), states))
                 }
             };
-            h.n = p.numel() as u32;
-            apply(rule, &h, p, &g, &entry.1, scale)?;
+            // A device-side scale multiplies the gradient first (pending: it fuses with whatever
+            // computed the gradient), so the update itself never waits on the host.
+            let g = match scale {
+                Some(s) => no_grad(|| ops::mul(&g, s))?,
+                None => g,
+            };
+            updates.push((p.clone(), g, entry.1.clone()));
             p.zero_grad();
+        }
+        match params.first().map(|p| p.device()) {
+            Some(Device::Gpu(ctx)) => {
+                let slots = (ctx.limits.max_storage_buffers_per_shader_stage as usize / (2 + rule.states)).clamp(1, MAX_SLOTS);
+                for group in updates.chunks(slots) {
+                    apply_gpu(ctx, rule, &h, group)?;
+                }
+            }
+            _ => {
+                for (p, g, states) in &updates {
+                    apply_cpu(rule, &h, p, g, states)?;
+                }
+            }
         }
         Ok(())
     }
@@ -188,58 +205,76 @@ impl Optimizer {
     }
 }
 
-/// One parameter's update, in place (`step_scaled` has kept its old values for pending readers).
-fn apply(rule: &Rule, h: &Hyper, p: &Tensor, g: &Tensor, states: &[Tensor], scale: Option<&Tensor>) -> Result<()> {
-    match (p.data()?, p.device()) {
-        (Data::Cpu(words), Device::Cpu) => {
-            let mut h = *h;
-            if let Some(s) = scale {
-                h.scale = f32::from_bits(s.cpu_words()?[0]);
-            }
-            let gw = g.cpu_words()?;
-            let mut pw = words.borrow_mut();
-            let mut sw = states.iter().map(|s| s.cpu_words_mut()).collect::<Result<Vec<_>>>()?;
-            let mut st = [0f32; 2];
-            for i in 0..p.numel() {
-                let mut pv = f32::from_bits(pw[i]);
-                for (k, s) in sw.iter().enumerate() {
-                    st[k] = f32::from_bits(s[i]);
-                }
-                (rule.cpu)(&h, &mut pv, f32::from_bits(gw[i]) * h.scale, &mut st);
-                pw[i] = pv.to_bits();
-                for (k, s) in sw.iter_mut().enumerate() {
-                    s[i] = st[k].to_bits();
-                }
-            }
+/// One parameter's update on the CPU, in place.
+fn apply_cpu(rule: &Rule, h: &Hyper, p: &Tensor, g: &Tensor, states: &[Tensor]) -> Result<()> {
+    let Data::Cpu(words) = p.data()? else { unreachable!("a CPU parameter") };
+    let gw = g.cpu_words()?;
+    let mut pw = words.borrow_mut();
+    let mut sw = states.iter().map(|s| s.cpu_words_mut()).collect::<Result<Vec<_>>>()?;
+    let mut st = [0f32; 2];
+    for i in 0..p.numel() {
+        let mut pv = f32::from_bits(pw[i]);
+        for (k, s) in sw.iter().enumerate() {
+            st[k] = f32::from_bits(s[i]);
         }
-        (Data::Gpu(buf), Device::Gpu(ctx)) => {
-            // A device-side scale multiplies the gradient first (one small elementwise op), so
-            // the update kernel itself never waits on the host.
-            let scaled;
-            let g = match scale {
-                Some(s) => {
-                    scaled = no_grad(|| ops::mul(g, s))?;
-                    &scaled
-                }
-                None => g,
-            };
-            let key = format!("optim:{}", rule.name);
-            let kernel = ctx.kernel(&key, || {
-                let mut bindings = String::new();
-                for k in 0..rule.states {
-                    bindings += &format!("@group(0) @binding({}) var<storage, read_write> s{k}: array<f32>;\n", k + 3);
-                }
-                fill_template(TEMPLATE, &[("STATE_BINDINGS", &bindings), ("UPDATE", rule.wgsl)])
-            });
-            let mut buffers = vec![buf.raw(), g.gpu_buffer()?.raw()];
-            for s in states {
-                buffers.push(s.gpu_buffer()?.raw());
-            }
-            ctx.dispatch(&kernel, bytemuck::bytes_of(h), &buffers, grid_2d((h.n as u64).div_ceil(256))?);
+        (rule.cpu)(h, &mut pv, f32::from_bits(gw[i]), &mut st);
+        pw[i] = pv.to_bits();
+        for (k, s) in sw.iter_mut().enumerate() {
+            s[i] = st[k].to_bits();
         }
-        _ => unreachable!("storage matches its device"),
     }
     Ok(())
+}
+
+/// Updates of several parameters in one dispatch: thread t finds its parameter by the running
+/// ends, then runs the rule on that parameter's element.
+fn apply_gpu(ctx: &std::rc::Rc<GpuContext>, rule: &Rule, h: &Hyper, group: &[(Tensor, Tensor, Vec<Tensor>)]) -> Result<()> {
+    let mut h = *h;
+    h.count = group.len() as u32;
+    let mut end = 0u32;
+    for (k, (p, _, _)) in group.iter().enumerate() {
+        end += p.numel() as u32;
+        h.ends[k] = end;
+    }
+    h.n = end;
+    let key = format!("optim:{}:{}", rule.name, group.len());
+    let kernel = ctx.kernel(&key, || source(rule, group.len()));
+    let mut buffers = Vec::new();
+    for (p, g, states) in group {
+        buffers.push(p.gpu_buffer()?.raw());
+        buffers.push(g.gpu_buffer()?.raw());
+        for s in states {
+            buffers.push(s.gpu_buffer()?.raw());
+        }
+    }
+    ctx.dispatch(&kernel, bytemuck::bytes_of(&h), &buffers, grid_2d((end as u64).div_ceil(256))?);
+    Ok(())
+}
+
+/// shaders/optimizer.wgsl for `slots` parameters: each slot's buffers (param, grad, state) and
+/// its update function, then the rule.
+fn source(rule: &Rule, slots: usize) -> String {
+    let mut src = Source::new(&Hyper::wgsl_fields());
+    let mut defs = format!("fn rule(x: f32, g: f32, s: vec2<f32>) -> Step {{\n{}\n}}\nfn update(k: u32, i: u32) {{\n    switch k {{\n", rule.wgsl);
+    for k in 0..slots {
+        defs += &format!("        case {k}u: {{ update{k}(i); }}\n");
+    }
+    defs += "        default: {}\n    }\n}\n";
+    for k in 0..slots {
+        src = src.buffer(&format!("param{k}"), "f32", true).buffer(&format!("grad{k}"), "f32", false);
+        let mut state = ["0.0".to_string(), "0.0".to_string()];
+        let mut store = String::new();
+        for (j, lane) in ["x", "y"].iter().enumerate().take(rule.states) {
+            src = src.buffer(&format!("s{j}_{k}"), "f32", true);
+            state[j] = format!("s{j}_{k}[i]");
+            store += &format!(" s{j}_{k}[i] = r.s.{lane};");
+        }
+        defs += &format!(
+            "fn update{k}(i: u32) {{ let r = rule(param{k}[i], grad{k}[i] * p.scale, vec2<f32>({}, {})); param{k}[i] = r.p;{store} }}\n",
+            state[0], state[1]
+        );
+    }
+    src.define(&defs).body(include_str!("../../shaders/optimizer.wgsl"))
 }
 
 /// Scales gradients so their global L2 norm is at most `max_norm` (computed on the device; no

@@ -6,7 +6,7 @@ pub static SGD: Rule = Rule {
     name: "sgd",
     states: 0,
     initial_state: 0.0,
-    wgsl: "    p[i] = p[i] - h.lr * g;",
+    wgsl: "    return Step(x - p.lr * g, vec2<f32>(0.0));",
     cpu: |h: &Hyper, p: &mut f32, g: f32, _s: &mut [f32; 2]| *p -= h.lr * g,
 };
 
@@ -14,9 +14,8 @@ pub static MOMENTUM: Rule = Rule {
     name: "momentum",
     states: 1,
     initial_state: 0.0,
-    wgsl: "    let v = h.momentum * s0[i] + g;
-    s0[i] = v;
-    p[i] = p[i] - h.lr * select(v, g + h.momentum * v, h.nesterov != 0u);",
+    wgsl: "    let v = p.momentum * s.x + g;
+    return Step(x - p.lr * select(v, g + p.momentum * v, p.nesterov != 0u), vec2<f32>(v, 0.0));",
     cpu: |h: &Hyper, p: &mut f32, g: f32, s: &mut [f32; 2]| {
         let v = h.momentum * s[0] + g;
         s[0] = v;

@@ -1131,6 +1131,26 @@ pub async fn optimizer_steps(dev: Device) -> CaseResult {
         let mut want = [1.0f64, -2.0];
         opt_ref(&kind, 0.1, &mut want, &grads);
         close(&format!("{kind:?}"), &read(&p).await?, &want, 1e-5, 1e-6)?;
+        // Eleven parameters in one step (the GPU updates several per dispatch), each with its own
+        // values and gradients.
+        let params: Vec<Tensor> = (0..11).map(|k| t(&dev, &[1.0 + k as f32, -2.0 - k as f32], &[2])).collect::<Result<_, _>>()?;
+        let mut opt = Optimizer::new(kind, 0.1);
+        for g in &grads {
+            let mut loss = ops::zeros(&dev, &[], DType::F32).map_err(e)?;
+            for (k, p) in params.iter().enumerate() {
+                p.set_requires_grad(true).map_err(e)?;
+                let gt = t(&dev, &[g[0] as f32 * (k + 1) as f32, g[1] as f32 * (k + 1) as f32], &[2])?;
+                loss = ops::add(&loss, &ops::sum(&ops::mul(p, &gt).map_err(e)?, None, false).map_err(e)?).map_err(e)?;
+            }
+            webtensor::autograd::backward(&loss).map_err(e)?;
+            opt.step(&params).map_err(e)?;
+        }
+        for (k, p) in params.iter().enumerate() {
+            let mut want = [1.0 + k as f64, -2.0 - k as f64];
+            let scaled: Vec<[f64; 2]> = grads.iter().map(|g| [g[0] * (k + 1) as f64, g[1] * (k + 1) as f64]).collect();
+            opt_ref(&kind, 0.1, &mut want, &scaled);
+            close(&format!("{kind:?} parameter {k} of 11"), &read(p).await?, &want, 1e-5, 1e-6)?;
+        }
     }
     // global-norm clipping scales inside the fused step: grads (3, 4) have norm 5, clip to 1
     let p = t(&dev, &[0.0, 0.0], &[2])?;

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
-use crate::ops::{self, BinaryOp, CompareOp, Padding, Reduce, UnaryOp};
+use crate::ops::{self, BinaryOp, CompareOp, Loss, Padding, Reduce, UnaryOp};
 use crate::optim::{Kind, Optimizer};
 use crate::{autograd, DType, Device, Error, Tensor};
 
@@ -476,18 +476,36 @@ impl JsTensor {
         wrap(ops::dropout(&self.inner, rate, seed))
     }
 
-    /// `name`: meanSquaredError, softmaxCrossEntropy, sparseSoftmaxCrossEntropy,
-    /// binaryCrossEntropy, sigmoidCrossEntropy.
-    pub fn loss(name: &str, labels: &JsTensor, predictions: &JsTensor) -> Result<JsTensor, JsError> {
-        let (l, p) = (&labels.inner, &predictions.inner);
-        wrap(match name {
-            "meanSquaredError" => ops::mean_squared_error(l, p),
-            "softmaxCrossEntropy" => ops::softmax_cross_entropy(l, p),
-            "sparseSoftmaxCrossEntropy" => ops::sparse_softmax_cross_entropy(l, p),
-            "binaryCrossEntropy" => ops::binary_cross_entropy(l, p),
-            "sigmoidCrossEntropy" => ops::sigmoid_cross_entropy(l, p),
-            other => return Err(JsError::new(&format!("unknown loss '{other}'"))),
-        })
+    pub fn loss(loss: Loss, labels: &JsTensor, predictions: &JsTensor) -> Result<JsTensor, JsError> {
+        wrap(loss.apply(&labels.inner, &predictions.inner))
+    }
+
+    /// (x - mean) / sqrt(variance + eps) * scale + offset (TF.js `batchNorm`).
+    #[wasm_bindgen(js_name = batchNorm)]
+    pub fn batch_norm(&self, mean: &JsTensor, variance: &JsTensor, offset: Option<JsTensor>, scale: Option<JsTensor>, eps: f32) -> Result<JsTensor, JsError> {
+        wrap(ops::batch_norm(&self.inner, &mean.inner, &variance.inner, scale.as_ref().map(|t| &t.inner), offset.as_ref().map(|t| &t.inner), eps))
+    }
+
+    /// [mean, variance] over `axes` (all when absent).
+    pub fn moments(&self, axes: Option<Vec<i32>>, keep_dims: bool) -> Result<Vec<JsTensor>, JsError> {
+        let axes: Vec<i64> = match axes {
+            Some(a) => a.into_iter().map(i64::from).collect(),
+            None => (0..self.inner.rank() as i64).collect(),
+        };
+        let (m, v) = ops::moments(&self.inner, &axes, keep_dims).map_err(js)?;
+        Ok(vec![JsTensor { inner: m }, JsTensor { inner: v }])
+    }
+
+    /// Layer normalisation over the last axis (one kernel; two for its gradient).
+    #[wasm_bindgen(js_name = layerNorm)]
+    pub fn layer_norm(&self, gamma: Option<JsTensor>, beta: Option<JsTensor>, eps: f32) -> Result<JsTensor, JsError> {
+        wrap(ops::layer_norm(&self.inner, gamma.as_ref().map(|t| &t.inner), beta.as_ref().map(|t| &t.inner), eps))
+    }
+
+    /// RMS normalisation over the last axis.
+    #[wasm_bindgen(js_name = rmsNorm)]
+    pub fn rms_norm(&self, gamma: Option<JsTensor>, eps: f32) -> Result<JsTensor, JsError> {
+        wrap(ops::rms_norm(&self.inner, gamma.as_ref().map(|t| &t.inner), eps))
     }
 }
 

@@ -1,54 +1,42 @@
-// Losses by Keras/TF.js names, as used by model.compile({loss}); and tf.losses.*.
-import { tidy, wasm } from './engine.js';
-import * as ops from './ops.js';
+// Losses by Keras/TF.js names, as used by model.compile({loss}); and tf.losses.*. Each is the
+// engine's loss (src/ops/losses.rs, the one home of each), named by its typed `Loss`.
+import { wasm } from './engine.js';
 import { Tensor } from './tensor.js';
 
 export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
-/** A loss the engine implements (stable forms, from logits where the name says so). */
-function engineLoss(name: string): LossFn {
-  return (yTrue, yPred) => new Tensor(wasm.Tensor.loss(name, yTrue.handle, yPred.handle));
+function engineLoss(loss: wasm.Loss): LossFn {
+  return (yTrue, yPred) => {
+    if (!(yTrue instanceof Tensor) || !(yPred instanceof Tensor)) throw new Error('loss: expected tensors for the labels and the predictions');
+    return new Tensor(wasm.Tensor.loss(loss, yTrue.handle, yPred.handle));
+  };
 }
 
-/** Categorical cross-entropy of probabilities (Keras: predictions are softmax outputs). */
-function categoricalCrossentropy(yTrue: Tensor, yPred: Tensor): Tensor {
-  return tidy(() => {
-    const p = yPred.div(ops.sum(yPred, -1, true)).clipByValue(1e-7, 1 - 1e-7);
-    return ops.mean(ops.neg(ops.sum(yTrue.mul(ops.log(p)), -1)));
-  });
-}
-
-function sparseCategoricalCrossentropy(yTrue: Tensor, yPred: Tensor): Tensor {
-  return tidy(() => {
-    const labels = yTrue.rank === yPred.rank ? ops.reshape(yTrue, yTrue.shape.slice(0, -1)) : yTrue;
-    const depth = yPred.shape[yPred.shape.length - 1];
-    return categoricalCrossentropy(ops.oneHot(labels.dtype === 'int32' ? labels : labels.cast('int32'), depth), yPred);
-  });
-}
+const L = wasm.Loss;
 
 export const LOSSES: Record<string, LossFn> = {
-  meanSquaredError: engineLoss('meanSquaredError'),
-  mse: engineLoss('meanSquaredError'),
-  meanAbsoluteError: (t, p) => tidy(() => ops.mean(ops.abs(p.sub(t)))),
-  mae: (t, p) => tidy(() => ops.mean(ops.abs(p.sub(t)))),
-  binaryCrossentropy: engineLoss('binaryCrossEntropy'),
-  categoricalCrossentropy,
-  sparseCategoricalCrossentropy,
-  hinge: (t, p) => tidy(() => ops.mean(ops.relu(ops.sub(1, t.mul(p))))),
+  meanSquaredError: engineLoss(L.MeanSquaredError),
+  mse: engineLoss(L.MeanSquaredError),
+  meanAbsoluteError: engineLoss(L.MeanAbsoluteError),
+  mae: engineLoss(L.MeanAbsoluteError),
+  binaryCrossentropy: engineLoss(L.BinaryCrossEntropy),
+  categoricalCrossentropy: engineLoss(L.CategoricalCrossEntropy),
+  sparseCategoricalCrossentropy: engineLoss(L.SparseCategoricalCrossEntropy),
+  hinge: engineLoss(L.Hinge),
 };
 
 export function getLoss(spec: string | LossFn): LossFn {
   if (typeof spec === 'function') return spec;
-  const f = LOSSES[spec];
-  if (!f) throw new Error(`unknown loss '${spec}' (known: ${Object.keys(LOSSES).join(', ')})`);
+  const f = typeof spec === 'string' && Object.hasOwn(LOSSES, spec) ? LOSSES[spec] : undefined;
+  if (!f) throw new Error(`unknown loss '${String(spec)}' (known: ${Object.keys(LOSSES).join(', ')})`);
   return f;
 }
 
 /** tf.losses.* (TF.js signature: labels, predictions). */
 export const losses = {
-  meanSquaredError: (labels: Tensor, predictions: Tensor) => engineLoss('meanSquaredError')(labels, predictions),
-  softmaxCrossEntropy: (onehotLabels: Tensor, logits: Tensor) => engineLoss('softmaxCrossEntropy')(onehotLabels, logits),
-  sigmoidCrossEntropy: (multiClassLabels: Tensor, logits: Tensor) => engineLoss('sigmoidCrossEntropy')(multiClassLabels, logits),
-  absoluteDifference: (labels: Tensor, predictions: Tensor) => tidy(() => ops.mean(ops.abs(predictions.sub(labels)))),
-  logLoss: (labels: Tensor, predictions: Tensor) => engineLoss('binaryCrossEntropy')(labels, predictions),
+  meanSquaredError: (labels: Tensor, predictions: Tensor) => engineLoss(L.MeanSquaredError)(labels, predictions),
+  softmaxCrossEntropy: (onehotLabels: Tensor, logits: Tensor) => engineLoss(L.SoftmaxCrossEntropy)(onehotLabels, logits),
+  sigmoidCrossEntropy: (multiClassLabels: Tensor, logits: Tensor) => engineLoss(L.SigmoidCrossEntropy)(multiClassLabels, logits),
+  absoluteDifference: (labels: Tensor, predictions: Tensor) => engineLoss(L.MeanAbsoluteError)(labels, predictions),
+  logLoss: (labels: Tensor, predictions: Tensor) => engineLoss(L.BinaryCrossEntropy)(labels, predictions),
 };

@@ -239,11 +239,10 @@ export const argMin = (x: Tensor, axis = 0) => run('argMin', () => x.handle.argM
 export const logSumExp = (x: Tensor, axis = -1, keepDims = false) => run('logSumExp', () => x.handle.logSumExp(Array.isArray(axis) ? axis[0] : axis, keepDims));
 
 export function moments(x: Tensor, axis?: number | number[], keepDims = false): { mean: Tensor; variance: Tensor } {
-  return tidy(() => {
-    const m = mean(x, axis, true);
-    const variance = mean(squaredDifference(x, m), axis, keepDims);
-    return { mean: keepDims ? m : reshape(m, variance.shape), variance };
-  });
+  must('moments', x);
+  assertReady('moments');
+  const [m, v] = x.handle.moments(axes(axis), keepDims).map((h) => new Tensor(h));
+  return { mean: m, variance: v };
 }
 
 // ---- linear algebra, nn ------------------------------------------------------------------------
@@ -286,12 +285,22 @@ export const dropout = (x: Tensor, rate: number, noiseShape?: number[], seed?: n
 };
 
 export function batchNorm(x: Tensor, mean: Tensor, variance: Tensor, offset?: Tensor, scale?: Tensor, varianceEpsilon = 0.001): Tensor {
-  return tidy(() => {
-    let y = sub(x, mean).mul(rsqrt(add(variance, varianceEpsilon)));
-    if (scale) y = y.mul(scale);
-    if (offset) y = y.add(offset);
-    return y;
-  });
+  [x, mean, variance].forEach((t) => must('batchNorm', t));
+  if (offset !== undefined) must('batchNorm', offset);
+  if (scale !== undefined) must('batchNorm', scale);
+  return run('batchNorm', () => x.handle.batchNorm(mean.handle, variance.handle, offset?.handle.clone(), scale?.handle.clone(), varianceEpsilon));
+}
+
+/** Layer normalisation over the last axis (webtensor; one kernel forward, two backward). */
+export function layerNorm(x: Tensor, gamma?: Tensor, beta?: Tensor, epsilon = 1e-3): Tensor {
+  must('layerNorm', x);
+  return run('layerNorm', () => x.handle.layerNorm(gamma?.handle.clone(), beta?.handle.clone(), epsilon));
+}
+
+/** RMS normalisation over the last axis (webtensor). */
+export function rmsNorm(x: Tensor, gamma?: Tensor, epsilon = 1e-6): Tensor {
+  must('rmsNorm', x);
+  return run('rmsNorm', () => x.handle.rmsNorm(gamma?.handle.clone(), epsilon));
 }
 
 // ---- layout ------------------------------------------------------------------------------------

@@ -27,9 +27,9 @@ const COMPARE: &[(&str, CompareOp)] = &[
 const OTHERS: &[&str] = &[
     "ArgMax", "ArgMin", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape",
     "Conv", "ConvTranspose", "Div", "Dropout", "Elu", "Expand", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool",
-    "GlobalMaxPool", "HardSigmoid", "Identity", "LeakyRelu", "LogSoftmax", "LRN", "MatMul", "Max", "MaxPool", "Mean",
+    "GlobalMaxPool", "HardSigmoid", "Identity", "LayerNormalization", "LeakyRelu", "LogSoftmax", "LRN", "MatMul", "Max", "MaxPool", "Mean",
     "Min", "Not", "Pad", "Pow", "PRelu", "Range", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
-    "Reshape", "Selu", "Shape", "Slice", "Softmax", "Softsign", "Split", "Squeeze", "Sum", "Tile", "Transpose",
+    "Reshape", "Selu", "Shape", "SimplifiedLayerNormalization", "Slice", "Softmax", "Softsign", "Split", "Squeeze", "Sum", "Tile", "Transpose",
     "Unsqueeze", "Where",
 ];
 
@@ -512,10 +512,22 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             }
             let p = |i: usize| -> Result<Tensor> { ops::reshape(&input(args, i)?.tensor, &shape) };
             let (scale, bias, mean, var) = (p(1)?, p(2)?, p(3)?, p(4)?);
-            let eps = scalar_like(&var, attr_f(node, "epsilon", 1e-5) as f64)?;
-            let inv = ops::rsqrt(&ops::add(&var, &eps)?)?;
-            let y = ops::mul(&ops::sub(x, &mean)?, &ops::mul(&inv, &scale)?)?;
-            one(ops::add(&y, &bias)?)
+            one(ops::batch_norm(x, &mean, &var, Some(&scale), Some(&bias), attr_f(node, "epsilon", 1e-5))?)
+        }
+        // Over the last axis (what transformer exporters write); other axes are refused.
+        "LayerNormalization" | "SimplifiedLayerNormalization" => {
+            let x = x()?;
+            let axis = attr_i(node, "axis", -1);
+            if x.rank() == 0 || (axis != -1 && axis != x.rank() as i64 - 1) {
+                bail!(OP, "unsupported: {} over axis {axis} of a rank-{} input (only the last axis)", node.op_type, x.rank());
+            }
+            if node.output.iter().skip(1).any(|o| !o.is_empty()) {
+                bail!(OP, "unsupported: {} with its mean / inverse-deviation outputs", node.op_type);
+            }
+            let eps = attr_f(node, "epsilon", 1e-5);
+            let scale = &input(args, 1)?.tensor;
+            let bias = opt_input(args, 2).map(|v| &v.tensor);
+            one(if node.op_type == "LayerNormalization" { ops::layer_norm(x, Some(scale), bias, eps)? } else { ops::rms_norm(x, Some(scale), eps)? })
         }
         "Softmax" | "LogSoftmax" => {
             let x = x()?;

@@ -18,11 +18,3 @@ pub fn dropout(x: &Tensor, rate: f32, seed: Option<u32>) -> Result<Tensor> {
     })?;
     ops::mul(x, &keep)
 }
-
-/// Mean and (biased) variance over `axes`, kept as reduced dims (TF.js `tf.moments`).
-pub fn moments(x: &Tensor, axes: &[i64], keepdims: bool) -> Result<(Tensor, Tensor)> {
-    let mean = ops::mean(x, Some(axes), true)?;
-    let var = ops::mean(&ops::squared_difference(x, &mean)?, Some(axes), keepdims)?;
-    let mean = if keepdims { mean } else { mean.reshape_to(var.shape())? };
-    Ok((mean, var))
-}

@@ -4,6 +4,42 @@ use crate::autograd::{no_grad, record, scalar};
 use crate::fusion::{self, Space};
 use crate::{bail, ops, DType, Result, Tensor};
 
+/// Every loss, by its typed name (the JS API and model configs parse Keras/TF.js names into it).
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen::prelude::wasm_bindgen)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loss {
+    MeanSquaredError,
+    MeanAbsoluteError,
+    /// From logits (TF.js `tf.losses.softmaxCrossEntropy`).
+    SoftmaxCrossEntropy,
+    SparseSoftmaxCrossEntropy,
+    /// Of probabilities (Keras `binaryCrossentropy`, TF.js `tf.losses.logLoss`).
+    BinaryCrossEntropy,
+    /// From logits.
+    SigmoidCrossEntropy,
+    /// Of probabilities (Keras `categoricalCrossentropy`).
+    CategoricalCrossEntropy,
+    SparseCategoricalCrossEntropy,
+    Hinge,
+}
+
+impl Loss {
+    /// The loss of `predictions` against `labels` (mean over the batch).
+    pub fn apply(self, labels: &Tensor, predictions: &Tensor) -> Result<Tensor> {
+        match self {
+            Loss::MeanSquaredError => mean_squared_error(labels, predictions),
+            Loss::MeanAbsoluteError => mean_absolute_error(labels, predictions),
+            Loss::SoftmaxCrossEntropy => softmax_cross_entropy(labels, predictions),
+            Loss::SparseSoftmaxCrossEntropy => sparse_softmax_cross_entropy(labels, predictions),
+            Loss::BinaryCrossEntropy => binary_cross_entropy(labels, predictions),
+            Loss::SigmoidCrossEntropy => sigmoid_cross_entropy(labels, predictions),
+            Loss::CategoricalCrossEntropy => categorical_cross_entropy(labels, predictions),
+            Loss::SparseCategoricalCrossEntropy => sparse_categorical_cross_entropy(labels, predictions),
+            Loss::Hinge => hinge(labels, predictions),
+        }
+    }
+}
+
 fn same_shape(op: &str, labels: &Tensor, preds: &Tensor) -> Result<()> {
     if labels.shape() != preds.shape() {
         bail!(op, "labels of shape {:?} do not match predictions of shape {:?}", labels.shape(), preds.shape());

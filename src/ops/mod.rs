@@ -36,15 +36,15 @@ pub use cast::cast;
 pub use compare::{compare, equal, greater, greater_equal, less, less_equal, logical_and, logical_not, logical_or, not_equal, CompareOp};
 pub use concat::{concat, stack};
 pub use conv::{conv2d, conv2d_transpose, depthwise_conv2d};
-pub use dropout::{dropout, moments};
+pub use dropout::dropout;
 pub use fill::{fill, full_like, ones, zeros};
 pub use gather::{embedding, gather};
 pub use losses::{
-    binary_cross_entropy, categorical_cross_entropy, hinge, mean_absolute_error, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy,
+    Loss, binary_cross_entropy, categorical_cross_entropy, hinge, mean_absolute_error, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy,
     sparse_categorical_cross_entropy, sparse_softmax_cross_entropy,
 };
 pub use matmul::{matmul, matmul_with, MatmulKernel};
-pub use norm::{batch_norm, layer_norm};
+pub use norm::{batch_norm, layer_norm, moments, rms_norm};
 pub use one_hot::one_hot;
 pub use im2col::{col2im, im2col, Geometry, Padding};
 pub use pad::pad;
@@ -110,11 +110,16 @@ pub const STRUCTURAL: &[OpInfo] = &[
     OpInfo { name: "moments", dtypes: F, gradient: true },
     OpInfo { name: "batch_norm", dtypes: F, gradient: true },
     OpInfo { name: "layer_norm", dtypes: F, gradient: true },
+    OpInfo { name: "rms_norm", dtypes: F, gradient: true },
     OpInfo { name: "mean_squared_error", dtypes: F, gradient: true },
     OpInfo { name: "softmax_cross_entropy", dtypes: F, gradient: true },
     OpInfo { name: "sparse_softmax_cross_entropy", dtypes: F, gradient: true },
     OpInfo { name: "binary_cross_entropy", dtypes: F, gradient: true },
     OpInfo { name: "sigmoid_cross_entropy", dtypes: F, gradient: true },
+    OpInfo { name: "mean_absolute_error", dtypes: F, gradient: true },
+    OpInfo { name: "categorical_cross_entropy", dtypes: F, gradient: true },
+    OpInfo { name: "sparse_categorical_cross_entropy", dtypes: F, gradient: true },
+    OpInfo { name: "hinge", dtypes: F, gradient: true },
     OpInfo { name: "im2col", dtypes: F, gradient: true },
     OpInfo { name: "col2im", dtypes: F, gradient: true },
     OpInfo { name: "conv2d", dtypes: F, gradient: true },

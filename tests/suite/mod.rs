@@ -1679,6 +1679,64 @@ pub async fn log_sum_exp_is_stable(dev: Device) -> CaseResult {
     close("long row", &read(&ops::log_sum_exp(&t(&dev, &long, &[1, n])?, -1, false).map_err(e)?).await?, &[want], 1e-6, 0.0)
 }
 
+/// Layer norm and RMS norm: values against an f64 reference on rows longer than a workgroup and
+/// far from zero (the two-pass variance), a pending input (a residual add) read in place,
+/// gradients against finite differences, and on the GPU one dispatch forward, two backward.
+pub async fn layer_and_rms_norm_kernels(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(41);
+    let (rows, c) = (3, 700);
+    let a: Vec<f32> = rng.vec(rows * c, -1.0, 1.0).into_iter().map(|v| v + 1e4).collect();
+    let b = rng.vec(rows * c, -0.5, 0.5);
+    let (gv, bv) = (rng.vec(c, 0.5, 1.5), rng.vec(c, -0.5, 0.5));
+    let (ta, tb) = (t(&dev, &a, &[rows, c])?, t(&dev, &b, &[rows, c])?);
+    let (tg, tbeta) = (t(&dev, &gv, &[c])?, t(&dev, &bv, &[c])?);
+    let x = ops::add(&ta, &tb).map_err(e)?; // pending: read in place by the kernel
+    let ln = read(&ops::layer_norm(&x, Some(&tg), Some(&tbeta), 1e-5).map_err(e)?).await?;
+    let rms = read(&ops::rms_norm(&x, Some(&tg), 1e-5).map_err(e)?).await?;
+    let (mut want_ln, mut want_rms) = (Vec::new(), Vec::new());
+    for r in 0..rows {
+        let row: Vec<f64> = (0..c).map(|j| (a[r * c + j] + b[r * c + j]) as f64).collect();
+        let mean = row.iter().sum::<f64>() / c as f64;
+        let var = row.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / c as f64;
+        let ms = row.iter().map(|v| v * v).sum::<f64>() / c as f64;
+        for j in 0..c {
+            want_ln.push((row[j] - mean) / (var + 1e-5).sqrt() * gv[j] as f64 + bv[j] as f64);
+            want_rms.push(row[j] / (ms + 1e-5).sqrt() * gv[j] as f64);
+        }
+    }
+    // f32 inputs near 1e4 carry ~1e-3 of rounding before normalising (unit variance after).
+    close("layer_norm rows of 700 near 1e4", &ln, &want_ln, 1e-3, 2e-3)?;
+    close("rms_norm rows of 700", &rms, &want_rms, 1e-4, 1e-5)?;
+    let small = rng.vec(4 * 6, -1.0, 1.0);
+    grad_check(&dev, "rms_norm", &[(small.clone(), vec![4, 6]), (rng.vec(6, 0.5, 1.5), vec![6])], &|v| ops::rms_norm(&v[0], Some(&v[1]), 1e-3)).await?;
+    grad_check(&dev, "layer_norm without gamma, beta", &[(small, vec![4, 6])], &|v| ops::layer_norm(&v[0], None, None, 1e-3)).await?;
+    if let Some(before) = dispatches(&dev) {
+        let (w, g, bb) = (ta.detach(), tg.detach(), tbeta.detach());
+        for p in [&w, &g, &bb] {
+            p.set_requires_grad(true).map_err(e)?;
+        }
+        let y = ops::layer_norm(&w, Some(&g), Some(&bb), 1e-5).map_err(e)?;
+        let _ = read(&y).await?;
+        let forward = dispatches(&dev).unwrap() - before;
+        let dy = t(&dev, &rng.vec(rows * c, -1.0, 1.0), &[rows, c])?;
+        let _ = read(&dy).await?;
+        let before = dispatches(&dev).unwrap();
+        let loss = ops::sum(&ops::mul(&y, &dy).map_err(e)?, None, false).map_err(e)?;
+        let _ = read(&loss).await?;
+        let before_backward = dispatches(&dev).unwrap();
+        webtensor::autograd::backward(&loss).map_err(e)?;
+        for p in [&w, &g, &bb] {
+            let _ = read(&p.grad().unwrap()).await?;
+        }
+        let backward = dispatches(&dev).unwrap() - before_backward;
+        let _ = before;
+        if forward != 1 || backward != 2 {
+            return Err(format!("layer_norm: {forward} dispatches forward, {backward} backward (expected 1 and 2)"));
+        }
+    }
+    Ok(())
+}
+
 trait Rows {
     fn slice_rows(&self, start: usize, count: usize) -> Result<Tensor, String>;
 }
@@ -1727,7 +1785,8 @@ macro_rules! for_each_case {
             fusion_runs_one_kernel_per_chain,
             pending_values_survive_in_place_writes,
             long_and_wide_expressions_split,
-            log_sum_exp_is_stable
+            log_sum_exp_is_stable,
+            layer_and_rms_norm_kernels
         );
     };
 }

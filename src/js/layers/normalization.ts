@@ -76,8 +76,7 @@ export class LayerNormalization extends Layer {
     if (this.center) this.beta = this.addWeight('beta', [c], 'zeros', 'zeros');
   }
   protected call(x: Tensor): Tensor {
-    const { mean, variance } = ops.moments(x, -1, true);
-    return ops.batchNorm(x, mean, variance, this.beta, this.gamma, this.epsilon);
+    return ops.layerNorm(x, this.gamma, this.beta, this.epsilon);
   }
 }
 

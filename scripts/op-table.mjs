@@ -10,8 +10,10 @@ export const OPS_DOC = path.join(root, 'docs', 'OPS.md');
 export function opTableMarkdown(rows) {
   const backends = [...new Set(rows.flatMap((r) => r.backends))].sort();
   const dtypes = ['float32', 'int32', 'bool'];
-  let md = '# Ops\n\nGenerated from the engine\'s op registry by `node scripts/op-table.mjs` (checked by the tests:\n';
-  md += 'this file cannot drift from the code). Also at run time: `tf.opTable()`.\n\n';
+  let md = '# Ops\n\nGenerated from the engine by `node scripts/op-table.mjs` (checked by the tests: this file cannot\n';
+  md += 'drift from the code). Also at run time: `tf.opTable()`. Read from the code, not typed by hand\n';
+  md += '(src/ops/table.rs): elementwise ops from their definitions, the others by running each on tiny\n';
+  md += 'tensors of each dtype and seeing whether a gradient is recorded.\n\n';
   md += `${rows.length} ops; each runs on every backend (${backends.join(', ')}). "grad": a gradient rule exists (piecewise-constant\nops have a zero gradient, as in TF.js). int32/bool inputs of float-only ops are computed in float32.\n\n`;
   md += `| op | ${backends.join(' | ')} | ${dtypes.join(' | ')} | grad |\n|${' --- |'.repeat(backends.length + dtypes.length + 2)}\n`;
   for (const r of rows) {

@@ -253,16 +253,8 @@ impl JsTensor {
         wrap(ops::logical_not(&self.inner))
     }
 
-    /// `op`: sum, mean, prod, max, min; `axes` empty means all axes.
-    pub fn reduce(&self, op: &str, axes: Option<Vec<i32>>, keep_dims: bool) -> Result<JsTensor, JsError> {
-        let kind = match op {
-            "sum" => Reduce::Sum,
-            "mean" => Reduce::Mean,
-            "prod" => Reduce::Prod,
-            "max" => Reduce::Max,
-            "min" => Reduce::Min,
-            other => return Err(JsError::new(&format!("unknown reduction '{other}'"))),
-        };
+    /// A reduction over `axes` (all axes when absent).
+    pub fn reduce(&self, kind: Reduce, axes: Option<Vec<i32>>, keep_dims: bool) -> Result<JsTensor, JsError> {
         let axes: Option<Vec<i64>> = axes.map(|a| a.into_iter().map(i64::from).collect());
         wrap(ops::reduce(kind, &self.inner, axes.as_deref(), keep_dims))
     }

@@ -227,13 +227,13 @@ export const cast = (x: Tensor, dtype: DataType) => run('cast', () => x.handle.c
 function axes(axis?: number | number[]): Int32Array | undefined {
   return axis === undefined || axis === null ? undefined : Int32Array.from(Array.isArray(axis) ? axis : [axis]);
 }
-const reduce = (op: string, x: TensorLike, axis?: number | number[], keepDims = false) =>
-  withTensor(op, x, (t) => run(op, () => t.handle.reduce(op, axes(axis), keepDims)));
-export const sum = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('sum', x, axis, keepDims);
-export const mean = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('mean', x, axis, keepDims);
-export const prod = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('prod', x, axis, keepDims);
-export const max = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('max', x, axis, keepDims);
-export const min = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce('min', x, axis, keepDims);
+const reduce = (kind: wasm.Reduce, op: string, x: TensorLike, axis?: number | number[], keepDims = false) =>
+  withTensor(op, x, (t) => run(op, () => t.handle.reduce(kind, axes(axis), keepDims)));
+export const sum = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Sum, 'sum', x, axis, keepDims);
+export const mean = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Mean, 'mean', x, axis, keepDims);
+export const prod = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Prod, 'prod', x, axis, keepDims);
+export const max = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Max, 'max', x, axis, keepDims);
+export const min = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Min, 'min', x, axis, keepDims);
 export const argMax = (x: Tensor, axis = 0) => run('argMax', () => x.handle.argMax(axis));
 export const argMin = (x: Tensor, axis = 0) => run('argMin', () => x.handle.argMin(axis));
 export const logSumExp = (x: Tensor, axis = -1, keepDims = false) => run('logSumExp', () => x.handle.logSumExp(Array.isArray(axis) ? axis[0] : axis, keepDims));

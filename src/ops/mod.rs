@@ -26,6 +26,7 @@ pub mod select;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod sgemm_wasm;
 pub mod slice;
+pub mod table;
 pub mod softmax;
 pub mod transpose;
 pub mod unary;
@@ -54,6 +55,7 @@ pub use reduce::{arg_reduce, reduce, Reduce};
 pub use select::where_;
 pub use slice::slice;
 pub use softmax::{log_softmax, log_sum_exp, softmax};
+pub use table::{op_names, op_table, OpInfo, BACKENDS};
 pub use transpose::transpose;
 pub use unary::{
     abs, ceil, clip, cos, elu, erf, exp, floor, gelu, leaky_relu, log, neg, reciprocal, relu, relu6, round, rsqrt, selu, sigmoid,
@@ -61,92 +63,6 @@ pub use unary::{
 };
 
 use crate::{DType, Result, Tensor};
-
-/// One row of the op table: what an op accepts and whether it has a gradient. Every op runs on
-/// both backends: each dispatches with an exhaustive `match` over `Device`, so a backend cannot
-/// be missing without the code failing to compile.
-#[derive(Debug, Clone, Copy)]
-pub struct OpInfo {
-    pub name: &'static str,
-    pub dtypes: &'static [DType],
-    pub gradient: bool,
-}
-
-pub const BACKENDS: &[&str] = &["cpu", "webgpu"];
-
-const F: &[DType] = &[DType::F32];
-const FI: &[DType] = &[DType::F32, DType::I32, DType::Bool];
-
-/// Ops that are not rows of an elementwise table.
-pub const STRUCTURAL: &[OpInfo] = &[
-    OpInfo { name: "where", dtypes: FI, gradient: true },
-    OpInfo { name: "cast", dtypes: FI, gradient: false },
-    OpInfo { name: "fill", dtypes: FI, gradient: false },
-    OpInfo { name: "random_uniform", dtypes: F, gradient: false },
-    OpInfo { name: "random_normal", dtypes: F, gradient: false },
-    OpInfo { name: "logical_not", dtypes: FI, gradient: false },
-    OpInfo { name: "sum", dtypes: FI, gradient: true },
-    OpInfo { name: "mean", dtypes: FI, gradient: true },
-    OpInfo { name: "prod", dtypes: FI, gradient: true },
-    OpInfo { name: "max", dtypes: FI, gradient: true },
-    OpInfo { name: "min", dtypes: FI, gradient: true },
-    OpInfo { name: "argmax", dtypes: FI, gradient: false },
-    OpInfo { name: "argmin", dtypes: FI, gradient: false },
-    OpInfo { name: "matmul", dtypes: FI, gradient: true },
-    OpInfo { name: "reshape", dtypes: FI, gradient: true },
-    OpInfo { name: "transpose", dtypes: FI, gradient: true },
-    OpInfo { name: "slice", dtypes: FI, gradient: true },
-    OpInfo { name: "pad", dtypes: FI, gradient: true },
-    OpInfo { name: "concat", dtypes: FI, gradient: true },
-    OpInfo { name: "stack", dtypes: FI, gradient: true },
-    OpInfo { name: "broadcast_to", dtypes: FI, gradient: true },
-    OpInfo { name: "gather", dtypes: FI, gradient: true },
-    OpInfo { name: "embedding", dtypes: F, gradient: true },
-    OpInfo { name: "one_hot", dtypes: &[DType::I32, DType::Bool], gradient: false },
-    OpInfo { name: "softmax", dtypes: F, gradient: true },
-    OpInfo { name: "log_softmax", dtypes: F, gradient: true },
-    OpInfo { name: "log_sum_exp", dtypes: F, gradient: true },
-    OpInfo { name: "dropout", dtypes: F, gradient: true },
-    OpInfo { name: "moments", dtypes: F, gradient: true },
-    OpInfo { name: "batch_norm", dtypes: F, gradient: true },
-    OpInfo { name: "layer_norm", dtypes: F, gradient: true },
-    OpInfo { name: "rms_norm", dtypes: F, gradient: true },
-    OpInfo { name: "mean_squared_error", dtypes: F, gradient: true },
-    OpInfo { name: "softmax_cross_entropy", dtypes: F, gradient: true },
-    OpInfo { name: "sparse_softmax_cross_entropy", dtypes: F, gradient: true },
-    OpInfo { name: "binary_cross_entropy", dtypes: F, gradient: true },
-    OpInfo { name: "sigmoid_cross_entropy", dtypes: F, gradient: true },
-    OpInfo { name: "mean_absolute_error", dtypes: F, gradient: true },
-    OpInfo { name: "categorical_cross_entropy", dtypes: F, gradient: true },
-    OpInfo { name: "sparse_categorical_cross_entropy", dtypes: F, gradient: true },
-    OpInfo { name: "hinge", dtypes: F, gradient: true },
-    OpInfo { name: "im2col", dtypes: F, gradient: true },
-    OpInfo { name: "col2im", dtypes: F, gradient: true },
-    OpInfo { name: "conv2d", dtypes: F, gradient: true },
-    OpInfo { name: "depthwise_conv2d", dtypes: F, gradient: true },
-    OpInfo { name: "conv2d_transpose", dtypes: F, gradient: true },
-    OpInfo { name: "max_pool", dtypes: F, gradient: true },
-    OpInfo { name: "avg_pool", dtypes: F, gradient: true },
-];
-
-/// The whole op table: the elementwise families' rows (int32 where the op has an int variant;
-/// bool computes as int32; the gradient column read from each definition) and the structural ops.
-pub fn op_table() -> Vec<OpInfo> {
-    let mut rows: Vec<OpInfo> = UnaryOp::ALL
-        .iter()
-        .map(|o| o.def())
-        .map(|d| OpInfo { name: d.name, dtypes: if d.i32.is_some() { FI } else { F }, gradient: d.grad.is_some() })
-        .collect();
-    rows.extend(BinaryOp::ALL.iter().map(|o| o.def()).map(|d| OpInfo { name: d.name, dtypes: if d.i32.is_some() { FI } else { F }, gradient: d.grad.is_some() }));
-    rows.extend(CompareOp::ALL.iter().map(|o| OpInfo { name: o.name(), dtypes: FI, gradient: false }));
-    rows.extend_from_slice(STRUCTURAL);
-    rows
-}
-
-/// Every op name the engine implements; each runs on both backends (CPU and GPU).
-pub fn op_names() -> Vec<&'static str> {
-    op_table().into_iter().map(|o| o.name).collect()
-}
 
 pub fn reshape(x: &Tensor, shape: &[i64]) -> Result<Tensor> {
     let s = crate::shape::infer_reshape("reshape", x.shape(), shape)?;

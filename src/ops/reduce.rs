@@ -15,6 +15,7 @@ use crate::{bail, DType, Result};
 
 const TEMPLATE: &str = include_str!("../../shaders/reduce.wgsl");
 
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen::prelude::wasm_bindgen)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reduce {
     Sum,

@@ -29,8 +29,8 @@ const u32 = (a) => new Uint32Array(a);
 
 // ---- our side (the wasm facade) ---------------------------------------------------------------
 const ours = {
-  tensor: (data, shape) => Tensor.fromF32(data, u32(shape)),
-  ints: (data, shape) => Tensor.fromI32(data, u32(shape)),
+  tensor: (data, shape) => Tensor.fromArray(data, u32(shape), 'float32'),
+  ints: (data, shape) => Tensor.fromArray(data, u32(shape), 'int32'),
   free: (...ts) => ts.forEach((t) => t.free()),
 };
 

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::ops::{self, BinaryOp, CompareOp, Loss, Padding, Reduce, UnaryOp};
 use crate::optim::{Kind, Optimizer};
@@ -184,16 +185,41 @@ fn wrap(r: crate::Result<Tensor>) -> Result<JsTensor, JsError> {
 
 #[wasm_bindgen(js_class = Tensor)]
 impl JsTensor {
-    #[wasm_bindgen(js_name = fromF32)]
-    pub fn from_f32(data: &[f32], shape: &[u32]) -> Result<JsTensor, JsError> {
-        wrap(Tensor::from_f32(&device()?, data, &dims(shape)))
-    }
-
-    #[wasm_bindgen(js_name = fromI32)]
-    pub fn from_i32(data: &[i32], shape: &[u32], dtype_name: Option<String>) -> Result<JsTensor, JsError> {
-        let dt = dtype(dtype_name.as_deref().unwrap_or("int32"))?;
-        let words: Vec<u32> = data.iter().map(|&v| if dt == DType::Bool { (v != 0) as u32 } else { v as u32 }).collect();
-        wrap(Tensor::from_words(&device()?, words, &dims(shape), dt))
+    /// A tensor of `shape` holding `data`: a Float32Array for float32, an Int32Array for int32
+    /// and bool (0 or 1). On WebGPU the bytes go from the typed array straight to the device
+    /// buffer (queue.writeBuffer): no copy through the wasm heap; the CPU backend copies them
+    /// once, into its storage.
+    #[wasm_bindgen(js_name = fromArray)]
+    pub fn from_array(data: &js_sys::Object, shape: &[u32], dtype_name: &str) -> Result<JsTensor, JsError> {
+        const OP: &str = "tensor";
+        let dt = dtype(dtype_name)?;
+        let (buffer, offset, len) = if dt == DType::F32 {
+            let a = data.dyn_ref::<js_sys::Float32Array>().ok_or_else(|| JsError::new("tensor: float32 data must be a Float32Array"))?;
+            (a.buffer(), a.byte_offset(), a.length())
+        } else {
+            let a = data.dyn_ref::<js_sys::Int32Array>().ok_or_else(|| JsError::new("tensor: int32 and bool data must be an Int32Array"))?;
+            (a.buffer(), a.byte_offset(), a.length())
+        };
+        let shape = dims(shape);
+        crate::shape::check_rank(OP, &shape).map_err(js)?;
+        let n = crate::shape::checked_numel(OP, &shape).map_err(js)?;
+        if n != len as usize {
+            return Err(JsError::new(&format!("tensor: {len} values cannot fill a tensor of shape {shape:?} ({n} elements)")));
+        }
+        let bytes = js_sys::Uint8Array::new_with_byte_offset_and_length(&buffer, offset, len * 4);
+        let storage = match device()? {
+            Device::Cpu => {
+                let mut words = crate::tensor::alloc_words(OP, n).map_err(js)?;
+                bytes.copy_to(bytemuck::cast_slice_mut(&mut words));
+                crate::tensor::Storage::cpu(words)
+            }
+            Device::Gpu(ctx) => {
+                let buf = ctx.alloc(OP, (n * 4) as u64).map_err(js)?;
+                ctx.write_from_js(OP, buf.raw(), 0, &bytes).map_err(js)?;
+                crate::tensor::Storage::gpu(buf)
+            }
+        };
+        Ok(JsTensor { inner: Tensor::from_storage(&device()?, std::rc::Rc::new(storage), shape, dt) })
     }
 
     pub fn fill(shape: &[u32], value: f64, dtype_name: &str) -> Result<JsTensor, JsError> {
@@ -210,30 +236,52 @@ impl JsTensor {
         wrap(ops::random_normal(&device()?, &dims(shape), mean, std, seed))
     }
 
+    /// [dtype code (0 float32, 1 int32, 2 bool), then the dimensions]: one crossing of the
+    /// boundary for what the JS tensor keeps.
     #[wasm_bindgen(getter)]
-    pub fn shape(&self) -> Vec<u32> {
-        self.inner.shape().iter().map(|&d| d as u32).collect()
+    pub fn meta(&self) -> Vec<u32> {
+        let code = match self.inner.dtype() {
+            DType::F32 => 0,
+            DType::I32 => 1,
+            DType::Bool => 2,
+        };
+        std::iter::once(code).chain(self.inner.shape().iter().map(|&d| d as u32)).collect()
     }
 
-    #[wasm_bindgen(getter)]
-    pub fn dtype(&self) -> String {
-        self.inner.dtype().name().to_string()
-    }
-
-    /// Resolves to a Float32Array (float32) or an Int32Array (int32, bool).
+    /// Resolves to a Float32Array (float32) or an Int32Array (int32, bool). On WebGPU the values
+    /// are copied once, from the mapped staging buffer into the array, never through the wasm
+    /// heap.
     pub fn data(&self) -> js_sys::Promise {
         let t = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let words = t.to_words().await.map_err(|e| JsValue::from(js(e)))?;
-            Ok(typed_array(&t, &words))
+            let err = |e| JsValue::from(js(e));
+            let n = t.numel();
+            match t.data().map_err(err)? {
+                crate::tensor::Data::Gpu(buf) => {
+                    let ctx = buf.context().clone();
+                    let raw = buf.raw().clone();
+                    let bytes = ctx.read_to_js("data", &raw, t.size_bytes() as u64).await.map_err(err)?;
+                    Ok(match t.dtype() {
+                        DType::F32 => js_sys::Float32Array::new(&bytes).into(),
+                        DType::I32 | DType::Bool => js_sys::Int32Array::new(&bytes).into(),
+                    })
+                }
+                crate::tensor::Data::Cpu(words) => Ok(typed_array(&t, &words.borrow()[..n])),
+            }
         })
     }
 
     /// Synchronous read: works on the CPU backend; on WebGPU it throws, naming `await t.data()`.
     #[wasm_bindgen(js_name = dataSync)]
     pub fn data_sync(&self) -> Result<JsValue, JsError> {
-        let words = self.inner.to_words_sync().map_err(js)?;
-        Ok(typed_array(&self.inner, &words))
+        if let Device::Gpu(_) = self.inner.device() {
+            self.inner.to_words_sync().map_err(js)?;
+        }
+        let n = self.inner.numel();
+        match self.inner.data().map_err(js)? {
+            crate::tensor::Data::Cpu(words) => Ok(typed_array(&self.inner, &words.borrow()[..n])),
+            crate::tensor::Data::Gpu(_) => unreachable!("to_words_sync refused the GPU"),
+        }
     }
 
     pub fn unary(&self, op: UnaryOp, alpha: Option<f32>, beta: Option<f32>) -> Result<JsTensor, JsError> {
@@ -580,6 +628,7 @@ impl JsOptimizer {
     }
 }
 
+/// One copy of host words into a new typed array.
 fn typed_array(t: &Tensor, words: &[u32]) -> JsValue {
     match t.dtype() {
         DType::F32 => js_sys::Float32Array::from(bytemuck::cast_slice::<u32, f32>(words)).into(),

@@ -25,8 +25,8 @@ async function startBackend() {
 }
 
 async function showSmallExample() {
-  const a = Tensor.fromF32(new Float32Array([1, 2, 3, 4]), new Uint32Array([2, 2]));
-  const b = Tensor.fromF32(new Float32Array([5, 6, 7, 8]), new Uint32Array([2, 2]));
+  const a = Tensor.fromArray(new Float32Array([1, 2, 3, 4]), new Uint32Array([2, 2]), 'float32');
+  const b = Tensor.fromArray(new Float32Array([5, 6, 7, 8]), new Uint32Array([2, 2]), 'float32');
   const c = a.matMul(b, false, false);
   const v = await c.data();
   $('small').textContent = `[[${v[0]}, ${v[1]}], [${v[2]}, ${v[3]}]]`;

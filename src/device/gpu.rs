@@ -377,6 +377,38 @@ impl GpuContext {
         result
     }
 
+    /// Reads `bytes` from the start of `src` into a new JS ArrayBuffer: the staging buffer is
+    /// mapped through the browser's own GPUBuffer and its range copied once, in JS, so the values
+    /// never pass through the wasm heap.
+    #[cfg(target_arch = "wasm32")]
+    pub async fn read_to_js(self: &Rc<Self>, op: &str, src: &wgpu::Buffer, bytes: u64) -> Result<js_sys::ArrayBuffer> {
+        use wasm_bindgen::JsValue;
+        self.check_alive(op)?;
+        if self.kernels.borrow().is_collecting() {
+            bail!(op, "cannot read values inside a warm-up trace (nothing is computed there)");
+        }
+        if bytes == 0 {
+            return Ok(js_sys::ArrayBuffer::new(0));
+        }
+        let staging = self.pool.borrow_mut().acquire(&self.device, bytes, READBACK_USAGE);
+        self.copy(src, &staging, bytes);
+        self.flush();
+        let fail = |what: &str, e: JsValue| Error::new(op, format!("reading back from the GPU failed ({what}): {}", e.as_string().unwrap_or_else(|| format!("{e:?}"))));
+        let result = async {
+            let Some(raw) = staging.as_webgpu() else { bail!(op, "reading back needs the browser's WebGPU") };
+            let mapping = raw.map_async_with_f64_and_f64(1, 0.0, bytes as f64); // GPUMapMode.READ
+            let _nudging = firefox_poll::nudge_while_waiting(&self.device, &self.queue);
+            wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(JsValue::from(mapping))).await.map_err(|e| fail("mapAsync", e))?;
+            let range = raw.get_mapped_range_with_f64_and_f64(0.0, bytes as f64).map_err(|e| fail("getMappedRange", e))?;
+            let copy = range.slice(0);
+            raw.unmap();
+            Ok(copy)
+        }
+        .await;
+        self.pool.borrow_mut().release(staging);
+        result
+    }
+
     pub fn pool_stats(&self) -> PoolStats {
         self.pool.borrow().stats()
     }

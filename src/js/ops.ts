@@ -56,10 +56,13 @@ function inferDtype(values: unknown): DataType {
   return typeof v === 'boolean' ? 'bool' : 'float32';
 }
 
-/** tf.tensor(values, shape?, dtype?) from a number, nested arrays or a typed array. */
+/** tf.tensor(values, shape?, dtype?) from a number, nested arrays or a typed array. A
+ * Float32Array (float32) or Int32Array (int32) goes to the engine as it is: on WebGPU straight
+ * into the device buffer, with no copy on the way. */
 export function tensor(values: TensorLike, shape?: Shape, dtype?: DataType): Tensor {
   if (values instanceof Tensor) return values.clone();
   const dt = dtype ?? inferDtype(values);
+  if (dt !== 'float32' && dt !== 'int32' && dt !== 'bool') throw new Error(`tensor: unknown dtype '${String(dt)}' (use float32, int32 or bool)`);
   let flat: ArrayLike<number>;
   let inferred: number[] = [];
   if (ArrayBuffer.isView(values)) {
@@ -71,15 +74,18 @@ export function tensor(values: TensorLike, shape?: Shape, dtype?: DataType): Ten
     flat = out;
   }
   const s = shape ?? inferred;
+  if (!Array.isArray(s) || s.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`tensor: shape ${JSON.stringify(s)} must be non-negative integers`);
   const n = s.reduce((a, b) => a * b, 1);
   if (n !== flat.length) {
     if (flat.length === 1 && shape) flat = new Array(n).fill(flat[0]);
     else throw new Error(`tensor: ${flat.length} values cannot fill shape [${s}] (${n} elements)`);
   }
-  if (s.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`tensor: shape [${s}] must be non-negative integers`);
-  if (dt === 'float32') return run('tensor', () => wasm.Tensor.fromF32(Float32Array.from(flat), u32(s)));
-  if (dt === 'int32' || dt === 'bool') return run('tensor', () => wasm.Tensor.fromI32(Int32Array.from(flat), u32(s), dt));
-  throw new Error(`tensor: unknown dtype '${dt}' (use float32, int32 or bool)`);
+  // The engine takes float32 as Float32Array and int32/bool as Int32Array (bools as 0/1).
+  let data: Float32Array | Int32Array;
+  if (dt === 'float32') data = flat instanceof Float32Array ? flat : Float32Array.from(flat);
+  else if (dt === 'int32') data = flat instanceof Int32Array ? flat : Int32Array.from(flat);
+  else data = Int32Array.from(flat, (v) => (v ? 1 : 0));
+  return run('tensor', () => wasm.Tensor.fromArray(data, u32(s), dt));
 }
 
 export const scalar = (v: number | boolean, dtype?: DataType) => tensor(v as number, [], dtype);

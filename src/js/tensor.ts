@@ -9,6 +9,7 @@ export type Rank = number;
 export type TensorLike = Tensor | number | boolean | number[] | number[][] | number[][][] | number[][][][] | TypedArray | boolean[];
 
 let nextId = 0;
+const DTYPES: DataType[] = ['float32', 'int32', 'bool'];
 
 /** dataSync()/arraySync() on a backend that can only read asynchronously (WebGPU). */
 export class SyncReadbackError extends Error {
@@ -25,11 +26,13 @@ export class Tensor {
   /** @internal the Rust tensor; null once disposed */
   protected _handle: wasm.Tensor | null;
 
-  /** @internal wraps a wasm handle; use tf.tensor() and the ops to make tensors. */
+  /** @internal wraps a wasm handle; use tf.tensor() and the ops to make tensors. Shape and dtype
+   * are read once (one call into the engine) and kept here. */
   constructor(handle: wasm.Tensor) {
     this._handle = handle;
-    this.shape = Array.from(handle.shape);
-    this.dtype = handle.dtype as DataType;
+    const meta = handle.meta;
+    this.dtype = DTYPES[meta[0]];
+    this.shape = Array.from(meta.subarray(1));
     this.id = nextId++;
     track(this, handle);
   }

@@ -183,6 +183,7 @@ export const pow = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Pow, '
 export const maximum = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Maximum, 'maximum', a, b);
 export const minimum = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Minimum, 'minimum', a, b);
 export const squaredDifference = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.SquaredDifference, 'squaredDifference', a, b);
+export const mod = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Mod, 'mod', a, b);
 export const equal = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.Equal, 'equal', a, b);
 export const notEqual = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.NotEqual, 'notEqual', a, b);
 export const less = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.Less, 'less', a, b);
@@ -217,6 +218,7 @@ export const sign = (x: TensorLike) => unary(wasm.UnaryOp.Sign, 'sign', x);
 export const floor = (x: TensorLike) => unary(wasm.UnaryOp.Floor, 'floor', x);
 export const ceil = (x: TensorLike) => unary(wasm.UnaryOp.Ceil, 'ceil', x);
 export const round = (x: TensorLike) => unary(wasm.UnaryOp.Round, 'round', x);
+export const logSigmoid = (x: TensorLike) => unary(wasm.UnaryOp.LogSigmoid, 'logSigmoid', x);
 export function clipByValue(x: TensorLike, min: number, max: number): Tensor {
   if (min > max) throw new Error(`clipByValue: min ${min} is greater than max ${max}`);
   return unary(wasm.UnaryOp.Clip, 'clipByValue', x, min, max);

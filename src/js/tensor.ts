@@ -96,6 +96,7 @@ export class Tensor {
   maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
   minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
   squaredDifference(b: TensorLike): Tensor { return ops.squaredDifference(this, b); }
+  mod(b: TensorLike): Tensor { return ops.mod(this, b); }
   equal(b: TensorLike): Tensor { return ops.equal(this, b); }
   notEqual(b: TensorLike): Tensor { return ops.notEqual(this, b); }
   less(b: TensorLike): Tensor { return ops.less(this, b); }
@@ -125,6 +126,7 @@ export class Tensor {
   floor(): Tensor { return ops.floor(this); }
   ceil(): Tensor { return ops.ceil(this); }
   round(): Tensor { return ops.round(this); }
+  logSigmoid(): Tensor { return ops.logSigmoid(this); }
   clipByValue(min: number, max: number): Tensor { return ops.clipByValue(this, min, max); }
   sum(axis?: number | number[], keepDims = false): Tensor { return ops.sum(this, axis, keepDims); }
   mean(axis?: number | number[], keepDims = false): Tensor { return ops.mean(this, axis, keepDims); }

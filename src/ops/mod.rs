@@ -31,10 +31,10 @@ pub mod softmax;
 pub mod transpose;
 pub mod unary;
 
-pub use binary::{add, binary, div, maximum, minimum, mul, pow, squared_difference, sub, BinaryOp};
+pub use binary::*;
 pub use broadcast::broadcast_to;
 pub use cast::cast;
-pub use compare::{compare, equal, greater, greater_equal, less, less_equal, logical_and, logical_not, logical_or, not_equal, CompareOp};
+pub use compare::*;
 pub use concat::{concat, stack};
 pub use conv::{conv2d, conv2d_transpose, depthwise_conv2d};
 pub use dropout::dropout;
@@ -57,10 +57,7 @@ pub use slice::slice;
 pub use softmax::{log_softmax, log_sum_exp, softmax};
 pub use table::{op_names, op_table, OpInfo, BACKENDS};
 pub use transpose::transpose;
-pub use unary::{
-    abs, ceil, clip, cos, elu, erf, exp, floor, gelu, leaky_relu, log, neg, reciprocal, relu, relu6, round, rsqrt, selu, sigmoid,
-    sign, sin, softplus, sqrt, square, tanh, unary, UnaryOp,
-};
+pub use unary::*;
 
 use crate::{DType, Result, Tensor};
 

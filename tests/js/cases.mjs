@@ -322,6 +322,10 @@ export const cases = {
       [(t) => t.avgPool(t.tensor(x, [1, 4, 6, 1]), 3, 1, 'same'), 'avgPool same'],
       [(t) => t.tensor(x, [4, 6]).clipByValue(-0.3, 0.2).elu().square(), 'clip elu square'],
       [(t) => t.tensor(x, [4, 6]).max(0), 'max'],
+      // the ops added by the contributor's guide (docs/CONTRIBUTING.md)
+      [(t) => t.logSigmoid(t.tensor(x, [4, 6]).mul(20)), 'logSigmoid'],
+      [(t) => t.mod(t.tensor(x, [4, 6]).mul(7), t.tensor(w.slice(0, 6), [6]).add(0.25)), 'mod'],
+      [(t) => t.mod(t.tensor([7, -7, 7, -7, 0], [5], 'int32'), t.tensor([3, 3, -3, -3, 2], [5], 'int32')), 'int mod'],
     ];
     for (const [f, name] of pairs) {
       const ours = await tf.tidy(() => f(tf)).data();

@@ -165,6 +165,7 @@ fn unary_ref(name: &str, x: f64) -> f64 {
         "ceil" => x.ceil(),
         "round" => x.round_ties_even(),
         "clip" => x.clamp(-0.5, 0.75),
+        "log_sigmoid" => -(1.0 + (-x).exp()).ln(),
         other => panic!("no reference for unary op {other}"),
     }
 }
@@ -228,6 +229,7 @@ pub async fn binary_ops_vs_reference(dev: Device) -> CaseResult {
                 "maximum" => x.max(y),
                 "minimum" => x.min(y),
                 "squared_difference" => (x - y) * (x - y),
+                "mod" => x - (x / y).floor() * y,
                 other => panic!("no reference for {other}"),
             };
             let (want, out_shape) = broadcast_ref(&a, sa, &b, sb, f);
@@ -250,6 +252,12 @@ pub async fn int_and_bool_ops(dev: Device) -> CaseResult {
     same_i("int add", &read_i(&ops::add(&a, &b).map_err(e)?).await?, &[9, -5, 5, -9, 5, 3])?;
     same_i("int max", &read_i(&ops::maximum(&a, &b).map_err(e)?).await?, &[7, 2, 7, -2, 5, 3])?;
     same_i("int abs", &read_i(&ops::abs(&a).map_err(e)?).await?, &[7, 7, 7, 7, 5, 0])?;
+    // floored modulo: the sign of the divisor; x mod 0 is 0 for ints
+    same_i("int mod", &read_i(&ops::modulo(&a, &b).map_err(e)?).await?, &[1, 1, -1, -1, 0, 0])?;
+    let fm = ops::modulo(&t(&dev, &[5.5, -5.5, 5.5, 1.0], &[4])?, &t(&dev, &[2.0, 2.0, -2.0, 0.0], &[4])?).map_err(e)?;
+    close("float mod", &read(&fm).await?, &[1.5, 0.5, -0.5, f64::NAN], 0.0, 0.0)?;
+    let ls = ops::log_sigmoid(&t(&dev, &[100.0, -100.0, 0.0], &[3])?).map_err(e)?;
+    close("log_sigmoid far out", &read(&ls).await?, &[0.0, -100.0, -(2f64.ln())], 1e-6, 1e-30)?;
     // int + float promotes to float
     let mixed = ops::add(&a, &t(&dev, &[0.5], &[])?).map_err(e)?;
     if mixed.dtype() != DType::F32 {
@@ -881,11 +889,14 @@ pub async fn binary_gradients(dev: Device) -> CaseResult {
             let nb: usize = sb.iter().product();
             let a = match name {
                 "pow" => rng.vec(na, 0.5, 2.0),
+                // a / b in (1.3, 1.9): floor(a / b) = 1 everywhere, far from its jumps
+                "mod" => rng.vec(na, 3.2, 3.8),
                 _ => away_from_zero(&mut rng, na, 0.5, 2.0),
             };
             // maximum/minimum: keep the operands apart so no element sits on the switch
             let b = match name {
                 "div" => away_from_zero(&mut rng, nb, 0.5, 2.0),
+                "mod" => rng.vec(nb, 2.0, 2.4),
                 "maximum" | "minimum" => rng.vec(nb, -0.3, 0.3),
                 _ => rng.vec(nb, -1.5, 1.5),
             };

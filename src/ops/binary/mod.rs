@@ -38,6 +38,7 @@ crate::op_family! {
         Maximum => maximum,
         Minimum => minimum,
         SquaredDifference => squared_difference,
+        Mod => modulo,
     }
 }
 
@@ -66,4 +67,4 @@ macro_rules! plain {
     )* };
 }
 plain!(add => Add, sub => Sub, mul => Mul, div => Div, pow => Pow, maximum => Maximum, minimum => Minimum,
-    squared_difference => SquaredDifference);
+    squared_difference => SquaredDifference, modulo => Mod);

@@ -60,6 +60,7 @@ crate::op_family! {
         Ceil => ceil,
         Round => round,
         Clip => clip,
+        LogSigmoid => log_sigmoid,
     }
 }
 
@@ -85,7 +86,7 @@ macro_rules! plain {
 plain!(neg => Neg, abs => Abs, exp => Exp, log => Log, sqrt => Sqrt, rsqrt => Rsqrt, square => Square,
     reciprocal => Reciprocal, relu => Relu, relu6 => Relu6, elu => Elu, selu => Selu, sigmoid => Sigmoid,
     tanh => Tanh, softplus => Softplus, erf => Erf, gelu => Gelu, sin => Sin, cos => Cos, sign => Sign,
-    floor => Floor, ceil => Ceil, round => Round);
+    floor => Floor, ceil => Ceil, round => Round, log_sigmoid => LogSigmoid);
 
 pub fn leaky_relu(x: &Tensor, alpha: f32) -> Result<Tensor> {
     unary(UnaryOp::LeakyRelu, x, alpha, 0.0)

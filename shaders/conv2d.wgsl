@@ -44,15 +44,15 @@ fn conv2d(t: u32) {
     var acc3 = vec4<f32>(0.0);
     let h = vec4<i32>(i32(p.h));
     let w = vec4<i32>(i32(p.w));
-    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
+    for (var ky = 0u; ky < KH; ky = ky + 1u) {
         let iy = y0 + vec4<i32>(i32(ky * p.dh));
-        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
+        for (var kx = 0u; kx < KW; kx = kx + 1u) {
             let ix = x0 + vec4<i32>(i32(kx * p.dw));
             let valid = (iy >= vec4<i32>(0)) & (iy < h) & (ix >= vec4<i32>(0)) & (ix < w);
             // Rows whose tap lies in the padding read element 0 and are masked to 0.
             let off = select(vec4<u32>(0u), base + vec4<u32>(iy * w + ix) * p.c, valid);
             let keep = select(vec4<f32>(0.0), vec4<f32>(1.0), valid);
-            var frow = (ky * p.kw + kx) * p.c * p.co;
+            var frow = (ky * KW + kx) * p.c * p.co;
             for (var ci = 0u; ci < p.c; ci = ci + 1u) {
                 let a = vec4<f32>(x[off.x + ci], x[off.y + ci], x[off.z + ci], x[off.w + ci]) * keep;
                 let f = vec4<f32>(y[frow + cn.x], y[frow + cn.y], y[frow + cn.z], y[frow + cn.w]);
@@ -77,12 +77,12 @@ fn conv2d(t: u32) {
 fn conv2d_filter_grad(t: u32) {
     let blocks = (p.co + 3u) / 4u;
     let co0 = (t % blocks) * 4u;
-    let taps = p.kh * p.kw * p.c;
+    let taps = KH * KW * p.c;
     let row = (t / blocks) % taps;
     let split = t / blocks / taps;
     let ci = row % p.c;
-    let kx = (row / p.c) % p.kw;
-    let ky = row / p.c / p.kw;
+    let kx = (row / p.c) % KW;
+    let ky = row / p.c / KW;
     let cn = channels(co0);
     let npix = pixels();
     let start = split * p.chunk;

@@ -37,15 +37,15 @@ fn forward(t: u32) {
     var acc3 = vec4<f32>(0.0);
     let h = vec4<i32>(i32(p.h));
     let w = vec4<i32>(i32(p.w));
-    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
+    for (var ky = 0u; ky < KH; ky = ky + 1u) {
         let iy = y0 + vec4<i32>(i32(ky * p.dh));
-        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
+        for (var kx = 0u; kx < KW; kx = kx + 1u) {
             let ix = x0 + vec4<i32>(i32(kx * p.dw));
             let valid = (iy >= vec4<i32>(0)) & (iy < h) & (ix >= vec4<i32>(0)) & (ix < w);
             let off = select(vec4<u32>(0u), base + vec4<u32>(iy * w + ix) * c4, valid);
             let keep = select(vec4<f32>(0.0), vec4<f32>(1.0), valid);
             // f[ky, kx, ci, 4cq .. 4cq + 3] is vec4 (tap * c + ci) * co4 + cq.
-            var f_at = (ky * p.kw + kx) * p.c * co4 + cq;
+            var f_at = (ky * KW + kx) * p.c * co4 + cq;
             for (var q = 0u; q < c4; q = q + 1u) {
                 let f0 = y[f_at];
                 let f1 = y[f_at + co4];
@@ -76,13 +76,13 @@ fn filter_grad(t: u32) {
     let c4 = p.c / 4u;
     let co4 = p.co / 4u;
     let blocks = (p.co + 7u) / 8u;
-    let taps = p.kh * p.kw;
+    let taps = KH * KW;
     let co0 = (t % blocks) * 8u;
     let q = (t / blocks) % c4;
     let tap = (t / blocks / c4) % taps;
     let split = t / blocks / c4 / taps;
-    let kx = tap % p.kw;
-    let ky = tap / p.kw;
+    let kx = tap % KW;
+    let ky = tap / KW;
     // The two dy vec4s of this thread's 8 output channels (the second clamped when co % 8 == 4).
     let d0 = co0 / 4u;
     let d1 = min(co0 / 4u + 1u, co4 - 1u);
@@ -151,8 +151,8 @@ fn input_grad(t: u32) {
     var acc1 = vec4<f32>(0.0);
     var acc2 = vec4<f32>(0.0);
     var acc3 = vec4<f32>(0.0);
-    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
-        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
+    for (var ky = 0u; ky < KH; ky = ky + 1u) {
+        for (var kx = 0u; kx < KW; kx = kx + 1u) {
             // Where each pixel's dy row starts for this tap (in vec4s), and whether one reads it.
             var base: vec4<u32>;
             var keep: vec4<f32>;
@@ -164,7 +164,7 @@ fn input_grad(t: u32) {
                 keep[j] = select(0.0, 1.0, ok);
             }
             // f[ky, kx, 4q + i, :] as vec4s along co.
-            let w_base = ((ky * p.kw + kx) * p.c + q * 4u) * co4;
+            let w_base = ((ky * KW + kx) * p.c + q * 4u) * co4;
             for (var cq = 0u; cq < co4; cq = cq + 1u) {
                 let w0 = y[w_base + cq];
                 let w1 = y[w_base + co4 + cq];

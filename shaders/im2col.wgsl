@@ -8,8 +8,8 @@
 fn im2col(t: u32) -> f32 {
     let c = t % p.c;
     var r = t / p.c;
-    let kx = r % p.kw; r = r / p.kw;
-    let ky = r % p.kh; r = r / p.kh;
+    let kx = r % KW; r = r / KW;
+    let ky = r % KH; r = r / KH;
     let ox = r % p.ow; r = r / p.ow;
     let oy = r % p.oh;
     let n = r / p.oh;
@@ -26,13 +26,13 @@ fn col2im(t: u32) -> f32 {
     let x = at.z;
     let c = at.w;
     var acc = 0.0;
-    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
+    for (var ky = 0u; ky < KH; ky = ky + 1u) {
         let oy = reader_y(y, ky);
         if (oy < 0) { continue; }
-        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
+        for (var kx = 0u; kx < KW; kx = kx + 1u) {
             let ox = reader_x(x, kx);
             if (ox < 0) { continue; }
-            acc = acc + src[((((n * p.oh + u32(oy)) * p.ow + u32(ox)) * p.kh + ky) * p.kw + kx) * p.c + c];
+            acc = acc + src[((((n * p.oh + u32(oy)) * p.ow + u32(ox)) * KH + ky) * KW + kx) * p.c + c];
         }
     }
     return acc;

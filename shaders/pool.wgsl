@@ -19,9 +19,9 @@
 struct Best { v: f32, at: i32 };
 fn window_max(n: u32, oy: u32, ox: u32, c: u32) -> Best {
     var best = Best(-f32_inf(), -1);
-    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
+    for (var ky = 0u; ky < KH; ky = ky + 1u) {
         let iy = source_y(oy, ky);
-        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
+        for (var kx = 0u; kx < KW; kx = kx + 1u) {
             let ix = source_x(ox, kx);
             if (!inside(iy, ix)) { continue; }
             let v = load_x(((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + c);
@@ -36,8 +36,8 @@ fn window_max(n: u32, oy: u32, ox: u32, c: u32) -> Best {
 // Pixels of window (oy, ox) inside the image.
 fn window_count(oy: u32, ox: u32) -> u32 {
     var count = 0u;
-    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
-        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
+    for (var ky = 0u; ky < KH; ky = ky + 1u) {
+        for (var kx = 0u; kx < KW; kx = kx + 1u) {
             if (inside(source_y(oy, ky), source_x(ox, kx))) { count = count + 1u; }
         }
     }
@@ -53,9 +53,9 @@ fn max_pool(t: u32) -> f32 {
 fn avg_pool(t: u32) -> f32 {
     let o = output_coords(t);
     var sum = 0.0;
-    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
+    for (var ky = 0u; ky < KH; ky = ky + 1u) {
         let iy = source_y(o.y, ky);
-        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
+        for (var kx = 0u; kx < KW; kx = kx + 1u) {
             let ix = source_x(o.z, kx);
             if (inside(iy, ix)) { sum = sum + load_x(((o.x * p.h + u32(iy)) * p.w + u32(ix)) * p.c + o.w); }
         }
@@ -71,10 +71,10 @@ fn pool_grad(t: u32, is_max: bool) -> f32 {
     let c = at.w;
     let me = i32(at.y * p.w + at.z);
     var acc = 0.0;
-    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
+    for (var ky = 0u; ky < KH; ky = ky + 1u) {
         let oy = reader_y(at.y, ky);
         if (oy < 0) { continue; }
-        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
+        for (var kx = 0u; kx < KW; kx = kx + 1u) {
             let ox = reader_x(at.z, kx);
             if (ox < 0) { continue; }
             let g = dy[((n * p.oh + u32(oy)) * p.ow + u32(ox)) * p.c + c];
@@ -97,9 +97,9 @@ fn max_pool_grad_disjoint(t: u32) {
 fn max_pool_grad_tiles(t: u32) {
     let o = output_coords(t);
     let at = window_max(o.x, o.y, o.z, o.w).at;
-    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
+    for (var ky = 0u; ky < KH; ky = ky + 1u) {
         let iy = source_y(o.y, ky);
-        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
+        for (var kx = 0u; kx < KW; kx = kx + 1u) {
             let ix = source_x(o.z, kx);
             out[((o.x * p.h + u32(iy)) * p.w + u32(ix)) * p.c + o.w] = select(0.0, dy[t], iy * i32(p.w) + ix == at);
         }

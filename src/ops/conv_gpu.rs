@@ -40,10 +40,10 @@ pub fn prefers_direct(ctx: &GpuContext, out_channels: usize) -> bool {
 fn run(ctx: &Rc<GpuContext>, shader: &Shader, mode: &str, x: &Tensor, y: &Tensor, p: &WindowParams, out_shape: Vec<usize>) -> Result<Tensor> {
     let bytes = (checked_numel(mode, &out_shape)? * 4) as u64;
     let out = ctx.alloc(mode, bytes)?;
-    let key = format!("{}:{mode}", shader.name);
+    let key = format!("{}:{mode}:{}x{}", shader.name, p.kh, p.kw);
     let kernel = ctx.kernel(&key, || {
         let src = window_params().buffer("out", "f32", true).buffer("x", shader.elem, false).buffer("y", shader.elem, false);
-        window_source(src, &format!("fn mode(t: u32) {{ {mode}(t); }}"), shader.source)
+        window_source(src, (p.kh, p.kw), &format!("fn mode(t: u32) {{ {mode}(t); }}"), shader.source)
     });
     let buffers = [out.raw(), x.gpu_buffer()?.raw(), y.gpu_buffer()?.raw()];
     ctx.dispatch(&kernel, bytemuck::bytes_of(p), &buffers, grid_2d(p.total.div_ceil(256) as u64)?);

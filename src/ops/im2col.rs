@@ -135,10 +135,11 @@ crate::params! {
     }
 }
 
-/// The source of a kernel written over the window geometry: its buffers (name, element type,
-/// writable) in binding order, then `defines` (its specialisation), window.wgsl and `body`.
-pub(crate) fn window_source(src: Source, defines: &str, body: &str) -> String {
-    src.define(defines).body(&format!("{WINDOW}\n{body}"))
+/// The source of a kernel written over the window geometry `src` declares, specialised by
+/// `defines` and by the window's size (KH x KW, constants: loops over taps unroll, which
+/// CPU-emulated GPUs do not do on their own), then window.wgsl and `body`.
+pub(crate) fn window_source(src: Source, window: (u32, u32), defines: &str, body: &str) -> String {
+    src.define(&format!("const KH: u32 = {}u;\nconst KW: u32 = {}u;\n{defines}", window.0, window.1)).body(&format!("{WINDOW}\n{body}"))
 }
 
 /// A `Source` over the window geometry.
@@ -186,9 +187,10 @@ fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Res
         Device::Gpu(ctx) => {
             let out = ctx.alloc(op, (total * 4) as u64)?;
             let mode = if to_cols { "im2col" } else { "col2im" };
-            let kernel = ctx.kernel(mode, || {
+            let key = format!("{mode}:{}x{}", g.kh, g.kw);
+            let kernel = ctx.kernel(&key, || {
                 let src = window_params().buffer("dst", "f32", true).buffer("src", "f32", false);
-                window_source(src, &format!("fn mode(t: u32) -> f32 {{ return {mode}(t); }}"), SHADER)
+                window_source(src, (g.kh as u32, g.kw as u32), &format!("fn mode(t: u32) -> f32 {{ return {mode}(t); }}"), SHADER)
             });
             let params = g.params(total, pad_value);
             ctx.dispatch(&kernel, bytemuck::bytes_of(&params), &[out.raw(), x.gpu_buffer()?.raw()], grid_2d(total.div_ceil(256) as u64)?);

@@ -75,10 +75,10 @@ fn run(kind: Pool, grad: bool, x: &Tensor, dy: &Tensor, g: &Geometry) -> Result<
                 }
             };
             let fused = x.storage().pending_expr().map(|e| Program::new(&e, x.numel())).filter(|p| !p.buffers.is_empty());
-            let key = format!("{mode}:{}", fused.as_ref().map(|p| p.key()).unwrap_or_default());
+            let key = format!("{mode}:{}x{}:{}", g.kh, g.kw, fused.as_ref().map(|p| p.key()).unwrap_or_default());
             let kernel = ctx.kernel(&key, || {
                 let src = window_params().buffer("out", "f32", true).buffer("dy", "f32", false).input("x", "f32", fused.as_ref());
-                window_source(src, &format!("fn store(t: u32) {{ {store} }}"), SHADER)
+                window_source(src, (g.kh as u32, g.kw as u32), &format!("fn store(t: u32) {{ {store} }}"), SHADER)
             });
             let params = g.params(threads, 0.0);
             let grid = grid_2d(threads.div_ceil(256) as u64)?;

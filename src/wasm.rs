@@ -105,6 +105,12 @@ pub fn start_kernel_trace() -> Result<(), JsError> {
     Ok(())
 }
 
+/// Runs every pending elementwise expression now (in a warm-up trace: notes their kernels).
+#[wasm_bindgen(js_name = realizePending)]
+pub fn realize_pending() -> Result<(), JsError> {
+    crate::fusion::realize_all().map_err(js)
+}
+
 /// Ends the trace and compiles the kernels it noted with `createComputePipelineAsync` (off the
 /// main thread). Resolves to how many it compiled.
 #[wasm_bindgen(js_name = compileTraced)]

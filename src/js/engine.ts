@@ -52,7 +52,8 @@ export async function compileAhead(fn: () => unknown): Promise<number> {
   wasm.startKernelTrace();
   let failure: { error: unknown } | null = null;
   try {
-    tidy(() => { fn(); });
+    // Elementwise results wait until read: run what fn left pending, so its kernels are noted too.
+    tidy(() => { fn(); wasm.realizePending(); });
   } catch (error) {
     failure = { error };
   }

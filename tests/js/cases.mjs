@@ -539,7 +539,9 @@ export const cases = {
     if (tf.getBackend() === 'webgpu') {
       // on a fresh device n is the model's whole kernel set; here earlier cases compiled most of it
       const k = tf.compiledKernels();
-      tf.tidy(() => a.predict(x));
+      const p = a.predict(x);
+      await p.data(); // elementwise results run when read: read it
+      p.dispose();
       assert(tf.compiledKernels() === k, `predict after warmup compiled ${tf.compiledKernels() - k} kernels`);
     } else {
       assert(n === 0, 'nothing to compile on the CPU');

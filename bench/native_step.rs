@@ -7,6 +7,9 @@ use std::time::Instant;
 use webtensor::optim::{Kind, Optimizer};
 use webtensor::{autograd, ops, Device, Result, Tensor};
 
+#[path = "digits_model.rs"]
+mod digits_model;
+
 fn mlp_step_ms(dev: &Device) -> Result<f64> {
     let x = ops::random_normal(dev, &[128, 784], 0.0, 1.0, Some(1))?;
     let labels: Vec<i32> = (0..128).map(|i| (i * 7) % 10).collect();
@@ -38,36 +41,17 @@ fn mlp_step_ms(dev: &Device) -> Result<f64> {
     Ok(times[times.len() / 2])
 }
 
-/// The digits demo's step (www/digits.js): conv16-pool-conv32-pool-dense10-softmax on 8x8x1 at
-/// batch 32, Keras categorical cross-entropy of the probabilities, Adam.
+/// The digits demo's step (bench/digits_model.rs) at batch 32, Adam.
 fn digits_step_ms(dev: &Device) -> Result<f64> {
-    use webtensor::ops::Padding;
     let x = ops::random_uniform(dev, &[32, 8, 8, 1], 0.0, 1.0, Some(1))?;
     let labels: Vec<i32> = (0..32).map(|i| (i * 7) % 10).collect();
     let y = ops::one_hot(&Tensor::from_i32(dev, &labels, &[32])?, 10)?;
-    let params = [
-        ops::random_normal(dev, &[3, 3, 1, 16], 0.0, 0.3, Some(2))?,
-        ops::zeros(dev, &[16], webtensor::DType::F32)?,
-        ops::random_normal(dev, &[3, 3, 16, 32], 0.0, 0.1, Some(3))?,
-        ops::zeros(dev, &[32], webtensor::DType::F32)?,
-        ops::random_normal(dev, &[2 * 2 * 32, 10], 0.0, 0.1, Some(4))?,
-        ops::zeros(dev, &[10], webtensor::DType::F32)?,
-    ];
-    for p in &params {
-        p.set_requires_grad(true)?;
-    }
+    let params = digits_model::params(dev)?;
     let mut opt = Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7 }, 0.01);
     let mut times = Vec::new();
     for i in 0..60 {
         let t0 = Instant::now();
-        let loss = {
-            let c1 = ops::relu(&ops::add(&ops::conv2d(&x, &params[0], (1, 1), Padding::Same, (1, 1))?, &params[1])?)?;
-            let p1 = ops::max_pool(&c1, (2, 2), (2, 2), Padding::Valid)?;
-            let c2 = ops::relu(&ops::add(&ops::conv2d(&p1, &params[2], (1, 1), Padding::Same, (1, 1))?, &params[3])?)?;
-            let p2 = ops::max_pool(&c2, (2, 2), (2, 2), Padding::Valid)?.reshape_to(&[32, 128])?;
-            let probs = ops::softmax(&ops::add(&ops::matmul(&p2, &params[4], false, false)?, &params[5])?, -1)?;
-            ops::categorical_cross_entropy(&y, &probs)?
-        };
+        let loss = digits_model::loss(&x, &y, &params)?;
         autograd::backward(&loss)?;
         let value = loss.detach();
         drop(loss);

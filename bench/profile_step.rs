@@ -6,6 +6,9 @@ use webtensor::optim::{Kind, Optimizer};
 use webtensor::ops::Padding;
 use webtensor::{autograd, ops, DType, Device, Result, Tensor};
 
+#[path = "digits_model.rs"]
+mod digits_model;
+
 fn adam() -> Optimizer {
     Optimizer::new(Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7 }, 0.001)
 }
@@ -85,23 +88,15 @@ fn mlp_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
     })
 }
 
-/// The digits demo's model (www/digits.js) at batch 32 on 8x8x1: conv16-pool-conv32-pool-dense10,
-/// softmax and categorical cross-entropy of the probabilities, as the demo trains it.
+/// The digits demo's model (bench/digits_model.rs) at batch 32, as the demo trains it.
 fn digits_step(dev: &Device) -> Result<impl FnMut() -> Result<()>> {
     let batch = 32;
     let x = ops::random_uniform(dev, &[batch, 8, 8, 1], 0.0, 1.0, Some(1))?;
     let y = ops::one_hot(&Tensor::from_i32(dev, &(0..batch as i32).map(|i| i % 10).collect::<Vec<_>>(), &[batch])?, 10)?;
-    let p = params(dev, &[&[3, 3, 1, 16], &[16], &[3, 3, 16, 32], &[32], &[2 * 2 * 32, 10], &[10]])?;
+    let p = digits_model::params(dev)?;
     let mut opt = adam();
     Ok(move || {
-        let loss = {
-            let c1 = ops::relu(&ops::add(&ops::conv2d(&x, &p[0], (1, 1), Padding::Same, (1, 1))?, &p[1])?)?;
-            let p1 = ops::max_pool(&c1, (2, 2), (2, 2), Padding::Valid)?;
-            let c2 = ops::relu(&ops::add(&ops::conv2d(&p1, &p[2], (1, 1), Padding::Same, (1, 1))?, &p[3])?)?;
-            let h = ops::max_pool(&c2, (2, 2), (2, 2), Padding::Valid)?.reshape_to(&[batch, 2 * 2 * 32])?;
-            let probs = ops::softmax(&ops::add(&ops::matmul(&h, &p[4], false, false)?, &p[5])?, -1)?;
-            ops::categorical_cross_entropy(&y, &probs)?
-        };
+        let loss = digits_model::loss(&x, &y, &p)?;
         autograd::backward(&loss)?;
         let value = loss.detach();
         drop(loss);

@@ -270,52 +270,33 @@ macro_rules! arith {
                 self.binary(BinaryOp::$op, &rhs)
             }
         }
-        impl $tr<f32> for E {
+        arith!(@scalar $tr, $m, $op, f32);
+        arith!(@scalar $tr, $m, $op, f64);
+    };
+    // With a float constant on either side (f64: literals in rules are f64 until inferred).
+    (@scalar $tr:ident, $m:ident, $op:ident, $s:ty) => {
+        impl $tr<$s> for E {
             type Output = E;
-            fn $m(self, rhs: f32) -> E {
-                self.binary(BinaryOp::$op, &E::f32(rhs))
-            }
-        }
-        impl $tr<f32> for &E {
-            type Output = E;
-            fn $m(self, rhs: f32) -> E {
-                self.binary(BinaryOp::$op, &E::f32(rhs))
-            }
-        }
-        impl $tr<E> for f32 {
-            type Output = E;
-            fn $m(self, rhs: E) -> E {
-                E::f32(self).binary(BinaryOp::$op, &rhs)
-            }
-        }
-        impl $tr<f64> for E {
-            type Output = E;
-            fn $m(self, rhs: f64) -> E {
+            fn $m(self, rhs: $s) -> E {
                 self.binary(BinaryOp::$op, &E::from(rhs))
             }
         }
-        impl $tr<f64> for &E {
+        impl $tr<$s> for &E {
             type Output = E;
-            fn $m(self, rhs: f64) -> E {
+            fn $m(self, rhs: $s) -> E {
                 self.binary(BinaryOp::$op, &E::from(rhs))
             }
         }
-        impl $tr<E> for f64 {
+        impl $tr<E> for $s {
             type Output = E;
             fn $m(self, rhs: E) -> E {
                 E::from(self).binary(BinaryOp::$op, &rhs)
             }
         }
-        impl $tr<&E> for f64 {
+        impl $tr<&E> for $s {
             type Output = E;
             fn $m(self, rhs: &E) -> E {
                 E::from(self).binary(BinaryOp::$op, rhs)
-            }
-        }
-        impl $tr<&E> for f32 {
-            type Output = E;
-            fn $m(self, rhs: &E) -> E {
-                E::f32(self).binary(BinaryOp::$op, rhs)
             }
         }
     };

@@ -4,9 +4,10 @@
 //! values. Later elementwise ops read a pending operand of their own shape by taking its
 //! expression into theirs (`Space::read`), so a chain becomes one expression. The storage is
 //! *realized* (one kernel on the GPU, one blocked pass on the CPU) the first time anything needs
-//! its values: a non-elementwise op reading its buffer, a readback, an in-place write to one of
-//! its leaves (see `realize_readers_of`), or an expression growing past what one kernel can bind.
-//! A pending tensor dropped unread never runs at all.
+//! its values: a non-elementwise op reading its buffer, a readback, or an expression growing past
+//! what one kernel can bind. A pending tensor dropped unread never runs at all. When one of its
+//! leaves is overwritten in place, it is pointed at a copy of the old values instead
+//! (`preserve_for_readers`): pending values are those of the moment the op was called.
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};

@@ -553,6 +553,12 @@ impl JsTensor {
     pub fn rms_norm(&self, gamma: Option<JsTensor>, eps: f32) -> Result<JsTensor, JsError> {
         wrap(ops::rms_norm(&self.inner, gamma.as_ref().map(|t| &t.inner), eps))
     }
+
+    /// Scaled dot-product attention with this tensor as the queries (one kernel; two for its
+    /// gradient): softmax(q k^T * scale + mask) v.
+    pub fn attention(&self, k: &JsTensor, v: &JsTensor, mask: Option<JsTensor>, causal: bool, scale: Option<f32>) -> Result<JsTensor, JsError> {
+        wrap(ops::attention(&self.inner, &k.inner, &v.inner, mask.as_ref().map(|t| &t.inner), causal, scale))
+    }
 }
 
 /// Accumulates d loss / d p into `p.grad` for every parameter the (scalar) loss depends on.

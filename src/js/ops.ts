@@ -311,6 +311,36 @@ export function rmsNorm(x: Tensor, gamma?: Tensor, epsilon = 1e-6): Tensor {
   return run('rmsNorm', () => x.handle.rmsNorm(gamma?.handle.clone(), epsilon));
 }
 
+/** Options of {@link scaledDotProductAttention}. */
+export interface AttentionOptions {
+  /** Added to the scores (float32), or where a query may attend (bool); broadcasts to [batch, heads, seqQ, seqK]. */
+  mask?: Tensor;
+  /** Query i attends to keys j <= i + seqK - seqQ (aligned to the bottom right, as decoding with a cache needs). */
+  causal?: boolean;
+  /** Multiplies q k^T; 1 / sqrt(headSize) by default. */
+  scale?: number;
+}
+
+/**
+ * softmax(q k^T * scale + mask) v as one fused op (webtensor; PyTorch's
+ * `scaled_dot_product_attention`): q [batch, heads, seqQ, d], k [batch, kvHeads, seqK, d],
+ * v [batch, kvHeads, seqK, dv], kvHeads dividing heads (grouped-query attention). The score
+ * matrix is never materialised; rows that attend to no key give zeros. Differentiable in q, k, v
+ * and a float mask.
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor {
+  const op = 'scaledDotProductAttention';
+  for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
+    if (!(t instanceof Tensor)) throw new Error(`${op}: ${name} must be a tensor`);
+  }
+  if (options === null || typeof options !== 'object') throw new Error(`${op}: options must be an object`);
+  const { mask, causal = false, scale } = options;
+  if (mask !== undefined && !(mask instanceof Tensor)) throw new Error(`${op}: mask must be a tensor`);
+  if (typeof causal !== 'boolean') throw new Error(`${op}: causal must be a boolean, got ${typeof causal}`);
+  if (scale !== undefined && !(typeof scale === 'number' && Number.isFinite(scale))) throw new Error(`${op}: scale must be a finite number`);
+  return run(op, () => q.handle.attention(k.handle, v.handle, mask?.handle.clone(), causal, scale));
+}
+
 // ---- layout ------------------------------------------------------------------------------------
 
 export function reshape(x: Tensor, shape: number[]): Tensor {

@@ -1,9 +1,10 @@
 //! gather (TF.js `tf.gather`) and embedding lookup. Indices outside the axis give zeros (the
 //! GPU cannot raise from inside a kernel; the CPU backend does the same so both agree).
-//! The gradient scatters back with a one-hot matmul: dx[a] = sum over j with idx[j] = a of dy[j].
+//! The gradient scatters back: dx[a] = sum over j with idx[j] = a of dy[j], in O(ids x row) work
+//! (an embedding table's gradient does not touch the vocabulary's other rows: no one-hot matrix).
 use std::rc::Rc;
 
-use crate::autograd::{no_grad, record};
+use crate::autograd::record;
 use crate::device::gpu::grid_2d;
 use crate::device::Device;
 use crate::kernel::Source;
@@ -12,6 +13,7 @@ use crate::tensor::{common_device, Storage, Tensor};
 use crate::{bail, ops, DType, Result};
 
 const SHADER: &str = include_str!("../../shaders/gather.wgsl");
+const SCATTER_ADD: &str = include_str!("../../shaders/scatter_add.wgsl");
 
 crate::params! {
     /// shaders/gather.wgsl's parameters: x viewed as [outer, axis_len, inner], `count` indices.
@@ -65,11 +67,44 @@ pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
     let idx = indices.clone();
     let x_shape = x.shape().to_vec();
     Ok(record(OP, out, &[x], move |g| {
-        let onehot = no_grad(|| ops::one_hot(&idx.reshape_to(&[count])?, axis_len))?;
-        let dy = g.grad.reshape_to(&[outer, count, inner])?;
-        let dx = ops::matmul(&onehot, &dy, true, false)?;
-        Ok(vec![Some(dx.reshape_to(&x_shape)?)])
+        let p = GatherParams { outer: outer as u32, axis_len: axis_len as u32, inner: inner as u32, count: count as u32 };
+        Ok(vec![Some(scatter_add(g.grad, &idx, &p, &x_shape)?)])
     }))
+}
+
+/// dx of shape `x_shape` ([outer, axis_len, inner]) with dx[o, idx[j], k] += dy[o, j, k]; indices
+/// outside the axis contribute nothing (as their gather read zeros). On the GPU each element of dy
+/// adds itself with a compare-and-swap loop: where ids repeat, the order of their sum may vary
+/// between runs (by rounding only), as with every GPU framework's scatter-add.
+fn scatter_add(dy: &Tensor, idx: &Tensor, p: &GatherParams, x_shape: &[usize]) -> Result<Tensor> {
+    let (outer, axis_len, inner, count) = (p.outer as usize, p.axis_len as usize, p.inner as usize, p.count as usize);
+    match dy.device() {
+        Device::Cpu => {
+            let (dw, iw) = (dy.cpu_words()?, idx.cpu_words()?);
+            let ds: &[f32] = bytemuck::cast_slice(&dw);
+            let mut dx = vec![0f32; outer * axis_len * inner];
+            for o in 0..outer {
+                for j in 0..count {
+                    let a = iw[j] as i32;
+                    if a < 0 || a as usize >= axis_len {
+                        continue;
+                    }
+                    let (dst, src) = ((o * axis_len + a as usize) * inner, (o * count + j) * inner);
+                    dx[dst..dst + inner].iter_mut().zip(&ds[src..src + inner]).for_each(|(x, &d)| *x += d);
+                }
+            }
+            Tensor::from_f32(dy.device(), &dx, x_shape)
+        }
+        Device::Gpu(ctx) => {
+            let dx = ops::zeros(dy.device(), x_shape, DType::F32)?;
+            let kernel = ctx.kernel("scatter_add", || {
+                Source::new(&GatherParams::wgsl_fields()).buffer("dx", "atomic<u32>", true).buffer("dy", "f32", false).buffer("idx", "i32", false).body(SCATTER_ADD)
+            });
+            let buffers = [dx.gpu_buffer()?.raw(), dy.gpu_buffer()?.raw(), idx.gpu_buffer()?.raw()];
+            ctx.dispatch(&kernel, bytemuck::bytes_of(p), &buffers, grid_2d((outer * count * inner).div_ceil(256) as u64)?);
+            Ok(dx)
+        }
+    }
 }
 
 /// Rows of `table` ([vocab, dim]) for each id: TF.js/Keras `embedding`.

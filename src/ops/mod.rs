@@ -1,6 +1,7 @@
 //! THE op registry. Elementwise ops come in three families (unary/, binary/, compare/), one file
 //! per op listed once in its family's `op_family!`; they run fused (src/fusion). Structural ops
 //! have a file each.
+pub mod attention;
 pub mod binary;
 pub mod broadcast;
 pub mod cast;
@@ -31,6 +32,7 @@ pub mod softmax;
 pub mod transpose;
 pub mod unary;
 
+pub use attention::attention;
 pub use binary::*;
 pub use broadcast::broadcast_to;
 pub use cast::cast;

@@ -334,6 +334,34 @@ export const cases = {
     }
   },
 
+  async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {
+    const [b, h, sq, sk, d] = [2, 3, 5, 7, 4];
+    const values = [seeded(b * h * sq * d, 3), seeded(b * h * sk * d, 4), seeded(b * h * sk * d, 5), seeded(b * sq * sk, 6)];
+    const shapes = [[b, h, sq, d], [b, h, sk, d], [b, h, sk, d], [b, 1, sq, sk]];
+    const weight = seeded(b * h * sq * d, 7);
+    const scale = 0.6;
+    for (const causal of [false, true]) {
+      // TF.js has no attention op: its reference is the composition, causal masking as a bias.
+      const bias = Array.from({ length: sq * sk }, (_, e) => ((e % sk) > Math.floor(e / sk) + sk - sq ? -1e9 : 0));
+      const theirs = (q, k, v, m) => {
+        let s = ref.matMul(q, k, false, true).mul(scale).add(m);
+        if (causal) s = s.add(ref.tensor(bias, [sq, sk]));
+        return ref.softmax(s).matMul(v);
+      };
+      const ours = (q, k, v, m) => tf.scaledDotProductAttention(q, k, v, { mask: m, causal, scale });
+      const inputs = (t) => values.map((v, i) => t.tensor(v, shapes[i]));
+      const what = `attention (causal ${causal})`;
+      close(await tf.tidy(() => ours(...inputs(tf))).data(), await ref.tidy(() => theirs(...inputs(ref))).data(), 1e-4, 1e-5, what);
+      const ourGrads = tf.grads((q, k, v, m) => ours(q, k, v, m).mul(tf.tensor(weight, shapes[0])).sum())(inputs(tf));
+      const theirGrads = ref.grads((q, k, v, m) => theirs(q, k, v, m).mul(ref.tensor(weight, shapes[0])).sum())(inputs(ref));
+      for (let i = 0; i < 4; i++) close(await ourGrads[i].data(), await theirGrads[i].data(), 1e-3, 1e-5, `${what}: gradient ${'qkvm'[i]}`);
+      tf.dispose(ourGrads);
+      ref.dispose(theirGrads);
+    }
+    throwsWith(() => tf.scaledDotProductAttention(tf.zeros([1, 4, 2, 8]), tf.zeros([1, 3, 2, 8]), tf.zeros([1, 3, 2, 8])), ['attention', '[1, 3, 2, 8]'], 'attention heads');
+    throwsWith(() => tf.scaledDotProductAttention(tf.zeros([1, 1, 2, 8]), tf.zeros([1, 1, 2, 8]), tf.zeros([1, 1, 2, 8]), { causal: 'yes' }), ['scaledDotProductAttention', 'causal'], 'attention causal flag');
+  },
+
   async 'differential vs TF.js: a small model forward pass with the same weights'(tf, ref) {
     const build = (t) => {
       const m = t.sequential();

@@ -1806,7 +1806,155 @@ macro_rules! for_each_case {
             pending_values_survive_in_place_writes,
             long_and_wide_expressions_split,
             log_sum_exp_is_stable,
-            layer_and_rms_norm_kernels
+            layer_and_rms_norm_kernels,
+            attention_vs_reference,
+            attention_errors
         );
     };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attention (src/ops/attention.rs)
+
+/// softmax(q k^T * scale + mask) v in f64, written out: q [b, h, sq, d], k [b, hkv, sk, d],
+/// v [b, hkv, sk, dv], the mask given as a function of (batch, head, query, key). Scores at or
+/// below -1e30 are not attended; a row with none attended is zeros; causal is bottom-right.
+#[allow(clippy::too_many_arguments)]
+fn attention_ref(q: &[f32], k: &[f32], v: &[f32], dims: [usize; 7], mask: &dyn Fn(usize, usize, usize, usize) -> f64, causal: bool, scale: f64) -> Vec<f64> {
+    let [b, h, hkv, sq, sk, d, dv] = dims;
+    let mut out = vec![0f64; b * h * sq * dv];
+    for bi in 0..b {
+        for hi in 0..h {
+            let kv = bi * hkv + hi / (h / hkv);
+            for i in 0..sq {
+                let qrow = &q[((bi * h + hi) * sq + i) * d..][..d];
+                let scores: Vec<Option<f64>> = (0..sk)
+                    .map(|j| {
+                        if causal && j as i64 > i as i64 + sk as i64 - sq as i64 {
+                            return None;
+                        }
+                        let krow = &k[(kv * sk + j) * d..][..d];
+                        let s = scale * qrow.iter().zip(krow).map(|(&a, &b)| a as f64 * b as f64).sum::<f64>() + mask(bi, hi, i, j);
+                        (s > -1e30).then_some(s)
+                    })
+                    .collect();
+                let Some(m) = scores.iter().flatten().cloned().reduce(f64::max) else { continue };
+                let total: f64 = scores.iter().flatten().map(|s| (s - m).exp()).sum();
+                for (j, s) in scores.iter().enumerate() {
+                    let Some(s) = s else { continue };
+                    let w = (s - m).exp() / total;
+                    for c in 0..dv {
+                        out[((bi * h + hi) * sq + i) * dv + c] += w * v[(kv * sk + j) * dv + c] as f64;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The attention op against the f64 reference: grouped-query heads, query and key lengths that
+/// differ and are not multiples of the tiles, a float mask broadcast over heads, a bool mask over
+/// keys, causal masking, scores near 1e4, rows masked entirely (zeros, and zero gradients, never
+/// NaN), and gradients of q, k, v and a float mask against finite differences.
+pub async fn attention_vs_reference(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(57);
+    let (b, h, hkv, sq, sk, d, dv) = (2, 4, 2, 70, 37, 8, 5);
+    let (qv, kv, vv) = (rng.vec(b * h * sq * d, -1.0, 1.0), rng.vec(b * hkv * sk * d, -1.0, 1.0), rng.vec(b * hkv * sk * dv, -1.0, 1.0));
+    let q = t(&dev, &qv, &[b, h, sq, d])?;
+    let k = t(&dev, &kv, &[b, hkv, sk, d])?;
+    let v = t(&dev, &vv, &[b, hkv, sk, dv])?;
+    let dims = [b, h, hkv, sq, sk, d, dv];
+    let scale = 1.0 / (d as f64).sqrt();
+    let no_mask = |_: usize, _: usize, _: usize, _: usize| 0.0;
+    for causal in [false, true] {
+        let got = read(&ops::attention(&q, &k, &v, None, causal, None).map_err(e)?).await?;
+        close(&format!("attention causal={causal}"), &got, &attention_ref(&qv, &kv, &vv, dims, &no_mask, causal, scale), 1e-4, 1e-5)?;
+    }
+    // A float mask [b, 1, sq, sk] (broadcast over heads) with some -inf entries.
+    let mv: Vec<f32> = rng.vec(b * sq * sk, -2.0, 2.0).into_iter().map(|x| if x > 1.6 { f32::NEG_INFINITY } else { x }).collect();
+    let mask = t(&dev, &mv, &[b, 1, sq, sk])?;
+    let mask_at = |bi: usize, _: usize, i: usize, j: usize| mv[(bi * sq + i) * sk + j] as f64;
+    let got = read(&ops::attention(&q, &k, &v, Some(&mask), false, Some(0.5)).map_err(e)?).await?;
+    close("attention with a float mask", &got, &attention_ref(&qv, &kv, &vv, dims, &mask_at, false, 0.5), 1e-4, 1e-5)?;
+    // A bool mask over keys [b, 1, 1, sk]: batch 1 attends to no key at all.
+    let keep: Vec<bool> = (0..b * sk).map(|e| e / sk == 0 && e % 3 != 1).collect();
+    let bool_mask = Tensor::from_bool(&dev, &keep, &[b, 1, 1, sk]).map_err(e)?;
+    let keep_at = |bi: usize, _: usize, _: usize, j: usize| if keep[bi * sk + j] { 0.0 } else { f64::NEG_INFINITY };
+    let got = read(&ops::attention(&q, &k, &v, Some(&bool_mask), true, None).map_err(e)?).await?;
+    close("attention with a bool mask, causal", &got, &attention_ref(&qv, &kv, &vv, dims, &keep_at, true, scale), 1e-4, 1e-5)?;
+    if got[got.len() / 2..].iter().any(|&x| x != 0.0) {
+        return Err("attention: rows with no attended key must be exactly zero".into());
+    }
+    // Scores of magnitude 1e4: the online softmax must not overflow.
+    let big: Vec<f32> = qv.iter().map(|x| x * 300.0).collect();
+    let got = read(&ops::attention(&t(&dev, &big, &[b, h, sq, d])?, &k, &v, None, false, None).map_err(e)?).await?;
+    close("attention with scores near 1e4", &got, &attention_ref(&big, &kv, &vv, dims, &no_mask, false, scale), 1e-4, 1e-4)?;
+    if got.iter().any(|x| !x.is_finite()) {
+        return Err("attention with large scores: non-finite output".into());
+    }
+    // Gradients: small shapes, a float mask that is trained too, causal with seq_q > seq_k (its
+    // first rows see no key).
+    let (b, h, hkv, sq, sk, d, dv) = (1, 2, 1, 4, 3, 3, 2);
+    let inputs = [
+        (rng.vec(b * h * sq * d, -1.0, 1.0), vec![b, h, sq, d]),
+        (rng.vec(b * hkv * sk * d, -1.0, 1.0), vec![b, hkv, sk, d]),
+        (rng.vec(b * hkv * sk * dv, -1.0, 1.0), vec![b, hkv, sk, dv]),
+        (rng.vec(sq * sk, -1.0, 1.0), vec![1, 1, sq, sk]),
+    ];
+    grad_check(&dev, "attention", &inputs, &|v| ops::attention(&v[0], &v[1], &v[2], Some(&v[3]), false, None)).await?;
+    grad_check(&dev, "attention, causal", &inputs[..3], &|v| ops::attention(&v[0], &v[1], &v[2], None, true, Some(0.7))).await?;
+    // Fully masked rows: zero gradient, not NaN.
+    let q = t(&dev, &inputs[0].0, &inputs[0].1)?;
+    q.set_requires_grad(true).map_err(e)?;
+    let none = Tensor::from_bool(&dev, &[false; 3], &[3]).map_err(e)?;
+    let y = ops::attention(&q, &t(&dev, &inputs[1].0, &inputs[1].1)?, &t(&dev, &inputs[2].0, &inputs[2].1)?, Some(&none), false, None).map_err(e)?;
+    webtensor::autograd::backward(&ops::sum(&y, None, false).map_err(e)?).map_err(e)?;
+    let g = read(&q.grad().ok_or("attention: no gradient for q")?).await?;
+    if g.iter().any(|&x| x != 0.0) {
+        return Err(format!("attention with every key masked: gradient {g:?}, expected zeros"));
+    }
+    // One dispatch forward, two backward, on the GPU.
+    if let Some(before) = dispatches(&dev) {
+        let (q, k, v) = (t(&dev, &qv, &[2, 4, 70, 8])?, t(&dev, &kv, &[2, 2, 37, 8])?, t(&dev, &vv, &[2, 2, 37, 5])?);
+        for x in [&q, &k, &v] {
+            x.set_requires_grad(true).map_err(e)?;
+        }
+        let y = ops::attention(&q, &k, &v, None, true, None).map_err(e)?;
+        let forward = dispatches(&dev).unwrap() - before;
+        let loss = ops::sum(&y, None, false).map_err(e)?;
+        read(&loss).await?;
+        let before = dispatches(&dev).unwrap();
+        webtensor::autograd::backward(&loss).map_err(e)?;
+        for x in [&q, &k, &v] {
+            read(&x.grad().ok_or("attention: missing gradient")?).await?;
+        }
+        let backward = dispatches(&dev).unwrap() - before;
+        eprintln!("attention dispatches: forward {forward}, backward {backward}");
+        if forward != 1 || backward > 3 {
+            return Err(format!("attention: {forward} dispatches forward, {backward} backward (expected 1, and 2 plus the seed gradient)"));
+        }
+    }
+    Ok(())
+}
+
+/// Bad calls name the op and the shapes.
+pub async fn attention_errors(dev: Device) -> CaseResult {
+    let z = |shape: &[usize]| t(&dev, &vec![0.0; shape.iter().product()], shape);
+    let (q, k) = (z(&[1, 4, 2, 8])?, z(&[1, 3, 2, 8])?);
+    let cases = [
+        ("kv heads not dividing heads", ops::attention(&q, &k, &k, None, false, None).err()),
+        ("rank 3 q", ops::attention(&z(&[4, 2, 8])?, &k, &k, None, false, None).err()),
+        ("head sizes differ", ops::attention(&q, &z(&[1, 2, 2, 4])?, &z(&[1, 2, 2, 4])?, None, false, None).err()),
+        ("mask not broadcasting", ops::attention(&q, &z(&[1, 2, 2, 8])?, &z(&[1, 2, 2, 8])?, Some(&z(&[3, 2])?), false, None).err()),
+        ("NaN scale", ops::attention(&q, &z(&[1, 2, 2, 8])?, &z(&[1, 2, 2, 8])?, None, false, Some(f32::NAN)).err()),
+    ];
+    for (what, err) in cases {
+        match err {
+            Some(err) if err.to_string().contains("attention") => {}
+            Some(err) => return Err(format!("{what}: error does not name the op: {err}")),
+            None => return Err(format!("{what}: accepted")),
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,454 @@
+//! Scaled dot-product attention as one op: softmax(q k^T * scale + mask) v, per batch and head,
+//! with grouped-query attention (kv heads shared by groups of query heads), an additive or boolean
+//! mask broadcast over (batch, heads, seq_q, seq_k), and causal masking.
+//!
+//! Neither backend materialises the seq_q x seq_k score matrix: the WebGPU kernels
+//! (shaders/attention.wgsl) tile keys through workgroup memory with an online softmax, the CPU
+//! walks blocks of query rows and keys the same way, and both backward passes recompute the
+//! probabilities from each row's log-sum-exp (kept from the forward: seq_q floats per head).
+//!
+//! Conventions (PyTorch's `scaled_dot_product_attention`, layout [batch, heads, seq, head size]):
+//! a boolean mask is true where a query may attend; the default scale is 1/sqrt(head size); a
+//! score at or below -1e30 (an additive mask of -inf or float32's lowest) is not attended, and a
+//! row that attends to no key gives zeros (not NaN); causal masking is aligned to the bottom
+//! right, so query i sees keys j <= i + seq_k - seq_q (the same as top-left when the lengths are
+//! equal, and what a decoding step over a key/value cache needs).
+use std::rc::Rc;
+
+use crate::autograd::{no_grad, record, sum_to_shape};
+use crate::device::gpu::{grid_2d, GpuBuffer, GpuContext};
+use crate::device::Device;
+use crate::kernel::Source;
+use crate::tensor::{common_device, Storage};
+use crate::{bail, ops, DType, Result, Tensor};
+
+const OP: &str = "attention";
+/// A score at or below this is not attended (shaders/attention.wgsl has the same constant).
+const MASKED: f32 = -1.0e30;
+/// The log-sum-exp kept for a row that attends to no key: exp(s - lse) is 0 for every score.
+const MASKED_ROW: f32 = 3.0e38;
+/// The largest head size the WebGPU kernels take: a thread holds its rows in registers.
+const MAX_GPU_HEAD: usize = 512;
+/// Query rows (forward, backward_q) or keys (backward_kv) per workgroup: a thread each.
+const ROWS_PER_GROUP: usize = 64;
+
+crate::params! {
+    /// shaders/attention.wgsl's parameters: q [b, h, sq, D], k [b, hkv, sk, D], v [b, hkv, sk, DV];
+    /// the mask's strides over (batch, head, query, key), 0 where it broadcasts; off = sk - sq
+    /// (where causal masking puts the diagonal).
+    pub struct AttentionParams {
+        b: u32, h: u32, hkv: u32, sq: u32, sk: u32, scale: f32, causal: u32, off: i32,
+        mb: u32, mh: u32, mi: u32, mj: u32, _pad0: u32, _pad1: u32, _pad2: u32, _pad3: u32
+    }
+}
+
+/// The sizes of one call.
+#[derive(Clone, Copy)]
+struct Dims {
+    b: usize,
+    h: usize,
+    hkv: usize,
+    sq: usize,
+    sk: usize,
+    d: usize,
+    dv: usize,
+}
+
+impl Dims {
+    /// One past the last key query row `i` attends to.
+    fn key_end(&self, i: usize, causal: bool) -> usize {
+        if causal {
+            (i as i64 + 1 + self.sk as i64 - self.sq as i64).clamp(0, self.sk as i64) as usize
+        } else {
+            self.sk
+        }
+    }
+}
+
+/// softmax(q k^T * scale + mask) v. q: [batch, heads, seq_q, d]; k: [batch, kv_heads, seq_k, d];
+/// v: [batch, kv_heads, seq_k, dv], kv_heads dividing heads. `mask` (float32 added to the scores,
+/// or bool: true = attend) broadcasts to [batch, heads, seq_q, seq_k]. Returns
+/// [batch, heads, seq_q, dv]. Differentiable in q, k, v and a float mask.
+pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>, causal: bool, scale: Option<f32>) -> Result<Tensor> {
+    let dims = check(q, k, v)?;
+    let mask = mask.map(|m| additive_mask(m, q, &dims)).transpose()?;
+    let scale = scale.unwrap_or(if dims.d == 0 { 1.0 } else { 1.0 / (dims.d as f32).sqrt() });
+    if !scale.is_finite() {
+        bail!(OP, "scale {scale} must be a finite number");
+    }
+    let [mb, mh, mi, mj] = mask.as_ref().map_or([0; 4], |m| broadcast_strides(m.shape()));
+    let u = |n: usize| n as u32;
+    let p = AttentionParams {
+        b: u(dims.b),
+        h: u(dims.h),
+        hkv: u(dims.hkv),
+        sq: u(dims.sq),
+        sk: u(dims.sk),
+        scale,
+        causal: causal as u32,
+        off: dims.sk as i32 - dims.sq as i32,
+        mb,
+        mh,
+        mi,
+        mj,
+        _pad0: 0,
+        _pad1: 0,
+        _pad2: 0,
+        _pad3: 0,
+    };
+    let (out, lse) = no_grad(|| forward(q, k, v, mask.as_ref(), &p, &dims))?;
+    let mut inputs = vec![q, k, v];
+    inputs.extend(mask.as_ref());
+    Ok(record(OP, out, &inputs, move |g| {
+        let (q, k, v) = (&g.inputs[0], &g.inputs[1], &g.inputs[2]);
+        let mask = g.inputs.get(3);
+        let (dq, dk, dv) = backward(q, k, v, mask, g.out, g.grad, &lse, &p, &dims)?;
+        let mut grads = vec![g.needs(0).then_some(dq), g.needs(1).then_some(dk), g.needs(2).then_some(dv)];
+        if let Some(m) = mask {
+            grads.push(if g.needs(3) { Some(mask_gradient(q, k, v, m, g.out, g.grad, &lse, &p)?) } else { None });
+        }
+        Ok(grads)
+    }))
+}
+
+fn check(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Dims> {
+    for (name, t) in [("q", q), ("k", k), ("v", v)] {
+        if t.rank() != 4 || t.dtype() != DType::F32 {
+            bail!(OP, "{name} must be a float32 tensor [batch, heads, seq, head size], got {:?} {}", t.shape(), t.dtype());
+        }
+        if t.shape().iter().any(|&n| n > u32::MAX as usize / 2) {
+            bail!(OP, "{name} of shape {:?} is too large", t.shape());
+        }
+    }
+    let (qs, ks, vs) = (q.shape(), k.shape(), v.shape());
+    let dims = Dims { b: qs[0], h: qs[1], hkv: ks[1], sq: qs[2], sk: ks[2], d: qs[3], dv: vs[3] };
+    let shapes_agree = ks[0] == dims.b && vs[0] == dims.b && vs[1] == dims.hkv && vs[2] == dims.sk && ks[3] == dims.d;
+    let heads_group = if dims.hkv == 0 { dims.h == 0 } else { dims.h % dims.hkv == 0 };
+    if !shapes_agree || !heads_group {
+        bail!(
+            OP,
+            "q {qs:?}, k {ks:?} and v {vs:?} must be [batch, heads, seq_q, d], [batch, kv_heads, seq_k, d] and [batch, kv_heads, seq_k, dv] with kv_heads dividing heads"
+        );
+    }
+    if let Device::Gpu(_) = common_device(OP, &[q, k, v])? {
+        if dims.d > MAX_GPU_HEAD || dims.dv > MAX_GPU_HEAD {
+            bail!(OP, "head sizes {} (q, k) and {} (v) above {MAX_GPU_HEAD} are not supported on WebGPU", dims.d, dims.dv);
+        }
+    }
+    Ok(dims)
+}
+
+/// The mask as a rank-4 float32 tensor to add to the scores (a bool mask becomes 0 where true,
+/// float32's lowest where false), after checking that it broadcasts.
+fn additive_mask(mask: &Tensor, like: &Tensor, dims: &Dims) -> Result<Tensor> {
+    common_device(OP, &[like, mask])?;
+    let target = [dims.b, dims.h, dims.sq, dims.sk];
+    let lead = 4usize.checked_sub(mask.rank());
+    let broadcasts = lead.is_some_and(|lead| mask.shape().iter().enumerate().all(|(i, &n)| n == 1 || n == target[lead + i]));
+    if !broadcasts {
+        bail!(OP, "mask of shape {:?} does not broadcast to [batch, heads, seq_q, seq_k] = {target:?}", mask.shape());
+    }
+    let mut shape = vec![1; 4 - mask.rank()];
+    shape.extend_from_slice(mask.shape());
+    let mask = mask.reshape_to(&shape)?;
+    match mask.dtype() {
+        DType::F32 => Ok(mask),
+        DType::Bool => {
+            let attend = ops::fill(like.device(), &[], 0.0, DType::F32)?;
+            let not = ops::fill(like.device(), &[], f32::MIN as f64, DType::F32)?;
+            ops::where_(&mask, &attend, &not)
+        }
+        other => bail!(OP, "mask must be float32 (added to the scores) or bool (true = attend), got {other}"),
+    }
+}
+
+/// Element strides of a rank-4 shape, 0 along axes of size 1 (broadcast).
+fn broadcast_strides(shape: &[usize]) -> [u32; 4] {
+    let mut out = [0u32; 4];
+    let mut stride = 1usize;
+    for axis in (0..4).rev() {
+        out[axis] = if shape[axis] == 1 { 0 } else { stride as u32 };
+        stride *= shape[axis];
+    }
+    out
+}
+
+fn tensor(device: &Device, storage: Storage, shape: &[usize]) -> Tensor {
+    Tensor::from_storage(device, Rc::new(storage), shape.to_vec(), DType::F32)
+}
+
+/// The output, and each row's log-sum-exp for the backward pass.
+fn forward(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>, p: &AttentionParams, dims: &Dims) -> Result<(Tensor, Tensor)> {
+    let rows = dims.b * dims.h * dims.sq;
+    let (out, lse) = match q.device() {
+        Device::Cpu => {
+            let (out, lse) = cpu::forward(q, k, v, mask, p, dims)?;
+            (Storage::cpu(out), Storage::cpu(lse))
+        }
+        Device::Gpu(ctx) => {
+            let out = ctx.alloc(OP, (rows * dims.dv * 4) as u64)?;
+            let lse = ctx.alloc(OP, (rows * 4) as u64)?;
+            let mut reads = vec![("q", q), ("k", k), ("v", v)];
+            reads.extend(mask.map(|m| ("mask", m)));
+            let groups = dims.b * dims.h * dims.sq.div_ceil(ROWS_PER_GROUP);
+            dispatch(ctx, "forward", [&out, &lse], &reads, p, dims, groups)?;
+            (Storage::gpu(out), Storage::gpu(lse))
+        }
+    };
+    let dev = q.device();
+    Ok((tensor(dev, out, &[dims.b, dims.h, dims.sq, dims.dv]), tensor(dev, lse, &[dims.b, dims.h, dims.sq])))
+}
+
+/// (dq, dk, dv): two dispatches on WebGPU (the query side, which also leaves each row's
+/// dout . out for the other; then the key side).
+#[allow(clippy::too_many_arguments)]
+fn backward(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>, o: &Tensor, dout: &Tensor, lse: &Tensor, p: &AttentionParams, dims: &Dims) -> Result<(Tensor, Tensor, Tensor)> {
+    let dev = q.device();
+    match dev {
+        Device::Cpu => {
+            let (dq, dk, dv) = cpu::backward(q, k, v, mask, o, dout, lse, p, dims)?;
+            Ok((tensor(dev, Storage::cpu(dq), q.shape()), tensor(dev, Storage::cpu(dk), k.shape()), tensor(dev, Storage::cpu(dv), v.shape())))
+        }
+        Device::Gpu(ctx) => {
+            let rows = dims.b * dims.h * dims.sq;
+            let dq = ctx.alloc(OP, (q.numel() * 4) as u64)?;
+            let delta = ctx.alloc(OP, (rows * 4) as u64)?;
+            let mut reads = vec![("q", q), ("k", k), ("v", v)];
+            reads.extend(mask.map(|m| ("mask", m)));
+            let base = reads.len();
+            reads.extend([("o", o), ("dout", dout), ("lse", lse)]);
+            dispatch(ctx, "backward_q", [&dq, &delta], &reads, p, dims, dims.b * dims.h * dims.sq.div_ceil(ROWS_PER_GROUP))?;
+            let dk = ctx.alloc(OP, (k.numel() * 4) as u64)?;
+            let dv = ctx.alloc(OP, (v.numel() * 4) as u64)?;
+            let delta_t = tensor(dev, Storage::gpu(delta), &[rows]);
+            reads.truncate(base);
+            reads.extend([("dout", dout), ("lse", lse), ("delta", &delta_t)]);
+            dispatch(ctx, "backward_kv", [&dk, &dv], &reads, p, dims, dims.b * dims.hkv * dims.sk.div_ceil(ROWS_PER_GROUP))?;
+            Ok((tensor(dev, Storage::gpu(dq), q.shape()), tensor(dev, Storage::gpu(dk), k.shape()), tensor(dev, Storage::gpu(dv), v.shape())))
+        }
+    }
+}
+
+/// d loss / d mask = ds = p * (dout v^T - rowsum(dout * out)), summed to the mask's shape. This
+/// one does build the score matrix (from ordinary ops): only a mask that is itself trained (a
+/// learned position bias) needs it.
+#[allow(clippy::too_many_arguments)]
+fn mask_gradient(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, o: &Tensor, dout: &Tensor, lse: &Tensor, p: &AttentionParams) -> Result<Tensor> {
+    let (b, h, sq, sk) = (p.b as usize, p.h as usize, p.sq as usize, p.sk as usize);
+    let per_kv = |t: &Tensor| -> Result<Tensor> {
+        let (hkv, s, d) = (t.shape()[1], t.shape()[2], t.shape()[3]);
+        let spread = ops::broadcast_to(&t.reshape_to(&[b, hkv, 1, s, d])?, &[b, hkv, h / hkv.max(1), s, d])?;
+        spread.reshape_to(&[b, h, s, d])
+    };
+    let (k, v) = (per_kv(k)?, per_kv(v)?);
+    let mut s = ops::add(&ops::mul(&ops::matmul(q, &k, false, true)?, &ops::fill(q.device(), &[], p.scale as f64, DType::F32)?)?, mask)?;
+    if p.causal != 0 {
+        let above: Vec<bool> = (0..sq * sk).map(|e| (e % sk) as i64 > (e / sk) as i64 + p.off as i64).collect();
+        let above = Tensor::from_bool(q.device(), &above, &[sq, sk])?;
+        s = ops::where_(&above, &ops::fill(q.device(), &[], MASKED as f64 * 2.0, DType::F32)?, &s)?;
+    }
+    let probs = ops::exp(&ops::sub(&s, &lse.reshape_to(&[b, h, sq, 1])?)?)?;
+    let dp = ops::matmul(dout, &v, false, true)?;
+    let delta = ops::sum(&ops::mul(dout, o)?, Some(&[-1]), true)?;
+    sum_to_shape(&ops::mul(&probs, &ops::sub(&dp, &delta)?)?, mask.shape())
+}
+
+/// Runs `mode` of shaders/attention.wgsl: outputs out_a and out_b, then the named inputs in order.
+fn dispatch(ctx: &Rc<GpuContext>, mode: &str, outs: [&GpuBuffer; 2], reads: &[(&str, &Tensor)], p: &AttentionParams, dims: &Dims, groups: usize) -> Result<()> {
+    let has_mask = reads.iter().any(|(name, _)| *name == "mask");
+    // Keys (or query rows) per tile: the k and v tiles (plus two floats a row) fill at most 16 KB
+    // of workgroup memory, WebGPU's guaranteed minimum.
+    let tile = (4000 / (dims.d.max(1) + dims.dv.max(1) + 2)).clamp(1, 32);
+    let key = format!("attention:{mode}:{}:{}:{has_mask}", dims.d, dims.dv);
+    let kernel = ctx.kernel(&key, || {
+        let mut src = Source::new(&AttentionParams::wgsl_fields()).buffer("out_a", "f32", true).buffer("out_b", "f32", true);
+        let mut defs = format!(
+            "const D: u32 = {}u;\nconst DV: u32 = {}u;\nconst TK: u32 = {tile}u;\nconst WG: u32 = {ROWS_PER_GROUP}u;\nconst HAS_MASK: bool = {has_mask};\n",
+            dims.d, dims.dv
+        );
+        for name in ["q", "k", "v", "mask", "o", "dout", "lse", "delta"] {
+            if reads.iter().any(|(n, _)| *n == name) {
+                src = src.buffer(name, "f32", false);
+            } else {
+                // What this mode does not bind is a private dummy, so the other modes' code compiles.
+                defs += &format!("var<private> {name}: array<f32, 1>;\n");
+            }
+        }
+        defs += &format!("fn run(lane: u32, group: u32) {{ {mode}(lane, group); }}\n");
+        src.define(&defs).body(include_str!("../../shaders/attention.wgsl"))
+    });
+    let mut buffers: Vec<&wgpu::Buffer> = outs.iter().map(|b| b.raw()).collect();
+    for (_, t) in reads {
+        buffers.push(t.gpu_buffer()?.raw());
+    }
+    ctx.dispatch(&kernel, bytemuck::bytes_of(p), &buffers, grid_2d(groups as u64)?);
+    Ok(())
+}
+
+/// The CPU backend: the same algorithm, blocks of query rows against blocks of keys.
+mod cpu {
+    use super::{AttentionParams, Dims, MASKED, MASKED_ROW, OP};
+    use crate::tensor::alloc_words;
+    use crate::{Result, Tensor};
+
+    const ROW_BLOCK: usize = 16;
+    const KEY_BLOCK: usize = 64;
+
+    fn dot(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    /// Reads the additive mask at (batch, head, query, key).
+    struct Mask<'a> {
+        words: Option<&'a [f32]>,
+        strides: [usize; 4],
+    }
+
+    impl Mask<'_> {
+        fn at(&self, b: usize, h: usize, i: usize, j: usize) -> f32 {
+            let s = &self.strides;
+            self.words.map_or(0.0, |m| m[b * s[0] + h * s[1] + i * s[2] + j * s[3]])
+        }
+    }
+
+    fn strides(p: &AttentionParams) -> [usize; 4] {
+        [p.mb as usize, p.mh as usize, p.mi as usize, p.mj as usize]
+    }
+
+    pub fn forward(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>, p: &AttentionParams, dims: &Dims) -> Result<(Vec<u32>, Vec<u32>)> {
+        let (qw, kw, vw) = (q.cpu_words()?, k.cpu_words()?, v.cpu_words()?);
+        let mw = mask.map(|m| m.cpu_words()).transpose()?;
+        let (qs, ks, vs): (&[f32], &[f32], &[f32]) = (bytemuck::cast_slice(&qw), bytemuck::cast_slice(&kw), bytemuck::cast_slice(&vw));
+        let mask = Mask { words: mw.as_ref().map(|w| bytemuck::cast_slice(w)), strides: strides(p) };
+        let Dims { b, h, hkv, sq, d, dv, .. } = *dims;
+        let causal = p.causal != 0;
+        let mut out = alloc_words(OP, b * h * sq * dv)?;
+        let mut lse = alloc_words(OP, b * h * sq)?;
+        let mut scaled = vec![0f32; ROW_BLOCK * d];
+        let mut scores = vec![0f32; ROW_BLOCK * KEY_BLOCK];
+        let mut acc = vec![0f32; ROW_BLOCK * dv];
+        let (mut m, mut l) = ([0f32; ROW_BLOCK], [0f32; ROW_BLOCK]);
+        for bh in 0..b * h {
+            let (bi, hi) = (bh / h, bh % h);
+            let kv = (bi * hkv + hi / (h / hkv)) * dims.sk;
+            for i0 in (0..sq).step_by(ROW_BLOCK) {
+                let rows = ROW_BLOCK.min(sq - i0);
+                for (r, row) in scaled.chunks_mut(d.max(1)).take(rows).enumerate() {
+                    for (x, &y) in row.iter_mut().zip(&qs[(bh * sq + i0 + r) * d..]) {
+                        *x = y * p.scale;
+                    }
+                }
+                acc.fill(0.0);
+                l.fill(0.0);
+                m.fill(0.0);
+                let end = dims.key_end(i0 + rows - 1, causal);
+                for j0 in (0..end).step_by(KEY_BLOCK) {
+                    let cols = KEY_BLOCK.min(end - j0);
+                    // The block's scores, then each row's online-softmax update.
+                    for r in 0..rows {
+                        let (i, limit) = (i0 + r, dims.key_end(i0 + r, causal));
+                        for c in 0..cols {
+                            let j = j0 + c;
+                            scores[r * KEY_BLOCK + c] = if j >= limit {
+                                MASKED
+                            } else {
+                                mask.at(bi, hi, i, j) + dot(&scaled[r * d..(r + 1) * d], &ks[(kv + j) * d..(kv + j + 1) * d])
+                            };
+                        }
+                    }
+                    for r in 0..rows {
+                        let a = &mut acc[r * dv..(r + 1) * dv];
+                        for c in 0..cols {
+                            let s = scores[r * KEY_BLOCK + c];
+                            if s <= MASKED {
+                                continue;
+                            }
+                            if l[r] == 0.0 {
+                                m[r] = s;
+                            } else if s > m[r] {
+                                let corr = (m[r] - s).exp();
+                                l[r] *= corr;
+                                a.iter_mut().for_each(|x| *x *= corr);
+                                m[r] = s;
+                            }
+                            let e = (s - m[r]).exp();
+                            l[r] += e;
+                            let vj = &vs[(kv + j0 + c) * dv..(kv + j0 + c + 1) * dv];
+                            a.iter_mut().zip(vj).for_each(|(x, &y)| *x += e * y);
+                        }
+                    }
+                }
+                for r in 0..rows {
+                    let row = bh * sq + i0 + r;
+                    let inv = if l[r] > 0.0 { 1.0 / l[r] } else { 0.0 };
+                    for c in 0..dv {
+                        out[row * dv + c] = (acc[r * dv + c] * inv).to_bits();
+                    }
+                    lse[row] = if l[r] > 0.0 { m[r] + l[r].ln() } else { MASKED_ROW }.to_bits();
+                }
+            }
+        }
+        Ok((out, lse))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward(
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        mask: Option<&Tensor>,
+        o: &Tensor,
+        dout: &Tensor,
+        lse: &Tensor,
+        p: &AttentionParams,
+        dims: &Dims,
+    ) -> Result<(Vec<u32>, Vec<u32>, Vec<u32>)> {
+        let words = [q, k, v, o, dout, lse].map(|t| t.cpu_words());
+        let [qw, kw, vw, ow, dw, lw] = words;
+        let (qw, kw, vw, ow, dw, lw) = (qw?, kw?, vw?, ow?, dw?, lw?);
+        let f = |w: &Vec<u32>| -> Vec<f32> { bytemuck::cast_slice(w).to_vec() };
+        let (qs, ks, vs, os, ds, ls) = (f(&qw), f(&kw), f(&vw), f(&ow), f(&dw), f(&lw));
+        let mw = mask.map(|m| m.cpu_words()).transpose()?;
+        let mask = Mask { words: mw.as_ref().map(|w| bytemuck::cast_slice(w)), strides: strides(p) };
+        let Dims { b, h, hkv, sq, d, dv, .. } = *dims;
+        let causal = p.causal != 0;
+        let mut dq = vec![0f32; qs.len()];
+        let mut dk = vec![0f32; ks.len()];
+        let mut dvs = vec![0f32; vs.len()];
+        let mut qi = vec![0f32; d];
+        for bh in 0..b * h {
+            let (bi, hi) = (bh / h, bh % h);
+            let kv = (bi * hkv + hi / (h / hkv)) * dims.sk;
+            for i in 0..sq {
+                let row = bh * sq + i;
+                let lse_i = ls[row];
+                if lse_i >= MASKED_ROW {
+                    continue;
+                }
+                let (o_i, do_i) = (&os[row * dv..(row + 1) * dv], &ds[row * dv..(row + 1) * dv]);
+                let delta = dot(do_i, o_i);
+                qi.iter_mut().zip(&qs[row * d..(row + 1) * d]).for_each(|(x, &y)| *x = y * p.scale);
+                for j in 0..dims.key_end(i, causal) {
+                    let (kr, vr) = ((kv + j) * d..(kv + j + 1) * d, (kv + j) * dv..(kv + j + 1) * dv);
+                    let s = mask.at(bi, hi, i, j) + dot(&qi, &ks[kr.clone()]);
+                    if s <= MASKED {
+                        continue;
+                    }
+                    let pr = (s - lse_i).exp();
+                    let dsc = pr * (dot(do_i, &vs[vr.clone()]) - delta);
+                    for (c, x) in dq[row * d..(row + 1) * d].iter_mut().enumerate() {
+                        *x += dsc * ks[kr.start + c] * p.scale;
+                    }
+                    for (c, x) in dk[kr].iter_mut().enumerate() {
+                        *x += dsc * qi[c];
+                    }
+                    for (c, x) in dvs[vr].iter_mut().enumerate() {
+                        *x += pr * do_i[c];
+                    }
+                }
+            }
+        }
+        let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<u32>>();
+        Ok((bits(dq), bits(dk), bits(dvs)))
+    }
+}

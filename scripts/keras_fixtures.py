@@ -78,6 +78,22 @@ def main():
     fn = keras.Model(inputs=[a, b], outputs=out, name="two_inputs")
     save("two_inputs", fn, [rng.normal(size=(5, 6)).astype("float32"), rng.normal(size=(5, 4)).astype("float32")])
 
+    # A transformer encoder block over token ids: embedding, causal self-attention (grouped as
+    # Keras lays MultiHeadAttention's weights out), residual adds, layer norms over the last axis,
+    # a per-position gelu MLP (Dense on 3-D input), mean over positions, a softmax head.
+    seq, vocab, dim = 6, 11, 8
+    ids = keras.Input(shape=(seq,), dtype="int32", name="ids")
+    x = layers.Embedding(vocab, dim, name="tok")(ids)
+    att = layers.MultiHeadAttention(num_heads=2, key_dim=4, name="mha")(x, x, use_causal_mask=True)
+    x = layers.LayerNormalization(epsilon=1e-5, name="ln1")(layers.Add(name="res1")([x, att]))
+    h = layers.Dense(16, activation="gelu", name="mlp_in")(x)
+    h = layers.Dense(dim, name="mlp_out")(h)
+    x = layers.LayerNormalization(epsilon=1e-5, name="ln2")(layers.Add(name="res2")([x, h]))
+    x = layers.GlobalAveragePooling1D(name="pool")(x)
+    out = layers.Dense(3, activation="softmax", name="head")(x)
+    block = keras.Model(inputs=ids, outputs=out, name="transformer_block")
+    save("transformer_block", block, [rng.integers(0, vocab, size=(4, seq)).astype("int32")])
+
 
 if __name__ == "__main__":
     if not in_venv(VENV):

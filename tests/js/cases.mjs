@@ -640,8 +640,8 @@ export const cases = {
     model.dispose();
   },
 
-  async 'Keras 3 .keras files (Sequential CNN, two-input functional) predict as Keras did'(tf) {
-    for (const name of ['small_cnn', 'two_inputs']) {
+  async 'Keras 3 .keras files (Sequential CNN, two-input functional, transformer block) predict as Keras did'(tf) {
+    for (const name of ['small_cnn', 'two_inputs', 'transformer_block']) {
       const ref = JSON.parse(new TextDecoder().decode(await fixtureBytes(`keras/${name}.json`)));
       const model = await tf.loadKerasModel(await fixtureBytes(`keras/${name}.keras`));
       const inputs = ref.inputs.map((x) => tf.tensor(x.values, x.shape));
@@ -654,6 +654,63 @@ export const cases = {
     await assertRejects(() => tf.loadKerasModel(new Uint8Array([1, 2, 3])), ['loadKerasModel'], 'not a zip');
     const noWeights = (await import(/* @vite-ignore */ 'fflate')).zipSync({ 'config.json': new TextEncoder().encode('{"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 2]}}, {"class_name": "Dense", "config": {"name": "d", "units": 1}}]}}') });
     await assertRejects(() => tf.loadKerasModel(noWeights), ['model.weights.h5'], 'weights missing');
+  },
+
+  async 'multiHeadAttention: a tiny causal transformer learns to copy the token two back, saves and loads with the same predictions'(tf) {
+    // Sequences "a b a b ...": the next token is the one two positions back, which only
+    // attention with positions can find. Trained with a plain optimizer loop on next-token loss.
+    const [vocab, seq, dim, batch] = [6, 8, 16, 32];
+    const build = () => {
+      const ids = tf.input({ shape: [seq] });
+      const tok = tf.layers.embedding({ inputDim: vocab, outputDim: dim }).apply(ids);
+      const pos = tf.layers.positionEmbedding({ sequenceLength: seq }).apply(tok);
+      let x = tf.layers.add().apply([tok, pos]);
+      const att = tf.layers.multiHeadAttention({ numHeads: 2, keyDim: 8, useCausalMask: true }).apply([x, x]);
+      x = tf.layers.layerNormalization({ epsilon: 1e-5 }).apply(tf.layers.add().apply([x, att]));
+      const h = tf.layers.dense({ units: 32, activation: 'gelu' }).apply(x);
+      x = tf.layers.add().apply([x, tf.layers.dense({ units: dim }).apply(h)]);
+      return tf.model({ inputs: ids, outputs: tf.layers.dense({ units: vocab }).apply(x) });
+    };
+    const model = build();
+    let state = 12345;
+    const rand = (n) => { state = (state * 1103515245 + 12345) % 2147483648; return state % n; };
+    const batchOf = () => {
+      const ids = [], next = [];
+      for (let b = 0; b < batch; b++) {
+        const a = rand(vocab), c = (a + 1 + rand(vocab - 1)) % vocab;
+        const row = Array.from({ length: seq + 1 }, (_, i) => (i % 2 ? c : a));
+        ids.push(...row.slice(0, seq));
+        next.push(...row.slice(1));
+      }
+      return [tf.tensor(ids, [batch, seq]), tf.oneHot(tf.tensor(next, [batch * seq], 'int32'), vocab)];
+    };
+    const [testIds, testNext] = batchOf();
+    const lossOf = (ids, next) => tf.losses.softmaxCrossEntropy(next, model.apply(ids, { training: true }).reshape([batch * seq, vocab]));
+    const first = (await tf.tidy(() => lossOf(testIds, testNext)).data())[0];
+    const opt = tf.train.adam(0.01);
+    for (let step = 0; step < 150; step++) {
+      const [ids, next] = batchOf();
+      opt.minimize(() => lossOf(ids, next), false, model.trainableWeights);
+      tf.dispose([ids, next]);
+    }
+    const last = (await tf.tidy(() => lossOf(testIds, testNext)).data())[0];
+    assert(last < first * 0.3, `transformer loss ${first} -> ${last}`);
+    // Accuracy from the second position on (what follows the first token is random).
+    const predicted = await tf.tidy(() => model.predict(testIds).argMax(-1)).data();
+    const want = await tf.tidy(() => testNext.argMax(-1)).data();
+    let right = 0, counted = 0;
+    for (let i = 0; i < predicted.length; i++) if (i % seq >= 1) { counted++; right += predicted[i] === want[i] ? 1 : 0; }
+    assert(right / counted >= 0.95, `transformer next-token accuracy ${right}/${counted}`);
+    // A TF.js-format save and load (MultiHeadAttention's config and its eight weights) predicts the same.
+    let saved;
+    await model.save(tf.io.withSaveHandler(async (artifacts) => { saved = artifacts; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    assert(saved.weightSpecs.some((w) => /multi_head_attention.*\/attention_output\/kernel$/.test(w.name)), `weight names ${saved.weightSpecs.map((w) => w.name)}`);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
+    close(await tf.tidy(() => loaded.predict(testIds)).data(), await tf.tidy(() => model.predict(testIds)).data(), 1e-5, 1e-6, 'saved and loaded transformer');
+    throwsWith(() => tf.layers.multiHeadAttention({ numHeads: 0, keyDim: 4 }), ['MultiHeadAttention', 'numHeads'], 'zero heads');
+    tf.dispose([testIds, testNext]);
+    loaded.dispose();
+    model.dispose();
   },
 
   async 'TF.js graph models (from the TF.js converter) predict as TensorFlow did'(tf) {

@@ -56,8 +56,11 @@ export async function loadKerasModel(source: string | ArrayBuffer | Uint8Array):
     }
     const vars = varsByLayerName(root);
     for (const layer of layersWithWeights) {
-      const found = vars.get(layer.name);
-      if (!found) throw new Error(`${OP}: no weights for layer '${layer.name}' in model.weights.h5`);
+      const group = vars.get(layer.name);
+      if (!group) throw new Error(`${OP}: no weights for layer '${layer.name}' in model.weights.h5`);
+      // Layers made of sublayers (MultiHeadAttention) keep their weights in the sublayers' groups.
+      const sublayers = (layer as { kerasSublayers?: string[] }).kerasSublayers;
+      const found = sublayers ? sublayers.flatMap((sub) => datasetsOf(group.get(`${sub}/vars`) as Group | null)) : datasetsOf(group.get('vars') as Group | null);
       const want = layer.weights;
       if (found.length !== want.length) throw new Error(`${OP}: layer '${layer.name}' has ${found.length} weights in the file but needs ${want.length}`);
       want.forEach((w, i) => {
@@ -75,19 +78,22 @@ export async function loadKerasModel(source: string | ArrayBuffer | Uint8Array):
   return model;
 }
 
-/** layer name -> its weight datasets in order, from `layers/<key>/vars` groups (`name` attribute). */
-function varsByLayerName(root: Group): Map<string, Dataset[]> {
-  const out = new Map<string, Dataset[]>();
+/** layer name -> its group `layers/<key>` (named by the `name` attribute of `layers/<key>/vars`). */
+function varsByLayerName(root: Group): Map<string, Group> {
+  const out = new Map<string, Group>();
   const layers = root.get('layers') as Group | null;
   for (const key of layers?.keys ?? []) {
-    const group = layers!.get(`${key}/vars`) as Group | null;
-    if (!group?.keys) continue;
-    const name = String(group.attrs?.name ?? key);
-    const datasets = group.keys
-      .filter((k) => /^\d+$/.test(k))
-      .sort((a, b) => Number(a) - Number(b))
-      .map((k) => group.get(k) as Dataset);
-    out.set(name, datasets);
+    const vars = layers!.get(`${key}/vars`) as Group | null;
+    if (!vars?.keys) continue;
+    out.set(String(vars.attrs?.name ?? key), layers!.get(key) as Group);
   }
   return out;
+}
+
+/** The weight datasets of a `vars` group, in their numbered order. */
+function datasetsOf(vars: Group | null): Dataset[] {
+  return (vars?.keys ?? [])
+    .filter((k) => /^\d+$/.test(k))
+    .sort((a, b) => Number(a) - Number(b))
+    .map((k) => vars!.get(k) as Dataset);
 }

@@ -120,7 +120,53 @@ const FROM_KERAS: Record<string, (c: Cfg) => Layer> = {
     return make.gru({ ...common(c), ...rnn(c) });
   },
   Embedding: (c) => make.embedding({ ...common(c), inputDim: num(c.input_dim), outputDim: num(c.output_dim), inputLength: c.input_length as number | undefined }),
+  GlobalAveragePooling1D: (c) => { sequencePooling(c, 'GlobalAveragePooling1D'); return make.globalAveragePooling1d(common(c)); },
+  GlobalMaxPooling1D: (c) => { sequencePooling(c, 'GlobalMaxPooling1D'); return make.globalMaxPooling1d(common(c)); },
+  PositionEmbedding: (c) => make.positionEmbedding({ ...common(c), sequenceLength: num(c.sequence_length) }),
+  MultiHeadAttention: (c) => {
+    const cls = 'MultiHeadAttention';
+    // Keras resolves the default attention axes of a [batch, seq, features] input to [1].
+    const axes = c.attention_axes as unknown;
+    if (axes !== null && axes !== undefined && !(Array.isArray(axes) && axes.length === 1 && axes[0] === 1)) throw new Error(`loadLayersModel: ${cls} with attention_axes ${JSON.stringify(axes)} is not supported (attention over the sequence axis only)`);
+    if (c.use_gate) throw new Error(`loadLayersModel: ${cls} with use_gate is not supported`);
+    if (c.sliding_window !== null && c.sliding_window !== undefined) throw new Error(`loadLayersModel: ${cls} with sliding_window is not supported`);
+    return make.multiHeadAttention({
+      ...common(c),
+      numHeads: num(c.num_heads),
+      keyDim: num(c.key_dim),
+      valueDim: (c.value_dim ?? undefined) as number | undefined,
+      dropout: (c.dropout ?? undefined) as number | undefined,
+      useBias: c.use_bias as boolean | undefined,
+      outputShape: (c.output_shape ?? undefined) as number | [number] | undefined,
+      useCausalMask: (c.use_causal_mask ?? undefined) as boolean | undefined,
+    });
+  },
 };
+
+function sequencePooling(c: Cfg, cls: string): void {
+  channelsLast(c, cls);
+  if (c.keepdims) throw new Error(`loadLayersModel: ${cls} with keepdims is not supported`);
+}
+
+/**
+ * The call arguments of a functional node that a layer needs at construction: Keras 3 writes
+ * `use_causal_mask` as a call argument of MultiHeadAttention. A call argument the loader does not
+ * implement (an attention mask fed from another layer) is refused.
+ */
+function callArguments(node: unknown, cls: string, name: string): Cfg {
+  const kwargs = (Array.isArray(node)
+    ? (Array.isArray(node[0]) ? (node[0] as unknown[])[3] : undefined)
+    : (node as Cfg | undefined)?.kwargs) as Cfg | undefined;
+  if (!kwargs || typeof kwargs !== 'object') return {};
+  const out: Cfg = {};
+  for (const [k, v] of Object.entries(kwargs)) {
+    if (v === null || v === undefined || (k === 'training' && typeof v === 'boolean')) continue;
+    if (cls === 'MultiHeadAttention' && k === 'use_causal_mask' && typeof v === 'boolean') out[k] = v;
+    else if (k === 'return_attention_scores' && v === false) continue;
+    else throw new Error(`loadLayersModel: layer ${name} (${cls}) is called with ${k} = ${JSON.stringify(v).slice(0, 80)}, which is not supported`);
+  }
+  return out;
+}
 
 function checkDepth(x: unknown, limit: number, what: string): void {
   const stack: Array<[unknown, number]> = [[x, 0]];
@@ -219,7 +265,7 @@ function functionalFromConfig(config: Cfg): Functional {
       }
       const fromKeras = FROM_KERAS[cls] ?? MERGE[cls];
       if (!fromKeras) throw new Error(`${op}: unknown layer class '${cls}' (supported: ${[...Object.keys(FROM_KERAS), ...Object.keys(MERGE)].join(', ')})`);
-      const layer = fromKeras({ ...cfg, name, batch_input_shape: undefined });
+      const layer = fromKeras({ ...cfg, ...callArguments(nodes[0], cls, name), name, batch_input_shape: undefined });
       const ins = inbound.map((n) => out.get(n)!);
       out.set(name, ins.length === 1 ? layer.apply(ins[0]) : layer.apply(ins));
     }

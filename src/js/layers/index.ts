@@ -5,9 +5,10 @@ import { BatchNormalization, Embedding, LayerNormalization, type NormArgs } from
 import type { LayerArgs } from './layer.js';
 import { GRU, LSTM, type RNNArgs } from './recurrent.js';
 import { Add, Average, Concatenate, Multiply } from './merge.js';
+import { GlobalAveragePooling1D, GlobalMaxPooling1D, MultiHeadAttention, PositionEmbedding, type MultiHeadAttentionArgs } from './attention.js';
 
 export { Layer } from './layer.js';
-export { GRU, LSTM, Add, Average, Concatenate, Multiply };
+export { GRU, LSTM, Add, Average, Concatenate, Multiply, GlobalAveragePooling1D, GlobalMaxPooling1D, MultiHeadAttention, PositionEmbedding };
 export { Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, LayerNormalization, MaxPooling2D, Reshape };
 
 export const layers = {
@@ -24,6 +25,10 @@ export const layers = {
   avgPool2d: (args?: PoolArgs) => new AveragePooling2D(args),
   globalAveragePooling2d: (args?: LayerArgs) => new GlobalAveragePooling2D(args),
   globalMaxPooling2d: (args?: LayerArgs) => new GlobalMaxPooling2D(args),
+  globalAveragePooling1d: (args?: LayerArgs) => new GlobalAveragePooling1D(args),
+  globalMaxPooling1d: (args?: LayerArgs) => new GlobalMaxPooling1D(args),
+  multiHeadAttention: (args: MultiHeadAttentionArgs) => new MultiHeadAttention(args),
+  positionEmbedding: (args: LayerArgs & { sequenceLength: number }) => new PositionEmbedding(args),
   batchNormalization: (args?: NormArgs) => new BatchNormalization(args),
   layerNormalization: (args?: NormArgs) => new LayerNormalization(args),
   embedding: (args: LayerArgs & { inputDim: number; outputDim: number; inputLength?: number }) => new Embedding(args),

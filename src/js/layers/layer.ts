@@ -8,6 +8,15 @@ import { SymbolicTensor } from './symbolic.js';
 
 export type Shape = (number | null)[];
 
+/** What `apply` passes on besides the inputs. */
+export interface ApplyArgs {
+  training?: boolean;
+  /** MultiHeadAttention: [batch, seqQ, seqK], true (or nonzero) where a query may attend. */
+  attentionMask?: Tensor;
+  /** MultiHeadAttention: causal masking for this call. */
+  useCausalMask?: boolean;
+}
+
 export interface LayerArgs {
   name?: string;
   inputShape?: Shape;
@@ -65,12 +74,12 @@ export abstract class Layer {
    * Applies the layer to a tensor (building it on first use), or, given symbolic tensors (from
    * tf.input), records a node of a functional model and returns its symbolic output.
    */
-  apply(x: Tensor, kwargs?: { training?: boolean }): Tensor;
-  apply(x: SymbolicTensor | SymbolicTensor[], kwargs?: { training?: boolean }): SymbolicTensor;
-  apply(x: Tensor[], kwargs?: { training?: boolean }): Tensor;
-  apply(x: Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[], kwargs: { training?: boolean } = {}): Tensor | SymbolicTensor {
+  apply(x: Tensor, kwargs?: ApplyArgs): Tensor;
+  apply(x: SymbolicTensor | SymbolicTensor[], kwargs?: ApplyArgs): SymbolicTensor;
+  apply(x: Tensor[], kwargs?: ApplyArgs): Tensor;
+  apply(x: Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[], kwargs: ApplyArgs = {}): Tensor | SymbolicTensor {
     const list = Array.isArray(x) ? x : [x];
-    const merge = (this as unknown as { callMany?: (xs: Tensor[]) => Tensor; mergeShapes?: (s: Shape[]) => Shape });
+    const merge = (this as unknown as { callMany?: (xs: Tensor[], kwargs: ApplyArgs) => Tensor; mergeShapes?: (s: Shape[]) => Shape });
     if (list.length > 1 && !merge.callMany) throw new Error(`${this.name}: takes one input, got ${list.length}`);
     if (list[0] instanceof SymbolicTensor) {
       const syms = list as SymbolicTensor[];
@@ -87,7 +96,7 @@ export abstract class Layer {
     if (merge.callMany) {
       const shape = merge.mergeShapes!(ts.map((t) => [null, ...t.shape.slice(1)]));
       this.ensureBuilt(shape);
-      return tidy(() => merge.callMany!(ts));
+      return tidy(() => merge.callMany!(ts, kwargs));
     }
     this.ensureBuilt([null, ...ts[0].shape.slice(1)]);
     return tidy(() => this.call(ts[0], kwargs.training ?? false));

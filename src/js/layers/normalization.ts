@@ -78,6 +78,7 @@ export class LayerNormalization extends Layer {
   protected call(x: Tensor): Tensor {
     return ops.layerNorm(x, this.gamma, this.beta, this.epsilon);
   }
+  getConfig() { return { ...super.getConfig(), axis: -1, epsilon: this.epsilon, center: this.center, scale: this.scale }; }
 }
 
 export class Embedding extends Layer {

@@ -288,11 +288,53 @@ function digitsFitWorkload() {
   };
 }
 
+// Causal self-attention, [batch 1, heads 4, seq, head size 64]: webtensor's fused op
+// (tf.scaledDotProductAttention) against the materialised composition softmax(q k^T / 8 + causal
+// bias) v, which is what TF.js runs and what the webtensor-*-composed contenders run through the
+// same npm API. Forward alone, or forward and the gradients of q, k and v.
+function attentionWorkload(seq, backward) {
+  const [b, h, d] = [1, 4, 64];
+  const shape = [b, h, seq, d];
+  const inputs = [1, 2, 3].map((s) => randomData(b * h * seq * d, s, 0.5));
+  const biasData = Float32Array.from({ length: seq * seq }, (_, e) => ((e % seq) > Math.floor(e / seq) ? -1e9 : 0));
+  const make = (lib, fused) => {
+    let qkv, bias;
+    const attend = (q, k, v) => (fused
+      ? lib.scaledDotProductAttention(q, k, v, { causal: true })
+      : lib.matMul(lib.softmax(lib.add(lib.mul(lib.matMul(q, k, false, true), 1 / Math.sqrt(d)), bias)), v));
+    return {
+      async run() {
+        qkv ??= inputs.map((x) => lib.tensor(x, shape));
+        bias ??= lib.tensor(biasData, [seq, seq]);
+        if (!backward) {
+          const y = attend(...qkv);
+          const out = await y.data();
+          y.dispose();
+          return out;
+        }
+        const grads = lib.grads((q, k, v) => lib.sum(attend(q, k, v)))(qkv);
+        const out = await grads[0].data();
+        lib.dispose(grads);
+        return out;
+      },
+      dispose() { lib.dispose([...(qkv ?? []), bias]); },
+    };
+  };
+  return {
+    name: `attention ${backward ? 'forward+backward' : 'forward'} causal, 1x4 heads x seq ${seq} x 64`,
+    flops: (backward ? 3 : 1) * 2 * 2 * b * h * seq * seq * d / 2,
+    ours(variant) { return make(wtf, variant !== 'composed'); },
+    tfjs() { return make(tf, false); },
+  };
+}
+
 // ---- contenders -------------------------------------------------------------------------------
 const CONTENDERS = [
   { name: 'webtensor-webgpu', lib: 'ours', backend: 'webgpu' },
   { name: 'webtensor-webgpu-naive', lib: 'ours', backend: 'webgpu', variant: 'naive', only: /^matmul/ },
   { name: 'webtensor-cpu', lib: 'ours', backend: 'cpu' },
+  { name: 'webtensor-webgpu-composed', lib: 'ours', backend: 'webgpu', variant: 'composed', only: /^attention/ },
+  { name: 'webtensor-cpu-composed', lib: 'ours', backend: 'cpu', variant: 'composed', only: /^attention/ },
   { name: 'tfjs-webgpu', lib: 'tfjs', backend: 'webgpu' },
   { name: 'tfjs-webgl', lib: 'tfjs', backend: 'webgl' },
   { name: 'tfjs-wasm', lib: 'tfjs', backend: 'wasm' },
@@ -326,7 +368,7 @@ export async function runBench(config, log = () => {}) {
     try { devices[c.name] = await activate(c); live.push(c); }
     catch (e) { devices[c.name] = `unavailable: ${e.message}`; log(`${c.name}: ${e.message}`); }
   }
-  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload(), digitsFitWorkload()];
+  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload(), digitsFitWorkload(), attentionWorkload(256, false), attentionWorkload(256, true)];
   const workloads = all.filter((w) => !config.workloads || config.workloads.some((p) => w.name.startsWith(p)));
   const results = [];
   const tooSlow = new Set();

@@ -92,10 +92,10 @@ function markdown(meta, { devices, results }) {
   md += `## Times (median)\n\n| workload | ${contenders.join(' | ')} |\n|${' --- |'.repeat(contenders.length + 1)}\n`;
   for (const w of workloads) md += `| ${w} | ${contenders.map((c) => cell(w, c)).join(' | ')} |\n`;
   md += `\n## Speed-up of webtensor (their time / our time; > 1 means we are faster)\n\n`;
-  md += `| workload | ${tf.map((t) => `webgpu vs ${t}`).join(' | ')} | cpu vs tfjs-wasm | webgpu default vs naive kernel |\n`;
-  md += `|${' --- |'.repeat(tf.length + 3)}\n`;
+  md += `| workload | ${tf.map((t) => `webgpu vs ${t}`).join(' | ')} | cpu vs tfjs-wasm | webgpu default vs naive kernel | fused vs composed attention (webgpu, cpu) |\n`;
+  md += `|${' --- |'.repeat(tf.length + 4)}\n`;
   for (const w of workloads) {
-    md += `| ${w} | ${tf.map((t) => ratio(w, 'webtensor-webgpu', t)).join(' | ')} | ${ratio(w, 'webtensor-cpu', 'tfjs-wasm')} | ${ratio(w, 'webtensor-webgpu', 'webtensor-webgpu-naive')} |\n`;
+    md += `| ${w} | ${tf.map((t) => ratio(w, 'webtensor-webgpu', t)).join(' | ')} | ${ratio(w, 'webtensor-cpu', 'tfjs-wasm')} | ${ratio(w, 'webtensor-webgpu', 'webtensor-webgpu-naive')} | ${ratio(w, 'webtensor-webgpu', 'webtensor-webgpu-composed')}, ${ratio(w, 'webtensor-cpu', 'webtensor-cpu-composed')} |\n`;
   }
   return md;
 }

@@ -46,18 +46,19 @@ fn row_start(j: u32) -> u32 {
     return u32(clamp(i32(j) - p.off, 0, i32(p.sq)));
 }
 
-// Keys j0 .. j0 + TK of kv head `kvh` (an index over batch x kv heads) into tile_a (k) and tile_b (v).
+// Keys j0 .. j0 + TK of kv head `kvh` (an index over batch x kv heads; kcap rows each, sk of them
+// attended) into tile_a (k) and tile_b (v).
 fn load_kv_tile(lane: u32, kvh: u32, j0: u32) {
     for (var e = lane; e < TK * D; e = e + WG) {
         let j = j0 + e / D;
         var x = 0.0;
-        if (j < p.sk) { x = k[(kvh * p.sk + j) * D + e % D]; }
+        if (j < p.sk) { x = k[(kvh * p.kcap + j) * D + e % D]; }
         tile_a[e] = x;
     }
     for (var e = lane; e < TK * DV; e = e + WG) {
         let j = j0 + e / DV;
         var x = 0.0;
-        if (j < p.sk) { x = v[(kvh * p.sk + j) * DV + e % DV]; }
+        if (j < p.sk) { x = v[(kvh * p.kcap + j) * DV + e % DV]; }
         tile_b[e] = x;
     }
 }
@@ -166,7 +167,7 @@ fn backward_kv(lane: u32, group: u32) {
     let first = (group % blocks) * WG;
     let j = first + lane;
     let live = j < p.sk;
-    let key = bkv * p.sk + j;
+    let key = bkv * p.kcap + j;
     var kr: array<f32, D>;
     var vr: array<f32, DV>;
     var dk: array<f32, D>;

@@ -334,6 +334,34 @@ impl Tensor {
         Ok(())
     }
 
+    /// Writes `src` into the box of this tensor that starts at `begin` (same rank, inside the
+    /// shape), in place, leaving the rest as it is: a key/value cache takes each decoding step's
+    /// keys this way, without copying the past. Not differentiable (as `assign`).
+    pub fn assign_slice(&self, src: &Tensor, begin: &[usize]) -> Result<()> {
+        use crate::ops::copy::{copy_box, Dst, View};
+        const OP: &str = "assign_slice";
+        let fits = begin.len() == self.rank()
+            && src.rank() == self.rank()
+            && (0..self.rank()).all(|d| begin[d].checked_add(src.shape()[d]).is_some_and(|end| end <= self.shape()[d]));
+        if !fits || src.dtype() != self.dtype() {
+            bail!(OP, "cannot write a {} tensor of shape {:?} at {begin:?} into a {} tensor of shape {:?}", src.dtype(), src.shape(), self.dtype(), self.shape());
+        }
+        common_device(OP, &[self, src])?;
+        if self.shares_storage(src) {
+            bail!(OP, "the source shares the destination's storage");
+        }
+        src.data()?;
+        self.prepare_overwrite()?;
+        let strides = crate::shape::strides(self.shape());
+        let offset = begin.iter().zip(&strides).map(|(b, s)| b * s).sum();
+        let src_strides = crate::shape::strides(src.shape());
+        let (from, to) = (View { offset: 0, strides: &src_strides }, View { offset, strides: &strides });
+        match self.data()? {
+            Data::Cpu(words) => copy_box(src, from, &mut Dst::Cpu(&mut words.borrow_mut()), to, src.shape()),
+            Data::Gpu(buf) => copy_box(src, from, &mut Dst::Gpu(buf), to, src.shape()),
+        }
+    }
+
     /// The values as f32 (int and bool tensors are converted).
     pub async fn to_vec_f32(&self) -> Result<Vec<f32>> {
         let words = self.to_words().await?;

@@ -556,8 +556,17 @@ impl JsTensor {
 
     /// Scaled dot-product attention with this tensor as the queries (one kernel; two for its
     /// gradient): softmax(q k^T * scale + mask) v.
-    pub fn attention(&self, k: &JsTensor, v: &JsTensor, mask: Option<JsTensor>, causal: bool, scale: Option<f32>) -> Result<JsTensor, JsError> {
-        wrap(ops::attention(&self.inner, &k.inner, &v.inner, mask.as_ref().map(|t| &t.inner), causal, scale))
+    /// `kv_len`: attend to the first kv_len keys of k and v only (a preallocated cache).
+    pub fn attention(&self, k: &JsTensor, v: &JsTensor, mask: Option<JsTensor>, causal: bool, scale: Option<f32>, kv_len: Option<u32>) -> Result<JsTensor, JsError> {
+        let kv_len = kv_len.map(|n| n as usize);
+        wrap(ops::attention_prefix(&self.inner, &k.inner, &v.inner, kv_len, mask.as_ref().map(|t| &t.inner), causal, scale))
+    }
+
+    /// Writes `src` into this tensor at `begin`, in place (a key/value cache's append).
+    #[wasm_bindgen(js_name = assignSlice)]
+    pub fn assign_slice(&self, src: &JsTensor, begin: Vec<u32>) -> Result<(), JsError> {
+        let begin: Vec<usize> = begin.into_iter().map(|b| b as usize).collect();
+        self.inner.assign_slice(&src.inner, &begin).map_err(js)
     }
 }
 

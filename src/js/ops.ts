@@ -319,6 +319,8 @@ export interface AttentionOptions {
   causal?: boolean;
   /** Multiplies q k^T; 1 / sqrt(headSize) by default. */
   scale?: number;
+  /** Attend to the first kvLength keys of k and v only (a preallocated key/value cache). */
+  kvLength?: number;
 }
 
 /**
@@ -334,11 +336,12 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     if (!(t instanceof Tensor)) throw new Error(`${op}: ${name} must be a tensor`);
   }
   if (options === null || typeof options !== 'object') throw new Error(`${op}: options must be an object`);
-  const { mask, causal = false, scale } = options;
+  const { mask, causal = false, scale, kvLength } = options;
   if (mask !== undefined && !(mask instanceof Tensor)) throw new Error(`${op}: mask must be a tensor`);
   if (typeof causal !== 'boolean') throw new Error(`${op}: causal must be a boolean, got ${typeof causal}`);
   if (scale !== undefined && !(typeof scale === 'number' && Number.isFinite(scale))) throw new Error(`${op}: scale must be a finite number`);
-  return run(op, () => q.handle.attention(k.handle, v.handle, mask?.handle.clone(), causal, scale));
+  if (kvLength !== undefined && !(Number.isInteger(kvLength) && kvLength >= 0 && kvLength <= k.shape[2])) throw new Error(`${op}: kvLength must be an integer in [0, ${k.shape[2]}], got ${String(kvLength)}`);
+  return run(op, () => q.handle.attention(k.handle, v.handle, mask?.handle.clone(), causal, scale, kvLength));
 }
 
 // ---- layout ------------------------------------------------------------------------------------

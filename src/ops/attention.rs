@@ -12,7 +12,9 @@
 //! score at or below -1e30 (an additive mask of -inf or float32's lowest) is not attended, and a
 //! row that attends to no key gives zeros (not NaN); causal masking is aligned to the bottom
 //! right, so query i sees keys j <= i + seq_k - seq_q (the same as top-left when the lengths are
-//! equal, and what a decoding step over a key/value cache needs).
+//! equal, and what a decoding step over a key/value cache needs). `attention_prefix` attends to the
+//! first `kv_len` keys of preallocated k and v (a key/value cache appended to in place with
+//! `Tensor::assign_slice`), so a decoding step reads the past where it lies.
 use std::rc::Rc;
 
 use crate::autograd::{no_grad, record, sum_to_shape};
@@ -35,10 +37,11 @@ const ROWS_PER_GROUP: usize = 64;
 crate::params! {
     /// shaders/attention.wgsl's parameters: q [b, h, sq, D], k [b, hkv, sk, D], v [b, hkv, sk, DV];
     /// the mask's strides over (batch, head, query, key), 0 where it broadcasts; off = sk - sq
-    /// (where causal masking puts the diagonal).
+    /// (where causal masking puts the diagonal); k and v rows are kcap apart per head (sk of them
+    /// are attended).
     pub struct AttentionParams {
         b: u32, h: u32, hkv: u32, sq: u32, sk: u32, scale: f32, causal: u32, off: i32,
-        mb: u32, mh: u32, mi: u32, mj: u32, _pad0: u32, _pad1: u32, _pad2: u32, _pad3: u32
+        mb: u32, mh: u32, mi: u32, mj: u32, kcap: u32, _pad1: u32, _pad2: u32, _pad3: u32
     }
 }
 
@@ -49,7 +52,9 @@ struct Dims {
     h: usize,
     hkv: usize,
     sq: usize,
+    /// Keys attended, and (kcap) keys held per head in k and v.
     sk: usize,
+    kcap: usize,
     d: usize,
     dv: usize,
 }
@@ -70,7 +75,20 @@ impl Dims {
 /// or bool: true = attend) broadcasts to [batch, heads, seq_q, seq_k]. Returns
 /// [batch, heads, seq_q, dv]. Differentiable in q, k, v and a float mask.
 pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>, causal: bool, scale: Option<f32>) -> Result<Tensor> {
-    let dims = check(q, k, v)?;
+    attention_prefix(q, k, v, None, mask, causal, scale)
+}
+
+/// `attention` over the first `kv_len` keys of k and v (all when None): k [batch, kv_heads, cap, d]
+/// and v hold `cap` >= kv_len rows, as a key/value cache does. The mask, if any, broadcasts to
+/// [batch, heads, seq_q, kv_len]; the gradients of k and v are zero past kv_len.
+pub fn attention_prefix(q: &Tensor, k: &Tensor, v: &Tensor, kv_len: Option<usize>, mask: Option<&Tensor>, causal: bool, scale: Option<f32>) -> Result<Tensor> {
+    let mut dims = check(q, k, v)?;
+    if let Some(len) = kv_len {
+        if len > dims.kcap {
+            bail!(OP, "kv_len {len} exceeds the {} keys that k {:?} holds", dims.kcap, k.shape());
+        }
+        dims.sk = len;
+    }
     let mask = mask.map(|m| additive_mask(m, q, &dims)).transpose()?;
     let scale = scale.unwrap_or(if dims.d == 0 { 1.0 } else { 1.0 / (dims.d as f32).sqrt() });
     if !scale.is_finite() {
@@ -91,7 +109,7 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>, caus
         mh,
         mi,
         mj,
-        _pad0: 0,
+        kcap: u(dims.kcap),
         _pad1: 0,
         _pad2: 0,
         _pad3: 0,
@@ -121,7 +139,7 @@ fn check(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Dims> {
         }
     }
     let (qs, ks, vs) = (q.shape(), k.shape(), v.shape());
-    let dims = Dims { b: qs[0], h: qs[1], hkv: ks[1], sq: qs[2], sk: ks[2], d: qs[3], dv: vs[3] };
+    let dims = Dims { b: qs[0], h: qs[1], hkv: ks[1], sq: qs[2], sk: ks[2], kcap: ks[2], d: qs[3], dv: vs[3] };
     let shapes_agree = ks[0] == dims.b && vs[0] == dims.b && vs[1] == dims.hkv && vs[2] == dims.sk && ks[3] == dims.d;
     let heads_group = if dims.hkv == 0 { dims.h == 0 } else { dims.h % dims.hkv == 0 };
     if !shapes_agree || !heads_group {
@@ -218,13 +236,21 @@ fn backward(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>, o: &Tenso
             let base = reads.len();
             reads.extend([("o", o), ("dout", dout), ("lse", lse)]);
             dispatch(ctx, "backward_q", [&dq, &delta], &reads, p, dims, dims.b * dims.h * dims.sq.div_ceil(ROWS_PER_GROUP))?;
-            let dk = ctx.alloc(OP, (k.numel() * 4) as u64)?;
-            let dv = ctx.alloc(OP, (v.numel() * 4) as u64)?;
+            // Rows past the attended keys get no gradient: start from zeros when there are any.
+            let zeroed = |t: &Tensor| -> Result<Tensor> {
+                if dims.sk < dims.kcap {
+                    ops::zeros(dev, t.shape(), DType::F32)
+                } else {
+                    Ok(tensor(dev, Storage::gpu(ctx.alloc(OP, (t.numel() * 4) as u64)?), t.shape()))
+                }
+            };
+            let (dk_t, dv_t) = (zeroed(k)?, zeroed(v)?);
+            let (dk, dv) = (dk_t.gpu_buffer()?, dv_t.gpu_buffer()?);
             let delta_t = tensor(dev, Storage::gpu(delta), &[rows]);
             reads.truncate(base);
             reads.extend([("dout", dout), ("lse", lse), ("delta", &delta_t)]);
-            dispatch(ctx, "backward_kv", [&dk, &dv], &reads, p, dims, dims.b * dims.hkv * dims.sk.div_ceil(ROWS_PER_GROUP))?;
-            Ok((tensor(dev, Storage::gpu(dq), q.shape()), tensor(dev, Storage::gpu(dk), k.shape()), tensor(dev, Storage::gpu(dv), v.shape())))
+            dispatch(ctx, "backward_kv", [dk, dv], &reads, p, dims, dims.b * dims.hkv * dims.sk.div_ceil(ROWS_PER_GROUP))?;
+            Ok((tensor(dev, Storage::gpu(dq), q.shape()), dk_t, dv_t))
         }
     }
 }
@@ -240,7 +266,8 @@ fn mask_gradient(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, o: &Tensor, 
         let spread = ops::broadcast_to(&t.reshape_to(&[b, hkv, 1, s, d])?, &[b, hkv, h / hkv.max(1), s, d])?;
         spread.reshape_to(&[b, h, s, d])
     };
-    let (k, v) = (per_kv(k)?, per_kv(v)?);
+    let prefix = |t: &Tensor| if sk < t.shape()[2] { ops::slice(t, &[0, 0, 0, 0], &[-1, -1, sk as i64, -1]) } else { Ok(t.clone()) };
+    let (k, v) = (per_kv(&prefix(k)?)?, per_kv(&prefix(v)?)?);
     let mut s = ops::add(&ops::mul(&ops::matmul(q, &k, false, true)?, &ops::fill(q.device(), &[], p.scale as f64, DType::F32)?)?, mask)?;
     if p.causal != 0 {
         let above: Vec<bool> = (0..sq * sk).map(|e| (e % sk) as i64 > (e / sk) as i64 + p.off as i64).collect();
@@ -340,7 +367,7 @@ mod cpu {
         let (mut m, mut l) = ([0f32; ROW_BLOCK], [0f32; ROW_BLOCK]);
         for bh in 0..b * h {
             let (bi, hi) = (bh / h, bh % h);
-            let kv = (bi * hkv + hi / (h / hkv)) * dims.sk;
+            let kv = (bi * hkv + hi / (h / hkv)) * dims.kcap;
             for i0 in (0..sq).step_by(ROW_BLOCK) {
                 let rows = ROW_BLOCK.min(sq - i0);
                 for (r, row) in scaled.chunks_mut(d.max(1)).take(rows).enumerate() {
@@ -428,7 +455,7 @@ mod cpu {
         let mut qi = vec![0f32; d];
         for bh in 0..b * h {
             let (bi, hi) = (bh / h, bh % h);
-            let kv = (bi * hkv + hi / (h / hkv)) * dims.sk;
+            let kv = (bi * hkv + hi / (h / hkv)) * dims.kcap;
             for i in 0..sq {
                 let row = bh * sq + i;
                 let lse_i = ls[row];

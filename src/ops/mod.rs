@@ -32,7 +32,7 @@ pub mod softmax;
 pub mod transpose;
 pub mod unary;
 
-pub use attention::attention;
+pub use attention::{attention, attention_prefix};
 pub use binary::*;
 pub use broadcast::broadcast_to;
 pub use cast::cast;

@@ -1808,7 +1808,8 @@ macro_rules! for_each_case {
             log_sum_exp_is_stable,
             layer_and_rms_norm_kernels,
             attention_vs_reference,
-            attention_errors
+            attention_errors,
+            attention_over_a_cache
         );
     };
 }
@@ -1957,4 +1958,40 @@ pub async fn attention_errors(dev: Device) -> CaseResult {
         }
     }
     Ok(())
+}
+
+/// A key/value cache: decoding steps appended in place with `assign_slice` into preallocated
+/// buffers, and attention over their first kv_len keys, against the reference over exactly those
+/// keys (bottom-right causal: each new query sees the past and itself). The gradients of k and v
+/// are zero past kv_len.
+pub async fn attention_over_a_cache(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(61);
+    let (h, hkv, cap, d) = (4, 2, 10, 8);
+    let kc = ops::zeros(&dev, &[1, hkv, cap, d], DType::F32).map_err(e)?;
+    let vc = ops::zeros(&dev, &[1, hkv, cap, d], DType::F32).map_err(e)?;
+    let (mut kh, mut vh) = (vec![0f32; hkv * cap * d], vec![0f32; hkv * cap * d]);
+    let prefix = |x: &[f32], len: usize| (0..hkv).flat_map(|g| x[g * cap * d..(g * cap + len) * d].to_vec()).collect::<Vec<f32>>();
+    let mut pos = 0;
+    for len in [3, 1, 1, 2] {
+        let (kn, vn, qn) = (rng.vec(hkv * len * d, -1.0, 1.0), rng.vec(hkv * len * d, -1.0, 1.0), rng.vec(h * len * d, -1.0, 1.0));
+        kc.assign_slice(&t(&dev, &kn, &[1, hkv, len, d])?, &[0, 0, pos, 0]).map_err(e)?;
+        vc.assign_slice(&t(&dev, &vn, &[1, hkv, len, d])?, &[0, 0, pos, 0]).map_err(e)?;
+        for g in 0..hkv {
+            kh[(g * cap + pos) * d..(g * cap + pos + len) * d].copy_from_slice(&kn[g * len * d..(g + 1) * len * d]);
+            vh[(g * cap + pos) * d..(g * cap + pos + len) * d].copy_from_slice(&vn[g * len * d..(g + 1) * len * d]);
+        }
+        pos += len;
+        let got = read(&ops::attention_prefix(&t(&dev, &qn, &[1, h, len, d])?, &kc, &vc, Some(pos), None, true, None).map_err(e)?).await?;
+        let want = attention_ref(&qn, &prefix(&kh, pos), &prefix(&vh, pos), [1, h, hkv, len, pos, d, d], &|_, _, _, _| 0.0, true, 1.0 / (d as f64).sqrt());
+        close(&format!("attention over a cache of {pos}"), &got, &want, 1e-4, 1e-5)?;
+    }
+    if kc.assign_slice(&t(&dev, &[0.0; 16], &[1, 1, 2, 8])?, &[0, 0, cap - 1, 0]).is_ok() {
+        return Err("assign_slice past the end: accepted".into());
+    }
+    let inputs = [
+        (rng.vec(2 * 2 * 3, -1.0, 1.0), vec![1, 2, 2, 3]),
+        (rng.vec(2 * 4 * 3, -1.0, 1.0), vec![1, 2, 4, 3]),
+        (rng.vec(2 * 4 * 2, -1.0, 1.0), vec![1, 2, 4, 2]),
+    ];
+    grad_check(&dev, "attention over the first 3 of 4 keys", &inputs, &|v| ops::attention_prefix(&v[0], &v[1], &v[2], Some(3), None, true, None)).await
 }

@@ -4,6 +4,7 @@ import * as ops from '../ops.js';
 import type { Tensor, Variable } from '../tensor.js';
 import type { Initializer } from '../initializers.js';
 import { Layer, checkRank, type ApplyArgs, type LayerArgs, type Shape } from './layer.js';
+import { decodeState } from './decoding.js';
 
 export interface MultiHeadAttentionArgs extends LayerArgs {
   numHeads: number;
@@ -148,8 +149,19 @@ export class MultiHeadAttention extends Layer {
       mask = mask ? ops.logicalAnd(mask, tril) : tril;
     }
     const fusedCausal = causal && sq === sk;
+    const decoding = decodeState();
     let o: Tensor;
-    if (kwargs.training && this.dropout > 0) {
+    if (decoding) {
+      // generate(): this call's keys and values go into the cache after the past ones, and the
+      // queries attend to everything up to themselves (the causal flag's bottom-right alignment).
+      const cache = decoding.caches.get(this);
+      if (!cache) throw new Error(`${this.name}: no key/value cache; generate() makes one for each attention layer`);
+      if (xs.length > 1 && (value !== query || key !== query)) throw new Error(`${this.name}: generate() needs self-attention (query, key and value the same tensor)`);
+      const at = Uint32Array.of(0, 0, decoding.position, 0);
+      cache.k.handle.assignSlice(k.handle, at);
+      cache.v.handle.assignSlice(v.handle, at);
+      o = ops.scaledDotProductAttention(q, cache.k, cache.v, { causal: true, kvLength: decoding.position + sq });
+    } else if (kwargs.training && this.dropout > 0) {
       // Dropout acts on the probabilities, so they are formed here (as Keras: masked scores -1e9).
       let s = ops.matMul(q, k, false, true).mul(1 / Math.sqrt(dk));
       if (fusedCausal) mask = ops.tensor(Array.from({ length: sq * sk }, (_, e) => e % sk <= Math.floor(e / sk)), [1, 1, sq, sk], 'bool');
@@ -230,8 +242,10 @@ export class PositionEmbedding extends Layer {
   }
   protected call(x: Tensor): Tensor {
     const [, seq, dim] = x.shape;
-    if (x.rank !== 3 || seq > this.sequenceLength) throw new Error(`${this.name}: input [${x.shape}] is longer than sequenceLength ${this.sequenceLength}`);
-    return ops.broadcastTo(ops.slice(this.embeddings!, [0, 0], [seq, dim]), x.shape);
+    // While generate() runs, this call's tokens start at the decoding position.
+    const start = decodeState()?.position ?? 0;
+    if (x.rank !== 3 || start + seq > this.sequenceLength) throw new Error(`${this.name}: positions ${start} to ${start + seq - 1} of input [${x.shape}] exceed sequenceLength ${this.sequenceLength}`);
+    return ops.broadcastTo(ops.slice(this.embeddings!, [start, 0], [seq, dim]), x.shape);
   }
   getConfig() { return { ...super.getConfig(), sequenceLength: this.sequenceLength }; }
 }

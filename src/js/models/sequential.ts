@@ -11,6 +11,7 @@ import { normalizeCallbacks, type CallbackHooks, type Logs } from './callbacks.j
 import { handlerFor } from '../io/handlers.js';
 import { toSafetensors, fromSafetensors } from '../io/safetensors.js';
 import type { IOHandler, SaveResult } from '../io/types.js';
+import { generate, type GenerateOptions } from './generate.js';
 
 export interface CompileArgs {
   optimizer: string | Optimizer;
@@ -140,6 +141,14 @@ export abstract class LayersModel {
         weights.forEach((w, i) => { w.handle.zeroGrad(); w.handle.setRequiresGrad(tracked[i]); });
       }
     });
+  }
+
+  /**
+   * Text generation (webtensor): extends token-id prompts by up to `maxNewTokens` tokens, greedy
+   * or sampled (temperature, topK, seed), with a key/value cache (models/generate.ts).
+   */
+  generate(prompt: number[] | number[][] | Tensor, options?: GenerateOptions): Promise<number[] | number[][]> {
+    return generate(this, prompt, options);
   }
 
   /** Predictions in batches, without recording gradients. A model with several inputs takes an array. */

@@ -328,13 +328,98 @@ function attentionWorkload(seq, backward) {
   };
 }
 
+// A GPT-2-small-shaped transformer block (d 768, 12 heads, MLP 3072, causal, pre-norm), one
+// Adam step on a regression loss over 128 positions, written once with each library's ops: ours
+// uses its fused layerNorm and scaledDotProductAttention, TF.js (which has neither) the usual
+// composition. relu in the MLP, as TF.js has no gelu op.
+function gptBlockTrainWorkload() {
+  const [seq, dim, heads, hidden] = [128, 768, 12, 3072];
+  const hd = dim / heads;
+  const x = randomData(seq * dim, 21), target = randomData(seq * dim, 22, 0.1);
+  const shapes = { wq: [dim, dim], wk: [dim, dim], wv: [dim, dim], wo: [dim, dim], w1: [dim, hidden], w2: [hidden, dim] };
+  const causal = Float32Array.from({ length: seq * seq }, (_, e) => ((e % seq) > Math.floor(e / seq) ? -1e9 : 0));
+  const make = (lib, composed) => {
+    const fused = lib === wtf;
+    const fusedAttention = fused && !composed;
+    const p = {};
+    Object.entries(shapes).forEach(([k, s], i) => { p[k] = lib.variable(lib.tensor(randomData(s[0] * s[1], 30 + i, 0.03), s)); });
+    for (const k of ['g1', 'g2']) p[k] = lib.variable(lib.ones([dim]));
+    for (const k of ['b1', 'b2']) p[k] = lib.variable(lib.zeros([dim]));
+    const tx = lib.tensor(x, [seq, dim]), ty = lib.tensor(target, [seq, dim]), bias = lib.tensor(causal, [seq, seq]);
+    const norm = (h, g, b) => {
+      if (fused) return wtf.layerNorm(h, g, b, 1e-5);
+      const { mean, variance } = lib.moments(h, -1, true);
+      return h.sub(mean).mul(lib.rsqrt(variance.add(1e-5))).mul(g).add(b);
+    };
+    const heads4 = (t) => t.reshape([1, seq, heads, hd]).transpose([0, 2, 1, 3]);
+    const attend = (q, k, v) => (fusedAttention
+      ? wtf.scaledDotProductAttention(q, k, v, { causal: true })
+      : lib.matMul(lib.softmax(lib.matMul(q, k, false, true).mul(1 / Math.sqrt(hd)).add(bias)), v));
+    const block = () => {
+      const h = norm(tx, p.g1, p.b1);
+      const a = attend(heads4(h.matMul(p.wq)), heads4(h.matMul(p.wk)), heads4(h.matMul(p.wv)));
+      const x2 = tx.add(a.transpose([0, 2, 1, 3]).reshape([seq, dim]).matMul(p.wo));
+      return x2.add(lib.relu(norm(x2, p.g2, p.b2).matMul(p.w1)).matMul(p.w2));
+    };
+    const opt = lib.train.adam(1e-4);
+    return {
+      async run() {
+        const loss = opt.minimize(() => lib.mean(lib.square(block().sub(ty))), true, Object.values(p));
+        const v = await loss.data();
+        loss.dispose();
+        return v;
+      },
+      dispose() { lib.dispose([...Object.values(p), tx, ty, bias]); opt.dispose(); },
+    };
+  };
+  return {
+    name: 'train step transformer block d768 h12 seq128 (GPT-2-small shaped), Adam',
+    skip: { 'tfjs-webgpu': 'takes minutes per step on this adapter (see its CNN step)' },
+    ours(variant) { return make(wtf, variant === 'composed'); },
+    tfjs() { return make(tf, true); },
+  };
+}
+
+// Generation with the key/value cache: a 2-layer GPT (vocab 256, d 64, 4 heads, MLP 256, random
+// weights) extends a 16-token prompt by 32 tokens, greedy. TF.js has no generation.
+function generateWorkload() {
+  const [vocab, dim, layers, newTokens] = [256, 64, 2, 32];
+  const prompt = Array.from({ length: 16 }, (_, i) => (i * 37) % vocab);
+  const build = () => {
+    const L = wtf.layers;
+    const init = (seed) => wtf.initializers.glorotUniform({ seed });
+    const ids = wtf.input({ shape: [null] });
+    const tok = L.embedding({ inputDim: vocab, outputDim: dim, embeddingsInitializer: wtf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: 1 }) }).apply(ids);
+    let x = L.add().apply([tok, L.positionEmbedding({ sequenceLength: 64, initializer: init(2) }).apply(tok)]);
+    for (let l = 0; l < layers; l++) {
+      const att = L.multiHeadAttention({ numHeads: 4, keyDim: 16, useCausalMask: true, kernelInitializer: init(10 + l) }).apply([x, x]);
+      x = L.layerNormalization({ epsilon: 1e-5 }).apply(L.add().apply([x, att]));
+      const h = L.dense({ units: 4 * dim, activation: 'gelu', kernelInitializer: init(20 + l) }).apply(x);
+      x = L.layerNormalization({ epsilon: 1e-5 }).apply(L.add().apply([x, L.dense({ units: dim, kernelInitializer: init(30 + l) }).apply(h)]));
+    }
+    return wtf.model({ inputs: ids, outputs: L.dense({ units: vocab, kernelInitializer: init(40) }).apply(x) });
+  };
+  const none = 'TF.js has no generation';
+  return {
+    name: `generate ${newTokens} tokens after a 16-token prompt, 2-layer GPT d64 (key/value cache)`,
+    skip: { 'tfjs-webgpu': none, 'tfjs-webgl': none, 'tfjs-wasm': none },
+    ours() {
+      const model = build();
+      return {
+        async run() { return Float32Array.from(await model.generate(prompt, { maxNewTokens: newTokens })); },
+        dispose() { model.dispose(); },
+      };
+    },
+  };
+}
+
 // ---- contenders -------------------------------------------------------------------------------
 const CONTENDERS = [
   { name: 'webtensor-webgpu', lib: 'ours', backend: 'webgpu' },
   { name: 'webtensor-webgpu-naive', lib: 'ours', backend: 'webgpu', variant: 'naive', only: /^matmul/ },
   { name: 'webtensor-cpu', lib: 'ours', backend: 'cpu' },
-  { name: 'webtensor-webgpu-composed', lib: 'ours', backend: 'webgpu', variant: 'composed', only: /^attention/ },
-  { name: 'webtensor-cpu-composed', lib: 'ours', backend: 'cpu', variant: 'composed', only: /^attention/ },
+  { name: 'webtensor-webgpu-composed', lib: 'ours', backend: 'webgpu', variant: 'composed', only: /^attention|^train step transformer/ },
+  { name: 'webtensor-cpu-composed', lib: 'ours', backend: 'cpu', variant: 'composed', only: /^attention|^train step transformer/ },
   { name: 'tfjs-webgpu', lib: 'tfjs', backend: 'webgpu' },
   { name: 'tfjs-webgl', lib: 'tfjs', backend: 'webgl' },
   { name: 'tfjs-wasm', lib: 'tfjs', backend: 'wasm' },
@@ -368,7 +453,7 @@ export async function runBench(config, log = () => {}) {
     try { devices[c.name] = await activate(c); live.push(c); }
     catch (e) { devices[c.name] = `unavailable: ${e.message}`; log(`${c.name}: ${e.message}`); }
   }
-  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload(), digitsFitWorkload(), attentionWorkload(256, false), attentionWorkload(256, true)];
+  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload(), digitsFitWorkload(), attentionWorkload(256, false), attentionWorkload(256, true), gptBlockTrainWorkload(), generateWorkload()];
   const workloads = all.filter((w) => !config.workloads || config.workloads.some((p) => w.name.startsWith(p)));
   const results = [];
   const tooSlow = new Set();

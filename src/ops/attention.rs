@@ -473,15 +473,11 @@ mod cpu {
                     }
                     let pr = (s - lse_i).exp();
                     let dsc = pr * (dot(do_i, &vs[vr.clone()]) - delta);
-                    for (c, x) in dq[row * d..(row + 1) * d].iter_mut().enumerate() {
-                        *x += dsc * ks[kr.start + c] * p.scale;
-                    }
-                    for (c, x) in dk[kr].iter_mut().enumerate() {
-                        *x += dsc * qi[c];
-                    }
-                    for (c, x) in dvs[vr].iter_mut().enumerate() {
-                        *x += pr * do_i[c];
-                    }
+                    // Zipped slices (no indexing): bounds checks would keep these from vectorising.
+                    let scaled = dsc * p.scale;
+                    dq[row * d..(row + 1) * d].iter_mut().zip(&ks[kr.clone()]).for_each(|(x, &k)| *x += scaled * k);
+                    dk[kr].iter_mut().zip(&qi).for_each(|(x, &q)| *x += dsc * q);
+                    dvs[vr].iter_mut().zip(do_i).for_each(|(x, &g)| *x += pr * g);
                 }
             }
         }

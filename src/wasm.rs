@@ -562,6 +562,11 @@ impl JsTensor {
         wrap(ops::attention_prefix(&self.inner, &k.inner, &v.inner, kv_len, mask.as_ref().map(|t| &t.inner), causal, scale))
     }
 
+    /// Rotary position embeddings with tables cos, sin [table, rot / 2] from row `offset`.
+    pub fn rope(&self, cos: &JsTensor, sin: &JsTensor, offset: u32, interleaved: bool) -> Result<JsTensor, JsError> {
+        wrap(ops::rope(&self.inner, &cos.inner, &sin.inner, offset as usize, interleaved))
+    }
+
     /// Writes `src` into this tensor at `begin`, in place (a key/value cache's append).
     #[wasm_bindgen(js_name = assignSlice)]
     pub fn assign_slice(&self, src: &JsTensor, begin: Vec<u32>) -> Result<(), JsError> {

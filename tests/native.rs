@@ -58,3 +58,11 @@ fn gpu_warmup_compiles_ahead() {
         panic!("{msg}");
     }
 }
+
+#[test]
+fn gpu_errors_fail_the_next_readback() {
+    let Some(dev) = gpu_device() else { return };
+    if let Err(msg) = pollster::block_on(suite::gpu_errors_fail_the_next_readback(dev)) {
+        panic!("{msg}");
+    }
+}

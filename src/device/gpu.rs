@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::encoder::Batch;
 use crate::kernel::{Kernel, KernelCache};
@@ -29,6 +29,9 @@ pub struct GpuContext {
     kernels: RefCell<KernelCache>,
     /// Set by the device-lost callback; every later call fails with a clear error.
     lost: Arc<AtomicBool>,
+    /// The first error WebGPU reported (a kernel that failed validation, an allocation refused)
+    /// and no readback has reported yet: the values behind such a readback may be wrong.
+    error: Arc<Mutex<Option<String>>>,
     /// While profiling (native only): GPU time per kernel name, see `start_profile`.
     profile: RefCell<Option<crate::profile::Profile>>,
 }
@@ -102,9 +105,15 @@ impl GpuContext {
             .await
             .map_err(|e| Error::new(OP, format!("adapter '{}' refused a device: {e}", info.name)))?;
         // wgpu's default handler panics on a validation error; a panic in wasm poisons the module.
-        // Errors are reported instead (and our validation aims to make them unreachable).
-        device.on_uncaptured_error(Arc::new(|e| {
+        // Errors are kept instead, and the next readback fails with them (our validation aims to
+        // make them unreachable, but a result computed past one must not pass for a value).
+        let error = Arc::new(Mutex::new(None::<String>));
+        let error_slot = error.clone();
+        device.on_uncaptured_error(Arc::new(move |e| {
             crate::log(&format!("webtensor: uncaptured WebGPU error: {e}"));
+            if let Ok(mut slot) = error_slot.lock() {
+                slot.get_or_insert_with(|| e.to_string().chars().take(500).collect());
+            }
         }));
         let lost = Arc::new(AtomicBool::new(false));
         let lost_flag = lost.clone();
@@ -123,6 +132,7 @@ impl GpuContext {
             batch: RefCell::new(batch),
             kernels: RefCell::new(KernelCache::default()),
             lost,
+            error,
             profile: RefCell::new(None),
         }))
     }
@@ -145,6 +155,15 @@ impl GpuContext {
             bail!(op, "the GPU device was lost; `await tf.ready()` brings up a new device (or the CPU backend), and tensors must be made again there");
         }
         Ok(())
+    }
+
+    /// Fails with the error WebGPU reported since the last check, if any (and forgets it).
+    fn take_error(&self, op: &str) -> Result<()> {
+        let reported = self.error.lock().ok().and_then(|mut slot| slot.take());
+        match reported {
+            Some(message) => bail!(op, "the GPU reported an error in the work behind this result, so it cannot be trusted: {message}"),
+            None => Ok(()),
+        }
     }
 
     /// True once the device is gone (lost by the browser/driver, or destroyed).
@@ -374,6 +393,7 @@ impl GpuContext {
             staging.unmap();
         }
         self.pool.borrow_mut().release(staging);
+        self.take_error(op)?;
         result
     }
 
@@ -406,6 +426,7 @@ impl GpuContext {
         }
         .await;
         self.pool.borrow_mut().release(staging);
+        self.take_error(op)?;
         result
     }
 

@@ -3,7 +3,7 @@ import { tidy } from './engine.js';
 import * as ops from './ops.js';
 import type { Tensor } from './tensor.js';
 
-export type ActivationName = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'softmax' | 'elu' | 'selu' | 'softplus' | 'gelu' | 'leakyRelu' | 'hardSigmoid' | 'swish';
+export type ActivationName = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'softmax' | 'elu' | 'selu' | 'softplus' | 'gelu' | 'leakyRelu' | 'hardSigmoid' | 'swish' | 'silu' | 'gelu_new';
 
 const ACTIVATIONS: Record<string, (x: Tensor) => Tensor> = {
   linear: (x) => x.clone(),
@@ -18,7 +18,10 @@ const ACTIVATIONS: Record<string, (x: Tensor) => Tensor> = {
   gelu: ops.gelu,
   leakyRelu: (x) => ops.leakyRelu(x, 0.3),
   hardSigmoid: (x) => tidy(() => x.mul(0.2).add(0.5).clipByValue(0, 1)),
-  swish: (x) => tidy(() => x.mul(ops.sigmoid(x))),
+  swish: ops.silu,
+  silu: ops.silu,
+  // Hugging Face's name for GPT-2's tanh-approximated GELU
+  gelu_new: ops.geluTanh,
 };
 
 export function getActivation(name: string | undefined | null): (x: Tensor) => Tensor {

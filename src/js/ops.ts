@@ -219,6 +219,10 @@ export const floor = (x: TensorLike) => unary(wasm.UnaryOp.Floor, 'floor', x);
 export const ceil = (x: TensorLike) => unary(wasm.UnaryOp.Ceil, 'ceil', x);
 export const round = (x: TensorLike) => unary(wasm.UnaryOp.Round, 'round', x);
 export const logSigmoid = (x: TensorLike) => unary(wasm.UnaryOp.LogSigmoid, 'logSigmoid', x);
+/** GELU with the tanh approximation (GPT-2's; webtensor). */
+export const geluTanh = (x: TensorLike) => unary(wasm.UnaryOp.GeluTanh, 'geluTanh', x);
+/** x * sigmoid(x) as one op (SiLU, Keras's swish; webtensor). */
+export const silu = (x: TensorLike) => unary(wasm.UnaryOp.Silu, 'silu', x);
 export function clipByValue(x: TensorLike, min: number, max: number): Tensor {
   if (min > max) throw new Error(`clipByValue: min ${min} is greater than max ${max}`);
   return unary(wasm.UnaryOp.Clip, 'clipByValue', x, min, max);
@@ -309,6 +313,24 @@ export function layerNorm(x: Tensor, gamma?: Tensor, beta?: Tensor, epsilon = 1e
 export function rmsNorm(x: Tensor, gamma?: Tensor, epsilon = 1e-6): Tensor {
   must('rmsNorm', x);
   return run('rmsNorm', () => x.handle.rmsNorm(gamma?.handle.clone(), epsilon));
+}
+
+/**
+ * Rotary position embeddings (webtensor): rotates the first `rot` features of each position of
+ * x [..., seq, d] in pairs by the angles whose cosines and sines are rows offset .. offset + seq of
+ * `cos` and `sin` ([table, rot / 2]). Pairs (i, i + rot/2) by default (GPT-NeoX, LLaMA), (2i, 2i+1)
+ * with `interleaved` (GPT-J). Differentiable in x, cos and sin.
+ */
+export function rope(x: Tensor, cos: Tensor, sin: Tensor, options: { offset?: number; interleaved?: boolean } = {}): Tensor {
+  const op = 'rope';
+  for (const [name, t] of [['x', x], ['cos', cos], ['sin', sin]] as const) {
+    if (!(t instanceof Tensor)) throw new Error(`${op}: ${name} must be a tensor`);
+  }
+  if (options === null || typeof options !== 'object') throw new Error(`${op}: options must be an object`);
+  const { offset = 0, interleaved = false } = options;
+  if (!Number.isInteger(offset) || offset < 0 || offset > 0x7fffffff) throw new Error(`${op}: offset must be a non-negative integer, got ${String(offset)}`);
+  if (typeof interleaved !== 'boolean') throw new Error(`${op}: interleaved must be a boolean`);
+  return run(op, () => x.handle.rope(cos.handle, sin.handle, offset, interleaved));
 }
 
 /** Options of {@link scaledDotProductAttention}. */

@@ -127,6 +127,8 @@ export class Tensor {
   ceil(): Tensor { return ops.ceil(this); }
   round(): Tensor { return ops.round(this); }
   logSigmoid(): Tensor { return ops.logSigmoid(this); }
+  geluTanh(): Tensor { return ops.geluTanh(this); }
+  silu(): Tensor { return ops.silu(this); }
   clipByValue(min: number, max: number): Tensor { return ops.clipByValue(this, min, max); }
   sum(axis?: number | number[], keepDims = false): Tensor { return ops.sum(this, axis, keepDims); }
   mean(axis?: number | number[], keepDims = false): Tensor { return ops.mean(this, axis, keepDims); }

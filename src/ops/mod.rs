@@ -23,6 +23,7 @@ pub mod pool;
 pub mod random;
 pub mod registry;
 pub mod reduce;
+pub mod rope;
 pub mod select;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod sgemm_wasm;
@@ -54,6 +55,7 @@ pub use pad::pad;
 pub use pool::{avg_pool, max_pool};
 pub use random::{random_normal, random_uniform};
 pub use reduce::{arg_reduce, reduce, Reduce};
+pub use rope::rope;
 pub use select::where_;
 pub use slice::slice;
 pub use softmax::{log_softmax, log_sum_exp, softmax};

@@ -80,6 +80,7 @@ const STRUCTURAL: &[(&str, Example)] = &[
     ("batch_norm", |x| batch_norm(x, x, x, Some(x), Some(x), 1e-3)),
     ("layer_norm", |x| layer_norm(x, None, None, 1e-3)),
     ("attention", |x| x.reshape_to(&[1, 1, 2, 3]).and_then(|q| attention(&q, &q, &q, None, true, None))),
+    ("rope", |x| rope(x, &ones(x.device(), &[2, 1], DType::F32)?, &zeros(x.device(), &[2, 1], DType::F32)?, 0, false)),
     ("rms_norm", |x| rms_norm(x, None, 1e-3)),
     ("mean_squared_error", |x| mean_squared_error(x, x)),
     ("mean_absolute_error", |x| mean_absolute_error(x, x)),

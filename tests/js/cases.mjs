@@ -326,6 +326,9 @@ export const cases = {
       [(t) => t.logSigmoid(t.tensor(x, [4, 6]).mul(20)), 'logSigmoid'],
       [(t) => t.mod(t.tensor(x, [4, 6]).mul(7), t.tensor(w.slice(0, 6), [6]).add(0.25)), 'mod'],
       [(t) => t.mod(t.tensor([7, -7, 7, -7, 0], [5], 'int32'), t.tensor([3, 3, -3, -3, 2], [5], 'int32')), 'int mod'],
+      // added for transformers: TF.js has neither, so its side is the formula
+      [(t) => (t === tf ? tf.silu(tf.tensor(x, [4, 6]).mul(6)) : t.tensor(x, [4, 6]).mul(6).mul(t.sigmoid(t.tensor(x, [4, 6]).mul(6)))), 'silu'],
+      [(t) => (t === tf ? tf.geluTanh(tf.tensor(x, [4, 6]).mul(6)) : t.tidy(() => { const v = t.tensor(x, [4, 6]).mul(6); return v.mul(0.5).mul(t.tanh(v.add(v.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1)); })), 'geluTanh'],
     ];
     for (const [f, name] of pairs) {
       const ours = await tf.tidy(() => f(tf)).data();
@@ -358,6 +361,16 @@ export const cases = {
       tf.dispose(ourGrads);
       ref.dispose(theirGrads);
     }
+    // Rotary embeddings (half-split pairs) against HF's x * cos + rotate_half(x) * sin in TF.js.
+    const [rs, rd] = [5, 8];
+    const rx = seeded(2 * rs * rd, 8), rc = seeded(rs * rd / 2, 9), rsn = seeded(rs * rd / 2, 10);
+    const ropeTheirs = ref.tidy(() => {
+      const x = ref.tensor(rx, [2, rs, rd]), c = ref.tensor(rc, [rs, rd / 2]), sn = ref.tensor(rsn, [rs, rd / 2]);
+      const x1 = x.slice([0, 0, 0], [2, rs, rd / 2]), x2 = x.slice([0, 0, rd / 2], [2, rs, rd / 2]);
+      return x.mul(ref.concat([c, c], 1)).add(ref.concat([x2.neg(), x1], 2).mul(ref.concat([sn, sn], 1)));
+    });
+    close(await tf.tidy(() => tf.rope(tf.tensor(rx, [2, rs, rd]), tf.tensor(rc, [rs, rd / 2]), tf.tensor(rsn, [rs, rd / 2]))).data(), await ropeTheirs.data(), 1e-5, 1e-6, 'rope vs TF.js rotate_half');
+    ropeTheirs.dispose();
     throwsWith(() => tf.scaledDotProductAttention(tf.zeros([1, 4, 2, 8]), tf.zeros([1, 3, 2, 8]), tf.zeros([1, 3, 2, 8])), ['attention', '[1, 3, 2, 8]'], 'attention heads');
     throwsWith(() => tf.scaledDotProductAttention(tf.zeros([1, 1, 2, 8]), tf.zeros([1, 1, 2, 8]), tf.zeros([1, 1, 2, 8]), { causal: 'yes' }), ['scaledDotProductAttention', 'causal'], 'attention causal flag');
   },

@@ -166,6 +166,8 @@ fn unary_ref(name: &str, x: f64) -> f64 {
         "round" => x.round_ties_even(),
         "clip" => x.clamp(-0.5, 0.75),
         "log_sigmoid" => -(1.0 + (-x).exp()).ln(),
+        "gelu_tanh" => 0.5 * x * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x)).tanh()),
+        "silu" => x / (1.0 + (-x).exp()),
         other => panic!("no reference for unary op {other}"),
     }
 }
@@ -1809,7 +1811,8 @@ macro_rules! for_each_case {
             layer_and_rms_norm_kernels,
             attention_vs_reference,
             attention_errors,
-            attention_over_a_cache
+            attention_over_a_cache,
+            rope_vs_reference
         );
     };
 }
@@ -1994,4 +1997,56 @@ pub async fn attention_over_a_cache(dev: Device) -> CaseResult {
         (rng.vec(2 * 4 * 2, -1.0, 1.0), vec![1, 2, 4, 2]),
     ];
     grad_check(&dev, "attention over the first 3 of 4 keys", &inputs, &|v| ops::attention_prefix(&v[0], &v[1], &v[2], Some(3), None, true, None)).await
+}
+
+/// Rotary embeddings against rotations written out in f64, both pair layouts, a partial rotary
+/// dimension and a table offset (a decoding position); gradients of x, cos and sin.
+pub async fn rope_vs_reference(dev: Device) -> CaseResult {
+    let (lead, seq, d, rot, table, offset) = (6, 5, 8, 6, 9, 2);
+    let half = rot / 2;
+    let mut rng = Rng::new(71);
+    let xv = rng.vec(lead * seq * d, -1.0, 1.0);
+    let angle = |pos: usize, j: usize| pos as f64 * 10000f64.powf(-2.0 * j as f64 / rot as f64);
+    let cv: Vec<f32> = (0..table * half).map(|e| angle(e / half, e % half).cos() as f32).collect();
+    let sv: Vec<f32> = (0..table * half).map(|e| angle(e / half, e % half).sin() as f32).collect();
+    let (x, c, s) = (t(&dev, &xv, &[2, 3, seq, d])?, t(&dev, &cv, &[table, half])?, t(&dev, &sv, &[table, half])?);
+    for interleaved in [false, true] {
+        let mut want: Vec<f64> = xv.iter().map(|&v| v as f64).collect();
+        for r in 0..lead * seq {
+            let pos = offset + r % seq;
+            for j in 0..half {
+                let (ia, ib) = if interleaved { (2 * j, 2 * j + 1) } else { (j, j + half) };
+                let (a, b) = (xv[r * d + ia] as f64, xv[r * d + ib] as f64);
+                let (co, si) = (angle(pos, j).cos(), angle(pos, j).sin());
+                want[r * d + ia] = a * co - b * si;
+                want[r * d + ib] = a * si + b * co;
+            }
+        }
+        let got = read(&ops::rope(&x, &c, &s, offset, interleaved).map_err(e)?).await?;
+        close(&format!("rope (interleaved {interleaved})"), &got, &want, 1e-5, 1e-6)?;
+    }
+    if ops::rope(&x, &c, &s, table - seq + 1, false).is_ok() {
+        return Err("rope past the end of the tables: accepted".into());
+    }
+    let inputs = [(rng.vec(2 * 3 * 4, -1.0, 1.0), vec![2, 3, 4]), (rng.vec(5 * 2, -1.0, 1.0), vec![5, 2]), (rng.vec(5 * 2, -1.0, 1.0), vec![5, 2])];
+    for interleaved in [false, true] {
+        grad_check(&dev, &format!("rope (interleaved {interleaved})"), &inputs, &move |v| ops::rope(&v[0], &v[1], &v[2], 1, interleaved)).await?;
+    }
+    Ok(())
+}
+
+/// An error WebGPU reports (here a kernel that fails validation) fails the next readback with it,
+/// instead of letting values computed past it pass; the readback after that works again.
+pub async fn gpu_errors_fail_the_next_readback(dev: Device) -> CaseResult {
+    let Device::Gpu(ctx) = &dev else { return Ok(()) };
+    let x = t(&dev, &[1.0, 2.0], &[2])?;
+    read(&x).await?;
+    let bad = ctx.kernel("test:invalid", || "@compute @workgroup_size(1) fn main() { let a: u32 = 1.5; }".to_string());
+    ctx.dispatch(&bad, &[0u8; 16], &[], [1, 1, 1]);
+    match read(&ops::add(&x, &x).map_err(e)?).await {
+        Err(msg) if msg.contains("GPU reported an error") => {}
+        Err(msg) => return Err(format!("readback after an invalid kernel: unexpected error {msg}")),
+        Ok(v) => return Err(format!("readback after an invalid kernel succeeded with {v:?}")),
+    }
+    close("readback after the reported error", &read(&ops::add(&x, &x).map_err(e)?).await?, &[2.0, 4.0], 0.0, 0.0)
 }

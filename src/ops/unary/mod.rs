@@ -61,6 +61,8 @@ crate::op_family! {
         Round => round,
         Clip => clip,
         LogSigmoid => log_sigmoid,
+        GeluTanh => gelu_tanh,
+        Silu => silu,
     }
 }
 
@@ -86,7 +88,7 @@ macro_rules! plain {
 plain!(neg => Neg, abs => Abs, exp => Exp, log => Log, sqrt => Sqrt, rsqrt => Rsqrt, square => Square,
     reciprocal => Reciprocal, relu => Relu, relu6 => Relu6, elu => Elu, selu => Selu, sigmoid => Sigmoid,
     tanh => Tanh, softplus => Softplus, erf => Erf, gelu => Gelu, sin => Sin, cos => Cos, sign => Sign,
-    floor => Floor, ceil => Ceil, round => Round, log_sigmoid => LogSigmoid);
+    floor => Floor, ceil => Ceil, round => Round, log_sigmoid => LogSigmoid, gelu_tanh => GeluTanh, silu => Silu);
 
 pub fn leaky_relu(x: &Tensor, alpha: f32) -> Result<Tensor> {
     unary(UnaryOp::LeakyRelu, x, alpha, 0.0)

@@ -1,4 +1,5 @@
 // Activations by their TF.js/Keras names.
+import { own } from './args.js';
 import { tidy } from './engine.js';
 import * as ops from './ops.js';
 import type { Tensor } from './tensor.js';
@@ -25,7 +26,7 @@ const ACTIVATIONS: Record<string, (x: Tensor) => Tensor> = {
 };
 
 export function getActivation(name: string | undefined | null): (x: Tensor) => Tensor {
-  const f = ACTIVATIONS[name ?? 'linear'];
+  const f = own(ACTIVATIONS, name ?? 'linear');
   if (!f) throw new Error(`unknown activation '${name}' (known: ${Object.keys(ACTIVATIONS).join(', ')})`);
   return f;
 }

@@ -1,4 +1,5 @@
 // Start-up, backends, and tensor bookkeeping (tidy scopes, keep, memory figures).
+import { describe } from './args.js';
 import initWasm, * as wasm from '../../pkg/webtensor.js';
 import type { Tensor } from './tensor.js';
 
@@ -91,6 +92,8 @@ export function simulateDeviceLoss(): void {
 
 /** 'webgpu' or 'cpu'. Resolves false (like TF.js) when the backend cannot start. */
 export async function setBackend(name: string): Promise<boolean> {
+  // Checked before the string reaches wasm (see args.ts); unknown names resolve false, as TF.js.
+  if (typeof name !== 'string') throw new Error(`setBackend: the backend name must be a string ('webgpu' or 'cpu'), got ${describe(name)}`);
   await loadWasm();
   try {
     backend = await wasm.init(name);

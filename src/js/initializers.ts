@@ -1,5 +1,6 @@
 // Weight initializers by their TF.js names (glorotUniform, heNormal, ...), with fan computed as
 // Keras does (conv kernels: receptive field x channels).
+import { own } from './args.js';
 import * as ops from './ops.js';
 import type { Tensor } from './tensor.js';
 
@@ -47,7 +48,7 @@ const INITIALIZERS: Record<string, (cfg?: InitializerConfig) => Initializer> = {
 
 export function getInitializer(spec: string | Initializer | undefined, fallback: string): Initializer {
   if (typeof spec === 'function') return spec;
-  const make = INITIALIZERS[spec ?? fallback];
+  const make = own(INITIALIZERS, spec ?? fallback);
   if (!make) throw new Error(`unknown initializer '${spec}' (known: ${Object.keys(INITIALIZERS).join(', ')})`);
   return make();
 }

@@ -1,4 +1,5 @@
 // Metrics for model.compile({metrics}); names and log keys as TF.js ('accuracy' logs as 'acc').
+import { own } from './args.js';
 import { tidy } from './engine.js';
 import * as ops from './ops.js';
 import type { Tensor } from './tensor.js';
@@ -24,7 +25,7 @@ const METRICS: Record<string, [string, MetricFn]> = {
 
 export function getMetric(spec: string | MetricFn): [string, MetricFn] {
   if (typeof spec === 'function') return [spec.name || 'metric', spec];
-  const m = METRICS[spec];
+  const m = own(METRICS, spec);
   if (!m) throw new Error(`unknown metric '${spec}' (known: ${Object.keys(METRICS).join(', ')})`);
   return m;
 }

@@ -1,6 +1,7 @@
 // tf.* ops under TF.js names and argument orders. Each is a thin call into the Rust engine;
 // errors from it are JS Errors naming the op and shapes.
 import { assertReady, tidy, wasm } from './engine.js';
+import { dtypeArg, paddingArg } from './args.js';
 import { Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 
 type Shape = number[];
@@ -94,7 +95,7 @@ export const tensor2d = (v: TensorLike, shape?: Shape, dtype?: DataType) => tens
 export const tensor3d = tensor2d;
 export const tensor4d = tensor2d;
 
-export const fill = (shape: Shape, value: number, dtype: DataType = 'float32') => run('fill', () => wasm.Tensor.fill(shapeArg('fill', shape), value, dtype));
+export const fill = (shape: Shape, value: number, dtype: DataType = 'float32') => run('fill', () => wasm.Tensor.fill(shapeArg('fill', shape), value, dtypeArg('fill', dtype)));
 export const zeros = (shape: Shape, dtype: DataType = 'float32') => fill(shape, 0, dtype);
 export const ones = (shape: Shape, dtype: DataType = 'float32') => fill(shape, 1, dtype);
 export const zerosLike = (x: Tensor) => zeros(x.shape, x.dtype);
@@ -105,11 +106,13 @@ function seed32(seed?: number): number | undefined {
 }
 
 export function randomNormal(shape: Shape, mean = 0, stdDev = 1, dtype: DataType = 'float32', seed?: number): Tensor {
+  dtypeArg('randomNormal', dtype);
   const t = run('randomNormal', () => wasm.Tensor.randomNormal(shapeArg('randomNormal', shape), mean, stdDev, seed32(seed)));
   return dtype === 'float32' ? t : castAndDispose(t, dtype);
 }
 
 export function randomUniform(shape: Shape, minval = 0, maxval = 1, dtype: DataType = 'float32', seed?: number): Tensor {
+  dtypeArg('randomUniform', dtype);
   const t = run('randomUniform', () => wasm.Tensor.randomUniform(shapeArg('randomUniform', shape), minval, maxval, seed32(seed)));
   return dtype === 'float32' ? t : castAndDispose(t, dtype);
 }
@@ -136,6 +139,8 @@ function castAndDispose(t: Tensor, dtype: DataType): Tensor {
 }
 
 export function variable(initialValue: Tensor, trainable = true, name?: string, dtype?: DataType): Variable {
+  must('variable', initialValue);
+  if (dtype !== undefined) dtypeArg('variable', dtype);
   const src = dtype && dtype !== initialValue.dtype ? cast(initialValue, dtype) : initialValue;
   assertReady('variable');
   const v = new Variable(src.handle.detach(), trainable, name ?? `Variable${variableCount++}`);
@@ -232,7 +237,7 @@ export function where(condition: TensorLike, a: TensorLike, b: TensorLike): Tens
   return withTensor('where', condition, (c) => withTensor('where', a, (ta) => withTensor('where', b, (tb) => run('where', () => c.handle.where(ta.handle, tb.handle)))));
 }
 
-export const cast = (x: Tensor, dtype: DataType) => run('cast', () => x.handle.cast(dtype));
+export const cast = (x: Tensor, dtype: DataType) => { must('cast', x); return run('cast', () => x.handle.cast(dtypeArg('cast', dtype))); };
 
 // ---- reductions --------------------------------------------------------------------------------
 
@@ -278,19 +283,19 @@ export function conv2d(x: Tensor, filter: Tensor, strides: number | [number, num
   must('conv2d', x);
   return tidy(() => {
     const x4 = x.rank === 3 ? reshape(x, [1, ...x.shape]) : x;
-    const y = run('conv2d', () => x4.handle.conv2d(filter.handle, pair(strides), pad, pair(dilations)));
+    const y = run('conv2d', () => x4.handle.conv2d(filter.handle, pair(strides), paddingArg('conv2d', pad), pair(dilations)));
     return x4 === x ? y : reshape(y, y.shape.slice(1));
   });
 }
 
 export const depthwiseConv2d = (x: Tensor, filter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dataFormat: 'NHWC' = 'NHWC', dilations: number | [number, number] = 1) =>
-  run('depthwiseConv2d', () => x.handle.depthwiseConv2d(filter.handle, pair(strides), pad, pair(dilations)));
+  run('depthwiseConv2d', () => x.handle.depthwiseConv2d(filter.handle, pair(strides), paddingArg('depthwiseConv2d', pad), pair(dilations)));
 export const conv2dTranspose = (x: Tensor, filter: Tensor, outputShape: number[], strides: number | [number, number], pad: 'same' | 'valid') =>
-  run('conv2dTranspose', () => x.handle.conv2dTranspose(filter.handle, u32(outputShape), pair(strides), pad));
+  run('conv2dTranspose', () => x.handle.conv2dTranspose(filter.handle, u32(outputShape), pair(strides), paddingArg('conv2dTranspose', pad)));
 export const maxPool = (x: Tensor, filterSize: number | [number, number], strides: number | [number, number], pad: 'same' | 'valid') =>
-  run('maxPool', () => x.handle.maxPool(pair(filterSize), pair(strides), pad));
+  run('maxPool', () => x.handle.maxPool(pair(filterSize), pair(strides), paddingArg('maxPool', pad)));
 export const avgPool = (x: Tensor, filterSize: number | [number, number], strides: number | [number, number], pad: 'same' | 'valid') =>
-  run('avgPool', () => x.handle.avgPool(pair(filterSize), pair(strides), pad));
+  run('avgPool', () => x.handle.avgPool(pair(filterSize), pair(strides), paddingArg('avgPool', pad)));
 export const dropout = (x: Tensor, rate: number, noiseShape?: number[], seed?: number) => {
   if (noiseShape) throw new Error('dropout: noiseShape is not supported');
   return run('dropout', () => x.handle.dropout(rate, seed32(seed)));

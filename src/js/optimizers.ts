@@ -1,5 +1,6 @@
 // tf.train.*: optimizers whose update is one fused kernel per variable in the engine.
 import { tidy, wasm } from './engine.js';
+import { describe } from './args.js';
 import { Tensor, Variable } from './tensor.js';
 import { trainableVariables } from './variables.js';
 
@@ -10,6 +11,7 @@ export class Optimizer {
   readonly kind: string;
 
   constructor(kind: string, learningRate: number, config: Record<string, unknown> = {}) {
+    if (typeof kind !== 'string' || kind.length > 64) throw new Error(`optimizer: the kind must be a name such as 'adam', got ${describe(kind)}`);
     this.kind = kind;
     this.inner = new wasm.Optimizer(kind, learningRate, config);
   }
@@ -71,6 +73,7 @@ export const train = {
 
 /** Optimizer by Keras/TF.js name ('adam', 'sgd', ...) with default settings. */
 export function getOptimizer(name: string): Optimizer {
+  if (typeof name !== 'string') throw new Error(`compile: optimizer must be an optimizer (tf.train.adam(...)) or its name, got ${describe(name)}`);
   switch (name.toLowerCase()) {
     case 'sgd': return train.sgd(0.01);
     case 'adam': return train.adam(0.001);

@@ -216,6 +216,55 @@ export const cases = {
     close(await a.add(a).data(), [2, 4, 6, 8, 10, 12], 0, 0, 'still working');
   },
 
+  async 'non-strings where a string is taken, and prototype names, are clear Errors: no trap, the engine keeps working'(tf) {
+    // Found by an outside check: these trapped the module (wasm-bindgen reads a string argument's
+    // length and characters) or looked names up through Object.prototype.
+    const bad = [7, true, {}, 10n, Symbol('s'), NaN, { toString() { return 'float32'; } }, { length: -1 }, { length: 2 ** 30 }, ['same']];
+    const x = tf.tensor([1.5, -2], [2]);
+    const img = tf.zeros([1, 4, 4, 1]), k = tf.zeros([3, 3, 1, 1]);
+    const calls = {
+      cast: [(v) => tf.cast(x, v), 'dtype'],
+      zeros: [(v) => tf.zeros([2], v), 'dtype'],
+      ones: [(v) => tf.ones([2], v), 'dtype'],
+      fill: [(v) => tf.fill([2], 1, v), 'dtype'],
+      randomNormal: [(v) => tf.randomNormal([2], 0, 1, v), 'dtype'],
+      randomUniform: [(v) => tf.randomUniform([2], 0, 1, v), 'dtype'],
+      variable: [(v) => tf.variable(x, true, undefined, v), 'dtype'],
+      conv2d: [(v) => tf.conv2d(img, k, 1, v), 'padding'],
+      depthwiseConv2d: [(v) => tf.depthwiseConv2d(img, k, 1, v), 'padding'],
+      conv2dTranspose: [(v) => tf.conv2dTranspose(img, k, [1, 4, 4, 1], 1, v), 'padding'],
+      maxPool: [(v) => tf.maxPool(img, 2, 2, v), 'padding'],
+      avgPool: [(v) => tf.avgPool(img, 2, 2, v), 'padding'],
+      'layers.conv2d': [(v) => tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: v }), 'padding'],
+      'layers.maxPooling2d': [(v) => tf.layers.maxPooling2d({ padding: v }), 'padding'],
+    };
+    let count = 0;
+    for (const [name, [f, what]] of Object.entries(calls)) {
+      for (const v of bad) {
+        let err;
+        try { f(v); } catch (e) { err = e; }
+        const shown = typeof v === 'symbol' ? 'a symbol' : typeof v === 'bigint' ? `${v}n` : JSON.stringify(v);
+        assert(err instanceof Error && !(err instanceof WebAssembly.RuntimeError), `${name} with ${shown}: ${err ? `${err.constructor.name}: ${err.message}` : 'accepted'}`);
+        assert(err.message.includes(what), `${name} with ${shown}: "${err.message}" does not say which argument (${what})`);
+        count++;
+      }
+    }
+    assert(count === Object.keys(calls).length * bad.length, 'every bad call was made');
+    await assertRejects(() => tf.setBackend(7), ['setBackend', 'string'], 'setBackend(7)');
+    for (const key of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      throwsWith(() => tf.layers.dense({ units: 2, activation: key }), ['activation', key], `activation '${key}'`);
+      const topology = { modelTopology: { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: key, config: { name: 'l' } }] } } };
+      await assertRejects(() => tf.loadLayersModel(tf.io.fromMemory(topology)), ['unknown layer'], `layer class '${key}'`);
+    }
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
+    throwsWith(() => m.compile({ optimizer: 5, loss: 'meanSquaredError' }), ['compile', 'optimizer', '5'], 'compile({ optimizer: 5 })');
+    m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    await m.fit(tf.ones([4, 2]), tf.ones([4, 1]), { epochs: 1 });
+    m.dispose();
+    close(await tf.add(x, x).data(), [3, -4], 0, 0, 'the engine still computes');
+    tf.dispose([x, img, k]);
+  },
+
   async 'variables survive tidy: a model built lazily inside predict keeps its weights'(tf) {
     const m = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
     const x = tf.ones([1, 3]);

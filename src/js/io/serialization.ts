@@ -1,6 +1,7 @@
 // Sequential and functional models <-> TF.js layers-format artifacts (Keras-style topology with snake_case
 // configs, weight specs named `<layer>/<weight>`, one little-endian float32 buffer), and
 // safetensors for weights alone. Untrusted files are validated before anything is allocated.
+import { own } from '../args.js';
 import * as ops from '../ops.js';
 import { Layer } from '../layers/layer.js';
 import { layers as make } from '../layers/index.js';
@@ -231,7 +232,7 @@ export function modelWithoutWeights(a: ModelArtifacts): LayersModel {
       inputShape = (cfg.batch_input_shape ?? cfg.batch_shape) as (number | null)[];
       continue;
     }
-    const fromKeras = FROM_KERAS[cls];
+    const fromKeras = own(FROM_KERAS, cls);
     if (!fromKeras) throw new Error(`${op}: unknown layer class '${cls}' (supported: ${Object.keys(FROM_KERAS).join(', ')})`);
     if (built.length === 0 && !cfg.batch_input_shape && inputShape) cfg.batch_input_shape = inputShape;
     built.push(fromKeras(cfg));
@@ -263,7 +264,7 @@ function functionalFromConfig(config: Cfg): Functional {
         out.set(name, input({ batchShape: (cfg.batch_input_shape ?? cfg.batch_shape) as (number | null)[], name }));
         continue;
       }
-      const fromKeras = FROM_KERAS[cls] ?? MERGE[cls];
+      const fromKeras = own(FROM_KERAS, cls) ?? own(MERGE, cls);
       if (!fromKeras) throw new Error(`${op}: unknown layer class '${cls}' (supported: ${[...Object.keys(FROM_KERAS), ...Object.keys(MERGE)].join(', ')})`);
       const layer = fromKeras({ ...cfg, ...callArguments(nodes[0], cls, name), name, batch_input_shape: undefined });
       const ins = inbound.map((n) => out.get(n)!);

@@ -1,5 +1,6 @@
 // Convolution and pooling layers (channels-last, as TF.js's default).
 import * as ops from '../ops.js';
+import { paddingArg } from '../args.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { getActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
@@ -42,7 +43,7 @@ abstract class ConvBase extends Layer {
     if (args.dataFormat && args.dataFormat !== 'channelsLast') throw new Error(`${this.getClassName()}: only dataFormat 'channelsLast' is supported`);
     this.kernelSize = pair(args.kernelSize);
     this.strides = pair(args.strides ?? 1);
-    this.padding = args.padding ?? 'valid';
+    this.padding = paddingArg(this.getClassName(), args.padding ?? 'valid');
     this.dilationRate = pair(args.dilationRate ?? 1);
     this.activation = args.activation ?? 'linear';
     getActivation(this.activation);
@@ -128,7 +129,7 @@ abstract class Pool2D extends Layer {
     super(args);
     this.poolSize = pair(args.poolSize ?? 2);
     this.strides = pair(args.strides ?? this.poolSize);
-    this.padding = args.padding ?? 'valid';
+    this.padding = paddingArg(this.getClassName(), args.padding ?? 'valid');
   }
   computeOutputShape(s: Shape): Shape {
     checkRank(this, s, 4);

@@ -2,6 +2,7 @@
 // weight shards), run node by node on the engine's ops. Every node's op is checked at load (an
 // unsupported one is an Error naming it and its node); weights stream into device buffers as they
 // download. Ops that need a shape, axis or paddings read it from constants known on the host.
+import { own } from '../args.js';
 import { assertReady, tidy } from '../engine.js';
 import * as ops from '../ops.js';
 import { Tensor, type DataType } from '../tensor.js';
@@ -167,9 +168,10 @@ export class GraphModel {
     };
     const val = (x: Tensor, h?: number[]): Value => ({ t: x, host: h });
     const a = node.attr ?? {};
-    if (UNARY[node.op]) return val(UNARY[node.op](t(0)), node.op === 'Identity' ? args[0].host : undefined);
-    if (BINARY[node.op]) return val(BINARY[node.op](t(0), t(1)));
-    if (REDUCE[node.op]) return val(REDUCE[node.op](t(0), host(1, 'axes'), a.keep_dims?.b ?? false));
+    const unary = own(UNARY, node.op), binary = own(BINARY, node.op), reduce = own(REDUCE, node.op);
+    if (unary) return val(unary(t(0)), node.op === 'Identity' ? args[0].host : undefined);
+    if (binary) return val(binary(t(0), t(1)));
+    if (reduce) return val(reduce(t(0), host(1, 'axes'), a.keep_dims?.b ?? false));
     switch (node.op) {
       case 'Placeholder': {
         const x = feed.get(node.name);
@@ -225,7 +227,7 @@ export class GraphModel {
       }
       case 'ArgMax': return val(ops.argMax(t(0), host(1, 'axis')[0]));
       case 'Cast': {
-        const to = DTYPES[a.DstT?.type ?? ''];
+        const to = own(DTYPES, a.DstT?.type ?? '');
         if (!to) throw new Error(`Cast '${node.name}': unsupported: cast to ${a.DstT?.type}`);
         return val(ops.cast(t(0), to), args[0].host);
       }
@@ -308,7 +310,7 @@ export async function loadGraphModel(pathOrHandler: string | IOHandler): Promise
   // Every op is checked before any weight loads.
   for (const n of nodes) {
     if (!n || typeof n.name !== 'string' || typeof n.op !== 'string') throw new Error(`${OP}: malformed node ${JSON.stringify(n)?.slice(0, 100)}`);
-    if (!UNARY[n.op] && !BINARY[n.op] && !REDUCE[n.op] && !OTHER.has(n.op)) throw new Error(`${OP}: unsupported op '${n.op}' (node '${n.name}')`);
+    if (!own(UNARY, n.op) && !own(BINARY, n.op) && !own(REDUCE, n.op) && !OTHER.has(n.op)) throw new Error(`${OP}: unsupported op '${n.op}' (node '${n.name}')`);
   }
   const specs = a.weightSpecs ?? [];
   // (TF.js stores bool weights one byte each; the engine holds them as words: not read yet.)

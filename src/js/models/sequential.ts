@@ -1,6 +1,7 @@
 // LayersModel: what every model shares (compile / fit / evaluate / predict / summary / save /
 // weights), and tf.sequential(): a stack of layers.
 import { compileAhead, dispose, keep, tidy, wasm } from '../engine.js';
+import { describe } from '../args.js';
 import * as ops from '../ops.js';
 import { Tensor, type Variable } from '../tensor.js';
 import { getLoss, type LossFn } from '../losses.js';
@@ -91,8 +92,11 @@ export abstract class LayersModel {
   }
 
   compile(args: CompileArgs): void {
-    this.optimizer = typeof args.optimizer === 'string' ? getOptimizer(args.optimizer) : args.optimizer;
-    if (!(this.optimizer instanceof Optimizer)) throw new Error('compile: optimizer must be a name or a tf.train optimizer');
+    if (args === null || typeof args !== 'object') throw new Error('compile: expected an arguments object ({ optimizer, loss, metrics })');
+    // Checked before it is kept: a model holding a non-optimizer would fail later, far from here.
+    const optimizer = typeof args.optimizer === 'string' ? getOptimizer(args.optimizer) : args.optimizer;
+    if (!(optimizer instanceof Optimizer)) throw new Error(`compile: optimizer must be a name or a tf.train optimizer, got ${describe(args.optimizer)}`);
+    this.optimizer = optimizer;
     this.lossFn = getLoss(args.loss);
     const metrics = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
     this.metricFns = metrics.map(getMetric);

@@ -1,0 +1,45 @@
+// Arguments that cross into the wasm module as strings are checked here first. wasm-bindgen
+// copies a string argument by reading its length and characters, so a number, an object or a
+// string look-alike in that place traps the whole module (`memory access out of bounds`, or a
+// heap grown by the look-alike's `length`) instead of throwing: every such argument passes
+// through one of these, which accept primitive strings from a fixed list and nothing else.
+import type { DataType } from './tensor.js';
+
+const DTYPES: ReadonlySet<string> = new Set(['float32', 'int32', 'bool']);
+const PADDINGS: ReadonlySet<string> = new Set(['same', 'valid']);
+
+/** A value named for an error message, without calling anything of it (no toString, no getters). */
+export function describe(v: unknown): string {
+  if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}...` : v}'`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === undefined || v === null) return String(v);
+  if (typeof v === 'symbol') return 'a symbol';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  return `a ${typeof v}`;
+}
+
+export function dtypeArg(op: string, v: unknown): DataType {
+  if (typeof v !== 'string' || !DTYPES.has(v)) throw new Error(`${op}: dtype must be 'float32', 'int32' or 'bool', got ${describe(v)}`);
+  return v as DataType;
+}
+
+export function paddingArg(op: string, v: unknown): 'same' | 'valid' {
+  if (typeof v !== 'string' || !PADDINGS.has(v)) {
+    const explicit = Array.isArray(v) || typeof v === 'number' ? ' (explicit padding amounts are not supported)' : '';
+    throw new Error(`${op}: padding must be 'same' or 'valid'${explicit}, got ${describe(v)}`);
+  }
+  return v as 'same' | 'valid';
+}
+
+/** A name from `allowed` (a primitive string). */
+export function choiceArg<T extends string>(op: string, what: string, v: unknown, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw new Error(`${op}: ${what} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(v)}`);
+  return v as T;
+}
+
+/**
+ * `table[key]` for the table's own keys only: a name such as 'constructor', 'toString' or
+ * '__proto__' (or a non-string) finds nothing instead of Object.prototype's members.
+ */
+export function own<T>(table: Readonly<Record<string, T>>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined;
+}

@@ -1698,7 +1698,14 @@ pub async fn log_sum_exp_is_stable(dev: Device) -> CaseResult {
     let n = 20000;
     let long: Vec<f32> = (0..n).map(|i| (i % 100) as f32 * 0.1 + 1e4).collect();
     let want = 1e4 + (0..n).map(|i| ((i % 100) as f64 * 0.1).exp()).sum::<f64>().ln();
-    close("long row", &read(&ops::log_sum_exp(&t(&dev, &long, &[1, n])?, -1, false).map_err(e)?).await?, &[want], 1e-6, 0.0)
+    close("long row", &read(&ops::log_sum_exp(&t(&dev, &long, &[1, n])?, -1, false).map_err(e)?).await?, &[want], 1e-6, 0.0)?;
+    // 1000 equal logits far from zero: every probability 1/1000 (x - lse(x) in float32 lost the
+    // log term: 3% off at 1e6, all ones at 1e9).
+    for big in [1e6f32, 1e9] {
+        let p = read(&ops::softmax(&t(&dev, &vec![big; 1000], &[1, 1000])?, -1).map_err(e)?).await?;
+        close(&format!("softmax of 1000 logits of {big}"), &p, &vec![1e-3; 1000], 1e-5, 0.0)?;
+    }
+    Ok(())
 }
 
 /// Layer norm and RMS norm: values against an f64 reference on rows longer than a workgroup and

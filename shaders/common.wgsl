@@ -9,6 +9,9 @@ fn f32_nan() -> f32 { return bitcast<f32>(NAN_BITS); }
 fn f32_inf() -> f32 { return bitcast<f32>(INF_BITS); }
 // By bits: shader compilers may fold `a != a` away, assuming no NaNs.
 fn is_nan(a: f32) -> bool { return (bitcast<u32>(a) & 0x7fffffffu) > 0x7f800000u; }
+// max and min that propagate NaN (WGSL leaves max(NaN, x) open).
+fn max_nan(a: f32, b: f32) -> f32 { return select(max(a, b), f32_nan(), is_nan(a) || is_nan(b)); }
+fn min_nan(a: f32, b: f32) -> f32 { return select(min(a, b), f32_nan(), is_nan(a) || is_nan(b)); }
 
 // PCG hash (O'Neill): a good 32-bit mix, cheap on GPUs.
 fn pcg_hash(v: u32) -> u32 {

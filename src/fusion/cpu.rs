@@ -155,7 +155,7 @@ impl Block<'_> {
                     _ => {
                         let (alpha, beta) = if d.params > 0 { (f(w(*j)), f(w(j + 1))) } else { (0.0, 0.0) };
                         match op {
-                            UnaryOp::Relu => map1(row, x, |a| if f(a) > 0.0 { a } else { 0 }),
+                            UnaryOp::Relu => map1(row, x, |a| if f(a) > 0.0 || f(a).is_nan() { a } else { 0 }),
                             UnaryOp::Neg => map1(row, x, |a| a ^ 0x8000_0000),
                             _ => {
                                 let ff = d.f32;

@@ -258,8 +258,9 @@ fn source(kind: Reduce, t: &str, rows: bool, input: &Input) -> String {
         Reduce::Sum => ("0", "return Acc(a.v + b.v, 0u, 0.0);", "acc.v"),
         Reduce::Mean => ("0", "return Acc(a.v + b.v, 0u, 0.0);", "acc.v * p.scale"),
         Reduce::Prod => ("1", "return Acc(a.v * b.v, 0u, 0.0);", "acc.v"),
-        Reduce::Max => (if is_f32 { "-f32_inf()" } else { "-2147483647 - 1" }, "return Acc(max(a.v, b.v), 0u, 0.0);", "acc.v"),
-        Reduce::Min => (if is_f32 { "f32_inf()" } else { "2147483647" }, "return Acc(min(a.v, b.v), 0u, 0.0);", "acc.v"),
+        // float32: a NaN anywhere makes the result NaN (as TF.js)
+        Reduce::Max => (if is_f32 { "-f32_inf()" } else { "-2147483647 - 1" }, if is_f32 { "return Acc(max_nan(a.v, b.v), 0u, 0.0);" } else { "return Acc(max(a.v, b.v), 0u, 0.0);" }, "acc.v"),
+        Reduce::Min => (if is_f32 { "f32_inf()" } else { "2147483647" }, if is_f32 { "return Acc(min_nan(a.v, b.v), 0u, 0.0);" } else { "return Acc(min(a.v, b.v), 0u, 0.0);" }, "acc.v"),
         Reduce::ArgMax => (
             if is_f32 { "-f32_inf()" } else { "-2147483647 - 1" },
             "if (b.v > a.v || (b.v == a.v && b.i < a.i)) { return b; } return a;",
@@ -307,8 +308,8 @@ fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) ->
                     Reduce::Sum => (vals.map(f64::from).sum::<f64>() as f32).to_bits(),
                     Reduce::Mean => ((vals.map(f64::from).sum::<f64>() / r as f64) as f32).to_bits(),
                     Reduce::Prod => (vals.map(f64::from).product::<f64>() as f32).to_bits(),
-                    Reduce::Max => vals.fold(f32::NEG_INFINITY, f32::max).to_bits(),
-                    Reduce::Min => vals.fold(f32::INFINITY, f32::min).to_bits(),
+                    Reduce::Max => vals.fold(f32::NEG_INFINITY, |a, b| if a.is_nan() || b.is_nan() { f32::NAN } else { a.max(b) }).to_bits(),
+                    Reduce::Min => vals.fold(f32::INFINITY, |a, b| if a.is_nan() || b.is_nan() { f32::NAN } else { a.min(b) }).to_bits(),
                     Reduce::ArgMax => first_index(vals, |a, b| a > b) as u32,
                     Reduce::ArgMin => first_index(vals, |a, b| a < b) as u32,
                     Reduce::LogSumExp => {

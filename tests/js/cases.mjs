@@ -375,6 +375,10 @@ export const cases = {
       [(t) => t.logSigmoid(t.tensor(x, [4, 6]).mul(20)), 'logSigmoid'],
       [(t) => t.mod(t.tensor(x, [4, 6]).mul(7), t.tensor(w.slice(0, 6), [6]).add(0.25)), 'mod'],
       [(t) => t.mod(t.tensor([7, -7, 7, -7, 0], [5], 'int32'), t.tensor([3, 3, -3, -3, 2], [5], 'int32')), 'int mod'],
+      // NaN propagates as in TF.js
+      [(t) => t.stack([t.relu(t.tensor([NaN, -1, 2])), t.relu6(t.tensor([NaN, -1, 7])), t.sigmoid(t.tensor([NaN, -1, 2])), t.clipByValue(t.tensor([NaN, -1, 2]), -0.5, 0.5)]), 'relu, relu6, sigmoid, clip of NaN'],
+      [(t) => t.stack([t.maximum(t.tensor([NaN, -1, 2]), 0), t.minimum(t.tensor([NaN, -1, 2]), 0)]), 'maximum, minimum with NaN'],
+      [(t) => t.stack([t.max(t.tensor([[NaN, -1, 2], [1, 5, 3]]), 1), t.min(t.tensor([[NaN, -1, 2], [1, 5, 3]]), 1)]), 'max, min over a NaN'],
       // added for transformers: TF.js has neither, so its side is the formula
       [(t) => (t === tf ? tf.silu(tf.tensor(x, [4, 6]).mul(6)) : t.tensor(x, [4, 6]).mul(6).mul(t.sigmoid(t.tensor(x, [4, 6]).mul(6)))), 'silu'],
       [(t) => (t === tf ? tf.geluTanh(tf.tensor(x, [4, 6]).mul(6)) : t.tidy(() => { const v = t.tensor(x, [4, 6]).mul(6); return v.mul(0.5).mul(t.tanh(v.add(v.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1)); })), 'geluTanh'],

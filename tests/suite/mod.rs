@@ -210,6 +210,17 @@ pub async fn unary_ops_vs_reference(dev: Device) -> CaseResult {
     close("tanh edge", &read(&ops::tanh(&edge).map_err(e)?).await?, &[0.0, (-1f64).tanh(), 1.0, -1.0], 1e-6, 1e-7)?;
     close("sigmoid edge", &read(&ops::sigmoid(&edge).map_err(e)?).await?, &[0.5, 1.0 / (1.0 + 1f64.exp()), 1.0, 0.0], 1e-6, 1e-7)?;
     close("softplus edge", &read(&ops::softplus(&edge).map_err(e)?).await?, &[2f64.ln(), (1.0 + (-1f64).exp()).ln(), 1e4, 0.0], 1e-5, 1e-7)?;
+    // NaN stays NaN through relu, relu6, clip, maximum, minimum, max and min (as TF.js).
+    let nan = t(&dev, &[f32::NAN, -1.0, 2.0], &[3])?;
+    let zero = t(&dev, &[0.0; 3], &[3])?;
+    let n = f64::NAN;
+    close("relu NaN", &read(&ops::relu(&nan).map_err(e)?).await?, &[n, 0.0, 2.0], 0.0, 0.0)?;
+    close("relu6 NaN", &read(&ops::relu6(&nan).map_err(e)?).await?, &[n, 0.0, 2.0], 0.0, 0.0)?;
+    close("clip NaN", &read(&ops::unary(ops::UnaryOp::Clip, &nan, -0.5, 0.5).map_err(e)?).await?, &[n, -0.5, 0.5], 0.0, 0.0)?;
+    close("maximum NaN", &read(&ops::maximum(&nan, &zero).map_err(e)?).await?, &[n, 0.0, 2.0], 0.0, 0.0)?;
+    close("minimum NaN", &read(&ops::minimum(&zero, &nan).map_err(e)?).await?, &[n, -1.0, 0.0], 0.0, 0.0)?;
+    close("max NaN", &read(&ops::max(&nan, None, false).map_err(e)?).await?, &[n], 0.0, 0.0)?;
+    close("min NaN", &read(&ops::reduce(Reduce::Min, &nan, None, false).map_err(e)?).await?, &[n], 0.0, 0.0)?;
     Ok(())
 }
 

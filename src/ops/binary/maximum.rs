@@ -1,10 +1,10 @@
-//! max(a, b); the gradient goes to a where a >= b, else to b.
+//! max(a, b), NaN if either is NaN (as TF.js); the gradient goes to a where a >= b, else to b.
 use super::{Binary, BinaryGrad};
 
 pub const DEF: Binary = Binary {
     name: "maximum",
-    f32: f32::max,
-    wgsl: "max(a, b)",
+    f32: |a, b| if a.is_nan() || b.is_nan() { f32::NAN } else { a.max(b) },
+    wgsl: "max_nan(a, b)",
     i32: Some((i32::max, "max(a, b)")),
     grad: Some(|g: &BinaryGrad| (&g.dy * g.a.ge(&g.b).mask(), &g.dy * g.a.lt(&g.b).mask())),
 };

@@ -43,3 +43,24 @@ export function choiceArg<T extends string>(op: string, what: string, v: unknown
 export function own<T>(table: Readonly<Record<string, T>>, key: unknown): T | undefined {
   return typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined;
 }
+
+/**
+ * A bad integer argument. `run` (ops.ts) names the op in front of the message. Integers are
+ * checked before they reach wasm because the border wraps JS numbers to 32 bits: an axis or a
+ * size of 2^32 + k would act as k, and NaN or 1.5 as 0 or 1.
+ */
+export class ArgumentError extends Error {}
+
+export function intArg(what: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new ArgumentError(`${what} must be an integer in [${lo}, ${hi}], got ${describe(v)}`);
+  return v;
+}
+
+/** Sizes, strides, windows, permutations: integers in [0, 2^32). */
+export function u32Arg(what: string, a: unknown): Uint32Array {
+  if (!Array.isArray(a) && !ArrayBuffer.isView(a)) throw new ArgumentError(`${what} must be an array of integers, got ${describe(a)}`);
+  return Uint32Array.from(a as ArrayLike<number>, (v) => intArg(what, v, 0, 0xffffffff));
+}
+
+/** An axis (negative counts from the end; the engine checks it against the rank). */
+export const axisArg = (v: unknown) => intArg('axis', v, -0x80000000, 0x7fffffff);

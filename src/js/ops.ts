@@ -1,11 +1,11 @@
 // tf.* ops under TF.js names and argument orders. Each is a thin call into the Rust engine;
 // errors from it are JS Errors naming the op and shapes.
 import { assertReady, tidy, wasm } from './engine.js';
-import { dtypeArg, paddingArg } from './args.js';
+import { ArgumentError, axisArg, dtypeArg, intArg, paddingArg, u32Arg } from './args.js';
 import { Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 
 type Shape = number[];
-const u32 = (a: number[]) => new Uint32Array(a);
+const u32 = (a: number[]) => u32Arg('sizes', a);
 
 /** Shapes must be arrays of non-negative integers (a negative or fractional size would wrap). */
 function shapeArg(op: string, shape: unknown): Uint32Array {
@@ -24,6 +24,7 @@ function run(op: string, f: () => wasm.Tensor): Tensor {
   try {
     return new Tensor(f());
   } catch (e) {
+    if (e instanceof ArgumentError) throw new Error(`${op}: ${e.message}`);
     if (e instanceof TypeError) throw new Error(`${op}: expected tensor arguments (${e.message})`);
     throw e;
   }
@@ -242,7 +243,7 @@ export const cast = (x: Tensor, dtype: DataType) => { must('cast', x); return ru
 // ---- reductions --------------------------------------------------------------------------------
 
 function axes(axis?: number | number[]): Int32Array | undefined {
-  return axis === undefined || axis === null ? undefined : Int32Array.from(Array.isArray(axis) ? axis : [axis]);
+  return axis === undefined || axis === null ? undefined : Int32Array.from(Array.isArray(axis) ? axis : [axis], axisArg);
 }
 const reduce = (kind: wasm.Reduce, op: string, x: TensorLike, axis?: number | number[], keepDims = false) =>
   withTensor(op, x, (t) => run(op, () => t.handle.reduce(kind, axes(axis), keepDims)));
@@ -251,9 +252,9 @@ export const mean = (x: TensorLike, axis?: number | number[], keepDims = false) 
 export const prod = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Prod, 'prod', x, axis, keepDims);
 export const max = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Max, 'max', x, axis, keepDims);
 export const min = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Min, 'min', x, axis, keepDims);
-export const argMax = (x: Tensor, axis = 0) => run('argMax', () => x.handle.argMax(axis));
-export const argMin = (x: Tensor, axis = 0) => run('argMin', () => x.handle.argMin(axis));
-export const logSumExp = (x: Tensor, axis = -1, keepDims = false) => run('logSumExp', () => x.handle.logSumExp(Array.isArray(axis) ? axis[0] : axis, keepDims));
+export const argMax = (x: Tensor, axis = 0) => run('argMax', () => x.handle.argMax(axisArg(axis)));
+export const argMin = (x: Tensor, axis = 0) => run('argMin', () => x.handle.argMin(axisArg(axis)));
+export const logSumExp = (x: Tensor, axis = -1, keepDims = false) => run('logSumExp', () => x.handle.logSumExp(axisArg(Array.isArray(axis) ? axis[0] : axis), keepDims));
 
 export function moments(x: Tensor, axis?: number | number[], keepDims = false): { mean: Tensor; variance: Tensor } {
   must('moments', x);
@@ -267,12 +268,12 @@ export function moments(x: Tensor, axis?: number | number[], keepDims = false): 
 export const matMul = (a: TensorLike, b: TensorLike, transposeA = false, transposeB = false) =>
   withTensor('matMul', a, (ta) => withTensor('matMul', b, (tb) => run('matMul', () => ta.handle.matMul(tb.handle, transposeA, transposeB))));
 export const dot = (a: Tensor, b: Tensor) => matMul(a, b);
-export const softmax = (x: Tensor, axis = -1) => run('softmax', () => x.handle.softmax(axis));
-export const logSoftmax = (x: Tensor, axis = -1) => run('logSoftmax', () => x.handle.logSoftmax(axis));
+export const softmax = (x: Tensor, axis = -1) => run('softmax', () => x.handle.softmax(axisArg(axis)));
+export const logSoftmax = (x: Tensor, axis = -1) => run('logSoftmax', () => x.handle.logSoftmax(axisArg(axis)));
 export const oneHot = (indices: TensorLike, depth: number, onValue = 1, offValue = 0) => withTensor('oneHot', indices, (t) => tidy(() => {
   if (!Number.isInteger(depth) || depth <= 0) throw new Error(`oneHot: depth ${depth} must be a positive integer`);
   const ix = t.dtype === 'int32' ? t : cast(t, 'int32');
-  const oh = run('oneHot', () => ix.handle.oneHot(depth));
+  const oh = run('oneHot', () => ix.handle.oneHot(intArg('depth', depth, 1, 0x7fffffff)));
   return onValue === 1 && offValue === 0 ? oh : add(mul(oh, onValue - offValue), offValue);
 }));
 
@@ -400,17 +401,17 @@ export function slice(x: Tensor, begin: number | number[], size?: number | numbe
   while (b.length < x.rank) b.push(0);
   const s = size === undefined ? x.shape.map(() => -1) : Array.isArray(size) ? [...size] : [size];
   while (s.length < x.rank) s.push(-1);
-  return run('slice', () => x.handle.slice(u32(b), Int32Array.from(s)));
+  return run('slice', () => x.handle.slice(u32(b), Int32Array.from(s, (v) => intArg('size', v, -1, 0x7fffffff))));
 }
 export function concat(tensors: Tensor[], axis = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('concat: needs at least one tensor');
   tensors.forEach((t) => must('concat', t));
-  return run('concat', () => wasm.Tensor.concat(tensors.map((t) => t.handle.clone()), axis));
+  return run('concat', () => wasm.Tensor.concat(tensors.map((t) => t.handle.clone()), axisArg(axis)));
 }
 export function stack(tensors: Tensor[], axis = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('stack: needs at least one tensor');
   tensors.forEach((t) => must('stack', t));
-  return run('stack', () => wasm.Tensor.stack(tensors.map((t) => t.handle.clone()), axis));
+  return run('stack', () => wasm.Tensor.stack(tensors.map((t) => t.handle.clone()), axisArg(axis)));
 }
 export function unstack(x: Tensor, axis = 0): Tensor[] {
   must('unstack', x);
@@ -446,7 +447,7 @@ export const gather = (x: Tensor, indices: TensorLike, axis = 0) =>
   withTensor('gather', indices, (ix) => {
     const ii = ix.dtype === 'float32' ? cast(ix, 'int32') : ix;
     try {
-      return run('gather', () => x.handle.gather(ii.handle, axis));
+      return run('gather', () => x.handle.gather(ii.handle, axisArg(axis)));
     } finally {
       if (ii !== ix) ii.dispose();
     }

@@ -250,6 +250,16 @@ export const cases = {
       }
     }
     assert(count === Object.keys(calls).length * bad.length, 'every bad call was made');
+    // Integers past 2^32 (which the wasm border wraps to k), NaN and fractions: Errors naming the op.
+    const m2 = tf.tensor([[1, 2], [3, 4]]);
+    const wrapped = {
+      sum: () => tf.sum(m2, 2 ** 32 + 1), argMax: () => tf.argMax(m2, 2 ** 32), softmax: () => tf.softmax(m2, NaN),
+      concat: () => tf.concat([m2, m2], 1.5), stack: () => tf.stack([m2, m2], 2 ** 32), gather: () => tf.gather(m2, tf.tensor([0], [1], 'int32'), 2 ** 32 + 1),
+      oneHot: () => tf.oneHot(tf.tensor([0], [1], 'int32'), 2 ** 32 + 2), conv2d: () => tf.conv2d(img, k, 2 ** 32 + 1, 'same'),
+      maxPool: () => tf.maxPool(img, 2 ** 32 + 2, 1, 'valid'), slice: () => tf.slice(m2, [0, 0], [1, 2 ** 32 + 1]), transpose: () => tf.transpose(m2, [2 ** 32, 0]),
+    };
+    for (const [name, f] of Object.entries(wrapped)) throwsWith(f, [name, 'integer'], `${name} with a wrapped integer`);
+    m2.dispose();
     await assertRejects(() => tf.setBackend(7), ['setBackend', 'string'], 'setBackend(7)');
     for (const key of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
       throwsWith(() => tf.layers.dense({ units: 2, activation: key }), ['activation', key], `activation '${key}'`);

@@ -188,11 +188,19 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
+/** Every tensor inside `result` (arrays and plain objects, walked without recursion: a cycle or a
+ * container nested 10^4 deep is fine). */
 function collect(result: unknown, into: Set<Tensor>, isTensor: (x: unknown) => x is Tensor): void {
-  if (isTensor(result)) into.add(result);
-  else if (Array.isArray(result)) result.forEach((r) => collect(r, into, isTensor));
-  else if (result && typeof result === 'object' && !(ArrayBuffer.isView(result))) {
-    for (const v of Object.values(result)) collect(v, into, isTensor);
+  const seen = new Set<object>();
+  const stack: unknown[] = [result];
+  while (stack.length) {
+    const v = stack.pop();
+    if (isTensor(v)) into.add(v);
+    else if (v && typeof v === 'object' && !ArrayBuffer.isView(v) && !seen.has(v)) {
+      seen.add(v);
+      if (Array.isArray(v)) stack.push(...v);
+      else stack.push(...Object.values(v));
+    }
   }
 }
 
@@ -207,6 +215,7 @@ export function setTensorCheck(f: (x: unknown) => x is Tensor): void {
  */
 export function tidy<T>(nameOrFn: string | (() => T), maybeFn?: () => T): T {
   const fn = (typeof nameOrFn === 'function' ? nameOrFn : maybeFn) as () => T;
+  if (typeof fn !== 'function') throw new Error(`tidy: expected a function (or a name and a function), got ${describe(fn)}`);
   const scope = new Set<Tensor>();
   scopes.push(scope);
   let result: T;

@@ -1,6 +1,6 @@
 // tf.* ops under TF.js names and argument orders. Each is a thin call into the Rust engine;
 // errors from it are JS Errors naming the op and shapes.
-import { assertReady, tidy, wasm } from './engine.js';
+import { assertReady, maxTensorBytes, tidy, wasm } from './engine.js';
 import { ArgumentError, axisArg, dtypeArg, intArg, paddingArg, u32Arg } from './args.js';
 import { Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 
@@ -38,8 +38,13 @@ function must(op: string, x: unknown): Tensor {
 
 // ---- creation --------------------------------------------------------------------------------
 
+/** Dimensions a tensor can have (the engine's MAX_RANK): deeper nesting is refused before it can
+ * overflow the stack. */
+const MAX_RANK = 8;
+
 function flatten(values: unknown, out: number[], shape: number[], depth: number): void {
   if (Array.isArray(values)) {
+    if (depth >= MAX_RANK) throw new Error(`tensor: arrays nested more than ${MAX_RANK} deep (a tensor has at most ${MAX_RANK} dimensions)`);
     if (shape.length <= depth) shape.push(values.length);
     else if (shape[depth] !== values.length) throw new Error(`tensor: ragged nested array (expected ${shape[depth]} elements at depth ${depth}, got ${values.length})`);
     for (const v of values) flatten(v, out, shape, depth + 1);
@@ -78,6 +83,7 @@ export function tensor(values: TensorLike, shape?: Shape, dtype?: DataType): Ten
   const s = shape ?? inferred;
   if (!Array.isArray(s) || s.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`tensor: shape ${JSON.stringify(s)} must be non-negative integers`);
   const n = s.reduce((a, b) => a * b, 1);
+  if (n * 4 > maxTensorBytes()) throw new Error(`tensor: shape [${s}] has ${n} elements, more than the backend can hold (${maxTensorBytes()} bytes)`);
   if (n !== flat.length) {
     if (flat.length === 1 && shape) flat = new Array(n).fill(flat[0]);
     else throw new Error(`tensor: ${flat.length} values cannot fill shape [${s}] (${n} elements)`);

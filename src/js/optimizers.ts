@@ -5,15 +5,20 @@ import { Tensor, Variable } from './tensor.js';
 import { trainableVariables } from './variables.js';
 
 export class Optimizer {
-  /** @internal */
-  readonly inner: wasm.Optimizer;
+  private handle: wasm.Optimizer | null;
   private readonly registered = new Set<Variable>();
   readonly kind: string;
 
   constructor(kind: string, learningRate: number, config: Record<string, unknown> = {}) {
     if (typeof kind !== 'string' || kind.length > 64) throw new Error(`optimizer: the kind must be a name such as 'adam', got ${describe(kind)}`);
     this.kind = kind;
-    this.inner = new wasm.Optimizer(kind, learningRate, config);
+    this.handle = new wasm.Optimizer(kind, learningRate, config);
+  }
+
+  /** @internal the engine's optimizer; an Error (not a null pointer in wasm) once disposed. */
+  get inner(): wasm.Optimizer {
+    if (!this.handle) throw new Error(`optimizer (${this.kind}): used after dispose()`);
+    return this.handle;
   }
 
   get learningRate(): number {
@@ -52,7 +57,8 @@ export class Optimizer {
   }
 
   dispose(): void {
-    this.inner.free();
+    this.handle?.free();
+    this.handle = null;
     this.registered.clear();
   }
 

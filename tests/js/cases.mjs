@@ -260,6 +260,24 @@ export const cases = {
     };
     for (const [name, f] of Object.entries(wrapped)) throwsWith(f, [name, 'integer'], `${name} with a wrapped integer`);
     m2.dispose();
+    // Hangs, runaway allocations, stack overflows and use after dispose: Errors instead.
+    throwsWith(() => tf.tensor4d([[[1]]], [2147483648]), ['tensor', 'elements'], 'a shape of 2^31 elements filled from one value');
+    let deep = [1];
+    for (let i = 0; i < 10000; i++) deep = [deep];
+    throwsWith(() => tf.tensor(deep), ['tensor', 'nested'], 'arrays nested 10^4 deep');
+    const cyclic = [tf.tensor([1])];
+    cyclic.push(cyclic);
+    tf.dispose(cyclic);
+    assert(cyclic[0].isDisposed, 'a tensor in a cyclic container is disposed');
+    throwsWith(() => tf.tidy(null), ['tidy', 'function'], 'tidy(null)');
+    const opt = tf.train.adam(0.1);
+    opt.dispose();
+    const w = tf.variable(tf.tensor([1]));
+    throwsWith(() => opt.minimize(() => w.square().sum()), ['optimizer', 'dispose'], 'an optimizer used after dispose');
+    w.dispose();
+    const small = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
+    throwsWith(() => small.predict(tf.ones([3, 2]), { batchSize: 0 }), ['predict', 'batchSize'], 'predict with batchSize 0');
+    small.dispose();
     await assertRejects(() => tf.setBackend(7), ['setBackend', 'string'], 'setBackend(7)');
     for (const key of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
       throwsWith(() => tf.layers.dense({ units: 2, activation: key }), ['activation', key], `activation '${key}'`);

@@ -158,6 +158,7 @@ export abstract class LayersModel {
   /** Predictions in batches, without recording gradients. A model with several inputs takes an array. */
   predict(x: Tensor | Tensor[], args: { batchSize?: number } = {}): Tensor {
     const bs = args.batchSize ?? 32;
+    if (!(Number.isInteger(bs) && bs > 0)) throw new Error(`${this.name}.predict: batchSize must be a positive integer, got ${describe(bs)}`);
     const xs = Array.isArray(x) ? x : [x];
     if (xs.length === 0) throw new Error(`${this.name}.predict: no input given`);
     // Each batch is the same rows of every input.
@@ -174,7 +175,9 @@ export abstract class LayersModel {
   /** Loss (and metrics) over (x, y): a scalar tensor, or an array when there are metrics. */
   evaluate(x: Tensor, y: Tensor, args: { batchSize?: number } = {}): Tensor | Tensor[] {
     this.requireCompiled('evaluate');
-    const sums = this.evaluateSums(x, y, args.batchSize ?? 32);
+    const bs = args.batchSize ?? 32;
+    if (!(Number.isInteger(bs) && bs > 0)) throw new Error(`${this.name}.evaluate: batchSize must be a positive integer, got ${describe(bs)}`);
+    const sums = this.evaluateSums(x, y, bs);
     const n = x.shape[0];
     const out = sums.map((s) => { const m = s.div(n); s.dispose(); return m; });
     return out.length === 1 ? out[0] : out;

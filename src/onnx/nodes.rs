@@ -670,6 +670,9 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             let indices = match &idx.host {
                 Some(h) => {
                     let fixed: Vec<i64> = h.as_ints().iter().map(|&i| if i < 0 { i + n } else { i }).collect();
+                    if let Some(bad) = fixed.iter().position(|&i| i < 0 || i >= n) {
+                        bail!(OP, "Gather: index {} is out of range for an axis of {n}", h.as_ints()[bad]);
+                    }
                     host_ints(device, fixed, idx.tensor.shape())?.tensor
                 }
                 None => {

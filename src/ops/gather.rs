@@ -1,5 +1,5 @@
-//! gather (TF.js `tf.gather`) and embedding lookup. Indices outside the axis give zeros (the
-//! GPU cannot raise from inside a kernel; the CPU backend does the same so both agree).
+//! gather (TF.js `tf.gather`) and embedding lookup. An index outside the axis is an error on the
+//! CPU backend and gives zeros on WebGPU (a kernel cannot raise), as in TF.js (CPU and WebGL).
 //! The gradient scatters back: dx[a] = sum over j with idx[j] = a of dy[j], in O(ids x row) work
 //! (an embedding table's gradient does not touch the vocabulary's other rows: no one-hot matrix).
 use std::rc::Rc;
@@ -43,7 +43,7 @@ pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
                 for j in 0..count {
                     let a = iw[j] as i32;
                     if a < 0 || a as usize >= axis_len {
-                        continue;
+                        bail!(OP, "index {a} is out of range for an axis of {axis_len} (x {:?}, indices {:?})", x.shape(), indices.shape());
                     }
                     let src = (o * axis_len + a as usize) * inner;
                     let dst = (o * count + j) * inner;

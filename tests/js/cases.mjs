@@ -512,6 +512,12 @@ export const cases = {
     fresh.loadSafetensors(st.slice());
     close(await fresh.predict(tf.tensor(input, [2, 5, 5, 1])).data(), want, 1e-6, 1e-7, 'weights through safetensors');
     throwsWith(() => fresh.loadSafetensors(st.slice(0, 20)), ['fromSafetensors', 'does not fit'], 'truncated safetensors');
+    // Two tensors over the same bytes: refused, not loaded twice.
+    const header = new TextEncoder().encode(JSON.stringify({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }));
+    const overlapping = new Uint8Array(8 + header.length + 12);
+    new DataView(overlapping.buffer).setBigUint64(0, BigInt(header.length), true);
+    overlapping.set(header, 8);
+    throwsWith(() => fresh.loadSafetensors(overlapping), ['fromSafetensors', 'overlap'], 'overlapping safetensors ranges');
     loaded.dispose(); fresh.dispose(); theirs.dispose(); back.dispose();
   },
 
@@ -613,6 +619,7 @@ export const cases = {
     await bad({ modelTopology: { class_name: 'EvilModel', config: {} } }, ['EvilModel', 'not supported'], 'unsupported model class');
     await bad({ modelTopology: { class_name: 'Model', config: { layers: [{ class_name: 'Dense', name: 'd', config: { units: 2 }, inbound_nodes: [[['nowhere', 0, 0, {}]]] }] } } }, ['never produced'], 'dangling functional input');
     await bad({ weightSpecs: [{ name: 'd1/kernel', shape: [2, 3], dtype: 'float32' }, { name: 'd1/bias', shape: [2], dtype: 'float32' }] }, ['shape'], 'weight of the wrong shape');
+    await bad({ weightSpecs: [{ name: 'd1/kernel', shape: [3, 2], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.1, min: 0 } }, { name: 'd1/bias', shape: [2], dtype: 'float32' }] }, ['quantized', 'uint8'], 'quantized weights read as float32');
     await bad({ modelTopology: null }, ['modelTopology'], 'no topology');
   },
 

@@ -39,15 +39,28 @@ export function fromSafetensors(bytes: Uint8Array): Map<string, Tensor> {
     throw new Error(`${op}: the header is not JSON (${(e as Error).message})`);
   }
   const base = 8 + n;
-  const out = new Map<string, Tensor>();
-  for (const [name, e] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    if (e.dtype !== 'F32') throw new Error(`${op}: tensor ${name} is ${e.dtype}; only F32 is supported`);
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new Error(`${op}: the header is not a JSON object`);
+  // Every entry is checked, and the byte ranges must not overlap, before any tensor is made.
+  const entries = Object.entries(header).filter(([name]) => name !== '__metadata__');
+  const ranges: Array<[number, number, string]> = [];
+  for (const [name, e] of entries) {
+    if (!e || typeof e !== 'object') throw new Error(`${op}: tensor ${name} has no description`);
+    if (e.dtype !== 'F32') throw new Error(`${op}: tensor ${name} is ${String(e.dtype)}; only F32 is supported`);
+    if (!Array.isArray(e.shape) || e.shape.length > 8 || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`${op}: tensor ${name} has an invalid shape`);
     const count = e.shape.reduce((a, b) => a * b, 1);
-    const [s, t] = e.data_offsets;
+    const [s, t] = Array.isArray(e.data_offsets) ? e.data_offsets : [NaN, NaN];
     if (!(Number.isInteger(s) && Number.isInteger(t) && s >= 0 && t - s === count * 4 && base + t <= bytes.byteLength)) {
       throw new Error(`${op}: tensor ${name} of shape [${e.shape}] has bad offsets [${s}, ${t}]`);
     }
+    ranges.push([s, t, name]);
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < ranges.length; i++) {
+    if (ranges[i][0] < ranges[i - 1][1]) throw new Error(`${op}: tensors ${ranges[i - 1][2]} and ${ranges[i][2]} overlap in the data`);
+  }
+  const out = new Map<string, Tensor>();
+  for (const [name, e] of entries) {
+    const [s, t] = e.data_offsets;
     out.set(name, ops.tensor(new Float32Array(bytes.slice(base + s, base + t).buffer), e.shape));
   }
   return out;

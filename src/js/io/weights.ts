@@ -18,6 +18,8 @@ export function checkWeights(
   let total = 0;
   for (const s of specs) {
     if (!s || typeof s.name !== 'string' || !Array.isArray(s.shape)) throw new Error(`${op}: malformed weight spec ${JSON.stringify(s)?.slice(0, 100)}`);
+    const quantization = (s as { quantization?: { dtype?: unknown } }).quantization;
+    if (quantization) throw new Error(`${op}: weight ${s.name} is quantized (${String(quantization.dtype ?? 'unknown')}); quantized weights are not supported yet, and reading them as float32 would be wrong`);
     if (s.dtype !== undefined && !dtypes.includes(s.dtype)) throw new Error(`${op}: weight ${s.name} has dtype ${s.dtype}; only ${dtypes.join(' and ')} weights are supported`);
     if (s.shape.length > 8 || s.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`${op}: weight ${s.name} has an invalid shape [${s.shape}]`);
     const n = s.shape.reduce((a, b) => a * b, 1);

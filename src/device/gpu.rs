@@ -145,8 +145,16 @@ impl GpuContext {
     }
 
     /// A one-line description of the adapter, e.g. "SwiftShader Device (Subzero) (BrowserWebGpu)".
+    /// Browsers often leave the name empty: then the vendor and architecture of `GPUAdapterInfo`.
     pub fn adapter_name(&self) -> String {
-        let name = if self.info.name.is_empty() { "unnamed adapter" } else { &self.info.name };
+        let mut name = self.info.name.clone();
+        #[cfg(target_arch = "wasm32")]
+        if name.is_empty() {
+            name = web_adapter_info(&self.device).unwrap_or_default();
+        }
+        if name.is_empty() {
+            name = "unnamed adapter".into();
+        }
         format!("{} ({:?})", name, self.info.backend)
     }
 
@@ -442,6 +450,19 @@ impl GpuContext {
     pub fn kernel_count(&self) -> usize {
         self.kernels.borrow().len()
     }
+}
+
+/// "vendor architecture description" from the browser's `GPUDevice.adapterInfo`, the fields that
+/// are there (read by name: older browsers lack the attribute).
+#[cfg(target_arch = "wasm32")]
+fn web_adapter_info(device: &wgpu::Device) -> Option<String> {
+    let raw = device.as_webgpu()?;
+    let info = js_sys::Reflect::get(raw.as_ref(), &"adapterInfo".into()).ok().filter(|v| v.is_object())?;
+    let parts: Vec<String> = ["vendor", "architecture", "description"]
+        .iter()
+        .filter_map(|k| js_sys::Reflect::get(&info, &(*k).into()).ok()?.as_string().filter(|s| !s.is_empty()))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 /// Firefox completes WebGPU work (and so resolves `mapAsync`) from a 100 ms timer, Mozilla bug

@@ -761,16 +761,18 @@ export const cases = {
     // Sequences "a b a b ...": the next token is the one two positions back, which only
     // attention with positions can find. Trained with a plain optimizer loop on next-token loss.
     const [vocab, seq, dim, batch] = [6, 8, 16, 32];
+    // Seeded initializers: the same model on every run, so what it learns does not vary.
+    const init = (seed) => tf.initializers.glorotUniform({ seed });
     const build = () => {
       const ids = tf.input({ shape: [null] });
-      const tok = tf.layers.embedding({ inputDim: vocab, outputDim: dim }).apply(ids);
-      const pos = tf.layers.positionEmbedding({ sequenceLength: seq }).apply(tok);
+      const tok = tf.layers.embedding({ inputDim: vocab, outputDim: dim, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: 1 }) }).apply(ids);
+      const pos = tf.layers.positionEmbedding({ sequenceLength: seq, initializer: init(2) }).apply(tok);
       let x = tf.layers.add().apply([tok, pos]);
-      const att = tf.layers.multiHeadAttention({ numHeads: 2, keyDim: 8, useCausalMask: true }).apply([x, x]);
+      const att = tf.layers.multiHeadAttention({ numHeads: 2, keyDim: 8, useCausalMask: true, kernelInitializer: init(3) }).apply([x, x]);
       x = tf.layers.layerNormalization({ epsilon: 1e-5 }).apply(tf.layers.add().apply([x, att]));
-      const h = tf.layers.dense({ units: 32, activation: 'gelu' }).apply(x);
-      x = tf.layers.add().apply([x, tf.layers.dense({ units: dim }).apply(h)]);
-      return tf.model({ inputs: ids, outputs: tf.layers.dense({ units: vocab }).apply(x) });
+      const h = tf.layers.dense({ units: 32, activation: 'gelu', kernelInitializer: init(4) }).apply(x);
+      x = tf.layers.add().apply([x, tf.layers.dense({ units: dim, kernelInitializer: init(5) }).apply(h)]);
+      return tf.model({ inputs: ids, outputs: tf.layers.dense({ units: vocab, kernelInitializer: init(6) }).apply(x) });
     };
     const model = build();
     let state = 12345;
@@ -789,7 +791,7 @@ export const cases = {
     const lossOf = (ids, next) => tf.losses.softmaxCrossEntropy(next, model.apply(ids, { training: true }).reshape([batch * seq, vocab]));
     const first = (await tf.tidy(() => lossOf(testIds, testNext)).data())[0];
     const opt = tf.train.adam(0.01);
-    for (let step = 0; step < 150; step++) {
+    for (let step = 0; step < 250; step++) {
       const [ids, next] = batchOf();
       opt.minimize(() => lossOf(ids, next), false, model.trainableWeights);
       tf.dispose([ids, next]);
@@ -808,7 +810,7 @@ export const cases = {
     const before = owned(tf.memory()).tensors;
     const generated = await model.generate(prompt, { maxNewTokens: 6 });
     assert(owned(tf.memory()).tensors === before, 'generate leaves no tensors behind');
-    // The weights start from unseeded initializers, so allow the odd slip of a 95%-accurate model.
+    // Free generation compounds errors: allow the odd slip of a 95%-accurate model.
     const pattern = prompt.map(([a, c]) => Array.from({ length: seq }, (_, i) => (i % 2 ? c : a)));
     const matching = generated.flat().filter((t, i) => t === pattern.flat()[i]).length - 4;
     assert(matching >= 10, `generated ${JSON.stringify(generated)}: ${matching} of 12 new tokens continue the pattern`);

@@ -449,8 +449,9 @@ export function split(x: Tensor, numOrSizes: number | number[], axis = 0): Tenso
     return slice(x, begin, size);
   });
 }
-export const gather = (x: Tensor, indices: TensorLike, axis = 0) =>
+export const gather = (x: Tensor, indices: TensorLike, axis = 0, batchDims = 0) =>
   withTensor('gather', indices, (ix) => {
+    if (batchDims !== 0) throw new Error(`gather: batchDims ${String(batchDims)} is not supported yet (only 0)`);
     const ii = ix.dtype === 'float32' ? cast(ix, 'int32') : ix;
     try {
       return run('gather', () => x.handle.gather(ii.handle, axisArg(axis)));

@@ -73,7 +73,10 @@ export const train = {
   adam: (learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7) => new Optimizer('adam', learningRate, { beta1, beta2, epsilon }),
   adamw: (learningRate = 0.001, weightDecay = 0.01, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7) =>
     new Optimizer('adamw', learningRate, { beta1, beta2, epsilon, weightDecay }),
-  rmsprop: (learningRate: number, decay = 0.9, momentum = 0, epsilon = 1e-7) => new Optimizer('rmsprop', learningRate, { decay, momentum, epsilon }),
+  rmsprop: (learningRate: number, decay = 0.9, momentum = 0, epsilon = 1e-7, centered = false) => {
+    if (centered) throw new Error('train.rmsprop: centered RMSProp is not supported yet');
+    return new Optimizer('rmsprop', learningRate, { decay, momentum, epsilon });
+  },
   adagrad: (learningRate: number, initialAccumulatorValue = 0.1) => new Optimizer('adagrad', learningRate, { initialAccumulatorValue }),
 };
 

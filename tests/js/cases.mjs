@@ -383,6 +383,10 @@ export const cases = {
     assert(h.history.acc.at(-1) >= 0.95, `conv net training accuracy ${h.history.acc.at(-1)}`);
     const stop = await model.fit(x, y, { epochs: 50, batchSize: 16, validationData: [x, y], callbacks: tf.callbacks.earlyStopping({ monitor: 'loss', minDelta: 10 }) });
     assert(stop.epoch.length === 2, `early stopping after patience 0 + 1 epoch, ran ${stop.epoch.length}`);
+    // TF.js stops once `patience` epochs in a row did not improve: patience 1 also stops after 2.
+    const stop1 = await model.fit(x, y, { epochs: 50, batchSize: 16, callbacks: tf.callbacks.earlyStopping({ monitor: 'loss', minDelta: 10, patience: 1 }) });
+    assert(stop1.epoch.length === 2, `early stopping with patience 1 ran ${stop1.epoch.length} epochs (TF.js: 2)`);
+    await assertRejects(() => model.fit(x, y, { epochs: 1, classWeight: { 0: 1, 1: 2 } }), ['fit', 'classWeight'], 'classWeight');
     model.dispose();
   },
 
@@ -442,6 +446,16 @@ export const cases = {
       tf.dispose(ourGrads);
       ref.dispose(theirGrads);
     }
+    // Label smoothing against TF.js; options not implemented are refused, not ignored.
+    const lab = tf.oneHot(tf.tensor([0, 2, 1], [3], 'int32'), 3), logit = tf.tensor(seeded(9, 11), [3, 3]);
+    const rlab = ref.oneHot(ref.tensor1d([0, 2, 1], 'int32'), 3), rlogit = ref.tensor(seeded(9, 11), [3, 3]);
+    close(await tf.losses.softmaxCrossEntropy(lab, logit, undefined, 0.2).data(), await ref.losses.softmaxCrossEntropy(rlab, rlogit, undefined, 0.2).data(), 1e-5, 1e-6, 'softmaxCrossEntropy with labelSmoothing');
+    close(await tf.losses.sigmoidCrossEntropy(lab, logit, undefined, 0.2).data(), await ref.losses.sigmoidCrossEntropy(rlab, rlogit, undefined, 0.2).data(), 1e-5, 1e-6, 'sigmoidCrossEntropy with labelSmoothing');
+    throwsWith(() => tf.losses.meanSquaredError(lab, logit, tf.ones([3, 3])), ['meanSquaredError', 'weights'], 'loss weights');
+    throwsWith(() => tf.train.rmsprop(0.1, 0.9, 0, 1e-7, true), ['rmsprop', 'centered'], 'centered rmsprop');
+    throwsWith(() => tf.gather(lab, tf.tensor([0], [1], 'int32'), 1, 1), ['gather', 'batchDims'], 'gather batchDims');
+    tf.dispose([lab, logit]);
+    ref.dispose([rlab, rlogit]);
     // Rotary embeddings (half-split pairs) against HF's x * cos + rotate_half(x) * sin in TF.js.
     const [rs, rd] = [5, 8];
     const rx = seeded(2 * rs * rd, 8), rc = seeded(rs * rd / 2, 9), rsn = seeded(rs * rd / 2, 10);

@@ -48,7 +48,8 @@ export class EarlyStopping implements CallbackHooks {
     if (improved) {
       this.best = v;
       this.wait = 0;
-    } else if (++this.wait > this.patience && this.model) {
+    } else if (++this.wait >= this.patience && this.model) {
+      // (TF.js: after `patience` epochs without improvement; patience 0 stops at the first)
       this.model.stopTraining = true;
     }
   }

@@ -31,6 +31,9 @@ export interface FitArgs {
   initialEpoch?: number;
   /** Seed of the batch shuffling, for reproducible runs. */
   seed?: number;
+  /** Not supported yet: refused rather than ignored. */
+  classWeight?: unknown;
+  sampleWeight?: unknown;
 }
 
 export class History {
@@ -206,6 +209,10 @@ export abstract class LayersModel {
     const epochs = args.epochs ?? 1;
     const bs = args.batchSize ?? 32;
     if (!(Number.isInteger(bs) && bs > 0)) throw new Error(`fit: batchSize must be a positive integer, got ${bs}`);
+    if (!(Number.isInteger(epochs) && epochs >= 0)) throw new Error(`fit: epochs must be a non-negative integer, got ${describe(epochs)}`);
+    for (const option of ['classWeight', 'sampleWeight'] as const) {
+      if (args[option] !== undefined && args[option] !== null) throw new Error(`fit: ${option} is not supported yet (it would be ignored)`);
+    }
     const cbs = normalizeCallbacks(args.callbacks);
     cbs.forEach((c) => c.setModel?.(this));
     this.stopTraining = false;

@@ -8,6 +8,7 @@ import { Tensor } from '../tensor.js';
 import { withDecodeState, type DecodeState, type KVCache } from '../layers/decoding.js';
 import { MultiHeadAttention } from '../layers/attention.js';
 import type { LayersModel } from './sequential.js';
+import { mulberry32 } from '../random.js';
 
 export interface GenerateOptions {
   /** Tokens to add (default 16). */
@@ -44,18 +45,6 @@ async function promptRows(prompt: unknown): Promise<{ rows: number[][]; flat: bo
     if (!r.every((t) => Number.isInteger(t) && (t as number) >= 0 && (t as number) < 2 ** 31)) throw new Error(`${OP}: token ids must be non-negative integers, got [${r.slice(0, 8).join(', ')}${r.length > 8 ? ', ...' : ''}]`);
   }
   return { rows: (rows as number[][]).map((r) => [...r]), flat };
-}
-
-/** A seeded generator of uniform numbers in [0, 1) (mulberry32). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The next token from one row of logits. */
@@ -106,7 +95,7 @@ export async function generate(model: LayersModel, prompt: number[] | number[][]
   const caches = new Map<object, KVCache>();
   for (const l of attention) caches.set(l, { k: ops.zeros([batch, l.numHeads, capacity, l.keyDim]), v: ops.zeros([batch, l.numHeads, capacity, l.valueDim]) });
   const state: DecodeState = { position: 0, caches };
-  const random = uniform(seed ?? Math.floor(Math.random() * 2 ** 32));
+  const random = mulberry32(seed ?? Math.floor(Math.random() * 2 ** 32));
   const done = rows.map(() => false);
   try {
     let step = rows.map((r) => r);

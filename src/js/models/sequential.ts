@@ -13,6 +13,7 @@ import { handlerFor } from '../io/handlers.js';
 import { toSafetensors, fromSafetensors } from '../io/safetensors.js';
 import type { IOHandler, SaveResult } from '../io/types.js';
 import { generate, type GenerateOptions } from './generate.js';
+import { mulberry32 } from '../random.js';
 
 export interface CompileArgs {
   optimizer: string | Optimizer;
@@ -52,17 +53,6 @@ async function maybeYield(): Promise<void> {
   if (now - lastYield < 16) return;
   lastYield = now;
   await new Promise<void>((r) => setTimeout(r, 0));
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export abstract class LayersModel {

@@ -63,17 +63,31 @@ fn load_kv_tile(lane: u32, kvh: u32, j0: u32) {
     }
 }
 
-fn forward(lane: u32, group: u32) {
+// The work of a forward or backward_q workgroup: batch x head `bh` (b, h, and the kv head it reads,
+// an index over batch x kv heads) and the block of WG query rows from `first`. A function of the
+// workgroup alone, so it stays uniform for the barriers.
+struct RowBlock {
+    bh: u32,
+    b: u32,
+    h: u32,
+    kvh: u32,
+    first: u32,
+}
+
+fn row_block(group: u32) -> RowBlock {
     let blocks = (p.sq + WG - 1u) / WG;
     let bh = group / blocks;
-    if (bh >= p.b * p.h) { return; }
     let b = bh / p.h;
     let h = bh % p.h;
-    let kvh = b * p.hkv + h / (p.h / p.hkv);
-    let first = (group % blocks) * WG;
-    let i = first + lane;
+    return RowBlock(bh, b, h, b * p.hkv + h / (p.h / p.hkv), (group % blocks) * WG);
+}
+
+fn forward(lane: u32, group: u32) {
+    let blk = row_block(group);
+    if (blk.bh >= p.b * p.h) { return; }
+    let i = blk.first + lane;
     let live = i < p.sq;
-    let row = bh * p.sq + i;
+    let row = blk.bh * p.sq + i;
     var qr: array<f32, D>;
     var acc: array<f32, DV>;
     var m = 0.0;
@@ -81,13 +95,13 @@ fn forward(lane: u32, group: u32) {
     if (live) {
         for (var d = 0u; d < D; d = d + 1u) { qr[d] = q[row * D + d] * p.scale; }
     }
-    let end = key_end(min(first + WG, p.sq) - 1u);
+    let end = key_end(min(blk.first + WG, p.sq) - 1u);
     let mine = select(0u, key_end(i), live);
     for (var j0 = 0u; j0 < end; j0 = j0 + TK) {
-        load_kv_tile(lane, kvh, j0);
+        load_kv_tile(lane, blk.kvh, j0);
         workgroupBarrier();
         for (var jj = 0u; jj < TK && j0 + jj < mine; jj = jj + 1u) {
-            var s = mask_at(b, h, i, j0 + jj);
+            var s = mask_at(blk.b, blk.h, i, j0 + jj);
             for (var d = 0u; d < D; d = d + 1u) { s = s + qr[d] * tile_a[jj * D + d]; }
             if (s <= MASKED) { continue; }
             if (l == 0.0) {
@@ -112,16 +126,11 @@ fn forward(lane: u32, group: u32) {
 }
 
 fn backward_q(lane: u32, group: u32) {
-    let blocks = (p.sq + WG - 1u) / WG;
-    let bh = group / blocks;
-    if (bh >= p.b * p.h) { return; }
-    let b = bh / p.h;
-    let h = bh % p.h;
-    let kvh = b * p.hkv + h / (p.h / p.hkv);
-    let first = (group % blocks) * WG;
-    let i = first + lane;
+    let blk = row_block(group);
+    if (blk.bh >= p.b * p.h) { return; }
+    let i = blk.first + lane;
     let live = i < p.sq;
-    let row = bh * p.sq + i;
+    let row = blk.bh * p.sq + i;
     var qr: array<f32, D>;
     var dor: array<f32, DV>;
     var dq: array<f32, D>;
@@ -135,13 +144,13 @@ fn backward_q(lane: u32, group: u32) {
         }
         lse_i = lse[row];
     }
-    let end = key_end(min(first + WG, p.sq) - 1u);
+    let end = key_end(min(blk.first + WG, p.sq) - 1u);
     let mine = select(0u, key_end(i), live && lse_i < MASKED_ROW);
     for (var j0 = 0u; j0 < end; j0 = j0 + TK) {
-        load_kv_tile(lane, kvh, j0);
+        load_kv_tile(lane, blk.kvh, j0);
         workgroupBarrier();
         for (var jj = 0u; jj < TK && j0 + jj < mine; jj = jj + 1u) {
-            var s = mask_at(b, h, i, j0 + jj);
+            var s = mask_at(blk.b, blk.h, i, j0 + jj);
             for (var d = 0u; d < D; d = d + 1u) { s = s + qr[d] * tile_a[jj * D + d]; }
             if (s <= MASKED) { continue; }
             let pr = exp(s - lse_i);

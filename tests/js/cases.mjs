@@ -847,6 +847,17 @@ export const cases = {
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
     close(await tf.tidy(() => loaded.predict(testIds)).data(), await tf.tidy(() => model.predict(testIds)).data(), 1e-5, 1e-6, 'saved and loaded transformer');
     throwsWith(() => tf.layers.multiHeadAttention({ numHeads: 0, keyDim: 4 }), ['MultiHeadAttention', 'numHeads'], 'zero heads');
+    // Training with dropout forms the probabilities itself: a causal layer there still honours the
+    // caller's mask (the same dropout seed, with and without key 0 masked, must differ).
+    const drop = tf.layers.multiHeadAttention({ numHeads: 2, keyDim: 4, dropout: 0.1, seed: 3, useCausalMask: true });
+    const xs = tf.tensor(seeded(2 * 4 * 8, 12), [2, 4, 8]);
+    const all = tf.ones([2, 4, 4], 'bool');
+    const noFirst = tf.tensor(Array.from({ length: 32 }, (_, e) => e % 4 !== 0 || Math.floor(e / 4) % 4 === 0), [2, 4, 4], 'bool');
+    const open_ = await drop.apply([xs, xs], { training: true, attentionMask: all }).data();
+    const masked = await drop.apply([xs, xs], { training: true, attentionMask: noFirst }).data();
+    assert(open_.some((v, i) => Math.abs(v - masked[i]) > 1e-6), 'a causal dropout layer ignored the attention mask');
+    tf.dispose([xs, all, noFirst]);
+    drop.dispose();
     tf.dispose([testIds, testNext]);
     loaded.dispose();
     model.dispose();

@@ -143,12 +143,14 @@ export class MultiHeadAttention extends Layer {
     const causal = this.useCausalMask || kwargs.useCausalMask === true;
     let mask = this.attentionMask(kwargs.attentionMask, b, sq, sk);
     // Keras's causal mask is aligned to the top left (query i sees keys j <= i); the fused op's
-    // flag aligns to the bottom right, which is the same when the lengths agree.
-    if (causal && sq !== sk) {
+    // flag aligns to the bottom right, which is the same when the lengths agree. Otherwise (and
+    // where the probabilities are formed here) it is a mask, combined with the caller's.
+    const withCausal = (m: Tensor | undefined) => {
       const tril = ops.tensor(Array.from({ length: sq * sk }, (_, e) => e % sk <= Math.floor(e / sk)), [1, 1, sq, sk], 'bool');
-      mask = mask ? ops.logicalAnd(mask, tril) : tril;
-    }
+      return m ? ops.logicalAnd(m, tril) : tril;
+    };
     const fusedCausal = causal && sq === sk;
+    if (causal && !fusedCausal) mask = withCausal(mask);
     const decoding = decodeState();
     let o: Tensor;
     if (decoding) {
@@ -164,7 +166,7 @@ export class MultiHeadAttention extends Layer {
     } else if (kwargs.training && this.dropout > 0) {
       // Dropout acts on the probabilities, so they are formed here (as Keras: masked scores -1e9).
       let s = ops.matMul(q, k, false, true).mul(1 / Math.sqrt(dk));
-      if (fusedCausal) mask = ops.tensor(Array.from({ length: sq * sk }, (_, e) => e % sk <= Math.floor(e / sk)), [1, 1, sq, sk], 'bool');
+      if (fusedCausal) mask = withCausal(mask);
       if (mask) s = ops.where(mask, s, ops.tensor(-1e9));
       o = ops.matMul(ops.dropout(ops.softmax(s), this.dropout, undefined, this.seed), v);
     } else {

@@ -5,9 +5,13 @@
 //!
 //! Layout: ONNX is NCHW; the engine's convolutions and pools are NHWC, so those ops transpose at
 //! their boundary. int64 tensors (shapes, indices) are held as int32 (values out of range are an
-//! error). Small integer tensors whose values are known while loading (initializers, Constant,
-//! Shape of a known shape, ...) also keep their values on the host, which ops such as Reshape,
-//! Slice or Unsqueeze need in order to know their output shapes.
+//! error, but for small tensors with exact host values, where they saturate). Small integer
+//! tensors whose values are known while loading (initializers, Constant, Shape of a known shape,
+//! ...) also keep their values on the host, which ops such as Reshape, Slice or Unsqueeze need in
+//! order to know their output shapes; elementwise shape arithmetic on them runs on the host too
+//! (host.rs). The com.microsoft ops of onnxruntime's transformer optimizer are in contrib.rs.
+mod contrib;
+mod host;
 mod nodes;
 pub mod proto;
 
@@ -149,9 +153,16 @@ pub fn upload(device: &Device, d: &Decoded) -> Result<Value> {
     let tensor = match &d.data {
         HostData::Float(v) => Tensor::from_f32(device, v, &d.dims)?,
         HostData::Int(v) => {
+            // int64 is held as int32 on the device. Exporters write INT64_MAX / INT64_MIN as
+            // "to the end" in Slice bounds: those saturate, while the host copy stays exact.
+            let host_kept = crate::shape::checked_numel(OP, &d.dims)? <= HOST_VALUES_MAX;
             let mut words = Vec::with_capacity(v.len());
             for &x in v {
-                let Ok(w) = i32::try_from(x) else { bail!(OP, "the integer {x} does not fit in int32 (int64 tensors are held as int32)") };
+                let w = match i32::try_from(x) {
+                    Ok(w) => w,
+                    Err(_) if host_kept => x.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+                    Err(_) => bail!(OP, "the integer {x} does not fit in int32 (int64 tensors are held as int32)"),
+                };
                 words.push(w as u32);
             }
             Tensor::from_words(device, words, &d.dims, d.dtype)?
@@ -225,6 +236,12 @@ impl OnnxModel {
         // Every node is checked before any weight loads.
         for (i, node) in graph.node.iter().enumerate() {
             let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
+            if node.domain == "com.microsoft" {
+                if !contrib::is_supported(&node.op_type) {
+                    bail!(OP, "unsupported op '{}' of domain 'com.microsoft' (node {name})", node.op_type);
+                }
+                continue;
+            }
             if !(node.domain.is_empty() || node.domain == "ai.onnx") {
                 bail!(OP, "unsupported op '{}' of domain '{}' (node {name}, opset {opset})", node.op_type, node.domain);
             }
@@ -329,7 +346,8 @@ impl OnnxModel {
         for (i, node) in self.nodes.iter().enumerate() {
             let args: Vec<Option<&Value>> =
                 node.input.iter().map(|n| if n.is_empty() { Ok(None) } else { self.lookup(&env, n).map(Some) }).collect::<Result<_>>()?;
-            let outs = nodes::run(node, &args, self.opset, &self.device).map_err(|e| {
+            let outs = if node.domain == "com.microsoft" { contrib::run(node, &args, &self.device) } else { nodes::run(node, &args, self.opset, &self.device) };
+            let outs = outs.map_err(|e| {
                 let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
                 Error::new(OP, format!("{} (node {name}): {}", node.op_type, e))
             })?;

@@ -42,13 +42,13 @@ pub fn is_supported(op_type: &str) -> bool {
     lookup(UNARY, op_type).is_some() || lookup(BINARY, op_type).is_some() || lookup(COMPARE, op_type).is_some() || OTHERS.contains(&op_type)
 }
 
-fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
+pub(super) fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
     node.attribute.iter().find(|a| a.name == name)
 }
-fn attr_i(node: &NodeProto, name: &str, default: i64) -> i64 {
+pub(super) fn attr_i(node: &NodeProto, name: &str, default: i64) -> i64 {
     attr(node, name).map_or(default, |a| a.i)
 }
-fn attr_f(node: &NodeProto, name: &str, default: f32) -> f32 {
+pub(super) fn attr_f(node: &NodeProto, name: &str, default: f32) -> f32 {
     attr(node, name).map_or(default, |a| a.f)
 }
 fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
@@ -58,7 +58,7 @@ fn attr_s(node: &NodeProto, name: &str) -> Option<String> {
     attr(node, name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
 }
 
-fn plain(t: Tensor) -> Value {
+pub(super) fn plain(t: Tensor) -> Value {
     Value { tensor: t, host: None }
 }
 
@@ -67,14 +67,14 @@ fn host_ints(device: &Device, v: Vec<i64>, shape: &[usize]) -> Result<Value> {
     super::upload(device, &super::Decoded { dims: shape.to_vec(), dtype: DType::I32, data: HostData::Int(v) })
 }
 
-fn input<'a>(args: &[Option<&'a Value>], i: usize) -> Result<&'a Value> {
+pub(super) fn input<'a>(args: &[Option<&'a Value>], i: usize) -> Result<&'a Value> {
     match args.get(i) {
         Some(Some(v)) => Ok(*v),
         _ => bail!(OP, "input {i} is missing"),
     }
 }
 
-fn opt_input<'a>(args: &[Option<&'a Value>], i: usize) -> Option<&'a Value> {
+pub(super) fn opt_input<'a>(args: &[Option<&'a Value>], i: usize) -> Option<&'a Value> {
     args.get(i).copied().flatten()
 }
 
@@ -204,6 +204,11 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
     let x = || input(args, 0).map(|v| &v.tensor);
     let one = |t: Tensor| Ok(vec![plain(t)]);
     let op_type = node.op_type.as_str();
+    if super::host::handles(op_type) && !(op_type == "Mod" && attr_i(node, "fmod", 0) != 0) {
+        if let Some(v) = super::host::eval(op_type, args, device)? {
+            return Ok(vec![v]);
+        }
+    }
     if let Some(op) = lookup(UNARY, op_type) {
         return one(ops::unary(op, x()?, 0.0, 0.0)?);
     }

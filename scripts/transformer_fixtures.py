@@ -15,6 +15,10 @@ Models (seeded random weights, tiny configs; all from the `transformers` package
 - gpt2_past:  GPT2LMHeadModel with past key/values: inputs input_ids, attention_mask,
               past_key_values.<i>.key/value; outputs logits, present.<i>.key/value.
 - vit:        ViTForImageClassification on 16x16 images.
+- llama:      LlamaForCausalLM with grouped-query attention (4 heads, 2 kv heads), RMSNorm, RoPE, SiLU.
+- contrib_*:  one com.microsoft node each (MultiHeadAttention, GroupQueryAttention, RotaryEmbedding,
+              Attention with a past, SkipSimplifiedLayerNormalization, FastGelu, QuickGelu, Gelu)
+              built with onnx.helper on random inputs.
 
 Rerun (idempotent; output rewritten): python3 scripts/transformer_fixtures.py
 It makes .venv-torch/ (git-ignored) with the pins below on first run (torch from PyPI brings
@@ -231,6 +235,83 @@ def vit(manifest: list, rng) -> None:
     finish("vit", path, cases, manifest)
 
 
+def llama(manifest: list, rng) -> None:
+    torch.manual_seed(3)
+    cfg = transformers.LlamaConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                                   num_key_value_heads=2, max_position_embeddings=64, attn_implementation="sdpa")
+    model = transformers.LlamaForCausalLM(cfg).eval()
+
+    class Logits(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids):
+            return self.m(input_ids=input_ids, use_cache=False).logits
+
+    path = OUT / "llama" / "model.onnx"
+    ids = torch.from_numpy(rng.integers(1, VOCAB, size=(1, 6)).astype(np.int64))
+    export(Logits(model), (ids,), path, ["input_ids"], ["logits"], {"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}})
+
+    def check(feeds, outs):
+        with torch.no_grad():
+            ref = model(input_ids=torch.from_numpy(feeds["input_ids"]), use_cache=False).logits
+        assert np.allclose(ref.numpy(), outs[0], atol=1e-4), "llama: onnxruntime disagrees with torch"
+
+    cases = [{"input_ids": rng.integers(1, VOCAB, size=(b, s)).astype(np.int64)} for b, s in [(1, 6), (2, 9)]]
+    finish("llama", path, cases, manifest, check)
+
+
+def contrib(manifest: list, rng) -> None:
+    """Single com.microsoft nodes; each entry: name, op, attributes, [(input name, array)], output count."""
+    from onnx import TensorProto, helper
+
+    f32 = lambda *shape: rng.standard_normal(shape).astype(np.float32)  # noqa: E731
+    i32 = lambda v: np.array(v, dtype=np.int32)  # noqa: E731
+    angles = np.arange(16)[:, None] * (1.0 / 10000 ** (np.arange(0, 4) / 4))[None, :]
+    cos8, sin8 = np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
+    angles16 = np.arange(16)[:, None] * (1.0 / 10000 ** (np.arange(0, 8) / 8))[None, :]
+    cos16, sin16 = np.cos(angles16).astype(np.float32), np.sin(angles16).astype(np.float32)
+    # onnxruntime 1.20's CPU MultiHeadAttention ignores a key_padding_mask, and an attention_bias
+    # broadcast over heads (probed: its output equals the unmasked one), so padding is given as an
+    # additive attention_bias with every head.
+    attn_bias = np.zeros((2, 4, 3, 5), dtype=np.float32)
+    attn_bias[1, :, :, 3:] = -10000.0
+    specs = [
+        ("contrib_mha", "MultiHeadAttention", {"num_heads": 4},
+         [("query", f32(2, 3, 16)), ("key", f32(2, 5, 16)), ("value", f32(2, 5, 16)), ("bias", f32(48)), ("", None), ("attention_bias", attn_bias)], 1),
+        ("contrib_mha_past", "MultiHeadAttention", {"num_heads": 4, "unidirectional": 1},
+         [("query", f32(1, 2, 16)), ("key", f32(1, 2, 16)), ("value", f32(1, 2, 16)), ("", None), ("", None), ("", None),
+          ("past_key", f32(1, 4, 3, 4)), ("past_value", f32(1, 4, 3, 4))], 3),
+        ("contrib_attention_past", "Attention", {"num_heads": 4, "unidirectional": 1},
+         [("input", f32(1, 2, 16)), ("weights", f32(16, 48)), ("bias", f32(48)), ("mask_index", i32([[1, 1, 1, 1, 1]])), ("past", f32(2, 1, 4, 3, 4))], 2),
+        ("contrib_gqa_prompt", "GroupQueryAttention", {"num_heads": 4, "kv_num_heads": 2, "do_rotary": 1},
+         [("query", f32(1, 4, 64)), ("key", f32(1, 4, 32)), ("value", f32(1, 4, 32)), ("", None), ("", None),
+          ("seqlens_k", i32([3])), ("total_sequence_length", i32(4)), ("cos_cache", cos16), ("sin_cache", sin16)], 3),
+        ("contrib_gqa_decode", "GroupQueryAttention", {"num_heads": 4, "kv_num_heads": 2, "do_rotary": 1},
+         [("query", f32(1, 1, 64)), ("key", f32(1, 1, 32)), ("value", f32(1, 1, 32)), ("past_key", f32(1, 2, 4, 16)), ("past_value", f32(1, 2, 4, 16)),
+          ("seqlens_k", i32([4])), ("total_sequence_length", i32(5)), ("cos_cache", cos16), ("sin_cache", sin16)], 3),
+        ("contrib_rotary", "RotaryEmbedding", {"num_heads": 2},
+         [("input", f32(1, 3, 16)), ("position_ids", np.array([[2, 3, 4]], dtype=np.int64)), ("cos_cache", cos8), ("sin_cache", sin8)], 1),
+        ("contrib_skip_simplified", "SkipSimplifiedLayerNormalization", {"epsilon": 1e-5},
+         [("input", f32(2, 3, 8)), ("skip", f32(2, 3, 8)), ("gamma", f32(8))], 1),
+        ("contrib_fast_gelu", "FastGelu", {}, [("X", f32(2, 5)), ("bias", f32(5))], 1),
+        ("contrib_quick_gelu", "QuickGelu", {"alpha": 1.5}, [("X", f32(2, 5))], 1),
+        ("contrib_gelu", "Gelu", {}, [("X", f32(2, 5))], 1),
+    ]
+    elem = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int32): TensorProto.INT32, np.dtype(np.int64): TensorProto.INT64}
+    for name, op, attrs, ins, n_out in specs:
+        outs = [f"out_{i}" for i in range(n_out)]
+        node = helper.make_node(op, [n for n, _ in ins], outs, domain="com.microsoft", **attrs)
+        graph_inputs = [helper.make_tensor_value_info(n, elem[a.dtype], list(a.shape)) for n, a in ins if n]
+        graph = helper.make_graph([node], name, graph_inputs, [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outs])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)])
+        path = OUT / name / "model.onnx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        onnx.save(model, str(path))
+        finish(name, path, [{n: a for n, a in ins if n}], manifest)
+
+
 def main() -> None:
     if OUT.exists():
         shutil.rmtree(OUT)
@@ -242,6 +323,8 @@ def main() -> None:
     gpt2(manifest, rng)
     gpt2_past(manifest, rng)
     vit(manifest, rng)
+    llama(manifest, rng)
+    contrib(manifest, rng)
     (OUT / "manifest.json").write_text(json.dumps({"tools": EXPECTED, "opset": OPSET, "models": manifest}, indent=1) + "\n")
     (OUT / "README.md").write_text(
         "# Transformer ONNX fixtures\n\nMade by `scripts/transformer_fixtures.py` (torch, transformers, onnxruntime from PyPI; "

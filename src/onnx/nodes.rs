@@ -28,8 +28,8 @@ const OTHERS: &[&str] = &[
     "ArgMax", "ArgMin", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape",
     "Conv", "ConvTranspose", "Div", "Dropout", "Elu", "Expand", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool",
     "GlobalMaxPool", "HardSigmoid", "Identity", "LayerNormalization", "LeakyRelu", "LogSoftmax", "LRN", "MatMul", "Max", "MaxPool", "Mean",
-    "Min", "Not", "Pad", "Pow", "PRelu", "Range", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
-    "Reshape", "Selu", "Shape", "SimplifiedLayerNormalization", "Slice", "Softmax", "Softsign", "Split", "Squeeze", "Sum", "Tile", "Transpose",
+    "Min", "Mod", "Not", "Pad", "Pow", "PRelu", "Range", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
+    "Reshape", "Selu", "Shape", "SimplifiedLayerNormalization", "Size", "Slice", "Softmax", "Softsign", "Split", "Squeeze", "Sum", "Tile", "Transpose",
     "Unsqueeze", "Where",
 ];
 
@@ -39,7 +39,9 @@ fn lookup<T: Copy>(table: &[(&str, T)], op_type: &str) -> Option<T> {
 
 /// Whether the importer runs `op_type`.
 pub fn is_supported(op_type: &str) -> bool {
-    lookup(UNARY, op_type).is_some() || lookup(BINARY, op_type).is_some() || lookup(COMPARE, op_type).is_some() || OTHERS.contains(&op_type)
+    super::indexing::OPS.contains(&op_type)
+        || super::einsum::OP_TYPE == op_type
+        || lookup(UNARY, op_type).is_some() || lookup(BINARY, op_type).is_some() || lookup(COMPARE, op_type).is_some() || OTHERS.contains(&op_type)
 }
 
 pub(super) fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
@@ -54,7 +56,7 @@ pub(super) fn attr_f(node: &NodeProto, name: &str, default: f32) -> f32 {
 fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
     attr(node, name).map(|a| a.ints.clone())
 }
-fn attr_s(node: &NodeProto, name: &str) -> Option<String> {
+pub(super) fn attr_s(node: &NodeProto, name: &str) -> Option<String> {
     attr(node, name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
 }
 
@@ -79,7 +81,7 @@ pub(super) fn opt_input<'a>(args: &[Option<&'a Value>], i: usize) -> Option<&'a 
 }
 
 /// Values of an input the op needs on the host (a shape, axes, pads...).
-fn known_ints(args: &[Option<&Value>], i: usize, what: &str) -> Result<Vec<i64>> {
+pub(super) fn known_ints(args: &[Option<&Value>], i: usize, what: &str) -> Result<Vec<i64>> {
     match &input(args, i)?.host {
         Some(h) => Ok(h.as_ints()),
         None => bail!(OP, "unsupported: the {what} input must be known when the model loads (a constant or initializer)"),
@@ -160,6 +162,30 @@ fn window(node: &NodeProto, spatial: usize) -> Result<Window> {
     Ok(Window { strides: spatial_pair(node, "strides", spatial)?, dilations: spatial_pair(node, "dilations", spatial)?, padding })
 }
 
+/// The padding that makes a pool's output size round up (ceil_mode): extra rows and columns at
+/// the end, but never a window that starts past the input and its start padding (as ONNX and
+/// PyTorch count them). Padded cells never count: max ignores them and average divides by the
+/// cells inside the input.
+fn ceil_mode_padding(p: Padding, (h, w): (usize, usize), (kh, kw): (usize, usize), (sh, sw): (usize, usize)) -> Result<Padding> {
+    let (t, b, l, r) = match p {
+        Padding::Valid => (0, 0, 0, 0),
+        Padding::Explicit(t, b, l, r) => (t, b, l, r),
+        Padding::Same => bail!(OP, "unsupported: ceil_mode with auto_pad SAME"),
+    };
+    let extra = |n: usize, k: usize, s: usize, begin: usize, end: usize| -> usize {
+        let span = n + begin + end;
+        if span < k {
+            return 0;
+        }
+        let mut out = (span - k).div_ceil(s) + 1;
+        if (out - 1) * s >= n + begin {
+            out -= 1;
+        }
+        ((out - 1) * s + k).saturating_sub(span)
+    };
+    Ok(Padding::Explicit(t, b + extra(h, kh, sh, t, b), l, r + extra(w, kw, sw, l, r)))
+}
+
 /// Conv over NHWC `x` with ONNX weights `w` [M, C/group, kh, kw], in `group` channel groups.
 fn grouped_conv(x: &Tensor, w: &Tensor, group: usize, win: &Window) -> Result<Tensor> {
     let (c, m) = (x.shape()[3], w.shape()[0]);
@@ -209,6 +235,12 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             return Ok(vec![v]);
         }
     }
+    if super::indexing::OPS.contains(&op_type) {
+        return super::indexing::run(node, args, device);
+    }
+    if op_type == super::einsum::OP_TYPE {
+        return one(super::einsum::einsum(&attr_s(node, "equation").unwrap_or_default(), &args.iter().flatten().map(|v| &v.tensor).collect::<Vec<_>>())?);
+    }
     if let Some(op) = lookup(UNARY, op_type) {
         return one(ops::unary(op, x()?, 0.0, 0.0)?);
     }
@@ -238,6 +270,23 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             }
             one(ops::div(a, b)?)
         }
+        "Mod" => {
+            let (a, b) = (x()?, &input(args, 1)?.tensor);
+            if attr_i(node, "fmod", 0) == 0 {
+                if a.dtype() != DType::I32 {
+                    bail!(OP, "Mod of floats needs fmod=1");
+                }
+                // The engine's mod floors, so its result takes the divisor's sign, as ONNX's.
+                return one(ops::binary(BinaryOp::Mod, a, b)?);
+            }
+            // fmod: the remainder of truncated division, with the dividend's sign.
+            let (af, bf) = (ops::cast(a, DType::F32)?, ops::cast(b, DType::F32)?);
+            let q = ops::div(&af, &bf)?;
+            let trunc = ops::mul(&ops::floor(&ops::abs(&q)?)?, &ops::sign(&q)?)?;
+            let r = ops::sub(&af, &ops::mul(&trunc, &bf)?)?;
+            one(if a.dtype() == DType::F32 { r } else { ops::cast(&r, a.dtype())? })
+        }
+        "Size" => Ok(vec![host_ints(device, vec![x()?.numel() as i64], &[])?]),
         "Sum" => one(fold(args, |a, b| ops::add(a, b))?),
         "Max" => one(fold(args, |a, b| ops::maximum(a, b))?),
         "Min" => one(fold(args, |a, b| ops::minimum(a, b))?),
@@ -272,6 +321,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
         }
         "Gelu" => match attr_s(node, "approximate").as_deref().unwrap_or("none") {
             "none" => one(ops::gelu(x()?)?),
+            "tanh" => one(ops::unary(UnaryOp::GeluTanh, x()?, 0.0, 0.0)?),
             other => bail!(OP, "unsupported approximate={other}"),
         },
         "PRelu" => {
@@ -477,9 +527,9 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             if !(spatial == 1 || spatial == 2) {
                 bail!(OP, "unsupported: only 1-D and 2-D pools are handled, got input {:?}", x.shape());
             }
-            let win = window(node, spatial)?;
-            if attr_i(node, "ceil_mode", 0) != 0 || win.dilations != (1, 1) || node.output.len() > 1 && !node.output[1].is_empty() {
-                bail!(OP, "unsupported: ceil_mode, dilations or indices output of {}", node.op_type);
+            let mut win = window(node, spatial)?;
+            if win.dilations != (1, 1) || node.output.len() > 1 && !node.output[1].is_empty() {
+                bail!(OP, "unsupported: dilations or indices output of {}", node.op_type);
             }
             if node.op_type == "AveragePool" && attr_i(node, "count_include_pad", 0) != 0 && !matches!(win.padding, Padding::Valid) {
                 bail!(OP, "unsupported: count_include_pad with padding");
@@ -489,6 +539,9 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                 k => bail!(OP, "unsupported kernel_shape {k:?}"),
             };
             let s = x.shape();
+            if attr_i(node, "ceil_mode", 0) != 0 {
+                win.padding = ceil_mode_padding(win.padding, if spatial == 1 { (1, s[2]) } else { (s[2], s[3]) }, size, win.strides)?;
+            }
             let lifted = if spatial == 1 { ops::reshape(x, &[s[0] as i64, s[1] as i64, 1, s[2] as i64])? } else { x.clone() };
             let xs = to_nhwc(&lifted)?;
             let y = if node.op_type == "MaxPool" { ops::max_pool(&xs, size, win.strides, win.padding)? } else { ops::avg_pool(&xs, size, win.strides, win.padding)? };
@@ -783,9 +836,10 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
         }
         "Pad" => {
             let x = x()?;
-            if attr_s(node, "mode").as_deref().unwrap_or("constant") != "constant" || opt_input(args, 3).is_some() {
-                bail!(OP, "unsupported: Pad modes other than constant, or the axes input");
+            if opt_input(args, 3).is_some() {
+                bail!(OP, "unsupported: Pad with the axes input");
             }
+            let mode = attr_s(node, "mode").unwrap_or_else(|| "constant".into());
             let pads = if opset >= 11 { known_ints(args, 1, "pads")? } else { attr_ints(node, "pads").unwrap_or_default() };
             let value = if opset >= 11 {
                 match opt_input(args, 2) {
@@ -804,7 +858,34 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                 bail!(OP, "unsupported pads {pads:?}");
             }
             let pairs: Vec<(usize, usize)> = (0..r).map(|i| (pads[i] as usize, pads[i + r] as usize)).collect();
-            one(ops::pad(x, &pairs, value)?)
+            if mode == "constant" {
+                return one(ops::pad(x, &pairs, value)?);
+            }
+            // reflect / edge / wrap: one gather per padded axis, of source positions made here.
+            let mut y = x.clone();
+            for (a, &(before, after)) in pairs.iter().enumerate() {
+                if before == 0 && after == 0 {
+                    continue;
+                }
+                let n = x.shape()[a] as i64;
+                if n == 0 || (mode == "reflect" && (before as i64 >= n || after as i64 >= n)) {
+                    bail!(OP, "Pad {mode}: pads {pads:?} do not fit an axis of {n}");
+                }
+                let source = |i: i64| -> i64 {
+                    match mode.as_str() {
+                        "edge" => i.clamp(0, n - 1),
+                        "wrap" => i.rem_euclid(n),
+                        _ => if i < 0 { -i } else if i >= n { 2 * (n - 1) - i } else { i },
+                    }
+                };
+                if !matches!(mode.as_str(), "edge" | "wrap" | "reflect") {
+                    bail!(OP, "unsupported Pad mode {mode}");
+                }
+                let idx: Vec<i64> = (-(before as i64)..n + after as i64).map(source).collect();
+                let len = idx.len();
+                y = ops::gather(&y, &host_ints(device, idx, &[len])?.tensor, a as i64)?;
+            }
+            one(y)
         }
         "Range" => {
             let get = |i: usize| -> Result<f64> {

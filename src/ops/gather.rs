@@ -107,6 +107,29 @@ fn scatter_add(dy: &Tensor, idx: &Tensor, p: &GatherParams, x_shape: &[usize]) -
     }
 }
 
+/// A float32 vector of `len` zeros plus, for each j, values[j] at indices[j] (indices outside
+/// 0..len add nothing): scatter over flattened positions, as ONNX ScatterND and ScatterElements
+/// lower to. The gradient of `values` is the gather of the output's gradient at the indices.
+pub fn scatter_add_flat(values: &Tensor, indices: &Tensor, len: usize) -> Result<Tensor> {
+    const OP: &str = "scatter_add";
+    common_device(OP, &[values, indices])?;
+    if values.dtype() != DType::F32 || indices.dtype() == DType::F32 || values.numel() != indices.numel() {
+        bail!(OP, "values must be float32 and indices int32 of as many elements; got {} {:?} and {} {:?}", values.dtype(), values.shape(), indices.dtype(), indices.shape());
+    }
+    if len > u32::MAX as usize || values.numel() > u32::MAX as usize {
+        bail!(OP, "{len} positions are too many");
+    }
+    let flat_values = ops::reshape(values, &[-1])?;
+    let flat_idx = ops::reshape(indices, &[-1])?;
+    let p = GatherParams { outer: 1, axis_len: len as u32, inner: 1, count: values.numel() as u32 };
+    let out = crate::autograd::no_grad(|| scatter_add(&flat_values, &flat_idx, &p, &[len]))?;
+    let shape = values.shape().to_vec();
+    Ok(record(OP, out, &[values], move |g| {
+        let picked = crate::autograd::no_grad(|| gather(g.grad, &flat_idx, 0))?;
+        Ok(vec![Some(ops::reshape(&picked, &shape.iter().map(|&d| d as i64).collect::<Vec<_>>())?)])
+    }))
+}
+
 /// Rows of `table` ([vocab, dim]) for each id: TF.js/Keras `embedding`.
 pub fn embedding(table: &Tensor, ids: &Tensor) -> Result<Tensor> {
     if table.rank() != 2 {

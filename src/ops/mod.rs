@@ -42,7 +42,7 @@ pub use concat::{concat, stack};
 pub use conv::{conv2d, conv2d_transpose, depthwise_conv2d};
 pub use dropout::dropout;
 pub use fill::{fill, full_like, ones, zeros};
-pub use gather::{embedding, gather};
+pub use gather::{embedding, gather, scatter_add_flat};
 pub use losses::{
     Loss, binary_cross_entropy, categorical_cross_entropy, hinge, mean_absolute_error, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy,
     sparse_categorical_cross_entropy, sparse_softmax_cross_entropy,

@@ -413,6 +413,134 @@ function generateWorkload() {
   };
 }
 
+// ---- ONNX models: webtensor's importer vs ONNX Runtime Web ------------------------------------
+// The transformer fixtures (tests/fixtures/onnx_models, exported by torch) and, when
+// `python3 scripts/transformer_fixtures.py --bench` has written them, bench/models/ (BERT-mini
+// sized). Each sample is one inference with every output read back to JS.
+const ORT_ONLY = 'TF.js cannot run ONNX models';
+const tfjsSkip = { 'tfjs-webgpu': ORT_ONLY, 'tfjs-webgl': ORT_ONLY, 'tfjs-wasm': ORT_ONLY };
+
+async function fetchBytes(path) {
+  const r = await fetch(path);
+  if (!r.ok) throw new Error(`${path}: ${r.status} (bench/models/ is written by python3 scripts/transformer_fixtures.py --bench)`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+/// feeds: { name: { type: 'int64' | 'float32', data: number[] | Float32Array, dims } }
+function onnxWorkload(name, path, feeds) {
+  const ortFeeds = () => Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k,
+    new window.ort.Tensor(f.type, f.type === 'int64' ? BigInt64Array.from(f.data, (v) => BigInt(v)) : Float32Array.from(f.data), f.dims)]));
+  return {
+    name,
+    skip: tfjsSkip,
+    async ours() {
+      const model = await wtf.loadOnnxModel(await fetchBytes(path));
+      const inputs = model.inputNames.map((n) => {
+        const f = feeds[n];
+        return wtf.tensor(f.type === 'int64' ? Int32Array.from(f.data) : Float32Array.from(f.data), f.dims, f.type === 'int64' ? 'int32' : 'float32');
+      });
+      return {
+        async run() {
+          let outs = model.execute(inputs);
+          outs = Array.isArray(outs) ? outs : [outs];
+          const values = await Promise.all(outs.map((t) => t.data()));
+          wtf.dispose(outs);
+          return values[0];
+        },
+        dispose() { wtf.dispose(inputs); model.dispose(); },
+      };
+    },
+    async ort(ep) {
+      const session = await window.ort.InferenceSession.create(await fetchBytes(path), { executionProviders: [ep] });
+      const f = ortFeeds();
+      return {
+        async run() {
+          const out = await session.run(f);
+          const first = out[session.outputNames[0]].data;
+          for (const t of Object.values(out)) t.dispose?.();
+          return Float32Array.from(first);
+        },
+        dispose() { session.release(); },
+      };
+    },
+  };
+}
+
+function tokenFeeds(batch, seq, withTypes) {
+  const ids = Array.from({ length: batch * seq }, (_, i) => 1 + ((i * 37) % 98));
+  const feeds = { input_ids: { type: 'int64', data: ids, dims: [batch, seq] } };
+  if (withTypes) {
+    feeds.attention_mask = { type: 'int64', data: ids.map(() => 1), dims: [batch, seq] };
+    feeds.token_type_ids = { type: 'int64', data: ids.map(() => 0), dims: [batch, seq] };
+  }
+  return feeds;
+}
+
+const FIXTURES = '../tests/fixtures/onnx_models';
+function onnxWorkloads() {
+  return [
+    onnxWorkload('onnx bert tiny (2 layers, d32), seq 64', `${FIXTURES}/bert/model.onnx`, tokenFeeds(1, 64, true)),
+    onnxWorkload('onnx bert tiny, ORT-optimized (com.microsoft ops), seq 64', `${FIXTURES}/bert_fused/model.onnx`, tokenFeeds(1, 64, true)),
+    onnxWorkload('onnx gpt2 tiny (2 layers, d32), seq 64', `${FIXTURES}/gpt2/model.onnx`, tokenFeeds(1, 64, false)),
+    onnxWorkload('onnx llama tiny (GQA, RoPE, d32), seq 64', `${FIXTURES}/llama/model.onnx`, tokenFeeds(1, 64, false)),
+    onnxWorkload('onnx vit tiny (16x16, d32), batch 8', `${FIXTURES}/vit/model.onnx`, { pixel_values: { type: 'float32', data: randomData(8 * 3 * 16 * 16, 9), dims: [8, 3, 16, 16] } }),
+    onnxWorkload('onnx bert mini (4 layers, d256), seq 128', 'models/bert_mini/model.onnx', tokenFeeds(1, 128, true)),
+    onnxWorkload('onnx gpt2 mini (4 layers, d256), seq 128', 'models/gpt2_mini/model.onnx', tokenFeeds(1, 128, false)),
+    onnxGenerateWorkload('onnx gpt2 mini generate 32 tokens after 16 (past key/values)', 'models/gpt2_mini_past/model.onnx', 16, 32),
+  ];
+}
+
+/// Greedy generation over the exported cache: ours through model.generate, ORT through the same
+/// loop written against its API (empty past, then one token a step feeding the presents back).
+function onnxGenerateWorkload(name, path, promptLen, newTokens) {
+  const prompt = Array.from({ length: promptLen }, (_, i) => 1 + ((i * 37) % 98));
+  return {
+    name,
+    skip: tfjsSkip,
+    async ours() {
+      const model = await wtf.loadOnnxModel(await fetchBytes(path));
+      return {
+        async run() { return Float32Array.from(await model.generate(prompt, { maxNewTokens: newTokens })); },
+        dispose() { model.dispose(); },
+      };
+    },
+    async ort(ep) {
+      const ort = window.ort;
+      const session = await ort.InferenceSession.create(await fetchBytes(path), { executionProviders: [ep] });
+      const pastNames = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
+      const meta = session.inputMetadata?.find?.((m) => m.name === pastNames[0]);
+      const [heads, dim] = meta?.shape ? [meta.shape[1], meta.shape[3]] : [4, 64];
+      return {
+        async run() {
+          const tokens = [...prompt];
+          let past = Object.fromEntries(pastNames.map((n) => [n, new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, dim])]));
+          let seen = 0;
+          for (let n = 0; n < newTokens; n++) {
+            const step = tokens.slice(seen);
+            const total = seen + step.length;
+            const out = await session.run({
+              input_ids: new ort.Tensor('int64', BigInt64Array.from(step, BigInt), [1, step.length]),
+              attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+              ...past,
+            });
+            const logits = out.logits.data, vocab = out.logits.dims[2], at = (step.length - 1) * vocab;
+            let best = 0;
+            for (let v = 1; v < vocab; v++) if (logits[at + v] > logits[at + best]) best = v;
+            for (const t of Object.values(past)) t.dispose?.();
+            past = Object.fromEntries(pastNames.map((p) => [p, out[p.replace('past_key_values.', 'present.')]]));
+            out.logits.dispose?.();
+            seen = total;
+            tokens.push(best);
+          }
+          for (const t of Object.values(past)) t.dispose?.();
+          return Float32Array.from(tokens);
+        },
+        dispose() { session.release(); },
+      };
+    },
+  };
+}
+
 // ---- contenders -------------------------------------------------------------------------------
 const CONTENDERS = [
   { name: 'webtensor-webgpu', lib: 'ours', backend: 'webgpu' },
@@ -423,6 +551,9 @@ const CONTENDERS = [
   { name: 'tfjs-webgpu', lib: 'tfjs', backend: 'webgpu' },
   { name: 'tfjs-webgl', lib: 'tfjs', backend: 'webgl' },
   { name: 'tfjs-wasm', lib: 'tfjs', backend: 'wasm' },
+  // ONNX Runtime Web 1.30: its wasm EP single-threaded (no cross-origin isolation here), and WebGPU.
+  { name: 'ort-wasm', lib: 'ort', backend: 'wasm', only: /^onnx/ },
+  { name: 'ort-webgpu', lib: 'ort', backend: 'webgpu', only: /^onnx/ },
 ];
 
 async function activate(c) {
@@ -430,6 +561,13 @@ async function activate(c) {
     // the TF.js-style layer keeps its own note of the backend: switch both
     if (!(await wtf.setBackend(c.backend))) throw new Error(`webtensor backend ${c.backend} failed to start`);
     return wt.deviceDescription();
+  }
+  if (c.lib === 'ort') {
+    if (!window.ort) throw new Error('onnxruntime-web is not loaded');
+    window.ort.env.wasm.numThreads = 1;
+    window.ort.env.wasm.wasmPaths = '../node_modules/onnxruntime-web/dist/';
+    if (c.backend === 'webgpu' && !navigator.gpu) throw new Error('no WebGPU');
+    return `onnxruntime-web ${window.ort.env.versions?.web ?? ''} ${c.backend}`;
   }
   if (c.backend === 'wasm') tf.wasm.setWasmPaths('../node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   if (!(await tf.setBackend(c.backend))) throw new Error(`TF.js backend ${c.backend} failed to start`);
@@ -453,7 +591,7 @@ export async function runBench(config, log = () => {}) {
     try { devices[c.name] = await activate(c); live.push(c); }
     catch (e) { devices[c.name] = `unavailable: ${e.message}`; log(`${c.name}: ${e.message}`); }
   }
-  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload(), digitsFitWorkload(), attentionWorkload(256, false), attentionWorkload(256, true), gptBlockTrainWorkload(), generateWorkload()];
+  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload(), digitsFitWorkload(), attentionWorkload(256, false), attentionWorkload(256, true), gptBlockTrainWorkload(), generateWorkload(), ...onnxWorkloads()];
   const workloads = all.filter((w) => !config.workloads || config.workloads.some((p) => w.name.startsWith(p)));
   const results = [];
   const tooSlow = new Set();
@@ -466,7 +604,10 @@ export async function runBench(config, log = () => {}) {
       if (w.skip?.[c.name]) { results.push({ ...base, skipped: w.skip[c.name] }); continue; }
       try {
         await activate(c);
-        const p = c.lib === 'ours' ? w.ours(c.variant) : w.tfjs();
+        // First-run latency: making the contender's model or session, plus the first run.
+        const tPrep = performance.now();
+        const p = await (c.lib === 'ours' ? w.ours(c.variant) : c.lib === 'ort' ? w.ort(c.backend) : w.tfjs());
+        const prepMs = performance.now() - tPrep;
         const t0 = performance.now();
         // Warm-up: compiles kernels and fills pools, and runs for 300 ms (at least once) so the
         // browser's wasm JIT has tiered hot code up from its baseline compiler (V8: Liftoff ->
@@ -474,7 +615,7 @@ export async function runBench(config, log = () => {}) {
         const first = await p.run();
         const warmMs = performance.now() - t0;
         for (let i = 1; performance.now() - t0 < 300 && i < 100; i++) await p.run();
-        prepared.push({ c, p, samples: [], first, warmMs, base });
+        prepared.push({ c, p, samples: [], first, warmMs, firstRunMs: prepMs + warmMs, base });
       } catch (e) {
         results.push({ ...base, error: String(e.message ?? e).slice(0, 200) });
         log(`${w.name} ${c.name}: ${e.message ?? e}`);
@@ -499,7 +640,7 @@ export async function runBench(config, log = () => {}) {
       if (e.error) { results.push({ ...e.base, error: e.error }); log(`${w.name} ${e.c.name}: ${e.error}`); continue; }
       const ms = median(e.samples);
       if (ms / 1000 > config.maxSecondsPerSample) tooSlow.add(e.c.name);
-      const r = { ...e.base, medianMs: ms, samplesMs: e.samples, warmupMs: e.warmMs, maxAbsDiffVsFirst: ref ? maxAbsDiff(e.first, ref) : 0 };
+      const r = { ...e.base, medianMs: ms, samplesMs: e.samples, warmupMs: e.warmMs, firstRunMs: e.firstRunMs, maxAbsDiffVsFirst: ref ? maxAbsDiff(e.first, ref) : 0 };
       if (e.p.dispatchesPerStep) r.dispatchesPerStep = e.p.dispatchesPerStep;
       if (w.flops) r.gflops = w.flops / (ms * 1e6);
       results.push(r);

@@ -2,7 +2,8 @@
 // contender side by side, and writes bench/results/latest.json and docs/BENCHMARKS.md.
 // Options: --sizes 256,512,1024,2048 (matmul)  --reps 5  --budget 30 (seconds per matmul sample
 // before a contender skips larger sizes)  --only "train,conv2d" (workload name prefixes)
-// --contenders "webtensor-webgpu,tfjs-webgl" (names as in the table)  --browser chromium|firefox (Firefox ESR over WebDriver; writes the *-firefox files).
+// --contenders "webtensor-webgpu,tfjs-webgl" (names as in the table)  --browser chromium|firefox (Firefox ESR over WebDriver; writes the *-firefox files)
+// --tag onnx (writes *-onnx files: `npm run bench -- --only onnx --tag onnx` for the ONNX Runtime Web table).
 import fs from 'node:fs';
 import os from 'node:os';
 import { execSync } from 'node:child_process';
@@ -23,7 +24,9 @@ const config = {
 };
 
 const browserName = arg('browser', 'chromium');
-const suffix = browserName === 'firefox' ? '-firefox' : '';
+// --tag onnx writes latest-onnx.json / BENCHMARKS-onnx.md, so a partial run keeps the full tables.
+const tag = arg('tag', null);
+const suffix = (tag ? `-${tag}` : '') + (browserName === 'firefox' ? '-firefox' : '');
 const { server, url } = await startServer(0);
 let result, version, close;
 if (browserName === 'firefox') {
@@ -96,6 +99,18 @@ function markdown(meta, { devices, results }) {
   md += `|${' --- |'.repeat(tf.length + 4)}\n`;
   for (const w of workloads) {
     md += `| ${w} | ${tf.map((t) => ratio(w, 'webtensor-webgpu', t)).join(' | ')} | ${ratio(w, 'webtensor-cpu', 'tfjs-wasm')} | ${ratio(w, 'webtensor-webgpu', 'webtensor-webgpu-naive')} | ${ratio(w, 'webtensor-webgpu', 'webtensor-webgpu-composed')}, ${ratio(w, 'webtensor-cpu', 'webtensor-cpu-composed')} |\n`;
+  }
+  const onnx = workloads.filter((w) => w.startsWith('onnx'));
+  if (onnx.length) {
+    const first = (w, c) => results.find((x) => x.workload === w && x.contender === c)?.firstRunMs;
+    const ms = (v) => (v === undefined ? '-' : `${v.toFixed(1)}`);
+    md += `\n## ONNX models: webtensor vs ONNX Runtime Web 1.30 (wasm EP with 1 thread, WebGPU EP)\n\n`;
+    md += `Warm latency (median, outputs read back) and the ratio ORT time / our time (> 1: we are faster); first run = loading the model (session) + the first inference.\n\n`;
+    md += `| model | webtensor-cpu | ort-wasm | cpu ratio | webtensor-webgpu | ort-webgpu | webgpu ratio | first run ms (ours cpu / ort-wasm / ours webgpu / ort-webgpu) |\n|${' --- |'.repeat(8)}\n`;
+    for (const w of onnx) {
+      md += `| ${w} | ${cell(w, 'webtensor-cpu')} | ${cell(w, 'ort-wasm')} | ${ratio(w, 'webtensor-cpu', 'ort-wasm')} | ${cell(w, 'webtensor-webgpu')} | ${cell(w, 'ort-webgpu')} | ${ratio(w, 'webtensor-webgpu', 'ort-webgpu')} | `;
+      md += `${['webtensor-cpu', 'ort-wasm', 'webtensor-webgpu', 'ort-webgpu'].map((c) => ms(first(w, c))).join(' / ')} |\n`;
+    }
   }
   return md;
 }

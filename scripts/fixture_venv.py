@@ -24,4 +24,4 @@ def reexec_in_venv(venv: Path, probe: str, expected: str, installs: list[list[st
     if have != expected:
         for args in installs:
             subprocess.check_call([str(py), "-m", "pip", "install", "--quiet", *args])
-    os.execv(str(py), [str(py), script])
+    os.execv(str(py), [str(py), script, *sys.argv[1:]])

@@ -62,6 +62,9 @@ ALLOWED_OPS = {
     "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax", "ArgMin", "Equal",
     "Less", "Greater", "Where", "Not", "And", "Or", "Expand", "Slice", "Split", "Tile", "Erf",
     "Sin", "Cos", "PRelu", "Gelu", "Sign", "Round", "Range",
+    # Added with the transformer importer (what torch's and Hugging Face's exporters write).
+    "LayerNormalization", "GatherElements", "ScatterElements", "ScatterND", "Mod", "LessOrEqual",
+    "GreaterOrEqual", "Trilu", "CumSum", "Einsum", "NonZero", "Size",
 }
 
 

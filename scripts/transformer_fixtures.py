@@ -21,6 +21,7 @@ Models (seeded random weights, tiny configs; all from the `transformers` package
               built with onnx.helper on random inputs.
 
 Rerun (idempotent; output rewritten): python3 scripts/transformer_fixtures.py
+With --bench it writes the benchmark's larger models to bench/models/ (git-ignored) instead.
 It makes .venv-torch/ (git-ignored) with the pins below on first run (torch from PyPI brings
 its CUDA libraries, ~4 GB; nothing here needs a GPU).
 """
@@ -212,6 +213,21 @@ def gpt2_past(manifest: list, rng) -> None:
     # A prompt with an empty cache, then one-token steps on a cache.
     cases = [feeds(1, 0, 5), feeds(1, 5, 1), feeds(2, 3, 2)]
     finish("gpt2_past", path, cases, manifest, check)
+    manifest[-1]["generate"] = greedy_reference(model, rng)
+
+
+def greedy_reference(model, rng) -> dict:
+    """torch's greedy continuation of a prompt whose every step's best logit leads the next by a
+    clear margin (random weights give near ties; a tie could flip on float rounding)."""
+    for _ in range(200):
+        ids = rng.integers(1, VOCAB, size=(1, 4))
+        with torch.no_grad():
+            out = model.generate(torch.from_numpy(ids), max_new_tokens=10, do_sample=False, output_scores=True,
+                                 return_dict_in_generate=True, pad_token_id=0)
+        gaps = [float(torch.topk(sc[0], 2).values[0] - torch.topk(sc[0], 2).values[1]) for sc in out.scores]
+        if min(gaps) > 2e-3:
+            return {"prompt": ids[0].tolist(), "tokens": out.sequences[0].tolist(), "min_gap": min(gaps)}
+    raise SystemExit("no prompt with clear greedy margins")
 
 
 def vit(manifest: list, rng) -> None:
@@ -312,7 +328,54 @@ def contrib(manifest: list, rng) -> None:
         finish(name, path, [{n: a for n, a in ins if n}], manifest)
 
 
+def bench_models() -> None:
+    """Larger models for the benchmark only (bench/models/, git-ignored): BERT-mini and GPT-2-mini
+    sized (4 layers, d256, 4 heads, vocab 1000), GPT-2 also with past key/values."""
+    out = REPO / "bench" / "models"
+    torch.manual_seed(10)
+    bert = transformers.BertModel(transformers.BertConfig(vocab_size=1000, hidden_size=256, num_hidden_layers=4, num_attention_heads=4,
+                                                         intermediate_size=1024, max_position_embeddings=512, attn_implementation="eager")).eval()
+    ids = torch.ones((1, 8), dtype=torch.int64)
+    axes = {n: {0: "batch", 1: "sequence"} for n in ["input_ids", "attention_mask", "token_type_ids", "last_hidden_state"]}
+    export(bert, (ids, ids, ids * 0), out / "bert_mini" / "model.onnx", ["input_ids", "attention_mask", "token_type_ids"], ["last_hidden_state", "pooler_output"], axes)
+    gpt = transformers.GPT2LMHeadModel(transformers.GPT2Config(vocab_size=1000, n_embd=256, n_layer=4, n_head=4, n_positions=512, attn_implementation="sdpa")).eval()
+
+    class Logits(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids):
+            return self.m(input_ids=input_ids, use_cache=False).logits
+
+    export(Logits(gpt), (ids,), out / "gpt2_mini" / "model.onnx", ["input_ids"], ["logits"], {"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}})
+    layers, heads, head_dim = 4, 4, 64
+
+    class WithPast(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask, *past):
+            pkv = tuple((past[2 * i], past[2 * i + 1]) for i in range(layers))
+            o = self.m(input_ids=input_ids, attention_mask=attention_mask, past_key_values=pkv, use_cache=True)
+            return (o.logits, *[t for kv in o.past_key_values for t in kv])
+
+    past_names = [f"past_key_values.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
+    present_names = [f"present.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
+    axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "total_sequence"}, "logits": {0: "batch", 1: "sequence"}}
+    axes.update({n: {0: "batch", 2: "past_sequence"} for n in past_names})
+    axes.update({n: {0: "batch", 2: "total_sequence"} for n in present_names})
+    past = [torch.randn(1, heads, 3, head_dim) for _ in past_names]
+    export(WithPast(gpt), (ids[:, :2], torch.ones((1, 5), dtype=torch.int64), *past), out / "gpt2_mini_past" / "model.onnx",
+           ["input_ids", "attention_mask", *past_names], ["logits", *present_names], axes)
+    print(f"[transformer_fixtures] wrote bench models to {out}")
+
+
 def main() -> None:
+    if "--bench" in sys.argv:
+        bench_models()
+        return
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)

@@ -16,8 +16,9 @@
 // masking is by index, aligned to the bottom right (query i sees keys j <= i + seq_k - seq_q, as
 // a decoder step with a cache needs). No infinity is ever computed: WGSL does not promise them.
 // The prelude defines the head sizes D and DV, TK, WG, HAS_MASK, the buffers q, k, v, mask, o,
-// dout, lse, delta, out_a, out_b (those a mode does not use as private dummies) and
-// run(lane, group), which calls one of the three.
+// dout, lse, stats (each row's lse, then its delta), out_a, out_b (those a mode does not use as
+// private dummies; no mode binds more than WebGPU's guaranteed 8) and run(lane, group), which
+// calls one of the three.
 
 const MASKED: f32 = -1.0e30;
 const MASKED_ROW: f32 = 3.0e38;
@@ -142,7 +143,9 @@ fn backward_q(lane: u32, group: u32) {
             dor[d] = dout[row * DV + d];
             delta_i = delta_i + dor[d] * o[row * DV + d];
         }
-        lse_i = lse[row];
+        // out_b holds each row's lse, then (written below) its delta: one buffer for both keeps
+        // backward_kv within WebGPU's 8 storage buffers.
+        lse_i = out_b[row];
     }
     let end = key_end(min(blk.first + WG, p.sq) - 1u);
     let mine = select(0u, key_end(i), live && lse_i < MASKED_ROW);
@@ -163,7 +166,7 @@ fn backward_q(lane: u32, group: u32) {
     }
     if (live) {
         for (var d = 0u; d < D; d = d + 1u) { out_a[row * D + d] = dq[d] * p.scale; }
-        out_b[row] = delta_i;
+        out_b[p.b * p.h * p.sq + row] = delta_i;
     }
 }
 
@@ -209,8 +212,8 @@ fn backward_kv(lane: u32, group: u32) {
                 tile_lse[e] = MASKED_ROW;
                 tile_delta[e] = 0.0;
                 if (i < p.sq) {
-                    tile_lse[e] = lse[bh * p.sq + i];
-                    tile_delta[e] = delta[bh * p.sq + i];
+                    tile_lse[e] = stats[bh * p.sq + i];
+                    tile_delta[e] = stats[p.b * p.h * p.sq + bh * p.sq + i];
                 }
             }
             workgroupBarrier();

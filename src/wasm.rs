@@ -683,6 +683,12 @@ impl JsOnnxModel {
         self.inner.inputs.clone()
     }
 
+    /// Input `i`'s declared shape, with -1 for a symbolic (free) size.
+    #[wasm_bindgen(js_name = inputShape)]
+    pub fn input_shape(&self, i: usize) -> Vec<i32> {
+        self.inner.input_shapes.get(i).map(|s| s.iter().map(|d| d.map_or(-1, |n| n.min(i32::MAX as usize) as i32)).collect()).unwrap_or_default()
+    }
+
     #[wasm_bindgen(getter, js_name = outputNames)]
     pub fn output_names(&self) -> Vec<String> {
         self.inner.outputs.clone()
@@ -698,6 +704,23 @@ impl JsOnnxModel {
     pub fn run(&self, inputs: Vec<JsTensor>, training: bool) -> Result<Vec<JsTensor>, JsError> {
         let ts: Vec<Tensor> = inputs.iter().map(|t| t.inner.clone()).collect();
         let outs = if training { self.inner.run_recording(&ts) } else { self.inner.run(&ts) };
+        Ok(outs.map_err(js)?.into_iter().map(|inner| JsTensor { inner }).collect())
+    }
+
+    /// As `run`, with the values of small integer inputs known on the host (`known[i]` an
+    /// Int32Array or undefined): shapes that depend on them (positions, lengths) are then computed
+    /// without a readback. JS's `executeAsync` reads them first.
+    #[wasm_bindgen(js_name = runKnown)]
+    pub fn run_known(&self, inputs: Vec<JsTensor>, known: Vec<JsValue>, training: bool) -> Result<Vec<JsTensor>, JsError> {
+        let values: Vec<crate::onnx::Value> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let host = known.get(i).and_then(|k| k.dyn_ref::<js_sys::Int32Array>()).map(|a| crate::onnx::HostData::Int(a.to_vec().into_iter().map(i64::from).collect()));
+                crate::onnx::Value { tensor: t.inner.clone(), host }
+            })
+            .collect();
+        let outs = if training { self.inner.run_values_recording(&values) } else { self.inner.run_values(&values) };
         Ok(outs.map_err(js)?.into_iter().map(|inner| JsTensor { inner }).collect())
     }
 

@@ -19,6 +19,9 @@ const READBACK_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::MAP_READ.union(wg
 /// Largest workgroup count in one dimension that every adapter accepts.
 pub const MAX_WORKGROUPS_PER_DIM: u32 = 65535;
 
+/// Storage buffers one kernel may bind: WebGPU's default limit, which every adapter offers.
+pub const MAX_STORAGE_BUFFERS: u32 = 8;
+
 pub struct GpuContext {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
@@ -91,8 +94,12 @@ impl GpuContext {
             .map_err(|e| Error::new(OP, format!("no WebGPU adapter available ({e})")))?;
         let info = adapter.get_info();
         // Ask for what the adapter offers: large models need its buffer-size limits, not the
-        // conservative defaults. Features stay empty until a kernel path needs one.
-        let limits = adapter.limits();
+        // conservative defaults. Features stay empty until a kernel path needs one. The storage
+        // buffers per kernel stay at WebGPU's guaranteed 8 even where an adapter offers more
+        // (lavapipe: many; SwiftShader: 10), so that a kernel that binds too many fails in every
+        // test, not only on the user's GPU.
+        let mut limits = adapter.limits();
+        limits.max_storage_buffers_per_shader_stage = limits.max_storage_buffers_per_shader_stage.min(MAX_STORAGE_BUFFERS);
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("webtensor"),

@@ -245,6 +245,19 @@ fn realize_now(e: &Rc<Expr>, n: usize, device: &Device) -> Result<Rc<Expr>> {
 }
 
 /// Computes a pending storage's values.
+/// The fused program of a pending `t` for a consumer kernel to read in place, when its leaves
+/// fit in the `budget` storage buffers the consumer has left; otherwise `t` is realized now and
+/// the consumer reads it as one buffer (None), so that no kernel binds more than WebGPU allows.
+pub fn fused_input(t: &Tensor, budget: usize) -> Result<Option<Program>> {
+    let Some(e) = t.storage().pending_expr() else { return Ok(None) };
+    let p = Program::new(&e, t.numel());
+    if p.buffers.len() <= budget {
+        return Ok(Some(p));
+    }
+    t.storage().data()?;
+    Ok(None)
+}
+
 pub fn realize(p: &Pending) -> Result<Data> {
     const OP: &str = "elementwise";
     let prog = Program::new(&p.expr, p.n);

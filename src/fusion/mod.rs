@@ -9,5 +9,5 @@ mod lazy;
 mod program;
 
 pub use expr::{abs, cos, erf, exp, log, select, sigmoid, sign, sin, sqrt, tanh, Expr, Node, Read, E};
-pub use lazy::{leaf_buffers, prologue, realize, realize_all, preserve_for_readers, uniform_with_fused, Pending, Space, MAX_BUFFERS, MAX_INSTS};
+pub use lazy::{fused_input, leaf_buffers, prologue, realize, realize_all, preserve_for_readers, uniform_with_fused, Pending, Space, MAX_BUFFERS, MAX_INSTS};
 pub use program::Program;

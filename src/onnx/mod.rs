@@ -217,7 +217,15 @@ pub struct OnnxModel {
     pub external: Vec<ExternalRef>,
     /// Graph inputs that are not initializers: what `run` must be given, in order.
     pub inputs: Vec<String>,
+    /// Each input's declared shape: a size, or None for a symbolic or unstated one.
+    pub input_shapes: Vec<Vec<Option<usize>>>,
     pub outputs: Vec<String>,
+}
+
+/// The shape a graph input declares (empty when it declares none).
+fn declared_shape(v: &proto::ValueInfoProto) -> Vec<Option<usize>> {
+    let dims = v.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()).and_then(|t| t.shape.as_ref()).map(|s| s.dim.as_slice()).unwrap_or(&[]);
+    dims.iter().map(|d| d.dim_value.and_then(|n| usize::try_from(n).ok())).collect()
 }
 
 impl OnnxModel {
@@ -278,9 +286,11 @@ impl OnnxModel {
             }
             constants.insert(init.name.clone(), v);
         }
-        let inputs = graph.input.iter().map(|v| v.name.clone()).filter(|n| !constants.contains_key(n)).collect();
+        let graph_inputs: Vec<&proto::ValueInfoProto> = graph.input.iter().filter(|v| !constants.contains_key(&v.name)).collect();
+        let inputs = graph_inputs.iter().map(|v| v.name.clone()).collect();
+        let input_shapes = graph_inputs.iter().map(|v| declared_shape(v)).collect();
         let outputs = graph.output.iter().map(|v| v.name.clone()).collect();
-        Ok(OnnxModel { device: device.clone(), opset, nodes: graph.node, constants, weight_names, external, inputs, outputs })
+        Ok(OnnxModel { device: device.clone(), opset, nodes: graph.node, constants, weight_names, external, inputs, input_shapes, outputs })
     }
 
     /// The tensor of initializer `name` (sharing the model's storage), e.g. to fill from external data.
@@ -313,6 +323,11 @@ impl OnnxModel {
     pub fn run_recording(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         let values: Vec<Value> = inputs.iter().map(|t| Value { tensor: t.clone(), host: None }).collect();
         self.forward(&values)
+    }
+
+    /// As `run_recording`, for inputs whose values may also be known on the host.
+    pub fn run_values_recording(&self, inputs: &[Value]) -> Result<Vec<Tensor>> {
+        self.forward(inputs)
     }
 
     /// The float initializers (the weights), in file order, as tensors sharing the model's storage:

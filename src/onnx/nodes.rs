@@ -767,24 +767,40 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             if starts.len() != ends.len() || axes.as_ref().is_some_and(|a| a.len() != starts.len()) {
                 bail!(OP, "Slice: starts, ends and axes differ in length");
             }
-            if steps.as_ref().is_some_and(|s| s.iter().any(|&s| s != 1)) {
-                bail!(OP, "unsupported: Slice with steps other than 1");
+            if steps.as_ref().is_some_and(|s| s.len() != starts.len() || s.contains(&0)) {
+                bail!(OP, "Slice: steps {steps:?} must be non-zero, one per axis");
             }
             let axes = axes.unwrap_or_else(|| (0..starts.len() as i64).collect());
             let mut begin = vec![0usize; x.rank()];
             let mut size: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
+            // Axes with a step other than 1 take their positions with a gather.
+            let mut strided: Vec<(usize, Vec<i64>)> = Vec::new();
             for (k, &a) in axes.iter().enumerate() {
                 let a = axis(a, x.rank())?;
                 let dim = x.shape()[a] as i64;
-                let clamp = |v: i64| (if v < 0 { v + dim } else { v }).clamp(0, dim);
-                let (s, e) = (clamp(starts[k]), clamp(ends[k]));
-                begin[a] = s as usize;
-                size[a] = (e - s).max(0);
+                let step = steps.as_ref().map_or(1, |s| s[k]);
+                let wrap = |v: i64| if v < 0 { v.saturating_add(dim) } else { v };
+                if step == 1 {
+                    let (s, e) = (wrap(starts[k]).clamp(0, dim), wrap(ends[k]).clamp(0, dim));
+                    begin[a] = s as usize;
+                    size[a] = (e - s).max(0);
+                    continue;
+                }
+                let (s, e) = if step > 0 { (wrap(starts[k]).clamp(0, dim), wrap(ends[k]).clamp(0, dim)) } else { (wrap(starts[k]).clamp(0, dim - 1), wrap(ends[k]).clamp(-1, dim - 1)) };
+                let count = if step > 0 { (e - s).max(0).div_euclid(step) + ((e - s).max(0) % step != 0) as i64 } else { (s - e).max(0).div_euclid(-step) + ((s - e).max(0) % -step != 0) as i64 };
+                strided.push((a, (0..count).map(|i| s + i * step).collect()));
             }
-            let y = ops::slice(x, &begin, &size)?;
+            let mut y = ops::slice(x, &begin, &size)?;
+            for (a, positions) in &strided {
+                let n = positions.len();
+                y = ops::gather(&y, &host_ints(device, positions.clone(), &[n])?.tensor, *a as i64)?;
+            }
             let v = input(args, 0)?;
             let host = match &v.host {
-                Some(HostData::Int(vals)) if x.rank() == 1 => Some(HostData::Int(vals[begin[0]..begin[0] + size[0] as usize].to_vec())),
+                Some(HostData::Int(vals)) if x.rank() == 1 => match strided.first() {
+                    Some((_, positions)) => Some(HostData::Int(positions.iter().map(|&p| vals[p as usize]).collect())),
+                    None => Some(HostData::Int(vals[begin[0]..begin[0] + size[0] as usize].to_vec())),
+                },
                 _ => None,
             };
             Ok(vec![Value { tensor: y, host }])

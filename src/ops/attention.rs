@@ -230,12 +230,14 @@ fn backward(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>, o: &Tenso
         Device::Gpu(ctx) => {
             let rows = dims.b * dims.h * dims.sq;
             let dq = ctx.alloc(OP, (q.numel() * 4) as u64)?;
-            let delta = ctx.alloc(OP, (rows * 4) as u64)?;
+            // Each row's lse, then its delta (written by backward_q), in one buffer.
+            let stats = ctx.alloc(OP, (2 * rows * 4) as u64)?;
+            ctx.copy(lse.gpu_buffer()?.raw(), stats.raw(), (rows * 4) as u64);
             let mut reads = vec![("q", q), ("k", k), ("v", v)];
             reads.extend(mask.map(|m| ("mask", m)));
             let base = reads.len();
-            reads.extend([("o", o), ("dout", dout), ("lse", lse)]);
-            dispatch(ctx, "backward_q", [&dq, &delta], &reads, p, dims, dims.b * dims.h * dims.sq.div_ceil(ROWS_PER_GROUP))?;
+            reads.extend([("o", o), ("dout", dout)]);
+            dispatch(ctx, "backward_q", [&dq, &stats], &reads, p, dims, dims.b * dims.h * dims.sq.div_ceil(ROWS_PER_GROUP))?;
             // Rows past the attended keys get no gradient: start from zeros when there are any.
             let zeroed = |t: &Tensor| -> Result<Tensor> {
                 if dims.sk < dims.kcap {
@@ -246,9 +248,9 @@ fn backward(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>, o: &Tenso
             };
             let (dk_t, dv_t) = (zeroed(k)?, zeroed(v)?);
             let (dk, dv) = (dk_t.gpu_buffer()?, dv_t.gpu_buffer()?);
-            let delta_t = tensor(dev, Storage::gpu(delta), &[rows]);
+            let stats_t = tensor(dev, Storage::gpu(stats), &[2 * rows]);
             reads.truncate(base);
-            reads.extend([("dout", dout), ("lse", lse), ("delta", &delta_t)]);
+            reads.extend([("dout", dout), ("stats", &stats_t)]);
             dispatch(ctx, "backward_kv", [dk, dv], &reads, p, dims, dims.b * dims.hkv * dims.sk.div_ceil(ROWS_PER_GROUP))?;
             Ok((tensor(dev, Storage::gpu(dq), q.shape()), dk_t, dv_t))
         }
@@ -293,7 +295,7 @@ fn dispatch(ctx: &Rc<GpuContext>, mode: &str, outs: [&GpuBuffer; 2], reads: &[(&
             "const D: u32 = {}u;\nconst DV: u32 = {}u;\nconst TK: u32 = {tile}u;\nconst WG: u32 = {ROWS_PER_GROUP}u;\nconst HAS_MASK: bool = {has_mask};\n",
             dims.d, dims.dv
         );
-        for name in ["q", "k", "v", "mask", "o", "dout", "lse", "delta"] {
+        for name in ["q", "k", "v", "mask", "o", "dout", "lse", "stats"] {
             if reads.iter().any(|(n, _)| *n == name) {
                 src = src.buffer(name, "f32", false);
             } else {

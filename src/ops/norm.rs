@@ -235,8 +235,16 @@ fn dispatch(
 ) -> Result<()> {
     // Pending inputs (a residual add before the norm; the gradient arriving from above) are read in
     // place.
-    let fused = x.storage().pending_expr().map(|e| Program::new(&e, x.numel()));
-    let dy_fused = dy.and_then(|t| t.storage().pending_expr().map(|e| Program::new(&e, t.numel())));
+    // Each fused input may take what the kernel's other bindings leave of the storage buffers
+    // (the rest of the budget counts the other input as one buffer).
+    let fixed = outs.len() + 1 + params.len();
+    let max = crate::device::gpu::MAX_STORAGE_BUFFERS as usize;
+    let dy_fused = match dy {
+        Some(t) => fusion::fused_input(t, max.saturating_sub(fixed + 1))?,
+        None => None,
+    };
+    let dy_buffers = dy.map_or(0, |_| dy_fused.as_ref().map_or(1, |f| f.buffers.len()));
+    let fused = fusion::fused_input(x, max.saturating_sub(fixed + dy_buffers))?;
     let key = format!(
         "{}:{mode}:{has_gamma}{has_beta}:{}:{}",
         kind.name(),

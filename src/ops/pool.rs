@@ -7,7 +7,7 @@ use super::im2col::{source_pixel, window_params, window_source, Geometry, Paddin
 use crate::autograd::{no_grad, record};
 use crate::device::gpu::grid_2d;
 use crate::device::Device;
-use crate::fusion::{self, Program};
+use crate::fusion;
 use crate::shape::checked_numel;
 use crate::tensor::{Storage, Tensor};
 use crate::{bail, DType, Result};
@@ -74,7 +74,8 @@ fn run(kind: Pool, grad: bool, x: &Tensor, dy: &Tensor, g: &Geometry) -> Result<
                     ("max_pool_grad_disjoint".to_string(), "max_pool_grad_disjoint(t);".to_string(), g.n * g.oh * g.ow * g.c)
                 }
             };
-            let fused = x.storage().pending_expr().map(|e| Program::new(&e, x.numel())).filter(|p| !p.buffers.is_empty());
+            // out and dy take two of the storage buffers; x's fused leaves may take the rest.
+            let fused = crate::fusion::fused_input(x, crate::device::gpu::MAX_STORAGE_BUFFERS as usize - 2)?.filter(|p| !p.buffers.is_empty());
             let key = format!("{mode}:{}x{}:{}", g.kh, g.kw, fused.as_ref().map(|p| p.key()).unwrap_or_default());
             let kernel = ctx.kernel(&key, || {
                 let src = window_params().buffer("out", "f32", true).buffer("dy", "f32", false).input("x", "f32", fused.as_ref());

@@ -13,7 +13,7 @@ export async function onnxConformance(tf, readBytes, { every = 1 } = {}) {
       const inputs = [];
       for (let i = 0; i < model.inputNames.length; i++) inputs.push(tf.decodeOnnxTensor(await readBytes(`${name}/input_${i}.pb`)));
       made.push(...inputs);
-      let outs = model.execute(inputs);
+      let outs = await model.executeAsync(inputs);
       outs = Array.isArray(outs) ? outs : [outs];
       made.push(...outs);
       for (let i = 0; i < outs.length; i++) {

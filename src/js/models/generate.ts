@@ -28,7 +28,7 @@ const STEPWISE = new Set(['InputLayer', 'Embedding', 'PositionEmbedding', 'Multi
 
 const OP = 'generate';
 
-async function promptRows(prompt: unknown): Promise<{ rows: number[][]; flat: boolean }> {
+export async function promptRows(prompt: unknown): Promise<{ rows: number[][]; flat: boolean }> {
   let value = prompt;
   if (value instanceof Tensor) {
     if (value.rank < 1 || value.rank > 2) throw new Error(`${OP}: a prompt tensor must be [seq] or [batch, seq], got [${value.shape}]`);
@@ -48,7 +48,7 @@ async function promptRows(prompt: unknown): Promise<{ rows: number[][]; flat: bo
 }
 
 /** The next token from one row of logits. */
-function pick(logits: Float32Array, temperature: number, topK: number | undefined, random: () => number): number {
+export function pick(logits: Float32Array, temperature: number, topK: number | undefined, random: () => number): number {
   let order = Array.from(logits.keys());
   if (temperature === 0 || topK === 1) return order.reduce((best, i) => (logits[i] > logits[best] ? i : best), 0);
   order.sort((a, b) => logits[b] - logits[a]);
@@ -63,6 +63,17 @@ function pick(logits: Float32Array, temperature: number, topK: number | undefine
   return order[order.length - 1];
 }
 
+/** The options with their defaults, checked. */
+export function generateOptions(options: GenerateOptions): Required<Omit<GenerateOptions, 'topK' | 'seed' | 'eosTokenId'>> & GenerateOptions {
+  if (options === null || typeof options !== 'object') throw new Error(`${OP}: options must be an object`);
+  const { maxNewTokens = 16, temperature = 0, topK, seed, eosTokenId } = options;
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0 || maxNewTokens > 1 << 16) throw new Error(`${OP}: maxNewTokens must be an integer in [0, 65536], got ${String(maxNewTokens)}`);
+  if (!(typeof temperature === 'number' && temperature >= 0 && Number.isFinite(temperature))) throw new Error(`${OP}: temperature must be a finite number >= 0, got ${String(temperature)}`);
+  if (topK !== undefined && !(Number.isInteger(topK) && topK > 0)) throw new Error(`${OP}: topK must be a positive integer, got ${String(topK)}`);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new Error(`${OP}: seed must be an integer, got ${String(seed)}`);
+  return { maxNewTokens, temperature, topK, seed, eosTokenId };
+}
+
 /**
  * Extends each prompt row by up to `maxNewTokens` tokens. `model` maps ids [batch, seq] (a free
  * sequence length: `tf.input({ shape: [null] })`) to logits [batch, seq, vocab] through layers that
@@ -71,12 +82,7 @@ function pick(logits: Float32Array, temperature: number, topK: number | undefine
  */
 export async function generate(model: LayersModel, prompt: number[] | number[][] | Tensor, options: GenerateOptions = {}): Promise<number[] | number[][]> {
   const { rows, flat } = await promptRows(prompt);
-  if (options === null || typeof options !== 'object') throw new Error(`${OP}: options must be an object`);
-  const { maxNewTokens = 16, temperature = 0, topK, seed, eosTokenId } = options;
-  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0 || maxNewTokens > 1 << 16) throw new Error(`${OP}: maxNewTokens must be an integer in [0, 65536], got ${String(maxNewTokens)}`);
-  if (!(typeof temperature === 'number' && temperature >= 0 && Number.isFinite(temperature))) throw new Error(`${OP}: temperature must be a finite number >= 0, got ${String(temperature)}`);
-  if (topK !== undefined && !(Number.isInteger(topK) && topK > 0)) throw new Error(`${OP}: topK must be a positive integer, got ${String(topK)}`);
-  if (seed !== undefined && !Number.isInteger(seed)) throw new Error(`${OP}: seed must be an integer, got ${String(seed)}`);
+  const { maxNewTokens, temperature, topK, seed, eosTokenId } = generateOptions(options);
   const inShape = model.inputShape, outShape = model.outputShape;
   if (inShape.length !== 2 || inShape[1] !== null || outShape.length !== 3) {
     throw new Error(`${OP}: the model must map ids [batch, seq] with a free seq (tf.input({ shape: [null] })) to logits [batch, seq, vocab]; it takes [${inShape}] to [${outShape}]`);

@@ -4,7 +4,12 @@
 import { assertReady, wasm } from '../engine.js';
 import { Tensor, Variable } from '../tensor.js';
 import { bytesFrom } from '../io/bytes.js';
+import { generateOnnx } from './onnx_generate.js';
+import type { GenerateOptions } from './generate.js';
 import { ByteReader, responseChunks, streamInto } from '../io/stream.js';
+
+/** Integer inputs up to this many elements are read by executeAsync (HOST_VALUES_MAX in src/onnx/mod.rs). */
+const KNOWN_INPUT_MAX = 4096;
 
 export class OnnxGraphModel {
   /** @internal */
@@ -31,6 +36,44 @@ export class OnnxGraphModel {
    * one tensor when the graph has one output, else an array in `outputNames` order.
    */
   execute(inputs: Tensor | Tensor[] | Record<string, Tensor>, options: { training?: boolean } = {}): Tensor | Tensor[] {
+    const list = this.inputList(inputs, 'execute');
+    const outs = this.model.run(list.map((t) => t.handle.clone()), options.training ?? false).map((h) => new Tensor(h));
+    return outs.length === 1 ? outs[0] : outs;
+  }
+
+  /**
+   * As `execute`, reading the values of small integer inputs first (positions, lengths, a total
+   * sequence length), so that a graph whose shapes depend on them also runs on WebGPU, where
+   * `execute` cannot read a tensor back synchronously.
+   */
+  async executeAsync(inputs: Tensor | Tensor[] | Record<string, Tensor>, options: { training?: boolean } = {}): Promise<Tensor | Tensor[]> {
+    const list = this.inputList(inputs, 'executeAsync');
+    const known = await Promise.all(list.map(async (t) => (t.dtype !== 'float32' && t.size <= KNOWN_INPUT_MAX ? Int32Array.from(await t.data() as ArrayLike<number>) : undefined)));
+    const outs = this.model.runKnown(list.map((t) => t.handle.clone()), known, options.training ?? false).map((h) => new Tensor(h));
+    return outs.length === 1 ? outs[0] : outs;
+  }
+
+  /** The declared shape of input `i` (-1 where it is free), e.g. a cache's heads and head size. */
+  inputShape(i: number): number[] {
+    return Array.from(this.model.inputShape(i));
+  }
+
+  /** @internal Runs with the values of integer inputs given, so that nothing is read back. */
+  runKnown(inputs: Tensor[], known: (Int32Array | undefined)[]): Tensor[] {
+    return this.model.runKnown(inputs.map((t) => t.handle.clone()), known, false).map((h) => new Tensor(h));
+  }
+
+  /**
+   * Extends each prompt row by up to `maxNewTokens` tokens with a decoder exported with past
+   * key/values (inputs past_key_values.<i>.key|value, outputs present.<i>.key|value): the prompt
+   * runs once, then one token a step over the cache, which stays on the device. Greedy by
+   * default; `temperature`, `topK` and `seed` sample. Returns the rows with their new tokens.
+   */
+  generate(prompt: number[] | number[][] | Tensor, options: GenerateOptions = {}): Promise<number[] | number[][]> {
+    return generateOnnx(this, prompt, options);
+  }
+
+  private inputList(inputs: Tensor | Tensor[] | Record<string, Tensor>, op: string): Tensor[] {
     const names = this.inputNames;
     let list: Tensor[];
     if (inputs instanceof Tensor) list = [inputs];
@@ -38,16 +81,15 @@ export class OnnxGraphModel {
     else {
       list = names.map((n) => {
         const t = (inputs as Record<string, Tensor>)[n];
-        if (!(t instanceof Tensor)) throw new Error(`OnnxGraphModel.execute: no tensor given for input '${n}' (inputs: ${names.join(', ')})`);
+        if (!(t instanceof Tensor)) throw new Error(`OnnxGraphModel.${op}: no tensor given for input '${n}' (inputs: ${names.join(', ')})`);
         return t;
       });
     }
     list.forEach((t, i) => {
-      if (!(t instanceof Tensor)) throw new Error(`OnnxGraphModel.execute: input ${i} (${names[i] ?? '?'}) is not a tensor`);
+      if (!(t instanceof Tensor)) throw new Error(`OnnxGraphModel.${op}: input ${i} (${names[i] ?? '?'}) is not a tensor`);
     });
-    if (list.length !== names.length) throw new Error(`OnnxGraphModel.execute: the model takes ${names.length} inputs (${names.join(', ')}), got ${list.length}`);
-    const outs = this.model.run(list.map((t) => t.handle.clone()), options.training ?? false).map((h) => new Tensor(h));
-    return outs.length === 1 ? outs[0] : outs;
+    if (list.length !== names.length) throw new Error(`OnnxGraphModel.${op}: the model takes ${names.length} inputs (${names.join(', ')}), got ${list.length}`);
+    return list;
   }
 
   predict(inputs: Tensor | Tensor[] | Record<string, Tensor>): Tensor | Tensor[] {

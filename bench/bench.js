@@ -565,7 +565,7 @@ async function activate(c) {
   if (c.lib === 'ort') {
     if (!window.ort) throw new Error('onnxruntime-web is not loaded');
     window.ort.env.wasm.numThreads = 1;
-    window.ort.env.wasm.wasmPaths = '../node_modules/onnxruntime-web/dist/';
+    window.ort.env.wasm.wasmPaths = new URL('../node_modules/onnxruntime-web/dist/', location.href).href;
     if (c.backend === 'webgpu' && !navigator.gpu) throw new Error('no WebGPU');
     return `onnxruntime-web ${window.ort.env.versions?.web ?? ''} ${c.backend}`;
   }

@@ -63,6 +63,11 @@ fn run_all(dev: Device, label: &str) {
                 continue;
             }
         };
+        // The attention of each of the two layers runs fused (patterns.rs), wherever torch wrote
+        // it as MatMul, Softmax and MatMul.
+        if ["bert", "gpt2", "gpt2_past", "vit", "llama"].contains(&name.as_str()) {
+            assert_eq!(model.fused_subgraphs(), 2, "{name}: fused attention subgraphs");
+        }
         for case in case_dirs(&dir) {
             let case_name = case.file_name().unwrap().to_string_lossy().to_string();
             match pollster::block_on(run_case(&model, &dev, &case)) {
@@ -89,5 +94,62 @@ fn transformer_models_gpu() {
         }
         Err(e) if std::env::var("WEBTENSOR_REQUIRE_GPU").as_deref() != Ok("1") => eprintln!("SKIPPED: no GPU adapter: {e}"),
         Err(e) => panic!("WEBTENSOR_REQUIRE_GPU=1 but no GPU adapter: {e}"),
+    }
+}
+
+/// The fused attention of patterns.rs gives the nodes' own values on both of its paths: the fused
+/// kernel (a scalar factor known at load) and the nodes one by one (a per-feature factor).
+#[test]
+fn matched_attention_equals_its_nodes() {
+    use prost::Message;
+    use webtensor::onnx::proto::{data_type, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
+    use webtensor::{ops, Tensor};
+    let node = |op: &str, inputs: &[&str], out: &str, attribute: Vec<AttributeProto>| NodeProto {
+        op_type: op.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![out.into()],
+        attribute,
+        ..Default::default()
+    };
+    let perm = AttributeProto { name: "perm".into(), ints: vec![0, 1, 3, 2], r#type: 7, ..Default::default() };
+    let model = |factor: Vec<f32>| {
+        let dims = if factor.len() == 1 { vec![] } else { vec![factor.len() as i64] };
+        ModelProto {
+            ir_version: 8,
+            opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 17 }],
+            graph: Some(GraphProto {
+                node: vec![
+                    node("Transpose", &["k"], "kt", vec![perm.clone()]),
+                    node("Mul", &["q", "f"], "qs", vec![]),
+                    node("MatMul", &["qs", "kt"], "s", vec![]),
+                    node("Softmax", &["s"], "p", vec![]),
+                    node("MatMul", &["p", "v"], "y", vec![]),
+                ],
+                initializer: vec![TensorProto { name: "f".into(), dims, data_type: data_type::FLOAT, float_data: factor, ..Default::default() }],
+                input: ["q", "k", "v"].iter().map(|n| ValueInfoProto { name: n.to_string(), ..Default::default() }).collect(),
+                output: vec![ValueInfoProto { name: "y".into(), ..Default::default() }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    };
+    let dev = Device::Cpu;
+    let data = |seed: u32| -> Tensor {
+        let v: Vec<f32> = (0..24).map(|i| (((i as u32 * 2654435761u32).wrapping_add(seed * 97)) % 1000) as f32 / 250.0 - 2.0).collect();
+        Tensor::from_f32(&dev, &v, &[1, 2, 3, 4]).unwrap()
+    };
+    let (q, k, v) = (data(1), data(2), data(3));
+    for factor in [vec![0.5], vec![0.5, -1.0, 2.0, 0.25]] {
+        let m = OnnxModel::from_bytes(&dev, &model(factor.clone())).unwrap();
+        assert_eq!(m.fused_subgraphs(), 1);
+        let got = pollster::block_on(m.run(&[q.clone(), k.clone(), v.clone()]).unwrap()[0].to_vec_f32()).unwrap();
+        let f = Tensor::from_f32(&dev, &factor, &[factor.len()]).unwrap();
+        let kt = ops::transpose(&k, Some(&[0, 1, 3, 2])).unwrap();
+        let s = ops::matmul(&ops::mul(&q, &f).unwrap(), &kt, false, false).unwrap();
+        let want = pollster::block_on(ops::matmul(&ops::softmax(&s, -1).unwrap(), &v, false, false).unwrap().to_vec_f32()).unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "factor {factor:?}: {got:?} vs {want:?}");
+        }
     }
 }

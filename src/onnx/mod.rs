@@ -15,6 +15,7 @@ mod einsum;
 mod host;
 mod indexing;
 mod nodes;
+mod patterns;
 pub mod proto;
 
 use std::collections::HashMap;
@@ -289,13 +290,19 @@ impl OnnxModel {
         let graph_inputs: Vec<&proto::ValueInfoProto> = graph.input.iter().filter(|v| !constants.contains_key(&v.name)).collect();
         let inputs = graph_inputs.iter().map(|v| v.name.clone()).collect();
         let input_shapes = graph_inputs.iter().map(|v| declared_shape(v)).collect();
-        let outputs = graph.output.iter().map(|v| v.name.clone()).collect();
-        Ok(OnnxModel { device: device.clone(), opset, nodes: graph.node, constants, weight_names, external, inputs, input_shapes, outputs })
+        let outputs: Vec<String> = graph.output.iter().map(|v| v.name.clone()).collect();
+        let nodes = patterns::fuse(graph.node, &outputs);
+        Ok(OnnxModel { device: device.clone(), opset, nodes, constants, weight_names, external, inputs, input_shapes, outputs })
     }
 
     /// The tensor of initializer `name` (sharing the model's storage), e.g. to fill from external data.
     pub fn initializer(&self, name: &str) -> Option<Tensor> {
         self.constants.get(name).map(|v| v.tensor.clone())
+    }
+
+    /// How many subgraphs were matched at load and run as one fused op (patterns.rs), by kind.
+    pub fn fused_subgraphs(&self) -> usize {
+        self.nodes.iter().filter(|n| n.domain == patterns::DOMAIN).count()
     }
 
     pub fn opset(&self) -> i64 {
@@ -363,7 +370,11 @@ impl OnnxModel {
         for (i, node) in self.nodes.iter().enumerate() {
             let args: Vec<Option<&Value>> =
                 node.input.iter().map(|n| if n.is_empty() { Ok(None) } else { self.lookup(&env, n).map(Some) }).collect::<Result<_>>()?;
-            let outs = if node.domain == "com.microsoft" { contrib::run(node, &args, &self.device) } else { nodes::run(node, &args, self.opset, &self.device) };
+            let outs = match node.domain.as_str() {
+                "com.microsoft" => contrib::run(node, &args, &self.device),
+                patterns::DOMAIN => patterns::run(node, &args),
+                _ => nodes::run(node, &args, self.opset, &self.device),
+            };
             let outs = outs.map_err(|e| {
                 let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
                 Error::new(OP, format!("{} (node {name}): {}", node.op_type, e))
@@ -389,3 +400,4 @@ pub fn decode_tensor_bytes(bytes: &[u8]) -> Result<Decoded> {
     let t = TensorProto::decode(bytes).map_err(|e| Error::new(OP, format!("not a valid TensorProto: {e}")))?;
     decode_tensor(&t)
 }
+

@@ -258,7 +258,15 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                 let p = ops::pow(&ops::cast(a, DType::F32)?, &ops::cast(b, DType::F32)?)?;
                 return one(ops::cast(&ops::round(&p)?, DType::I32)?);
             }
-            one(ops::pow(a, &ops::cast(b, a.dtype())?)?)
+            // A known small exponent (GELU's x^3, a variance's x^2) is products: exact, and far
+            // cheaper than exp(b * log(a)).
+            match input(args, 1)?.host.as_ref().filter(|_| b.numel() == 1 && b.rank() <= a.rank()).and_then(HostData::first) {
+                Some(e) if e == 1.0 => one(a.clone()),
+                Some(e) if e == 2.0 => one(ops::mul(a, a)?),
+                Some(e) if e == 3.0 => one(ops::mul(&ops::mul(a, a)?, a)?),
+                Some(e) if e == 0.5 => one(ops::sqrt(a)?),
+                _ => one(ops::pow(a, &ops::cast(b, a.dtype())?)?),
+            }
         }
         "Div" => {
             let (a, b) = (x()?, &input(args, 1)?.tensor);

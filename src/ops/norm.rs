@@ -111,6 +111,20 @@ fn normalize(kind: Norm, x: &Tensor, gamma: Option<&Tensor>, beta: Option<&Tenso
 }
 
 /// The normalised tensor, and each row's (mean, rstd) for the backward pass.
+/// Rows of up to this many features get a thread each; longer rows a workgroup each.
+const THREAD_PER_ROW_MAX: usize = 256;
+
+/// The kernel mode and grid for `rows` rows of `c` features: `<mode>_rows` with a thread per row,
+/// or `mode` with a workgroup (of 256 lanes) per row.
+fn row_layout(mode: &'static str, rows: usize, c: usize) -> Result<(&'static str, [u32; 3])> {
+    if c <= THREAD_PER_ROW_MAX {
+        let rows_mode = if mode == "forward" { "forward_rows" } else { "backward_x_rows" };
+        Ok((rows_mode, grid_2d(rows.div_ceil(256) as u64)?))
+    } else {
+        Ok((mode, grid_2d(rows as u64)?))
+    }
+}
+
 fn forward(kind: Norm, x: &Tensor, gamma: Option<&Tensor>, beta: Option<&Tensor>, p: &NormParams) -> Result<(Tensor, Tensor)> {
     let (rows, c) = (p.rows as usize, p.c as usize);
     let (y, stats) = match x.device() {
@@ -141,7 +155,8 @@ fn forward(kind: Norm, x: &Tensor, gamma: Option<&Tensor>, beta: Option<&Tensor>
             let out = ctx.alloc(kind.name(), (rows * c * 4) as u64)?;
             let stats = ctx.alloc(kind.name(), (rows * 2 * 4) as u64)?;
             let params: Vec<&Tensor> = gamma.into_iter().chain(beta).collect();
-            dispatch(ctx, kind, "forward", &[&out], &stats, None, &params, gamma.is_some(), beta.is_some(), x, p, grid_2d(rows as u64)?)?;
+            let (mode, grid) = row_layout("forward", rows, c)?;
+            dispatch(ctx, kind, mode, &[&out], &stats, None, &params, gamma.is_some(), beta.is_some(), x, p, grid)?;
             (Storage::gpu(out), Storage::gpu(stats))
         }
     };
@@ -175,7 +190,8 @@ fn backward_x(kind: Norm, x: &Tensor, dy: &Tensor, gamma: Option<&Tensor>, stats
         Device::Gpu(ctx) => {
             let out = ctx.alloc(kind.name(), (rows * c * 4) as u64)?;
             let params: Vec<&Tensor> = gamma.into_iter().collect();
-            dispatch(ctx, kind, "backward_x", &[&out], stats.gpu_buffer()?, Some(dy), &params, gamma.is_some(), false, x, p, grid_2d(rows as u64)?)?;
+            let (mode, grid) = row_layout("backward_x", rows, c)?;
+            dispatch(ctx, kind, mode, &[&out], stats.gpu_buffer()?, Some(dy), &params, gamma.is_some(), false, x, p, grid)?;
             Storage::gpu(out)
         }
     };
@@ -275,7 +291,7 @@ fn dispatch(
             }
         }
         defs += &match mode {
-            "backward_params" => "fn run(lane: u32, group: u32, thread: u32) { backward_params(thread); }".to_string(),
+            "backward_params" | "forward_rows" | "backward_x_rows" => format!("fn run(lane: u32, group: u32, thread: u32) {{ {mode}(thread); }}"),
             other => format!("fn run(lane: u32, group: u32, thread: u32) {{ {other}(lane, group); }}"),
         };
         src.input("x", "f32", fused.as_ref()).define(&defs).body(include_str!("../../shaders/layer_norm.wgsl"))

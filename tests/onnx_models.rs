@@ -136,7 +136,7 @@ fn matched_attention_equals_its_nodes() {
     };
     let dev = Device::Cpu;
     let data = |seed: u32| -> Tensor {
-        let v: Vec<f32> = (0..24).map(|i| (((i as u32 * 2654435761u32).wrapping_add(seed * 97)) % 1000) as f32 / 250.0 - 2.0).collect();
+        let v: Vec<f32> = (0..24u32).map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed * 97) % 1000) as f32 / 250.0 - 2.0).collect();
         Tensor::from_f32(&dev, &v, &[1, 2, 3, 4]).unwrap()
     };
     let (q, k, v) = (data(1), data(2), data(3));

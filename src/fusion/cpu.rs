@@ -10,7 +10,7 @@ use std::cell::Ref;
 use super::program::{Inst, Load, Program};
 use crate::ops::binary::BinaryOp;
 use crate::ops::compare::CompareOp;
-use crate::ops::unary::UnaryOp;
+use crate::ops::unary::{self, UnaryOp};
 use crate::ops::random::{rand_normal, rand_unit};
 use crate::tensor::Data;
 use crate::{DType, Result};
@@ -156,6 +156,15 @@ impl Block<'_> {
                         let (alpha, beta) = if d.params > 0 { (f(w(*j)), f(w(j + 1))) } else { (0.0, 0.0) };
                         match op {
                             UnaryOp::Relu => map1(row, x, |a| if f(a) > 0.0 || f(a).is_nan() { a } else { 0 }),
+                            // The transcendental ops, their rule inlined into the loop (a call
+                            // through `d.f32` per element can be neither inlined nor vectorised).
+                            UnaryOp::Exp => map1(row, x, |a| (unary::exp::DEF.f32)(f(a), 0.0, 0.0).to_bits()),
+                            UnaryOp::Tanh => map1(row, x, |a| (unary::tanh::DEF.f32)(f(a), 0.0, 0.0).to_bits()),
+                            UnaryOp::Sigmoid => map1(row, x, |a| (unary::sigmoid::DEF.f32)(f(a), 0.0, 0.0).to_bits()),
+                            UnaryOp::Silu => map1(row, x, |a| (unary::silu::DEF.f32)(f(a), 0.0, 0.0).to_bits()),
+                            UnaryOp::GeluTanh => map1(row, x, |a| (unary::gelu_tanh::DEF.f32)(f(a), 0.0, 0.0).to_bits()),
+                            UnaryOp::Erf => map1(row, x, |a| (unary::erf::DEF.f32)(f(a), 0.0, 0.0).to_bits()),
+                            UnaryOp::Gelu => map1(row, x, |a| (unary::gelu::DEF.f32)(f(a), 0.0, 0.0).to_bits()),
                             UnaryOp::Neg => map1(row, x, |a| a ^ 0x8000_0000),
                             _ => {
                                 let ff = d.f32;

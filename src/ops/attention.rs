@@ -405,12 +405,12 @@ mod cpu {
                             if l[r] == 0.0 {
                                 m[r] = s;
                             } else if s > m[r] {
-                                let corr = (m[r] - s).exp();
+                                let corr = crate::ops::unary::exp_f32(m[r] - s);
                                 l[r] *= corr;
                                 a.iter_mut().for_each(|x| *x *= corr);
                                 m[r] = s;
                             }
-                            let e = (s - m[r]).exp();
+                            let e = crate::ops::unary::exp_f32(s - m[r]);
                             l[r] += e;
                             let vj = &vs[(kv + j0 + c) * dv..(kv + j0 + c + 1) * dv];
                             a.iter_mut().zip(vj).for_each(|(x, &y)| *x += e * y);
@@ -473,7 +473,7 @@ mod cpu {
                     if s <= MASKED {
                         continue;
                     }
-                    let pr = (s - lse_i).exp();
+                    let pr = crate::ops::unary::exp_f32(s - lse_i);
                     let dsc = pr * (dot(do_i, &vs[vr.clone()]) - delta);
                     // Zipped slices (no indexing): bounds checks would keep these from vectorising.
                     let scaled = dsc * p.scale;

@@ -317,7 +317,7 @@ fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) ->
                         if m == f32::NEG_INFINITY {
                             m.to_bits()
                         } else {
-                            let sum: f64 = vals.map(|v| ((v - m) as f64).exp()).sum();
+                            let sum: f64 = vals.map(|v| crate::ops::unary::exp_f32(v - m) as f64).sum();
                             ((m as f64 + sum.ln()) as f32).to_bits()
                         }
                     }

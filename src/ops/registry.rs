@@ -10,7 +10,7 @@
 #[macro_export]
 macro_rules! op_family {
     ($(#[$meta:meta])* pub enum $enum:ident : $def:ty { $($variant:ident => $file:ident),* $(,)? }) => {
-        $(mod $file;)*
+        $(pub(crate) mod $file;)*
 
         $(#[$meta])*
         #[cfg_attr(target_arch = "wasm32", wasm_bindgen::prelude::wasm_bindgen)]

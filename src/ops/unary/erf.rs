@@ -6,13 +6,12 @@ use crate::fusion::exp;
 pub fn erf_f32(x: f32) -> f32 {
     let a = x.abs();
     let t = 1.0 / (1.0 + 0.3275911 * a);
-    let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * (-a * a).exp();
-    if x < 0.0 {
-        -y
-    } else if x > 0.0 {
-        y
+    let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * super::exp_f32(-a * a);
+    // erf(+-0) = +-0, NaN stays NaN; straight-line selects, so the CPU loop vectorises.
+    if x == 0.0 || x.is_nan() {
+        x
     } else {
-        0.0
+        y.copysign(x)
     }
 }
 

@@ -11,7 +11,7 @@ const C: f32 = 0.044_715;
 pub const DEF: Unary = Unary {
     name: "gelu_tanh",
     params: 0,
-    f32: |x, _, _| x / (1.0 + (-2.0 * K * (x + C * x * x * x)).exp()),
+    f32: |x, _, _| x / (1.0 + super::exp_f32(-2.0 * K * (x + C * x * x * x))),
     wgsl: "x / (1.0 + exp(-1.5957691 * (x + 0.044715 * x * x * x)))",
     i32: None,
     // With s = sigmoid(2z): d/dx x s = s + x s (1 - s) 2K (1 + 3C x^2).

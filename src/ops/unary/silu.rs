@@ -6,7 +6,7 @@ use crate::fusion::sigmoid;
 pub const DEF: Unary = Unary {
     name: "silu",
     params: 0,
-    f32: |x, _, _| x / (1.0 + (-x).exp()),
+    f32: |x, _, _| x / (1.0 + super::exp_f32(-x)),
     wgsl: "x / (1.0 + exp(-x))",
     i32: None,
     // d/dx x s(x) = s + x s (1 - s)

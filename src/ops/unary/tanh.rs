@@ -5,7 +5,7 @@ use super::{Unary, UnaryGrad};
 pub const DEF: Unary = Unary {
     name: "tanh",
     params: 0,
-    f32: |x, _, _| x.tanh(),
+    f32: |x, _, _| super::tanh_f32(x),
     wgsl: "tanh(clamp(x, -20.0, 20.0))",
     i32: None,
     grad: Some(|g: &UnaryGrad| &g.dy * (1.0 - &g.y * &g.y)),

@@ -53,6 +53,40 @@ import transformers  # noqa: E402
 from onnx import numpy_helper  # noqa: E402
 
 
+class Logits(torch.nn.Module):
+    """A causal LM as ids -> logits, without a cache."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, input_ids):
+        return self.m(input_ids=input_ids, use_cache=False).logits
+
+
+class WithPast(torch.nn.Module):
+    """A causal LM with its cache flattened: (ids, mask, past k/v per layer) -> (logits, presents)."""
+
+    def __init__(self, m, layers: int):
+        super().__init__()
+        self.m, self.layers = m, layers
+
+    def forward(self, input_ids, attention_mask, *past):
+        pkv = tuple((past[2 * i], past[2 * i + 1]) for i in range(self.layers))
+        out = self.m(input_ids=input_ids, attention_mask=attention_mask, past_key_values=pkv, use_cache=True)
+        return (out.logits, *[t for kv in out.past_key_values for t in kv])
+
+
+def cache_names(layers: int) -> tuple:
+    """The input and output names of the cache (as Hugging Face Optimum writes them) and their dynamic axes."""
+    past = [f"past_key_values.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
+    present = [f"present.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
+    axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "total_sequence"}, "logits": {0: "batch", 1: "sequence"}}
+    axes.update({n: {0: "batch", 2: "past_sequence"} for n in past})
+    axes.update({n: {0: "batch", 2: "total_sequence"} for n in present})
+    return past, present, axes
+
+
 def save_case(folder: Path, inputs: list, outputs: list) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for i, a in enumerate(inputs):
@@ -148,14 +182,6 @@ def gpt2_model():
 def gpt2(manifest: list, rng) -> None:
     model = gpt2_model()
 
-    class Logits(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, input_ids):
-            return self.m(input_ids=input_ids, use_cache=False).logits
-
     path = OUT / "gpt2" / "model.onnx"
     ids = torch.from_numpy(rng.integers(1, VOCAB, size=(1, 6)).astype(np.int64))
     export(Logits(model), (ids,), path, ["input_ids"], ["logits"], {"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}})
@@ -173,30 +199,13 @@ def gpt2_past(manifest: list, rng) -> None:
     model = gpt2_model()
     layers, heads, head_dim = 2, 4, 8
 
-    class WithPast(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, input_ids, attention_mask, *past):
-            pkv = tuple((past[2 * i], past[2 * i + 1]) for i in range(layers))
-            out = self.m(input_ids=input_ids, attention_mask=attention_mask, past_key_values=pkv, use_cache=True)
-            flat = [t for kv in out.past_key_values for t in kv]
-            return (out.logits, *flat)
-
-    past_names = [f"past_key_values.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
-    present_names = [f"present.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
-    axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "total_sequence"}, "logits": {0: "batch", 1: "sequence"}}
-    for n in past_names:
-        axes[n] = {0: "batch", 2: "past_sequence"}
-    for n in present_names:
-        axes[n] = {0: "batch", 2: "total_sequence"}
+    past_names, present_names, axes = cache_names(layers)
     past_len, seq = 3, 2
     ids = torch.from_numpy(rng.integers(1, VOCAB, size=(1, seq)).astype(np.int64))
     mask = torch.ones((1, past_len + seq), dtype=torch.int64)
     past = [torch.randn(1, heads, past_len, head_dim) for _ in past_names]
     path = OUT / "gpt2_past" / "model.onnx"
-    export(WithPast(model), (ids, mask, *past), path, ["input_ids", "attention_mask", *past_names], ["logits", *present_names], axes)
+    export(WithPast(model, layers), (ids, mask, *past), path, ["input_ids", "attention_mask", *past_names], ["logits", *present_names], axes)
 
     def feeds(batch, past_len, seq):
         f = {"input_ids": rng.integers(1, VOCAB, size=(batch, seq)).astype(np.int64),
@@ -207,7 +216,7 @@ def gpt2_past(manifest: list, rng) -> None:
 
     def check(f, outs):
         with torch.no_grad():
-            ref = WithPast(model)(*[torch.from_numpy(f[n]) for n in ["input_ids", "attention_mask", *past_names]])
+            ref = WithPast(model, layers)(*[torch.from_numpy(f[n]) for n in ["input_ids", "attention_mask", *past_names]])
         assert np.allclose(ref[0].numpy(), outs[0], atol=1e-4), "gpt2_past: onnxruntime disagrees with torch"
 
     # A prompt with an empty cache, then one-token steps on a cache.
@@ -236,7 +245,7 @@ def vit(manifest: list, rng) -> None:
                                  num_attention_heads=4, intermediate_size=37, num_labels=10, attn_implementation="eager")
     model = transformers.ViTForImageClassification(cfg).eval()
 
-    class Logits(torch.nn.Module):
+    class ImageLogits(torch.nn.Module):
         def __init__(self, m):
             super().__init__()
             self.m = m
@@ -246,7 +255,7 @@ def vit(manifest: list, rng) -> None:
 
     path = OUT / "vit" / "model.onnx"
     x = torch.from_numpy(rng.standard_normal((1, 3, 16, 16)).astype(np.float32))
-    export(Logits(model), (x,), path, ["pixel_values"], ["logits"], {"pixel_values": {0: "batch"}, "logits": {0: "batch"}})
+    export(ImageLogits(model), (x,), path, ["pixel_values"], ["logits"], {"pixel_values": {0: "batch"}, "logits": {0: "batch"}})
     cases = [{"pixel_values": rng.standard_normal((b, 3, 16, 16)).astype(np.float32)} for b in (1, 3)]
     finish("vit", path, cases, manifest)
 
@@ -256,14 +265,6 @@ def llama(manifest: list, rng) -> None:
     cfg = transformers.LlamaConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
                                    num_key_value_heads=2, max_position_embeddings=64, attn_implementation="sdpa")
     model = transformers.LlamaForCausalLM(cfg).eval()
-
-    class Logits(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, input_ids):
-            return self.m(input_ids=input_ids, use_cache=False).logits
 
     path = OUT / "llama" / "model.onnx"
     ids = torch.from_numpy(rng.integers(1, VOCAB, size=(1, 6)).astype(np.int64))
@@ -340,34 +341,12 @@ def bench_models() -> None:
     export(bert, (ids, ids, ids * 0), out / "bert_mini" / "model.onnx", ["input_ids", "attention_mask", "token_type_ids"], ["last_hidden_state", "pooler_output"], axes)
     gpt = transformers.GPT2LMHeadModel(transformers.GPT2Config(vocab_size=1000, n_embd=256, n_layer=4, n_head=4, n_positions=512, attn_implementation="sdpa")).eval()
 
-    class Logits(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, input_ids):
-            return self.m(input_ids=input_ids, use_cache=False).logits
-
     export(Logits(gpt), (ids,), out / "gpt2_mini" / "model.onnx", ["input_ids"], ["logits"], {"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}})
     layers, heads, head_dim = 4, 4, 64
 
-    class WithPast(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, input_ids, attention_mask, *past):
-            pkv = tuple((past[2 * i], past[2 * i + 1]) for i in range(layers))
-            o = self.m(input_ids=input_ids, attention_mask=attention_mask, past_key_values=pkv, use_cache=True)
-            return (o.logits, *[t for kv in o.past_key_values for t in kv])
-
-    past_names = [f"past_key_values.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
-    present_names = [f"present.{i}.{kv}" for i in range(layers) for kv in ("key", "value")]
-    axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "total_sequence"}, "logits": {0: "batch", 1: "sequence"}}
-    axes.update({n: {0: "batch", 2: "past_sequence"} for n in past_names})
-    axes.update({n: {0: "batch", 2: "total_sequence"} for n in present_names})
+    past_names, present_names, axes = cache_names(layers)
     past = [torch.randn(1, heads, 3, head_dim) for _ in past_names]
-    export(WithPast(gpt), (ids[:, :2], torch.ones((1, 5), dtype=torch.int64), *past), out / "gpt2_mini_past" / "model.onnx",
+    export(WithPast(gpt, layers), (ids[:, :2], torch.ones((1, 5), dtype=torch.int64), *past), out / "gpt2_mini_past" / "model.onnx",
            ["input_ids", "attention_mask", *past_names], ["logits", *present_names], axes)
     print(f"[transformer_fixtures] wrote bench models to {out}")
 

@@ -313,6 +313,53 @@ fn bindings<'a>(a: &'a Tensor, b: &'a Tensor, out: &'a GpuBuffer) -> Result<[&'a
 /// The CPU kernel, one call per batch, reading A and B through the same strides as the GPU:
 /// natively matrixmultiply's sgemm (packed panels, SSE/AVX/FMA micro-kernels), in the browser our
 /// wasm SIMD128 one (src/ops/sgemm_wasm.rs says why).
+/// Up to this many rows of A, the CPU product skips packing (see `gemv`).
+const GEMV_MAX_ROWS: usize = 2;
+
+/// C (m x n) = A B for a row or two of A (a decoding step's projections), without packing: it
+/// reads B once, where the packed GEMM would read it, write a copy and read that. B's rows must be
+/// contiguous (then each row of C accumulates rows of B), or its columns (then each element is a
+/// dot product); returns false, computing nothing, for other strides.
+#[allow(clippy::too_many_arguments)]
+fn gemv(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: usize, b: &[f32], b_rs: usize, b_cs: usize, c: &mut [f32]) -> bool {
+    let a_at = |i: usize, p: usize| a[i * a_rs + p * a_cs];
+    if b_cs == 1 {
+        for (i, ci) in c.chunks_exact_mut(n).enumerate().take(m) {
+            ci.fill(0.0);
+            for p in 0..k {
+                let av = a_at(i, p);
+                ci.iter_mut().zip(&b[p * b_rs..p * b_rs + n]).for_each(|(c, &b)| *c += av * b);
+            }
+        }
+        return true;
+    }
+    if b_rs == 1 {
+        let mut row = vec![0f32; k];
+        for (i, ci) in c.chunks_exact_mut(n).enumerate().take(m) {
+            row.iter_mut().enumerate().for_each(|(p, x)| *x = a_at(i, p));
+            for (j, cij) in ci.iter_mut().enumerate() {
+                *cij = dot(&row, &b[j * b_cs..j * b_cs + k]);
+            }
+        }
+        return true;
+    }
+    false
+}
+
+/// Eight independent partial sums (a vector's lanes once compiled; one running sum would be a
+/// dependency chain the compiler may not reorder).
+fn dot(x: &[f32], y: &[f32]) -> f32 {
+    let (cx, cy) = (x.chunks_exact(8), y.chunks_exact(8));
+    let tail: f32 = cx.remainder().iter().zip(cy.remainder()).map(|(a, b)| a * b).sum();
+    let mut acc = [0f32; 8];
+    for (a, b) in cx.zip(cy) {
+        for l in 0..8 {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
 fn matmul_cpu(a: &[u32], b: &[u32], p: &MatmulParams, batch: usize) -> Result<Vec<u32>> {
     let a: &[f32] = bytemuck::cast_slice(a);
     let b: &[f32] = bytemuck::cast_slice(b);
@@ -329,6 +376,9 @@ fn matmul_cpu(a: &[u32], b: &[u32], p: &MatmulParams, batch: usize) -> Result<Ve
         let (ab, bb) = (z * p.a_bs as usize, z * p.b_bs as usize);
         assert!(ab + last_a < a.len() && bb + last_b < b.len(), "matmul operands smaller than their shapes");
         let cz = &mut c[z * m * n..(z + 1) * m * n];
+        if m <= GEMV_MAX_ROWS && gemv(m, k, n, &a[ab..], p.a_rs as usize, p.a_cs as usize, &b[bb..], p.b_rs as usize, p.b_cs as usize, cz) {
+            continue;
+        }
         // SAFETY: A is read at ab + i*a_rs + kk*a_cs for i < m, kk < k, at most ab + last_a, and B
         // likewise up to bb + last_b; both were checked against the slices above. C is the m x n
         // row-major slice `cz`, exclusively borrowed.
@@ -357,4 +407,31 @@ fn matmul_cpu(a: &[u32], b: &[u32], p: &MatmulParams, batch: usize) -> Result<Ve
         }
     }
     Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ops, Device, Tensor};
+
+    /// The unpacked path for one or two rows of A, in every transpose layout, against a plain
+    /// triple loop (and the packed path at three rows).
+    #[test]
+    fn few_row_products_match_a_triple_loop() {
+        for (m, k, n) in [(1, 7, 13), (2, 33, 5), (1, 256, 40), (3, 9, 11)] {
+            for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                let av: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0).collect();
+                let bv: Vec<f32> = (0..k * n).map(|i| ((i * 53 % 29) as f32 - 14.0) / 9.0).collect();
+                let a = Tensor::from_f32(&Device::Cpu, &av, &if ta { [k, m] } else { [m, k] }).unwrap();
+                let b = Tensor::from_f32(&Device::Cpu, &bv, &if tb { [n, k] } else { [k, n] }).unwrap();
+                let got = ops::matmul(&a, &b, ta, tb).unwrap().to_words_sync().unwrap();
+                for i in 0..m {
+                    for j in 0..n {
+                        let want: f32 = (0..k).map(|p| av[if ta { p * m + i } else { i * k + p }] * bv[if tb { j * k + p } else { p * n + j }]).sum();
+                        let g = f32::from_bits(got[i * n + j]);
+                        assert!((g - want).abs() <= 1e-4 * (1.0 + want.abs()), "{m}x{k}x{n} ta {ta} tb {tb} [{i},{j}]: {g} vs {want}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -317,25 +317,12 @@ fn dispatch(ctx: &Rc<GpuContext>, mode: &str, outs: [&GpuBuffer; 2], reads: &[(&
 /// The CPU backend: the same algorithm, blocks of query rows against blocks of keys.
 mod cpu {
     use super::{AttentionParams, Dims, MASKED, MASKED_ROW, OP};
+    use crate::ops::matmul::dot;
     use crate::tensor::alloc_words;
     use crate::{Result, Tensor};
 
     const ROW_BLOCK: usize = 16;
     const KEY_BLOCK: usize = 64;
-
-    /// Eight independent partial sums, which the compiler maps to SIMD lanes (one running sum is
-    /// a dependency chain it may not reorder).
-    fn dot(a: &[f32], b: &[f32]) -> f32 {
-        let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-        let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
-        let mut acc = [0f32; 8];
-        for (x, y) in ca.zip(cb) {
-            for l in 0..8 {
-                acc[l] += x[l] * y[l];
-            }
-        }
-        acc.iter().sum::<f32>() + tail
-    }
 
     /// Reads the additive mask at (batch, head, query, key).
     struct Mask<'a> {

@@ -346,9 +346,9 @@ fn gemv(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: usize, b: &[
     false
 }
 
-/// Eight independent partial sums (a vector's lanes once compiled; one running sum would be a
-/// dependency chain the compiler may not reorder).
-fn dot(x: &[f32], y: &[f32]) -> f32 {
+/// x . y with eight independent partial sums (a vector's lanes once compiled; one running sum
+/// would be a dependency chain the compiler may not reorder). Also the CPU attention's.
+pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
     let (cx, cy) = (x.chunks_exact(8), y.chunks_exact(8));
     let tail: f32 = cx.remainder().iter().zip(cy.remainder()).map(|(a, b)| a * b).sum();
     let mut acc = [0f32; 8];

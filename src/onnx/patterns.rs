@@ -6,7 +6,9 @@
 //! both by sqrt(scale)) and k' is usually Transpose(k, [0, 1, 3, 2]). When every factor turns out
 //! to be a known scalar and the shapes are [batch, heads, seq, head size], it runs as
 //! `ops::attention` (no seq x seq score matrix on either backend); otherwise the same nodes run
-//! one by one, exactly as written.
+//! one by one, exactly as written. One difference stays on the fused path: a query row whose every
+//! key is masked (a mask of float32's lowest, as torch writes it) gives zeros, the engine's rule,
+//! where the nodes as written would average v uniformly.
 use std::collections::HashMap;
 
 use super::nodes::{attr, input, opt_input, plain};

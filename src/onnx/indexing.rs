@@ -3,6 +3,7 @@
 //! flat scatter-add, where and pad/slice ops over positions computed on the host from shapes.
 use super::{HostData, Value};
 use crate::ops;
+use crate::shape::normalize_axis;
 use crate::{bail, DType, Device, Result, Tensor};
 
 use super::nodes::{attr_i, attr_s, input, known_ints, opt_input, plain};
@@ -26,16 +27,8 @@ fn int_tensor(device: &Device, v: Vec<i64>, shape: &[usize]) -> Result<Tensor> {
     Tensor::from_words(device, words, shape, DType::I32)
 }
 
-fn normalize_axis(a: i64, rank: usize) -> Result<usize> {
-    let r = rank as i64;
-    if a < -r || a >= r {
-        bail!(OP, "axis {a} is out of range for rank {rank}");
-    }
-    Ok(if a < 0 { (a + r) as usize } else { a as usize })
-}
-
 /// Indices along an axis of length `n` with negatives counted from the end.
-fn wrap(idx: &Tensor, n: usize) -> Result<Tensor> {
+pub(super) fn wrap(idx: &Tensor, n: usize) -> Result<Tensor> {
     let device = idx.device();
     let i = ops::cast(idx, DType::I32)?;
     let zero = ops::fill(device, &[], 0.0, DType::I32)?;
@@ -109,13 +102,13 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], device: &Device) -> Result
     match node.op_type.as_str() {
         "GatherElements" => {
             let idx = &input(args, 1)?.tensor;
-            let axis = normalize_axis(attr_i(node, "axis", 0), x.rank())?;
+            let axis = normalize_axis(OP, attr_i(node, "axis", 0), x.rank())?;
             let pos = element_positions(x.shape(), idx, axis)?;
             one(ops::gather(&ops::reshape(x, &[-1])?, &pos, 0)?)
         }
         "ScatterElements" => {
             let (idx, upd) = (&input(args, 1)?.tensor, &input(args, 2)?.tensor);
-            let axis = normalize_axis(attr_i(node, "axis", 0), x.rank())?;
+            let axis = normalize_axis(OP, attr_i(node, "axis", 0), x.rank())?;
             if idx.shape() != upd.shape() {
                 bail!(OP, "ScatterElements indices {:?} and updates {:?} differ in shape", idx.shape(), upd.shape());
             }
@@ -176,7 +169,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], device: &Device) -> Result
             one(ops::where_(&mask, x, &zero)?)
         }
         "CumSum" => {
-            let axis = normalize_axis(known_ints(args, 1, "axis")?.first().copied().unwrap_or(0), x.rank())?;
+            let axis = normalize_axis(OP, known_ints(args, 1, "axis")?.first().copied().unwrap_or(0), x.rank())?;
             let (exclusive, reverse) = (attr_i(node, "exclusive", 0) != 0, attr_i(node, "reverse", 0) != 0);
             let n = x.shape()[axis];
             // A doubling scan: after the pass with shift d, each position holds the sum of the 2d

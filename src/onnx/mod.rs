@@ -300,7 +300,7 @@ impl OnnxModel {
         self.constants.get(name).map(|v| v.tensor.clone())
     }
 
-    /// How many subgraphs were matched at load and run as one fused op (patterns.rs), by kind.
+    /// How many subgraphs were matched at load and run as one fused op (patterns.rs).
     pub fn fused_subgraphs(&self) -> usize {
         self.nodes.iter().filter(|n| n.domain == patterns::DOMAIN).count()
     }
@@ -400,4 +400,3 @@ pub fn decode_tensor_bytes(bytes: &[u8]) -> Result<Decoded> {
     let t = TensorProto::decode(bytes).map_err(|e| Error::new(OP, format!("not a valid TensorProto: {e}")))?;
     decode_tensor(&t)
 }
-

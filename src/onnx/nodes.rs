@@ -741,12 +741,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                     }
                     host_ints(device, fixed, idx.tensor.shape())?.tensor
                 }
-                None => {
-                    let i = &idx.tensor;
-                    let zero = ops::fill(device, &[], 0.0, i.dtype())?;
-                    let wrapped = ops::add(i, &ops::fill(device, &[], n as f64, i.dtype())?)?;
-                    ops::where_(&ops::less(i, &zero)?, &wrapped, i)?
-                }
+                None => super::indexing::wrap(&idx.tensor, n as usize)?,
             };
             let y = ops::gather(x, &indices, a as i64)?;
             let v = input(args, 0)?;

@@ -702,9 +702,7 @@ impl JsOnnxModel {
     /// Runs the graph; inputs in the order of `inputNames`. With `training`, gradients are
     /// recorded (for fine-tuning the weights from `trainableWeights`).
     pub fn run(&self, inputs: Vec<JsTensor>, training: bool) -> Result<Vec<JsTensor>, JsError> {
-        let ts: Vec<Tensor> = inputs.iter().map(|t| t.inner.clone()).collect();
-        let outs = if training { self.inner.run_recording(&ts) } else { self.inner.run(&ts) };
-        Ok(outs.map_err(js)?.into_iter().map(|inner| JsTensor { inner }).collect())
+        self.run_known(inputs, Vec::new(), training)
     }
 
     /// As `run`, with the values of small integer inputs known on the host (`known[i]` an
@@ -712,14 +710,18 @@ impl JsOnnxModel {
     /// without a readback. JS's `executeAsync` reads them first.
     #[wasm_bindgen(js_name = runKnown)]
     pub fn run_known(&self, inputs: Vec<JsTensor>, known: Vec<JsValue>, training: bool) -> Result<Vec<JsTensor>, JsError> {
-        let values: Vec<crate::onnx::Value> = inputs
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let host = known.get(i).and_then(|k| k.dyn_ref::<js_sys::Int32Array>()).map(|a| crate::onnx::HostData::Int(a.to_vec().into_iter().map(i64::from).collect()));
-                crate::onnx::Value { tensor: t.inner.clone(), host }
-            })
-            .collect();
+        let mut values = Vec::with_capacity(inputs.len());
+        for (i, t) in inputs.iter().enumerate() {
+            let host = known.get(i).and_then(|k| k.dyn_ref::<js_sys::Int32Array>()).map(|a| a.to_vec());
+            // Values that are not the tensor's own would mislead every shape computed from them.
+            if let Some(h) = &host {
+                if h.len() != t.inner.numel() {
+                    return Err(JsError::new(&format!("onnx: input {i} has {} elements but {} known values were given", t.inner.numel(), h.len())));
+                }
+            }
+            let host = host.map(|h| crate::onnx::HostData::Int(h.into_iter().map(i64::from).collect()));
+            values.push(crate::onnx::Value { tensor: t.inner.clone(), host });
+        }
         let outs = if training { self.inner.run_values_recording(&values) } else { self.inner.run_values(&values) };
         Ok(outs.map_err(js)?.into_iter().map(|inner| JsTensor { inner }).collect())
     }

@@ -763,6 +763,10 @@ export const cases = {
     const sampled = await cached.generate(ref.prompt, { maxNewTokens: 6, temperature: 1, topK: 5, seed: 3 });
     const sampledAgain = await cached.generate(ref.prompt, { maxNewTokens: 6, temperature: 1, topK: 5, seed: 3 });
     assert(sampled.join() === sampledAgain.join() && sampled.length === ref.prompt.length + 6, `seeded sampling ${sampled} / ${sampledAgain}`);
+    // Known values that are not the input's own are refused, not trusted.
+    const ids = tf.tensor([[1, 2]], [1, 2], 'int32');
+    throwsWith(() => plain.runKnown([ids], [Int32Array.of(1, 2, 3)]), ['input 0 has 2 elements', '3 known values'], 'known values of the wrong length');
+    ids.dispose();
     assert(owned(tf.memory()).tensors === before, 'generation leaves no tensors behind');
     console.log(`onnx gpt2 generate on ${tf.getBackend()}: ${maxNewTokens} tokens in ${ms.toFixed(1)} ms with the cache`);
     cached.dispose();
@@ -912,6 +916,8 @@ export const cases = {
     assert(JSON.stringify(await model.generate([2, 5], { maxNewTokens: 6, temperature: 3, topK: 1 })) === JSON.stringify(generated[0]), 'topK 1 is greedy');
     await assertRejects(() => model.generate([2, 5], { maxNewTokens: 8 }), ['sequenceLength'], 'generation past the position table');
     await assertRejects(() => model.generate([2, 5.5]), ['generate', 'token ids'], 'fractional id');
+    await assertRejects(() => model.generate([2, 5], { maxNewToken: 3 }), ['generate', 'unknown option maxNewToken'], 'a misspelt option');
+    await assertRejects(() => model.generate([2, 5], { eosTokenId: '3' }), ['generate', 'eosTokenId'], 'a string eos id');
     // A TF.js-format save and load (MultiHeadAttention's config and its eight weights) predicts the same.
     let saved;
     await model.save(tf.io.withSaveHandler(async (artifacts) => { saved = artifacts; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));

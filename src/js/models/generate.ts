@@ -27,6 +27,7 @@ export interface GenerateOptions {
 const STEPWISE = new Set(['InputLayer', 'Embedding', 'PositionEmbedding', 'MultiHeadAttention', 'Dense', 'LayerNormalization', 'Add', 'Multiply', 'Average', 'Activation', 'Dropout']);
 
 const OP = 'generate';
+const GENERATE_OPTIONS = ['maxNewTokens', 'temperature', 'topK', 'seed', 'eosTokenId'];
 
 export async function promptRows(prompt: unknown): Promise<{ rows: number[][]; flat: boolean }> {
   let value = prompt;
@@ -71,6 +72,9 @@ export function generateOptions(options: GenerateOptions): Required<Omit<Generat
   if (!(typeof temperature === 'number' && temperature >= 0 && Number.isFinite(temperature))) throw new Error(`${OP}: temperature must be a finite number >= 0, got ${String(temperature)}`);
   if (topK !== undefined && !(Number.isInteger(topK) && topK > 0)) throw new Error(`${OP}: topK must be a positive integer, got ${String(topK)}`);
   if (seed !== undefined && !Number.isInteger(seed)) throw new Error(`${OP}: seed must be an integer, got ${String(seed)}`);
+  if (eosTokenId !== undefined && !(Number.isInteger(eosTokenId) && eosTokenId >= 0)) throw new Error(`${OP}: eosTokenId must be a non-negative integer, got ${String(eosTokenId)}`);
+  const unknown = Object.keys(options).filter((k) => !GENERATE_OPTIONS.includes(k));
+  if (unknown.length) throw new Error(`${OP}: unknown option ${unknown.join(', ')} (options: ${GENERATE_OPTIONS.join(', ')})`);
   return { maxNewTokens, temperature, topK, seed, eosTokenId };
 }
 

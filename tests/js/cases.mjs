@@ -635,6 +635,10 @@ export const cases = {
     await bad({ weightSpecs: [{ name: 'd1/kernel', shape: [2, 3], dtype: 'float32' }, { name: 'd1/bias', shape: [2], dtype: 'float32' }] }, ['shape'], 'weight of the wrong shape');
     await bad({ weightSpecs: [{ name: 'd1/kernel', shape: [3, 2], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.1, min: 0 } }, { name: 'd1/bias', shape: [2], dtype: 'float32' }] }, ['quantized', 'uint8'], 'quantized weights read as float32');
     await bad({ modelTopology: null }, ['modelTopology'], 'no topology');
+    // a config declaring far more weights than the data holds is refused before they are allocated
+    const huge = { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { units: 1e5, batch_input_shape: [null, 1e5], name: 'd1' } }] } };
+    await bad({ modelTopology: huge }, ['d1/kernel', '100000', 'weight data'], 'config larger than its weight data');
+    await bad({ modelTopology: huge, weightSpecs: [], weightData: new ArrayBuffer(0) }, ['d1/kernel', 'weight data'], 'config with no weights at all');
   },
 
   async 'IndexedDB and localStorage round trips, also with TF.js (browser only)'(tf, ref) {
@@ -845,6 +849,35 @@ export const cases = {
     await assertRejects(() => tf.loadKerasModel(new Uint8Array([1, 2, 3])), ['loadKerasModel'], 'not a zip');
     const noWeights = (await import(/* @vite-ignore */ 'fflate')).zipSync({ 'config.json': new TextEncoder().encode('{"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer", "config": {"batch_shape": [null, 2]}}, {"class_name": "Dense", "config": {"name": "d", "units": 1}}]}}') });
     await assertRejects(() => tf.loadKerasModel(noWeights), ['model.weights.h5'], 'weights missing');
+
+    // Hostile archives: each refused before the large allocation it asks for, with a clear message.
+    const fflate = await import(/* @vite-ignore */ 'fflate');
+    const enc = (o) => new TextEncoder().encode(JSON.stringify(o));
+    const denseConfig = (units, inputs) => enc({ class_name: 'Sequential', config: { layers: [{ class_name: 'InputLayer', config: { batch_shape: [null, inputs] } }, { class_name: 'Dense', config: { name: 'd', units } }] } });
+    // a 2 MB-class bomb: 256 MiB of zeros deflate to ~260 KB; the config's weights need 12 bytes
+    const bomb = fflate.zipSync({ 'config.json': denseConfig(1, 2), 'model.weights.h5': new Uint8Array(256 * 2 ** 20) }, { level: 9 });
+    assert(bomb.length < 2 ** 20, `the bomb is ${bomb.length} bytes`);
+    await assertRejects(() => tf.loadKerasModel(bomb), ['model.weights.h5', 'declares', 'over the limit'], 'decompression bomb');
+    // a config whose weights (10^5 x 10^5 floats: 40 GB) the tiny weights file cannot hold
+    const greedy = fflate.zipSync({ 'config.json': denseConfig(1e5, 1e5), 'model.weights.h5': new Uint8Array(100) });
+    const tensorsBefore = tf.memory().numTensors;
+    await assertRejects(() => tf.loadKerasModel(greedy), ['d/kernel', '100000', 'model.weights.h5'], 'config larger than its weights');
+    assert(tf.memory().numTensors === tensorsBefore, 'the refused model left tensors behind');
+    await assertRejects(() => tf.loadKerasModel(fflate.zipSync({ 'config.json': denseConfig(1, 2), 'model.weights.h5': new Uint8Array(100).fill(7) })), ['not a readable HDF5 file'], 'garbage weights');
+    // a real archive, damaged: one weight byte changed (the entry is stored, so the byte is the data)
+    const good = await fixtureBytes('keras/small_cnn.keras');
+    const damaged = good.slice();
+    damaged[damaged.length >> 1] ^= 0x5a;
+    await assertRejects(() => tf.loadKerasModel(damaged), ['model.weights.h5', 'CRC-32', 'damaged'], 'wrong CRC');
+    // the same archive with the encryption flag set on the weights entry (local and central headers)
+    const encrypted = good.slice();
+    const view = new DataView(encrypted.buffer);
+    const name = new TextEncoder().encode('model.weights.h5');
+    for (let i = 0; i + 46 < encrypted.length; i++) {
+      const sig = view.getUint32(i, true), nameAt = sig === 0x04034b50 ? i + 30 : sig === 0x02014b50 ? i + 46 : -1;
+      if (nameAt > 0 && name.every((c, j) => encrypted[nameAt + j] === c)) view.setUint16(i + (sig === 0x04034b50 ? 6 : 8), 1, true);
+    }
+    await assertRejects(() => tf.loadKerasModel(encrypted), ['model.weights.h5', 'encrypted'], 'encryption flag');
   },
 
   async 'multiHeadAttention: a tiny causal transformer learns to copy the token two back, generates with a key/value cache, saves and loads'(tf) {

@@ -4,13 +4,19 @@
 // attribute Keras writes on each vars group.
 import { tensor } from '../ops.js';
 import type { LayersModel } from '../models/sequential.js';
-import { modelWithoutWeights } from './serialization.js';
-import { LIMITS } from './types.js';
+import { modelWithoutWeights, overBudget } from './serialization.js';
+import { withWeightBudget } from '../layers/layer.js';
 import { bytesFrom } from './bytes.js';
+import { unzipChecked } from './zip.js';
 
 const OP = 'loadKerasModel';
 // The parts of a .keras file that are read, and the most each may inflate to.
 const MAX_CONFIG_BYTES = 16 * 2 ** 20;
+// HDF5's bookkeeping in model.weights.h5 beyond the weights' bytes: the superblock and root
+// groups, then per weight its dataset header and its layer's groups. Keras writes about 0.3 KB
+// per weight (the fixtures: 3-8 KB over the weights); these bounds leave ample room.
+const H5_BYTES_BASE = 64 * 2 ** 10;
+const H5_BYTES_PER_WEIGHT = 16 * 2 ** 10;
 
 type Dataset = import('jsfive').Dataset;
 type Group = import('jsfive').Group;
@@ -20,39 +26,38 @@ export async function loadKerasModel(source: string | ArrayBuffer | Uint8Array):
   const bytes = await bytesFrom(source, OP);
   // Loaded on first use: pages that never read .keras files do not download them.
   const [{ unzipSync, strFromU8 }, hdf5] = await Promise.all([import('fflate'), import('jsfive')]);
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes, {
-      filter: (f) => {
-        const limit = f.name === 'config.json' ? MAX_CONFIG_BYTES : f.name === 'model.weights.h5' ? LIMITS.maxTotalBytes : -1;
-        if (limit >= 0 && f.originalSize > limit) throw new Error(`${OP}: ${f.name} inflates to ${f.originalSize} bytes, over the limit of ${limit}`);
-        return limit >= 0;
-      },
-    });
-  } catch (e) {
-    const msg = (e as Error).message;
-    throw new Error(msg.startsWith(OP) ? msg : `${OP}: not a .keras file (a zip archive): ${msg}`);
-  }
-  if (!files['config.json']) throw new Error(`${OP}: the archive has no config.json; is it a Keras 3 .keras file?`);
+  // First the config alone, noting the size the weights file declares without inflating it.
+  let h5Declared: number | undefined;
+  const { 'config.json': configBytes } = unzipChecked(unzipSync, bytes, OP, (name, size) => {
+    if (name === 'model.weights.h5') h5Declared = size;
+    return name === 'config.json' ? MAX_CONFIG_BYTES : undefined;
+  });
+  if (!configBytes) throw new Error(`${OP}: the archive has no config.json; is it a Keras 3 .keras file?`);
   let config: unknown;
   try {
-    config = JSON.parse(strFromU8(files['config.json']));
+    config = JSON.parse(strFromU8(configBytes));
   } catch (e) {
     throw new Error(`${OP}: config.json is not JSON: ${(e as Error).message}`);
   }
-  const model = modelWithoutWeights({ modelTopology: config as Record<string, unknown> });
+  // The layers may create no more weight bytes than the weights file declares, and the weights
+  // file may inflate to no more than those weights plus HDF5's bookkeeping for them.
+  const model = withWeightBudget(h5Declared ?? 0, overBudget(OP, h5Declared === undefined ? 'the archive (it has no model.weights.h5)' : 'model.weights.h5'), () =>
+    modelWithoutWeights({ modelTopology: config as Record<string, unknown> }));
   try {
-    const h5 = files['model.weights.h5'];
     const layersWithWeights = model.layers.filter((l) => l.weights.length > 0);
-    if (!h5) {
+    if (h5Declared === undefined) {
       if (layersWithWeights.length) throw new Error(`${OP}: the archive has no model.weights.h5`);
       return model;
     }
+    const weights = model.weights;
+    const cap = weights.reduce((n, w) => n + 4 * w.size, 0) + H5_BYTES_BASE + H5_BYTES_PER_WEIGHT * weights.length;
+    const { 'model.weights.h5': h5 } = unzipChecked(unzipSync, bytes, OP, (name) => (name === 'model.weights.h5' ? cap : undefined));
     let root: Group;
     try {
       root = new hdf5.File(h5.buffer.slice(h5.byteOffset, h5.byteOffset + h5.byteLength) as ArrayBuffer, 'model.weights.h5');
     } catch (e) {
-      throw new Error(`${OP}: model.weights.h5 is not a readable HDF5 file: ${(e as Error).message}`);
+      // jsfive throws strings and bare objects as well as Errors.
+      throw new Error(`${OP}: model.weights.h5 is not a readable HDF5 file (${(e as Error)?.message ?? String(e)})`);
     }
     const vars = varsByLayerName(root);
     for (const layer of layersWithWeights) {

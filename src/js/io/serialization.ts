@@ -3,7 +3,7 @@
 // safetensors for weights alone. Untrusted files are validated before anything is allocated.
 import { own } from '../args.js';
 import * as ops from '../ops.js';
-import { Layer } from '../layers/layer.js';
+import { Layer, withWeightBudget } from '../layers/layer.js';
 import { layers as make } from '../layers/index.js';
 import { Sequential, type LayersModel } from '../models/sequential.js';
 import { Functional } from '../models/functional.js';
@@ -181,9 +181,10 @@ function checkDepth(x: unknown, limit: number, what: string): void {
 /** A model with the artifacts' weights (given whole in `weightData`). */
 export function modelFromArtifacts(a: ModelArtifacts): LayersModel {
   if (a?.weightChunks) throw new Error('loadLayersModel: these artifacts stream their weights; load them with tf.loadLayersModel');
-  const model = modelWithoutWeights(a);
+  const { offsets } = checkWeights('loadLayersModel', a.weightSpecs ?? [], a.weightData);
+  const model = withWeightBudget(a.weightData?.byteLength ?? 0, overBudget('loadLayersModel', 'the weight data'), () => modelWithoutWeights(a));
   try {
-    assignWeights(model, a, checkWeights('loadLayersModel', a.weightSpecs ?? [], a.weightData));
+    assignWeights(model, a, offsets);
   } catch (e) {
     model.dispose();
     throw e;
@@ -196,8 +197,8 @@ export async function loadModelFromArtifacts(a: ModelArtifacts): Promise<LayersM
   if (!a?.weightChunks) return modelFromArtifacts(a);
   const op = 'loadLayersModel';
   const specs = a.weightSpecs ?? [];
-  checkWeights(op, specs, undefined, { streamed: true });
-  const model = modelWithoutWeights(a);
+  const { total } = checkWeights(op, specs, undefined, { streamed: true });
+  const model = withWeightBudget(total, overBudget(op, 'the weight specs'), () => modelWithoutWeights(a));
   try {
     await streamInto(matchWeights(model, specs), a.weightChunks(), op);
   } catch (e) {
@@ -205,6 +206,12 @@ export async function loadModelFromArtifacts(a: ModelArtifacts): Promise<LayersM
     throw e;
   }
   return model;
+}
+
+/** The refusal for a config whose layers want more weight bytes than `source` holds. */
+export function overBudget(op: string, source: string) {
+  return (name: string, shape: number[], left: number) =>
+    new Error(`${op}: layer weight ${name} of shape [${shape}] needs more bytes than ${source} has left (${left}); the model config and its weights disagree`);
 }
 
 /** The model the topology describes, its weights as initialised (checked before anything is made). */

@@ -3,14 +3,15 @@ import { LIMITS, type WeightsManifestEntry } from './types.js';
 
 /**
  * Checks weight specs for `op` (and, unless they are streamed, the data's length) before any
- * allocation: well-formed, of an allowed dtype, within the limits. Returns each spec's byte offset.
+ * allocation: well-formed, of an allowed dtype, within the limits. Returns each spec's byte offset
+ * and the bytes they declare in all.
  */
 export function checkWeights(
   op: string,
   specs: WeightsManifestEntry[],
   data: ArrayBuffer | undefined,
   options: { streamed?: boolean; dtypes?: string[] } = {},
-): number[] {
+): { offsets: number[]; total: number } {
   const dtypes = options.dtypes ?? ['float32'];
   if (!Array.isArray(specs)) throw new Error(`${op}: weightSpecs must be an array`);
   if (specs.length > LIMITS.maxWeights) throw new Error(`${op}: ${specs.length} weights exceed the limit of ${LIMITS.maxWeights}`);
@@ -31,5 +32,5 @@ export function checkWeights(
   const have = data?.byteLength ?? 0;
   // Streamed data is counted as it arrives (streamInto).
   if (!options.streamed && have !== total) throw new Error(`${op}: the weight specs need ${total} bytes but the weight data has ${have}`);
-  return offsets;
+  return { offsets, total };
 }

@@ -27,6 +27,22 @@ export interface LayerArgs {
   dtype?: 'float32';
 }
 
+// While a model file is loaded, its config may only create as many weight bytes as the file's
+// weight data holds: a hostile config (a Dense of 10^5 x 10^5 units, no data) is refused at the
+// first weight past that, before the initializer allocates it.
+let weightBudget: { bytes: number; refuse: (name: string, shape: number[], left: number) => Error } | null = null;
+
+/** Runs `build` allowing its layers at most `bytes` of float32 weights in all. */
+export function withWeightBudget<T>(bytes: number, refuse: (name: string, shape: number[], left: number) => Error, build: () => T): T {
+  const outer = weightBudget;
+  weightBudget = { bytes, refuse };
+  try {
+    return build();
+  } finally {
+    weightBudget = outer;
+  }
+}
+
 const counters = new Map<string, number>();
 /** TF.js's toSnakeCase, so default names match it (Conv2D -> conv2d, MaxPooling2D -> max_pooling2d). */
 function snake(s: string): string {
@@ -104,6 +120,11 @@ export abstract class Layer {
 
   protected addWeight(name: string, shape: number[], initializer: string | Initializer | undefined, fallback: string, trainable = true): Variable {
     const init = getInitializer(initializer, fallback);
+    if (weightBudget) {
+      const bytes = 4 * shape.reduce((a, b) => a * b, 1);
+      if (!(bytes <= weightBudget.bytes)) throw weightBudget.refuse(`${this.name}/${name}`, shape, weightBudget.bytes);
+      weightBudget.bytes -= bytes;
+    }
     const value = init(shape);
     const v = ops.variable(value, trainable && this.trainable, `${this.name}/${name}`);
     value.dispose();

@@ -167,6 +167,8 @@ fn hostile_graphs_are_clear_errors() {
         ("ConstantOfShape with an empty value", model(node("ConstantOfShape", &["s"], vec![empty_value]), vec![ints("s", &[2])]), "empty"),
         ("Gather of a known vector out of range", model(node("Gather", &["v", "i"], vec![]), vec![ints("v", &[1, 2]), ints("i", &[7])]), "Gather"),
         ("Unsqueeze repeating an axis", model(node("Unsqueeze", &["x", "a"], vec![]), vec![ints("a", &[1, 1])]), "repeat"),
+        ("integer Div by a known zero", model(node("Div", &["v", "z"], vec![]), vec![ints("v", &[6, 7]), ints("z", &[2, 0])]), "division by zero"),
+        ("integer Mod by a known zero", model(node("Mod", &["v", "z"], vec![]), vec![ints("v", &[6, 7]), ints("z", &[0])]), "division by zero"),
         ("Slice with more axes than starts", model(node("Slice", &["x", "b", "e", "a"], vec![]), vec![ints("b", &[0]), ints("e", &[1]), ints("a", &[0, 1])]), "Slice"),
     ];
     // Loading refuses external data that would be read from outside the model's folder.
@@ -181,6 +183,15 @@ fn hostile_graphs_are_clear_errors() {
     match OnnxModel::from_bytes(&Device::Cpu, &model(node("Tile", &["x", "r"], vec![]), vec![escape])) {
         Ok(_) => panic!("external data outside the model's folder was accepted"),
         Err(e) => assert!(e.to_string().contains("relative path inside"), "unclear error {e}"),
+    }
+    // A divisor that is a graph input lives on the device; the CPU backend still sees a zero.
+    let divide = OnnxModel::from_bytes(&Device::Cpu, &model(node("Div", &["v", "x"], vec![]), vec![ints("v", &[6, 7, -7])])).unwrap();
+    let divisor = |v: &[i32]| webtensor::Tensor::from_i32(&Device::Cpu, v, &[3]).unwrap();
+    let q = divide.run(&[divisor(&[2, 2, 2])]).expect("integer Div by nonzero divisors runs");
+    assert_eq!(pollster::block_on(q[0].to_vec_i32()).unwrap(), vec![3, 3, -3], "ONNX integer Div truncates");
+    match divide.run(&[divisor(&[2, 0, 2])]) {
+        Ok(_) => panic!("integer Div by a zero input ran"),
+        Err(e) => assert!(e.to_string().contains("division by zero"), "unclear error {e}"),
     }
     for (what, bytes, needle) in cases {
         let m = OnnxModel::from_bytes(&Device::Cpu, &bytes).unwrap_or_else(|e| panic!("{what}: load failed: {e}"));

@@ -225,11 +225,34 @@ fn reduce_node(node: &NodeProto, args: &[Option<&Value>], opset: i64, kind: Redu
     ops::reduce(kind, x, axes.as_deref(), keep)
 }
 
+/// ONNX leaves integer division by zero undefined (onnxruntime's CPU kernel faults) and the
+/// engine's int division answers 0, a silent wrong value: a zero divisor is refused wherever it
+/// can be seen without a device readback (known at load, or any divisor on the CPU backend). On
+/// WebGPU a divisor computed on the device still gives 0, as an out-of-range gather does there.
+fn refuse_integer_zero_divisor(op_type: &str, args: &[Option<&Value>], device: &Device) -> Result<()> {
+    let (Ok(a), Ok(b)) = (input(args, 0), input(args, 1)) else { return Ok(()) };
+    if a.tensor.dtype() != DType::I32 {
+        return Ok(());
+    }
+    let zero = match (&b.host, device) {
+        (Some(h), _) => h.as_ints().contains(&0),
+        (None, Device::Cpu) => b.tensor.cpu_words()?.contains(&0),
+        (None, _) => false,
+    };
+    if zero {
+        bail!(op_type, "integer division by zero (dividend {:?}, divisor {:?}); ONNX leaves it undefined", a.tensor.shape(), b.tensor.shape());
+    }
+    Ok(())
+}
+
 /// Runs one node.
 pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Device) -> Result<Vec<Value>> {
     let x = || input(args, 0).map(|v| &v.tensor);
     let one = |t: Tensor| Ok(vec![plain(t)]);
     let op_type = node.op_type.as_str();
+    if matches!(op_type, "Div" | "Mod") {
+        refuse_integer_zero_divisor(op_type, args, device)?;
+    }
     if super::host::handles(op_type) && !(op_type == "Mod" && attr_i(node, "fmod", 0) != 0) {
         if let Some(v) = super::host::eval(op_type, args, device)? {
             return Ok(vec![v]);

@@ -60,6 +60,21 @@ fn floor_div_i32(a: i32, b: i32) -> i32 {
     return select(q, q - 1, r != 0 && ((r < 0) != (b < 0)));
 }
 
+// a^b on int32 (src/ops/binary/pow.rs `pow_i32`): square-and-multiply, wrapping; a negative
+// exponent gives 0 except for bases of 1 and -1.
+fn pow_i32(a: i32, b: i32) -> i32 {
+    if (b < 0) { return select(select(0, 1, a == 1), select(-1, 1, (b & 1) == 0), a == -1); }
+    var base = a;
+    var e = u32(b);
+    var r = 1;
+    while (e != 0u) {
+        if ((e & 1u) != 0u) { r = r * base; }
+        base = base * base;
+        e = e >> 1u;
+    }
+    return r;
+}
+
 // f32 -> i32 like Rust's `as`: truncate toward zero, saturate, NaN -> 0 (WGSL leaves NaN open).
 fn f32_to_i32(a: f32) -> i32 {
     if (is_nan(a)) { return 0; }

@@ -50,12 +50,11 @@ pub fn prologue(prog: &Program, first_binding: u32, name: &str) -> String {
             Inst::Rand { normal: false, w } => format!("rand_unit({name}_kw({w}u), i, 0u)"),
             Inst::Rand { normal: true, w } => format!("rand_normal({name}_kw({w}u), i)"),
             Inst::Unary { op, x, w } => {
-                if prog.dtypes[n] != DType::F32 {
-                    format!("{name}_u_{}_i32({})", op.name(), v(x))
-                } else if op.def().params > 0 {
-                    format!("{name}_u_{}({}, bitcast<f32>({name}_kw({w}u)), bitcast<f32>({name}_kw({}u)))", op.name(), v(x), w + 1)
+                let suffix = if prog.dtypes[n] == DType::F32 { "" } else { "_i32" };
+                if op.def().params > 0 {
+                    format!("{name}_u_{}{suffix}({}, bitcast<f32>({name}_kw({w}u)), bitcast<f32>({name}_kw({}u)))", op.name(), v(x), w + 1)
                 } else {
-                    format!("{name}_u_{}({}, 0.0, 0.0)", op.name(), v(x))
+                    format!("{name}_u_{}{suffix}({}, 0.0, 0.0)", op.name(), v(x))
                 }
             }
             Inst::Binary { op, a, b } => {
@@ -91,7 +90,7 @@ fn op_functions(prog: &Program, name: &str) -> String {
             Inst::Unary { op, .. } => {
                 let d = op.def();
                 wanted.insert(match (int, d.i32) {
-                    (true, Some((_, expr))) => format!("fn {name}_u_{}_i32(x: i32) -> i32 {{ return {expr}; }}", d.name),
+                    (true, Some((_, expr))) => format!("fn {name}_u_{}_i32(x: i32, alpha: f32, beta: f32) -> i32 {{ return {expr}; }}", d.name),
                     _ => format!("fn {name}_u_{}(x: f32, alpha: f32, beta: f32) -> f32 {{ return {}; }}", d.name, d.wgsl),
                 });
             }

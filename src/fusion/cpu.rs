@@ -150,10 +150,10 @@ impl Block<'_> {
             Inst::Unary { op, x, w: j } => {
                 let d = op.def();
                 let x = self.operand(*x);
+                let (alpha, beta) = if d.params > 0 { (f(w(*j)), f(w(j + 1))) } else { (0.0, 0.0) };
                 match (int, d.i32) {
-                    (true, Some((fi, _))) => map1(row, x, |a| fi(a as i32) as u32),
+                    (true, Some((fi, _))) => map1(row, x, |a| fi(a as i32, alpha, beta) as u32),
                     _ => {
-                        let (alpha, beta) = if d.params > 0 { (f(w(*j)), f(w(j + 1))) } else { (0.0, 0.0) };
                         match op {
                             UnaryOp::Relu => map1(row, x, |a| if f(a) > 0.0 || f(a).is_nan() { a } else { 0 }),
                             // The transcendental ops, their rule inlined into the loop (a call

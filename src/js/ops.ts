@@ -159,12 +159,13 @@ let variableCount = 0;
 // ---- argument conversion ------------------------------------------------------------------------
 
 /** Calls `f` with `x` as a tensor, disposing a tensor made from a plain value afterwards. */
-function withTensor<R>(op: string, x: TensorLike, f: (t: Tensor) => R, like?: Tensor): R {
+function withTensor<R>(op: string, x: TensorLike, f: (t: Tensor) => R): R {
   if (x instanceof Tensor) return f(x);
   if (!(typeof x === 'number' || typeof x === 'boolean' || Array.isArray(x) || ArrayBuffer.isView(x))) {
     throw new Error(`${op}: expected a tensor or tensor-like value, got ${x === null ? 'null' : typeof x}`);
   }
-  const t = tensor(x, undefined, typeof x === 'number' && like?.dtype === 'int32' && Number.isInteger(x) ? 'int32' : undefined);
+  // As in TF.js, a JS number is a float32 scalar: int32 tensor * 2 is float32.
+  const t = tensor(x);
   try {
     return f(t);
   } finally {
@@ -172,16 +173,29 @@ function withTensor<R>(op: string, x: TensorLike, f: (t: Tensor) => R, like?: Te
   }
 }
 
-function binary(op: wasm.BinaryOp, name: string, a: TensorLike, b: TensorLike): Tensor {
-  const first = a instanceof Tensor ? a : b instanceof Tensor ? b : undefined;
-  return withTensor(name, a, (ta) => withTensor(name, b, (tb) => run(name, () => ta.handle.binary(op, tb.handle)), first), first);
+/**
+ * TF.js's dtype rule for arithmetic: the result has the inputs' common dtype, so ops on bools
+ * give bools (the engine computes them as int32: nonzero is true).
+ */
+function keepBool(inputs: Tensor[], y: Tensor): Tensor {
+  if (y.dtype !== 'int32' || !inputs.every((t) => t.dtype === 'bool')) return y;
+  const b = run('cast', () => y.handle.cast('bool'));
+  y.dispose();
+  return b;
+}
+
+/** `boolsStay: false`: two bools give int32 (TF.js's maximum, minimum and floorDiv). */
+function binary(op: wasm.BinaryOp, name: string, a: TensorLike, b: TensorLike, boolsStay = true): Tensor {
+  return withTensor(name, a, (ta) => withTensor(name, b, (tb) => {
+    const y = run(name, () => ta.handle.binary(op, tb.handle));
+    return boolsStay ? keepBool([ta, tb], y) : y;
+  }));
 }
 function compare(op: wasm.CompareOp, name: string, a: TensorLike, b: TensorLike): Tensor {
-  const first = a instanceof Tensor ? a : b instanceof Tensor ? b : undefined;
-  return withTensor(name, a, (ta) => withTensor(name, b, (tb) => run(name, () => ta.handle.compare(op, tb.handle)), first), first);
+  return withTensor(name, a, (ta) => withTensor(name, b, (tb) => run(name, () => ta.handle.compare(op, tb.handle))));
 }
 function unary(op: wasm.UnaryOp, name: string, x: TensorLike, alpha?: number, beta?: number): Tensor {
-  return withTensor(name, x, (t) => run(name, () => t.handle.unary(op, alpha, beta)));
+  return withTensor(name, x, (t) => keepBool([t], run(name, () => t.handle.unary(op, alpha, beta))));
 }
 
 // ---- elementwise -------------------------------------------------------------------------------
@@ -190,10 +204,13 @@ export const add = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Add, '
 export const sub = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Sub, 'sub', a, b);
 export const mul = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Mul, 'mul', a, b);
 export const div = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Div, 'div', a, b);
-export const floorDiv = (a: TensorLike, b: TensorLike) => floor(div(a, b));
+export const floorDiv = (a: TensorLike, b: TensorLike) => tidy(() => {
+  const y = binary(wasm.BinaryOp.Div, 'floorDiv', a, b, false);
+  return y.dtype === 'float32' ? floor(y) : y;
+});
 export const pow = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Pow, 'pow', a, b);
-export const maximum = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Maximum, 'maximum', a, b);
-export const minimum = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Minimum, 'minimum', a, b);
+export const maximum = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Maximum, 'maximum', a, b, false);
+export const minimum = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Minimum, 'minimum', a, b, false);
 export const squaredDifference = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.SquaredDifference, 'squaredDifference', a, b);
 export const mod = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Mod, 'mod', a, b);
 export const equal = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.Equal, 'equal', a, b);
@@ -256,8 +273,10 @@ const reduce = (kind: wasm.Reduce, op: string, x: TensorLike, axis?: number | nu
 export const sum = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Sum, 'sum', x, axis, keepDims);
 export const mean = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Mean, 'mean', x, axis, keepDims);
 export const prod = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Prod, 'prod', x, axis, keepDims);
-export const max = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Max, 'max', x, axis, keepDims);
-export const min = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Min, 'min', x, axis, keepDims);
+export const max = (x: TensorLike, axis?: number | number[], keepDims = false) =>
+  withTensor('max', x, (t) => keepBool([t], reduce(wasm.Reduce.Max, 'max', t, axis, keepDims)));
+export const min = (x: TensorLike, axis?: number | number[], keepDims = false) =>
+  withTensor('min', x, (t) => keepBool([t], reduce(wasm.Reduce.Min, 'min', t, axis, keepDims)));
 export const argMax = (x: Tensor, axis = 0) => run('argMax', () => x.handle.argMax(axisArg(axis)));
 export const argMin = (x: Tensor, axis = 0) => run('argMin', () => x.handle.argMin(axisArg(axis)));
 export const logSumExp = (x: Tensor, axis = -1, keepDims = false) => run('logSumExp', () => x.handle.logSumExp(axisArg(Array.isArray(axis) ? axis[0] : axis), keepDims));
@@ -276,11 +295,14 @@ export const matMul = (a: TensorLike, b: TensorLike, transposeA = false, transpo
 export const dot = (a: Tensor, b: Tensor) => matMul(a, b);
 export const softmax = (x: Tensor, axis = -1) => run('softmax', () => x.handle.softmax(axisArg(axis)));
 export const logSoftmax = (x: Tensor, axis = -1) => run('logSoftmax', () => x.handle.logSoftmax(axisArg(axis)));
-export const oneHot = (indices: TensorLike, depth: number, onValue = 1, offValue = 0) => withTensor('oneHot', indices, (t) => tidy(() => {
+/** One-hot rows of `depth`; int32 like TF.js's unless `dtype` says otherwise. */
+export const oneHot = (indices: TensorLike, depth: number, onValue = 1, offValue = 0, dtype: DataType = 'int32') => withTensor('oneHot', indices, (t) => tidy(() => {
   if (!Number.isInteger(depth) || depth <= 0) throw new Error(`oneHot: depth ${depth} must be a positive integer`);
+  const to = dtypeArg('oneHot', dtype);
   const ix = t.dtype === 'int32' ? t : cast(t, 'int32');
   const oh = run('oneHot', () => ix.handle.oneHot(intArg('depth', depth, 1, 0x7fffffff)));
-  return onValue === 1 && offValue === 0 ? oh : add(mul(oh, onValue - offValue), offValue);
+  const values = onValue === 1 && offValue === 0 ? oh : add(mul(oh, onValue - offValue), offValue);
+  return values.dtype === to ? values : cast(values, to);
 }));
 
 const pair = (v: number | number[]) => u32(Array.isArray(v) ? v : [v]);

@@ -422,6 +422,29 @@ export const cases = {
     }
   },
 
+  async 'differential vs TF.js: the dtype and values of int32 and bool ops'(tf, ref) {
+    const values = { int32: [[3, -7, 0, 5], [2, 3, 1, -2]], bool: [[1, 0, 1, 0], [1, 1, 0, 0]] };
+    const cases = [];
+    for (const dt of ['int32', 'bool']) {
+      const a = (t) => t.tensor(values[dt][0], [4], dt), b = (t) => t.tensor(values[dt][1], [4], dt);
+      // add and sub of bools are left out: TF.js stores 2 and 255 in its bool tensors there
+      for (const op of ['mul', 'div', 'floorDiv', 'pow', 'maximum', 'minimum', 'mod', 'squaredDifference', ...(dt === 'int32' ? ['add', 'sub'] : [])]) cases.push([`${op}(${dt}, ${dt})`, (t) => t[op](a(t), b(t))]);
+      for (const op of ['abs', 'neg', 'square', 'relu', 'relu6', 'sign', 'reciprocal', 'round', 'sum', 'max', 'min', 'prod', 'argMax']) cases.push([`${op}(${dt})`, (t) => t[op](a(t))]);
+      cases.push([`clipByValue(${dt})`, (t) => t.clipByValue(a(t), -1.5, 2)]);
+      cases.push([`${dt} * a number`, (t) => t.mul(a(t), 2)]);
+      cases.push([`${dt} + float32`, (t) => t.add(a(t), t.tensor([0.5, 1, 1.5, 2]))]);
+    }
+    cases.push(['oneHot', (t) => t.oneHot(t.tensor1d([0, 2], 'int32'), 3)]);
+    cases.push(['oneHot with on and off values', (t) => t.oneHot(t.tensor1d([1, 0], 'int32'), 2, 5, -1)]);
+    cases.push(['oneHot float32', (t) => t.oneHot(t.tensor1d([1, 0], 'int32'), 2, 1, 0, 'float32')]);
+    for (const [name, f] of cases) {
+      const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
+      assert(ours.dtype === theirs.dtype, `${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
+      close(await ours.data(), await theirs.data(), 0, 0, `${name} vs TF.js`);
+      tf.dispose(ours); ref.dispose(theirs);
+    }
+  },
+
   async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {
     const [b, h, sq, sk, d] = [2, 3, 5, 7, 4];
     const values = [seeded(b * h * sq * d, 3), seeded(b * h * sk * d, 4), seeded(b * h * sk * d, 5), seeded(b * sq * sk, 6)];

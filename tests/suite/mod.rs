@@ -267,6 +267,22 @@ pub async fn int_and_bool_ops(dev: Device) -> CaseResult {
     same_i("int abs", &read_i(&ops::abs(&a).map_err(e)?).await?, &[7, 7, 7, 7, 5, 0])?;
     // floored modulo: the sign of the divisor; x mod 0 is 0 for ints
     same_i("int mod", &read_i(&ops::modulo(&a, &b).map_err(e)?).await?, &[1, 1, -1, -1, 0, 0])?;
+    // TF.js keeps these int: clip (bounds applied in float, truncated), relu6, pow, reciprocal
+    let int_only = |name: &str, r: &Tensor| if r.dtype() == DType::I32 { Ok(()) } else { Err(format!("{name} of int32 gave {}", r.dtype())) };
+    let c = ops::clip(&a, -1.5, 6.0).map_err(e)?;
+    int_only("clip", &c)?;
+    same_i("int clip", &read_i(&c).await?, &[6, -1, 6, -1, 5, 0])?;
+    let r6 = ops::relu6(&a).map_err(e)?;
+    int_only("relu6", &r6)?;
+    same_i("int relu6", &read_i(&r6).await?, &[6, 0, 6, 0, 5, 0])?;
+    let bases = ti(&dev, &[3, -2, 5, 1, -1, 0, 7, 2], &[8])?;
+    let exps = ti(&dev, &[4, 3, -2, -5, -3, 0, 12, 31], &[8])?;
+    let p = ops::pow(&bases, &exps).map_err(e)?;
+    int_only("pow", &p)?;
+    same_i("int pow", &read_i(&p).await?, &[81, -8, 0, 1, -1, 1, 13_841_287_201i64 as i32, i32::MIN])?;
+    let rc = ops::reciprocal(&ti(&dev, &[1, -1, 3, 0], &[4])?).map_err(e)?;
+    int_only("reciprocal", &rc)?;
+    same_i("int reciprocal", &read_i(&rc).await?, &[1, -1, 0, 0])?;
     let fm = ops::modulo(&t(&dev, &[5.5, -5.5, 5.5, 1.0], &[4])?, &t(&dev, &[2.0, 2.0, -2.0, 0.0], &[4])?).map_err(e)?;
     close("float mod", &read(&fm).await?, &[1.5, 0.5, -0.5, f64::NAN], 0.0, 0.0)?;
     let ls = ops::log_sigmoid(&t(&dev, &[100.0, -100.0, 0.0], &[3])?).map_err(e)?;

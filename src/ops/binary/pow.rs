@@ -22,11 +22,25 @@ pub fn pow_ieee(a: f32, b: f32) -> f32 {
     }
 }
 
+/// a^b on int32 as TF.js computes it (a float power stored in an Int32Array): exact powers
+/// wrap around 2^32, and a negative exponent truncates to 0 except for bases of 1 and -1.
+/// `pow_i32` in shaders/common.wgsl is the same rule.
+pub fn pow_i32(a: i32, b: i32) -> i32 {
+    if b < 0 {
+        return match a {
+            1 => 1,
+            -1 => if b % 2 == 0 { 1 } else { -1 },
+            _ => 0,
+        };
+    }
+    a.wrapping_pow(b as u32)
+}
+
 pub const DEF: Binary = Binary {
     name: "pow",
     f32: pow_ieee,
     wgsl: "pow_ieee(a, b)",
-    i32: None,
+    i32: Some((pow_i32, "pow_i32(a, b)")),
     grad: Some(|g: &BinaryGrad| {
         let (a, b) = (&g.a, &g.b);
         let da = &g.dy * b * (a.clone()).binary(super::BinaryOp::Pow, &(b - 1.0));

@@ -7,6 +7,6 @@ pub const DEF: Unary = Unary {
     params: 0,
     f32: |x, _, _| x.abs(),
     wgsl: "abs(x)",
-    i32: Some((i32::wrapping_abs, "abs(x)")),
+    i32: Some((|x, _, _| x.wrapping_abs(), "abs(x)")),
     grad: Some(|g: &UnaryGrad| &g.dy * sign(&g.x)),
 };

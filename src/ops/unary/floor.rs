@@ -6,6 +6,6 @@ pub const DEF: Unary = Unary {
     params: 0,
     f32: |x, _, _| x.floor(),
     wgsl: "floor(x)",
-    i32: Some((|x| x, "x")),
+    i32: Some((|x, _, _| x, "x")),
     grad: Some(zero),
 };

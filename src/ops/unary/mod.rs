@@ -15,9 +15,9 @@ pub struct Unary {
     /// The same as a WGSL expression over `x: f32`, `alpha`, `beta` (helpers from
     /// shaders/common.wgsl may be called).
     pub wgsl: &'static str,
-    /// An int32 variant (function, WGSL over `x: i32`) where TF.js keeps ints as ints; without
-    /// one, int inputs are computed in float32.
-    pub i32: Option<(fn(i32) -> i32, &'static str)>,
+    /// An int32 variant (function of x, alpha, beta; WGSL over `x: i32`, `alpha: f32`,
+    /// `beta: f32`) where TF.js keeps ints as ints; without one, int inputs are computed in float32.
+    pub i32: Option<(fn(i32, f32, f32) -> i32, &'static str)>,
     /// d loss / d x as an expression of x, y = f(x) and dy (so the whole backward is one fused
     /// kernel); `None`: the op has no gradient.
     pub grad: Option<fn(&UnaryGrad) -> E>,

@@ -6,6 +6,6 @@ pub const DEF: Unary = Unary {
     params: 0,
     f32: |x, _, _| -x,
     wgsl: "-x",
-    i32: Some((i32::wrapping_neg, "-x")),
+    i32: Some((|x, _, _| x.wrapping_neg(), "-x")),
     grad: Some(|g: &UnaryGrad| -&g.dy),
 };

@@ -6,6 +6,6 @@ pub const DEF: Unary = Unary {
     params: 0,
     f32: |x, _, _| x.round_ties_even(),
     wgsl: "round(x)",
-    i32: Some((|x| x, "x")),
+    i32: Some((|x, _, _| x, "x")),
     grad: Some(zero),
 };

@@ -6,6 +6,6 @@ pub const DEF: Unary = Unary {
     params: 0,
     f32: |x, _, _| x * x,
     wgsl: "x * x",
-    i32: Some((|x| x.wrapping_mul(x), "x * x")),
+    i32: Some((|x, _, _| x.wrapping_mul(x), "x * x")),
     grad: Some(|g: &UnaryGrad| &g.dy * (&g.x * 2.0)),
 };

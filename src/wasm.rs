@@ -389,8 +389,13 @@ fn pair(op: &str, v: &[u32]) -> Result<(usize, usize), JsError> {
     }
 }
 
-fn padding(op: &str, p: &str) -> Result<Padding, JsError> {
-    Padding::parse(op, p).map_err(js)
+/// "same", "valid", or "explicit" with `amounts` = [top, bottom, left, right].
+fn padding(op: &str, p: &str, amounts: &[u32]) -> Result<Padding, JsError> {
+    match (p, amounts) {
+        ("explicit", &[t, b, l, r]) => Ok(Padding::Explicit(t as usize, b as usize, l as usize, r as usize)),
+        ("explicit", _) => Err(js(Error::new(op, format!("explicit padding takes 4 amounts (top, bottom, left, right), got {}", amounts.len())))),
+        _ => Padding::parse(op, p).map_err(js),
+    }
 }
 
 #[wasm_bindgen(js_class = Tensor)]
@@ -460,30 +465,30 @@ impl JsTensor {
     }
 
     /// `strides` and `dilations`: one number or [h, w]; `padding`: "same" or "valid".
-    pub fn conv2d(&self, filter: &JsTensor, strides: &[u32], pad: &str, dilations: &[u32]) -> Result<JsTensor, JsError> {
-        wrap(ops::conv2d(&self.inner, &filter.inner, pair("conv2d", strides)?, padding("conv2d", pad)?, pair("conv2d", dilations)?))
+    pub fn conv2d(&self, filter: &JsTensor, strides: &[u32], pad: &str, pads: &[u32], dilations: &[u32]) -> Result<JsTensor, JsError> {
+        wrap(ops::conv2d(&self.inner, &filter.inner, pair("conv2d", strides)?, padding("conv2d", pad, pads)?, pair("conv2d", dilations)?))
     }
 
     #[wasm_bindgen(js_name = depthwiseConv2d)]
-    pub fn depthwise_conv2d(&self, filter: &JsTensor, strides: &[u32], pad: &str, dilations: &[u32]) -> Result<JsTensor, JsError> {
+    pub fn depthwise_conv2d(&self, filter: &JsTensor, strides: &[u32], pad: &str, pads: &[u32], dilations: &[u32]) -> Result<JsTensor, JsError> {
         let op = "depthwiseConv2d";
-        wrap(ops::depthwise_conv2d(&self.inner, &filter.inner, pair(op, strides)?, padding(op, pad)?, pair(op, dilations)?))
+        wrap(ops::depthwise_conv2d(&self.inner, &filter.inner, pair(op, strides)?, padding(op, pad, pads)?, pair(op, dilations)?))
     }
 
     #[wasm_bindgen(js_name = conv2dTranspose)]
-    pub fn conv2d_transpose(&self, filter: &JsTensor, output_shape: &[u32], strides: &[u32], pad: &str) -> Result<JsTensor, JsError> {
+    pub fn conv2d_transpose(&self, filter: &JsTensor, output_shape: &[u32], strides: &[u32], pad: &str, pads: &[u32]) -> Result<JsTensor, JsError> {
         let op = "conv2dTranspose";
-        wrap(ops::conv2d_transpose(&self.inner, &filter.inner, &dims(output_shape), pair(op, strides)?, padding(op, pad)?))
+        wrap(ops::conv2d_transpose(&self.inner, &filter.inner, &dims(output_shape), pair(op, strides)?, padding(op, pad, pads)?))
     }
 
     #[wasm_bindgen(js_name = maxPool)]
-    pub fn max_pool(&self, size: &[u32], strides: &[u32], pad: &str) -> Result<JsTensor, JsError> {
-        wrap(ops::max_pool(&self.inner, pair("maxPool", size)?, pair("maxPool", strides)?, padding("maxPool", pad)?))
+    pub fn max_pool(&self, size: &[u32], strides: &[u32], pad: &str, pads: &[u32]) -> Result<JsTensor, JsError> {
+        wrap(ops::max_pool(&self.inner, pair("maxPool", size)?, pair("maxPool", strides)?, padding("maxPool", pad, pads)?))
     }
 
     #[wasm_bindgen(js_name = avgPool)]
-    pub fn avg_pool(&self, size: &[u32], strides: &[u32], pad: &str) -> Result<JsTensor, JsError> {
-        wrap(ops::avg_pool(&self.inner, pair("avgPool", size)?, pair("avgPool", strides)?, padding("avgPool", pad)?))
+    pub fn avg_pool(&self, size: &[u32], strides: &[u32], pad: &str, pads: &[u32]) -> Result<JsTensor, JsError> {
+        wrap(ops::avg_pool(&self.inner, pair("avgPool", size)?, pair("avgPool", strides)?, padding("avgPool", pad, pads)?))
     }
 
     pub fn softmax(&self, axis: i32) -> Result<JsTensor, JsError> {

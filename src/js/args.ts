@@ -30,6 +30,32 @@ export function paddingArg(op: string, v: unknown): 'same' | 'valid' {
   return v as 'same' | 'valid';
 }
 
+/** How TF.js's spatial ops take padding: a mode, one amount for every side, or per-dimension pairs. */
+export type SpatialPadding = 'same' | 'valid' | number | number[][];
+
+/**
+ * A spatial op's padding as the engine takes it: 'same', 'valid' or 'explicit' with
+ * [top, bottom, left, right]. A number pads every side; `pairs` allows TF.js's explicit form
+ * [[0, 0], [top, bottom], [left, right], [0, 0]] (NCHW: the pairs of dimensions 2 and 3).
+ */
+export function spatialPaddingArg(op: string, v: unknown, pairs: boolean, dataFormat: 'NHWC' | 'NCHW' = 'NHWC'): [string, Uint32Array] {
+  if (typeof v === 'string' && PADDINGS.has(v)) return [v, new Uint32Array(0)];
+  const amount = (a: unknown) => typeof a === 'number' && Number.isInteger(a) && a >= 0 && a <= 0x7fffffff;
+  if (amount(v)) return ['explicit', new Uint32Array(4).fill(v as number)];
+  if (pairs && Array.isArray(v) && v.length === 4 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every(amount))) {
+    const [h, w, batch, channel] = dataFormat === 'NHWC' ? [1, 2, 0, 3] : [2, 3, 0, 1];
+    if ((v[batch] as number[]).some((a) => a !== 0) || (v[channel] as number[]).some((a) => a !== 0)) throw new Error(`${op}: explicit padding may pad only the height and width dimensions, got ${JSON.stringify(v)}`);
+    return ['explicit', Uint32Array.from([...(v[h] as number[]), ...(v[w] as number[])])];
+  }
+  const forms = pairs ? "'same', 'valid', an amount for every side, or [[0, 0], [top, bottom], [left, right], [0, 0]]" : "'same', 'valid' or an amount for every side";
+  throw new Error(`${op}: padding must be ${forms} with integer amounts in [0, 2^31), got ${Array.isArray(v) ? JSON.stringify(v)?.slice(0, 80) : describe(v)}`);
+}
+
+/** TF.js's dimRoundingMode: only its default (truncation, which the engine does) is supported. */
+export function dimRoundingArg(op: string, v: unknown): void {
+  if (v !== undefined && v !== 'floor') throw new Error(`${op}: dimRoundingMode ${describe(v)} is not supported (only 'floor', the default)`);
+}
+
 /** A name from `allowed` (a primitive string). */
 export function choiceArg<T extends string>(op: string, what: string, v: unknown, allowed: readonly T[]): T {
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw new Error(`${op}: ${what} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(v)}`);

@@ -1,7 +1,7 @@
 // tf.* ops under TF.js names and argument orders. Each is a thin call into the Rust engine;
 // errors from it are JS Errors naming the op and shapes.
 import { assertReady, maxTensorBytes, tidy, wasm } from './engine.js';
-import { ArgumentError, axisArg, dtypeArg, intArg, paddingArg, u32Arg } from './args.js';
+import { ArgumentError, axisArg, choiceArg, dimRoundingArg, dtypeArg, intArg, spatialPaddingArg, u32Arg, type SpatialPadding } from './args.js';
 import { Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 
 type Shape = number[];
@@ -292,7 +292,16 @@ export function moments(x: Tensor, axis?: number | number[], keepDims = false): 
 
 export const matMul = (a: TensorLike, b: TensorLike, transposeA = false, transposeB = false) =>
   withTensor('matMul', a, (ta) => withTensor('matMul', b, (tb) => run('matMul', () => ta.handle.matMul(tb.handle, transposeA, transposeB))));
-export const dot = (a: Tensor, b: Tensor) => matMul(a, b);
+/** TF.js's dot: matMul, where a 1-D operand is a row (left) or a column (right) and its axis is dropped. */
+export const dot = (a: TensorLike, b: TensorLike) => withTensor('dot', a, (ta) => withTensor('dot', b, (tb) => tidy(() => {
+  if (ta.rank < 1 || ta.rank > 2 || tb.rank < 1 || tb.rank > 2) throw new Error(`dot: inputs must be rank 1 or 2, got shapes [${ta.shape}] and [${tb.shape}]`);
+  const left = ta.rank === 1 ? reshape(ta, [1, ta.shape[0]]) : ta;
+  const right = tb.rank === 1 ? reshape(tb, [tb.shape[0], 1]) : tb;
+  if (left.shape[1] !== right.shape[0]) throw new Error(`dot: inner dimensions of shapes [${ta.shape}] and [${tb.shape}] differ`);
+  const y = matMul(left, right);
+  const shape = [...(ta.rank === 2 ? [ta.shape[0]] : []), ...(tb.rank === 2 ? [tb.shape[1]] : [])];
+  return reshape(y, shape);
+})));
 export const softmax = (x: Tensor, axis = -1) => run('softmax', () => x.handle.softmax(axisArg(axis)));
 export const logSoftmax = (x: Tensor, axis = -1) => run('logSoftmax', () => x.handle.logSoftmax(axisArg(axis)));
 /** One-hot rows of `depth`; int32 like TF.js's unless `dtype` says otherwise. */
@@ -307,24 +316,55 @@ export const oneHot = (indices: TensorLike, depth: number, onValue = 1, offValue
 
 const pair = (v: number | number[]) => u32(Array.isArray(v) ? v : [v]);
 
-export function conv2d(x: Tensor, filter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dataFormat: 'NHWC' = 'NHWC', dilations: number | [number, number] = 1): Tensor {
-  if (dataFormat !== 'NHWC') throw new Error(`conv2d: dataFormat ${dataFormat} is not supported (use NHWC)`);
-  must('conv2d', x);
+/**
+ * Runs a 2-D spatial op on rank-4 NHWC data: a rank-3 input gets a batch of 1 and loses it
+ * again, NCHW data is transposed in and out.
+ */
+function spatial(op: string, x: Tensor, dataFormat: unknown, f: (x4: Tensor) => Tensor): Tensor {
+  must(op, x);
+  const format = choiceArg(op, 'dataFormat', dataFormat, ['NHWC', 'NCHW'] as const);
+  if (x.rank !== 3 && x.rank !== 4) throw new Error(`${op}: x must be rank 3 or 4, got shape [${x.shape}]`);
   return tidy(() => {
-    const x4 = x.rank === 3 ? reshape(x, [1, ...x.shape]) : x;
-    const y = run('conv2d', () => x4.handle.conv2d(filter.handle, pair(strides), paddingArg('conv2d', pad), pair(dilations)));
-    return x4 === x ? y : reshape(y, y.shape.slice(1));
+    let x4 = x.rank === 3 ? reshape(x, [1, ...x.shape]) : x;
+    if (format === 'NCHW') x4 = transpose(x4, [0, 2, 3, 1]);
+    let y = f(x4);
+    if (format === 'NCHW') y = transpose(y, [0, 3, 1, 2]);
+    return x.rank === 3 ? reshape(y, y.shape.slice(1)) : y;
   });
 }
 
-export const depthwiseConv2d = (x: Tensor, filter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dataFormat: 'NHWC' = 'NHWC', dilations: number | [number, number] = 1) =>
-  run('depthwiseConv2d', () => x.handle.depthwiseConv2d(filter.handle, pair(strides), paddingArg('depthwiseConv2d', pad), pair(dilations)));
-export const conv2dTranspose = (x: Tensor, filter: Tensor, outputShape: number[], strides: number | [number, number], pad: 'same' | 'valid') =>
-  run('conv2dTranspose', () => x.handle.conv2dTranspose(filter.handle, u32(outputShape), pair(strides), paddingArg('conv2dTranspose', pad)));
-export const maxPool = (x: Tensor, filterSize: number | [number, number], strides: number | [number, number], pad: 'same' | 'valid') =>
-  run('maxPool', () => x.handle.maxPool(pair(filterSize), pair(strides), paddingArg('maxPool', pad)));
-export const avgPool = (x: Tensor, filterSize: number | [number, number], strides: number | [number, number], pad: 'same' | 'valid') =>
-  run('avgPool', () => x.handle.avgPool(pair(filterSize), pair(strides), paddingArg('avgPool', pad)));
+export function conv2d(x: Tensor, filter: Tensor, strides: number | [number, number], pad: SpatialPadding, dataFormat: 'NHWC' | 'NCHW' = 'NHWC', dilations: number | [number, number] = 1, dimRoundingMode?: 'floor' | 'round' | 'ceil'): Tensor {
+  dimRoundingArg('conv2d', dimRoundingMode);
+  const [mode, pads] = spatialPaddingArg('conv2d', pad, true, dataFormat);
+  return spatial('conv2d', x, dataFormat, (x4) => run('conv2d', () => x4.handle.conv2d(filter.handle, pair(strides), mode, pads, pair(dilations))));
+}
+
+export function depthwiseConv2d(x: Tensor, filter: Tensor, strides: number | [number, number], pad: SpatialPadding, dataFormat: 'NHWC' | 'NCHW' = 'NHWC', dilations: number | [number, number] = 1, dimRoundingMode?: 'floor' | 'round' | 'ceil'): Tensor {
+  dimRoundingArg('depthwiseConv2d', dimRoundingMode);
+  const [mode, pads] = spatialPaddingArg('depthwiseConv2d', pad, true, dataFormat);
+  return spatial('depthwiseConv2d', x, dataFormat, (x4) => run('depthwiseConv2d', () => x4.handle.depthwiseConv2d(filter.handle, pair(strides), mode, pads, pair(dilations))));
+}
+
+export function conv2dTranspose(x: Tensor, filter: Tensor, outputShape: number[], strides: number | [number, number], pad: SpatialPadding, dimRoundingMode?: 'floor' | 'round' | 'ceil'): Tensor {
+  dimRoundingArg('conv2dTranspose', dimRoundingMode);
+  const [mode, pads] = spatialPaddingArg('conv2dTranspose', pad, true);
+  must('conv2dTranspose', x);
+  const out = Array.isArray(outputShape) && outputShape.length === 3 && x.rank === 3 ? [1, ...outputShape] : outputShape;
+  return spatial('conv2dTranspose', x, 'NHWC', (x4) => run('conv2dTranspose', () => x4.handle.conv2dTranspose(filter.handle, u32(out), pair(strides), mode, pads)));
+}
+
+export function maxPool(x: Tensor, filterSize: number | [number, number], strides: number | [number, number], pad: 'same' | 'valid' | number, dimRoundingMode?: 'floor' | 'round' | 'ceil'): Tensor {
+  dimRoundingArg('maxPool', dimRoundingMode);
+  const [mode, pads] = spatialPaddingArg('maxPool', pad, false);
+  return spatial('maxPool', x, 'NHWC', (x4) => run('maxPool', () => x4.handle.maxPool(pair(filterSize), pair(strides), mode, pads)));
+}
+
+export function avgPool(x: Tensor, filterSize: number | [number, number], strides: number | [number, number], pad: 'same' | 'valid' | number, dimRoundingMode?: 'floor' | 'round' | 'ceil'): Tensor {
+  dimRoundingArg('avgPool', dimRoundingMode);
+  const [mode, pads] = spatialPaddingArg('avgPool', pad, false);
+  return spatial('avgPool', x, 'NHWC', (x4) => run('avgPool', () => x4.handle.avgPool(pair(filterSize), pair(strides), mode, pads)));
+}
+
 export const dropout = (x: Tensor, rate: number, noiseShape?: number[], seed?: number) => {
   if (noiseShape) throw new Error('dropout: noiseShape is not supported');
   return run('dropout', () => x.handle.dropout(rate, seed32(seed)));
@@ -459,8 +499,12 @@ export function split(x: Tensor, numOrSizes: number | number[], axis = 0): Tenso
   must('split', x);
   const a = axis < 0 ? axis + x.rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= x.rank) throw new Error(`split: axis ${axis} is out of range for shape [${x.shape}]`);
-  const sizes = Array.isArray(numOrSizes) ? numOrSizes : new Array(numOrSizes).fill(x.shape[a] / numOrSizes);
-  if (sizes.some((s) => !Number.isInteger(s)) || sizes.reduce((p, v) => p + v, 0) !== x.shape[a]) {
+  if (!Array.isArray(numOrSizes) && !(Number.isInteger(numOrSizes) && numOrSizes > 0)) throw new Error(`split: numOrSizeSplits must be a positive integer or an array of sizes, got ${String(numOrSizes)}`);
+  const sizes = Array.isArray(numOrSizes) ? [...numOrSizes] : new Array(numOrSizes).fill(x.shape[a] / numOrSizes);
+  // One size may be -1: whatever the others leave (TF.js).
+  const rest = sizes.indexOf(-1);
+  if (rest >= 0 && sizes.lastIndexOf(-1) === rest) sizes[rest] = x.shape[a] - sizes.reduce((p, v, i) => (i === rest ? p : p + v), 0);
+  if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((p, v) => p + v, 0) !== x.shape[a]) {
     throw new Error(`split: sizes [${sizes}] do not split axis ${axis} of shape [${x.shape}]`);
   }
   let at = 0;

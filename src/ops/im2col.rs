@@ -71,27 +71,36 @@ impl Geometry {
         if (sh > 1 || sw > 1) && (dh > 1 || dw > 1) {
             bail!(op, "strides {:?} and dilations {:?} cannot both exceed 1 (as in TF.js)", strides, dilations);
         }
-        let (ekh, ekw) = ((kh - 1) * dh + 1, (kw - 1) * dw + 1);
+        // In u64: on wasm32 usize is 32 bits, and a padding or dilation near 2^31 would wrap.
+        let big = |v: usize| v as u64;
+        let (ekh, ekw) = ((big(kh) - 1) * big(dh) + 1, (big(kw) - 1) * big(dw) + 1);
         let (oh, ow, pt, pl) = match padding {
             Padding::Same => {
-                let (oh, ow) = (h.div_ceil(sh), w.div_ceil(sw));
-                let pad_h = ((oh.max(1) - 1) * sh + ekh).saturating_sub(h);
-                let pad_w = ((ow.max(1) - 1) * sw + ekw).saturating_sub(w);
+                let (oh, ow) = (big(h).div_ceil(big(sh)), big(w).div_ceil(big(sw)));
+                let pad_h = ((oh.max(1) - 1) * big(sh) + ekh).saturating_sub(big(h));
+                let pad_w = ((ow.max(1) - 1) * big(sw) + ekw).saturating_sub(big(w));
                 (oh, ow, pad_h / 2, pad_w / 2)
             }
             Padding::Valid => {
-                if h < ekh || w < ekw {
+                if big(h) < ekh || big(w) < ekw {
                     bail!(op, "a {}x{} window (dilated) does not fit a {}x{} image with 'valid' padding", ekh, ekw, h, w);
                 }
-                ((h - ekh) / sh + 1, (w - ekw) / sw + 1, 0, 0)
+                ((big(h) - ekh) / big(sh) + 1, (big(w) - ekw) / big(sw) + 1, 0, 0)
             }
             Padding::Explicit(t, b, l, r) => {
-                if h + t + b < ekh || w + l + r < ekw {
-                    bail!(op, "a {}x{} window does not fit the padded {}x{} image", ekh, ekw, h + t + b, w + l + r);
+                let (ph, pw) = (big(h) + big(t) + big(b), big(w) + big(l) + big(r));
+                if ph < ekh || pw < ekw {
+                    bail!(op, "a {}x{} window does not fit the padded {}x{} image", ekh, ekw, ph, pw);
                 }
-                ((h + t + b - ekh) / sh + 1, (w + l + r - ekw) / sw + 1, t, l)
+                ((ph - ekh) / big(sh) + 1, (pw - ekw) / big(sw) + 1, big(t), big(l))
             }
         };
+        // Every size the kernels index with must fit their u32 parameters.
+        let limit = u64::from(u32::MAX);
+        if [ekh, ekw, oh, ow, pt, pl].iter().any(|&v| v > limit) {
+            bail!(op, "input {:?} with kernel {:?}, strides {:?}, dilations {:?} and padding {:?} gives sizes past 2^32", input, kernel, strides, dilations, padding);
+        }
+        let (oh, ow, pt, pl) = (oh as usize, ow as usize, pt as usize, pl as usize);
         Ok(Geometry { n, h, w, c, kh, kw, sh, sw, dh, dw, oh, ow, pad_top: pt, pad_left: pl })
     }
 

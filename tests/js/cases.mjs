@@ -206,6 +206,10 @@ export const cases = {
     throwsWith(() => tf.ones([1, 4, 4, 1], 'int32').conv2d(tf.ones([3, 3, 1, 1]), 1, 'same'), ['conv2d', 'float32', 'int32'], 'conv2d of int32 (wrong dtype)');
     throwsWith(() => tf.variable(tf.ones([2], 'int32')).assign(tf.ones([2])), ['assign', 'int32'], 'assign of another dtype');
     throwsWith(() => tf.sequential().add(tf.layers.dense({ units: 2 })), ['inputShape'], 'first layer without an input shape');
+    // paddings near 2^31 used to wrap the padded size on wasm32 (a 1x1 maxPool answer, a wrong conv error)
+    const img = tf.zeros([1, 4, 4, 1]);
+    throwsWith(() => tf.maxPool(img, 2, 1, 2 ** 31 - 1), ['max_pool', '2^32'], 'maxPool padding 2^31 - 1');
+    throwsWith(() => tf.conv2d(img, tf.zeros([3, 3, 1, 1]), 1, 2 ** 31 - 1), ['conv2d', '2^32'], 'conv2d padding 2^31 - 1');
     if (tf.getBackend() === 'webgpu') {
       let err;
       try { a.dataSync(); } catch (e) { err = e; }
@@ -230,11 +234,12 @@ export const cases = {
       randomNormal: [(v) => tf.randomNormal([2], 0, 1, v), 'dtype'],
       randomUniform: [(v) => tf.randomUniform([2], 0, 1, v), 'dtype'],
       variable: [(v) => tf.variable(x, true, undefined, v), 'dtype'],
-      conv2d: [(v) => tf.conv2d(img, k, 1, v), 'padding'],
-      depthwiseConv2d: [(v) => tf.depthwiseConv2d(img, k, 1, v), 'padding'],
-      conv2dTranspose: [(v) => tf.conv2dTranspose(img, k, [1, 4, 4, 1], 1, v), 'padding'],
-      maxPool: [(v) => tf.maxPool(img, 2, 2, v), 'padding'],
-      avgPool: [(v) => tf.avgPool(img, 2, 2, v), 'padding'],
+      // the ops take an amount as padding too (7 is fine there): one past 2^32 must not wrap to 1
+      conv2d: [(v) => tf.conv2d(img, k, 1, v === 7 ? 2 ** 32 + 1 : v), 'padding'],
+      depthwiseConv2d: [(v) => tf.depthwiseConv2d(img, k, 1, v === 7 ? 1.5 : v), 'padding'],
+      conv2dTranspose: [(v) => tf.conv2dTranspose(img, k, [1, 4, 4, 1], 1, v === 7 ? -1 : v), 'padding'],
+      maxPool: [(v) => tf.maxPool(img, 2, 2, v === 7 ? [[0, 0], [1, 1], [1, 1], [0, 0]] : v), 'padding'],
+      avgPool: [(v) => tf.avgPool(img, 2, 2, v === 7 ? 2 ** 31 : v), 'padding'],
       'layers.conv2d': [(v) => tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: v }), 'padding'],
       'layers.maxPooling2d': [(v) => tf.layers.maxPooling2d({ padding: v }), 'padding'],
     };
@@ -407,6 +412,15 @@ export const cases = {
       [(t) => t.logSigmoid(t.tensor(x, [4, 6]).mul(20)), 'logSigmoid'],
       [(t) => t.mod(t.tensor(x, [4, 6]).mul(7), t.tensor(w.slice(0, 6), [6]).add(0.25)), 'mod'],
       [(t) => t.mod(t.tensor([7, -7, 7, -7, 0], [5], 'int32'), t.tensor([3, 3, -3, -3, 2], [5], 'int32')), 'int mod'],
+      // padding as amounts, NCHW, rank-3 inputs, 1-D dot, split with a -1 size
+      [(t) => t.conv2d(t.tensor(x, [1, 4, 6, 1]), t.tensor(w.slice(0, 6), [3, 2, 1, 1]), [2, 1], [[0, 0], [2, 1], [0, 3], [0, 0]]), 'conv2d explicit padding'],
+      [(t) => t.conv2d(t.tensor(x, [1, 2, 3, 4]), t.tensor(w.slice(0, 8), [2, 2, 2, 1]), 1, 1, 'NCHW'), 'conv2d NCHW, padding 1'],
+      [(t) => t.conv2d(t.tensor(x, [2, 3, 4]), t.tensor(w.slice(0, 8), [2, 2, 2, 1]), 1, [[0, 0], [0, 0], [1, 0], [0, 1]], 'NCHW'), 'conv2d rank-3 NCHW explicit'],
+      [(t) => t.depthwiseConv2d(t.tensor(x, [4, 3, 2]), t.tensor(w.slice(0, 8), [2, 2, 2, 1]), 1, [[0, 0], [1, 1], [0, 2], [0, 0]]), 'depthwiseConv2d rank 3, explicit'],
+      [(t) => t.maxPool(t.tensor(x.map((v) => v - 1), [1, 4, 6, 1]), 3, 2, 1), 'maxPool padding 1'],
+      [(t) => t.avgPool(t.tensor(x, [4, 6, 1]), 2, 1, 1), 'avgPool rank 3, padding 1'],
+      [(t) => t.stack([t.dot(t.tensor(x.slice(0, 4)), t.tensor(w.slice(0, 4))), t.dot(t.tensor(x.slice(0, 4)), t.tensor(w.slice(0, 8), [4, 2])).sum(), t.dot(t.tensor(w.slice(0, 8), [2, 4]), t.tensor(x.slice(0, 4))).sum()]), 'dot of 1-D operands'],
+      [(t) => t.concat(t.split(t.tensor(x, [4, 6]), [2, -1, 1], 1).map((p, i) => p.mul(i + 1)), 1), 'split with a -1 size'],
       // NaN propagates as in TF.js
       [(t) => t.stack([t.relu(t.tensor([NaN, -1, 2])), t.relu6(t.tensor([NaN, -1, 7])), t.sigmoid(t.tensor([NaN, -1, 2])), t.clipByValue(t.tensor([NaN, -1, 2]), -0.5, 0.5)]), 'relu, relu6, sigmoid, clip of NaN'],
       [(t) => t.stack([t.maximum(t.tensor([NaN, -1, 2]), 0), t.minimum(t.tensor([NaN, -1, 2]), 0)]), 'maximum, minimum with NaN'],

@@ -624,6 +624,26 @@ export const cases = {
     const mine = ours.applyMany([tf.tensor(xa, [3, 4]), tf.tensor(xb, [3, 3])])[0];
     const want = theirs.predict([ref.tensor(xa, [3, 4]), ref.tensor(xb, [3, 3])]);
     close(await mine.data(), await want.data(), 1e-4, 1e-6, 'functional forward vs TF.js');
+    // a model with two outputs predicts both, batch by batch, as TF.js does
+    const twoHeads = (t) => {
+      const a = t.input({ shape: [4] });
+      const h = t.layers.dense({ units: 3, activation: 'relu' }).apply(a);
+      return t.model({ inputs: a, outputs: [t.layers.dense({ units: 2 }).apply(h), t.layers.dense({ units: 1, activation: 'sigmoid' }).apply(h)] });
+    };
+    const [ours2, theirs2] = [twoHeads(tf), twoHeads(ref)];
+    const shapes2 = theirs2.getWeights().map((w) => w.shape);
+    const values2 = shapes2.map((sh, i) => seeded(sh.reduce((p, q) => p * q, 1), 70 + i, 0.8));
+    ours2.setWeights(values2.map((v, i) => tf.tensor(v, shapes2[i])));
+    theirs2.setWeights(values2.map((v, i) => ref.tensor(v, shapes2[i])));
+    const x5 = seeded(5 * 4, 3);
+    const got2 = ours2.predict(tf.tensor(x5, [5, 4]), { batchSize: 2 });
+    const want2 = theirs2.predict(ref.tensor(x5, [5, 4]), { batchSize: 2 });
+    assert(Array.isArray(got2) && got2.length === 2, 'predict of a two-output model gives two tensors');
+    for (let k = 0; k < 2; k++) {
+      assert(got2[k].shape.join() === want2[k].shape.join(), `output ${k}: shape [${got2[k].shape}], TF.js [${want2[k].shape}]`);
+      close(await got2[k].data(), await want2[k].data(), 1e-5, 1e-6, `two-output predict, output ${k}`);
+    }
+    tf.dispose(got2); ref.dispose(want2); ours2.dispose(); theirs2.dispose();
     // a single-input functional model with a residual connection trains with fit
     const x = tf.input({ shape: [2] });
     const h = tf.layers.dense({ units: 2, activation: 'tanh' }).apply(x);

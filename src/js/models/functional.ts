@@ -69,6 +69,11 @@ export class Functional extends LayersModel {
     });
   }
 
+  /** @internal */
+  outputsFor(x: Tensor | Tensor[]): Tensor[] {
+    return this.applyMany(Array.isArray(x) ? x : [x]);
+  }
+
   apply(x: Tensor | Tensor[], kwargs: { training?: boolean } = {}): Tensor {
     const outs = this.applyMany(Array.isArray(x) ? x : [x], kwargs);
     if (outs.length !== 1) throw new Error(`${this.name}: has ${outs.length} outputs; use applyMany`);

@@ -148,21 +148,30 @@ export abstract class LayersModel {
     return generate(this, prompt, options);
   }
 
-  /** Predictions in batches, without recording gradients. A model with several inputs takes an array. */
-  predict(x: Tensor | Tensor[], args: { batchSize?: number } = {}): Tensor {
+  /** @internal every output of the model for `x` (one for a Sequential; Functional overrides). */
+  outputsFor(x: Tensor | Tensor[]): Tensor[] {
+    return [(this.apply as (x: Tensor | Tensor[]) => Tensor)(x)];
+  }
+
+  /**
+   * Predictions in batches, without recording gradients. A model with several inputs takes an
+   * array; a model with several outputs returns one (TF.js's `Tensor | Tensor[]`).
+   */
+  predict(x: Tensor | Tensor[], args: { batchSize?: number } = {}): Tensor | Tensor[] {
     const bs = args.batchSize ?? 32;
     if (!(Number.isInteger(bs) && bs > 0)) throw new Error(`${this.name}.predict: batchSize must be a positive integer, got ${describe(bs)}`);
     const xs = Array.isArray(x) ? x : [x];
     if (xs.length === 0) throw new Error(`${this.name}.predict: no input given`);
     // Each batch is the same rows of every input.
-    const run = (rows: Tensor[]) => (this.apply as (x: Tensor | Tensor[]) => Tensor)(Array.isArray(x) && rows.length > 1 ? rows : rows[0]);
-    return wasm.noGrad(() => tidy(() => {
+    const run = (rows: Tensor[]) => this.outputsFor(Array.isArray(x) && rows.length > 1 ? rows : rows[0]);
+    const outs = wasm.noGrad(() => tidy(() => {
       const n = xs[0].shape[0];
       if (n <= bs) return run(xs);
-      const parts: Tensor[] = [];
+      const parts: Tensor[][] = [];
       for (let i = 0; i < n; i += bs) parts.push(run(xs.map((t) => ops.slice(t, [i], [Math.min(bs, n - i)]))));
-      return ops.concat(parts, 0);
-    })) as Tensor;
+      return parts[0].map((_, k) => ops.concat(parts.map((p) => p[k]), 0));
+    })) as Tensor[];
+    return outs.length === 1 ? outs[0] : outs;
   }
 
   /** Loss (and metrics) over (x, y): a scalar tensor, or an array when there are metrics. */

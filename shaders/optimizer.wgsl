@@ -5,7 +5,7 @@
 
 struct Step {
     p: f32,
-    s: vec2<f32>,
+    s: vec3<f32>,
 };
 
 @compute @workgroup_size(256)

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::ops::{self, BinaryOp, CompareOp, Loss, Padding, Reduce, UnaryOp};
+use crate::ops::{self, BinaryOp, CompareOp, Loss, LossTerms, Padding, Reduce, Reduction, UnaryOp};
 use crate::optim::{Kind, Optimizer};
 use crate::{autograd, DType, Device, Error, Tensor};
 
@@ -531,6 +531,25 @@ impl JsTensor {
         wrap(loss.apply(&labels.inner, &predictions.inner))
     }
 
+    /// Each element's loss by TF.js's `tf.losses` formula; `param`: logLoss's epsilon, huber's
+    /// delta, cosineDistance's axis.
+    #[wasm_bindgen(js_name = lossTerms)]
+    pub fn loss_terms(kind: LossTerms, labels: &JsTensor, predictions: &JsTensor, param: f32) -> Result<JsTensor, JsError> {
+        wrap(kind.apply(&labels.inner, &predictions.inner, param))
+    }
+
+    /// These losses weighted and reduced as TF.js's `computeWeightedLoss`.
+    #[wasm_bindgen(js_name = weightedLoss)]
+    pub fn weighted_loss(&self, weights: &JsTensor, reduction: Reduction) -> Result<JsTensor, JsError> {
+        wrap(ops::compute_weighted_loss(&self.inner, Some(&weights.inner), reduction))
+    }
+
+    /// These losses reduced as TF.js's `computeWeightedLoss` without weights.
+    #[wasm_bindgen(js_name = reducedLoss)]
+    pub fn reduced_loss(&self, reduction: Reduction) -> Result<JsTensor, JsError> {
+        wrap(ops::compute_weighted_loss(&self.inner, None, reduction))
+    }
+
     /// (x - mean) / sqrt(variance + eps) * scale + offset (TF.js `batchNorm`).
     #[wasm_bindgen(js_name = batchNorm)]
     pub fn batch_norm(&self, mean: &JsTensor, variance: &JsTensor, offset: Option<JsTensor>, scale: Option<JsTensor>, eps: f32) -> Result<JsTensor, JsError> {
@@ -625,7 +644,12 @@ impl JsOptimizer {
                 eps,
                 weight_decay: opt_f32(c, "weightDecay", 0.01),
             },
-            "rmsprop" => Kind::RmsProp { rho: opt_f32(c, "decay", 0.9), momentum: opt_f32(c, "momentum", 0.0), eps },
+            "rmsprop" => Kind::RmsProp {
+                rho: opt_f32(c, "decay", 0.9),
+                momentum: opt_f32(c, "momentum", 0.0),
+                eps,
+                centered: js_sys::Reflect::get(c, &"centered".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false),
+            },
             "adagrad" => Kind::Adagrad { initial_accumulator: opt_f32(c, "initialAccumulatorValue", 0.1), eps },
             other => return Err(JsError::new(&format!("unknown optimizer '{other}'"))),
         };

@@ -5,7 +5,7 @@ export { Tensor, Variable, SyncReadbackError, type DataType, type TensorLike, ty
 export * from './ops.js';
 export { grad, grads, valueAndGrad, valueAndGrads } from './gradients.js';
 export { train, Optimizer } from './optimizers.js';
-export { losses } from './losses.js';
+export { losses, Reduction } from './losses.js';
 export { initializers } from './initializers.js';
 export { layers, Layer } from './layers/index.js';
 export { sequential, Sequential, LayersModel, History } from './models/sequential.js';

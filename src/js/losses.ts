@@ -32,14 +32,32 @@ export function getLoss(spec: string | LossFn): LossFn {
   return f;
 }
 
+/** TF.js's `tf.Reduction`: how tf.losses.* reduce the weighted losses. */
+export const Reduction = { NONE: 0, MEAN: 1, SUM: 2, SUM_BY_NONZERO_WEIGHTS: 3 } as const;
+
+function tensors(op: string, ...ts: unknown[]): void {
+  if (!ts.every((t) => t instanceof Tensor)) throw new Error(`losses.${op}: expected tensors for the labels and the predictions`);
+}
+
+/** TF.js's computeWeightedLoss: `losses` times `weights` (broadcast), reduced by `reduction`. */
+function computeWeightedLoss(losses: Tensor, weights?: Tensor | null, reduction: number = Reduction.SUM_BY_NONZERO_WEIGHTS): Tensor {
+  const op = 'computeWeightedLoss';
+  if (!(losses instanceof Tensor)) throw new Error(`losses.${op}: expected a tensor of losses`);
+  if (weights !== undefined && weights !== null && !(weights instanceof Tensor)) throw new Error(`losses.${op}: weights must be a tensor`);
+  if (!(reduction === 0 || reduction === 1 || reduction === 2 || reduction === 3)) throw new Error(`losses.${op}: reduction must be one of tf.Reduction's values (0-3), got ${String(reduction)}`);
+  const r = reduction as wasm.Reduction;
+  return new Tensor(weights ? losses.handle.weightedLoss(weights.handle, r) : losses.handle.reducedLoss(r));
+}
+
 /**
- * TF.js's `weights` and `reduction` arguments: the mean over every element is what the engine's
- * losses compute, which is TF.js's default (SUM_BY_NONZERO_WEIGHTS without weights) and MEAN.
- * Anything else is refused rather than ignored.
+ * A tf.losses.* loss: each element's loss by TF.js's formula (`terms`), weighted and reduced.
+ * Unweighted means of the common losses take the engine's fused mean (`mean`) instead.
  */
-function plainReduction(op: string, weights: unknown, reduction: unknown): void {
-  if (weights !== undefined && weights !== null) throw new Error(`losses.${op}: weights are not supported yet`);
-  if (reduction !== undefined && reduction !== 1 && reduction !== 3) throw new Error(`losses.${op}: only the mean reduction (Reduction.MEAN or the default SUM_BY_NONZERO_WEIGHTS) is supported, got ${String(reduction)}`);
+function weightedLoss(op: string, terms: wasm.LossTerms, labels: Tensor, predictions: Tensor, weights: Tensor | undefined | null, reduction: number | undefined, param = 0, mean?: wasm.Loss): Tensor {
+  tensors(op, labels, predictions);
+  const r = reduction ?? Reduction.SUM_BY_NONZERO_WEIGHTS;
+  if (mean !== undefined && (weights === undefined || weights === null) && (r === Reduction.MEAN || r === Reduction.SUM_BY_NONZERO_WEIGHTS)) return engineLoss(mean)(labels, predictions);
+  return tidy(() => computeWeightedLoss(new Tensor(wasm.Tensor.lossTerms(terms, labels.handle, predictions.handle, param)), weights, r));
 }
 
 /** Labels moved towards `towards` by `labelSmoothing` (TF.js: one-hot to 1/classes, binary to 0.5). */
@@ -49,29 +67,36 @@ function smoothed(op: string, labels: Tensor, labelSmoothing: unknown, towards: 
   return labels.mul(1 - labelSmoothing).add(labelSmoothing * towards);
 }
 
-/** tf.losses.* (TF.js signatures: labels, predictions, weights?, ...). */
+const T = wasm.LossTerms;
+
+/** tf.losses.* (TF.js signatures: labels, predictions, weights?, ..., reduction?). */
 export const losses = {
-  meanSquaredError: (labels: Tensor, predictions: Tensor, weights?: Tensor, reduction?: number) => {
-    plainReduction('meanSquaredError', weights, reduction);
-    return engineLoss(L.MeanSquaredError)(labels, predictions);
-  },
+  computeWeightedLoss,
+  meanSquaredError: (labels: Tensor, predictions: Tensor, weights?: Tensor, reduction?: number) =>
+    weightedLoss('meanSquaredError', T.SquaredError, labels, predictions, weights, reduction, 0, L.MeanSquaredError),
+  absoluteDifference: (labels: Tensor, predictions: Tensor, weights?: Tensor, reduction?: number) =>
+    weightedLoss('absoluteDifference', T.AbsoluteDifference, labels, predictions, weights, reduction, 0, L.MeanAbsoluteError),
   softmaxCrossEntropy: (onehotLabels: Tensor, logits: Tensor, weights?: Tensor, labelSmoothing = 0, reduction?: number) => {
-    plainReduction('softmaxCrossEntropy', weights, reduction);
-    if (!(onehotLabels instanceof Tensor)) throw new Error('losses.softmaxCrossEntropy: expected tensors for the labels and the logits');
-    return tidy(() => engineLoss(L.SoftmaxCrossEntropy)(smoothed('softmaxCrossEntropy', onehotLabels, labelSmoothing, 1 / onehotLabels.shape[onehotLabels.rank - 1]), logits));
+    tensors('softmaxCrossEntropy', onehotLabels, logits);
+    return tidy(() => weightedLoss('softmaxCrossEntropy', T.SoftmaxCrossEntropy, smoothed('softmaxCrossEntropy', onehotLabels, labelSmoothing, 1 / onehotLabels.shape[onehotLabels.rank - 1]), logits, weights, reduction, 0, L.SoftmaxCrossEntropy));
   },
   sigmoidCrossEntropy: (multiClassLabels: Tensor, logits: Tensor, weights?: Tensor, labelSmoothing = 0, reduction?: number) => {
-    plainReduction('sigmoidCrossEntropy', weights, reduction);
-    if (!(multiClassLabels instanceof Tensor)) throw new Error('losses.sigmoidCrossEntropy: expected tensors for the labels and the logits');
-    return tidy(() => engineLoss(L.SigmoidCrossEntropy)(smoothed('sigmoidCrossEntropy', multiClassLabels, labelSmoothing, 0.5), logits));
+    tensors('sigmoidCrossEntropy', multiClassLabels, logits);
+    return tidy(() => weightedLoss('sigmoidCrossEntropy', T.SigmoidCrossEntropy, smoothed('sigmoidCrossEntropy', multiClassLabels, labelSmoothing, 0.5), logits, weights, reduction, 0, L.SigmoidCrossEntropy));
   },
-  absoluteDifference: (labels: Tensor, predictions: Tensor, weights?: Tensor, reduction?: number) => {
-    plainReduction('absoluteDifference', weights, reduction);
-    return engineLoss(L.MeanAbsoluteError)(labels, predictions);
+  logLoss: (labels: Tensor, predictions: Tensor, weights?: Tensor, epsilon = 1e-7, reduction?: number) => {
+    if (typeof epsilon !== 'number' || !(epsilon >= 0)) throw new Error(`losses.logLoss: epsilon must be a non-negative number, got ${String(epsilon)}`);
+    return weightedLoss('logLoss', T.Log, labels, predictions, weights, reduction, epsilon);
   },
-  logLoss: (labels: Tensor, predictions: Tensor, weights?: Tensor, epsilon?: number, reduction?: number) => {
-    plainReduction('logLoss', weights, reduction);
-    if (epsilon !== undefined) throw new Error('losses.logLoss: a custom epsilon is not supported yet');
-    return engineLoss(L.BinaryCrossEntropy)(labels, predictions);
+  hingeLoss: (labels: Tensor, predictions: Tensor, weights?: Tensor, reduction?: number) =>
+    weightedLoss('hingeLoss', T.Hinge, labels, predictions, weights, reduction),
+  huberLoss: (labels: Tensor, predictions: Tensor, weights?: Tensor, delta = 1, reduction?: number) => {
+    if (typeof delta !== 'number' || !(delta > 0)) throw new Error(`losses.huberLoss: delta must be a positive number, got ${String(delta)}`);
+    return weightedLoss('huberLoss', T.Huber, labels, predictions, weights, reduction, delta);
+  },
+  cosineDistance: (labels: Tensor, predictions: Tensor, axis: number, weights?: Tensor, reduction?: number) => {
+    tensors('cosineDistance', labels, predictions);
+    if (!Number.isInteger(axis) || axis < -predictions.rank || axis >= predictions.rank) throw new Error(`losses.cosineDistance: axis ${String(axis)} is out of range for shape [${predictions.shape}]`);
+    return weightedLoss('cosineDistance', T.CosineDistance, labels, predictions, weights, reduction, axis);
   },
 };

@@ -35,7 +35,9 @@ export class Optimizer {
    * `returnCost`.
    */
   minimize(f: () => Tensor, returnCost = false, varList?: Variable[]): Tensor | null {
-    const vars = (varList ?? trainableVariables()).filter((v) => v.trainable && !v.isDisposed);
+    // Only float variables have gradients: an int32 or bool variable (a counter, a mask) marked
+    // trainable is left alone, as TF.js leaves variables f does not differentiate.
+    const vars = (varList ?? trainableVariables().filter((v) => v.dtype === 'float32')).filter((v) => v.trainable && !v.isDisposed);
     for (const v of vars) {
       if (!this.registered.has(v)) {
         this.inner.addParam(v.handle);
@@ -74,8 +76,8 @@ export const train = {
   adamw: (learningRate = 0.001, weightDecay = 0.01, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7) =>
     new Optimizer('adamw', learningRate, { beta1, beta2, epsilon, weightDecay }),
   rmsprop: (learningRate: number, decay = 0.9, momentum = 0, epsilon = 1e-7, centered = false) => {
-    if (centered) throw new Error('train.rmsprop: centered RMSProp is not supported yet');
-    return new Optimizer('rmsprop', learningRate, { decay, momentum, epsilon });
+    if (typeof centered !== 'boolean') throw new Error(`train.rmsprop: centered must be a boolean, got ${describe(centered)}`);
+    return new Optimizer('rmsprop', learningRate, { decay, momentum, epsilon, centered });
   },
   adagrad: (learningRate: number, initialAccumulatorValue = 0.1) => new Optimizer('adagrad', learningRate, { initialAccumulatorValue }),
 };

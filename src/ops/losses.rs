@@ -2,6 +2,7 @@
 //! ops and reductions, so they fuse; cross-entropy from logits has a rule of its own.
 use crate::autograd::{no_grad, record, scalar};
 use crate::fusion::{self, Space};
+use super::loss_terms::LossTerms;
 use crate::{bail, ops, DType, Result, Tensor};
 
 /// Every loss, by its typed name (the JS API and model configs parse Keras/TF.js names into it).
@@ -49,8 +50,7 @@ fn same_shape(op: &str, labels: &Tensor, preds: &Tensor) -> Result<()> {
 
 /// mean((preds - labels)^2)
 pub fn mean_squared_error(labels: &Tensor, preds: &Tensor) -> Result<Tensor> {
-    same_shape("mean_squared_error", labels, preds)?;
-    ops::mean(&ops::squared_difference(preds, labels)?, None, false)
+    ops::mean(&LossTerms::SquaredError.apply(labels, preds, 0.0)?, None, false)
 }
 
 /// mean over the batch of -sum(labels * log_softmax(logits)) along the last axis.
@@ -117,12 +117,7 @@ pub fn binary_cross_entropy(labels: &Tensor, probs: &Tensor) -> Result<Tensor> {
 /// Binary cross-entropy from logits, stable for any magnitude:
 /// max(x, 0) - x z + log(1 + exp(-|x|)).
 pub fn sigmoid_cross_entropy(labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
-    same_shape("sigmoid_cross_entropy", labels, logits)?;
-    let zero = scalar(logits, 0.0)?;
-    let one = scalar(logits, 1.0)?;
-    let a = ops::sub(&ops::maximum(logits, &zero)?, &ops::mul(logits, labels)?)?;
-    let b = ops::log(&ops::add(&one, &ops::exp(&ops::neg(&ops::abs(logits)?)?)?)?)?;
-    ops::mean(&ops::add(&a, &b)?, None, false)
+    ops::mean(&LossTerms::SigmoidCrossEntropy.apply(labels, logits, 0.0)?, None, false)
 }
 
 /// Keras categorical cross-entropy of probabilities (a softmax output): each row is normalised to
@@ -159,8 +154,7 @@ pub fn sparse_categorical_cross_entropy(labels: &Tensor, probs: &Tensor) -> Resu
 
 /// mean(|predictions - labels|)
 pub fn mean_absolute_error(labels: &Tensor, preds: &Tensor) -> Result<Tensor> {
-    same_shape("mean_absolute_error", labels, preds)?;
-    ops::mean(&ops::abs(&ops::sub(preds, labels)?)?, None, false)
+    ops::mean(&LossTerms::AbsoluteDifference.apply(labels, preds, 0.0)?, None, false)
 }
 
 /// Keras hinge: mean(max(1 - labels * predictions, 0)), labels in {-1, 1}.

@@ -14,6 +14,7 @@ pub mod dropout;
 pub mod fill;
 pub mod gather;
 pub mod im2col;
+pub mod loss_terms;
 pub mod losses;
 pub mod matmul;
 pub mod norm;
@@ -43,6 +44,7 @@ pub use conv::{conv2d, conv2d_transpose, depthwise_conv2d};
 pub use dropout::dropout;
 pub use fill::{fill, full_like, ones, zeros};
 pub use gather::{embedding, gather, scatter_add_flat};
+pub use loss_terms::{compute_weighted_loss, LossTerms, Reduction};
 pub use losses::{
     Loss, binary_cross_entropy, categorical_cross_entropy, hinge, mean_absolute_error, mean_squared_error, sigmoid_cross_entropy, softmax_cross_entropy,
     sparse_categorical_cross_entropy, sparse_softmax_cross_entropy,

@@ -7,8 +7,8 @@ pub static ADAGRAD: Rule = Rule {
     states: 1,
     initial_state: 0.1,
     wgsl: "    let acc = s.x + g * g;
-    return Step(x - p.lr * g / sqrt(acc + p.eps), vec2<f32>(acc, 0.0));",
-    cpu: |h: &Hyper, p: &mut f32, g: f32, s: &mut [f32; 2]| {
+    return Step(x - p.lr * g / sqrt(acc + p.eps), vec3<f32>(acc, 0.0, 0.0));",
+    cpu: |h: &Hyper, p: &mut f32, g: f32, s: &mut [f32; 3]| {
         let acc = s[0] + g * g;
         s[0] = acc;
         *p -= h.lr * g / (acc + h.eps).sqrt();

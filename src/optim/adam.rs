@@ -10,8 +10,8 @@ pub static ADAM: Rule = Rule {
     initial_state: 0.0,
     wgsl: "    let m = p.beta1 * s.x + (1.0 - p.beta1) * g;
     let v = p.beta2 * s.y + (1.0 - p.beta2) * g * g;
-    return Step(x - p.lr * (m / p.bc1) / (sqrt(v / p.bc2) + p.eps) - p.lr * p.weight_decay * x, vec2<f32>(m, v));",
-    cpu: |h: &Hyper, p: &mut f32, g: f32, s: &mut [f32; 2]| {
+    return Step(x - p.lr * (m / p.bc1) / (sqrt(v / p.bc2) + p.eps) - p.lr * p.weight_decay * x, vec3<f32>(m, v, 0.0));",
+    cpu: |h: &Hyper, p: &mut f32, g: f32, s: &mut [f32; 3]| {
         let m = h.beta1 * s[0] + (1.0 - h.beta1) * g;
         let v = h.beta2 * s[1] + (1.0 - h.beta2) * g * g;
         s[0] = m;

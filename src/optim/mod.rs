@@ -37,15 +37,15 @@ crate::params! {
 /// An update rule: its WGSL and its CPU twin.
 pub struct Rule {
     pub name: &'static str,
-    /// State tensors per parameter (0, 1 or 2), and their initial value.
+    /// State tensors per parameter (0 to 3), and their initial value.
     pub states: usize,
     pub initial_state: f32,
-    /// The body of `fn rule(x: f32, g: f32, s: vec2<f32>) -> Step`: the new parameter and state
-    /// (`Step(x', vec2(s0', s1'))`) from the parameter `x`, the (scaled) gradient `g`, the state
+    /// The body of `fn rule(x: f32, g: f32, s: vec3<f32>) -> Step`: the new parameter and state
+    /// (`Step(x', vec3(s0', s1', s2'))`) from the parameter `x`, the (scaled) gradient `g`, the state
     /// `s`, and the hyper-parameters `p`.
     pub wgsl: &'static str,
     /// The same on the CPU: (hyper, parameter, gradient, state).
-    pub cpu: fn(&Hyper, &mut f32, f32, &mut [f32; 2]),
+    pub cpu: fn(&Hyper, &mut f32, f32, &mut [f32; 3]),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,7 +54,9 @@ pub enum Kind {
     Momentum { momentum: f32, nesterov: bool },
     Adam { beta1: f32, beta2: f32, eps: f32 },
     AdamW { beta1: f32, beta2: f32, eps: f32, weight_decay: f32 },
-    RmsProp { rho: f32, momentum: f32, eps: f32 },
+    /// `centered`: divide by the gradient's variance (mean square minus squared mean) rather
+    /// than its mean square.
+    RmsProp { rho: f32, momentum: f32, eps: f32, centered: bool },
     Adagrad { initial_accumulator: f32, eps: f32 },
 }
 
@@ -64,7 +66,8 @@ impl Kind {
             Kind::Sgd => &sgd::SGD,
             Kind::Momentum { .. } => &sgd::MOMENTUM,
             Kind::Adam { .. } | Kind::AdamW { .. } => &adam::ADAM,
-            Kind::RmsProp { .. } => &rmsprop::RMSPROP,
+            Kind::RmsProp { centered: false, .. } => &rmsprop::RMSPROP,
+            Kind::RmsProp { centered: true, .. } => &rmsprop::CENTERED_RMSPROP,
             Kind::Adagrad { .. } => &adagrad::ADAGRAD,
         }
     }
@@ -140,7 +143,7 @@ impl Optimizer {
                     h.weight_decay = weight_decay;
                 }
             }
-            Kind::RmsProp { rho, momentum, eps } => {
+            Kind::RmsProp { rho, momentum, eps, .. } => {
                 h.rho = rho;
                 h.momentum = momentum;
                 h.eps = eps;
@@ -211,7 +214,7 @@ fn apply_cpu(rule: &Rule, h: &Hyper, p: &Tensor, g: &Tensor, states: &[Tensor]) 
     let gw = g.cpu_words()?;
     let mut pw = words.borrow_mut();
     let mut sw = states.iter().map(|s| s.cpu_words_mut()).collect::<Result<Vec<_>>>()?;
-    let mut st = [0f32; 2];
+    let mut st = [0f32; 3];
     for i in 0..p.numel() {
         let mut pv = f32::from_bits(pw[i]);
         for (k, s) in sw.iter().enumerate() {
@@ -255,23 +258,23 @@ fn apply_gpu(ctx: &std::rc::Rc<GpuContext>, rule: &Rule, h: &Hyper, group: &[(Te
 /// its update function, then the rule.
 fn source(rule: &Rule, slots: usize) -> String {
     let mut src = Source::new(&Hyper::wgsl_fields());
-    let mut defs = format!("fn rule(x: f32, g: f32, s: vec2<f32>) -> Step {{\n{}\n}}\nfn update(k: u32, i: u32) {{\n    switch k {{\n", rule.wgsl);
+    let mut defs = format!("fn rule(x: f32, g: f32, s: vec3<f32>) -> Step {{\n{}\n}}\nfn update(k: u32, i: u32) {{\n    switch k {{\n", rule.wgsl);
     for k in 0..slots {
         defs += &format!("        case {k}u: {{ update{k}(i); }}\n");
     }
     defs += "        default: {}\n    }\n}\n";
     for k in 0..slots {
         src = src.buffer(&format!("param{k}"), "f32", true).buffer(&format!("grad{k}"), "f32", false);
-        let mut state = ["0.0".to_string(), "0.0".to_string()];
+        let mut state = ["0.0".to_string(), "0.0".to_string(), "0.0".to_string()];
         let mut store = String::new();
-        for (j, lane) in ["x", "y"].iter().enumerate().take(rule.states) {
+        for (j, lane) in ["x", "y", "z"].iter().enumerate().take(rule.states) {
             src = src.buffer(&format!("s{j}_{k}"), "f32", true);
             state[j] = format!("s{j}_{k}[i]");
             store += &format!(" s{j}_{k}[i] = r.s.{lane};");
         }
         defs += &format!(
-            "fn update{k}(i: u32) {{ let r = rule(param{k}[i], grad{k}[i] * p.scale, vec2<f32>({}, {})); param{k}[i] = r.p;{store} }}\n",
-            state[0], state[1]
+            "fn update{k}(i: u32) {{ let r = rule(param{k}[i], grad{k}[i] * p.scale, vec3<f32>({}, {}, {})); param{k}[i] = r.p;{store} }}\n",
+            state[0], state[1], state[2]
         );
     }
     src.define(&defs).body(include_str!("../../shaders/optimizer.wgsl"))

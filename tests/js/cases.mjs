@@ -488,8 +488,14 @@ export const cases = {
     const rlab = ref.oneHot(ref.tensor1d([0, 2, 1], 'int32'), 3), rlogit = ref.tensor(seeded(9, 11), [3, 3]);
     close(await tf.losses.softmaxCrossEntropy(lab, logit, undefined, 0.2).data(), await ref.losses.softmaxCrossEntropy(rlab, rlogit, undefined, 0.2).data(), 1e-5, 1e-6, 'softmaxCrossEntropy with labelSmoothing');
     close(await tf.losses.sigmoidCrossEntropy(lab, logit, undefined, 0.2).data(), await ref.losses.sigmoidCrossEntropy(rlab, rlogit, undefined, 0.2).data(), 1e-5, 1e-6, 'sigmoidCrossEntropy with labelSmoothing');
-    throwsWith(() => tf.losses.meanSquaredError(lab, logit, tf.ones([3, 3])), ['meanSquaredError', 'weights'], 'loss weights');
-    throwsWith(() => tf.train.rmsprop(0.1, 0.9, 0, 1e-7, true), ['rmsprop', 'centered'], 'centered rmsprop');
+    // centered RMSProp (with momentum), three steps against TF.js's
+    const steps = (t) => {
+      const v = t.variable(t.tensor([1, -2, 0.5]));
+      const opt = t.train.rmsprop(0.05, 0.8, 0.3, 1e-6, true);
+      for (const k of [1, 2, 3]) opt.minimize(() => v.sub(t.tensor([0.2 * k, 1, -1])).square().mul(t.tensor([1, 3, 0.5])).sum());
+      return v;
+    };
+    close(await steps(tf).data(), await steps(ref).data(), 1e-5, 1e-6, 'centered rmsprop vs TF.js');
     throwsWith(() => tf.gather(lab, tf.tensor([0], [1], 'int32'), 1, 1), ['gather', 'batchDims'], 'gather batchDims');
     tf.dispose([lab, logit]);
     ref.dispose([rlab, rlogit]);
@@ -505,6 +511,53 @@ export const cases = {
     ropeTheirs.dispose();
     throwsWith(() => tf.scaledDotProductAttention(tf.zeros([1, 4, 2, 8]), tf.zeros([1, 3, 2, 8]), tf.zeros([1, 3, 2, 8])), ['attention', '[1, 3, 2, 8]'], 'attention heads');
     throwsWith(() => tf.scaledDotProductAttention(tf.zeros([1, 1, 2, 8]), tf.zeros([1, 1, 2, 8]), tf.zeros([1, 1, 2, 8]), { causal: 'yes' }), ['scaledDotProductAttention', 'causal'], 'attention causal flag');
+  },
+
+  async 'differential vs TF.js: every tf.losses loss with weights and each reduction, values and gradients'(tf, ref) {
+    const [rows, cols] = [3, 4];
+    const data = (t) => ({
+      labels: t.tensor(seeded(rows * cols, 41).map((v) => (v > 0 ? 1 : 0)), [rows, cols]),
+      probs: t.sigmoid(t.tensor(seeded(rows * cols, 42), [rows, cols]).mul(3)),
+      logits: t.tensor(seeded(rows * cols, 43), [rows, cols]).mul(4),
+      onehot: t.oneHot(t.tensor1d([0, 3, 1], 'int32'), cols, 1, 0, 'float32'),
+    });
+    const weightsOf = (t) => [undefined, t.scalar(2), t.tensor([[1], [0], [3]]), t.tensor(seeded(rows * cols, 44).map((v) => (v > 0.3 ? 0 : v + 1)), [rows, cols])];
+    const cases = {
+      meanSquaredError: (t, d, p, w, r) => t.losses.meanSquaredError(d.labels, p, w, r),
+      absoluteDifference: (t, d, p, w, r) => t.losses.absoluteDifference(d.labels, p, w, r),
+      logLoss: (t, d, p, w, r) => t.losses.logLoss(d.labels, t.sigmoid(p), w, 1e-6, r),
+      hingeLoss: (t, d, p, w, r) => t.losses.hingeLoss(d.labels, p, w, r),
+      huberLoss: (t, d, p, w, r) => t.losses.huberLoss(d.labels, p, w, 0.7, r),
+      sigmoidCrossEntropy: (t, d, p, w, r) => t.losses.sigmoidCrossEntropy(d.labels, p, w, 0.1, r),
+      // per-row losses: weights of shape [rows, cols] do not apply
+      softmaxCrossEntropy: (t, d, p, w, r) => t.losses.softmaxCrossEntropy(d.onehot, p, w?.rank === 2 && w.shape[1] === cols ? undefined : w?.rank === 2 ? w.reshape([rows]) : w, 0.1, r),
+      cosineDistance: (t, d, p, w, r) => t.losses.cosineDistance(t.div(d.labels, 2), p.div(4), 1, w?.rank === 2 && w.shape[1] === cols ? undefined : w, r),
+    };
+    let checked = 0;
+    for (const [name, f] of Object.entries(cases)) {
+      for (const reduction of [undefined, 0, 1, 2, 3]) {
+        for (let wi = 0; wi < 4; wi++) {
+          const run = (t) => {
+            const d = data(t), w = weightsOf(t)[wi];
+            const value = t.tidy(() => f(t, d, d.logits, w, reduction));
+            const grad = t.grad((p) => f(t, d, p, w, reduction).sum())(d.logits);
+            return [value, grad];
+          };
+          const [[v, g], [rv, rg]] = [tf.tidy(() => run(tf)), ref.tidy(() => run(ref))];
+          const what = `${name}, weights #${wi}, reduction ${reduction}`;
+          assert(v.shape.join() === rv.shape.join(), `${what}: shape [${v.shape}], TF.js [${rv.shape}]`);
+          close(await v.data(), await rv.data(), 1e-4, 1e-5, `${what}: value`);
+          close(await g.data(), await rg.data(), 1e-3, 1e-5, `${what}: gradient`);
+          tf.dispose([v, g]); ref.dispose([rv, rg]);
+          checked++;
+        }
+      }
+    }
+    assert(checked === 8 * 5 * 4, `checked ${checked}`);
+    assert(tf.Reduction.SUM === ref.Reduction.SUM && tf.Reduction.SUM_BY_NONZERO_WEIGHTS === ref.Reduction.SUM_BY_NONZERO_WEIGHTS, 'tf.Reduction matches TF.js');
+    throwsWith(() => tf.losses.meanSquaredError(tf.ones([2, 3]), tf.ones([2, 3]), tf.ones([4])), ['computeWeightedLoss', '[4]', '[2, 3]'], 'weights that do not broadcast');
+    throwsWith(() => tf.losses.huberLoss(tf.ones([2]), tf.ones([2]), undefined, -1), ['huberLoss', 'delta'], 'negative delta');
+    throwsWith(() => tf.losses.computeWeightedLoss(tf.ones([2]), undefined, 7), ['computeWeightedLoss', 'reduction'], 'unknown reduction');
   },
 
   async 'differential vs TF.js: a small model forward pass with the same weights'(tf, ref) {

@@ -1118,6 +1118,7 @@ fn opt_ref(kind: &webtensor::optim::Kind, lr: f64, p: &mut [f64], grads: &[[f64;
     use webtensor::optim::Kind;
     let mut s0 = [0.0f64; 2];
     let mut s1 = [0.0f64; 2];
+    let mut mean_g = [0.0f64; 2];
     if let Kind::Adagrad { initial_accumulator, .. } = kind {
         s0 = [*initial_accumulator as f64; 2];
     }
@@ -1140,9 +1141,11 @@ fn opt_ref(kind: &webtensor::optim::Kind, lr: f64, p: &mut [f64], grads: &[[f64;
                     let vh = s1[i] / (1.0 - b2.powf(t));
                     p[i] = p[i] - lr * mh / (vh.sqrt() + eps as f64) - lr * wd * p[i];
                 }
-                Kind::RmsProp { rho, momentum, eps } => {
+                Kind::RmsProp { rho, momentum, eps, centered } => {
                     s0[i] = rho as f64 * s0[i] + (1.0 - rho as f64) * gi * gi;
-                    s1[i] = momentum as f64 * s1[i] + lr * gi / (s0[i] + eps as f64).sqrt();
+                    mean_g[i] = rho as f64 * mean_g[i] + (1.0 - rho as f64) * gi;
+                    let variance = if centered { s0[i] - mean_g[i] * mean_g[i] } else { s0[i] };
+                    s1[i] = momentum as f64 * s1[i] + lr * gi / (variance + eps as f64).sqrt();
                     p[i] -= s1[i];
                 }
                 Kind::Adagrad { eps, .. } => {
@@ -1163,7 +1166,8 @@ pub async fn optimizer_steps(dev: Device) -> CaseResult {
         Kind::Momentum { momentum: 0.9, nesterov: true },
         Kind::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-7 },
         Kind::AdamW { beta1: 0.9, beta2: 0.999, eps: 1e-7, weight_decay: 0.01 },
-        Kind::RmsProp { rho: 0.9, momentum: 0.5, eps: 1e-7 },
+        Kind::RmsProp { rho: 0.9, momentum: 0.5, eps: 1e-7, centered: false },
+        Kind::RmsProp { rho: 0.9, momentum: 0.5, eps: 1e-7, centered: true },
         Kind::Adagrad { initial_accumulator: 0.1, eps: 1e-7 },
     ];
     let grads = [[0.5, -1.0], [0.1, 0.2], [-0.3, 0.4]];

@@ -517,14 +517,41 @@ export function split(x: Tensor, numOrSizes: number | number[], axis = 0): Tenso
 }
 export const gather = (x: Tensor, indices: TensorLike, axis = 0, batchDims = 0) =>
   withTensor('gather', indices, (ix) => {
-    if (batchDims !== 0) throw new Error(`gather: batchDims ${String(batchDims)} is not supported yet (only 0)`);
+    must('gather', x);
     const ii = ix.dtype === 'float32' ? cast(ix, 'int32') : ix;
     try {
-      return run('gather', () => x.handle.gather(ii.handle, axisArg(axis)));
+      if (batchDims === 0) return run('gather', () => x.handle.gather(ii.handle, axisArg(axis)));
+      return tidy(() => batchedGather(x, ii, axis, batchDims));
     } finally {
       if (ii !== ix) ii.dispose();
     }
   });
+
+/**
+ * TF.js's gather with `batchDims` b: the first b dimensions of x and of the indices are a batch,
+ * and each batch entry gathers along `axis` with its own indices. Composed from one plain gather
+ * over the batch entries laid end to end (each entry's indices offset by its start); an index
+ * outside [0, x.shape[axis]) is sent out of range rather than into a neighbour's rows.
+ */
+function batchedGather(x: Tensor, indices: Tensor, axis: number, batchDims: number): Tensor {
+  const b = batchDims < 0 ? batchDims + indices.rank : batchDims;
+  const a = axis < 0 ? axis + x.rank : axis;
+  if (!Number.isInteger(b) || b < 0 || b > indices.rank) throw new Error(`gather: batchDims ${String(batchDims)} is out of range for indices of shape [${indices.shape}]`);
+  if (!Number.isInteger(a) || a < b || a >= x.rank) throw new Error(`gather: axis ${String(axis)} must be in [batchDims, rank) = [${b}, ${x.rank}) for x of shape [${x.shape}]`);
+  if (x.shape.slice(0, b).join() !== indices.shape.slice(0, b).join()) throw new Error(`gather: the first ${b} dimensions of x [${x.shape}] and indices [${indices.shape}] must match`);
+  const prod = (d: number[]) => d.reduce((p, q) => p * q, 1);
+  const [batch, outer, dim, inner] = [prod(x.shape.slice(0, b)), prod(x.shape.slice(b, a)), x.shape[a], prod(x.shape.slice(a + 1))];
+  const count = prod(indices.shape.slice(b));
+  // [batch * dim, outer, inner]: row r * dim + i holds entry r's slice i.
+  const rows = reshape(transpose(reshape(x, [batch, outer, dim, inner]), [0, 2, 1, 3]), [batch * dim, outer, inner]);
+  const local = reshape(indices, [batch, count]);
+  const inRange = logicalAnd(greaterEqual(local, 0), less(local, dim));
+  const start = mul(reshape(tensor(Int32Array.from({ length: batch }, (_, r) => r), [batch], 'int32'), [batch, 1]), tensor(dim, [], 'int32'));
+  const flat = where(inRange, add(local, start), fill([batch, count], batch * dim, 'int32'));
+  const picked = run('gather', () => rows.handle.gather(reshape(flat, [batch * count]).handle, 0));
+  const out = transpose(reshape(picked, [batch, count, outer, inner]), [0, 2, 1, 3]);
+  return reshape(out, [...x.shape.slice(0, a), ...indices.shape.slice(b), ...x.shape.slice(a + 1)]);
+}
 export const pad = (x: Tensor, paddings: Array<[number, number]>, constantValue = 0) =>
   run('pad', () => x.handle.pad(u32(paddings.flat()), constantValue));
 export const broadcastTo = (x: Tensor, shape: number[]) => run('broadcastTo', () => x.handle.broadcastTo(shapeArg('broadcastTo', shape)));

@@ -3,15 +3,26 @@ import { tidy, wasm } from './engine.js';
 import * as ops from './ops.js';
 import { Tensor } from './tensor.js';
 
+// How many functions are being differentiated right now (grad called inside grad's f).
+let differentiating = 0;
+
 /** d f / d xs at xs: leaves sharing the inputs' data record f; the engine runs backward. */
 function compute(f: (...xs: Tensor[]) => Tensor, xs: Tensor[], dy?: Tensor): { value: Tensor; grads: Tensor[] } {
   if (!Array.isArray(xs) || !xs.every((x) => x instanceof Tensor)) throw new Error('grads: xs must be an array of tensors');
+  // The engine's backward pass runs fused gradient kernels that are not themselves recorded, so a
+  // gradient taken inside a function being differentiated would silently count as a constant.
+  if (differentiating > 0) throw new Error('grad: a gradient of a gradient (tf.grad inside a function that tf.grad differentiates) is not supported: the backward pass is not recorded');
   const leaves = xs.map((x) => new Tensor(x.handle.detach()));
   let value: Tensor | undefined;
   let loss: Tensor | undefined;
   try {
     leaves.forEach((l) => l.handle.setRequiresGrad(true));
-    value = tidy(() => f(...leaves));
+    differentiating++;
+    try {
+      value = tidy(() => f(...leaves));
+    } finally {
+      differentiating--;
+    }
     if (!(value instanceof Tensor)) throw new Error('grads: f must return a tensor');
     const v = value;
     // Non-scalar outputs: gradient of sum(y * dy) (dy = ones by default), as TF.js.

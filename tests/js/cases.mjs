@@ -318,6 +318,9 @@ export const cases = {
     const { value, grads } = tf.valueAndGrads((x) => x.exp().sum())([tf.tensor([0, 1])]);
     close(await value.data(), [1 + Math.E]);
     close(await grads[0].data(), [1, Math.E]);
+    // second order is refused, not answered as if the inner gradient were a constant; grad works after
+    throwsWith(() => tf.grad(tf.grad((x) => x.mul(x).mul(x)))(tf.tensor([2, 3])), ['grad', 'gradient of a gradient'], 'second-order gradient');
+    close(await g(tf.tensor([3])).data(), [6]);
   },
 
   async 'variables and optimizers minimize'(tf) {

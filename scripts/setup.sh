@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Installs everything the build, the demo and the tests need on a fresh Debian machine of this
-# project's kind. Idempotent: each step is skipped when the right version is already there.
-# Nothing here downloads a binary from outside the package registries.
+# Installs what building and serving need (`setup.sh build`: the wasm32 target, wasm-pack,
+# wasm-bindgen-cli, the npm packages) or, by default, that plus what the tests and the benchmark
+# drive (the browsers, lavapipe, geckodriver), on a fresh Debian machine of this project's kind.
+# Idempotent: each step is skipped when the right version is already there. Nothing here
+# downloads a binary from outside the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE="${1:-all}"
+case "$MODE" in build | all) ;; *) echo "setup: unknown mode '$MODE' (build or all)" >&2; exit 2 ;; esac
 
 WASM_PACK_VERSION=0.15.1
 GECKODRIVER_VERSION=0.37.1
@@ -18,9 +22,12 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 # engine) and lavapipe (a software Vulkan driver) so native wgpu tests have an adapter on
 # GPU-less machines.
 APT_PKGS=(chromium chromium-driver firefox-esr mesa-vulkan-drivers)
+[ "$MODE" = all ] || APT_PKGS=()
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
+if [ "$MODE" = build ]; then
+  log "build only: the browsers, lavapipe and geckodriver (test tools) are skipped"
+elif [ ${#missing[@]} -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -46,7 +53,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
 fi
 
 # Firefox's WebDriver, from crates.io (wasm-pack would otherwise try to download one).
-if [ "$(geckodriver --version 2>/dev/null | head -n1 | cut -d' ' -f2)" != "$GECKODRIVER_VERSION" ]; then
+if [ "$MODE" = all ] && [ "$(geckodriver --version 2>/dev/null | head -n1 | cut -d' ' -f2)" != "$GECKODRIVER_VERSION" ]; then
   log "cargo install geckodriver $GECKODRIVER_VERSION"
   cargo install --locked geckodriver --version "$GECKODRIVER_VERSION"
 fi

@@ -56,6 +56,15 @@ export function dimRoundingArg(op: string, v: unknown): void {
   if (v !== undefined && v !== 'floor') throw new Error(`${op}: dimRoundingMode ${describe(v)} is not supported (only 'floor', the default)`);
 }
 
+/**
+ * A layer's size (units, filters, a vocabulary): a positive integer below 2^31, checked when the
+ * layer is made, since its weights are only allocated when it is built.
+ */
+export function sizeArg(op: string, what: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > 0x7fffffff) throw new Error(`${op}: ${what} must be a positive integer below 2^31, got ${describe(v)}`);
+  return v;
+}
+
 /** A name from `allowed` (a primitive string). */
 export function choiceArg<T extends string>(op: string, what: string, v: unknown, allowed: readonly T[]): T {
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw new Error(`${op}: ${what} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(v)}`);

@@ -452,7 +452,7 @@ export const transpose = (x: Tensor, perm?: number[]) => run('transpose', () => 
 export function expandDims(x: Tensor, axis = 0): Tensor {
   must('expandDims', x);
   const a = axis < 0 ? x.rank + 1 + axis : axis;
-  if (a < 0 || a > x.rank) throw new Error(`expandDims: axis ${axis} is out of range for rank ${x.rank}`);
+  if (!Number.isInteger(a) || a < 0 || a > x.rank) throw new Error(`expandDims: axis ${axis} is out of range for rank ${x.rank}`);
   const s = [...x.shape];
   s.splice(a, 0, 1);
   return reshape(x, s);

@@ -1,4 +1,5 @@
 import { fuzz } from './fuzz.mjs';
+import { fuzzByClass } from './fuzz_classes.mjs';
 import { onnxConformance } from './onnx.mjs';
 
 // The JS API suite, shared by Node (tests/js/api.test.mjs, CPU backend) and headless Chromium
@@ -159,6 +160,23 @@ export const cases = {
     close(await y.data(), [1 / (1 + Math.exp(3)), 1 / (1 + Math.exp(-3)), 1 / (1 + Math.exp(7)), 1 / (1 + Math.exp(-7))], 1e-5, 1e-7, 'reference after fuzz');
     y.dispose();
     assert(owned(tf.memory()).tensors === before, `fuzz leaked ${owned(tf.memory()).tensors - before} tensors`);
+  },
+
+  async 'fuzz by abuse class (#22): every bad call of each class is a clear Error, no trap, no hang, no large allocation'(tf) {
+    const before = owned(tf.memory()).tensors;
+    const calls = typeof process !== 'undefined' && process.versions?.node ? 100 : 30;
+    const report = await fuzzByClass(tf, calls, 22);
+    console.log(`fuzz by class on ${tf.getBackend()}: ${JSON.stringify(report)}`);
+    for (const [name, c] of Object.entries(report)) {
+      assert(c.calls === calls && c.traps === 0 && c.hangs === 0, `${name}: ${JSON.stringify(c)}`);
+      // every input of these classes is bad; nesting's include disposing deep containers, which works
+      if (name !== 'nesting depth') assert(c.ok === 0, `${name}: ${c.ok} bad calls were accepted`);
+      assert(c.largestGrowthBytes < 64 * 2 ** 20, `${name}: memory grew by ${c.largestGrowthBytes} bytes before a refusal`);
+    }
+    const y = tf.tidy(() => tf.tensor([[1, 2], [3, 4]]).matMul(tf.tensor([[1], [1]])));
+    close(await y.data(), [3, 7], 0, 0, 'reference after the class fuzz');
+    y.dispose();
+    assert(owned(tf.memory()).tensors === before, `the class fuzz leaked ${owned(tf.memory()).tensors - before} tensors`);
   },
 
   async 'soak: 1000 fit batches and 1000 predict calls keep memory flat'(tf) {

@@ -1,6 +1,6 @@
 // Convolution and pooling layers (channels-last, as TF.js's default).
 import * as ops from '../ops.js';
-import { paddingArg } from '../args.js';
+import { paddingArg, sizeArg } from '../args.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { getActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
@@ -76,7 +76,7 @@ export class Conv2D extends ConvBase {
   readonly filters: number;
   constructor(args: ConvArgs & { filters: number }) {
     super(args);
-    if (!Number.isInteger(args.filters) || args.filters <= 0) throw new Error(`Conv2D: filters must be a positive integer, got ${args.filters}`);
+    sizeArg('Conv2D', 'filters', args.filters);
     this.filters = args.filters;
   }
   getClassName() { return 'Conv2D'; }

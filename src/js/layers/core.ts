@@ -1,5 +1,6 @@
 // Core layers: dense, flatten, reshape, dropout, activation.
 import * as ops from '../ops.js';
+import { sizeArg } from '../args.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { getActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
@@ -23,7 +24,7 @@ export class Dense extends Layer {
 
   constructor(args: DenseArgs) {
     super(args);
-    if (!Number.isInteger(args.units) || args.units <= 0) throw new Error(`Dense: units must be a positive integer, got ${args.units}`);
+    sizeArg('Dense', 'units', args.units);
     this.units = args.units;
     this.activation = args.activation ?? 'linear';
     getActivation(this.activation);

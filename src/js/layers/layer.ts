@@ -69,6 +69,16 @@ export abstract class Layer {
     if (args.batchInputShape) this.batchInputShape = args.batchInputShape;
     else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
     else if (args.inputDim !== undefined) this.batchInputShape = [args.batchSize ?? null, args.inputDim];
+    // Initializers are used only when the layer builds: a bad name is refused now, by its layer.
+    for (const [key, value] of Object.entries(args)) {
+      if (/(^i|I)nitializer$/.test(key) && value !== undefined && value !== null && typeof value !== 'function') {
+        try {
+          getInitializer(value as string, 'zeros');
+        } catch (e) {
+          throw new Error(`${cls}: ${key}: ${(e as Error).message}`);
+        }
+      }
+    }
   }
 
   abstract getClassName(): string;

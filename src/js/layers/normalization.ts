@@ -1,6 +1,7 @@
 // Batch and layer normalisation layers, and embedding.
 import { wasm } from '../engine.js';
 import * as ops from '../ops.js';
+import { sizeArg } from '../args.js';
 import type { Tensor, Variable } from '../tensor.js';
 import type { Initializer } from '../initializers.js';
 import { Layer, type LayerArgs, type Shape } from './layer.js';
@@ -88,8 +89,8 @@ export class Embedding extends Layer {
   private readonly init?: string | Initializer;
   constructor(args: LayerArgs & { inputDim: number; outputDim: number; embeddingsInitializer?: string | Initializer; inputLength?: number }) {
     super({ ...args, inputDim: undefined, inputShape: args.inputShape ?? (args.inputLength ? [args.inputLength] : undefined) });
-    this.inputDimVocab = args.inputDim;
-    this.outputDim = args.outputDim;
+    this.inputDimVocab = sizeArg('Embedding', 'inputDim', args.inputDim);
+    this.outputDim = sizeArg('Embedding', 'outputDim', args.outputDim);
     this.init = args.embeddingsInitializer;
   }
   getClassName() { return 'Embedding'; }

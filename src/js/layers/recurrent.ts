@@ -2,6 +2,7 @@
 // 'hardSigmoid' by default, as TF.js). The input projection of every time step is one matmul;
 // the recurrence runs step by step, and gradients flow through the ops it is built from.
 import * as ops from '../ops.js';
+import { sizeArg } from '../args.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { getActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
@@ -37,7 +38,7 @@ abstract class RNN extends Layer {
   constructor(args: RNNArgs) {
     super(args);
     const cls = this.getClassName();
-    if (!Number.isInteger(args.units) || args.units <= 0) throw new Error(`${cls}: units must be a positive integer, got ${args.units}`);
+    sizeArg(cls, 'units', args.units);
     for (const opt of ['returnState', 'goBackwards', 'stateful'] as const) {
       if (args[opt]) throw new Error(`${cls}: option ${opt} is not supported`);
     }

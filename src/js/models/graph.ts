@@ -314,7 +314,9 @@ export async function loadGraphModel(pathOrHandler: string | IOHandler): Promise
   }
   const specs = a.weightSpecs ?? [];
   // (TF.js stores bool weights one byte each; the engine holds them as words: not read yet.)
-  checkWeights(OP, specs, undefined, { streamed: true, dtypes: ['float32', 'int32'] });
+  // Weights given whole are checked against their specs before any tensor is allocated for them;
+  // streamed ones as they arrive.
+  checkWeights(OP, specs, a.weightChunks ? undefined : a.weightData ?? new ArrayBuffer(0), { streamed: !!a.weightChunks, dtypes: ['float32', 'int32'] });
   const quantized = specs.find((s) => (s as { quantization?: unknown }).quantization);
   if (quantized) throw new Error(`${OP}: unsupported: weight ${quantized.name} is quantized`);
   const tensors = specs.map((s) => ops.zeros(s.shape, (s.dtype ?? 'float32') as DataType));

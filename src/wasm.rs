@@ -531,6 +531,12 @@ impl JsTensor {
         wrap(loss.apply(&labels.inner, &predictions.inner))
     }
 
+    /// Each sample's loss (Keras's weighting unit; its batch mean is `loss`).
+    #[wasm_bindgen(js_name = lossPerSample)]
+    pub fn loss_per_sample(loss: Loss, labels: &JsTensor, predictions: &JsTensor) -> Result<JsTensor, JsError> {
+        wrap(loss.per_sample(&labels.inner, &predictions.inner))
+    }
+
     /// Each element's loss by TF.js's `tf.losses` formula; `param`: logLoss's epsilon, huber's
     /// delta, cosineDistance's axis.
     #[wasm_bindgen(js_name = lossTerms)]

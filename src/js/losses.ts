@@ -3,13 +3,24 @@
 import { tidy, wasm } from './engine.js';
 import { Tensor } from './tensor.js';
 
-export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
+export type LossFn = ((yTrue: Tensor, yPred: Tensor) => Tensor) & {
+  /** A built-in loss's value per sample (Keras's unit of sample and class weights). */
+  perSample?: (yTrue: Tensor, yPred: Tensor) => Tensor;
+};
 
 function engineLoss(loss: wasm.Loss): LossFn {
-  return (yTrue, yPred) => {
+  const check = (yTrue: unknown, yPred: unknown) => {
     if (!(yTrue instanceof Tensor) || !(yPred instanceof Tensor)) throw new Error('loss: expected tensors for the labels and the predictions');
+  };
+  const f: LossFn = (yTrue, yPred) => {
+    check(yTrue, yPred);
     return new Tensor(wasm.Tensor.loss(loss, yTrue.handle, yPred.handle));
   };
+  f.perSample = (yTrue, yPred) => {
+    check(yTrue, yPred);
+    return new Tensor(wasm.Tensor.lossPerSample(loss, yTrue.handle, yPred.handle));
+  };
+  return f;
 }
 
 const L = wasm.Loss;

@@ -39,6 +39,45 @@ impl Loss {
             Loss::Hinge => hinge(labels, predictions),
         }
     }
+
+    /// Each sample's loss, as Keras weighs samples: the mean over the last axis of the
+    /// elementwise losses (squared and absolute error, the binary cross-entropies, hinge; a rank-1
+    /// prediction is one value per sample), or each row's cross-entropy. `apply` is its mean.
+    pub fn per_sample(self, labels: &Tensor, predictions: &Tensor) -> Result<Tensor> {
+        let rows = |terms: Tensor| if terms.rank() <= 1 { Ok(terms) } else { ops::mean(&terms, Some(&[-1]), false) };
+        match self {
+            Loss::MeanSquaredError => rows(LossTerms::SquaredError.apply(labels, predictions, 0.0)?),
+            Loss::MeanAbsoluteError => rows(LossTerms::AbsoluteDifference.apply(labels, predictions, 0.0)?),
+            Loss::SigmoidCrossEntropy => rows(LossTerms::SigmoidCrossEntropy.apply(labels, predictions, 0.0)?),
+            Loss::BinaryCrossEntropy => rows(binary_cross_entropy_terms(labels, predictions)?),
+            Loss::Hinge => rows(hinge_terms(labels, predictions)?),
+            Loss::SoftmaxCrossEntropy => LossTerms::SoftmaxCrossEntropy.apply(labels, predictions, 0.0),
+            Loss::SparseSoftmaxCrossEntropy => {
+                let one_hot = sparse_one_hot("sparse_softmax_cross_entropy", labels, predictions)?;
+                LossTerms::SoftmaxCrossEntropy.apply(&one_hot, predictions, 0.0)
+            }
+            Loss::CategoricalCrossEntropy => ops::neg(&ops::sum(&categorical_terms(labels, predictions)?, Some(&[-1]), false)?),
+            Loss::SparseCategoricalCrossEntropy => {
+                let one_hot = sparse_one_hot("sparse_categorical_cross_entropy", labels, predictions)?;
+                ops::neg(&ops::sum(&categorical_terms(&one_hot, predictions)?, Some(&[-1]), false)?)
+            }
+        }
+    }
+}
+
+/// Integer class labels (the predictions' shape without its last axis, or with a last axis of 1;
+/// float labels are truncated) as float32 one-hot rows.
+fn sparse_one_hot(op: &str, labels: &Tensor, preds: &Tensor) -> Result<Tensor> {
+    if preds.rank() == 0 {
+        bail!(op, "predictions need a class axis, got a scalar");
+    }
+    let classes = &preds.shape()[..preds.rank() - 1];
+    let labels = if labels.rank() == preds.rank() && labels.shape().last() == Some(&1) { labels.reshape_to(classes)? } else { labels.clone() };
+    if labels.shape() != classes {
+        bail!(op, "labels of shape {:?} must be the predictions' shape {:?} without its last axis", labels.shape(), preds.shape());
+    }
+    let labels = if labels.dtype() == DType::F32 { ops::cast(&labels, DType::I32)? } else { labels };
+    ops::cast(&ops::one_hot(&labels, preds.shape()[preds.rank() - 1])?, DType::F32)
 }
 
 fn same_shape(op: &str, labels: &Tensor, preds: &Tensor) -> Result<()> {
@@ -105,13 +144,18 @@ fn cross_entropy_from_logits(op: &'static str, labels: &Tensor, logits: &Tensor,
 
 /// Binary cross-entropy of probabilities, clipped to [eps, 1 - eps] like Keras (eps 1e-7).
 pub fn binary_cross_entropy(labels: &Tensor, probs: &Tensor) -> Result<Tensor> {
+    ops::mean(&binary_cross_entropy_terms(labels, probs)?, None, false)
+}
+
+/// -(labels log p + (1 - labels) log(1 - p)) per element, p clipped to [1e-7, 1 - 1e-7].
+fn binary_cross_entropy_terms(labels: &Tensor, probs: &Tensor) -> Result<Tensor> {
     same_shape("binary_cross_entropy", labels, probs)?;
     const EPS: f32 = 1e-7;
     let p = ops::clip(probs, EPS, 1.0 - EPS)?;
     let one = scalar(probs, 1.0)?;
     let pos = ops::mul(labels, &ops::log(&p)?)?;
     let neg = ops::mul(&ops::sub(&one, labels)?, &ops::log(&ops::sub(&one, &p)?)?)?;
-    ops::neg(&ops::mean(&ops::add(&pos, &neg)?, None, false)?)
+    ops::neg(&ops::add(&pos, &neg)?)
 }
 
 /// Binary cross-entropy from logits, stable for any magnitude:
@@ -129,27 +173,22 @@ pub fn categorical_cross_entropy(labels: &Tensor, probs: &Tensor) -> Result<Tens
     if probs.rank() == 0 {
         bail!(OP, "predictions need a class axis, got a scalar");
     }
-    const EPS: f32 = 1e-7;
     let rows = (probs.numel() / probs.shape()[probs.rank() - 1].max(1)).max(1) as f32;
-    let p = ops::clip(&ops::div(probs, &ops::sum(probs, Some(&[-1]), true)?)?, EPS, 1.0 - EPS)?;
-    let terms = ops::mul(&ops::mul(labels, &ops::log(&p)?)?, &scalar(probs, -1.0 / rows)?)?;
+    let terms = ops::mul(&categorical_terms(labels, probs)?, &scalar(probs, -1.0 / rows)?)?;
     ops::sum(&terms, None, false)
+}
+
+/// labels * log p per element, each row of p normalised to sum 1 and clipped to [1e-7, 1 - 1e-7].
+fn categorical_terms(labels: &Tensor, probs: &Tensor) -> Result<Tensor> {
+    const EPS: f32 = 1e-7;
+    let p = ops::clip(&ops::div(probs, &ops::sum(probs, Some(&[-1]), true)?)?, EPS, 1.0 - EPS)?;
+    ops::mul(labels, &ops::log(&p)?)
 }
 
 /// Keras sparse categorical cross-entropy of probabilities: integer class labels (the
 /// predictions' shape without its last axis, or with a last axis of 1).
 pub fn sparse_categorical_cross_entropy(labels: &Tensor, probs: &Tensor) -> Result<Tensor> {
-    const OP: &str = "sparse_categorical_cross_entropy";
-    if probs.rank() == 0 {
-        bail!(OP, "predictions need a class axis, got a scalar");
-    }
-    let classes = &probs.shape()[..probs.rank() - 1];
-    let labels = if labels.rank() == probs.rank() && labels.shape().last() == Some(&1) { labels.reshape_to(classes)? } else { labels.clone() };
-    if labels.shape() != classes {
-        bail!(OP, "labels of shape {:?} must be the predictions' shape {:?} without its last axis", labels.shape(), probs.shape());
-    }
-    let labels = if labels.dtype() == DType::F32 { ops::cast(&labels, DType::I32)? } else { labels };
-    categorical_cross_entropy(&ops::one_hot(&labels, probs.shape()[probs.rank() - 1])?, probs)
+    categorical_cross_entropy(&sparse_one_hot("sparse_categorical_cross_entropy", labels, probs)?, probs)
 }
 
 /// mean(|predictions - labels|)
@@ -159,6 +198,10 @@ pub fn mean_absolute_error(labels: &Tensor, preds: &Tensor) -> Result<Tensor> {
 
 /// Keras hinge: mean(max(1 - labels * predictions, 0)), labels in {-1, 1}.
 pub fn hinge(labels: &Tensor, preds: &Tensor) -> Result<Tensor> {
+    ops::mean(&hinge_terms(labels, preds)?, None, false)
+}
+
+fn hinge_terms(labels: &Tensor, preds: &Tensor) -> Result<Tensor> {
     same_shape("hinge", labels, preds)?;
-    ops::mean(&ops::relu(&ops::sub(&scalar(preds, 1.0)?, &ops::mul(labels, preds)?)?)?, None, false)
+    ops::relu(&ops::sub(&scalar(preds, 1.0)?, &ops::mul(labels, preds)?)?)
 }

@@ -412,8 +412,39 @@ export const cases = {
     // TF.js stops once `patience` epochs in a row did not improve: patience 1 also stops after 2.
     const stop1 = await model.fit(x, y, { epochs: 50, batchSize: 16, callbacks: tf.callbacks.earlyStopping({ monitor: 'loss', minDelta: 10, patience: 1 }) });
     assert(stop1.epoch.length === 2, `early stopping with patience 1 ran ${stop1.epoch.length} epochs (TF.js: 2)`);
-    await assertRejects(() => model.fit(x, y, { epochs: 1, classWeight: { 0: 1, 1: 2 } }), ['fit', 'classWeight'], 'classWeight');
+    await assertRejects(() => model.fit(x, y, { epochs: 1, sampleWeight: tf.ones([x.shape[0]]) }), ['fit', 'sampleWeight'], 'sampleWeight');
     model.dispose();
+  },
+
+  async 'differential vs TF.js: fit with classWeight (one-hot and binary labels) trains as TF.js does'(tf, ref) {
+    const n = 8;
+    const xs = seeded(n * 4, 81);
+    for (const [units, activation, loss, labels, classWeight] of [
+      [3, 'softmax', 'categoricalCrossentropy', (t) => t.oneHot(t.tensor1d([0, 1, 2, 1, 1, 0, 2, 1], 'int32'), 3), { 0: 1, 1: 3, 2: 0.5 }],
+      [1, 'sigmoid', 'binaryCrossentropy', (t) => t.tensor([1, 0, 0, 1, 1, 1, 0, 1], [n, 1]), { 0: 2.5, 1: 0.7 }],
+      [2, 'linear', 'meanSquaredError', (t) => t.oneHot(t.tensor1d([0, 1, 1, 1, 0, 1, 0, 0], 'int32'), 2, 1, 0, 'float32'), { 0: 0.2, 1: 4 }],
+    ]) {
+      const run = async (t) => {
+        const m = t.sequential({ layers: [t.layers.dense({ units, activation, inputShape: [4], kernelInitializer: t.initializers.glorotUniform({ seed: 5 }) })] });
+        m.setWeights([t.tensor(seeded(4 * units, 82), [4, units]), t.tensor(seeded(units, 83), [units])]);
+        m.compile({ optimizer: t.train.sgd(0.5), loss });
+        const h = await m.fit(t.tensor(xs, [n, 4]), labels(t), { epochs: 3, batchSize: 4, shuffle: false, classWeight });
+        const w = await m.getWeights()[0].data();
+        m.dispose();
+        return [h.history.loss, w];
+      };
+      const [[ourLoss, ourW], [theirLoss, theirW]] = [await run(tf), await run(ref)];
+      close(ourLoss, theirLoss, 1e-4, 1e-6, `${loss} with classWeight: loss per epoch vs TF.js`);
+      close(ourW, theirW, 1e-4, 1e-6, `${loss} with classWeight: weights after fit vs TF.js`);
+    }
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 2, activation: 'softmax', inputShape: [4] })] });
+    m.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+    const [x, y] = [tf.tensor(xs, [n, 4]), tf.oneHot(tf.tensor1d([0, 1, 1, 1, 0, 1, 0, 0], 'int32'), 2)];
+    await assertRejects(() => m.fit(x, y, { classWeight: { 0: 1 } }), ['fit', 'classWeight', 'class 1'], 'a class without a weight');
+    m.compile({ optimizer: 'sgd', loss: (a, b) => tf.losses.meanSquaredError(a, b) });
+    await assertRejects(() => m.fit(x, y, { classWeight: { 0: 1, 1: 2 } }), ['fit', 'classWeight', 'built-in'], 'classWeight with a custom loss');
+    tf.dispose([x, y]);
+    m.dispose();
   },
 
   async 'differential vs TF.js: ops'(tf, ref) {

@@ -4,7 +4,7 @@
 //! computed here (never against the backend's own kernels).
 #![allow(dead_code)]
 
-use webtensor::ops::{self, Reduce};
+use webtensor::ops::{self, Loss, Reduce};
 use webtensor::{DType, Device, Tensor};
 
 pub type CaseResult = Result<(), String>;
@@ -731,7 +731,7 @@ pub async fn bad_input_errors(dev: Device) -> CaseResult {
     expect("max_pool window", ops::max_pool(&t(&dev, &[0.0; 4], &[1, 2, 2, 1])?, (3, 3), (1, 1), ops::Padding::Valid), &["max_pool"])?;
     expect("gather float indices", ops::gather(&a, &a, 0), &["gather", "int32"])?;
     expect("one_hot depth", ops::one_hot(&ti(&dev, &[0], &[1])?, 0), &["one_hot", "depth"])?;
-    expect("loss shapes", ops::mean_squared_error(&a, &b), &["mean_squared_error", "[2, 3]", "[4]"])?;
+    expect("loss shapes", ops::mean_squared_error(&a, &b), &["meanSquaredError", "[2, 3]", "[4]"])?;
     expect("dropout rate", ops::dropout::dropout(&a, 1.5, None), &["dropout", "rate"])?;
     if let Device::Gpu(_) = dev {
         let c = t(&Device::Cpu, &[1.0; 6], &[2, 3])?;
@@ -1071,6 +1071,23 @@ pub async fn softmax_and_losses(dev: Device) -> CaseResult {
     close("sigmoid_cross_entropy", &sig, &[(softplus(-2.0) + softplus(-1.0) + 1e4 + 1e4) / 4.0], 1e-5, 1e-4)?;
     let mse = read(&ops::mean_squared_error(&y, &p).map_err(e)?).await?;
     close("mse", &mse, &[(0.01 + 0.04 + 0.0 + 0.0) / 4.0], 1e-5, 1e-7)?;
+    // Per-sample losses (Keras's weighting unit): their mean is each loss, for every loss.
+    let mut rng = Rng::new(77);
+    let probs = ops::softmax(&t(&dev, &rng.vec(12, -2.0, 2.0), &[3, 4])?, -1).map_err(e)?;
+    let onehot3 = t(&dev, &[0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0], &[3, 4])?;
+    let classes = ti(&dev, &[1, 3, 0], &[3])?;
+    for loss in [Loss::MeanSquaredError, Loss::MeanAbsoluteError, Loss::SoftmaxCrossEntropy, Loss::SparseSoftmaxCrossEntropy, Loss::BinaryCrossEntropy,
+        Loss::SigmoidCrossEntropy, Loss::CategoricalCrossEntropy, Loss::SparseCategoricalCrossEntropy, Loss::Hinge] {
+        let labels = if matches!(loss, Loss::SparseSoftmaxCrossEntropy | Loss::SparseCategoricalCrossEntropy) { &classes } else { &onehot3 };
+        let rows = loss.per_sample(labels, &probs).map_err(e)?;
+        shape_is(&format!("{loss:?} per sample"), &rows, &[3])?;
+        let whole = read(&loss.apply(labels, &probs).map_err(e)?).await?[0] as f64;
+        let mean = read(&rows).await?.iter().map(|&v| v as f64).sum::<f64>() / 3.0;
+        close(&format!("{loss:?}: mean of per-sample"), &[mean as f32], &[whole], 1e-5, 1e-6)?;
+    }
+    let p3 = read(&probs).await?;
+    let rows = read(&Loss::CategoricalCrossEntropy.per_sample(&onehot3, &probs).map_err(e)?).await?;
+    close("categorical cross-entropy per row", &rows, &[-(p3[1] as f64).ln(), -(p3[7] as f64).ln(), -(p3[8] as f64).ln()], 1e-5, 1e-6)?;
     let (m, v) = ops::moments(&t(&dev, &[1.0, 2.0, 3.0, 5.0], &[2, 2])?, &[1], false).map_err(e)?;
     exact("moments mean", &read(&m).await?, &[1.5, 4.0])?;
     exact("moments var", &read(&v).await?, &[0.25, 1.0])?;

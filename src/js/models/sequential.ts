@@ -32,8 +32,13 @@ export interface FitArgs {
   initialEpoch?: number;
   /** Seed of the batch shuffling, for reproducible runs. */
   seed?: number;
-  /** Not supported yet: refused rather than ignored. */
-  classWeight?: unknown;
+  /**
+   * Weights per class index (TF.js/Keras): each sample's loss is multiplied by its class's weight
+   * before the batch mean. The class is y's argmax for one-hot rows, y itself for a single column
+   * or for integer labels. Needs a built-in loss.
+   */
+  classWeight?: Record<number, number>;
+  /** Not supported (as in TF.js's fit): refused rather than ignored. */
   sampleWeight?: unknown;
 }
 
@@ -209,9 +214,8 @@ export abstract class LayersModel {
     const bs = args.batchSize ?? 32;
     if (!(Number.isInteger(bs) && bs > 0)) throw new Error(`fit: batchSize must be a positive integer, got ${bs}`);
     if (!(Number.isInteger(epochs) && epochs >= 0)) throw new Error(`fit: epochs must be a non-negative integer, got ${describe(epochs)}`);
-    for (const option of ['classWeight', 'sampleWeight'] as const) {
-      if (args[option] !== undefined && args[option] !== null) throw new Error(`fit: ${option} is not supported yet (it would be ignored)`);
-    }
+    if (args.sampleWeight !== undefined && args.sampleWeight !== null) throw new Error('fit: sampleWeight is not supported (nor in TF.js); use classWeight');
+    const classWeights = args.classWeight === undefined || args.classWeight === null ? undefined : await this.sampleWeightsOf(y, args.classWeight);
     const cbs = normalizeCallbacks(args.callbacks);
     cbs.forEach((c) => c.setModel?.(this));
     this.stopTraining = false;
@@ -219,7 +223,7 @@ export abstract class LayersModel {
     // Keras takes the validation split from the end, before shuffling.
     let [xTrain, yTrain] = [x, y];
     let val: [Tensor, Tensor] | undefined = args.validationData;
-    const owned: Tensor[] = [];
+    const owned: Tensor[] = classWeights ? [classWeights] : [];
     if (!val && args.validationSplit) {
       const nVal = Math.floor(x.shape[0] * args.validationSplit);
       const nTrain = x.shape[0] - nVal;
@@ -259,7 +263,8 @@ export abstract class LayersModel {
               const pred = this.apply(xb, { training: true });
               // kept: minimize's own tidy would otherwise dispose them with the forward pass
               metricVals = wasm.noGrad(() => this.metricFns.map(([, f]) => keep(f(yb, pred)))) as Tensor[];
-              return this.lossFn!(yb, pred);
+              if (!classWeights) return this.lossFn!(yb, pred);
+              return ops.mean(this.lossFn!.perSample!(yb, pred).mul(ops.gather(classWeights, idx)));
             }, true, this.trainableWeights)!;
             return [loss, ...metricVals];
           });
@@ -298,6 +303,24 @@ export abstract class LayersModel {
       dispose(owned);
     }
     return history;
+  }
+
+  /** Each sample's weight from `classWeight` (TF.js's standardizeWeights), read from y once. */
+  private async sampleWeightsOf(y: Tensor, classWeight: Record<number, number>): Promise<Tensor> {
+    if (typeof classWeight !== 'object') throw new Error(`fit: classWeight must be an object mapping class indices to weights, got ${describe(classWeight)}`);
+    if (!this.lossFn?.perSample) throw new Error('fit: classWeight needs one of the built-in losses (a custom loss function gives no per-sample losses to weight)');
+    const oneHot = y.rank === 2 && y.shape[1] > 1;
+    if (!(y.rank === 1 || (y.rank === 2 && y.shape[1] >= 1))) throw new Error(`fit: classWeight needs y of shape [n], [n, 1] or [n, classes], got [${y.shape}]`);
+    const classes = oneHot ? ops.argMax(y, 1) : y;
+    const indices = await classes.data();
+    if (classes !== y) classes.dispose();
+    const weights = new Float32Array(indices.length);
+    indices.forEach((c, i) => {
+      const w = Object.hasOwn(classWeight, c) ? (classWeight as Record<number, unknown>)[c] : undefined;
+      if (typeof w !== 'number' || !Number.isFinite(w)) throw new Error(`fit: classWeight has no finite weight for class ${c}, which sample ${i} belongs to`);
+      weights[i] = w;
+    });
+    return ops.tensor(weights, [weights.length]);
   }
 
   private requireCompiled(op: string): void {

@@ -25,10 +25,11 @@ type Group = import('jsfive').Group;
 export async function loadKerasModel(source: string | ArrayBuffer | Uint8Array): Promise<LayersModel> {
   const bytes = await bytesFrom(source, OP);
   // Loaded on first use: pages that never read .keras files do not download them.
-  const [{ unzipSync, strFromU8 }, hdf5] = await Promise.all([import('fflate'), import('jsfive')]);
+  const [{ unzipSync, strFromU8 }, hdf5, { default: crc32 }] = await Promise.all([import('fflate'), import('jsfive'), import('crc/calculators/crc32')]);
+  const zip = { unzipSync, crc32 };
   // First the config alone, noting the size the weights file declares without inflating it.
   let h5Declared: number | undefined;
-  const { 'config.json': configBytes } = unzipChecked(unzipSync, bytes, OP, (name, size) => {
+  const { 'config.json': configBytes } = unzipChecked(zip, bytes, OP, (name, size) => {
     if (name === 'model.weights.h5') h5Declared = size;
     return name === 'config.json' ? MAX_CONFIG_BYTES : undefined;
   });
@@ -51,7 +52,7 @@ export async function loadKerasModel(source: string | ArrayBuffer | Uint8Array):
     }
     const weights = model.weights;
     const cap = weights.reduce((n, w) => n + 4 * w.size, 0) + H5_BYTES_BASE + H5_BYTES_PER_WEIGHT * weights.length;
-    const { 'model.weights.h5': h5 } = unzipChecked(unzipSync, bytes, OP, (name) => (name === 'model.weights.h5' ? cap : undefined));
+    const { 'model.weights.h5': h5 } = unzipChecked(zip, bytes, OP, (name) => (name === 'model.weights.h5' ? cap : undefined));
     let root: Group;
     try {
       root = new hdf5.File(h5.buffer.slice(h5.byteOffset, h5.byteOffset + h5.byteLength) as ArrayBuffer, 'model.weights.h5');

@@ -2,7 +2,9 @@
 // checked before anything is allocated for it (encryption flag, a size cap the caller sets from
 // what it expects) and after (its length and CRC-32 against the central directory). fflate
 // checks neither CRC nor flags, so a corrupted or encrypted entry would otherwise load as data.
-import crc32 from 'crc/calculators/crc32';
+// fflate's unzipSync and the crc package's crc32 are passed in by the caller, which loads them
+// on first use (pages that never read a zip never download them, nor need an import map entry).
+type Crc32 = (data: Uint8Array) => number;
 
 const EOCD = 0x06054b50;
 const ZIP64_LOCATOR = 0x07064b50;
@@ -51,7 +53,7 @@ function centralDirectory(bytes: Uint8Array, op: string): Map<string, CentralEnt
  * over its cap, and after it one whose length or CRC-32 differs from what the archive declares.
  */
 export function unzipChecked(
-  unzipSync: typeof import('fflate').unzipSync,
+  { unzipSync, crc32 }: { unzipSync: typeof import('fflate').unzipSync; crc32: Crc32 },
   bytes: Uint8Array,
   op: string,
   limit: (name: string, declaredSize: number) => number | undefined,

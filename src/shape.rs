@@ -16,14 +16,17 @@ pub const MAX_ELEMENTS: usize = (u32::MAX / 4) as usize;
 
 /// Like `numel` but refuses sizes that overflow (a hostile or mistaken shape must not wrap).
 pub fn checked_numel(op: &str, shape: &[usize]) -> Result<usize> {
+    // The nonzero dimensions must multiply to at most MAX_ELEMENTS even when another is 0: strides
+    // and indexing multiply them, and must not overflow for an empty tensor either.
     let mut n: usize = 1;
-    for &d in shape {
+    for &d in shape.iter().filter(|&&d| d != 0) {
         n = match n.checked_mul(d) {
             Some(v) if v <= MAX_ELEMENTS => v,
+            _ if shape.contains(&0) => bail!(op, "shape {:?} is empty, but its other dimensions multiply to more than {} (the most supported, also for an empty tensor)", shape, MAX_ELEMENTS),
             _ => bail!(op, "shape {:?} has too many elements (at most {} allowed)", shape, MAX_ELEMENTS),
         };
     }
-    Ok(n)
+    Ok(if shape.contains(&0) { 0 } else { n })
 }
 
 pub fn check_rank(op: &str, shape: &[usize]) -> Result<()> {

@@ -184,6 +184,22 @@ fn hostile_graphs_are_clear_errors() {
         Ok(_) => panic!("external data outside the model's folder was accepted"),
         Err(e) => assert!(e.to_string().contains("relative path inside"), "unclear error {e}"),
     }
+    // Refused at load: a weight whose dimension wraps on wasm32, an opset from the future, IR 0.
+    let mut wide = model(node("Add", &["x", "w"], vec![]), vec![]);
+    let mut proto = ModelProto::decode(wide.as_slice()).unwrap();
+    let graph = proto.graph.as_mut().unwrap();
+    graph.initializer.push(TensorProto { name: "w".into(), dims: vec![(1i64 << 32) + 4, 2], data_type: data_type::FLOAT, raw_data: vec![0; 32], ..Default::default() });
+    wide = proto.encode_to_vec();
+    let mut future = ModelProto::decode(model(node("Neg", &["x"], vec![]), vec![]).as_slice()).unwrap();
+    future.opset_import[0].version = 1_000_000_000;
+    let mut ir0 = ModelProto::decode(model(node("Neg", &["x"], vec![]), vec![]).as_slice()).unwrap();
+    ir0.ir_version = 0;
+    for (what, bytes, needle) in [("a dimension of 2^32 + 4", wide, "dimension 4294967300"), ("opset 10^9", future.encode_to_vec(), "opset 1000000000"), ("IR version 0", ir0.encode_to_vec(), "IR version 0")] {
+        match OnnxModel::from_bytes(&Device::Cpu, &bytes) {
+            Ok(_) => panic!("{what}: loaded"),
+            Err(e) => assert!(e.to_string().contains(needle), "{what}: unclear error {e}"),
+        }
+    }
     // A divisor that is a graph input lives on the device; the CPU backend still sees a zero.
     let divide = OnnxModel::from_bytes(&Device::Cpu, &model(node("Div", &["v", "x"], vec![]), vec![ints("v", &[6, 7, -7])])).unwrap();
     let divisor = |v: &[i32]| webtensor::Tensor::from_i32(&Device::Cpu, v, &[3]).unwrap();

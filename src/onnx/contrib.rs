@@ -89,7 +89,7 @@ fn scale_attr(node: &NodeProto) -> Option<f32> {
 
 fn heads_attr(node: &NodeProto, name: &str) -> Result<usize> {
     match attr_i(node, name, 0) {
-        n if n > 0 => Ok(n as usize),
+        n if n > 0 => Ok(super::nodes::sat(n)),
         n => bail!(OP, "{} needs a positive {name}, got {n}", node.op_type),
     }
 }
@@ -189,7 +189,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], device: &Device) -> Result
             }
             let width = qkv.shape()[2];
             let sizes: Vec<usize> = match attr(node, "qkv_hidden_sizes") {
-                Some(a) if a.ints.len() == 3 && a.ints.iter().all(|&v| v > 0) => a.ints.iter().map(|&v| v as usize).collect(),
+                Some(a) if a.ints.len() == 3 && a.ints.iter().all(|&v| v > 0) => a.ints.iter().map(|&v| super::nodes::sat(v)).collect(),
                 Some(a) => bail!(OP, "unsupported qkv_hidden_sizes {:?}", a.ints),
                 None if width % 3 == 0 => vec![width / 3; 3],
                 None => bail!(OP, "Attention weights of width {width} do not split into q, k and v"),
@@ -320,7 +320,7 @@ fn group_query_attention(node: &NodeProto, args: &[Option<&Value>], device: &Dev
     let v_new = split_heads(&value.tensor, kv_heads)?;
     let past_len = opt_input(args, 3).map_or(0, |p| p.tensor.shape().get(2).copied().unwrap_or(0));
     let total = match opt_input(args, 6).and_then(|t| t.host.as_ref()).and_then(HostData::first) {
-        Some(t) => t as usize,
+        Some(t) => super::nodes::sat(t as i64),
         None => bail!(OP, "unsupported: GroupQueryAttention total_sequence_length that is not known on the host"),
     };
     if total != past_len + s {

@@ -29,6 +29,9 @@ const OP: &str = "onnx";
 
 /// Tensors up to this many elements keep a host copy of their values when known.
 pub(crate) const HOST_VALUES_MAX: usize = 4096;
+/// The newest opset and IR version of onnx 1.22, whose conformance cases the importer is tested on.
+pub const MAX_OPSET: i64 = 27;
+pub const MAX_IR_VERSION: i64 = 13;
 
 /// A value flowing through the graph: the tensor, and its values when they are known on the host.
 #[derive(Clone)]
@@ -75,19 +78,24 @@ pub struct Decoded {
     pub data: HostData,
 }
 
+/// A tensor's declared dimensions, each in [0, 2^31): checked here because on wasm32 `as usize`
+/// would keep the low 32 bits (a weight declared [2^32 + 4, 2] read as [4, 2]).
+fn tensor_dims(what: &str, dims: &[i64]) -> Result<Vec<usize>> {
+    dims.iter()
+        .map(|&d| match d {
+            0..=0x7fff_ffff => Ok(d as usize),
+            _ => bail!(OP, "{what} declares dimension {d} in {dims:?} (each must be in [0, 2^31))"),
+        })
+        .collect()
+}
+
 /// Reads a TensorProto (initializer, Constant value, or a test-data .pb file).
 pub fn decode_tensor(t: &TensorProto) -> Result<Decoded> {
     let what = if t.name.is_empty() { "a tensor".to_string() } else { format!("tensor '{}'", t.name) };
     if t.data_location == 1 || !t.external_data.is_empty() {
         bail!(OP, "{what} keeps its data in an external file; external data is not supported yet");
     }
-    let mut dims = Vec::with_capacity(t.dims.len());
-    for &d in &t.dims {
-        if d < 0 {
-            bail!(OP, "{what} has a negative dimension {d}");
-        }
-        dims.push(d as usize);
-    }
+    let dims = tensor_dims(&what, &t.dims)?;
     let numel = crate::shape::checked_numel(OP, &dims)?;
     let raw = &t.raw_data;
     let need = |bytes: usize| -> Result<()> {
@@ -241,8 +249,11 @@ impl OnnxModel {
             }
         }
         let Some(opset) = opset else { bail!(OP, "the model imports no ai.onnx opset") };
-        if opset < 6 {
-            bail!(OP, "opset {opset} is not supported (6 and later are)");
+        if !(6..=MAX_OPSET).contains(&opset) {
+            bail!(OP, "opset {opset} is not supported (6 to {MAX_OPSET} are; a newer opset may have changed what its ops mean)");
+        }
+        if !(3..=MAX_IR_VERSION).contains(&model.ir_version) {
+            bail!(OP, "IR version {} is not supported (3 to {MAX_IR_VERSION} are)", model.ir_version);
         }
         // Every node is checked before any weight loads.
         for (i, node) in graph.node.iter().enumerate() {
@@ -275,7 +286,7 @@ impl OnnxModel {
                     data_type::INT32 => DType::I32,
                     other => bail!(OP, "initializer '{}': external data of ONNX type {other} is not supported (float and int32 are)", init.name),
                 };
-                let dims = init.dims.iter().map(|&d| usize::try_from(d).map_err(|_| Error::new(OP, format!("initializer '{}' has a negative dimension", init.name)))).collect::<Result<Vec<_>>>()?;
+                let dims = tensor_dims(&format!("initializer '{}'", init.name), &init.dims)?;
                 let numel = crate::shape::checked_numel(OP, &dims)?;
                 external.push(external_ref(init, numel)?);
                 Value { tensor: crate::ops::zeros(device, &dims, dtype)?, host: None }

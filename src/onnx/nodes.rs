@@ -124,12 +124,19 @@ fn pair(node: &NodeProto, name: &str) -> Result<(usize, usize)> {
     spatial_pair(node, name, 2)
 }
 
+/// A size, count or padding from the model (nonnegative) as usize, saturating: on wasm32 `as`
+/// keeps the low 32 bits, so 2^32 + 4 would act as 4. Saturated, a huge value stays huge and is
+/// refused (or, as a stride, means "past the end") where it is used.
+pub(crate) fn sat(v: i64) -> usize {
+    usize::try_from(v.max(0)).unwrap_or(usize::MAX)
+}
+
 /// A per-axis attribute (strides, dilations) over `spatial` (1 or 2) axes, as (height, width):
 /// a 1-D op runs as a 2-D one of height 1.
 fn spatial_pair(node: &NodeProto, name: &str, spatial: usize) -> Result<(usize, usize)> {
     match attr_ints(node, name) {
         None => Ok((1, 1)),
-        Some(v) if v.len() == spatial && v.iter().all(|&x| x > 0) => Ok(if spatial == 1 { (1, v[0] as usize) } else { (v[0] as usize, v[1] as usize) }),
+        Some(v) if v.len() == spatial && v.iter().all(|&x| x > 0) => Ok(if spatial == 1 { (1, sat(v[0])) } else { (sat(v[0]), sat(v[1])) }),
         Some(v) => bail!(OP, "unsupported {name} {v:?} ({spatial} positive values expected)"),
     }
 }
@@ -146,7 +153,7 @@ fn window(node: &NodeProto, spatial: usize) -> Result<Window> {
         "NOTSET" => match attr_ints(node, "pads") {
             None => Padding::Valid,
             Some(p) if p.len() == 2 * spatial && p.iter().all(|&v| v >= 0) => {
-                let p: Vec<usize> = p.iter().map(|&v| v as usize).collect();
+                let p: Vec<usize> = p.iter().map(|&v| sat(v)).collect();
                 if spatial == 1 {
                     Padding::Explicit(0, 0, p[0], p[1])
                 } else {
@@ -472,7 +479,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             if group < 1 {
                 bail!(OP, "group {group} must be positive");
             }
-            let mut y = grouped_conv(&to_nhwc(&lift(x)?)?, &lift(w)?, group as usize, &win)?;
+            let mut y = grouped_conv(&to_nhwc(&lift(x)?)?, &lift(w)?, sat(group), &win)?;
             if let Some(bias) = opt_input(args, 2) {
                 y = ops::add(&y, &bias.tensor)?;
             }
@@ -496,7 +503,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             let s = pair(node, "strides")?;
             let op = match attr_ints(node, "output_padding") {
                 None => (0, 0),
-                Some(v) if v.len() == 2 && v.iter().all(|&p| p >= 0) && (v[0] as usize) < s.0 && (v[1] as usize) < s.1 => (v[0] as usize, v[1] as usize),
+                Some(v) if v.len() == 2 && v.iter().all(|&p| p >= 0) && sat(v[0]) < s.0 && sat(v[1]) < s.1 => (sat(v[0]), sat(v[1])),
                 Some(v) => bail!(OP, "unsupported output_padding {v:?}"),
             };
             // Pads (top, left, bottom, right); SAME_* split what makes the output input * stride.
@@ -504,7 +511,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             let pads = match attr_s(node, "auto_pad").as_deref().unwrap_or("NOTSET") {
                 "NOTSET" => match attr_ints(node, "pads") {
                     None => [0; 4],
-                    Some(p) if p.len() == 4 && p.iter().all(|&v| v >= 0) => [p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize],
+                    Some(p) if p.len() == 4 && p.iter().all(|&v| v >= 0) => [sat(p[0]), sat(p[1]), sat(p[2]), sat(p[3])],
                     Some(p) => bail!(OP, "unsupported pads {p:?}"),
                 },
                 "VALID" => [0; 4],
@@ -532,7 +539,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             if x.rank() < 3 || size < 1 {
                 bail!(OP, "LRN needs an input of rank 3 or more and a positive size (got {:?}, size {size})", x.shape());
             }
-            let size = size as usize;
+            let size = sat(size);
             let (alpha, beta, bias) = (attr_f(node, "alpha", 1e-4), attr_f(node, "beta", 0.75), attr_f(node, "bias", 1.0));
             // Sum of squares over a window of `size` channels around each channel (zero outside).
             let mut pads = vec![(0usize, 0usize); x.rank()];
@@ -566,7 +573,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                 bail!(OP, "unsupported: count_include_pad with padding");
             }
             let size = match attr_ints(node, "kernel_shape") {
-                Some(k) if k.len() == spatial && k.iter().all(|&v| v > 0) => if spatial == 1 { (1, k[0] as usize) } else { (k[0] as usize, k[1] as usize) },
+                Some(k) if k.len() == spatial && k.iter().all(|&v| v > 0) => if spatial == 1 { (1, sat(k[0])) } else { (sat(k[0]), sat(k[1])) },
                 k => bail!(OP, "unsupported kernel_shape {k:?}"),
             };
             let s = x.shape();
@@ -725,7 +732,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             Ok(vec![super::upload(device, &decoded)?])
         }
         "ConstantOfShape" => {
-            let dims: Vec<usize> = known_ints(args, 0, "shape")?.iter().map(|&d| d.max(0) as usize).collect();
+            let dims: Vec<usize> = known_ints(args, 0, "shape")?.iter().map(|&d| sat(d)).collect();
             let (dtype, value) = match attr(node, "value").and_then(|a| a.t.as_ref()) {
                 Some(t) => {
                     let d = super::decode_tensor(t)?;
@@ -746,7 +753,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             let mut shape = vec![0usize; rank];
             for (i, d) in shape.iter_mut().enumerate() {
                 let a = if i + x.rank() >= rank { x.shape()[i + x.rank() - rank] } else { 1 };
-                let b = if i + target.len() >= rank { target[i + target.len() - rank] as usize } else { 1 };
+                let b = if i + target.len() >= rank { sat(target[i + target.len() - rank]) } else { 1 };
                 *d = if a == 1 { b } else { a };
             }
             one(ops::broadcast_to(x, &shape)?)
@@ -838,7 +845,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             let parts = node.output.len();
             let sizes: Vec<usize> =
                 match if opset >= 13 { opt_input(args, 1).map(|_| known_ints(args, 1, "split")).transpose()? } else { attr_ints(node, "split") } {
-                    Some(s) => s.iter().map(|&v| v as usize).collect(),
+                    Some(s) => s.iter().map(|&v| sat(v)).collect(),
                     None => {
                         let chunk = dim.div_ceil(parts.max(1));
                         (0..parts).map(|i| chunk.min(dim.saturating_sub(i * chunk))).collect()
@@ -899,7 +906,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             if pads.len() != 2 * r || pads.iter().any(|&p| p < 0) {
                 bail!(OP, "unsupported pads {pads:?}");
             }
-            let pairs: Vec<(usize, usize)> = (0..r).map(|i| (pads[i] as usize, pads[i + r] as usize)).collect();
+            let pairs: Vec<(usize, usize)> = (0..r).map(|i| (sat(pads[i]), sat(pads[i + r]))).collect();
             if mode == "constant" {
                 return one(ops::pad(x, &pairs, value)?);
             }

@@ -213,6 +213,7 @@ export const maximum = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Ma
 export const minimum = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Minimum, 'minimum', a, b, false);
 export const squaredDifference = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.SquaredDifference, 'squaredDifference', a, b);
 export const mod = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Mod, 'mod', a, b);
+export const atan2 = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Atan2, 'atan2', a, b);
 export const equal = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.Equal, 'equal', a, b);
 export const notEqual = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.NotEqual, 'notEqual', a, b);
 export const less = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.Less, 'less', a, b);
@@ -243,6 +244,17 @@ export const erf = (x: TensorLike) => unary(wasm.UnaryOp.Erf, 'erf', x);
 export const gelu = (x: TensorLike) => unary(wasm.UnaryOp.Gelu, 'gelu', x);
 export const sin = (x: TensorLike) => unary(wasm.UnaryOp.Sin, 'sin', x);
 export const cos = (x: TensorLike) => unary(wasm.UnaryOp.Cos, 'cos', x);
+export const tan = (x: TensorLike) => unary(wasm.UnaryOp.Tan, 'tan', x);
+export const asin = (x: TensorLike) => unary(wasm.UnaryOp.Asin, 'asin', x);
+export const acos = (x: TensorLike) => unary(wasm.UnaryOp.Acos, 'acos', x);
+export const atan = (x: TensorLike) => unary(wasm.UnaryOp.Atan, 'atan', x);
+export const sinh = (x: TensorLike) => unary(wasm.UnaryOp.Sinh, 'sinh', x);
+export const cosh = (x: TensorLike) => unary(wasm.UnaryOp.Cosh, 'cosh', x);
+export const asinh = (x: TensorLike) => unary(wasm.UnaryOp.Asinh, 'asinh', x);
+export const acosh = (x: TensorLike) => unary(wasm.UnaryOp.Acosh, 'acosh', x);
+export const atanh = (x: TensorLike) => unary(wasm.UnaryOp.Atanh, 'atanh', x);
+export const log1p = (x: TensorLike) => unary(wasm.UnaryOp.Log1p, 'log1p', x);
+export const expm1 = (x: TensorLike) => unary(wasm.UnaryOp.Expm1, 'expm1', x);
 export const sign = (x: TensorLike) => unary(wasm.UnaryOp.Sign, 'sign', x);
 export const floor = (x: TensorLike) => unary(wasm.UnaryOp.Floor, 'floor', x);
 export const ceil = (x: TensorLike) => unary(wasm.UnaryOp.Ceil, 'ceil', x);
@@ -556,3 +568,83 @@ export const pad = (x: Tensor, paddings: Array<[number, number]>, constantValue 
   run('pad', () => x.handle.pad(u32(paddings.flat()), constantValue));
 export const broadcastTo = (x: Tensor, shape: number[]) => run('broadcastTo', () => x.handle.broadcastTo(shapeArg('broadcastTo', shape)));
 export const clone = (x: Tensor) => x.clone();
+
+// ---- TF.js ops composed of the engine's ------------------------------------------------------
+
+/** TF.js step: 1 where x > 0, `alpha` elsewhere, NaN kept; the input's dtype; zero gradient. */
+export const step = (x: TensorLike, alpha = 0) => withTensor('step', x, (t) => tidy(() => {
+  const y = where(greater(t, 0), 1, alpha);
+  const out = t.dtype === 'float32' ? where(isNaN(t), t, y) : y;
+  return out.dtype === t.dtype ? out : cast(out, t.dtype);
+}));
+export const isNaN = (x: TensorLike) => withTensor('isNaN', x, (t) => notEqual(t, t));
+export const isInf = (x: TensorLike) => withTensor('isInf', x, (t) => tidy(() => equal(abs(t), Infinity)));
+export const isFinite = (x: TensorLike) => withTensor('isFinite', x, (t) => tidy(() => less(abs(t), Infinity)));
+
+function bools(op: string, ...ts: Tensor[]): void {
+  for (const t of ts) if (t.dtype !== 'bool') throw new Error(`${op}: expected a bool tensor, got ${t.dtype} of shape [${t.shape}]`);
+}
+export const logicalXor = (a: TensorLike, b: TensorLike) =>
+  withTensor('logicalXor', a, (ta) => withTensor('logicalXor', b, (tb) => { bools('logicalXor', ta, tb); return notEqual(ta, tb); }));
+/** True where every (all) or some (any) element along `axis` is true; bool in, bool out. */
+export const all = (x: TensorLike, axis?: number | number[], keepDims = false) =>
+  withTensor('all', x, (t) => { bools('all', t); return min(t, axis, keepDims); });
+export const any = (x: TensorLike, axis?: number | number[], keepDims = false) =>
+  withTensor('any', x, (t) => { bools('any', t); return max(t, axis, keepDims); });
+
+/** x repeated `reps[d]` times along each dimension d (one broadcast, no copies in between). */
+export const tile = (x: TensorLike, reps: number[]) => withTensor('tile', x, (t) => tidy(() => {
+  if (!Array.isArray(reps) || reps.length !== t.rank) throw new Error(`tile: reps must have one count per dimension of shape [${t.shape}], got ${Array.isArray(reps) ? `[${reps}]` : String(reps)}`);
+  const counts = Array.from(u32Arg('tile: reps', reps));
+  const spread = t.shape.flatMap((d) => [1, d]);
+  const target = t.shape.flatMap((d, i) => [counts[i], d]);
+  return reshape(broadcastTo(reshape(t, spread), target), t.shape.map((d, i) => d * counts[i]));
+}));
+
+/** start, start + step, ... up to (not including) stop. */
+export function range(start: number, stop: number, step = 1, dtype: 'float32' | 'int32' = 'float32'): Tensor {
+  for (const [name, v] of [['start', start], ['stop', stop], ['step', step]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`range: ${name} must be a finite number, got ${String(v)}`);
+  }
+  if (step === 0) throw new Error('range: step cannot be 0');
+  const n = Math.max(Math.ceil((stop - start) / step), 0);
+  const to = choiceArg('range', 'dtype', dtype, ['float32', 'int32'] as const);
+  const values = Array.from({ length: intArg('range: length', n, 0, 2 ** 30) }, (_, i) => start + i * step);
+  return tensor(to === 'int32' ? Int32Array.from(values) : Float32Array.from(values), [n], to);
+}
+
+/** `num` evenly spaced values from start to stop, both included. */
+export function linspace(start: number, stop: number, num: number): Tensor {
+  intArg('linspace: num', num, 1, 2 ** 30);
+  const gap = num === 1 ? 0 : (stop - start) / (num - 1);
+  return tensor(Float32Array.from({ length: num }, (_, i) => start + i * gap), [num]);
+}
+
+/** An identity matrix (rows x columns, ones on the diagonal), optionally repeated over batchShape. */
+export function eye(numRows: number, numColumns = numRows, batchShape?: number[], dtype: DataType = 'float32'): Tensor {
+  const [r, c] = [intArg('eye: numRows', numRows, 1, 2 ** 15), intArg('eye: numColumns', numColumns ?? numRows, 1, 2 ** 15)];
+  const values = new Float32Array(r * c);
+  for (let i = 0; i < Math.min(r, c); i++) values[i * c + i] = 1;
+  return tidy(() => {
+    let m = tensor(values, [r, c], 'float32');
+    if (dtype !== 'float32') m = cast(m, dtypeArg('eye', dtype));
+    return batchShape?.length ? tile(reshape(m, [...batchShape.map(() => 1), r, c]), [...batchShape, 1, 1]) : m;
+  });
+}
+
+/** x with the order of its elements reversed along each of `axis` (all axes by default). */
+export const reverse = (x: TensorLike, axis?: number | number[]) => withTensor('reverse', x, (t) => tidy(() => {
+  const axes = axis === undefined ? t.shape.map((_, i) => i) : Array.isArray(axis) ? axis : [axis];
+  let y = t;
+  for (const a of axes) {
+    const d = axisArg(a);
+    const n = t.shape[d < 0 ? d + t.rank : d];
+    if (n === undefined) throw new Error(`reverse: axis ${a} is out of range for shape [${t.shape}]`);
+    y = gather(y, tensor(Int32Array.from({ length: n }, (_, i) => n - 1 - i), [n], 'int32'), d);
+  }
+  return y === t ? clone(t) : y;
+}));
+
+/** Cumulative sum along `axis`; `exclusive` leaves each element out of its own sum, `reverse` sums from the end. */
+export const cumsum = (x: TensorLike, axis = 0, exclusive = false, reverse = false) =>
+  withTensor('cumsum', x, (t) => run('cumsum', () => t.handle.cumsum(axisArg(axis), !!exclusive, !!reverse)));

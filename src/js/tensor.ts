@@ -122,6 +122,28 @@ export class Tensor {
   softplus(): Tensor { return ops.softplus(this); }
   sin(): Tensor { return ops.sin(this); }
   cos(): Tensor { return ops.cos(this); }
+  tan(): Tensor { return ops.tan(this); }
+  asin(): Tensor { return ops.asin(this); }
+  acos(): Tensor { return ops.acos(this); }
+  atan(): Tensor { return ops.atan(this); }
+  sinh(): Tensor { return ops.sinh(this); }
+  cosh(): Tensor { return ops.cosh(this); }
+  asinh(): Tensor { return ops.asinh(this); }
+  acosh(): Tensor { return ops.acosh(this); }
+  atanh(): Tensor { return ops.atanh(this); }
+  log1p(): Tensor { return ops.log1p(this); }
+  expm1(): Tensor { return ops.expm1(this); }
+  atan2(b: TensorLike): Tensor { return ops.atan2(this, b); }
+  step(alpha = 0): Tensor { return ops.step(this, alpha); }
+  isNaN(): Tensor { return ops.isNaN(this); }
+  isInf(): Tensor { return ops.isInf(this); }
+  isFinite(): Tensor { return ops.isFinite(this); }
+  logicalXor(b: TensorLike): Tensor { return ops.logicalXor(this, b); }
+  all(axis?: number | number[], keepDims = false): Tensor { return ops.all(this, axis, keepDims); }
+  any(axis?: number | number[], keepDims = false): Tensor { return ops.any(this, axis, keepDims); }
+  tile(reps: number[]): Tensor { return ops.tile(this, reps); }
+  reverse(axis?: number | number[]): Tensor { return ops.reverse(this, axis); }
+  cumsum(axis = 0, exclusive = false, reverse = false): Tensor { return ops.cumsum(this, axis, exclusive, reverse); }
   sign(): Tensor { return ops.sign(this); }
   floor(): Tensor { return ops.floor(this); }
   ceil(): Tensor { return ops.ceil(this); }

@@ -83,18 +83,6 @@ fn scatter(data: &Tensor, positions: &Tensor, updates: &Tensor, reduction: &str)
     if float { Ok(y) } else { ops::cast(&y, data.dtype()) }
 }
 
-/// x shifted by `by` positions along `axis` (toward higher indices if `forward`), zero-filled.
-fn shift(x: &Tensor, axis: usize, by: usize, forward: bool) -> Result<Tensor> {
-    let n = x.shape()[axis];
-    let mut pads = vec![(0usize, 0usize); x.rank()];
-    pads[axis] = if forward { (by, 0) } else { (0, by) };
-    let padded = ops::pad(x, &pads, 0.0)?;
-    let mut begin = vec![0usize; x.rank()];
-    begin[axis] = if forward { 0 } else { by };
-    let mut size: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
-    size[axis] = n as i64;
-    ops::slice(&padded, &begin, &size)
-}
 
 pub fn run(node: &NodeProto, args: &[Option<&Value>], device: &Device) -> Result<Vec<Value>> {
     let x = &input(args, 0)?.tensor;
@@ -171,15 +159,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], device: &Device) -> Result
         "CumSum" => {
             let axis = normalize_axis(OP, known_ints(args, 1, "axis")?.first().copied().unwrap_or(0), x.rank())?;
             let (exclusive, reverse) = (attr_i(node, "exclusive", 0) != 0, attr_i(node, "reverse", 0) != 0);
-            let n = x.shape()[axis];
-            // A doubling scan: after the pass with shift d, each position holds the sum of the 2d
-            // positions ending at it; log2(n) passes of shift-and-add.
-            let mut y = if exclusive && n > 0 { shift(x, axis, 1, !reverse)? } else { x.clone() };
-            let mut d = 1;
-            while d < n {
-                y = ops::add(&y, &shift(&y, axis, d, !reverse)?)?;
-                d *= 2;
-            }
+            let y = ops::cumsum(x, axis as i64, exclusive, reverse)?;
             let host = match &input(args, 0)?.host {
                 Some(HostData::Int(v)) if x.rank() == 1 => {
                     let mut acc = 0i64;

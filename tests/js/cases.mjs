@@ -511,6 +511,54 @@ export const cases = {
     }
   },
 
+  async 'differential vs TF.js: trigonometric and hyperbolic ops, atan2, step, isNaN/isInf/isFinite, all/any, tile, range, linspace, eye, reverse, cumsum: values, dtypes and gradients'(tf, ref) {
+    const x = seeded(12, 91);
+    const domains = { asin: 0.9, acos: 0.9, atanh: 0.9, acosh: null, log1p: null };
+    const input = (t, op) => (op === 'acosh' ? t.tensor(x.map((v) => 1.2 + Math.abs(v) * 2), [3, 4]) : op === 'log1p' ? t.tensor(x.map((v) => v * 0.9 + 1e-4), [3, 4]) : t.tensor(x.map((v) => v * (domains[op] ?? 1.3)), [3, 4]));
+    for (const op of ['tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'log1p', 'expm1']) {
+      close(await tf.tidy(() => tf[op](input(tf, op))).data(), await ref.tidy(() => ref[op](input(ref, op))).data(), 2e-4, 1e-4, `${op} vs TF.js`);
+      close(await tf.tidy(() => tf.grad((v) => tf[op](v).sum())(input(tf, op))).data(), await ref.tidy(() => ref.grad((v) => ref[op](v).sum())(input(ref, op))).data(), 1e-3, 1e-4, `${op} gradient vs TF.js`);
+    }
+    const a = (t) => t.tensor(x, [3, 4]), b = (t) => t.tensor(seeded(12, 92), [3, 4]);
+    const pairs = [
+      [(t) => t.atan2(a(t), b(t)), 'atan2'],
+      [(t) => t.grads((p, q) => t.atan2(p, q).sum())([a(t), b(t)])[0], 'atan2 gradient of a'],
+      [(t) => t.grads((p, q) => t.atan2(p, q).sum())([a(t), b(t)])[1], 'atan2 gradient of b'],
+      [(t) => t.step(t.tensor([-1, 0, 2, NaN]), 0.3), 'step'],
+      [(t) => t.step(t.tensor([-1, 0, 2], [3], 'int32')), 'step of int32'],
+      [(t) => t.isNaN(t.tensor([NaN, 1, Infinity])), 'isNaN'],
+      [(t) => t.isInf(t.tensor([NaN, -Infinity, Infinity, 2])), 'isInf'],
+      [(t) => t.isFinite(t.tensor([NaN, -Infinity, 3, 0])), 'isFinite'],
+      [(t) => t.logicalXor(t.tensor([1, 1, 0, 0], [4], 'bool'), t.tensor([1, 0, 1, 0], [4], 'bool')), 'logicalXor'],
+      [(t) => t.all(t.tensor([[1, 1], [0, 1]], [2, 2], 'bool'), 1), 'all over rows'],
+      [(t) => t.any(t.tensor([[0, 0], [0, 1]], [2, 2], 'bool'), 0, true), 'any over columns, kept'],
+      [(t) => t.all(t.tensor([1, 1, 1], [3], 'bool')), 'all'],
+      [(t) => t.tile(a(t), [2, 3]), 'tile'],
+      [(t) => t.tile(t.tensor([1, 2], [2], 'int32'), [3]), 'tile of int32'],
+      [(t) => t.grad((v) => t.tile(v, [2, 1]).mul(t.tensor(seeded(24, 93), [6, 4])).sum())(a(t)), 'tile gradient'],
+      [(t) => t.range(0, 10, 3), 'range'],
+      [(t) => t.range(5, -2, -1.5), 'range, negative step'],
+      [(t) => t.range(1, 6, 2, 'int32'), 'range of int32'],
+      [(t) => t.linspace(-1, 2, 7), 'linspace'],
+      [(t) => t.eye(3, 4), 'eye'],
+      [(t) => t.eye(2, 2, [3], 'int32'), 'eye batched, int32'],
+      [(t) => t.reverse(a(t), 1), 'reverse one axis'],
+      [(t) => t.reverse(a(t)), 'reverse all'],
+      [(t) => t.grad((v) => t.reverse(v, 0).mul(t.tensor(seeded(12, 94), [3, 4])).sum())(a(t)), 'reverse gradient'],
+      [(t) => t.cumsum(a(t), 1), 'cumsum'],
+      [(t) => t.cumsum(a(t), 0, true, true), 'cumsum exclusive reversed'],
+      [(t) => t.cumsum(t.tensor([1, 2, 3, 4, 5], [5], 'int32'), 0, true), 'cumsum of int32'],
+      [(t) => t.grad((v) => t.cumsum(v, 1).mul(t.tensor(seeded(12, 95), [3, 4])).sum())(a(t)), 'cumsum gradient'],
+    ];
+    for (const [f, name] of pairs) {
+      const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
+      assert(ours.dtype === theirs.dtype, `${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
+      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
+      close(await ours.data(), await theirs.data(), 2e-4, 1e-5, `${name} vs TF.js`);
+      tf.dispose(ours); ref.dispose(theirs);
+    }
+  },
+
   async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {
     const [b, h, sq, sk, d] = [2, 3, 5, 7, 4];
     const values = [seeded(b * h * sq * d, 3), seeded(b * h * sk * d, 4), seeded(b * h * sk * d, 5), seeded(b * sq * sk, 6)];

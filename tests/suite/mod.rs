@@ -168,6 +168,17 @@ fn unary_ref(name: &str, x: f64) -> f64 {
         "log_sigmoid" => -(1.0 + (-x).exp()).ln(),
         "gelu_tanh" => 0.5 * x * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x)).tanh()),
         "silu" => x / (1.0 + (-x).exp()),
+        "tan" => x.tan(),
+        "asin" => x.asin(),
+        "acos" => x.acos(),
+        "atan" => x.atan(),
+        "sinh" => x.sinh(),
+        "cosh" => x.cosh(),
+        "asinh" => x.asinh(),
+        "acosh" => x.acosh(),
+        "atanh" => x.atanh(),
+        "log1p" => x.ln_1p(),
+        "expm1" => x.exp_m1(),
         other => panic!("no reference for unary op {other}"),
     }
 }
@@ -186,8 +197,15 @@ fn erf_f64(x: f64) -> f64 {
 pub async fn unary_ops_vs_reference(dev: Device) -> CaseResult {
     let mut rng = Rng::new(1);
     for op in ops::UnaryOp::ALL.iter().map(|o| o.def()) {
-        let positive = matches!(op.name, "log" | "sqrt" | "rsqrt");
-        let mut data = if positive { rng.vec(37, 0.05, 4.0) } else { rng.vec(37, -4.0, 4.0) };
+        let mut data = match op.name {
+            "log" | "sqrt" | "rsqrt" => rng.vec(37, 0.05, 4.0),
+            "asin" | "acos" | "atanh" => rng.vec(37, -0.95, 0.95),
+            "acosh" => rng.vec(37, 1.0, 4.0),
+            "tan" => rng.vec(37, -1.4, 1.4),
+            // small values too, where log1p and expm1 must not cancel
+            "log1p" | "expm1" => [rng.vec(30, -0.9, 4.0), vec![1e-6, -1e-6, 3e-8, 1e-4, -1e-4, 0.0, 0.5]].concat(),
+            _ => rng.vec(37, -4.0, 4.0),
+        };
         if op.name == "round" {
             data.extend([0.5, 1.5, 2.5, -0.5, -2.5]);
         }
@@ -199,9 +217,16 @@ pub async fn unary_ops_vs_reference(dev: Device) -> CaseResult {
         };
         let got = read(&ops::unary(ops::UnaryOp::parse(op.name).unwrap(), &x, alpha, beta).map_err(e)?).await?;
         let want: Vec<f64> = data.iter().map(|&v| unary_ref(op.name, v as f64)).collect();
-        // WGSL only promises an absolute error of 2^-11 for sin and cos (SwiftShader uses it).
-        let atol = if matches!(op.name, "sin" | "cos") { 1e-3 } else { 2e-6 };
-        close(op.name, &got, &want, 2e-5, atol)?;
+        // WGSL only promises an absolute error of 2^-11 for sin and cos (SwiftShader uses it), and
+        // tan, asin, acos and atan are built from them; the hyperbolic ones from exp.
+        let (rtol, atol) = match op.name {
+            "sin" | "cos" | "tan" | "asin" | "acos" | "atan" => (2e-4, 1e-3),
+            "sinh" | "cosh" | "asinh" | "acosh" | "atanh" => (1e-4, 1e-5),
+            // relative accuracy is the point of these two, down to tiny x
+            "log1p" | "expm1" => (5e-5, 1e-12),
+            _ => (2e-5, 2e-6),
+        };
+        close(op.name, &got, &want, rtol, atol)?;
     }
     // IEEE edge cases that WGSL leaves open and the engine pins down.
     let edge = t(&dev, &[0.0, -1.0, 1e4, -1e4], &[4])?;
@@ -210,6 +235,12 @@ pub async fn unary_ops_vs_reference(dev: Device) -> CaseResult {
     close("tanh edge", &read(&ops::tanh(&edge).map_err(e)?).await?, &[0.0, (-1f64).tanh(), 1.0, -1.0], 1e-6, 1e-7)?;
     close("sigmoid edge", &read(&ops::sigmoid(&edge).map_err(e)?).await?, &[0.5, 1.0 / (1.0 + 1f64.exp()), 1.0, 0.0], 1e-6, 1e-7)?;
     close("softplus edge", &read(&ops::softplus(&edge).map_err(e)?).await?, &[2f64.ln(), (1.0 + (-1f64).exp()).ln(), 1e4, 0.0], 1e-5, 1e-7)?;
+    let ends = t(&dev, &[1.0, -1.0, 1.5, -1.5], &[4])?;
+    close("asin edge", &read(&ops::asin(&ends).map_err(e)?).await?, &[std::f64::consts::FRAC_PI_2, -std::f64::consts::FRAC_PI_2, f64::NAN, f64::NAN], 1e-4, 1e-3)?;
+    close("atanh edge", &read(&ops::atanh(&ends).map_err(e)?).await?, &[f64::INFINITY, f64::NEG_INFINITY, f64::NAN, f64::NAN], 0.0, 0.0)?;
+    close("acosh edge", &read(&ops::acosh(&ends).map_err(e)?).await?, &[0.0, f64::NAN, 1.5f64.acosh(), f64::NAN], 1e-5, 1e-6)?;
+    close("log1p edge", &read(&ops::log1p(&ends).map_err(e)?).await?, &[2f64.ln(), f64::NEG_INFINITY, 2.5f64.ln(), f64::NAN], 1e-5, 0.0)?;
+    close("expm1 edge", &read(&ops::expm1(&edge).map_err(e)?).await?, &[0.0, (-1f64).exp_m1(), f64::INFINITY, -1.0], 1e-5, 0.0)?;
     // NaN stays NaN through relu, relu6, clip, maximum, minimum, max and min (as TF.js).
     let nan = t(&dev, &[f32::NAN, -1.0, 2.0], &[3])?;
     let zero = t(&dev, &[0.0; 3], &[3])?;
@@ -243,12 +274,15 @@ pub async fn binary_ops_vs_reference(dev: Device) -> CaseResult {
                 "minimum" => x.min(y),
                 "squared_difference" => (x - y) * (x - y),
                 "mod" => x - (x / y).floor() * y,
+                "atan2" => x.atan2(y),
                 other => panic!("no reference for {other}"),
             };
             let (want, out_shape) = broadcast_ref(&a, sa, &b, sb, f);
             let r = ops::binary(ops::BinaryOp::parse(op.name).unwrap(), &t(&dev, &a, sa)?, &t(&dev, &b, sb)?).map_err(e)?;
             shape_is(op.name, &r, &out_shape)?;
-            close(&format!("{} {:?} {:?}", op.name, sa, sb), &read(&r).await?, &want, 2e-5, 1e-6)?;
+            // WGSL's atan2 is as loose as its atan (SwiftShader: 2^-11 absolute)
+            let (rtol, atol) = if op.name == "atan2" { (2e-4, 1e-3) } else { (2e-5, 1e-6) };
+            close(&format!("{} {:?} {:?}", op.name, sa, sb), &read(&r).await?, &want, rtol, atol)?;
         }
     }
     Ok(())
@@ -901,6 +935,10 @@ pub async fn unary_gradients(dev: Device) -> CaseResult {
     for &op in ops::UnaryOp::ALL {
         let data = match op.name() {
             "log" | "sqrt" | "rsqrt" | "reciprocal" => rng.vec(6, 0.3, 2.0),
+            "asin" | "acos" | "atanh" => away_from_zero(&mut rng, 6, 0.1, 0.7),
+            "acosh" => rng.vec(6, 1.3, 3.0),
+            "tan" => away_from_zero(&mut rng, 6, 0.1, 1.1),
+            "log1p" => rng.vec(6, -0.6, 2.0),
             // piecewise constant: stay away from the jumps
             "floor" | "ceil" | "round" | "sign" => rng.vec(6, 0.1, 0.4).into_iter().enumerate().map(|(i, v)| v + i as f32 - 3.0).collect(),
             "relu6" => rng.vec(6, 0.2, 5.8),

@@ -39,6 +39,7 @@ crate::op_family! {
         Minimum => minimum,
         SquaredDifference => squared_difference,
         Mod => modulo,
+        Atan2 => atan2,
     }
 }
 
@@ -67,4 +68,4 @@ macro_rules! plain {
     )* };
 }
 plain!(add => Add, sub => Sub, mul => Mul, div => Div, pow => Pow, maximum => Maximum, minimum => Minimum,
-    squared_difference => SquaredDifference, modulo => Mod);
+    squared_difference => SquaredDifference, modulo => Mod, atan2 => Atan2);

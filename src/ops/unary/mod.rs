@@ -63,6 +63,17 @@ crate::op_family! {
         LogSigmoid => log_sigmoid,
         GeluTanh => gelu_tanh,
         Silu => silu,
+        Tan => tan,
+        Asin => asin,
+        Acos => acos,
+        Atan => atan,
+        Sinh => sinh,
+        Cosh => cosh,
+        Asinh => asinh,
+        Acosh => acosh,
+        Atanh => atanh,
+        Log1p => log1p,
+        Expm1 => expm1,
     }
 }
 
@@ -90,7 +101,9 @@ macro_rules! plain {
 plain!(neg => Neg, abs => Abs, exp => Exp, log => Log, sqrt => Sqrt, rsqrt => Rsqrt, square => Square,
     reciprocal => Reciprocal, relu => Relu, relu6 => Relu6, elu => Elu, selu => Selu, sigmoid => Sigmoid,
     tanh => Tanh, softplus => Softplus, erf => Erf, gelu => Gelu, sin => Sin, cos => Cos, sign => Sign,
-    floor => Floor, ceil => Ceil, round => Round, log_sigmoid => LogSigmoid, gelu_tanh => GeluTanh, silu => Silu);
+    floor => Floor, ceil => Ceil, round => Round, log_sigmoid => LogSigmoid, gelu_tanh => GeluTanh, silu => Silu,
+    tan => Tan, asin => Asin, acos => Acos, atan => Atan, sinh => Sinh, cosh => Cosh, asinh => Asinh, acosh => Acosh,
+    atanh => Atanh, log1p => Log1p, expm1 => Expm1);
 
 pub fn leaky_relu(x: &Tensor, alpha: f32) -> Result<Tensor> {
     unary(UnaryOp::LeakyRelu, x, alpha, 0.0)

@@ -648,3 +648,81 @@ export const reverse = (x: TensorLike, axis?: number | number[]) => withTensor('
 /** Cumulative sum along `axis`; `exclusive` leaves each element out of its own sum, `reverse` sums from the end. */
 export const cumsum = (x: TensorLike, axis = 0, exclusive = false, reverse = false) =>
   withTensor('cumsum', x, (t) => run('cumsum', () => t.handle.cumsum(axisArg(axis), !!exclusive, !!reverse)));
+
+// TF.js's rank-named aliases: the same ops, under the names TF.js code calls them by.
+export const tensor5d = tensor;
+export const tensor6d = tensor;
+export const slice1d = slice;
+export const slice2d = slice;
+export const slice3d = slice;
+export const slice4d = slice;
+export const reverse1d = reverse;
+export const reverse2d = reverse;
+export const reverse3d = reverse;
+export const reverse4d = reverse;
+export const concat1d = (tensors: Tensor[]) => concat(tensors, 0);
+export const concat2d = concat;
+export const concat3d = concat;
+export const concat4d = concat;
+export const pad1d = (x: Tensor, paddings: [number, number], constantValue = 0) => pad(x, [paddings], constantValue);
+export const pad2d = pad;
+export const pad3d = pad;
+export const pad4d = pad;
+export const batchNorm2d = batchNorm;
+export const batchNorm3d = batchNorm;
+export const batchNorm4d = batchNorm;
+export const randomStandardNormal = (shape: Shape, dtype: DataType = 'float32', seed?: number) => randomNormal(shape, 0, 1, dtype, seed);
+
+/** The elementwise sum of tensors of one shape. */
+export function addN(tensors: Tensor[]): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('addN: expected a non-empty array of tensors');
+  tensors.forEach((t) => must('addN', t));
+  if (tensors.some((t) => t.shape.join() !== tensors[0].shape.join())) throw new Error(`addN: the tensors must have one shape, got ${tensors.map((t) => `[${t.shape}]`).join(', ')}`);
+  return tidy(() => tensors.slice(1).reduce((acc, t) => add(acc, t), tensors[0].clone()));
+}
+
+/** a / b, and 0 where b is 0 (even where a is 0 or NaN). */
+export const divNoNan = (a: TensorLike, b: TensorLike) => withTensor('divNoNan', a, (ta) => withTensor('divNoNan', b, (tb) => tidy(() => {
+  const zero = equal(tb, 0);
+  return where(zero, zerosLike(div(ta, tb)), div(ta, where(zero, onesLike(tb), tb)));
+})));
+
+/** v1 (length m) times v2 (length n) as an m x n matrix. */
+export const outerProduct = (v1: TensorLike, v2: TensorLike) => withTensor('outerProduct', v1, (a) => withTensor('outerProduct', v2, (b) => tidy(() => {
+  if (a.rank !== 1 || b.rank !== 1) throw new Error(`outerProduct: expected two vectors, got shapes [${a.shape}] and [${b.shape}]`);
+  return matMul(reshape(a, [a.size, 1]), reshape(b, [1, b.size]));
+})));
+
+/**
+ * TF.js's norm: of a vector (one axis, or all of x), ord 'euclidean' (2), 1, Infinity or -Infinity;
+ * of a matrix (two axes), 'euclidean' / 'fro', 1, Infinity or -Infinity.
+ */
+export function norm(x: Tensor, ord: number | 'euclidean' | 'fro' = 'euclidean', axis?: number | number[], keepDims = false): Tensor {
+  must('norm', x);
+  const axes = axis === undefined ? null : Array.isArray(axis) ? axis : [axis];
+  return tidy(() => {
+    const whole = axes === null ? reshape(x, [x.size]) : x;
+    const ax = axes ?? [0];
+    let y: Tensor;
+    if (ax.length === 1) {
+      const a = ax[0];
+      if (ord === 'euclidean' || ord === 'fro' || ord === 2) y = sqrt(sum(square(whole), a, keepDims));
+      else if (ord === Infinity) y = max(abs(whole), a, keepDims);
+      else if (ord === -Infinity) y = min(abs(whole), a, keepDims);
+      else if (ord === 1) y = sum(abs(whole), a, keepDims);
+      else throw new Error(`norm: ord ${String(ord)} is not supported for a vector (as in TF.js: 'euclidean', 2, 1, Infinity, -Infinity)`);
+    } else if (ax.length === 2) {
+      const [a0, a1] = ax.map((a) => (a < 0 ? a + x.rank : a));
+      if (ord === 'euclidean' || ord === 'fro') y = sqrt(sum(square(x), ax, keepDims));
+      else if (ord === 1) y = max(sum(abs(x), a0, true), a1, true);
+      else if (ord === Infinity) y = max(sum(abs(x), a1, true), a0, true);
+      else if (ord === -Infinity) y = min(sum(abs(x), a1, true), a0, true);
+      else throw new Error(`norm: ord ${String(ord)} is not supported for a matrix`);
+      if (!keepDims && ord !== 'euclidean' && ord !== 'fro') y = reshape(y, x.shape.filter((_, i) => i !== a0 && i !== a1));
+    } else {
+      throw new Error(`norm: axis must be one or two axes, got [${ax}]`);
+    }
+    return axes === null && keepDims ? reshape(y, x.shape.map(() => 1)) : y;
+  });
+}
+export const euclideanNorm = (x: Tensor, axis?: number | number[], keepDims = false) => norm(x, 'euclidean', axis, keepDims);

@@ -559,6 +559,58 @@ export const cases = {
     }
   },
 
+  async 'differential vs TF.js: tf.metrics, norms, addN, divNoNan, outerProduct and the rank-named aliases'(tf, ref) {
+    const yTrue = (t) => t.tensor([[0, 1, 0], [1, 0, 0], [0, 0, 1], [0, 1, 0]]);
+    const yPred = (t) => t.tensor([[0.1, 0.7, 0.2], [0.3, 0.6, 0.1], [0.2, 0.2, 0.6], [0.5, 0.4, 0.1]]);
+    const reg = (t) => [t.tensor([[1.5, -2], [0.5, 3], [2, 0.25]]), t.tensor([[1, -1.5], [0.75, 2], [2.5, 0.5]])];
+    const bin = (t) => [t.tensor([1, 0, 1, 1, 0, 1]), t.tensor([1, 0, 0, 1, 1, 1])];
+    const cases = [
+      ['binaryAccuracy', (t) => t.metrics.binaryAccuracy(yTrue(t), yPred(t))],
+      ['categoricalAccuracy', (t) => t.metrics.categoricalAccuracy(yTrue(t), yPred(t))],
+      ['sparseCategoricalAccuracy', (t) => t.metrics.sparseCategoricalAccuracy(t.tensor([[1], [1], [2], [0]]), yPred(t))],
+      ['binaryCrossentropy', (t) => t.metrics.binaryCrossentropy(yTrue(t), yPred(t))],
+      ['categoricalCrossentropy', (t) => t.metrics.categoricalCrossentropy(yTrue(t), yPred(t))],
+      ['meanSquaredError', (t) => t.metrics.meanSquaredError(...reg(t))],
+      ['MSE', (t) => t.metrics.MSE(...reg(t))],
+      ['meanAbsoluteError', (t) => t.metrics.meanAbsoluteError(...reg(t))],
+      ['meanAbsolutePercentageError', (t) => t.metrics.meanAbsolutePercentageError(...reg(t))],
+      ['cosineProximity', (t) => t.metrics.cosineProximity(...reg(t))],
+      ['precision', (t) => t.metrics.precision(...bin(t))],
+      ['recall', (t) => t.metrics.recall(...bin(t))],
+      ['r2Score', (t) => t.metrics.r2Score(...reg(t))],
+      ['norm euclidean', (t) => t.norm(reg(t)[0])],
+      ['norm 1 over an axis', (t) => t.norm(reg(t)[0], 1, 0)],
+      ['norm inf, kept', (t) => t.norm(reg(t)[0], Infinity, 1, true)],
+      ['matrix norm 1', (t) => t.norm(reg(t)[0], 1, [0, 1])],
+      ['matrix norm inf', (t) => t.norm(reg(t)[0], Infinity, [0, 1])],
+      ['matrix norm fro', (t) => t.norm(reg(t)[0], 'fro', [0, 1])],
+      ['euclideanNorm', (t) => t.euclideanNorm(reg(t)[0], 0)],
+      ['norm gradient', (t) => t.grad((v) => t.norm(v))(reg(t)[0])],
+      ['addN', (t) => t.addN([...reg(t), reg(t)[0]])],
+      ['divNoNan', (t) => t.divNoNan(t.tensor([1, 0, -2, NaN]), t.tensor([2, 0, 0, 0]))],
+      ['outerProduct', (t) => t.outerProduct(t.tensor([1, 2, 3]), t.tensor([4, -5]))],
+      ['concat1d', (t) => t.concat1d([t.tensor1d([1, 2]), t.tensor1d([3])])],
+      ['pad1d', (t) => t.pad1d(t.tensor1d([1, 2]), [1, 2], 7)],
+      ['slice2d', (t) => t.slice2d(reg(t)[0], [1, 0], [2, 1])],
+      ['reverse2d', (t) => t.reverse2d(reg(t)[0], 0)],
+      ['tensor5d', (t) => t.tensor5d([1, 2, 3, 4], [1, 2, 1, 2, 1])],
+    ];
+    for (const [name, f] of cases) {
+      const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
+      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
+      assert(ours.dtype === theirs.dtype, `${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
+      close(await ours.data(), await theirs.data(), 1e-4, 1e-6, `${name} vs TF.js`);
+      tf.dispose(ours); ref.dispose(theirs);
+    }
+    throwsWith(() => tf.norm(tf.ones([3]), 3), ['norm', 'ord 3'], 'a p-norm TF.js refuses too');
+    // the metrics by name in compile, as TF.js logs them
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 3, activation: 'softmax', inputShape: [2] })] });
+    m.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy', metrics: ['categoricalAccuracy', 'mape'] });
+    const h = await m.fit(tf.tensor(seeded(8, 96), [4, 2]), yTrue(tf), { epochs: 1 });
+    assert('categoricalAccuracy' in h.history && 'mape' in h.history, `metric logs: ${Object.keys(h.history)}`);
+    m.dispose();
+  },
+
   async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {
     const [b, h, sq, sk, d] = [2, 3, 5, 7, 4];
     const values = [seeded(b * h * sq * d, 3), seeded(b * h * sk * d, 4), seeded(b * h * sk * d, 5), seeded(b * sq * sk, 6)];

@@ -611,6 +611,42 @@ export const cases = {
     m.dispose();
   },
 
+  async 'differential vs TF.js: activation, reshaping, padding, 1-D pooling and noise layers predict as TF.js, and their models load both ways'(tf, ref) {
+    const save = async (lib, model) => { let a; await model.save(lib.io.withSaveHandler(async (x) => { a = x; return { modelArtifactsInfo: {} }; })); return a; };
+    const img = [4, 5, 3], seq = [6, 3], flat = [5];
+    const cases = [
+      [flat, 'reLU', { maxValue: 0.4 }], [flat, 'reLU', {}], [flat, 'leakyReLU', { alpha: 0.1 }], [flat, 'elu', {}],
+      [flat, 'thresholdedReLU', { theta: 0.2 }], [flat, 'softmax', {}], [flat, 'repeatVector', { n: 3 }],
+      [seq, 'permute', { dims: [2, 1] }], [img, 'zeroPadding2d', { padding: [[1, 0], [2, 1]] }], [img, 'zeroPadding2d', { padding: 1 }],
+      [img, 'cropping2D', { cropping: [[1, 0], [1, 2]] }], [img, 'upSampling2d', { size: [2, 3] }], [flat, 'rescaling', { scale: 0.5, offset: -1 }],
+      [seq, 'maxPooling1d', { poolSize: 2 }], [seq, 'averagePooling1d', { poolSize: 3, strides: 2, padding: 'same' }],
+      [flat, 'gaussianNoise', { stddev: 0.3 }], [flat, 'gaussianDropout', { rate: 0.2 }],
+    ];
+    for (const [shape, layer, args] of cases) {
+      const what = `${layer}(${JSON.stringify(args)})`;
+      const x = seeded(2 * shape.reduce((p, q) => p * q, 1), 97);
+      const build = (lib) => lib.sequential({ layers: [lib.layers[layer]({ ...args, inputShape: shape })] });
+      const [ours, theirs] = [build(tf), build(ref)];
+      const [y, want] = [ours.predict(tf.tensor(x, [2, ...shape])), theirs.predict(ref.tensor(x, [2, ...shape]))];
+      assert(y.shape.join() === want.shape.join(), `${what}: shape [${y.shape}], TF.js [${want.shape}]`);
+      close(await y.data(), await want.data(), 1e-5, 1e-6, `${what} vs TF.js`);
+      // both ways through the TF.js model format
+      const inTfjs = await ref.loadLayersModel(ref.io.fromMemory(await save(tf, ours)));
+      close(await inTfjs.predict(ref.tensor(x, [2, ...shape])).data(), await want.data(), 1e-5, 1e-6, `${what}: TF.js loads ours`);
+      const fromTfjs = await tf.loadLayersModel(tf.io.fromMemory(await save(ref, theirs)));
+      close(await fromTfjs.predict(tf.tensor(x, [2, ...shape])).data(), await want.data(), 1e-5, 1e-6, `${what}: we load TF.js's`);
+      tf.dispose(y); ref.dispose(want);
+      [ours, fromTfjs].forEach((m) => m.dispose());
+    }
+    // the noise layers act only in training: the mean of many noisy copies stays at x
+    const noisy = tf.layers.gaussianNoise({ stddev: 0.5 });
+    const ones = tf.ones([4000]);
+    const m = await noisy.apply(ones, { training: true }).mean().data();
+    assert(Math.abs(m[0] - 1) < 0.05, `GaussianNoise in training: mean ${m[0]}`);
+    throwsWith(() => tf.layers.elu({ alpha: 2 }), ['ELU', 'alpha'], 'ELU alpha other than 1 (TF.js refuses it too)');
+    throwsWith(() => tf.layers.upSampling2d({ interpolation: 'bilinear' }), ['UpSampling2D', 'interpolation'], 'bilinear upsampling (not yet)');
+  },
+
   async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {
     const [b, h, sq, sk, d] = [2, 3, 5, 7, 4];
     const values = [seeded(b * h * sq * d, 3), seeded(b * h * sk * d, 4), seeded(b * h * sk * d, 5), seeded(b * sq * sk, 6)];

@@ -21,7 +21,7 @@ function kerasConfig(layer: Layer): Record<string, unknown> {
   for (const [k, v] of Object.entries(layer.getConfig())) c[camelToSnake(k)] = v;
   c.dtype = 'float32';
   const cls = layer.getClassName();
-  if (/Conv|Pool/.test(cls)) c.data_format = 'channels_last';
+  if (/Conv|Pool|ZeroPadding|Cropping|UpSampling/.test(cls)) c.data_format = 'channels_last';
   if (/Normalization/.test(cls)) c.axis ??= -1;
   return { class_name: cls, config: c };
 }
@@ -113,6 +113,21 @@ const FROM_KERAS: Record<string, (c: Cfg) => Layer> = {
   Reshape: (c) => make.reshape({ ...common(c), targetShape: c.target_shape as number[] }),
   Dropout: (c) => make.dropout({ ...common(c), rate: num(c.rate) }),
   Activation: (c) => make.activation({ ...common(c), activation: c.activation as string }),
+  ReLU: (c) => make.reLU({ ...common(c), maxValue: (c.max_value ?? undefined) as number | undefined }),
+  LeakyReLU: (c) => make.leakyReLU({ ...common(c), alpha: (c.alpha ?? c.negative_slope) as number | undefined }),
+  ELU: (c) => make.elu({ ...common(c), alpha: c.alpha as number | undefined }),
+  ThresholdedReLU: (c) => make.thresholdedReLU({ ...common(c), theta: c.theta as number | undefined }),
+  Softmax: (c) => make.softmax({ ...common(c), axis: c.axis as number | undefined }),
+  RepeatVector: (c) => make.repeatVector({ ...common(c), n: num(c.n) }),
+  Permute: (c) => make.permute({ ...common(c), dims: c.dims as number[] }),
+  ZeroPadding2D: (c) => { channelsLast(c, 'ZeroPadding2D'); return make.zeroPadding2d({ ...common(c), padding: c.padding as [[number, number], [number, number]] }); },
+  Cropping2D: (c) => { channelsLast(c, 'Cropping2D'); return make.cropping2D({ ...common(c), cropping: c.cropping as [[number, number], [number, number]] }); },
+  UpSampling2D: (c) => { channelsLast(c, 'UpSampling2D'); return make.upSampling2d({ ...common(c), size: c.size as [number, number], interpolation: c.interpolation as string | undefined }); },
+  Rescaling: (c) => make.rescaling({ ...common(c), scale: num(c.scale), offset: c.offset as number | undefined }),
+  GaussianNoise: (c) => make.gaussianNoise({ ...common(c), stddev: num(c.stddev) }),
+  GaussianDropout: (c) => make.gaussianDropout({ ...common(c), rate: num(c.rate) }),
+  MaxPooling1D: (c) => { sequencePooling(c, 'MaxPooling1D'); return make.maxPooling1d({ ...common(c), poolSize: c.pool_size as [number], strides: (c.strides ?? undefined) as [number] | undefined, padding: c.padding as 'same' | 'valid' }); },
+  AveragePooling1D: (c) => { sequencePooling(c, 'AveragePooling1D'); return make.averagePooling1d({ ...common(c), poolSize: c.pool_size as [number], strides: (c.strides ?? undefined) as [number] | undefined, padding: c.padding as 'same' | 'valid' }); },
   BatchNormalization: (c) => make.batchNormalization({ ...common(c), axis: c.axis as number, momentum: c.momentum as number, epsilon: c.epsilon as number, center: c.center as boolean, scale: c.scale as boolean }),
   LayerNormalization: (c) => make.layerNormalization({ ...common(c), axis: Array.isArray(c.axis) ? (c.axis as number[])[0] : (c.axis as number), epsilon: c.epsilon as number, center: c.center as boolean, scale: c.scale as boolean }),
   LSTM: (c) => make.lstm({ ...common(c), ...rnn(c), unitForgetBias: c.unit_forget_bias as boolean | undefined }),
@@ -314,6 +329,8 @@ const MERGE: Record<string, (c: Cfg) => Layer> = {
   Multiply: (c) => make.multiply(common(c)),
   Average: (c) => make.average(common(c)),
   Concatenate: (c) => make.concatenate({ ...common(c), axis: c.axis as number | undefined }),
+  Maximum: (c) => make.maximum(common(c)),
+  Minimum: (c) => make.minimum(common(c)),
 };
 
 /** The model's weights in the order of `specs`, matched by name (`<layer>/<weight>`) and shape. */

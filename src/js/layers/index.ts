@@ -4,10 +4,12 @@ import { AveragePooling2D, Conv2D, DepthwiseConv2D, GlobalAveragePooling2D, Glob
 import { BatchNormalization, Embedding, LayerNormalization, type NormArgs } from './normalization.js';
 import type { LayerArgs } from './layer.js';
 import { GRU, LSTM, type RNNArgs } from './recurrent.js';
-import { Add, Average, Concatenate, Multiply } from './merge.js';
+import { Add, Average, Concatenate, Maximum, Minimum, Multiply } from './merge.js';
+import { AveragePooling1D, Cropping2D, ELU, GaussianDropout, GaussianNoise, LeakyReLU, MaxPooling1D, Permute, ReLU, RepeatVector, Rescaling, Softmax, ThresholdedReLU, UpSampling2D, ZeroPadding2D } from './reshaping.js';
 import { GlobalAveragePooling1D, GlobalMaxPooling1D, MultiHeadAttention, PositionEmbedding, type MultiHeadAttentionArgs } from './attention.js';
 
 export { Layer } from './layer.js';
+export { AveragePooling1D, Cropping2D, ELU, GaussianDropout, GaussianNoise, LeakyReLU, MaxPooling1D, Maximum, Minimum, Permute, ReLU, RepeatVector, Rescaling, Softmax, ThresholdedReLU, UpSampling2D, ZeroPadding2D };
 export { GRU, LSTM, Add, Average, Concatenate, Multiply, GlobalAveragePooling1D, GlobalMaxPooling1D, MultiHeadAttention, PositionEmbedding };
 export { Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, LayerNormalization, MaxPooling2D, Reshape };
 
@@ -38,4 +40,27 @@ export const layers = {
   multiply: (args?: LayerArgs) => new Multiply(args),
   average: (args?: LayerArgs) => new Average(args),
   concatenate: (args?: LayerArgs & { axis?: number }) => new Concatenate(args),
+  maximum: (args?: LayerArgs) => new Maximum(args),
+  minimum: (args?: LayerArgs) => new Minimum(args),
+  reLU: (args?: ConstructorParameters<typeof ReLU>[0]) => new ReLU(args),
+  leakyReLU: (args?: ConstructorParameters<typeof LeakyReLU>[0]) => new LeakyReLU(args),
+  elu: (args?: ConstructorParameters<typeof ELU>[0]) => new ELU(args),
+  thresholdedReLU: (args?: ConstructorParameters<typeof ThresholdedReLU>[0]) => new ThresholdedReLU(args),
+  softmax: (args?: ConstructorParameters<typeof Softmax>[0]) => new Softmax(args),
+  repeatVector: (args: ConstructorParameters<typeof RepeatVector>[0]) => new RepeatVector(args),
+  permute: (args: ConstructorParameters<typeof Permute>[0]) => new Permute(args),
+  zeroPadding2d: (args?: ConstructorParameters<typeof ZeroPadding2D>[0]) => new ZeroPadding2D(args),
+  cropping2D: (args: ConstructorParameters<typeof Cropping2D>[0]) => new Cropping2D(args),
+  upSampling2d: (args?: ConstructorParameters<typeof UpSampling2D>[0]) => new UpSampling2D(args),
+  rescaling: (args: ConstructorParameters<typeof Rescaling>[0]) => new Rescaling(args),
+  gaussianNoise: (args: ConstructorParameters<typeof GaussianNoise>[0]) => new GaussianNoise(args),
+  gaussianDropout: (args: ConstructorParameters<typeof GaussianDropout>[0]) => new GaussianDropout(args),
+  maxPooling1d: (args?: ConstructorParameters<typeof MaxPooling1D>[0]) => new MaxPooling1D(args),
+  maxPool1d: (args?: ConstructorParameters<typeof MaxPooling1D>[0]) => new MaxPooling1D(args),
+  averagePooling1d: (args?: ConstructorParameters<typeof AveragePooling1D>[0]) => new AveragePooling1D(args),
+  avgPool1d: (args?: ConstructorParameters<typeof AveragePooling1D>[0]) => new AveragePooling1D(args),
+  avgPooling1d: (args?: ConstructorParameters<typeof AveragePooling1D>[0]) => new AveragePooling1D(args),
+  avgPooling2d: (args?: PoolArgs) => new AveragePooling2D(args),
+  globalMaxPool1d: (args?: LayerArgs) => new GlobalMaxPooling1D(args),
+  globalMaxPool2d: (args?: LayerArgs) => new GlobalMaxPooling2D(args),
 };

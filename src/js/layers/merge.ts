@@ -40,6 +40,16 @@ export class Average extends MergeLayer {
   protected merge(xs: Tensor[]): Tensor { return xs.slice(1).reduce((a, b) => a.add(b), xs[0]).div(xs.length); }
 }
 
+export class Maximum extends MergeLayer {
+  getClassName() { return 'Maximum'; }
+  protected merge(xs: Tensor[]): Tensor { return xs.slice(1).reduce((a, b) => a.maximum(b), xs[0]); }
+}
+
+export class Minimum extends MergeLayer {
+  getClassName() { return 'Minimum'; }
+  protected merge(xs: Tensor[]): Tensor { return xs.slice(1).reduce((a, b) => a.minimum(b), xs[0]); }
+}
+
 export class Concatenate extends MergeLayer {
   readonly axis: number;
   constructor(args: LayerArgs & { axis?: number } = {}) {

@@ -204,9 +204,10 @@ export const add = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Add, '
 export const sub = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Sub, 'sub', a, b);
 export const mul = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Mul, 'mul', a, b);
 export const div = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Div, 'div', a, b);
+/** floor(a / b), int32 whatever the inputs (TF.js's kernel always answers int32). */
 export const floorDiv = (a: TensorLike, b: TensorLike) => tidy(() => {
   const y = binary(wasm.BinaryOp.Div, 'floorDiv', a, b, false);
-  return y.dtype === 'float32' ? floor(y) : y;
+  return y.dtype === 'float32' ? cast(floor(y), 'int32') : y;
 });
 export const pow = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Pow, 'pow', a, b);
 export const maximum = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Maximum, 'maximum', a, b, false);

@@ -2,6 +2,7 @@
 import { assertReady, keep, setTensorCheck, track, untrack, wasm } from './engine.js';
 import * as ops from './ops.js';
 import { registerVariable } from './variables.js';
+import type { SpatialPadding } from './args.js';
 
 export type DataType = 'float32' | 'int32' | 'bool';
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
@@ -175,9 +176,49 @@ export class Tensor {
   as1D(): Tensor { return ops.reshape(this, [this.size]); }
   as2D(r: number, c: number): Tensor { return ops.reshape(this, [r, c]); }
   pad(paddings: Array<[number, number]>, constantValue = 0): Tensor { return ops.pad(this, paddings, constantValue); }
-  conv2d(filter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dataFormat?: 'NHWC', dilations: number | [number, number] = 1): Tensor {
-    return ops.conv2d(this, filter, strides, pad, dataFormat, dilations);
+  conv2d(filter: Tensor, strides: number | [number, number], pad: SpatialPadding, dataFormat?: 'NHWC' | 'NCHW', dilations: number | [number, number] = 1, dimRoundingMode?: 'floor' | 'round' | 'ceil'): Tensor {
+    return ops.conv2d(this, filter, strides, pad, dataFormat, dilations, dimRoundingMode);
   }
+  depthwiseConv2d(filter: Tensor, strides: number | [number, number], pad: SpatialPadding, dataFormat?: 'NHWC' | 'NCHW', dilations: number | [number, number] = 1, dimRoundingMode?: 'floor' | 'round' | 'ceil'): Tensor {
+    return ops.depthwiseConv2d(this, filter, strides, pad, dataFormat, dilations, dimRoundingMode);
+  }
+  conv2dTranspose(filter: Tensor, outputShape: number[], strides: number | [number, number], pad: SpatialPadding, dimRoundingMode?: 'floor' | 'round' | 'ceil'): Tensor {
+    return ops.conv2dTranspose(this, filter, outputShape, strides, pad, dimRoundingMode);
+  }
+  maxPool(filterSize: number | [number, number], strides: number | [number, number], pad: 'same' | 'valid' | number, dimRoundingMode?: 'floor' | 'round' | 'ceil'): Tensor {
+    return ops.maxPool(this, filterSize, strides, pad, dimRoundingMode);
+  }
+  avgPool(filterSize: number | [number, number], strides: number | [number, number], pad: 'same' | 'valid' | number, dimRoundingMode?: 'floor' | 'round' | 'ceil'): Tensor {
+    return ops.avgPool(this, filterSize, strides, pad, dimRoundingMode);
+  }
+  batchNorm(mean: Tensor, variance: Tensor, offset?: Tensor, scale?: Tensor, varianceEpsilon?: number): Tensor { return ops.batchNorm(this, mean, variance, offset, scale, varianceEpsilon); }
+  // The rest of TF.js's chained methods, each the op of the same name with this tensor first.
+  variable(trainable = true, name?: string, dtype?: DataType): Variable { return ops.variable(this, trainable, name, dtype); }
+  asScalar(): Tensor { return ops.reshape(this, []); }
+  as3D(a: number, b: number, c: number): Tensor { return ops.reshape(this, [a, b, c]); }
+  as4D(a: number, b: number, c: number, d: number): Tensor { return ops.reshape(this, [a, b, c, d]); }
+  as5D(a: number, b: number, c: number, d: number, e: number): Tensor { return ops.reshape(this, [a, b, c, d, e]); }
+  reshapeAs(x: Tensor): Tensor { return ops.reshape(this, x.shape); }
+  toBool(): Tensor { return ops.cast(this, 'bool'); }
+  broadcastTo(shape: number[]): Tensor { return ops.broadcastTo(this, shape); }
+  concat(x: Tensor | Tensor[], axis = 0): Tensor { return ops.concat([this, ...(Array.isArray(x) ? x : [x])], axis); }
+  stack(x: Tensor | Tensor[], axis = 0): Tensor { return ops.stack([this, ...(Array.isArray(x) ? x : [x])], axis); }
+  split(numOrSizeSplits: number | number[], axis = 0): Tensor[] { return ops.split(this, numOrSizeSplits, axis); }
+  unstack(axis = 0): Tensor[] { return ops.unstack(this, axis); }
+  where(condition: TensorLike, b: TensorLike): Tensor { return ops.where(condition, this, b); }
+  dot(b: TensorLike): Tensor { return ops.dot(this, b); }
+  norm(ord?: number | 'euclidean' | 'fro', axis?: number | number[], keepDims = false): Tensor { return ops.norm(this, ord, axis, keepDims); }
+  euclideanNorm(axis?: number | number[], keepDims = false): Tensor { return ops.euclideanNorm(this, axis, keepDims); }
+  floorDiv(b: TensorLike): Tensor { return ops.floorDiv(this, b); }
+  divNoNan(b: TensorLike): Tensor { return ops.divNoNan(this, b); }
+  erf(): Tensor { return ops.erf(this); }
+  logSumExp(axis = -1, keepDims = false): Tensor { return ops.logSumExp(this, axis, keepDims); }
+  logicalAnd(b: TensorLike): Tensor { return ops.logicalAnd(this, b); }
+  logicalOr(b: TensorLike): Tensor { return ops.logicalOr(this, b); }
+  logicalNot(): Tensor { return ops.logicalNot(this); }
+  oneHot(depth: number, onValue = 1, offValue = 0, dtype: DataType = 'int32'): Tensor { return ops.oneHot(this, depth, onValue, offValue, dtype); }
+  onesLike(): Tensor { return ops.onesLike(this); }
+  zerosLike(): Tensor { return ops.zerosLike(this); }
 }
 
 /** A mutable tensor: a model weight. `assign` overwrites it in place. */

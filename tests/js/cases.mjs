@@ -516,7 +516,10 @@ export const cases = {
     const domains = { asin: 0.9, acos: 0.9, atanh: 0.9, acosh: null, log1p: null };
     const input = (t, op) => (op === 'acosh' ? t.tensor(x.map((v) => 1.2 + Math.abs(v) * 2), [3, 4]) : op === 'log1p' ? t.tensor(x.map((v) => v * 0.9 + 1e-4), [3, 4]) : t.tensor(x.map((v) => v * (domains[op] ?? 1.3)), [3, 4]));
     for (const op of ['tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'log1p', 'expm1']) {
-      close(await tf.tidy(() => tf[op](input(tf, op))).data(), await ref.tidy(() => ref[op](input(ref, op))).data(), 2e-4, 1e-4, `${op} vs TF.js`);
+      // GPUs build asin, acos and atan from atan2 and tan from sin / cos: WGSL promises them to
+      // about 1e-3 (Firefox's asin near +-0.9 is 3e-4 off)
+      const atol = ['tan', 'asin', 'acos', 'atan'].includes(op) ? 1e-3 : 1e-4;
+      close(await tf.tidy(() => tf[op](input(tf, op))).data(), await ref.tidy(() => ref[op](input(ref, op))).data(), 2e-4, atol, `${op} vs TF.js`);
       close(await tf.tidy(() => tf.grad((v) => tf[op](v).sum())(input(tf, op))).data(), await ref.tidy(() => ref.grad((v) => ref[op](v).sum())(input(ref, op))).data(), 1e-3, 1e-4, `${op} gradient vs TF.js`);
     }
     const a = (t) => t.tensor(x, [3, 4]), b = (t) => t.tensor(seeded(12, 92), [3, 4]);
@@ -645,6 +648,34 @@ export const cases = {
     assert(Math.abs(m[0] - 1) < 0.05, `GaussianNoise in training: mean ${m[0]}`);
     throwsWith(() => tf.layers.elu({ alpha: 2 }), ['ELU', 'alpha'], 'ELU alpha other than 1 (TF.js refuses it too)');
     throwsWith(() => tf.layers.upSampling2d({ interpolation: 'bilinear' }), ['UpSampling2D', 'interpolation'], 'bilinear upsampling (not yet)');
+  },
+
+  async 'differential vs TF.js: chained Tensor methods give what the ops give in TF.js'(tf, ref) {
+    const m = (t) => t.tensor(seeded(12, 98), [3, 4]);
+    const img = (t) => t.tensor(seeded(32, 99), [1, 4, 4, 2]);
+    const calls = [
+      ['asScalar', (t) => t.tensor([3]).asScalar()], ['as3D', (t) => m(t).as3D(2, 3, 2)], ['as4D', (t) => m(t).as4D(1, 2, 3, 2)], ['reshapeAs', (t) => m(t).reshapeAs(t.zeros([4, 3]))],
+      ['toBool', (t) => t.tensor([0, 2, -1]).toBool()], ['broadcastTo', (t) => t.tensor([1, 2]).broadcastTo([3, 2])], ['concat', (t) => m(t).concat([m(t), m(t)], 1)],
+      ['stack', (t) => m(t).stack(m(t), 1)], ['split', (t) => m(t).split([1, -1], 1)[1]], ['unstack', (t) => m(t).unstack(1)[2]], ['where', (t) => m(t).where(m(t).greater(0), t.zeros([3, 4]))],
+      ['dot', (t) => m(t).dot(t.tensor([1, 2, 3, 4]))], ['norm', (t) => m(t).norm(1, 1)], ['euclideanNorm', (t) => m(t).euclideanNorm()], ['floorDiv', (t) => m(t).mul(10).floorDiv(3)],
+      ['divNoNan', (t) => m(t).divNoNan(t.tensor([0, 1, 2, 0]))], ['erf', (t) => m(t).erf()], ['logSumExp', (t) => m(t).logSumExp(1, true)],
+      ['logicalAnd', (t) => m(t).greater(0).logicalAnd(m(t).less(0.5))], ['logicalOr', (t) => m(t).greater(0.5).logicalOr(m(t).less(-0.5))], ['logicalNot', (t) => m(t).greater(0).logicalNot()],
+      ['oneHot', (t) => t.tensor([0, 2], [2], 'int32').oneHot(3)], ['onesLike', (t) => m(t).onesLike()], ['zerosLike', (t) => t.tensor([1, 2], [2], 'int32').zerosLike()],
+      ['maxPool', (t) => img(t).maxPool(2, 1, 'same')], ['avgPool', (t) => img(t).avgPool(2, 2, 'valid')],
+      ['depthwiseConv2d', (t) => img(t).depthwiseConv2d(t.tensor(seeded(8, 100), [2, 2, 2, 1]), 1, 'same')],
+      ['conv2dTranspose', (t) => t.tensor(seeded(16, 101), [1, 2, 2, 4]).conv2dTranspose(t.tensor(seeded(48, 102), [2, 2, 3, 4]), [1, 4, 4, 3], 2, 'same')],
+      ['batchNorm', (t) => m(t).batchNorm(t.tensor([0.1, 0.2, 0.3, 0.4]), t.tensor([1, 2, 0.5, 1.5]), t.tensor([0, 1, 0, -1]), t.tensor([1, 1, 2, 2]), 0.01)],
+    ];
+    for (const [name, f] of calls) {
+      const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
+      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
+      assert(ours.dtype === theirs.dtype, `${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
+      close(await ours.data(), await theirs.data(), 1e-4, 1e-6, `Tensor.${name} vs TF.js`);
+      tf.dispose(ours); ref.dispose(theirs);
+    }
+    const v = tf.tensor([1, 2]).variable(false, 'chained');
+    assert(v instanceof tf.Variable && v.trainable === false && v.name === 'chained', 'Tensor.variable');
+    v.dispose();
   },
 
   async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {

@@ -31,7 +31,67 @@ function varianceScaling(scale: number, mode: 'fanIn' | 'fanOut' | 'fanAvg', dis
   };
 }
 
+/** Seeded standard normal values on the host (mulberry32 and Box-Muller). */
+function hostNormals(n: number, seed: number): Float64Array {
+  let a = seed >>> 0;
+  const uniform = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  return out;
+}
+
+/**
+ * A random orthogonal matrix (TF.js/Keras `orthogonal`): Gram-Schmidt on the rows (or columns) of
+ * a seeded normal matrix, computed on the host, times `gain`. Kernels of more than 2 dimensions
+ * are flattened to [prod(all but last), last], as Keras does.
+ */
+function orthogonal(cfg?: InitializerConfig & { gain?: number }): Initializer {
+  return (shape) => {
+    if (shape.length < 2) throw new Error(`orthogonal initializer: shape [${shape}] needs at least 2 dimensions`);
+    const cols = shape[shape.length - 1];
+    const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    if (rows * cols > 2 ** 22) throw new Error(`orthogonal initializer: shape [${shape}] is too large for a host-side orthogonalisation`);
+    // Orthonormalise the shorter side's vectors: m vectors of length n, m <= n.
+    const [m, n] = rows < cols ? [rows, cols] : [cols, rows];
+    const g = hostNormals(m * n, nextSeed(cfg));
+    for (let i = 0; i < m; i++) {
+      const v = g.subarray(i * n, i * n + n);
+      for (let j = 0; j < i; j++) {
+        const u = g.subarray(j * n, j * n + n);
+        let d = 0;
+        for (let k = 0; k < n; k++) d += u[k] * v[k];
+        for (let k = 0; k < n; k++) v[k] -= d * u[k];
+      }
+      const len = Math.hypot(...v) || 1;
+      for (let k = 0; k < n; k++) v[k] /= len;
+    }
+    const gain = cfg?.gain ?? 1;
+    const out = new Float32Array(rows * cols);
+    // rows < cols: the m = rows vectors are the rows; otherwise they are the columns.
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = gain * (rows < cols ? g[r * cols + c] : g[c * rows + r]);
+    return ops.tensor(out, shape);
+  };
+}
+
 const INITIALIZERS: Record<string, (cfg?: InitializerConfig) => Initializer> = {
+  identity: (cfg) => (shape) => {
+    if (shape.length !== 2 || shape[0] !== shape[1]) throw new Error(`identity initializer: only square matrices, got shape [${shape}]`);
+    return ops.mul(ops.eye(shape[0]), (cfg as { gain?: number } | undefined)?.gain ?? 1);
+  },
+  orthogonal: (cfg) => orthogonal(cfg),
+  varianceScaling: (cfg) => {
+    const c = (cfg ?? {}) as InitializerConfig & { scale?: number; mode?: string; distribution?: string };
+    const mode = own({ fanIn: 'fanIn', fanOut: 'fanOut', fanAvg: 'fanAvg' } as const, c.mode ?? 'fanIn');
+    const dist = own({ normal: 'normal', truncatedNormal: 'normal', uniform: 'uniform' } as const, c.distribution ?? 'normal');
+    if (!mode || !dist) throw new Error(`varianceScaling initializer: mode must be fanIn, fanOut or fanAvg and distribution normal, truncatedNormal or uniform, got ${String(c.mode)} and ${String(c.distribution)}`);
+    if (!(typeof (c.scale ?? 1) === 'number' && (c.scale ?? 1) > 0)) throw new Error(`varianceScaling initializer: scale must be positive, got ${String(c.scale)}`);
+    return varianceScaling(c.scale ?? 1, mode, dist, cfg);
+  },
   zeros: () => (shape) => ops.zeros(shape),
   ones: () => (shape) => ops.ones(shape),
   constant: (cfg) => (shape) => ops.fill(shape, cfg?.value ?? 0),

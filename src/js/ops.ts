@@ -3,6 +3,7 @@
 import { assertReady, maxTensorBytes, tidy, wasm } from './engine.js';
 import { ArgumentError, axisArg, choiceArg, dimRoundingArg, dtypeArg, intArg, spatialPaddingArg, u32Arg, type SpatialPadding } from './args.js';
 import { Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
+import { allVariables } from './variables.js';
 
 type Shape = number[];
 const u32 = (a: number[]) => u32Arg('sizes', a);
@@ -727,3 +728,322 @@ export function norm(x: Tensor, ord: number | 'euclidean' | 'fro' = 'euclidean',
   });
 }
 export const euclideanNorm = (x: Tensor, axis?: number | number[], keepDims = false) => norm(x, 'euclidean', axis, keepDims);
+
+// ---- more of TF.js's ops, composed of the engine's (gradients follow from the parts) ----------
+
+/** 1-D convolution of [batch, width, inChannels] by [width, inChannels, outChannels]: a 2-D one of height 1. */
+export function conv1d(x: Tensor, filter: Tensor, stride: number, pad: 'same' | 'valid' | number, dataFormat: 'NWC' | 'NCW' = 'NWC', dilation = 1, dimRoundingMode?: 'floor' | 'round' | 'ceil'): Tensor {
+  must('conv1d', x); must('conv1d', filter);
+  const format = choiceArg('conv1d', 'dataFormat', dataFormat, ['NWC', 'NCW'] as const);
+  if (x.rank !== 2 && x.rank !== 3) throw new Error(`conv1d: x must be rank 2 or 3, got shape [${x.shape}]`);
+  if (filter.rank !== 3) throw new Error(`conv1d: filter must be rank 3, got shape [${filter.shape}]`);
+  const amount = typeof pad === 'number' ? [[0, 0], [0, 0], [pad, pad], [0, 0]] as number[][] : pad;
+  return tidy(() => {
+    let x3 = x.rank === 2 ? expandDims(x, 0) : x;
+    if (format === 'NCW') x3 = transpose(x3, [0, 2, 1]);
+    const y = conv2d(expandDims(x3, 1), expandDims(filter, 0), [1, stride], amount, 'NHWC', [1, dilation], dimRoundingMode);
+    let out = squeeze(y, [1]);
+    if (format === 'NCW') out = transpose(out, [0, 2, 1]);
+    return x.rank === 2 ? squeeze(out, [0]) : out;
+  });
+}
+
+/** A depthwise convolution followed by a 1x1 (pointwise) one. */
+export function separableConv2d(x: Tensor, depthwiseFilter: Tensor, pointwiseFilter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dilation: number | [number, number] = 1, dataFormat: 'NHWC' | 'NCHW' = 'NHWC'): Tensor {
+  return spatial('separableConv2d', x, dataFormat, (x4) => conv2d(depthwiseConv2d(x4, depthwiseFilter, strides, pad, 'NHWC', dilation), pointwiseFilter, 1, 'valid'));
+}
+
+/** x where x > 0, alpha * x elsewhere (alpha broadcasts: one per channel, say). */
+export const prelu = (x: TensorLike, alpha: TensorLike) => withTensor('prelu', x, (t) => withTensor('prelu', alpha, (a) => tidy(() => where(greater(t, 0), t, mul(t, a)))));
+
+/** Each element's indices along `axis` reflected past the edges: 'reflect' skips the edge, 'symmetric' repeats it. */
+function mirrorIndices(n: number, before: number, after: number, mode: 'reflect' | 'symmetric'): Int32Array {
+  const out = new Int32Array(n + before + after);
+  for (let i = 0; i < out.length; i++) {
+    let j = i - before;
+    if (mode === 'reflect') { if (j < 0) j = -j; else if (j >= n) j = 2 * (n - 1) - j; } else if (j < 0) j = -j - 1; else if (j >= n) j = 2 * n - 1 - j;
+    out[i] = j;
+  }
+  return out;
+}
+export function mirrorPad(x: Tensor, paddings: Array<[number, number]>, mode: 'reflect' | 'symmetric'): Tensor {
+  must('mirrorPad', x);
+  const m = choiceArg('mirrorPad', 'mode', mode, ['reflect', 'symmetric'] as const);
+  if (!Array.isArray(paddings) || paddings.length !== x.rank) throw new Error(`mirrorPad: paddings must have one [before, after] pair per dimension of shape [${x.shape}]`);
+  return tidy(() => {
+    let y = x;
+    paddings.forEach(([b, a], axis) => {
+      const n = x.shape[axis];
+      const limit = m === 'reflect' ? n - 1 : n;
+      if (![b, a].every((v) => Number.isInteger(v) && v >= 0 && v <= limit)) throw new Error(`mirrorPad: padding [${b}, ${a}] of axis ${axis} must be in [0, ${limit}] for size ${n} in ${m} mode`);
+      if (b || a) y = gather(y, tensor(mirrorIndices(n, b, a, m), [n + b + a], 'int32'), axis);
+    });
+    return y === x ? x.clone() : y;
+  });
+}
+
+/** Local response normalization over channels (the last axis) of NHWC x, as TF.js. */
+export function localResponseNormalization(x: Tensor, depthRadius = 5, bias = 1, alpha = 1, beta = 0.5): Tensor {
+  must('localResponseNormalization', x);
+  if (x.rank !== 4 && x.rank !== 3) throw new Error(`localResponseNormalization: x must be rank 3 or 4, got shape [${x.shape}]`);
+  const r = intArg('localResponseNormalization: depthRadius', depthRadius, 0, 2 ** 20);
+  return tidy(() => {
+    const c = x.shape[x.rank - 1];
+    const sq = square(x);
+    const pads = x.shape.map((_, i) => (i === x.rank - 1 ? [r, r] : [0, 0])) as Array<[number, number]>;
+    const padded = pad(sq, pads);
+    // the sum over each channel's window as a difference of a running sum
+    const run = cumsum(padded, x.rank - 1, true);
+    const end = concat([run, sum(padded, x.rank - 1, true)], x.rank - 1);
+    const hi = slice(end, x.shape.map((_, i) => (i === x.rank - 1 ? 2 * r + 1 : 0)), x.shape.map((d, i) => (i === x.rank - 1 ? c : d)));
+    const lo = slice(end, x.shape.map(() => 0), x.shape.map((d, i) => (i === x.rank - 1 ? c : d)));
+    return div(x, pow(add(mul(sub(hi, lo), alpha), bias), beta));
+  });
+}
+
+/** [b, h, w, c * s * s] -> [b, h * s, w * s, c]: depth moved into blocks of space. */
+export function depthToSpace(x: Tensor, blockSize: number, dataFormat: 'NHWC' | 'NCHW' = 'NHWC'): Tensor {
+  const s = intArg('depthToSpace: blockSize', blockSize, 2, 2 ** 15);
+  return spatial('depthToSpace', x, dataFormat, (x4) => {
+    const [b, h, w, c] = x4.shape;
+    if (c % (s * s)) throw new Error(`depthToSpace: depth ${c} is not divisible by blockSize^2 = ${s * s}`);
+    const oc = c / (s * s);
+    return reshape(transpose(reshape(x4, [b, h, w, s, s, oc]), [0, 1, 3, 2, 4, 5]), [b, h * s, w * s, oc]);
+  });
+}
+
+/** Blocks of space moved into the batch (TF.js spaceToBatchND over the spatial dimensions). */
+export function spaceToBatchND(x: Tensor, blockShape: number[], paddings: number[][]): Tensor {
+  must('spaceToBatchND', x);
+  const m = blockShape.length;
+  if (!Array.isArray(paddings) || paddings.length !== m || x.rank < m + 1) throw new Error(`spaceToBatchND: blockShape [${blockShape}] and paddings must cover dimensions 1..${m} of shape [${x.shape}]`);
+  return tidy(() => {
+    const padded = pad(x, [[0, 0], ...paddings.map((p) => [p[0], p[1]] as [number, number]), ...x.shape.slice(m + 1).map(() => [0, 0] as [number, number])]);
+    const [b, ...rest] = padded.shape;
+    const spatialDims = rest.slice(0, m), remaining = rest.slice(m);
+    spatialDims.forEach((d, i) => { if (d % blockShape[i]) throw new Error(`spaceToBatchND: padded dimension ${i + 1} (${d}) is not divisible by block ${blockShape[i]}`); });
+    const split = reshape(padded, [b, ...spatialDims.flatMap((d, i) => [d / blockShape[i], blockShape[i]]), ...remaining]);
+    const perm = [...blockShape.map((_, i) => 2 + 2 * i), 0, ...blockShape.map((_, i) => 1 + 2 * i), ...remaining.map((_, i) => 1 + 2 * m + i)];
+    return reshape(transpose(split, perm), [b * blockShape.reduce((p, q) => p * q, 1), ...spatialDims.map((d, i) => d / blockShape[i]), ...remaining]);
+  });
+}
+
+/** The inverse of spaceToBatchND: batch entries back into blocks of space, then cropped. */
+export function batchToSpaceND(x: Tensor, blockShape: number[], crops: number[][]): Tensor {
+  must('batchToSpaceND', x);
+  const m = blockShape.length;
+  const prodBlock = blockShape.reduce((p, q) => p * q, 1);
+  if (!Array.isArray(crops) || crops.length !== m || x.rank < m + 1 || x.shape[0] % prodBlock) throw new Error(`batchToSpaceND: blockShape [${blockShape}] and crops do not fit shape [${x.shape}]`);
+  return tidy(() => {
+    const [b, ...rest] = x.shape;
+    const spatialDims = rest.slice(0, m), remaining = rest.slice(m);
+    const nb = b / prodBlock;
+    const split = reshape(x, [...blockShape, nb, ...rest]);
+    const perm = [m, ...spatialDims.flatMap((_, i) => [m + 1 + i, i]), ...remaining.map((_, i) => 2 * m + 1 + i)];
+    const full = reshape(transpose(split, perm), [nb, ...spatialDims.map((d, i) => d * blockShape[i]), ...remaining]);
+    return slice(full, [0, ...crops.map((c) => c[0]), ...remaining.map(() => 0)], [nb, ...spatialDims.map((d, i) => d * blockShape[i] - crops[i][0] - crops[i][1]), ...remaining]);
+  });
+}
+
+/** Slices of x at the index tuples in the last axis of `indices` (TF.js gatherND). */
+export const gatherND = (x: Tensor, indices: TensorLike) => withTensor('gatherND', indices, (ix) => tidy(() => {
+  must('gatherND', x);
+  const k = ix.shape[ix.rank - 1];
+  if (ix.rank < 1 || k > x.rank) throw new Error(`gatherND: indices of shape [${ix.shape}] index more than the ${x.rank} dimensions of x`);
+  const strides = x.shape.slice(0, k).map((_, i) => x.shape.slice(i + 1, k).reduce((p, q) => p * q, 1));
+  const flatIndex = sum(mul(cast(ix, 'int32'), tensor(Int32Array.from(strides), [k], 'int32')), -1);
+  const rows = reshape(x, [x.shape.slice(0, k).reduce((p, q) => p * q, 1), ...x.shape.slice(k)]);
+  return gather(rows, flatIndex, 0);
+}));
+
+/** Running product along `axis` (TF.js cumprod): a doubling scan of products, as cumsum's of sums. */
+export const cumprod = (x: TensorLike, axis = 0, exclusive = false, reverse = false) => withTensor('cumprod', x, (t) => tidy(() => {
+  const a = axisArg(axis) < 0 ? axisArg(axis) + t.rank : axisArg(axis);
+  const n = t.shape[a];
+  if (n === undefined) throw new Error(`cumprod: axis ${axis} is out of range for shape [${t.shape}]`);
+  const shifted = (y: Tensor, by: number) => {
+    const pads = t.shape.map((_, i) => (i === a ? (reverse ? [0, by] : [by, 0]) : [0, 0])) as Array<[number, number]>;
+    return slice(pad(y, pads, 1), t.shape.map((_, i) => (i === a && reverse ? by : 0)), t.shape);
+  };
+  let y = exclusive && n > 0 ? shifted(t, 1) : t.clone();
+  for (let d = 1; d < n; d *= 2) y = mul(y, shifted(y, d));
+  return y;
+}));
+
+/** Coordinate grids: for x of length n and y of length m, two [m, n] ('xy') or [n, m] ('ij') tensors. */
+export function meshgrid(x: Tensor, y: Tensor, { indexing = 'xy' }: { indexing?: 'xy' | 'ij' } = {}): [Tensor, Tensor] {
+  must('meshgrid', x); must('meshgrid', y);
+  const ij = choiceArg('meshgrid', 'indexing', indexing, ['xy', 'ij'] as const) === 'ij';
+  return tidy(() => {
+    const [a, b] = [reshape(x, [x.size]), reshape(y, [y.size])];
+    const shape = ij ? [a.size, b.size] : [b.size, a.size];
+    return ij
+      ? [broadcastTo(reshape(a, [a.size, 1]), shape), broadcastTo(reshape(b, [1, b.size]), shape)]
+      : [broadcastTo(reshape(a, [1, a.size]), shape), broadcastTo(reshape(b, [b.size, 1]), shape)];
+  });
+}
+
+/** TF.js diag: x of shape s gives shape [...s, ...s] with x's values on the diagonal, zeros elsewhere. */
+export const diag = (x: Tensor) => tidy(() => {
+  must('diag', x);
+  const n = x.size;
+  return reshape(mul(eye(n), reshape(x, [n, 1])), [...x.shape, ...x.shape]);
+});
+
+/** For each value, how many sorted entries are below it (lowerBound, 'left') or not above it (upperBound, 'right'). */
+export function searchSorted(sortedSequence: Tensor, values: Tensor, side: 'left' | 'right' = 'left'): Tensor {
+  must('searchSorted', sortedSequence); must('searchSorted', values);
+  const right = choiceArg('searchSorted', 'side', side, ['left', 'right'] as const) === 'right';
+  if (sortedSequence.rank !== values.rank || sortedSequence.shape.slice(0, -1).join() !== values.shape.slice(0, -1).join()) {
+    throw new Error(`searchSorted: sortedSequence [${sortedSequence.shape}] and values [${values.shape}] must share their leading dimensions`);
+  }
+  return tidy(() => {
+    const seq = expandDims(sortedSequence, -2);
+    const v = expandDims(values, -1);
+    return cast(sum(cast(right ? lessEqual(seq, v) : less(seq, v), 'int32'), -1), 'int32');
+  });
+}
+export const lowerBound = (sortedSequence: Tensor, values: Tensor) => searchSorted(sortedSequence, values, 'left');
+export const upperBound = (sortedSequence: Tensor, values: Tensor) => searchSorted(sortedSequence, values, 'right');
+
+/** Integers drawn uniformly from [minval, maxval). */
+export const randomUniformInt = (shape: Shape, minval: number, maxval: number, seed?: number) => tidy(() => {
+  intArg('randomUniformInt: minval', minval, -(2 ** 31), 2 ** 31 - 1);
+  intArg('randomUniformInt: maxval', maxval, minval + 1, 2 ** 31);
+  return cast(floor(randomUniform(shape, minval, maxval, 'float32', seed)), 'int32');
+});
+
+/** numSamples class draws per row of logits (or of probabilities, when `normalized`): the Gumbel-max trick. */
+export function multinomial(logits: Tensor, numSamples: number, seed?: number, normalized = false): Tensor {
+  must('multinomial', logits);
+  if (logits.rank !== 1 && logits.rank !== 2) throw new Error(`multinomial: logits must be rank 1 or 2, got shape [${logits.shape}]`);
+  const n = intArg('multinomial: numSamples', numSamples, 1, 2 ** 20);
+  return tidy(() => {
+    const rows = logits.rank === 1 ? reshape(logits, [1, logits.size]) : logits;
+    const lp = normalized ? log(rows) : logSoftmax(rows);
+    const [b, c] = rows.shape;
+    const u = randomUniform([b, n, c], 1e-7, 1, 'float32', seed);
+    const draws = argMax(add(expandDims(lp, 1), neg(log(neg(log(u))))), 2);
+    return logits.rank === 1 ? reshape(draws, [n]) : draws;
+  });
+}
+
+/** x itself, once its shape is checked against `shape` (null entries match anything). */
+export function ensureShape(x: Tensor, shape: Array<number | null>): Tensor {
+  must('ensureShape', x);
+  if (x.rank !== shape.length || shape.some((d, i) => d !== null && d !== x.shape[i])) throw new Error(`ensureShape: shape [${x.shape}] does not match [${shape.map((d) => d ?? 'null')}]`);
+  return x.clone();
+}
+
+/** The broadcast of two shapes given as int32 vectors. */
+export function broadcastArgs(s0: TensorLike, s1: TensorLike): Tensor {
+  const read = (s: TensorLike) => (s instanceof Tensor ? Array.from(s.dataSync()) : Array.isArray(s) ? (s as number[]) : Array.from(s as ArrayLike<number>));
+  const [a, b] = [read(s0), read(s1)];
+  const n = Math.max(a.length, b.length);
+  const out = Array.from({ length: n }, (_, i) => {
+    const x = a[a.length - n + i] ?? 1, y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) throw new Error(`broadcastArgs: shapes [${a}] and [${b}] do not broadcast`);
+    return Math.max(x, y);
+  });
+  return tensor(Int32Array.from(out), [n], 'int32');
+}
+
+/** TF.js movingAverage: v - (v - x) * (1 - decay), debiased by 1 - decay^step when `zeroDebias`. */
+export function movingAverage(v: Tensor, x: Tensor, decay: number, step?: number, zeroDebias = true): Tensor {
+  must('movingAverage', v); must('movingAverage', x);
+  return tidy(() => {
+    let update = mul(sub(v, x), 1 - decay);
+    if (zeroDebias) {
+      if (step === undefined) throw new Error('movingAverage: step is needed when zeroDebias is true');
+      update = div(update, 1 - decay ** step);
+    }
+    return sub(v, update);
+  });
+}
+
+/** TF.js's general pool: max or avg, with strides (dilations other than 1 are not supported). */
+export function pool(input: Tensor, windowShape: number | [number, number], poolingType: 'avg' | 'max', pad: 'same' | 'valid' | number, dilations: number | [number, number] = 1, strides: number | [number, number] = 1, dimRoundingMode?: 'floor' | 'round' | 'ceil'): Tensor {
+  const kind = choiceArg('pool', 'poolingType', poolingType, ['avg', 'max'] as const);
+  const d = Array.isArray(dilations) ? dilations : [dilations, dilations];
+  if (d.some((v) => v !== 1)) throw new Error(`pool: dilations [${d}] are not supported (only 1)`);
+  return kind === 'max' ? maxPool(input, windowShape, strides, pad, dimRoundingMode) : avgPool(input, windowShape, strides, pad, dimRoundingMode);
+}
+
+/** A Hann window of length n (TF.js signal.hannWindow's cosine window). */
+export function cosineWindow(windowLength: number, a: number, b: number): Tensor {
+  const n = intArg('cosineWindow: windowLength', windowLength, 1, 2 ** 24);
+  const even = 1 - (n % 2);
+  return tensor(Float32Array.from({ length: n }, (_, i) => a - b * Math.cos((2 * Math.PI * i) / (n + even - 1))), [n]);
+}
+
+// ---- async ops: their output shape depends on the data, so they read it first -----------------
+
+/** The coordinates of the true elements, [count, rank] int32. */
+export async function whereAsync(condition: Tensor): Promise<Tensor> {
+  must('whereAsync', condition);
+  const values = await condition.data();
+  const strides = condition.shape.map((_, i) => condition.shape.slice(i + 1).reduce((p, q) => p * q, 1));
+  const coords: number[] = [];
+  values.forEach((v, flat) => { if (v) strides.forEach((s, d) => coords.push(Math.floor(flat / s) % condition.shape[d])); });
+  return tensor(Int32Array.from(coords), [coords.length / Math.max(condition.rank, 1), condition.rank], 'int32');
+}
+
+/** The slices of `x` (along `axis`, over mask's dimensions) where `mask` is true. */
+export async function booleanMaskAsync(x: Tensor, mask: Tensor, axis = 0): Promise<Tensor> {
+  must('booleanMaskAsync', x); must('booleanMaskAsync', mask);
+  const a = axisArg(axis) < 0 ? axisArg(axis) + x.rank : axisArg(axis);
+  if (x.shape.slice(a, a + mask.rank).join() !== mask.shape.join()) throw new Error(`booleanMaskAsync: mask [${mask.shape}] does not match x [${x.shape}] at axis ${a}`);
+  const m = await mask.data();
+  const keep = Int32Array.from([...m.keys()].filter((i) => m[i]));
+  return tidy(() => {
+    const flat = reshape(x, [...x.shape.slice(0, a), mask.size, ...x.shape.slice(a + mask.rank)]);
+    return gather(flat, tensor(keep, [keep.length], 'int32'), a);
+  });
+}
+
+/** The values of x not in y, and their indices in x (TF.js setdiff1dAsync). */
+export async function setdiff1dAsync(x: TensorLike, y: TensorLike): Promise<[Tensor, Tensor]> {
+  const [tx, ty] = [x instanceof Tensor ? x : tensor(x), y instanceof Tensor ? y : tensor(y)];
+  try {
+    if (tx.rank !== 1 || ty.rank !== 1) throw new Error(`setdiff1dAsync: x and y must be vectors, got shapes [${tx.shape}] and [${ty.shape}]`);
+    const [xv, yv] = [await tx.data(), await ty.data()];
+    const drop = new Set(yv);
+    const idx = [...xv.keys()].filter((i) => !drop.has(xv[i]));
+    const vals = idx.map((i) => xv[i]);
+    return [tensor(tx.dtype === 'float32' ? Float32Array.from(vals) : Int32Array.from(vals), [vals.length], tx.dtype), tensor(Int32Array.from(idx), [idx.length], 'int32')];
+  } finally {
+    if (tx !== x) tx.dispose();
+    if (ty !== y) ty.dispose();
+  }
+}
+
+/** Whether each target is among the k largest predictions of its row. */
+export async function inTopKAsync(predictions: Tensor, targets: Tensor, k = 1): Promise<Tensor> {
+  must('inTopKAsync', predictions); must('inTopKAsync', targets);
+  const [rows, classes] = predictions.rank === 1 ? [1, predictions.size] : [predictions.size / predictions.shape[predictions.rank - 1], predictions.shape[predictions.rank - 1]];
+  if (targets.size !== rows) throw new Error(`inTopKAsync: ${targets.size} targets for ${rows} rows of predictions [${predictions.shape}]`);
+  const [p, t] = [await predictions.data(), await targets.data()];
+  const out = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const row = p.subarray(r * classes, r * classes + classes);
+    const target = row[t[r]];
+    let above = 0;
+    for (const v of row) if (v > target) above++;
+    out[r] = above < k ? 1 : 0;
+  }
+  return tensor(Array.from(out), targets.shape, 'bool');
+}
+
+/** Disposes every variable (TF.js disposeVariables). */
+export function disposeVariables(): void {
+  for (const v of allVariables()) v.dispose();
+}
+
+/** Runs f and resolves to its wall time in ms (TF.js time; kernelMs is the same figure here). */
+export async function time(f: () => void): Promise<{ wallMs: number; kernelMs: number }> {
+  const start = performance.now();
+  const out = f() as unknown;
+  if (out instanceof Tensor) { await out.data(); out.dispose(); }
+  const wallMs = performance.now() - start;
+  return { wallMs, kernelMs: wallMs };
+}

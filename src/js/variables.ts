@@ -16,3 +16,14 @@ export function trainableVariables(): Variable[] {
   }
   return out;
 }
+
+/** Every live variable, trainable or not. */
+export function allVariables(): Variable[] {
+  const out: Variable[] = [];
+  for (const r of all) {
+    const v = r.deref();
+    if (!v || v.isDisposed) all.delete(r);
+    else out.push(v);
+  }
+  return out;
+}

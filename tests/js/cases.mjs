@@ -678,6 +678,70 @@ export const cases = {
     v.dispose();
   },
 
+  async 'differential vs TF.js: conv1d, separableConv2d, prelu, mirrorPad, LRN, depthToSpace, space/batch moves, gatherND, cumprod, meshgrid, diag, searchSorted, the async ops and the new initializers'(tf, ref) {
+    const v = (n, seed, shape) => (t) => t.tensor(seeded(n, seed), shape);
+    const x4 = v(2 * 4 * 4 * 4, 110, [2, 4, 4, 4]);
+    const cases = [
+      ['conv1d', (t) => t.conv1d(v(2 * 7 * 3, 111, [2, 7, 3])(t), v(3 * 3 * 2, 112, [3, 3, 2])(t), 2, 'same')],
+      ['conv1d dilated, valid', (t) => t.conv1d(v(2 * 9 * 3, 111, [2, 9, 3])(t), v(2 * 3 * 2, 112, [2, 3, 2])(t), 1, 'valid', 'NWC', 2)],
+      ['conv1d gradient', (t) => t.grad((w) => t.conv1d(v(2 * 7 * 3, 111, [2, 7, 3])(t), w, 1, 'same').square().sum())(v(3 * 3 * 2, 112, [3, 3, 2])(t))],
+      ['separableConv2d', (t) => t.separableConv2d(x4(t), v(2 * 2 * 4 * 2, 113, [2, 2, 4, 2])(t), v(8 * 3, 114, [1, 1, 8, 3])(t), 1, 'same')],
+      ['prelu', (t) => t.prelu(x4(t), t.tensor([0.1, 0.2, 0.3, 0.4]))],
+      ['prelu gradient', (t) => t.grads((a, b) => t.prelu(a, b).sum())([x4(t), t.tensor([0.1, 0.2, 0.3, 0.4])])[1]],
+      ['mirrorPad reflect', (t) => t.mirrorPad(v(12, 115, [3, 4])(t), [[2, 1], [3, 0]], 'reflect')],
+      ['mirrorPad symmetric', (t) => t.mirrorPad(v(12, 115, [3, 4])(t), [[3, 1], [0, 4]], 'symmetric')],
+      ['localResponseNormalization', (t) => t.localResponseNormalization(x4(t), 1, 1.5, 0.3, 0.75)],
+      ['localResponseNormalization defaults', (t) => t.localResponseNormalization(v(2 * 3 * 3 * 12, 116, [2, 3, 3, 12])(t))],
+      ['depthToSpace', (t) => t.depthToSpace(x4(t), 2)],
+      ['spaceToBatchND', (t) => t.spaceToBatchND(x4(t), [2, 2], [[0, 0], [1, 1]])],
+      ['batchToSpaceND', (t) => t.batchToSpaceND(v(8 * 2 * 3 * 1, 117, [8, 2, 3, 1])(t), [2, 2], [[0, 1], [1, 0]])],
+      ['gatherND', (t) => t.gatherND(x4(t), t.tensor([[1, 2], [0, 3], [1, 0]], [3, 2], 'int32'))],
+      ['cumprod', (t) => t.cumprod(v(12, 118, [3, 4])(t), 1)],
+      ['cumprod exclusive reversed', (t) => t.cumprod(v(12, 118, [3, 4])(t), 0, true, true)],
+      ['meshgrid xy', (t) => t.meshgrid(t.tensor([1, 2, 3]), t.tensor([4, 5]))[0]],
+      ['meshgrid ij', (t) => t.meshgrid(t.tensor([1, 2, 3]), t.tensor([4, 5]), { indexing: 'ij' })[1]],
+      ['diag', (t) => t.diag(t.tensor([[1, 2], [3, 4]]))],
+      ['searchSorted left', (t) => t.searchSorted(t.tensor([[1, 3, 5, 7], [2, 4, 6, 8]]), t.tensor([[0, 3, 9], [4, 4, 1]]))],
+      ['upperBound', (t) => t.upperBound(t.tensor([[1, 3, 5, 7]]), t.tensor([[0, 3, 7]]))],
+      ['movingAverage', (t) => t.movingAverage(t.tensor([1, 2]), t.tensor([3, 0]), 0.9, 3)],
+      ['ensureShape', (t) => t.ensureShape(t.tensor([[1, 2]]), [null, 2])],
+      ['pool', (t) => t.pool(x4(t), 2, 'avg', 'valid', 1, 2)],
+      ['cosineWindow (hann)', (t) => (t === tf ? tf.cosineWindow(7, 0.5, 0.5) : ref.signal.hannWindow(7))],
+    ];
+    for (const [name, f] of cases) {
+      const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
+      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
+      assert(ours.dtype === theirs.dtype, `${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
+      close(await ours.data(), await theirs.data(), 1e-4, 1e-5, `${name} vs TF.js`);
+      tf.dispose(ours); ref.dispose(theirs);
+    }
+    // async ops
+    const cond = [[true, false, true], [false, false, true]];
+    const [w1, w2] = [await tf.whereAsync(tf.tensor(cond, [2, 3], 'bool')), await ref.whereAsync(ref.tensor(cond, [2, 3], 'bool'))];
+    close(await w1.data(), await w2.data(), 0, 0, 'whereAsync'); assert(w1.shape.join() === w2.shape.join(), 'whereAsync shape');
+    const [b1, b2] = [await tf.booleanMaskAsync(tf.tensor(seeded(12, 119), [3, 4]), tf.tensor([true, false, true], [3], 'bool')), await ref.booleanMaskAsync(ref.tensor(seeded(12, 119), [3, 4]), ref.tensor([true, false, true], [3], 'bool'))];
+    close(await b1.data(), await b2.data(), 0, 0, 'booleanMaskAsync'); assert(b1.shape.join() === b2.shape.join(), 'booleanMaskAsync shape');
+    const [[s1, i1], [s2, i2]] = [await tf.setdiff1dAsync([1, 2, 3, 4, 5], [2, 5]), await ref.setdiff1dAsync([1, 2, 3, 4, 5], [2, 5])];
+    close(await s1.data(), await s2.data(), 0, 0, 'setdiff1dAsync values'); close(await i1.data(), await i2.data(), 0, 0, 'setdiff1dAsync indices');
+    const [k1, k2] = [await tf.inTopKAsync(tf.tensor([[0.1, 0.8, 0.1], [0.5, 0.2, 0.3]]), tf.tensor([1, 2], [2], 'int32'), 1), await ref.inTopKAsync(ref.tensor([[0.1, 0.8, 0.1], [0.5, 0.2, 0.3]]), ref.tensor([1, 2], [2], 'int32'), 1)];
+    close(await k1.data(), await k2.data(), 0, 0, 'inTopKAsync');
+    tf.dispose([w1, b1, s1, i1, k1]); ref.dispose([w2, b2, s2, i2, k2]);
+    // random ops: right range, dtype and spread
+    const ints = await tf.randomUniformInt([2000], 3, 7, 5).data();
+    assert(ints.every((n) => Number.isInteger(n) && n >= 3 && n < 7) && new Set(ints).size === 4, 'randomUniformInt covers [3, 7)');
+    const draws = await tf.multinomial(tf.tensor([[0, Math.log(3)], [Math.log(9), 0]]), 4000, 7).data();
+    const first = draws.slice(0, 4000).reduce((p, q) => p + q, 0) / 4000, second = draws.slice(4000).reduce((p, q) => p + q, 0) / 4000;
+    assert(Math.abs(first - 0.75) < 0.03 && Math.abs(second - 0.1) < 0.03, `multinomial frequencies ${first}, ${second} (want 0.75, 0.1)`);
+    // initializers: identity exact, orthogonal orthonormal, varianceScaling's spread
+    close(await tf.initializers.identity({ gain: 2 })([3, 3]).data(), [2, 0, 0, 0, 2, 0, 0, 0, 2], 0, 0, 'identity initializer');
+    const q = tf.initializers.orthogonal({ seed: 3 })([5, 3]);
+    close(await tf.matMul(q, q, true, false).data(), [1, 0, 0, 0, 1, 0, 0, 0, 1], 0, 1e-5, 'orthogonal columns');
+    const vs = await tf.initializers.varianceScaling({ scale: 2, mode: 'fanIn', distribution: 'uniform', seed: 4 })([400, 50]).data();
+    const sd = Math.sqrt(vs.reduce((p, q) => p + q * q, 0) / vs.length);
+    assert(Math.abs(sd - Math.sqrt(2 / 400)) < 0.005, `varianceScaling stddev ${sd}, want ${Math.sqrt(2 / 400)}`);
+    throwsWith(() => tf.initializers.varianceScaling({ mode: 'constructor' }), ['varianceScaling', 'mode'], 'a prototype key as the mode');
+  },
+
   async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {
     const [b, h, sq, sk, d] = [2, 3, 5, 7, 4];
     const values = [seeded(b * h * sq * d, 3), seeded(b * h * sk * d, 4), seeded(b * h * sk * d, 5), seeded(b * sq * sk, 6)];

@@ -7,6 +7,7 @@ export { grad, grads, valueAndGrad, valueAndGrads } from './gradients.js';
 export { train, Optimizer } from './optimizers.js';
 export { losses, Reduction } from './losses.js';
 export { metrics } from './metrics.js';
+export { image, browser } from './image.js';
 export { initializers } from './initializers.js';
 export { layers, Layer } from './layers/index.js';
 export { sequential, Sequential, LayersModel, History } from './models/sequential.js';

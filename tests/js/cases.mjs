@@ -742,6 +742,49 @@ export const cases = {
     throwsWith(() => tf.initializers.varianceScaling({ mode: 'constructor' }), ['varianceScaling', 'mode'], 'a prototype key as the mode');
   },
 
+  async 'differential vs TF.js: tf.image resizes (every corner mode, values and gradients), flips, colour conversions, and tf.browser pixels in and out'(tf, ref) {
+    const img = (t) => t.tensor(seeded(2 * 5 * 7 * 3, 120), [2, 5, 7, 3]);
+    const cases = [];
+    for (const [oh, ow] of [[9, 4], [3, 11], [5, 7]]) {
+      for (const [align, half] of [[false, false], [true, false], [false, true]]) {
+        for (const op of ['resizeBilinear', 'resizeNearestNeighbor']) cases.push([`${op} ${oh}x${ow} align ${align} half ${half}`, (t) => t.image[op](img(t), [oh, ow], align, half)]);
+      }
+    }
+    // (TF.js's own gradient swaps height and width unless the image is square, and ignores
+    // halfPixelCenters: the half-pixel gradient is checked by finite differences below)
+    cases.push(['resizeBilinear gradient', (t) => t.grad((x) => t.image.resizeBilinear(x, [8, 3]).mul(t.tensor(seeded(2 * 8 * 3 * 3, 121), [2, 8, 3, 3])).sum())(t.tensor(seeded(2 * 6 * 6 * 3, 123), [2, 6, 6, 3]))]);
+    cases.push(['resizeBilinear of a rank-3 int32 image', (t) => t.image.resizeBilinear(t.tensor([1, 5, 9, 13], [2, 2, 1], 'int32'), [3, 3])]);
+    cases.push(['flipLeftRight', (t) => t.image.flipLeftRight(img(t))]);
+    cases.push(['rgbToGrayscale', (t) => t.image.rgbToGrayscale(img(t))]);
+    cases.push(['grayscaleToRGB', (t) => t.image.grayscaleToRGB(t.tensor(seeded(6, 122), [2, 3, 1]))]);
+    const pixels = { data: Uint8Array.from({ length: 3 * 2 * 4 }, (_, i) => (i * 37) % 256), width: 3, height: 2 };
+    cases.push(['fromPixels', (t) => t.browser.fromPixels(pixels)]);
+    cases.push(['fromPixels, 4 channels', (t) => t.browser.fromPixels(pixels, 4)]);
+    for (const [name, f] of cases) {
+      const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
+      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
+      assert(ours.dtype === theirs.dtype, `${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
+      close(await ours.data(), await theirs.data(), 1e-4, 1e-5, `${name} vs TF.js`);
+      tf.dispose(ours); ref.dispose(theirs);
+    }
+    // the half-pixel resize's gradient against central differences (it is linear: exact up to rounding)
+    const base = seeded(4 * 5, 124), weights = tf.tensor(seeded(3 * 7, 125), [1, 3, 7, 1]);
+    const f = (vals) => tf.tidy(() => tf.image.resizeBilinear(tf.tensor(vals, [1, 4, 5, 1]), [3, 7], false, true).mul(weights).sum());
+    const g = await tf.grad((x) => tf.image.resizeBilinear(x, [3, 7], false, true).mul(weights).sum())(tf.tensor(base, [1, 4, 5, 1])).data();
+    for (let i = 0; i < base.length; i++) {
+      const [up, down] = [base.slice(), base.slice()];
+      up[i] += 0.5; down[i] -= 0.5;
+      const fd = (await f(up).data())[0] - (await f(down).data())[0];
+      close([g[i]], [fd], 1e-3, 1e-4, `half-pixel resizeBilinear gradient at ${i}`);
+    }
+    weights.dispose();
+    for (const [shape, values, dtype] of [[[2, 2], [0, 0.5, 1, 0.25], 'float32'], [[1, 2, 3], [255, 0, 10, 3, 4, 5], 'int32'], [[2, 1, 4], [0.1, 0.2, 0.3, 0.4, 1, 1, 1, 0], 'float32']]) {
+      const [a, b] = [await tf.browser.toPixels(tf.tensor(values, shape, dtype)), await ref.browser.toPixels(ref.tensor(values, shape, dtype))];
+      close(a, b, 0, 0, `toPixels of [${shape}] ${dtype}`);
+    }
+    await assertRejects(() => tf.browser.toPixels(tf.tensor([2], [1, 1])), ['toPixels', 'outside'], 'a float pixel above 1');
+  },
+
   async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {
     const [b, h, sq, sk, d] = [2, 3, 5, 7, 4];
     const values = [seeded(b * h * sq * d, 3), seeded(b * h * sk * d, 4), seeded(b * h * sk * d, 5), seeded(b * sq * sk, 6)];

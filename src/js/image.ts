@@ -1,0 +1,138 @@
+// tf.image and tf.browser: resizing, flips and colour conversions of NHWC images, and pixels in
+// and out of the page. Resizes gather the source rows and columns the output samples (indices
+// and weights computed on the host from the sizes alone, as TF.js's kernels compute them) and
+// blend them with elementwise ops, so they run on both backends and carry gradients.
+import * as ops from './ops.js';
+import { tidy } from './engine.js';
+import { describe, intArg } from './args.js';
+import { Tensor } from './tensor.js';
+
+type Size = [number, number];
+
+/** For each output position along one axis: the source position (TF.js's resize kernels). */
+function sources(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean, nearest: boolean): { lo: Int32Array; hi: Int32Array; frac: Float32Array } {
+  const ratio = alignCorners && outSize > 1 ? (inSize - 1) / (outSize - 1) : inSize / outSize;
+  const lo = new Int32Array(outSize), hi = new Int32Array(outSize), frac = new Float32Array(outSize);
+  for (let o = 0; o < outSize; o++) {
+    if (nearest) {
+      const src = halfPixelCenters ? ratio * (o + 0.5) : ratio * o;
+      let i = Math.min(inSize - 1, alignCorners ? Math.round(src) : Math.floor(src));
+      if (halfPixelCenters) i = Math.max(0, i);
+      lo[o] = hi[o] = i;
+    } else {
+      const src = halfPixelCenters ? ratio * (o + 0.5) - 0.5 : ratio * o;
+      lo[o] = Math.max(0, Math.floor(src));
+      hi[o] = Math.min(inSize - 1, Math.ceil(src));
+      frac[o] = src - lo[o];
+    }
+  }
+  return { lo, hi, frac };
+}
+
+function resize(op: string, images: Tensor, size: Size, alignCorners: boolean, halfPixelCenters: boolean, nearest: boolean): Tensor {
+  if (!(images instanceof Tensor)) throw new Error(`${op}: images must be a tensor, got ${describe(images)}`);
+  if (images.rank !== 3 && images.rank !== 4) throw new Error(`${op}: images must be rank 3 or 4, got shape [${images.shape}]`);
+  if (!Array.isArray(size) || size.length !== 2) throw new Error(`${op}: size must be [newHeight, newWidth], got ${describe(size)}`);
+  const [oh, ow] = [intArg(`${op}: newHeight`, size[0], 1, 2 ** 16), intArg(`${op}: newWidth`, size[1], 1, 2 ** 16)];
+  if (alignCorners && halfPixelCenters) throw new Error(`${op}: alignCorners and halfPixelCenters cannot both be true`);
+  return tidy(() => {
+    const x = images.rank === 3 ? ops.expandDims(images, 0) : images;
+    const input = x.dtype === 'float32' || nearest ? x : ops.cast(x, 'float32');
+    const along = (t: Tensor, axis: number, inSize: number, outSize: number) => {
+      const s = sources(inSize, outSize, alignCorners, halfPixelCenters, nearest);
+      const lo = ops.gather(t, ops.tensor(s.lo, [outSize], 'int32'), axis);
+      if (nearest) return lo;
+      const hi = ops.gather(t, ops.tensor(s.hi, [outSize], 'int32'), axis);
+      const shape = [1, 1, 1, 1];
+      shape[axis] = outSize;
+      return ops.add(lo, ops.mul(ops.sub(hi, lo), ops.tensor(s.frac, shape)));
+    };
+    const y = along(along(input, 1, x.shape[1], oh), 2, x.shape[2], ow);
+    return images.rank === 3 ? ops.squeeze(y, [0]) : y;
+  });
+}
+
+export const image = {
+  resizeBilinear: (images: Tensor, size: Size, alignCorners = false, halfPixelCenters = false) =>
+    resize('resizeBilinear', images, size, alignCorners, halfPixelCenters, false),
+  resizeNearestNeighbor: (images: Tensor, size: Size, alignCorners = false, halfPixelCenters = false) =>
+    resize('resizeNearestNeighbor', images, size, alignCorners, halfPixelCenters, true),
+  /** Mirrors each image of a [batch, height, width, channels] tensor left to right. */
+  flipLeftRight: (image: Tensor) => {
+    if (!(image instanceof Tensor) || image.rank !== 4) throw new Error(`flipLeftRight: expected a rank-4 image batch, got ${image instanceof Tensor ? `shape [${image.shape}]` : describe(image)}`);
+    return ops.reverse(image, 2);
+  },
+  /** ITU-R 601 luma of RGB images (the last axis, of size 3), kept as one channel. */
+  rgbToGrayscale: (image: Tensor) => tidy(() => {
+    if (!(image instanceof Tensor) || image.rank < 2 || image.shape[image.rank - 1] !== 3) throw new Error(`rgbToGrayscale: the last dimension must be 3 (RGB), got ${image instanceof Tensor ? `shape [${image.shape}]` : describe(image)}`);
+    const gray = ops.sum(ops.mul(ops.cast(image, 'float32'), ops.tensor([0.2989, 0.587, 0.114])), -1, true);
+    return image.dtype === 'int32' ? ops.cast(ops.round(gray), 'int32') : gray;
+  }),
+  /** One-channel images repeated into three. */
+  grayscaleToRGB: (image: Tensor) => {
+    if (!(image instanceof Tensor) || image.rank < 2 || image.shape[image.rank - 1] !== 1) throw new Error(`grayscaleToRGB: the last dimension must be 1, got ${image instanceof Tensor ? `shape [${image.shape}]` : describe(image)}`);
+    return ops.tile(image, [...image.shape.slice(0, -1).map(() => 1), 3]);
+  },
+};
+
+// ---- tf.browser ----------------------------------------------------------------------------------
+
+/** Pixels as TF.js takes them: an ImageData-like object, or a drawable the page can read back. */
+type PixelSource = { data: Uint8Array | Uint8ClampedArray; width: number; height: number } | CanvasImageSource | OffscreenCanvas;
+
+function rgba(pixels: PixelSource): { data: Uint8Array | Uint8ClampedArray; width: number; height: number } {
+  const p = pixels as { data?: unknown; width?: unknown; height?: unknown };
+  if (p && (p.data instanceof Uint8Array || p.data instanceof Uint8ClampedArray) && typeof p.width === 'number' && typeof p.height === 'number') {
+    return p as { data: Uint8Array; width: number; height: number };
+  }
+  const el = pixels as HTMLVideoElement & HTMLImageElement;
+  const width = el.videoWidth || el.naturalWidth || (el as unknown as { width: number }).width;
+  const height = el.videoHeight || el.naturalHeight || (el as unknown as { height: number }).height;
+  if (!(width > 0 && height > 0) || typeof OffscreenCanvas === 'undefined') throw new Error(`fromPixels: expected ImageData, an image, video, canvas or ImageBitmap with a size, or {data, width, height}, got ${describe(pixels)}`);
+  const ctx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true })!;
+  ctx.drawImage(pixels as CanvasImageSource, 0, 0, width, height);
+  return ctx.getImageData(0, 0, width, height);
+}
+
+export const browser = {
+  /** An int32 [height, width, numChannels] tensor of an image's pixels (RGBA read, the first numChannels kept). */
+  fromPixels(pixels: PixelSource, numChannels = 3): Tensor {
+    const c = intArg('fromPixels: numChannels', numChannels, 1, 4);
+    const { data, width, height } = rgba(pixels);
+    if (data.length !== width * height * 4) throw new Error(`fromPixels: ${data.length} bytes for a ${width}x${height} RGBA image (want ${width * height * 4})`);
+    const out = new Int32Array(width * height * c);
+    for (let i = 0, j = 0; i < width * height; i++) for (let k = 0; k < c; k++) out[j++] = data[i * 4 + k];
+    return ops.tensor(out, [height, width, c], 'int32');
+  },
+  async fromPixelsAsync(pixels: PixelSource, numChannels = 3): Promise<Tensor> {
+    return browser.fromPixels(pixels, numChannels);
+  },
+  /**
+   * RGBA bytes of a [height, width] or [height, width, 1/3/4] image (float32 in [0, 1], int32 in
+   * [0, 255]); drawn into `canvas` when given.
+   */
+  async toPixels(img: Tensor, canvas?: HTMLCanvasElement | OffscreenCanvas): Promise<Uint8ClampedArray> {
+    if (!(img instanceof Tensor) || (img.rank !== 2 && img.rank !== 3)) throw new Error(`toPixels: expected a rank-2 or rank-3 tensor, got ${img instanceof Tensor ? `shape [${img.shape}]` : describe(img)}`);
+    const [h, w] = img.shape;
+    const c = img.rank === 2 ? 1 : img.shape[2];
+    if (![1, 3, 4].includes(c)) throw new Error(`toPixels: images need 1, 3 or 4 channels, got ${c}`);
+    const values = await img.data();
+    const scale = img.dtype === 'float32' ? 255 : 1;
+    const out = new Uint8ClampedArray(w * h * 4);
+    for (let i = 0; i < w * h; i++) {
+      const v = (k: number) => {
+        const x = values[i * c + k];
+        if (img.dtype === 'float32' ? !(x >= 0 && x <= 1) : !(x >= 0 && x <= 255)) throw new Error(`toPixels: value ${x} is outside ${img.dtype === 'float32' ? '[0, 1]' : '[0, 255]'}`);
+        return x * scale;
+      };
+      const [r, g, b] = c === 1 ? [v(0), v(0), v(0)] : [v(0), v(1), v(2)];
+      out.set([r, g, b, c === 4 ? v(3) : 255], i * 4);
+    }
+    if (canvas) {
+      canvas.width = w;
+      canvas.height = h;
+      (canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D).putImageData(new ImageData(out, w, h), 0, 0);
+    }
+    return out;
+  },
+};

@@ -1047,3 +1047,32 @@ export async function time(f: () => void): Promise<{ wallMs: number; kernelMs: n
   const wallMs = performance.now() - start;
   return { wallMs, kernelMs: wallMs };
 }
+
+/**
+ * The k largest entries of each row (the last axis) and their indices, largest first; ties go to
+ * the lower index, as in TF.js. k rounds of argmax on the device (no sort kernel), the found entry
+ * masked out each round: meant for the small k of classification. The values' gradient flows to
+ * the entries picked.
+ */
+export function topk(x: TensorLike, k = 1, sorted = true): { values: Tensor; indices: Tensor } {
+  return withTensor('topk', x, (t) => {
+    if (t.rank < 1) throw new Error('topk: x must have at least one dimension');
+    const n = t.shape[t.rank - 1];
+    intArg('topk: k', k, 0, n);
+    if (sorted !== true) throw new Error('topk: only sorted = true is supported');
+    return tidy(() => {
+      const rows = reshape(t, [t.size / Math.max(n, 1), n]);
+      let masked = t.dtype === 'float32' ? rows : cast(rows, 'float32');
+      const picks: Tensor[] = [];
+      for (let i = 0; i < k; i++) {
+        const idx = argMax(masked, 1);
+        picks.push(idx);
+        masked = where(cast(oneHot(idx, n), 'bool'), fill(masked.shape, -Infinity), masked);
+      }
+      const shape = [...t.shape.slice(0, -1), k];
+      const indices = k ? reshape(stack(picks, 1), shape) : zeros(shape, 'int32');
+      const values = k ? reshape(gather(rows, reshape(indices, [rows.shape[0], k]), 1, 1), shape) : zeros(shape, t.dtype);
+      return { values, indices };
+    });
+  });
+}

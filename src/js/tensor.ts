@@ -3,6 +3,7 @@ import { assertReady, keep, setTensorCheck, track, untrack, wasm } from './engin
 import * as ops from './ops.js';
 import { registerVariable } from './variables.js';
 import type { SpatialPadding } from './args.js';
+import { image } from './image.js';
 
 export type DataType = 'float32' | 'int32' | 'bool';
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
@@ -219,6 +220,23 @@ export class Tensor {
   oneHot(depth: number, onValue = 1, offValue = 0, dtype: DataType = 'int32'): Tensor { return ops.oneHot(this, depth, onValue, offValue, dtype); }
   onesLike(): Tensor { return ops.onesLike(this); }
   zerosLike(): Tensor { return ops.zerosLike(this); }
+  topk(k = 1, sorted = true): { values: Tensor; indices: Tensor } { return ops.topk(this, k, sorted); }
+  mirrorPad(paddings: Array<[number, number]>, mode: 'reflect' | 'symmetric'): Tensor { return ops.mirrorPad(this, paddings, mode); }
+  prelu(alpha: TensorLike): Tensor { return ops.prelu(this, alpha); }
+  cumprod(axis = 0, exclusive = false, reverse = false): Tensor { return ops.cumprod(this, axis, exclusive, reverse); }
+  depthToSpace(blockSize: number, dataFormat: 'NHWC' | 'NCHW' = 'NHWC'): Tensor { return ops.depthToSpace(this, blockSize, dataFormat); }
+  spaceToBatchND(blockShape: number[], paddings: number[][]): Tensor { return ops.spaceToBatchND(this, blockShape, paddings); }
+  batchToSpaceND(blockShape: number[], crops: number[][]): Tensor { return ops.batchToSpaceND(this, blockShape, crops); }
+  localResponseNormalization(depthRadius?: number, bias?: number, alpha?: number, beta?: number): Tensor { return ops.localResponseNormalization(this, depthRadius, bias, alpha, beta); }
+  conv1d(filter: Tensor, stride: number, pad: 'same' | 'valid' | number, dataFormat: 'NWC' | 'NCW' = 'NWC', dilation = 1): Tensor { return ops.conv1d(this, filter, stride, pad, dataFormat, dilation); }
+  separableConv2d(depthwiseFilter: Tensor, pointwiseFilter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dilation: number | [number, number] = 1, dataFormat: 'NHWC' | 'NCHW' = 'NHWC'): Tensor {
+    return ops.separableConv2d(this, depthwiseFilter, pointwiseFilter, strides, pad, dilation, dataFormat);
+  }
+  pool(windowShape: number | [number, number], poolingType: 'avg' | 'max', pad: 'same' | 'valid' | number, dilations?: number | [number, number], strides?: number | [number, number]): Tensor {
+    return ops.pool(this, windowShape, poolingType, pad, dilations, strides);
+  }
+  resizeBilinear(size: [number, number], alignCorners = false, halfPixelCenters = false): Tensor { return image.resizeBilinear(this, size, alignCorners, halfPixelCenters); }
+  resizeNearestNeighbor(size: [number, number], alignCorners = false, halfPixelCenters = false): Tensor { return image.resizeNearestNeighbor(this, size, alignCorners, halfPixelCenters); }
 }
 
 /** A mutable tensor: a model weight. `assign` overwrites it in place. */

@@ -783,6 +783,30 @@ export const cases = {
       close(a, b, 0, 0, `toPixels of [${shape}] ${dtype}`);
     }
     await assertRejects(() => tf.browser.toPixels(tf.tensor([2], [1, 1])), ['toPixels', 'outside'], 'a float pixel above 1');
+    // topk: values, indices (ties to the lower index) and the values' gradient
+    const tk = (t) => t.tensor([[0.1, 0.7, 0.2, 0.7, -1], [3, 1, 2, 0, 5]]);
+    for (const k of [1, 3, 5]) {
+      const [a, b] = [tf.topk(tk(tf), k), ref.topk(tk(ref), k)];
+      close(await a.values.data(), await b.values.data(), 0, 0, `topk ${k} values`);
+      close(await a.indices.data(), await b.indices.data(), 0, 0, `topk ${k} indices`);
+      assert(a.indices.dtype === 'int32', 'topk indices are int32');
+    }
+    // (TF.js has no gradient for topk: the weights land on the picked entries, by hand)
+    close(await tf.grad((x) => tf.topk(x, 2).values.mul(tf.tensor([[1, 2], [3, 4]])).sum())(tk(tf)).data(), [0, 1, 0, 2, 0, 4, 0, 0, 0, 3], 0, 0, 'topk gradient');
+    // the classic classification flow, by changing only the library: pixels -> fromPixels ->
+    // resizeBilinear -> a model -> softmax -> topk
+    const flow = async (t) => {
+      const model = t.sequential({ layers: [t.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [8, 8, 3] }), t.layers.globalAveragePooling2d({}), t.layers.dense({ units: 5, activation: 'softmax' })] });
+      model.setWeights(model.getWeights().map((w, i) => t.tensor(seeded(w.size, 130 + i), w.shape)));
+      const x = t.tidy(() => t.image.resizeBilinear(t.browser.fromPixels({ data: Uint8Array.from({ length: 12 * 10 * 4 }, (_, i) => (i * 53) % 256), width: 12, height: 10 }).toFloat().div(255), [8, 8]).expandDims(0));
+      const { values, indices } = t.topk(model.predict(x), 3);
+      const out = [await values.data(), await indices.data()];
+      model.dispose();
+      return out;
+    };
+    const [[ov, oi], [tv, ti]] = [await flow(tf), await flow(ref)];
+    close(ov, tv, 1e-4, 1e-6, 'classification flow: top-3 probabilities vs TF.js');
+    close(oi, ti, 0, 0, 'classification flow: top-3 classes vs TF.js');
   },
 
   async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {

@@ -661,6 +661,8 @@ impl JsOptimizer {
                 centered: js_sys::Reflect::get(c, &"centered".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false),
             },
             "adagrad" => Kind::Adagrad { initial_accumulator: opt_f32(c, "initialAccumulatorValue", 0.1), eps },
+            "adamax" => Kind::Adamax { beta1: opt_f32(c, "beta1", 0.9), beta2: opt_f32(c, "beta2", 0.999), eps, decay: opt_f32(c, "decay", 0.0) },
+            "adadelta" => Kind::Adadelta { rho: opt_f32(c, "rho", 0.95), eps },
             other => return Err(JsError::new(&format!("unknown optimizer '{other}'"))),
         };
         if !(learning_rate.is_finite() && learning_rate > 0.0) {

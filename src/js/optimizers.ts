@@ -65,7 +65,7 @@ export class Optimizer {
   }
 
   getClassName(): string {
-    return { sgd: 'SGD', momentum: 'Momentum', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSProp', adagrad: 'Adagrad' }[this.kind] ?? this.kind;
+    return { sgd: 'SGD', momentum: 'Momentum', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSProp', adagrad: 'Adagrad', adamax: 'Adamax', adadelta: 'Adadelta' }[this.kind] ?? this.kind;
   }
 }
 
@@ -80,6 +80,8 @@ export const train = {
     return new Optimizer('rmsprop', learningRate, { decay, momentum, epsilon, centered });
   },
   adagrad: (learningRate: number, initialAccumulatorValue = 0.1) => new Optimizer('adagrad', learningRate, { initialAccumulatorValue }),
+  adamax: (learningRate = 0.002, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, decay = 0) => new Optimizer('adamax', learningRate, { beta1, beta2, epsilon, decay }),
+  adadelta: (learningRate = 0.001, rho = 0.95, epsilon = 1e-7) => new Optimizer('adadelta', learningRate, { rho, epsilon }),
 };
 
 /** Optimizer by Keras/TF.js name ('adam', 'sgd', ...) with default settings. */
@@ -92,6 +94,8 @@ export function getOptimizer(name: string): Optimizer {
     case 'rmsprop': return train.rmsprop(0.001);
     case 'adagrad': return train.adagrad(0.01);
     case 'momentum': return train.momentum(0.01, 0.9);
-    default: throw new Error(`unknown optimizer '${name}' (use sgd, momentum, adam, adamw, rmsprop or adagrad)`);
+    case 'adamax': return train.adamax(0.002);
+    case 'adadelta': return train.adadelta(0.001);
+    default: throw new Error(`unknown optimizer '${name}' (use sgd, momentum, adam, adamw, rmsprop, adagrad, adamax or adadelta)`);
   }
 }

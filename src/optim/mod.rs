@@ -1,10 +1,12 @@
 //! Optimizers that update parameters in place on their device: each rule is a file (sgd.rs:
-//! plain, momentum, Nesterov; adam.rs: Adam, AdamW; rmsprop.rs; adagrad.rs) with its WGSL and its
+//! plain, momentum, Nesterov; adam.rs: Adam, AdamW; rmsprop.rs; adagrad.rs; adamax.rs; adadelta.rs) with its WGSL and its
 //! CPU twin. On the GPU one dispatch updates several parameters at once (as many as the device
 //! lets one kernel bind: parameter, gradient and state buffers for each), reading each gradient,
 //! state and parameter once and writing them once; the CPU backend runs the same rule.
+pub mod adadelta;
 pub mod adagrad;
 pub mod adam;
+pub mod adamax;
 pub mod rmsprop;
 pub mod sgd;
 
@@ -58,6 +60,9 @@ pub enum Kind {
     /// than its mean square.
     RmsProp { rho: f32, momentum: f32, eps: f32, centered: bool },
     Adagrad { initial_accumulator: f32, eps: f32 },
+    /// `decay` shrinks the learning rate over steps: lr / (1 + decay (t - 1)).
+    Adamax { beta1: f32, beta2: f32, eps: f32, decay: f32 },
+    Adadelta { rho: f32, eps: f32 },
 }
 
 impl Kind {
@@ -69,6 +74,8 @@ impl Kind {
             Kind::RmsProp { centered: false, .. } => &rmsprop::RMSPROP,
             Kind::RmsProp { centered: true, .. } => &rmsprop::CENTERED_RMSPROP,
             Kind::Adagrad { .. } => &adagrad::ADAGRAD,
+            Kind::Adamax { .. } => &adamax::ADAMAX,
+            Kind::Adadelta { .. } => &adadelta::ADADELTA,
         }
     }
 }
@@ -149,6 +156,17 @@ impl Optimizer {
                 h.eps = eps;
             }
             Kind::Adagrad { eps, .. } => h.eps = eps,
+            Kind::Adamax { beta1, beta2, eps, decay } => {
+                h.beta1 = beta1;
+                h.beta2 = beta2;
+                h.eps = eps;
+                h.bc1 = (1.0 - (beta1 as f64).powf(t)) as f32;
+                h.lr = (self.learning_rate as f64 / (1.0 + decay as f64 * (t - 1.0))) as f32;
+            }
+            Kind::Adadelta { rho, eps } => {
+                h.rho = rho;
+                h.eps = eps;
+            }
         }
         let initial = match self.kind {
             Kind::Adagrad { initial_accumulator, .. } => initial_accumulator,

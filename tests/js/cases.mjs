@@ -846,6 +846,16 @@ export const cases = {
       return v;
     };
     close(await steps(tf).data(), await steps(ref).data(), 1e-5, 1e-6, 'centered rmsprop vs TF.js');
+    // adamax (with decay) and adadelta, three steps each against TF.js's
+    for (const make of [(t) => t.train.adamax(0.05, 0.8, 0.99, 1e-6, 0.1), (t) => t.train.adadelta(0.5, 0.9, 1e-6), (t) => t.train.adamax()]) {
+      const run = (t) => {
+        const v = t.variable(t.tensor([1, -2, 0.5]));
+        const opt = make(t);
+        for (const k of [1, 2, 3]) opt.minimize(() => v.sub(t.tensor([0.2 * k, 1, -1])).square().mul(t.tensor([1, 3, 0.5])).sum(), false, [v]);
+        return v;
+      };
+      close(await run(tf).data(), await run(ref).data(), 1e-5, 1e-6, `${make(tf).getClassName()} vs TF.js`);
+    }
     // gather with batch dimensions, values and the gradient, against TF.js
     for (const [axis, batchDims, ishape, ivals] of [[1, 1, [2, 3], [2, 0, 1, 1, 1, 0]], [2, 1, [2, 2], [3, 0, 1, 2]], [2, 2, [2, 3, 2], [0, 3, 1, 1, 2, 2, 3, 3, 0, 0, 1, 2]], [-1, -1, [2, 3, 1], [3, 2, 1, 0, 1, 2]]]) {
       const run = (t) => {

@@ -1203,6 +1203,21 @@ fn opt_ref(kind: &webtensor::optim::Kind, lr: f64, p: &mut [f64], grads: &[[f64;
                     s1[i] = momentum as f64 * s1[i] + lr * gi / (variance + eps as f64).sqrt();
                     p[i] -= s1[i];
                 }
+                Kind::Adamax { beta1, beta2, eps, decay } => {
+                    let (b1, b2) = (beta1 as f64, beta2 as f64);
+                    s0[i] = b1 * s0[i] + (1.0 - b1) * gi;
+                    s1[i] = (b2 * s1[i]).max(gi.abs());
+                    let lr_t = lr / (1.0 + decay as f64 * (t - 1.0));
+                    p[i] -= lr_t / (1.0 - b1.powf(t)) * s0[i] / (s1[i] + eps as f64);
+                }
+                Kind::Adadelta { rho, eps } => {
+                    let (r, e) = (rho as f64, eps as f64);
+                    // TF.js divides by the average from before this gradient
+                    let d = (s1[i] + e).sqrt() / (s0[i] + e).sqrt() * gi;
+                    s0[i] = r * s0[i] + (1.0 - r) * gi * gi;
+                    s1[i] = r * s1[i] + (1.0 - r) * d * d;
+                    p[i] -= lr * d;
+                }
                 Kind::Adagrad { eps, .. } => {
                     s0[i] += gi * gi;
                     p[i] -= lr * gi / (s0[i] + eps as f64).sqrt();
@@ -1224,6 +1239,8 @@ pub async fn optimizer_steps(dev: Device) -> CaseResult {
         Kind::RmsProp { rho: 0.9, momentum: 0.5, eps: 1e-7, centered: false },
         Kind::RmsProp { rho: 0.9, momentum: 0.5, eps: 1e-7, centered: true },
         Kind::Adagrad { initial_accumulator: 0.1, eps: 1e-7 },
+        Kind::Adamax { beta1: 0.9, beta2: 0.999, eps: 1e-7, decay: 0.1 },
+        Kind::Adadelta { rho: 0.95, eps: 1e-6 },
     ];
     let grads = [[0.5, -1.0], [0.1, 0.2], [-0.3, 0.4]];
     for kind in kinds {

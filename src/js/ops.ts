@@ -1076,3 +1076,106 @@ export function topk(x: TensorLike, k = 1, sorted = true): { values: Tensor; ind
     });
   });
 }
+
+// ---- scatters and counts, as one-hot products (differentiable; meant for moderate sizes) ------
+
+/** Rows of x summed by segment: out[s] = sum of x[i] with segmentIds[i] = s (numSegments rows). */
+export function unsortedSegmentSum(x: Tensor, segmentIds: TensorLike, numSegments: number): Tensor {
+  must('unsortedSegmentSum', x);
+  const n = intArg('unsortedSegmentSum: numSegments', numSegments, 1, 2 ** 20);
+  return withTensor('unsortedSegmentSum', segmentIds, (ids) => tidy(() => {
+    if (ids.rank !== 1 || ids.size !== x.shape[0]) throw new Error(`unsortedSegmentSum: segmentIds must be a vector of x's ${x.shape[0]} rows, got shape [${ids.shape}]`);
+    const rows = reshape(cast(x, 'float32'), [x.shape[0], x.size / Math.max(x.shape[0], 1)]);
+    const out = reshape(matMul(oneHot(ids, n, 1, 0, 'float32'), rows, true, false), [n, ...x.shape.slice(1)]);
+    return x.dtype === 'float32' ? out : cast(out, x.dtype);
+  }));
+}
+
+/** How often each value in [0, size) occurs in x (weighted by `weights` when given), TF.js bincount. */
+export function bincount(x: Tensor, weights: Tensor | null | undefined, size: number): Tensor {
+  must('bincount', x);
+  const n = intArg('bincount: size', size, 0, 2 ** 20);
+  return tidy(() => {
+    const flat = reshape(x, [x.size]);
+    const hits = oneHot(flat, n, 1, 0, 'float32');
+    const w = weights && weights.size ? reshape(cast(weights, 'float32'), [x.size, 1]) : null;
+    const counts = sum(w ? mul(hits, w) : hits, 0);
+    // TF.js answers in the weights' dtype, also when they are empty
+    return cast(counts, weights?.dtype ?? 'float32');
+  });
+}
+
+/** bincount of a vector, or of each row of a matrix; `binaryOutput` marks presence instead. */
+export function denseBincount(x: Tensor, weights: Tensor | null | undefined, size: number, binaryOutput = false): Tensor {
+  must('denseBincount', x);
+  if (x.rank !== 1 && x.rank !== 2) throw new Error(`denseBincount: x must be rank 1 or 2, got shape [${x.shape}]`);
+  const n = intArg('denseBincount: size', size, 0, 2 ** 20);
+  return tidy(() => {
+    const hits = oneHot(x, n, 1, 0, 'float32');
+    const w = weights && weights.size ? expandDims(cast(weights, 'float32'), -1) : null;
+    let counts = sum(w && !binaryOutput ? mul(hits, w) : hits, x.rank - 1);
+    if (binaryOutput) counts = cast(greater(counts, 0), 'float32');
+    return cast(counts, weights?.dtype ?? 'float32');
+  });
+}
+
+/** Flat row indices of the index tuples in `indices`' last axis into the first k dimensions of `shape`. */
+function flatRows(op: string, indices: Tensor, shape: number[]): { rows: Tensor; k: number; count: number } {
+  const k = indices.shape[indices.rank - 1];
+  if (indices.rank < 1 || k > shape.length) throw new Error(`${op}: indices of shape [${indices.shape}] index more than the ${shape.length} dimensions of [${shape}]`);
+  const strides = shape.slice(0, k).map((_, i) => shape.slice(i + 1, k).reduce((p, q) => p * q, 1));
+  return { rows: reshape(sum(mul(cast(indices, 'int32'), tensor(Int32Array.from(strides), [k], 'int32')), -1), [-1]), k, count: shape.slice(0, k).reduce((p, q) => p * q, 1) };
+}
+
+/** A tensor of `shape`, zeros except the `updates` scattered (and summed) at `indices` (TF.js scatterND). */
+export const scatterND = (indices: TensorLike, updates: Tensor, shape: number[]) => withTensor('scatterND', indices, (ix) => tidy(() => {
+  must('scatterND', updates);
+  const { rows, k, count } = flatRows('scatterND', ix, shape);
+  const slice = shape.slice(k);
+  const upd = reshape(cast(updates, 'float32'), [rows.size, slice.reduce((p, q) => p * q, 1)]);
+  const out = reshape(matMul(oneHot(rows, count, 1, 0, 'float32'), upd, true, false), shape);
+  return updates.dtype === 'float32' ? out : cast(out, updates.dtype);
+}));
+
+/** `tensor` with the slices at `indices` replaced by `updates` (TF.js tensorScatterUpdate). */
+export const tensorScatterUpdate = (t: Tensor, indices: TensorLike, updates: Tensor) => withTensor('tensorScatterUpdate', indices, (ix) => tidy(() => {
+  must('tensorScatterUpdate', t);
+  const hit = greater(scatterND(ix, onesLike(cast(updates, 'float32')), t.shape), 0);
+  const placed = scatterND(ix, updates, t.shape);
+  return where(hit, placed, t);
+}));
+
+/** The gradients of f's scalar value with respect to variables (all trainable ones by default), by name. */
+export function variableGrads(f: () => Tensor, varList?: Variable[]): { value: Tensor; grads: Record<string, Tensor> } {
+  const vars = (varList ?? allVariables().filter((v) => v.trainable && v.dtype === 'float32')).filter((v) => !v.isDisposed);
+  vars.forEach((v) => { v.handle.zeroGrad(); v.handle.setRequiresGrad(true); });
+  try {
+    const value = tidy(f);
+    if (!(value instanceof Tensor) || value.size !== 1) throw new Error('variableGrads: f must return a scalar tensor');
+    wasm.backward(value.handle);
+    const grads: Record<string, Tensor> = {};
+    for (const v of vars) {
+      const g = v.handle.grad;
+      grads[v.name] = g ? new Tensor(g) : zerosLike(v);
+    }
+    const detached = new Tensor(value.handle.detach());
+    value.dispose();
+    return { value: detached, grads };
+  } finally {
+    vars.forEach((v) => v.handle.zeroGrad());
+  }
+}
+
+/** A tensor of `shape` whose values `randFunction` gives, one call each (TF.js rand). */
+export function rand(shape: Shape, randFunction: () => number, dtype: DataType = 'float32'): Tensor {
+  const n = shapeArg('rand', shape).reduce((p, q) => p * q, 1);
+  if (typeof randFunction !== 'function') throw new Error('rand: randFunction must be a function');
+  return tensor(Array.from({ length: n }, () => randFunction()), shape, dtype);
+}
+
+/** Logs a tensor's shape, dtype and values (read asynchronously on WebGPU, where reads are async). */
+export function print(x: Tensor, verbose = false): void {
+  must('print', x);
+  const head = verbose ? `Tensor\n  dtype: ${x.dtype}\n  rank: ${x.rank}\n  shape: [${x.shape}]\n  values:` : 'Tensor';
+  x.data().then((v) => console.log(`${head}\n    ${Array.from(v).join(', ')}`));
+}

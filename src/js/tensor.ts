@@ -4,6 +4,7 @@ import * as ops from './ops.js';
 import { registerVariable } from './variables.js';
 import type { SpatialPadding } from './args.js';
 import { image } from './image.js';
+import { TensorBuffer } from './buffer.js';
 
 export type DataType = 'float32' | 'int32' | 'bool';
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
@@ -220,6 +221,11 @@ export class Tensor {
   oneHot(depth: number, onValue = 1, offValue = 0, dtype: DataType = 'int32'): Tensor { return ops.oneHot(this, depth, onValue, offValue, dtype); }
   onesLike(): Tensor { return ops.onesLike(this); }
   zerosLike(): Tensor { return ops.zerosLike(this); }
+  /** The values in a mutable host buffer (read asynchronously). */
+  async buffer(): Promise<TensorBuffer> { return new TensorBuffer(this.shape, this.dtype, await this.data()); }
+  /** The same, read synchronously (the CPU backend only, as dataSync). */
+  bufferSync(): TensorBuffer { return new TensorBuffer(this.shape, this.dtype, this.dataSync()); }
+  unsortedSegmentSum(segmentIds: TensorLike, numSegments: number): Tensor { return ops.unsortedSegmentSum(this, segmentIds, numSegments); }
   topk(k = 1, sorted = true): { values: Tensor; indices: Tensor } { return ops.topk(this, k, sorted); }
   mirrorPad(paddings: Array<[number, number]>, mode: 'reflect' | 'symmetric'): Tensor { return ops.mirrorPad(this, paddings, mode); }
   prelu(alpha: TensorLike): Tensor { return ops.prelu(this, alpha); }

@@ -809,6 +809,83 @@ export const cases = {
     close(oi, ti, 0, 0, 'classification flow: top-3 classes vs TF.js');
   },
 
+  async 'differential vs TF.js: regularizers join the training loss, constraints project weights'(tf, ref) {
+    const x = seeded(8 * 3, 140), y = seeded(8 * 2, 141);
+    const run = async (t) => {
+      const m = t.sequential({ layers: [
+        t.layers.dense({ units: 4, activation: 'tanh', inputShape: [3], kernelRegularizer: t.regularizers.l2({ l2: 0.05 }), biasRegularizer: t.regularizers.l1({ l1: 0.02 }) }),
+        t.layers.dense({ units: 2, kernelRegularizer: t.regularizers.l1l2({ l1: 0.01, l2: 0.03 }) }),
+      ] });
+      m.setWeights(m.getWeights().map((w, i) => t.tensor(seeded(w.size, 142 + i), w.shape)));
+      m.compile({ optimizer: t.train.sgd(0.1), loss: 'meanSquaredError' });
+      const h = await m.fit(t.tensor(x, [8, 3]), t.tensor(y, [8, 2]), { epochs: 3, batchSize: 4, shuffle: false });
+      const w = await m.getWeights()[0].data();
+      m.dispose();
+      return [h.history.loss, w];
+    };
+    const [[ol, ow], [tl, tw]] = [await run(tf), await run(ref)];
+    close(ol, tl, 1e-4, 1e-6, 'loss with regularizers vs TF.js');
+    close(ow, tw, 1e-4, 1e-6, 'weights after regularized fit vs TF.js');
+    const w = (t) => t.tensor(seeded(12, 150, 2), [3, 4]);
+    for (const [name, make] of [['maxNorm', (t) => t.constraints.maxNorm({ maxValue: 1, axis: 0 })], ['unitNorm', (t) => t.constraints.unitNorm({ axis: 1 })],
+      ['nonNeg', (t) => t.constraints.nonNeg()], ['minMaxNorm', (t) => t.constraints.minMaxNorm({ minValue: 0.5, maxValue: 1.5, rate: 0.7 })]]) {
+      close(await make(tf).apply(w(tf)).data(), await make(ref).apply(w(ref)).data(), 1e-5, 1e-6, `constraint ${name} vs TF.js`);
+    }
+    // a constraint holds after every step of fit
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [3], kernelConstraint: tf.constraints.nonNeg(), biasConstraint: 'maxNorm' })] });
+    m.compile({ optimizer: tf.train.sgd(0.5), loss: 'meanSquaredError' });
+    await m.fit(tf.tensor(x, [8, 3]), tf.tensor(seeded(24, 151, -3), [8, 3]), { epochs: 2 });
+    assert((await m.getWeights()[0].data()).every((v) => v >= 0), 'nonNeg kernel after fit');
+    m.dispose();
+    throwsWith(() => tf.layers.dense({ units: 2, kernelRegularizer: 'l3' }), ['Dense', 'kernelRegularizer'], 'an unknown regularizer');
+    throwsWith(() => tf.layers.dense({ units: 2, activityRegularizer: tf.regularizers.l2() }), ['Dense', 'activityRegularizer'], 'activity regularizers (not supported)');
+  },
+
+  async 'differential vs TF.js: tf.fused, confusionMatrix, signal windows and frames, bandPart, gramSchmidt, segment sums, bincounts, scatterND, tensorScatterUpdate, variableGrads, buffer'(tf, ref) {
+    const a = (t) => t.tensor(seeded(12, 160), [3, 4]), b = (t) => t.tensor(seeded(8, 161), [4, 2]);
+    const img = (t) => t.tensor(seeded(2 * 5 * 5 * 2, 162), [2, 5, 5, 2]), f = (t) => t.tensor(seeded(3 * 3 * 2 * 3, 163), [3, 3, 2, 3]);
+    const cases = [
+      ['fused.matMul relu', (t) => t.fused.matMul({ a: a(t), b: b(t), bias: t.tensor([0.1, -0.2]), activation: 'relu' })],
+      ['fused.matMul leakyrelu, transposed', (t) => t.fused.matMul({ a: a(t), b: t.tensor(seeded(8, 164), [2, 4]), transposeB: true, activation: 'leakyrelu', leakyreluAlpha: 0.3 })],
+      ['fused.matMul prelu', (t) => t.fused.matMul({ a: a(t), b: b(t), activation: 'prelu', preluActivationWeights: t.tensor([0.5, 0.1]) })],
+      ['fused.conv2d sigmoid', (t) => t.fused.conv2d({ x: img(t), filter: f(t), strides: 1, pad: 'same', bias: t.tensor([0, 0.5, -0.5]), activation: 'sigmoid' })],
+      ['fused.depthwiseConv2d relu6', (t) => t.fused.depthwiseConv2d({ x: img(t), filter: t.tensor(seeded(2 * 2 * 2, 165), [2, 2, 2, 1]), strides: 2, pad: 'valid', activation: 'relu6' })],
+      ['confusionMatrix', (t) => t.math.confusionMatrix(t.tensor([0, 1, 2, 1, 0], [5], 'int32'), t.tensor([0, 2, 2, 1, 1], [5], 'int32'), 3)],
+      ['hannWindow', (t) => t.signal.hannWindow(8)], ['hammingWindow', (t) => t.signal.hammingWindow(7)],
+      ['frame', (t) => t.signal.frame(t.tensor(seeded(10, 166)), 4, 3)], ['frame, padded at the end', (t) => t.signal.frame(t.tensor(seeded(10, 166)), 4, 3, true, 9)],
+      ['bandPart', (t) => t.linalg.bandPart(t.tensor(seeded(20, 167), [4, 5]), 1, 2)], ['bandPart lower', (t) => t.linalg.bandPart(t.tensor(seeded(20, 167), [4, 5]), -1, 0)],
+      ['gramSchmidt', (t) => t.linalg.gramSchmidt(t.tensor([[1, 1, 0], [1, 0, 1], [0, 1, 1]]))],
+      ['unsortedSegmentSum', (t) => t.unsortedSegmentSum(a(t), t.tensor([2, 0, 2], [3], 'int32'), 4)],
+      ['bincount', (t) => t.bincount(t.tensor([1, 3, 1, 0, 4], [5], 'int32'), t.tensor([0.5, 1, 2, 3, 1]), 6)],
+      ['denseBincount', (t) => t.denseBincount(t.tensor([[1, 1, 2], [0, 3, 3]], [2, 3], 'int32'), t.tensor([], [0]), 4)],
+      ['denseBincount binary', (t) => t.denseBincount(t.tensor([[1, 1, 2], [0, 3, 3]], [2, 3], 'int32'), t.tensor([], [0]), 4, true)],
+      ['scatterND', (t) => t.scatterND(t.tensor([[0, 1], [2, 0]], [2, 2], 'int32'), t.tensor([5, -3]), [3, 2])],
+      ['scatterND of rows', (t) => t.scatterND(t.tensor([[1], [3]], [2, 1], 'int32'), t.tensor([[1, 2], [3, 4]]), [4, 2])],
+      ['tensorScatterUpdate', (t) => t.tensorScatterUpdate(a(t), t.tensor([[0, 1], [2, 3]], [2, 2], 'int32'), t.tensor([9, -9]))],
+    ];
+    for (const [name, fn] of cases) {
+      const [ours, theirs] = [tf.tidy(() => fn(tf)), ref.tidy(() => fn(ref))];
+      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
+      assert(ours.dtype === theirs.dtype, `${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
+      close(await ours.data(), await theirs.data(), 1e-4, 1e-5, `${name} vs TF.js`);
+      tf.dispose(ours); ref.dispose(theirs);
+    }
+    // variableGrads: gradients by variable name, as TF.js
+    const run = (t) => {
+      const v1 = t.variable(t.tensor([1, 2]), true, 'vg_a'), v2 = t.variable(t.tensor([[0.5], [-1]]), true, 'vg_b');
+      const { value, grads } = t.variableGrads(() => t.matMul(v1.reshape([1, 2]), v2).square().sum(), [v1, v2]);
+      return [value, grads.vg_a, grads.vg_b, v1, v2];
+    };
+    const [mine, theirs] = [run(tf), run(ref)];
+    for (let i = 0; i < 3; i++) close(await mine[i].data(), await theirs[i].data(), 1e-5, 1e-6, `variableGrads output ${i}`);
+    tf.dispose(mine); ref.dispose(theirs);
+    // buffer: set values, make a tensor
+    const buf = tf.buffer([2, 3], 'int32');
+    buf.set(7, 1, 2); buf.set(-1, 0, 0);
+    close(await buf.toTensor().data(), [-1, 0, 0, 0, 0, 7], 0, 0, 'TensorBuffer');
+    assert(buf.get(1, 2) === 7 && (await tf.tensor([[1, 2]]).buffer()).get(0, 1) === 2, 'TensorBuffer.get and Tensor.buffer()');
+  },
+
   async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {
     const [b, h, sq, sk, d] = [2, 3, 5, 7, 4];
     const values = [seeded(b * h * sq * d, 3), seeded(b * h * sk * d, 4), seeded(b * h * sk * d, 5), seeded(b * sq * sk, 6)];

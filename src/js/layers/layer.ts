@@ -5,6 +5,7 @@ import * as ops from '../ops.js';
 import { Tensor, Variable } from '../tensor.js';
 import { getInitializer, type Initializer } from '../initializers.js';
 import { SymbolicTensor } from './symbolic.js';
+import { constraintArg, regularizerArg, type Constraint, type Regularizer } from '../regularizers.js';
 
 export type Shape = (number | null)[];
 
@@ -69,6 +70,15 @@ export abstract class Layer {
     if (args.batchInputShape) this.batchInputShape = args.batchInputShape;
     else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
     else if (args.inputDim !== undefined) this.batchInputShape = [args.batchSize ?? null, args.inputDim];
+    // Regularizers and constraints by the weight they apply to ('kernel' from kernelRegularizer);
+    // like initializers, checked now although used only once the layer builds.
+    for (const [key, value] of Object.entries(args)) {
+      const m = /^(.*)(Regularizer|Constraint)$/.exec(key);
+      if (!m || value === undefined || value === null) continue;
+      if (m[1] === 'activity') throw new Error(`${cls}: activityRegularizer is not supported`);
+      if (m[2] === 'Regularizer') this.regularizers.set(m[1], regularizerArg(cls, key, value)!);
+      else this.constraints.set(m[1], constraintArg(cls, key, value)!);
+    }
     // Initializers are used only when the layer builds: a bad name is refused now, by its layer.
     for (const [key, value] of Object.entries(args)) {
       if (/(^i|I)nitializer$/.test(key) && value !== undefined && value !== null && typeof value !== 'function') {
@@ -128,6 +138,19 @@ export abstract class Layer {
     return tidy(() => this.call(ts[0], kwargs.training ?? false));
   }
 
+  /** Regularizers and constraints by weight kind ('kernel', 'bias', 'recurrent', 'depthwise', ...). */
+  private readonly regularizers = new Map<string, Regularizer>();
+  private readonly constraints = new Map<string, Constraint>();
+  private readonly weightRegularizers: Array<[Variable, Regularizer]> = [];
+  /** @internal each weight with a constraint, and the constraint. */
+  readonly weightConstraints: Array<[Variable, Constraint]> = [];
+
+  /** @internal the sum of this layer's weight penalties (null without regularizers). */
+  regularizationLoss(): Tensor | null {
+    if (!this.weightRegularizers.length) return null;
+    return tidy(() => this.weightRegularizers.map(([v, r]) => r.apply(v)).reduce((a, b) => ops.add(a, b)));
+  }
+
   protected addWeight(name: string, shape: number[], initializer: string | Initializer | undefined, fallback: string, trainable = true): Variable {
     const init = getInitializer(initializer, fallback);
     if (weightBudget) {
@@ -140,6 +163,11 @@ export abstract class Layer {
     value.dispose();
     this.weightList.push(v);
     this.weightTrainable.push(trainable);
+    // 'recurrent_kernel' -> 'recurrent', 'depthwise_kernel' -> 'depthwise', 'moving_mean' -> 'movingMean'
+    const kind = name.replace(/_kernel$/, '').replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    const reg = this.regularizers.get(kind), con = this.constraints.get(kind);
+    if (reg) this.weightRegularizers.push([v, reg]);
+    if (con) this.weightConstraints.push([v, con]);
     return v;
   }
 

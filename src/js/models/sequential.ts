@@ -263,9 +263,13 @@ export abstract class LayersModel {
               const pred = this.apply(xb, { training: true });
               // kept: minimize's own tidy would otherwise dispose them with the forward pass
               metricVals = wasm.noGrad(() => this.metricFns.map(([, f]) => keep(f(yb, pred)))) as Tensor[];
-              if (!classWeights) return this.lossFn!(yb, pred);
-              return ops.mean(this.lossFn!.perSample!(yb, pred).mul(ops.gather(classWeights, idx)));
+              const dataLoss = classWeights ? ops.mean(this.lossFn!.perSample!(yb, pred).mul(ops.gather(classWeights, idx))) : this.lossFn!(yb, pred);
+              // the layers' weight penalties join the loss that is minimised and reported (TF.js)
+              const penalties = this.layers.map((l) => l.regularizationLoss()).filter((p): p is Tensor => p !== null);
+              return penalties.reduce((a, b) => ops.add(a, b), dataLoss);
             }, true, this.trainableWeights)!;
+            // constraints project their weights after each update (Keras)
+            for (const l of this.layers) for (const [v, c] of l.weightConstraints) v.assign(c.apply(v));
             return [loss, ...metricVals];
           });
           // Running sums stay on the device; read back once per epoch unless a callback wants batches.

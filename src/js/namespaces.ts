@@ -1,0 +1,95 @@
+// Small TF.js namespaces built on the ops: tf.fused (matMul / conv2d / depthwiseConv2d with bias
+// and activation), tf.math.confusionMatrix, tf.signal's windows and frames, tf.linalg.bandPart and
+// gramSchmidt. The engine fuses the bias and activation into the op's output anyway; these give
+// TF.js's calling conventions.
+import * as ops from './ops.js';
+import { tidy } from './engine.js';
+import { choiceArg, intArg } from './args.js';
+import { Tensor } from './tensor.js';
+import type { SpatialPadding } from './args.js';
+
+type FusedActivation = 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid' | 'leakyrelu' | 'prelu';
+interface FusedExtras { bias?: Tensor; activation?: FusedActivation; preluActivationWeights?: Tensor; leakyreluAlpha?: number }
+
+function activate(op: string, y: Tensor, { bias, activation = 'linear', preluActivationWeights, leakyreluAlpha = 0.2 }: FusedExtras): Tensor {
+  const a = choiceArg(`fused.${op}`, 'activation', activation, ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const);
+  let z = bias ? ops.add(y, bias) : y;
+  if (a === 'relu') z = ops.relu(z);
+  else if (a === 'relu6') z = ops.relu6(z);
+  else if (a === 'elu') z = ops.elu(z);
+  else if (a === 'sigmoid') z = ops.sigmoid(z);
+  else if (a === 'leakyrelu') z = ops.leakyRelu(z, leakyreluAlpha);
+  else if (a === 'prelu') {
+    if (!preluActivationWeights) throw new Error(`fused.${op}: activation 'prelu' needs preluActivationWeights`);
+    z = ops.prelu(z, preluActivationWeights);
+  }
+  return z;
+}
+
+export const fused = {
+  matMul: ({ a, b, transposeA = false, transposeB = false, ...extras }: { a: Tensor; b: Tensor; transposeA?: boolean; transposeB?: boolean } & FusedExtras) =>
+    tidy(() => activate('matMul', ops.matMul(a, b, transposeA, transposeB), extras)),
+  conv2d: ({ x, filter, strides, pad, dataFormat = 'NHWC', dilations = 1, dimRoundingMode, ...extras }: { x: Tensor; filter: Tensor; strides: number | [number, number]; pad: SpatialPadding; dataFormat?: 'NHWC' | 'NCHW'; dilations?: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil' } & FusedExtras) =>
+    tidy(() => activate('conv2d', ops.conv2d(x, filter, strides, pad, dataFormat, dilations, dimRoundingMode), extras)),
+  depthwiseConv2d: ({ x, filter, strides, pad, dataFormat = 'NHWC', dilations = 1, dimRoundingMode, ...extras }: { x: Tensor; filter: Tensor; strides: number | [number, number]; pad: SpatialPadding; dataFormat?: 'NHWC' | 'NCHW'; dilations?: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil' } & FusedExtras) =>
+    tidy(() => activate('depthwiseConv2d', ops.depthwiseConv2d(x, filter, strides, pad, dataFormat, dilations, dimRoundingMode), extras)),
+};
+
+export const math = {
+  /** counts[i][j]: how many samples of true class i were predicted as j (int32 [numClasses, numClasses]). */
+  confusionMatrix: (labels: Tensor, predictions: Tensor, numClasses: number) => tidy(() => {
+    const n = intArg('confusionMatrix: numClasses', numClasses, 1, 2 ** 15);
+    if (!(labels instanceof Tensor) || !(predictions instanceof Tensor) || labels.rank !== 1 || labels.shape.join() !== predictions.shape.join()) {
+      throw new Error('confusionMatrix: labels and predictions must be vectors of one length');
+    }
+    const truth = ops.oneHot(labels, n, 1, 0, 'float32');
+    const guess = ops.oneHot(predictions, n, 1, 0, 'float32');
+    return ops.cast(ops.matMul(truth, guess, true, false), 'int32');
+  }),
+};
+
+/** a - b cos(2 pi i / (n - 1)) for i < n (periodic windows use n + 1 when n is even, as TF.js). */
+const window = (n: number, a: number, b: number) => ops.cosineWindow(n, a, b);
+
+export const signal = {
+  hannWindow: (windowLength: number) => window(windowLength, 0.5, 0.5),
+  hammingWindow: (windowLength: number) => window(windowLength, 0.54, 0.46),
+  /** Frames of `frameLength` samples, `frameStep` apart, from a 1-D signal (padded with padValue when padEnd). */
+  frame: (signalTensor: Tensor, frameLength: number, frameStep: number, padEnd = false, padValue = 0) => tidy(() => {
+    if (!(signalTensor instanceof Tensor) || signalTensor.rank !== 1) throw new Error('frame: the signal must be a vector');
+    const len = intArg('frame: frameLength', frameLength, 1, 2 ** 24), step = intArg('frame: frameStep', frameStep, 1, 2 ** 24);
+    const n = signalTensor.size;
+    const count = padEnd ? Math.ceil(n / step) : n < len ? 0 : Math.floor((n - len) / step) + 1;
+    const need = (count - 1) * step + len;
+    const src = padEnd && need > n ? ops.pad(signalTensor, [[0, need - n]], padValue) : signalTensor;
+    if (count === 0) return ops.zeros([0, len], signalTensor.dtype);
+    const idx = Int32Array.from({ length: count * len }, (_, k) => Math.floor(k / len) * step + (k % len));
+    return ops.reshape(ops.gather(src, ops.tensor(idx, [count * len], 'int32')), [count, len]);
+  }),
+};
+
+export const linalg = {
+  /** Keeps the band of each matrix within numLower below and numUpper above the diagonal (-1: all). */
+  bandPart: (a: Tensor, numLower: number, numUpper: number) => tidy(() => {
+    if (!(a instanceof Tensor) || a.rank < 2) throw new Error('bandPart: a must be a matrix or a batch of them');
+    const [m, n] = a.shape.slice(-2);
+    const lo = intArg('bandPart: numLower', numLower, -1, 2 ** 31), hi = intArg('bandPart: numUpper', numUpper, -1, 2 ** 31);
+    const keep = Float32Array.from({ length: m * n }, (_, k) => {
+      const [i, j] = [Math.floor(k / n), k % n];
+      return (lo < 0 || i - j <= lo) && (hi < 0 || j - i <= hi) ? 1 : 0;
+    });
+    const mask = ops.tensor(keep, [m, n]);
+    return a.dtype === 'float32' ? ops.mul(a, mask) : ops.cast(ops.mul(a, mask), a.dtype);
+  }),
+  /** Orthonormal rows of a matrix (or each matrix of an array of vectors), by Gram-Schmidt. */
+  gramSchmidt: (xs: Tensor | Tensor[]) => tidy(() => {
+    const rows = Array.isArray(xs) ? xs : ops.unstack(xs, 0);
+    const out: Tensor[] = [];
+    for (const r of rows) {
+      let v = r;
+      for (const u of out) v = ops.sub(v, ops.mul(ops.sum(ops.mul(v, u)), u));
+      out.push(ops.div(v, ops.norm(v)));
+    }
+    return Array.isArray(xs) ? out : ops.stack(out, 0);
+  }),
+};

@@ -886,6 +886,55 @@ export const cases = {
     assert(buf.get(1, 2) === 7 && (await tf.tensor([[1, 2]]).buffer()).get(0, 1) === 2, 'TensorBuffer.get and Tensor.buffer()');
   },
 
+  async 'differential vs TF.js: conv1d, conv2dTranspose, separableConv2d, simpleRNN, prelu and centerCrop layers with the same weights, saved and loaded both ways'(tf, ref) {
+    const save = async (lib, model) => { let a; await model.save(lib.io.withSaveHandler(async (x) => { a = x; return { modelArtifactsInfo: {} }; })); return a; };
+    const cases = [
+      [[7, 3], 'conv1d', { filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }],
+      [[9, 2], 'conv1d', { filters: 2, kernelSize: 2, dilationRate: 2 }],
+      [[3, 4, 2], 'conv2dTranspose', { filters: 3, kernelSize: 3, strides: 2, padding: 'same' }],
+      [[3, 4, 2], 'conv2dTranspose', { filters: 2, kernelSize: [2, 3], strides: [1, 2], padding: 'valid', activation: 'tanh' }],
+      [[5, 5, 3], 'separableConv2d', { filters: 4, kernelSize: 3, padding: 'same' }],
+      // (TF.js does not save depthMultiplier, so its own files of this one do not load back: forward only)
+      [[5, 5, 3], 'separableConv2d', { filters: 4, kernelSize: 3, depthMultiplier: 2, strides: 2 }, 'forward only'],
+      [[6, 3], 'simpleRNN', { units: 4, returnSequences: true }],
+      [[6, 3], 'simpleRNN', { units: 2 }],
+      [[4, 3], 'prelu', {}], [[4, 3], 'prelu', { sharedAxes: [1] }],
+      [[5], 'alphaDropout', { rate: 0.2 }], [[4, 3], 'spatialDropout1d', { rate: 0.3 }],
+    ];
+    for (const [shape, layer, args, forwardOnly] of cases) {
+      const what = `${layer}(${JSON.stringify(args)})`;
+      const x = seeded(2 * shape.reduce((p, q) => p * q, 1), 170);
+      const build = (lib) => lib.sequential({ layers: [lib.layers[layer]({ ...args, inputShape: shape })] });
+      const [ours, theirs] = [build(tf), build(ref)];
+      const weights = theirs.getWeights().map((w, i) => seeded(w.size, 171 + i, 0.6));
+      assert(ours.getWeights().length === weights.length, `${what}: ${ours.getWeights().length} weights, TF.js ${weights.length}`);
+      ours.setWeights(weights.map((v, i) => tf.tensor(v, theirs.getWeights()[i].shape)));
+      theirs.setWeights(weights.map((v, i) => ref.tensor(v, theirs.getWeights()[i].shape)));
+      const [y, want] = [ours.predict(tf.tensor(x, [2, ...shape])), theirs.predict(ref.tensor(x, [2, ...shape]))];
+      assert(y.shape.join() === want.shape.join(), `${what}: shape [${y.shape}], TF.js [${want.shape}]`);
+      close(await y.data(), await want.data(), 1e-4, 1e-5, `${what} vs TF.js`);
+      if (forwardOnly) { tf.dispose(y); ref.dispose(want); ours.dispose(); continue; }
+      const inTfjs = await ref.loadLayersModel(ref.io.fromMemory(await save(tf, ours)));
+      close(await inTfjs.predict(ref.tensor(x, [2, ...shape])).data(), await want.data(), 1e-4, 1e-5, `${what}: TF.js loads ours`);
+      const fromTfjs = await tf.loadLayersModel(tf.io.fromMemory(await save(ref, theirs)));
+      close(await fromTfjs.predict(tf.tensor(x, [2, ...shape])).data(), await want.data(), 1e-4, 1e-5, `${what}: we load TF.js's`);
+      tf.dispose(y); ref.dispose(want);
+      [ours, fromTfjs].forEach((m) => m.dispose());
+    }
+    // gradients flow through the new layers: a conv1d + simpleRNN model fits
+    const m = tf.sequential({ layers: [tf.layers.conv1d({ filters: 4, kernelSize: 2, inputShape: [6, 1], activation: 'relu' }), tf.layers.simpleRNN({ units: 4 }), tf.layers.dense({ units: 1 })] });
+    m.compile({ optimizer: tf.train.adam(0.05), loss: 'meanSquaredError' });
+    const xs = tf.tensor(seeded(32 * 6, 180), [32, 6, 1]), ys = xs.sum(1);
+    const h = await m.fit(xs, ys, { epochs: 30, batchSize: 32 });
+    assert(h.history.loss.at(-1) < h.history.loss[0] * 0.2, `conv1d + simpleRNN loss ${h.history.loss[0]} -> ${h.history.loss.at(-1)}`);
+    tf.dispose([xs, ys]); m.dispose();
+    // centerCrop by hand (TF.js's own CenterCrop as a first layer rejects its input)
+    const crop = tf.sequential({ layers: [tf.layers.centerCrop({ height: 2, width: 3, inputShape: [5, 6, 1] })] });
+    close(await crop.predict(tf.tensor(Array.from({ length: 30 }, (_, i) => i), [1, 5, 6, 1])).data(), [7, 8, 9, 13, 14, 15], 0, 0, 'centerCrop');
+    crop.dispose();
+    assert(tf.layers.Layer === tf.Layer && typeof tf.layers.input === 'function' && tf.layers.inputLayer({ inputShape: [2] }).getClassName() === 'InputLayer', 'tf.layers.Layer, input, inputLayer');
+  },
+
   async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {
     const [b, h, sq, sk, d] = [2, 3, 5, 7, 4];
     const values = [seeded(b * h * sq * d, 3), seeded(b * h * sk * d, 4), seeded(b * h * sk * d, 5), seeded(b * sq * sk, 6)];

@@ -159,3 +159,103 @@ export class GlobalMaxPooling2D extends Layer {
   computeOutputShape(s: Shape): Shape { checkRank(this, s, 4); return [s[0], s[3]]; }
   protected call(x: Tensor): Tensor { return ops.max(x, [1, 2]); }
 }
+
+/** Conv1D over [batch, steps, channels]: kernel [width, inChannels, filters]. */
+export class Conv1D extends Layer {
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly strides: number;
+  readonly padding: 'same' | 'valid';
+  readonly dilationRate: number;
+  readonly activation: string;
+  readonly useBias: boolean;
+  private kernel?: Variable;
+  private bias?: Variable;
+  private readonly args: ConvArgs;
+  constructor(args: Omit<ConvArgs, 'kernelSize'> & { filters: number; kernelSize: number | [number] }) {
+    super(args);
+    const one = (v: Pair | [number] | undefined, fallback: number) => (Array.isArray(v) ? v[0] : v ?? fallback);
+    this.filters = sizeArg('Conv1D', 'filters', args.filters);
+    this.kernelSize = sizeArg('Conv1D', 'kernelSize', one(args.kernelSize as number | [number], NaN));
+    this.strides = sizeArg('Conv1D', 'strides', one(args.strides, 1));
+    this.dilationRate = sizeArg('Conv1D', 'dilationRate', one(args.dilationRate, 1));
+    this.padding = paddingArg('Conv1D', args.padding ?? 'valid');
+    this.activation = args.activation ?? 'linear';
+    getActivation(this.activation);
+    this.useBias = args.useBias ?? true;
+    this.args = args as ConvArgs;
+  }
+  getClassName() { return 'Conv1D'; }
+  computeOutputShape(s: Shape): Shape { checkRank(this, s, 3); return [s[0], convOut(s[1], this.kernelSize, this.strides, this.dilationRate, this.padding), this.filters]; }
+  build(s: Shape): void {
+    checkRank(this, s, 3);
+    this.kernel = this.addWeight('kernel', [this.kernelSize, s[2] as number, this.filters], this.args.kernelInitializer, 'glorotUniform');
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
+  }
+  protected call(x: Tensor): Tensor {
+    let y = ops.conv1d(x, this.kernel!, this.strides, this.padding, 'NWC', this.dilationRate);
+    if (this.bias) y = y.add(this.bias);
+    return getActivation(this.activation)(y);
+  }
+  getConfig() {
+    return { ...super.getConfig(), filters: this.filters, kernelSize: [this.kernelSize], strides: [this.strides], padding: this.padding, dilationRate: [this.dilationRate], activation: this.activation, useBias: this.useBias };
+  }
+}
+
+/** Conv2DTranspose: kernel [kh, kw, filters, inChannels], output size in * stride ('same') or (in - 1) * stride + k ('valid'). */
+export class Conv2DTranspose extends ConvBase {
+  readonly filters: number;
+  constructor(args: ConvArgs & { filters: number }) {
+    super(args);
+    this.filters = sizeArg('Conv2DTranspose', 'filters', args.filters);
+    if (this.dilationRate.some((d) => d !== 1)) throw new Error('Conv2DTranspose: dilationRate other than 1 is not supported');
+  }
+  getClassName() { return 'Conv2DTranspose'; }
+  protected outChannels() { return this.filters; }
+  computeOutputShape(s: Shape): Shape {
+    checkRank(this, s, 4);
+    const out = (d: number | null, k: number, st: number) => (d === null ? null : this.padding === 'same' ? d * st : (d - 1) * st + k);
+    return [s[0], out(s[1], this.kernelSize[0], this.strides[0]), out(s[2], this.kernelSize[1], this.strides[1]), this.filters];
+  }
+  build(s: Shape): void {
+    checkRank(this, s, 4);
+    this.kernel = this.addWeight('kernel', [...this.kernelSize, this.filters, s[3] as number], this.args.kernelInitializer, 'glorotUniform');
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
+  }
+  protected call(x: Tensor): Tensor {
+    const shape = this.computeOutputShape(x.shape) as number[];
+    let y = ops.conv2dTranspose(x, this.kernel!, [x.shape[0], ...shape.slice(1)], this.strides, this.padding);
+    if (this.bias) y = y.add(this.bias);
+    return getActivation(this.activation)(y);
+  }
+  getConfig() { return { ...super.getConfig(), filters: this.filters }; }
+}
+
+/** SeparableConv2D: a depthwise kernel [kh, kw, in, depthMultiplier], then a pointwise [1, 1, in * dm, filters]. */
+export class SeparableConv2D extends ConvBase {
+  readonly filters: number;
+  readonly depthMultiplier: number;
+  private pointwise?: Variable;
+  private readonly sepArgs: { depthwiseInitializer?: string | Initializer; pointwiseInitializer?: string | Initializer };
+  constructor(args: ConvArgs & { filters: number; depthMultiplier?: number; depthwiseInitializer?: string | Initializer; pointwiseInitializer?: string | Initializer }) {
+    super(args);
+    this.filters = sizeArg('SeparableConv2D', 'filters', args.filters);
+    this.depthMultiplier = sizeArg('SeparableConv2D', 'depthMultiplier', args.depthMultiplier ?? 1);
+    this.sepArgs = args;
+  }
+  getClassName() { return 'SeparableConv2D'; }
+  protected outChannels() { return this.filters; }
+  build(s: Shape): void {
+    checkRank(this, s, 4);
+    const c = s[3] as number;
+    this.kernel = this.addWeight('depthwise_kernel', [...this.kernelSize, c, this.depthMultiplier], this.sepArgs.depthwiseInitializer, 'glorotUniform');
+    this.pointwise = this.addWeight('pointwise_kernel', [1, 1, c * this.depthMultiplier, this.filters], this.sepArgs.pointwiseInitializer, 'glorotUniform');
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
+  }
+  protected call(x: Tensor): Tensor {
+    let y = ops.separableConv2d(x, this.kernel!, this.pointwise!, this.strides, this.padding, this.dilationRate);
+    if (this.bias) y = y.add(this.bias);
+    return getActivation(this.activation)(y);
+  }
+  getConfig() { return { ...super.getConfig(), filters: this.filters, depthMultiplier: this.depthMultiplier }; }
+}

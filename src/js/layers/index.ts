@@ -1,14 +1,17 @@
 // tf.layers.*: factory functions, as TF.js.
 import { Activation, Dense, Dropout, Flatten, Reshape, type DenseArgs } from './core.js';
-import { AveragePooling2D, Conv2D, DepthwiseConv2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type ConvArgs, type PoolArgs } from './conv.js';
+import { AveragePooling2D, Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type ConvArgs, type PoolArgs } from './conv.js';
 import { BatchNormalization, Embedding, LayerNormalization, type NormArgs } from './normalization.js';
 import type { LayerArgs } from './layer.js';
-import { GRU, LSTM, type RNNArgs } from './recurrent.js';
+import { GRU, LSTM, SimpleRNN, type RNNArgs } from './recurrent.js';
+import { InputLayer, input } from './input.js';
+import { Layer } from './layer.js';
 import { Add, Average, Concatenate, Maximum, Minimum, Multiply } from './merge.js';
-import { AveragePooling1D, Cropping2D, ELU, GaussianDropout, GaussianNoise, LeakyReLU, MaxPooling1D, Permute, ReLU, RepeatVector, Rescaling, Softmax, ThresholdedReLU, UpSampling2D, ZeroPadding2D } from './reshaping.js';
+import { AlphaDropout, CenterCrop, PReLU, SpatialDropout1D, AveragePooling1D, Cropping2D, ELU, GaussianDropout, GaussianNoise, LeakyReLU, MaxPooling1D, Permute, ReLU, RepeatVector, Rescaling, Softmax, ThresholdedReLU, UpSampling2D, ZeroPadding2D } from './reshaping.js';
 import { GlobalAveragePooling1D, GlobalMaxPooling1D, MultiHeadAttention, PositionEmbedding, type MultiHeadAttentionArgs } from './attention.js';
 
-export { Layer } from './layer.js';
+export { Layer };
+export { Conv1D, Conv2DTranspose, SeparableConv2D, SimpleRNN, PReLU, SpatialDropout1D, AlphaDropout, CenterCrop };
 export { AveragePooling1D, Cropping2D, ELU, GaussianDropout, GaussianNoise, LeakyReLU, MaxPooling1D, Maximum, Minimum, Permute, ReLU, RepeatVector, Rescaling, Softmax, ThresholdedReLU, UpSampling2D, ZeroPadding2D };
 export { GRU, LSTM, Add, Average, Concatenate, Multiply, GlobalAveragePooling1D, GlobalMaxPooling1D, MultiHeadAttention, PositionEmbedding };
 export { Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, LayerNormalization, MaxPooling2D, Reshape };
@@ -63,4 +66,16 @@ export const layers = {
   avgPooling2d: (args?: PoolArgs) => new AveragePooling2D(args),
   globalMaxPool1d: (args?: LayerArgs) => new GlobalMaxPooling1D(args),
   globalMaxPool2d: (args?: LayerArgs) => new GlobalMaxPooling2D(args),
+  conv1d: (args: ConstructorParameters<typeof Conv1D>[0]) => new Conv1D(args),
+  conv2dTranspose: (args: ConvArgs & { filters: number }) => new Conv2DTranspose(args),
+  separableConv2d: (args: ConstructorParameters<typeof SeparableConv2D>[0]) => new SeparableConv2D(args),
+  simpleRNN: (args: RNNArgs) => new SimpleRNN(args),
+  prelu: (args?: ConstructorParameters<typeof PReLU>[0]) => new PReLU(args),
+  spatialDropout1d: (args: ConstructorParameters<typeof SpatialDropout1D>[0]) => new SpatialDropout1D(args),
+  alphaDropout: (args: ConstructorParameters<typeof AlphaDropout>[0]) => new AlphaDropout(args),
+  centerCrop: (args: ConstructorParameters<typeof CenterCrop>[0]) => new CenterCrop(args),
+  inputLayer: (args: LayerArgs & { inputShape?: (number | null)[]; batchInputShape?: (number | null)[] }) => new InputLayer(args),
+  input,
+  /** The Layer base class, as tf.layers.Layer (TF.js has it at both places). */
+  Layer,
 };

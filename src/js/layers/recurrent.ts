@@ -89,7 +89,7 @@ abstract class RNN extends Layer {
     return this.returnSequences ? ops.stack(outputs, 1) : state[0];
   }
 
-  getConfig() {
+  getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(), units: this.units, activation: this.activation, recurrentActivation: this.recurrentActivation,
       useBias: this.useBias, returnSequences: this.returnSequences,
@@ -146,4 +146,13 @@ export class GRU extends RNN {
     const hh = act(xh.add(ops.matMul(r.mul(h), uh)));
     return [z.mul(h).add(ops.sub(1, z).mul(hh))];
   }
+}
+
+/** SimpleRNN: h' = activation(x W + h U + b). */
+export class SimpleRNN extends RNN {
+  protected readonly gates = 1;
+  getClassName() { return 'SimpleRNN'; }
+  protected initialState(batch: number): Tensor[] { return [ops.zeros([batch, this.units])]; }
+  protected step(xw: Tensor, [h]: Tensor[]): Tensor[] { return [getActivation(this.activation)(ops.add(xw, ops.matMul(h, this.recurrentKernel!)))]; }
+  getConfig(): Record<string, unknown> { const { recurrentActivation: _, ...rest } = super.getConfig(); return rest; }
 }

@@ -254,3 +254,86 @@ export class AveragePooling1D extends Pool1D {
   getClassName() { return 'AveragePooling1D'; }
   protected pool(x: Tensor, size: [number, number], strides: [number, number]): Tensor { return ops.avgPool(x, size, strides, this.padding); }
 }
+
+/** PReLU: x where x > 0, alpha * x elsewhere, with a learned alpha per element (shared over `sharedAxes`). */
+export class PReLU extends Layer {
+  readonly sharedAxes?: number[];
+  private alpha?: import('../tensor.js').Variable;
+  private readonly init?: string | import('../initializers.js').Initializer;
+  constructor(args: LayerArgs & { alphaInitializer?: string | import('../initializers.js').Initializer; sharedAxes?: number | number[] } = {}) {
+    super(args);
+    this.init = args.alphaInitializer;
+    this.sharedAxes = args.sharedAxes === undefined || args.sharedAxes === null ? undefined : Array.isArray(args.sharedAxes) ? args.sharedAxes : [args.sharedAxes];
+  }
+  getClassName() { return 'PReLU'; }
+  computeOutputShape(s: Shape): Shape { return s; }
+  build(s: Shape): void {
+    const shape = s.slice(1).map((d, i) => (this.sharedAxes?.includes(i + 1) ? 1 : d));
+    if (shape.some((d) => d === null)) throw new Error(`PReLU: the input's non-batch dimensions must be known (or shared), got [${s}]`);
+    this.alpha = this.addWeight('alpha', shape as number[], this.init, 'zeros');
+  }
+  protected call(x: Tensor): Tensor { return ops.prelu(x, this.alpha!); }
+  getConfig() { return { ...super.getConfig(), sharedAxes: this.sharedAxes ?? null }; }
+}
+
+/** Dropout of whole channels of [batch, steps, channels] while training (one draw per batch and channel). */
+export class SpatialDropout1D extends Layer {
+  readonly rate: number;
+  readonly seed?: number;
+  constructor(args: LayerArgs & { rate: number; seed?: number }) {
+    super(args);
+    this.rate = finite('SpatialDropout1D', 'rate', args.rate, NaN);
+    if (!(this.rate >= 0 && this.rate < 1)) throw new Error(`SpatialDropout1D: rate must be in [0, 1), got ${this.rate}`);
+    this.seed = args.seed;
+  }
+  getClassName() { return 'SpatialDropout1D'; }
+  computeOutputShape(s: Shape): Shape { checkRank(this, s, 3); return s; }
+  protected call(x: Tensor, training: boolean): Tensor {
+    if (!training || this.rate === 0) return x.clone();
+    const keep = ops.cast(ops.greaterEqual(ops.randomUniform([x.shape[0], 1, x.shape[2]], 0, 1, 'float32', this.seed), this.rate), 'float32');
+    return ops.mul(x, ops.div(keep, 1 - this.rate));
+  }
+  getConfig() { return { ...super.getConfig(), rate: this.rate }; }
+}
+
+/** Alpha dropout (keeps SELU's self-normalisation) while training; the identity at inference. */
+export class AlphaDropout extends Layer {
+  readonly rate: number;
+  constructor(args: LayerArgs & { rate: number; noiseShape?: number[] }) {
+    super(args);
+    this.rate = finite('AlphaDropout', 'rate', args.rate, NaN);
+    if (!(this.rate >= 0 && this.rate < 1)) throw new Error(`AlphaDropout: rate must be in [0, 1), got ${this.rate}`);
+    if (args.noiseShape) throw new Error('AlphaDropout: noiseShape is not supported');
+  }
+  getClassName() { return 'AlphaDropout'; }
+  computeOutputShape(s: Shape): Shape { return s; }
+  protected call(x: Tensor, training: boolean): Tensor {
+    if (!training || this.rate === 0) return x.clone();
+    const alphaP = -1.6732632423543772 * 1.0507009873554805;
+    const keep = ops.cast(ops.greaterEqual(ops.randomUniform(x.shape, 0, 1), this.rate), 'float32');
+    const a = (1 / Math.sqrt((1 - this.rate) * (1 + this.rate * alphaP * alphaP)));
+    const b = -a * alphaP * this.rate;
+    return ops.add(ops.mul(ops.add(ops.mul(x, keep), ops.mul(ops.sub(1, keep), alphaP)), a), b);
+  }
+  getConfig() { return { ...super.getConfig(), rate: this.rate }; }
+}
+
+/** The central height x width crop of each image (TF.js CenterCrop). */
+export class CenterCrop extends Layer {
+  readonly height: number;
+  readonly width: number;
+  constructor(args: LayerArgs & { height: number; width: number }) {
+    super(args);
+    this.height = intArg('CenterCrop: height', args.height, 1, 2 ** 16);
+    this.width = intArg('CenterCrop: width', args.width, 1, 2 ** 16);
+  }
+  getClassName() { return 'CenterCrop'; }
+  computeOutputShape(s: Shape): Shape { return [...s.slice(0, -3), this.height, this.width, s[s.length - 1]]; }
+  protected call(x: Tensor): Tensor {
+    const [h, w] = x.shape.slice(-3, -1);
+    if (h < this.height || w < this.width) throw new Error(`CenterCrop: a ${this.height}x${this.width} crop does not fit images of ${h}x${w}`);
+    const begin = x.shape.map((_, i) => (i === x.rank - 3 ? Math.floor((h - this.height) / 2) : i === x.rank - 2 ? Math.floor((w - this.width) / 2) : 0));
+    return ops.slice(x, begin, x.shape.map((d, i) => (i === x.rank - 3 ? this.height : i === x.rank - 2 ? this.width : d)));
+  }
+  getConfig() { return { ...super.getConfig(), height: this.height, width: this.width }; }
+}

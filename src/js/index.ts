@@ -11,6 +11,7 @@ export { image, browser } from './image.js';
 export { regularizers, constraints } from './regularizers.js';
 export { fused, math, signal, linalg } from './namespaces.js';
 export { buffer, TensorBuffer, Rank } from './buffer.js';
+export { data } from './data.js';
 export { initializers } from './initializers.js';
 export { layers, Layer } from './layers/index.js';
 export { sequential, Sequential, LayersModel, History } from './models/sequential.js';

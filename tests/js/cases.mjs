@@ -935,6 +935,47 @@ export const cases = {
     assert(tf.layers.Layer === tf.Layer && typeof tf.layers.input === 'function' && tf.layers.inputLayer({ inputShape: [2] }).getClassName() === 'InputLayer', 'tf.layers.Layer, input, inputLayer');
   },
 
+  async 'differential vs TF.js: tf.data pipelines (array, zip, map, filter, batch, take, skip, repeat, shuffle, generator, csv) and model.fitDataset'(tf, ref) {
+    const values = async (t, ds) => {
+      const out = [];
+      for (const el of await ds.toArray()) {
+        const flat = el instanceof t.Tensor ? [el] : Array.isArray(el) ? el : Object.values(el);
+        out.push(...(await Promise.all(flat.map(async (x) => (x instanceof t.Tensor ? Array.from(await x.data()) : [x])))).flat());
+      }
+      return out;
+    };
+    const pipelines = [
+      ['batch of numbers', (t) => t.data.array([1, 2, 3, 4, 5]).batch(2)],
+      ['map, filter, take, skip', (t) => t.data.array([1, 2, 3, 4, 5, 6, 7]).map((x) => x * 10).filter((x) => x !== 30).skip(1).take(3)],
+      ['repeat', (t) => t.data.array([1, 2]).repeat(3)],
+      ['zip of arrays', (t) => t.data.zip([t.data.array([1, 2, 3]), t.data.array([4, 5, 6])])],
+      ['batched rows of numbers', (t) => t.data.array([[1, 0], [0, 1], [1, 1]]).batch(2)],
+      ['zip of an object, tensors batched', (t) => t.data.zip({ a: t.data.array([1, 2, 3]).map((v) => t.tensor([v, -v])), b: t.data.array([4, 5, 6]) }).batch(3)],
+      ['generator', (t) => t.data.generator(function* () { for (let i = 0; i < 4; i++) yield i * i; }).batch(3)],
+    ];
+    for (const [name, make] of pipelines) close(await values(tf, make(tf)), await values(ref, make(ref)), 0, 0, `tf.data ${name} vs TF.js`);
+    const shuffled = await tf.data.array([1, 2, 3, 4, 5, 6, 7, 8]).shuffle(4, 'seed').toArray();
+    assert(shuffled.slice().sort().join() === '1,2,3,4,5,6,7,8' && shuffled.join() !== '1,2,3,4,5,6,7,8', `shuffle permutes: ${shuffled}`);
+    const rows = await tf.data.csv('a,b,label\n1,2,0\n3,4,1', { columnConfigs: { label: { isLabel: true } } }).toArray();
+    assert(JSON.stringify(rows) === JSON.stringify([{ xs: { a: 1, b: 2 }, ys: { label: 0 } }, { xs: { a: 3, b: 4 }, ys: { label: 1 } }]), `csv rows ${JSON.stringify(rows)}`);
+    // fitDataset trains as TF.js's does on the same batches
+    const xs = seeded(12 * 3, 190), ys = seeded(12 * 2, 191);
+    const train = async (t) => {
+      const m = t.sequential({ layers: [t.layers.dense({ units: 2, activation: 'tanh', inputShape: [3] })] });
+      m.setWeights([t.tensor(seeded(6, 192), [3, 2]), t.tensor([0.1, -0.1])]);
+      m.compile({ optimizer: t.train.sgd(0.2), loss: 'meanSquaredError' });
+      const rowsOf = (v, w) => Array.from({ length: 12 }, (_, i) => v.slice(i * w, i * w + w));
+      const ds = t.data.zip({ xs: t.data.array(rowsOf(xs, 3)).map((r) => t.tensor(r)), ys: t.data.array(rowsOf(ys, 2)).map((r) => t.tensor(r)) }).batch(4);
+      const h = await m.fitDataset(ds, { epochs: 3 });
+      const w = await m.getWeights()[0].data();
+      m.dispose();
+      return [h.history.loss, w];
+    };
+    const [[ol, ow], [tl, tw]] = [await train(tf), await train(ref)];
+    close(ol, tl, 1e-5, 1e-6, 'fitDataset loss per epoch vs TF.js');
+    close(ow, tw, 1e-5, 1e-6, 'fitDataset weights vs TF.js');
+  },
+
   async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {
     const [b, h, sq, sk, d] = [2, 3, 5, 7, 4];
     const values = [seeded(b * h * sq * d, 3), seeded(b * h * sk * d, 4), seeded(b * h * sk * d, 5), seeded(b * sq * sk, 6)];

@@ -256,21 +256,7 @@ export abstract class LayersModel {
           for (const c of cbs) await c.onBatchBegin?.(b, { batch: b, size: len });
           const values = tidy(() => {
             const idx = ops.tensor(order.subarray(start, start + len), [len], 'int32');
-            const xb = ops.gather(xTrain, idx);
-            const yb = ops.gather(yTrain, idx);
-            let metricVals: Tensor[] = [];
-            const loss = this.optimizer!.minimize(() => {
-              const pred = this.apply(xb, { training: true });
-              // kept: minimize's own tidy would otherwise dispose them with the forward pass
-              metricVals = wasm.noGrad(() => this.metricFns.map(([, f]) => keep(f(yb, pred)))) as Tensor[];
-              const dataLoss = classWeights ? ops.mean(this.lossFn!.perSample!(yb, pred).mul(ops.gather(classWeights, idx))) : this.lossFn!(yb, pred);
-              // the layers' weight penalties join the loss that is minimised and reported (TF.js)
-              const penalties = this.layers.map((l) => l.regularizationLoss()).filter((p): p is Tensor => p !== null);
-              return penalties.reduce((a, b) => ops.add(a, b), dataLoss);
-            }, true, this.trainableWeights)!;
-            // constraints project their weights after each update (Keras)
-            for (const l of this.layers) for (const [v, c] of l.weightConstraints) v.assign(c.apply(v));
-            return [loss, ...metricVals];
+            return this.trainStep(ops.gather(xTrain, idx), ops.gather(yTrain, idx), classWeights && ops.gather(classWeights, idx));
           });
           // Running sums stay on the device; read back once per epoch unless a callback wants batches.
           const weighted = tidy(() => values.map((v) => v.mul(len)));
@@ -306,6 +292,87 @@ export abstract class LayersModel {
     } finally {
       dispose(owned);
     }
+    return history;
+  }
+
+  /**
+   * One optimizer step on a batch: [loss, ...metrics] of it. The loss is the compiled one (each
+   * sample weighted when `sampleWeights` are given) plus the layers' weight penalties, as TF.js
+   * minimises and reports it; constraints then project their weights.
+   */
+  private trainStep(xb: Tensor, yb: Tensor, sampleWeights?: Tensor): Tensor[] {
+    return tidy(() => {
+      let metricVals: Tensor[] = [];
+      const loss = this.optimizer!.minimize(() => {
+        const pred = this.apply(xb, { training: true });
+        // kept: minimize's own tidy would otherwise dispose them with the forward pass
+        metricVals = wasm.noGrad(() => this.metricFns.map(([, f]) => keep(f(yb, pred)))) as Tensor[];
+        const dataLoss = sampleWeights ? ops.mean(this.lossFn!.perSample!(yb, pred).mul(sampleWeights)) : this.lossFn!(yb, pred);
+        const penalties = this.layers.map((l) => l.regularizationLoss()).filter((p): p is Tensor => p !== null);
+        return penalties.reduce((a, b) => ops.add(a, b), dataLoss);
+      }, true, this.trainableWeights)!;
+      for (const l of this.layers) for (const [v, c] of l.weightConstraints) v.assign(c.apply(v));
+      return [loss, ...metricVals];
+    });
+  }
+
+  /**
+   * Trains on a tf.data dataset of batches ({xs, ys} or [xs, ys] elements), epoch by epoch:
+   * `batchesPerEpoch` batches each, or one pass over the dataset. Logs are means over batches.
+   */
+  async fitDataset(dataset: { [Symbol.asyncIterator](): AsyncIterator<unknown> }, args: { epochs?: number; batchesPerEpoch?: number; callbacks?: CallbackHooks | CallbackHooks[]; validationData?: [Tensor, Tensor]; initialEpoch?: number } = {}): Promise<History> {
+    this.requireCompiled('fitDataset');
+    if (!dataset || typeof dataset[Symbol.asyncIterator] !== 'function') throw new Error(`fitDataset: expected a tf.data dataset, got ${describe(dataset)}`);
+    const epochs = args.epochs ?? 1;
+    if (!(Number.isInteger(epochs) && epochs >= 0)) throw new Error(`fitDataset: epochs must be a non-negative integer, got ${describe(epochs)}`);
+    const perEpoch = args.batchesPerEpoch;
+    if (perEpoch !== undefined && !(Number.isInteger(perEpoch) && perEpoch > 0)) throw new Error(`fitDataset: batchesPerEpoch must be a positive integer, got ${describe(perEpoch)}`);
+    const cbs = normalizeCallbacks(args.callbacks);
+    cbs.forEach((c) => c.setModel?.(this));
+    this.stopTraining = false;
+    const history = new History();
+    const metricNames = this.metricFns.map(([k]) => k);
+    let it = dataset[Symbol.asyncIterator]();
+    for (const c of cbs) await c.onTrainBegin?.();
+    for (let epoch = args.initialEpoch ?? 0; epoch < epochs && !this.stopTraining; epoch++) {
+      for (const c of cbs) await c.onEpochBegin?.(epoch);
+      const totals: number[] = [];
+      let batches = 0;
+      while (perEpoch === undefined || batches < perEpoch) {
+        let r = await it.next();
+        if (r.done && perEpoch !== undefined) { it = dataset[Symbol.asyncIterator](); r = await it.next(); }
+        if (r.done) break;
+        const el = r.value as { xs?: Tensor; ys?: Tensor } | [Tensor, Tensor];
+        const [xb, yb] = Array.isArray(el) ? el : [el.xs, el.ys];
+        if (!(xb instanceof Tensor) || !(yb instanceof Tensor)) throw new Error('fitDataset: each element must be {xs, ys} or [xs, ys] tensors (batch the dataset first)');
+        for (const c of cbs) await c.onBatchBegin?.(batches, { batch: batches, size: xb.shape[0] });
+        const values = this.trainStep(xb, yb);
+        const read = await Promise.all(values.map((v) => v.data()));
+        dispose(values);
+        dispose([xb, yb]);
+        read.forEach((v, i) => { totals[i] = (totals[i] ?? 0) + v[0]; });
+        const logs: Logs = { batch: batches, size: xb.shape[0], loss: read[0][0] };
+        metricNames.forEach((k, i) => { logs[k] = read[i + 1][0]; });
+        for (const c of cbs) await c.onBatchEnd?.(batches, logs);
+        batches++;
+        if (this.stopTraining) break;
+      }
+      if (perEpoch === undefined) it = dataset[Symbol.asyncIterator]();
+      if (batches === 0) throw new Error('fitDataset: the dataset gave no batches');
+      const logs: Logs = { loss: totals[0] / batches };
+      metricNames.forEach((k, i) => { logs[k] = totals[i + 1] / batches; });
+      if (args.validationData) {
+        const [vx, vy] = args.validationData;
+        const vs = this.evaluateSums(vx, vy, 32);
+        const vt = await Promise.all(vs.map((s) => s.data()));
+        dispose(vs);
+        logs.val_loss = vt[0][0] / vx.shape[0];
+        metricNames.forEach((k, i) => { logs[`val_${k}`] = vt[i + 1][0] / vx.shape[0]; });
+      }
+      history.push(epoch, logs);
+      for (const c of cbs) await c.onEpochEnd?.(epoch, logs);
+    }
+    for (const c of cbs) await c.onTrainEnd?.();
     return history;
   }
 

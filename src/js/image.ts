@@ -52,7 +52,70 @@ function resize(op: string, images: Tensor, size: Size, alignCorners: boolean, h
   });
 }
 
+/** Intersection over union of boxes i and j of [n, 4] (y1, x1, y2, x2), corners in any order (TF.js). */
+function iou(b: ArrayLike<number>, i: number, j: number): number {
+  const box = (k: number) => [Math.min(b[k * 4], b[k * 4 + 2]), Math.min(b[k * 4 + 1], b[k * 4 + 3]), Math.max(b[k * 4], b[k * 4 + 2]), Math.max(b[k * 4 + 1], b[k * 4 + 3])];
+  const [ay1, ax1, ay2, ax2] = box(i), [by1, bx1, by2, bx2] = box(j);
+  const areaA = (ay2 - ay1) * (ax2 - ax1), areaB = (by2 - by1) * (bx2 - bx1);
+  if (areaA <= 0 || areaB <= 0) return 0;
+  const inter = Math.max(Math.min(ay2, by2) - Math.max(ay1, by1), 0) * Math.max(Math.min(ax2, bx2) - Math.max(ax1, bx1), 0);
+  return inter / (areaA + areaB - inter);
+}
+
+/** Greedy non-maximum suppression on host values: indices kept, best score first. */
+function suppress(op: string, boxes: ArrayLike<number>, scores: ArrayLike<number>, maxOutputSize: number, iouThreshold: number, scoreThreshold: number, softNmsSigma: number): number[] {
+  intArg(`${op}: maxOutputSize`, maxOutputSize, 0, 2 ** 30);
+  if (!(iouThreshold >= 0 && iouThreshold <= 1)) throw new Error(`${op}: iouThreshold must be in [0, 1], got ${iouThreshold}`);
+  if (softNmsSigma !== 0) throw new Error(`${op}: soft-NMS (softNmsSigma ${softNmsSigma}) is not supported; use 0`);
+  const order = Array.from(scores, (_, i) => i).filter((i) => scores[i] > scoreThreshold).sort((a, b) => scores[b] - scores[a] || a - b);
+  const kept: number[] = [];
+  for (const i of order) {
+    if (kept.length >= maxOutputSize) break;
+    if (kept.every((j) => iou(boxes, i, j) <= iouThreshold)) kept.push(i);
+  }
+  return kept;
+}
+
+function checkBoxes(op: string, boxes: Tensor, scores: Tensor): void {
+  if (!(boxes instanceof Tensor) || boxes.rank !== 2 || boxes.shape[1] !== 4) throw new Error(`${op}: boxes must be [numBoxes, 4], got ${boxes instanceof Tensor ? `[${boxes.shape}]` : describe(boxes)}`);
+  if (!(scores instanceof Tensor) || scores.rank !== 1 || scores.size !== boxes.shape[0]) throw new Error(`${op}: scores must be a vector of one score per box, got ${scores instanceof Tensor ? `[${scores.shape}]` : describe(scores)}`);
+}
+
+type NmsRead = (t: Tensor) => Promise<ArrayLike<number>> | ArrayLike<number>;
+function nms(op: string, read: NmsRead) {
+  return (boxes: Tensor, scores: Tensor, maxOutputSize: number, iouThreshold = 0.5, scoreThreshold = Number.NEGATIVE_INFINITY, softNmsSigma = 0) => {
+    checkBoxes(op, boxes, scores);
+    const b = read(boxes), s = read(scores);
+    const finish = (bv: ArrayLike<number>, sv: ArrayLike<number>) => {
+      const kept = suppress(op, bv, sv, maxOutputSize, iouThreshold, scoreThreshold, softNmsSigma);
+      return { kept, scores: kept.map((i) => sv[i]) };
+    };
+    return b instanceof Promise || s instanceof Promise ? Promise.all([b, s]).then(([bv, sv]) => finish(bv, sv)) : finish(b as ArrayLike<number>, s as ArrayLike<number>);
+  };
+}
+const syncRead: NmsRead = (t) => t.dataSync();
+const asyncRead: NmsRead = (t) => t.data();
+const indices = (r: { kept: number[] }) => ops.tensor(Int32Array.from(r.kept), [r.kept.length], 'int32');
+const withScores = (r: { kept: number[]; scores: number[] }) => ({ selectedIndices: indices(r), selectedScores: ops.tensor(Float32Array.from(r.scores), [r.kept.length]) });
+const padded = (maxOutputSize: number, pad: boolean) => (r: { kept: number[] }) => {
+  const all = pad ? [...r.kept, ...new Array(Math.max(0, maxOutputSize - r.kept.length)).fill(0)] : r.kept;
+  return { selectedIndices: ops.tensor(Int32Array.from(all), [all.length], 'int32'), validOutputs: ops.scalar(r.kept.length, 'int32') };
+};
+
 export const image = {
+  /** Boxes kept by greedy non-maximum suppression (reads the values: the CPU backend only; use the Async form on WebGPU). */
+  nonMaxSuppression: (boxes: Tensor, scores: Tensor, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number) =>
+    indices(nms('nonMaxSuppression', syncRead)(boxes, scores, maxOutputSize, iouThreshold, scoreThreshold) as { kept: number[] }),
+  nonMaxSuppressionAsync: async (boxes: Tensor, scores: Tensor, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number) =>
+    indices(await nms('nonMaxSuppressionAsync', asyncRead)(boxes, scores, maxOutputSize, iouThreshold, scoreThreshold)),
+  nonMaxSuppressionWithScore: (boxes: Tensor, scores: Tensor, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number, softNmsSigma?: number) =>
+    withScores(nms('nonMaxSuppressionWithScore', syncRead)(boxes, scores, maxOutputSize, iouThreshold, scoreThreshold, softNmsSigma) as { kept: number[]; scores: number[] }),
+  nonMaxSuppressionWithScoreAsync: async (boxes: Tensor, scores: Tensor, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number, softNmsSigma?: number) =>
+    withScores(await nms('nonMaxSuppressionWithScoreAsync', asyncRead)(boxes, scores, maxOutputSize, iouThreshold, scoreThreshold, softNmsSigma)),
+  nonMaxSuppressionPadded: (boxes: Tensor, scores: Tensor, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number, padToMaxOutputSize = false) =>
+    padded(maxOutputSize, padToMaxOutputSize)(nms('nonMaxSuppressionPadded', syncRead)(boxes, scores, maxOutputSize, iouThreshold, scoreThreshold) as { kept: number[] }),
+  nonMaxSuppressionPaddedAsync: async (boxes: Tensor, scores: Tensor, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number, padToMaxOutputSize = false) =>
+    padded(maxOutputSize, padToMaxOutputSize)(await nms('nonMaxSuppressionPaddedAsync', asyncRead)(boxes, scores, maxOutputSize, iouThreshold, scoreThreshold)),
   resizeBilinear: (images: Tensor, size: Size, alignCorners = false, halfPixelCenters = false) =>
     resize('resizeBilinear', images, size, alignCorners, halfPixelCenters, false),
   resizeNearestNeighbor: (images: Tensor, size: Size, alignCorners = false, halfPixelCenters = false) =>

@@ -783,6 +783,19 @@ export const cases = {
       close(a, b, 0, 0, `toPixels of [${shape}] ${dtype}`);
     }
     await assertRejects(() => tf.browser.toPixels(tf.tensor([2], [1, 1])), ['toPixels', 'outside'], 'a float pixel above 1');
+    // non-maximum suppression (the async forms; the sync ones read synchronously, as on TF.js's CPU)
+    const boxes = (t) => t.tensor([[0, 0, 1, 1], [0, 0.1, 1, 1.1], [0, -0.1, 1, 0.9], [0, 10, 1, 11], [0, 10.1, 1, 11.1], [1, 100, 0, 101]]);
+    const scores = (t) => t.tensor([0.9, 0.75, 0.6, 0.95, 0.5, 0.3]);
+    for (const [iou, thr, max] of [[0.5, -Infinity, 3], [0.8, 0.55, 6], [0.3, 0, 2]]) {
+      const [a, b] = [await tf.image.nonMaxSuppressionAsync(boxes(tf), scores(tf), max, iou, thr), await ref.image.nonMaxSuppressionAsync(boxes(ref), scores(ref), max, iou, thr)];
+      close(await a.data(), await b.data(), 0, 0, `nonMaxSuppressionAsync iou ${iou} threshold ${thr} max ${max}`);
+      const [c, d] = [await tf.image.nonMaxSuppressionWithScoreAsync(boxes(tf), scores(tf), max, iou, thr), await ref.image.nonMaxSuppressionWithScoreAsync(boxes(ref), scores(ref), max, iou, thr)];
+      close(await c.selectedScores.data(), await d.selectedScores.data(), 0, 0, 'nonMaxSuppressionWithScoreAsync scores');
+      const [e, f] = [await tf.image.nonMaxSuppressionPaddedAsync(boxes(tf), scores(tf), max, iou, thr, true), await ref.image.nonMaxSuppressionPaddedAsync(boxes(ref), scores(ref), max, iou, thr, true)];
+      close(await e.selectedIndices.data(), await f.selectedIndices.data(), 0, 0, 'nonMaxSuppressionPaddedAsync indices');
+      close(await e.validOutputs.data(), await f.validOutputs.data(), 0, 0, 'nonMaxSuppressionPaddedAsync validOutputs');
+    }
+    if (tf.getBackend() === 'cpu') close(await tf.image.nonMaxSuppression(boxes(tf), scores(tf), 3).data(), await ref.image.nonMaxSuppression(boxes(ref), scores(ref), 3).data(), 0, 0, 'nonMaxSuppression (sync)');
     // topk: values, indices (ties to the lower index) and the values' gradient
     const tk = (t) => t.tensor([[0.1, 0.7, 0.2, 0.7, -1], [3, 1, 2, 0, 5]]);
     for (const k of [1, 3, 5]) {
@@ -1319,8 +1332,32 @@ export const cases = {
       const fromTfjs = await tf.loadLayersModel(`${url}-tfjs`);
       close(await fromTfjs.predict(x).data(), theirsWant, 1e-5, 1e-6, `we load TF.js's ${url}`);
       fromTfjs.dispose(); inTfjs.dispose(); theirs.dispose();
+      // model management, seen the same way by TF.js
+      const copy = `${url}-copy`, moved = `${url}-moved`;
+      await tf.io.copyModel(url, copy);
+      assert(copy in (await tf.io.listModels()) && copy in (await ref.io.listModels()), `${copy} is listed by both`);
+      await tf.io.moveModel(copy, moved);
+      const listed = await tf.io.listModels();
+      assert(moved in listed && !(copy in listed), `moveModel: ${Object.keys(listed)}`);
+      close(await (await tf.loadLayersModel(moved)).predict(x).data(), want, 0, 0, `${moved} predicts`);
+      for (const u of [moved, url, `${url}-tfjs`]) await tf.io.removeModel(u);
+      assert(!(url in (await ref.io.listModels())), `removeModel: TF.js still lists ${url}`);
     }
     m.dispose();
+  },
+
+  async 'tf.io.encodeWeights / decodeWeights interchange with TF.js'(tf, ref) {
+    const named = (t) => ({ a: t.tensor(seeded(6, 200), [2, 3]), b: t.tensor([1, -2, 3], [3], 'int32'), c: t.tensor([1, 0, 1], [3], 'bool') });
+    for (const [from, to] of [[tf, ref], [ref, tf]]) {
+      const { data, specs } = await from.io.encodeWeights(named(from));
+      const back = to.io.decodeWeights(data, specs);
+      for (const [k, v] of Object.entries(named(to))) {
+        assert(back[k].dtype === v.dtype && back[k].shape.join() === v.shape.join(), `${k}: ${back[k].dtype} [${back[k].shape}]`);
+        close(await back[k].data(), await v.data(), 0, 0, `decoded ${k}`);
+      }
+    }
+    throwsWith(() => tf.io.decodeWeights(new ArrayBuffer(4), [{ name: 'w', shape: [2], dtype: 'float32' }]), ['decodeWeights', '8 bytes'], 'weights shorter than their specs');
+    assert(tf.io.isHTTPScheme('https://x/model.json') && !tf.io.isHTTPScheme('indexeddb://m'), 'isHTTPScheme');
   },
   async 'model.warmup compiles kernels ahead and changes nothing: the first predict compiles none'(tf) {
     const make = () => {

@@ -38,7 +38,7 @@ function parseModelJson(json: unknown, what: string): { artifacts: ModelArtifact
   };
 }
 
-function concatBuffers(parts: ArrayBuffer[]): ArrayBuffer {
+export function concatBuffers(parts: ArrayBuffer[]): ArrayBuffer {
   const total = parts.reduce((n, p) => n + p.byteLength, 0);
   const out = new Uint8Array(total);
   let at = 0;
@@ -92,7 +92,7 @@ export function http(url: string, init: RequestInit = {}, options: { streamWeigh
 // IndexedDB in TF.js's own layout (database 'tensorflowjs', stores 'models_store' and
 // 'model_info_store'), so models saved by TF.js load here and the reverse.
 const IDB_NAME = 'tensorflowjs';
-function openDb(): Promise<IDBDatabase> {
+export function openDb(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     if (typeof indexedDB === 'undefined') return reject(new Error('indexeddb:// needs a browser with IndexedDB'));
     const req = indexedDB.open(IDB_NAME, 1);
@@ -106,7 +106,7 @@ function openDb(): Promise<IDBDatabase> {
   });
 }
 
-function idbRequest<T>(r: IDBRequest<T>): Promise<T> {
+export function idbRequest<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error);

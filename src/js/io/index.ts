@@ -1,5 +1,6 @@
 // tf.io: IO handlers, as TF.js names them.
 import { downloads, fromMemory, http, indexedDb, localStorageHandler, withSaveHandler } from './handlers.js';
+import { browserFiles, concatenateArrayBuffers, copyModel, decodeWeights, encodeWeights, fromMemorySync, getModelArtifactsInfoForJSON, getWeightSpecs, isHTTPScheme, listModels, moveModel, removeModel, withSaveHandlerSync } from './manage.js';
 
 export const io = {
   browserHTTPRequest: http,
@@ -9,5 +10,18 @@ export const io = {
   browserDownloads: downloads,
   browserIndexedDB: indexedDb,
   browserLocalStorage: localStorageHandler,
+  browserFiles,
+  listModels,
+  copyModel,
+  moveModel,
+  removeModel,
+  encodeWeights,
+  decodeWeights,
+  getWeightSpecs,
+  isHTTPScheme,
+  concatenateArrayBuffers,
+  getModelArtifactsInfoForJSON,
+  fromMemorySync,
+  withSaveHandlerSync,
 };
 export type { IOHandler, ModelArtifacts, SaveResult, WeightsManifestEntry } from './types.js';

@@ -1,0 +1,136 @@
+// tf.io's model management over browser storage (listModels, copyModel, moveModel, removeModel
+// for indexeddb:// and localstorage:// URLs, in TF.js's layouts), weights to and from bytes
+// (encodeWeights, decodeWeights), and reading a model from the page's File objects (browserFiles).
+import * as ops from '../ops.js';
+import { Tensor } from '../tensor.js';
+import { concatBuffers, handlerFor, idbRequest, openDb } from './handlers.js';
+import type { IOHandler, ModelArtifacts, ModelArtifactsInfo, SaveResult, WeightsManifestEntry } from './types.js';
+import { artifactsInfo } from './types.js';
+import { checkWeights } from './weights.js';
+
+const LS = 'tensorflowjs_models';
+const scheme = (url: string) => {
+  const m = /^(indexeddb|localstorage):\/\/(.+)$/.exec(url);
+  if (!m) throw new Error(`io: '${url}' is not an indexeddb:// or localstorage:// model URL`);
+  return { kind: m[1] as 'indexeddb' | 'localstorage', path: m[2] };
+};
+
+/** Every model saved in IndexedDB and localStorage, by URL, with its artifacts info. */
+export async function listModels(): Promise<Record<string, ModelArtifactsInfo>> {
+  const out: Record<string, ModelArtifactsInfo> = {};
+  if (typeof localStorage !== 'undefined') {
+    for (let i = 0; i < localStorage.length; i++) {
+      const m = new RegExp(`^${LS}/(.+)/info$`).exec(localStorage.key(i) ?? '');
+      if (m) out[`localstorage://${m[1]}`] = JSON.parse(localStorage.getItem(localStorage.key(i)!) ?? '{}');
+    }
+  }
+  if (typeof indexedDB !== 'undefined') {
+    const db = await openDb();
+    try {
+      const rows = await idbRequest(db.transaction('model_info_store', 'readonly').objectStore('model_info_store').getAll());
+      for (const r of rows as Array<{ modelPath: string; modelArtifactsInfo: ModelArtifactsInfo }>) out[`indexeddb://${r.modelPath}`] = r.modelArtifactsInfo;
+    } finally {
+      db.close();
+    }
+  }
+  return out;
+}
+
+/** Deletes a saved model; resolves to its artifacts info. */
+export async function removeModel(url: string): Promise<ModelArtifactsInfo> {
+  const { kind, path } = scheme(url);
+  const info = (await listModels())[url];
+  if (!info) throw new Error(`removeModel: no model at ${url}`);
+  if (kind === 'localstorage') {
+    for (const k of ['info', 'model_topology', 'weight_specs', 'weight_data', 'model_metadata']) localStorage.removeItem(`${LS}/${path}/${k}`);
+  } else {
+    const db = await openDb();
+    try {
+      const tx = db.transaction(['models_store', 'model_info_store'], 'readwrite');
+      await idbRequest(tx.objectStore('models_store').delete(path));
+      await idbRequest(tx.objectStore('model_info_store').delete(path));
+    } finally {
+      db.close();
+    }
+  }
+  return info;
+}
+
+/** Copies a saved model to another URL (across the two storages too). */
+export async function copyModel(sourceURL: string, destURL: string): Promise<ModelArtifactsInfo> {
+  scheme(sourceURL); scheme(destURL);
+  if (sourceURL === destURL) throw new Error(`copyModel: the source and the destination are both ${sourceURL}`);
+  const artifacts = await handlerFor(sourceURL, 'copyModel').load!();
+  return (await handlerFor(destURL, 'copyModel').save!(artifacts)).modelArtifactsInfo;
+}
+
+export async function moveModel(sourceURL: string, destURL: string): Promise<ModelArtifactsInfo> {
+  const info = await copyModel(sourceURL, destURL);
+  await removeModel(sourceURL);
+  return info;
+}
+
+type NamedTensors = Record<string, Tensor> | Array<{ name: string; tensor: Tensor }>;
+
+/** Weights as one buffer and their specs (float32, int32 and bool), as TF.js's encodeWeights. */
+export async function encodeWeights(tensors: NamedTensors): Promise<{ data: ArrayBuffer; specs: WeightsManifestEntry[] }> {
+  const list = Array.isArray(tensors) ? tensors : Object.entries(tensors).map(([name, tensor]) => ({ name, tensor }));
+  const specs: WeightsManifestEntry[] = [];
+  const parts: ArrayBuffer[] = [];
+  for (const { name, tensor } of list) {
+    if (!(tensor instanceof Tensor)) throw new Error(`encodeWeights: ${name} is not a tensor`);
+    const v = await tensor.data();
+    const typed = tensor.dtype === 'float32' ? Float32Array.from(v) : tensor.dtype === 'int32' ? Int32Array.from(v) : Uint8Array.from(v);
+    parts.push(typed.buffer.slice(0) as ArrayBuffer);
+    specs.push({ name, shape: tensor.shape, dtype: tensor.dtype });
+  }
+  return { data: concatBuffers(parts), specs };
+}
+
+/** Tensors by name from a buffer and its specs (checked against the buffer's length first). */
+export function decodeWeights(data: ArrayBuffer, specs: WeightsManifestEntry[]): Record<string, Tensor> {
+  const bytes = (s: WeightsManifestEntry) => s.shape.reduce((a, b) => a * b, 1) * (s.dtype === 'bool' ? 1 : 4);
+  const total = specs.reduce((n, s) => n + bytes(s), 0);
+  checkWeights('decodeWeights', specs, undefined, { streamed: true, dtypes: ['float32', 'int32', 'bool'] });
+  if (data.byteLength !== total) throw new Error(`decodeWeights: the specs need ${total} bytes but the data has ${data.byteLength}`);
+  const out: Record<string, Tensor> = {};
+  let at = 0;
+  for (const s of specs) {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    const view = s.dtype === 'int32' ? new Int32Array(data, at, n) : s.dtype === 'bool' ? Array.from(new Uint8Array(data, at, n)) : new Float32Array(data, at, n);
+    out[s.name] = ops.tensor(view instanceof Float32Array || view instanceof Int32Array ? view.slice() : view, s.shape, s.dtype);
+    at += bytes(s);
+  }
+  return out;
+}
+
+/** All weight specs of a weights manifest. */
+export const getWeightSpecs = (manifest: Array<{ weights: WeightsManifestEntry[] }>) => manifest.flatMap((g) => g.weights);
+
+export const isHTTPScheme = (url: string) => /^https?:\/\//i.test(url);
+export const concatenateArrayBuffers = (buffers: ArrayBuffer[] | ArrayBuffer) => (Array.isArray(buffers) ? concatBuffers(buffers) : buffers);
+export const getModelArtifactsInfoForJSON = (a: ModelArtifacts): ModelArtifactsInfo => artifactsInfo(a);
+
+/** A model from files the user picked: model.json and its weight files (matched by name). */
+export function browserFiles(files: File[]): IOHandler {
+  return {
+    async load() {
+      if (!Array.isArray(files) || files.length === 0) throw new Error('browserFiles: expected the model.json File and its weight files');
+      const json = files.find((f) => f.name.endsWith('.json')) ?? files[0];
+      const model = JSON.parse(await json.text());
+      const manifest = (model.weightsManifest ?? []) as Array<{ paths: string[]; weights: WeightsManifestEntry[] }>;
+      const byName = new Map(files.filter((f) => f !== json).map((f) => [f.name, f]));
+      const parts: ArrayBuffer[] = [];
+      for (const p of manifest.flatMap((g) => g.paths)) {
+        const file = byName.get(p.split('/').pop()!);
+        if (!file) throw new Error(`browserFiles: weight file '${p}' was not among the files given`);
+        parts.push(await file.arrayBuffer());
+      }
+      return { modelTopology: model.modelTopology, format: model.format, generatedBy: model.generatedBy, convertedBy: model.convertedBy, trainingConfig: model.trainingConfig, weightSpecs: getWeightSpecs(manifest), weightData: concatBuffers(parts) };
+    },
+  };
+}
+
+/** fromMemory and withSaveHandler, for code that uses TF.js's Sync names. */
+export const fromMemorySync = (a: ModelArtifacts): IOHandler => ({ load: async () => a });
+export const withSaveHandlerSync = (f: (a: ModelArtifacts) => SaveResult): IOHandler => ({ save: async (a) => f(a) });

@@ -4,7 +4,7 @@ export { ready, setBackend, isDeviceLost, simulateDeviceLoss, maxTensorBytes, co
 export { Tensor, Variable, SyncReadbackError, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 export * from './ops.js';
 export { grad, grads, valueAndGrad, valueAndGrads } from './gradients.js';
-export { train, Optimizer } from './optimizers.js';
+export { train, Optimizer, SGDOptimizer, MomentumOptimizer, AdamOptimizer, RMSPropOptimizer, AdagradOptimizer, AdamaxOptimizer, AdadeltaOptimizer } from './optimizers.js';
 export { losses, Reduction } from './losses.js';
 export { metrics } from './metrics.js';
 export { image, browser } from './image.js';
@@ -18,7 +18,7 @@ export { sequential, Sequential, LayersModel, History } from './models/sequentia
 export { model, Functional } from './models/functional.js';
 export { input } from './layers/input.js';
 export { SymbolicTensor } from './layers/symbolic.js';
-export { callbacks, EarlyStopping } from './models/callbacks.js';
+export { callbacks, EarlyStopping, Callback, CustomCallback, CallbackList } from './models/callbacks.js';
 export { loadLayersModel } from './models/load.js';
 export { loadOnnxModel, decodeOnnxTensor, OnnxGraphModel } from './models/onnx.js';
 export { loadKerasModel } from './io/keras.js';

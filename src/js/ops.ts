@@ -1179,3 +1179,66 @@ export function print(x: Tensor, verbose = false): void {
   const head = verbose ? `Tensor\n  dtype: ${x.dtype}\n  rank: ${x.rank}\n  shape: [${x.shape}]\n  values:` : 'Tensor';
   x.data().then((v) => console.log(`${head}\n    ${Array.from(v).join(', ')}`));
 }
+
+/** The distinct values of a vector in first-seen order, and each element's index among them (reads values: the CPU backend). */
+export function unique(x: TensorLike, axis = 0): { values: Tensor; indices: Tensor } {
+  return withTensor('unique', x, (t) => {
+    if (t.rank !== 1 || axis !== 0) throw new Error(`unique: only vectors (axis 0) are supported, got shape [${t.shape}] and axis ${axis}`);
+    const v = t.dataSync();
+    const seen = new Map<number, number>();
+    const indices = Int32Array.from(v, (e) => { if (!seen.has(e)) seen.set(e, seen.size); return seen.get(e)!; });
+    const values = [...seen.keys()];
+    return { values: tensor(t.dtype === 'float32' ? Float32Array.from(values) : t.dtype === 'int32' ? Int32Array.from(values) : values, [values.length], t.dtype), indices: tensor(indices, [indices.length], 'int32') };
+  });
+}
+
+/** A dense tensor of outputShape: defaultValue everywhere but the sparse entries. */
+export function sparseToDense(sparseIndices: TensorLike, sparseValues: TensorLike, outputShape: number[], defaultValue: TensorLike = 0): Tensor {
+  return withTensor('sparseToDense', sparseIndices, (ix) => withTensor('sparseToDense', sparseValues, (vals) => withTensor('sparseToDense', defaultValue, (dflt) => tidy(() => {
+    const idx = ix.rank === 1 && outputShape.length === 1 ? reshape(ix, [ix.size, 1]) : ix.rank === 0 ? reshape(ix, [1, 1]) : ix;
+    const n = idx.shape[0];
+    const v = vals.rank === 0 ? broadcastTo(vals, [n]) : vals;
+    return tensorScatterUpdate(broadcastTo(cast(dflt, v.dtype), outputShape), idx, v);
+  }))));
+}
+
+/**
+ * TF.js stridedSlice: begin / end / strides per axis (Python slice rules, negative strides
+ * reverse), with beginMask / endMask (take the axis from its start / to its end) and
+ * shrinkAxisMask (drop an axis, taking the element at begin). Ellipsis and new-axis masks are
+ * refused.
+ */
+export function stridedSlice(x: Tensor, begin: number[], end: number[], strides?: number[], beginMask = 0, endMask = 0, ellipsisMask = 0, newAxisMask = 0, shrinkAxisMask = 0): Tensor {
+  must('stridedSlice', x);
+  if (ellipsisMask || newAxisMask) throw new Error('stridedSlice: ellipsisMask and newAxisMask are not supported');
+  return tidy(() => {
+    let y = x;
+    const drop: number[] = [];
+    for (let a = 0; a < x.rank; a++) {
+      const n = x.shape[a];
+      const step = strides?.[a] ?? 1;
+      if (!Number.isInteger(step) || step === 0) throw new Error(`stridedSlice: stride ${step} of axis ${a} must be a non-zero integer`);
+      const norm = (v: number) => (v < 0 ? v + n : v);
+      let b = begin[a] ?? 0, e = end[a] ?? n;
+      if (shrinkAxisMask & (1 << a)) {
+        const i = norm(b);
+        if (i < 0 || i >= n) throw new Error(`stridedSlice: index ${b} of shrunk axis ${a} is out of range for size ${n}`);
+        y = slice(y, y.shape.map((_, k) => (k === a ? i : 0)), y.shape.map((d, k) => (k === a ? 1 : d)));
+        drop.push(a);
+        continue;
+      }
+      if (step > 0) {
+        b = beginMask & (1 << a) ? 0 : Math.min(Math.max(norm(b), 0), n);
+        e = endMask & (1 << a) ? n : Math.min(Math.max(norm(e), 0), n);
+      } else {
+        b = beginMask & (1 << a) ? n - 1 : Math.min(Math.max(norm(b), -1), n - 1);
+        e = endMask & (1 << a) ? -1 : Math.min(Math.max(norm(e), -1), n - 1);
+      }
+      const picks: number[] = [];
+      for (let i = b; step > 0 ? i < e : i > e; i += step) picks.push(i);
+      if (picks.length === n && step === 1) continue;
+      y = gather(y, tensor(Int32Array.from(picks), [picks.length], 'int32'), a);
+    }
+    return drop.length ? squeeze(y, drop) : y === x ? x.clone() : y;
+  });
+}

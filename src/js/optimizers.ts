@@ -69,19 +69,42 @@ export class Optimizer {
   }
 }
 
+// TF.js's optimizer classes, each the engine's rule of that name (tf.train.* makes them).
+export class SGDOptimizer extends Optimizer {
+  constructor(learningRate: number) { super('sgd', learningRate); }
+}
+export class MomentumOptimizer extends Optimizer {
+  constructor(learningRate: number, momentum: number, useNesterov = false) { super('momentum', learningRate, { momentum, useNesterov }); }
+}
+export class AdamOptimizer extends Optimizer {
+  constructor(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7) { super('adam', learningRate, { beta1, beta2, epsilon }); }
+}
+export class RMSPropOptimizer extends Optimizer {
+  constructor(learningRate: number, decay = 0.9, momentum = 0, epsilon = 1e-7, centered = false) {
+    if (typeof centered !== 'boolean') throw new Error(`train.rmsprop: centered must be a boolean, got ${describe(centered)}`);
+    super('rmsprop', learningRate, { decay, momentum, epsilon, centered });
+  }
+}
+export class AdagradOptimizer extends Optimizer {
+  constructor(learningRate: number, initialAccumulatorValue = 0.1) { super('adagrad', learningRate, { initialAccumulatorValue }); }
+}
+export class AdamaxOptimizer extends Optimizer {
+  constructor(learningRate = 0.002, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, decay = 0) { super('adamax', learningRate, { beta1, beta2, epsilon, decay }); }
+}
+export class AdadeltaOptimizer extends Optimizer {
+  constructor(learningRate = 0.001, rho = 0.95, epsilon = 1e-7) { super('adadelta', learningRate, { rho, epsilon }); }
+}
+
 export const train = {
-  sgd: (learningRate: number) => new Optimizer('sgd', learningRate),
-  momentum: (learningRate: number, momentum: number, useNesterov = false) => new Optimizer('momentum', learningRate, { momentum, useNesterov }),
-  adam: (learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7) => new Optimizer('adam', learningRate, { beta1, beta2, epsilon }),
+  sgd: (learningRate: number) => new SGDOptimizer(learningRate),
+  momentum: (learningRate: number, momentum: number, useNesterov = false) => new MomentumOptimizer(learningRate, momentum, useNesterov),
+  adam: (learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7) => new AdamOptimizer(learningRate, beta1, beta2, epsilon),
   adamw: (learningRate = 0.001, weightDecay = 0.01, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7) =>
     new Optimizer('adamw', learningRate, { beta1, beta2, epsilon, weightDecay }),
-  rmsprop: (learningRate: number, decay = 0.9, momentum = 0, epsilon = 1e-7, centered = false) => {
-    if (typeof centered !== 'boolean') throw new Error(`train.rmsprop: centered must be a boolean, got ${describe(centered)}`);
-    return new Optimizer('rmsprop', learningRate, { decay, momentum, epsilon, centered });
-  },
-  adagrad: (learningRate: number, initialAccumulatorValue = 0.1) => new Optimizer('adagrad', learningRate, { initialAccumulatorValue }),
-  adamax: (learningRate = 0.002, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, decay = 0) => new Optimizer('adamax', learningRate, { beta1, beta2, epsilon, decay }),
-  adadelta: (learningRate = 0.001, rho = 0.95, epsilon = 1e-7) => new Optimizer('adadelta', learningRate, { rho, epsilon }),
+  rmsprop: (learningRate: number, decay = 0.9, momentum = 0, epsilon = 1e-7, centered = false) => new RMSPropOptimizer(learningRate, decay, momentum, epsilon, centered),
+  adagrad: (learningRate: number, initialAccumulatorValue = 0.1) => new AdagradOptimizer(learningRate, initialAccumulatorValue),
+  adamax: (learningRate = 0.002, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, decay = 0) => new AdamaxOptimizer(learningRate, beta1, beta2, epsilon, decay),
+  adadelta: (learningRate = 0.001, rho = 0.95, epsilon = 1e-7) => new AdadeltaOptimizer(learningRate, rho, epsilon),
 };
 
 /** Optimizer by Keras/TF.js name ('adam', 'sgd', ...) with default settings. */

@@ -225,6 +225,10 @@ export class Tensor {
   async buffer(): Promise<TensorBuffer> { return new TensorBuffer(this.shape, this.dtype, await this.data()); }
   /** The same, read synchronously (the CPU backend only, as dataSync). */
   bufferSync(): TensorBuffer { return new TensorBuffer(this.shape, this.dtype, this.dataSync()); }
+  unique(axis = 0): { values: Tensor; indices: Tensor } { return ops.unique(this, axis); }
+  stridedSlice(begin: number[], end: number[], strides?: number[], beginMask = 0, endMask = 0, ellipsisMask = 0, newAxisMask = 0, shrinkAxisMask = 0): Tensor {
+    return ops.stridedSlice(this, begin, end, strides, beginMask, endMask, ellipsisMask, newAxisMask, shrinkAxisMask);
+  }
   unsortedSegmentSum(segmentIds: TensorLike, numSegments: number): Tensor { return ops.unsortedSegmentSum(this, segmentIds, numSegments); }
   topk(k = 1, sorted = true): { values: Tensor; indices: Tensor } { return ops.topk(this, k, sorted); }
   mirrorPad(paddings: Array<[number, number]>, mode: 'reflect' | 'symmetric'): Tensor { return ops.mirrorPad(this, paddings, mode); }

@@ -989,6 +989,42 @@ export const cases = {
     close(ow, tw, 1e-5, 1e-6, 'fitDataset weights vs TF.js');
   },
 
+  async 'differential vs TF.js: stridedSlice, unique, sparseToDense, the dot / resizing / categoryEncoding layers, optimizer and callback classes'(tf, ref) {
+    const x = (t) => t.tensor(seeded(4 * 5 * 3, 210), [4, 5, 3]);
+    const cases = [
+      ['stridedSlice', (t) => t.stridedSlice(x(t), [1, 0, 0], [4, 5, 3], [2, 2, 1])],
+      ['stridedSlice negative stride, masks', (t) => t.stridedSlice(x(t), [3, 4, 0], [0, 0, 2], [-1, -2, 1], 0b100, 0b010)],
+      ['stridedSlice shrink', (t) => t.stridedSlice(x(t), [2, -2, 0], [3, 5, 3], [1, 1, 1], 0, 0, 0, 0, 0b001)],
+      ['sparseToDense', (t) => t.sparseToDense(t.tensor([[0, 1], [2, 3]], [2, 2], 'int32'), t.tensor([5, 6]), [3, 4], 0.5)],
+      ['sparseToDense of a vector', (t) => t.sparseToDense(t.tensor([1, 3], [2], 'int32'), t.tensor([9, 8], [2], 'int32'), [5], 0)],
+      ['layers.dot', (t) => t.layers.dot({ axes: 1 }).apply([t.tensor(seeded(6, 211), [2, 3]), t.tensor(seeded(6, 212), [2, 3])])],
+      ['layers.dot normalized', (t) => t.layers.dot({ axes: -1, normalize: true }).apply([t.tensor(seeded(6, 211), [2, 3]), t.tensor(seeded(6, 212), [2, 3])])],
+      ['layers.dot of sequences', (t) => t.layers.dot({ axes: [2, 2] }).apply([t.tensor(seeded(24, 213), [2, 3, 4]), t.tensor(seeded(16, 214), [2, 2, 4])])],
+      ['layers.categoryEncoding multiHot', (t) => t.layers.categoryEncoding({ numTokens: 5, outputMode: 'multiHot' }).apply(t.tensor([[0, 1, 1], [4, 4, 2]], [2, 3], 'int32'))],
+      ['layers.categoryEncoding count', (t) => t.layers.categoryEncoding({ numTokens: 5, outputMode: 'count' }).apply(t.tensor([[0, 1, 1], [4, 4, 2]], [2, 3], 'int32'))],
+      ['layers.categoryEncoding oneHot', (t) => t.layers.categoryEncoding({ numTokens: 4, outputMode: 'oneHot' }).apply(t.tensor([3, 0, 2], [3], 'int32'))],
+      ['layers.resizing', (t) => t.layers.resizing({ height: 3, width: 7 }).apply(t.tensor(seeded(2 * 5 * 4 * 2, 215), [2, 5, 4, 2]))],
+    ];
+    for (const [name, f] of cases) {
+      const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
+      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
+      close(await ours.data(), await theirs.data(), 1e-4, 1e-5, `${name} vs TF.js`);
+      tf.dispose(ours); ref.dispose(theirs);
+    }
+    if (tf.getBackend() === 'cpu') {
+      const [u1, u2] = [tf.unique(tf.tensor([4, 1, 4, 2, 1], [5], 'int32')), ref.unique(ref.tensor([4, 1, 4, 2, 1], [5], 'int32'))];
+      close(await u1.values.data(), await u2.values.data(), 0, 0, 'unique values');
+      close(await u1.indices.data(), await u2.indices.data(), 0, 0, 'unique indices');
+    }
+    assert(tf.train.adam() instanceof tf.AdamOptimizer && tf.train.sgd(0.1) instanceof tf.SGDOptimizer && tf.train.adamax() instanceof tf.Optimizer, 'optimizer classes');
+    const seen = [];
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
+    m.compile({ optimizer: new tf.AdamOptimizer(0.01), loss: 'meanSquaredError' });
+    await m.fit(tf.ones([4, 2]), tf.ones([4, 1]), { epochs: 2, callbacks: new tf.CallbackList([new tf.CustomCallback({ onEpochEnd: (e) => { seen.push(e); } })]) });
+    assert(seen.join() === '0,1', `CustomCallback in a CallbackList saw epochs ${seen}`);
+    m.dispose();
+  },
+
   async 'differential vs TF.js: fused attention equals softmax(q k^T * scale + mask) v composed in TF.js, values and gradients'(tf, ref) {
     const [b, h, sq, sk, d] = [2, 3, 5, 7, 4];
     const values = [seeded(b * h * sq * d, 3), seeded(b * h * sk * d, 4), seeded(b * h * sk * d, 5), seeded(b * sq * sk, 6)];

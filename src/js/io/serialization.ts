@@ -120,6 +120,8 @@ const FROM_KERAS: Record<string, (c: Cfg) => Layer> = {
   PReLU: (c) => make.prelu({ ...common(c), sharedAxes: (c.shared_axes ?? undefined) as number[] | undefined }),
   SpatialDropout1D: (c) => make.spatialDropout1d({ ...common(c), rate: num(c.rate) }),
   AlphaDropout: (c) => make.alphaDropout({ ...common(c), rate: num(c.rate) }),
+  Resizing: (c) => make.resizing({ ...common(c), height: num(c.height), width: num(c.width), interpolation: c.interpolation as 'bilinear' | 'nearest' | undefined }),
+  CategoryEncoding: (c) => make.categoryEncoding({ ...common(c), numTokens: num(c.num_tokens), outputMode: (c.output_mode as string | undefined)?.replace('one_hot', 'oneHot').replace('multi_hot', 'multiHot') as 'oneHot' | 'multiHot' | 'count' | undefined }),
   CenterCrop: (c) => make.centerCrop({ ...common(c), height: num(c.height), width: num(c.width) }),
   ReLU: (c) => make.reLU({ ...common(c), maxValue: (c.max_value ?? undefined) as number | undefined }),
   LeakyReLU: (c) => make.leakyReLU({ ...common(c), alpha: (c.alpha ?? c.negative_slope) as number | undefined }),
@@ -338,6 +340,7 @@ const MERGE: Record<string, (c: Cfg) => Layer> = {
   Average: (c) => make.average(common(c)),
   Concatenate: (c) => make.concatenate({ ...common(c), axis: c.axis as number | undefined }),
   Maximum: (c) => make.maximum(common(c)),
+  Dot: (c) => make.dot({ ...common(c), axes: c.axes as number | [number, number], normalize: c.normalize as boolean | undefined }),
   Minimum: (c) => make.minimum(common(c)),
 };
 

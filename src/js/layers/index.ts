@@ -6,12 +6,12 @@ import type { LayerArgs } from './layer.js';
 import { GRU, LSTM, SimpleRNN, type RNNArgs } from './recurrent.js';
 import { InputLayer, input } from './input.js';
 import { Layer } from './layer.js';
-import { Add, Average, Concatenate, Maximum, Minimum, Multiply } from './merge.js';
-import { AlphaDropout, CenterCrop, PReLU, SpatialDropout1D, AveragePooling1D, Cropping2D, ELU, GaussianDropout, GaussianNoise, LeakyReLU, MaxPooling1D, Permute, ReLU, RepeatVector, Rescaling, Softmax, ThresholdedReLU, UpSampling2D, ZeroPadding2D } from './reshaping.js';
+import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply } from './merge.js';
+import { CategoryEncoding, Resizing, AlphaDropout, CenterCrop, PReLU, SpatialDropout1D, AveragePooling1D, Cropping2D, ELU, GaussianDropout, GaussianNoise, LeakyReLU, MaxPooling1D, Permute, ReLU, RepeatVector, Rescaling, Softmax, ThresholdedReLU, UpSampling2D, ZeroPadding2D } from './reshaping.js';
 import { GlobalAveragePooling1D, GlobalMaxPooling1D, MultiHeadAttention, PositionEmbedding, type MultiHeadAttentionArgs } from './attention.js';
 
 export { Layer };
-export { Conv1D, Conv2DTranspose, SeparableConv2D, SimpleRNN, PReLU, SpatialDropout1D, AlphaDropout, CenterCrop };
+export { Dot, Resizing, CategoryEncoding, Conv1D, Conv2DTranspose, SeparableConv2D, SimpleRNN, PReLU, SpatialDropout1D, AlphaDropout, CenterCrop };
 export { AveragePooling1D, Cropping2D, ELU, GaussianDropout, GaussianNoise, LeakyReLU, MaxPooling1D, Maximum, Minimum, Permute, ReLU, RepeatVector, Rescaling, Softmax, ThresholdedReLU, UpSampling2D, ZeroPadding2D };
 export { GRU, LSTM, Add, Average, Concatenate, Multiply, GlobalAveragePooling1D, GlobalMaxPooling1D, MultiHeadAttention, PositionEmbedding };
 export { Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout, Embedding, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, LayerNormalization, MaxPooling2D, Reshape };
@@ -76,6 +76,9 @@ export const layers = {
   centerCrop: (args: ConstructorParameters<typeof CenterCrop>[0]) => new CenterCrop(args),
   inputLayer: (args: LayerArgs & { inputShape?: (number | null)[]; batchInputShape?: (number | null)[] }) => new InputLayer(args),
   input,
+  dot: (args: ConstructorParameters<typeof Dot>[0]) => new Dot(args),
+  resizing: (args: ConstructorParameters<typeof Resizing>[0]) => new Resizing(args),
+  categoryEncoding: (args: ConstructorParameters<typeof CategoryEncoding>[0]) => new CategoryEncoding(args),
   /** The Layer base class, as tf.layers.Layer (TF.js has it at both places). */
   Layer,
 };

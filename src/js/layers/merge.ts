@@ -67,3 +67,38 @@ export class Concatenate extends MergeLayer {
   protected merge(xs: Tensor[]): Tensor { return ops.concat(xs, this.axis < 0 ? this.axis + xs[0].rank : this.axis); }
   getConfig() { return { ...super.getConfig(), axis: this.axis }; }
 }
+
+/** Dot: the dot product of two [batch, d] inputs ([batch, 1]), or of [batch, n, d] pairs along `axes` (batched matmul). */
+export class Dot extends MergeLayer {
+  readonly axes: number | [number, number];
+  readonly normalize: boolean;
+  constructor(args: LayerArgs & { axes: number | [number, number]; normalize?: boolean }) {
+    super(args);
+    this.axes = args.axes;
+    this.normalize = args.normalize ?? false;
+  }
+  getClassName() { return 'Dot'; }
+  private pair(rank: number): [number, number] {
+    const [a, b] = Array.isArray(this.axes) ? this.axes : [this.axes, this.axes];
+    return [a < 0 ? a + rank : a, b < 0 ? b + rank : b];
+  }
+  mergeShapes(shapes: Shape[]): Shape {
+    if (shapes.length !== 2 || shapes[0].length !== shapes[1].length || ![2, 3].includes(shapes[0].length)) throw new Error(`${this.name}: Dot takes two inputs of rank 2 or 3 of one rank`);
+    const [a, b] = this.pair(shapes[0].length);
+    if (shapes[0].length === 2) return [shapes[0][0], 1];
+    return [shapes[0][0], shapes[0][3 - a], shapes[1][3 - b]];
+  }
+  protected merge(xs: Tensor[]): Tensor {
+    if (xs.length !== 2) throw new Error(`${this.name}: Dot takes exactly two inputs`);
+    let [x, y] = xs;
+    const [a, b] = this.pair(x.rank);
+    if (this.normalize) {
+      const unit = (t: Tensor, axis: number) => ops.div(t, ops.sqrt(ops.maximum(ops.sum(ops.square(t), axis, true), 1e-12)));
+      [x, y] = [unit(x, a), unit(y, b)];
+    }
+    if (x.rank === 2) return ops.sum(ops.mul(x, y), 1, true);
+    // [b, n, d] . [b, m, d] contracting axis a of x and b of y: a batched matmul
+    return ops.matMul(x, y, a === 1, b === 2);
+  }
+  getConfig() { return { ...super.getConfig(), axes: this.axes, normalize: this.normalize }; }
+}

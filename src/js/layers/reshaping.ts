@@ -6,6 +6,7 @@ import * as ops from '../ops.js';
 import { choiceArg, describe, intArg, paddingArg } from '../args.js';
 import type { Tensor } from '../tensor.js';
 import { checkRank, Layer, type LayerArgs, type Shape } from './layer.js';
+import { image } from '../image.js';
 
 const finite = (op: string, what: string, v: unknown, fallback: number): number => {
   const x = v ?? fallback;
@@ -336,4 +337,46 @@ export class CenterCrop extends Layer {
     return ops.slice(x, begin, x.shape.map((d, i) => (i === x.rank - 3 ? this.height : i === x.rank - 2 ? this.width : d)));
   }
   getConfig() { return { ...super.getConfig(), height: this.height, width: this.width }; }
+}
+
+/** Images resized to height x width (bilinear or nearest), as TF.js's Resizing layer (corners aligned). */
+export class Resizing extends Layer {
+  readonly height: number;
+  readonly width: number;
+  readonly interpolation: 'bilinear' | 'nearest';
+  constructor(args: LayerArgs & { height: number; width: number; interpolation?: 'bilinear' | 'nearest'; cropToAspectRatio?: boolean }) {
+    super(args);
+    this.height = intArg('Resizing: height', args.height, 1, 2 ** 16);
+    this.width = intArg('Resizing: width', args.width, 1, 2 ** 16);
+    this.interpolation = choiceArg('Resizing', 'interpolation', args.interpolation ?? 'bilinear', ['bilinear', 'nearest'] as const);
+    if (args.cropToAspectRatio) throw new Error('Resizing: cropToAspectRatio is not supported');
+  }
+  getClassName() { return 'Resizing'; }
+  computeOutputShape(s: Shape): Shape { return [...s.slice(0, -3), this.height, this.width, s[s.length - 1]]; }
+  protected call(x: Tensor): Tensor {
+    const size: [number, number] = [this.height, this.width];
+    // corners aligned, as TF.js's Resizing layer resizes
+    return this.interpolation === 'bilinear' ? image.resizeBilinear(x, size, true) : image.resizeNearestNeighbor(x, size, true);
+  }
+  getConfig() { return { ...super.getConfig(), height: this.height, width: this.width, interpolation: this.interpolation }; }
+}
+
+/** Integer category inputs as vectors of numTokens: 'oneHot', 'multiHot' (presence) or 'count'. */
+export class CategoryEncoding extends Layer {
+  readonly numTokens: number;
+  readonly outputMode: 'oneHot' | 'multiHot' | 'count';
+  constructor(args: LayerArgs & { numTokens: number; outputMode?: 'oneHot' | 'multiHot' | 'count' }) {
+    super(args);
+    this.numTokens = intArg('CategoryEncoding: numTokens', args.numTokens, 1, 2 ** 20);
+    this.outputMode = choiceArg('CategoryEncoding', 'outputMode', args.outputMode ?? 'multiHot', ['oneHot', 'multiHot', 'count'] as const);
+  }
+  getClassName() { return 'CategoryEncoding'; }
+  computeOutputShape(s: Shape): Shape { return this.outputMode === 'oneHot' && s.length === 1 ? [s[0], this.numTokens] : [...s.slice(0, s.length === 1 ? 1 : -1), this.numTokens]; }
+  protected call(x: Tensor): Tensor {
+    const hot = ops.oneHot(ops.cast(x, 'int32'), this.numTokens, 1, 0, 'float32');
+    if (this.outputMode === 'oneHot' || x.rank === 1) return hot;
+    const counts = ops.sum(hot, x.rank - 1);
+    return this.outputMode === 'count' ? counts : ops.cast(ops.greater(counts, 0), 'float32');
+  }
+  getConfig() { return { ...super.getConfig(), numTokens: this.numTokens, outputMode: this.outputMode }; }
 }

@@ -63,3 +63,44 @@ export function normalizeCallbacks(cb: CallbackHooks | CallbackHooks[] | undefin
   if (!cb) return [];
   return Array.isArray(cb) ? cb : [cb];
 }
+
+/** TF.js's Callback base class: every hook does nothing until a subclass overrides it. */
+export class Callback implements CallbackHooks {
+  model?: { stopTraining: boolean };
+  setModel(model: { stopTraining: boolean }): void { this.model = model; }
+  async onTrainBegin(_logs?: Logs): Promise<void> {}
+  async onTrainEnd(_logs?: Logs): Promise<void> {}
+  async onEpochBegin(_epoch: number, _logs?: Logs): Promise<void> {}
+  async onEpochEnd(_epoch: number, _logs?: Logs): Promise<void> {}
+  async onBatchBegin(_batch: number, _logs?: Logs): Promise<void> {}
+  async onBatchEnd(_batch: number, _logs?: Logs): Promise<void> {}
+}
+
+/** A Callback from an object of hooks (TF.js CustomCallback). */
+export class CustomCallback extends Callback {
+  constructor(hooks: Omit<CallbackHooks, 'setModel'>) {
+    super();
+    for (const k of ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'] as const) {
+      const f = hooks?.[k];
+      if (f !== undefined && typeof f !== 'function') throw new Error(`CustomCallback: ${k} must be a function`);
+      if (f) (this as Record<string, unknown>)[k] = f;
+    }
+  }
+}
+
+/** Several callbacks called in order (TF.js CallbackList). */
+export class CallbackList extends Callback {
+  readonly callbacks: CallbackHooks[];
+  constructor(callbacks: CallbackHooks[] = []) {
+    super();
+    this.callbacks = [...callbacks];
+  }
+  append(cb: CallbackHooks): void { this.callbacks.push(cb); }
+  setModel(model: { stopTraining: boolean }): void { super.setModel(model); this.callbacks.forEach((c) => c.setModel?.(model)); }
+  async onTrainBegin(logs?: Logs) { for (const c of this.callbacks) await c.onTrainBegin?.(logs); }
+  async onTrainEnd(logs?: Logs) { for (const c of this.callbacks) await c.onTrainEnd?.(logs); }
+  async onEpochBegin(epoch: number, logs?: Logs) { for (const c of this.callbacks) await c.onEpochBegin?.(epoch, logs); }
+  async onEpochEnd(epoch: number, logs?: Logs) { for (const c of this.callbacks) await c.onEpochEnd?.(epoch, logs); }
+  async onBatchBegin(batch: number, logs?: Logs) { for (const c of this.callbacks) await c.onBatchBegin?.(batch, logs); }
+  async onBatchEnd(batch: number, logs?: Logs) { for (const c of this.callbacks) await c.onBatchEnd?.(batch, logs); }
+}

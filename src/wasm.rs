@@ -369,6 +369,11 @@ impl JsTensor {
         wrap(ops::concat(&refs, axis as i64))
     }
 
+    pub fn einsum(equation: &str, operands: Vec<JsTensor>) -> Result<JsTensor, JsError> {
+        let refs: Vec<&Tensor> = operands.iter().map(|t| &t.inner).collect();
+        wrap(ops::einsum(equation, &refs))
+    }
+
     pub fn stack(tensors: Vec<JsTensor>, axis: i32) -> Result<JsTensor, JsError> {
         let refs: Vec<&Tensor> = tensors.iter().map(|t| &t.inner).collect();
         wrap(ops::stack(&refs, axis as i64))

@@ -1242,3 +1242,10 @@ export function stridedSlice(x: Tensor, begin: number[], end: number[], strides?
     return drop.length ? squeeze(y, drop) : y === x ? x.clone() : y;
   });
 }
+
+/** Einstein summation over the operands ("ij,jk->ik", "bhid,bhjd->bhij", ellipses allowed; diagonals refused). */
+export function einsum(equation: string, ...tensors: Tensor[]): Tensor {
+  if (typeof equation !== 'string' || equation.length > 256) throw new Error(`einsum: the equation must be a string such as 'ij,jk->ik', got ${typeof equation === 'string' ? 'a longer one' : typeof equation}`);
+  tensors.forEach((t) => must('einsum', t));
+  return run('einsum', () => wasm.Tensor.einsum(equation, tensors.map((t) => t.handle.clone())));
+}

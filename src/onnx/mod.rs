@@ -11,7 +11,6 @@
 //! order to know their output shapes; elementwise shape arithmetic on them runs on the host too
 //! (host.rs). The com.microsoft ops of onnxruntime's transformer optimizer are in contrib.rs.
 mod contrib;
-mod einsum;
 mod host;
 mod indexing;
 mod nodes;

@@ -40,7 +40,7 @@ fn lookup<T: Copy>(table: &[(&str, T)], op_type: &str) -> Option<T> {
 /// Whether the importer runs `op_type`.
 pub fn is_supported(op_type: &str) -> bool {
     super::indexing::OPS.contains(&op_type)
-        || super::einsum::OP_TYPE == op_type
+        || op_type == "Einsum"
         || lookup(UNARY, op_type).is_some() || lookup(BINARY, op_type).is_some() || lookup(COMPARE, op_type).is_some() || OTHERS.contains(&op_type)
 }
 
@@ -268,8 +268,8 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
     if super::indexing::OPS.contains(&op_type) {
         return super::indexing::run(node, args, device);
     }
-    if op_type == super::einsum::OP_TYPE {
-        return one(super::einsum::einsum(&attr_s(node, "equation").unwrap_or_default(), &args.iter().flatten().map(|v| &v.tensor).collect::<Vec<_>>())?);
+    if op_type == "Einsum" {
+        return one(ops::einsum(&attr_s(node, "equation").unwrap_or_default(), &args.iter().flatten().map(|v| &v.tensor).collect::<Vec<_>>())?);
     }
     if let Some(op) = lookup(UNARY, op_type) {
         return one(ops::unary(op, x()?, 0.0, 0.0)?);

@@ -1004,6 +1004,11 @@ export const cases = {
       ['layers.categoryEncoding count', (t) => t.layers.categoryEncoding({ numTokens: 5, outputMode: 'count' }).apply(t.tensor([[0, 1, 1], [4, 4, 2]], [2, 3], 'int32'))],
       ['layers.categoryEncoding oneHot', (t) => t.layers.categoryEncoding({ numTokens: 4, outputMode: 'oneHot' }).apply(t.tensor([3, 0, 2], [3], 'int32'))],
       ['layers.resizing', (t) => t.layers.resizing({ height: 3, width: 7 }).apply(t.tensor(seeded(2 * 5 * 4 * 2, 215), [2, 5, 4, 2]))],
+      ['einsum matmul', (t) => t.einsum('ij,jk->ik', t.tensor(seeded(6, 216), [2, 3]), t.tensor(seeded(12, 217), [3, 4]))],
+      ['einsum outer', (t) => t.einsum('i,j->ij', t.tensor([1, 2, 3]), t.tensor([4, 5]))],
+      ['einsum batched transpose', (t) => t.einsum('bij,bkj->bik', t.tensor(seeded(24, 218), [2, 3, 4]), t.tensor(seeded(16, 219), [2, 2, 4]))],
+      // (TF.js has no einsum gradient: its side is matMul's)
+      ['einsum gradient', (t) => t.grad((a) => (t === tf ? tf.einsum('ij,jk->ik', a, tf.tensor(seeded(12, 217), [3, 4])) : ref.matMul(a, ref.tensor(seeded(12, 217), [3, 4]))).square().sum())(t.tensor(seeded(6, 216), [2, 3]))],
     ];
     for (const [name, f] of cases) {
       const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];

@@ -1,12 +1,11 @@
-//! ONNX Einsum as the engine's transpose, sum and batched matmul: each pair of operands becomes
+//! Einsum (TF.js `tf.einsum`, ONNX `Einsum`) as the engine's transpose, sum and batched matmul: each pair of operands becomes
 //! one [batch, m, k] x [batch, k, n] product (the contractions transformers write: "bhid,bhjd->bhij",
 //! "bij,bjk->bik", "i,j->ij", ...). Ellipses are supported; a letter repeated within one operand
 //! (a diagonal) is refused.
 use crate::ops;
 use crate::{bail, Result, Tensor};
 
-const OP: &str = "onnx";
-pub const OP_TYPE: &str = "Einsum";
+const OP: &str = "einsum";
 
 /// Letters for the dimensions an ellipsis stands for (never valid einsum letters).
 const ELLIPSIS_LETTERS: &[char] = &['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
@@ -16,13 +15,13 @@ fn expand(term: &str, rank: usize) -> Result<Vec<char>> {
     let letters: Vec<char> = term.chars().filter(|c| c.is_ascii_alphabetic()).collect();
     if !term.contains("...") {
         if letters.len() != rank {
-            bail!(OP, "Einsum term '{term}' has {} letters for an operand of rank {rank}", letters.len());
+            bail!(OP, "term '{term}' has {} letters for an operand of rank {rank}", letters.len());
         }
         return Ok(letters);
     }
     let (before, after) = term.split_once("...").unwrap();
     let n = rank.checked_sub(letters.len()).filter(|&n| n <= ELLIPSIS_LETTERS.len());
-    let Some(n) = n else { bail!(OP, "Einsum term '{term}' does not fit an operand of rank {rank}") };
+    let Some(n) = n else { bail!(OP, "term '{term}' does not fit an operand of rank {rank}") };
     let mut out: Vec<char> = before.chars().collect();
     out.extend(&ELLIPSIS_LETTERS[ELLIPSIS_LETTERS.len() - n..]);
     out.extend(after.chars());
@@ -81,7 +80,7 @@ pub fn einsum(equation: &str, operands: &[&Tensor]) -> Result<Tensor> {
     };
     let terms: Vec<&str> = lhs.split(',').collect();
     if terms.len() != operands.len() || operands.is_empty() {
-        bail!(OP, "Einsum equation '{equation}' names {} operands, got {}", terms.len(), operands.len());
+        bail!(OP, "equation '{equation}' names {} operands, got {}", terms.len(), operands.len());
     }
     let mut ops_letters = Vec::new();
     for (t, x) in terms.iter().zip(operands) {
@@ -112,7 +111,7 @@ pub fn einsum(equation: &str, operands: &[&Tensor]) -> Result<Tensor> {
         }
     };
     if let Some(c) = out.iter().find(|c| !ops_letters.iter().any(|l| l.contains(c))) {
-        bail!(OP, "Einsum equation '{equation}': output letter '{c}' is in no operand");
+        bail!(OP, "equation '{equation}': output letter '{c}' is in no operand");
     }
     let mut acc = (operands[0].clone(), ops_letters[0].clone());
     for i in 1..operands.len() {

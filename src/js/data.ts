@@ -6,18 +6,10 @@ import * as ops from './ops.js';
 import { tidy } from './engine.js';
 import { describe, intArg } from './args.js';
 import { Tensor } from './tensor.js';
+import { mulberry32 } from './random.js';
 
 type Iter<T> = AsyncIterator<T>;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const numeric = (x: unknown): boolean => Array.isArray(x) && x.length > 0 && (x.every((v) => typeof v === 'number' || typeof v === 'boolean') || x.every(numeric));
 

@@ -2,6 +2,7 @@
 // Keras does (conv kernels: receptive field x channels).
 import { own } from './args.js';
 import * as ops from './ops.js';
+import { mulberry32 } from './random.js';
 import type { Tensor } from './tensor.js';
 
 export interface InitializerConfig { seed?: number; mean?: number; stddev?: number; minval?: number; maxval?: number; value?: number }
@@ -33,15 +34,11 @@ function varianceScaling(scale: number, mode: 'fanIn' | 'fanOut' | 'fanAvg', dis
 
 /** Seeded standard normal values on the host (mulberry32 and Box-Muller). */
 function hostNormals(n: number, seed: number): Float64Array {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
+  // (0, 1): the log below must not see 0
+  const open = () => uniform() * (1 - 2 ** -33) + 2 ** -33;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(open())) * Math.cos(2 * Math.PI * open());
   return out;
 }
 

@@ -49,6 +49,71 @@ async function assertRejects(f, needles, what) {
   for (const n of needles) assert(err.message.includes(n), `${what}: "${err.message}" lacks "${n}"`);
 }
 
+/**
+ * Each [name, f] of `cases` run here and in TF.js (f takes the library): same shape, same values
+ * (and same dtype unless told not to check it).
+ */
+async function agreesWithTfjs(tf, ref, cases, [rtol, atol], { dtype = true, prefix = '' } = {}) {
+  for (const [name, f] of cases) {
+    const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
+    assert(ours.shape.join() === theirs.shape.join(), `${prefix}${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
+    if (dtype) assert(ours.dtype === theirs.dtype, `${prefix}${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
+    close(await ours.data(), await theirs.data(), rtol, atol, `${prefix}${name} vs TF.js`);
+    tf.dispose(ours); ref.dispose(theirs);
+  }
+}
+
+/**
+ * `train(lib)` builds a model, fits it and resolves to [history, model], in this package and in
+ * TF.js: the loss per epoch and the first weight afterwards must agree.
+ */
+async function trainsAsTfjs(tf, ref, train, what, [rtol, atol]) {
+  const results = [];
+  for (const lib of [tf, ref]) {
+    const [h, m] = await train(lib);
+    results.push([h.history.loss, await m.getWeights()[0].data()]);
+    m.dispose();
+  }
+  close(results[0][0], results[1][0], rtol, atol, `${what}: loss per epoch vs TF.js`);
+  close(results[0][1], results[1][1], rtol, atol, `${what}: weights after fit vs TF.js`);
+}
+
+/** Artifacts of a model saved in memory with `lib` (this package or TF.js). */
+async function saved(lib, model) {
+  let a;
+  await model.save(lib.io.withSaveHandler(async (x) => { a = x; return { modelArtifactsInfo: {} }; }));
+  return a;
+}
+
+/**
+ * A one-layer model (`layer` of `args` over inputs of `shape`) built here and in TF.js with the
+ * same seeded weights: predictions compared, then (unless forwardOnly) each library's saved model
+ * loaded by the other, predicting the same.
+ */
+async function layerAgreesWithTfjs(tf, ref, [shape, layer, args, forwardOnly], seed, [rtol, atol]) {
+  const what = `${layer}(${JSON.stringify(args)})`;
+  const x = seeded(2 * shape.reduce((p, q) => p * q, 1), seed);
+  const build = (lib) => lib.sequential({ layers: [lib.layers[layer]({ ...args, inputShape: shape })] });
+  const [ours, theirs] = [build(tf), build(ref)];
+  const weights = theirs.getWeights().map((w, i) => seeded(w.size, seed + 1 + i, 0.6));
+  assert(ours.getWeights().length === weights.length, `${what}: ${ours.getWeights().length} weights, TF.js ${weights.length}`);
+  if (weights.length) {
+    ours.setWeights(weights.map((v, i) => tf.tensor(v, theirs.getWeights()[i].shape)));
+    theirs.setWeights(weights.map((v, i) => ref.tensor(v, theirs.getWeights()[i].shape)));
+  }
+  const [y, want] = [ours.predict(tf.tensor(x, [2, ...shape])), theirs.predict(ref.tensor(x, [2, ...shape]))];
+  assert(y.shape.join() === want.shape.join(), `${what}: shape [${y.shape}], TF.js [${want.shape}]`);
+  close(await y.data(), await want.data(), rtol, atol, `${what} vs TF.js`);
+  if (!forwardOnly) {
+    const inTfjs = await ref.loadLayersModel(ref.io.fromMemory(await saved(tf, ours)));
+    close(await inTfjs.predict(ref.tensor(x, [2, ...shape])).data(), await want.data(), rtol, atol, `${what}: TF.js loads ours`);
+    const fromTfjs = await tf.loadLayersModel(tf.io.fromMemory(await saved(ref, theirs)));
+    close(await fromTfjs.predict(tf.tensor(x, [2, ...shape])).data(), await want.data(), rtol, atol, `${what}: we load TF.js's`);
+    fromTfjs.dispose();
+  }
+  tf.dispose(y); ref.dispose(want); ours.dispose();
+}
+
 function seeded(n, seed, scale = 1) {
   let x = seed >>> 0 || 1;
   return Float32Array.from({ length: n }, () => {
@@ -428,14 +493,9 @@ export const cases = {
         const m = t.sequential({ layers: [t.layers.dense({ units, activation, inputShape: [4], kernelInitializer: t.initializers.glorotUniform({ seed: 5 }) })] });
         m.setWeights([t.tensor(seeded(4 * units, 82), [4, units]), t.tensor(seeded(units, 83), [units])]);
         m.compile({ optimizer: t.train.sgd(0.5), loss });
-        const h = await m.fit(t.tensor(xs, [n, 4]), labels(t), { epochs: 3, batchSize: 4, shuffle: false, classWeight });
-        const w = await m.getWeights()[0].data();
-        m.dispose();
-        return [h.history.loss, w];
+        return [await m.fit(t.tensor(xs, [n, 4]), labels(t), { epochs: 3, batchSize: 4, shuffle: false, classWeight }), m];
       };
-      const [[ourLoss, ourW], [theirLoss, theirW]] = [await run(tf), await run(ref)];
-      close(ourLoss, theirLoss, 1e-4, 1e-6, `${loss} with classWeight: loss per epoch vs TF.js`);
-      close(ourW, theirW, 1e-4, 1e-6, `${loss} with classWeight: weights after fit vs TF.js`);
+      await trainsAsTfjs(tf, ref, run, `${loss} with classWeight`, [1e-4, 1e-6]);
     }
     const m = tf.sequential({ layers: [tf.layers.dense({ units: 2, activation: 'softmax', inputShape: [4] })] });
     m.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
@@ -598,13 +658,7 @@ export const cases = {
       ['reverse2d', (t) => t.reverse2d(reg(t)[0], 0)],
       ['tensor5d', (t) => t.tensor5d([1, 2, 3, 4], [1, 2, 1, 2, 1])],
     ];
-    for (const [name, f] of cases) {
-      const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
-      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
-      assert(ours.dtype === theirs.dtype, `${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
-      close(await ours.data(), await theirs.data(), 1e-4, 1e-6, `${name} vs TF.js`);
-      tf.dispose(ours); ref.dispose(theirs);
-    }
+    await agreesWithTfjs(tf, ref, cases, [1e-4, 1e-6]);
     throwsWith(() => tf.norm(tf.ones([3]), 3), ['norm', 'ord 3'], 'a p-norm TF.js refuses too');
     // the metrics by name in compile, as TF.js logs them
     const m = tf.sequential({ layers: [tf.layers.dense({ units: 3, activation: 'softmax', inputShape: [2] })] });
@@ -615,7 +669,6 @@ export const cases = {
   },
 
   async 'differential vs TF.js: activation, reshaping, padding, 1-D pooling and noise layers predict as TF.js, and their models load both ways'(tf, ref) {
-    const save = async (lib, model) => { let a; await model.save(lib.io.withSaveHandler(async (x) => { a = x; return { modelArtifactsInfo: {} }; })); return a; };
     const img = [4, 5, 3], seq = [6, 3], flat = [5];
     const cases = [
       [flat, 'reLU', { maxValue: 0.4 }], [flat, 'reLU', {}], [flat, 'leakyReLU', { alpha: 0.1 }], [flat, 'elu', {}],
@@ -625,22 +678,7 @@ export const cases = {
       [seq, 'maxPooling1d', { poolSize: 2 }], [seq, 'averagePooling1d', { poolSize: 3, strides: 2, padding: 'same' }],
       [flat, 'gaussianNoise', { stddev: 0.3 }], [flat, 'gaussianDropout', { rate: 0.2 }],
     ];
-    for (const [shape, layer, args] of cases) {
-      const what = `${layer}(${JSON.stringify(args)})`;
-      const x = seeded(2 * shape.reduce((p, q) => p * q, 1), 97);
-      const build = (lib) => lib.sequential({ layers: [lib.layers[layer]({ ...args, inputShape: shape })] });
-      const [ours, theirs] = [build(tf), build(ref)];
-      const [y, want] = [ours.predict(tf.tensor(x, [2, ...shape])), theirs.predict(ref.tensor(x, [2, ...shape]))];
-      assert(y.shape.join() === want.shape.join(), `${what}: shape [${y.shape}], TF.js [${want.shape}]`);
-      close(await y.data(), await want.data(), 1e-5, 1e-6, `${what} vs TF.js`);
-      // both ways through the TF.js model format
-      const inTfjs = await ref.loadLayersModel(ref.io.fromMemory(await save(tf, ours)));
-      close(await inTfjs.predict(ref.tensor(x, [2, ...shape])).data(), await want.data(), 1e-5, 1e-6, `${what}: TF.js loads ours`);
-      const fromTfjs = await tf.loadLayersModel(tf.io.fromMemory(await save(ref, theirs)));
-      close(await fromTfjs.predict(tf.tensor(x, [2, ...shape])).data(), await want.data(), 1e-5, 1e-6, `${what}: we load TF.js's`);
-      tf.dispose(y); ref.dispose(want);
-      [ours, fromTfjs].forEach((m) => m.dispose());
-    }
+    for (const c of cases) await layerAgreesWithTfjs(tf, ref, c, 97, [1e-5, 1e-6]);
     // the noise layers act only in training: the mean of many noisy copies stays at x
     const noisy = tf.layers.gaussianNoise({ stddev: 0.5 });
     const ones = tf.ones([4000]);
@@ -666,13 +704,7 @@ export const cases = {
       ['conv2dTranspose', (t) => t.tensor(seeded(16, 101), [1, 2, 2, 4]).conv2dTranspose(t.tensor(seeded(48, 102), [2, 2, 3, 4]), [1, 4, 4, 3], 2, 'same')],
       ['batchNorm', (t) => m(t).batchNorm(t.tensor([0.1, 0.2, 0.3, 0.4]), t.tensor([1, 2, 0.5, 1.5]), t.tensor([0, 1, 0, -1]), t.tensor([1, 1, 2, 2]), 0.01)],
     ];
-    for (const [name, f] of calls) {
-      const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
-      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
-      assert(ours.dtype === theirs.dtype, `${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
-      close(await ours.data(), await theirs.data(), 1e-4, 1e-6, `Tensor.${name} vs TF.js`);
-      tf.dispose(ours); ref.dispose(theirs);
-    }
+    await agreesWithTfjs(tf, ref, calls, [1e-4, 1e-6], { prefix: 'Tensor.' });
     const v = tf.tensor([1, 2]).variable(false, 'chained');
     assert(v instanceof tf.Variable && v.trainable === false && v.name === 'chained', 'Tensor.variable');
     v.dispose();
@@ -708,13 +740,7 @@ export const cases = {
       ['pool', (t) => t.pool(x4(t), 2, 'avg', 'valid', 1, 2)],
       ['cosineWindow (hann)', (t) => (t === tf ? tf.cosineWindow(7, 0.5, 0.5) : ref.signal.hannWindow(7))],
     ];
-    for (const [name, f] of cases) {
-      const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
-      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
-      assert(ours.dtype === theirs.dtype, `${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
-      close(await ours.data(), await theirs.data(), 1e-4, 1e-5, `${name} vs TF.js`);
-      tf.dispose(ours); ref.dispose(theirs);
-    }
+    await agreesWithTfjs(tf, ref, cases, [1e-4, 1e-5]);
     // async ops
     const cond = [[true, false, true], [false, false, true]];
     const [w1, w2] = [await tf.whereAsync(tf.tensor(cond, [2, 3], 'bool')), await ref.whereAsync(ref.tensor(cond, [2, 3], 'bool'))];
@@ -760,13 +786,7 @@ export const cases = {
     const pixels = { data: Uint8Array.from({ length: 3 * 2 * 4 }, (_, i) => (i * 37) % 256), width: 3, height: 2 };
     cases.push(['fromPixels', (t) => t.browser.fromPixels(pixels)]);
     cases.push(['fromPixels, 4 channels', (t) => t.browser.fromPixels(pixels, 4)]);
-    for (const [name, f] of cases) {
-      const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
-      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
-      assert(ours.dtype === theirs.dtype, `${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
-      close(await ours.data(), await theirs.data(), 1e-4, 1e-5, `${name} vs TF.js`);
-      tf.dispose(ours); ref.dispose(theirs);
-    }
+    await agreesWithTfjs(tf, ref, cases, [1e-4, 1e-5]);
     // the half-pixel resize's gradient against central differences (it is linear: exact up to rounding)
     const base = seeded(4 * 5, 124), weights = tf.tensor(seeded(3 * 7, 125), [1, 3, 7, 1]);
     const f = (vals) => tf.tidy(() => tf.image.resizeBilinear(tf.tensor(vals, [1, 4, 5, 1]), [3, 7], false, true).mul(weights).sum());
@@ -831,14 +851,9 @@ export const cases = {
       ] });
       m.setWeights(m.getWeights().map((w, i) => t.tensor(seeded(w.size, 142 + i), w.shape)));
       m.compile({ optimizer: t.train.sgd(0.1), loss: 'meanSquaredError' });
-      const h = await m.fit(t.tensor(x, [8, 3]), t.tensor(y, [8, 2]), { epochs: 3, batchSize: 4, shuffle: false });
-      const w = await m.getWeights()[0].data();
-      m.dispose();
-      return [h.history.loss, w];
+      return [await m.fit(t.tensor(x, [8, 3]), t.tensor(y, [8, 2]), { epochs: 3, batchSize: 4, shuffle: false }), m];
     };
-    const [[ol, ow], [tl, tw]] = [await run(tf), await run(ref)];
-    close(ol, tl, 1e-4, 1e-6, 'loss with regularizers vs TF.js');
-    close(ow, tw, 1e-4, 1e-6, 'weights after regularized fit vs TF.js');
+    await trainsAsTfjs(tf, ref, run, 'fit with regularizers', [1e-4, 1e-6]);
     const w = (t) => t.tensor(seeded(12, 150, 2), [3, 4]);
     for (const [name, make] of [['maxNorm', (t) => t.constraints.maxNorm({ maxValue: 1, axis: 0 })], ['unitNorm', (t) => t.constraints.unitNorm({ axis: 1 })],
       ['nonNeg', (t) => t.constraints.nonNeg()], ['minMaxNorm', (t) => t.constraints.minMaxNorm({ minValue: 0.5, maxValue: 1.5, rate: 0.7 })]]) {
@@ -876,13 +891,7 @@ export const cases = {
       ['scatterND of rows', (t) => t.scatterND(t.tensor([[1], [3]], [2, 1], 'int32'), t.tensor([[1, 2], [3, 4]]), [4, 2])],
       ['tensorScatterUpdate', (t) => t.tensorScatterUpdate(a(t), t.tensor([[0, 1], [2, 3]], [2, 2], 'int32'), t.tensor([9, -9]))],
     ];
-    for (const [name, fn] of cases) {
-      const [ours, theirs] = [tf.tidy(() => fn(tf)), ref.tidy(() => fn(ref))];
-      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
-      assert(ours.dtype === theirs.dtype, `${name}: dtype ${ours.dtype}, TF.js ${theirs.dtype}`);
-      close(await ours.data(), await theirs.data(), 1e-4, 1e-5, `${name} vs TF.js`);
-      tf.dispose(ours); ref.dispose(theirs);
-    }
+    await agreesWithTfjs(tf, ref, cases, [1e-4, 1e-5]);
     // variableGrads: gradients by variable name, as TF.js
     const run = (t) => {
       const v1 = t.variable(t.tensor([1, 2]), true, 'vg_a'), v2 = t.variable(t.tensor([[0.5], [-1]]), true, 'vg_b');
@@ -900,7 +909,6 @@ export const cases = {
   },
 
   async 'differential vs TF.js: conv1d, conv2dTranspose, separableConv2d, simpleRNN, prelu and centerCrop layers with the same weights, saved and loaded both ways'(tf, ref) {
-    const save = async (lib, model) => { let a; await model.save(lib.io.withSaveHandler(async (x) => { a = x; return { modelArtifactsInfo: {} }; })); return a; };
     const cases = [
       [[7, 3], 'conv1d', { filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }],
       [[9, 2], 'conv1d', { filters: 2, kernelSize: 2, dilationRate: 2 }],
@@ -914,26 +922,7 @@ export const cases = {
       [[4, 3], 'prelu', {}], [[4, 3], 'prelu', { sharedAxes: [1] }],
       [[5], 'alphaDropout', { rate: 0.2 }], [[4, 3], 'spatialDropout1d', { rate: 0.3 }],
     ];
-    for (const [shape, layer, args, forwardOnly] of cases) {
-      const what = `${layer}(${JSON.stringify(args)})`;
-      const x = seeded(2 * shape.reduce((p, q) => p * q, 1), 170);
-      const build = (lib) => lib.sequential({ layers: [lib.layers[layer]({ ...args, inputShape: shape })] });
-      const [ours, theirs] = [build(tf), build(ref)];
-      const weights = theirs.getWeights().map((w, i) => seeded(w.size, 171 + i, 0.6));
-      assert(ours.getWeights().length === weights.length, `${what}: ${ours.getWeights().length} weights, TF.js ${weights.length}`);
-      ours.setWeights(weights.map((v, i) => tf.tensor(v, theirs.getWeights()[i].shape)));
-      theirs.setWeights(weights.map((v, i) => ref.tensor(v, theirs.getWeights()[i].shape)));
-      const [y, want] = [ours.predict(tf.tensor(x, [2, ...shape])), theirs.predict(ref.tensor(x, [2, ...shape]))];
-      assert(y.shape.join() === want.shape.join(), `${what}: shape [${y.shape}], TF.js [${want.shape}]`);
-      close(await y.data(), await want.data(), 1e-4, 1e-5, `${what} vs TF.js`);
-      if (forwardOnly) { tf.dispose(y); ref.dispose(want); ours.dispose(); continue; }
-      const inTfjs = await ref.loadLayersModel(ref.io.fromMemory(await save(tf, ours)));
-      close(await inTfjs.predict(ref.tensor(x, [2, ...shape])).data(), await want.data(), 1e-4, 1e-5, `${what}: TF.js loads ours`);
-      const fromTfjs = await tf.loadLayersModel(tf.io.fromMemory(await save(ref, theirs)));
-      close(await fromTfjs.predict(tf.tensor(x, [2, ...shape])).data(), await want.data(), 1e-4, 1e-5, `${what}: we load TF.js's`);
-      tf.dispose(y); ref.dispose(want);
-      [ours, fromTfjs].forEach((m) => m.dispose());
-    }
+    for (const c of cases) await layerAgreesWithTfjs(tf, ref, c, 170, [1e-4, 1e-5]);
     // gradients flow through the new layers: a conv1d + simpleRNN model fits
     const m = tf.sequential({ layers: [tf.layers.conv1d({ filters: 4, kernelSize: 2, inputShape: [6, 1], activation: 'relu' }), tf.layers.simpleRNN({ units: 4 }), tf.layers.dense({ units: 1 })] });
     m.compile({ optimizer: tf.train.adam(0.05), loss: 'meanSquaredError' });
@@ -979,14 +968,9 @@ export const cases = {
       m.compile({ optimizer: t.train.sgd(0.2), loss: 'meanSquaredError' });
       const rowsOf = (v, w) => Array.from({ length: 12 }, (_, i) => v.slice(i * w, i * w + w));
       const ds = t.data.zip({ xs: t.data.array(rowsOf(xs, 3)).map((r) => t.tensor(r)), ys: t.data.array(rowsOf(ys, 2)).map((r) => t.tensor(r)) }).batch(4);
-      const h = await m.fitDataset(ds, { epochs: 3 });
-      const w = await m.getWeights()[0].data();
-      m.dispose();
-      return [h.history.loss, w];
+      return [await m.fitDataset(ds, { epochs: 3 }), m];
     };
-    const [[ol, ow], [tl, tw]] = [await train(tf), await train(ref)];
-    close(ol, tl, 1e-5, 1e-6, 'fitDataset loss per epoch vs TF.js');
-    close(ow, tw, 1e-5, 1e-6, 'fitDataset weights vs TF.js');
+    await trainsAsTfjs(tf, ref, train, 'fitDataset', [1e-5, 1e-6]);
   },
 
   async 'differential vs TF.js: stridedSlice, unique, sparseToDense, the dot / resizing / categoryEncoding layers, optimizer and callback classes'(tf, ref) {
@@ -1010,12 +994,7 @@ export const cases = {
       // (TF.js has no einsum gradient: its side is matMul's)
       ['einsum gradient', (t) => t.grad((a) => (t === tf ? tf.einsum('ij,jk->ik', a, tf.tensor(seeded(12, 217), [3, 4])) : ref.matMul(a, ref.tensor(seeded(12, 217), [3, 4]))).square().sum())(t.tensor(seeded(6, 216), [2, 3]))],
     ];
-    for (const [name, f] of cases) {
-      const [ours, theirs] = [tf.tidy(() => f(tf)), ref.tidy(() => f(ref))];
-      assert(ours.shape.join() === theirs.shape.join(), `${name}: shape [${ours.shape}], TF.js [${theirs.shape}]`);
-      close(await ours.data(), await theirs.data(), 1e-4, 1e-5, `${name} vs TF.js`);
-      tf.dispose(ours); ref.dispose(theirs);
-    }
+    await agreesWithTfjs(tf, ref, cases, [1e-4, 1e-5], { dtype: false });
     if (tf.getBackend() === 'cpu') {
       const [u1, u2] = [tf.unique(tf.tensor([4, 1, 4, 2, 1], [5], 'int32')), ref.unique(ref.tensor([4, 1, 4, 2, 1], [5], 'int32'))];
       close(await u1.values.data(), await u2.values.data(), 0, 0, 'unique values');

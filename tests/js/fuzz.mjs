@@ -2,7 +2,7 @@
 // and zero-size tensors, huge or negative sizes, disposed tensors, wrong argument types and
 // unknown names. Every call must either work or throw a JS Error; none may trap the wasm module
 // (a trap is a WebAssembly.RuntimeError, and poisons everything after it).
-function rng(seed) {
+export function rng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -3,17 +3,10 @@
 // be 0), hangs (a call over HANG_MS: must be 0), and the largest memory growth seen across a
 // refused call (wasm heap high-water, GPU pool high-water, JS ArrayBuffers where the runtime
 // reports them). Every refusal must be an Error whose message names what it refuses.
+import { rng } from './fuzz.mjs';
+
 const HANG_MS = 10_000;
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Bytes in use that a hostile input could inflate, summed over what this runtime exposes. */
 function footprint(tf) {

@@ -1249,3 +1249,9 @@ export function einsum(equation: string, ...tensors: Tensor[]): Tensor {
   tensors.forEach((t) => must('einsum', t));
   return run('einsum', () => wasm.Tensor.einsum(equation, tensors.map((t) => t.handle.clone())));
 }
+
+/** The smallest power of two at or above a positive number (TF.js enclosingPowerOfTwo, a number in and out). */
+export function enclosingPowerOfTwo(value: number): number {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new Error(`enclosingPowerOfTwo: value must be a positive number, got ${String(value)}`);
+  return 2 ** Math.ceil(Math.log2(value));
+}

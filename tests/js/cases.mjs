@@ -1378,6 +1378,17 @@ export const cases = {
     }
     throwsWith(() => tf.io.decodeWeights(new ArrayBuffer(4), [{ name: 'w', shape: [2], dtype: 'float32' }]), ['decodeWeights', '8 bytes'], 'weights shorter than their specs');
     assert(tf.io.isHTTPScheme('https://x/model.json') && !tf.io.isHTTPScheme('indexeddb://m'), 'isHTTPScheme');
+    // a registered router serves its own scheme for loading and saving
+    const store = {};
+    tf.io.registerSaveRouter((url) => (url.startsWith('memo://') ? { save: async (a) => { store[url] = a; return { modelArtifactsInfo: {} }; } } : null));
+    tf.io.registerLoadRouter((url) => (url.startsWith('memo://') ? { load: async () => store[url] } : null));
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+    await m.save('memo://m1');
+    const back = await tf.loadLayersModel('memo://m1');
+    close(await back.predict(tf.ones([1, 3])).data(), await m.predict(tf.ones([1, 3])).data(), 0, 0, 'a model through a registered router');
+    assert(tf.io.getLoadHandlers('memo://m1').length === 1 && tf.io.getLoadHandlers('https://x').length === 0, 'getLoadHandlers');
+    m.dispose(); back.dispose();
+    close([1, 3, 8, 9, 1000].map(tf.enclosingPowerOfTwo), [1, 3, 8, 9, 1000].map(ref.enclosingPowerOfTwo), 0, 0, 'enclosingPowerOfTwo');
   },
   async 'model.warmup compiles kernels ahead and changes nothing: the first predict compiles none'(tf) {
     const make = () => {

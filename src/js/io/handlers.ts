@@ -220,7 +220,19 @@ export function withSaveHandler(f: (a: ModelArtifacts) => Promise<SaveResult>): 
 }
 
 /** The handler for a URL string (http(s), indexeddb://, localstorage://, downloads://). */
+// Routers registered by applications (TF.js registerLoadRouter / registerSaveRouter): asked first.
+type Router = (url: string) => IOHandler | null | undefined;
+const loadRouters: Router[] = [];
+const saveRouters: Router[] = [];
+export const registerLoadRouter = (r: Router) => { loadRouters.push(r); };
+export const registerSaveRouter = (r: Router) => { saveRouters.push(r); };
+/** The handlers registered routers give for `url` (built-in schemes are not among them). */
+export const getLoadHandlers = (url: string) => loadRouters.map((r) => r(url)).filter((h): h is IOHandler => !!h);
+export const getSaveHandlers = (url: string) => saveRouters.map((r) => r(url)).filter((h): h is IOHandler => !!h);
+
 export function handlerFor(url: string, op: string): IOHandler {
+  const routed = (op.startsWith('save') ? getSaveHandlers(url) : getLoadHandlers(url))[0];
+  if (routed) return routed;
   const m = /^([a-z]+):\/\/(.*)$/.exec(url);
   const scheme = m?.[1];
   if (scheme === 'indexeddb') return indexedDb(m![2]);

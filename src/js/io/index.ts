@@ -1,5 +1,5 @@
 // tf.io: IO handlers, as TF.js names them.
-import { downloads, fromMemory, http, indexedDb, localStorageHandler, withSaveHandler } from './handlers.js';
+import { downloads, fromMemory, getLoadHandlers, getSaveHandlers, http, indexedDb, localStorageHandler, registerLoadRouter, registerSaveRouter, withSaveHandler } from './handlers.js';
 import { browserFiles, concatenateArrayBuffers, copyModel, decodeWeights, encodeWeights, fromMemorySync, getModelArtifactsInfoForJSON, getWeightSpecs, isHTTPScheme, listModels, moveModel, removeModel, withSaveHandlerSync } from './manage.js';
 
 export const io = {
@@ -23,5 +23,9 @@ export const io = {
   getModelArtifactsInfoForJSON,
   fromMemorySync,
   withSaveHandlerSync,
+  registerLoadRouter,
+  registerSaveRouter,
+  getLoadHandlers,
+  getSaveHandlers,
 };
 export type { IOHandler, ModelArtifacts, SaveResult, WeightsManifestEntry } from './types.js';

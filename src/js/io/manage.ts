@@ -61,7 +61,7 @@ export async function copyModel(sourceURL: string, destURL: string): Promise<Mod
   scheme(sourceURL); scheme(destURL);
   if (sourceURL === destURL) throw new Error(`copyModel: the source and the destination are both ${sourceURL}`);
   const artifacts = await handlerFor(sourceURL, 'copyModel').load!();
-  return (await handlerFor(destURL, 'copyModel').save!(artifacts)).modelArtifactsInfo;
+  return (await handlerFor(destURL, 'save (copyModel)').save!(artifacts)).modelArtifactsInfo;
 }
 
 export async function moveModel(sourceURL: string, destURL: string): Promise<ModelArtifactsInfo> {

@@ -208,6 +208,9 @@ export function zip(datasets: Dataset[] | Record<string, Dataset>): Dataset<unkn
  * columnConfigs with isLabel: true go to ys) or plain row objects when no column is a label.
  */
 export function csv(source: string, config: { hasHeader?: boolean; columnNames?: string[]; delimiter?: string; columnConfigs?: Record<string, { isLabel?: boolean }> } = {}): Dataset<unknown> {
+  const known = ['hasHeader', 'columnNames', 'delimiter', 'columnConfigs'];
+  const unknown = Object.keys(config ?? {}).filter((k) => !known.includes(k));
+  if (unknown.length) throw new Error(`data.csv: option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not supported (supported: ${known.join(', ')})`);
   const delimiter = config.delimiter ?? ',';
   return new Dataset<unknown>(() => (async function* () {
     const text = /^[a-z]+:\/\//i.test(source) || source.startsWith('/') ? await (await fetch(source)).text() : source;

@@ -1177,7 +1177,7 @@ export function rand(shape: Shape, randFunction: () => number, dtype: DataType =
 export function print(x: Tensor, verbose = false): void {
   must('print', x);
   const head = verbose ? `Tensor\n  dtype: ${x.dtype}\n  rank: ${x.rank}\n  shape: [${x.shape}]\n  values:` : 'Tensor';
-  x.data().then((v) => console.log(`${head}\n    ${Array.from(v).join(', ')}`));
+  x.data().then((v) => console.log(`${head}\n    ${Array.from(v).join(', ')}`), (e) => console.warn(`print: ${(e as Error).message}`));
 }
 
 /** The distinct values of a vector in first-seen order, and each element's index among them (reads values: the CPU backend). */

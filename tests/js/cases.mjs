@@ -478,6 +478,7 @@ export const cases = {
     const stop1 = await model.fit(x, y, { epochs: 50, batchSize: 16, callbacks: tf.callbacks.earlyStopping({ monitor: 'loss', minDelta: 10, patience: 1 }) });
     assert(stop1.epoch.length === 2, `early stopping with patience 1 ran ${stop1.epoch.length} epochs (TF.js: 2)`);
     await assertRejects(() => model.fit(x, y, { epochs: 1, sampleWeight: tf.ones([x.shape[0]]) }), ['fit', 'sampleWeight'], 'sampleWeight');
+    await assertRejects(() => model.fit(x, y, { epochs: 1, stepsPerEpoch: 3 }), ['fit', 'stepsPerEpoch'], 'an option fit would ignore');
     model.dispose();
   },
 
@@ -971,6 +972,11 @@ export const cases = {
       return [await m.fitDataset(ds, { epochs: 3 }), m];
     };
     await trainsAsTfjs(tf, ref, train, 'fitDataset', [1e-5, 1e-6]);
+    throwsWith(() => tf.data.csv('a\n1', { delimWhitespace: true }), ['data.csv', 'delimWhitespace'], 'an unsupported csv option');
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+    m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    await assertRejects(() => m.fitDataset(tf.data.array([]), { classWeight: { 0: 1 } }), ['fitDataset', 'classWeight'], 'an unsupported fitDataset option');
+    m.dispose();
   },
 
   async 'differential vs TF.js: stridedSlice, unique, sparseToDense, the dot / resizing / categoryEncoding layers, optimizer and callback classes'(tf, ref) {

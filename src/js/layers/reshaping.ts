@@ -193,14 +193,16 @@ export class Rescaling extends Layer {
 /** Additive zero-mean Gaussian noise while training; the identity at inference. */
 export class GaussianNoise extends Layer {
   readonly stddev: number;
+  readonly seed?: number;
   constructor(args: LayerArgs & { stddev: number; seed?: number }) {
     super(args);
+    this.seed = args.seed;
     this.stddev = finite('GaussianNoise', 'stddev', args.stddev, NaN);
     if (this.stddev < 0) throw new Error(`GaussianNoise: stddev must be non-negative, got ${this.stddev}`);
   }
   getClassName() { return 'GaussianNoise'; }
   computeOutputShape(s: Shape): Shape { return s; }
-  protected call(x: Tensor, training: boolean): Tensor { return training ? ops.add(x, ops.randomNormal(x.shape, 0, this.stddev)) : x.clone(); }
+  protected call(x: Tensor, training: boolean): Tensor { return training ? ops.add(x, ops.randomNormal(x.shape, 0, this.stddev, 'float32', this.seed)) : x.clone(); }
   getConfig() { return { ...super.getConfig(), stddev: this.stddev }; }
 }
 

@@ -40,6 +40,8 @@ export interface FitArgs {
   classWeight?: Record<number, number>;
   /** Not supported (as in TF.js's fit): refused rather than ignored. */
   sampleWeight?: unknown;
+  /** 'auto' only: fit yields to the page between batches on its own. */
+  yieldEvery?: 'auto';
 }
 
 export class History {
@@ -215,6 +217,11 @@ export abstract class LayersModel {
     if (!(Number.isInteger(bs) && bs > 0)) throw new Error(`fit: batchSize must be a positive integer, got ${bs}`);
     if (!(Number.isInteger(epochs) && epochs >= 0)) throw new Error(`fit: epochs must be a non-negative integer, got ${describe(epochs)}`);
     if (args.sampleWeight !== undefined && args.sampleWeight !== null) throw new Error('fit: sampleWeight is not supported (nor in TF.js); use classWeight');
+    // An option that would be ignored is refused (yieldEvery: the loop yields to the page on its own, as 'auto').
+    const known = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'shuffle', 'callbacks', 'verbose', 'initialEpoch', 'seed', 'classWeight', 'sampleWeight', 'yieldEvery'];
+    const unknown = Object.keys(args).filter((k) => !known.includes(k));
+    if (unknown.length) throw new Error(`fit: option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not supported (supported: ${known.join(', ')})`);
+    if (args.yieldEvery !== undefined && args.yieldEvery !== 'auto') throw new Error(`fit: yieldEvery ${describe(args.yieldEvery)} is not supported (only 'auto')`);
     const classWeights = args.classWeight === undefined || args.classWeight === null ? undefined : await this.sampleWeightsOf(y, args.classWeight);
     const cbs = normalizeCallbacks(args.callbacks);
     cbs.forEach((c) => c.setModel?.(this));
@@ -322,6 +329,9 @@ export abstract class LayersModel {
    */
   async fitDataset(dataset: { [Symbol.asyncIterator](): AsyncIterator<unknown> }, args: { epochs?: number; batchesPerEpoch?: number; callbacks?: CallbackHooks | CallbackHooks[]; validationData?: [Tensor, Tensor]; initialEpoch?: number } = {}): Promise<History> {
     this.requireCompiled('fitDataset');
+    const known = ['epochs', 'batchesPerEpoch', 'callbacks', 'validationData', 'initialEpoch', 'verbose'];
+    const unknown = Object.keys(args ?? {}).filter((k) => !known.includes(k));
+    if (unknown.length) throw new Error(`fitDataset: option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not supported (supported: ${known.join(', ')})`);
     if (!dataset || typeof dataset[Symbol.asyncIterator] !== 'function') throw new Error(`fitDataset: expected a tf.data dataset, got ${describe(dataset)}`);
     const epochs = args.epochs ?? 1;
     if (!(Number.isInteger(epochs) && epochs >= 0)) throw new Error(`fitDataset: epochs must be a non-negative integer, got ${describe(epochs)}`);

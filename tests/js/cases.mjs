@@ -1392,7 +1392,7 @@ export const cases = {
     await m.save('memo://m1');
     const back = await tf.loadLayersModel('memo://m1');
     close(await back.predict(tf.ones([1, 3])).data(), await m.predict(tf.ones([1, 3])).data(), 0, 0, 'a model through a registered router');
-    assert(tf.io.getLoadHandlers('memo://m1').length === 1 && tf.io.getLoadHandlers('https://x').length === 0, 'getLoadHandlers');
+    assert(tf.io.getLoadHandlers('memo://m1').length >= 1 && tf.io.getLoadHandlers('https://x').length === 0, 'getLoadHandlers'); // (a page runs the suite once per backend: the routers are registered again)
     m.dispose(); back.dispose();
     close([1, 3, 8, 9, 1000].map(tf.enclosingPowerOfTwo), [1, 3, 8, 9, 1000].map(ref.enclosingPowerOfTwo), 0, 0, 'enclosingPowerOfTwo');
   },

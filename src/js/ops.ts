@@ -1255,3 +1255,6 @@ export function enclosingPowerOfTwo(value: number): number {
   if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new Error(`enclosingPowerOfTwo: value must be a positive number, got ${String(value)}`);
   return 2 ** Math.ceil(Math.log2(value));
 }
+
+/** Resolves on the page's next animation frame (the next macrotask outside a page). */
+export const nextFrame = () => new Promise<void>((resolve) => (typeof requestAnimationFrame === 'function' ? requestAnimationFrame(() => resolve()) : setTimeout(resolve, 0)));

@@ -221,6 +221,11 @@ export class Tensor {
   oneHot(depth: number, onValue = 1, offValue = 0, dtype: DataType = 'int32'): Tensor { return ops.oneHot(this, depth, onValue, offValue, dtype); }
   onesLike(): Tensor { return ops.onesLike(this); }
   zerosLike(): Tensor { return ops.zerosLike(this); }
+  /** The raw bytes of the values (TF.js bytes(): 4 per float32/int32 element, 1 per bool). */
+  async bytes(): Promise<Uint8Array> {
+    const v = await this.data();
+    return this.dtype === 'bool' ? Uint8Array.from(v) : new Uint8Array((this.dtype === 'int32' ? Int32Array.from(v) : Float32Array.from(v)).buffer);
+  }
   /** The values in a mutable host buffer (read asynchronously). */
   async buffer(): Promise<TensorBuffer> { return new TensorBuffer(this.shape, this.dtype, await this.data()); }
   /** The same, read synchronously (the CPU backend only, as dataSync). */

@@ -1,6 +1,6 @@
 // tf.io: IO handlers, as TF.js names them.
 import { downloads, fromMemory, getLoadHandlers, getSaveHandlers, http, indexedDb, localStorageHandler, registerLoadRouter, registerSaveRouter, withSaveHandler } from './handlers.js';
-import { browserFiles, concatenateArrayBuffers, copyModel, decodeWeights, encodeWeights, fromMemorySync, getModelArtifactsInfoForJSON, getWeightSpecs, isHTTPScheme, listModels, moveModel, removeModel, withSaveHandlerSync } from './manage.js';
+import { CompositeArrayBuffer, getModelArtifactsForJSON, loadWeights, weightsLoaderFactory, browserFiles, concatenateArrayBuffers, copyModel, decodeWeights, encodeWeights, fromMemorySync, getModelArtifactsInfoForJSON, getWeightSpecs, isHTTPScheme, listModels, moveModel, removeModel, withSaveHandlerSync } from './manage.js';
 
 export const io = {
   browserHTTPRequest: http,
@@ -27,5 +27,9 @@ export const io = {
   registerSaveRouter,
   getLoadHandlers,
   getSaveHandlers,
+  CompositeArrayBuffer,
+  getModelArtifactsForJSON,
+  loadWeights,
+  weightsLoaderFactory,
 };
 export type { IOHandler, ModelArtifacts, SaveResult, WeightsManifestEntry } from './types.js';

@@ -134,3 +134,45 @@ export function browserFiles(files: File[]): IOHandler {
 /** fromMemory and withSaveHandler, for code that uses TF.js's Sync names. */
 export const fromMemorySync = (a: ModelArtifacts): IOHandler => ({ load: async () => a });
 export const withSaveHandlerSync = (f: (a: ModelArtifacts) => SaveResult): IOHandler => ({ save: async (a) => f(a) });
+
+/** Several ArrayBuffers read as one (TF.js 4's CompositeArrayBuffer, for sharded weights). */
+export class CompositeArrayBuffer {
+  readonly byteLength: number;
+  private readonly whole: ArrayBuffer;
+  constructor(buffers?: ArrayBuffer | ArrayBuffer[]) {
+    this.whole = buffers === undefined ? new ArrayBuffer(0) : Array.isArray(buffers) ? concatBuffers(buffers) : buffers;
+    this.byteLength = this.whole.byteLength;
+  }
+  slice(start = 0, end = this.byteLength): ArrayBuffer { return this.whole.slice(start, end); }
+  static join(buffers?: ArrayBuffer | ArrayBuffer[]): ArrayBuffer { return new CompositeArrayBuffer(buffers).slice(); }
+}
+
+type Manifest = Array<{ paths: string[]; weights: WeightsManifestEntry[] }>;
+
+/** Model artifacts from a model.json object, its weights fetched by `loadWeights(manifest)`. */
+export async function getModelArtifactsForJSON(modelJSON: Record<string, unknown>, loadWeights: (manifest: Manifest) => Promise<[WeightsManifestEntry[], ArrayBuffer]>): Promise<ModelArtifacts> {
+  const manifest = (modelJSON.weightsManifest ?? []) as Manifest;
+  const [weightSpecs, weightData] = manifest.length ? await loadWeights(manifest) : [[], new ArrayBuffer(0)];
+  return { modelTopology: modelJSON.modelTopology as Record<string, unknown>, format: modelJSON.format as string, generatedBy: modelJSON.generatedBy as string, convertedBy: modelJSON.convertedBy as string, trainingConfig: modelJSON.trainingConfig as Record<string, unknown>, weightSpecs, weightData };
+}
+
+/** A weights loader over `fetchWeights(urls)` (TF.js weightsLoaderFactory): manifest, prefix and optional names -> tensors. */
+export function weightsLoaderFactory(fetchWeights: (urls: string[]) => Promise<ArrayBuffer[]>) {
+  return async (manifest: Manifest, filePathPrefix = '', weightNames?: string[]): Promise<Record<string, Tensor>> => {
+    const urls = manifest.flatMap((g) => g.paths.map((p) => (filePathPrefix && !filePathPrefix.endsWith('/') ? `${filePathPrefix}/${p}` : `${filePathPrefix}${p}`)));
+    const all = decodeWeights(concatBuffers(await fetchWeights(urls)), getWeightSpecs(manifest));
+    if (!weightNames) return all;
+    const missing = weightNames.filter((n) => !(n in all));
+    if (missing.length) throw new Error(`loadWeights: ${missing.join(', ')} not in the weights manifest`);
+    for (const k of Object.keys(all)) if (!weightNames.includes(k)) all[k].dispose();
+    return Object.fromEntries(weightNames.map((n) => [n, all[n]]));
+  };
+}
+
+/** Tensors from a weights manifest's shards fetched over HTTP (TF.js io.loadWeights). */
+export const loadWeights = (manifest: Manifest, filePathPrefix = '', weightNames?: string[], requestInit?: RequestInit) =>
+  weightsLoaderFactory(async (urls) => Promise.all(urls.map(async (u) => {
+    const r = await fetch(u, requestInit);
+    if (!r.ok) throw new Error(`loadWeights: fetching ${u} failed (${r.status})`);
+    return r.arrayBuffer();
+  })))(manifest, filePathPrefix, weightNames);

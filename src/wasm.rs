@@ -490,6 +490,10 @@ impl JsTensor {
         wrap(ops::cumsum(&self.inner, axis as i64, exclusive, reverse))
     }
 
+    pub fn cumprod(&self, axis: i32, exclusive: bool, reverse: bool) -> Result<JsTensor, JsError> {
+        wrap(ops::cumprod(&self.inner, axis as i64, exclusive, reverse))
+    }
+
     #[wasm_bindgen(js_name = maxPool)]
     pub fn max_pool(&self, size: &[u32], strides: &[u32], pad: &str, pads: &[u32]) -> Result<JsTensor, JsError> {
         wrap(ops::max_pool(&self.inner, pair("maxPool", size)?, pair("maxPool", strides)?, padding("maxPool", pad, pads)?))

@@ -3,7 +3,7 @@
 // shuffle, take, skip, repeat, prefetch) and iterated asynchronously; model.fitDataset trains
 // on one. Batching stacks the tensors (and numbers) of each field, as TF.js's does.
 import * as ops from './ops.js';
-import { tidy } from './engine.js';
+import { dispose, tidy } from './engine.js';
 import { describe, intArg } from './args.js';
 import { Tensor } from './tensor.js';
 import { mulberry32 } from './random.js';
@@ -25,12 +25,6 @@ function collate(items: unknown[]): unknown {
   return items;
 }
 
-/** Frees the tensors inside an element. */
-function disposeElement(x: unknown): void {
-  if (x instanceof Tensor) x.dispose();
-  else if (Array.isArray(x)) x.forEach(disposeElement);
-  else if (x && typeof x === 'object') Object.values(x).forEach(disposeElement);
-}
 
 export class Dataset<T = unknown> {
   /** @internal */
@@ -62,7 +56,7 @@ export class Dataset<T = unknown> {
     return this.derive(async function* (src) {
       for (let r = await src.next(); !r.done; r = await src.next()) {
         if (predicate(r.value)) yield r.value;
-        else disposeElement(r.value);
+        else dispose(r.value);
       }
     }, null);
   }
@@ -78,15 +72,15 @@ export class Dataset<T = unknown> {
         if (items.length === n) {
           const group = items;
           yield tidy(() => collate(group) as never);
-          group.forEach(disposeElement);
+          dispose(group);
           items = [];
         }
       }
       if (items.length && smallLastBatch) {
         const group = items;
         yield tidy(() => collate(group) as never);
-        group.forEach(disposeElement);
-      } else items.forEach(disposeElement);
+        dispose(group);
+      } else dispose(items);
     }, size);
   }
 
@@ -130,7 +124,7 @@ export class Dataset<T = unknown> {
         const r = await src.next();
         if (r.done) return;
         if (i >= n) yield r.value;
-        else disposeElement(r.value);
+        else dispose(r.value);
       }
     }, this.size === null ? null : Math.max(0, this.size - n));
   }

@@ -848,27 +848,14 @@ export function batchToSpaceND(x: Tensor, blockShape: number[], crops: number[][
 /** Slices of x at the index tuples in the last axis of `indices` (TF.js gatherND). */
 export const gatherND = (x: Tensor, indices: TensorLike) => withTensor('gatherND', indices, (ix) => tidy(() => {
   must('gatherND', x);
-  const k = ix.shape[ix.rank - 1];
-  if (ix.rank < 1 || k > x.rank) throw new Error(`gatherND: indices of shape [${ix.shape}] index more than the ${x.rank} dimensions of x`);
-  const strides = x.shape.slice(0, k).map((_, i) => x.shape.slice(i + 1, k).reduce((p, q) => p * q, 1));
-  const flatIndex = sum(mul(cast(ix, 'int32'), tensor(Int32Array.from(strides), [k], 'int32')), -1);
-  const rows = reshape(x, [x.shape.slice(0, k).reduce((p, q) => p * q, 1), ...x.shape.slice(k)]);
-  return gather(rows, flatIndex, 0);
+  const { rows, k, count } = flatRows('gatherND', ix, x.shape);
+  const picked = gather(reshape(x, [count, ...x.shape.slice(k)]), rows, 0);
+  return reshape(picked, [...ix.shape.slice(0, -1), ...x.shape.slice(k)]);
 }));
 
-/** Running product along `axis` (TF.js cumprod): a doubling scan of products, as cumsum's of sums. */
-export const cumprod = (x: TensorLike, axis = 0, exclusive = false, reverse = false) => withTensor('cumprod', x, (t) => tidy(() => {
-  const a = axisArg(axis) < 0 ? axisArg(axis) + t.rank : axisArg(axis);
-  const n = t.shape[a];
-  if (n === undefined) throw new Error(`cumprod: axis ${axis} is out of range for shape [${t.shape}]`);
-  const shifted = (y: Tensor, by: number) => {
-    const pads = t.shape.map((_, i) => (i === a ? (reverse ? [0, by] : [by, 0]) : [0, 0])) as Array<[number, number]>;
-    return slice(pad(y, pads, 1), t.shape.map((_, i) => (i === a && reverse ? by : 0)), t.shape);
-  };
-  let y = exclusive && n > 0 ? shifted(t, 1) : t.clone();
-  for (let d = 1; d < n; d *= 2) y = mul(y, shifted(y, d));
-  return y;
-}));
+/** Running product along `axis` (TF.js cumprod): the engine's scan, as cumsum's. */
+export const cumprod = (x: TensorLike, axis = 0, exclusive = false, reverse = false) =>
+  withTensor('cumprod', x, (t) => run('cumprod', () => t.handle.cumprod(axisArg(axis), !!exclusive, !!reverse)));
 
 /** Coordinate grids: for x of length n and y of length m, two [m, n] ('xy') or [n, m] ('ij') tensors. */
 export function meshgrid(x: Tensor, y: Tensor, { indexing = 'xy' }: { indexing?: 'xy' | 'ij' } = {}): [Tensor, Tensor] {

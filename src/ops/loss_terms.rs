@@ -38,7 +38,7 @@ pub enum Reduction {
     SumByNonzeroWeights = 3,
 }
 
-fn same_shape(op: &str, labels: &Tensor, preds: &Tensor) -> Result<()> {
+pub(crate) fn same_shape(op: &str, labels: &Tensor, preds: &Tensor) -> Result<()> {
     if labels.shape() != preds.shape() {
         bail!(op, "labels of shape {:?} do not match predictions of shape {:?}", labels.shape(), preds.shape());
     }

@@ -2,7 +2,7 @@
 //! ops and reductions, so they fuse; cross-entropy from logits has a rule of its own.
 use crate::autograd::{no_grad, record, scalar};
 use crate::fusion::{self, Space};
-use super::loss_terms::LossTerms;
+use super::loss_terms::{same_shape, LossTerms};
 use crate::{bail, ops, DType, Result, Tensor};
 
 /// Every loss, by its typed name (the JS API and model configs parse Keras/TF.js names into it).
@@ -78,13 +78,6 @@ fn sparse_one_hot(op: &str, labels: &Tensor, preds: &Tensor) -> Result<Tensor> {
     }
     let labels = if labels.dtype() == DType::F32 { ops::cast(&labels, DType::I32)? } else { labels };
     ops::cast(&ops::one_hot(&labels, preds.shape()[preds.rank() - 1])?, DType::F32)
-}
-
-fn same_shape(op: &str, labels: &Tensor, preds: &Tensor) -> Result<()> {
-    if labels.shape() != preds.shape() {
-        bail!(op, "labels of shape {:?} do not match predictions of shape {:?}", labels.shape(), preds.shape());
-    }
-    Ok(())
 }
 
 /// mean((preds - labels)^2)

@@ -42,7 +42,7 @@ pub use broadcast::broadcast_to;
 pub use cast::cast;
 pub use compare::*;
 pub use concat::{concat, stack};
-pub use cumsum::cumsum;
+pub use cumsum::{cumprod, cumsum};
 pub use einsum::einsum;
 pub use conv::{conv2d, conv2d_transpose, depthwise_conv2d};
 pub use dropout::dropout;

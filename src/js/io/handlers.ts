@@ -141,7 +141,9 @@ export function indexedDb(modelPath: string): IOHandler {
 }
 
 // localStorage in TF.js's key layout ('tensorflowjs_models/<path>/...'), weights in base64.
-const LS = 'tensorflowjs_models';
+export const LS = 'tensorflowjs_models';
+/** The localStorage items one saved model occupies (as TF.js lays them out). */
+export const LS_ITEMS = ['info', 'model_topology', 'weight_specs', 'weight_data', 'model_metadata'] as const;
 function b64(buf: ArrayBuffer): string {
   let s = '';
   const bytes = new Uint8Array(buf);

@@ -3,12 +3,11 @@
 // (encodeWeights, decodeWeights), and reading a model from the page's File objects (browserFiles).
 import * as ops from '../ops.js';
 import { Tensor } from '../tensor.js';
-import { concatBuffers, handlerFor, idbRequest, openDb } from './handlers.js';
+import { concatBuffers, handlerFor, idbRequest, LS, LS_ITEMS, openDb } from './handlers.js';
 import type { IOHandler, ModelArtifacts, ModelArtifactsInfo, SaveResult, WeightsManifestEntry } from './types.js';
 import { artifactsInfo } from './types.js';
 import { checkWeights } from './weights.js';
 
-const LS = 'tensorflowjs_models';
 const scheme = (url: string) => {
   const m = /^(indexeddb|localstorage):\/\/(.+)$/.exec(url);
   if (!m) throw new Error(`io: '${url}' is not an indexeddb:// or localstorage:// model URL`);
@@ -42,7 +41,7 @@ export async function removeModel(url: string): Promise<ModelArtifactsInfo> {
   const info = (await listModels())[url];
   if (!info) throw new Error(`removeModel: no model at ${url}`);
   if (kind === 'localstorage') {
-    for (const k of ['info', 'model_topology', 'weight_specs', 'weight_data', 'model_metadata']) localStorage.removeItem(`${LS}/${path}/${k}`);
+    for (const k of LS_ITEMS) localStorage.removeItem(`${LS}/${path}/${k}`);
   } else {
     const db = await openDb();
     try {

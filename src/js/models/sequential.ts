@@ -285,13 +285,7 @@ export abstract class LayersModel {
         dispose(sums);
         const logs: Logs = { loss: totals[0][0] / n };
         metricNames.forEach((k, i) => { logs[k] = totals[i + 1][0] / n; });
-        if (val) {
-          const vs = this.evaluateSums(val[0], val[1], bs);
-          const vt = await Promise.all(vs.map((s) => s.data()));
-          dispose(vs);
-          logs.val_loss = vt[0][0] / val[0].shape[0];
-          metricNames.forEach((k, i) => { logs[`val_${k}`] = vt[i + 1][0] / val![0].shape[0]; });
-        }
+        if (val) Object.assign(logs, await this.validationLogs(val, bs));
         history.push(epoch, logs);
         for (const c of cbs) await c.onEpochEnd?.(epoch, logs);
       }
@@ -371,19 +365,22 @@ export abstract class LayersModel {
       if (batches === 0) throw new Error('fitDataset: the dataset gave no batches');
       const logs: Logs = { loss: totals[0] / batches };
       metricNames.forEach((k, i) => { logs[k] = totals[i + 1] / batches; });
-      if (args.validationData) {
-        const [vx, vy] = args.validationData;
-        const vs = this.evaluateSums(vx, vy, 32);
-        const vt = await Promise.all(vs.map((s) => s.data()));
-        dispose(vs);
-        logs.val_loss = vt[0][0] / vx.shape[0];
-        metricNames.forEach((k, i) => { logs[`val_${k}`] = vt[i + 1][0] / vx.shape[0]; });
-      }
+      if (args.validationData) Object.assign(logs, await this.validationLogs(args.validationData, 32));
       history.push(epoch, logs);
       for (const c of cbs) await c.onEpochEnd?.(epoch, logs);
     }
     for (const c of cbs) await c.onTrainEnd?.();
     return history;
+  }
+
+  /** val_loss and val_<metric> over (x, y), in batches of `bs`. */
+  private async validationLogs([x, y]: [Tensor, Tensor], bs: number): Promise<Logs> {
+    const sums = this.evaluateSums(x, y, bs);
+    const totals = await Promise.all(sums.map((s) => s.data()));
+    dispose(sums);
+    const logs: Logs = { val_loss: totals[0][0] / x.shape[0] };
+    this.metricFns.forEach(([k], i) => { logs[`val_${k}`] = totals[i + 1][0] / x.shape[0]; });
+    return logs;
   }
 
   /** Each sample's weight from `classWeight` (TF.js's standardizeWeights), read from y once. */

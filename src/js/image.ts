@@ -4,7 +4,8 @@
 // blend them with elementwise ops, so they run on both backends and carry gradients.
 import * as ops from './ops.js';
 import { tidy } from './engine.js';
-import { describe, intArg } from './args.js';
+import { choiceArg, describe, intArg } from './args.js';
+import { cropAndResize, rotateWithOffset, transform } from './image_sampling.js';
 import { Tensor } from './tensor.js';
 
 type Size = [number, number];
@@ -102,6 +103,23 @@ const padded = (maxOutputSize: number, pad: boolean) => (r: { kept: number[] }) 
   return { selectedIndices: ops.tensor(Int32Array.from(all), [all.length], 'int32'), validOutputs: ops.scalar(r.kept.length, 'int32') };
 };
 
+/**
+ * Otsu's level for the 256-bin histogram of rounded `gray`: the bin index whose split maximises
+ * the between-class variance (the first such, -1 if no split separates anything), on the device.
+ */
+function otsuLevel(gray: Tensor, pixels: number): Tensor {
+  const bins = ops.bincount(ops.cast(ops.round(gray), 'int32'), null, 256);
+  const hist = ops.cast(ops.reshape(bins, [256]), 'float32');
+  const level = ops.tensor(Float32Array.from({ length: 256 }, (_, i) => i));
+  const first = ops.slice(ops.cumsum(hist), [0], [255]), moment = ops.slice(ops.cumsum(ops.mul(hist, level)), [0], [255]);
+  const [count, weighted] = [ops.sum(hist), ops.sum(ops.mul(hist, level))];
+  const second = ops.sub(count, first);
+  const spread = ops.sub(ops.div(moment, first), ops.div(ops.sub(weighted, moment), second));
+  const between = ops.mul(ops.mul(ops.div(first, pixels), ops.div(second, pixels)), ops.square(spread));
+  const valid = ops.where(ops.greater(between, 0), between, 0);
+  return ops.reshape(ops.where(ops.greater(ops.max(valid), 0), ops.cast(ops.argMax(valid), 'float32'), -1), [1]);
+}
+
 export const image = {
   /** Boxes kept by greedy non-maximum suppression (reads the values: the CPU backend only; use the Async form on WebGPU). */
   nonMaxSuppression: (boxes: Tensor, scores: Tensor, maxOutputSize: number, iouThreshold?: number, scoreThreshold?: number) =>
@@ -131,6 +149,24 @@ export const image = {
     const gray = ops.sum(ops.mul(ops.cast(image, 'float32'), ops.tensor([0.2989, 0.587, 0.114])), -1, true);
     return image.dtype === 'int32' ? ops.cast(ops.round(gray), 'int32') : gray;
   }),
+  /**
+   * 255 where a pixel's luma (or its only channel) is above the threshold, 0 elsewhere (the other
+   * way round when `inverted`), as int32 [h, w, 1]. 'binary' thresholds at threshValue * 255;
+   * 'otsu' at the level that best separates the image's 256-bin histogram into two classes.
+   */
+  threshold: (image: Tensor, method: 'binary' | 'otsu' = 'binary', inverted = false, threshValue = 0.5) => tidy(() => {
+    const op = 'threshold';
+    if (!(image instanceof Tensor) || image.rank !== 3 || (image.shape[2] !== 1 && image.shape[2] !== 3) || image.dtype === 'bool') throw new Error(`${op}: image must be an int32 or float32 [height, width, 1 or 3] tensor, got ${image instanceof Tensor ? `${image.dtype} [${image.shape}]` : describe(image)}`);
+    const how = choiceArg(op, 'method', method, ['binary', 'otsu'] as const);
+    if (typeof inverted !== 'boolean' || typeof threshValue !== 'number') throw new Error(`${op}: inverted must be a boolean and threshValue a number`);
+    const gray = image.shape[2] === 3 ? ops.sum(ops.mul(ops.cast(image, 'float32'), ops.tensor([0.2989, 0.587, 0.114])), -1, true) : image;
+    const level = how === 'binary' ? ops.scalar(threshValue * 255) : otsuLevel(gray, image.shape[0] * image.shape[1]);
+    const above = inverted ? ops.lessEqual(gray, level) : ops.greater(gray, level);
+    return ops.cast(ops.mul(ops.cast(above, 'float32'), 255), 'int32');
+  }),
+  cropAndResize,
+  transform,
+  rotateWithOffset,
   /** One-channel images repeated into three. */
   grayscaleToRGB: (image: Tensor) => {
     if (!(image instanceof Tensor) || image.rank < 2 || image.shape[image.rank - 1] !== 1) throw new Error(`grayscaleToRGB: the last dimension must be 1, got ${image instanceof Tensor ? `shape [${image.shape}]` : describe(image)}`);

@@ -3,6 +3,8 @@
 export { ready, setBackend, isDeviceLost, simulateDeviceLoss, maxTensorBytes, compileAhead, compiledKernels, getBackend, backendInfo, tidy, tidyAsync, keep, dispose, memory, opTable, type MemoryInfo, type OpRow } from './engine.js';
 export { Tensor, Variable, SyncReadbackError, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 export * from './ops.js';
+export { conv3d, conv3dTranspose, maxPool3d, avgPool3d } from './volumetric.js';
+export { dilation2d, maxPoolWithArgmax } from './window_max.js';
 export { grad, grads, valueAndGrad, valueAndGrads } from './gradients.js';
 export { train, Optimizer, SGDOptimizer, MomentumOptimizer, AdamOptimizer, RMSPropOptimizer, AdagradOptimizer, AdamaxOptimizer, AdadeltaOptimizer } from './optimizers.js';
 export { losses, Reduction } from './losses.js';
@@ -19,7 +21,7 @@ export { model, Functional } from './models/functional.js';
 export { input } from './layers/input.js';
 export { SymbolicTensor } from './layers/symbolic.js';
 export { callbacks, EarlyStopping, Callback, CustomCallback, CallbackList } from './models/callbacks.js';
-export { loadLayersModel } from './models/load.js';
+export { loadLayersModel, models } from './models/load.js';
 export { loadOnnxModel, decodeOnnxTensor, OnnxGraphModel } from './models/onnx.js';
 export { loadKerasModel } from './io/keras.js';
 export { loadGraphModel, GraphModel } from './models/graph.js';

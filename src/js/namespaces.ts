@@ -1,6 +1,6 @@
 // Small TF.js namespaces built on the ops: tf.fused (matMul / conv2d / depthwiseConv2d with bias
-// and activation), tf.math.confusionMatrix, tf.signal's windows and frames, tf.linalg.bandPart and
-// gramSchmidt. The engine fuses the bias and activation into the op's output anyway; these give
+// and activation), tf.math.confusionMatrix, tf.signal's windows and frames, tf.linalg.bandPart,
+// gramSchmidt and qr. The engine fuses the bias and activation into the op's output anyway; these give
 // TF.js's calling conventions.
 import * as ops from './ops.js';
 import { tidy } from './engine.js';
@@ -92,4 +92,44 @@ export const linalg = {
     }
     return Array.isArray(xs) ? out : ops.stack(out, 0);
   }),
+  qr,
 };
+
+/**
+ * QR decomposition of each matrix of x [..., m, n] by Householder reflections (TF.js's sign
+ * choice: each reflection sends its column to -sign(pivot) times its norm, so R's diagonal has
+ * the opposite sign of the pivot it replaced). [q, r]: q [..., m, k], r [..., k, n] with
+ * k = min(m, n), or q [..., m, m] and r [..., m, n] with fullMatrices. Composed of ops, so
+ * differentiable; all matrices of a batch at once.
+ */
+function qr(x: Tensor, fullMatrices = false): [Tensor, Tensor] {
+  if (!(x instanceof Tensor) || x.rank < 2) throw new Error(`qr: x must be a matrix or a batch of them, got ${x instanceof Tensor ? `shape [${x.shape}]` : typeof x}`);
+  if (typeof fullMatrices !== 'boolean') throw new Error('qr: fullMatrices must be a boolean');
+  const [m, n] = x.shape.slice(-2);
+  const outer = x.shape.slice(0, -2);
+  const b = outer.reduce((p, d) => p * d, 1);
+  return tidy(() => {
+    let r = ops.reshape(ops.cast(x, 'float32'), [b, m, n]);
+    let q = ops.tile(ops.reshape(ops.eye(m), [1, m, m]), [b, 1, 1]);
+    const one = ops.ones([b, 1, 1]);
+    for (let j = 0; j < Math.min(m, n); j++) {
+      const column = ops.slice(r, [0, j, j], [b, m - j, 1]);
+      const norm = ops.sqrt(ops.sum(ops.square(column), 1, true));
+      const pivot = ops.slice(r, [0, j, j], [b, 1, 1]);
+      const s = ops.where(ops.greater(pivot, 0), -1, 1);
+      const u1 = ops.sub(pivot, ops.mul(s, norm));
+      const w = m - j === 1 ? one : ops.concat([one, ops.div(ops.slice(column, [0, 1, 0], [b, m - j - 1, 1]), u1)], 1);
+      const tauW = ops.mul(ops.neg(ops.div(ops.mul(s, u1), norm)), w);
+      // R := H R on rows j.., Q := Q H on columns j.., with H = I - tau w w'
+      const lower = ops.slice(r, [0, j, 0], [b, m - j, n]);
+      const reflected = ops.sub(lower, ops.matMul(tauW, ops.matMul(w, lower, true, false)));
+      r = j === 0 ? reflected : ops.concat([ops.slice(r, [0, 0, 0], [b, j, n]), reflected], 1);
+      const right = ops.slice(q, [0, 0, j], [b, m, m - j]);
+      const turned = ops.sub(right, ops.matMul(ops.matMul(right, w), tauW, false, true));
+      q = j === 0 ? turned : ops.concat([ops.slice(q, [0, 0, 0], [b, m, j]), turned], 2);
+    }
+    const k = fullMatrices || m <= n ? m : n;
+    const [qOut, rOut] = [ops.slice(q, [0, 0, 0], [b, m, k]), ops.slice(r, [0, 0, 0], [b, k, n])];
+    return [ops.reshape(qOut, [...outer, m, k]), ops.reshape(rOut, [...outer, k, n])];
+  });
+}

@@ -5,6 +5,7 @@ import { registerVariable } from './variables.js';
 import type { SpatialPadding } from './args.js';
 import { image } from './image.js';
 import { TensorBuffer } from './buffer.js';
+import { dilation2d } from './window_max.js';
 
 export type DataType = 'float32' | 'int32' | 'bool';
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
@@ -246,6 +247,9 @@ export class Tensor {
   conv1d(filter: Tensor, stride: number, pad: 'same' | 'valid' | number, dataFormat: 'NWC' | 'NCW' = 'NWC', dilation = 1): Tensor { return ops.conv1d(this, filter, stride, pad, dataFormat, dilation); }
   separableConv2d(depthwiseFilter: Tensor, pointwiseFilter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dilation: number | [number, number] = 1, dataFormat: 'NHWC' | 'NCHW' = 'NHWC'): Tensor {
     return ops.separableConv2d(this, depthwiseFilter, pointwiseFilter, strides, pad, dilation, dataFormat);
+  }
+  dilation2d(filter: Tensor, strides: number | [number, number], pad: 'same' | 'valid', dilations: number | [number, number] = 1, dataFormat: 'NHWC' = 'NHWC'): Tensor {
+    return dilation2d(this, filter, strides, pad, dilations, dataFormat);
   }
   pool(windowShape: number | [number, number], poolingType: 'avg' | 'max', pad: 'same' | 'valid' | number, dilations?: number | [number, number], strides?: number | [number, number]): Tensor {
     return ops.pool(this, windowShape, poolingType, pad, dilations, strides);

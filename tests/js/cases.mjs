@@ -870,7 +870,7 @@ export const cases = {
     throwsWith(() => tf.layers.dense({ units: 2, activityRegularizer: tf.regularizers.l2() }), ['Dense', 'activityRegularizer'], 'activity regularizers (not supported)');
   },
 
-  async 'differential vs TF.js: tf.fused, confusionMatrix, signal windows and frames, bandPart, gramSchmidt, segment sums, bincounts, scatterND, tensorScatterUpdate, variableGrads, buffer'(tf, ref) {
+  async 'differential vs TF.js: tf.fused, confusionMatrix, signal windows and frames, bandPart, gramSchmidt, qr, segment sums, bincounts, scatterND, tensorScatterUpdate, variableGrads, buffer'(tf, ref) {
     const a = (t) => t.tensor(seeded(12, 160), [3, 4]), b = (t) => t.tensor(seeded(8, 161), [4, 2]);
     const img = (t) => t.tensor(seeded(2 * 5 * 5 * 2, 162), [2, 5, 5, 2]), f = (t) => t.tensor(seeded(3 * 3 * 2 * 3, 163), [3, 3, 2, 3]);
     const cases = [
@@ -884,6 +884,8 @@ export const cases = {
       ['frame', (t) => t.signal.frame(t.tensor(seeded(10, 166)), 4, 3)], ['frame, padded at the end', (t) => t.signal.frame(t.tensor(seeded(10, 166)), 4, 3, true, 9)],
       ['bandPart', (t) => t.linalg.bandPart(t.tensor(seeded(20, 167), [4, 5]), 1, 2)], ['bandPart lower', (t) => t.linalg.bandPart(t.tensor(seeded(20, 167), [4, 5]), -1, 0)],
       ['gramSchmidt', (t) => t.linalg.gramSchmidt(t.tensor([[1, 1, 0], [1, 0, 1], [0, 1, 1]]))],
+      ...[[[5, 3], false], [[5, 3], true], [[3, 5], false], [[4, 4], false], [[2, 3, 3], false]].flatMap(([shape, full], i) => [0, 1].map((part) =>
+        [`qr ${part ? 'r' : 'q'} of [${shape}]${full ? ', full' : ''}`, (t) => t.linalg.qr(t.tensor(seeded(shape.reduce((p, d) => p * d), 350 + i), shape), full)[part]])),
       ['unsortedSegmentSum', (t) => t.unsortedSegmentSum(a(t), t.tensor([2, 0, 2], [3], 'int32'), 4)],
       ['bincount', (t) => t.bincount(t.tensor([1, 3, 1, 0, 4], [5], 'int32'), t.tensor([0.5, 1, 2, 3, 1]), 6)],
       ['denseBincount', (t) => t.denseBincount(t.tensor([[1, 1, 2], [0, 3, 3]], [2, 3], 'int32'), t.tensor([], [0]), 4)],
@@ -893,6 +895,16 @@ export const cases = {
       ['tensorScatterUpdate', (t) => t.tensorScatterUpdate(a(t), t.tensor([[0, 1], [2, 3]], [2, 2], 'int32'), t.tensor([9, -9]))],
     ];
     await agreesWithTfjs(tf, ref, cases, [1e-4, 1e-5]);
+    // qr's gradient (TF.js cannot differentiate its own: no gradient for Greater) by central differences
+    const qrLoss = (a) => { const [q, r] = tf.linalg.qr(a); return q.mul(tf.tensor(seeded(15, 360), [5, 3])).sum().add(r.square().sum()); };
+    const qrBase = seeded(15, 361);
+    const qrGrad = await tf.grad(qrLoss)(tf.tensor(qrBase, [5, 3])).data();
+    for (let i = 0; i < qrBase.length; i++) {
+      const [up, down] = [qrBase.slice(), qrBase.slice()];
+      up[i] += 1e-2; down[i] -= 1e-2;
+      const fd = (await tf.tidy(() => qrLoss(tf.tensor(up, [5, 3])).sub(qrLoss(tf.tensor(down, [5, 3])))).data())[0] / 2e-2;
+      close([qrGrad[i]], [fd], 2e-2, 2e-2, `qr gradient at ${i}`);
+    }
     // variableGrads: gradients by variable name, as TF.js
     const run = (t) => {
       const v1 = t.variable(t.tensor([1, 2]), true, 'vg_a'), v2 = t.variable(t.tensor([[0.5], [-1]]), true, 'vg_b');
@@ -936,6 +948,134 @@ export const cases = {
     close(await crop.predict(tf.tensor(Array.from({ length: 30 }, (_, i) => i), [1, 5, 6, 1])).data(), [7, 8, 9, 13, 14, 15], 0, 0, 'centerCrop');
     crop.dispose();
     assert(tf.layers.Layer === tf.Layer && typeof tf.layers.input === 'function' && tf.layers.inputLayer({ inputShape: [2] }).getClassName() === 'InputLayer', 'tf.layers.Layer, input, inputLayer');
+  },
+
+  async 'differential vs TF.js: conv3d, conv3dTranspose, maxPool3d, avgPool3d, their gradients and layers'(tf, ref) {
+    const v = (n, seed, shape) => (t) => t.tensor(seeded(n, seed), shape);
+    const x = v(2 * 5 * 6 * 4 * 3, 301, [2, 5, 6, 4, 3]), f = v(3 * 2 * 2 * 3 * 4, 302, [3, 2, 2, 3, 4]);
+    const dy = v(2 * 3 * 3 * 2 * 4, 304, [2, 3, 3, 2, 4]);
+    const cases = [
+      ['conv3d same', (t) => t.conv3d(x(t), f(t), 1, 'same')],
+      ['conv3d valid, strided', (t) => t.conv3d(x(t), f(t), [2, 1, 2], 'valid')],
+      ['conv3d same, stride 2', (t) => t.conv3d(x(t), f(t), 2, 'same')],
+      ['conv3d dilated', (t) => t.conv3d(x(t), f(t), 1, 'valid', 'NDHWC', [2, 1, 1])],
+      ['conv3d of rank 4', (t) => t.conv3d(v(5 * 6 * 4 * 3, 303, [5, 6, 4, 3])(t), f(t), 1, 'same')],
+      ['conv3d gradient of x', (t) => t.grad((a) => t.conv3d(a, f(t), [2, 1, 1], 'same').square().sum())(x(t))],
+      ['conv3d gradient of the filter', (t) => t.grad((w) => t.conv3d(x(t), w, [1, 2, 1], 'valid').square().sum())(f(t))],
+      ['conv3dTranspose same, stride 2', (t) => t.conv3dTranspose(dy(t), f(t), [2, 6, 6, 4, 3], 2, 'same')],
+      ['conv3dTranspose valid', (t) => t.conv3dTranspose(dy(t), f(t), [2, 5, 4, 3, 3], 1, 'valid')],
+      ['conv3dTranspose odd output, stride 2', (t) => t.conv3dTranspose(dy(t), f(t), [2, 5, 5, 3, 3], 2, 'same')],
+      // TF.js has no gradient for conv3dTranspose: its gradient with respect to x is conv3d's forward
+      ['conv3dTranspose gradient of x (= conv3d)', (t) => (t === ref ? t.conv3d(x(t).slice([0, 0, 0, 0, 0], [2, 5, 6, 4, 3]).pad([[0, 0], [0, 1], [0, 0], [0, 0], [0, 0]]), f(t), 2, 'same')
+        : t.grad((a) => t.conv3dTranspose(a, f(t), [2, 6, 6, 4, 3], 2, 'same').mul(x(t).pad([[0, 0], [0, 1], [0, 0], [0, 0], [0, 0]])).sum())(dy(t)))],
+      ['maxPool3d', (t) => t.maxPool3d(x(t), 2, 2, 'valid')],
+      ['maxPool3d same', (t) => t.maxPool3d(x(t), [3, 2, 2], [2, 1, 2], 'same')],
+      ['avgPool3d same', (t) => t.avgPool3d(x(t), [3, 2, 2], [2, 1, 2], 'same')],
+      ['avgPool3d padded by 1', (t) => t.avgPool3d(x(t), 3, 2, 1)],
+      ['maxPool3d gradient', (t) => t.grad((a) => t.maxPool3d(a, 2, 1, 'same').square().sum())(x(t))],
+      ['avgPool3d gradient', (t) => t.grad((a) => t.avgPool3d(a, [3, 2, 2], [2, 1, 2], 'valid').square().sum())(x(t))],
+    ];
+    await agreesWithTfjs(tf, ref, cases, [1e-4, 1e-5]);
+    // With 'same' padding TF.js's average-pool gradient divides by the whole window although its
+    // forward averages the in-bounds part; ours is the forward's derivative: central differences
+    // (the pool is linear, so they are exact up to rounding).
+    const base = seeded(3 * 3 * 2, 305), weights = tf.tensor(seeded(2 * 3 * 2, 306), [1, 2, 3, 2, 1]);
+    const pooled = (a) => tf.avgPool3d(a, [2, 2, 2], [2, 1, 1], 'same').mul(weights).sum();
+    const g = await tf.grad(pooled)(tf.tensor(base, [1, 3, 3, 2, 1])).data();
+    for (let i = 0; i < base.length; i++) {
+      const [up, down] = [base.slice(), base.slice()];
+      up[i] += 0.5; down[i] -= 0.5;
+      const fd = await tf.tidy(() => pooled(tf.tensor(up, [1, 3, 3, 2, 1])).sub(pooled(tf.tensor(down, [1, 3, 3, 2, 1])))).data();
+      close([g[i]], fd, 1e-3, 1e-4, `avgPool3d 'same' gradient at ${i}`);
+    }
+    weights.dispose();
+    throwsWith(() => tf.conv3d(x(tf), v(2 * 2 * 2 * 2 * 4, 1, [2, 2, 2, 2, 4])(tf), 1, 'same'), ['conv3d', 'channels'], 'conv3d channel mismatch');
+    throwsWith(() => tf.maxPool3d(x(tf), 9, 1, 'valid'), ['maxPool3d', 'does not fit'], 'maxPool3d window past the input');
+    const layers = [
+      [[4, 5, 4, 2], 'conv3d', { filters: 3, kernelSize: [2, 3, 2], strides: [1, 2, 1], padding: 'same', activation: 'relu' }],
+      [[4, 5, 4, 2], 'conv3d', { filters: 2, kernelSize: 2 }],
+      [[3, 3, 2, 2], 'conv3dTranspose', { filters: 3, kernelSize: 2, strides: 2, padding: 'same' }],
+      [[3, 3, 2, 2], 'conv3dTranspose', { filters: 2, kernelSize: [3, 2, 2], padding: 'valid', activation: 'tanh' }],
+      [[4, 5, 4, 2], 'maxPooling3d', { poolSize: 2 }], [[4, 5, 4, 2], 'averagePooling3d', { poolSize: [2, 3, 2], strides: 1, padding: 'same' }],
+    ];
+    for (const c of layers) await layerAgreesWithTfjs(tf, ref, c, 310, [1e-4, 1e-5]);
+    // a 3-D conv net trains (gradients through conv3d, the pools and conv3dTranspose)
+    const m = tf.sequential({ layers: [
+      tf.layers.conv3d({ filters: 4, kernelSize: 2, padding: 'same', activation: 'relu', inputShape: [4, 4, 4, 1] }),
+      tf.layers.conv3dTranspose({ filters: 2, kernelSize: 2, strides: 2, padding: 'same' }),
+      tf.layers.maxPooling3d({ poolSize: 2 }), tf.layers.avgPool3d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 1 }),
+    ] });
+    m.compile({ optimizer: tf.train.adam(0.03), loss: 'meanSquaredError' });
+    const xs = tf.tensor(seeded(16 * 64, 320), [16, 4, 4, 4, 1]), ys = xs.mean([1, 2, 3]);
+    const h = await m.fit(xs, ys, { epochs: 25, batchSize: 16 });
+    assert(h.history.loss.at(-1) < h.history.loss[0] * 0.3, `3-D conv net loss ${h.history.loss[0]} -> ${h.history.loss.at(-1)}`);
+    tf.dispose([xs, ys]); m.dispose();
+  },
+
+  async 'differential vs TF.js: dilation2d (and its gradients) and maxPoolWithArgmax'(tf, ref) {
+    const v = (n, seed, shape) => (t) => t.tensor(seeded(n, seed), shape);
+    const x = v(2 * 7 * 6 * 3, 330, [2, 7, 6, 3]), f = v(3 * 2 * 3, 331, [3, 2, 3]);
+    const argmax = (args, part) => (t) => t.maxPoolWithArgmax(...args(t))[part];
+    const cases = [
+      ['dilation2d same', (t) => t.dilation2d(x(t), f(t), 1, 'same')],
+      ['dilation2d valid, strided', (t) => t.dilation2d(x(t), f(t), [2, 1], 'valid')],
+      ['dilation2d dilated', (t) => t.dilation2d(x(t), f(t), 1, 'same', [2, 2])],
+      ['dilation2d of rank 3, as a method', (t) => v(7 * 6 * 3, 332, [7, 6, 3])(t).dilation2d(f(t), 2, 'same')],
+      ['dilation2d gradient of x', (t) => t.grad((a) => t.dilation2d(a, f(t), 1, 'same').square().sum())(x(t))],
+      ['dilation2d gradient of the filter', (t) => t.grad((w) => t.dilation2d(x(t), w, [2, 1], 'valid').square().sum())(f(t))],
+      ['maxPoolWithArgmax result', argmax((t) => [x(t), 3, 2, 'same'], 'result')],
+      ['maxPoolWithArgmax indexes', argmax((t) => [x(t), 3, 2, 'same'], 'indexes')],
+      ['maxPoolWithArgmax indexes with the batch', argmax((t) => [x(t), [2, 3], [1, 2], 'valid', true], 'indexes')],
+      // ties go to the first position in the window, as TF.js
+      ['maxPoolWithArgmax of ties', argmax((t) => [t.tensor([1, 1, 1, 1, 2, 2, 0, 0], [1, 2, 4, 1]), 2, 2, 'valid'], 'indexes')],
+    ];
+    await agreesWithTfjs(tf, ref, cases, [1e-5, 1e-6]);
+    throwsWith(() => tf.dilation2d(x(tf), v(12, 1, [2, 2, 3])(tf).reshape([2, 2, 3]).slice([0, 0, 0], [2, 2, 2]), 1, 'same'), ['dilation2d', 'filter'], 'dilation2d channel mismatch');
+    throwsWith(() => tf.maxPoolWithArgmax(x(tf), 2, 2, 'full'), ['maxPoolWithArgmax', 'pad'], 'maxPoolWithArgmax bad padding');
+  },
+
+  async 'differential vs TF.js: tf.image cropAndResize, transform, rotateWithOffset and threshold'(tf, ref) {
+    const img = (t) => t.tensor(seeded(2 * 6 * 7 * 3, 340), [2, 6, 7, 3]);
+    const boxes = [[0, 0, 1, 1], [0.1, 0.2, 0.7, 0.9], [-0.2, 0.3, 0.5, 1.3], [0.8, 0.9, 0.2, 0.1], [0.3, 0.3, 0.6, 0.5]];
+    const crop = (size, method, extra, ind = [0, 1, 1, 0, 5]) => (t) => t.image.cropAndResize(img(t), t.tensor(boxes), t.tensor(ind, [5], 'int32'), size, method, extra);
+    const rotations = [[0.4, 0, 0.5], [-1.1, 0.25, [0.3, 0.6]], [Math.PI / 2, [10, 20, 30], 0.5]];
+    const transforms = [[1, 0.1, -1.5, -0.2, 0.9, 0.7, 0.01, -0.02], [0.8, -0.3, 2.2, 0.35, 1.1, -1.4, 0, 0]];
+    // a 4-channel image for the per-channel fill (the fourth reads 255)
+    const img4 = (t) => t.tensor(seeded(6 * 5 * 4, 341), [1, 6, 5, 4]);
+    const gray = (t) => t.tensor(Float32Array.from(seeded(8 * 9, 342), (v) => Math.round((v + 1) * 127.4)), [8, 9, 1]);
+    const cases = [
+      ['cropAndResize bilinear', crop([4, 5], 'bilinear', 0)],
+      ['cropAndResize nearest, extrapolating', crop([3, 6], 'nearest', -7)],
+      ['cropAndResize to one pixel', crop([1, 1], 'bilinear', 2)],
+      ...rotations.map(([r, fill, center]) => [`rotateWithOffset(${r}, ${fill}, ${center})`, (t) => t.image.rotateWithOffset(Array.isArray(fill) ? img4(t) : img(t), r, fill, center)]),
+      // (TF.js's CPU transform fills every image after the first: one image at a time here)
+      ...['constant', 'reflect', 'wrap', 'nearest'].flatMap((mode) => ['nearest', 'bilinear'].flatMap((how) => [0, 1].map((i) =>
+        [`transform ${how}, ${mode}, ${i}`, (t) => t.image.transform(img(t).slice([i, 0, 0, 0], [1, 6, 7, 3]), t.tensor([transforms[i]]), how, mode, 0.5)]))),
+      ['transform to another size', (t) => t.image.transform(img(t).slice([0, 0, 0, 0], [1, 6, 7, 3]), t.tensor([transforms[0]]), 'bilinear', 'constant', 0, [4, 9])],
+      ['threshold binary of RGB', (t) => t.image.threshold(t.mul(t.add(img(t).slice([0, 0, 0, 0], [1, 6, 7, 3]).reshape([6, 7, 3]), 1), 127))],
+      ['threshold inverted, 0.3', (t) => t.image.threshold(gray(t), 'binary', true, 0.3)],
+      ['threshold otsu', (t) => t.image.threshold(gray(t), 'otsu')],
+      ['threshold otsu of an int32 image', (t) => t.image.threshold(gray(t).cast('int32'), 'otsu', true)],
+    ];
+    await agreesWithTfjs(tf, ref, cases, [1e-4, 1e-5]);
+    // a batch: each image by its own transform, or all by one
+    const one = (i, tr) => tf.image.transform(img(tf).slice([i, 0, 0, 0], [1, 6, 7, 3]), tf.tensor([tr]), 'bilinear', 'reflect');
+    close(await tf.image.transform(img(tf), tf.tensor(transforms), 'bilinear', 'reflect').data(), await tf.concat([one(0, transforms[0]), one(1, transforms[1])]).data(), 1e-6, 1e-6, 'transform of a batch');
+    close(await tf.image.transform(img(tf), tf.tensor([transforms[1]]), 'bilinear', 'reflect').data(), await tf.concat([one(0, transforms[1]), one(1, transforms[1])]).data(), 1e-6, 1e-6, 'transform of a batch by one');
+    // TF.js has no gradient for cropAndResize; ours (linear in the image) against central differences
+    const base = seeded(4 * 5, 343), weights = tf.tensor(seeded(2 * 3 * 3, 344), [2, 3, 3, 1]);
+    const cropped = (x) => tf.image.cropAndResize(x, tf.tensor([[0.1, 0.2, 0.7, 0.9], [0, -0.1, 1, 0.8]]), tf.tensor([0, 0], [2], 'int32'), [3, 3]).mul(weights).sum();
+    const g = await tf.grad(cropped)(tf.tensor(base, [1, 4, 5, 1])).data();
+    for (let i = 0; i < base.length; i++) {
+      const [up, down] = [base.slice(), base.slice()];
+      up[i] += 0.5; down[i] -= 0.5;
+      const fd = await tf.tidy(() => cropped(tf.tensor(up, [1, 4, 5, 1])).sub(cropped(tf.tensor(down, [1, 4, 5, 1])))).data();
+      close([g[i]], fd, 1e-3, 1e-4, `cropAndResize gradient at ${i}`);
+    }
+    weights.dispose();
+    throwsWith(() => tf.image.cropAndResize(img(tf), tf.tensor([[0, 0, 1]]), tf.tensor([0], [1], 'int32'), [2, 2]), ['cropAndResize', 'boxes'], 'cropAndResize boxes of 3');
+    throwsWith(() => tf.image.transform(img(tf), tf.tensor([[1, 0, 0, 0, 1, 0, 0]])), ['transform', '8'], 'transform of 7 numbers');
+    throwsWith(() => tf.image.threshold(img(tf)), ['threshold', '[height, width'], 'threshold of a batch');
   },
 
   async 'differential vs TF.js: tf.data pipelines (array, zip, map, filter, batch, take, skip, repeat, shuffle, generator, csv) and model.fitDataset'(tf, ref) {
@@ -1410,6 +1550,37 @@ export const cases = {
     assert(artifacts.weightSpecs.length === 3 && artifacts.weightData.byteLength === blob.byteLength, 'getModelArtifactsForJSON');
     close(await tf.tensor([1.5, -2]).bytes(), await ref.tensor([1.5, -2]).bytes(), 0, 0, 'Tensor.bytes');
     await tf.nextFrame();
+    // the Sync artifacts, as TF.js
+    for (const lib of [tf, ref]) {
+      const a = lib.io.getModelArtifactsForJSONSync({ modelTopology: { x: 1 }, format: 'layers-model', weightsManifest: manifest }, blobSpecs, blob);
+      assert(a.modelTopology.x === 1 && a.format === 'layers-model' && a.weightSpecs.length === 3 && a.weightData.byteLength === blob.byteLength, `getModelArtifactsForJSONSync (${lib === tf ? 'ours' : 'TF.js'})`);
+    }
+    // decodeWeightsStream: the same tensors as TF.js from the same chunks
+    const stream = () => new ReadableStream({ start(c) { c.enqueue(new Uint8Array(blob.slice(0, 7))); c.enqueue(new Uint8Array(blob.slice(7))); c.close(); } });
+    const [ours, theirs] = [await tf.io.decodeWeightsStream(stream(), blobSpecs), await ref.io.decodeWeightsStream(stream(), blobSpecs)];
+    for (const k of Object.keys(theirs)) {
+      assert(ours[k].dtype === theirs[k].dtype && ours[k].shape.join() === theirs[k].shape.join(), `decodeWeightsStream ${k}: ${ours[k].dtype} [${ours[k].shape}]`);
+      close(await ours[k].data(), await theirs[k].data(), 0, 0, `decodeWeightsStream ${k}`);
+    }
+    tf.dispose(Object.values(ours)); ref.dispose(Object.values(theirs));
+    await assertRejects(() => tf.io.decodeWeightsStream(new ReadableStream({ start(c) { c.enqueue(new Uint8Array(blob.byteLength + 4)); c.close(); } }), blobSpecs), ['decodeWeightsStream', 'more bytes'], 'a stream longer than its specs');
+    // tf.models.modelFromJSON: the topology alone (weights as initialised), or with a manifest whose shards it fetches
+    const dense = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4], activation: 'tanh' }), tf.layers.dense({ units: 2 })] });
+    const art = await saved(tf, dense);
+    const bare = await tf.models.modelFromJSON(art.modelTopology);
+    assert(bare.layers.length === 2 && bare.outputShape.join() === ',2', `modelFromJSON of the topology: ${bare.layers.length} layers, output [${bare.outputShape}]`);
+    const base64 = btoa(String.fromCharCode(...new Uint8Array(art.weightData)));
+    const withWeights = await tf.models.modelFromJSON({ modelTopology: art.modelTopology, weightsManifest: [{ paths: [`data:application/octet-stream;base64,${base64}`], weights: art.weightSpecs }] });
+    const inTfjs = await ref.models.modelFromJSON({ modelTopology: art.modelTopology });
+    let offset = 0;
+    inTfjs.setWeights(art.weightSpecs.map((w) => {
+      const n = w.shape.reduce((p, d) => p * d, 1);
+      offset += 4 * n;
+      return ref.tensor(new Float32Array(art.weightData, offset - 4 * n, n), w.shape);
+    }));
+    const input = seeded(8, 370);
+    close(await withWeights.predict(tf.tensor(input, [2, 4])).data(), await inTfjs.predict(ref.tensor(input, [2, 4])).data(), 1e-5, 1e-6, 'modelFromJSON with fetched weights vs TF.js');
+    [dense, bare, withWeights].forEach((m) => m.dispose());
   },
   async 'model.warmup compiles kernels ahead and changes nothing: the first predict compiles none'(tf) {
     const make = () => {

@@ -1,6 +1,6 @@
 // tf.io: IO handlers, as TF.js names them.
 import { downloads, fromMemory, getLoadHandlers, getSaveHandlers, http, indexedDb, localStorageHandler, registerLoadRouter, registerSaveRouter, withSaveHandler } from './handlers.js';
-import { CompositeArrayBuffer, getModelArtifactsForJSON, loadWeights, weightsLoaderFactory, browserFiles, concatenateArrayBuffers, copyModel, decodeWeights, encodeWeights, fromMemorySync, getModelArtifactsInfoForJSON, getWeightSpecs, isHTTPScheme, listModels, moveModel, removeModel, withSaveHandlerSync } from './manage.js';
+import { CompositeArrayBuffer, decodeWeightsStream, getModelArtifactsForJSON, getModelArtifactsForJSONSync, loadWeights, weightsLoaderFactory, browserFiles, concatenateArrayBuffers, copyModel, decodeWeights, encodeWeights, fromMemorySync, getModelArtifactsInfoForJSON, getWeightSpecs, isHTTPScheme, listModels, moveModel, removeModel, withSaveHandlerSync } from './manage.js';
 
 export const io = {
   browserHTTPRequest: http,
@@ -31,5 +31,7 @@ export const io = {
   getModelArtifactsForJSON,
   loadWeights,
   weightsLoaderFactory,
+  decodeWeightsStream,
+  getModelArtifactsForJSONSync,
 };
 export type { IOHandler, ModelArtifacts, SaveResult, WeightsManifestEntry } from './types.js';

@@ -86,11 +86,20 @@ export async function encodeWeights(tensors: NamedTensors): Promise<{ data: Arra
   return { data: concatBuffers(parts), specs };
 }
 
+/** A weight's bytes in TF.js's weight files: 4 per element, 1 for bool. */
+const specBytes = (s: WeightsManifestEntry) => s.shape.reduce((a, b) => a * b, 1) * (s.dtype === 'bool' ? 1 : 4);
+
+/** The bytes all `specs` take, once they are checked (shapes, dtypes, limits). */
+function specsTotal(op: string, specs: WeightsManifestEntry[]): number {
+  checkWeights(op, specs, undefined, { streamed: true, dtypes: ['float32', 'int32', 'bool'] });
+  return specs.reduce((n, s) => n + specBytes(s), 0);
+}
+
 /** Tensors by name from a buffer and its specs (checked against the buffer's length first). */
 export function decodeWeights(data: ArrayBuffer, specs: WeightsManifestEntry[]): Record<string, Tensor> {
-  const bytes = (s: WeightsManifestEntry) => s.shape.reduce((a, b) => a * b, 1) * (s.dtype === 'bool' ? 1 : 4);
-  const total = specs.reduce((n, s) => n + bytes(s), 0);
-  checkWeights('decodeWeights', specs, undefined, { streamed: true, dtypes: ['float32', 'int32', 'bool'] });
+  const bytes = specBytes;
+  const total = specsTotal('decodeWeights', specs);
+  if (!(data instanceof ArrayBuffer)) throw new Error('decodeWeights: data must be an ArrayBuffer');
   if (data.byteLength !== total) throw new Error(`decodeWeights: the specs need ${total} bytes but the data has ${data.byteLength}`);
   const out: Record<string, Tensor> = {};
   let at = 0;
@@ -101,6 +110,35 @@ export function decodeWeights(data: ArrayBuffer, specs: WeightsManifestEntry[]):
     at += bytes(s);
   }
   return out;
+}
+
+/**
+ * decodeWeights over a stream of the weight bytes (TF.js 4's decodeWeightsStream): the bytes are
+ * counted as they arrive and a stream longer than the specs declare is refused at the first chunk
+ * past them.
+ */
+export async function decodeWeightsStream(stream: ReadableStream<ArrayBuffer | Uint8Array>, specs: WeightsManifestEntry[]): Promise<Record<string, Tensor>> {
+  const op = 'decodeWeightsStream';
+  if (!stream || typeof (stream as ReadableStream).getReader !== 'function') throw new Error(`${op}: expected a ReadableStream of the weight bytes`);
+  const total = specsTotal(op, specs);
+  const whole = new Uint8Array(total);
+  let at = 0;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const chunk = value instanceof Uint8Array ? value : value instanceof ArrayBuffer ? new Uint8Array(value) : null;
+      if (!chunk) throw new Error(`${op}: the stream gave a ${typeof value}, not bytes`);
+      if (at + chunk.byteLength > total) throw new Error(`${op}: the stream holds more bytes than the specs declare (${total})`);
+      whole.set(chunk, at);
+      at += chunk.byteLength;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  if (at !== total) throw new Error(`${op}: the specs need ${total} bytes but the stream held ${at}`);
+  return decodeWeights(whole.buffer, specs);
 }
 
 /** All weight specs of a weights manifest. */
@@ -146,7 +184,7 @@ export class CompositeArrayBuffer {
   static join(buffers?: ArrayBuffer | ArrayBuffer[]): ArrayBuffer { return new CompositeArrayBuffer(buffers).slice(); }
 }
 
-type Manifest = Array<{ paths: string[]; weights: WeightsManifestEntry[] }>;
+export type Manifest = Array<{ paths: string[]; weights: WeightsManifestEntry[] }>;
 
 /** Model artifacts from a model.json object, its weights fetched by `loadWeights(manifest)`. */
 export async function getModelArtifactsForJSON(modelJSON: Record<string, unknown>, loadWeights: (manifest: Manifest) => Promise<[WeightsManifestEntry[], ArrayBuffer]>): Promise<ModelArtifacts> {
@@ -155,11 +193,31 @@ export async function getModelArtifactsForJSON(modelJSON: Record<string, unknown
   return { modelTopology: modelJSON.modelTopology as Record<string, unknown>, format: modelJSON.format as string, generatedBy: modelJSON.generatedBy as string, convertedBy: modelJSON.convertedBy as string, trainingConfig: modelJSON.trainingConfig as Record<string, unknown>, weightSpecs, weightData };
 }
 
+/** Model artifacts from a model.json object and, when given, its weights (TF.js's Sync form). */
+export function getModelArtifactsForJSONSync(modelJSON: Record<string, unknown>, weightSpecs?: WeightsManifestEntry[], weightData?: ArrayBuffer | ArrayBuffer[]): ModelArtifacts {
+  if (!modelJSON || typeof modelJSON !== 'object') throw new Error('getModelArtifactsForJSONSync: modelJSON must be an object');
+  return {
+    modelTopology: modelJSON.modelTopology as Record<string, unknown>, format: modelJSON.format as string, generatedBy: modelJSON.generatedBy as string, convertedBy: modelJSON.convertedBy as string, trainingConfig: modelJSON.trainingConfig as Record<string, unknown>,
+    ...(weightSpecs ? { weightSpecs } : {}),
+    ...(weightData ? { weightData: concatenateArrayBuffers(weightData) } : {}),
+  };
+}
+
+/** The URLs of a manifest's weight shards under `filePathPrefix`. */
+export const shardURLs = (manifest: Manifest, filePathPrefix = '') =>
+  manifest.flatMap((g) => g.paths.map((p) => (filePathPrefix && !filePathPrefix.endsWith('/') ? `${filePathPrefix}/${p}` : `${filePathPrefix}${p}`)));
+
+/** The weight shards at `urls`, fetched. */
+export const fetchShards = (urls: string[], requestInit?: RequestInit) => Promise.all(urls.map(async (u) => {
+  const r = await fetch(u, requestInit);
+  if (!r.ok) throw new Error(`loadWeights: fetching ${u} failed (${r.status})`);
+  return r.arrayBuffer();
+}));
+
 /** A weights loader over `fetchWeights(urls)` (TF.js weightsLoaderFactory): manifest, prefix and optional names -> tensors. */
 export function weightsLoaderFactory(fetchWeights: (urls: string[]) => Promise<ArrayBuffer[]>) {
   return async (manifest: Manifest, filePathPrefix = '', weightNames?: string[]): Promise<Record<string, Tensor>> => {
-    const urls = manifest.flatMap((g) => g.paths.map((p) => (filePathPrefix && !filePathPrefix.endsWith('/') ? `${filePathPrefix}/${p}` : `${filePathPrefix}${p}`)));
-    const all = decodeWeights(concatBuffers(await fetchWeights(urls)), getWeightSpecs(manifest));
+    const all = decodeWeights(concatBuffers(await fetchWeights(shardURLs(manifest, filePathPrefix))), getWeightSpecs(manifest));
     if (!weightNames) return all;
     const missing = weightNames.filter((n) => !(n in all));
     if (missing.length) throw new Error(`loadWeights: ${missing.join(', ')} not in the weights manifest`);
@@ -170,8 +228,4 @@ export function weightsLoaderFactory(fetchWeights: (urls: string[]) => Promise<A
 
 /** Tensors from a weights manifest's shards fetched over HTTP (TF.js io.loadWeights). */
 export const loadWeights = (manifest: Manifest, filePathPrefix = '', weightNames?: string[], requestInit?: RequestInit) =>
-  weightsLoaderFactory(async (urls) => Promise.all(urls.map(async (u) => {
-    const r = await fetch(u, requestInit);
-    if (!r.ok) throw new Error(`loadWeights: fetching ${u} failed (${r.status})`);
-    return r.arrayBuffer();
-  })))(manifest, filePathPrefix, weightNames);
+  weightsLoaderFactory((urls) => fetchShards(urls, requestInit))(manifest, filePathPrefix, weightNames);

@@ -89,6 +89,7 @@ const common = (c: Cfg) => ({
 });
 const num = (v: unknown) => v as number;
 const pair = (v: unknown) => v as number | [number, number];
+const triple = (v: unknown) => v as number | [number, number, number];
 function channelsLast(c: Cfg, cls: string): void {
   if (c.data_format !== undefined && c.data_format !== 'channels_last') throw new Error(`loadLayersModel: ${cls} with data_format '${c.data_format}' is not supported (channels_last only)`);
 }
@@ -116,6 +117,10 @@ const FROM_KERAS: Record<string, (c: Cfg) => Layer> = {
   Conv1D: (c) => { channelsLast(c, 'Conv1D'); return make.conv1d({ ...common(c), filters: num(c.filters), kernelSize: c.kernel_size as [number], strides: ((c.strides as number[] | undefined)?.[0] ?? c.strides ?? 1) as number, padding: c.padding as 'same' | 'valid', dilationRate: ((c.dilation_rate as number[] | undefined)?.[0] ?? c.dilation_rate ?? 1) as number, activation: c.activation as string, useBias: c.use_bias as boolean }); },
   Conv2DTranspose: (c) => { channelsLast(c, 'Conv2DTranspose'); if (c.output_padding) throw new Error('loadLayersModel: Conv2DTranspose with output_padding is not supported'); return make.conv2dTranspose({ ...common(c), filters: num(c.filters), kernelSize: pair(c.kernel_size), strides: pair(c.strides ?? 1), padding: c.padding as 'same' | 'valid', dilationRate: pair(c.dilation_rate ?? 1), activation: c.activation as string, useBias: c.use_bias as boolean }); },
   SeparableConv2D: (c) => { channelsLast(c, 'SeparableConv2D'); return make.separableConv2d({ ...common(c), filters: num(c.filters), kernelSize: pair(c.kernel_size), strides: pair(c.strides ?? 1), padding: c.padding as 'same' | 'valid', dilationRate: pair(c.dilation_rate ?? 1), depthMultiplier: num(c.depth_multiplier ?? 1), activation: c.activation as string, useBias: c.use_bias as boolean }); },
+  Conv3D: (c) => { channelsLast(c, 'Conv3D'); return make.conv3d({ ...common(c), filters: num(c.filters), kernelSize: triple(c.kernel_size), strides: triple(c.strides ?? 1), padding: c.padding as 'same' | 'valid', dilationRate: triple(c.dilation_rate ?? 1), activation: c.activation as string, useBias: c.use_bias as boolean }); },
+  Conv3DTranspose: (c) => { channelsLast(c, 'Conv3DTranspose'); if (c.output_padding) throw new Error('loadLayersModel: Conv3DTranspose with output_padding is not supported'); return make.conv3dTranspose({ ...common(c), filters: num(c.filters), kernelSize: triple(c.kernel_size), strides: triple(c.strides ?? 1), padding: c.padding as 'same' | 'valid', dilationRate: triple(c.dilation_rate ?? 1), activation: c.activation as string, useBias: c.use_bias as boolean }); },
+  MaxPooling3D: (c) => { channelsLast(c, 'MaxPooling3D'); return make.maxPooling3d({ ...common(c), poolSize: triple(c.pool_size ?? 2), strides: (c.strides ?? undefined) as [number, number, number] | undefined, padding: c.padding as 'same' | 'valid' }); },
+  AveragePooling3D: (c) => { channelsLast(c, 'AveragePooling3D'); return make.averagePooling3d({ ...common(c), poolSize: triple(c.pool_size ?? 2), strides: (c.strides ?? undefined) as [number, number, number] | undefined, padding: c.padding as 'same' | 'valid' }); },
   SimpleRNN: (c) => make.simpleRNN({ ...common(c), ...rnn(c) }),
   PReLU: (c) => make.prelu({ ...common(c), sharedAxes: (c.shared_axes ?? undefined) as number[] | undefined }),
   SpatialDropout1D: (c) => make.spatialDropout1d({ ...common(c), rate: num(c.rate) }),

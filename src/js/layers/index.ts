@@ -8,9 +8,11 @@ import { InputLayer, input } from './input.js';
 import { Layer } from './layer.js';
 import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply } from './merge.js';
 import { CategoryEncoding, Resizing, AlphaDropout, CenterCrop, PReLU, SpatialDropout1D, AveragePooling1D, Cropping2D, ELU, GaussianDropout, GaussianNoise, LeakyReLU, MaxPooling1D, Permute, ReLU, RepeatVector, Rescaling, Softmax, ThresholdedReLU, UpSampling2D, ZeroPadding2D } from './reshaping.js';
+import { AveragePooling3D, Conv3D, Conv3DTranspose, MaxPooling3D, type Conv3DArgs, type Pool3DArgs } from './volumetric.js';
 import { GlobalAveragePooling1D, GlobalMaxPooling1D, MultiHeadAttention, PositionEmbedding, type MultiHeadAttentionArgs } from './attention.js';
 
 export { Layer };
+export { AveragePooling3D, Conv3D, Conv3DTranspose, MaxPooling3D };
 export { Dot, Resizing, CategoryEncoding, Conv1D, Conv2DTranspose, SeparableConv2D, SimpleRNN, PReLU, SpatialDropout1D, AlphaDropout, CenterCrop };
 export { AveragePooling1D, Cropping2D, ELU, GaussianDropout, GaussianNoise, LeakyReLU, MaxPooling1D, Maximum, Minimum, Permute, ReLU, RepeatVector, Rescaling, Softmax, ThresholdedReLU, UpSampling2D, ZeroPadding2D };
 export { GRU, LSTM, Add, Average, Concatenate, Multiply, GlobalAveragePooling1D, GlobalMaxPooling1D, MultiHeadAttention, PositionEmbedding };
@@ -79,6 +81,12 @@ export const layers = {
   dot: (args: ConstructorParameters<typeof Dot>[0]) => new Dot(args),
   resizing: (args: ConstructorParameters<typeof Resizing>[0]) => new Resizing(args),
   categoryEncoding: (args: ConstructorParameters<typeof CategoryEncoding>[0]) => new CategoryEncoding(args),
+  conv3d: (args: Conv3DArgs) => new Conv3D(args),
+  conv3dTranspose: (args: Conv3DArgs) => new Conv3DTranspose(args),
+  maxPooling3d: (args?: Pool3DArgs) => new MaxPooling3D(args),
+  averagePooling3d: (args?: Pool3DArgs) => new AveragePooling3D(args),
+  avgPool3d: (args?: Pool3DArgs) => new AveragePooling3D(args),
+  avgPooling3d: (args?: Pool3DArgs) => new AveragePooling3D(args),
   /** The Layer base class, as tf.layers.Layer (TF.js has it at both places). */
   Layer,
 };

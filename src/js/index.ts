@@ -16,6 +16,7 @@ export { buffer, TensorBuffer, Rank } from './buffer.js';
 export { data } from './data.js';
 export { initializers } from './initializers.js';
 export { layers, Layer } from './layers/index.js';
+export { RNN } from './layers/recurrent.js';
 export { sequential, Sequential, LayersModel, History } from './models/sequential.js';
 export { model, Functional } from './models/functional.js';
 export { input } from './layers/input.js';

@@ -696,6 +696,45 @@ export const outerProduct = (v1: TensorLike, v2: TensorLike) => withTensor('oute
 })));
 
 /**
+ * One step of TF.js's functional LSTM cell: [data, h] times lstmKernel plus lstmBias, split into
+ * the gates i, j, f, o; returns [c', h'] with c' = sigmoid(i) tanh(j) + c sigmoid(forgetBias + f)
+ * and h' = tanh(c') sigmoid(o).
+ */
+export function basicLSTMCell(forgetBias: TensorLike, lstmKernel: Tensor, lstmBias: Tensor, data: Tensor, c: Tensor, h: Tensor): [Tensor, Tensor] {
+  const op = 'basicLSTMCell';
+  [lstmKernel, lstmBias, data, c, h].forEach((t) => must(op, t));
+  if (lstmKernel.rank !== 2 || lstmKernel.shape[1] % 4 !== 0) throw new Error(`${op}: lstmKernel must be [inputs + units, 4 * units], got [${lstmKernel.shape}]`);
+  const units = lstmKernel.shape[1] / 4;
+  if (data.rank !== 2 || c.rank !== 2 || h.rank !== 2 || h.shape[1] !== units || c.shape[1] !== units || data.shape[1] + units !== lstmKernel.shape[0]) {
+    throw new Error(`${op}: data [${data.shape}], c [${c.shape}] and h [${h.shape}] do not fit lstmKernel [${lstmKernel.shape}]`);
+  }
+  return withTensor(op, forgetBias, (fb) => tidy(() => {
+    const gates = add(matMul(concat([data, h], 1), lstmKernel), lstmBias);
+    const [i, j, f, o] = split(gates, 4, 1);
+    const cNext = add(mul(sigmoid(i), tanh(j)), mul(c, sigmoid(add(fb, f))));
+    return [cNext, mul(tanh(cNext), sigmoid(o))] as [Tensor, Tensor];
+  }));
+}
+
+/** TF.js's multiRNNCell: cells applied in turn to one step, each on the previous one's h; returns [cs, hs]. */
+export function multiRNNCell(lstmCells: Array<(data: Tensor, c: Tensor, h: Tensor) => [Tensor, Tensor]>, data: Tensor, c: Tensor[], h: Tensor[]): [Tensor[], Tensor[]] {
+  const op = 'multiRNNCell';
+  if (!Array.isArray(lstmCells) || !Array.isArray(c) || !Array.isArray(h) || c.length !== lstmCells.length || h.length !== lstmCells.length) {
+    throw new Error(`${op}: lstmCells, c and h must be arrays of the same length`);
+  }
+  must(op, data);
+  const cs: Tensor[] = [], hs: Tensor[] = [];
+  let input = data;
+  lstmCells.forEach((cell, i) => {
+    const [cNext, hNext] = cell(input, c[i], h[i]);
+    cs.push(cNext);
+    hs.push(hNext);
+    input = hNext;
+  });
+  return [cs, hs];
+}
+
+/**
  * TF.js's norm: of a vector (one axis, or all of x), ord 'euclidean' (2), 1, Infinity or -Infinity;
  * of a matrix (two axes), 'euclidean' / 'fro', 1, Infinity or -Infinity.
  */

@@ -1078,6 +1078,76 @@ export const cases = {
     throwsWith(() => tf.image.threshold(img(tf)), ['threshold', '[height, width'], 'threshold of a batch');
   },
 
+  async 'differential vs TF.js: RNN cells, tf.layers.rnn, stacked cells, bidirectional, timeDistributed and the functional LSTM cell ops'(tf, ref) {
+    const layers = [
+      [[5, 3], 'rnn', (t) => ({ cell: t.layers.lstmCell({ units: 4 }), returnSequences: true })],
+      [[5, 3], 'rnn', (t) => ({ cell: t.layers.gruCell({ units: 2 }) })],
+      [[5, 3], 'rnn', (t) => ({ cell: t.layers.simpleRNNCell({ units: 3, activation: 'relu' }), goBackwards: true, returnSequences: true })],
+      [[5, 3], 'rnn', (t) => ({ cell: [t.layers.gruCell({ units: 2 }), t.layers.simpleRNNCell({ units: 3 })], returnSequences: true })],
+      [[5, 3], 'rnn', (t) => ({ cell: t.layers.stackedRNNCells({ cells: [t.layers.lstmCell({ units: 3 }), t.layers.lstmCell({ units: 2 })] }) })],
+      [[5, 3], 'lstm', () => ({ units: 3, goBackwards: true })],
+      [[5, 3], 'bidirectional', (t) => ({ layer: t.layers.lstm({ units: 2, returnSequences: true }) })],
+      [[5, 3], 'bidirectional', (t) => ({ layer: t.layers.gru({ units: 3 }), mergeMode: 'sum' })],
+      [[5, 3], 'bidirectional', (t) => ({ layer: t.layers.simpleRNN({ units: 2, returnSequences: true }), mergeMode: 'ave' })],
+      [[5, 3], 'bidirectional', (t) => ({ layer: t.layers.lstm({ units: 2 }), mergeMode: 'mul' })],
+      [[5, 3], 'timeDistributed', (t) => ({ layer: t.layers.dense({ units: 4, activation: 'tanh' }) })],
+      [[3, 4, 4, 2], 'timeDistributed', (t) => ({ layer: t.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }) })],
+    ];
+    // (the args are made per library: cells and wrapped layers are that library's objects)
+    for (const [shape, layer, args] of layers) {
+      const what = `${layer}(${JSON.stringify(args(ref), (k, v) => (v && v.getClassName ? v.getClassName() : v))})`;
+      const x = seeded(2 * shape.reduce((p, q) => p * q, 1), 380);
+      const build = (lib) => lib.sequential({ layers: [lib.layers[layer]({ ...args(lib), inputShape: shape })] });
+      const [ours, theirs] = [build(tf), build(ref)];
+      const weights = theirs.getWeights().map((w, i) => seeded(w.size, 381 + i, 0.6));
+      assert(ours.getWeights().length === weights.length, `${what}: ${ours.getWeights().length} weights, TF.js ${weights.length}`);
+      ours.setWeights(weights.map((v, i) => tf.tensor(v, theirs.getWeights()[i].shape)));
+      theirs.setWeights(weights.map((v, i) => ref.tensor(v, theirs.getWeights()[i].shape)));
+      const [y, want] = [ours.predict(tf.tensor(x, [2, ...shape])), theirs.predict(ref.tensor(x, [2, ...shape]))];
+      assert(y.shape.join() === want.shape.join(), `${what}: shape [${y.shape}], TF.js [${want.shape}]`);
+      close(await y.data(), await want.data(), 1e-4, 1e-5, `${what} vs TF.js`);
+      // each library loads the other's saved model and predicts the same
+      const inTfjs = await ref.loadLayersModel(ref.io.fromMemory(await saved(tf, ours)));
+      close(await inTfjs.predict(ref.tensor(x, [2, ...shape])).data(), await want.data(), 1e-4, 1e-5, `${what}: TF.js loads ours`);
+      const fromTfjs = await tf.loadLayersModel(tf.io.fromMemory(await saved(ref, theirs)));
+      close(await fromTfjs.predict(tf.tensor(x, [2, ...shape])).data(), await want.data(), 1e-4, 1e-5, `${what}: we load TF.js's`);
+      [ours, fromTfjs].forEach((m) => m.dispose());
+    }
+    // (TF.js cannot build a Bidirectional of rnn({ cell }): ours equals the one of the same LSTM)
+    const bi = (layer) => tf.sequential({ layers: [tf.layers.bidirectional({ layer, inputShape: [5, 3] })] });
+    const [viaCell, viaLstm] = [bi(tf.layers.rnn({ cell: tf.layers.lstmCell({ units: 2 }), returnSequences: true })), bi(tf.layers.lstm({ units: 2, returnSequences: true }))];
+    viaCell.setWeights(viaLstm.getWeights());
+    const seq = tf.tensor(seeded(30, 389), [2, 5, 3]);
+    close(await viaCell.predict(seq).data(), await viaLstm.predict(seq).data(), 1e-6, 1e-6, 'bidirectional of rnn({ cell: lstmCell }) vs of lstm');
+    [viaCell, viaLstm, seq].forEach((v) => v.dispose());
+    // a bidirectional LSTM classifier with dropout trains (gradients through both directions)
+    const m = tf.sequential({ layers: [
+      tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 6, dropout: 0.1, recurrentDropout: 0.1 }), inputShape: [6, 1] }),
+      tf.layers.dense({ units: 1, activation: 'sigmoid' }),
+    ] });
+    m.compile({ optimizer: tf.train.adam(0.05), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+    // label: is the first step larger than the last?
+    const xs = tf.tensor(seeded(64 * 6, 390), [64, 6, 1]);
+    const ys = tf.tidy(() => xs.slice([0, 0, 0], [64, 1, 1]).greater(xs.slice([0, 5, 0], [64, 1, 1])).cast('float32').reshape([64, 1]));
+    const h = await m.fit(xs, ys, { epochs: 40, batchSize: 32 });
+    assert(h.history.loss.at(-1) < 0.3 && h.history.acc.at(-1) > 0.85, `bidirectional LSTM: loss ${h.history.loss[0]} -> ${h.history.loss.at(-1)}, accuracy ${h.history.acc.at(-1)}`);
+    tf.dispose([xs, ys]); m.dispose();
+    throwsWith(() => tf.layers.bidirectional({ layer: tf.layers.dense({ units: 2 }) }), ['Bidirectional', 'recurrent'], 'bidirectional of a dense layer');
+    throwsWith(() => tf.layers.rnn({ cell: tf.layers.lstmCell({ units: 2 }), returnState: true }), ['returnState'], 'returnState');
+    // the functional LSTM cell ops
+    const k = (t) => t.tensor(seeded(5 * 8, 395, 0.5), [5, 8]), b = (t) => t.tensor(seeded(8, 396), [8]);
+    const data = (t) => t.tensor(seeded(6, 397), [2, 3]), c0 = (t) => t.tensor(seeded(4, 398), [2, 2]), h0 = (t) => t.tensor(seeded(4, 399), [2, 2]);
+    const k2 = (t) => t.tensor(seeded(4 * 8, 400, 0.5), [4, 8]);
+    const cell1 = (t) => (d, c, h) => t.basicLSTMCell(t.scalar(1), k(t), b(t), d, c, h);
+    const cell2 = (t) => (d, c, h) => t.basicLSTMCell(t.scalar(0.5), k2(t), b(t), d, c, h);
+    const cases = [
+      ['basicLSTMCell c', (t) => t.basicLSTMCell(1, k(t), b(t), data(t), c0(t), h0(t))[0]],
+      ['basicLSTMCell h', (t) => t.basicLSTMCell(1, k(t), b(t), data(t), c0(t), h0(t))[1]],
+      ...[0, 1].flatMap((part) => [0, 1].map((i) => [`multiRNNCell ${part ? 'h' : 'c'}${i}`, (t) => t.multiRNNCell([cell1(t), cell2(t)], data(t), [c0(t), c0(t)], [h0(t), h0(t)])[part][i]])),
+    ];
+    await agreesWithTfjs(tf, ref, cases, [1e-5, 1e-6]);
+  },
+
   async 'differential vs TF.js: tf.data pipelines (array, zip, map, filter, batch, take, skip, repeat, shuffle, generator, csv) and model.fitDataset'(tf, ref) {
     const values = async (t, ds) => {
       const out = [];

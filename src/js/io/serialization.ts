@@ -3,8 +3,9 @@
 // safetensors for weights alone. Untrusted files are validated before anything is allocated.
 import { own } from '../args.js';
 import * as ops from '../ops.js';
-import { Layer, withWeightBudget } from '../layers/layer.js';
+import { kerasConfig, Layer, withWeightBudget } from '../layers/layer.js';
 import { layers as make } from '../layers/index.js';
+import type { RNN, RNNCell } from '../layers/recurrent.js';
 import { Sequential, type LayersModel } from '../models/sequential.js';
 import { Functional } from '../models/functional.js';
 import { InputLayer, input } from '../layers/input.js';
@@ -14,17 +15,6 @@ import { streamInto } from './stream.js';
 import { checkWeights } from './weights.js';
 import type { Variable } from '../tensor.js';
 
-const camelToSnake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-
-function kerasConfig(layer: Layer): Record<string, unknown> {
-  const c: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(layer.getConfig())) c[camelToSnake(k)] = v;
-  c.dtype = 'float32';
-  const cls = layer.getClassName();
-  if (/Conv|Pool|ZeroPadding|Cropping|UpSampling/.test(cls)) c.data_format = 'channels_last';
-  if (/Normalization/.test(cls)) c.axis ??= -1;
-  return { class_name: cls, config: c };
-}
 
 /** Keras functional topology: each layer with its inbound nodes, plus the input/output layers. */
 function functionalTopology(model: Functional): Record<string, unknown> {
@@ -94,13 +84,41 @@ function channelsLast(c: Cfg, cls: string): void {
   if (c.data_format !== undefined && c.data_format !== 'channels_last') throw new Error(`loadLayersModel: ${cls} with data_format '${c.data_format}' is not supported (channels_last only)`);
 }
 
-const rnn = (c: Cfg) => ({
+/** A recurrent cell's settings (also those of SimpleRNN, LSTM and GRU, which Keras saves flat). */
+const cell = (c: Cfg) => ({
   units: num(c.units),
   activation: c.activation as string | undefined,
   recurrentActivation: (c.recurrent_activation as string | undefined)?.replace('hard_sigmoid', 'hardSigmoid'),
   useBias: c.use_bias as boolean | undefined,
-  returnSequences: c.return_sequences as boolean | undefined,
+  dropout: (c.dropout ?? undefined) as number | undefined,
+  recurrentDropout: (c.recurrent_dropout ?? undefined) as number | undefined,
 });
+/** An RNN layer's own settings. */
+const sequence = (c: Cfg) => ({
+  returnSequences: c.return_sequences as boolean | undefined,
+  returnState: c.return_state as boolean | undefined,
+  goBackwards: c.go_backwards as boolean | undefined,
+  stateful: c.stateful as boolean | undefined,
+});
+const rnn = (c: Cfg) => ({ ...cell(c), ...sequence(c) });
+
+/** The layer a nested { class_name, config } describes (a wrapper's layer, an RNN's cell). */
+function nested(what: unknown, owner: string): Layer {
+  const n = what as { class_name?: unknown; config?: Cfg } | undefined;
+  const make = typeof n?.class_name === 'string' ? own(FROM_KERAS, n.class_name) : undefined;
+  if (!make || !n?.config || typeof n.config !== 'object') throw new Error(`loadLayersModel: ${owner} holds ${typeof n?.class_name === 'string' ? `a layer of class '${n.class_name}', which is not supported` : 'no layer config'}`);
+  return make(n.config);
+}
+
+const CELLS: Record<string, (c: Cfg) => Layer> = {
+  SimpleRNNCell: (c) => make.simpleRNNCell({ ...common(c), ...cell(c) }),
+  LSTMCell: (c) => make.lstmCell({ ...common(c), ...cell(c), unitForgetBias: c.unit_forget_bias as boolean | undefined }),
+  GRUCell: (c) => {
+    if (c.reset_after) throw new Error('loadLayersModel: GRUCell with reset_after is not supported (TF.js GRU cells reset before)');
+    return make.gruCell({ ...common(c), ...cell(c) });
+  },
+  StackedRNNCells: (c) => make.stackedRNNCells({ ...common(c), cells: ((c.cells ?? []) as unknown[]).map((x) => nested(x, 'StackedRNNCells') as RNNCell) }),
+};
 
 const FROM_KERAS: Record<string, (c: Cfg) => Layer> = {
   Dense: (c) => make.dense({ ...common(c), units: num(c.units), activation: c.activation as string, useBias: c.use_bias as boolean }),
@@ -122,6 +140,13 @@ const FROM_KERAS: Record<string, (c: Cfg) => Layer> = {
   MaxPooling3D: (c) => { channelsLast(c, 'MaxPooling3D'); return make.maxPooling3d({ ...common(c), poolSize: triple(c.pool_size ?? 2), strides: (c.strides ?? undefined) as [number, number, number] | undefined, padding: c.padding as 'same' | 'valid' }); },
   AveragePooling3D: (c) => { channelsLast(c, 'AveragePooling3D'); return make.averagePooling3d({ ...common(c), poolSize: triple(c.pool_size ?? 2), strides: (c.strides ?? undefined) as [number, number, number] | undefined, padding: c.padding as 'same' | 'valid' }); },
   SimpleRNN: (c) => make.simpleRNN({ ...common(c), ...rnn(c) }),
+  ...CELLS,
+  RNN: (c) => make.rnn({ ...common(c), ...sequence(c), cell: nested(c.cell, 'RNN') as RNNCell }),
+  Bidirectional: (c) => {
+    if (c.backward_layer) throw new Error('loadLayersModel: Bidirectional with its own backward_layer is not supported');
+    return make.bidirectional({ ...common(c), layer: nested(c.layer, 'Bidirectional') as RNN, mergeMode: (c.merge_mode ?? 'concat') as 'concat' });
+  },
+  TimeDistributed: (c) => make.timeDistributed({ ...common(c), layer: nested(c.layer, 'TimeDistributed') }),
   PReLU: (c) => make.prelu({ ...common(c), sharedAxes: (c.shared_axes ?? undefined) as number[] | undefined }),
   SpatialDropout1D: (c) => make.spatialDropout1d({ ...common(c), rate: num(c.rate) }),
   AlphaDropout: (c) => make.alphaDropout({ ...common(c), rate: num(c.rate) }),

@@ -3,7 +3,8 @@ import { Activation, Dense, Dropout, Flatten, Reshape, type DenseArgs } from './
 import { AveragePooling2D, Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type ConvArgs, type PoolArgs } from './conv.js';
 import { BatchNormalization, Embedding, LayerNormalization, type NormArgs } from './normalization.js';
 import type { LayerArgs } from './layer.js';
-import { GRU, LSTM, SimpleRNN, type RNNArgs } from './recurrent.js';
+import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, SimpleRNN, SimpleRNNCell, StackedRNNCells, type CellArgs, type RNNArgs } from './recurrent.js';
+import { Bidirectional, TimeDistributed } from './wrappers.js';
 import { InputLayer, input } from './input.js';
 import { Layer } from './layer.js';
 import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply } from './merge.js';
@@ -12,6 +13,7 @@ import { AveragePooling3D, Conv3D, Conv3DTranspose, MaxPooling3D, type Conv3DArg
 import { GlobalAveragePooling1D, GlobalMaxPooling1D, MultiHeadAttention, PositionEmbedding, type MultiHeadAttentionArgs } from './attention.js';
 
 export { Layer };
+export { Bidirectional, TimeDistributed, RNN, RNNCell, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells };
 export { AveragePooling3D, Conv3D, Conv3DTranspose, MaxPooling3D };
 export { Dot, Resizing, CategoryEncoding, Conv1D, Conv2DTranspose, SeparableConv2D, SimpleRNN, PReLU, SpatialDropout1D, AlphaDropout, CenterCrop };
 export { AveragePooling1D, Cropping2D, ELU, GaussianDropout, GaussianNoise, LeakyReLU, MaxPooling1D, Maximum, Minimum, Permute, ReLU, RepeatVector, Rescaling, Softmax, ThresholdedReLU, UpSampling2D, ZeroPadding2D };
@@ -39,8 +41,8 @@ export const layers = {
   batchNormalization: (args?: NormArgs) => new BatchNormalization(args),
   layerNormalization: (args?: NormArgs) => new LayerNormalization(args),
   embedding: (args: LayerArgs & { inputDim: number; outputDim: number; inputLength?: number }) => new Embedding(args),
-  lstm: (args: RNNArgs) => new LSTM(args),
-  gru: (args: RNNArgs) => new GRU(args),
+  lstm: (args: CellArgs & RNNArgs) => new LSTM(args),
+  gru: (args: CellArgs & RNNArgs) => new GRU(args),
   add: (args?: LayerArgs) => new Add(args),
   multiply: (args?: LayerArgs) => new Multiply(args),
   average: (args?: LayerArgs) => new Average(args),
@@ -71,7 +73,16 @@ export const layers = {
   conv1d: (args: ConstructorParameters<typeof Conv1D>[0]) => new Conv1D(args),
   conv2dTranspose: (args: ConvArgs & { filters: number }) => new Conv2DTranspose(args),
   separableConv2d: (args: ConstructorParameters<typeof SeparableConv2D>[0]) => new SeparableConv2D(args),
-  simpleRNN: (args: RNNArgs) => new SimpleRNN(args),
+  simpleRNN: (args: CellArgs & RNNArgs) => new SimpleRNN(args),
+  rnn: (args: ConstructorParameters<typeof RNN>[0]) => new RNN(args),
+  simpleRNNCell: (args: CellArgs) => new SimpleRNNCell(args),
+  lstmCell: (args: CellArgs) => new LSTMCell(args),
+  gruCell: (args: CellArgs) => new GRUCell(args),
+  stackedRNNCells: (args: ConstructorParameters<typeof StackedRNNCells>[0]) => new StackedRNNCells(args),
+  bidirectional: (args: ConstructorParameters<typeof Bidirectional>[0]) => new Bidirectional(args),
+  timeDistributed: (args: ConstructorParameters<typeof TimeDistributed>[0]) => new TimeDistributed(args),
+  RNN,
+  RNNCell,
   prelu: (args?: ConstructorParameters<typeof PReLU>[0]) => new PReLU(args),
   spatialDropout1d: (args: ConstructorParameters<typeof SpatialDropout1D>[0]) => new SpatialDropout1D(args),
   alphaDropout: (args: ConstructorParameters<typeof AlphaDropout>[0]) => new AlphaDropout(args),

@@ -60,6 +60,10 @@ export abstract class Layer {
   protected readonly weightTrainable: boolean[] = [];
   /** Output shape, known once built. */
   outputShape?: Shape;
+  /** @internal the prefix of this layer's weight names: its name, or one under the layer holding it. */
+  weightScope?: string;
+  /** Layers this one holds (an RNN's cell, a wrapper's layer): their weights are this layer's. */
+  protected readonly sublayers: Layer[] = [];
 
   constructor(args: LayerArgs = {}) {
     const cls = this.getClassName();
@@ -142,24 +146,29 @@ export abstract class Layer {
   private readonly regularizers = new Map<string, Regularizer>();
   private readonly constraints = new Map<string, Constraint>();
   private readonly weightRegularizers: Array<[Variable, Regularizer]> = [];
-  /** @internal each weight with a constraint, and the constraint. */
-  readonly weightConstraints: Array<[Variable, Constraint]> = [];
+  private readonly ownConstraints: Array<[Variable, Constraint]> = [];
+
+  /** @internal each weight with a constraint, and the constraint (the held layers' too). */
+  get weightConstraints(): Array<[Variable, Constraint]> {
+    return [...this.ownConstraints, ...this.sublayers.flatMap((l) => l.weightConstraints)];
+  }
 
   /** @internal the sum of this layer's weight penalties (null without regularizers). */
   regularizationLoss(): Tensor | null {
-    if (!this.weightRegularizers.length) return null;
-    return tidy(() => this.weightRegularizers.map(([v, r]) => r.apply(v)).reduce((a, b) => ops.add(a, b)));
+    const held = this.sublayers.map((l) => l.regularizationLoss()).filter((p): p is Tensor => p !== null);
+    if (!this.weightRegularizers.length) return held.length ? tidy(() => held.reduce((a, b) => ops.add(a, b))) : null;
+    return tidy(() => [...this.weightRegularizers.map(([v, r]) => r.apply(v)), ...held].reduce((a, b) => ops.add(a, b)));
   }
 
   protected addWeight(name: string, shape: number[], initializer: string | Initializer | undefined, fallback: string, trainable = true): Variable {
     const init = getInitializer(initializer, fallback);
     if (weightBudget) {
       const bytes = 4 * shape.reduce((a, b) => a * b, 1);
-      if (!(bytes <= weightBudget.bytes)) throw weightBudget.refuse(`${this.name}/${name}`, shape, weightBudget.bytes);
+      if (!(bytes <= weightBudget.bytes)) throw weightBudget.refuse(`${this.weightScope ?? this.name}/${name}`, shape, weightBudget.bytes);
       weightBudget.bytes -= bytes;
     }
     const value = init(shape);
-    const v = ops.variable(value, trainable && this.trainable, `${this.name}/${name}`);
+    const v = ops.variable(value, trainable && this.trainable, `${this.weightScope ?? this.name}/${name}`);
     value.dispose();
     this.weightList.push(v);
     this.weightTrainable.push(trainable);
@@ -167,7 +176,7 @@ export abstract class Layer {
     const kind = name.replace(/_kernel$/, '').replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
     const reg = this.regularizers.get(kind), con = this.constraints.get(kind);
     if (reg) this.weightRegularizers.push([v, reg]);
-    if (con) this.weightConstraints.push([v, con]);
+    if (con) this.ownConstraints.push([v, con]);
     return v;
   }
 
@@ -177,15 +186,17 @@ export abstract class Layer {
   }
 
   get trainableWeights(): Variable[] {
-    return this.trainable ? this.weightList.filter((_, i) => this.weightTrainable[i]) : [];
+    if (!this.trainable) return [];
+    return [...this.weightList.filter((_, i) => this.weightTrainable[i]), ...this.sublayers.flatMap((l) => l.trainableWeights)];
   }
 
   get nonTrainableWeights(): Variable[] {
-    return this.trainable ? this.weightList.filter((_, i) => !this.weightTrainable[i]) : [...this.weightList];
+    if (!this.trainable) return [...this.weightList, ...this.sublayers.flatMap((l) => l.weights)];
+    return [...this.weightList.filter((_, i) => !this.weightTrainable[i]), ...this.sublayers.flatMap((l) => l.nonTrainableWeights)];
   }
 
   countParams(): number {
-    return this.weightList.reduce((n, w) => n + w.size, 0);
+    return this.weights.reduce((n, w) => n + w.size, 0);
   }
 
   getWeights(): Tensor[] {
@@ -215,7 +226,21 @@ export abstract class Layer {
   dispose(): void {
     this.weightList.forEach((w) => w.dispose());
     this.weightList.length = 0;
+    this.sublayers.forEach((l) => l.dispose());
   }
+}
+
+const camelToSnake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+/** A layer's Keras-style config ({ class_name, config } with snake_case keys), as saved in model files. */
+export function kerasConfig(layer: Layer): Record<string, unknown> {
+  const c: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(layer.getConfig())) c[camelToSnake(k)] = v;
+  c.dtype = 'float32';
+  const cls = layer.getClassName();
+  if (/Conv|Pool|ZeroPadding|Cropping|UpSampling/.test(cls)) c.data_format = 'channels_last';
+  if (/Normalization/.test(cls)) c.axis ??= -1;
+  return { class_name: cls, config: c };
 }
 
 export function checkRank(layer: Layer, shape: Shape, rank: number): void {

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::JsCast;
 
 use crate::ops::{self, BinaryOp, CompareOp, Loss, LossTerms, Padding, Reduce, Reduction, UnaryOp};
@@ -628,6 +629,40 @@ pub fn backward(loss: &JsTensor) -> Result<(), JsError> {
 #[wasm_bindgen(js_name = noGrad)]
 pub fn no_grad(f: &js_sys::Function) -> Result<JsValue, JsValue> {
     autograd::no_grad(|| f.call0(&JsValue::NULL))
+}
+
+/// tf.customGrad's node: `value` (computed with recording off) becomes differentiable in `inputs`
+/// through `gradient`, a JS function of (dy, saved) returning one gradient (or null) per input.
+/// The JS function runs during the backward pass, with recording off; what it returns is
+/// checked (count here, shapes by the backward pass) so a wrong gradient is an error, not a trap.
+#[wasm_bindgen(js_name = customGrad)]
+pub fn custom_grad(value: &JsTensor, inputs: Vec<JsTensor>, saved: Vec<JsTensor>, gradient: js_sys::Function) -> JsTensor {
+    const OP: &str = "customGrad";
+    let inputs: Vec<Tensor> = inputs.into_iter().map(|t| t.inner).collect();
+    let saved: Vec<Tensor> = saved.into_iter().map(|t| t.inner).collect();
+    let count = inputs.len();
+    let refs: Vec<&Tensor> = inputs.iter().collect();
+    let inner = autograd::record(OP, value.inner.detach(), &refs, move |g| {
+        let dy = JsValue::from(JsTensor { inner: g.grad.clone() });
+        let kept = saved.iter().map(|t| JsValue::from(JsTensor { inner: t.clone() })).collect::<js_sys::Array>();
+        let returned = gradient
+            .call2(&JsValue::NULL, &dy, &kept)
+            .map_err(|e| Error::new(OP, format!("the gradient function threw: {}", e.as_string().or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))).unwrap_or_else(|| "a non-Error value".into()))))?;
+        let grads: js_sys::Array = returned.dyn_into().map_err(|_| Error::new(OP, "the gradient function must return its gradients as an array"))?;
+        if grads.length() as usize != count {
+            return Err(Error::new(OP, format!("the gradient function returned {} gradients for {count} inputs", grads.length())));
+        }
+        grads
+            .iter()
+            .map(|v| {
+                if v.is_null() || v.is_undefined() {
+                    return Ok(None);
+                }
+                JsTensor::try_from_js_value(v).map(|t| Some(t.inner)).map_err(|_| Error::new(OP, "a gradient is not a tensor"))
+            })
+            .collect()
+    });
+    JsTensor { inner }
 }
 
 /// An optimizer over registered parameters; `step()` applies one fused update to each.

@@ -66,3 +66,63 @@ export function valueAndGrad(f: (x: Tensor) => Tensor): (x: Tensor, dy?: Tensor)
 export function valueAndGrads(f: (...xs: Tensor[]) => Tensor): (xs: Tensor[], dy?: Tensor) => { value: Tensor; grads: Tensor[] } {
   return (xs, dy) => compute(f, xs, dy);
 }
+
+/** What a tf.customGrad function returns: its value and the gradient of its inputs. */
+export interface CustomGradResult {
+  value: Tensor;
+  /** dy (and the tensors given to save) -> one gradient per input, each of its input's shape. */
+  gradFunc: (dy: Tensor, saved: Tensor[]) => Tensor | Tensor[];
+}
+
+/**
+ * TF.js's customGrad: f(...inputs, save) computes a value (not recorded) and says how its
+ * inputs' gradients follow from the value's; those gradients are what backward passes on.
+ */
+export function customGrad(f: (...args: [...Tensor[], (tensors: Tensor[]) => void]) => CustomGradResult): (...inputs: Tensor[]) => Tensor {
+  if (typeof f !== 'function') throw new Error('customGrad: expected a function');
+  return (...inputs: Tensor[]) => {
+    if (!inputs.every((x) => x instanceof Tensor)) throw new Error('customGrad: the custom function takes tensors');
+    let saved: Tensor[] = [];
+    let gradFunc: CustomGradResult['gradFunc'] | undefined;
+    const save = (tensors: Tensor[]) => {
+      if (!Array.isArray(tensors) || !tensors.every((t) => t instanceof Tensor)) throw new Error('customGrad: save takes an array of tensors');
+      saved = tensors;
+    };
+    // The forward's own ops are not recorded: only the custom gradient reaches the inputs.
+    const [value, ...kept] = wasm.noGrad(() => tidy(() => {
+      const r = f(...inputs, save);
+      if (!r || !(r.value instanceof Tensor) || typeof r.gradFunc !== 'function') throw new Error('customGrad: f must return { value: Tensor, gradFunc }');
+      gradFunc = r.gradFunc;
+      // clones: the value or a saved tensor may be one of the inputs, which stay the caller's
+      return [r.value.clone(), ...saved.map((t) => t.clone())];
+    })) as Tensor[];
+    const gradient = (dyHandle: wasm.Tensor, savedHandles: wasm.Tensor[]) => {
+      const dy = new Tensor(dyHandle);
+      const again = savedHandles.map((h) => new Tensor(h));
+      try {
+        const grads = tidy(() => {
+          const g = gradFunc!(dy, again);
+          return Array.isArray(g) ? g : [g];
+        });
+        try {
+          return grads.map((g, i) => {
+            if (g === null || g === undefined) return null;
+            if (!(g instanceof Tensor)) throw new Error(`customGrad: gradient ${i} is not a tensor`);
+            return g.handle.clone();
+          });
+        } finally {
+          grads.forEach((g) => g instanceof Tensor && g.dispose());
+        }
+      } finally {
+        dy.dispose();
+        again.forEach((t) => t.dispose());
+      }
+    };
+    try {
+      return new Tensor(wasm.customGrad(value.handle, inputs.map((x) => x.handle.clone()), kept.map((t) => t.handle.clone()), gradient));
+    } finally {
+      value.dispose();
+      kept.forEach((t) => t.dispose());
+    }
+  };
+}

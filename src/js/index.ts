@@ -5,7 +5,7 @@ export { Tensor, Variable, SyncReadbackError, type DataType, type TensorLike, ty
 export * from './ops.js';
 export { conv3d, conv3dTranspose, maxPool3d, avgPool3d } from './volumetric.js';
 export { dilation2d, maxPoolWithArgmax } from './window_max.js';
-export { grad, grads, valueAndGrad, valueAndGrads } from './gradients.js';
+export { grad, grads, valueAndGrad, valueAndGrads, customGrad } from './gradients.js';
 export { train, Optimizer, SGDOptimizer, MomentumOptimizer, AdamOptimizer, RMSPropOptimizer, AdagradOptimizer, AdamaxOptimizer, AdadeltaOptimizer } from './optimizers.js';
 export { losses, Reduction } from './losses.js';
 export { metrics } from './metrics.js';

@@ -1148,6 +1148,33 @@ export const cases = {
     await agreesWithTfjs(tf, ref, cases, [1e-5, 1e-6]);
   },
 
+  async 'customGrad: the custom gradient replaces the forward one (as TF.js), bad gradients are clear Errors, nothing leaks'(tf, ref) {
+    const x = (t) => t.tensor(seeded(6, 410), [2, 3]), w = (t) => t.tensor(seeded(6, 411), [2, 3]);
+    const absGrad = (t) => t.customGrad((a, save) => { save([a]); return { value: a.square(), gradFunc: (dy, [s]) => [dy.mul(s.abs())] }; });
+    const pair = (t) => t.customGrad((a, b) => ({ value: a.mul(b), gradFunc: (dy) => [dy.mul(2), dy.mul(b).neg()] }));
+    // a straight-through estimator: round forward, identity backward
+    const ste = (t) => t.customGrad((a) => ({ value: a.round(), gradFunc: (dy) => dy }));
+    const cases = [
+      ['value', (t) => absGrad(t)(x(t))],
+      ['gradient', (t) => t.grad((a) => absGrad(t)(a).mul(w(t)).sum())(x(t))],
+      ['gradients of two inputs (a)', (t) => t.grads((a, b) => pair(t)(a, b).sum())([x(t), w(t)])[0]],
+      ['gradients of two inputs (b)', (t) => t.grads((a, b) => pair(t)(a, b).sum())([x(t), w(t)])[1]],
+      ['straight-through gradient in a chain', (t) => t.grad((a) => ste(t)(a.mul(3)).square().mul(w(t)).sum())(x(t))],
+    ];
+    await agreesWithTfjs(tf, ref, cases, [1e-5, 1e-6], { prefix: 'customGrad ' });
+    const input = x(tf);
+    const before = owned(tf.memory()).tensors;
+    tf.grad((a) => absGrad(tf)(a).sum())(input).dispose();
+    assert(owned(tf.memory()).tensors === before, `customGrad leaks ${owned(tf.memory()).tensors - before} tensors`);
+    const wrongShape = tf.customGrad((a) => ({ value: a.mul(2), gradFunc: (dy) => [dy.sum()] }));
+    throwsWith(() => tf.grad((a) => wrongShape(a).sum())(x(tf)), ['customGrad', 'shape'], 'a gradient of the wrong shape');
+    const throwing = tf.customGrad((a) => ({ value: a.mul(2), gradFunc: () => { throw new Error('no gradient here'); } }));
+    throwsWith(() => tf.grad((a) => throwing(a).sum())(x(tf)), ['customGrad', 'no gradient here'], 'a gradient function that throws');
+    throwsWith(() => tf.customGrad((a) => a.mul(2))(x(tf)), ['customGrad', 'gradFunc'], 'f without gradFunc');
+    close(await tf.grad((a) => absGrad(tf)(a).sum())(input).data(), (await input.data()).map((v) => Math.abs(v)), 1e-6, 1e-6, 'the engine still computes after the errors');
+    assert(!input.isDisposed, 'the input is still usable');
+  },
+
   async 'differential vs TF.js: tf.data pipelines (array, zip, map, filter, batch, take, skip, repeat, shuffle, generator, csv) and model.fitDataset'(tf, ref) {
     const values = async (t, ds) => {
       const out = [];

@@ -5,6 +5,8 @@ export { Tensor, Variable, SyncReadbackError, type DataType, type TensorLike, ty
 export * from './ops.js';
 export { conv3d, conv3dTranspose, maxPool3d, avgPool3d } from './volumetric.js';
 export { dilation2d, maxPoolWithArgmax } from './window_max.js';
+export { complex, real, imag } from './complex.js';
+export { fft, ifft, rfft, irfft, spectral } from './spectral.js';
 export { grad, grads, valueAndGrad, valueAndGrads, customGrad } from './gradients.js';
 export { train, Optimizer, SGDOptimizer, MomentumOptimizer, AdamOptimizer, RMSPropOptimizer, AdagradOptimizer, AdamaxOptimizer, AdadeltaOptimizer } from './optimizers.js';
 export { losses, Reduction } from './losses.js';

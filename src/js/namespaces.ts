@@ -1,11 +1,12 @@
 // Small TF.js namespaces built on the ops: tf.fused (matMul / conv2d / depthwiseConv2d with bias
 // and activation), tf.math.confusionMatrix, tf.signal's windows and frames, tf.linalg.bandPart,
-// gramSchmidt and qr. The engine fuses the bias and activation into the op's output anyway; these give
+// gramSchmidt and qr, tf.signal.stft. The engine fuses the bias and activation into the op's output anyway; these give
 // TF.js's calling conventions.
 import * as ops from './ops.js';
 import { tidy } from './engine.js';
 import { choiceArg, intArg } from './args.js';
 import { Tensor } from './tensor.js';
+import { rfft } from './spectral.js';
 import type { SpatialPadding } from './args.js';
 
 type FusedActivation = 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid' | 'leakyrelu' | 'prelu';
@@ -51,11 +52,13 @@ export const math = {
 /** a - b cos(2 pi i / (n - 1)) for i < n (periodic windows use n + 1 when n is even, as TF.js). */
 const window = (n: number, a: number, b: number) => ops.cosineWindow(n, a, b);
 
+const hannWindow = (windowLength: number): Tensor => window(windowLength, 0.5, 0.5);
+
 export const signal = {
-  hannWindow: (windowLength: number) => window(windowLength, 0.5, 0.5),
+  hannWindow,
   hammingWindow: (windowLength: number) => window(windowLength, 0.54, 0.46),
   /** Frames of `frameLength` samples, `frameStep` apart, from a 1-D signal (padded with padValue when padEnd). */
-  frame: (signalTensor: Tensor, frameLength: number, frameStep: number, padEnd = false, padValue = 0) => tidy(() => {
+  frame: (signalTensor: Tensor, frameLength: number, frameStep: number, padEnd = false, padValue = 0): Tensor => tidy(() => {
     if (!(signalTensor instanceof Tensor) || signalTensor.rank !== 1) throw new Error('frame: the signal must be a vector');
     const len = intArg('frame: frameLength', frameLength, 1, 2 ** 24), step = intArg('frame: frameStep', frameStep, 1, 2 ** 24);
     const n = signalTensor.size;
@@ -65,6 +68,16 @@ export const signal = {
     if (count === 0) return ops.zeros([0, len], signalTensor.dtype);
     const idx = Int32Array.from({ length: count * len }, (_, k) => Math.floor(k / len) * step + (k % len));
     return ops.reshape(ops.gather(src, ops.tensor(idx, [count * len], 'int32')), [count, len]);
+  }),
+  /**
+   * The short-time Fourier transform of a 1-D signal: frames of frameLength every frameStep,
+   * each windowed (Hann by default) and transformed by rfft of fftLength (the enclosing power of
+   * two by default): complex64 [frames, fftLength / 2 + 1].
+   */
+  stft: (signalTensor: Tensor, frameLength: number, frameStep: number, fftLength?: number, windowFn: (length: number) => Tensor = hannWindow): Tensor => tidy(() => {
+    if (typeof windowFn !== 'function') throw new Error('stft: windowFn must be a function of the frame length');
+    const frames = signal.frame(signalTensor, frameLength, frameStep);
+    return rfft(ops.mul(frames, windowFn(frameLength)), fftLength ?? ops.enclosingPowerOfTwo(frameLength));
   }),
 };
 

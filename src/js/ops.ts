@@ -2,7 +2,7 @@
 // errors from it are JS Errors naming the op and shapes.
 import { assertReady, maxTensorBytes, tidy, wasm } from './engine.js';
 import { ArgumentError, axisArg, choiceArg, dimRoundingArg, dtypeArg, intArg, spatialPaddingArg, u32Arg, type SpatialPadding } from './args.js';
-import { Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
+import { ComplexTensorError, Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 import { allVariables } from './variables.js';
 
 type Shape = number[];
@@ -25,7 +25,7 @@ function run(op: string, f: () => wasm.Tensor): Tensor {
   try {
     return new Tensor(f());
   } catch (e) {
-    if (e instanceof ArgumentError) throw new Error(`${op}: ${e.message}`);
+    if (e instanceof ArgumentError || e instanceof ComplexTensorError) throw new Error(`${op}: ${e.message}`);
     if (e instanceof TypeError) throw new Error(`${op}: expected tensor arguments (${e.message})`);
     throw e;
   }
@@ -227,7 +227,8 @@ export const logicalOr = (a: TensorLike, b: TensorLike) => compare(wasm.CompareO
 export const logicalNot = (x: Tensor) => run('logicalNot', () => x.handle.logicalNot());
 
 export const neg = (x: TensorLike) => unary(wasm.UnaryOp.Neg, 'neg', x);
-export const abs = (x: TensorLike) => unary(wasm.UnaryOp.Abs, 'abs', x);
+/** |x|; of a complex64 tensor, its magnitude (float32). */
+export const abs = (x: TensorLike): Tensor => (x instanceof Tensor && x.dtype === ('complex64' as DataType) ? x.abs() : unary(wasm.UnaryOp.Abs, 'abs', x));
 export const exp = (x: TensorLike) => unary(wasm.UnaryOp.Exp, 'exp', x);
 export const log = (x: TensorLike) => unary(wasm.UnaryOp.Log, 'log', x);
 export const sqrt = (x: TensorLike) => unary(wasm.UnaryOp.Sqrt, 'sqrt', x);

@@ -23,6 +23,9 @@ export class SyncReadbackError extends Error {
   }
 }
 
+/** A complex64 tensor given to an op that takes only real ones. */
+export class ComplexTensorError extends Error {}
+
 export class Tensor {
   readonly id: number;
   readonly shape: number[];
@@ -31,12 +34,14 @@ export class Tensor {
   protected _handle: wasm.Tensor | null;
 
   /** @internal wraps a wasm handle; use tf.tensor() and the ops to make tensors. Shape and dtype
-   * are read once (one call into the engine) and kept here. */
-  constructor(handle: wasm.Tensor) {
+   * are read once (one call into the engine) and kept here. A complex64 tensor (complex.ts) is
+   * float32 pairs [..., 2] seen without their last axis. */
+  constructor(handle: wasm.Tensor, complex = false) {
     this._handle = handle;
     const meta = handle.meta;
-    this.dtype = DTYPES[meta[0]];
-    this.shape = Array.from(meta.subarray(1));
+    // (complex64 is not in DataType: no op but the complex ones ever sees it, see ComplexTensor)
+    this.dtype = complex ? 'complex64' as DataType : DTYPES[meta[0]];
+    this.shape = Array.from(meta.subarray(1, complex ? meta.length - 1 : meta.length));
     this.id = nextId++;
     track(this, handle);
   }

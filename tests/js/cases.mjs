@@ -1175,6 +1175,57 @@ export const cases = {
     assert(!input.isDisposed, 'the input is still usable');
   },
 
+  async 'differential vs TF.js: complex tensors, fft, ifft, rfft, irfft and stft (and their gradients by central differences)'(tf, ref) {
+    const v = (n, seed, shape) => (t) => t.tensor(seeded(n, seed), shape);
+    const cx = (shape, seed) => (t) => t.complex(v(shape.reduce((p, d) => p * d), seed, shape)(t), v(shape.reduce((p, d) => p * d), seed + 1, shape)(t));
+    const sig = (t) => t.tensor(Float32Array.from({ length: 100 }, (_, i) => Math.sin(i * 0.3) + 0.5 * Math.cos(i * 1.7) + 0.1 * seeded(100, 420)[i]));
+    const cases = [
+      ['complex', cx([2, 3], 421)],
+      ['real', (t) => t.real(cx([2, 3], 421)(t))],
+      ['imag', (t) => t.imag(cx([2, 3], 421)(t))],
+      ['abs of complex', (t) => t.abs(cx([2, 3], 421)(t))],
+      ['fft of 8 (radix 2)', (t) => t.spectral.fft(cx([3, 8], 422)(t))],
+      ['fft of 64', (t) => cx([2, 64], 423)(t).fft()],
+      ['fft of 6 (DFT)', (t) => t.fft(cx([2, 6], 424)(t))],
+      ['fft of 1', (t) => t.fft(cx([4, 1], 425)(t))],
+      ['ifft of 16', (t) => t.ifft(cx([2, 16], 426)(t))],
+      ['ifft of 5', (t) => t.ifft(cx([3, 5], 427)(t))],
+      ['rfft of 16', (t) => t.rfft(v(64, 428, [4, 16])(t))],
+      ['rfft of 10', (t) => v(30, 429, [3, 10])(t).rfft()],
+      ['rfft cut to 8', (t) => t.spectral.rfft(v(30, 429, [3, 10])(t), 8)],
+      ['rfft padded to 16', (t) => t.spectral.rfft(v(30, 429, [3, 10])(t), 16)],
+      ['irfft of 9', (t) => t.irfft(cx([2, 9], 430)(t))],
+      ['irfft of 6', (t) => t.spectral.irfft(cx([2, 6], 431)(t))],
+      ['irfft of 2', (t) => t.irfft(cx([3, 2], 432)(t))],
+      ['irfft of rfft', (t) => t.irfft(t.rfft(v(32, 433, [2, 16])(t)))],
+      ['stft', (t) => t.signal.stft(sig(t), 16, 8)],
+      ['stft, fftLength 32, Hamming', (t) => t.signal.stft(sig(t), 20, 10, 32, t.signal.hammingWindow)],
+      ['spectrogram magnitude', (t) => t.signal.stft(sig(t), 16, 4).abs()],
+    ];
+    await agreesWithTfjs(tf, ref, cases, [1e-4, 1e-4]);
+    const [a, b] = [cx([2, 2], 440)(tf), cx([2, 2], 440)(ref)];
+    assert(JSON.stringify(await a.array()) === JSON.stringify(await b.array()), `complex array() layout ${JSON.stringify(await a.array())} vs TF.js ${JSON.stringify(await b.array())}`);
+    throwsWith(() => tf.add(a, 1), ['add', 'complex64'], 'add of a complex tensor');
+    throwsWith(() => a.sum(), ['sum', 'complex64'], 'sum of a complex tensor');
+    throwsWith(() => tf.fft(tf.ones([4])), ['fft', 'complex64'], 'fft of a real tensor');
+    tf.dispose(a); ref.dispose(b);
+    // gradients (TF.js has none for the FFTs): of a spectrogram's magnitudes, and through irfft
+    for (const [what, loss, n] of [
+      ['|rfft| (radix 2)', (x) => tf.rfft(x).abs().mul(tf.tensor(seeded(9, 441), [9])).sum(), 16],
+      ['|rfft| (DFT)', (x) => tf.rfft(x).abs().mul(tf.tensor(seeded(6, 442), [6])).sum(), 10],
+      ['irfft(fft)', (x) => tf.irfft(tf.rfft(x.square())).mul(tf.tensor(seeded(8, 443), [8])).sum(), 8],
+    ]) {
+      const base = seeded(n, 444);
+      const g = await tf.grad(loss)(tf.tensor(base)).data();
+      for (let i = 0; i < n; i++) {
+        const [up, down] = [base.slice(), base.slice()];
+        up[i] += 1e-2; down[i] -= 1e-2;
+        const fd = (await tf.tidy(() => loss(tf.tensor(up)).sub(loss(tf.tensor(down)))).data())[0] / 2e-2;
+        close([g[i]], [fd], 2e-2, 2e-2, `${what} gradient at ${i}`);
+      }
+    }
+  },
+
   async 'differential vs TF.js: tf.data pipelines (array, zip, map, filter, batch, take, skip, repeat, shuffle, generator, csv) and model.fitDataset'(tf, ref) {
     const values = async (t, ds) => {
       const out = [];

@@ -6,7 +6,7 @@ import * as ops from './ops.js';
 import { tidy } from './engine.js';
 import { choiceArg, describe, intArg } from './args.js';
 import { cropAndResize, rotateWithOffset, transform } from './image_sampling.js';
-import { Tensor } from './tensor.js';
+import { SyncReadbackError, Tensor, type TypedArray } from './tensor.js';
 
 type Size = [number, number];
 
@@ -211,27 +211,68 @@ export const browser = {
    * [0, 255]); drawn into `canvas` when given.
    */
   async toPixels(img: Tensor, canvas?: HTMLCanvasElement | OffscreenCanvas): Promise<Uint8ClampedArray> {
-    if (!(img instanceof Tensor) || (img.rank !== 2 && img.rank !== 3)) throw new Error(`toPixels: expected a rank-2 or rank-3 tensor, got ${img instanceof Tensor ? `shape [${img.shape}]` : describe(img)}`);
-    const [h, w] = img.shape;
-    const c = img.rank === 2 ? 1 : img.shape[2];
-    if (![1, 3, 4].includes(c)) throw new Error(`toPixels: images need 1, 3 or 4 channels, got ${c}`);
-    const values = await img.data();
-    const scale = img.dtype === 'float32' ? 255 : 1;
-    const out = new Uint8ClampedArray(w * h * 4);
-    for (let i = 0; i < w * h; i++) {
-      const v = (k: number) => {
-        const x = values[i * c + k];
-        if (img.dtype === 'float32' ? !(x >= 0 && x <= 1) : !(x >= 0 && x <= 255)) throw new Error(`toPixels: value ${x} is outside ${img.dtype === 'float32' ? '[0, 1]' : '[0, 255]'}`);
-        return x * scale;
-      };
-      const [r, g, b] = c === 1 ? [v(0), v(0), v(0)] : [v(0), v(1), v(2)];
-      out.set([r, g, b, c === 4 ? v(3) : 255], i * 4);
-    }
-    if (canvas) {
-      canvas.width = w;
-      canvas.height = h;
-      (canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D).putImageData(new ImageData(out, w, h), 0, 0);
-    }
+    imageArg('toPixels', img);
+    const out = rgbaBytes('toPixels', img, await img.data(), 1);
+    if (canvas) paint(canvas, out, img.shape[1], img.shape[0]);
     return out;
   },
+  /**
+   * Draws a [height, width] or [height, width, 1 | 3 | 4] image into a canvas's 2-D context (float32
+   * in [0, 1], int32 in [0, 255]; imageOptions.alpha for images without their own). On the CPU it
+   * is drawn before this returns; on WebGPU, whose reads are asynchronous, once the pixels are read.
+   */
+  draw(img: Tensor, canvas: HTMLCanvasElement | OffscreenCanvas, options: { imageOptions?: { alpha?: number }; contextOptions?: { contextType?: string } } = {}): void {
+    const op = 'draw';
+    imageArg(op, img);
+    if (!canvas || typeof (canvas as HTMLCanvasElement).getContext !== 'function') throw new Error(`${op}: expected a canvas, got ${describe(canvas)}`);
+    const alpha = options?.imageOptions?.alpha ?? 1;
+    if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1)) throw new Error(`${op}: imageOptions.alpha must be in [0, 1], got ${describe(alpha)}`);
+    const context = options?.contextOptions?.contextType ?? '2d';
+    if (context !== '2d') throw new Error(`${op}: contextType '${String(context)}' is not supported (only '2d')`);
+    const [h, w] = img.shape;
+    let values: TypedArray | null = null;
+    try {
+      values = img.dataSync();
+    } catch (e) {
+      if (!(e instanceof SyncReadbackError)) throw e;
+    }
+    if (values) {
+      paint(canvas, rgbaBytes(op, img, values, alpha), w, h);
+      return;
+    }
+    const kept = img.clone();
+    void kept.data().then((v) => paint(canvas, rgbaBytes(op, kept, v, alpha), w, h)).finally(() => kept.dispose());
+  },
 };
+
+function imageArg(op: string, img: unknown): asserts img is Tensor {
+  if (!(img instanceof Tensor) || (img.rank !== 2 && img.rank !== 3)) throw new Error(`${op}: expected a rank-2 or rank-3 tensor, got ${img instanceof Tensor ? `shape [${img.shape}]` : describe(img)}`);
+  const c = img.rank === 2 ? 1 : img.shape[2];
+  if (![1, 3, 4].includes(c)) throw new Error(`${op}: images need 1, 3 or 4 channels, got ${c}`);
+  if (img.dtype !== 'float32' && img.dtype !== 'int32') throw new Error(`${op}: images are float32 (in [0, 1]) or int32 (in [0, 255]), got ${img.dtype}`);
+}
+
+/** An image's RGBA bytes, as TF.js makes them (rounded; one channel is gray; no fourth: `alpha`). */
+function rgbaBytes(op: string, img: Tensor, values: ArrayLike<number>, alpha: number): Uint8ClampedArray<ArrayBuffer> {
+  const [h, w] = img.shape;
+  const c = img.rank === 2 ? 1 : img.shape[2];
+  const float = img.dtype === 'float32';
+  const out = new Uint8ClampedArray(w * h * 4);
+  for (let i = 0; i < w * h; i++) {
+    const v = (k: number) => {
+      const x = values[i * c + k];
+      if (float ? !(x >= 0 && x <= 1) : !(x >= 0 && x <= 255)) throw new Error(`${op}: value ${x} is outside ${float ? '[0, 1]' : '[0, 255]'}`);
+      return Math.round(float ? x * 255 : x);
+    };
+    const [r, g, b] = c === 1 ? [v(0), v(0), v(0)] : [v(0), v(1), v(2)];
+    out.set([r, g, b, c === 4 ? v(3) : Math.round(255 * alpha)], i * 4);
+  }
+  return out;
+}
+
+/** Puts RGBA bytes into a canvas, sized to them. */
+function paint(canvas: HTMLCanvasElement | OffscreenCanvas, bytes: Uint8ClampedArray<ArrayBuffer>, w: number, h: number): void {
+  canvas.width = w;
+  canvas.height = h;
+  (canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D).putImageData(new ImageData(bytes, w, h), 0, 0);
+}

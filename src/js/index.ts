@@ -1,11 +1,12 @@
 // webtensor: a TF.js-compatible API (`import * as tf from 'webtensor'`) over a Rust engine on
 // WebGPU (wgpu) with a CPU fallback. Call `await tf.ready()` once before the first op.
 export { ready, setBackend, isDeviceLost, simulateDeviceLoss, maxTensorBytes, compileAhead, compiledKernels, getBackend, backendInfo, tidy, tidyAsync, keep, dispose, memory, opTable, type MemoryInfo, type OpRow } from './engine.js';
-export { Tensor, Variable, SyncReadbackError, type DataType, type TensorLike, type TypedArray } from './tensor.js';
+export { Tensor, Variable, LayerVariable, SyncReadbackError, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 export * from './ops.js';
 export { conv3d, conv3dTranspose, maxPool3d, avgPool3d } from './volumetric.js';
 export { dilation2d, maxPoolWithArgmax } from './window_max.js';
 export { complex, real, imag } from './complex.js';
+export { randomGamma } from './random.js';
 export { fft, ifft, rfft, irfft, spectral } from './spectral.js';
 export { grad, grads, valueAndGrad, valueAndGrads, customGrad } from './gradients.js';
 export { train, Optimizer, SGDOptimizer, MomentumOptimizer, AdamOptimizer, RMSPropOptimizer, AdagradOptimizer, AdamaxOptimizer, AdadeltaOptimizer } from './optimizers.js';
@@ -18,6 +19,7 @@ export { buffer, TensorBuffer, Rank } from './buffer.js';
 export { data } from './data.js';
 export { initializers } from './initializers.js';
 export { layers, Layer } from './layers/index.js';
+export { InputSpec } from './layers/layer.js';
 export { RNN } from './layers/recurrent.js';
 export { sequential, Sequential, LayersModel, History } from './models/sequential.js';
 export { model, Functional } from './models/functional.js';

@@ -281,6 +281,45 @@ export class Variable extends Tensor {
   assign(newValue: Tensor): void {
     this.handle.assign(newValue.handle);
   }
+
+  /** TF.js LayerVariable's read(): the value (a variable is a tensor, so itself). */
+  read(): Variable { return this; }
+
+  /** TF.js LayerVariable's write(): assigns a new value. */
+  write(newValue: Tensor): Variable {
+    this.assign(newValue);
+    return this;
+  }
+}
+
+/**
+ * TF.js's LayerVariable: a variable made from a value, named, whose write() applies an optional
+ * constraint (as layers' weights are constrained after each update).
+ */
+export class LayerVariable extends Variable {
+  readonly originalName: string;
+  readonly constraint: { apply(x: Tensor): Tensor } | null;
+
+  constructor(val: Tensor, dtype: DataType = 'float32', name = 'Variable', trainable = true, constraint: { apply(x: Tensor): Tensor } | null = null) {
+    if (!(val instanceof Tensor)) throw new Error('LayerVariable: the value must be a tensor');
+    if (!DTYPES.includes(dtype)) throw new Error(`LayerVariable: unknown dtype ${String(dtype)}`);
+    if (constraint !== null && typeof constraint?.apply !== 'function') throw new Error('LayerVariable: constraint must have an apply(x) method');
+    const src = val.dtype === dtype ? val : ops.cast(val, dtype);
+    super(src.handle.detach(), trainable, name);
+    if (src !== val) src.dispose();
+    this.originalName = name;
+    this.constraint = constraint;
+  }
+
+  write(newValue: Tensor): Variable {
+    if (!this.constraint) return super.write(newValue);
+    const constrained = this.constraint.apply(newValue);
+    try {
+      return super.write(constrained);
+    } finally {
+      constrained.dispose();
+    }
+  }
 }
 
 setTensorCheck((x: unknown): x is Tensor => x instanceof Tensor);

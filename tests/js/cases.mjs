@@ -1078,7 +1078,7 @@ export const cases = {
     throwsWith(() => tf.image.threshold(img(tf)), ['threshold', '[height, width'], 'threshold of a batch');
   },
 
-  async 'differential vs TF.js: RNN cells, tf.layers.rnn, stacked cells, bidirectional, timeDistributed and the functional LSTM cell ops'(tf, ref) {
+  async 'differential vs TF.js: RNN cells, tf.layers.rnn, stacked cells, bidirectional, timeDistributed, convLstm2d and the functional LSTM cell ops'(tf, ref) {
     const layers = [
       [[5, 3], 'rnn', (t) => ({ cell: t.layers.lstmCell({ units: 4 }), returnSequences: true })],
       [[5, 3], 'rnn', (t) => ({ cell: t.layers.gruCell({ units: 2 }) })],
@@ -1092,6 +1092,9 @@ export const cases = {
       [[5, 3], 'bidirectional', (t) => ({ layer: t.layers.lstm({ units: 2 }), mergeMode: 'mul' })],
       [[5, 3], 'timeDistributed', (t) => ({ layer: t.layers.dense({ units: 4, activation: 'tanh' }) })],
       [[3, 4, 4, 2], 'timeDistributed', (t) => ({ layer: t.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }) })],
+      [[3, 5, 5, 2], 'convLstm2d', () => ({ filters: 3, kernelSize: 3, padding: 'same', returnSequences: true })],
+      [[3, 6, 5, 2], 'convLstm2d', () => ({ filters: 2, kernelSize: [2, 3], strides: 2, activation: 'relu' })],
+      [[3, 5, 5, 2], 'convLstm2d', () => ({ filters: 2, kernelSize: 2, dilationRate: 2, goBackwards: true })],
     ];
     // (the args are made per library: cells and wrapped layers are that library's objects)
     for (const [shape, layer, args] of layers) {
@@ -1224,6 +1227,111 @@ export const cases = {
         close([g[i]], [fd], 2e-2, 2e-2, `${what} gradient at ${i}`);
       }
     }
+  },
+
+  async 'differential vs TF.js: masking (Masking, Embedding maskZero) through RNNs, bidirectional and timeDistributed, saved and loaded both ways'(tf, ref) {
+    // the same model in each library, TF.js's weights in both; predictions compared, then each loads the other's file
+    const agrees = async (make, input, what) => {
+      const [ours, theirs] = [make(tf), make(ref)];
+      const weights = theirs.getWeights().map((w, i) => seeded(w.size, 450 + i, 0.6));
+      ours.setWeights(weights.map((v, i) => tf.tensor(v, theirs.getWeights()[i].shape)));
+      theirs.setWeights(weights.map((v, i) => ref.tensor(v, theirs.getWeights()[i].shape)));
+      const [y, want] = [ours.predict(input(tf)), theirs.predict(input(ref))];
+      assert(y.shape.join() === want.shape.join(), `${what}: shape [${y.shape}], TF.js [${want.shape}]`);
+      close(await y.data(), await want.data(), 1e-4, 1e-5, `${what} vs TF.js`);
+      const inTfjs = await ref.loadLayersModel(ref.io.fromMemory(await saved(tf, ours)));
+      close(await inTfjs.predict(input(ref)).data(), await want.data(), 1e-4, 1e-5, `${what}: TF.js loads ours`);
+      const fromTfjs = await tf.loadLayersModel(tf.io.fromMemory(await saved(ref, theirs)));
+      close(await fromTfjs.predict(input(tf)).data(), await want.data(), 1e-4, 1e-5, `${what}: we load TF.js's`);
+      [ours, fromTfjs].forEach((m) => m.dispose());
+    };
+    // sequences of 6 steps of 3 features, padded with zero steps at the end and in the middle
+    const padded = Float32Array.from(seeded(3 * 6 * 3, 451));
+    for (const [seqIndex, steps] of [[0, [4, 5]], [1, [2, 3, 4, 5]], [2, [1]]]) for (const s of steps) padded.fill(0, (seqIndex * 6 + s) * 3, (seqIndex * 6 + s + 1) * 3);
+    const seq = (t) => t.tensor(padded, [3, 6, 3]);
+    const tokens = (t) => t.tensor([[3, 1, 4, 0, 0, 0], [5, 0, 2, 6, 0, 0], [1, 2, 3, 4, 5, 6]], [3, 6], 'float32');
+    const seqModel = (layers) => (t) => t.sequential({ layers: layers(t) });
+    await agrees(seqModel((t) => [t.layers.masking({ maskValue: 0, inputShape: [6, 3] }), t.layers.lstm({ units: 4 })]), seq, 'masking + lstm');
+    await agrees(seqModel((t) => [t.layers.masking({ inputShape: [6, 3] }), t.layers.gru({ units: 3, returnSequences: true }), t.layers.timeDistributed({ layer: t.layers.dense({ units: 2 }) })]), seq, 'masking + gru sequences + timeDistributed(dense)');
+    await agrees(seqModel((t) => [t.layers.masking({ inputShape: [6, 3] }), t.layers.bidirectional({ layer: t.layers.simpleRNN({ units: 3, returnSequences: true }) }), t.layers.lstm({ units: 2 })]), seq, 'masking + bidirectional simpleRNN + lstm');
+    await agrees(seqModel((t) => [t.layers.embedding({ inputDim: 8, outputDim: 4, maskZero: true, inputLength: 6 }), t.layers.lstm({ units: 3, goBackwards: true }), t.layers.dense({ units: 2, activation: 'softmax' })]), tokens, 'embedding maskZero + lstm backwards + dense');
+    await agrees((t) => {
+      const input = t.input({ shape: [6, 3] });
+      const h = t.layers.lstm({ units: 3 }).apply(t.layers.masking({}).apply(input));
+      return t.model({ inputs: input, outputs: t.layers.dense({ units: 1 }).apply(h) });
+    }, seq, 'functional masking + lstm');
+    // a layer that takes no mask (Flatten) drops it: the LSTM after it sees every step, as with no Masking at all
+    const after = (masked) => tf.sequential({ layers: [...(masked ? [tf.layers.masking({ inputShape: [6, 3] })] : []), tf.layers.flatten({ inputShape: [6, 3] }), tf.layers.repeatVector({ n: 2 }), tf.layers.lstm({ units: 2 })] });
+    const [dropped, plain] = [after(true), after(false)];
+    plain.setWeights(dropped.getWeights());
+    close(await dropped.predict(seq(tf)).data(), await plain.predict(seq(tf)).data(), 1e-6, 1e-6, 'a mask dropped by flatten');
+    [dropped, plain].forEach((m) => m.dispose());
+  },
+
+  async 'randomGamma: moments of the gamma distribution, seeded; browser.draw paints what TF.js paints'(tf, ref) {
+    for (const [alpha, beta] of [[2.5, 2], [0.5, 1], [9, 0.5]]) {
+      const x = tf.randomGamma([40000], alpha, beta, 'float32', 7);
+      const v = await x.data();
+      const mean = v.reduce((a, b) => a + b, 0) / v.length;
+      const variance = v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length;
+      close([mean, variance], [alpha / beta, alpha / beta ** 2], 0.04, 0, `randomGamma(${alpha}, ${beta}) mean and variance`);
+      assert(v.every((y) => y >= 0), 'randomGamma values are non-negative');
+      x.dispose();
+    }
+    close(await tf.randomGamma([5], 2, 1, 'float32', 3).data(), await tf.randomGamma([5], 2, 1, 'float32', 3).data(), 0, 0, 'randomGamma with one seed repeats');
+    const ints = tf.randomGamma([3, 2], 4, 1, 'int32', 5);
+    assert(ints.dtype === 'int32' && ints.shape.join() === '3,2', 'randomGamma int32');
+    throwsWith(() => tf.randomGamma([2], -1), ['randomGamma', 'alpha'], 'randomGamma of a negative alpha');
+    if (typeof OffscreenCanvas === 'undefined') return; // (draw needs a canvas: the browser pages)
+    const images = [[[2, 3], seeded(6, 460).map((v) => Math.abs(v)), 'float32', {}], [[2, 2, 3], [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 250, 255], 'int32', { imageOptions: { alpha: 0.5 } }], [[1, 2, 4], [0.1, 0.2, 0.3, 0.4, 1, 0.5, 0, 1], 'float32', {}]];
+    for (const [shape, values, dtype, options] of images) {
+      const [ours, theirs] = [new OffscreenCanvas(1, 1), new OffscreenCanvas(1, 1)];
+      const img = tf.tensor(values, shape, dtype);
+      tf.browser.draw(img, ours, options);
+      ref.browser.draw(ref.tensor(values, shape, dtype), theirs, options);
+      await img.data(); await new Promise((r) => setTimeout(r, 0)); // (on WebGPU the pixels land once read)
+      const pixels = (c) => c.getContext('2d').getImageData(0, 0, shape[1], shape[0]).data;
+      assert(ours.width === shape[1] && ours.height === shape[0], `draw sizes the canvas (${ours.width}x${ours.height})`);
+      close(pixels(ours), pixels(theirs), 0, 0, `draw of ${dtype} [${shape}] vs TF.js`);
+      img.dispose();
+    }
+  },
+
+  async 'differential vs TF.js: a TF.js-style custom layer (addWeight, read, a constraint, InputSpec) predicts and trains as in TF.js; LayerVariable'(tf, ref) {
+    const scaleShift = (lib) => class ScaleShift extends lib.layers.Layer {
+      static className = 'ScaleShift';
+      constructor(args) {
+        super(args ?? {});
+        this.inputSpec = [new lib.InputSpec({ minNDim: 2 })];
+      }
+      build(inputShape) {
+        const d = inputShape[inputShape.length - 1];
+        this.scale = this.addWeight('scale', [d], 'float32', lib.initializers.ones());
+        this.shift = this.addWeight('shift', [d], 'float32', lib.initializers.zeros(), null, true, lib.constraints.nonNeg());
+      }
+      computeOutputShape(s) { return s; }
+      call(inputs) {
+        const x = Array.isArray(inputs) ? inputs[0] : inputs;
+        return lib.tidy(() => x.mul(this.scale.read()).add(this.shift.read()));
+      }
+    };
+    const xs = seeded(16 * 4, 470), ys = seeded(16, 471);
+    await trainsAsTfjs(tf, ref, async (lib) => {
+      const Custom = scaleShift(lib);
+      const m = lib.sequential({ layers: [lib.layers.dense({ units: 3, inputShape: [4], kernelInitializer: 'ones' }), new Custom(), lib.layers.dense({ units: 1, kernelInitializer: 'ones' })] });
+      m.compile({ optimizer: lib.train.sgd(0.05), loss: 'meanSquaredError' });
+      const h = await m.fit(lib.tensor(xs, [16, 4]), lib.tensor(ys, [16, 1]), { epochs: 5, batchSize: 8, shuffle: false });
+      return [h, m];
+    }, 'a custom layer', [1e-4, 1e-5]);
+    const layer = new (scaleShift(tf))();
+    assert(layer.getClassName() === 'ScaleShift' && layer.name.startsWith('scale_shift_ScaleShift'), `custom layer names: ${layer.getClassName()}, ${layer.name}`);
+    throwsWith(() => layer.apply(tf.ones([3])), ['input 0', 'rank at least 2'], 'an input against the InputSpec');
+    // LayerVariable: a variable from a value whose write() applies its constraint
+    const v = new tf.LayerVariable(tf.tensor([1, -2, 3]), 'float32', 'lv', true, tf.constraints.nonNeg());
+    v.write(tf.tensor([-1, 5, -3]));
+    close(await v.read().data(), [0, 5, 0], 0, 0, 'LayerVariable.write applies the constraint');
+    assert(v.name === 'lv' && v.originalName === 'lv' && v.trainable, 'LayerVariable name and trainable');
+    v.dispose(); layer.dispose();
   },
 
   async 'differential vs TF.js: tf.data pipelines (array, zip, map, filter, batch, take, skip, repeat, shuffle, generator, csv) and model.fitDataset'(tf, ref) {

@@ -101,6 +101,13 @@ const sequence = (c: Cfg) => ({
   stateful: c.stateful as boolean | undefined,
 });
 const rnn = (c: Cfg) => ({ ...cell(c), ...sequence(c) });
+const convLstm = (c: Cfg) => {
+  const { units: _, ...rest } = cell(c);
+  return {
+    ...rest, filters: num(c.filters), kernelSize: pair(c.kernel_size), strides: pair(c.strides ?? 1), padding: c.padding as 'same' | 'valid',
+    dilationRate: pair(c.dilation_rate ?? 1), unitForgetBias: c.unit_forget_bias as boolean | undefined,
+  };
+};
 
 /** The layer a nested { class_name, config } describes (a wrapper's layer, an RNN's cell). */
 function nested(what: unknown, owner: string): Layer {
@@ -117,6 +124,7 @@ const CELLS: Record<string, (c: Cfg) => Layer> = {
     if (c.reset_after) throw new Error('loadLayersModel: GRUCell with reset_after is not supported (TF.js GRU cells reset before)');
     return make.gruCell({ ...common(c), ...cell(c) });
   },
+  ConvLSTM2DCell: (c) => { channelsLast(c, 'ConvLSTM2DCell'); return make.convLstm2dCell({ ...common(c), ...convLstm(c) }); },
   StackedRNNCells: (c) => make.stackedRNNCells({ ...common(c), cells: ((c.cells ?? []) as unknown[]).map((x) => nested(x, 'StackedRNNCells') as RNNCell) }),
 };
 
@@ -141,6 +149,7 @@ const FROM_KERAS: Record<string, (c: Cfg) => Layer> = {
   AveragePooling3D: (c) => { channelsLast(c, 'AveragePooling3D'); return make.averagePooling3d({ ...common(c), poolSize: triple(c.pool_size ?? 2), strides: (c.strides ?? undefined) as [number, number, number] | undefined, padding: c.padding as 'same' | 'valid' }); },
   SimpleRNN: (c) => make.simpleRNN({ ...common(c), ...rnn(c) }),
   ...CELLS,
+  ConvLSTM2D: (c) => { channelsLast(c, 'ConvLSTM2D'); return make.convLstm2d({ ...common(c), ...convLstm(c), ...sequence(c) }); },
   RNN: (c) => make.rnn({ ...common(c), ...sequence(c), cell: nested(c.cell, 'RNN') as RNNCell }),
   Bidirectional: (c) => {
     if (c.backward_layer) throw new Error('loadLayersModel: Bidirectional with its own backward_layer is not supported');
@@ -175,7 +184,8 @@ const FROM_KERAS: Record<string, (c: Cfg) => Layer> = {
     if (c.reset_after) throw new Error('loadLayersModel: GRU with reset_after is not supported (TF.js GRU cells reset before)');
     return make.gru({ ...common(c), ...rnn(c) });
   },
-  Embedding: (c) => make.embedding({ ...common(c), inputDim: num(c.input_dim), outputDim: num(c.output_dim), inputLength: c.input_length as number | undefined }),
+  Embedding: (c) => make.embedding({ ...common(c), inputDim: num(c.input_dim), outputDim: num(c.output_dim), inputLength: c.input_length as number | undefined, maskZero: (c.mask_zero ?? undefined) as boolean | undefined }),
+  Masking: (c) => make.masking({ ...common(c), maskValue: (c.mask_value ?? undefined) as number | undefined }),
   GlobalAveragePooling1D: (c) => { sequencePooling(c, 'GlobalAveragePooling1D'); return make.globalAveragePooling1d(common(c)); },
   GlobalMaxPooling1D: (c) => { sequencePooling(c, 'GlobalMaxPooling1D'); return make.globalMaxPooling1d(common(c)); },
   PositionEmbedding: (c) => make.positionEmbedding({ ...common(c), sequenceLength: num(c.sequence_length) }),

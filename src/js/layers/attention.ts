@@ -98,8 +98,8 @@ export class MultiHeadAttention extends Layer {
     };
     const [h, dk, dv] = [this.numHeads, this.keyDim, this.valueDim];
     const out = this.outputDim ?? dim(query, 'query');
-    const kernel = (name: string, shape: number[]) => this.addWeight(name, shape, this.args.kernelInitializer, 'glorotUniform');
-    const bias = (name: string, shape: number[]) => (this.useBias ? this.addWeight(name, shape, this.args.biasInitializer, 'zeros') : undefined);
+    const kernel = (name: string, shape: number[]) => this.newWeight(name, shape, this.args.kernelInitializer, 'glorotUniform');
+    const bias = (name: string, shape: number[]) => (this.useBias ? this.newWeight(name, shape, this.args.biasInitializer, 'zeros') : undefined);
     // Keras's order: query, key, value, then the output projection; kernel before bias.
     this.w.qk = kernel('query/kernel', [dim(query, 'query'), h, dk]);
     this.w.qb = bias('query/bias', [h, dk]);
@@ -240,7 +240,7 @@ export class PositionEmbedding extends Layer {
     checkRank(this, s, 3);
     const dim = s[2];
     if (dim === null) throw new Error(`${this.name}: the last input dimension must be known`);
-    this.embeddings = this.addWeight('embeddings', [this.sequenceLength, dim], this.init, 'glorotUniform');
+    this.embeddings = this.newWeight('embeddings', [this.sequenceLength, dim], this.init, 'glorotUniform');
   }
   protected call(x: Tensor): Tensor {
     const [, seq, dim] = x.shape;

@@ -83,8 +83,8 @@ export class Conv2D extends ConvBase {
   protected outChannels() { return this.filters; }
   build(s: Shape): void {
     checkRank(this, s, 4);
-    this.kernel = this.addWeight('kernel', [...this.kernelSize, s[3] as number, this.filters], this.args.kernelInitializer, 'glorotUniform');
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
+    this.kernel = this.newWeight('kernel', [...this.kernelSize, s[3] as number, this.filters], this.args.kernelInitializer, 'glorotUniform');
+    if (this.useBias) this.bias = this.newWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
   }
   protected call(x: Tensor): Tensor {
     let y = ops.conv2d(x, this.kernel!, this.strides, this.padding, 'NHWC', this.dilationRate);
@@ -105,8 +105,8 @@ export class DepthwiseConv2D extends ConvBase {
   build(s: Shape): void {
     checkRank(this, s, 4);
     const c = s[3] as number;
-    this.kernel = this.addWeight('depthwise_kernel', [...this.kernelSize, c, this.depthMultiplier], this.args.kernelInitializer, 'glorotUniform');
-    if (this.useBias) this.bias = this.addWeight('bias', [c * this.depthMultiplier], this.args.biasInitializer, 'zeros');
+    this.kernel = this.newWeight('depthwise_kernel', [...this.kernelSize, c, this.depthMultiplier], this.args.kernelInitializer, 'glorotUniform');
+    if (this.useBias) this.bias = this.newWeight('bias', [c * this.depthMultiplier], this.args.biasInitializer, 'zeros');
   }
   protected call(x: Tensor): Tensor {
     let y = ops.depthwiseConv2d(x, this.kernel!, this.strides, this.padding, 'NHWC', this.dilationRate);
@@ -189,8 +189,8 @@ export class Conv1D extends Layer {
   computeOutputShape(s: Shape): Shape { checkRank(this, s, 3); return [s[0], convOut(s[1], this.kernelSize, this.strides, this.dilationRate, this.padding), this.filters]; }
   build(s: Shape): void {
     checkRank(this, s, 3);
-    this.kernel = this.addWeight('kernel', [this.kernelSize, s[2] as number, this.filters], this.args.kernelInitializer, 'glorotUniform');
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
+    this.kernel = this.newWeight('kernel', [this.kernelSize, s[2] as number, this.filters], this.args.kernelInitializer, 'glorotUniform');
+    if (this.useBias) this.bias = this.newWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
   }
   protected call(x: Tensor): Tensor {
     let y = ops.conv1d(x, this.kernel!, this.strides, this.padding, 'NWC', this.dilationRate);
@@ -219,8 +219,8 @@ export class Conv2DTranspose extends ConvBase {
   }
   build(s: Shape): void {
     checkRank(this, s, 4);
-    this.kernel = this.addWeight('kernel', [...this.kernelSize, this.filters, s[3] as number], this.args.kernelInitializer, 'glorotUniform');
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
+    this.kernel = this.newWeight('kernel', [...this.kernelSize, this.filters, s[3] as number], this.args.kernelInitializer, 'glorotUniform');
+    if (this.useBias) this.bias = this.newWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
   }
   protected call(x: Tensor): Tensor {
     const shape = this.computeOutputShape(x.shape) as number[];
@@ -248,9 +248,9 @@ export class SeparableConv2D extends ConvBase {
   build(s: Shape): void {
     checkRank(this, s, 4);
     const c = s[3] as number;
-    this.kernel = this.addWeight('depthwise_kernel', [...this.kernelSize, c, this.depthMultiplier], this.sepArgs.depthwiseInitializer, 'glorotUniform');
-    this.pointwise = this.addWeight('pointwise_kernel', [1, 1, c * this.depthMultiplier, this.filters], this.sepArgs.pointwiseInitializer, 'glorotUniform');
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
+    this.kernel = this.newWeight('depthwise_kernel', [...this.kernelSize, c, this.depthMultiplier], this.sepArgs.depthwiseInitializer, 'glorotUniform');
+    this.pointwise = this.newWeight('pointwise_kernel', [1, 1, c * this.depthMultiplier, this.filters], this.sepArgs.pointwiseInitializer, 'glorotUniform');
+    if (this.useBias) this.bias = this.newWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
   }
   protected call(x: Tensor): Tensor {
     let y = ops.separableConv2d(x, this.kernel!, this.pointwise!, this.strides, this.padding, this.dilationRate);

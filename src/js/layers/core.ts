@@ -15,6 +15,7 @@ export interface DenseArgs extends LayerArgs {
 }
 
 export class Dense extends Layer {
+  readonly supportsMasking = true;
   readonly units: number;
   readonly activation: string;
   readonly useBias: boolean;
@@ -37,8 +38,8 @@ export class Dense extends Layer {
   build(inputShape: Shape): void {
     const inDim = inputShape[inputShape.length - 1];
     if (inDim === null || inDim === undefined) throw new Error(`${this.name}: the last input dimension must be known`);
-    this.kernel = this.addWeight('kernel', [inDim, this.units], this.args.kernelInitializer, 'glorotUniform');
-    if (this.useBias) this.bias = this.addWeight('bias', [this.units], this.args.biasInitializer, 'zeros');
+    this.kernel = this.newWeight('kernel', [inDim, this.units], this.args.kernelInitializer, 'glorotUniform');
+    if (this.useBias) this.bias = this.newWeight('bias', [this.units], this.args.biasInitializer, 'zeros');
   }
 
   computeOutputShape(inputShape: Shape): Shape {
@@ -91,6 +92,7 @@ export class Reshape extends Layer {
 }
 
 export class Dropout extends Layer {
+  readonly supportsMasking = true;
   readonly rate: number;
   readonly seed?: number;
   constructor(args: LayerArgs & { rate: number; seed?: number }) {
@@ -108,6 +110,7 @@ export class Dropout extends Layer {
 }
 
 export class Activation extends Layer {
+  readonly supportsMasking = true;
   readonly activation: string;
   constructor(args: LayerArgs & { activation: string }) {
     super(args);
@@ -118,4 +121,26 @@ export class Activation extends Layer {
   computeOutputShape(s: Shape): Shape { return s; }
   protected call(x: Tensor): Tensor { return getActivation(this.activation)(x); }
   getConfig() { return { ...super.getConfig(), activation: this.activation }; }
+}
+
+/**
+ * Masking: steps whose features all equal maskValue are padding. They are zeroed here, and the
+ * mask ([batch, steps], true for real steps) travels to the layers after, where the RNN layers
+ * skip them (carrying their state over them).
+ */
+export class Masking extends Layer {
+  readonly supportsMasking = true;
+  readonly maskValue: number;
+  constructor(args: LayerArgs & { maskValue?: number } = {}) {
+    super(args);
+    if (args.maskValue !== undefined && typeof args.maskValue !== 'number') throw new Error('Masking: maskValue must be a number');
+    this.maskValue = args.maskValue ?? 0;
+  }
+  getClassName() { return 'Masking'; }
+  computeOutputShape(s: Shape): Shape { return s; }
+  computeMask(x: Tensor): Tensor { return ops.any(ops.notEqual(x, this.maskValue), -1); }
+  protected call(x: Tensor): Tensor {
+    return ops.mul(x, ops.cast(ops.any(ops.notEqual(x, this.maskValue), -1, true), x.dtype));
+  }
+  getConfig() { return { ...super.getConfig(), maskValue: this.maskValue }; }
 }

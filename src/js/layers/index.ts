@@ -1,10 +1,11 @@
 // tf.layers.*: factory functions, as TF.js.
-import { Activation, Dense, Dropout, Flatten, Reshape, type DenseArgs } from './core.js';
+import { Activation, Dense, Dropout, Flatten, Masking, Reshape, type DenseArgs } from './core.js';
 import { AveragePooling2D, Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D, type ConvArgs, type PoolArgs } from './conv.js';
 import { BatchNormalization, Embedding, LayerNormalization, type NormArgs } from './normalization.js';
 import type { LayerArgs } from './layer.js';
 import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, SimpleRNN, SimpleRNNCell, StackedRNNCells, type CellArgs, type RNNArgs } from './recurrent.js';
 import { Bidirectional, TimeDistributed } from './wrappers.js';
+import { ConvLSTM2D, ConvLSTM2DCell } from './conv_recurrent.js';
 import { InputLayer, input } from './input.js';
 import { Layer } from './layer.js';
 import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply } from './merge.js';
@@ -13,6 +14,7 @@ import { AveragePooling3D, Conv3D, Conv3DTranspose, MaxPooling3D, type Conv3DArg
 import { GlobalAveragePooling1D, GlobalMaxPooling1D, MultiHeadAttention, PositionEmbedding, type MultiHeadAttentionArgs } from './attention.js';
 
 export { Layer };
+export { ConvLSTM2D, ConvLSTM2DCell, Masking };
 export { Bidirectional, TimeDistributed, RNN, RNNCell, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells };
 export { AveragePooling3D, Conv3D, Conv3DTranspose, MaxPooling3D };
 export { Dot, Resizing, CategoryEncoding, Conv1D, Conv2DTranspose, SeparableConv2D, SimpleRNN, PReLU, SpatialDropout1D, AlphaDropout, CenterCrop };
@@ -40,7 +42,8 @@ export const layers = {
   positionEmbedding: (args: LayerArgs & { sequenceLength: number }) => new PositionEmbedding(args),
   batchNormalization: (args?: NormArgs) => new BatchNormalization(args),
   layerNormalization: (args?: NormArgs) => new LayerNormalization(args),
-  embedding: (args: LayerArgs & { inputDim: number; outputDim: number; inputLength?: number }) => new Embedding(args),
+  embedding: (args: ConstructorParameters<typeof Embedding>[0]) => new Embedding(args),
+  masking: (args?: ConstructorParameters<typeof Masking>[0]) => new Masking(args),
   lstm: (args: CellArgs & RNNArgs) => new LSTM(args),
   gru: (args: CellArgs & RNNArgs) => new GRU(args),
   add: (args?: LayerArgs) => new Add(args),
@@ -79,6 +82,8 @@ export const layers = {
   lstmCell: (args: CellArgs) => new LSTMCell(args),
   gruCell: (args: CellArgs) => new GRUCell(args),
   stackedRNNCells: (args: ConstructorParameters<typeof StackedRNNCells>[0]) => new StackedRNNCells(args),
+  convLstm2d: (args: ConstructorParameters<typeof ConvLSTM2D>[0]) => new ConvLSTM2D(args),
+  convLstm2dCell: (args: ConstructorParameters<typeof ConvLSTM2DCell>[0]) => new ConvLSTM2DCell(args),
   bidirectional: (args: ConstructorParameters<typeof Bidirectional>[0]) => new Bidirectional(args),
   timeDistributed: (args: ConstructorParameters<typeof TimeDistributed>[0]) => new TimeDistributed(args),
   RNN,

@@ -16,6 +16,8 @@ export interface ApplyArgs {
   attentionMask?: Tensor;
   /** MultiHeadAttention: causal masking for this call. */
   useCausalMask?: boolean;
+  /** Which steps of the input are real ([batch, steps] bool), from a Masking layer or an Embedding with maskZero. */
+  mask?: Tensor;
 }
 
 export interface LayerArgs {
@@ -42,6 +44,47 @@ export function withWeightBudget<T>(bytes: number, refuse: (name: string, shape:
   } finally {
     weightBudget = outer;
   }
+}
+
+/**
+ * TF.js's InputSpec: what a layer's input must be (its rank or rank bounds, dtype, shape, or the
+ * sizes of given axes). A layer with `inputSpec` set checks each input against it.
+ */
+export class InputSpec {
+  dtype?: string;
+  shape?: Shape;
+  ndim?: number;
+  maxNDim?: number;
+  minNDim?: number;
+  axes: Record<number, number>;
+  constructor(args: { dtype?: string; shape?: Shape; ndim?: number; maxNDim?: number; minNDim?: number; axes?: Record<number, number> }) {
+    if (!args || typeof args !== 'object') throw new Error('InputSpec: expected { ndim, minNDim, maxNDim, shape, dtype, axes }');
+    this.dtype = args.dtype;
+    this.shape = args.shape;
+    this.ndim = args.shape ? args.shape.length : args.ndim;
+    this.maxNDim = args.maxNDim;
+    this.minNDim = args.minNDim;
+    this.axes = args.axes ?? {};
+  }
+}
+
+/** Why `shape` (of `dtype`) does not meet `spec`, or null. */
+function specMismatch(spec: InputSpec, shape: Shape, dtype: string | undefined): string | null {
+  const rank = shape.length;
+  if (spec.ndim !== undefined && rank !== spec.ndim) return `expected rank ${spec.ndim}, got ${rank}`;
+  if (spec.maxNDim !== undefined && rank > spec.maxNDim) return `expected rank at most ${spec.maxNDim}, got ${rank}`;
+  if (spec.minNDim !== undefined && rank < spec.minNDim) return `expected rank at least ${spec.minNDim}, got ${rank}`;
+  if (spec.dtype !== undefined && dtype !== undefined && dtype !== spec.dtype) return `expected dtype ${spec.dtype}, got ${dtype}`;
+  for (const [key, size] of Object.entries(spec.axes)) {
+    const axis = Number(key) < 0 ? rank + Number(key) : Number(key);
+    if (size !== null && shape[axis] !== null && shape[axis] !== size) return `expected axis ${key} of size ${size}, got ${shape[axis]}`;
+  }
+  if (spec.shape) {
+    for (let i = 0; i < rank; i++) {
+      if (spec.shape[i] !== null && shape[i] !== null && spec.shape[i] !== shape[i]) return `expected shape [${spec.shape.map((d) => d ?? 'null')}]`;
+    }
+  }
+  return null;
 }
 
 const counters = new Map<string, number>();
@@ -95,9 +138,33 @@ export abstract class Layer {
     }
   }
 
-  abstract getClassName(): string;
+  /** The layer's class name (TF.js custom layers give it as a static className). */
+  getClassName(): string {
+    const ctor = this.constructor as { className?: unknown; name: string };
+    return typeof ctor.className === 'string' ? ctor.className : ctor.name;
+  }
   abstract computeOutputShape(inputShape: Shape): Shape;
-  protected abstract call(x: Tensor, training: boolean): Tensor;
+  protected abstract call(x: Tensor, training: boolean, mask?: Tensor): Tensor;
+
+  /** What this layer's inputs must be (custom layers set it, as in TF.js); checked on apply. */
+  inputSpec: InputSpec[] | null = null;
+
+  private checkInputs(shapes: Shape[], dtypes: (string | undefined)[]): void {
+    if (!this.inputSpec) return;
+    if (this.inputSpec.length !== shapes.length) throw new Error(`${this.name}: expects ${this.inputSpec.length} input(s), got ${shapes.length}`);
+    this.inputSpec.forEach((spec, i) => {
+      const why = specMismatch(spec, shapes[i], dtypes[i]);
+      if (why) throw new Error(`${this.name}: input ${i} of shape [${shapes[i].map((d) => d ?? 'null')}] is incompatible: ${why}`);
+    });
+  }
+
+  /** Whether this layer passes a mask on or uses it (Keras's supportsMasking); others drop it. */
+  readonly supportsMasking: boolean = false;
+
+  /** @internal the mask of this layer's output, given its input and the input's mask. */
+  computeMask(_x: Tensor, mask: Tensor | null): Tensor | null {
+    return this.supportsMasking ? mask : null;
+  }
 
   /** Creates the weights for an input of `inputShape` (batch dimension first, may be null). */
   build(_inputShape: Shape): void {}
@@ -124,6 +191,7 @@ export abstract class Layer {
     if (list[0] instanceof SymbolicTensor) {
       const syms = list as SymbolicTensor[];
       const shapes = syms.map((s) => s.shape);
+      this.checkInputs(shapes, syms.map(() => undefined));
       const inShape = merge.mergeShapes ? merge.mergeShapes(shapes) : shapes[0];
       if (!this.built) {
         this.build(inShape);
@@ -133,13 +201,15 @@ export abstract class Layer {
       return new SymbolicTensor(this.computeOutputShape(inShape), this, syms);
     }
     const ts = list as Tensor[];
+    this.checkInputs(ts.map((t) => t.shape), ts.map((t) => t.dtype));
     if (merge.callMany) {
       const shape = merge.mergeShapes!(ts.map((t) => [null, ...t.shape.slice(1)]));
       this.ensureBuilt(shape);
       return tidy(() => merge.callMany!(ts, kwargs));
     }
     this.ensureBuilt([null, ...ts[0].shape.slice(1)]);
-    return tidy(() => this.call(ts[0], kwargs.training ?? false));
+    // a layer that does not take masks ignores one (and drops it: computeMask), as TF.js's do
+    return tidy(() => this.call(ts[0], kwargs.training ?? false, this.supportsMasking ? kwargs.mask : undefined));
   }
 
   /** Regularizers and constraints by weight kind ('kernel', 'bias', 'recurrent', 'depthwise', ...). */
@@ -160,7 +230,25 @@ export abstract class Layer {
     return tidy(() => [...this.weightRegularizers.map(([v, r]) => r.apply(v)), ...held].reduce((a, b) => ops.add(a, b)));
   }
 
-  protected addWeight(name: string, shape: number[], initializer: string | Initializer | undefined, fallback: string, trainable = true): Variable {
+  /**
+   * TF.js's addWeight, for custom layers: a weight of `shape` from `initializer` (an Initializer
+   * of tf.initializers, or its name), with an optional regularizer and constraint. The result is a
+   * Variable, which has LayerVariable's read() and write().
+   */
+  addWeight(name: string, shape: number[], dtype?: 'float32', initializer?: string | Initializer, regularizer?: Regularizer | null, trainable = true, constraint?: Constraint | null): Variable {
+    const cls = this.getClassName();
+    if (typeof name !== 'string' || name === '') throw new Error(`${cls}.addWeight: name must be a non-empty string`);
+    if (dtype !== undefined && dtype !== null && dtype !== 'float32') throw new Error(`${cls}.addWeight: only float32 weights are supported, got ${String(dtype)}`);
+    if (initializer === undefined || initializer === null) throw new Error(`${cls}.addWeight: weight ${name} needs an initializer (tf.initializers.glorotUniform(), say)`);
+    if (this.weightList.some((w) => w.name.endsWith(`/${name}`))) throw new Error(`${cls}.addWeight: duplicate weight name ${name}`);
+    const v = this.newWeight(name, shape, initializer, 'zeros', trainable);
+    if (regularizer) this.weightRegularizers.push([v, regularizerArg(cls, 'regularizer', regularizer)!]);
+    if (constraint) this.ownConstraints.push([v, constraintArg(cls, 'constraint', constraint)!]);
+    return v;
+  }
+
+  /** Creates a weight (for the layers here: `fallback` names the default initializer). */
+  protected newWeight(name: string, shape: number[], initializer: string | Initializer | undefined, fallback: string, trainable = true): Variable {
     const init = getInitializer(initializer, fallback);
     if (weightBudget) {
       const bytes = 4 * shape.reduce((a, b) => a * b, 1);

@@ -15,6 +15,7 @@ export interface NormArgs extends LayerArgs {
 }
 
 export class BatchNormalization extends Layer {
+  readonly supportsMasking = true;
   readonly momentum: number;
   readonly epsilon: number;
   readonly center: boolean;
@@ -36,10 +37,10 @@ export class BatchNormalization extends Layer {
   computeOutputShape(s: Shape): Shape { return s; }
   build(s: Shape): void {
     const c = s[s.length - 1] as number;
-    if (this.scale) this.gamma = this.addWeight('gamma', [c], 'ones', 'ones');
-    if (this.center) this.beta = this.addWeight('beta', [c], 'zeros', 'zeros');
-    this.movingMean = this.addWeight('moving_mean', [c], 'zeros', 'zeros', false);
-    this.movingVariance = this.addWeight('moving_variance', [c], 'ones', 'ones', false);
+    if (this.scale) this.gamma = this.newWeight('gamma', [c], 'ones', 'ones');
+    if (this.center) this.beta = this.newWeight('beta', [c], 'zeros', 'zeros');
+    this.movingMean = this.newWeight('moving_mean', [c], 'zeros', 'zeros', false);
+    this.movingVariance = this.newWeight('moving_variance', [c], 'ones', 'ones', false);
   }
   protected call(x: Tensor, training: boolean): Tensor {
     if (!training) return ops.batchNorm(x, this.movingMean!, this.movingVariance!, this.beta, this.gamma, this.epsilon);
@@ -57,6 +58,7 @@ export class BatchNormalization extends Layer {
 }
 
 export class LayerNormalization extends Layer {
+  readonly supportsMasking = true;
   readonly epsilon: number;
   readonly center: boolean;
   readonly scale: boolean;
@@ -73,8 +75,8 @@ export class LayerNormalization extends Layer {
   computeOutputShape(s: Shape): Shape { return s; }
   build(s: Shape): void {
     const c = s[s.length - 1] as number;
-    if (this.scale) this.gamma = this.addWeight('gamma', [c], 'ones', 'ones');
-    if (this.center) this.beta = this.addWeight('beta', [c], 'zeros', 'zeros');
+    if (this.scale) this.gamma = this.newWeight('gamma', [c], 'ones', 'ones');
+    if (this.center) this.beta = this.newWeight('beta', [c], 'zeros', 'zeros');
   }
   protected call(x: Tensor): Tensor {
     return ops.layerNorm(x, this.gamma, this.beta, this.epsilon);
@@ -87,17 +89,22 @@ export class Embedding extends Layer {
   readonly outputDim: number;
   private embeddings?: Variable;
   private readonly init?: string | Initializer;
-  constructor(args: LayerArgs & { inputDim: number; outputDim: number; embeddingsInitializer?: string | Initializer; inputLength?: number }) {
+  /** Index 0 is padding: the output's mask marks the other steps (for the RNN layers after it). */
+  readonly maskZero: boolean;
+  constructor(args: LayerArgs & { inputDim: number; outputDim: number; embeddingsInitializer?: string | Initializer; inputLength?: number; maskZero?: boolean }) {
     super({ ...args, inputDim: undefined, inputShape: args.inputShape ?? (args.inputLength ? [args.inputLength] : undefined) });
     this.inputDimVocab = sizeArg('Embedding', 'inputDim', args.inputDim);
     this.outputDim = sizeArg('Embedding', 'outputDim', args.outputDim);
     this.init = args.embeddingsInitializer;
+    if (args.maskZero !== undefined && typeof args.maskZero !== 'boolean') throw new Error('Embedding: maskZero must be a boolean');
+    this.maskZero = args.maskZero ?? false;
   }
+  computeMask(x: Tensor): Tensor | null { return this.maskZero ? ops.notEqual(x, 0) : null; }
   getClassName() { return 'Embedding'; }
   computeOutputShape(s: Shape): Shape { return [...s, this.outputDim]; }
   build(): void {
-    this.embeddings = this.addWeight('embeddings', [this.inputDimVocab, this.outputDim], this.init, 'randomUniform');
+    this.embeddings = this.newWeight('embeddings', [this.inputDimVocab, this.outputDim], this.init, 'randomUniform');
   }
   protected call(x: Tensor): Tensor { return ops.gather(this.embeddings!, x.dtype === 'int32' ? x : x.cast('int32'), 0); }
-  getConfig() { return { ...super.getConfig(), inputDim: this.inputDimVocab, outputDim: this.outputDim }; }
+  getConfig() { return { ...super.getConfig(), inputDim: this.inputDimVocab, outputDim: this.outputDim, maskZero: this.maskZero }; }
 }

@@ -25,7 +25,7 @@ export interface CellArgs extends LayerArgs {
   recurrentDropout?: number;
 }
 
-function rateArg(cls: string, what: string, v: unknown): number {
+export function rateArg(cls: string, what: string, v: unknown): number {
   const r = v ?? 0;
   if (typeof r !== 'number' || !(r >= 0 && r < 1)) throw new Error(`${cls}: ${what} must be in [0, 1), got ${String(v)}`);
   return r;
@@ -40,20 +40,23 @@ export abstract class RNNCell extends Layer {
   abstract readonly stateSize: number[];
   /** The size of the output of a step. */
   abstract readonly outputSize: number;
+  /** The rank of one step's input, batch included ([batch, features]: 2). */
+  readonly stepRank: number = 2;
 
+  /** One step's output shape for a step input of shape `s` (batch first). */
   computeOutputShape(s: Shape): Shape { return [s[0], this.outputSize]; }
 
   protected call(): Tensor {
     throw new Error(`${this.name}: a cell runs inside tf.layers.rnn({ cell }); apply the RNN layer to the sequence`);
   }
 
-  /** Zero states for a batch. */
-  initialState(batch: number): Tensor[] { return this.stateSize.map((n) => ops.zeros([batch, n])); }
+  /** Zero states for steps of input shape `x0` ([batch, ...]). */
+  initialState(x0: number[]): Tensor[] { return this.stateSize.map((n) => ops.zeros([x0[0], n])); }
 
-  /** Per-sequence dropout masks for training (null where there is no dropout). */
-  dropoutMasks(_batch: number, _features: number, _training: boolean): DropoutMasks { return { input: null, recurrent: null }; }
+  /** Per-sequence dropout masks for training, for steps of input shape `x0` (null: no dropout). */
+  dropoutMasks(_x0: number[], _training: boolean): DropoutMasks { return { input: null, recurrent: null }; }
 
-  /** The inputs of all steps [n, features] projected by the input kernel (plus the bias). */
+  /** The inputs of all steps [n, ...] projected by the input kernel (plus the bias). */
   abstract project(x: Tensor): Tensor;
   /** One step from a projected input and the states -> the new states. */
   abstract stepProjected(xw: Tensor, states: Tensor[], masks: DropoutMasks): Tensor[];
@@ -97,9 +100,9 @@ abstract class GatedCell extends RNNCell {
 
   build(s: Shape): void {
     const g = this.gates * this.units;
-    this.kernel = this.addWeight('kernel', [s[s.length - 1] as number, g], this.args.kernelInitializer, 'glorotNormal'); // (TF.js's cells default to glorotNormal)
-    this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, g], this.args.recurrentInitializer, 'orthogonal');
-    if (this.useBias) this.bias = this.addWeight('bias', [g], this.args.biasInitializer, 'zeros');
+    this.kernel = this.newWeight('kernel', [s[s.length - 1] as number, g], this.args.kernelInitializer, 'glorotNormal'); // (TF.js's cells default to glorotNormal)
+    this.recurrentKernel = this.newWeight('recurrent_kernel', [this.units, g], this.args.recurrentInitializer, 'orthogonal');
+    if (this.useBias) this.bias = this.newWeight('bias', [g], this.args.biasInitializer, 'zeros');
   }
 
   project(x: Tensor): Tensor {
@@ -107,9 +110,9 @@ abstract class GatedCell extends RNNCell {
     return this.bias ? ops.add(xw, this.bias) : xw;
   }
 
-  dropoutMasks(batch: number, features: number, training: boolean): DropoutMasks {
-    const mask = (n: number, rate: number) => (training && rate > 0 ? ops.dropout(ops.ones([batch, n]), rate) : null);
-    return { input: mask(features, this.dropout), recurrent: mask(this.units, this.recurrentDropout) };
+  dropoutMasks(x0: number[], training: boolean): DropoutMasks {
+    const mask = (shape: number[], rate: number) => (training && rate > 0 ? ops.dropout(ops.ones(shape), rate) : null);
+    return { input: mask(x0, this.dropout), recurrent: mask(this.computeOutputShape(x0) as number[], this.recurrentDropout) };
   }
 
   /** The recurrent term of the gates, with the state's dropout mask applied. */
@@ -140,6 +143,22 @@ export class SimpleRNNCell extends GatedCell {
   getConfig(): Record<string, unknown> { const { recurrentActivation: _, ...rest } = super.getConfig(); return rest; }
 }
 
+/** Keras's unitForgetBias (default on): the forget gate's bias (the second quarter) starts at 1. */
+export function startForgetGateAtOne(bias: Variable, units: number): void {
+  const init = ops.concat([ops.zeros([units]), ops.ones([units]), ops.zeros([2 * units])]);
+  bias.assign(init);
+  init.dispose();
+}
+
+/** An LSTM step from the gate pre-activations z (i, f, c, o along `axis`) and the carry c -> [h, c]. */
+export function lstmUpdate(z: Tensor, c: Tensor, axis: number, activation: string, recurrentActivation: string): Tensor[] {
+  const act = getActivation(activation);
+  const rec = getActivation(recurrentActivation);
+  const [zi, zf, zc, zo] = ops.split(z, 4, axis);
+  const cNext = ops.add(ops.mul(rec(zf), c), ops.mul(rec(zi), act(zc)));
+  return [ops.mul(rec(zo), act(cNext)), cNext];
+}
+
 /** LSTM: gates i, f, c, o; states [h, c]. */
 export class LSTMCell extends GatedCell {
   protected readonly gates = 4;
@@ -153,21 +172,11 @@ export class LSTMCell extends GatedCell {
 
   build(s: Shape): void {
     super.build(s);
-    // Keras's unitForgetBias (default on): the forget gate's bias starts at 1.
-    if (this.bias && this.unitForgetBias && this.args.biasInitializer === undefined) {
-      const u = this.units;
-      const init = ops.concat([ops.zeros([u]), ops.ones([u]), ops.zeros([2 * u])]);
-      this.bias.assign(init);
-      init.dispose();
-    }
+    if (this.bias && this.unitForgetBias && this.args.biasInitializer === undefined) startForgetGateAtOne(this.bias, this.units);
   }
 
   stepProjected(xw: Tensor, [h, c]: Tensor[], masks: DropoutMasks): Tensor[] {
-    const act = getActivation(this.activation);
-    const rec = getActivation(this.recurrentActivation);
-    const [zi, zf, zc, zo] = ops.split(ops.add(xw, this.recurrent(h, masks)), 4, 1);
-    const cNext = ops.add(ops.mul(rec(zf), c), ops.mul(rec(zi), act(zc)));
-    return [ops.mul(rec(zo), act(cNext)), cNext];
+    return lstmUpdate(ops.add(xw, this.recurrent(h, masks)), c, 1, this.activation, this.recurrentActivation);
   }
   getConfig(): Record<string, unknown> { return { ...super.getConfig(), unitForgetBias: this.unitForgetBias }; }
 }
@@ -196,7 +205,7 @@ export class StackedRNNCells extends RNNCell {
   readonly cells: RNNCell[];
   constructor(args: LayerArgs & { cells: RNNCell[] }) {
     super(args);
-    if (!Array.isArray(args.cells) || args.cells.length === 0 || !args.cells.every((c) => c instanceof RNNCell)) throw new Error('StackedRNNCells: cells must be a non-empty array of RNN cells');
+    if (!Array.isArray(args.cells) || args.cells.length === 0 || !args.cells.every((c) => c instanceof RNNCell && c.stepRank === 2)) throw new Error('StackedRNNCells: cells must be a non-empty array of RNN cells over vectors (simpleRNNCell, lstmCell, gruCell)');
     this.cells = args.cells;
   }
   getClassName() { return 'StackedRNNCells'; }
@@ -214,8 +223,8 @@ export class StackedRNNCells extends RNNCell {
     });
   }
 
-  dropoutMasks(batch: number, features: number, training: boolean): DropoutMasks {
-    const perCell = this.cells.map((c, i) => c.dropoutMasks(batch, i === 0 ? features : this.cells[i - 1].outputSize, training));
+  dropoutMasks(x0: number[], training: boolean): DropoutMasks {
+    const perCell = this.cells.map((c, i) => c.dropoutMasks(i === 0 ? x0 : [x0[0], this.cells[i - 1].outputSize], training));
     // the first cell's input mask is applied by the RNN before projecting, like a single cell's
     return { input: perCell[0].input, recurrent: null, perCell };
   }
@@ -282,32 +291,47 @@ export class RNN extends Layer {
 
   getClassName() { return 'RNN'; }
 
+  /** The RNN skips masked steps; its sequence output keeps their mask. */
+  readonly supportsMasking = true;
+  computeMask(_x: Tensor, mask: Tensor | null): Tensor | null { return this.returnSequences ? mask : null; }
+
   computeOutputShape(s: Shape): Shape {
-    checkRank(this, s, 3);
-    return this.returnSequences ? [s[0], s[1], this.cell.outputSize] : [s[0], this.cell.outputSize];
+    checkRank(this, s, this.cell.stepRank + 1);
+    const step = this.cell.computeOutputShape([s[0], ...s.slice(2)]);
+    return this.returnSequences ? [s[0], s[1], ...step.slice(1)] : step;
   }
 
   build(s: Shape): void {
-    checkRank(this, s, 3);
+    checkRank(this, s, this.cell.stepRank + 1);
     this.cell.weightScope = this.weightScope ?? this.name;
-    this.cell.ensureBuilt([s[0], s[2]]);
+    this.cell.ensureBuilt([s[0], ...s.slice(2)]);
     this.sublayers.push(this.cell);
   }
 
-  protected call(x: Tensor, training: boolean): Tensor {
-    const [b, T, f] = x.shape;
-    const masks = this.cell.dropoutMasks(b, f, training);
+  protected call(x: Tensor, training: boolean, mask?: Tensor): Tensor {
+    const [b, T, ...rest] = x.shape;
+    if (mask && mask.shape.join() !== `${b},${T}`) throw new Error(`${this.name}: a mask of shape [${mask.shape}] does not fit steps [${b}, ${T}]`);
+    const x0 = [b, ...rest];
+    const masks = this.cell.dropoutMasks(x0, training);
     // the input's dropout mask is the same for every step, so it applies before the projection
-    const inputs = masks.input ? ops.mul(x, ops.reshape(masks.input, [b, 1, f])) : x;
-    const proj2 = this.cell.project(ops.reshape(inputs, [b * T, f]));
-    const g = proj2.shape[1];
-    const proj = ops.reshape(proj2, [b, T, g]);
-    let state = this.cell.initialState(b);
+    const inputs = masks.input ? ops.mul(x, ops.expandDims(masks.input, 1)) : x;
+    // every step's input projection at once, the steps riding along with the batch
+    const flat = this.cell.project(ops.reshape(inputs, [b * T, ...rest]));
+    const g = flat.shape.slice(1);
+    const proj = ops.reshape(flat, [b, T, ...g]);
+    let state = this.cell.initialState(x0);
     const outputs: Tensor[] = [];
     for (let k = 0; k < T; k++) {
       const t = this.goBackwards ? T - 1 - k : k;
-      const xw = ops.reshape(ops.slice(proj, [0, t, 0], [b, 1, g]), [b, g]);
-      state = this.cell.stepProjected(xw, state, masks);
+      const xw = ops.reshape(ops.slice(proj, [0, t, ...g.map(() => 0)], [b, 1, ...g]), [b, ...g]);
+      const next = this.cell.stepProjected(xw, state, masks);
+      if (mask) {
+        // a masked step changes nothing: every state carries over it
+        const real = ops.reshape(ops.slice(mask, [0, t], [b, 1]), [b]);
+        state = next.map((s, i) => ops.where(ops.reshape(real, [b, ...s.shape.slice(1).map(() => 1)]), s, state[i]));
+      } else {
+        state = next;
+      }
       if (this.returnSequences) outputs.push(this.cell.outputOf(state));
     }
     return this.returnSequences ? ops.stack(outputs, 1) : this.cell.outputOf(state);
@@ -323,17 +347,16 @@ export class RNN extends Layer {
   }
 }
 
-/** SimpleRNN, LSTM and GRU: an RNN of their cell, configured (and saved) flat, as TF.js. */
-abstract class CellRNN extends RNN {
-  protected readonly cellArgs: CellArgs & RNNArgs;
-  constructor(args: CellArgs & RNNArgs, makeCell: (a: CellArgs) => GatedCell) {
+/** SimpleRNN, LSTM, GRU and ConvLSTM2D: an RNN of their cell, configured (and saved) flat, as TF.js. */
+export abstract class CellRNN<A extends LayerArgs> extends RNN {
+  protected readonly cellArgs: A & RNNArgs;
+  constructor(args: A & RNNArgs, makeCell: (a: A) => RNNCell) {
     // the cell's own name does not matter: its weights are named under this layer
     super({ ...args, cell: makeCell({ ...args, name: undefined, inputShape: undefined, batchInputShape: undefined }) });
     this.cellArgs = args;
   }
-  get units() { return (this.cell as GatedCell).units; }
   reversed(name: string): RNN {
-    return new (this.constructor as new (a: CellArgs & RNNArgs) => RNN)({ ...this.cellArgs, name, goBackwards: !this.goBackwards, inputShape: undefined, batchInputShape: undefined });
+    return new (this.constructor as new (a: A & RNNArgs) => RNN)({ ...this.cellArgs, name, goBackwards: !this.goBackwards, inputShape: undefined, batchInputShape: undefined });
   }
   getConfig(): Record<string, unknown> {
     const { cell: _, ...rest } = super.getConfig();
@@ -342,17 +365,17 @@ abstract class CellRNN extends RNN {
   }
 }
 
-export class SimpleRNN extends CellRNN {
+export class SimpleRNN extends CellRNN<CellArgs> {
   constructor(args: CellArgs & RNNArgs) { super(args, (a) => new SimpleRNNCell(a)); }
   getClassName() { return 'SimpleRNN'; }
 }
 
-export class LSTM extends CellRNN {
+export class LSTM extends CellRNN<CellArgs> {
   constructor(args: CellArgs & RNNArgs) { super(args, (a) => new LSTMCell(a)); }
   getClassName() { return 'LSTM'; }
 }
 
-export class GRU extends CellRNN {
+export class GRU extends CellRNN<CellArgs> {
   constructor(args: CellArgs & RNNArgs) { super(args, (a) => new GRUCell(a)); }
   getClassName() { return 'GRU'; }
 }

@@ -15,6 +15,7 @@ const finite = (op: string, what: string, v: unknown, fallback: number): number 
 };
 
 export class ReLU extends Layer {
+  readonly supportsMasking = true;
   readonly maxValue?: number;
   constructor(args: LayerArgs & { maxValue?: number } = {}) {
     super(args);
@@ -27,6 +28,7 @@ export class ReLU extends Layer {
 }
 
 export class LeakyReLU extends Layer {
+  readonly supportsMasking = true;
   readonly alpha: number;
   constructor(args: LayerArgs & { alpha?: number } = {}) {
     super(args);
@@ -39,6 +41,7 @@ export class LeakyReLU extends Layer {
 }
 
 export class ELU extends Layer {
+  readonly supportsMasking = true;
   readonly alpha: number;
   constructor(args: LayerArgs & { alpha?: number } = {}) {
     super(args);
@@ -53,6 +56,7 @@ export class ELU extends Layer {
 }
 
 export class ThresholdedReLU extends Layer {
+  readonly supportsMasking = true;
   readonly theta: number;
   constructor(args: LayerArgs & { theta?: number } = {}) {
     super(args);
@@ -65,6 +69,7 @@ export class ThresholdedReLU extends Layer {
 }
 
 export class Softmax extends Layer {
+  readonly supportsMasking = true;
   readonly axis: number;
   constructor(args: LayerArgs & { axis?: number } = {}) {
     super(args);
@@ -177,6 +182,7 @@ export class UpSampling2D extends Layer {
 
 /** x * scale + offset. */
 export class Rescaling extends Layer {
+  readonly supportsMasking = true;
   readonly scale: number;
   readonly offset: number;
   constructor(args: LayerArgs & { scale: number; offset?: number }) {
@@ -192,6 +198,7 @@ export class Rescaling extends Layer {
 
 /** Additive zero-mean Gaussian noise while training; the identity at inference. */
 export class GaussianNoise extends Layer {
+  readonly supportsMasking = true;
   readonly stddev: number;
   readonly seed?: number;
   constructor(args: LayerArgs & { stddev: number; seed?: number }) {
@@ -208,6 +215,7 @@ export class GaussianNoise extends Layer {
 
 /** Multiplicative Gaussian noise of mean 1 and deviation sqrt(rate / (1 - rate)) while training. */
 export class GaussianDropout extends Layer {
+  readonly supportsMasking = true;
   readonly rate: number;
   constructor(args: LayerArgs & { rate: number }) {
     super(args);
@@ -260,6 +268,7 @@ export class AveragePooling1D extends Pool1D {
 
 /** PReLU: x where x > 0, alpha * x elsewhere, with a learned alpha per element (shared over `sharedAxes`). */
 export class PReLU extends Layer {
+  readonly supportsMasking = true;
   readonly sharedAxes?: number[];
   private alpha?: import('../tensor.js').Variable;
   private readonly init?: string | import('../initializers.js').Initializer;
@@ -273,7 +282,7 @@ export class PReLU extends Layer {
   build(s: Shape): void {
     const shape = s.slice(1).map((d, i) => (this.sharedAxes?.includes(i + 1) ? 1 : d));
     if (shape.some((d) => d === null)) throw new Error(`PReLU: the input's non-batch dimensions must be known (or shared), got [${s}]`);
-    this.alpha = this.addWeight('alpha', shape as number[], this.init, 'zeros');
+    this.alpha = this.newWeight('alpha', shape as number[], this.init, 'zeros');
   }
   protected call(x: Tensor): Tensor { return ops.prelu(x, this.alpha!); }
   getConfig() { return { ...super.getConfig(), sharedAxes: this.sharedAxes ?? null }; }
@@ -281,6 +290,7 @@ export class PReLU extends Layer {
 
 /** Dropout of whole channels of [batch, steps, channels] while training (one draw per batch and channel). */
 export class SpatialDropout1D extends Layer {
+  readonly supportsMasking = true;
   readonly rate: number;
   readonly seed?: number;
   constructor(args: LayerArgs & { rate: number; seed?: number }) {
@@ -301,6 +311,7 @@ export class SpatialDropout1D extends Layer {
 
 /** Alpha dropout (keeps SELU's self-normalisation) while training; the identity at inference. */
 export class AlphaDropout extends Layer {
+  readonly supportsMasking = true;
   readonly rate: number;
   constructor(args: LayerArgs & { rate: number; noiseShape?: number[] }) {
     super(args);

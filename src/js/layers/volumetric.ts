@@ -68,8 +68,8 @@ abstract class Conv3DBase extends Layer {
 
   build(s: Shape): void {
     checkRank(this, s, 5);
-    this.kernel = this.addWeight('kernel', this.kernelShape(s[4] as number), this.args.kernelInitializer, 'glorotUniform');
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
+    this.kernel = this.newWeight('kernel', this.kernelShape(s[4] as number), this.args.kernelInitializer, 'glorotUniform');
+    if (this.useBias) this.bias = this.newWeight('bias', [this.filters], this.args.biasInitializer, 'zeros');
   }
   protected call(x: Tensor): Tensor {
     let y = this.convolve(x);

@@ -26,6 +26,9 @@ export class Bidirectional extends Layer {
 
   getClassName() { return 'Bidirectional'; }
 
+  readonly supportsMasking = true;
+  computeMask(x: Tensor, mask: Tensor | null): Tensor | null { return this.forwardLayer.computeMask(x, mask); }
+
   computeOutputShape(s: Shape): Shape {
     const out = this.forwardLayer.computeOutputShape(s);
     if (this.mergeMode !== 'concat') return out;
@@ -43,9 +46,9 @@ export class Bidirectional extends Layer {
     this.sublayers.push(this.forwardLayer, this.backwardLayer);
   }
 
-  protected call(x: Tensor, training: boolean): Tensor {
-    const y = this.forwardLayer.apply(x, { training });
-    let back = this.backwardLayer.apply(x, { training });
+  protected call(x: Tensor, training: boolean, mask?: Tensor): Tensor {
+    const y = this.forwardLayer.apply(x, { training, mask });
+    let back = this.backwardLayer.apply(x, { training, mask });
     // the backward half's sequence comes out last step first: put it in time order
     if (this.forwardLayer.returnSequences) back = ops.reverse(back, 1);
     switch (this.mergeMode) {
@@ -73,6 +76,8 @@ export class TimeDistributed extends Layer {
   }
 
   getClassName() { return 'TimeDistributed'; }
+  /** (the mask of the steps passes through; the wrapped layer sees one step at a time) */
+  readonly supportsMasking = true;
 
   private stepShape(s: Shape): Shape {
     if (s.length < 3) throw new Error(`${this.name}: expected input of rank 3 or more ([batch, steps, ...]), got shape [${s.map((d) => d ?? 'null')}]`);

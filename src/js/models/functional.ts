@@ -60,10 +60,19 @@ export class Functional extends LayersModel {
         }
         values.set(s, x);
       });
+      // masks (from Masking or an Embedding with maskZero) travel along with the values
+      const masks = new Map<SymbolicTensor, Tensor | null>();
       for (const t of this.order) {
         if (values.has(t)) continue;
         const ins = t.inputs.map((i) => values.get(i)!);
-        values.set(t, ins.length === 1 ? t.layer.apply(ins[0], kwargs) : t.layer.apply(ins, kwargs));
+        const inMasks = t.inputs.map((i) => masks.get(i) ?? null);
+        if (ins.length === 1) {
+          values.set(t, t.layer.apply(ins[0], { ...kwargs, mask: inMasks[0] ?? undefined }));
+          masks.set(t, t.layer.computeMask(ins[0], inMasks[0]));
+        } else {
+          if (inMasks.some((m) => m)) throw new Error(`${t.layer.name}: masked inputs to a layer of several inputs are not supported`);
+          values.set(t, t.layer.apply(ins, kwargs));
+        }
       }
       return this.outputs.map((o) => values.get(o)!);
     });

@@ -517,7 +517,13 @@ export class Sequential extends LayersModel {
     this.checkInput(x);
     return tidy(() => {
       let h = x;
-      for (const l of this.stack) h = l.apply(h, kwargs) as Tensor;
+      // a mask (from Masking or an Embedding with maskZero) travels along with the activations
+      let mask: Tensor | null = null;
+      for (const l of this.stack) {
+        const out = l.apply(h, { ...kwargs, mask: mask ?? undefined }) as Tensor;
+        mask = l.computeMask(h, mask);
+        h = out;
+      }
       return h;
     });
   }

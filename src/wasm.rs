@@ -619,6 +619,16 @@ impl JsTensor {
     }
 }
 
+/// IEEE half-precision values (little-endian bytes) as float32, exactly: TF.js's float16 weight
+/// quantization.
+#[wasm_bindgen(js_name = float16ToFloat32)]
+pub fn float16_to_float32(bytes: &[u8]) -> Result<Vec<f32>, JsError> {
+    if bytes.len() % 2 != 0 {
+        return Err(JsError::new(&format!("float16 data of {} bytes is not whole halves", bytes.len())));
+    }
+    Ok(bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect())
+}
+
 /// Accumulates d loss / d p into `p.grad` for every parameter the (scalar) loss depends on.
 #[wasm_bindgen]
 pub fn backward(loss: &JsTensor) -> Result<(), JsError> {

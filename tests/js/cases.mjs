@@ -1740,7 +1740,7 @@ export const cases = {
     await bad({ modelTopology: { class_name: 'EvilModel', config: {} } }, ['EvilModel', 'not supported'], 'unsupported model class');
     await bad({ modelTopology: { class_name: 'Model', config: { layers: [{ class_name: 'Dense', name: 'd', config: { units: 2 }, inbound_nodes: [[['nowhere', 0, 0, {}]]] }] } } }, ['never produced'], 'dangling functional input');
     await bad({ weightSpecs: [{ name: 'd1/kernel', shape: [2, 3], dtype: 'float32' }, { name: 'd1/bias', shape: [2], dtype: 'float32' }] }, ['shape'], 'weight of the wrong shape');
-    await bad({ weightSpecs: [{ name: 'd1/kernel', shape: [3, 2], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.1, min: 0 } }, { name: 'd1/bias', shape: [2], dtype: 'float32' }] }, ['quantized', 'uint8'], 'quantized weights read as float32');
+    await bad({ weightSpecs: [{ name: 'd1/kernel', shape: [3, 2], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.1, min: 0 } }, { name: 'd1/bias', shape: [2], dtype: 'float32' }] }, ['14 bytes', '32'], 'quantized specs over float32 data (their stored size counts)');
     await bad({ modelTopology: null }, ['modelTopology'], 'no topology');
     // a config declaring far more weights than the data holds is refused before they are allocated
     const huge = { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { units: 1e5, batch_input_shape: [null, 1e5], name: 'd1' } }] } };
@@ -2160,6 +2160,96 @@ export const cases = {
     tf.dispose([testIds, testNext]);
     loaded.dispose();
     model.dispose();
+  },
+
+  async 'differential vs TF.js: quantized weight manifests (uint8, uint16, float16, as the converter writes them) load dequantized as TF.js loads them'(tf, ref) {
+    // the converter's affine quantization of a float32 weight: codes of (v - min) / scale
+    const affine = (values, bits) => {
+      const [min, max] = [Math.min(...values), Math.max(...values)];
+      const levels = 2 ** bits - 1;
+      const scale = (max - min) / levels || 1;
+      const codes = (bits === 8 ? Uint8Array : Uint16Array).from(values, (v) => Math.round((v - min) / scale));
+      return { bytes: new Uint8Array(codes.buffer), quantization: { dtype: bits === 8 ? 'uint8' : 'uint16', min, scale } };
+    };
+    // float32 -> float16 bits, rounding toward zero (weights here are normal numbers or zero)
+    const half = (values) => {
+      const f = new Float32Array(values), u = new Uint32Array(f.buffer), out = new Uint16Array(f.length);
+      u.forEach((b, i) => {
+        const e = ((b >>> 23) & 0xff) - 127 + 15;
+        out[i] = e <= 0 ? (b >>> 16) & 0x8000 : ((b >>> 16) & 0x8000) | (e << 10) | ((b >>> 13) & 0x3ff);
+      });
+      return { bytes: new Uint8Array(out.buffer), quantization: { dtype: 'float16' } };
+    };
+    const quantize = (specs, data, how) => {
+      const parts = [];
+      let at = 0;
+      const out = specs.map((s) => {
+        const n = s.shape.reduce((p, d) => p * d, 1);
+        const raw = data.slice(at, at + 4 * n);
+        at += 4 * n;
+        // (the converter leaves int32 weights, shapes and axes, as they are)
+        if (s.dtype === 'int32') { parts.push(new Uint8Array(raw)); return s; }
+        const values = Array.from(new Float32Array(raw));
+        const q = how === 'float16' ? half(values) : affine(values, how === 'uint8' ? 8 : 16);
+        parts.push(q.bytes);
+        return { ...s, quantization: q.quantization };
+      });
+      const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      parts.reduce((o, p) => { bytes.set(p, o); return o + p.length; }, 0);
+      return [out, bytes.buffer];
+    };
+    // every float16 bit pattern class (subnormals, negative zero, large values) decodes as TF.js decodes it
+    const bits = Uint16Array.from({ length: 64 }, (_, i) => [0x0001, 0x03ff, 0x8000, 0x7bff, 0xfbff, 0x3c00, 0x0400][i % 7] ^ (i * 0x0011 & 0x03ff));
+    const specs16 = [{ name: 'h', shape: [64], dtype: 'float32', quantization: { dtype: 'float16' } }, { name: 'q', shape: [3], dtype: 'int32', quantization: { dtype: 'uint8', min: -4, scale: 1.5 } }];
+    const data16 = new Uint8Array(128 + 3);
+    data16.set(new Uint8Array(bits.buffer), 0);
+    data16.set([0, 3, 255], 128);
+    const [ours, theirs] = [tf.io.decodeWeights(data16.buffer, specs16), ref.io.decodeWeights(data16.buffer, specs16)];
+    for (const k of ['h', 'q']) {
+      assert(ours[k].dtype === theirs[k].dtype, `decodeWeights ${k}: dtype ${ours[k].dtype}, TF.js ${theirs[k].dtype}`);
+      close(await ours[k].data(), await theirs[k].data(), 0, 0, `decodeWeights of quantized ${k} vs TF.js`);
+    }
+    tf.dispose(Object.values(ours)); ref.dispose(Object.values(theirs));
+    // a converted graph model with its weights quantized each way, given whole and streamed in 7-byte chunks
+    const json = JSON.parse(new TextDecoder().decode(await fixtureBytes('tfjs_graph/cnn/model.json')));
+    const fixture = JSON.parse(new TextDecoder().decode(await fixtureBytes('tfjs_graph/cnn.json')));
+    const shards = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map((p) => fixtureBytes(`tfjs_graph/cnn/${p}`)));
+    const whole = new Uint8Array(shards.reduce((n, s) => n + s.length, 0));
+    shards.reduce((at, s) => { whole.set(s, at); return at + s.length; }, 0);
+    for (const how of ['uint8', 'uint16', 'float16']) {
+      const [weightSpecs, weightData] = quantize(json.weightsManifest.flatMap((g) => g.weights), whole.buffer, how);
+      const artifacts = { modelTopology: json.modelTopology, format: json.format, signature: json.signature, weightSpecs };
+      const theirsModel = await ref.loadGraphModel(ref.io.fromMemory({ ...artifacts, weightData }));
+      const want = await theirsModel.predict(ref.tensor(fixture.inputs[0].values, fixture.inputs[0].shape)).data();
+      const streamed = { load: async () => ({ ...artifacts, weightChunks: async function* () { const b = new Uint8Array(weightData); for (let i = 0; i < b.length; i += 7) yield b.slice(i, i + 7); } }) };
+      for (const [source, handler] of [['whole', tf.io.fromMemory({ ...artifacts, weightData })], ['streamed', streamed]]) {
+        const model = await tf.loadGraphModel(handler);
+        const x = tf.tensor(fixture.inputs[0].values, fixture.inputs[0].shape);
+        const y = model.predict(x);
+        close(await y.data(), want, 1e-4, 1e-5, `cnn graph model with ${how} weights (${source}) vs TF.js`);
+        // and near TensorFlow's float32 answer, within what the quantization loses
+        close(await y.data(), fixture.output.values, 0, how === 'uint8' ? 0.05 : 0.01, `cnn graph model with ${how} weights (${source}) vs TensorFlow`);
+        tf.dispose([x, y]);
+        model.dispose();
+      }
+    }
+    // a layers model saved here, its weights quantized: both libraries load it, and predict the same
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 5, inputShape: [4], activation: 'relu' }), tf.layers.dense({ units: 2 })] });
+    const art = await saved(tf, m);
+    const [qSpecs, qData] = quantize(art.weightSpecs, art.weightData, 'uint16');
+    const input = seeded(8, 480);
+    const fromTfjs = await (await ref.loadLayersModel(ref.io.fromMemory({ ...art, weightSpecs: qSpecs, weightData: qData }))).predict(ref.tensor(input, [2, 4])).data();
+    const streamedLayers = { load: async () => ({ ...art, weightData: undefined, weightSpecs: qSpecs, weightChunks: async function* () { const b = new Uint8Array(qData); for (let i = 0; i < b.length; i += 5) yield b.slice(i, i + 5); } }) };
+    for (const [source, handler] of [['whole', tf.io.fromMemory({ ...art, weightSpecs: qSpecs, weightData: qData })], ['streamed', streamedLayers]]) {
+      const back = await tf.loadLayersModel(handler);
+      close(await back.predict(tf.tensor(input, [2, 4])).data(), fromTfjs, 1e-5, 1e-6, `a layers model with uint16 weights (${source}) vs TF.js`);
+      back.dispose();
+    }
+    m.dispose();
+    // refused before anything loads: an unknown quantization, affine codes without a scale
+    const one = (quantization) => ({ modelTopology: json.modelTopology, format: json.format, weightSpecs: [{ name: 'w', shape: [2], dtype: 'float32', quantization }], weightData: new ArrayBuffer(2) });
+    await assertRejects(() => tf.loadGraphModel(tf.io.fromMemory(one({ dtype: 'int4' }))), ['quantization dtype int4'], 'an unknown quantization');
+    await assertRejects(() => tf.loadGraphModel(tf.io.fromMemory(one({ dtype: 'uint8', min: 0 }))), ['scale'], 'uint8 codes without a scale');
   },
 
   async 'TF.js graph models (from the TF.js converter) predict as TensorFlow did'(tf) {

@@ -7,6 +7,7 @@ import { concatBuffers, handlerFor, idbRequest, LS, LS_ITEMS, openDb } from './h
 import type { IOHandler, ModelArtifacts, ModelArtifactsInfo, SaveResult, WeightsManifestEntry } from './types.js';
 import { artifactsInfo } from './types.js';
 import { checkWeights } from './weights.js';
+import { anyQuantized, dequantizeAll, dequantizedSpecs, storedBytes } from './quantized.js';
 
 const scheme = (url: string) => {
   const m = /^(indexeddb|localstorage):\/\/(.+)$/.exec(url);
@@ -86,21 +87,22 @@ export async function encodeWeights(tensors: NamedTensors): Promise<{ data: Arra
   return { data: concatBuffers(parts), specs };
 }
 
-/** A weight's bytes in TF.js's weight files: 4 per element, 1 for bool. */
-const specBytes = (s: WeightsManifestEntry) => s.shape.reduce((a, b) => a * b, 1) * (s.dtype === 'bool' ? 1 : 4);
-
-/** The bytes all `specs` take, once they are checked (shapes, dtypes, limits). */
+/** The bytes all `specs` take in a weight file, once they are checked (shapes, dtypes, quantization, limits). */
 function specsTotal(op: string, specs: WeightsManifestEntry[]): number {
   checkWeights(op, specs, undefined, { streamed: true, dtypes: ['float32', 'int32', 'bool'] });
-  return specs.reduce((n, s) => n + specBytes(s), 0);
+  return specs.reduce((n, s) => n + storedBytes(s), 0);
 }
 
-/** Tensors by name from a buffer and its specs (checked against the buffer's length first). */
+/**
+ * Tensors by name from a buffer and its specs (checked against the buffer's length first);
+ * quantized weights are dequantized, as TF.js does.
+ */
 export function decodeWeights(data: ArrayBuffer, specs: WeightsManifestEntry[]): Record<string, Tensor> {
-  const bytes = specBytes;
   const total = specsTotal('decodeWeights', specs);
   if (!(data instanceof ArrayBuffer)) throw new Error('decodeWeights: data must be an ArrayBuffer');
   if (data.byteLength !== total) throw new Error(`decodeWeights: the specs need ${total} bytes but the data has ${data.byteLength}`);
+  if (anyQuantized(specs)) [data, specs] = [dequantizeAll(specs, data), dequantizedSpecs(specs)];
+  const bytes = storedBytes;
   const out: Record<string, Tensor> = {};
   let at = 0;
   for (const s of specs) {

@@ -13,6 +13,7 @@ import { SymbolicTensor } from '../layers/symbolic.js';
 import { LIMITS, type ModelArtifacts, type WeightsManifestEntry } from './types.js';
 import { streamInto } from './stream.js';
 import { checkWeights } from './weights.js';
+import { anyQuantized, dequantizeAll, dequantizedChunks, dequantizedSpecs } from './quantized.js';
 import type { Variable } from '../tensor.js';
 
 
@@ -247,6 +248,8 @@ function checkDepth(x: unknown, limit: number, what: string): void {
 export function modelFromArtifacts(a: ModelArtifacts): LayersModel {
   if (a?.weightChunks) throw new Error('loadLayersModel: these artifacts stream their weights; load them with tf.loadLayersModel');
   const { offsets } = checkWeights('loadLayersModel', a.weightSpecs ?? [], a.weightData);
+  // quantized weights (TF.js's converter) are dequantized as TF.js does; the offsets are the dequantized ones
+  if (anyQuantized(a.weightSpecs ?? [])) a = { ...a, weightSpecs: dequantizedSpecs(a.weightSpecs!), weightData: dequantizeAll(a.weightSpecs!, a.weightData!) };
   const model = withWeightBudget(a.weightData?.byteLength ?? 0, overBudget('loadLayersModel', 'the weight data'), () => modelWithoutWeights(a));
   try {
     assignWeights(model, a, offsets);
@@ -265,7 +268,7 @@ export async function loadModelFromArtifacts(a: ModelArtifacts): Promise<LayersM
   const { total } = checkWeights(op, specs, undefined, { streamed: true });
   const model = withWeightBudget(total, overBudget(op, 'the weight specs'), () => modelWithoutWeights(a));
   try {
-    await streamInto(matchWeights(model, specs), a.weightChunks(), op);
+    await streamInto(matchWeights(model, specs), anyQuantized(specs) ? dequantizedChunks(specs, a.weightChunks()) : a.weightChunks(), op);
   } catch (e) {
     model.dispose();
     throw e;

@@ -8,6 +8,7 @@ import * as ops from '../ops.js';
 import { Tensor, type DataType } from '../tensor.js';
 import { handlerFor } from '../io/handlers.js';
 import { streamInto } from '../io/stream.js';
+import { anyQuantized, dequantizedChunks } from '../io/quantized.js';
 import type { IOHandler, ModelArtifacts } from '../io/types.js';
 import { checkWeights } from '../io/weights.js';
 
@@ -317,13 +318,12 @@ export async function loadGraphModel(pathOrHandler: string | IOHandler): Promise
   // Weights given whole are checked against their specs before any tensor is allocated for them;
   // streamed ones as they arrive.
   checkWeights(OP, specs, a.weightChunks ? undefined : a.weightData ?? new ArrayBuffer(0), { streamed: !!a.weightChunks, dtypes: ['float32', 'int32'] });
-  const quantized = specs.find((s) => (s as { quantization?: unknown }).quantization);
-  if (quantized) throw new Error(`${OP}: unsupported: weight ${quantized.name} is quantized`);
   const tensors = specs.map((s) => ops.zeros(s.shape, (s.dtype ?? 'float32') as DataType));
   const consts = new Map<string, Value>();
   try {
-    if (a.weightChunks) await streamInto(tensors, a.weightChunks(), OP);
-    else await streamInto(tensors, (async function* () { if (a.weightData?.byteLength) yield new Uint8Array(a.weightData); })(), OP);
+    const stored = a.weightChunks ? a.weightChunks() : (async function* () { if (a.weightData?.byteLength) yield new Uint8Array(a.weightData); })();
+    // quantized weights (the converter's --quantize_*) are dequantized as they stream in, as TF.js does
+    await streamInto(tensors, anyQuantized(specs) ? dequantizedChunks(specs, stored) : stored, OP);
     // Integer and tiny constants are also kept on the host: shapes, axes, paddings, scalars.
     for (let i = 0; i < specs.length; i++) {
       const t = tensors[i];

@@ -65,6 +65,19 @@ export function sizeArg(op: string, what: string, v: unknown): number {
   return v;
 }
 
+/**
+ * A window size, stride or dilation per spatial axis: one positive integer for every axis, or
+ * one for each of the `axes`.
+ */
+export function spatialArg(op: string, what: string, v: unknown, axes: number): number[] {
+  const each = Array.isArray(v) ? v : Array.from({ length: axes }, () => v);
+  if (each.length !== axes) throw new Error(`${op}: ${what} must be a number or ${axes} numbers, got ${JSON.stringify(v)?.slice(0, 60)}`);
+  return each.map((n) => {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 0x7fffffff) throw new Error(`${op}: ${what} must be positive integers below 2^31, got ${describe(n)}`);
+    return n;
+  });
+}
+
 /** A name from `allowed` (a primitive string). */
 export function choiceArg<T extends string>(op: string, what: string, v: unknown, allowed: readonly T[]): T {
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw new Error(`${op}: ${what} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(v)}`);

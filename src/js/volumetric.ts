@@ -2,7 +2,7 @@
 // engine's 2-D ops: the depth axis is walked tap by tap (one 2-D op over every output depth slice
 // at once per filter tap), so gradients follow from the parts and both backends run them.
 import { tidy } from './engine.js';
-import { choiceArg, dimRoundingArg, intArg } from './args.js';
+import { choiceArg, dimRoundingArg, spatialArg } from './args.js';
 import { padForWindows, tap, windowAlong, windowPaddingArg, type Window, type WindowPadding } from './window.js';
 import { Tensor } from './tensor.js';
 import { add, avgPool, conv2d, conv2dTranspose, div, maxPool, maximum, pad as padTensor, reshape, slice, tensor, transpose } from './ops.js';
@@ -10,11 +10,7 @@ import { add, avgPool, conv2d, conv2dTranspose, div, maxPool, maximum, pad as pa
 type Triple = number | [number, number, number];
 type Padding3D = WindowPadding;
 
-function triple(op: string, what: string, v: unknown): [number, number, number] {
-  const t = Array.isArray(v) ? v : [v, v, v];
-  if (t.length !== 3) throw new Error(`${op}: ${what} must be a number or three numbers, got ${JSON.stringify(v)}`);
-  return t.map((n) => intArg(`${op}: ${what}`, n, 1, 0x7fffffff)) as [number, number, number];
-}
+const triple = (op: string, what: string, v: unknown) => spatialArg(op, what, v, 3) as [number, number, number];
 
 /**
  * Runs a 3-D op on rank-5 NDHWC data: a rank-4 input gets a batch of 1 and loses it again,

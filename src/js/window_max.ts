@@ -4,18 +4,14 @@
 // columns), so ties go to the first position as in TF.js; padding reads as -Infinity, which no
 // value exceeds, so a padded position is never the max.
 import { tidy } from './engine.js';
-import { choiceArg, intArg } from './args.js';
+import { choiceArg, spatialArg } from './args.js';
 import { Tensor } from './tensor.js';
 import { add, fill, greater, maximum, reshape, slice, tensor, where } from './ops.js';
 import { padForWindows, tap, windowAlong, windowPaddingArg, type Window, type WindowPadding } from './window.js';
 
 type Pair = number | [number, number];
 
-function pairArg(op: string, what: string, v: unknown): [number, number] {
-  const p = Array.isArray(v) ? v : [v, v];
-  if (p.length !== 2) throw new Error(`${op}: ${what} must be a number or two numbers, got ${JSON.stringify(v)}`);
-  return p.map((n) => intArg(`${op}: ${what}`, n, 1, 0x7fffffff)) as [number, number];
-}
+const pairArg = (op: string, what: string, v: unknown) => spatialArg(op, what, v, 2) as [number, number];
 
 /** Each tap's view of NHWC `x4` ([batch, outH, outW, channels]), in TF.js's window order. */
 function taps(x4: Tensor, rows: Window, cols: Window, kh: number, kw: number): Array<{ i: number; j: number; view: Tensor }> {

@@ -9,7 +9,8 @@ import { checkRank, Layer, type LayerArgs, type Shape } from './layer.js';
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (Array.isArray(v) ? v : [v, v]);
 
-function convOut(size: number | null, k: number, s: number, d: number, padding: 'same' | 'valid'): number | null {
+/** One spatial size of a convolution or pool's output (null stays unknown). */
+export function convOut(size: number | null, k: number, s: number, d: number, padding: 'same' | 'valid'): number | null {
   if (size === null) return null;
   if (padding === 'same') return Math.ceil(size / s);
   return Math.floor((size - ((k - 1) * d + 1)) / s) + 1;

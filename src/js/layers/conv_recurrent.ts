@@ -3,7 +3,8 @@
 // channels]. The input convolution of every step is one conv2d over all steps; the recurrent one
 // (stride 1, 'same') runs per step.
 import * as ops from '../ops.js';
-import { paddingArg, sizeArg } from '../args.js';
+import { paddingArg, sizeArg, spatialArg } from '../args.js';
+import { convOut } from './conv.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { getActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
@@ -30,11 +31,7 @@ export interface ConvLSTM2DCellArgs extends LayerArgs {
   recurrentDropout?: number;
 }
 
-function pairArg(cls: string, what: string, v: Pair): [number, number] {
-  const p = Array.isArray(v) ? v : [v, v];
-  if (p.length !== 2) throw new Error(`${cls}: ${what} must be a number or two numbers, got ${JSON.stringify(v)}`);
-  return p.map((n) => sizeArg(cls, what, n)) as [number, number];
-}
+const pairArg = (cls: string, what: string, v: Pair) => spatialArg(cls, what, v, 2) as [number, number];
 
 export class ConvLSTM2DCell extends RNNCell {
   readonly stepRank = 4;
@@ -77,11 +74,7 @@ export class ConvLSTM2DCell extends RNNCell {
   get outputSize() { return this.filters; }
 
   computeOutputShape(s: Shape): Shape {
-    const out = (d: number | null, i: 0 | 1) => {
-      if (d === null) return null;
-      if (this.padding === 'same') return Math.ceil(d / this.strides[i]);
-      return Math.floor((d - ((this.kernelSize[i] - 1) * this.dilationRate[i] + 1)) / this.strides[i]) + 1;
-    };
+    const out = (d: number | null, i: 0 | 1) => convOut(d, this.kernelSize[i], this.strides[i], this.dilationRate[i], this.padding);
     return [s[0], out(s[1], 0), out(s[2], 1), this.filters];
   }
 

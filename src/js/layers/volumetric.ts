@@ -1,6 +1,7 @@
 // 3-D convolution and pooling layers over [batch, depth, height, width, channels] (channels last).
 import { avgPool3d, conv3d, conv3dTranspose, maxPool3d } from '../volumetric.js';
-import { paddingArg, sizeArg } from '../args.js';
+import { paddingArg, sizeArg, spatialArg } from '../args.js';
+import { convOut } from './conv.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { getActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
@@ -8,17 +9,7 @@ import { checkRank, Layer, type LayerArgs, type Shape } from './layer.js';
 
 type Triple = number | [number, number, number];
 
-function triple(cls: string, what: string, v: Triple): [number, number, number] {
-  const t = Array.isArray(v) ? v : [v, v, v];
-  if (t.length !== 3) throw new Error(`${cls}: ${what} must be a number or three numbers, got ${JSON.stringify(v)}`);
-  return t.map((n) => sizeArg(cls, what, n)) as [number, number, number];
-}
-
-/** One spatial size of a convolution or pool's output (null stays unknown). */
-function windowOut(size: number | null, k: number, s: number, d: number, padding: 'same' | 'valid'): number | null {
-  if (size === null) return null;
-  return padding === 'same' ? Math.ceil(size / s) : Math.floor((size - ((k - 1) * d + 1)) / s) + 1;
-}
+const triple = (cls: string, what: string, v: Triple) => spatialArg(cls, what, v, 3) as [number, number, number];
 
 function channelsLast(cls: string, dataFormat: unknown): void {
   if (dataFormat !== undefined && dataFormat !== 'channelsLast') throw new Error(`${cls}: only dataFormat 'channelsLast' is supported`);
@@ -90,7 +81,7 @@ export class Conv3D extends Conv3DBase {
   protected kernelShape(c: number) { return [...this.kernelSize, c, this.filters]; }
   computeOutputShape(s: Shape): Shape {
     checkRank(this, s, 5);
-    return [s[0], ...[1, 2, 3].map((i) => windowOut(s[i], this.kernelSize[i - 1], this.strides[i - 1], this.dilationRate[i - 1], this.padding)), this.filters];
+    return [s[0], ...[1, 2, 3].map((i) => convOut(s[i], this.kernelSize[i - 1], this.strides[i - 1], this.dilationRate[i - 1], this.padding)), this.filters];
   }
   protected convolve(x: Tensor) { return conv3d(x, this.kernel!, this.strides, this.padding, 'NDHWC', this.dilationRate); }
 }
@@ -135,7 +126,7 @@ abstract class Pool3D extends Layer {
   }
   computeOutputShape(s: Shape): Shape {
     checkRank(this, s, 5);
-    return [s[0], ...[1, 2, 3].map((i) => windowOut(s[i], this.poolSize[i - 1], this.strides[i - 1], 1, this.padding)), s[4]];
+    return [s[0], ...[1, 2, 3].map((i) => convOut(s[i], this.poolSize[i - 1], this.strides[i - 1], 1, this.padding)), s[4]];
   }
   getConfig() { return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding }; }
 }

@@ -29,6 +29,6 @@ export { callbacks, EarlyStopping, Callback, CustomCallback, CallbackList } from
 export { loadLayersModel, models } from './models/load.js';
 export { loadOnnxModel, decodeOnnxTensor, OnnxGraphModel } from './models/onnx.js';
 export { loadKerasModel } from './io/keras.js';
-export { loadGraphModel, GraphModel } from './models/graph.js';
+export { loadGraphModel, loadGraphModelSync, GraphModel } from './models/graph.js';
 export { io, type IOHandler, type ModelArtifacts, type SaveResult } from './io/index.js';
 export const version = { webtensor: '0.1.0' };

@@ -2252,7 +2252,7 @@ export const cases = {
     await assertRejects(() => tf.loadGraphModel(tf.io.fromMemory(one({ dtype: 'uint8', min: 0 }))), ['scale'], 'uint8 codes without a scale');
   },
 
-  async 'TF.js graph models (from the TF.js converter) predict as TensorFlow did'(tf) {
+  async 'TF.js graph models (from the TF.js converter) predict as TensorFlow did, loaded async and sync'(tf, ref) {
     const before = owned(tf.memory()).tensors;
     for (const name of ['cnn', 'mlp']) {
       const ref = JSON.parse(new TextDecoder().decode(await fixtureBytes(`tfjs_graph/${name}.json`)));
@@ -2276,6 +2276,23 @@ export const cases = {
       model.dispose();
     }
     assert(owned(tf.memory()).tensors === before, 'graph models release their tensors');
+    // loadGraphModelSync, from each form TF.js takes, predicts as TensorFlow and as TF.js's own (the
+    // CNN: TF.js's CPU backend cannot run the MLP's fused tanh)
+    const json = JSON.parse(new TextDecoder().decode(await fixtureBytes('tfjs_graph/cnn/model.json')));
+    const fixture = JSON.parse(new TextDecoder().decode(await fixtureBytes('tfjs_graph/cnn.json')));
+    const shards = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map((p) => fixtureBytes(`tfjs_graph/cnn/${p}`)));
+    const whole = new Uint8Array(shards.reduce((n, s) => n + s.length, 0));
+    shards.reduce((at, s) => { whole.set(s, at); return at + s.length; }, 0);
+    const artifacts = { modelTopology: json.modelTopology, format: json.format, signature: json.signature, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData: whole.buffer };
+    const want = await ref.loadGraphModelSync([json, whole.buffer]).predict(ref.tensor(fixture.inputs[0].values, fixture.inputs[0].shape)).data();
+    for (const [form, source] of [['artifacts', artifacts], ['[modelJSON, weights]', [json, whole.buffer]], ['a synchronous handler', { load: () => artifacts }]]) {
+      const model = tf.loadGraphModelSync(source);
+      const y = model.predict(tf.tensor(fixture.inputs[0].values, fixture.inputs[0].shape));
+      close(await y.data(), fixture.output.values, 1e-4, 1e-5, `loadGraphModelSync from ${form} vs TensorFlow`);
+      close(await y.data(), want, 1e-5, 1e-6, `loadGraphModelSync from ${form} vs TF.js`);
+      model.dispose();
+    }
+    throwsWith(() => tf.loadGraphModelSync({ load: async () => artifacts }), ['asynchronously'], 'loadGraphModelSync of an async handler');
     const bad = { format: 'graph-model', modelTopology: { node: [{ name: 'x', op: 'Placeholder' }, { name: 'y', op: 'Unique', input: ['x'] }] }, weightSpecs: [] };
     await assertRejects(() => tf.loadGraphModel(tf.io.fromMemory(bad)), ['Unique', "'y'"], 'unsupported op');
   },

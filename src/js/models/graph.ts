@@ -8,8 +8,8 @@ import * as ops from '../ops.js';
 import { Tensor, type DataType } from '../tensor.js';
 import { handlerFor } from '../io/handlers.js';
 import { streamInto } from '../io/stream.js';
-import { anyQuantized, dequantizedChunks } from '../io/quantized.js';
-import type { IOHandler, ModelArtifacts } from '../io/types.js';
+import { anyQuantized, dequantizeAll, dequantizedChunks } from '../io/quantized.js';
+import type { IOHandler, ModelArtifacts, WeightsManifestEntry } from '../io/types.js';
 import { checkWeights } from '../io/weights.js';
 
 const OP = 'loadGraphModel';
@@ -296,13 +296,9 @@ function nodeName(input: string): string {
   return input.replace(/^\^/, '').split(':')[0];
 }
 
-/** Loads a TF.js graph model (model.json from the TF.js converter) from a URL or an IO handler. */
-export async function loadGraphModel(pathOrHandler: string | IOHandler): Promise<GraphModel> {
-  assertReady(OP);
-  const handler = typeof pathOrHandler === 'string' ? handlerFor(pathOrHandler, OP) : pathOrHandler;
-  if (!handler?.load) throw new Error(`${OP}: the IO handler cannot load`);
-  const a: ModelArtifacts = await handler.load();
-  const nodes = (a.modelTopology as { node?: GraphNode[] } | undefined)?.node;
+/** The graph's nodes and weight specs, checked before any weight loads. */
+function checkedGraph(a: ModelArtifacts): { nodes: GraphNode[]; specs: WeightsManifestEntry[] } {
+  const nodes = (a?.modelTopology as { node?: GraphNode[] } | undefined)?.node;
   if (a.format !== undefined && a.format !== 'graph-model') throw new Error(`${OP}: the model is a '${a.format}', not a graph model (use loadLayersModel)`);
   if (!Array.isArray(nodes)) throw new Error(`${OP}: model.json has no GraphDef nodes (modelTopology.node)`);
   if ((a.modelTopology as { library?: { function?: unknown[] } }).library?.function?.length) {
@@ -318,21 +314,75 @@ export async function loadGraphModel(pathOrHandler: string | IOHandler): Promise
   // Weights given whole are checked against their specs before any tensor is allocated for them;
   // streamed ones as they arrive.
   checkWeights(OP, specs, a.weightChunks ? undefined : a.weightData ?? new ArrayBuffer(0), { streamed: !!a.weightChunks, dtypes: ['float32', 'int32'] });
+  return { nodes, specs };
+}
+
+/** Integer and tiny constants are also kept on the host: shapes, axes, paddings, scalars. */
+const keptOnHost = (dtype: string | undefined, size: number) => (dtype ?? 'float32') !== 'float32' || size <= 16;
+
+/** A graph model from artifacts whose weights are given whole (no reads from the device). */
+function graphFromWhole(a: ModelArtifacts): GraphModel {
+  const { nodes, specs } = checkedGraph(a);
+  // quantized weights (the converter's --quantize_*) are dequantized, as TF.js does
+  const data = anyQuantized(specs) ? dequantizeAll(specs, a.weightData ?? new ArrayBuffer(0)) : a.weightData ?? new ArrayBuffer(0);
+  const consts = new Map<string, Value>();
+  let at = 0;
+  try {
+    for (const s of specs) {
+      const n = s.shape.reduce((p, d) => p * d, 1);
+      const values = s.dtype === 'int32' ? new Int32Array(data.slice(at, at + 4 * n)) : new Float32Array(data.slice(at, at + 4 * n));
+      at += 4 * n;
+      consts.set(s.name, { t: ops.tensor(values, s.shape, (s.dtype ?? 'float32') as DataType), host: keptOnHost(s.dtype, n) ? Array.from(values) : undefined });
+    }
+  } catch (e) {
+    consts.forEach((c) => c.t.dispose());
+    throw e;
+  }
+  return new GraphModel(nodes, consts, a.signature);
+}
+
+/** Loads a TF.js graph model (model.json from the TF.js converter) from a URL or an IO handler. */
+export async function loadGraphModel(pathOrHandler: string | IOHandler): Promise<GraphModel> {
+  assertReady(OP);
+  const handler = typeof pathOrHandler === 'string' ? handlerFor(pathOrHandler, OP) : pathOrHandler;
+  if (!handler?.load) throw new Error(`${OP}: the IO handler cannot load`);
+  const a: ModelArtifacts = await handler.load();
+  if (!a?.weightChunks) return graphFromWhole(a);
+  const { nodes, specs } = checkedGraph(a);
   const tensors = specs.map((s) => ops.zeros(s.shape, (s.dtype ?? 'float32') as DataType));
   const consts = new Map<string, Value>();
   try {
-    const stored = a.weightChunks ? a.weightChunks() : (async function* () { if (a.weightData?.byteLength) yield new Uint8Array(a.weightData); })();
     // quantized weights (the converter's --quantize_*) are dequantized as they stream in, as TF.js does
-    await streamInto(tensors, anyQuantized(specs) ? dequantizedChunks(specs, stored) : stored, OP);
-    // Integer and tiny constants are also kept on the host: shapes, axes, paddings, scalars.
+    await streamInto(tensors, anyQuantized(specs) ? dequantizedChunks(specs, a.weightChunks()) : a.weightChunks(), OP);
     for (let i = 0; i < specs.length; i++) {
       const t = tensors[i];
-      const host = t.dtype !== 'float32' || t.size <= 16 ? Array.from(await t.data()) : undefined;
-      consts.set(specs[i].name, { t, host });
+      consts.set(specs[i].name, { t, host: keptOnHost(t.dtype, t.size) ? Array.from(await t.data()) : undefined });
     }
   } catch (e) {
     tensors.forEach((t) => t.dispose());
     throw e;
   }
   return new GraphModel(nodes, consts, a.signature);
+}
+
+/**
+ * TF.js's loadGraphModelSync: a graph model from artifacts at hand, a synchronous IO handler, or
+ * [model.json's object, its weight data].
+ */
+export function loadGraphModelSync(source: ModelArtifacts | { load(): ModelArtifacts } | [Record<string, unknown>, ArrayBuffer]): GraphModel {
+  assertReady(`${OP}Sync`);
+  let a: ModelArtifacts;
+  if (Array.isArray(source)) {
+    const [json, weightData] = source;
+    const manifest = (json?.weightsManifest ?? []) as Array<{ weights: WeightsManifestEntry[] }>;
+    a = { modelTopology: json?.modelTopology as Record<string, unknown>, format: json?.format as string, signature: json?.signature as Record<string, unknown>, weightSpecs: manifest.flatMap((g) => g.weights), weightData };
+  } else if (source && typeof (source as { load?: unknown }).load === 'function') {
+    a = (source as { load(): ModelArtifacts }).load();
+    if (a instanceof Promise) throw new Error(`${OP}Sync: the IO handler loads asynchronously; use loadGraphModel`);
+  } else {
+    a = source as ModelArtifacts;
+  }
+  if (!a || typeof a !== 'object') throw new Error(`${OP}Sync: expected model artifacts, a synchronous IO handler, or [modelJSON, weightData]`);
+  if (a.weightChunks) throw new Error(`${OP}Sync: these artifacts stream their weights; use loadGraphModel`);
+  return graphFromWhole(a);
 }

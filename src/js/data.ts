@@ -197,17 +197,24 @@ export function zip(datasets: Dataset[] | Record<string, Dataset>): Dataset<unkn
   });
 }
 
+async function fetchText(source: string | Request): Promise<string> {
+  const res = await fetch(source);
+  if (!res.ok) throw new Error(`data.csv: fetching ${typeof source === 'string' ? source : source.url} failed (${res.status})`);
+  return res.text();
+}
+
 /**
- * Rows of CSV text (a URL or the text itself) as {xs, ys} objects of numbers (columns named in
+ * Rows of CSV from a URL (or CSV text given directly, when it has a line break) as {xs, ys} objects of numbers (columns named in
  * columnConfigs with isLabel: true go to ys) or plain row objects when no column is a label.
  */
-export function csv(source: string, config: { hasHeader?: boolean; columnNames?: string[]; delimiter?: string; columnConfigs?: Record<string, { isLabel?: boolean }> } = {}): Dataset<unknown> {
+export function csv(source: string | Request, config: { hasHeader?: boolean; columnNames?: string[]; delimiter?: string; columnConfigs?: Record<string, { isLabel?: boolean }> } = {}): Dataset<unknown> {
   const known = ['hasHeader', 'columnNames', 'delimiter', 'columnConfigs'];
   const unknown = Object.keys(config ?? {}).filter((k) => !known.includes(k));
   if (unknown.length) throw new Error(`data.csv: option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not supported (supported: ${known.join(', ')})`);
   const delimiter = config.delimiter ?? ',';
   return new Dataset<unknown>(() => (async function* () {
-    const text = /^[a-z]+:\/\//i.test(source) || source.startsWith('/') ? await (await fetch(source)).text() : source;
+    // a URL (relative ones too, as TF.js fetches them); text with a line break is the CSV itself
+    const text = typeof source === 'string' && source.includes('\n') ? source : await fetchText(source);
     const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
     const header = config.columnNames ?? ((config.hasHeader ?? true) ? lines.shift()!.split(delimiter).map((c) => c.trim()) : lines[0]?.split(delimiter).map((_, i) => `column${i}`) ?? []);
     const labels = Object.entries(config.columnConfigs ?? {}).filter(([, c]) => c.isLabel).map(([k]) => k);

@@ -1371,6 +1371,10 @@ export const cases = {
     assert(shuffled.slice().sort().join() === '1,2,3,4,5,6,7,8' && shuffled.join() !== '1,2,3,4,5,6,7,8', `shuffle permutes: ${shuffled}`);
     const rows = await tf.data.csv('a,b,label\n1,2,0\n3,4,1', { columnConfigs: { label: { isLabel: true } } }).toArray();
     assert(JSON.stringify(rows) === JSON.stringify([{ xs: { a: 1, b: 2 }, ys: { label: 0 } }, { xs: { a: 3, b: 4 }, ys: { label: 1 } }]), `csv rows ${JSON.stringify(rows)}`);
+    // from a URL, as TF.js reads it
+    const url = `data:text/csv,${encodeURIComponent('x,y,kind\n1.5,2,a\n-3,4e2,b\n')}`;
+    const [fromUrl, tfjsRows] = [await tf.data.csv(url).toArray(), await ref.data.csv(url).toArray()];
+    assert(JSON.stringify(fromUrl) === JSON.stringify(tfjsRows), `csv from a URL ${JSON.stringify(fromUrl)}, TF.js ${JSON.stringify(tfjsRows)}`);
     // fitDataset trains as TF.js's does on the same batches
     const xs = seeded(12 * 3, 190), ys = seeded(12 * 2, 191);
     const train = async (t) => {

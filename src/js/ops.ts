@@ -216,6 +216,13 @@ export const minimum = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Mi
 export const squaredDifference = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.SquaredDifference, 'squaredDifference', a, b);
 export const mod = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Mod, 'mod', a, b);
 export const atan2 = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Atan2, 'atan2', a, b);
+/** The bits both int32 tensors of one shape have set (TF.js: int32 only, no broadcasting). */
+export const bitwiseAnd = (x: Tensor, y: Tensor) => {
+  [x, y].forEach((t) => must('bitwiseAnd', t));
+  if (x.dtype !== 'int32' || y.dtype !== 'int32') throw new Error(`bitwiseAnd: x and y must be int32, got ${x.dtype} and ${y.dtype}`);
+  if (x.shape.join() !== y.shape.join()) throw new Error(`bitwiseAnd: x [${x.shape}] and y [${y.shape}] must have one shape`);
+  return binary(wasm.BinaryOp.BitwiseAnd, 'bitwiseAnd', x, y);
+};
 export const equal = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.Equal, 'equal', a, b);
 export const notEqual = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.NotEqual, 'notEqual', a, b);
 export const less = (a: TensorLike, b: TensorLike) => compare(wasm.CompareOp.Less, 'less', a, b);

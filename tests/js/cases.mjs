@@ -1348,6 +1348,15 @@ export const cases = {
     v.dispose(); layer.dispose();
   },
 
+  async 'differential vs TF.js: bitwiseAnd of int32 tensors'(tf, ref) {
+    const ints = (values, shape) => (t) => t.tensor(values, shape, 'int32');
+    const x = ints([0, 1, 7, 12, -1, -8, 2147483647, -2147483648, 255, 1023, 6, 5], [3, 4]);
+    const y = ints([5, 3, 2, 10, 12345, -3, -1, 2147483647, 15, -1024, 3, 0], [3, 4]);
+    await agreesWithTfjs(tf, ref, [['bitwiseAnd', (t) => t.bitwiseAnd(x(t), y(t))], ['bitwiseAnd of scalars', (t) => t.bitwiseAnd(t.scalar(13, 'int32'), t.scalar(7, 'int32'))]], [0, 0]);
+    throwsWith(() => tf.bitwiseAnd(tf.tensor([1.5]), tf.tensor([2])), ['bitwiseAnd', 'int32'], 'bitwiseAnd of floats');
+    throwsWith(() => tf.bitwiseAnd(x(tf), tf.tensor([1], [1], 'int32')), ['bitwiseAnd', 'one shape'], 'bitwiseAnd of two shapes');
+  },
+
   async 'differential vs TF.js: tf.data pipelines (array, zip, map, filter, batch, take, skip, repeat, shuffle, generator, csv) and model.fitDataset'(tf, ref) {
     const values = async (t, ds) => {
       const out = [];

@@ -40,6 +40,7 @@ crate::op_family! {
         SquaredDifference => squared_difference,
         Mod => modulo,
         Atan2 => atan2,
+        BitwiseAnd => bitwise_and,
     }
 }
 
@@ -68,4 +69,4 @@ macro_rules! plain {
     )* };
 }
 plain!(add => Add, sub => Sub, mul => Mul, div => Div, pow => Pow, maximum => Maximum, minimum => Minimum,
-    squared_difference => SquaredDifference, modulo => Mod, atan2 => Atan2);
+    squared_difference => SquaredDifference, modulo => Mod, atan2 => Atan2, bitwise_and => BitwiseAnd);

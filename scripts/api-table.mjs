@@ -24,7 +24,7 @@ const LEFT_OUT = [
   ['debugging switches of TF.js\'s engine', ['enableDebugMode', 'enableProdMode', 'deprecationWarn', 'disableDeprecationWarnings']],
   ['internal helper namespaces and dtype helpers', ['backend_util', 'broadcast_util', 'device_util', 'gather_util', 'kernel_impls', 'scatter_util', 'shared', 'slice_util',
     'tensor_util', 'test_util', 'util', 'serialization', 'sumOutType', 'upcastType', 'default']],
-  ['version strings of TF.js\'s own packages (tf.version.webtensor gives this package\'s)', ['version_converter', 'version_core', 'version_cpu', 'version_layers', 'version_webgl']],
+  ['version strings of TF.js\'s own packages (tf.version.webtensor gives this package\'s)', ['version_converter', 'version_core', 'version_cpu', 'version_data', 'version_layers', 'version_webgl']],
 ];
 
 /** TF.js's names as [place, name] (place: 'tf', 'tf.layers', ..., 'Tensor'). */
@@ -54,10 +54,11 @@ export function apiRows(ref, ours) {
   const reasons = new Map(LEFT_OUT.flatMap(([why, list]) => list.map((n) => [n, why])));
   return names(ref).map(([place, name]) => {
     let status = has(ours, place, name) ? 'yes' : 'not yet';
-    if (status !== 'yes' && place === 'tf') {
+    if (status !== 'yes') {
       // TF.js exports each kernel's name as a string constant (tf.Abs === 'Abs'): registration internals.
-      if (typeof ref[name] === 'string' && ref[name] === name) status = 'kernel name constant (for registering kernels)';
-      else if (reasons.has(name)) status = reasons.get(name);
+      if (place === 'tf' && typeof ref[name] === 'string' && ref[name] === name) status = 'kernel name constant (for registering kernels)';
+      // (a module's `default` and a package's version string are left out wherever they appear)
+      else if (reasons.has(name) && (place === 'tf' || name === 'default' || name.startsWith('version_'))) status = reasons.get(name);
     }
     return { place, name, status };
   });

@@ -1,5 +1,5 @@
 // A small tf.data: datasets of elements (tensors, or arrays / objects of them, or plain values)
-// built from arrays, generators, functions or CSV text, transformed lazily (map, filter, batch,
+// built from arrays, generators or functions (or read from sources: data_sources.ts), transformed lazily (map, filter, batch,
 // shuffle, take, skip, repeat, prefetch) and iterated asynchronously; model.fitDataset trains
 // on one. Batching stacks the tensors (and numbers) of each field, as TF.js's does.
 import * as ops from './ops.js';
@@ -197,34 +197,5 @@ export function zip(datasets: Dataset[] | Record<string, Dataset>): Dataset<unkn
   });
 }
 
-async function fetchText(source: string | Request): Promise<string> {
-  const res = await fetch(source);
-  if (!res.ok) throw new Error(`data.csv: fetching ${typeof source === 'string' ? source : source.url} failed (${res.status})`);
-  return res.text();
-}
-
-/**
- * Rows of CSV from a URL (or CSV text given directly, when it has a line break) as {xs, ys} objects of numbers (columns named in
- * columnConfigs with isLabel: true go to ys) or plain row objects when no column is a label.
- */
-export function csv(source: string | Request, config: { hasHeader?: boolean; columnNames?: string[]; delimiter?: string; columnConfigs?: Record<string, { isLabel?: boolean }> } = {}): Dataset<unknown> {
-  const known = ['hasHeader', 'columnNames', 'delimiter', 'columnConfigs'];
-  const unknown = Object.keys(config ?? {}).filter((k) => !known.includes(k));
-  if (unknown.length) throw new Error(`data.csv: option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not supported (supported: ${known.join(', ')})`);
-  const delimiter = config.delimiter ?? ',';
-  return new Dataset<unknown>(() => (async function* () {
-    // a URL (relative ones too, as TF.js fetches them); text with a line break is the CSV itself
-    const text = typeof source === 'string' && source.includes('\n') ? source : await fetchText(source);
-    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-    const header = config.columnNames ?? ((config.hasHeader ?? true) ? lines.shift()!.split(delimiter).map((c) => c.trim()) : lines[0]?.split(delimiter).map((_, i) => `column${i}`) ?? []);
-    const labels = Object.entries(config.columnConfigs ?? {}).filter(([, c]) => c.isLabel).map(([k]) => k);
-    for (const line of lines) {
-      const cells = line.split(delimiter).map((c) => c.trim());
-      const row = Object.fromEntries(header.map((h, i) => [h, cells[i] === '' || Number.isNaN(Number(cells[i])) ? cells[i] : Number(cells[i])]));
-      if (!labels.length) yield row;
-      else yield { xs: Object.fromEntries(header.filter((h) => !labels.includes(h)).map((h) => [h, row[h]])), ys: Object.fromEntries(labels.map((h) => [h, row[h]])) };
-    }
-  })());
-}
-
-export const data = { Dataset, array, generator, func, zip, csv };
+/** tf.data's datasets from values (the CSV and text ones read from sources: data_sources.ts). */
+export const fromValues = { Dataset, array, generator, func, zip };

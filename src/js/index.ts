@@ -16,7 +16,7 @@ export { image, browser } from './image.js';
 export { regularizers, constraints } from './regularizers.js';
 export { fused, math, signal, linalg } from './namespaces.js';
 export { buffer, TensorBuffer, Rank } from './buffer.js';
-export { data } from './data.js';
+export { data } from './data_sources.js';
 export { initializers } from './initializers.js';
 export { layers, Layer } from './layers/index.js';
 export { InputSpec } from './layers/layer.js';

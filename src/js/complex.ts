@@ -1,13 +1,14 @@
 // Complex tensors (TF.js's complex64): a float32 engine tensor [..., 2] of (real, imaginary)
 // pairs, seen as a tensor of the shape without that axis. Its values read as TF.js's do
-// (interleaved real, imaginary). tf.complex makes them; tf.real, tf.imag, tf.abs and the FFTs
-// (spectral.ts) take them; any other op refuses them with an Error naming it. Gradients flow
-// through the pairs like through any float32 tensor.
+// (interleaved real, imaginary). tf.complex makes them; tf.real, tf.imag, tf.abs, add, sub, mul
+// (a real operand counts as imaginary part 0) and the FFTs (spectral.ts) take them; any other op
+// refuses them with an Error naming it. Gradients flow through the pairs like through any float32
+// tensor.
 import { tidy, type wasm } from './engine.js';
 import * as ops from './ops.js';
 import { ComplexTensorError, Tensor, type TypedArray } from './tensor.js';
 
-const TAKEN_BY = 'complex64 tensors are taken only by tf.real, tf.imag, tf.abs, tf.complex and the FFTs (tf.spectral, tf.signal.stft); take tf.real / tf.imag first';
+const TAKEN_BY = 'complex64 tensors are taken only by tf.real, tf.imag, tf.abs, tf.complex, add, sub, mul and the FFTs (tf.spectral, tf.signal.stft); take tf.real / tf.imag first';
 
 export class ComplexTensor extends Tensor {
   /** @internal wraps float32 pairs [..., 2]. */
@@ -119,3 +120,11 @@ export function imag(input: Tensor): Tensor {
   if (!(input instanceof Tensor)) throw new Error('imag: expected a tensor');
   return tidy(() => parts(input)[1]);
 }
+
+ops.registerComplexArithmetic((op, a, b) => tidy(() => {
+  const [[ar, ai], [br, bi]] = [parts(a), parts(b)];
+  if (op === 'add') return fromParts(ops.add(ar, br), ops.add(ai, bi));
+  if (op === 'sub') return fromParts(ops.sub(ar, br), ops.sub(ai, bi));
+  // (ar + i ai)(br + i bi)
+  return fromParts(ops.sub(ops.mul(ar, br), ops.mul(ai, bi)), ops.add(ops.mul(ar, bi), ops.mul(ai, br)));
+}));

@@ -201,9 +201,23 @@ function unary(op: wasm.UnaryOp, name: string, x: TensorLike, alpha?: number, be
 
 // ---- elementwise -------------------------------------------------------------------------------
 
-export const add = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Add, 'add', a, b);
-export const sub = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Sub, 'sub', a, b);
-export const mul = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Mul, 'mul', a, b);
+/** add, sub and mul of complex64 tensors, as complex.ts registers it (it imports this file, not the reverse). */
+type ComplexArithmetic = (op: 'add' | 'sub' | 'mul', a: Tensor, b: Tensor) => Tensor;
+let complexArithmetic: ComplexArithmetic | null = null;
+/** @internal */
+export function registerComplexArithmetic(f: ComplexArithmetic): void { complexArithmetic = f; }
+
+/** add, sub and mul: complex operands (either one) go to the complex arithmetic. */
+function arithmetic(op: wasm.BinaryOp, name: 'add' | 'sub' | 'mul', a: TensorLike, b: TensorLike): Tensor {
+  return withTensor(name, a, (ta) => withTensor(name, b, (tb) => {
+    const complex = (ta.dtype as string) === 'complex64' || (tb.dtype as string) === 'complex64';
+    return complex && complexArithmetic ? complexArithmetic(name, ta, tb) : binary(op, name, ta, tb);
+  }));
+}
+
+export const add = (a: TensorLike, b: TensorLike) => arithmetic(wasm.BinaryOp.Add, 'add', a, b);
+export const sub = (a: TensorLike, b: TensorLike) => arithmetic(wasm.BinaryOp.Sub, 'sub', a, b);
+export const mul = (a: TensorLike, b: TensorLike) => arithmetic(wasm.BinaryOp.Mul, 'mul', a, b);
 export const div = (a: TensorLike, b: TensorLike) => binary(wasm.BinaryOp.Div, 'div', a, b);
 /** floor(a / b), int32 whatever the inputs (TF.js's kernel always answers int32). */
 export const floorDiv = (a: TensorLike, b: TensorLike) => tidy(() => {

@@ -78,6 +78,12 @@ export function spatialArg(op: string, what: string, v: unknown, axes: number): 
   });
 }
 
+/** A dropout rate: a number in [0, 1). */
+export function rateArg(op: string, what: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Error(`${op}: ${what} must be in [0, 1), got ${describe(v)}`);
+  return v;
+}
+
 /** A name from `allowed` (a primitive string). */
 export function choiceArg<T extends string>(op: string, what: string, v: unknown, allowed: readonly T[]): T {
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw new Error(`${op}: ${what} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(v)}`);

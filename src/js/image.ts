@@ -221,7 +221,7 @@ export const browser = {
    * in [0, 1], int32 in [0, 255]; imageOptions.alpha for images without their own). On the CPU it
    * is drawn before this returns; on WebGPU, whose reads are asynchronous, once the pixels are read.
    */
-  draw(img: Tensor, canvas: HTMLCanvasElement | OffscreenCanvas, options: { imageOptions?: { alpha?: number }; contextOptions?: { contextType?: string } } = {}): void {
+  draw(img: Tensor, canvas: HTMLCanvasElement | OffscreenCanvas, options: { imageOptions?: { alpha?: number }; contextOptions?: { contextType?: string; contextAttributes?: CanvasRenderingContext2DSettings } } = {}): void {
     const op = 'draw';
     imageArg(op, img);
     if (!canvas || typeof (canvas as HTMLCanvasElement).getContext !== 'function') throw new Error(`${op}: expected a canvas, got ${describe(canvas)}`);
@@ -229,6 +229,7 @@ export const browser = {
     if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1)) throw new Error(`${op}: imageOptions.alpha must be in [0, 1], got ${describe(alpha)}`);
     const context = options?.contextOptions?.contextType ?? '2d';
     if (context !== '2d') throw new Error(`${op}: contextType '${String(context)}' is not supported (only '2d')`);
+    const attributes = options?.contextOptions?.contextAttributes ?? {};
     const [h, w] = img.shape;
     let values: TypedArray | null = null;
     try {
@@ -237,11 +238,11 @@ export const browser = {
       if (!(e instanceof SyncReadbackError)) throw e;
     }
     if (values) {
-      paint(canvas, rgbaBytes(op, img, values, alpha), w, h);
+      paint(canvas, rgbaBytes(op, img, values, alpha), w, h, attributes);
       return;
     }
     const kept = img.clone();
-    void kept.data().then((v) => paint(canvas, rgbaBytes(op, kept, v, alpha), w, h)).finally(() => kept.dispose());
+    void kept.data().then((v) => paint(canvas, rgbaBytes(op, kept, v, alpha), w, h, attributes)).finally(() => kept.dispose());
   },
 };
 
@@ -270,9 +271,9 @@ function rgbaBytes(op: string, img: Tensor, values: ArrayLike<number>, alpha: nu
   return out;
 }
 
-/** Puts RGBA bytes into a canvas, sized to them. */
-function paint(canvas: HTMLCanvasElement | OffscreenCanvas, bytes: Uint8ClampedArray<ArrayBuffer>, w: number, h: number): void {
+/** Puts RGBA bytes into a canvas, sized to them (its 2-D context made with `attributes`). */
+function paint(canvas: HTMLCanvasElement | OffscreenCanvas, bytes: Uint8ClampedArray<ArrayBuffer>, w: number, h: number, attributes: CanvasRenderingContext2DSettings = {}): void {
   canvas.width = w;
   canvas.height = h;
-  (canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D).putImageData(new ImageData(bytes, w, h), 0, 0);
+  (canvas.getContext('2d', attributes) as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D).putImageData(new ImageData(bytes, w, h), 0, 0);
 }

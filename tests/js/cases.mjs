@@ -1151,6 +1151,14 @@ export const cases = {
     tf.dispose([xs, ys]); m.dispose();
     throwsWith(() => tf.layers.bidirectional({ layer: tf.layers.dense({ units: 2 }) }), ['Bidirectional', 'recurrent'], 'bidirectional of a dense layer');
     throwsWith(() => tf.layers.rnn({ cell: tf.layers.lstmCell({ units: 2 }), returnState: true }), ['returnState'], 'returnState');
+    // inputDim with inputLength declares [batch, steps, features] (TF.js documents it; its Sequential refuses it): as inputShape does
+    const [byDim, byShape] = [tf.layers.lstm({ units: 2, inputDim: 3, inputLength: 5 }), tf.layers.lstm({ units: 2, inputShape: [5, 3] })].map((l) => tf.sequential({ layers: [l] }));
+    assert(byDim.layers[0].batchInputShape.join() === ',5,3', `lstm inputDim + inputLength: input [${byDim.layers[0].batchInputShape}]`);
+    byDim.setWeights(byShape.getWeights());
+    const steps = tf.tensor(seeded(30, 404), [2, 5, 3]);
+    close(await byDim.predict(steps).data(), await byShape.predict(steps).data(), 0, 0, 'lstm declared by inputDim and inputLength');
+    [byDim, byShape, steps].forEach((v) => v.dispose());
+    throwsWith(() => tf.layers.lstmCell({ units: 2, dropout: '0.5' }), ['dropout', '[0, 1)'], 'a dropout rate given as a string');
     // the functional LSTM cell ops
     const k = (t) => t.tensor(seeded(5 * 8, 395, 0.5), [5, 8]), b = (t) => t.tensor(seeded(8, 396), [8]);
     const data = (t) => t.tensor(seeded(6, 397), [2, 3]), c0 = (t) => t.tensor(seeded(4, 398), [2, 2]), h0 = (t) => t.tensor(seeded(4, 399), [2, 2]);

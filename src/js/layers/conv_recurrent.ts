@@ -3,13 +3,13 @@
 // channels]. The input convolution of every step is one conv2d over all steps; the recurrent one
 // (stride 1, 'same') runs per step.
 import * as ops from '../ops.js';
-import { paddingArg, sizeArg, spatialArg } from '../args.js';
+import { paddingArg, rateArg, sizeArg, spatialArg } from '../args.js';
 import { convOut } from './conv.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { getActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
 import type { LayerArgs, Shape } from './layer.js';
-import { CellRNN, lstmUpdate, rateArg, RNNCell, startForgetGateAtOne, type DropoutMasks, type RNNArgs } from './recurrent.js';
+import { CellRNN, lstmUpdate, RNNCell, startForgetGateAtOne, type DropoutMasks, type RNNArgs } from './recurrent.js';
 
 type Pair = number | [number, number];
 
@@ -65,8 +65,8 @@ export class ConvLSTM2DCell extends RNNCell {
     getActivation(this.recurrentActivation);
     this.useBias = args.useBias ?? true;
     this.unitForgetBias = args.unitForgetBias ?? true;
-    this.dropout = rateArg(cls, 'dropout', args.dropout);
-    this.recurrentDropout = rateArg(cls, 'recurrentDropout', args.recurrentDropout);
+    this.dropout = rateArg(cls, 'dropout', args.dropout ?? 0);
+    this.recurrentDropout = rateArg(cls, 'recurrentDropout', args.recurrentDropout ?? 0);
   }
 
   getClassName() { return 'ConvLSTM2DCell'; }

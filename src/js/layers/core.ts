@@ -1,6 +1,6 @@
 // Core layers: dense, flatten, reshape, dropout, activation.
 import * as ops from '../ops.js';
-import { sizeArg } from '../args.js';
+import { rateArg, sizeArg } from '../args.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { getActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
@@ -97,8 +97,7 @@ export class Dropout extends Layer {
   readonly seed?: number;
   constructor(args: LayerArgs & { rate: number; seed?: number }) {
     super(args);
-    if (!(args.rate >= 0 && args.rate < 1)) throw new Error(`Dropout: rate must be in [0, 1), got ${args.rate}`);
-    this.rate = args.rate;
+    this.rate = rateArg('Dropout', 'rate', args.rate);
     this.seed = args.seed;
   }
   getClassName() { return 'Dropout'; }

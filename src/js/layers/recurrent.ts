@@ -4,7 +4,7 @@
 // 'hardSigmoid'). The input projection of every time step is one matmul; the recurrence runs step
 // by step, and gradients flow through the ops it is built from.
 import * as ops from '../ops.js';
-import { sizeArg } from '../args.js';
+import { rateArg, sizeArg } from '../args.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { getActivation } from '../activations.js';
 import type { Initializer } from '../initializers.js';
@@ -23,12 +23,6 @@ export interface CellArgs extends LayerArgs {
   dropout?: number;
   /** Fraction of the recurrent state dropped in training (one mask per sequence). */
   recurrentDropout?: number;
-}
-
-export function rateArg(cls: string, what: string, v: unknown): number {
-  const r = v ?? 0;
-  if (typeof r !== 'number' || !(r >= 0 && r < 1)) throw new Error(`${cls}: ${what} must be in [0, 1), got ${String(v)}`);
-  return r;
 }
 
 /**
@@ -92,8 +86,8 @@ abstract class GatedCell extends RNNCell {
     getActivation(this.activation);
     getActivation(this.recurrentActivation);
     this.useBias = args.useBias ?? true;
-    this.dropout = rateArg(cls, 'dropout', args.dropout);
-    this.recurrentDropout = rateArg(cls, 'recurrentDropout', args.recurrentDropout);
+    this.dropout = rateArg(cls, 'dropout', args.dropout ?? 0);
+    this.recurrentDropout = rateArg(cls, 'recurrentDropout', args.recurrentDropout ?? 0);
   }
 
   get outputSize() { return this.units; }
@@ -265,6 +259,7 @@ export interface RNNArgs extends LayerArgs {
   stateful?: boolean;
   /** Accepted for TF.js's sake: the loop is always unrolled over the known steps. */
   unroll?: boolean;
+  /** With inputDim: the input is [batch, inputLength, inputDim]. */
   inputLength?: number;
 }
 
@@ -284,6 +279,8 @@ export class RNN extends Layer {
     const cell = Array.isArray(args.cell) ? new StackedRNNCells({ cells: args.cell }) : args.cell;
     if (!(cell instanceof RNNCell)) throw new Error(`${cls}: cell must be an RNN cell (tf.layers.lstmCell and the like) or an array of them`);
     this.cell = cell;
+    // TF.js's inputDim and inputLength give the input [batch, steps, features] (Layer reads inputDim alone as [batch, features])
+    if (args.inputDim !== undefined && !args.inputShape && !args.batchInputShape) this.batchInputShape = [args.batchSize ?? null, args.inputLength ?? null, args.inputDim];
     this.returnSequences = args.returnSequences ?? false;
     this.goBackwards = args.goBackwards ?? false;
     this.rnnArgs = args;

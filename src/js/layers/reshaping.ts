@@ -3,7 +3,7 @@
 // the noise layers). Each is a few engine ops; configs use TF.js's names, so models with them
 // save and load both ways.
 import * as ops from '../ops.js';
-import { choiceArg, describe, intArg, paddingArg } from '../args.js';
+import { choiceArg, describe, intArg, paddingArg, rateArg } from '../args.js';
 import type { Tensor } from '../tensor.js';
 import { checkRank, Layer, type LayerArgs, type Shape } from './layer.js';
 import { image } from '../image.js';
@@ -219,8 +219,7 @@ export class GaussianDropout extends Layer {
   readonly rate: number;
   constructor(args: LayerArgs & { rate: number }) {
     super(args);
-    this.rate = finite('GaussianDropout', 'rate', args.rate, NaN);
-    if (!(this.rate >= 0 && this.rate < 1)) throw new Error(`GaussianDropout: rate must be in [0, 1), got ${this.rate}`);
+    this.rate = rateArg('GaussianDropout', 'rate', args.rate);
   }
   getClassName() { return 'GaussianDropout'; }
   computeOutputShape(s: Shape): Shape { return s; }
@@ -295,8 +294,7 @@ export class SpatialDropout1D extends Layer {
   readonly seed?: number;
   constructor(args: LayerArgs & { rate: number; seed?: number }) {
     super(args);
-    this.rate = finite('SpatialDropout1D', 'rate', args.rate, NaN);
-    if (!(this.rate >= 0 && this.rate < 1)) throw new Error(`SpatialDropout1D: rate must be in [0, 1), got ${this.rate}`);
+    this.rate = rateArg('SpatialDropout1D', 'rate', args.rate);
     this.seed = args.seed;
   }
   getClassName() { return 'SpatialDropout1D'; }
@@ -315,8 +313,7 @@ export class AlphaDropout extends Layer {
   readonly rate: number;
   constructor(args: LayerArgs & { rate: number; noiseShape?: number[] }) {
     super(args);
-    this.rate = finite('AlphaDropout', 'rate', args.rate, NaN);
-    if (!(this.rate >= 0 && this.rate < 1)) throw new Error(`AlphaDropout: rate must be in [0, 1), got ${this.rate}`);
+    this.rate = rateArg('AlphaDropout', 'rate', args.rate);
     if (args.noiseShape) throw new Error('AlphaDropout: noiseShape is not supported');
   }
   getClassName() { return 'AlphaDropout'; }

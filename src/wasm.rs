@@ -794,6 +794,12 @@ impl JsOnnxModel {
         self.inner.opset() as f64
     }
 
+    /// Bytes the 4- and 8-bit weights hold on the device, packed.
+    #[wasm_bindgen(getter, js_name = packedWeightBytes)]
+    pub fn packed_weight_bytes(&self) -> f64 {
+        self.inner.packed_weight_bytes() as f64
+    }
+
     /// Runs the graph; inputs in the order of `inputNames`. With `training`, gradients are
     /// recorded (for fine-tuning the weights from `trainableWeights`).
     pub fn run(&self, inputs: Vec<JsTensor>, training: bool) -> Result<Vec<JsTensor>, JsError> {

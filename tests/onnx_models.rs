@@ -13,6 +13,11 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnx_models")
 }
 
+/// The same models quantized by onnxruntime's tools (scripts/quantized_fixtures.py).
+fn quantized_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnx_quantized")
+}
+
 fn case_dirs(model: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = fs::read_dir(model).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
     dirs.sort();
@@ -50,12 +55,18 @@ async fn run_case(model: &OnnxModel, dev: &Device, dir: &Path) -> Result<f64, St
 }
 
 fn run_all(dev: Device, label: &str) {
-    let manifest = fs::read_to_string(root().join("manifest.json")).expect("tests/fixtures/onnx_models/manifest.json");
+    run_dir(&root(), &dev, label);
+    run_dir(&quantized_root(), &dev, label);
+}
+
+fn run_dir(root: &Path, dev: &Device, label: &str) {
+    let dev = dev.clone();
+    let manifest = fs::read_to_string(root.join("manifest.json")).expect("manifest.json of the fixtures");
     let names: Vec<String> = manifest.lines().filter_map(|l| l.split("\"name\": \"").nth(1).and_then(|r| r.split('"').next()).map(String::from)).collect();
-    assert!(names.len() >= 5, "the manifest lists {} models", names.len());
+    assert!(names.len() >= 4, "the manifest lists {} models", names.len());
     let mut failures = Vec::new();
     for name in &names {
-        let dir = root().join(name);
+        let dir = root.join(name);
         let model = match OnnxModel::from_bytes(&dev, &fs::read(dir.join("model.onnx")).unwrap()) {
             Ok(m) => m,
             Err(e) => {
@@ -67,6 +78,11 @@ fn run_all(dev: Device, label: &str) {
         // it as MatMul, Softmax and MatMul.
         if ["bert", "gpt2", "gpt2_past", "vit", "llama"].contains(&name.as_str()) {
             assert_eq!(model.fused_subgraphs(), 2, "{name}: fused attention subgraphs");
+        }
+        // Quantized weights stay packed: 4-bit codes an eighth, 8-bit a quarter of float32's bytes.
+        if root.ends_with("onnx_quantized") {
+            assert!(model.packed_weight_bytes() > 0, "{name}: no weight was packed");
+            eprintln!("{label}: {name}: packed weights hold {} bytes", model.packed_weight_bytes());
         }
         for case in case_dirs(&dir) {
             let case_name = case.file_name().unwrap().to_string_lossy().to_string();

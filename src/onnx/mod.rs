@@ -16,6 +16,7 @@ mod indexing;
 mod nodes;
 mod patterns;
 pub mod proto;
+mod quantized;
 
 use std::collections::HashMap;
 
@@ -126,19 +127,51 @@ pub fn decode_tensor(t: &TensorProto) -> Result<Decoded> {
                 if raw.is_empty() { t.int64_data.clone() } else { chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect() };
             (DType::I32, HostData::Int(v))
         }
-        data_type::INT32 | data_type::INT8 | data_type::UINT8 => {
-            let width = if t.data_type == data_type::INT32 { 4 } else { 1 };
+        data_type::INT32 | data_type::INT8 | data_type::UINT8 | data_type::INT16 | data_type::UINT16 => {
+            let width = match t.data_type {
+                data_type::INT32 => 4,
+                data_type::INT16 | data_type::UINT16 => 2,
+                _ => 1,
+            };
             need(width)?;
             let v: Vec<i64> = if raw.is_empty() {
                 t.int32_data.iter().map(|&x| x as i64).collect()
-            } else if width == 4 {
-                chunks(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect()
-            } else if t.data_type == data_type::INT8 {
-                raw.iter().map(|&b| b as i8 as i64).collect()
             } else {
-                raw.iter().map(|&b| b as i64).collect()
+                match t.data_type {
+                    data_type::INT32 => chunks(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect(),
+                    data_type::INT16 => chunks(2).map(|c| i16::from_le_bytes(c.try_into().unwrap()) as i64).collect(),
+                    data_type::UINT16 => chunks(2).map(|c| u16::from_le_bytes(c.try_into().unwrap()) as i64).collect(),
+                    data_type::INT8 => raw.iter().map(|&b| b as i8 as i64).collect(),
+                    _ => raw.iter().map(|&b| b as i64).collect(),
+                }
             };
             (DType::I32, HostData::Int(v))
+        }
+        data_type::INT4 | data_type::UINT4 => {
+            // Two codes a byte, the first in the low nibble; an odd count leaves the last high nibble unused.
+            if !raw.is_empty() && raw.len() != numel.div_ceil(2) {
+                bail!(OP, "{what}: {} bytes of 4-bit data for shape {dims:?} (expected {})", raw.len(), numel.div_ceil(2));
+            }
+            let bytes: Vec<u8> = if raw.is_empty() { t.int32_data.iter().map(|&x| x as u8).collect() } else { raw.clone() };
+            let signed = t.data_type == data_type::INT4;
+            let v: Vec<i64> = (0..numel.min(bytes.len() * 2))
+                .map(|i| {
+                    let nibble = (bytes[i / 2] >> (4 * (i % 2))) & 15;
+                    if signed { ((nibble << 4) as i8 >> 4) as i64 } else { nibble as i64 }
+                })
+                .collect();
+            (DType::I32, HostData::Int(v))
+        }
+        data_type::FLOAT16 | data_type::BFLOAT16 => {
+            // Held as float32 (exactly: every half and bfloat16 value is a float32 value).
+            need(2)?;
+            let bits: Vec<u16> = if raw.is_empty() { t.int32_data.iter().map(|&x| x as u16).collect() } else { chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect() };
+            let v: Vec<f32> = if t.data_type == data_type::FLOAT16 {
+                bits.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect()
+            } else {
+                bits.iter().map(|&b| half::bf16::from_bits(b).to_f32()).collect()
+            };
+            (DType::F32, HostData::Float(v))
         }
         data_type::BOOL => {
             need(1)?;
@@ -146,7 +179,7 @@ pub fn decode_tensor(t: &TensorProto) -> Result<Decoded> {
                 if raw.is_empty() { t.int32_data.iter().map(|&x| (x != 0) as i64).collect() } else { raw.iter().map(|&b| (b != 0) as i64).collect() };
             (DType::Bool, HostData::Int(v))
         }
-        other => bail!(OP, "{what} has ONNX data type {other}, which is not supported (float, double, int8/uint8/int32/int64 and bool are)"),
+        other => bail!(OP, "{what} has ONNX data type {other}, which is not supported (float, float16, bfloat16, double, int4/uint4, int8/uint8, int16/uint16, int32, int64 and bool are)"),
     };
     let len = match &data {
         HostData::Float(v) => v.len(),
@@ -219,6 +252,8 @@ pub struct OnnxModel {
     opset: i64,
     nodes: Vec<proto::NodeProto>,
     constants: HashMap<String, Value>,
+    /// Weights packed for the quantized matmuls, and the declared types those ops read.
+    quant: quantized::Prepared,
     /// The float initializers, in file order.
     weight_names: Vec<String>,
     /// Initializers still to be filled from external data files.
@@ -258,7 +293,7 @@ impl OnnxModel {
         for (i, node) in graph.node.iter().enumerate() {
             let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
             if node.domain == "com.microsoft" {
-                if !contrib::is_supported(&node.op_type) {
+                if !contrib::is_supported(&node.op_type) && node.op_type != "MatMulNBits" {
                     bail!(OP, "unsupported op '{}' of domain 'com.microsoft' (node {name})", node.op_type);
                 }
                 continue;
@@ -266,7 +301,7 @@ impl OnnxModel {
             if !(node.domain.is_empty() || node.domain == "ai.onnx") {
                 bail!(OP, "unsupported op '{}' of domain '{}' (node {name}, opset {opset})", node.op_type, node.domain);
             }
-            if !nodes::is_supported(&node.op_type) {
+            if !nodes::is_supported(&node.op_type) && !quantized::OPS.contains(&node.op_type.as_str()) {
                 bail!(OP, "unsupported op '{}' (node {name}, opset {opset})", node.op_type);
             }
             // Before opset 7, binary ops broadcast only when told to, and then from `axis`.
@@ -274,10 +309,14 @@ impl OnnxModel {
                 bail!(OP, "unsupported: legacy broadcasting with an axis in op '{}' (node {name}, opset {opset})", node.op_type);
             }
         }
+        let quant = quantized::prepare(&graph, device)?;
         let mut constants = HashMap::new();
         let mut weight_names = Vec::new();
         let mut external = Vec::new();
         for init in &graph.initializer {
+            if quant.consumed.contains(&init.name) {
+                continue;
+            }
             let v = if init.data_location == 1 || !init.external_data.is_empty() {
                 // Allocated now, filled by the caller from the external file (never through the heap).
                 let dtype = match init.data_type {
@@ -302,7 +341,7 @@ impl OnnxModel {
         let input_shapes = graph_inputs.iter().map(|v| declared_shape(v)).collect();
         let outputs: Vec<String> = graph.output.iter().map(|v| v.name.clone()).collect();
         let nodes = patterns::fuse(graph.node, &outputs);
-        Ok(OnnxModel { device: device.clone(), opset, nodes, constants, weight_names, external, inputs, input_shapes, outputs })
+        Ok(OnnxModel { device: device.clone(), opset, nodes, constants, quant, weight_names, external, inputs, input_shapes, outputs })
     }
 
     /// The tensor of initializer `name` (sharing the model's storage), e.g. to fill from external data.
@@ -313,6 +352,11 @@ impl OnnxModel {
     /// How many subgraphs were matched at load and run as one fused op (patterns.rs).
     pub fn fused_subgraphs(&self) -> usize {
         self.nodes.iter().filter(|n| n.domain == patterns::DOMAIN).count()
+    }
+
+    /// Bytes the quantized weights hold on the device, packed (4- or 8-bit codes and their scales).
+    pub fn packed_weight_bytes(&self) -> usize {
+        self.quant.packed_bytes()
     }
 
     pub fn opset(&self) -> i64 {
@@ -378,12 +422,19 @@ impl OnnxModel {
             env.insert(name, v);
         }
         for (i, node) in self.nodes.iter().enumerate() {
-            let args: Vec<Option<&Value>> =
-                node.input.iter().map(|n| if n.is_empty() { Ok(None) } else { self.lookup(&env, n).map(Some) }).collect::<Result<_>>()?;
-            let outs = match node.domain.as_str() {
-                "com.microsoft" => contrib::run(node, &args, &self.device),
-                patterns::DOMAIN => patterns::run(node, &args),
-                _ => nodes::run(node, &args, self.opset, &self.device),
+            // Inputs packed into a quantized weight at load are read from the packed form only.
+            let args: Vec<Option<&Value>> = node
+                .input
+                .iter()
+                .map(|n| if n.is_empty() || self.quant.consumed.contains(n) { Ok(None) } else { self.lookup(&env, n).map(Some) })
+                .collect::<Result<_>>()?;
+            let packed = node.output.first().and_then(|o| self.quant.packed.get(o));
+            let outs = match (packed, node.domain.as_str()) {
+                (Some(w), _) => quantized::run_packed(node, &args, w),
+                (None, "com.microsoft") => contrib::run(node, &args, &self.device),
+                (None, patterns::DOMAIN) => patterns::run(node, &args),
+                (None, _) if quantized::OPS.contains(&node.op_type.as_str()) => quantized::run(node, &args, &self.quant),
+                (None, _) => nodes::run(node, &args, self.opset, &self.device),
             };
             let outs = outs.map_err(|e| {
                 let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };

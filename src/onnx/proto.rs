@@ -116,10 +116,30 @@ pub mod data_type {
     pub const FLOAT: i32 = 1;
     pub const UINT8: i32 = 2;
     pub const INT8: i32 = 3;
+    pub const UINT16: i32 = 4;
+    pub const INT16: i32 = 5;
     pub const INT32: i32 = 6;
     pub const INT64: i32 = 7;
     pub const BOOL: i32 = 9;
+    pub const FLOAT16: i32 = 10;
     pub const DOUBLE: i32 = 11;
+    pub const BFLOAT16: i32 = 16;
+    pub const UINT4: i32 = 21;
+    pub const INT4: i32 = 22;
+
+    /// The integer range of a quantized type (QuantizeLinear's saturation bounds).
+    pub fn int_range(t: i32) -> Option<(i64, i64)> {
+        Some(match t {
+            UINT8 => (0, 255),
+            INT8 => (-128, 127),
+            UINT16 => (0, 65535),
+            INT16 => (-32768, 32767),
+            UINT4 => (0, 15),
+            INT4 => (-8, 7),
+            INT32 => (i32::MIN as i64, i32::MAX as i64),
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Clone, PartialEq, Message)]

@@ -63,6 +63,7 @@ const STRUCTURAL: &[(&str, Example)] = &[
     ("argmin", |x| argmin(x, 1)),
     ("log_sum_exp", |x| log_sum_exp(x, 1, false)),
     ("matmul", |x| matmul(x, x, false, true)),
+    ("quantized_matmul", |x| quantized_matmul(x, &QuantizedMatrix::quantize(x.device(), &[0.5, -1.0, 2.0, 1.0, 0.0, -0.5], 3, 2, 4, 8, true)?)),
     ("reshape", |x| reshape(x, &[3, 2])),
     ("transpose", |x| transpose(x, None)),
     ("slice", |x| slice(x, &[0, 1], &[2, 2])),

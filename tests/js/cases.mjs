@@ -1966,15 +1966,19 @@ export const cases = {
     abs.dispose();
   },
 
-  async 'ONNX transformers (BERT, optimized BERT, GPT-2 with a cache, ViT, Llama, com.microsoft nodes) match onnxruntime at every sequence length'(tf) {
+  async 'ONNX transformers (BERT, optimized BERT, GPT-2 with a cache, ViT, Llama, com.microsoft nodes; 4-bit and 8-bit quantized) match onnxruntime at every sequence length'(tf) {
     const manifest = JSON.parse(new TextDecoder().decode(await fixtureBytes('onnx_models/manifest.json')));
     assert(manifest.models.length >= 16, `${manifest.models.length} models`);
+    const quantized = JSON.parse(new TextDecoder().decode(await fixtureBytes('onnx_quantized/manifest.json')));
+    assert(quantized.models.length >= 4, `${quantized.models.length} quantized models`);
+    const models = [...manifest.models.map((m) => ({ ...m, root: 'onnx_models' })), ...quantized.models.map((m) => ({ ...m, root: 'onnx_quantized' }))];
     const before = owned(tf.memory()).tensors;
     let cases = 0;
-    for (const m of manifest.models) {
-      const model = await tf.loadOnnxModel(await fixtureBytes(`onnx_models/${m.name}/model.onnx`));
+    for (const m of models) {
+      const model = await tf.loadOnnxModel(await fixtureBytes(`${m.root}/${m.name}/model.onnx`));
+      if (m.root === 'onnx_quantized') assert(model.packedWeightBytes > 0, `${m.name}: no weight stayed packed`);
       for (let k = 0; k < m.cases.length; k++) {
-        const dir = `onnx_models/${m.name}/case_${k}`;
+        const dir = `${m.root}/${m.name}/case_${k}`;
         const inputs = [];
         for (let i = 0; i < m.inputs.length; i++) inputs.push(tf.decodeOnnxTensor(await fixtureBytes(`${dir}/input_${i}.pb`)));
         let outs = await model.executeAsync(inputs);
@@ -1991,7 +1995,7 @@ export const cases = {
       model.dispose();
     }
     assert(owned(tf.memory()).tensors === before, 'the models leave no tensors behind');
-    console.log(`onnx transformer models on ${tf.getBackend()}: ${manifest.models.length} models, ${cases} cases pass`);
+    console.log(`onnx transformer models on ${tf.getBackend()}: ${models.length} models, ${cases} cases pass`);
   },
 
   async 'ONNX generate: a GPT-2 exported with past key/values continues a prompt as torch does, with and without the cache'(tf) {

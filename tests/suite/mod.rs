@@ -1930,7 +1930,8 @@ macro_rules! for_each_case {
             attention_vs_reference,
             attention_errors,
             attention_over_a_cache,
-            rope_vs_reference
+            rope_vs_reference,
+            quantized_matmul_vs_reference
         );
     };
 }
@@ -2149,6 +2150,72 @@ pub async fn rope_vs_reference(dev: Device) -> CaseResult {
     let inputs = [(rng.vec(2 * 3 * 4, -1.0, 1.0), vec![2, 3, 4]), (rng.vec(5 * 2, -1.0, 1.0), vec![5, 2]), (rng.vec(5 * 2, -1.0, 1.0), vec![5, 2])];
     for interleaved in [false, true] {
         grad_check(&dev, &format!("rope (interleaved {interleaved})"), &inputs, &move |v| ops::rope(&v[0], &v[1], &v[2], 1, interleaved)).await?;
+    }
+    Ok(())
+}
+
+/// Weight-only quantized matmul (src/ops/quantized_matmul.rs): 4- and 8-bit codes, symmetric and
+/// affine, with k not a multiple of the block (a padded last block). Each dequantized value is
+/// within half a step of the weight it stands for and is the same bits on every backend; the
+/// product matches x times the dequantized weight in f64; dx matches central differences.
+pub async fn quantized_matmul_vs_reference(dev: Device) -> CaseResult {
+    use ops::QuantizedMatrix;
+    let (k, n) = (70, 13);
+    let mut rng = Rng::new(83);
+    let wv = rng.vec(k * n, -2.0, 2.0);
+    for (bits, block, symmetric) in [(4, 32, true), (4, 16, false), (8, 16, true), (8, 128, false)] {
+        let what = format!("{bits}-bit blocks of {block} (symmetric {symmetric})");
+        let w = QuantizedMatrix::quantize(&dev, &wv, k, n, bits, block, symmetric).map_err(e)?;
+        let deq = read(&w.dequantize().map_err(e)?).await?;
+        let on_cpu = QuantizedMatrix::quantize(&Device::Cpu, &wv, k, n, bits, block, symmetric).map_err(e)?;
+        if deq.iter().map(|v| v.to_bits()).ne(read(&on_cpu.dequantize().map_err(e)?).await?.iter().map(|v| v.to_bits())) {
+            return Err(format!("{what}: dequantized values differ from the CPU backend's"));
+        }
+        let scales = read(&w.scales).await?;
+        for (i, (&q, &v)) in deq.iter().zip(&wv).enumerate() {
+            let step = scales[(i % n) * k.div_ceil(block) + (i / n) / block];
+            if (q - v).abs() > step * 0.5001 + 1e-6 {
+                return Err(format!("{what}: weight {i} is {v}, dequantized {q} (step {step})"));
+            }
+        }
+        let expected_words = n * k.div_ceil(block) * block * bits / 32;
+        if w.codes.numel() != expected_words {
+            return Err(format!("{what}: {} words of codes, expected {expected_words}", w.codes.numel()));
+        }
+        for lead in [vec![1], vec![5], vec![2, 3]] {
+            let rows: usize = lead.iter().product();
+            let xv = rng.vec(rows * k, -1.0, 1.0);
+            let mut shape = lead.clone();
+            shape.push(k);
+            let y = ops::quantized_matmul(&t(&dev, &xv, &shape)?, &w).map_err(e)?;
+            let mut want_shape = lead.clone();
+            want_shape.push(n);
+            if y.shape() != want_shape.as_slice() {
+                return Err(format!("{what}: shape {:?}, expected {want_shape:?}", y.shape()));
+            }
+            let want: Vec<f64> = (0..rows * n).map(|o| (0..k).map(|j| xv[(o / n) * k + j] as f64 * deq[j * n + o % n] as f64).sum()).collect();
+            close(&format!("{what}: x {shape:?}"), &read(&y).await?, &want, 1e-5, 1e-5)?;
+        }
+    }
+    let (wk, wn) = (20, 3);
+    let small = rng.vec(wk * wn, -1.0, 1.0);
+    let xs = rng.vec(2 * wk, -1.0, 1.0);
+    for symmetric in [true, false] {
+        let small = small.clone();
+        grad_check(&dev, &format!("quantized_matmul (symmetric {symmetric})"), &[(xs.clone(), vec![2, wk])], &move |v| {
+            ops::quantized_matmul(&v[0], &QuantizedMatrix::quantize(v[0].device(), &small, wk, wn, 4, 8, symmetric)?)
+        })
+        .await?;
+    }
+    let w = QuantizedMatrix::quantize(&dev, &small, wk, wn, 4, 8, true).map_err(e)?;
+    if ops::quantized_matmul(&t(&dev, &xs, &[wk, 2])?, &w).is_ok() {
+        return Err("quantized_matmul of x [20, 2] with a [20, 3] weight: accepted".into());
+    }
+    if QuantizedMatrix::quantize(&dev, &small, wk, wn, 3, 32, true).is_ok() || QuantizedMatrix::quantize(&dev, &small, wk, wn, 4, 4, true).is_ok() {
+        return Err("3-bit codes, or 4-bit blocks of 4 (half a word): accepted".into());
+    }
+    if QuantizedMatrix::new(w.codes.clone(), w.scales.clone(), None, 4, 8, wk + 8, wn).is_ok() {
+        return Err("codes of a [20, 3] weight taken for [28, 3]: accepted".into());
     }
     Ok(())
 }

@@ -30,6 +30,11 @@ export class OnnxGraphModel {
   get inputNames(): string[] { return this.model.inputNames; }
   get outputNames(): string[] { return this.model.outputNames; }
   get opset(): number { return this.model.opset; }
+  /**
+   * Bytes the quantized weights (MatMulNBits, and MatMulInteger's constant weights) hold on the
+   * device: they stay 4- or 8-bit there, dequantized in registers by the matmul kernels.
+   */
+  get packedWeightBytes(): number { return this.model.packedWeightBytes; }
 
   /**
    * Runs the graph. Inputs: one tensor, an array in `inputNames` order, or a map by name. Returns

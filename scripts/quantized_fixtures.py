@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Quantized transformer ONNX fixtures, made by onnxruntime's own quantization tools from the
+float32 fixtures of scripts/transformer_fixtures.py, with references from onnxruntime running
+the quantized files.
+
+Writes tests/fixtures/onnx_quantized/<model>/: model.onnx and case_<k>/{input,output}_<i>.pb (the
+source model's case inputs, onnxruntime's outputs of the quantized model), plus manifest.json in
+the same form as tests/fixtures/onnx_models/manifest.json.
+
+Models:
+- llama_q4:    llama, every MatMul with a constant weight as com.microsoft MatMulNBits, 4-bit,
+               blocks of 32, symmetric (no zero points): what transformers.js calls q4.
+- bert_q4_zp:  bert, MatMulNBits 4-bit in blocks of 16 with zero points (asymmetric).
+- bert_q8:     bert through quantize_dynamic (int8 weights): DynamicQuantizeLinear on the
+               activations, MatMulInteger, and the scale products: transformers.js's q8.
+- llama_q8_uint8: llama through quantize_dynamic with uint8 weights, per channel.
+
+Rerun (idempotent; output rewritten): python3 scripts/quantized_fixtures.py
+It makes .venv-quant/ (git-ignored) with the pins below on first run (no torch needed).
+"""
+import json
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fixture_venv import in_venv, reexec_in_venv  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+VENV = REPO / ".venv-quant"
+SOURCE = REPO / "tests" / "fixtures" / "onnx_models"
+OUT = REPO / "tests" / "fixtures" / "onnx_quantized"
+PINS = ["onnx==1.17.0", "onnxruntime==1.20.1", "numpy==1.26.4"]
+PROBE = "import onnx, onnxruntime; print(onnx.__version__, onnxruntime.__version__)"
+EXPECTED = "1.17.0 1.20.1"
+
+if not in_venv(VENV):
+    reexec_in_venv(VENV, PROBE, EXPECTED, [PINS], __file__)
+
+import onnx  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+from onnx import numpy_helper  # noqa: E402
+from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: E402
+from onnxruntime.quantization.matmul_4bits_quantizer import DefaultWeightOnlyQuantConfig, MatMul4BitsQuantizer  # noqa: E402
+
+
+def q4(src: Path, dst: Path, block: int, symmetric: bool) -> None:
+    config = DefaultWeightOnlyQuantConfig(block_size=block, is_symmetric=symmetric)
+    quantizer = MatMul4BitsQuantizer(onnx.load(str(src)), algo_config=config)
+    quantizer.process()
+    quantizer.model.save_model_to_file(str(dst), use_external_data_format=False)
+
+
+def q8(src: Path, dst: Path, weight_type, per_channel: bool) -> None:
+    quantize_dynamic(str(src), str(dst), weight_type=weight_type, per_channel=per_channel, op_types_to_quantize=["MatMul"])
+
+
+def op_types(model) -> list:
+    return sorted({(n.domain + "." if n.domain else "") + n.op_type for n in model.graph.node})
+
+
+def main() -> None:
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    OUT.mkdir(parents=True)
+    source = {m["name"]: m for m in json.loads((SOURCE / "manifest.json").read_text())["models"]}
+    specs = [
+        ("llama_q4", "llama", lambda s, d: q4(s, d, 32, True)),
+        ("bert_q4_zp", "bert", lambda s, d: q4(s, d, 16, False)),
+        ("bert_q8", "bert", lambda s, d: q8(s, d, QuantType.QInt8, False)),
+        ("llama_q8_uint8", "llama", lambda s, d: q8(s, d, QuantType.QUInt8, True)),
+    ]
+    manifest = []
+    for name, base, make in specs:
+        (OUT / name).mkdir()
+        path = OUT / name / "model.onnx"
+        make(SOURCE / base / "model.onnx", path)
+        model = onnx.load(str(path))
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        inputs = [i.name for i in session.get_inputs()]
+        outputs = [o.name for o in session.get_outputs()]
+        cases = []
+        for k, _ in enumerate(source[base]["cases"]):
+            src_case, dst_case = SOURCE / base / f"case_{k}", OUT / name / f"case_{k}"
+            dst_case.mkdir()
+            feed = {}
+            for i, input_name in enumerate(inputs):
+                shutil.copy(src_case / f"input_{i}.pb", dst_case / f"input_{i}.pb")
+                t = onnx.TensorProto()
+                t.ParseFromString((src_case / f"input_{i}.pb").read_bytes())
+                feed[input_name] = numpy_helper.to_array(t)
+            for i, value in enumerate(session.run(None, feed)):
+                (dst_case / f"output_{i}.pb").write_bytes(numpy_helper.from_array(value).SerializeToString())
+            cases.append({n: list(v.shape) for n, v in feed.items()})
+        manifest.append({"name": name, "from": base, "inputs": inputs, "outputs": outputs, "ops": op_types(model), "cases": cases})
+        print(f"[quantized_fixtures] {name}: {path.stat().st_size} bytes (from {(SOURCE / base / 'model.onnx').stat().st_size}), ops {op_types(model)}")
+    (OUT / "manifest.json").write_text(json.dumps({"tools": EXPECTED, "models": manifest}, indent=1) + "\n")
+    (OUT / "README.md").write_text(
+        "# Quantized transformer ONNX fixtures\n\nMade by `scripts/quantized_fixtures.py` from the float32 models of ../onnx_models with "
+        "onnxruntime's quantization tools (MatMul4BitsQuantizer, quantize_dynamic; PyPI). References are onnxruntime's outputs on the "
+        "quantized files, for the source models' case inputs. Do not edit by hand: rerun the script.\n")
+
+
+if __name__ == "__main__":
+    main()

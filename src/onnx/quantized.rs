@@ -1,0 +1,369 @@
+//! Quantized ONNX operators: what onnxruntime's quantization tools write into the models that
+//! transformers.js and the ONNX model zoo publish.
+//! - com.microsoft MatMulNBits (4-bit blocks: "q4"; 8-bit blocks), and MatMulInteger with a
+//!   constant 8-bit weight ("q8", from quantize_dynamic): the weight is packed once at load into
+//!   the engine's `QuantizedMatrix` and stays 8- or 4-bit on the device; the uint8 initializer
+//!   itself is never uploaded.
+//! - DynamicQuantizeLinear, QuantizeLinear and DequantizeLinear (per tensor, per axis, blocked),
+//!   and MatMulInteger of two computed operands, as elementwise compositions.
+//!
+//! Integer tensors are held as int32 whatever their ONNX width, so a uint8 and an int8 value mean
+//! the same number; where the ONNX type matters (QuantizeLinear's saturation range, an int8
+//! weight's code offset) it is read from the graph's declarations at load.
+//! MatMulInteger sums in float32: exact while the sums stay below 2^24 in magnitude, and within
+//! float32 rounding of the integer result beyond (the scale products that follow round as much).
+use std::collections::{HashMap, HashSet};
+
+use super::nodes::{attr, attr_i, input, opt_input, plain};
+use super::proto::{data_type, GraphProto, NodeProto, TensorProto};
+use super::{decode_tensor, tensor_dims, Value};
+use crate::ops::{self, QuantizedMatrix, Reduce};
+use crate::{bail, DType, Device, Result, Tensor};
+
+const OP: &str = "onnx";
+
+/// The ai.onnx op types run here.
+pub const OPS: &[&str] = &["DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "QuantizeLinear"];
+
+/// What loading prepared for the quantized ops.
+#[derive(Default)]
+pub struct Prepared {
+    /// Packed weights, by the first output of the node that uses them.
+    pub packed: HashMap<String, QuantizedMatrix>,
+    /// Initializers read only by packing: never uploaded as tensors.
+    pub consumed: HashSet<String>,
+    /// ONNX element types of initializers, graph inputs and Constant values, by name.
+    pub elem_types: HashMap<String, i32>,
+}
+
+/// Reads the graph's declared element types and packs the weights of MatMulNBits nodes and of
+/// MatMulInteger nodes whose weight is a 2-D initializer.
+pub fn prepare(graph: &GraphProto, device: &Device) -> Result<Prepared> {
+    let mut p = Prepared::default();
+    for t in &graph.initializer {
+        p.elem_types.insert(t.name.clone(), t.data_type);
+    }
+    for v in &graph.input {
+        if let Some(tt) = v.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()) {
+            p.elem_types.entry(v.name.clone()).or_insert(tt.elem_type);
+        }
+    }
+    for n in &graph.node {
+        if n.op_type == "Constant" {
+            if let (Some(t), Some(out)) = (attr(n, "value").and_then(|a| a.t.as_ref()), n.output.first()) {
+                p.elem_types.insert(out.clone(), t.data_type);
+            }
+        }
+    }
+    let inits: HashMap<&str, &TensorProto> = graph.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
+    let mut readers: HashMap<&str, usize> = HashMap::new();
+    for n in &graph.node {
+        for i in &n.input {
+            *readers.entry(i.as_str()).or_default() += 1;
+        }
+    }
+    for n in &graph.node {
+        let packed = match (n.domain.as_str(), n.op_type.as_str()) {
+            ("com.microsoft", "MatMulNBits") => Some(pack_nbits(n, &inits, device).map_err(|e| at_node(n, e))?),
+            ("" | "ai.onnx", "MatMulInteger") => pack_integer(n, &inits, device).map_err(|e| at_node(n, e))?,
+            _ => None,
+        };
+        let Some(w) = packed else { continue };
+        let Some(out) = n.output.first() else { continue };
+        p.packed.insert(out.clone(), w);
+        // The packed bytes replace the weight (and its zero points) wherever nothing else reads them.
+        for i in [1, 3] {
+            if let Some(name) = n.input.get(i).filter(|s| !s.is_empty()) {
+                if readers.get(name.as_str()) == Some(&1) && inits.contains_key(name.as_str()) {
+                    p.consumed.insert(name.clone());
+                }
+            }
+        }
+    }
+    Ok(p)
+}
+
+fn at_node(n: &NodeProto, e: crate::Error) -> crate::Error {
+    let name = if n.name.is_empty() { String::new() } else { format!(" (node '{}')", n.name) };
+    crate::Error::new(OP, format!("{}{name}: {}", n.op_type, e.to_string().trim_start_matches("onnx: ")))
+}
+
+/// An initializer's bytes, for the 8-bit types (raw data, or one value per int32_data entry).
+fn bytes_of(t: &TensorProto, what: &str) -> Result<Vec<u8>> {
+    if t.data_location == 1 || !t.external_data.is_empty() {
+        bail!(OP, "unsupported: {what} '{}' keeps its data in an external file", t.name);
+    }
+    if t.data_type != data_type::UINT8 && t.data_type != data_type::INT8 {
+        bail!(OP, "{what} '{}' must be uint8 or int8, got ONNX type {}", t.name, t.data_type);
+    }
+    let dims = tensor_dims(what, &t.dims)?;
+    let numel = crate::shape::checked_numel(OP, &dims)?;
+    let bytes = if t.raw_data.is_empty() { t.int32_data.iter().map(|&v| v as u8).collect() } else { t.raw_data.clone() };
+    if bytes.len() != numel {
+        bail!(OP, "{what} '{}': {} bytes for shape {dims:?}", t.name, bytes.len());
+    }
+    Ok(bytes)
+}
+
+fn floats_of(t: &TensorProto) -> Result<Vec<f32>> {
+    Ok(decode_tensor(t)?.data.as_floats())
+}
+
+fn constant<'a>(n: &NodeProto, i: usize, inits: &HashMap<&str, &'a TensorProto>, what: &str) -> Result<Option<&'a TensorProto>> {
+    match n.input.get(i).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(name) => match inits.get(name.as_str()) {
+            Some(t) => Ok(Some(*t)),
+            None => bail!(OP, "unsupported: the {what} '{name}' must be an initializer (it is packed when the model loads)"),
+        },
+    }
+}
+
+/// MatMulNBits: B uint8 [N, blocks, block * bits / 8] is already the engine's code layout; zero
+/// points are uint8 packed along each column's blocks (or float, one per block).
+fn pack_nbits(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Device) -> Result<QuantizedMatrix> {
+    let get = |name: &str| -> Result<usize> {
+        match attr(n, name) {
+            Some(a) if a.i > 0 && a.i < 1 << 31 => Ok(a.i as usize),
+            _ => bail!(OP, "attribute {name} must be a positive size"),
+        }
+    };
+    let (k, cols, bits, block) = (get("K")?, get("N")?, get("bits")?, get("block_size")?);
+    if n.input.get(4).is_some_and(|s| !s.is_empty()) {
+        bail!(OP, "unsupported: g_idx (act-order group indices)");
+    }
+    let b = constant(n, 1, inits, "weight B")?.expect("MatMulNBits has input B");
+    let scales = constant(n, 2, inits, "scales")?.ok_or_else(|| crate::Error::new(OP, "input 2 (scales) is missing"))?;
+    let blocks = k.div_ceil(block);
+    if block * bits % 32 != 0 {
+        bail!(OP, "unsupported: blocks of {block} {bits}-bit codes do not fill whole 32-bit words");
+    }
+    let bytes = bytes_of(b, "weight B")?;
+    if bytes.len() != cols * blocks * block * bits / 8 {
+        bail!(OP, "weight B has {} bytes; N {cols}, K {k} in blocks of {block} at {bits} bits need {}", bytes.len(), cols * blocks * block * bits / 8);
+    }
+    let words: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let scale_values = floats_of(scales)?;
+    if scale_values.len() != cols * blocks {
+        bail!(OP, "{} scales for N {cols} x {blocks} blocks", scale_values.len());
+    }
+    let zeros = match constant(n, 3, inits, "zero points")? {
+        None => None,
+        Some(z) if z.data_type == data_type::UINT8 => {
+            let zb = bytes_of(z, "zero points")?;
+            let per_col = (blocks * bits).div_ceil(8);
+            if zb.len() != cols * per_col {
+                bail!(OP, "{} bytes of zero points for N {cols} x {blocks} blocks of {bits} bits (expected {})", zb.len(), cols * per_col);
+            }
+            let mask = (1u32 << bits) - 1;
+            Some((0..cols * blocks).map(|i| ((zb[(i / blocks) * per_col + (i % blocks) * bits / 8] as u32 >> ((i % blocks) * bits % 8)) & mask) as f32).collect::<Vec<f32>>())
+        }
+        Some(z) => {
+            let v = floats_of(z)?;
+            if v.len() != cols * blocks {
+                bail!(OP, "{} zero points for N {cols} x {blocks} blocks", v.len());
+            }
+            Some(v)
+        }
+    };
+    let words_per_block = block * bits / 32;
+    QuantizedMatrix::new(
+        Tensor::from_words(device, words, &[cols, blocks, words_per_block], DType::I32)?,
+        Tensor::from_f32(device, &scale_values, &[cols, blocks])?,
+        zeros.map(|z| Tensor::from_f32(device, &z, &[cols, blocks])).transpose()?,
+        bits,
+        block,
+        k,
+        cols,
+    )
+}
+
+/// MatMulInteger with a constant 2-D 8-bit weight B [K, N] (and a constant zero point, scalar or
+/// per column): packed as one 8-bit block per column with scale 1, so the kernel's (code - zero)
+/// is B's integer value minus its zero point. int8 codes are stored offset by 128.
+fn pack_integer(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Device) -> Result<Option<QuantizedMatrix>> {
+    let Some(b) = n.input.get(1).and_then(|name| inits.get(name.as_str())) else { return Ok(None) };
+    if b.dims.len() != 2 || n.input.get(3).is_some_and(|z| !z.is_empty() && !inits.contains_key(z.as_str())) {
+        return Ok(None);
+    }
+    let dims = tensor_dims("weight B", &b.dims)?;
+    let (k, cols) = (dims[0], dims[1]);
+    let bytes = bytes_of(b, "weight B")?;
+    let offset = if b.data_type == data_type::INT8 { 128 } else { 0 };
+    let code = |v: u8| if offset == 128 { (v as i8 as i32 + 128) as u32 } else { v as u32 };
+    let block = k.next_multiple_of(4).max(4);
+    let mut words = vec![0u32; cols * block / 4];
+    for r in 0..k {
+        for c in 0..cols {
+            let e = c * block + r;
+            words[e / 4] |= code(bytes[r * cols + c]) << (8 * (e % 4));
+        }
+    }
+    let zero: Vec<f32> = match constant(n, 3, inits, "weight zero point")? {
+        None => vec![offset as f32; cols],
+        Some(z) => {
+            let v = decode_tensor(z)?.data.as_ints();
+            match v.len() {
+                1 => vec![(v[0] + offset) as f32; cols],
+                l if l == cols => v.iter().map(|&x| (x + offset) as f32).collect(),
+                l => bail!(OP, "{l} weight zero points for a weight of {cols} columns"),
+            }
+        }
+    };
+    Ok(Some(QuantizedMatrix::new(
+        Tensor::from_words(device, words, &[cols, 1, block / 4], DType::I32)?,
+        ops::ones(device, &[cols, 1], DType::F32)?,
+        Some(Tensor::from_f32(device, &zero, &[cols, 1])?),
+        8,
+        block,
+        k,
+        cols,
+    )?))
+}
+
+/// Runs a node whose weight was packed at load.
+pub fn run_packed(node: &NodeProto, args: &[Option<&Value>], w: &QuantizedMatrix) -> Result<Vec<Value>> {
+    let a = &input(args, 0)?.tensor;
+    match node.op_type.as_str() {
+        "MatMulNBits" => {
+            let mut y = ops::quantized_matmul(a, w)?;
+            if let Some(bias) = opt_input(args, 5) {
+                y = ops::add(&y, &bias.tensor)?;
+            }
+            Ok(vec![plain(y)])
+        }
+        _ => {
+            // MatMulInteger: (A - a_zero_point) times the packed (B - b_zero_point).
+            let x = minus_zero_point(a, opt_input(args, 2))?;
+            let y = ops::quantized_matmul(&x, w)?;
+            Ok(vec![plain(ops::cast(&ops::round(&y)?, DType::I32)?)])
+        }
+    }
+}
+
+/// float32(A) minus A's zero point (a scalar: a per-row zero point is refused).
+fn minus_zero_point(a: &Tensor, zp: Option<&Value>) -> Result<Tensor> {
+    let x = ops::cast(a, DType::F32)?;
+    match zp {
+        None => Ok(x),
+        Some(z) if z.tensor.numel() == 1 => ops::sub(&x, &ops::reshape(&ops::cast(&z.tensor, DType::F32)?, &[])?),
+        Some(z) => bail!(OP, "unsupported: MatMulInteger with a per-row zero point for A ({:?})", z.tensor.shape()),
+    }
+}
+
+/// The ai.onnx quantization ops.
+pub fn run(node: &NodeProto, args: &[Option<&Value>], prepared: &Prepared) -> Result<Vec<Value>> {
+    let x = &input(args, 0)?.tensor;
+    let device = x.device();
+    let scalar = |v: f64| ops::fill(device, &[], v, DType::F32);
+    match node.op_type.as_str() {
+        "DynamicQuantizeLinear" => {
+            // uint8: scale = (max(x, 0) - min(x, 0)) / 255 (1 / 255 when both are 0), zero point
+            // round(-min / scale), y = saturate(round(x / scale) + zero point); rounding half to even.
+            if x.dtype() != DType::F32 {
+                bail!(OP, "DynamicQuantizeLinear takes float32, got {}", x.dtype());
+            }
+            let lo = ops::minimum(&ops::reduce(Reduce::Min, x, None, false)?, &scalar(0.0)?)?;
+            let hi = ops::maximum(&ops::reduce(Reduce::Max, x, None, false)?, &scalar(0.0)?)?;
+            let range = ops::where_(&ops::equal(&hi, &lo)?, &scalar(1.0)?, &ops::sub(&hi, &lo)?)?;
+            let scale = ops::div(&range, &scalar(255.0)?)?;
+            let zero = ops::clip(&ops::round(&ops::neg(&ops::div(&lo, &scale)?)?)?, 0.0, 255.0)?;
+            let y = ops::clip(&ops::add(&ops::round(&ops::div(x, &scale)?)?, &zero)?, 0.0, 255.0)?;
+            Ok(vec![plain(ops::cast(&y, DType::I32)?), plain(scale), plain(ops::cast(&zero, DType::I32)?)])
+        }
+        "MatMulInteger" => {
+            let b = &input(args, 1)?.tensor;
+            let xa = minus_zero_point(x, opt_input(args, 2))?;
+            let xb = match opt_input(args, 3) {
+                None => ops::cast(b, DType::F32)?,
+                // Scalar, or one per column of B (its last axis).
+                Some(z) => ops::sub(&ops::cast(b, DType::F32)?, &ops::cast(&z.tensor, DType::F32)?)?,
+            };
+            let y = ops::matmul(&xa, &xb, false, false)?;
+            Ok(vec![plain(ops::cast(&ops::round(&y)?, DType::I32)?)])
+        }
+        "DequantizeLinear" => {
+            // y = (x - zero point) * scale, the scale per tensor, per axis or in blocks along axis.
+            let scale = &input(args, 1)?.tensor;
+            let x_f = ops::cast(x, DType::F32)?;
+            let centred = match opt_input(args, 2) {
+                Some(z) => ops::sub(&x_f, &expand_param(&ops::cast(&z.tensor, DType::F32)?, x, node)?)?,
+                None => x_f,
+            };
+            Ok(vec![plain(ops::mul(&centred, &expand_param(scale, x, node)?)?)])
+        }
+        "QuantizeLinear" => {
+            // y = saturate(round(x / scale) + zero point) in the zero point's type (else
+            // output_dtype, else uint8).
+            let scale = &input(args, 1)?.tensor;
+            let zp = opt_input(args, 2);
+            let ty = match node.input.get(2).filter(|s| !s.is_empty()) {
+                Some(name) => match prepared.elem_types.get(name) {
+                    Some(&t) => t,
+                    None => bail!(OP, "unsupported: QuantizeLinear whose zero point '{name}' has no declared type"),
+                },
+                None => match attr_i(node, "output_dtype", 0) {
+                    0 => data_type::UINT8,
+                    t => i32::try_from(t).unwrap_or(-1),
+                },
+            };
+            let Some((lo, hi)) = data_type::int_range(ty) else { bail!(OP, "unsupported: QuantizeLinear to ONNX type {ty} (integer types are)") };
+            let mut q = ops::round(&ops::div(&ops::cast(x, DType::F32)?, &expand_param(scale, x, node)?)?)?;
+            if let Some(z) = zp {
+                q = ops::add(&q, &expand_param(&ops::cast(&z.tensor, DType::F32)?, x, node)?)?;
+            }
+            Ok(vec![plain(ops::cast(&ops::clip(&q, lo as f32, hi as f32)?, DType::I32)?)])
+        }
+        other => bail!(OP, "unsupported op '{other}'"),
+    }
+}
+
+/// A scale or zero point shaped to broadcast over x: a scalar (per tensor); 1-D along `axis` (per
+/// axis); or x's rank with `axis` in blocks of `block_size` (blocked), repeated over each block.
+fn expand_param(p: &Tensor, x: &Tensor, node: &NodeProto) -> Result<Tensor> {
+    if p.numel() == 1 && p.rank() <= 1 {
+        return ops::reshape(p, &[]);
+    }
+    let rank = x.rank();
+    let a = attr_i(node, "axis", 1);
+    if a < -(rank as i64) || a >= rank as i64 {
+        bail!(OP, "axis {a} is out of range for x of shape {:?}", x.shape());
+    }
+    let axis = if a < 0 { (a + rank as i64) as usize } else { a as usize };
+    let d = x.shape()[axis];
+    let block = attr_i(node, "block_size", 0);
+    if block <= 0 {
+        if p.shape() != [d] {
+            bail!(OP, "a per-axis scale or zero point must be [{d}] for axis {axis} of x {:?}, got {:?}", x.shape(), p.shape());
+        }
+        let mut shape = vec![1i64; rank];
+        shape[axis] = d as i64;
+        return ops::reshape(p, &shape);
+    }
+    let block = block as usize;
+    let mut want = x.shape().to_vec();
+    want[axis] = d.div_ceil(block);
+    if p.shape() != want.as_slice() {
+        bail!(OP, "a blocked scale or zero point must be {want:?} for blocks of {block} along axis {axis} of x {:?}, got {:?}", x.shape(), p.shape());
+    }
+    // [..., B, ...] -> [..., B, 1, ...] -> [..., B, block, ...] -> [..., B * block, ...] -> first d.
+    let mut split: Vec<usize> = want.clone();
+    split.insert(axis + 1, 1);
+    let mut wide = split.clone();
+    wide[axis + 1] = block;
+    let repeated = ops::broadcast_to(&p.reshape_to(&split)?, &wide)?;
+    let mut merged: Vec<i64> = want.iter().map(|&s| s as i64).collect();
+    merged[axis] = (want[axis] * block) as i64;
+    let full = ops::reshape(&repeated, &merged)?;
+    let begin = vec![0usize; rank];
+    let mut size: Vec<i64> = vec![-1; rank];
+    size[axis] = d as i64;
+    ops::slice(&full, &begin, &size)
+}
+
+impl Prepared {
+    /// Bytes the packed weights hold on the device (codes, scales, zero points).
+    pub fn packed_bytes(&self) -> usize {
+        self.packed.values().map(|w| w.size_bytes()).sum()
+    }
+}

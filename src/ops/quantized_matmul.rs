@@ -1,0 +1,303 @@
+//! Weight-only quantized matmul: y = x W for a weight W [k, n] held as 4- or 8-bit codes in
+//! blocks, each block with its own scale and zero point. The codes stay packed on the device
+//! (eight 4-bit or four 8-bit codes a word: an eighth or a quarter of f32's bytes, plus a scale
+//! per block); kernels dequantize in registers, so no f32 copy of the weight ever exists.
+//!
+//! Layout (onnxruntime's MatMulNBits): W is stored transposed, one row per output column n; row
+//! n holds `blocks = ceil(k / block)` blocks of `block` codes, padded at the end of the last one.
+//! Codes are little-endian, lowest bits first: code e of a word is (word >> (bits * e)) & mask.
+//! A block's value at code c is (c - zero) * scale in f32, with zero = 2^(bits - 1) when no zero
+//! points are given (symmetric quantization). Per-channel int8 is bits 8 with block >= k.
+//!
+//! The gradient reaches x only (dx = dy W^T, the same kernel reading W transposed): the
+//! quantized weight is frozen, as in QLoRA-style fine-tuning of the layers around it.
+use std::rc::Rc;
+
+use crate::autograd::{no_grad, record};
+use crate::device::gpu::grid_2d;
+use crate::device::Device;
+use crate::kernel::Source;
+use crate::tensor::{alloc_words, common_device, Storage};
+use crate::{bail, DType, Result, Tensor};
+
+const OP: &str = "quantized_matmul";
+
+crate::params! {
+    /// shaders/quantized_matmul.wgsl's parameters: x as [m, k] (or [m, n] read against W^T), W as
+    /// [n, blocks, words] codes of `bits` each, `block` codes a block.
+    pub struct QuantParams { m: u32, n: u32, k: u32, blocks: u32, words: u32, bits: u32, block: u32, has_zero: u32 }
+}
+
+/// A weight W [k, n] quantized in blocks along k: packed codes, per-block scales and zero points.
+#[derive(Clone)]
+pub struct QuantizedMatrix {
+    /// [n, blocks, block * bits / 32] words (held as int32).
+    pub codes: Tensor,
+    /// [n, blocks] float32.
+    pub scales: Tensor,
+    /// [n, blocks] float32 codes; None means 2^(bits - 1).
+    pub zero_points: Option<Tensor>,
+    pub bits: usize,
+    pub block: usize,
+    pub k: usize,
+    pub n: usize,
+}
+
+impl QuantizedMatrix {
+    /// Wraps packed codes with their scales (and zero points), checking that the shapes agree.
+    pub fn new(codes: Tensor, scales: Tensor, zero_points: Option<Tensor>, bits: usize, block: usize, k: usize, n: usize) -> Result<QuantizedMatrix> {
+        if bits != 4 && bits != 8 {
+            bail!(OP, "{bits}-bit codes are not supported (4 and 8 are)");
+        }
+        if block == 0 || block * bits % 32 != 0 || block > 1 << 20 {
+            bail!(OP, "a block of {block} {bits}-bit codes does not fill whole 32-bit words (block * bits must be a multiple of 32, block at most 2^20)");
+        }
+        let blocks = k.div_ceil(block);
+        let words = block * bits / 32;
+        let mut tensors = vec![(&codes, "codes", vec![n, blocks, words], DType::I32), (&scales, "scales", vec![n, blocks], DType::F32)];
+        if let Some(z) = &zero_points {
+            tensors.push((z, "zero points", vec![n, blocks], DType::F32));
+        }
+        for (t, name, shape, dtype) in &tensors {
+            if t.numel() != shape.iter().product::<usize>() || t.dtype() != *dtype {
+                bail!(OP, "{name} of a [{k}, {n}] weight in blocks of {block} must be {dtype} {shape:?}, got {} {:?}", t.dtype(), t.shape());
+            }
+        }
+        let all: Vec<&Tensor> = tensors.iter().map(|t| t.0).collect();
+        common_device(OP, &all)?;
+        if codes.numel() > u32::MAX as usize || k > u32::MAX as usize || n > u32::MAX as usize {
+            bail!(OP, "a [{k}, {n}] weight is too large");
+        }
+        let reshape = |t: &Tensor, s: &[usize]| t.reshape_to(s);
+        Ok(QuantizedMatrix {
+            codes: reshape(&codes, &[n, blocks, words])?,
+            scales: reshape(&scales, &[n, blocks])?,
+            zero_points: zero_points.map(|z| reshape(&z, &[n, blocks])).transpose()?,
+            bits,
+            block,
+            k,
+            n,
+        })
+    }
+
+    /// Quantizes W [k, n] (row-major values on the host) to `bits` in blocks of `block` along k:
+    /// symmetric (codes -2^(bits-1) .. 2^(bits-1) - 1 about the default zero, scale absmax /
+    /// (2^(bits-1) - 1)) or affine (min and max of each block, a zero point per block).
+    pub fn quantize(device: &Device, w: &[f32], k: usize, n: usize, bits: usize, block: usize, symmetric: bool) -> Result<QuantizedMatrix> {
+        if w.len() != k * n {
+            bail!(OP, "{} values for a [{k}, {n}] weight", w.len());
+        }
+        if let Some(bad) = w.iter().find(|v| !v.is_finite()) {
+            bail!(OP, "cannot quantize the non-finite value {bad}");
+        }
+        if bits != 4 && bits != 8 || block == 0 || block * bits % 32 != 0 {
+            bail!(OP, "cannot quantize to {bits} bits in blocks of {block} (4 or 8 bits; block * bits a multiple of 32)");
+        }
+        let blocks = k.div_ceil(block);
+        let per_word = 32 / bits;
+        let levels = (1u32 << bits) - 1;
+        let mut codes = vec![0u32; n * blocks * block / per_word];
+        let mut scales = vec![0f32; n * blocks];
+        let mut zeros = vec![0f32; n * blocks];
+        for col in 0..n {
+            for b in 0..blocks {
+                let rows = b * block..((b + 1) * block).min(k);
+                let vals: Vec<f32> = rows.clone().map(|r| w[r * n + col]).collect();
+                let (scale, zero) = if symmetric {
+                    let absmax = vals.iter().fold(0f32, |m, v| m.max(v.abs()));
+                    (absmax / ((levels / 2) as f32), (1u32 << (bits - 1)) as f32)
+                } else {
+                    let lo = vals.iter().fold(0f32, |m, &v| m.min(v));
+                    let hi = vals.iter().fold(0f32, |m, &v| m.max(v));
+                    let scale = (hi - lo) / levels as f32;
+                    let zero = if scale > 0.0 { (-lo / scale).round().clamp(0.0, levels as f32) } else { 0.0 };
+                    (scale, zero)
+                };
+                let at = col * blocks + b;
+                scales[at] = scale;
+                zeros[at] = zero;
+                for (i, &v) in vals.iter().enumerate() {
+                    let q = if scale > 0.0 { (v / scale).round_ties_even() + zero } else { zero };
+                    let code = q.clamp(0.0, levels as f32) as u32;
+                    let e = at * block + i;
+                    codes[e / per_word] |= code << (bits * (e % per_word));
+                }
+            }
+        }
+        let zero_points = if symmetric { None } else { Some(Tensor::from_f32(device, &zeros, &[n, blocks])?) };
+        QuantizedMatrix::new(
+            Tensor::from_words(device, codes, &[n, blocks, block * bits / 32], DType::I32)?,
+            Tensor::from_f32(device, &scales, &[n, blocks])?,
+            zero_points,
+            bits,
+            block,
+            k,
+            n,
+        )
+    }
+
+    /// The weight as float32 [k, n] (for checks and for callers that ask for f32 weights).
+    pub fn dequantize(&self) -> Result<Tensor> {
+        let wt = run(Mode::Dequantize, &self.codes, self, self.n, [self.n, self.k])?;
+        crate::ops::transpose(&wt, None)
+    }
+
+    /// Bytes the weight holds on its device: codes, scales and zero points.
+    pub fn size_bytes(&self) -> usize {
+        self.codes.size_bytes() + self.scales.size_bytes() + self.zero_points.as_ref().map_or(0, |z| z.size_bytes())
+    }
+
+    fn params(&self, m: usize) -> QuantParams {
+        QuantParams {
+            m: m as u32,
+            n: self.n as u32,
+            k: self.k as u32,
+            blocks: self.k.div_ceil(self.block) as u32,
+            words: (self.block * self.bits / 32) as u32,
+            bits: self.bits as u32,
+            block: self.block as u32,
+            has_zero: self.zero_points.is_some() as u32,
+        }
+    }
+}
+
+/// x [..., k] times W [k, n]: [..., n].
+pub fn quantized_matmul(x: &Tensor, w: &QuantizedMatrix) -> Result<Tensor> {
+    if x.dtype() != DType::F32 || x.rank() == 0 || x.shape()[x.rank() - 1] != w.k {
+        bail!(OP, "x must be float32 [..., {}] for a [{}, {}] weight, got {} {:?}", w.k, w.k, w.n, x.dtype(), x.shape());
+    }
+    common_device(OP, &[x, &w.codes])?;
+    let m = x.numel() / w.k.max(1);
+    let mut out_shape = x.shape().to_vec();
+    *out_shape.last_mut().unwrap() = w.n;
+    let y = no_grad(|| run(Mode::Forward, x, w, m, [m, w.n]))?.reshape_to(&out_shape)?;
+    let w = w.clone();
+    let in_shape = x.shape().to_vec();
+    Ok(record(OP, y, &[x], move |g| {
+        let m = g.grad.numel() / w.n.max(1);
+        Ok(vec![Some(run(Mode::Transposed, g.grad, &w, m, [m, w.k])?.reshape_to(&in_shape)?)])
+    }))
+}
+
+/// What the kernel computes: x W ([m, k] -> [m, n]), x W^T ([m, n] -> [m, k]), or W^T itself.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Forward,
+    Transposed,
+    Dequantize,
+}
+
+fn run(mode: Mode, x: &Tensor, w: &QuantizedMatrix, m: usize, out_shape: [usize; 2]) -> Result<Tensor> {
+    let numel = out_shape[0] * out_shape[1];
+    if numel > u32::MAX as usize || x.numel() > u32::MAX as usize {
+        bail!(OP, "a [{}, {}] result is too large", out_shape[0], out_shape[1]);
+    }
+    let p = w.params(m);
+    let storage = match x.device() {
+        Device::Cpu => Storage::cpu(cpu(mode, x, w, &p, numel)?),
+        Device::Gpu(ctx) => {
+            let out = ctx.alloc(OP, numel as u64 * 4)?;
+            let (name, body) = match mode {
+                Mode::Forward => ("quantized_matmul", "const MODE = 0u;"),
+                Mode::Transposed => ("quantized_matmul_t", "const MODE = 1u;"),
+                Mode::Dequantize => ("quantized_dequantize", "const MODE = 2u;"),
+            };
+            let kernel = ctx.kernel(name, || {
+                Source::new(&QuantParams::wgsl_fields())
+                    .buffer("out", "f32", true)
+                    .buffer("x", "f32", false)
+                    .buffer("codes", "u32", false)
+                    .buffer("scales", "f32", false)
+                    .buffer("zero_points", "f32", false)
+                    .define(body)
+                    .body(include_str!("../../shaders/quantized_matmul.wgsl"))
+            });
+            // Without zero points the binding still needs a buffer: the scales stand in, unread.
+            let zeros = w.zero_points.as_ref().unwrap_or(&w.scales);
+            let buffers = [out.raw(), x.gpu_buffer()?.raw(), w.codes.gpu_buffer()?.raw(), w.scales.gpu_buffer()?.raw(), zeros.gpu_buffer()?.raw()];
+            // Forward and transposed: one thread per 4 rows of one output column; dequantize: per value.
+            let threads = if mode == Mode::Dequantize { numel } else { out_shape[0].div_ceil(4) * out_shape[1] };
+            ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &buffers, grid_2d(threads.div_ceil(64) as u64)?);
+            Storage::gpu(out)
+        }
+    };
+    Ok(Tensor::from_storage(x.device(), Rc::new(storage), out_shape.to_vec(), DType::F32))
+}
+
+/// The CPU kernels: each block is dequantized once into a small buffer, then applied to every row.
+fn cpu(mode: Mode, x: &Tensor, w: &QuantizedMatrix, p: &QuantParams, numel: usize) -> Result<Vec<u32>> {
+    let (m, n, k, bits, block) = (p.m as usize, w.n, w.k, w.bits, w.block);
+    let blocks = p.blocks as usize;
+    let codes = w.codes.cpu_words()?;
+    let scales = w.scales.cpu_words()?;
+    let zeros = w.zero_points.as_ref().map(|z| z.cpu_words()).transpose()?;
+    let default_zero = (1u32 << (bits - 1)) as f32;
+    let mask = (1u32 << bits) - 1;
+    let per_word = 32 / bits;
+    // Block b of column `col`, dequantized into `buf` (its first `len` entries).
+    let dequantize = |col: usize, b: usize, buf: &mut [f32]| -> usize {
+        let at = col * blocks + b;
+        let scale = f32::from_bits(scales[at]);
+        let zero = zeros.as_ref().map_or(default_zero, |z| f32::from_bits(z[at]));
+        let len = block.min(k - b * block);
+        for (i, v) in buf[..len].iter_mut().enumerate() {
+            let e = at * block + i;
+            let code = (codes[e / per_word] >> (bits * (e % per_word))) & mask;
+            *v = (code as f32 - zero) * scale;
+        }
+        len
+    };
+    let mut out = alloc_words(OP, numel)?;
+    let mut buf = vec![0f32; block];
+    match mode {
+        Mode::Dequantize => {
+            for col in 0..n {
+                for b in 0..blocks {
+                    let len = dequantize(col, b, &mut buf);
+                    for (o, v) in out[col * k + b * block..][..len].iter_mut().zip(&buf) {
+                        *o = v.to_bits();
+                    }
+                }
+            }
+        }
+        Mode::Forward => {
+            let xw = x.cpu_words()?;
+            let xs: &[f32] = bytemuck::cast_slice(&xw);
+            let mut acc = vec![0f32; m];
+            for col in 0..n {
+                acc.fill(0.0);
+                for b in 0..blocks {
+                    let len = dequantize(col, b, &mut buf);
+                    for (row, a) in acc.iter_mut().enumerate() {
+                        *a += super::matmul::dot(&xs[row * k + b * block..][..len], &buf[..len]);
+                    }
+                }
+                for (row, a) in acc.iter().enumerate() {
+                    out[row * n + col] = a.to_bits();
+                }
+            }
+        }
+        Mode::Transposed => {
+            // dx[row, kk] = sum over col of dy[row, col] W[kk, col]: each dequantized block of
+            // column col adds dy[row, col] times itself into dx's row.
+            let dw = x.cpu_words()?;
+            let dy: &[f32] = bytemuck::cast_slice(&dw);
+            let mut dx = vec![0f32; numel];
+            for col in 0..n {
+                for b in 0..blocks {
+                    let len = dequantize(col, b, &mut buf);
+                    for row in 0..m {
+                        let g = dy[row * n + col];
+                        for (d, v) in dx[row * k + b * block..][..len].iter_mut().zip(&buf) {
+                            *d += g * v;
+                        }
+                    }
+                }
+            }
+            for (o, v) in out.iter_mut().zip(&dx) {
+                *o = v.to_bits();
+            }
+        }
+    }
+    Ok(out)
+}

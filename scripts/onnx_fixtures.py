@@ -22,7 +22,8 @@ version is already there), and re-runs itself with that venv's interpreter.
 What is kept: a case whose every graph node is in the default domain ("" or "ai.onnx") with an
 op type in ALLOWED_OPS; whose graph inputs, outputs, initializers, value_infos and in-graph
 tensors (Constant / ConstantOfShape values, Cast targets) are all float32, int64, int32 or bool
-tensors (no sequences, optionals, maps, float16, double, string, uint8, ...); with no external
+tensors (no sequences, optionals, maps, float16, double, string, ...), except that the quantization
+ops (QUANT_OPS) may also have 4-, 8- and 16-bit integer tensors; with no external
 data; with model.onnx under 2 MB; and not needing training mode (Dropout with training_mode true
 or an old is_test=0, BatchNormalization with training_mode=1). If the kept fixtures together
 exceed SIZE_BUDGET, the largest cases are dropped until they fit.
@@ -65,7 +66,12 @@ ALLOWED_OPS = {
     # Added with the transformer importer (what torch's and Hugging Face's exporters write).
     "LayerNormalization", "GatherElements", "ScatterElements", "ScatterND", "Mod", "LessOrEqual",
     "GreaterOrEqual", "Trilu", "CumSum", "Einsum", "NonZero", "Size",
+    # Added with the quantized weights (onnxruntime's quantize_dynamic and QDQ models).
+    "DequantizeLinear", "QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger",
 }
+# Narrow integer types are taken only in cases made of these ops (the engine holds every integer
+# as int32, so the wrap-around of uint8 arithmetic elsewhere would not be reproduced).
+QUANT_OPS = {"DequantizeLinear", "QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "Constant", "Identity"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,11 +125,16 @@ def main() -> None:
         TensorProto.INT32: "int32",
         TensorProto.BOOL: "bool",
     }
+    narrow_types = {TensorProto.UINT8, TensorProto.INT8, TensorProto.UINT16, TensorProto.INT16, TensorProto.UINT4, TensorProto.INT4}
+    narrow_seen = []
     type_name = TensorProto.DataType.Name
 
     data_root = Path(onnx.__file__).resolve().parent / "backend" / "test" / "data"
 
     def check_dtype(elem: int, where: str) -> None:
+        if elem in narrow_types:
+            narrow_seen.append(f"{type_name(elem)} ({where})")
+            return
         if elem not in allowed_types:
             raise Drop("unsupported_dtype", f"{type_name(elem)} ({where})")
 
@@ -156,6 +167,7 @@ def main() -> None:
         return None  # produced by another node: unknown
 
     def inspect(case_dir: Path) -> dict:
+        narrow_seen.clear()
         model_path = case_dir / "model.onnx"
         if not model_path.is_file():
             raise Drop("no_model")
@@ -220,6 +232,9 @@ def main() -> None:
                     to = TensorProto.DataType.Value(to.decode())
                 check_dtype(to, "Cast to")
 
+        if narrow_seen and not ops <= QUANT_OPS:
+            raise Drop("unsupported_dtype", narrow_seen[0])
+
         # Test data: test_data_set_0, one file per non-initializer input and per output.
         ds = case_dir / "test_data_set_0"
         if not ds.is_dir():
@@ -245,7 +260,7 @@ def main() -> None:
                 if t.data_type != vi.type.tensor_type.elem_type:
                     raise Drop("io_mismatch", f"{f.name} is {type_name(t.data_type)}, graph says "
                                               f"{type_name(vi.type.tensor_type.elem_type)}")
-                out.append({"name": vi.name, "dtype": allowed_types[t.data_type],
+                out.append({"name": vi.name, "dtype": allowed_types.get(t.data_type) or type_name(t.data_type).lower(),
                             "shape": [int(d) for d in t.dims]})
             return out
 

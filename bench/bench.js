@@ -487,6 +487,11 @@ function onnxWorkloads() {
     onnxWorkload('onnx bert mini (4 layers, d256), seq 128', 'models/bert_mini/model.onnx', tokenFeeds(1, 128, true)),
     onnxWorkload('onnx gpt2 mini (4 layers, d256), seq 128', 'models/gpt2_mini/model.onnx', tokenFeeds(1, 128, false)),
     onnxGenerateWorkload('onnx gpt2 mini generate 32 tokens after 16 (past key/values)', 'models/gpt2_mini_past/model.onnx', 16, 32),
+    // Decoder-shaped feed-forward stack (2 blocks, d1024, hidden 4096: 16.8 M weights) as float32,
+    // 4-bit MatMulNBits and int8 quantize_dynamic (python3 scripts/quantized_fixtures.py --bench):
+    // seq 1 is a decoding step (matrix-vector), seq 64 a prompt.
+    ...['f32', 'q4', 'q8'].flatMap((q) => [1, 64].map((seq) => onnxWorkload(`onnx ffn ${q} (2 blocks d1024 x4096), seq ${seq}`, `models/ffn_${q}/model.onnx`,
+      { x: { type: 'float32', data: randomData(seq * 1024, 11), dims: [1, seq, 1024] } }))),
   ];
 }
 

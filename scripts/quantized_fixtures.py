@@ -16,6 +16,10 @@ Models:
 - llama_q8_uint8: llama through quantize_dynamic with uint8 weights, per channel.
 
 Rerun (idempotent; output rewritten): python3 scripts/quantized_fixtures.py
+With --bench it writes the benchmark's larger models to bench/models/ (git-ignored) instead: a
+decoder-shaped stack of two feed-forward blocks (d 1024, hidden 4096, GELU, residual; 16.8 M
+weights) as float32 (ffn_f32), 4-bit MatMulNBits in blocks of 32 (ffn_q4) and quantize_dynamic
+int8 (ffn_q8).
 It makes .venv-quant/ (git-ignored) with the pins below on first run (no torch needed).
 """
 import json
@@ -59,7 +63,41 @@ def op_types(model) -> list:
     return sorted({(n.domain + "." if n.domain else "") + n.op_type for n in model.graph.node})
 
 
+def bench_models() -> None:
+    from onnx import TensorProto, helper
+    import numpy as np
+    out = REPO / "bench" / "models"
+    d, hidden, blocks = 1024, 4096, 2
+    rng = np.random.default_rng(5)
+    nodes, inits, x = [], [], "x"
+    for b in range(blocks):
+        w1 = (rng.standard_normal((d, hidden)) / np.sqrt(d)).astype(np.float32)
+        w2 = (rng.standard_normal((hidden, d)) / np.sqrt(hidden)).astype(np.float32)
+        inits += [onnx.numpy_helper.from_array(w1, f"w1_{b}"), onnx.numpy_helper.from_array(w2, f"w2_{b}")]
+        nodes += [helper.make_node("MatMul", [x, f"w1_{b}"], [f"h_{b}"]),
+                  helper.make_node("Gelu", [f"h_{b}"], [f"g_{b}"]),
+                  helper.make_node("MatMul", [f"g_{b}", f"w2_{b}"], [f"o_{b}"]),
+                  helper.make_node("Add", [x, f"o_{b}"], [f"r_{b}"])]
+        x = f"r_{b}"
+    nodes.append(helper.make_node("Identity", [x], ["y"]))
+    graph = helper.make_graph(nodes, "ffn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "sequence", d])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, "sequence", d])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+    model.ir_version = 9
+    (out / "ffn_f32").mkdir(parents=True, exist_ok=True)
+    f32 = out / "ffn_f32" / "model.onnx"
+    onnx.save(model, str(f32))
+    for name, make in [("ffn_q4", lambda s, t: q4(s, t, 32, True)), ("ffn_q8", lambda s, t: q8(s, t, QuantType.QInt8, False))]:
+        (out / name).mkdir(parents=True, exist_ok=True)
+        make(f32, out / name / "model.onnx")
+    for name in ["ffn_f32", "ffn_q4", "ffn_q8"]:
+        print(f"[quantized_fixtures] bench/models/{name}: {(out / name / 'model.onnx').stat().st_size} bytes")
+
+
 def main() -> None:
+    if "--bench" in sys.argv:
+        bench_models()
+        return
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)

@@ -379,34 +379,33 @@ fn matmul_cpu(a: &[u32], b: &[u32], p: &MatmulParams, batch: usize) -> Result<Ve
         if m <= GEMV_MAX_ROWS && gemv(m, k, n, &a[ab..], p.a_rs as usize, p.a_cs as usize, &b[bb..], p.b_rs as usize, p.b_cs as usize, cz) {
             continue;
         }
-        // SAFETY: A is read at ab + i*a_rs + kk*a_cs for i < m, kk < k, at most ab + last_a, and B
-        // likewise up to bb + last_b; both were checked against the slices above. C is the m x n
-        // row-major slice `cz`, exclusively borrowed.
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        unsafe {
-            super::sgemm_wasm::sgemm(m, k, n, a.as_ptr().add(ab), p.a_rs as isize, p.a_cs as isize, b.as_ptr().add(bb), p.b_rs as isize, p.b_cs as isize, cz.as_mut_ptr());
-        }
-        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-        unsafe {
-            matrixmultiply::sgemm(
-                m,
-                k,
-                n,
-                1.0,
-                a.as_ptr().add(ab),
-                p.a_rs as isize,
-                p.a_cs as isize,
-                b.as_ptr().add(bb),
-                p.b_rs as isize,
-                p.b_cs as isize,
-                0.0,
-                cz.as_mut_ptr(),
-                n as isize,
-                1,
-            );
-        }
+        sgemm(m, k, n, &a[ab..], p.a_rs as usize, p.a_cs as usize, &b[bb..], p.b_rs as usize, p.b_cs as usize, cz);
     }
     Ok(words)
+}
+
+/// C (m x n, row-major, overwritten) = A B, A and B read through (row, column) strides: the
+/// packed GEMM of this target (wasm SIMD128 in the browser, matrixmultiply natively).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sgemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: usize, b: &[f32], b_rs: usize, b_cs: usize, c: &mut [f32]) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c[..m * n].fill(0.0);
+        return;
+    }
+    assert!((m - 1) * a_rs + (k - 1) * a_cs < a.len() && (k - 1) * b_rs + (n - 1) * b_cs < b.len() && c.len() >= m * n, "sgemm operands smaller than their shapes");
+    // SAFETY: A is read at i*a_rs + kk*a_cs for i < m, kk < k, B at kk*b_rs + j*b_cs: both were
+    // checked against the slices above. C is the m x n row-major slice `c`, exclusively borrowed.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    unsafe {
+        super::sgemm_wasm::sgemm(m, k, n, a.as_ptr(), a_rs as isize, a_cs as isize, b.as_ptr(), b_rs as isize, b_cs as isize, c.as_mut_ptr());
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    unsafe {
+        matrixmultiply::sgemm(m, k, n, 1.0, a.as_ptr(), a_rs as isize, a_cs as isize, b.as_ptr(), b_rs as isize, b_cs as isize, 0.0, c.as_mut_ptr(), n as isize, 1);
+    }
 }
 
 #[cfg(test)]

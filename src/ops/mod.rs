@@ -23,6 +23,7 @@ pub mod norm;
 pub mod one_hot;
 pub mod pad;
 pub mod pool;
+mod quantized_cpu;
 pub mod quantized_matmul;
 pub mod random;
 pub mod registry;

@@ -14,6 +14,7 @@
 use std::rc::Rc;
 
 use crate::autograd::{no_grad, record};
+use super::quantized_cpu::{self, Packed};
 use crate::device::gpu::grid_2d;
 use crate::device::Device;
 use crate::kernel::Source;
@@ -224,78 +225,31 @@ fn run(mode: Mode, x: &Tensor, w: &QuantizedMatrix, m: usize, out_shape: [usize;
     Ok(Tensor::from_storage(x.device(), Rc::new(storage), out_shape.to_vec(), DType::F32))
 }
 
-/// The CPU kernels: each block is dequantized once into a small buffer, then applied to every row.
+/// The CPU kernels (quantized_cpu.rs) over the host words.
 fn cpu(mode: Mode, x: &Tensor, w: &QuantizedMatrix, p: &QuantParams, numel: usize) -> Result<Vec<u32>> {
-    let (m, n, k, bits, block) = (p.m as usize, w.n, w.k, w.bits, w.block);
-    let blocks = p.blocks as usize;
     let codes = w.codes.cpu_words()?;
     let scales = w.scales.cpu_words()?;
     let zeros = w.zero_points.as_ref().map(|z| z.cpu_words()).transpose()?;
-    let default_zero = (1u32 << (bits - 1)) as f32;
-    let mask = (1u32 << bits) - 1;
-    let per_word = 32 / bits;
-    // Block b of column `col`, dequantized into `buf` (its first `len` entries).
-    let dequantize = |col: usize, b: usize, buf: &mut [f32]| -> usize {
-        let at = col * blocks + b;
-        let scale = f32::from_bits(scales[at]);
-        let zero = zeros.as_ref().map_or(default_zero, |z| f32::from_bits(z[at]));
-        let len = block.min(k - b * block);
-        for (i, v) in buf[..len].iter_mut().enumerate() {
-            let e = at * block + i;
-            let code = (codes[e / per_word] >> (bits * (e % per_word))) & mask;
-            *v = (code as f32 - zero) * scale;
-        }
-        len
+    let packed = Packed {
+        codes: &codes,
+        scales: bytemuck::cast_slice(&scales),
+        zeros: zeros.as_ref().map(|z| bytemuck::cast_slice::<u32, f32>(z)),
+        bits: w.bits,
+        block: w.block,
+        k: w.k,
+        n: w.n,
     };
     let mut out = alloc_words(OP, numel)?;
-    let mut buf = vec![0f32; block];
+    let dst: &mut [f32] = bytemuck::cast_slice_mut(&mut out);
     match mode {
-        Mode::Dequantize => {
-            for col in 0..n {
-                for b in 0..blocks {
-                    let len = dequantize(col, b, &mut buf);
-                    for (o, v) in out[col * k + b * block..][..len].iter_mut().zip(&buf) {
-                        *o = v.to_bits();
-                    }
-                }
-            }
-        }
-        Mode::Forward => {
+        Mode::Dequantize => quantized_cpu::dequantize(&packed, dst),
+        Mode::Forward | Mode::Transposed => {
             let xw = x.cpu_words()?;
             let xs: &[f32] = bytemuck::cast_slice(&xw);
-            let mut acc = vec![0f32; m];
-            for col in 0..n {
-                acc.fill(0.0);
-                for b in 0..blocks {
-                    let len = dequantize(col, b, &mut buf);
-                    for (row, a) in acc.iter_mut().enumerate() {
-                        *a += super::matmul::dot(&xs[row * k + b * block..][..len], &buf[..len]);
-                    }
-                }
-                for (row, a) in acc.iter().enumerate() {
-                    out[row * n + col] = a.to_bits();
-                }
-            }
-        }
-        Mode::Transposed => {
-            // dx[row, kk] = sum over col of dy[row, col] W[kk, col]: each dequantized block of
-            // column col adds dy[row, col] times itself into dx's row.
-            let dw = x.cpu_words()?;
-            let dy: &[f32] = bytemuck::cast_slice(&dw);
-            let mut dx = vec![0f32; numel];
-            for col in 0..n {
-                for b in 0..blocks {
-                    let len = dequantize(col, b, &mut buf);
-                    for row in 0..m {
-                        let g = dy[row * n + col];
-                        for (d, v) in dx[row * k + b * block..][..len].iter_mut().zip(&buf) {
-                            *d += g * v;
-                        }
-                    }
-                }
-            }
-            for (o, v) in out.iter_mut().zip(&dx) {
-                *o = v.to_bits();
+            if mode == Mode::Forward {
+                quantized_cpu::forward(&packed, xs, p.m as usize, dst);
+            } else {
+                quantized_cpu::transposed(&packed, xs, p.m as usize, dst);
             }
         }
     }

@@ -1,0 +1,170 @@
+//! The CPU kernels of quantized_matmul. Every path decodes one block of codes at a time into a
+//! small f32 buffer (code - zero, in order; wasm SIMD128 unpacks 32 4-bit or 16 8-bit codes per
+//! vector load) and applies the block's scale:
+//! - a few rows (a decoding step): each decoded block is dotted with each row of x right away, so
+//!   the weight is read once and nothing larger than a block is written;
+//! - more rows (a prompt): a tile of 64 columns is dequantized and multiplied by the packed f32
+//!   GEMM, which then runs at its own speed; the tile (64 x k floats) is the largest f32 copy.
+use super::matmul::{dot, sgemm};
+
+/// Rows of x up to which the product decodes blocks into dot products rather than tiles.
+const DOT_MAX_ROWS: usize = 3;
+/// Columns of W dequantized per tile for the GEMM path.
+const TILE: usize = 64;
+
+/// A packed weight's host words, as quantized_matmul.rs lays them out.
+pub(super) struct Packed<'a> {
+    pub codes: &'a [u32],
+    pub scales: &'a [f32],
+    pub zeros: Option<&'a [f32]>,
+    pub bits: usize,
+    pub block: usize,
+    pub k: usize,
+    pub n: usize,
+}
+
+impl Packed<'_> {
+    fn blocks(&self) -> usize {
+        self.k.div_ceil(self.block)
+    }
+
+    fn words(&self) -> usize {
+        self.block * self.bits / 32
+    }
+
+    /// Block `b` of column `col` as code - zero into buf[..block]; returns (its scale, the number
+    /// of rows of W it covers).
+    fn centred(&self, col: usize, b: usize, buf: &mut [f32]) -> (f32, usize) {
+        let at = col * self.blocks() + b;
+        let zero = self.zeros.map_or((1u32 << (self.bits - 1)) as f32, |z| z[at]);
+        let words = &self.codes[at * self.words()..(at + 1) * self.words()];
+        let done = simd_centred(words, self.bits, zero, buf);
+        let per = 32 / self.bits;
+        let mask = (1u32 << self.bits) - 1;
+        for i in done * per..self.block {
+            buf[i] = ((words[i / per] >> (self.bits * (i % per))) & mask) as f32 - zero;
+        }
+        (self.scales[at], self.block.min(self.k - b * self.block))
+    }
+
+    /// Columns c0..c0 + count of W, dequantized, as rows of `tile` ([count, k]).
+    fn dequantize_columns(&self, c0: usize, count: usize, tile: &mut [f32], buf: &mut [f32]) {
+        let k = self.k;
+        for j in 0..count {
+            for b in 0..self.blocks() {
+                let (scale, len) = self.centred(c0 + j, b, buf);
+                for (t, q) in tile[j * k + b * self.block..][..len].iter_mut().zip(&buf[..len]) {
+                    *t = q * scale;
+                }
+            }
+        }
+    }
+}
+
+/// W^T ([n, k]) dequantized.
+pub(super) fn dequantize(w: &Packed, out: &mut [f32]) {
+    let mut buf = vec![0f32; w.block];
+    w.dequantize_columns(0, w.n, out, &mut buf);
+}
+
+/// out [m, n] = x [m, k] W.
+pub(super) fn forward(w: &Packed, x: &[f32], m: usize, out: &mut [f32]) {
+    let (k, n) = (w.k, w.n);
+    let mut buf = vec![0f32; w.block];
+    if m <= DOT_MAX_ROWS {
+        let mut acc = [0f32; DOT_MAX_ROWS];
+        for col in 0..n {
+            acc.fill(0.0);
+            for b in 0..w.blocks() {
+                let (scale, len) = w.centred(col, b, &mut buf);
+                for (row, a) in acc.iter_mut().enumerate().take(m) {
+                    *a += scale * dot(&x[row * k + b * w.block..][..len], &buf[..len]);
+                }
+            }
+            for (row, a) in acc.iter().enumerate().take(m) {
+                out[row * n + col] = *a;
+            }
+        }
+        return;
+    }
+    let mut tile = vec![0f32; TILE * k];
+    let mut part = vec![0f32; m * TILE];
+    for c0 in (0..n).step_by(TILE) {
+        let count = TILE.min(n - c0);
+        w.dequantize_columns(c0, count, &mut tile, &mut buf);
+        // B [k, count] is the tile read transposed: element (kk, j) at j * k + kk.
+        sgemm(m, k, count, x, k, 1, &tile, 1, k, &mut part);
+        for row in 0..m {
+            out[row * n + c0..][..count].copy_from_slice(&part[row * count..][..count]);
+        }
+    }
+}
+
+/// out [m, k] = dy [m, n] W^T (the gradient of x).
+pub(super) fn transposed(w: &Packed, dy: &[f32], m: usize, out: &mut [f32]) {
+    let (k, n) = (w.k, w.n);
+    let mut buf = vec![0f32; w.block];
+    let mut tile = vec![0f32; TILE * k];
+    let mut part = vec![0f32; m * k];
+    out[..m * k].fill(0.0);
+    for c0 in (0..n).step_by(TILE) {
+        let count = TILE.min(n - c0);
+        w.dequantize_columns(c0, count, &mut tile, &mut buf);
+        sgemm(m, count, k, &dy[c0..], n, 1, &tile, k, 1, &mut part);
+        for (o, p) in out.iter_mut().zip(&part) {
+            *o += p;
+        }
+    }
+}
+
+/// Decodes as many leading words as the vector path takes (into buf, as code - zero); returns
+/// how many it did, the rest being the scalar loop's.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn simd_centred(words: &[u32], bits: usize, zero: f32, buf: &mut [f32]) -> usize {
+    use core::arch::wasm32::*;
+    /// Sixteen byte codes, in order, as code - zero at out[0..16].
+    #[inline(always)]
+    fn store16(v: v128, z: v128, out: &mut [f32]) {
+        let (lo, hi) = (u16x8_extend_low_u8x16(v), u16x8_extend_high_u8x16(v));
+        let quads = [u32x4_extend_low_u16x8(lo), u32x4_extend_high_u16x8(lo), u32x4_extend_low_u16x8(hi), u32x4_extend_high_u16x8(hi)];
+        let dst = &mut out[..16];
+        for (i, q) in quads.iter().enumerate() {
+            // SAFETY: dst has 16 floats; v128_store takes any alignment.
+            unsafe { v128_store(dst.as_mut_ptr().add(4 * i) as *mut v128, f32x4_sub(f32x4_convert_u32x4(*q), z)) };
+        }
+    }
+    let z = f32x4_splat(zero);
+    let bytes: &[u8] = bytemuck::cast_slice(words);
+    let mut done = 0;
+    if bits == 8 {
+        for (c, chunk) in bytes.chunks_exact(16).enumerate() {
+            // SAFETY: `chunk` is 16 readable bytes; v128_load takes any alignment.
+            let v = unsafe { v128_load(chunk.as_ptr() as *const v128) };
+            store16(v, z, &mut buf[c * 16..]);
+            done += 4;
+        }
+        return done;
+    }
+    // 4-bit: byte j holds codes 2j (low nibble) and 2j + 1; interleaving the nibbles puts them in order.
+    let nibbles = u8x16_splat(15);
+    for (c, chunk) in bytes.chunks(16).enumerate() {
+        if chunk.len() < 8 {
+            break;
+        }
+        // SAFETY: 16 (or, for the last 8 bytes, 8) readable bytes at `chunk`.
+        let v = unsafe { if chunk.len() == 16 { v128_load(chunk.as_ptr() as *const v128) } else { v128_load64_zero(chunk.as_ptr() as *const u64) } };
+        let (lo, hi) = (v128_and(v, nibbles), u8x16_shr(v, 4));
+        store16(i8x16_shuffle::<0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23>(lo, hi), z, &mut buf[c * 32..]);
+        if chunk.len() < 16 {
+            return done + 2;
+        }
+        store16(i8x16_shuffle::<8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31>(lo, hi), z, &mut buf[c * 32 + 16..]);
+        done += 4;
+    }
+    done
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn simd_centred(_: &[u32], _: usize, _: f32, _: &mut [f32]) -> usize {
+    0
+}

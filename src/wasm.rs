@@ -611,6 +611,30 @@ impl JsTensor {
         wrap(ops::rope(&self.inner, &cos.inner, &sin.inner, offset as usize, interleaved))
     }
 
+    /// This tensor [..., k] times a quantized weight W [k, n] (its codes, scales and zero points
+    /// as `quantizeWeight` made them): dequantized in registers, never as a whole f32 copy.
+    #[wasm_bindgen(js_name = quantizedMatMul)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn quantized_mat_mul(&self, codes: &JsTensor, scales: &JsTensor, zero_points: Option<JsTensor>, bits: u32, block: u32, k: u32, n: u32) -> Result<JsTensor, JsError> {
+        let w = ops::QuantizedMatrix::new(codes.inner.clone(), scales.inner.clone(), zero_points.map(|z| z.inner), bits as usize, block as usize, k as usize, n as usize).map_err(js)?;
+        wrap(ops::quantized_matmul(&self.inner, &w))
+    }
+
+    /// Quantizes this float32 [k, n] tensor in blocks of `block` along k: [codes, scales] or,
+    /// asymmetric, [codes, scales, zero points].
+    #[wasm_bindgen(js_name = quantizeWeight)]
+    pub fn quantize_weight(&self, bits: u32, block: u32, symmetric: bool) -> Result<Vec<JsTensor>, JsError> {
+        let w = ops::QuantizedMatrix::from_tensor(&self.inner, bits as usize, block as usize, symmetric).map_err(js)?;
+        Ok([Some(w.codes), Some(w.scales), w.zero_points].into_iter().flatten().map(|inner| JsTensor { inner }).collect())
+    }
+
+    /// The float32 W [k, n] of quantized codes (this tensor), scales and zero points.
+    #[wasm_bindgen(js_name = dequantizeWeight)]
+    pub fn dequantize_weight(&self, scales: &JsTensor, zero_points: Option<JsTensor>, bits: u32, block: u32, k: u32, n: u32) -> Result<JsTensor, JsError> {
+        let w = ops::QuantizedMatrix::new(self.inner.clone(), scales.inner.clone(), zero_points.map(|z| z.inner), bits as usize, block as usize, k as usize, n as usize).map_err(js)?;
+        wrap(w.dequantize())
+    }
+
     /// Writes `src` into this tensor at `begin`, in place (a key/value cache's append).
     #[wasm_bindgen(js_name = assignSlice)]
     pub fn assign_slice(&self, src: &JsTensor, begin: Vec<u32>) -> Result<(), JsError> {

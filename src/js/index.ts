@@ -7,6 +7,8 @@ export { conv3d, conv3dTranspose, maxPool3d, avgPool3d } from './volumetric.js';
 export { dilation2d, maxPoolWithArgmax } from './window_max.js';
 export { complex, real, imag } from './complex.js';
 export { randomGamma } from './random.js';
+export { quantize, quantizedMatMul, QuantizedTensor, type QuantizeOptions } from './quantize.js';
+export { quantizeLayers, type QuantizeLayersOptions, type QuantizeLayersResult } from './quantize_layers.js';
 export { fft, ifft, rfft, irfft, spectral } from './spectral.js';
 export { grad, grads, valueAndGrad, valueAndGrads, customGrad } from './gradients.js';
 export { train, Optimizer, SGDOptimizer, MomentumOptimizer, AdamOptimizer, RMSPropOptimizer, AdagradOptimizer, AdamaxOptimizer, AdadeltaOptimizer } from './optimizers.js';

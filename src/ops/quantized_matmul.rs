@@ -24,6 +24,11 @@ use crate::{bail, DType, Result, Tensor};
 const OP: &str = "quantized_matmul";
 
 crate::params! {
+    /// shaders/quantize_weight.wgsl's parameters: W [k, n] into `blocks` blocks of `block` codes.
+    pub struct QuantizeParams { k: u32, n: u32, blocks: u32, words: u32, bits: u32, block: u32, symmetric: u32, _pad0: u32 }
+}
+
+crate::params! {
     /// shaders/quantized_matmul.wgsl's parameters: x as [m, k] (or [m, n] read against W^T), W as
     /// [n, blocks, words] codes of `bits` each, `block` codes a block.
     pub struct QuantParams { m: u32, n: u32, k: u32, blocks: u32, words: u32, bits: u32, block: u32, has_zero: u32 }
@@ -135,6 +140,45 @@ impl QuantizedMatrix {
             k,
             n,
         )
+    }
+
+    /// Quantizes the float32 tensor W [k, n] where it lives: on the host (`quantize`) on the CPU
+    /// backend, by one kernel on the GPU (one thread a block; same formulas, though WGSL's f32
+    /// division may round a value lying on a rounding boundary to the neighbouring code). A
+    /// non-finite weight is an error on the CPU; on the GPU it is not read back to be checked.
+    pub fn from_tensor(w: &Tensor, bits: usize, block: usize, symmetric: bool) -> Result<QuantizedMatrix> {
+        if w.dtype() != DType::F32 || w.rank() != 2 {
+            bail!(OP, "the weight to quantize must be a float32 matrix [k, n], got {} {:?}", w.dtype(), w.shape());
+        }
+        let (k, n) = (w.shape()[0], w.shape()[1]);
+        let Device::Gpu(ctx) = w.device() else {
+            let words = w.cpu_words()?;
+            return QuantizedMatrix::quantize(w.device(), bytemuck::cast_slice(&words), k, n, bits, block, symmetric);
+        };
+        if bits != 4 && bits != 8 || block == 0 || block * bits % 32 != 0 || block > 1 << 20 {
+            bail!(OP, "cannot quantize to {bits} bits in blocks of {block} (4 or 8 bits; block * bits a multiple of 32)");
+        }
+        if w.numel() > u32::MAX as usize {
+            bail!(OP, "a [{k}, {n}] weight is too large");
+        }
+        let (blocks, words) = (k.div_ceil(block), block * bits / 32);
+        let codes = ctx.alloc(OP, (n * blocks * words * 4) as u64)?;
+        let scales = ctx.alloc(OP, (n * blocks * 4) as u64)?;
+        let zeros = ctx.alloc(OP, if symmetric { 4 } else { (n * blocks * 4) as u64 })?;
+        let p = QuantizeParams { k: k as u32, n: n as u32, blocks: blocks as u32, words: words as u32, bits: bits as u32, block: block as u32, symmetric: symmetric as u32, _pad0: 0 };
+        let kernel = ctx.kernel("quantize_weight", || {
+            Source::new(&QuantizeParams::wgsl_fields())
+                .buffer("codes", "u32", true)
+                .buffer("scales", "f32", true)
+                .buffer("zeros", "f32", true)
+                .buffer("w", "f32", false)
+                .body(include_str!("../../shaders/quantize_weight.wgsl"))
+        });
+        ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &[codes.raw(), scales.raw(), zeros.raw(), w.gpu_buffer()?.raw()], grid_2d((n * blocks).div_ceil(64) as u64)?);
+        let dev = w.device();
+        let tensor = |buf, shape: Vec<usize>, dtype| Tensor::from_storage(dev, Rc::new(Storage::gpu(buf)), shape, dtype);
+        let zero_points = if symmetric { None } else { Some(tensor(zeros, vec![n, blocks], DType::F32)) };
+        QuantizedMatrix::new(tensor(codes, vec![n, blocks, words], DType::I32), tensor(scales, vec![n, blocks], DType::F32), zero_points, bits, block, k, n)
     }
 
     /// The weight as float32 [k, n] (for checks and for callers that ask for f32 weights).

@@ -1998,6 +1998,134 @@ export const cases = {
     console.log(`onnx transformer models on ${tf.getBackend()}: ${models.length} models, ${cases} cases pass`);
   },
 
+  async 'quantize: 4- and 8-bit weights stay packed; quantizedMatMul equals x times the dequantized weight and its gradient reaches x; bad options are Errors'(tf) {
+    const before = owned(tf.memory()).tensors;
+    const [k, n] = [70, 40];
+    const wv = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i * 1.7) * 2);
+    const w = tf.tensor(wv, [k, n]);
+    const x = tf.tensor(Float32Array.from({ length: 3 * k }, (_, i) => Math.cos(i * 0.3)), [3, k]);
+    const c = tf.tensor(Float32Array.from({ length: 3 * n }, (_, i) => Math.sin(i * 0.7)), [3, n]);
+    for (const opts of [{ bits: 4, blockSize: 32 }, { bits: 4, blockSize: 16, symmetric: false }, { bits: 8, blockSize: 64 }, { bits: 8, blockSize: 128, symmetric: false }]) {
+      const what = JSON.stringify(opts);
+      const q = tf.quantize(w, opts);
+      const blocks = Math.ceil(k / opts.blockSize), words = (opts.blockSize * opts.bits) / 32;
+      assert(q.codes.dtype === 'int32' && q.codes.shape.join() === [n, blocks, words].join(), `${what}: codes ${q.codes.dtype} [${q.codes.shape}]`);
+      assert(q.sizeBytes === 4 * (n * blocks * words + n * blocks * (opts.symmetric === false ? 2 : 1)), `${what}: ${q.sizeBytes} bytes`);
+      assert(q.sizeBytes < (4 * k * n) / 2, `${what}: ${q.sizeBytes} bytes for a ${4 * k * n}-byte weight`);
+      const deq = q.dequantize();
+      const d = await deq.data(), s = await q.scales.data();
+      for (let i = 0; i < k * n; i++) {
+        const step = s[(i % n) * blocks + Math.floor(Math.floor(i / n) / opts.blockSize)];
+        assert(Math.abs(d[i] - wv[i]) <= step * 0.5001 + 1e-6, `${what}: w[${i}] = ${wv[i]} dequantized to ${d[i]} (step ${step})`);
+      }
+      const [y, want, gx, gwant] = tf.tidy(() => [
+        tf.quantizedMatMul(x, q), tf.matMul(x, deq),
+        // the gradient of sum(x w * c) in x is c w^T
+        tf.grad((xx) => tf.quantizedMatMul(xx, q).mul(c).sum())(x), tf.matMul(c, deq, false, true),
+      ]);
+      close(await y.data(), await want.data(), 1e-4, 1e-4, `${what}: x w`);
+      close(await gx.data(), await gwant.data(), 1e-4, 1e-4, `${what}: d/dx`);
+      tf.dispose([deq, y, want, gx, gwant]);
+      q.dispose();
+    }
+    throwsWith(() => tf.quantize(w, { bits: 3 }), ['quantize', 'bits must be 4 or 8'], 'bits 3');
+    throwsWith(() => tf.quantize(w, { blockSize: 4 }), ['quantize', 'multiple of 32'], 'half-word blocks');
+    const x3 = x.reshape([3, k, 1]);
+    throwsWith(() => tf.quantize(x3), ['quantize', 'float32 matrix'], 'a rank-3 weight');
+    x3.dispose();
+    const q = tf.quantize(w);
+    throwsWith(() => tf.quantizedMatMul(w, q), ['quantized_matmul', '[70, 40]'], 'x of the wrong width');
+    throwsWith(() => tf.quantizedMatMul(x, w), ['quantizedMatMul', 'QuantizedTensor'], 'a plain tensor as the weight');
+    q.dispose();
+    tf.dispose([w, x, c]);
+    assert(owned(tf.memory()).tensors === before, 'nothing leaks');
+  },
+
+  async 'quantizeLayers: a trained MLP keeps its accuracy at 8 and 4 bits, fine-tunes around its frozen kernels, and saves and loads quantized'(tf) {
+    const before = owned(tf.memory()).tensors;
+    // Three classes around three centres in 8-D, with a fixed jitter.
+    const N = 192, D = 8;
+    const xs = [], labels = [];
+    for (let i = 0; i < N; i++) {
+      const cls = i % 3;
+      for (let d = 0; d < D; d++) xs.push((d % 3 === cls ? 1.5 : -0.5) + 0.6 * Math.sin(i * 12.9898 + d * 78.233));
+      labels.push(cls);
+    }
+    const x = tf.tensor(xs, [N, D]);
+    const y = tf.tidy(() => tf.oneHot(tf.tensor(labels, [N], 'int32'), 3));
+    const model = tf.sequential();
+    model.add(tf.layers.dense({ units: 64, activation: 'relu', inputShape: [D], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+    model.add(tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+    model.compile({ optimizer: tf.train.adam(0.02), loss: 'categoricalCrossentropy' });
+    await model.fit(x, y, { epochs: 25, batchSize: 32, verbose: 0 });
+    const predictions = async (m) => {
+      const p = m.predict(x);
+      const v = await p.data();
+      p.dispose();
+      return v;
+    };
+    const accuracy = (p) => labels.filter((cls, i) => [0, 1, 2].every((j) => p[i * 3 + j] <= p[i * 3 + cls])).length / N;
+    const p32 = await predictions(model);
+    const acc32 = accuracy(p32);
+    assert(acc32 > 0.9, `float32 accuracy ${acc32}`);
+    const floatArtifacts = await saved(tf, model);
+
+    const r = tf.quantizeLayers(model, { bits: 8, blockSize: 8 });
+    assert(r.layers.length === 2 && r.bytesBefore === 4 * (D * 64 + 64 * 3), `quantized ${r.layers}, ${r.bytesBefore} bytes before`);
+    assert(r.bytesAfter < r.bytesBefore / 2.5, `8-bit kernels: ${r.bytesAfter} of ${r.bytesBefore} bytes`);
+    const p8 = await predictions(model);
+    close(p8, p32, 0, 0.03, '8-bit predictions vs float32');
+    assert(accuracy(p8) >= acc32 - 0.02, `8-bit accuracy ${accuracy(p8)} vs ${acc32}`);
+    assert(model.trainableWeights.length === 2 && model.trainableWeights.every((v) => v.name.endsWith('/bias')), `trainable: ${model.trainableWeights.map((v) => v.name)}`);
+    assert(model.weights.some((v) => v.name.endsWith('/kernel_codes') && v.dtype === 'int32'), 'the codes are int32 weights');
+
+    // Fine-tuning around the frozen kernels: a spoilt output bias (past the logits' margins) is
+    // trained back; the codes stay.
+    const codes = await model.weights.find((v) => v.name.endsWith('/kernel_codes')).data();
+    const head = model.layers[1];
+    const [bias, ...frozen] = head.getWeights();
+    const spoilt = tf.tensor([15, -15, 0]);
+    head.setWeights([spoilt, ...frozen]);
+    tf.dispose([bias, spoilt, ...frozen]);
+    model.compile({ optimizer: tf.train.adam(0.5), loss: 'categoricalCrossentropy' });
+    const h = await model.fit(x, y, { epochs: 8, batchSize: 32, verbose: 0 });
+    assert(h.history.loss[7] < h.history.loss[0] * 0.5, `fine-tuning loss ${h.history.loss[0]} -> ${h.history.loss[7]}`);
+    close(await model.weights.find((v) => v.name.endsWith('/kernel_codes')).data(), codes, 0, 0, 'frozen codes');
+    const tuned = await predictions(model);
+    assert(accuracy(tuned) >= acc32 - 0.02, `accuracy after fine-tuning ${accuracy(tuned)}`);
+
+    // Saved and loaded, it is the same model: config, int32 codes and all.
+    const a = await saved(tf, model);
+    assert(a.weightSpecs.some((s) => s.name.endsWith('/kernel_codes') && s.dtype === 'int32'), 'codes saved as int32');
+    assert(a.weightData.byteLength < floatArtifacts.weightData.byteLength / 2, `saved ${a.weightData.byteLength} bytes vs ${floatArtifacts.weightData.byteLength}`);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(a));
+    close(await predictions(loaded), tuned, 0, 1e-6, 'loaded quantized model');
+    loaded.dispose();
+
+    // 4-bit, from the float32 model as saved before.
+    const m4 = await tf.loadLayersModel(tf.io.fromMemory(floatArtifacts));
+    const r4 = tf.quantizeLayers(m4, { bits: 4, blockSize: 8, symmetric: false });
+    assert(r4.bytesAfter < r4.bytesBefore / 2.5, `4-bit kernels with zero points: ${r4.bytesAfter} of ${r4.bytesBefore} bytes`);
+    const p4 = await predictions(m4);
+    assert(accuracy(p4) >= acc32 - 0.05, `4-bit accuracy ${accuracy(p4)} vs ${acc32}`);
+    const a4 = await saved(tf, m4);
+    assert(a4.weightSpecs.filter((s) => s.name.endsWith('/kernel_zero_points')).length === 2, 'zero points saved');
+    const loaded4 = await tf.loadLayersModel(tf.io.fromMemory(a4));
+    close(await predictions(loaded4), p4, 0, 1e-6, 'loaded 4-bit model');
+    loaded4.dispose();
+    throwsWith(() => tf.quantizeLayers(m4, { bits: 4, blockSize: 8, minWeights: -1 }), ['quantizeLayers', 'minWeights'], 'negative minWeights');
+    m4.dispose();
+
+    // A Dense built quantized from scratch starts from its initializer, quantized (not zeros).
+    const fresh = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [D], kernelQuantization: { bits: 4, blockSize: 8 } })] });
+    const out = await predictions(fresh);
+    assert(out.some((v) => Math.abs(v) > 1e-3), 'a freshly built quantized Dense computes');
+    fresh.dispose();
+    model.dispose();
+    tf.dispose([x, y]);
+    assert(owned(tf.memory()).tensors === before, 'nothing leaks');
+  },
+
   async 'ONNX generate: a GPT-2 exported with past key/values continues a prompt as torch does, with and without the cache'(tf) {
     const manifest = JSON.parse(new TextDecoder().decode(await fixtureBytes('onnx_models/manifest.json')));
     const ref = manifest.models.find((m) => m.name === 'gpt2_past').generate;

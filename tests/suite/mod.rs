@@ -2180,6 +2180,21 @@ pub async fn quantized_matmul_vs_reference(dev: Device) -> CaseResult {
                 return Err(format!("{what}: weight {i} is {v}, dequantized {q} (step {step})"));
             }
         }
+        // Quantized where the weight lives (a kernel on the GPU): the same codes but for values a
+        // rounding boundary apart (WGSL's division is not exactly IEEE), each within half a step.
+        let here = QuantizedMatrix::from_tensor(&t(&dev, &wv, &[k, n])?, bits, block, symmetric).map_err(e)?;
+        let deq_here = read(&here.dequantize().map_err(e)?).await?;
+        let same = deq_here.iter().zip(&deq).filter(|(a, b)| a.to_bits() == b.to_bits()).count();
+        if same * 100 < deq.len() * 99 {
+            return Err(format!("{what}: quantized on the device, {same} of {} values as on the host", deq.len()));
+        }
+        let scales_here = read(&here.scales).await?;
+        for (i, (&q, &v)) in deq_here.iter().zip(&wv).enumerate() {
+            let step = scales_here[(i % n) * k.div_ceil(block) + (i / n) / block];
+            if (q - v).abs() > step * 0.5001 + 1e-6 {
+                return Err(format!("{what}: quantized on the device, weight {i} is {v}, dequantized {q} (step {step})"));
+            }
+        }
         let expected_words = n * k.div_ceil(block) * block * bits / 32;
         if w.codes.numel() != expected_words {
             return Err(format!("{what}: {} words of codes, expected {expected_words}", w.codes.numel()));

@@ -1,6 +1,7 @@
 // Sequential and functional models <-> TF.js layers-format artifacts (Keras-style topology with snake_case
 // configs, weight specs named `<layer>/<weight>`, one little-endian float32 buffer), and
 // safetensors for weights alone. Untrusted files are validated before anything is allocated.
+import type { QuantizeOptions } from '../quantize.js';
 import { own } from '../args.js';
 import * as ops from '../ops.js';
 import { kerasConfig, Layer, withWeightBudget } from '../layers/layer.js';
@@ -48,7 +49,8 @@ export async function modelToArtifacts(model: LayersModel): Promise<ModelArtifac
   if (!(model instanceof Sequential) && !(model instanceof Functional)) throw new Error(`save: cannot save a ${model.getClassName()} model`);
   model.build();
   const weights = model.weights;
-  const weightSpecs: WeightsManifestEntry[] = weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' }));
+  // float32, and int32 for the packed codes of quantized kernels (tf.quantizeLayers).
+  const weightSpecs: WeightsManifestEntry[] = weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: w.dtype === 'int32' ? 'int32' : 'float32' }));
   const parts = await Promise.all(weights.map((w) => w.data()));
   const total = parts.reduce((n, p) => n + p.byteLength, 0);
   const data = new Uint8Array(total);
@@ -130,7 +132,11 @@ const CELLS: Record<string, (c: Cfg) => Layer> = {
 };
 
 const FROM_KERAS: Record<string, (c: Cfg) => Layer> = {
-  Dense: (c) => make.dense({ ...common(c), units: num(c.units), activation: c.activation as string, useBias: c.use_bias as boolean }),
+  Dense: (c) => make.dense({
+    ...common(c), units: num(c.units), activation: c.activation as string, useBias: c.use_bias as boolean,
+    // webtensor's quantized kernels (tf.quantizeLayers); checked by the Dense constructor.
+    kernelQuantization: c.kernel_quantization as QuantizeOptions | undefined,
+  }),
   Conv2D: (c) => { channelsLast(c, 'Conv2D'); return make.conv2d({ ...common(c), filters: num(c.filters), kernelSize: pair(c.kernel_size), strides: pair(c.strides ?? 1), padding: c.padding as 'same' | 'valid', dilationRate: pair(c.dilation_rate ?? 1), activation: c.activation as string, useBias: c.use_bias as boolean }); },
   DepthwiseConv2D: (c) => { channelsLast(c, 'DepthwiseConv2D'); return make.depthwiseConv2d({ ...common(c), kernelSize: pair(c.kernel_size), depthMultiplier: num(c.depth_multiplier ?? 1), strides: pair(c.strides ?? 1), padding: c.padding as 'same' | 'valid', dilationRate: pair(c.dilation_rate ?? 1), activation: c.activation as string, useBias: c.use_bias as boolean }); },
   MaxPooling2D: (c) => { channelsLast(c, 'MaxPooling2D'); return make.maxPooling2d({ ...common(c), poolSize: pair(c.pool_size ?? 2), strides: (c.strides ?? undefined) as [number, number] | undefined, padding: c.padding as 'same' | 'valid' }); },
@@ -244,10 +250,13 @@ function checkDepth(x: unknown, limit: number, what: string): void {
   }
 }
 
+/** Layers models' weight dtypes: float32, and int32 for quantized kernels' codes. */
+export const LAYER_DTYPES = ['float32', 'int32'];
+
 /** A model with the artifacts' weights (given whole in `weightData`). */
 export function modelFromArtifacts(a: ModelArtifacts): LayersModel {
   if (a?.weightChunks) throw new Error('loadLayersModel: these artifacts stream their weights; load them with tf.loadLayersModel');
-  const { offsets } = checkWeights('loadLayersModel', a.weightSpecs ?? [], a.weightData);
+  const { offsets } = checkWeights('loadLayersModel', a.weightSpecs ?? [], a.weightData, { dtypes: LAYER_DTYPES });
   // quantized weights (TF.js's converter) are dequantized as TF.js does; the offsets are the dequantized ones
   if (anyQuantized(a.weightSpecs ?? [])) a = { ...a, weightSpecs: dequantizedSpecs(a.weightSpecs!), weightData: dequantizeAll(a.weightSpecs!, a.weightData!) };
   const model = withWeightBudget(a.weightData?.byteLength ?? 0, overBudget('loadLayersModel', 'the weight data'), () => modelWithoutWeights(a));
@@ -265,7 +274,7 @@ export async function loadModelFromArtifacts(a: ModelArtifacts): Promise<LayersM
   if (!a?.weightChunks) return modelFromArtifacts(a);
   const op = 'loadLayersModel';
   const specs = a.weightSpecs ?? [];
-  const { total } = checkWeights(op, specs, undefined, { streamed: true });
+  const { total } = checkWeights(op, specs, undefined, { streamed: true, dtypes: LAYER_DTYPES });
   const model = withWeightBudget(total, overBudget(op, 'the weight specs'), () => modelWithoutWeights(a));
   try {
     await streamInto(matchWeights(model, specs), anyQuantized(specs) ? dequantizedChunks(specs, a.weightChunks()) : a.weightChunks(), op);
@@ -396,6 +405,7 @@ function matchWeights(model: LayersModel, specs: WeightsManifestEntry[]): Variab
     const v = byName.get(s.name);
     if (!v) throw new Error(`${op}: weight '${s.name}' matches no layer weight (expected one of ${[...byName.keys()].join(', ')})`);
     if (v.shape.join() !== s.shape.join()) throw new Error(`${op}: weight '${s.name}' has shape [${s.shape}] in the file but [${v.shape}] in the model`);
+    if ((s.dtype ?? 'float32') !== v.dtype) throw new Error(`${op}: weight '${s.name}' is ${s.dtype ?? 'float32'} in the file but ${v.dtype} in the model`);
     return v;
   });
 }
@@ -405,8 +415,8 @@ function assignWeights(model: LayersModel, a: ModelArtifacts, offsets: number[])
   matchWeights(model, specs).forEach((v, i) => {
     const s = specs[i];
     const n = s.shape.reduce((p, q) => p * q, 1);
-    const values = new Float32Array(a.weightData!.slice(offsets[i], offsets[i] + n * 4));
-    const t = ops.tensor(values, s.shape);
+    const bytes = a.weightData!.slice(offsets[i], offsets[i] + n * 4);
+    const t = v.dtype === 'int32' ? ops.tensor(new Int32Array(bytes), s.shape, 'int32') : ops.tensor(new Float32Array(bytes), s.shape);
     v.assign(t);
     t.dispose();
   });

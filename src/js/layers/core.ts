@@ -3,8 +3,10 @@ import * as ops from '../ops.js';
 import { rateArg, sizeArg } from '../args.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { getActivation } from '../activations.js';
-import type { Initializer } from '../initializers.js';
-import { Layer, type LayerArgs, type Shape } from './layer.js';
+import { getInitializer, type Initializer } from '../initializers.js';
+import { tidy } from '../engine.js';
+import { quantize, quantizedMatMul, quantizeOptions, QuantizedTensor, type QuantizeOptions } from '../quantize.js';
+import { Layer, loadingWeights, type LayerArgs, type Shape } from './layer.js';
 
 export interface DenseArgs extends LayerArgs {
   units: number;
@@ -12,6 +14,11 @@ export interface DenseArgs extends LayerArgs {
   useBias?: boolean;
   kernelInitializer?: string | Initializer;
   biasInitializer?: string | Initializer;
+  /**
+   * Holds the kernel quantized (webtensor): 4- or 8-bit codes in blocks along the input axis,
+   * frozen (the bias stays trainable). Set by tf.quantizeLayers and kept in saved configs.
+   */
+  kernelQuantization?: QuantizeOptions;
 }
 
 export class Dense extends Layer {
@@ -21,6 +28,10 @@ export class Dense extends Layer {
   readonly useBias: boolean;
   private kernel?: Variable;
   private bias?: Variable;
+  /** The kernel's quantized form, in place of `kernel`: codes, scales, zero points (asymmetric). */
+  private quantized?: { options: Required<QuantizeOptions>; inDim: number; codes: Variable; scales: Variable; zeroPoints?: Variable };
+  /** How the kernel is (or is to be built) quantized, if it is. */
+  private kernelQuantization?: Required<QuantizeOptions>;
   private readonly args: DenseArgs;
 
   constructor(args: DenseArgs) {
@@ -30,6 +41,7 @@ export class Dense extends Layer {
     this.activation = args.activation ?? 'linear';
     getActivation(this.activation);
     this.useBias = args.useBias ?? true;
+    if (args.kernelQuantization !== undefined && args.kernelQuantization !== null) this.kernelQuantization = quantizeOptions('Dense', args.kernelQuantization);
     this.args = args;
   }
 
@@ -38,8 +50,60 @@ export class Dense extends Layer {
   build(inputShape: Shape): void {
     const inDim = inputShape[inputShape.length - 1];
     if (inDim === null || inDim === undefined) throw new Error(`${this.name}: the last input dimension must be known`);
-    this.kernel = this.newWeight('kernel', [inDim, this.units], this.args.kernelInitializer, 'glorotUniform');
+    if (this.kernelQuantization) {
+      this.quantizedWeights(inDim, this.kernelQuantization);
+      // Loaded weights overwrite these; built from scratch, the kernel is initialized, then quantized.
+      if (!loadingWeights()) {
+        tidy(() => {
+          const q = quantize(getInitializer(this.args.kernelInitializer, 'glorotUniform')([inDim, this.units]), this.quantized!.options);
+          this.assignQuantized(q);
+          q.dispose();
+        });
+      }
+    } else {
+      this.kernel = this.newWeight('kernel', [inDim, this.units], this.args.kernelInitializer, 'glorotUniform');
+    }
     if (this.useBias) this.bias = this.newWeight('bias', [this.units], this.args.biasInitializer, 'zeros');
+  }
+
+  /** Creates the quantized kernel's weights (zeros): frozen, after any trainable ones. */
+  private quantizedWeights(inDim: number, options: Required<QuantizeOptions>): void {
+    const blocks = Math.ceil(inDim / options.blockSize);
+    const words = (options.blockSize * options.bits) / 32;
+    this.quantized = {
+      options,
+      inDim,
+      codes: this.newWeight('kernel_codes', [this.units, blocks, words], 'zeros', 'zeros', false, 'int32'),
+      scales: this.newWeight('kernel_scales', [this.units, blocks], 'zeros', 'zeros', false),
+      zeroPoints: options.symmetric ? undefined : this.newWeight('kernel_zero_points', [this.units, blocks], 'zeros', 'zeros', false),
+    };
+  }
+
+  private assignQuantized(q: QuantizedTensor): void {
+    const w = this.quantized!;
+    w.codes.assign(q.codes);
+    w.scales.assign(q.scales);
+    if (w.zeroPoints && q.zeroPoints) w.zeroPoints.assign(q.zeroPoints);
+  }
+
+  /**
+   * @internal Replaces the float32 kernel by its quantized form (tf.quantizeLayers). Returns the
+   * bytes the kernel took before and after.
+   */
+  quantizeKernel(options: QuantizeOptions): { before: number; after: number } {
+    const opts = quantizeOptions('quantizeLayers', options);
+    if (this.quantized) throw new Error(`quantizeLayers: ${this.name} is quantized already`);
+    if (!this.kernel) throw new Error(`quantizeLayers: ${this.name} is not built yet`);
+    const kernel = this.kernel;
+    const q = quantize(kernel, opts);
+    this.quantizedWeights(kernel.shape[0], opts);
+    this.assignQuantized(q);
+    const sizes = { before: 4 * kernel.size, after: q.sizeBytes };
+    q.dispose();
+    this.kernel = undefined;
+    this.dropWeight(kernel);
+    this.kernelQuantization = opts;
+    return sizes;
   }
 
   computeOutputShape(inputShape: Shape): Shape {
@@ -49,14 +113,19 @@ export class Dense extends Layer {
   protected call(x: Tensor): Tensor {
     const inDim = x.shape[x.rank - 1];
     const flat = x.rank === 2 ? x : x.reshape([-1, inDim]);
-    let y = ops.matMul(flat, this.kernel!);
+    const q = this.quantized;
+    let y = q
+      ? quantizedMatMul(flat, new QuantizedTensor([q.inDim, this.units], q.options.bits, q.options.blockSize, q.codes, q.scales, q.zeroPoints ?? null))
+      : ops.matMul(flat, this.kernel!);
     if (this.bias) y = y.add(this.bias);
     if (x.rank !== 2) y = y.reshape([...x.shape.slice(0, -1), this.units]);
     return getActivation(this.activation)(y);
   }
 
   getConfig() {
-    return { ...super.getConfig(), units: this.units, activation: this.activation, useBias: this.useBias };
+    const c: Record<string, unknown> = { ...super.getConfig(), units: this.units, activation: this.activation, useBias: this.useBias };
+    if (this.kernelQuantization) c.kernelQuantization = { ...this.kernelQuantization };
+    return c;
   }
 }
 

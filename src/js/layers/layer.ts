@@ -35,6 +35,11 @@ export interface LayerArgs {
 // first weight past that, before the initializer allocates it.
 let weightBudget: { bytes: number; refuse: (name: string, shape: number[], left: number) => Error } | null = null;
 
+/** Whether layers are being built to receive loaded weights (their initial values are overwritten). */
+export function loadingWeights(): boolean {
+  return weightBudget !== null;
+}
+
 /** Runs `build` allowing its layers at most `bytes` of float32 weights in all. */
 export function withWeightBudget<T>(bytes: number, refuse: (name: string, shape: number[], left: number) => Error, build: () => T): T {
   const outer = weightBudget;
@@ -247,15 +252,18 @@ export abstract class Layer {
     return v;
   }
 
-  /** Creates a weight (for the layers here: `fallback` names the default initializer). */
-  protected newWeight(name: string, shape: number[], initializer: string | Initializer | undefined, fallback: string, trainable = true): Variable {
+  /**
+   * Creates a weight (for the layers here: `fallback` names the default initializer). An int32
+   * weight (packed codes) starts as zeros.
+   */
+  protected newWeight(name: string, shape: number[], initializer: string | Initializer | undefined, fallback: string, trainable = true, dtype: 'float32' | 'int32' = 'float32'): Variable {
     const init = getInitializer(initializer, fallback);
     if (weightBudget) {
       const bytes = 4 * shape.reduce((a, b) => a * b, 1);
       if (!(bytes <= weightBudget.bytes)) throw weightBudget.refuse(`${this.weightScope ?? this.name}/${name}`, shape, weightBudget.bytes);
       weightBudget.bytes -= bytes;
     }
-    const value = init(shape);
+    const value = dtype === 'int32' ? ops.zeros(shape, 'int32') : init(shape);
     const v = ops.variable(value, trainable && this.trainable, `${this.weightScope ?? this.name}/${name}`);
     value.dispose();
     this.weightList.push(v);
@@ -266,6 +274,24 @@ export abstract class Layer {
     if (reg) this.weightRegularizers.push([v, reg]);
     if (con) this.ownConstraints.push([v, con]);
     return v;
+  }
+
+  /** Removes weight `v` from this layer and disposes it (a kernel replaced by its quantized form). */
+  protected dropWeight(v: Variable): void {
+    const i = this.weightList.indexOf(v);
+    if (i < 0) return;
+    this.weightList.splice(i, 1);
+    this.weightTrainable.splice(i, 1);
+    for (const list of [this.weightRegularizers, this.ownConstraints] as Array<Array<[Variable, unknown]>>) {
+      const j = list.findIndex(([w]) => w === v);
+      if (j >= 0) list.splice(j, 1);
+    }
+    v.dispose();
+  }
+
+  /** @internal The layers this one holds (a wrapper's, a stacked cell's), for tf.quantizeLayers. */
+  get innerLayers(): Layer[] {
+    return this.sublayers;
   }
 
   /** Trainable weights first, then the rest (TF.js's order, which get/setWeights follow). */

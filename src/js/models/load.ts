@@ -1,6 +1,6 @@
 // tf.loadLayersModel: a Sequential model from a TF.js layers-format file.
 import { handlerFor } from '../io/handlers.js';
-import { loadModelFromArtifacts, modelFromArtifacts, modelWithoutWeights } from '../io/serialization.js';
+import { LAYER_DTYPES, loadModelFromArtifacts, modelFromArtifacts, modelWithoutWeights } from '../io/serialization.js';
 import { checkWeights } from '../io/weights.js';
 import { concatenateArrayBuffers, fetchShards, getWeightSpecs, shardURLs, type Manifest } from '../io/manage.js';
 import { loadKerasModel } from '../io/keras.js';
@@ -28,7 +28,7 @@ async function modelFromJSON(config: Record<string, unknown>, customObjects?: un
   const manifest = config.weightsManifest as Manifest | undefined;
   if (!manifest) return modelWithoutWeights({ modelTopology });
   if (!Array.isArray(manifest)) throw new Error(`${op}: weightsManifest must be an array`);
-  checkWeights(op, getWeightSpecs(manifest), undefined, { streamed: true }); // before anything is fetched
+  checkWeights(op, getWeightSpecs(manifest), undefined, { streamed: true, dtypes: LAYER_DTYPES }); // before anything is fetched
   const shards = await fetchShards(shardURLs(manifest, (config.pathPrefix as string | undefined) ?? ''));
   return modelFromArtifacts({ modelTopology, weightSpecs: getWeightSpecs(manifest), weightData: concatenateArrayBuffers(shards) });
 }

@@ -32,12 +32,20 @@ impl Packed<'_> {
         self.block * self.bits / 32
     }
 
+    fn zero(&self, at: usize) -> f32 {
+        self.zeros.map_or((1u32 << (self.bits - 1)) as f32, |z| z[at])
+    }
+
+    fn block_words(&self, at: usize) -> &[u32] {
+        &self.codes[at * self.words()..(at + 1) * self.words()]
+    }
+
     /// Block `b` of column `col` as code - zero into buf[..block]; returns (its scale, the number
     /// of rows of W it covers).
     fn centred(&self, col: usize, b: usize, buf: &mut [f32]) -> (f32, usize) {
         let at = col * self.blocks() + b;
-        let zero = self.zeros.map_or((1u32 << (self.bits - 1)) as f32, |z| z[at]);
-        let words = &self.codes[at * self.words()..(at + 1) * self.words()];
+        let zero = self.zero(at);
+        let words = self.block_words(at);
         let done = simd_centred(words, self.bits, zero, buf);
         let per = 32 / self.bits;
         let mask = (1u32 << self.bits) - 1;
@@ -72,10 +80,23 @@ pub(super) fn forward(w: &Packed, x: &[f32], m: usize, out: &mut [f32]) {
     let (k, n) = (w.k, w.n);
     let mut buf = vec![0f32; w.block];
     if m <= DOT_MAX_ROWS {
+        // A whole block's sum of code * x comes from registers (code_dot); the zero point's share
+        // is zero * (the block's sum of x), summed once per row.
+        let blocks = w.blocks();
+        let x_sums: Vec<f32> = (0..m * blocks).map(|i| x[(i / blocks) * k..][(i % blocks) * w.block..].iter().take(w.block.min(k - (i % blocks) * w.block)).sum()).collect();
         let mut acc = [0f32; DOT_MAX_ROWS];
         for col in 0..n {
             acc.fill(0.0);
-            for b in 0..w.blocks() {
+            for b in 0..blocks {
+                let at = col * blocks + b;
+                if (b + 1) * w.block <= k && VECTOR_CODES && w.words() % 4 == 0 {
+                    let (scale, zero) = (w.scales[at], w.zero(at));
+                    for (row, a) in acc.iter_mut().enumerate().take(m) {
+                        let sum = code_dot(w.block_words(at), w.bits, &x[row * k + b * w.block..][..w.block]).unwrap_or(0.0);
+                        *a += scale * (sum - zero * x_sums[row * blocks + b]);
+                    }
+                    continue;
+                }
                 let (scale, len) = w.centred(col, b, &mut buf);
                 for (row, a) in acc.iter_mut().enumerate().take(m) {
                     *a += scale * dot(&x[row * k + b * w.block..][..len], &buf[..len]);
@@ -115,6 +136,54 @@ pub(super) fn transposed(w: &Packed, dy: &[f32], m: usize, out: &mut [f32]) {
             *o += p;
         }
     }
+}
+
+/// Whether code_dot takes blocks of whole vectors (4 words) here.
+const VECTOR_CODES: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+
+/// The sum of code * x over a whole block (x as long as the block), from registers; None where
+/// the vector path does not take the block (no SIMD, or words not in whole vectors).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn code_dot(words: &[u32], bits: usize, x: &[f32]) -> Option<f32> {
+    use core::arch::wasm32::*;
+    if words.len() % 4 != 0 || x.len() != words.len() * (32 / bits) {
+        return None;
+    }
+    /// acc + the sixteen byte codes of v times x[0..16].
+    #[inline(always)]
+    fn madd16(v: v128, x: &[f32], acc: v128) -> v128 {
+        let (lo, hi) = (u16x8_extend_low_u8x16(v), u16x8_extend_high_u8x16(v));
+        let quads = [u32x4_extend_low_u16x8(lo), u32x4_extend_high_u16x8(lo), u32x4_extend_low_u16x8(hi), u32x4_extend_high_u16x8(hi)];
+        let x = &x[..16];
+        let mut acc = acc;
+        for (i, q) in quads.iter().enumerate() {
+            // SAFETY: x has 16 floats; v128_load takes any alignment.
+            let xv = unsafe { v128_load(x.as_ptr().add(4 * i) as *const v128) };
+            acc = f32x4_add(acc, f32x4_mul(f32x4_convert_u32x4(*q), xv));
+        }
+        acc
+    }
+    let bytes: &[u8] = bytemuck::cast_slice(words);
+    let nibbles = u8x16_splat(15);
+    let (mut a0, mut a1) = (f32x4_splat(0.0), f32x4_splat(0.0));
+    for (c, chunk) in bytes.chunks_exact(16).enumerate() {
+        // SAFETY: `chunk` is 16 readable bytes.
+        let v = unsafe { v128_load(chunk.as_ptr() as *const v128) };
+        if bits == 8 {
+            a0 = madd16(v, &x[c * 16..], a0);
+        } else {
+            let (lo, hi) = (v128_and(v, nibbles), u8x16_shr(v, 4));
+            a0 = madd16(i8x16_shuffle::<0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23>(lo, hi), &x[c * 32..], a0);
+            a1 = madd16(i8x16_shuffle::<8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31>(lo, hi), &x[c * 32 + 16..], a1);
+        }
+    }
+    let s = f32x4_add(a0, a1);
+    Some(f32x4_extract_lane::<0>(s) + f32x4_extract_lane::<1>(s) + f32x4_extract_lane::<2>(s) + f32x4_extract_lane::<3>(s))
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn code_dot(_: &[u32], _: usize, _: &[f32]) -> Option<f32> {
+    None
 }
 
 /// Decodes as many leading words as the vector path takes (into buf, as code - zero); returns

@@ -14,6 +14,14 @@ Models:
 - bert_q8:     bert through quantize_dynamic (int8 weights): DynamicQuantizeLinear on the
                activations, MatMulInteger, and the scale products: transformers.js's q8.
 - llama_q8_uint8: llama through quantize_dynamic with uint8 weights, per channel.
+- llama_f16, gpt2_f16: onnxruntime's float16 converter (keep_io_types): float16 weights and
+               arithmetic between Casts at the inputs and outputs: transformers.js's fp16.
+- llama_q4f16: llama_f16 with its MatMuls as 4-bit MatMulNBits (float16 scales): q4f16.
+
+Each manifest entry gives `tolerance` (the relative error the tests allow: tight where the engine
+computes what onnxruntime computes; 2e-3 for float16 models, which the engine computes in float32
+while onnxruntime computes in float16) and `delta_vs_f32` (onnxruntime's own largest relative
+change of the outputs from the float32 model's: what the quantization costs).
 
 Rerun (idempotent; output rewritten): python3 scripts/quantized_fixtures.py
 With --bench it writes the benchmark's larger models to bench/models/ (git-ignored) instead: a
@@ -41,6 +49,7 @@ EXPECTED = "1.17.0 1.20.1"
 if not in_venv(VENV):
     reexec_in_venv(VENV, PROBE, EXPECTED, [PINS], __file__)
 
+import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 from onnx import numpy_helper  # noqa: E402
@@ -57,6 +66,16 @@ def q4(src: Path, dst: Path, block: int, symmetric: bool) -> None:
 
 def q8(src: Path, dst: Path, weight_type, per_channel: bool) -> None:
     quantize_dynamic(str(src), str(dst), weight_type=weight_type, per_channel=per_channel, op_types_to_quantize=["MatMul"])
+
+
+def f16(src: Path, dst: Path) -> None:
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+    onnx.save(convert_float_to_float16(onnx.load(str(src)), keep_io_types=True), str(dst))
+
+
+def q4f16(src: Path, dst: Path) -> None:
+    f16(src, dst)
+    q4(dst, dst, 32, True)
 
 
 def op_types(model) -> list:
@@ -107,6 +126,9 @@ def main() -> None:
         ("bert_q4_zp", "bert", lambda s, d: q4(s, d, 16, False)),
         ("bert_q8", "bert", lambda s, d: q8(s, d, QuantType.QInt8, False)),
         ("llama_q8_uint8", "llama", lambda s, d: q8(s, d, QuantType.QUInt8, True)),
+        ("llama_f16", "llama", f16),
+        ("gpt2_f16", "gpt2", f16),
+        ("llama_q4f16", "llama", q4f16),
     ]
     manifest = []
     for name, base, make in specs:
@@ -115,9 +137,11 @@ def main() -> None:
         make(SOURCE / base / "model.onnx", path)
         model = onnx.load(str(path))
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        reference = ort.InferenceSession(str(SOURCE / base / "model.onnx"), providers=["CPUExecutionProvider"])
         inputs = [i.name for i in session.get_inputs()]
         outputs = [o.name for o in session.get_outputs()]
         cases = []
+        delta = 0.0
         for k, _ in enumerate(source[base]["cases"]):
             src_case, dst_case = SOURCE / base / f"case_{k}", OUT / name / f"case_{k}"
             dst_case.mkdir()
@@ -127,10 +151,13 @@ def main() -> None:
                 t = onnx.TensorProto()
                 t.ParseFromString((src_case / f"input_{i}.pb").read_bytes())
                 feed[input_name] = numpy_helper.to_array(t)
-            for i, value in enumerate(session.run(None, feed)):
+            for i, (value, exact) in enumerate(zip(session.run(None, feed), reference.run(None, feed))):
                 (dst_case / f"output_{i}.pb").write_bytes(numpy_helper.from_array(value).SerializeToString())
+                delta = max(delta, float(np.max(np.abs(value.astype(np.float64) - exact) / (1 + np.abs(exact)))))
             cases.append({n: list(v.shape) for n, v in feed.items()})
-        manifest.append({"name": name, "from": base, "inputs": inputs, "outputs": outputs, "ops": op_types(model), "cases": cases})
+        tolerance = 2e-3 if "f16" in name else 2e-4
+        manifest.append({"name": name, "from": base, "inputs": inputs, "outputs": outputs, "ops": op_types(model), "cases": cases,
+                         "tolerance": tolerance, "delta_vs_f32": round(delta, 6)})
         print(f"[quantized_fixtures] {name}: {path.stat().st_size} bytes (from {(SOURCE / base / 'model.onnx').stat().st_size}), ops {op_types(model)}")
     (OUT / "manifest.json").write_text(json.dumps({"tools": EXPECTED, "models": manifest}, indent=1) + "\n")
     (OUT / "README.md").write_text(

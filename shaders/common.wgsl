@@ -91,3 +91,20 @@ fn erf_approx(x: f32) -> f32 {
     let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);
     return s * y;
 }
+
+// x rounded to the nearest IEEE binary16 value, as f32 (src/ops/unary/round_f16.rs): ties to even,
+// magnitudes from 65520 up to infinity, below 2^-14 onto the subnormal grid of 2^-24. By bits,
+// since WGSL leaves pack2x16float's overflow indeterminate.
+fn round_to_f16(x: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    let sign = b & 0x80000000u;
+    let a = b & 0x7fffffffu;
+    if (a >= 0x7f800000u) { return x; }
+    if (a >= 0x477ff000u) { return bitcast<f32>(sign | 0x7f800000u); }
+    if (a < 0x38800000u) {
+        // 2^24 scaling is exact here, and round() takes ties to even.
+        return bitcast<f32>(sign | bitcast<u32>(round(bitcast<f32>(a) * 16777216.0) / 16777216.0));
+    }
+    let r = (a + 0xfffu + ((a >> 13u) & 1u)) & 0xffffe000u;
+    return bitcast<f32>(sign | r);
+}

@@ -10,6 +10,12 @@
 //! ...) also keep their values on the host, which ops such as Reshape, Slice or Unsqueeze need in
 //! order to know their output shapes; elementwise shape arithmetic on them runs on the host too
 //! (host.rs). The com.microsoft ops of onnxruntime's transformer optimizer are in contrib.rs.
+//!
+//! Half precision: float16 (and bfloat16) initializers and constants are decoded exactly into
+//! float32, and a Cast to float16 rounds to the nearest half (ties to even, overflow to infinity).
+//! A float16 model therefore runs with its stored values as the file has them and its arithmetic
+//! in float32: at least as accurate as float16 arithmetic, never overflowing where float16 would
+//! between casts, and holding float32's bytes (a 16-bit tensor type is #21's next step).
 mod contrib;
 mod host;
 mod indexing;

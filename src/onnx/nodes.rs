@@ -398,19 +398,26 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
         "Not" => one(ops::logical_not(x()?)?),
         "Where" => one(ops::where_(x()?, &input(args, 1)?.tensor, &input(args, 2)?.tensor)?),
         "Cast" => {
+            // float16 values are held in float32 (see mod.rs): a cast to float16 rounds to them.
+            let half = attr_i(node, "to", 0) == 10;
             let to = match attr_i(node, "to", 0) {
-                1 | 11 => DType::F32,
+                1 | 10 | 11 => DType::F32,
                 6 | 7 => DType::I32,
                 9 => DType::Bool,
                 other => bail!(OP, "unsupported: Cast to ONNX type {other}"),
             };
             let v = input(args, 0)?;
             let host = v.host.as_ref().map(|h| match to {
+                DType::F32 if half => HostData::Float(h.as_floats().iter().map(|&f| half::f16::from_f32(f).to_f32()).collect()),
                 DType::F32 => HostData::Float(h.as_floats()),
                 DType::I32 => HostData::Int(h.as_floats().iter().map(|&f| f.trunc() as i64).collect()),
                 DType::Bool => HostData::Int(h.as_floats().iter().map(|&f| (f != 0.0) as i64).collect()),
             });
-            Ok(vec![Value { tensor: ops::cast(&v.tensor, to)?, host }])
+            let mut tensor = ops::cast(&v.tensor, to)?;
+            if half {
+                tensor = ops::unary(UnaryOp::RoundF16, &tensor, 0.0, 0.0)?;
+            }
+            Ok(vec![Value { tensor, host }])
         }
         "Identity" => Ok(vec![input(args, 0)?.clone()]),
         "Dropout" => {

@@ -179,6 +179,7 @@ fn unary_ref(name: &str, x: f64) -> f64 {
         "atanh" => x.atanh(),
         "log1p" => x.ln_1p(),
         "expm1" => x.exp_m1(),
+        "round_f16" => half::f16::from_f64(x).to_f64(),
         other => panic!("no reference for unary op {other}"),
     }
 }
@@ -944,6 +945,9 @@ pub async fn unary_gradients(dev: Device) -> CaseResult {
             // piecewise constant: stay away from the jumps
             "floor" | "ceil" | "round" | "sign" => rng.vec(6, 0.1, 0.4).into_iter().enumerate().map(|(i, v)| v + i as f32 - 3.0).collect(),
             "relu6" => rng.vec(6, 0.2, 5.8),
+            // straight through: small values, whose half-precision steps (< 2^-16) are far below
+            // the differences' step, so the staircase reads as its slope 1
+            "round_f16" => rng.vec(6, 0.002, 0.02),
             // inside and outside [-0.5, 0.3], each more than EPS from the bounds
             "clip" => vec![0.1, -0.2, 0.6, -0.9, 0.25, -0.45],
             _ => away_from_zero(&mut rng, 6, 0.2, 1.5),
@@ -1931,7 +1935,8 @@ macro_rules! for_each_case {
             attention_errors,
             attention_over_a_cache,
             rope_vs_reference,
-            quantized_matmul_vs_reference
+            quantized_matmul_vs_reference,
+            round_f16_is_a_cast_to_half
         );
     };
 }
@@ -2233,6 +2238,32 @@ pub async fn quantized_matmul_vs_reference(dev: Device) -> CaseResult {
     }
     if QuantizedMatrix::new(w.codes.clone(), w.scales.clone(), None, 4, 8, wk + 8, wn).is_ok() {
         return Err("codes of a [20, 3] weight taken for [28, 3]: accepted".into());
+    }
+    Ok(())
+}
+
+/// round_f16 (ONNX's Cast to float16) gives the bits of the `half` crate's f32 -> f16 -> f32 on
+/// every backend: ties to even, overflow at 65520, subnormals, signed zeros, NaN and infinities.
+pub async fn round_f16_is_a_cast_to_half(dev: Device) -> CaseResult {
+    let tiny = 2f32.powi(-24);
+    let mut xs = vec![
+        0.0, -0.0, 1.0, 1.0 + 2f32.powi(-11), 1.0 + 3.0 * 2f32.powi(-11), 65504.0, 65519.99, 65520.0, -65520.0, 1e9, 6.1e-5, 6.0e-5,
+        1.5 * tiny, 2.5 * tiny, 0.49 * tiny, 0.5 * tiny, 1e-10, -3.3e-6, 1.0 / 3.0, f32::INFINITY, f32::NEG_INFINITY, f32::MAX, f32::MIN_POSITIVE,
+    ];
+    let mut rng = Rng::new(17);
+    for e in -30..18 {
+        xs.extend(rng.vec(8, -1.0, 1.0).iter().map(|v| v * 2f32.powi(e)));
+    }
+    let want: Vec<u32> = xs.iter().map(|&x| half::f16::from_f32(x).to_f32().to_bits()).collect();
+    let got = read(&ops::unary(ops::UnaryOp::RoundF16, &t(&dev, &xs, &[xs.len()])?, 0.0, 0.0).map_err(e)?).await?;
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        if g.to_bits() != *w {
+            return Err(format!("round_f16({:e}) = {g:e}, expected {:e}", xs[i], f32::from_bits(*w)));
+        }
+    }
+    let nan = read(&ops::unary(ops::UnaryOp::RoundF16, &t(&dev, &[f32::NAN], &[1])?, 0.0, 0.0).map_err(e)?).await?;
+    if !nan[0].is_nan() {
+        return Err(format!("round_f16(NaN) = {}", nan[0]));
     }
     Ok(())
 }

@@ -74,6 +74,7 @@ crate::op_family! {
         Atanh => atanh,
         Log1p => log1p,
         Expm1 => expm1,
+        RoundF16 => round_f16,
     }
 }
 

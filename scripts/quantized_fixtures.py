@@ -18,6 +18,12 @@ Models:
                arithmetic between Casts at the inputs and outputs: transformers.js's fp16.
 - llama_q4f16: llama_f16 with its MatMuls as 4-bit MatMulNBits (float16 scales): q4f16.
 
+- f16_overflow: the float16 shapes onnxruntime's users report as overflowing (its issues
+               #31626, #29130): LayerNormalization over 4096 features of magnitude ~300 (their
+               squares pass float16's 65504) and ReduceMean over 1 M ones (a float16 running sum
+               stops at 2048). The reference is numpy in float64; the manifest records whether
+               onnxruntime's own outputs were finite and right (`onnxruntime_max_error`).
+
 Each manifest entry gives `tolerance` (the relative error the tests allow: tight where the engine
 computes what onnxruntime computes; 2e-3 for float16 models, which the engine computes in float32
 while onnxruntime computes in float16) and `delta_vs_f32` (onnxruntime's own largest relative
@@ -76,6 +82,41 @@ def f16(src: Path, dst: Path) -> None:
 def q4f16(src: Path, dst: Path) -> None:
     f16(src, dst)
     q4(dst, dst, 32, True)
+
+
+def f16_overflow(out_dir: Path, manifest: list) -> None:
+    from onnx import TensorProto, helper
+    d = 4096
+    nodes = [
+        helper.make_node("Cast", ["x"], ["xh"], to=TensorProto.FLOAT16),
+        helper.make_node("LayerNormalization", ["xh", "gamma", "beta"], ["ln"], axis=-1, epsilon=1e-5),
+        helper.make_node("Cast", ["ln"], ["normalized"], to=TensorProto.FLOAT),
+        helper.make_node("ConstantOfShape", ["shape"], ["ones"], value=helper.make_tensor("one", TensorProto.FLOAT16, [1], [1.0])),
+        helper.make_node("ReduceMean", ["ones"], ["mean_h"], keepdims=0),
+        helper.make_node("Cast", ["mean_h"], ["mean"], to=TensorProto.FLOAT),
+    ]
+    inits = [numpy_helper.from_array(np.ones(d, np.float16), "gamma"), numpy_helper.from_array(np.zeros(d, np.float16), "beta"),
+             numpy_helper.from_array(np.array([1024, 1024], np.int64), "shape")]
+    graph = helper.make_graph(nodes, "f16_overflow", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, d])],
+                              [helper.make_tensor_value_info("normalized", TensorProto.FLOAT, [1, d]), helper.make_tensor_value_info("mean", TensorProto.FLOAT, [])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    (out_dir / "f16_overflow" / "case_0").mkdir(parents=True)
+    path = out_dir / "f16_overflow" / "model.onnx"
+    onnx.save(model, str(path))
+    x = (300 + 50 * np.random.default_rng(3).standard_normal((1, d))).astype(np.float16).astype(np.float32)
+    xd = x.astype(np.float64)
+    want = [((xd - xd.mean()) / np.sqrt(xd.var() + 1e-5)).astype(np.float32), np.array(1.0, np.float32)]
+    case = out_dir / "f16_overflow" / "case_0"
+    (case / "input_0.pb").write_bytes(numpy_helper.from_array(x).SerializeToString())
+    for i, w in enumerate(want):
+        (case / f"output_{i}.pb").write_bytes(numpy_helper.from_array(w).SerializeToString())
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    ort_error = max(float(np.max(np.abs(g.astype(np.float64) - w) / (1 + np.abs(w)))) for g, w in zip(got, want))
+    manifest.append({"name": "f16_overflow", "from": None, "inputs": ["x"], "outputs": ["normalized", "mean"], "ops": op_types(model),
+                     "cases": [{"x": [1, d]}], "tolerance": 2e-3, "reference": "numpy float64",
+                     "onnxruntime_max_error": ort_error if np.isfinite(ort_error) else "non-finite"})
+    print(f"[quantized_fixtures] f16_overflow: onnxruntime's largest error {ort_error}")
 
 
 def op_types(model) -> list:
@@ -159,6 +200,7 @@ def main() -> None:
         manifest.append({"name": name, "from": base, "inputs": inputs, "outputs": outputs, "ops": op_types(model), "cases": cases,
                          "tolerance": tolerance, "delta_vs_f32": round(delta, 6)})
         print(f"[quantized_fixtures] {name}: {path.stat().st_size} bytes (from {(SOURCE / base / 'model.onnx').stat().st_size}), ops {op_types(model)}")
+    f16_overflow(OUT, manifest)
     (OUT / "manifest.json").write_text(json.dumps({"tools": EXPECTED, "models": manifest}, indent=1) + "\n")
     (OUT / "README.md").write_text(
         "# Quantized transformer ONNX fixtures\n\nMade by `scripts/quantized_fixtures.py` from the float32 models of ../onnx_models with "

@@ -242,20 +242,24 @@ fn run(mode: Mode, x: &Tensor, w: &QuantizedMatrix, m: usize, out_shape: [usize;
         Device::Cpu => Storage::cpu(cpu(mode, x, w, &p, numel)?),
         Device::Gpu(ctx) => {
             let out = ctx.alloc(OP, numel as u64 * 4)?;
+            // The forward product reads x as vec4s where whole words of codes end within k.
+            let vec4 = mode == Mode::Forward && w.k % (32 / w.bits) == 0;
             let (name, body) = match mode {
+                Mode::Forward if vec4 => ("quantized_matmul_vec4", ""),
                 Mode::Forward => ("quantized_matmul", "const MODE = 0u;"),
                 Mode::Transposed => ("quantized_matmul_t", "const MODE = 1u;"),
                 Mode::Dequantize => ("quantized_dequantize", "const MODE = 2u;"),
             };
             let kernel = ctx.kernel(name, || {
+                let shader = if vec4 { include_str!("../../shaders/quantized_matmul_vec4.wgsl") } else { include_str!("../../shaders/quantized_matmul.wgsl") };
                 Source::new(&QuantParams::wgsl_fields())
                     .buffer("out", "f32", true)
-                    .buffer("x", "f32", false)
+                    .buffer("x", if vec4 { "vec4<f32>" } else { "f32" }, false)
                     .buffer("codes", "u32", false)
                     .buffer("scales", "f32", false)
                     .buffer("zero_points", "f32", false)
                     .define(body)
-                    .body(include_str!("../../shaders/quantized_matmul.wgsl"))
+                    .body(shader)
             });
             // Without zero points the binding still needs a buffer: the scales stand in, unread.
             let zeros = w.zero_points.as_ref().unwrap_or(&w.scales);

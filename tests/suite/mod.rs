@@ -2166,12 +2166,14 @@ pub async fn rope_vs_reference(dev: Device) -> CaseResult {
 pub async fn quantized_matmul_vs_reference(dev: Device) -> CaseResult {
     use ops::QuantizedMatrix;
     // n = 70 crosses the CPU kernel's 64-column tiles; blocks of 8 to 128 codes take its vector
-    // decoder whole, in halves, or not at all.
-    let (k, n) = (70, 70);
+    // decoder whole, in halves, or not at all. k = 96 (whole words of codes, a partial last block
+    // at 64) takes the GPU's vec4 kernel, k = 70 its scalar one.
     let mut rng = Rng::new(83);
-    let wv = rng.vec(k * n, -2.0, 2.0);
-    for (bits, block, symmetric) in [(4, 32, true), (4, 16, false), (4, 8, false), (4, 64, true), (8, 16, true), (8, 128, false), (8, 12, true)] {
-        let what = format!("{bits}-bit blocks of {block} (symmetric {symmetric})");
+    let cases = [(4, 32, true), (4, 16, false), (4, 8, false), (4, 64, true), (8, 16, true), (8, 128, false), (8, 12, true)];
+    for (k, (bits, block, symmetric)) in cases.iter().map(|&c| (70, c)).chain([(96, (4, 64, false)), (96, (8, 64, true)), (96, (4, 32, true))]) {
+        let n = 70;
+        let wv = rng.vec(k * n, -2.0, 2.0);
+        let what = format!("[{k}, {n}] in {bits}-bit blocks of {block} (symmetric {symmetric})");
         let w = QuantizedMatrix::quantize(&dev, &wv, k, n, bits, block, symmetric).map_err(e)?;
         let deq = read(&w.dequantize().map_err(e)?).await?;
         let on_cpu = QuantizedMatrix::quantize(&Device::Cpu, &wv, k, n, bits, block, symmetric).map_err(e)?;

@@ -18,6 +18,9 @@ Models:
                arithmetic between Casts at the inputs and outputs: transformers.js's fp16.
 - llama_q4f16: llama_f16 with its MatMuls as 4-bit MatMulNBits (float16 scales): q4f16.
 
+- gather_block_int4, gather_block_uint4: one com.microsoft GatherBlockQuantized node each (a
+               4-bit embedding table [50, 64] in blocks of 32, int4 with zero points and uint4
+               without), built with onnx.helper; ids include a negative one.
 - f16_overflow: the float16 shapes onnxruntime's users report as overflowing (its issues
                #31626, #29130): LayerNormalization over 4096 features of magnitude ~300 (their
                squares pass float16's 65504) and ReduceMean over 1 M ones (a float16 running sum
@@ -119,6 +122,33 @@ def f16_overflow(out_dir: Path, manifest: list) -> None:
     print(f"[quantized_fixtures] f16_overflow: onnxruntime's largest error {ort_error}")
 
 
+def gather_block(out_dir: Path, manifest: list) -> None:
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(4)
+    vocab, dim, block = 50, 64, 32
+    for name, dt, with_zero in [("gather_block_int4", TensorProto.INT4, True), ("gather_block_uint4", TensorProto.UINT4, False)]:
+        lo, hi = (-8, 8) if dt == TensorProto.INT4 else (0, 16)
+        inits = [helper.make_tensor("data", dt, [vocab, dim], rng.integers(lo, hi, vocab * dim).tolist()),
+                 numpy_helper.from_array(rng.uniform(0.01, 0.1, (vocab, dim // block)).astype(np.float32), "scales")]
+        inputs = ["data", "ids", "scales"]
+        if with_zero:
+            inits.append(helper.make_tensor("zero_points", dt, [vocab, dim // block], rng.integers(lo, hi, vocab * dim // block).tolist()))
+            inputs.append("zero_points")
+        node = helper.make_node("GatherBlockQuantized", inputs, ["y"], domain="com.microsoft", block_size=block)
+        graph = helper.make_graph([node], name, [helper.make_tensor_value_info("ids", TensorProto.INT64, [2, 3])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+        (out_dir / name / "case_0").mkdir(parents=True)
+        path = out_dir / name / "model.onnx"
+        onnx.save(model, str(path))
+        ids = np.array([[0, 7, 49], [3, -1, 3]], np.int64)
+        y = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"ids": ids})[0]
+        (out_dir / name / "case_0" / "input_0.pb").write_bytes(numpy_helper.from_array(ids).SerializeToString())
+        (out_dir / name / "case_0" / "output_0.pb").write_bytes(numpy_helper.from_array(y).SerializeToString())
+        manifest.append({"name": name, "from": None, "inputs": ["ids"], "outputs": ["y"], "ops": op_types(model), "cases": [{"ids": [2, 3]}],
+                         "tolerance": 2e-4})
+
+
 def op_types(model) -> list:
     return sorted({(n.domain + "." if n.domain else "") + n.op_type for n in model.graph.node})
 
@@ -200,6 +230,7 @@ def main() -> None:
         manifest.append({"name": name, "from": base, "inputs": inputs, "outputs": outputs, "ops": op_types(model), "cases": cases,
                          "tolerance": tolerance, "delta_vs_f32": round(delta, 6)})
         print(f"[quantized_fixtures] {name}: {path.stat().st_size} bytes (from {(SOURCE / base / 'model.onnx').stat().st_size}), ops {op_types(model)}")
+    gather_block(OUT, manifest)
     f16_overflow(OUT, manifest)
     (OUT / "manifest.json").write_text(json.dumps({"tools": EXPECTED, "models": manifest}, indent=1) + "\n")
     (OUT / "README.md").write_text(

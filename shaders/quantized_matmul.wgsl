@@ -1,7 +1,8 @@
 // Weight-only quantized matmul (src/ops/quantized_matmul.rs). W [k, n] is held transposed as
 // codes [n, blocks, words]: `bits`-bit codes, lowest bits first, `block` codes a block; a code c
 // of block (col, b) stands for (c - zero) * scale. Codes are dequantized in registers.
-// MODE (defined by the prelude): 0 out[m, n] = x[m, k] W; 1 out[m, k] = x[m, n] W^T; 2 out[n, k] = W^T.
+// MODE (defined by the prelude): 0 out[m, n] = x[m, k] W; 1 out[m, k] = x[m, n] W^T; 2 out[n, k] = W^T;
+// 3 out[m, k] = the columns of W named by x[m] (int32 ids, read by bits; out of range: zeros).
 // Modes 0 and 1 give each thread one output column and up to four rows, so every weight value
 // read and dequantized serves four rows.
 
@@ -29,6 +30,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (MODE == 2u) {
         if (t >= p.n * p.k) { return; }
         out[t] = weight(t % p.k, t / p.k);
+        return;
+    }
+    if (MODE == 3u) {
+        if (t >= p.m * p.k) { return; }
+        let id = bitcast<i32>(x[t / p.k]);
+        if (id < 0 || u32(id) >= p.n) {
+            out[t] = 0.0;
+            return;
+        }
+        out[t] = weight(t % p.k, u32(id));
         return;
     }
     // Columns of the output: n for x W, k for x W^T; the reduction runs over the other.

@@ -93,7 +93,7 @@ fn run_dir(root: &Path, dev: &Device, label: &str) {
         }
         // Quantized weights stay packed: 4-bit codes an eighth, 8-bit a quarter of float32's bytes
         // (the float16 models have none).
-        if root.ends_with("onnx_quantized") && name.contains("_q") {
+        if root.ends_with("onnx_quantized") && (name.contains("_q") || name.starts_with("gather")) {
             assert!(model.packed_weight_bytes() > 0, "{name}: no weight was packed");
             eprintln!("{label}: {name}: packed weights hold {} bytes", model.packed_weight_bytes());
         }

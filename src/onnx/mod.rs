@@ -299,7 +299,7 @@ impl OnnxModel {
         for (i, node) in graph.node.iter().enumerate() {
             let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
             if node.domain == "com.microsoft" {
-                if !contrib::is_supported(&node.op_type) && node.op_type != "MatMulNBits" {
+                if !contrib::is_supported(&node.op_type) && !quantized::CONTRIB_OPS.contains(&node.op_type.as_str()) {
                     bail!(OP, "unsupported op '{}' of domain 'com.microsoft' (node {name})", node.op_type);
                 }
                 continue;

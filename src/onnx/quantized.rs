@@ -1,7 +1,8 @@
 //! Quantized ONNX operators: what onnxruntime's quantization tools write into the models that
 //! transformers.js and the ONNX model zoo publish.
-//! - com.microsoft MatMulNBits (4-bit blocks: "q4"; 8-bit blocks), and MatMulInteger with a
-//!   constant 8-bit weight ("q8", from quantize_dynamic): the weight is packed once at load into
+//! - com.microsoft MatMulNBits (4-bit blocks: "q4"; 8-bit blocks), GatherBlockQuantized (4-bit
+//!   embedding tables), and MatMulInteger with a constant 8-bit weight ("q8", from
+//!   quantize_dynamic): the weight is packed once at load into
 //!   the engine's `QuantizedMatrix` and stays 8- or 4-bit on the device; the uint8 initializer
 //!   itself is never uploaded.
 //! - DynamicQuantizeLinear, QuantizeLinear and DequantizeLinear (per tensor, per axis, blocked),
@@ -24,6 +25,8 @@ const OP: &str = "onnx";
 
 /// The ai.onnx op types run here.
 pub const OPS: &[&str] = &["DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "QuantizeLinear"];
+/// The com.microsoft op types run here (their weights packed at load).
+pub const CONTRIB_OPS: &[&str] = &["GatherBlockQuantized", "MatMulNBits"];
 
 /// What loading prepared for the quantized ops.
 #[derive(Default)]
@@ -65,6 +68,7 @@ pub fn prepare(graph: &GraphProto, device: &Device) -> Result<Prepared> {
     for n in &graph.node {
         let packed = match (n.domain.as_str(), n.op_type.as_str()) {
             ("com.microsoft", "MatMulNBits") => Some(pack_nbits(n, &inits, device).map_err(|e| at_node(n, e))?),
+            ("com.microsoft", "GatherBlockQuantized") => Some(pack_gather(n, &inits, device).map_err(|e| at_node(n, e))?),
             ("" | "ai.onnx", "MatMulInteger") => pack_integer(n, &inits, device).map_err(|e| at_node(n, e))?,
             _ => None,
         };
@@ -72,7 +76,8 @@ pub fn prepare(graph: &GraphProto, device: &Device) -> Result<Prepared> {
         let Some(out) = n.output.first() else { continue };
         p.packed.insert(out.clone(), w);
         // The packed bytes replace the weight (and its zero points) wherever nothing else reads them.
-        for i in [1, 3] {
+        let inputs: &[usize] = if n.op_type == "GatherBlockQuantized" { &[0, 3] } else { &[1, 3] };
+        for &i in inputs {
             if let Some(name) = n.input.get(i).filter(|s| !s.is_empty()) {
                 if readers.get(name.as_str()) == Some(&1) && inits.contains_key(name.as_str()) {
                     p.consumed.insert(name.clone());
@@ -178,6 +183,73 @@ fn pack_nbits(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Devic
     )
 }
 
+/// GatherBlockQuantized: an embedding table data [vocab, dim] of int4 or uint4 values quantized
+/// in blocks along dim (scales [vocab, dim / block], optional zero points alike, default 0): each
+/// table row is a column of the engine's W [dim, vocab], whose byte layout it already has when dim
+/// is a whole number of blocks. int4 values are stored offset by 8 (nibble ^ 8).
+fn pack_gather(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Device) -> Result<QuantizedMatrix> {
+    let data = constant(n, 0, inits, "data")?.expect("GatherBlockQuantized has input data");
+    let scales = constant(n, 2, inits, "scales")?.ok_or_else(|| crate::Error::new(OP, "input 2 (scales) is missing"))?;
+    let dims = tensor_dims("data", &data.dims)?;
+    let block = attr_i(n, "block_size", 128);
+    if dims.len() != 2 || attr_i(n, "gather_axis", 0) != 0 || !matches!(attr_i(n, "quantize_axis", 1), 1 | -1) {
+        bail!(OP, "unsupported: data of rank {} gathered along axis {} and quantized along axis {} (a 2-D table gathered by row, quantized along its rows, is handled)", dims.len(), attr_i(n, "gather_axis", 0), attr_i(n, "quantize_axis", 1));
+    }
+    let (vocab, dim) = (dims[0], dims[1]);
+    if !(8..=1 << 20).contains(&block) || block % 8 != 0 || dim % block as usize != 0 {
+        bail!(OP, "unsupported: blocks of {block} over rows of {dim} (a multiple of 8 dividing the row is handled)");
+    }
+    let block = block as usize;
+    let signed = match data.data_type {
+        data_type::INT4 => true,
+        data_type::UINT4 => false,
+        t => bail!(OP, "data must be int4 or uint4, got ONNX type {t}"),
+    };
+    // Two values a byte, low nibble first: raw data, or one byte per int32_data entry.
+    let raw = |t: &TensorProto, numel: usize, what: &str| -> Result<Vec<u8>> {
+        if t.data_location == 1 || !t.external_data.is_empty() {
+            bail!(OP, "unsupported: {what} '{}' keeps its data in an external file", t.name);
+        }
+        let bytes: Vec<u8> = if t.raw_data.is_empty() { t.int32_data.iter().map(|&v| v as u8).collect() } else { t.raw_data.clone() };
+        if bytes.len() != numel.div_ceil(2) || t.data_type != data.data_type {
+            bail!(OP, "{what} '{}' must be {} data of {numel} values (as data), got {} bytes", t.name, if signed { "int4" } else { "uint4" }, bytes.len());
+        }
+        Ok(bytes)
+    };
+    let bytes = raw(data, vocab * dim, "data")?;
+    let flip = if signed { 0x88 } else { 0 };
+    let mut padded = bytes.iter().map(|b| b ^ flip).collect::<Vec<u8>>();
+    padded.resize(padded.len().next_multiple_of(4), 0);
+    let words: Vec<u32> = padded.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let blocks = dim / block;
+    let scale_values = floats_of(scales)?;
+    if scale_values.len() != vocab * blocks {
+        bail!(OP, "{} scales for {vocab} rows of {blocks} blocks", scale_values.len());
+    }
+    let offset = if signed { 8.0 } else { 0.0 };
+    let zeros: Option<Vec<f32>> = match constant(n, 3, inits, "zero points")? {
+        Some(z) => {
+            let zb = raw(z, vocab * blocks, "zero points")?;
+            Some((0..vocab * blocks).map(|i| {
+                let nibble = (zb[i / 2] >> (4 * (i % 2))) & 15;
+                (if signed { ((nibble << 4) as i8 >> 4) as f32 } else { nibble as f32 }) + offset
+            }).collect())
+        }
+        // int4 without zero points is the engine's default zero (8 after the offset); uint4's is 0.
+        None if signed => None,
+        None => Some(vec![0.0; vocab * blocks]),
+    };
+    QuantizedMatrix::new(
+        Tensor::from_words(device, words, &[vocab, blocks, block / 8], DType::I32)?,
+        Tensor::from_f32(device, &scale_values, &[vocab, blocks])?,
+        zeros.map(|z| Tensor::from_f32(device, &z, &[vocab, blocks])).transpose()?,
+        4,
+        block,
+        dim,
+        vocab,
+    )
+}
+
 /// MatMulInteger with a constant 2-D 8-bit weight B [K, N] (and a constant zero point, scalar or
 /// per column): packed as one 8-bit block per column with scale 1, so the kernel's (code - zero)
 /// is B's integer value minus its zero point. int8 codes are stored offset by 128.
@@ -223,6 +295,14 @@ fn pack_integer(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Dev
 
 /// Runs a node whose weight was packed at load.
 pub fn run_packed(node: &NodeProto, args: &[Option<&Value>], w: &QuantizedMatrix) -> Result<Vec<Value>> {
+    if node.op_type == "GatherBlockQuantized" {
+        // Negative indices count from the end of the table.
+        let ids = ops::cast(&input(args, 1)?.tensor, DType::I32)?;
+        let vocab = ops::fill(ids.device(), &[], w.n as f64, DType::I32)?;
+        let zero = ops::fill(ids.device(), &[], 0.0, DType::I32)?;
+        let ids = ops::where_(&ops::less(&ids, &zero)?, &ops::add(&ids, &vocab)?, &ids)?;
+        return Ok(vec![plain(w.embedding(&ids)?)]);
+    }
     let a = &input(args, 0)?.tensor;
     match node.op_type.as_str() {
         "MatMulNBits" => {

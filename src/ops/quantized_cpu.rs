@@ -75,6 +75,14 @@ pub(super) fn dequantize(w: &Packed, out: &mut [f32]) {
     w.dequantize_columns(0, w.n, out, &mut buf);
 }
 
+/// out [ids, k]: the columns of W that `ids` (checked to be in range) name.
+pub(super) fn gather(w: &Packed, ids: &[u32], out: &mut [f32]) {
+    let mut buf = vec![0f32; w.block];
+    for (i, &id) in ids.iter().enumerate() {
+        w.dequantize_columns(id as usize, 1, &mut out[i * w.k..(i + 1) * w.k], &mut buf);
+    }
+}
+
 /// out [m, n] = x [m, k] W.
 pub(super) fn forward(w: &Packed, x: &[f32], m: usize, out: &mut [f32]) {
     let (k, n) = (w.k, w.n);

@@ -187,6 +187,19 @@ impl QuantizedMatrix {
         crate::ops::transpose(&wt, None)
     }
 
+    /// Columns `ids` of W, dequantized: [..ids, k]. W^T as an embedding table whose rows are
+    /// quantized in blocks (onnxruntime's GatherBlockQuantized). No gradient: the table is frozen.
+    /// An id outside [0, n) is an error on the CPU and reads zeros on the GPU (as `gather` does).
+    pub fn embedding(&self, ids: &Tensor) -> Result<Tensor> {
+        if ids.dtype() != DType::I32 {
+            bail!(OP, "ids must be int32, got {}", ids.dtype());
+        }
+        common_device(OP, &[ids, &self.codes])?;
+        let mut shape = ids.shape().to_vec();
+        shape.push(self.k);
+        run(Mode::Gather, ids, self, ids.numel(), [ids.numel(), self.k])?.reshape_to(&shape)
+    }
+
     /// Bytes the weight holds on its device: codes, scales and zero points.
     pub fn size_bytes(&self) -> usize {
         self.codes.size_bytes() + self.scales.size_bytes() + self.zero_points.as_ref().map_or(0, |z| z.size_bytes())
@@ -224,12 +237,14 @@ pub fn quantized_matmul(x: &Tensor, w: &QuantizedMatrix) -> Result<Tensor> {
     }))
 }
 
-/// What the kernel computes: x W ([m, k] -> [m, n]), x W^T ([m, n] -> [m, k]), or W^T itself.
+/// What the kernel computes: x W ([m, k] -> [m, n]), x W^T ([m, n] -> [m, k]), W^T itself, or
+/// the columns of W that x (int32 ids) names ([m] -> [m, k]).
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Forward,
     Transposed,
     Dequantize,
+    Gather,
 }
 
 fn run(mode: Mode, x: &Tensor, w: &QuantizedMatrix, m: usize, out_shape: [usize; 2]) -> Result<Tensor> {
@@ -249,6 +264,7 @@ fn run(mode: Mode, x: &Tensor, w: &QuantizedMatrix, m: usize, out_shape: [usize;
                 Mode::Forward => ("quantized_matmul", "const MODE = 0u;"),
                 Mode::Transposed => ("quantized_matmul_t", "const MODE = 1u;"),
                 Mode::Dequantize => ("quantized_dequantize", "const MODE = 2u;"),
+                Mode::Gather => ("quantized_gather", "const MODE = 3u;"),
             };
             let kernel = ctx.kernel(name, || {
                 let shader = if vec4 { include_str!("../../shaders/quantized_matmul_vec4.wgsl") } else { include_str!("../../shaders/quantized_matmul.wgsl") };
@@ -264,8 +280,8 @@ fn run(mode: Mode, x: &Tensor, w: &QuantizedMatrix, m: usize, out_shape: [usize;
             // Without zero points the binding still needs a buffer: the scales stand in, unread.
             let zeros = w.zero_points.as_ref().unwrap_or(&w.scales);
             let buffers = [out.raw(), x.gpu_buffer()?.raw(), w.codes.gpu_buffer()?.raw(), w.scales.gpu_buffer()?.raw(), zeros.gpu_buffer()?.raw()];
-            // Forward and transposed: one thread per 4 rows of one output column; dequantize: per value.
-            let threads = if mode == Mode::Dequantize { numel } else { out_shape[0].div_ceil(4) * out_shape[1] };
+            // Forward and transposed: one thread per 4 rows of one output column; the others: per value.
+            let threads = if matches!(mode, Mode::Dequantize | Mode::Gather) { numel } else { out_shape[0].div_ceil(4) * out_shape[1] };
             ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &buffers, grid_2d(threads.div_ceil(64) as u64)?);
             Storage::gpu(out)
         }
@@ -291,6 +307,13 @@ fn cpu(mode: Mode, x: &Tensor, w: &QuantizedMatrix, p: &QuantParams, numel: usiz
     let dst: &mut [f32] = bytemuck::cast_slice_mut(&mut out);
     match mode {
         Mode::Dequantize => quantized_cpu::dequantize(&packed, dst),
+        Mode::Gather => {
+            let ids = x.cpu_words()?;
+            if let Some(&bad) = ids.iter().find(|&&id| id as i32 as usize >= w.n || (id as i32) < 0) {
+                bail!(OP, "id {} is out of range for a table of {} rows", bad as i32, w.n);
+            }
+            quantized_cpu::gather(&packed, &ids, dst);
+        }
         Mode::Forward | Mode::Transposed => {
             let xw = x.cpu_words()?;
             let xs: &[f32] = bytemuck::cast_slice(&xw);

@@ -2221,6 +2221,20 @@ pub async fn quantized_matmul_vs_reference(dev: Device) -> CaseResult {
             close(&format!("{what}: x {shape:?}"), &read(&y).await?, &want, 1e-5, 1e-5)?;
         }
     }
+    // As an embedding table: columns of W by id, dequantized; an id out of range is an error on
+    // the CPU (zeros on the GPU, which cannot fail a kernel).
+    let table = QuantizedMatrix::quantize(&dev, &rng.vec(64 * 9, -1.0, 1.0), 64, 9, 4, 32, false).map_err(e)?;
+    let deq = read(&table.dequantize().map_err(e)?).await?;
+    let ids = [3, 0, 8, 3, 5, 1];
+    let rows = table.embedding(&ti(&dev, &ids, &[2, 3])?).map_err(e)?;
+    if rows.shape() != [2, 3, 64] {
+        return Err(format!("embedding of [2, 3] ids: shape {:?}", rows.shape()));
+    }
+    let want: Vec<f64> = ids.iter().flat_map(|&id| (0..64).map(|kk| deq[kk * 9 + id as usize] as f64).collect::<Vec<_>>()).collect();
+    close("quantized embedding", &read(&rows).await?, &want, 0.0, 0.0)?;
+    if matches!(dev, Device::Cpu) && table.embedding(&ti(&dev, &[9], &[1])?).is_ok() {
+        return Err("quantized embedding of id 9 in a table of 9: accepted".into());
+    }
     let (wk, wn) = (20, 3);
     let small = rng.vec(wk * wn, -1.0, 1.0);
     let xs = rng.vec(2 * wk, -1.0, 1.0);

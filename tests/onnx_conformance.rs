@@ -200,6 +200,24 @@ fn hostile_graphs_are_clear_errors() {
             Err(e) => assert!(e.to_string().contains(needle), "{what}: unclear error {e}"),
         }
     }
+    // Quantized weights whose declared sizes wrap on wasm32 are refused against the bytes present;
+    // a DequantizeLinear block of 2^40 (one block: the scale applies to the whole axis) allocates
+    // nothing of its size.
+    let mut nbits = ModelProto::decode(model(node("MatMulNBits", &["x", "b", "s"], vec![]), vec![]).as_slice()).unwrap();
+    nbits.opset_import.push(OperatorSetIdProto { domain: "com.microsoft".into(), version: 1 });
+    let g = nbits.graph.as_mut().unwrap();
+    g.node[0].domain = "com.microsoft".into();
+    let int_attr = |name: &str, i: i64| AttributeProto { name: name.into(), i, r#type: 2, ..Default::default() };
+    g.node[0].attribute = vec![int_attr("K", 1 << 30), int_attr("N", 1 << 30), int_attr("bits", 4), int_attr("block_size", 32)];
+    g.initializer.push(TensorProto { name: "b".into(), dims: vec![1], data_type: data_type::UINT8, raw_data: vec![7], ..Default::default() });
+    g.initializer.push(floats("s", &[1.0]));
+    match OnnxModel::from_bytes(&Device::Cpu, &nbits.encode_to_vec()) {
+        Ok(_) => panic!("MatMulNBits of 2^30 x 2^30 over one byte: loaded"),
+        Err(e) => assert!(e.to_string().contains("weight B has 1 bytes"), "unclear error {e}"),
+    }
+    let blocked = OnnxModel::from_bytes(&Device::Cpu, &model(node("DequantizeLinear", &["x", "s"], vec![int_attr("axis", 0), int_attr("block_size", 1 << 40)]), vec![TensorProto { name: "s".into(), dims: vec![1], data_type: data_type::FLOAT, float_data: vec![2.0], ..Default::default() }])).unwrap();
+    let y = blocked.run(&[x.clone()]).expect("DequantizeLinear with a block of 2^40 runs");
+    assert_eq!(pollster::block_on(y[0].to_vec_f32()).unwrap(), vec![2.0, 4.0, 6.0]);
     // A divisor that is a graph input lives on the device; the CPU backend still sees a zero.
     let divide = OnnxModel::from_bytes(&Device::Cpu, &model(node("Div", &["v", "x"], vec![]), vec![ints("v", &[6, 7, -7])])).unwrap();
     let divisor = |v: &[i32]| webtensor::Tensor::from_i32(&Device::Cpu, v, &[3]).unwrap();

@@ -139,13 +139,19 @@ fn pack_nbits(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Devic
     }
     let b = constant(n, 1, inits, "weight B")?.expect("MatMulNBits has input B");
     let scales = constant(n, 2, inits, "scales")?.ok_or_else(|| crate::Error::new(OP, "input 2 (scales) is missing"))?;
-    let blocks = k.div_ceil(block);
-    if block * bits % 32 != 0 {
-        bail!(OP, "unsupported: blocks of {block} {bits}-bit codes do not fill whole 32-bit words");
+    if bits != 4 && bits != 8 {
+        bail!(OP, "unsupported: {bits}-bit codes (4 and 8 are handled)");
     }
+    if block > 1 << 20 || block * bits % 32 != 0 {
+        bail!(OP, "unsupported: blocks of {block} {bits}-bit codes do not fill whole 32-bit words (or exceed 2^20 codes)");
+    }
+    let blocks = k.div_ceil(block);
     let bytes = bytes_of(b, "weight B")?;
-    if bytes.len() != cols * blocks * block * bits / 8 {
-        bail!(OP, "weight B has {} bytes; N {cols}, K {k} in blocks of {block} at {bits} bits need {}", bytes.len(), cols * blocks * block * bits / 8);
+    // In u64: hostile sizes must not wrap on wasm32. Once they match the bytes present, products
+    // of these sizes fit.
+    let need = cols as u64 * blocks as u64 * (block * bits / 8) as u64;
+    if bytes.len() as u64 != need {
+        bail!(OP, "weight B has {} bytes; N {cols}, K {k} in blocks of {block} at {bits} bits need {need}", bytes.len());
     }
     let words: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     let scale_values = floats_of(scales)?;
@@ -216,7 +222,7 @@ fn pack_gather(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Devi
         }
         Ok(bytes)
     };
-    let bytes = raw(data, vocab * dim, "data")?;
+    let bytes = raw(data, crate::shape::checked_numel(OP, &dims)?, "data")?;
     let flip = if signed { 0x88 } else { 0 };
     let mut padded = bytes.iter().map(|b| b ^ flip).collect::<Vec<u8>>();
     padded.resize(padded.len().next_multiple_of(4), 0);
@@ -420,20 +426,22 @@ fn expand_param(p: &Tensor, x: &Tensor, node: &NodeProto) -> Result<Tensor> {
         shape[axis] = d as i64;
         return ops::reshape(p, &shape);
     }
-    let block = block as usize;
+    let block = super::nodes::sat(block);
     let mut want = x.shape().to_vec();
     want[axis] = d.div_ceil(block);
     if p.shape() != want.as_slice() {
         bail!(OP, "a blocked scale or zero point must be {want:?} for blocks of {block} along axis {axis} of x {:?}, got {:?}", x.shape(), p.shape());
     }
     // [..., B, ...] -> [..., B, 1, ...] -> [..., B, block, ...] -> [..., B * block, ...] -> first d.
+    // A block longer than the axis (B = 1) repeats only d times: a hostile block size allocates nothing.
+    let reps = block.min(d);
     let mut split: Vec<usize> = want.clone();
     split.insert(axis + 1, 1);
     let mut wide = split.clone();
-    wide[axis + 1] = block;
+    wide[axis + 1] = reps;
     let repeated = ops::broadcast_to(&p.reshape_to(&split)?, &wide)?;
     let mut merged: Vec<i64> = want.iter().map(|&s| s as i64).collect();
-    merged[axis] = (want[axis] * block) as i64;
+    merged[axis] = (want[axis] * reps) as i64;
     let full = ops::reshape(&repeated, &merged)?;
     let begin = vec![0usize; rank];
     let mut size: Vec<i64> = vec![-1; rank];

@@ -11,8 +11,9 @@
 //! Integer tensors are held as int32 whatever their ONNX width, so a uint8 and an int8 value mean
 //! the same number; where the ONNX type matters (QuantizeLinear's saturation range, an int8
 //! weight's code offset) it is read from the graph's declarations at load.
-//! MatMulInteger sums in float32: exact while the sums stay below 2^24 in magnitude, and within
-//! float32 rounding of the integer result beyond (the scale products that follow round as much).
+//! MatMulInteger's packed product sums in int32 on the CPU in the browser (quantized_integer.rs);
+//! elsewhere in float32: exact while the sums stay below 2^24 in magnitude, and within float32
+//! rounding of the integer result beyond (the scale products that follow round as much).
 use std::collections::{HashMap, HashSet};
 
 use super::nodes::{attr, attr_i, input, opt_input, plain};
@@ -75,8 +76,13 @@ pub fn prepare(graph: &GraphProto, device: &Device) -> Result<Prepared> {
         let Some(w) = packed else { continue };
         let Some(out) = n.output.first() else { continue };
         p.packed.insert(out.clone(), w);
-        // The packed bytes replace the weight (and its zero points) wherever nothing else reads them.
-        let inputs: &[usize] = if n.op_type == "GatherBlockQuantized" { &[0, 3] } else { &[1, 3] };
+        // The packed form replaces the weight, its scales and zero points wherever nothing else
+        // reads them (so they are neither uploaded twice nor offered as trainable weights).
+        let inputs: &[usize] = match n.op_type.as_str() {
+            "GatherBlockQuantized" => &[0, 2, 3],
+            "MatMulNBits" => &[1, 2, 3],
+            _ => &[1, 3],
+        };
         for &i in inputs {
             if let Some(name) = n.input.get(i).filter(|s| !s.is_empty()) {
                 if readers.get(name.as_str()) == Some(&1) && inits.contains_key(name.as_str()) {
@@ -319,10 +325,9 @@ pub fn run_packed(node: &NodeProto, args: &[Option<&Value>], w: &QuantizedMatrix
             Ok(vec![plain(y)])
         }
         _ => {
-            // MatMulInteger: (A - a_zero_point) times the packed (B - b_zero_point).
-            let x = minus_zero_point(a, opt_input(args, 2))?;
-            let y = ops::quantized_matmul(&x, w)?;
-            Ok(vec![plain(ops::cast(&ops::round(&y)?, DType::I32)?)])
+            // MatMulInteger: (A - a_zero_point) times the packed (B - b_zero_point), in int32.
+            let x = ops::cast(&minus_zero_point(a, opt_input(args, 2))?, DType::I32)?;
+            Ok(vec![plain(ops::quantized_matmul_integer(&x, w)?)])
         }
     }
 }

@@ -1976,7 +1976,12 @@ export const cases = {
     let cases = 0;
     for (const m of models) {
       const model = await tf.loadOnnxModel(await fixtureBytes(`${m.root}/${m.name}/model.onnx`));
-      if (m.root === 'onnx_quantized' && (m.name.includes('_q') || m.name.startsWith('gather'))) assert(model.packedWeightBytes > 0, `${m.name}: no weight stayed packed`);
+      if (m.root === 'onnx_quantized' && (m.name.includes('_q') || m.name.startsWith('gather'))) {
+        assert(model.packedWeightBytes > 0, `${m.name}: no weight stayed packed`);
+        // packed weights are frozen: neither their codes nor their scales are offered for training
+        const offered = model.trainableWeights.map((w) => w.name).filter((n) => /_Q4$|_scales$|_zero_points$|_quantized$/.test(n));
+        assert(offered.length === 0, `${m.name}: packed weights offered as trainable: ${offered.slice(0, 3)}`);
+      }
       for (let k = 0; k < m.cases.length; k++) {
         const dir = `${m.root}/${m.name}/case_${k}`;
         const inputs = [];

@@ -2235,6 +2235,36 @@ pub async fn quantized_matmul_vs_reference(dev: Device) -> CaseResult {
     if matches!(dev, Device::Cpu) && table.embedding(&ti(&dev, &[9], &[1])?).is_ok() {
         return Err("quantized embedding of id 9 in a table of 9: accepted".into());
     }
+    // Integer products (MatMulInteger's packing: one 8-bit block a column, scales 1, a zero point
+    // per column): exact int32 sums, with k odd and m, n past whole 4 x 8 tiles.
+    let (ik, i_n, im) = (37, 11, 6);
+    let block = 40;
+    let code_at = |c: usize, kk: usize| ((c * 131 + kk * 71) % 256) as u32;
+    let mut words = vec![0u32; i_n * block / 4];
+    for c in 0..i_n {
+        for kk in 0..ik {
+            words[(c * block + kk) / 4] |= code_at(c, kk) << (8 * ((c * block + kk) % 4));
+        }
+    }
+    let zeros: Vec<f32> = (0..i_n).map(|c| ((c * 37) % 256) as f32).collect();
+    let iw = QuantizedMatrix::new(
+        Tensor::from_words(&dev, words, &[i_n, 1, block / 4], DType::I32).map_err(e)?,
+        ops::ones(&dev, &[i_n, 1], DType::F32).map_err(e)?,
+        Some(t(&dev, &zeros, &[i_n, 1])?),
+        8,
+        block,
+        ik,
+        i_n,
+    )
+    .map_err(e)?;
+    let a: Vec<i32> = (0..im * ik).map(|i| ((i * 97) % 511) as i32 - 255).collect();
+    for rows in [im, 2] {
+        let got = read_i(&ops::quantized_matmul_integer(&ti(&dev, &a[..rows * ik], &[rows, ik])?, &iw).map_err(e)?).await?;
+        let want: Vec<i32> = (0..rows * i_n).map(|o| (0..ik).map(|kk| a[(o / i_n) * ik + kk] * (code_at(o % i_n, kk) as i32 - zeros[o % i_n] as i32)).sum()).collect();
+        if got != want {
+            return Err(format!("integer product of {rows} rows: {got:?}, expected {want:?}"));
+        }
+    }
     let (wk, wn) = (20, 3);
     let small = rng.vec(wk * wn, -1.0, 1.0);
     let xs = rng.vec(2 * wk, -1.0, 1.0);

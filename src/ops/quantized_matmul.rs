@@ -13,8 +13,8 @@
 //! quantized weight is frozen, as in QLoRA-style fine-tuning of the layers around it.
 use std::rc::Rc;
 
-use crate::autograd::{no_grad, record};
 use super::quantized_cpu::{self, Packed};
+use crate::autograd::{no_grad, record};
 use crate::device::gpu::grid_2d;
 use crate::device::Device;
 use crate::kernel::Source;
@@ -55,7 +55,7 @@ impl QuantizedMatrix {
         if bits != 4 && bits != 8 {
             bail!(OP, "{bits}-bit codes are not supported (4 and 8 are)");
         }
-        if block == 0 || block * bits % 32 != 0 || block > 1 << 20 {
+        if block == 0 || block > 1 << 20 || block * bits % 32 != 0 {
             bail!(OP, "a block of {block} {bits}-bit codes does not fill whole 32-bit words (block * bits must be a multiple of 32, block at most 2^20)");
         }
         let blocks = k.div_ceil(block);
@@ -65,7 +65,7 @@ impl QuantizedMatrix {
             tensors.push((z, "zero points", vec![n, blocks], DType::F32));
         }
         for (t, name, shape, dtype) in &tensors {
-            if t.numel() != shape.iter().product::<usize>() || t.dtype() != *dtype {
+            if Some(t.numel()) != shape.iter().try_fold(1usize, |a, &b| a.checked_mul(b)) || t.dtype() != *dtype {
                 bail!(OP, "{name} of a [{k}, {n}] weight in blocks of {block} must be {dtype} {shape:?}, got {} {:?}", t.dtype(), t.shape());
             }
         }
@@ -90,19 +90,22 @@ impl QuantizedMatrix {
     /// symmetric (codes -2^(bits-1) .. 2^(bits-1) - 1 about the default zero, scale absmax /
     /// (2^(bits-1) - 1)) or affine (min and max of each block, a zero point per block).
     pub fn quantize(device: &Device, w: &[f32], k: usize, n: usize, bits: usize, block: usize, symmetric: bool) -> Result<QuantizedMatrix> {
-        if w.len() != k * n {
+        if Some(w.len()) != k.checked_mul(n) {
             bail!(OP, "{} values for a [{k}, {n}] weight", w.len());
         }
         if let Some(bad) = w.iter().find(|v| !v.is_finite()) {
             bail!(OP, "cannot quantize the non-finite value {bad}");
         }
-        if bits != 4 && bits != 8 || block == 0 || block * bits % 32 != 0 {
+        if bits != 4 && bits != 8 || block == 0 || block > 1 << 20 || block * bits % 32 != 0 {
             bail!(OP, "cannot quantize to {bits} bits in blocks of {block} (4 or 8 bits; block * bits a multiple of 32)");
         }
         let blocks = k.div_ceil(block);
         let per_word = 32 / bits;
         let levels = (1u32 << bits) - 1;
-        let mut codes = vec![0u32; n * blocks * block / per_word];
+        // Sizes by checked products: a block far longer than k (say 2^20 codes for k = 1) pads
+        // each column to a whole block, which must still be allocatable.
+        let code_words = n.checked_mul(blocks).and_then(|c| c.checked_mul(block / per_word));
+        let mut codes = alloc_words(OP, code_words.ok_or_else(|| crate::Error::new(OP, format!("a [{k}, {n}] weight in blocks of {block} is too large")))?)?;
         let mut scales = vec![0f32; n * blocks];
         let mut zeros = vec![0f32; n * blocks];
         for col in 0..n {
@@ -155,14 +158,14 @@ impl QuantizedMatrix {
             let words = w.cpu_words()?;
             return QuantizedMatrix::quantize(w.device(), bytemuck::cast_slice(&words), k, n, bits, block, symmetric);
         };
-        if bits != 4 && bits != 8 || block == 0 || block * bits % 32 != 0 || block > 1 << 20 {
+        if bits != 4 && bits != 8 || block == 0 || block > 1 << 20 || block * bits % 32 != 0 {
             bail!(OP, "cannot quantize to {bits} bits in blocks of {block} (4 or 8 bits; block * bits a multiple of 32)");
         }
         if w.numel() > u32::MAX as usize {
             bail!(OP, "a [{k}, {n}] weight is too large");
         }
         let (blocks, words) = (k.div_ceil(block), block * bits / 32);
-        let codes = ctx.alloc(OP, (n * blocks * words * 4) as u64)?;
+        let codes = ctx.alloc(OP, n as u64 * blocks as u64 * words as u64 * 4)?;
         let scales = ctx.alloc(OP, (n * blocks * 4) as u64)?;
         let zeros = ctx.alloc(OP, if symmetric { 4 } else { (n * blocks * 4) as u64 })?;
         let p = QuantizeParams { k: k as u32, n: n as u32, blocks: blocks as u32, words: words as u32, bits: bits as u32, block: block as u32, symmetric: symmetric as u32, _pad0: 0 };

@@ -19,6 +19,8 @@ export interface QuantizeOptions {
 /** Checked options, with their defaults. */
 export function quantizeOptions(op: string, options: QuantizeOptions | undefined): Required<QuantizeOptions> {
   if (options === null || (options !== undefined && typeof options !== 'object')) throw new Error(`${op}: options must be an object`);
+  const unknown = Object.keys(options ?? {}).filter((key) => !['bits', 'blockSize', 'symmetric'].includes(key));
+  if (unknown.length) throw new Error(`${op}: unknown option ${unknown.join(', ')} (bits, blockSize, symmetric are taken)`);
   const { bits = 4, blockSize = 32, symmetric = true } = options ?? {};
   if (bits !== 4 && bits !== 8) throw new Error(`${op}: bits must be 4 or 8, got ${String(bits)}`);
   intArg(`${op}: blockSize`, blockSize, 1, 1 << 20);

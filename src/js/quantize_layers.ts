@@ -32,7 +32,7 @@ export function quantizeLayers(model: { layers: Layer[] }, options: QuantizeLaye
   const result: QuantizeLayersResult = { layers: [], bytesBefore: 0, bytesAfter: 0 };
   const visit = (layer: Layer) => {
     layer.innerLayers.forEach(visit);
-    if (!(layer instanceof Dense) || layer.getConfig().kernelQuantization) return;
+    if (!(layer instanceof Dense) || layer.kernelQuantized) return;
     const kernel = layer.weights.find((w) => w.name.endsWith('/kernel'));
     if (!kernel || kernel.size < minWeights) return;
     const { before, after } = layer.quantizeKernel(q);

@@ -116,6 +116,11 @@ fn bytes_of(t: &TensorProto, what: &str) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Bytes (a whole number of words) as the little-endian 32-bit words the engine's codes are.
+fn le_words(bytes: &[u8]) -> Vec<u32> {
+    bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
 fn floats_of(t: &TensorProto) -> Result<Vec<f32>> {
     Ok(decode_tensor(t)?.data.as_floats())
 }
@@ -159,7 +164,7 @@ fn pack_nbits(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Devic
     if bytes.len() as u64 != need {
         bail!(OP, "weight B has {} bytes; N {cols}, K {k} in blocks of {block} at {bits} bits need {need}", bytes.len());
     }
-    let words: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let words = le_words(&bytes);
     let scale_values = floats_of(scales)?;
     if scale_values.len() != cols * blocks {
         bail!(OP, "{} scales for N {cols} x {blocks} blocks", scale_values.len());
@@ -232,7 +237,7 @@ fn pack_gather(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Devi
     let flip = if signed { 0x88 } else { 0 };
     let mut padded = bytes.iter().map(|b| b ^ flip).collect::<Vec<u8>>();
     padded.resize(padded.len().next_multiple_of(4), 0);
-    let words: Vec<u32> = padded.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let words = le_words(&padded);
     let blocks = dim / block;
     let scale_values = floats_of(scales)?;
     if scale_values.len() != vocab * blocks {
@@ -326,18 +331,17 @@ pub fn run_packed(node: &NodeProto, args: &[Option<&Value>], w: &QuantizedMatrix
         }
         _ => {
             // MatMulInteger: (A - a_zero_point) times the packed (B - b_zero_point), in int32.
-            let x = ops::cast(&minus_zero_point(a, opt_input(args, 2))?, DType::I32)?;
-            Ok(vec![plain(ops::quantized_matmul_integer(&x, w)?)])
+            Ok(vec![plain(ops::quantized_matmul_integer(&minus_zero_point(a, opt_input(args, 2))?, w)?)])
         }
     }
 }
 
-/// float32(A) minus A's zero point (a scalar: a per-row zero point is refused).
+/// A minus its zero point, in int32 (a scalar: a per-row zero point is refused).
 fn minus_zero_point(a: &Tensor, zp: Option<&Value>) -> Result<Tensor> {
-    let x = ops::cast(a, DType::F32)?;
+    let x = ops::cast(a, DType::I32)?;
     match zp {
         None => Ok(x),
-        Some(z) if z.tensor.numel() == 1 => ops::sub(&x, &ops::reshape(&ops::cast(&z.tensor, DType::F32)?, &[])?),
+        Some(z) if z.tensor.numel() == 1 => ops::sub(&x, &ops::reshape(&ops::cast(&z.tensor, DType::I32)?, &[])?),
         Some(z) => bail!(OP, "unsupported: MatMulInteger with a per-row zero point for A ({:?})", z.tensor.shape()),
     }
 }
@@ -364,7 +368,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], prepared: &Prepared) -> Re
         }
         "MatMulInteger" => {
             let b = &input(args, 1)?.tensor;
-            let xa = minus_zero_point(x, opt_input(args, 2))?;
+            let xa = ops::cast(&minus_zero_point(x, opt_input(args, 2))?, DType::F32)?;
             let xb = match opt_input(args, 3) {
                 None => ops::cast(b, DType::F32)?,
                 // Scalar, or one per column of B (its last axis).

@@ -2037,6 +2037,7 @@ export const cases = {
     }
     throwsWith(() => tf.quantize(w, { bits: 3 }), ['quantize', 'bits must be 4 or 8'], 'bits 3');
     throwsWith(() => tf.quantize(w, { blockSize: 4 }), ['quantize', 'multiple of 32'], 'half-word blocks');
+    throwsWith(() => tf.quantize(w, { bitz: 8 }), ['quantize', 'unknown option bitz'], 'a misspelt option');
     // a block of 2^20 codes pads each of 10^5 columns to 512 KiB: refused, not allocated
     const wide = tf.zeros([1, 100000]);
     throwsWith(() => tf.quantize(wide, { bits: 4, blockSize: 1 << 20 }), ['quantize'], 'blocks of 2^20 over 10^5 columns');

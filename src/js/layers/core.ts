@@ -86,6 +86,11 @@ export class Dense extends Layer {
     if (w.zeroPoints && q.zeroPoints) w.zeroPoints.assign(q.zeroPoints);
   }
 
+  /** @internal Whether the kernel is held quantized. */
+  get kernelQuantized(): boolean {
+    return this.quantized !== undefined;
+  }
+
   /**
    * @internal Replaces the float32 kernel by its quantized form (tf.quantizeLayers). Returns the
    * bytes the kernel took before and after.

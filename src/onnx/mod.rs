@@ -21,6 +21,7 @@ mod host;
 mod indexing;
 mod nodes;
 mod patterns;
+mod plan;
 pub mod proto;
 mod quantized;
 
@@ -257,7 +258,11 @@ pub struct OnnxModel {
     device: Device,
     opset: i64,
     nodes: Vec<proto::NodeProto>,
-    constants: HashMap<String, Value>,
+    /// The initializers (packed quantized weights aside), and their index by name.
+    constants: Vec<Value>,
+    constant_index: HashMap<String, usize>,
+    /// The nodes' wiring, resolved from names at load.
+    plan: plan::Plan,
     /// Weights packed for the quantized matmuls, and the declared types those ops read.
     quant: quantized::Prepared,
     /// The float initializers, in file order.
@@ -316,7 +321,8 @@ impl OnnxModel {
             }
         }
         let quant = quantized::prepare(&graph, device)?;
-        let mut constants = HashMap::new();
+        let mut constants = Vec::new();
+        let mut constant_index = HashMap::new();
         let mut weight_names = Vec::new();
         let mut external = Vec::new();
         for init in &graph.initializer {
@@ -340,19 +346,27 @@ impl OnnxModel {
             if v.tensor.dtype() == DType::F32 {
                 weight_names.push(init.name.clone());
             }
-            constants.insert(init.name.clone(), v);
+            // A repeated initializer name: the last one wins, as it would in a name map.
+            match constant_index.get(&init.name) {
+                Some(&i) => constants[i] = v,
+                None => {
+                    constant_index.insert(init.name.clone(), constants.len());
+                    constants.push(v);
+                }
+            }
         }
-        let graph_inputs: Vec<&proto::ValueInfoProto> = graph.input.iter().filter(|v| !constants.contains_key(&v.name)).collect();
-        let inputs = graph_inputs.iter().map(|v| v.name.clone()).collect();
+        let graph_inputs: Vec<&proto::ValueInfoProto> = graph.input.iter().filter(|v| !constant_index.contains_key(&v.name)).collect();
+        let inputs: Vec<String> = graph_inputs.iter().map(|v| v.name.clone()).collect();
         let input_shapes = graph_inputs.iter().map(|v| declared_shape(v)).collect();
         let outputs: Vec<String> = graph.output.iter().map(|v| v.name.clone()).collect();
         let nodes = patterns::fuse(graph.node, &outputs);
-        Ok(OnnxModel { device: device.clone(), opset, nodes, constants, quant, weight_names, external, inputs, input_shapes, outputs })
+        let plan = plan::Plan::new(&nodes, &constant_index, &inputs, &outputs, &quant.consumed, &|o| quant.packed.contains_key(o))?;
+        Ok(OnnxModel { device: device.clone(), opset, nodes, constants, constant_index, plan, quant, weight_names, external, inputs, input_shapes, outputs })
     }
 
     /// The tensor of initializer `name` (sharing the model's storage), e.g. to fill from external data.
     pub fn initializer(&self, name: &str) -> Option<Tensor> {
-        self.constants.get(name).map(|v| v.tensor.clone())
+        self.constant_index.get(name).map(|&i| self.constants[i].tensor.clone())
     }
 
     /// How many subgraphs were matched at load and run as one fused op (patterns.rs).
@@ -403,7 +417,7 @@ impl OnnxModel {
     pub fn trainable_weights(&mut self) -> Vec<(String, Tensor)> {
         let mut out = Vec::new();
         for name in &self.weight_names {
-            if let Some(v) = self.constants.get_mut(name) {
+            if let Some(v) = self.constant_index.get(name).map(|&i| &mut self.constants[i]) {
                 v.host = None;
                 out.push((name.clone(), v.tensor.clone()));
             }
@@ -415,8 +429,10 @@ impl OnnxModel {
         if inputs.len() != self.inputs.len() {
             bail!(OP, "the model takes {} inputs ({:?}), got {}", self.inputs.len(), self.inputs, inputs.len());
         }
-        let mut env: HashMap<&str, Value> = HashMap::new();
-        for (name, v) in self.inputs.iter().zip(inputs) {
+        // The run's values, by plan slot: graph inputs, then node outputs, each dropped after
+        // its last reader.
+        let mut env: Vec<Option<Value>> = vec![None; self.plan.live_names.len()];
+        for (&slot, v) in self.plan.inputs.iter().zip(inputs) {
             let mut v = v.clone();
             // Small integer inputs on the CPU can be read right away: ops that need a shape or
             // axes from an input then work there too.
@@ -425,16 +441,11 @@ impl OnnxModel {
                     v.host = Some(HostData::Int(words.iter().map(|&w| w as i32 as i64).collect()));
                 }
             }
-            env.insert(name, v);
+            env[slot] = Some(v);
         }
-        for (i, node) in self.nodes.iter().enumerate() {
-            // Inputs packed into a quantized weight at load are read from the packed form only.
-            let args: Vec<Option<&Value>> = node
-                .input
-                .iter()
-                .map(|n| if n.is_empty() || self.quant.consumed.contains(n) { Ok(None) } else { self.lookup(&env, n).map(Some) })
-                .collect::<Result<_>>()?;
-            let packed = node.output.first().and_then(|o| self.quant.packed.get(o));
+        for (i, (node, step)) in self.nodes.iter().zip(&self.plan.steps).enumerate() {
+            let args: Vec<Option<&Value>> = step.args.iter().map(|s| s.map(|s| self.value(&env, s)).transpose()).collect::<Result<_>>()?;
+            let packed = if step.packed { node.output.first().and_then(|o| self.quant.packed.get(o)) } else { None };
             let outs = match (packed, node.domain.as_str()) {
                 (Some(w), _) => quantized::run_packed(node, &args, w),
                 (None, "com.microsoft") => contrib::run(node, &args, &self.device),
@@ -446,19 +457,27 @@ impl OnnxModel {
                 let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
                 Error::new(OP, format!("{} (node {name}): {}", node.op_type, e))
             })?;
-            for (name, v) in node.output.iter().zip(outs) {
-                if !name.is_empty() {
-                    env.insert(name, v);
+            for (slot, v) in step.outs.iter().zip(outs) {
+                if let Some(slot) = *slot {
+                    env[slot] = Some(v);
                 }
             }
+            for &slot in &step.frees {
+                env[slot] = None;
+            }
         }
-        self.outputs.iter().map(|n| self.lookup(&env, n).map(|v| v.tensor.clone())).collect()
+        self.plan.outputs.iter().map(|&s| self.value(&env, s).map(|v| v.tensor.clone())).collect()
     }
 
-    fn lookup<'a>(&'a self, env: &'a HashMap<&str, Value>, name: &str) -> Result<&'a Value> {
-        env.get(name)
-            .or_else(|| self.constants.get(name))
-            .ok_or_else(|| Error::new(OP, format!("the graph uses '{name}' before anything produces it")))
+    /// The value in `slot`. The plan orders every read after its node and frees after the last
+    /// read, so a live slot is empty here only if its node did not give that (optional) output.
+    fn value<'a>(&'a self, env: &'a [Option<Value>], slot: plan::Slot) -> Result<&'a Value> {
+        match slot {
+            plan::Slot::Constant(i) => Ok(&self.constants[i]),
+            plan::Slot::Live(i) => env[i]
+                .as_ref()
+                .ok_or_else(|| Error::new(OP, format!("'{}' is read, but the node that names it as an output does not produce it", self.plan.live_names[i]))),
+        }
     }
 }
 

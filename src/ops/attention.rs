@@ -317,12 +317,16 @@ fn dispatch(ctx: &Rc<GpuContext>, mode: &str, outs: [&GpuBuffer; 2], reads: &[(&
 /// The CPU backend: the same algorithm, blocks of query rows against blocks of keys.
 mod cpu {
     use super::{AttentionParams, Dims, MASKED, MASKED_ROW, OP};
-    use crate::ops::matmul::dot;
+    use crate::ops::matmul::{dot, gemm};
+    use crate::ops::unary::exp_f32;
     use crate::tensor::alloc_words;
     use crate::{Result, Tensor};
 
-    const ROW_BLOCK: usize = 16;
-    const KEY_BLOCK: usize = 64;
+    /// Query rows per block: their scores against a key block come from one GEMM.
+    const ROW_BLOCK: usize = 64;
+    /// Keys per block: a row's online-softmax update (rescaling what it holds) happens once per
+    /// block, not once per key.
+    const KEY_BLOCK: usize = 256;
 
     /// Reads the additive mask at (batch, head, query, key).
     struct Mask<'a> {
@@ -335,12 +339,56 @@ mod cpu {
             let s = &self.strides;
             self.words.map_or(0.0, |m| m[b * s[0] + h * s[1] + i * s[2] + j * s[3]])
         }
+
+        /// Adds the mask of keys j0.. to one row of scores.
+        fn add_row(&self, scores: &mut [f32], b: usize, h: usize, i: usize, j0: usize) {
+            let Some(m) = self.words else { return };
+            let s = &self.strides;
+            let (base, n) = (b * s[0] + h * s[1] + i * s[2] + j0 * s[3], scores.len());
+            match s[3] {
+                0 => scores.iter_mut().for_each(|x| *x += m[base]),
+                1 => scores.iter_mut().zip(&m[base..base + n]).for_each(|(x, &y)| *x += y),
+                step => scores.iter_mut().enumerate().for_each(|(c, x)| *x += m[base + c * step]),
+            }
+        }
     }
 
     fn strides(p: &AttentionParams) -> [usize; 4] {
         [p.mb as usize, p.mh as usize, p.mi as usize, p.mj as usize]
     }
 
+    /// The largest score above MASKED (MASKED if none; NaN is skipped), in eight lanes so that
+    /// it compiles to vector code (a single running maximum is a chain the compiler keeps scalar).
+    fn max_above_masked(row: &[f32]) -> f32 {
+        let mut lanes = [MASKED; 8];
+        let chunks = row.chunks_exact(8);
+        let tail = chunks.remainder().iter().fold(MASKED, |t, &s| if s > t { s } else { t });
+        for c in chunks {
+            for (t, &s) in lanes.iter_mut().zip(c) {
+                *t = if s > *t { s } else { *t };
+            }
+        }
+        lanes.iter().fold(tail, |t, &s| if s > t { s } else { t })
+    }
+
+    /// The sum of a row in eight lanes (vector code, as above).
+    fn sum(row: &[f32]) -> f32 {
+        let mut lanes = [0f32; 8];
+        let chunks = row.chunks_exact(8);
+        let tail: f32 = chunks.remainder().iter().sum();
+        for c in chunks {
+            for (t, &s) in lanes.iter_mut().zip(c) {
+                *t += s;
+            }
+        }
+        lanes.iter().sum::<f32>() + tail
+    }
+
+    /// Flash attention's blocking on the CPU: per head, a block of query rows (scaled) against a
+    /// block of keys gives a score block by one GEMM; each row turns its scores into
+    /// probabilities relative to its running maximum (rescaling its sums once if the maximum
+    /// grew), and one more GEMM adds probabilities x values. Keys a row does not attend get
+    /// probability 0, so the GEMMs stay rectangular.
     pub fn forward(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>, p: &AttentionParams, dims: &Dims) -> Result<(Vec<u32>, Vec<u32>)> {
         let (qw, kw, vw) = (q.cpu_words()?, k.cpu_words()?, v.cpu_words()?);
         let mw = mask.map(|m| m.cpu_words()).transpose()?;
@@ -350,67 +398,63 @@ mod cpu {
         let causal = p.causal != 0;
         let mut out = alloc_words(OP, b * h * sq * dv)?;
         let mut lse = alloc_words(OP, b * h * sq)?;
-        let mut scaled = vec![0f32; ROW_BLOCK * d];
-        let mut scores = vec![0f32; ROW_BLOCK * KEY_BLOCK];
-        let mut acc = vec![0f32; ROW_BLOCK * dv];
+        let block_rows = ROW_BLOCK.min(sq);
+        let mut scaled = vec![0f32; block_rows * d];
+        let mut scores = vec![0f32; block_rows * KEY_BLOCK.min(dims.sk)];
+        let mut acc = vec![0f32; block_rows * dv];
+        let mut pv = vec![0f32; block_rows * dv];
         let (mut m, mut l) = ([0f32; ROW_BLOCK], [0f32; ROW_BLOCK]);
         for bh in 0..b * h {
             let (bi, hi) = (bh / h, bh % h);
             let kv = (bi * hkv + hi / (h / hkv)) * dims.kcap;
             for i0 in (0..sq).step_by(ROW_BLOCK) {
                 let rows = ROW_BLOCK.min(sq - i0);
-                for (r, row) in scaled.chunks_mut(d.max(1)).take(rows).enumerate() {
-                    for (x, &y) in row.iter_mut().zip(&qs[(bh * sq + i0 + r) * d..]) {
-                        *x = y * p.scale;
-                    }
-                }
-                acc.fill(0.0);
+                let q_rows = &qs[(bh * sq + i0) * d..(bh * sq + i0 + rows) * d];
+                scaled[..rows * d].iter_mut().zip(q_rows).for_each(|(x, &y)| *x = y * p.scale);
+                acc[..rows * dv].fill(0.0);
                 l.fill(0.0);
                 m.fill(0.0);
                 let end = dims.key_end(i0 + rows - 1, causal);
                 for j0 in (0..end).step_by(KEY_BLOCK) {
                     let cols = KEY_BLOCK.min(end - j0);
-                    // The block's scores, then each row's online-softmax update.
-                    for r in 0..rows {
-                        let (i, limit) = (i0 + r, dims.key_end(i0 + r, causal));
-                        for c in 0..cols {
-                            let j = j0 + c;
-                            scores[r * KEY_BLOCK + c] = if j >= limit {
-                                MASKED
-                            } else {
-                                mask.at(bi, hi, i, j) + dot(&scaled[r * d..(r + 1) * d], &ks[(kv + j) * d..(kv + j + 1) * d])
-                            };
+                    let block = &mut scores[..rows * cols];
+                    // scores = scaled q (rows x d) . k^T (d x cols): k's rows read as columns.
+                    gemm(rows, d, cols, &scaled, d, 1, &ks[(kv + j0) * d..], 1, d, block);
+                    for (r, row) in block.chunks_exact_mut(cols.max(1)).enumerate().take(rows) {
+                        let attended = dims.key_end(i0 + r, causal).saturating_sub(j0).min(cols);
+                        let (row, unattended) = row.split_at_mut(attended);
+                        unattended.fill(0.0);
+                        mask.add_row(row, bi, hi, i0 + r, j0);
+                        // NaN is not above the threshold here, so a NaN score reaches the sums.
+                        let top = max_above_masked(row);
+                        if top <= MASKED && !row.iter().any(|s| s.is_nan()) {
+                            row.fill(0.0);
+                            continue;
                         }
-                    }
-                    for r in 0..rows {
-                        let a = &mut acc[r * dv..(r + 1) * dv];
-                        for c in 0..cols {
-                            let s = scores[r * KEY_BLOCK + c];
-                            if s <= MASKED {
-                                continue;
-                            }
-                            if l[r] == 0.0 {
-                                m[r] = s;
-                            } else if s > m[r] {
-                                let corr = crate::ops::unary::exp_f32(m[r] - s);
-                                l[r] *= corr;
-                                a.iter_mut().for_each(|x| *x *= corr);
-                                m[r] = s;
-                            }
-                            let e = crate::ops::unary::exp_f32(s - m[r]);
-                            l[r] += e;
-                            let vj = &vs[(kv + j0 + c) * dv..(kv + j0 + c + 1) * dv];
-                            a.iter_mut().zip(vj).for_each(|(x, &y)| *x += e * y);
+                        let top = if top <= MASKED { 0.0 } else { top };
+                        let grown = if l[r] == 0.0 { top } else { m[r].max(top) };
+                        if l[r] != 0.0 && grown != m[r] {
+                            let corr = exp_f32(m[r] - grown);
+                            l[r] *= corr;
+                            acc[r * dv..(r + 1) * dv].iter_mut().for_each(|x| *x *= corr);
                         }
+                        m[r] = grown;
+                        row.iter_mut().for_each(|s| *s = if *s <= MASKED { 0.0 } else { exp_f32(*s - grown) });
+                        l[r] += sum(row);
                     }
+                    // acc += probabilities (rows x cols) . v (cols x dv).
+                    gemm(rows, cols, dv, block, cols, 1, &vs[(kv + j0) * dv..], dv, 1, &mut pv[..rows * dv]);
+                    acc[..rows * dv].iter_mut().zip(&pv[..rows * dv]).for_each(|(a, &x)| *a += x);
                 }
                 for r in 0..rows {
                     let row = bh * sq + i0 + r;
-                    let inv = if l[r] > 0.0 { 1.0 / l[r] } else { 0.0 };
+                    // l is 0 only where no key was attended; NaN (a NaN score) passes through.
+                    let attended = l[r] != 0.0;
+                    let inv = if attended { 1.0 / l[r] } else { 0.0 };
                     for c in 0..dv {
                         out[row * dv + c] = (acc[r * dv + c] * inv).to_bits();
                     }
-                    lse[row] = if l[r] > 0.0 { m[r] + l[r].ln() } else { MASKED_ROW }.to_bits();
+                    lse[row] = if attended { m[r] + l[r].ln() } else { MASKED_ROW }.to_bits();
                 }
             }
         }

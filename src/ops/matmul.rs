@@ -376,12 +376,22 @@ fn matmul_cpu(a: &[u32], b: &[u32], p: &MatmulParams, batch: usize) -> Result<Ve
         let (ab, bb) = (z * p.a_bs as usize, z * p.b_bs as usize);
         assert!(ab + last_a < a.len() && bb + last_b < b.len(), "matmul operands smaller than their shapes");
         let cz = &mut c[z * m * n..(z + 1) * m * n];
-        if m <= GEMV_MAX_ROWS && gemv(m, k, n, &a[ab..], p.a_rs as usize, p.a_cs as usize, &b[bb..], p.b_rs as usize, p.b_cs as usize, cz) {
-            continue;
-        }
-        sgemm(m, k, n, &a[ab..], p.a_rs as usize, p.a_cs as usize, &b[bb..], p.b_rs as usize, p.b_cs as usize, cz);
+        gemm(m, k, n, &a[ab..], p.a_rs as usize, p.a_cs as usize, &b[bb..], p.b_rs as usize, p.b_cs as usize, cz);
     }
     Ok(words)
+}
+
+/// C (m x n, row-major, overwritten) = A B for any m: the unpacked path for a row or two of A
+/// (where B's layout allows it), the packed GEMM otherwise.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: usize, b: &[f32], b_rs: usize, b_cs: usize, c: &mut [f32]) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if m <= GEMV_MAX_ROWS && gemv(m, k, n, a, a_rs, a_cs, b, b_rs, b_cs, c) {
+        return;
+    }
+    sgemm(m, k, n, a, a_rs, a_cs, b, b_rs, b_cs, c);
 }
 
 /// C (m x n, row-major, overwritten) = A B, A and B read through (row, column) strides: the

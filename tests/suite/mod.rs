@@ -2021,6 +2021,20 @@ pub async fn attention_vs_reference(dev: Device) -> CaseResult {
     if got.iter().any(|x| !x.is_finite()) {
         return Err("attention with large scores: non-finite output".into());
     }
+    // More keys than one CPU key block (256): key norms grow along the sequence, so later blocks
+    // raise a row's running maximum; row 0's mask hides the whole second block.
+    let (lh, lsq, lsk) = (2, 5, 600);
+    let ldims = [1, lh, 1, lsq, lsk, d, dv];
+    let lq = rng.vec(lh * lsq * d, -1.0, 1.0);
+    let lk: Vec<f32> = rng.vec(lsk * d, -1.0, 1.0).iter().enumerate().map(|(e, x)| x * (1.0 + (e / d) as f32 / 60.0)).collect();
+    let lv = rng.vec(lsk * dv, -1.0, 1.0);
+    let lm: Vec<f32> = (0..lsq * lsk).map(|e| if e / lsk == 0 && (256..512).contains(&(e % lsk)) { f32::NEG_INFINITY } else { ((e * 7) % 5) as f32 * 0.3 }).collect();
+    let (tq, tk, tv, tm) = (t(&dev, &lq, &[1, lh, lsq, d])?, t(&dev, &lk, &[1, 1, lsk, d])?, t(&dev, &lv, &[1, 1, lsk, dv])?, t(&dev, &lm, &[1, 1, lsq, lsk])?);
+    let lmask_at = |_: usize, _: usize, i: usize, j: usize| lm[i * lsk + j] as f64;
+    for causal in [false, true] {
+        let got = read(&ops::attention(&tq, &tk, &tv, Some(&tm), causal, None).map_err(e)?).await?;
+        close(&format!("attention over 600 keys, causal={causal}"), &got, &attention_ref(&lq, &lk, &lv, ldims, &lmask_at, causal, scale), 1e-4, 1e-5)?;
+    }
     // Gradients: small shapes, a float mask that is trained too, causal with seq_q > seq_k (its
     // first rows see no key).
     let (b, h, hkv, sq, sk, d, dv) = (1, 2, 1, 4, 3, 3, 2);

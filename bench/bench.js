@@ -2,10 +2,11 @@
 // run. For each workload, contenders are interleaved repetition by repetition after a warm-up;
 // each sample is a complete user-visible operation ending in a readback (what a user awaits);
 // the reported figure is the median.
-import initWasm, * as wt from '../pkg/webtensor.js';
+import * as wt from '../pkg/webtensor.js';
 // The npm package's TF.js-style API (same wasm module instance as `wt`), for the workloads that
 // run the same user code on both libraries (model.fit).
 import * as wtf from '../dist/js/index.js';
+import { loadWasm, hasRelaxedSimd } from '../dist/js/engine.js';
 
 const tf = window.tf;
 const { Tensor } = wt;
@@ -589,7 +590,8 @@ function maxAbsDiff(x, y) {
 /// config: { workloads: [names or prefixes], contenders: [names] (all if absent), sizes: [matmul
 /// sizes], reps, maxSecondsPerSample }
 export async function runBench(config, log = () => {}) {
-  await initWasm();
+  // The package's loader: the relaxed-SIMD build where the browser has it, as a page gets.
+  await loadWasm();
   const devices = {};
   const live = [];
   for (const c of CONTENDERS.filter((c) => !config.contenders || config.contenders.includes(c.name))) {
@@ -652,7 +654,7 @@ export async function runBench(config, log = () => {}) {
       log(`${w.name} | ${e.c.name}: ${ms.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}${r.dispatchesPerStep ? `, ${r.dispatchesPerStep.toFixed(1)} dispatches/step` : ''}`);
     }
   }
-  return { userAgent: navigator.userAgent, devices, results };
+  return { userAgent: navigator.userAgent, devices, results, relaxedSimd: hasRelaxedSimd() };
 }
 
 window.runBench = runBench;

@@ -50,13 +50,17 @@ if (browserName === 'firefox') {
   version = browser.context.browser()?.version?.() ?? 'unknown';
 }
 try {
-  const wasmBytes = fs.readFileSync('pkg/webtensor_bg.wasm');
-  const gz = execSync('gzip -9 -c pkg/webtensor_bg.wasm | wc -c').toString().trim();
+  // The build the page loaded (the relaxed-SIMD one where the browser has relaxed SIMD): the
+  // bytes it downloads.
+  const loaded = result.relaxedSimd ? 'pkg/webtensor_relaxed_bg.wasm' : 'pkg/webtensor_bg.wasm';
+  const wasmBytes = fs.readFileSync(loaded);
+  const gz = execSync(`gzip -9 -c ${loaded} | wc -c`).toString().trim();
   const meta = {
     date: new Date().toISOString(),
     machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
     browser: browserName === 'firefox' ? `Firefox ${version} (headless, dom.webgpu.enabled)` : `Chromium ${version} (headless, --enable-unsafe-webgpu)`,
     config,
+    wasmFile: loaded.replace('pkg/', ''),
     wasmBytes: wasmBytes.length,
     wasmGzipBytes: Number(gz),
   };
@@ -91,7 +95,7 @@ function markdown(meta, { devices, results }) {
   md += `- Devices: ${Object.entries(devices).map(([k, v]) => `${k}: ${v}`).join('; ')}\n`;
   md += `- Method: all contenders in one page, interleaved per repetition, ${meta.config.reps} repetitions after a warm-up of 300 ms (at least one run; so wasm code is past the JIT's baseline tier); `;
   md += `each sample is the op plus the readback of its result; figures are medians.\n`;
-  md += `- webtensor wasm: ${meta.wasmBytes} bytes raw, ${meta.wasmGzipBytes} gzipped\n\n`;
+  md += `- webtensor wasm (${meta.wasmFile}, the build this browser loads): ${meta.wasmBytes} bytes raw, ${meta.wasmGzipBytes} gzipped\n\n`;
   md += `## Times (median)\n\n| workload | ${contenders.join(' | ')} |\n|${' --- |'.repeat(contenders.length + 1)}\n`;
   for (const w of workloads) md += `| ${w} | ${contenders.map((c) => cell(w, c)).join(' | ')} |\n`;
   md += `\n## Speed-up of webtensor (their time / our time; > 1 means we are faster)\n\n`;

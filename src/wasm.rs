@@ -131,10 +131,15 @@ pub fn compiled_kernels() -> Result<u32, JsError> {
     })
 }
 
-/// What runs the kernels: "CPU" or the WebGPU adapter's name.
+/// What runs the kernels: the CPU and which of the two wasm builds runs it, or the WebGPU
+/// adapter's name.
 #[wasm_bindgen(js_name = deviceDescription)]
 pub fn device_description() -> Result<String, JsError> {
-    Ok(device()?.description())
+    Ok(match device()? {
+        Device::Cpu if cfg!(target_feature = "relaxed-simd") => "CPU (wasm SIMD128 with relaxed-SIMD fused multiply-add)".to_string(),
+        Device::Cpu => "CPU (wasm SIMD128)".to_string(),
+        gpu => gpu.description(),
+    })
 }
 
 /// Live tensors and, on WebGPU, the buffer pool's figures.

@@ -1,5 +1,7 @@
 // The demo page: starts a backend, runs a matmul, checks it against plain JS, shows the timing.
-import initWasm, { init, deviceDescription, Tensor } from '../pkg/webtensor.js';
+import { init, deviceDescription, Tensor } from '../pkg/webtensor.js';
+// The package's loader picks the relaxed-SIMD build where the browser has it.
+import { loadWasm } from '../dist/js/engine.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -75,7 +77,7 @@ async function runMatmul() {
   }
 }
 
-await initWasm();
+await loadWasm();
 $('backend').addEventListener('change', startBackend);
 $('run').addEventListener('click', runMatmul);
 await startBackend();

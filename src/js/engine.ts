@@ -10,11 +10,39 @@ let backend: string | null = null;
 
 const isNode = !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
 
-/** Loads and instantiates the wasm module once (from disk in Node, by fetch in browsers). */
+/**
+ * A module of one function using f32x4.relaxed_madd (opcode 0xfd 0x105): it validates exactly
+ * where the engine has relaxed SIMD.
+ */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
+  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+  0x0a, 0x3e, 0x01, 0x3c, 0x00, // code section: one body of 60 bytes, no locals
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]), // three v128.const 0
+  0xfd, 0x85, 0x02, // f32x4.relaxed_madd
+  0x1a, 0x0b, // drop, end
+]);
+
+/** Whether this engine runs relaxed SIMD (then the build with fused multiply-add GEMM loads). */
+export function hasRelaxedSimd(): boolean {
+  try {
+    return WebAssembly.validate(RELAXED_SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Loads and instantiates the wasm module once (from disk in Node, by fetch in browsers): the
+ * relaxed-SIMD build where the engine has relaxed SIMD, else the SIMD128 one. Both are built from
+ * the same source with the same JS glue (scripts/build_wasm.sh); a page downloads only one.
+ */
 export function loadWasm(): Promise<unknown> {
   if (!wasmLoaded) {
     wasmLoaded = (async () => {
-      const url = new URL('../../pkg/webtensor_bg.wasm', import.meta.url);
+      // Two literal URLs, so that bundlers (Vite) see and ship both files.
+      const url = hasRelaxedSimd() ? new URL('../../pkg/webtensor_relaxed_bg.wasm', import.meta.url) : new URL('../../pkg/webtensor_bg.wasm', import.meta.url);
       if (isNode) {
         // Node has no fetch for file: URLs; read the bytes. (A variable keeps bundlers from
         // trying to resolve a Node module for the browser build.)

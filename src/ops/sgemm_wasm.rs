@@ -98,6 +98,16 @@ unsafe fn pack_b(dst: &mut [f32], kc: usize, nc: usize, b: *const f32, rsb: isiz
     }
 }
 
+/// acc + a b: one fused multiply-add in the relaxed-SIMD build (pkg/webtensor_relaxed_bg.wasm,
+/// loaded where the engine validates relaxed SIMD), a multiply and an add in the plain one.
+#[inline(always)]
+fn madd(acc: v128, a: v128, b: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    return f32x4_relaxed_madd(a, b, acc);
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    f32x4_add(acc, f32x4_mul(a, b))
+}
+
 /// C[0..rows, 0..cols] (row stride ldc) = (or += when `accumulate`) the packed panels' product.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -109,8 +119,8 @@ unsafe fn kernel(kc: usize, mut ap: *const f32, mut bp: *const f32, c: *mut f32,
         let b1 = v128_load(bp.add(4) as *const v128);
         for (i, row) in acc.iter_mut().enumerate() {
             let a = v128_load32_splat(ap.add(i) as *const u32);
-            row[0] = f32x4_add(row[0], f32x4_mul(a, b0));
-            row[1] = f32x4_add(row[1], f32x4_mul(a, b1));
+            row[0] = madd(row[0], a, b0);
+            row[1] = madd(row[1], a, b1);
         }
         ap = ap.add(MR);
         bp = bp.add(NR);

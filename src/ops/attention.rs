@@ -461,6 +461,10 @@ mod cpu {
         Ok((out, lse))
     }
 
+    /// The backward pass in the forward's blocks: per (query rows, keys) block, the
+    /// probabilities are recomputed from each row's log-sum-exp (one GEMM for the scores), and
+    /// dP = dout v^T, dS = P (dP - rowsum(dout * out)), then dv += P^T dout, dk += dS^T q and
+    /// dq += dS k as GEMMs (k and v shared by a group of query heads accumulate each head's part).
     #[allow(clippy::too_many_arguments)]
     pub fn backward(
         q: &Tensor,
@@ -476,7 +480,9 @@ mod cpu {
         let words = [q, k, v, o, dout, lse].map(|t| t.cpu_words());
         let [qw, kw, vw, ow, dw, lw] = words;
         let (qw, kw, vw, ow, dw, lw) = (qw?, kw?, vw?, ow?, dw?, lw?);
-        let f = |w: &Vec<u32>| -> Vec<f32> { bytemuck::cast_slice(w).to_vec() };
+        fn f(w: &[u32]) -> &[f32] {
+            bytemuck::cast_slice(w)
+        }
         let (qs, ks, vs, os, ds, ls) = (f(&qw), f(&kw), f(&vw), f(&ow), f(&dw), f(&lw));
         let mw = mask.map(|m| m.cpu_words()).transpose()?;
         let mask = Mask { words: mw.as_ref().map(|w| bytemuck::cast_slice(w)), strides: strides(p) };
@@ -485,36 +491,62 @@ mod cpu {
         let mut dq = vec![0f32; qs.len()];
         let mut dk = vec![0f32; ks.len()];
         let mut dvs = vec![0f32; vs.len()];
-        let mut qi = vec![0f32; d];
+        let rows_max = ROW_BLOCK.min(sq);
+        let cols_max = KEY_BLOCK.min(dims.sk);
+        let mut scaled = vec![0f32; rows_max * d];
+        let mut probs = vec![0f32; rows_max * cols_max];
+        let mut dscores = vec![0f32; rows_max * cols_max];
+        let mut delta = [0f32; ROW_BLOCK];
+        let mut tmp = vec![0f32; cols_max.max(rows_max) * d.max(dv)];
         for bh in 0..b * h {
             let (bi, hi) = (bh / h, bh % h);
             let kv = (bi * hkv + hi / (h / hkv)) * dims.kcap;
-            for i in 0..sq {
-                let row = bh * sq + i;
-                let lse_i = ls[row];
-                if lse_i >= MASKED_ROW {
-                    continue;
+            for i0 in (0..sq).step_by(ROW_BLOCK) {
+                let rows = ROW_BLOCK.min(sq - i0);
+                let first = bh * sq + i0;
+                scaled[..rows * d].iter_mut().zip(&qs[first * d..(first + rows) * d]).for_each(|(x, &y)| *x = y * p.scale);
+                for (r, dl) in delta.iter_mut().enumerate().take(rows) {
+                    let row = first + r;
+                    *dl = dot(&ds[row * dv..(row + 1) * dv], &os[row * dv..(row + 1) * dv]);
                 }
-                let (o_i, do_i) = (&os[row * dv..(row + 1) * dv], &ds[row * dv..(row + 1) * dv]);
-                let delta = dot(do_i, o_i);
-                qi.iter_mut().zip(&qs[row * d..(row + 1) * d]).for_each(|(x, &y)| *x = y * p.scale);
-                for j in 0..dims.key_end(i, causal) {
-                    let (kr, vr) = ((kv + j) * d..(kv + j + 1) * d, (kv + j) * dv..(kv + j + 1) * dv);
-                    let s = mask.at(bi, hi, i, j) + dot(&qi, &ks[kr.clone()]);
-                    if s <= MASKED {
-                        continue;
+                let end = dims.key_end(i0 + rows - 1, causal);
+                for j0 in (0..end).step_by(KEY_BLOCK) {
+                    let cols = KEY_BLOCK.min(end - j0);
+                    let (kb, vb) = (&ks[(kv + j0) * d..], &vs[(kv + j0) * dv..]);
+                    let pr = &mut probs[..rows * cols];
+                    gemm(rows, d, cols, &scaled, d, 1, kb, 1, d, pr);
+                    let dp = &mut dscores[..rows * cols];
+                    gemm(rows, dv, cols, &ds[first * dv..], dv, 1, vb, 1, dv, dp);
+                    for (r, (prow, dprow)) in pr.chunks_exact_mut(cols).zip(dp.chunks_exact_mut(cols)).enumerate() {
+                        let lse_r = ls[first + r];
+                        let attended = if lse_r >= MASKED_ROW { 0 } else { dims.key_end(i0 + r, causal).saturating_sub(j0).min(cols) };
+                        let (live, unattended) = prow.split_at_mut(attended);
+                        unattended.fill(0.0);
+                        mask.add_row(live, bi, hi, i0 + r, j0);
+                        live.iter_mut().for_each(|s| *s = if *s <= MASKED { 0.0 } else { exp_f32(*s - lse_r) });
+                        // dS = P (dP - delta), in place of dP.
+                        dprow.iter_mut().zip(prow.iter()).for_each(|(x, &pv)| *x = pv * (*x - delta[r]));
                     }
-                    let pr = crate::ops::unary::exp_f32(s - lse_i);
-                    let dsc = pr * (dot(do_i, &vs[vr.clone()]) - delta);
-                    // Zipped slices (no indexing): bounds checks would keep these from vectorising.
-                    let scaled = dsc * p.scale;
-                    dq[row * d..(row + 1) * d].iter_mut().zip(&ks[kr.clone()]).for_each(|(x, &k)| *x += scaled * k);
-                    dk[kr].iter_mut().zip(&qi).for_each(|(x, &q)| *x += dsc * q);
-                    dvs[vr].iter_mut().zip(do_i).for_each(|(x, &g)| *x += pr * g);
+                    let (pr, dsc) = (&probs[..rows * cols], &dscores[..rows * cols]);
+                    // dv[j0..] += P^T (cols x rows) . dout (rows x dv).
+                    accumulate(&mut dvs[(kv + j0) * dv..(kv + j0 + cols) * dv], &mut tmp, |t| gemm(cols, rows, dv, pr, 1, cols, &ds[first * dv..], dv, 1, t));
+                    // dk[j0..] += dS^T (cols x rows) . scaled q (rows x d).
+                    accumulate(&mut dk[(kv + j0) * d..(kv + j0 + cols) * d], &mut tmp, |t| gemm(cols, rows, d, dsc, 1, cols, &scaled, d, 1, t));
+                    // dq[rows] += scale * dS (rows x cols) . k (cols x d).
+                    let dq_rows = &mut dq[first * d..(first + rows) * d];
+                    gemm(rows, cols, d, dsc, cols, 1, kb, d, 1, &mut tmp[..rows * d]);
+                    dq_rows.iter_mut().zip(&tmp[..rows * d]).for_each(|(x, &y)| *x += p.scale * y);
                 }
             }
         }
         let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<u32>>();
         Ok((bits(dq), bits(dk), bits(dvs)))
+    }
+
+    /// target += the product `gemm` writes into the front of `scratch`.
+    fn accumulate(target: &mut [f32], scratch: &mut [f32], gemm: impl FnOnce(&mut [f32])) {
+        let part = &mut scratch[..target.len()];
+        gemm(part);
+        target.iter_mut().zip(part.iter()).for_each(|(x, &y)| *x += y);
     }
 }

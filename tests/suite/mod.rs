@@ -1934,6 +1934,7 @@ macro_rules! for_each_case {
             attention_vs_reference,
             attention_errors,
             attention_over_a_cache,
+            attention_gradients_over_blocks,
             rope_vs_reference,
             quantized_matmul_vs_reference,
             round_f16_is_a_cast_to_half
@@ -2135,6 +2136,46 @@ pub async fn attention_over_a_cache(dev: Device) -> CaseResult {
         (rng.vec(2 * 4 * 2, -1.0, 1.0), vec![1, 2, 4, 2]),
     ];
     grad_check(&dev, "attention over the first 3 of 4 keys", &inputs, &|v| ops::attention_prefix(&v[0], &v[1], &v[2], Some(3), None, true, None)).await
+}
+
+/// The fused gradients against the composition's (matmul, softmax, matmul, each with its own
+/// gradient) on a shape of several CPU blocks: 70 query rows (two row blocks), 300 keys (two key
+/// blocks), grouped-query heads (k and v sum two heads' parts), a float mask and causal masking.
+pub async fn attention_gradients_over_blocks(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(67);
+    let (h, sq, sk, d, dv) = (2, 70, 300, 5, 3);
+    let scale = 0.6f32;
+    let (qv, kv, vv) = (rng.vec(h * sq * d, -1.0, 1.0), rng.vec(sk * d, -1.0, 1.0), rng.vec(sk * dv, -1.0, 1.0));
+    let mv = rng.vec(sq * sk, -1.0, 1.0);
+    let wv = rng.vec(h * sq * dv, -1.0, 1.0);
+    // Causal, bottom-right aligned: query i sees keys j <= i + sk - sq.
+    let causal_mask: Vec<f32> = (0..sq * sk).map(|e| if e % sk > e / sk + sk - sq { f32::NEG_INFINITY } else { mv[e] }).collect();
+    let mut grads = Vec::new();
+    for fused in [true, false] {
+        let (q, k, v) = (t(&dev, &qv, &[1, h, sq, d])?, t(&dev, &kv, &[1, 1, sk, d])?, t(&dev, &vv, &[1, 1, sk, dv])?);
+        for x in [&q, &k, &v] {
+            x.set_requires_grad(true).map_err(e)?;
+        }
+        let y = if fused {
+            ops::attention(&q, &k, &v, Some(&t(&dev, &mv, &[1, 1, sq, sk])?), true, Some(scale)).map_err(e)?
+        } else {
+            let scores = ops::mul(&ops::matmul(&q, &k, false, true).map_err(e)?, &t(&dev, &[scale], &[])?).map_err(e)?;
+            let probs = ops::softmax(&ops::add(&scores, &t(&dev, &causal_mask, &[1, 1, sq, sk])?).map_err(e)?, -1).map_err(e)?;
+            ops::matmul(&probs, &v, false, false).map_err(e)?
+        };
+        let loss = ops::sum(&ops::mul(&y, &t(&dev, &wv, &[1, h, sq, dv])?).map_err(e)?, None, false).map_err(e)?;
+        webtensor::autograd::backward(&loss).map_err(e)?;
+        let mut got = Vec::new();
+        for (name, x) in [("q", &q), ("k", &k), ("v", &v)] {
+            got.push(read(&x.grad().ok_or(format!("attention: no gradient for {name}"))?).await?);
+        }
+        grads.push(got);
+    }
+    for (i, name) in ["q", "k", "v"].iter().enumerate() {
+        let want: Vec<f64> = grads[1][i].iter().map(|&x| x as f64).collect();
+        close(&format!("attention gradient of {name} over blocks, fused vs composed"), &grads[0][i], &want, 1e-3, 1e-5)?;
+    }
+    Ok(())
 }
 
 /// Rotary embeddings against rotations written out in f64, both pair layouts, a partial rotary

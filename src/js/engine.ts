@@ -57,14 +57,24 @@ export function loadWasm(): Promise<unknown> {
 }
 
 /**
- * Resolves once a backend is running: WebGPU when the browser has an adapter, else CPU.
+ * Resolves once a backend is running: WebGPU when the browser has a real GPU adapter, else the
+ * CPU (also where the only adapter is a GPU emulated on the CPU, such as SwiftShader: the CPU
+ * backend is faster there; `tf.setBackend('webgpu')` still selects it).
  * After the GPU device is lost (driver reset, tab in the background too long, `destroy()`), it
  * brings up a new device, or falls back to the CPU when none can be had. Tensors made on the lost
  * device cannot be recovered: using them throws an Error saying so; make them again.
  */
 export async function ready(): Promise<void> {
   await loadWasm();
-  if (backend === null || isDeviceLost()) backend = await wasm.init(undefined);
+  if (backend === null) {
+    // WebGPU on a real GPU; the CPU backend where there is none, or where the adapter is a GPU
+    // emulated on the CPU (SwiftShader, lavapipe, llvmpipe), which is slower than the CPU
+    // backend. tf.setBackend('webgpu') still gets such an adapter.
+    backend = await wasm.init(undefined);
+  } else if (isDeviceLost()) {
+    // The backend that was running, on a new device; the CPU if no device can be had.
+    backend = await wasm.init(backend).catch(() => wasm.init('cpu'));
+  }
 }
 
 /**

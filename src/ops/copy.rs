@@ -41,12 +41,25 @@ pub fn copy_box(src: &Tensor, sv: View, dst: &mut Dst, dv: View, shape: &[usize]
     match (src.device(), dst) {
         (Device::Cpu, Dst::Cpu(out)) => {
             let data = src.cpu_words()?;
+            let Some((&inner, outer)) = shape.split_last() else {
+                out[dv.offset] = data[sv.offset];
+                return Ok(());
+            };
             let rank = shape.len();
-            let mut coord = vec![0usize; rank];
+            let (si, di) = (sv.strides[rank - 1], dv.strides[rank - 1]);
+            // Row by row along the last axis (a block copy where both sides are contiguous there,
+            // as in a head transpose [b, s, h, d] -> [b, h, s, d]); an odometer over the rest.
+            let mut coord = vec![0usize; rank - 1];
             let (mut s, mut t) = (sv.offset, dv.offset);
-            for _ in 0..n {
-                out[t] = data[s];
-                for d in (0..rank).rev() {
+            for _ in 0..n / inner {
+                if si == 1 && di == 1 {
+                    out[t..t + inner].copy_from_slice(&data[s..s + inner]);
+                } else {
+                    for i in 0..inner {
+                        out[t + i * di] = data[s + i * si];
+                    }
+                }
+                for d in (0..outer.len()).rev() {
                     coord[d] += 1;
                     s += sv.strides[d];
                     t += dv.strides[d];

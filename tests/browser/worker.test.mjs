@@ -17,7 +17,11 @@ test('the package runs in a Web Worker, on WebGPU', async () => {
       w.postMessage('go');
     }));
     assert.equal(out.error, undefined, out.error);
-    console.log(`worker: ${out.backend} on ${out.device}`);
+    console.log(`worker: tf.ready() chose ${out.chosen}; ${out.backend} on ${out.device}`);
+    // This machine's only adapter is SwiftShader, a GPU emulated on the CPU: tf.ready() prefers
+    // the CPU backend there, and an explicit setBackend('webgpu') still gets the adapter.
+    assert.match(out.device, /swiftshader/i);
+    assert.equal(out.chosen, 'cpu');
     assert.equal(out.backend, 'webgpu');
     assert.deepEqual(out.values, [7, 10, 15, 22]);
   } finally {

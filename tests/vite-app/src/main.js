@@ -4,9 +4,14 @@ import * as tf from 'webtensor';
 const out = document.getElementById('out');
 try {
   await tf.ready();
-  const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2], kernelInitializer: 'ones' })] });
-  const y = await model.predict(tf.tensor([[1, 2]])).data();
-  out.textContent = `ok ${tf.getBackend()} ${y[0]}`;
+  const chosen = tf.getBackend();
+  // Which of the package's two wasm builds the bundle loaded (both must have been emitted).
+  const build = /relaxed/.test(tf.backendInfo()) ? 'relaxed-simd' : 'simd128';
+  const predict = () => tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2], kernelInitializer: 'ones' })] }).predict(tf.tensor([[1, 2]])).data();
+  const y = await predict();
+  if (!(await tf.setBackend('webgpu'))) throw new Error('no WebGPU');
+  const yGpu = await predict();
+  out.textContent = `ok ${chosen} ${build} ${y[0]} webgpu ${yGpu[0]}`;
 } catch (e) {
   out.textContent = `error ${e.message}`;
 }

@@ -328,18 +328,13 @@ mod cpu {
     /// block, not once per key.
     const KEY_BLOCK: usize = 256;
 
-    /// Reads the additive mask at (batch, head, query, key).
+    /// The additive mask and its strides over (batch, head, query, key), 0 where it broadcasts.
     struct Mask<'a> {
         words: Option<&'a [f32]>,
         strides: [usize; 4],
     }
 
     impl Mask<'_> {
-        fn at(&self, b: usize, h: usize, i: usize, j: usize) -> f32 {
-            let s = &self.strides;
-            self.words.map_or(0.0, |m| m[b * s[0] + h * s[1] + i * s[2] + j * s[3]])
-        }
-
         /// Adds the mask of keys j0.. to one row of scores.
         fn add_row(&self, scores: &mut [f32], b: usize, h: usize, i: usize, j0: usize) {
             let Some(m) = self.words else { return };

@@ -194,7 +194,18 @@ fn hostile_graphs_are_clear_errors() {
     future.opset_import[0].version = 1_000_000_000;
     let mut ir0 = ModelProto::decode(model(node("Neg", &["x"], vec![]), vec![]).as_slice()).unwrap();
     ir0.ir_version = 0;
-    for (what, bytes, needle) in [("a dimension of 2^32 + 4", wide, "dimension 4294967300"), ("opset 10^9", future.encode_to_vec(), "opset 1000000000"), ("IR version 0", ir0.encode_to_vec(), "IR version 0")] {
+    // The graph's wiring is resolved at load (src/onnx/plan.rs): a node reading a name nothing
+    // produces, or a graph output nothing produces, is refused there, naming it.
+    let dangling = model(node("Add", &["x", "nowhere"], vec![]), vec![]);
+    let mut no_output = ModelProto::decode(model(node("Neg", &["x"], vec![]), vec![]).as_slice()).unwrap();
+    no_output.graph.as_mut().unwrap().output[0].name = "missing".into();
+    for (what, bytes, needle) in [
+        ("a dimension of 2^32 + 4", wide, "dimension 4294967300"),
+        ("opset 10^9", future.encode_to_vec(), "opset 1000000000"),
+        ("IR version 0", ir0.encode_to_vec(), "IR version 0"),
+        ("an input nothing produces", dangling, "reads 'nowhere', which no earlier node"),
+        ("an output nothing produces", no_output.encode_to_vec(), "output 'missing' is produced by no node"),
+    ] {
         match OnnxModel::from_bytes(&Device::Cpu, &bytes) {
             Ok(_) => panic!("{what}: loaded"),
             Err(e) => assert!(e.to_string().contains(needle), "{what}: unclear error {e}"),

@@ -60,7 +60,7 @@ pub async fn init(backend: Option<String>) -> Result<String, JsError> {
         // same cores (the digits demo trains 12x faster on the CPU than on SwiftShader), so
         // only a real GPU is chosen.
         None => match gpu_device().await {
-            Ok(Device::Gpu(ctx)) if !is_emulated(&ctx) => Device::Gpu(ctx),
+            Ok(Device::Gpu(ctx)) if !ctx.is_cpu_emulated() => Device::Gpu(ctx),
             _ => Device::Cpu,
         },
         Some(other) => return Err(JsError::new(&format!("unknown backend '{other}' (use 'webgpu' or 'cpu')"))),
@@ -68,13 +68,6 @@ pub async fn init(backend: Option<String>) -> Result<String, JsError> {
     let name = dev.backend_name().to_string();
     CURRENT.with(|c| *c.borrow_mut() = Some(dev));
     Ok(name)
-}
-
-/// A GPU emulated on the CPU: by wgpu's device type, or by the name the browser gives
-/// (`GPUAdapterInfo`, which may be all there is on the web).
-fn is_emulated(ctx: &crate::device::gpu::GpuContext) -> bool {
-    let name = ctx.adapter_name().to_lowercase();
-    ctx.is_cpu_emulated() || ["swiftshader", "llvmpipe", "lavapipe"].iter().any(|n| name.contains(n))
 }
 
 /// True when the current backend's GPU device has been lost (then `init` brings up a new one).

@@ -27,6 +27,10 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
+    /// The adapter's name, from wgpu or (on the web, where wgpu may have none) `GPUAdapterInfo`.
+    name: String,
+    /// A GPU emulated on the CPU (decided once: kernel choices ask per dispatch).
+    cpu_emulated: bool,
     pool: RefCell<BufferPool>,
     batch: RefCell<Batch>,
     kernels: RefCell<KernelCache>,
@@ -130,11 +134,21 @@ impl GpuContext {
         });
         let limits = device.limits();
         let batch = Batch::new(&device);
+        #[allow(unused_mut)]
+        let mut name = info.name.clone();
+        #[cfg(target_arch = "wasm32")]
+        if name.is_empty() {
+            name = web_adapter_info(&device).unwrap_or_default();
+        }
+        let lower = name.to_lowercase();
+        let cpu_emulated = info.device_type == wgpu::DeviceType::Cpu || ["swiftshader", "llvmpipe", "lavapipe"].iter().any(|n| lower.contains(n));
         Ok(Rc::new(GpuContext {
             device,
             queue,
             info,
             limits,
+            name,
+            cpu_emulated,
             pool: RefCell::new(BufferPool::new()),
             batch: RefCell::new(batch),
             kernels: RefCell::new(KernelCache::default()),
@@ -144,24 +158,17 @@ impl GpuContext {
         }))
     }
 
-    /// True for GPUs emulated on the CPU (SwiftShader in browsers, lavapipe/llvmpipe natively), where
-    /// kernels that avoid workgroup barriers win (see shaders/matmul_direct.wgsl).
+    /// True for GPUs emulated on the CPU (SwiftShader in browsers, lavapipe/llvmpipe natively, a
+    /// fallback adapter), by device type or name: kernels that avoid workgroup barriers win there
+    /// (see shaders/matmul_direct.wgsl), and `tf.ready()` prefers the CPU backend over them.
     pub fn is_cpu_emulated(&self) -> bool {
-        let name = self.info.name.to_lowercase();
-        self.info.device_type == wgpu::DeviceType::Cpu || ["swiftshader", "llvmpipe", "lavapipe"].iter().any(|n| name.contains(n))
+        self.cpu_emulated
     }
 
     /// A one-line description of the adapter, e.g. "SwiftShader Device (Subzero) (BrowserWebGpu)".
     /// Browsers often leave the name empty: then the vendor and architecture of `GPUAdapterInfo`.
     pub fn adapter_name(&self) -> String {
-        let mut name = self.info.name.clone();
-        #[cfg(target_arch = "wasm32")]
-        if name.is_empty() {
-            name = web_adapter_info(&self.device).unwrap_or_default();
-        }
-        if name.is_empty() {
-            name = "unnamed adapter".into();
-        }
+        let name = if self.name.is_empty() { "unnamed adapter" } else { &self.name };
         format!("{} ({:?})", name, self.info.backend)
     }
 

@@ -302,7 +302,7 @@ impl OnnxModel {
         }
         // Every node is checked before any weight loads.
         for (i, node) in graph.node.iter().enumerate() {
-            let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
+            let name = node_label(i, node);
             if node.domain == "com.microsoft" {
                 if !contrib::is_supported(&node.op_type) && !quantized::CONTRIB_OPS.contains(&node.op_type.as_str()) {
                     bail!(OP, "unsupported op '{}' of domain 'com.microsoft' (node {name})", node.op_type);
@@ -454,7 +454,7 @@ impl OnnxModel {
                 (None, _) => nodes::run(node, &args, self.opset, &self.device),
             };
             let outs = outs.map_err(|e| {
-                let name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
+                let name = node_label(i, node);
                 Error::new(OP, format!("{} (node {name}): {}", node.op_type, e))
             })?;
             for (slot, v) in step.outs.iter().zip(outs) {
@@ -478,6 +478,15 @@ impl OnnxModel {
                 .as_ref()
                 .ok_or_else(|| Error::new(OP, format!("'{}' is read, but the node that names it as an output does not produce it", self.plan.live_names[i]))),
         }
+    }
+}
+
+/// How errors name node `i`: its name in quotes, or `#i` when it has none.
+fn node_label(i: usize, node: &proto::NodeProto) -> String {
+    if node.name.is_empty() {
+        format!("#{i}")
+    } else {
+        format!("'{}'", node.name)
     }
 }
 

@@ -5,7 +5,7 @@
 //! rest of the graph runs, instead of living until the run ends.
 use std::collections::{HashMap, HashSet};
 
-use super::{proto::NodeProto, OP};
+use super::{node_label, proto::NodeProto, OP};
 use crate::{Error, Result};
 
 /// Where a node's input comes from.
@@ -70,8 +70,7 @@ impl Plan {
                     continue;
                 }
                 let Some(&slot) = names.get(n.as_str()) else {
-                    let node_name = if node.name.is_empty() { format!("#{i}") } else { format!("'{}'", node.name) };
-                    return Err(Error::new(OP, format!("{} (node {node_name}) reads '{n}', which no earlier node, input or initializer produces", node.op_type)));
+                    return Err(Error::new(OP, format!("{} (node {}) reads '{n}', which no earlier node, input or initializer produces", node.op_type, node_label(i, node))));
                 };
                 if let Slot::Live(s) = slot {
                     release[s] = Some(i);

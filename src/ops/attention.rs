@@ -335,6 +335,15 @@ mod cpu {
     }
 
     impl Mask<'_> {
+        /// Query i's scores of the key block from j0: the first `attended` keys get the mask
+        /// added and are returned; the rest are set to 0 (probability 0).
+        fn attended_part<'r>(&self, scores: &'r mut [f32], attended: usize, b: usize, h: usize, i: usize, j0: usize) -> &'r mut [f32] {
+            let (live, rest) = scores.split_at_mut(attended);
+            rest.fill(0.0);
+            self.add_row(live, b, h, i, j0);
+            live
+        }
+
         /// Adds the mask of keys j0.. to one row of scores.
         fn add_row(&self, scores: &mut [f32], b: usize, h: usize, i: usize, j0: usize) {
             let Some(m) = self.words else { return };
@@ -417,9 +426,7 @@ mod cpu {
                     gemm(rows, d, cols, &scaled, d, 1, &ks[(kv + j0) * d..], 1, d, block);
                     for (r, row) in block.chunks_exact_mut(cols.max(1)).enumerate().take(rows) {
                         let attended = dims.key_end(i0 + r, causal).saturating_sub(j0).min(cols);
-                        let (row, unattended) = row.split_at_mut(attended);
-                        unattended.fill(0.0);
-                        mask.add_row(row, bi, hi, i0 + r, j0);
+                        let row = mask.attended_part(row, attended, bi, hi, i0 + r, j0);
                         // NaN is not above the threshold here, so a NaN score reaches the sums.
                         let top = max_above_masked(row);
                         if top <= MASKED && !row.iter().any(|s| s.is_nan()) {
@@ -438,8 +445,7 @@ mod cpu {
                         l[r] += sum(row);
                     }
                     // acc += probabilities (rows x cols) . v (cols x dv).
-                    gemm(rows, cols, dv, block, cols, 1, &vs[(kv + j0) * dv..], dv, 1, &mut pv[..rows * dv]);
-                    acc[..rows * dv].iter_mut().zip(&pv[..rows * dv]).for_each(|(a, &x)| *a += x);
+                    accumulate(&mut acc[..rows * dv], &mut pv, |t| gemm(rows, cols, dv, block, cols, 1, &vs[(kv + j0) * dv..], dv, 1, t));
                 }
                 for r in 0..rows {
                     let row = bh * sq + i0 + r;
@@ -515,9 +521,7 @@ mod cpu {
                     for (r, (prow, dprow)) in pr.chunks_exact_mut(cols).zip(dp.chunks_exact_mut(cols)).enumerate() {
                         let lse_r = ls[first + r];
                         let attended = if lse_r >= MASKED_ROW { 0 } else { dims.key_end(i0 + r, causal).saturating_sub(j0).min(cols) };
-                        let (live, unattended) = prow.split_at_mut(attended);
-                        unattended.fill(0.0);
-                        mask.add_row(live, bi, hi, i0 + r, j0);
+                        let live = mask.attended_part(prow, attended, bi, hi, i0 + r, j0);
                         live.iter_mut().for_each(|s| *s = if *s <= MASKED { 0.0 } else { exp_f32(*s - lse_r) });
                         // dS = P (dP - delta), in place of dP.
                         dprow.iter_mut().zip(prow.iter()).for_each(|(x, &pv)| *x = pv * (*x - delta[r]));

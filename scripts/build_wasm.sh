@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
 # Builds the engine's two wasm files into pkg/ (the page downloads one):
 # - webtensor_bg.wasm: SIMD128 (every current engine);
-# - webtensor_relaxed_bg.wasm: the same code with relaxed SIMD, whose fused multiply-add the CPU
-#   backend's GEMM uses (src/ops/sgemm_wasm.rs). src/js/engine.ts loads it where the engine
-#   validates relaxed SIMD (Chromium does by default; Node 20 does not).
-# Both come from the same Rust source, so wasm-bindgen writes the same JS glue for both; this script
-# checks that, since one webtensor.js drives whichever file is loaded.
+# - webtensor_relaxed_bg.wasm: the same code with the `relaxed-simd` feature, whose fused
+#   multiply-add the CPU backend's GEMM uses (src/ops/sgemm_wasm.rs). src/js/engine.ts loads it
+#   where the engine validates relaxed SIMD (Chromium and Firefox do; Node 20 does not).
+# Each is cargo, then wasm-bindgen (the JS glue), then binaryen's wasm-opt (from npm). Both come
+# from the same Rust exports, so wasm-bindgen writes the same JS glue for both; this script checks
+# that, since one webtensor.js drives whichever file is loaded. The two builds differ only in this
+# crate's feature, so they share every compiled dependency in one target dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET="${CARGO_TARGET_DIR:-target}"
-wasm-pack build --release --target web --out-dir pkg --out-name webtensor
-# Its own target dir: other rustflags would otherwise rebuild the plain build's every time.
-RELAXED_OUT="$TARGET/relaxed-simd/pkg"
-CARGO_TARGET_DIR="$TARGET/relaxed-simd" \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
-  wasm-pack build --release --target web --out-dir "$(realpath -m "$RELAXED_OUT")" --out-name webtensor
+WASM="$TARGET/wasm32-unknown-unknown/release/webtensor.wasm"
+RELAXED_OUT="$TARGET/relaxed-simd-pkg"
+# npm's binaryen (scripts/setup.sh says why). It adds no relaxed instruction itself, but must
+# accept those of the second build.
+WASM_OPT="$PWD/node_modules/.bin/wasm-opt"
+WASM_OPT_FLAGS=(-O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-simd --enable-relaxed-simd)
+
+build() { # <out dir> [cargo args...]
+  local out="$1"; shift
+  cargo build --lib --release --target wasm32-unknown-unknown "$@"
+  wasm-bindgen --target web --out-dir "$out" --out-name webtensor "$WASM"
+  "$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "$out/webtensor_bg.wasm" -o "$out/webtensor_bg.wasm"
+}
+
+build pkg
+build "$RELAXED_OUT" --features relaxed-simd
 if ! cmp -s pkg/webtensor.js "$RELAXED_OUT/webtensor.js"; then
   echo "build_wasm: the relaxed-SIMD build's JS glue differs from the plain build's" >&2
   exit 1

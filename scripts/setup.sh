@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs what building and serving need (`setup.sh build`: the wasm32 target, wasm-pack,
-# wasm-bindgen-cli, the npm packages) or, by default, that plus what the tests and the benchmark
-# drive (the browsers, lavapipe, geckodriver), on a fresh Debian machine of this project's kind.
+# Installs what building and serving need (`setup.sh build`: the wasm32 target, wasm-bindgen-cli,
+# the npm packages) or, by default, that plus what the tests and the benchmark drive (the browsers,
+# lavapipe, wasm-pack for `wasm-pack test`, geckodriver), on a fresh Debian machine of this
+# project's kind. `npm start` runs the build mode: on a bare 2-core machine it is the slowest part
+# of a cold start (wasm-bindgen-cli compiles in about 3 minutes), so it installs nothing else.
 # Idempotent: each step is skipped when the right version is already there. Nothing here
 # downloads a binary from outside the package registries.
 set -euo pipefail
@@ -40,16 +42,18 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack $WASM_PACK_VERSION" ]; then
+# wasm-pack runs the browser tests only; scripts/build_wasm.sh calls cargo and wasm-bindgen itself.
+if [ "$MODE" = all ] && [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack $WASM_PACK_VERSION" ]; then
   log "cargo install wasm-pack $WASM_PACK_VERSION"
   cargo install --locked wasm-pack --version "$WASM_PACK_VERSION"
 fi
 
 # Not --locked: one of its locked dependencies is missing from the registry; the exact version
-# still resolves a working build.
+# still resolves a working build. No default features: they add a TLS stack (rustls, ring) that
+# only downloads need; its test runner talks to the local WebDriver over plain HTTP.
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --no-default-features --force
 fi
 
 # Firefox's WebDriver, from crates.io (wasm-pack would otherwise try to download one).

@@ -19,11 +19,15 @@ const MC: usize = 48;
 const NC: usize = 512;
 
 /// C (m x n, row-major, overwritten) = A (m x k) B (k x n), A and B read through (row, column)
-/// strides in elements.
+/// strides in elements. In the relaxed-SIMD build this function and its micro-kernel carry the
+/// feature, so they inline into each other. (LLVM's wasm backend gives every function of a module
+/// the union of their features, so the rest of that build may use relaxed instructions too, as a
+/// crate-wide flag would.)
 ///
 /// # Safety
 /// `a` must be readable at every i * rsa + p * csa for i < m, p < k; `b` at every p * rsb + j * csb
 /// for p < k, j < n; `c` writable for m * n elements.
+#[cfg_attr(feature = "relaxed-simd", target_feature(enable = "relaxed-simd"))]
 pub unsafe fn sgemm(
     m: usize,
     k: usize,
@@ -100,16 +104,18 @@ unsafe fn pack_b(dst: &mut [f32], kc: usize, nc: usize, b: *const f32, rsb: isiz
 
 /// acc + a b: one fused multiply-add in the relaxed-SIMD build (pkg/webtensor_relaxed_bg.wasm,
 /// loaded where the engine validates relaxed SIMD), a multiply and an add in the plain one.
-#[inline(always)]
+#[cfg_attr(not(feature = "relaxed-simd"), inline(always))]
+#[cfg_attr(feature = "relaxed-simd", inline, target_feature(enable = "relaxed-simd"))]
 fn madd(acc: v128, a: v128, b: v128) -> v128 {
-    #[cfg(target_feature = "relaxed-simd")]
+    #[cfg(feature = "relaxed-simd")]
     return f32x4_relaxed_madd(a, b, acc);
-    #[cfg(not(target_feature = "relaxed-simd"))]
+    #[cfg(not(feature = "relaxed-simd"))]
     f32x4_add(acc, f32x4_mul(a, b))
 }
 
 /// C[0..rows, 0..cols] (row stride ldc) = (or += when `accumulate`) the packed panels' product.
-#[inline(always)]
+#[cfg_attr(not(feature = "relaxed-simd"), inline(always))]
+#[cfg_attr(feature = "relaxed-simd", inline, target_feature(enable = "relaxed-simd"))]
 #[allow(clippy::too_many_arguments)]
 unsafe fn kernel(kc: usize, mut ap: *const f32, mut bp: *const f32, c: *mut f32, ldc: usize, rows: usize, cols: usize, accumulate: bool) {
     let z = f32x4_splat(0.0);

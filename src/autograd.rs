@@ -85,16 +85,75 @@ pub fn unbroadcast2(a: &Tensor, b: &Tensor, ga: Option<Tensor>, gb: Option<Tenso
     Ok(vec![ga.map(|g| sum_to_shape(&g, a.shape())).transpose()?, gb.map(|g| sum_to_shape(&g, b.shape())).transpose()?])
 }
 
+/// The inputs' gradients from `values`, the broadcast gradients of the inputs that `needs` (in
+/// order, one each), each summed back to its input's shape; None for the others.
+pub fn unbroadcast_needed(g: &Grad, values: Vec<Tensor>) -> Result<Vec<Option<Tensor>>> {
+    let mut values = values.into_iter();
+    (0..g.inputs.len())
+        .map(|i| match (g.needs(i), if g.needs(i) { values.next() } else { None }) {
+            (true, Some(v)) => sum_to_shape(&v, g.inputs[i].shape()).map(Some),
+            (true, None) => bail!("backward", "a gradient rule gave fewer gradients than its inputs need"),
+            (false, _) => Ok(None),
+        })
+        .collect()
+}
+
 /// Computes d loss / d leaf for every leaf that `requires_grad`, accumulating into `leaf.grad()`.
 /// `loss` must be a float32 tensor with one element.
 pub fn backward(loss: &Tensor) -> Result<()> {
-    const OP: &str = "backward";
+    check_loss("backward", loss)?;
+    let seed = no_grad(|| ops::full_like(loss, 1.0))?;
+    for (leaf, g) in propagate(loss, seed, &HashSet::new(), false)? {
+        let acc = match leaf.grad() {
+            Some(prev) => no_grad(|| ops::add(&prev, &g))?,
+            None => g,
+        };
+        leaf.set_grad(Some(acc));
+    }
+    Ok(())
+}
+
+/// d loss / d target for each of `targets` (any tensors `loss` was computed from, not only
+/// leaves; None where it does not depend on one), leaving every `grad()` alone. `seed` is
+/// d loss / d loss (ones by default). With `create_graph` the backward pass is itself recorded,
+/// so the gradients can be differentiated again (a gradient of a gradient, to any order).
+pub fn grads_of(loss: &Tensor, targets: &[Tensor], seed: Option<&Tensor>, create_graph: bool) -> Result<Vec<Option<Tensor>>> {
+    const OP: &str = "grads";
+    let seed = match seed {
+        Some(s) if s.shape() != loss.shape() || s.dtype() != DType::F32 => {
+            bail!(OP, "the seed gradient must be float32 of the output's shape {:?}, got {:?} {}", loss.shape(), s.shape(), s.dtype())
+        }
+        Some(s) => s.clone(),
+        None => {
+            check_loss(OP, loss)?;
+            no_grad(|| ops::full_like(loss, 1.0))?
+        }
+    };
+    if !loss.tracks_grad() {
+        return Ok(vec![None; targets.len()]);
+    }
+    let stops: HashSet<*const ()> = targets.iter().map(|t| t.id()).collect();
+    let mut found: HashMap<*const (), Tensor> = propagate(loss, seed, &stops, create_graph)?.into_iter().map(|(t, g)| (t.id(), g)).collect();
+    Ok(targets.iter().map(|t| found.remove(&t.id())).collect())
+}
+
+fn check_loss(op: &str, loss: &Tensor) -> Result<()> {
     if loss.numel() != 1 || loss.dtype() != DType::F32 {
-        bail!(OP, "needs a float32 scalar loss, got shape {:?} ({})", loss.shape(), loss.dtype());
+        bail!(op, "needs a float32 scalar loss, got shape {:?} ({})", loss.shape(), loss.dtype());
     }
     if !loss.tracks_grad() {
-        bail!(OP, "the loss does not depend on any tensor that requires gradients");
+        bail!(op, "the loss does not depend on any tensor that requires gradients");
     }
+    Ok(())
+}
+
+/// The backward pass from `loss` (whose gradient is `seed`): each node's rule runs once, in
+/// reverse topological order, once every gradient flowing into its output has been summed.
+/// Returns the gradients reaching the tensors in `stops` (whose own inputs are not visited) and
+/// the leaves that `requires_grad`. The rules run unrecorded (fused kernels, the fast path)
+/// unless `create_graph` asks for a differentiable backward pass.
+fn propagate(loss: &Tensor, seed: Tensor, stops: &HashSet<*const ()>, create_graph: bool) -> Result<Vec<(Tensor, Tensor)>> {
+    const OP: &str = "backward";
     // Reverse topological order by iterative depth-first search.
     let mut order: Vec<Tensor> = Vec::new();
     let mut seen: HashSet<*const ()> = HashSet::new();
@@ -108,7 +167,7 @@ pub fn backward(loss: &Tensor) -> Result<()> {
             continue;
         }
         stack.push((t.clone(), true));
-        if let Some(node) = t.node() {
+        if let (Some(node), false) = (t.node(), stops.contains(&t.id())) {
             for input in &node.inputs {
                 if input.tracks_grad() && !seen.contains(&input.id()) {
                     stack.push((input.clone(), false));
@@ -116,37 +175,76 @@ pub fn backward(loss: &Tensor) -> Result<()> {
             }
         }
     }
-    no_grad(|| {
+    let run = || -> Result<Vec<(Tensor, Tensor)>> {
+        let mut reached = Vec::new();
         let mut grads: HashMap<*const (), Tensor> = HashMap::new();
-        grads.insert(loss.id(), ops::full_like(loss, 1.0)?);
+        grads.insert(loss.id(), seed);
         for t in order.iter().rev() {
             let Some(g) = grads.remove(&t.id()) else { continue };
-            if let Some(node) = t.node() {
-                let input_grads = (node.backward)(&Grad { inputs: &node.inputs, out: t, grad: &g })?;
-                for (input, ig) in node.inputs.iter().zip(input_grads) {
-                    let Some(ig) = ig else { continue };
-                    if !input.tracks_grad() {
-                        continue;
+            match t.node() {
+                Some(node) if !stops.contains(&t.id()) => {
+                    let input_grads = (node.backward)(&Grad { inputs: &node.inputs, out: t, grad: &g })?;
+                    for (input, ig) in node.inputs.iter().zip(input_grads) {
+                        let Some(ig) = ig else { continue };
+                        if !input.tracks_grad() {
+                            continue;
+                        }
+                        if ig.shape() != input.shape() {
+                            bail!(OP, "gradient of {} has shape {:?} for an input of shape {:?}", node.op, ig.shape(), input.shape());
+                        }
+                        let acc = match grads.remove(&input.id()) {
+                            Some(prev) => ops::add(&prev, &ig)?,
+                            None => ig,
+                        };
+                        grads.insert(input.id(), acc);
                     }
-                    if ig.shape() != input.shape() {
-                        bail!(OP, "gradient of {} has shape {:?} for an input of shape {:?}", node.op, ig.shape(), input.shape());
-                    }
-                    let acc = match grads.remove(&input.id()) {
-                        Some(prev) => ops::add(&prev, &ig)?,
-                        None => ig,
-                    };
-                    grads.insert(input.id(), acc);
                 }
-            } else if t.requires_grad() {
-                let acc = match t.grad() {
-                    Some(prev) => ops::add(&prev, &g)?,
-                    None => g,
-                };
-                t.set_grad(Some(acc));
+                _ if stops.contains(&t.id()) || t.requires_grad() => reached.push((t.clone(), g)),
+                _ => {}
             }
         }
-        Ok(())
-    })
+        Ok(reached)
+    };
+    if create_graph {
+        enable_grad(run)
+    } else {
+        no_grad(run)
+    }
+}
+
+/// Runs `f` with recording on, even inside `no_grad` (a recorded backward pass; a gradient taken
+/// inside a function whose values are wanted without a graph).
+pub fn enable_grad<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            NO_GRAD_DEPTH.with(|d| d.set(self.0));
+        }
+    }
+    let _restore = Restore(NO_GRAD_DEPTH.with(|d| d.replace(0)));
+    f()
+}
+
+/// For a gradient rule run by a kernel that autograd does not record: refused while the backward
+/// pass is being recorded, where its result would silently count as a constant in a gradient of
+/// a gradient.
+pub fn first_order_only(op: &str) -> Result<()> {
+    if is_recording() {
+        bail!(op, "a gradient of a gradient through {op} is not supported: its gradient is computed by a fused kernel that autograd cannot differentiate again");
+    }
+    Ok(())
+}
+
+/// A tensor to differentiate with respect to: `x`'s data, tracking gradients. Where `x` itself
+/// tracks them (a gradient taken inside a function being differentiated), it stays connected to
+/// `x` so the outer gradient flows through; otherwise it is a fresh leaf.
+pub fn target(x: &Tensor) -> Result<Tensor> {
+    if x.tracks_grad() && is_recording() {
+        return Ok(record("identity", x.detach(), &[x], |g| Ok(vec![Some(g.grad.clone())])));
+    }
+    let leaf = x.detach();
+    leaf.set_requires_grad(true)?;
+    Ok(leaf)
 }
 
 /// TF.js-style functional gradients: d f(xs) / d xs for each x, without touching `grad()`.
@@ -158,10 +256,10 @@ pub fn value_and_grads(xs: &[&Tensor], f: impl FnOnce(&[Tensor]) -> Result<Tenso
         l.set_requires_grad(true)?;
     }
     let y = f(&leaves)?;
-    backward(&y)?;
-    let grads = leaves
-        .iter()
-        .map(|l| match l.grad() {
+    let grads = grads_of(&y, &leaves, None, false)?
+        .into_iter()
+        .zip(&leaves)
+        .map(|(g, l)| match g {
             Some(g) => Ok(g),
             None => ops::zeros(l.device(), l.shape(), DType::F32),
         })

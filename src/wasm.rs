@@ -143,7 +143,7 @@ pub fn compiled_kernels() -> Result<u32, JsError> {
 #[wasm_bindgen(js_name = deviceDescription)]
 pub fn device_description() -> Result<String, JsError> {
     Ok(match device()? {
-        Device::Cpu if cfg!(target_feature = "relaxed-simd") => "CPU (wasm SIMD128 with relaxed-SIMD fused multiply-add)".to_string(),
+        Device::Cpu if cfg!(feature = "relaxed-simd") => "CPU (wasm SIMD128 with relaxed-SIMD fused multiply-add)".to_string(),
         Device::Cpu => "CPU (wasm SIMD128)".to_string(),
         gpu => gpu.description(),
     })
@@ -671,6 +671,23 @@ pub fn backward(loss: &JsTensor) -> Result<(), JsError> {
     autograd::backward(&loss.inner).map_err(js)
 }
 
+/// d loss / d target for each target (null where the loss does not depend on it); `seed` is
+/// d loss / d loss (ones when absent). With `createGraph` the backward pass is recorded, so the
+/// gradients can be differentiated again (tf.grad inside a function tf.grad differentiates).
+#[wasm_bindgen]
+pub fn grads(loss: &JsTensor, targets: Vec<JsTensor>, seed: Option<JsTensor>, create_graph: bool) -> Result<Vec<JsValue>, JsError> {
+    let targets: Vec<Tensor> = targets.into_iter().map(|t| t.inner).collect();
+    let grads = autograd::grads_of(&loss.inner, &targets, seed.as_ref().map(|s| &s.inner), create_graph).map_err(js)?;
+    Ok(grads.into_iter().map(|g| g.map_or(JsValue::NULL, |inner| JsValue::from(JsTensor { inner }))).collect())
+}
+
+/// A tensor to differentiate with respect to: `x`'s data, tracking gradients, and still
+/// connected to `x` where `x` tracks them itself (a gradient inside a gradient).
+#[wasm_bindgen(js_name = gradTarget)]
+pub fn grad_target(x: &JsTensor) -> Result<JsTensor, JsError> {
+    Ok(JsTensor { inner: autograd::target(&x.inner).map_err(js)? })
+}
+
 /// Calls `f` with gradient recording off (inference, manual updates); returns what it returns.
 #[wasm_bindgen(js_name = noGrad)]
 pub fn no_grad(f: &js_sys::Function) -> Result<JsValue, JsValue> {
@@ -679,7 +696,8 @@ pub fn no_grad(f: &js_sys::Function) -> Result<JsValue, JsValue> {
 
 /// tf.customGrad's node: `value` (computed with recording off) becomes differentiable in `inputs`
 /// through `gradient`, a JS function of (dy, saved) returning one gradient (or null) per input.
-/// The JS function runs during the backward pass, with recording off; what it returns is
+/// The JS function runs during the backward pass, with recording off (on in a recorded backward
+/// pass, so a gradient of a gradient differentiates what it computes); what it returns is
 /// checked (count here, shapes by the backward pass) so a wrong gradient is an error, not a trap.
 #[wasm_bindgen(js_name = customGrad)]
 pub fn custom_grad(value: &JsTensor, inputs: Vec<JsTensor>, saved: Vec<JsTensor>, gradient: js_sys::Function) -> JsTensor {

@@ -3,38 +3,37 @@ import { tidy, wasm } from './engine.js';
 import * as ops from './ops.js';
 import { Tensor } from './tensor.js';
 
-// How many functions are being differentiated right now (grad called inside grad's f).
+// How many functions are being differentiated right now: a gradient taken while one is (tf.grad
+// inside the f of tf.grad) records its own backward pass, so the outer gradient flows through it.
 let differentiating = 0;
 
-/** d f / d xs at xs: leaves sharing the inputs' data record f; the engine runs backward. */
+/** d f / d xs at xs: tensors sharing the inputs' data record f; the engine runs backward. */
 function compute(f: (...xs: Tensor[]) => Tensor, xs: Tensor[], dy?: Tensor): { value: Tensor; grads: Tensor[] } {
   if (!Array.isArray(xs) || !xs.every((x) => x instanceof Tensor)) throw new Error('grads: xs must be an array of tensors');
-  // The engine's backward pass runs fused gradient kernels that are not themselves recorded, so a
-  // gradient taken inside a function being differentiated would silently count as a constant.
-  if (differentiating > 0) throw new Error('grad: a gradient of a gradient (tf.grad inside a function that tf.grad differentiates) is not supported: the backward pass is not recorded');
-  const leaves = xs.map((x) => new Tensor(x.handle.detach()));
+  if (typeof f !== 'function') throw new Error(`grads: f must be a function, got ${typeof f}`);
+  if (dy !== undefined && !(dy instanceof Tensor)) throw new Error('grads: dy must be a tensor');
+  const nested = differentiating > 0;
+  const targets = xs.map((x) => new Tensor(wasm.gradTarget(x.handle)));
   let value: Tensor | undefined;
   let loss: Tensor | undefined;
   try {
-    leaves.forEach((l) => l.handle.setRequiresGrad(true));
     differentiating++;
     try {
-      value = tidy(() => f(...leaves));
+      value = tidy(() => f(...targets));
     } finally {
       differentiating--;
     }
     if (!(value instanceof Tensor)) throw new Error('grads: f must return a tensor');
     const v = value;
+    if (dy && dy.shape.join() !== v.shape.join()) throw new Error(`grads: dy has shape [${dy.shape}], but f returned shape [${v.shape}]`);
     // Non-scalar outputs: gradient of sum(y * dy) (dy = ones by default), as TF.js.
     loss = tidy(() => (dy ? ops.sum(v.mul(dy)) : v.size === 1 ? v.reshape([]) : ops.sum(v)));
-    wasm.backward(loss.handle);
-    const grads = leaves.map((l, i) => {
-      const g = l.handle.grad;
-      return g ? new Tensor(g) : ops.zerosLike(xs[i]);
-    });
-    return { value: new Tensor(v.handle.detach()), grads };
+    const found = wasm.grads(loss.handle, targets.map((t) => t.handle.clone()), undefined, nested);
+    const grads = found.map((g, i) => (g ? new Tensor(g) : ops.zerosLike(xs[i])));
+    // Inside an outer gradient the value stays connected to the outer inputs.
+    return { value: new Tensor(nested ? v.handle.clone() : v.handle.detach()), grads };
   } finally {
-    leaves.forEach((l) => l.dispose());
+    targets.forEach((t) => t.dispose());
     loss?.dispose();
     if (value instanceof Tensor) value.dispose();
   }

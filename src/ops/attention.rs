@@ -118,6 +118,7 @@ pub fn attention_prefix(q: &Tensor, k: &Tensor, v: &Tensor, kv_len: Option<usize
     let mut inputs = vec![q, k, v];
     inputs.extend(mask.as_ref());
     Ok(record(OP, out, &inputs, move |g| {
+        crate::autograd::first_order_only(OP)?;
         let (q, k, v) = (&g.inputs[0], &g.inputs[1], &g.inputs[2]);
         let mask = g.inputs.get(3);
         let (dq, dk, dv) = backward(q, k, v, mask, g.out, g.grad, &lse, &p, &dims)?;

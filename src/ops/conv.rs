@@ -37,6 +37,13 @@ pub fn conv2d(x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Pad
             let out = no_grad(|| conv_gpu::forward(&ctx, x, filter, &g))?;
             return Ok(record("conv2d", out, &[x, filter], move |gr| {
                 let (x, filter, dy) = (&gr.inputs[0], &gr.inputs[1], gr.grad);
+                if crate::autograd::is_recording() {
+                    // A recorded backward pass: the gradients as the recorded ops of the
+                    // im2col path, which can be differentiated again.
+                    let dx = if gr.needs(0) { Some(transposed(dy, filter, &g)?) } else { None };
+                    let df = if gr.needs(1) { Some(filter_grad_composed(x, dy, &g, &fs)?) } else { None };
+                    return Ok(vec![dx, df]);
+                }
                 // d x is the transposed convolution; d filter has its own kernel.
                 let dx = if !gr.needs(0) {
                     None
@@ -86,6 +93,13 @@ pub fn conv2d_transpose(x: &Tensor, filter: &Tensor, output_shape: &[usize], str
 
 /// The transposed convolution of `y` ([n, oh, ow, co]) by `filter` over geometry `g`: each output
 /// pixel's channels spread back through the filter onto the window it read (col2im of y W^T).
+/// d filter of conv2d as recorded ops: the image's patches (transposed) times dy.
+fn filter_grad_composed(x: &Tensor, dy: &Tensor, g: &Geometry, fs: &[usize]) -> Result<Tensor> {
+    let cols = im2col(x, g, 0.0)?;
+    let dy = dy.reshape_to(&[g.n * g.oh * g.ow, fs[3]])?;
+    ops::matmul(&cols, &dy, true, false)?.reshape_to(fs)
+}
+
 fn transposed(y: &Tensor, filter: &Tensor, g: &Geometry) -> Result<Tensor> {
     let fs = filter.shape();
     let w = filter.reshape_to(&[fs[0] * fs[1] * fs[2], fs[3]])?;

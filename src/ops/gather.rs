@@ -67,6 +67,7 @@ pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
     let idx = indices.clone();
     let x_shape = x.shape().to_vec();
     Ok(record(OP, out, &[x], move |g| {
+        crate::autograd::first_order_only(OP)?;
         let p = GatherParams { outer: outer as u32, axis_len: axis_len as u32, inner: inner as u32, count: count as u32 };
         Ok(vec![Some(scatter_add(g.grad, &idx, &p, &x_shape)?)])
     }))
@@ -125,7 +126,7 @@ pub fn scatter_add_flat(values: &Tensor, indices: &Tensor, len: usize) -> Result
     let out = crate::autograd::no_grad(|| scatter_add(&flat_values, &flat_idx, &p, &[len]))?;
     let shape = values.shape().to_vec();
     Ok(record(OP, out, &[values], move |g| {
-        let picked = crate::autograd::no_grad(|| gather(g.grad, &flat_idx, 0))?;
+        let picked = gather(g.grad, &flat_idx, 0)?;
         Ok(vec![Some(ops::reshape(&picked, &shape.iter().map(|&d| d as i64).collect::<Vec<_>>())?)])
     }))
 }

@@ -1,7 +1,7 @@
 //! Losses (mean over the batch, like TF.js/Keras defaults). Most are compositions of elementwise
 //! ops and reductions, so they fuse; cross-entropy from logits has a rule of its own.
-use crate::autograd::{no_grad, record, scalar};
-use crate::fusion::{self, Space};
+use crate::autograd::{is_recording, no_grad, record, scalar};
+use crate::fusion::{self, gradient_exprs, Space};
 use super::loss_terms::{same_shape, LossTerms};
 use crate::{bail, ops, DType, Result, Tensor};
 
@@ -120,18 +120,29 @@ fn cross_entropy_from_logits(op: &'static str, labels: &Tensor, logits: &Tensor,
     let terms = no_grad(|| s.tensor(y * (l - x) * (1.0 / rows)))?;
     let loss = no_grad(|| ops::sum(&terms, None, false))?;
     Ok(record(op, loss, &[labels, logits], move |g| {
-        let s = Space::new(op, &shape, &[&g.inputs[1]])?;
-        let dy = s.read(g.grad)? * (1.0 / rows);
-        let (y, x, l) = (s.read(&g.inputs[0])?, s.read(&g.inputs[1])?, s.read(&lse)?);
-        let dlabels = if g.needs(0) { Some(s.tensor(&dy * (&l - &x))?) } else { None };
-        let dlogits = if g.needs(1) {
-            let softmax = fusion::exp(&x - &l);
-            let mass = if one_hot { softmax } else { softmax * s.read(&ops::sum(&g.inputs[0], Some(&[-1]), true)?)? };
-            Some(s.tensor((mass - y) * dy)?)
-        } else {
-            None
-        };
-        Ok(vec![dlabels, dlogits])
+        // A recorded backward pass recomputes the rows' log-sum-exp, recorded, so that the
+        // gradient depends on the logits through it too.
+        let lse = if is_recording() { ops::log_sum_exp(&g.inputs[1], -1, true)? } else { lse.clone() };
+        let (needs_labels, needs_logits) = (g.needs(0), g.needs(1));
+        let label_sums = if needs_logits && !one_hot { Some(ops::sum(&g.inputs[0], Some(&[-1]), true)?) } else { None };
+        let mut tensors = vec![g.grad, &g.inputs[0], &g.inputs[1], &lse];
+        tensors.extend(&label_sums);
+        let d = gradient_exprs(op, &shape, &tensors, |e| {
+            let dy = &e[0] * (1.0 / rows);
+            let (y, x, l) = (&e[1], &e[2], &e[3]);
+            let mut d = Vec::new();
+            if needs_labels {
+                d.push(&dy * (l - x));
+            }
+            if needs_logits {
+                let softmax = fusion::exp(x - l);
+                let mass = if one_hot { softmax } else { softmax * &e[4] };
+                d.push((mass - y) * &dy);
+            }
+            d
+        })?;
+        let mut d = d.into_iter();
+        Ok(vec![if needs_labels { d.next() } else { None }, if needs_logits { d.next() } else { None }])
     }))
 }
 

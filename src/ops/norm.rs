@@ -93,6 +93,7 @@ fn normalize(kind: Norm, x: &Tensor, gamma: Option<&Tensor>, beta: Option<&Tenso
     inputs.extend(beta);
     let (has_gamma, has_beta) = (gamma.is_some(), beta.is_some());
     Ok(record(op, y, &inputs, move |g| {
+        crate::autograd::first_order_only(op)?;
         let (x, dy) = (&g.inputs[0], g.grad);
         let gamma = has_gamma.then(|| &g.inputs[1]);
         let dx = if g.needs(0) { Some(backward_x(kind, x, dy, gamma, &stats, &p)?) } else { None };

@@ -47,7 +47,10 @@ fn pool(kind: Pool, x: &Tensor, size: (usize, usize), strides: (usize, usize), p
     }
     let g = Geometry::new(op, x.shape(), size, strides, (1, 1), padding)?;
     let out = no_grad(|| run(kind, false, x, x, &g))?;
-    Ok(record(op, out, &[x], move |gr| Ok(vec![Some(run(kind, true, &gr.inputs[0], gr.grad, &g)?)])))
+    Ok(record(op, out, &[x], move |gr| {
+        crate::autograd::first_order_only(op)?;
+        Ok(vec![Some(run(kind, true, &gr.inputs[0], gr.grad, &g)?)])
+    }))
 }
 
 /// The pooled image of `x` (`grad` false), or the gradient of the input given the output's

@@ -235,6 +235,7 @@ pub fn quantized_matmul(x: &Tensor, w: &QuantizedMatrix) -> Result<Tensor> {
     let w = w.clone();
     let in_shape = x.shape().to_vec();
     Ok(record(OP, y, &[x], move |g| {
+        crate::autograd::first_order_only(OP)?;
         let m = g.grad.numel() / w.n.max(1);
         Ok(vec![Some(run(Mode::Transposed, g.grad, &w, m, [m, w.k])?.reshape_to(&in_shape)?)])
     }))

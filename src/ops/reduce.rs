@@ -7,7 +7,7 @@ use crate::autograd::{mask, no_grad, record, scalar, Grad};
 use crate::device::gpu::grid_2d;
 use crate::device::Device;
 use crate::device::gpu::GpuBuffer;
-use crate::fusion::{self, Program, Space};
+use crate::fusion::{self, gradient_exprs, Program};
 use crate::kernel::Source;
 use crate::shape::{normalize_axes, normalize_axis};
 use crate::tensor::{Storage, Tensor};
@@ -134,9 +134,9 @@ fn reduce_grad(kind: Reduce, g: &Grad, x_shape: &[usize], axes: &[usize]) -> Res
         }
         // d lse / dx = softmax(x) = exp(x - lse)
         Reduce::LogSumExp => {
-            let s = Space::new("log_sum_exp", x_shape, &[x])?;
-            let (dy, xe, lse) = (s.read(&gb)?, s.read(x)?, s.read(&spread(g.out)?)?);
-            s.tensor(dy * fusion::exp(xe - lse))
+            let lse = spread(g.out)?;
+            let d = gradient_exprs("log_sum_exp", x_shape, &[&gb, x, &lse], |e| vec![&e[0] * fusion::exp(&e[1] - &e[2])])?;
+            Ok(d.into_iter().next().expect("one expression"))
         }
         Reduce::ArgMax | Reduce::ArgMin => unreachable!("arg reductions record no gradient"),
     }

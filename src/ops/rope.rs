@@ -47,6 +47,7 @@ pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor, offset: usize, interleaved: 
     let p = RopeParams { rows: rows as u32, seq: seq as u32, d: d as u32, rot: rot as u32, offset: offset as u32, interleaved: interleaved as u32, _pad0: 0, _pad1: 0 };
     let out = no_grad(|| rotate(x, cos, sin, &p))?;
     Ok(record(OP, out, &[x, cos, sin], move |g| {
+        crate::autograd::first_order_only(OP)?;
         let (x, cos, sin, dy) = (&g.inputs[0], &g.inputs[1], &g.inputs[2], g.grad);
         let dx = if g.needs(0) { Some(rotate(dy, cos, &ops::neg(sin)?, &p)?) } else { None };
         if !g.needs(1) && !g.needs(2) {

@@ -1,6 +1,6 @@
 //! `where(cond, a, b)`: picks a where cond is true, else b, broadcasting all three.
-use crate::autograd::{record, sum_to_shape};
-use crate::fusion::{select, Space, E};
+use crate::autograd::{record, unbroadcast_needed};
+use crate::fusion::{gradient_exprs, select, Space, E};
 use crate::shape::broadcast_shapes;
 use crate::{DType, Result, Tensor};
 
@@ -12,12 +12,11 @@ pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let out = space.tensor(E::select(&space.read(cond)?, &space.read(a)?, &space.read(b)?))?;
     let cond = cond.clone();
     Ok(record(OP, out, &[a, b], move |g| {
-        let s = Space::new(OP, g.grad.shape(), &[g.grad])?;
-        let (c, dy) = (s.read(&cond)?.cast(DType::Bool), s.read(g.grad)?);
-        let mut grads = Vec::with_capacity(2);
-        for (i, d) in [select(&c, &dy, 0.0), select(&c, 0.0, &dy)].into_iter().enumerate() {
-            grads.push(if g.needs(i) { Some(sum_to_shape(&s.tensor(d)?, g.inputs[i].shape())?) } else { None });
-        }
-        Ok(grads)
+        let (needs_a, needs_b) = (g.needs(0), g.needs(1));
+        let d = gradient_exprs(OP, g.grad.shape(), &[&cond, g.grad], |e| {
+            let (c, dy) = (e[0].cast(DType::Bool), &e[1]);
+            [(needs_a, select(&c, dy, 0.0)), (needs_b, select(&c, 0.0, dy))].into_iter().filter(|(needed, _)| *needed).map(|(_, d)| d).collect()
+        })?;
+        unbroadcast_needed(g, d)
     }))
 }

@@ -1,6 +1,6 @@
 //! slice: a box of `size` starting at `begin` (TF.js `tf.slice`; a size of -1 means "to the end").
 use super::copy::{assemble, copy_box, View};
-use crate::autograd::{no_grad, record};
+use crate::autograd::record;
 use crate::shape::strides;
 use crate::{bail, Result, Tensor};
 
@@ -26,5 +26,5 @@ pub fn slice(x: &Tensor, begin: &[usize], size: &[i64]) -> Result<Tensor> {
     })?;
     // The gradient is the output's gradient placed back into zeros of the input's shape.
     let paddings: Vec<(usize, usize)> = (0..shape.len()).map(|d| (begin[d], shape[d] - begin[d] - out_shape[d])).collect();
-    Ok(record(OP, out, &[x], move |g| Ok(vec![Some(no_grad(|| super::pad(g.grad, &paddings, 0.0))?)])))
+    Ok(record(OP, out, &[x], move |g| Ok(vec![Some(super::pad(g.grad, &paddings, 0.0)?)])))
 }

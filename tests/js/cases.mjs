@@ -392,7 +392,7 @@ export const cases = {
     v.dispose();
   },
 
-  async 'gradients: grad, grads, valueAndGrads'(tf) {
+  async 'gradients: grad, grads, valueAndGrads, gradients of gradients'(tf, ref) {
     const g = tf.grad((x) => x.square().sum());
     close(await g(tf.tensor([1, -2, 3])).data(), [2, -4, 6]);
     const [da, db] = tf.grads((a, b) => a.mul(b).sum())([tf.tensor([1, 2]), tf.tensor([3, 4])]);
@@ -401,8 +401,32 @@ export const cases = {
     const { value, grads } = tf.valueAndGrads((x) => x.exp().sum())([tf.tensor([0, 1])]);
     close(await value.data(), [1 + Math.E]);
     close(await grads[0].data(), [1, Math.E]);
-    // second order is refused, not answered as if the inner gradient were a constant; grad works after
-    throwsWith(() => tf.grad(tf.grad((x) => x.mul(x).mul(x)))(tf.tensor([2, 3])), ['grad', 'gradient of a gradient'], 'second-order gradient');
+    // Gradients of gradients (the inner backward pass is recorded): against TF.js where it
+    // answers, else against central differences of the (first-order) function.
+    close(await tf.grad(tf.grad((x) => x.mul(x).mul(x)))(tf.tensor([2, 3])).data(), await ref.grad(ref.grad((x) => x.mul(x).mul(x)))(ref.tensor([2, 3])).data(), 1e-6, 1e-6, 'd2 x^3 vs TF.js');
+    close(await tf.grad(tf.grad(tf.grad((x) => x.sin().sum())))(tf.tensor([0.3, -1.2])).data(), [-Math.cos(0.3), -Math.cos(-1.2)], 1e-6, 1e-6, 'd3 sin');
+    const differences = async (f, base, shape) => {
+      const out = [];
+      for (let i = 0; i < base.length; i++) {
+        const at = async (d) => (await tf.tidy(() => f(tf.tensor(base.map((v, j) => (j === i ? v + d : v)), shape))).data())[0];
+        out.push(((await at(1e-2)) - (await at(-1e-2))) / 2e-2);
+      }
+      return out;
+    };
+    // TF.js 4.22 cannot: its softmax gradient is not recorded.
+    const w = [0.5, -1, 2, 0.25];
+    const softmaxCurvature = (x) => tf.grad((y) => tf.softmax(y).mul(tf.tensor([w, w])).sum())(x).square().sum();
+    const logits = [0.1, -0.4, 1.3, 0.2, 2, 0.5, -1, 0];
+    close(await tf.grad(softmaxCurvature)(tf.tensor(logits, [2, 4])).data(), await differences(softmaxCurvature, logits, [2, 4]), 1e-2, 1e-3, 'softmax second order');
+    // A gradient penalty: the weights' gradient of |d D(x) / dx|^2 (WGAN-GP's term). TF.js 4.22
+    // answers this one wrongly (its values differ from the differences by up to 0.6).
+    const x0 = tf.tensor([[0.3, -0.7, 1.1], [0.9, 0.2, -0.5]]);
+    const penalty = (k) => tf.grad((xx) => tf.tanh(tf.matMul(xx, k)).sum())(x0).square().sum();
+    const k0 = [0.2, -0.4, 0.7, 0.1, -0.3, 0.5];
+    close(await tf.grad(penalty)(tf.tensor(k0, [3, 2])).data(), await differences(penalty, k0, [3, 2]), 1e-2, 1e-3, 'gradient penalty');
+    x0.dispose();
+    // A rule run by a fused kernel is refused by name, not counted as a constant; grad works after.
+    throwsWith(() => tf.grad(tf.grad((x) => tf.maxPool(x, 2, 1, 'valid').square().sum()))(tf.ones([1, 3, 3, 1])), ['max_pool', 'gradient of a gradient'], 'second order through maxPool');
     close(await g(tf.tensor([3])).data(), [6]);
   },
 

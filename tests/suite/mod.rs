@@ -4,6 +4,8 @@
 //! computed here (never against the backend's own kernels).
 #![allow(dead_code)]
 
+use std::rc::Rc;
+
 use webtensor::ops::{self, Loss, Reduce};
 use webtensor::{DType, Device, Tensor};
 
@@ -891,6 +893,13 @@ type Build = dyn Fn(&[Tensor]) -> webtensor::Result<Tensor>;
 /// Gradient check: the analytic gradient of loss = sum(f(xs) * w) on `dev` against central
 /// differences of the CPU backend's forward, with the loss summed in f64 on the host.
 pub async fn grad_check(dev: &Device, what: &str, inputs: &[(Vec<f32>, Vec<usize>)], f: &Build) -> CaseResult {
+    grad_check_with(dev, what, inputs, f, false).await
+}
+
+/// `grad_check`; with `constant_ok`, a result that does not depend on an input along recorded
+/// paths (a second derivative that is zero) counts as a zero gradient, which the differences
+/// must then confirm.
+async fn grad_check_with(dev: &Device, what: &str, inputs: &[(Vec<f32>, Vec<usize>)], f: &Build, constant_ok: bool) -> CaseResult {
     const EPS: f32 = 1e-2;
     let leaves: Vec<Tensor> = inputs.iter().map(|(d, s)| t(dev, d, s)).collect::<Result<_, _>>()?;
     for l in &leaves {
@@ -900,7 +909,9 @@ pub async fn grad_check(dev: &Device, what: &str, inputs: &[(Vec<f32>, Vec<usize
     let mut rng = Rng::new(99);
     let w = rng.vec(y.numel(), 0.5, 1.5);
     let loss = ops::sum(&ops::mul(&y, &t(dev, &w, y.shape())?).map_err(e)?, None, false).map_err(e)?;
-    webtensor::autograd::backward(&loss).map_err(|err| format!("{what}: {err}"))?;
+    if loss.tracks_grad() || !constant_ok {
+        webtensor::autograd::backward(&loss).map_err(|err| format!("{what}: {err}"))?;
+    }
     let cpu_loss = |xs: Vec<(Vec<f32>, Vec<usize>)>| {
         let w = w.clone();
         async move {
@@ -913,6 +924,7 @@ pub async fn grad_check(dev: &Device, what: &str, inputs: &[(Vec<f32>, Vec<usize
     for (i, leaf) in leaves.iter().enumerate() {
         let got = match leaf.grad() {
             Some(g) => read(&g).await?,
+            None if constant_ok => vec![0.0; inputs[i].0.len()],
             None => return Err(format!("{what}: input {i} got no gradient")),
         };
         let mut want = Vec::with_capacity(inputs[i].0.len());
@@ -926,6 +938,121 @@ pub async fn grad_check(dev: &Device, what: &str, inputs: &[(Vec<f32>, Vec<usize
         close(&format!("{what}: d/dx{i}"), &got, &want, 2e-2, 2e-3)?;
     }
     Ok(())
+}
+
+/// d/d xs[i] of sum(f(xs) * w) (w fixed, 0.5 to 1.4), itself a differentiable function of xs:
+/// the backward pass is recorded.
+fn first_grad(xs: &[Tensor], f: &Build, i: usize) -> webtensor::Result<Tensor> {
+    webtensor::autograd::enable_grad(|| {
+        let targets = xs.iter().map(webtensor::autograd::target).collect::<webtensor::Result<Vec<_>>>()?;
+        let y = f(&targets)?;
+        let w: Vec<f32> = (0..y.numel()).map(|j| 0.5 + (j * 7 % 10) as f32 / 10.0).collect();
+        let loss = ops::sum(&ops::mul(&y, &Tensor::from_f32(y.device(), &w, y.shape())?)?, None, false)?;
+        let g = webtensor::autograd::grads_of(&loss, &targets, None, true)?;
+        match &g[i] {
+            Some(g) => Ok(g.clone()),
+            None => ops::zeros(xs[i].device(), xs[i].shape(), webtensor::DType::F32),
+        }
+    })
+}
+
+/// Gradients of gradients (a recorded backward pass) against central differences of the first
+/// gradient: every unary and binary rule (replayed as recorded ops), matmul, reductions,
+/// softmax, the fused cross-entropy, layout ops, where, conv2d, a small MLP's Hessian-vector
+/// product; a third derivative exactly; and a fused-kernel gradient refused by name.
+pub async fn second_order_gradients(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(23);
+    let second = |what: String, inputs: Vec<(Vec<f32>, Vec<usize>)>, f: Rc<Build>, i: usize| {
+        let dev = dev.clone();
+        async move { grad_check_with(&dev, &what, &inputs, &move |xs| first_grad(xs, &*f, i), true).await }
+    };
+    for &op in ops::UnaryOp::ALL {
+        if op.def().grad.is_none() {
+            continue;
+        }
+        let data = match op.name() {
+            "log" | "sqrt" | "rsqrt" | "reciprocal" => rng.vec(6, 0.5, 2.0),
+            "asin" | "acos" | "atanh" => away_from_zero(&mut rng, 6, 0.1, 0.6),
+            "acosh" => rng.vec(6, 1.4, 3.0),
+            "tan" => away_from_zero(&mut rng, 6, 0.1, 1.0),
+            "log1p" => rng.vec(6, -0.5, 2.0),
+            "floor" | "ceil" | "round" | "sign" => rng.vec(6, 0.1, 0.4).into_iter().enumerate().map(|(i, v)| v + i as f32 - 3.0).collect(),
+            "relu6" => rng.vec(6, 0.2, 5.8),
+            "round_f16" => rng.vec(6, 0.002, 0.02),
+            "clip" => vec![0.1, -0.2, 0.6, -0.9, 0.25, -0.45],
+            _ => away_from_zero(&mut rng, 6, 0.2, 1.5),
+        };
+        let (alpha, beta) = match op.name() {
+            "leaky_relu" => (0.2, 0.0),
+            "clip" => (-0.5, 0.3),
+            _ => (0.0, 0.0),
+        };
+        second(format!("d2 {}", op.name()), vec![(data, vec![2, 3])], Rc::new(move |x: &[Tensor]| ops::unary(op, &x[0], alpha, beta)), 0).await?;
+    }
+    for &op in ops::BinaryOp::ALL {
+        if op.def().grad.is_none() {
+            continue;
+        }
+        let (a, b) = match op.name() {
+            "pow" => (rng.vec(6, 0.5, 2.0), rng.vec(3, 0.5, 2.5)),
+            "mod" => (rng.vec(6, 0.1, 0.9), rng.vec(3, 1.5, 2.5)),
+            "div" => (away_from_zero(&mut rng, 6, 0.3, 2.0), away_from_zero(&mut rng, 3, 0.5, 2.0)),
+            // apart by more than the differences' step
+            "maximum" | "minimum" => (vec![0.1, 0.9, -0.5, 1.2, -1.0, 0.4], vec![0.5, -0.2, 0.8]),
+            _ => (away_from_zero(&mut rng, 6, 0.2, 1.5), away_from_zero(&mut rng, 3, 0.2, 1.5)),
+        };
+        let f: Rc<Build> = Rc::new(move |x: &[Tensor]| ops::binary(op, &x[0], &x[1]));
+        for i in 0..2 {
+            second(format!("d2 {} (d/d input {i} first)", op.name()), vec![(a.clone(), vec![2, 3]), (b.clone(), vec![3])], f.clone(), i).await?;
+        }
+    }
+    let composites: Vec<(&str, Vec<(Vec<f32>, Vec<usize>)>, Rc<Build>)> = vec![
+        ("matmul then tanh", vec![(rng.vec(6, -1.0, 1.0), vec![2, 3]), (rng.vec(12, -1.0, 1.0), vec![3, 4])], Rc::new(|x: &[Tensor]| ops::tanh(&ops::matmul(&x[0], &x[1], false, false)?))),
+        ("softmax", vec![(rng.vec(8, -2.0, 2.0), vec![2, 4])], Rc::new(|x: &[Tensor]| ops::softmax(&x[0], -1))),
+        ("log_softmax", vec![(rng.vec(8, -2.0, 2.0), vec![2, 4])], Rc::new(|x: &[Tensor]| ops::log_softmax(&x[0], -1))),
+        ("mean and max over an axis, squared", vec![(rng.vec(12, -2.0, 2.0), vec![3, 4])], Rc::new(|x: &[Tensor]| {
+            let m = ops::mean(&x[0], Some(&[1]), true)?;
+            ops::square(&ops::add(&ops::max(&x[0], Some(&[1]), true)?, &m)?)
+        })),
+        ("softmax cross-entropy", vec![(rng.vec(3 * 5, -2.0, 2.0), vec![3, 5])], Rc::new(|x: &[Tensor]| {
+            let labels = Tensor::from_i32(x[0].device(), &[1, 4, 0], &[3])?;
+            ops::sparse_softmax_cross_entropy(&labels, &x[0])
+        })),
+        ("transpose, slice, concat, where", vec![(away_from_zero(&mut rng, 6, 0.2, 1.5), vec![2, 3])], Rc::new(|x: &[Tensor]| {
+            let t = ops::transpose(&x[0], None)?;
+            let both = ops::concat(&[&t, &ops::slice(&t, &[1, 0], &[2, 2])?], 0)?;
+            let cube = ops::mul(&both, &ops::square(&both)?)?;
+            ops::where_(&ops::greater(&both, &ops::zeros(both.device(), &[], webtensor::DType::F32)?)?, &cube, &ops::sin(&both)?)
+        })),
+        ("conv2d then square", vec![(rng.vec(2 * 4 * 4 * 2, -1.0, 1.0), vec![2, 4, 4, 2]), (rng.vec(3 * 3 * 2 * 3, -0.5, 0.5), vec![3, 3, 2, 3])], Rc::new(|x: &[Tensor]| {
+            ops::square(&ops::conv2d(&x[0], &x[1], (1, 1), ops::Padding::Same, (1, 1))?)
+        })),
+        ("MLP with tanh (Hessian-vector product)", vec![(rng.vec(2 * 3, -1.0, 1.0), vec![2, 3]), (rng.vec(3 * 4, -1.0, 1.0), vec![3, 4]), (rng.vec(4, -0.5, 0.5), vec![4])], Rc::new(|x: &[Tensor]| {
+            let h = ops::tanh(&ops::add(&ops::matmul(&x[0], &x[1], false, false)?, &x[2])?)?;
+            ops::mean(&ops::square(&h)?, Some(&[1]), false)
+        })),
+    ];
+    for (what, inputs, f) in composites {
+        for i in 0..inputs.len() {
+            second(format!("d2 {what} (d/d input {i} first)"), inputs.clone(), f.clone(), i).await?;
+        }
+    }
+    // d3/dx3 of x^3 = 6, through two recorded backward passes.
+    let x = t(&dev, &[0.5, -2.0], &[2])?;
+    x.set_requires_grad(true).map_err(e)?;
+    let cube: Rc<Build> = Rc::new(|x: &[Tensor]| ops::mul(&x[0], &ops::square(&x[0])?));
+    let d2 = first_grad(&[x.clone()], &move |xs: &[Tensor]| first_grad(xs, &*cube, 0), 0).map_err(e)?;
+    let d3 = webtensor::autograd::grads_of(&ops::sum(&d2, None, false).map_err(e)?, &[x.clone()], None, false).map_err(e)?;
+    // w is 0.5 and 1.2 at the two positions (first_grad's weights), applied twice.
+    let d3 = read(d3[0].as_ref().ok_or("no third derivative")?).await?;
+    close("d3 x^3", &d3, &[6.0 * 0.5 * 0.5, 6.0 * 1.2 * 1.2], 1e-5, 1e-5)?;
+    // A rule run by a fused kernel is refused, naming the op, rather than counted as a constant.
+    let x = t(&dev, &rng.vec(8, -1.0, 1.0), &[2, 4])?;
+    x.set_requires_grad(true).map_err(e)?;
+    match first_grad(&[x], &|xs: &[Tensor]| ops::layer_norm(&xs[0], None, None, 1e-5), 0) {
+        Err(err) if err.to_string().contains("layer_norm") && err.to_string().contains("gradient of a gradient") => Ok(()),
+        other => Err(format!("a second derivative through layer_norm: {:?}", other.map(|t| t.shape().to_vec()))),
+    }
 }
 
 /// Values in [lo, hi) with random signs: away from the kinks of relu, abs, max, ...
@@ -1916,6 +2043,7 @@ macro_rules! for_each_case {
             reduce_and_matmul_gradients,
             layout_gradients,
             composed_expression_gradient,
+            second_order_gradients,
             softmax_and_losses,
             training_op_gradients,
             optimizer_steps,

@@ -1,8 +1,8 @@
 //! Binary elementwise ops with numpy broadcasting. Each is one file defining `DEF`, listed once in
 //! the registry below. Operands of different dtypes are promoted first (float wins; bool computes
 //! as int32), as TF.js does.
-use crate::autograd::{record, sum_to_shape};
-use crate::fusion::{Space, E};
+use crate::autograd::{record, unbroadcast_needed};
+use crate::fusion::{gradient_exprs, Space, E};
 use crate::shape::broadcast_shapes;
 use crate::{Result, Tensor};
 
@@ -52,14 +52,12 @@ pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let out = space.tensor(space.read(a)?.binary(op, &space.read(b)?))?;
     let Some(rule) = op.def().grad else { return Ok(out) };
     Ok(record(op.name(), out, &[a, b], move |g| {
-        let s = Space::new(op.name(), g.grad.shape(), &[g.grad])?;
-        let args = BinaryGrad { a: s.read(&g.inputs[0])?, b: s.read(&g.inputs[1])?, y: s.read(g.out)?, dy: s.read(g.grad)? };
-        let (da, db) = rule(&args);
-        let mut grads = Vec::with_capacity(2);
-        for (i, d) in [da, db].into_iter().enumerate() {
-            grads.push(if g.needs(i) { Some(sum_to_shape(&s.tensor(d)?, g.inputs[i].shape())?) } else { None });
-        }
-        Ok(grads)
+        let (needs_a, needs_b) = (g.needs(0), g.needs(1));
+        let d = gradient_exprs(op.name(), g.grad.shape(), &[&g.inputs[0], &g.inputs[1], g.out, g.grad], |e| {
+            let (da, db) = rule(&BinaryGrad { a: e[0].clone(), b: e[1].clone(), y: e[2].clone(), dy: e[3].clone() });
+            [(needs_a, da), (needs_b, db)].into_iter().filter(|(needed, _)| *needed).map(|(_, d)| d).collect()
+        })?;
+        unbroadcast_needed(g, d)
     }))
 }
 

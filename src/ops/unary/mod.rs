@@ -1,7 +1,7 @@
 //! Unary elementwise ops. Each is one file defining `DEF`, listed once in the registry below.
 //! They run fused (src/fusion): a chain of them, and of the other elementwise ops, is one kernel.
 use crate::autograd::record;
-use crate::fusion::{Space, E};
+use crate::fusion::{gradient_exprs, Space, E};
 use crate::{bail, DType, Result, Tensor};
 
 pub struct Unary {
@@ -88,9 +88,10 @@ pub fn unary(op: UnaryOp, x: &Tensor, alpha: f32, beta: f32) -> Result<Tensor> {
     let out = space.tensor(space.read(x)?.unary(op, alpha, beta))?;
     let Some(rule) = op.def().grad else { return Ok(out) };
     Ok(record(op.name(), out, &[x], move |g| {
-        let s = Space::new(op.name(), g.grad.shape(), &[g.grad])?;
-        let args = UnaryGrad { x: s.read(&g.inputs[0])?, y: s.read(g.out)?, dy: s.read(g.grad)?, alpha, beta };
-        Ok(vec![Some(s.tensor(rule(&args))?)])
+        let dx = gradient_exprs(op.name(), g.grad.shape(), &[&g.inputs[0], g.out, g.grad], |e| {
+            vec![rule(&UnaryGrad { x: e[0].clone(), y: e[1].clone(), dy: e[2].clone(), alpha, beta })]
+        })?;
+        Ok(dx.into_iter().map(Some).collect())
     }))
 }
 

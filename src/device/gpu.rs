@@ -1,6 +1,6 @@
 //! The WebGPU/wgpu device: adapter, device, queue and limits, plus the buffer pool, the shared
 //! command batch and the kernel cache that every GPU op goes through.
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,7 +41,18 @@ pub struct GpuContext {
     error: Arc<Mutex<Option<String>>>,
     /// While profiling (native only): GPU time per kernel name, see `start_profile`.
     profile: RefCell<Option<crate::profile::Profile>>,
+    /// Where kernels note input they could not compute (a kernel cannot raise an error), as
+    /// `CHECK_WORDS` words: what (0: nothing), a value, its bound. The next readback reads it
+    /// and fails naming what happened, instead of handing back values that cannot be trusted.
+    checks: wgpu::Buffer,
+    /// Whether a kernel that may write `checks` ran since the last readback looked.
+    checks_armed: Cell<bool>,
 }
+
+/// The words of `GpuContext::checks`.
+const CHECK_WORDS: u64 = 4;
+/// What a kernel noted in `checks[0]`.
+pub const CHECK_GATHER_INDEX: u32 = 1;
 
 /// A device buffer owned by one tensor storage; dropping it returns it to the pool.
 pub struct GpuBuffer {
@@ -142,6 +153,12 @@ impl GpuContext {
         }
         let lower = name.to_lowercase();
         let cpu_emulated = info.device_type == wgpu::DeviceType::Cpu || ["swiftshader", "llvmpipe", "lavapipe"].iter().any(|n| lower.contains(n));
+        let checks = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("checks"),
+            size: CHECK_WORDS * 4,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
         Ok(Rc::new(GpuContext {
             device,
             queue,
@@ -155,6 +172,8 @@ impl GpuContext {
             lost,
             error,
             profile: RefCell::new(None),
+            checks,
+            checks_armed: Cell::new(false),
         }))
     }
 
@@ -388,6 +407,7 @@ impl GpuContext {
         }
         let staging = self.pool.borrow_mut().acquire(&self.device, bytes, READBACK_USAGE);
         self.copy(src, &staging, bytes);
+        let checks = self.copy_checks();
         self.flush();
         let (tx, rx) = futures_channel::oneshot::channel();
         staging.map_async(wgpu::MapMode::Read, 0..bytes, move |r| {
@@ -416,6 +436,7 @@ impl GpuContext {
         }
         self.pool.borrow_mut().release(staging);
         self.take_error(op)?;
+        self.verify_checks(op, checks).await?;
         result
     }
 
@@ -434,6 +455,7 @@ impl GpuContext {
         }
         let staging = self.pool.borrow_mut().acquire(&self.device, bytes, READBACK_USAGE);
         self.copy(src, &staging, bytes);
+        let checks = self.copy_checks();
         self.flush();
         let fail = |what: &str, e: JsValue| Error::new(op, format!("reading back from the GPU failed ({what}): {}", e.as_string().unwrap_or_else(|| format!("{e:?}"))));
         let result = async {
@@ -449,7 +471,62 @@ impl GpuContext {
         .await;
         self.pool.borrow_mut().release(staging);
         self.take_error(op)?;
+        self.verify_checks(op, checks).await?;
         result
+    }
+
+    /// The checks buffer, for a kernel that may note input it cannot compute; the next readback
+    /// then reads it.
+    pub fn checks(&self) -> &wgpu::Buffer {
+        self.checks_armed.set(true);
+        &self.checks
+    }
+
+    /// When a kernel may have written the checks since the last readback: a staging copy of them,
+    /// recorded after that work (before the flush of a readback).
+    fn copy_checks(&self) -> Option<wgpu::Buffer> {
+        if !self.checks_armed.replace(false) {
+            return None;
+        }
+        let staging = self.pool.borrow_mut().acquire(&self.device, CHECK_WORDS * 4, READBACK_USAGE);
+        self.copy(&self.checks, &staging, CHECK_WORDS * 4);
+        Some(staging)
+    }
+
+    /// Reads the staged checks (their work is done: the readback they rode with has completed)
+    /// and fails naming what a kernel noted, clearing it.
+    async fn verify_checks(self: &Rc<Self>, op: &str, staging: Option<wgpu::Buffer>) -> Result<()> {
+        let Some(staging) = staging else { return Ok(()) };
+        let bytes = CHECK_WORDS * 4;
+        let (tx, rx) = futures_channel::oneshot::channel();
+        staging.map_async(wgpu::MapMode::Read, 0..bytes, move |r| {
+            let _ = tx.send(r);
+        });
+        #[cfg(target_arch = "wasm32")]
+        let _nudging = firefox_poll::nudge_while_waiting(&self.device, &self.queue);
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+        let mut words = [0u32; CHECK_WORDS as usize];
+        if let Ok(Ok(())) = rx.await {
+            if let Ok(view) = staging.get_mapped_range(0..bytes) {
+                words.copy_from_slice(bytemuck::cast_slice(&view[..]));
+            }
+            staging.unmap();
+        }
+        self.pool.borrow_mut().release(staging);
+        if words[0] == 0 {
+            return Ok(());
+        }
+        self.queue.write_buffer(&self.checks, 0, &[0u8; CHECK_WORDS as usize * 4]);
+        match words[0] {
+            CHECK_GATHER_INDEX => bail!(
+                op,
+                "an earlier gather on the GPU met index {}, outside an axis of {} (it gave zeros there, so nothing computed from them can be trusted)",
+                words[1] as i32,
+                words[2]
+            ),
+            other => bail!(op, "a GPU kernel noted a failed check ({other}) in the work behind this result"),
+        }
     }
 
     pub fn pool_stats(&self) -> PoolStats {

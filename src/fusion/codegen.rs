@@ -91,6 +91,12 @@ fn op_functions(prog: &Program, name: &str) -> String {
                 let d = op.def();
                 wanted.insert(match (int, d.i32) {
                     (true, Some((_, expr))) => format!("fn {name}_u_{}_i32(x: i32, alpha: f32, beta: f32) -> i32 {{ return {expr}; }}", d.name),
+                    // A NaN stays NaN wherever the op's CPU rule (the reference) keeps it: spelled
+                    // out, since GPU math may assume NaN-free inputs (SwiftShader's exp(NaN) is
+                    // +inf). Ops that map NaN to a number (sign, as TF.js) keep their own WGSL.
+                    _ if (d.f32)(f32::NAN, 0.0, 0.0).is_nan() => {
+                        format!("fn {name}_u_{}(x: f32, alpha: f32, beta: f32) -> f32 {{ if (is_nan(x)) {{ return x; }} return {}; }}", d.name, d.wgsl)
+                    }
                     _ => format!("fn {name}_u_{}(x: f32, alpha: f32, beta: f32) -> f32 {{ return {}; }}", d.name, d.wgsl),
                 });
             }

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use crate::autograd::record;
-use crate::device::gpu::grid_2d;
+use crate::device::gpu::{grid_2d, CHECK_GATHER_INDEX};
 use crate::device::Device;
 use crate::kernel::Source;
 use crate::shape::{check_rank, checked_numel, normalize_axis};
@@ -55,10 +55,16 @@ pub fn gather(x: &Tensor, indices: &Tensor, axis: i64) -> Result<Tensor> {
         Device::Gpu(ctx) => {
             let out = ctx.alloc(OP, (n * 4) as u64)?;
             let kernel = ctx.kernel("gather", || {
-                Source::new(&GatherParams::wgsl_fields()).buffer("out", "u32", true).buffer("x", "u32", false).buffer("idx", "i32", false).body(SHADER)
+                Source::new(&GatherParams::wgsl_fields())
+                    .buffer("out", "u32", true)
+                    .buffer("x", "u32", false)
+                    .buffer("idx", "i32", false)
+                    .buffer("checks", "atomic<u32>", true)
+                    .define(&format!("const CHECK_GATHER_INDEX: u32 = {CHECK_GATHER_INDEX}u;"))
+                    .body(SHADER)
             });
             let p = GatherParams { outer: outer as u32, axis_len: axis_len as u32, inner: inner as u32, count: count as u32 };
-            let buffers = [out.raw(), x.gpu_buffer()?.raw(), indices.gpu_buffer()?.raw()];
+            let buffers = [out.raw(), x.gpu_buffer()?.raw(), indices.gpu_buffer()?.raw(), ctx.checks()];
             ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &buffers, grid_2d(n.div_ceil(256) as u64)?);
             Storage::gpu(out)
         }

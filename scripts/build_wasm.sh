@@ -7,7 +7,9 @@
 # Each is cargo, then wasm-bindgen (the JS glue), then binaryen's wasm-opt (from npm). Both come
 # from the same Rust exports, so wasm-bindgen writes the same JS glue for both; this script checks
 # that, since one webtensor.js drives whichever file is loaded. The two builds differ only in this
-# crate's feature, so they share every compiled dependency in one target dir.
+# crate's feature, so they share every compiled dependency in one target dir; but they share the
+# engine's own output file too (a wasm cdylib's name has no hash), so each build after the other
+# compiles the engine again: when pkg/ is newer than every source, nothing is rebuilt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET="${CARGO_TARGET_DIR:-target}"
@@ -18,6 +20,11 @@ RELAXED_OUT="$TARGET/relaxed-simd-pkg"
 WASM_OPT="$PWD/node_modules/.bin/wasm-opt"
 WASM_OPT_FLAGS=(-O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-simd --enable-relaxed-simd)
 
+if [ -f pkg/webtensor_relaxed_bg.wasm ] && [ -f pkg/webtensor.js ] &&
+  [ -z "$(find src shaders Cargo.toml Cargo.lock .cargo -newer pkg/webtensor_relaxed_bg.wasm -print -quit)" ]; then
+  echo "build_wasm: pkg/ is newer than every source; nothing to build"
+  exit 0
+fi
 # The relaxed build's compile (one thread: one codegen unit, LTO) runs beside the plain build's
 # wasm-opt.
 cargo build --lib --release --target wasm32-unknown-unknown

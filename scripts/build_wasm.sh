@@ -21,7 +21,7 @@ WASM_OPT="$PWD/node_modules/.bin/wasm-opt"
 WASM_OPT_FLAGS=(-O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-simd --enable-relaxed-simd)
 
 if [ -f pkg/webtensor_relaxed_bg.wasm ] && [ -f pkg/webtensor.js ] &&
-  [ -z "$(find src shaders Cargo.toml Cargo.lock .cargo -newer pkg/webtensor_relaxed_bg.wasm -print -quit)" ]; then
+  [ -z "$(find src shaders Cargo.toml Cargo.lock .cargo -path src/js -prune -o -newer pkg/webtensor_relaxed_bg.wasm -print -quit)" ]; then
   echo "build_wasm: pkg/ is newer than every source; nothing to build"
   exit 0
 fi

@@ -175,6 +175,19 @@ fn propagate(loss: &Tensor, seed: Tensor, stops: &HashSet<*const ()>, create_gra
             }
         }
     }
+    // With targets, only the part of the graph between the loss and them is visited (the order
+    // has every tensor after its inputs).
+    let leads_to_a_target: Option<HashSet<*const ()>> = (!stops.is_empty()).then(|| {
+        let mut reach = HashSet::new();
+        for t in &order {
+            let stop = stops.contains(&t.id());
+            if stop || t.node().is_some_and(|n| n.inputs.iter().any(|i| reach.contains(&i.id()))) {
+                reach.insert(t.id());
+            }
+        }
+        reach
+    });
+    let wanted = |t: &Tensor| leads_to_a_target.as_ref().is_none_or(|r| r.contains(&t.id()));
     let run = || -> Result<Vec<(Tensor, Tensor)>> {
         let mut reached = Vec::new();
         let mut grads: HashMap<*const (), Tensor> = HashMap::new();
@@ -186,7 +199,7 @@ fn propagate(loss: &Tensor, seed: Tensor, stops: &HashSet<*const ()>, create_gra
                     let input_grads = (node.backward)(&Grad { inputs: &node.inputs, out: t, grad: &g })?;
                     for (input, ig) in node.inputs.iter().zip(input_grads) {
                         let Some(ig) = ig else { continue };
-                        if !input.tracks_grad() {
+                        if !input.tracks_grad() || !wanted(input) {
                             continue;
                         }
                         if ig.shape() != input.shape() {

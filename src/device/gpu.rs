@@ -409,23 +409,7 @@ impl GpuContext {
         self.copy(src, &staging, bytes);
         let checks = self.copy_checks();
         self.flush();
-        let (tx, rx) = futures_channel::oneshot::channel();
-        staging.map_async(wgpu::MapMode::Read, 0..bytes, move |r| {
-            let _ = tx.send(r);
-        });
-        #[cfg(target_arch = "wasm32")]
-        let _nudging = firefox_poll::nudge_while_waiting(&self.device, &self.queue);
-        #[cfg(not(target_arch = "wasm32"))]
-        if let Err(e) = self.device.poll(wgpu::PollType::wait_indefinitely()) {
-            self.pool.borrow_mut().release(staging);
-            bail!(op, "waiting for the GPU failed: {e}");
-        }
-        let mapped = match rx.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(Error::new(op, format!("reading back from the GPU failed: {e}"))),
-            Err(_) => Err(Error::new(op, "reading back from the GPU failed: the device went away")),
-        };
-        let result = mapped.and_then(|()| {
+        let result = self.map_for_reading(op, &staging, bytes).await.and_then(|()| {
             let view = staging
                 .get_mapped_range(0..bytes)
                 .map_err(|e| Error::new(op, format!("reading back from the GPU failed: {e}")))?;
@@ -493,11 +477,8 @@ impl GpuContext {
         Some(staging)
     }
 
-    /// Reads the staged checks (their work is done: the readback they rode with has completed)
-    /// and fails naming what a kernel noted, clearing it.
-    async fn verify_checks(self: &Rc<Self>, op: &str, staging: Option<wgpu::Buffer>) -> Result<()> {
-        let Some(staging) = staging else { return Ok(()) };
-        let bytes = CHECK_WORDS * 4;
+    /// Maps the first `bytes` of `staging` (its copy flushed) for reading, and waits for it.
+    async fn map_for_reading(&self, op: &str, staging: &wgpu::Buffer, bytes: u64) -> Result<()> {
         let (tx, rx) = futures_channel::oneshot::channel();
         staging.map_async(wgpu::MapMode::Read, 0..bytes, move |r| {
             let _ = tx.send(r);
@@ -505,9 +486,23 @@ impl GpuContext {
         #[cfg(target_arch = "wasm32")]
         let _nudging = firefox_poll::nudge_while_waiting(&self.device, &self.queue);
         #[cfg(not(target_arch = "wasm32"))]
-        let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+        if let Err(e) = self.device.poll(wgpu::PollType::wait_indefinitely()) {
+            bail!(op, "waiting for the GPU failed: {e}");
+        }
+        match rx.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Error::new(op, format!("reading back from the GPU failed: {e}"))),
+            Err(_) => Err(Error::new(op, "reading back from the GPU failed: the device went away")),
+        }
+    }
+
+    /// Reads the staged checks (their work is done: the readback they rode with has completed)
+    /// and fails naming what a kernel noted, clearing it.
+    async fn verify_checks(self: &Rc<Self>, op: &str, staging: Option<wgpu::Buffer>) -> Result<()> {
+        let Some(staging) = staging else { return Ok(()) };
+        let bytes = CHECK_WORDS * 4;
         let mut words = [0u32; CHECK_WORDS as usize];
-        if let Ok(Ok(())) = rx.await {
+        if self.map_for_reading(op, &staging, bytes).await.is_ok() {
             if let Ok(view) = staging.get_mapped_range(0..bytes) {
                 words.copy_from_slice(bytemuck::cast_slice(&view[..]));
             }

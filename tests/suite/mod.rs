@@ -970,23 +970,7 @@ pub async fn second_order_gradients(dev: Device) -> CaseResult {
         if op.def().grad.is_none() {
             continue;
         }
-        let data = match op.name() {
-            "log" | "sqrt" | "rsqrt" | "reciprocal" => rng.vec(6, 0.5, 2.0),
-            "asin" | "acos" | "atanh" => away_from_zero(&mut rng, 6, 0.1, 0.6),
-            "acosh" => rng.vec(6, 1.4, 3.0),
-            "tan" => away_from_zero(&mut rng, 6, 0.1, 1.0),
-            "log1p" => rng.vec(6, -0.5, 2.0),
-            "floor" | "ceil" | "round" | "sign" => rng.vec(6, 0.1, 0.4).into_iter().enumerate().map(|(i, v)| v + i as f32 - 3.0).collect(),
-            "relu6" => rng.vec(6, 0.2, 5.8),
-            "round_f16" => rng.vec(6, 0.002, 0.02),
-            "clip" => vec![0.1, -0.2, 0.6, -0.9, 0.25, -0.45],
-            _ => away_from_zero(&mut rng, 6, 0.2, 1.5),
-        };
-        let (alpha, beta) = match op.name() {
-            "leaky_relu" => (0.2, 0.0),
-            "clip" => (-0.5, 0.3),
-            _ => (0.0, 0.0),
-        };
+        let (data, alpha, beta) = unary_check_input(op, &mut rng);
         second(format!("d2 {}", op.name()), vec![(data, vec![2, 3])], Rc::new(move |x: &[Tensor]| ops::unary(op, &x[0], alpha, beta)), 0).await?;
     }
     for &op in ops::BinaryOp::ALL {
@@ -1060,30 +1044,38 @@ fn away_from_zero(rng: &mut Rng, n: usize, lo: f32, hi: f32) -> Vec<f32> {
     rng.vec(n, lo, hi).into_iter().map(|v| if rng.next_f32() < 0.5 { -v } else { v }).collect()
 }
 
+/// Six inputs for a gradient check of `op`, inside its domain and away from its kinks and jumps
+/// (by more than the differences' step), with its (alpha, beta).
+fn unary_check_input(op: ops::UnaryOp, rng: &mut Rng) -> (Vec<f32>, f32, f32) {
+    let data = match op.name() {
+        // away from the poles (second derivatives grow as x^-3)
+        "log" | "sqrt" | "rsqrt" | "reciprocal" => rng.vec(6, 0.5, 2.0),
+        "asin" | "acos" | "atanh" => away_from_zero(rng, 6, 0.1, 0.6),
+        "acosh" => rng.vec(6, 1.4, 3.0),
+        "tan" => away_from_zero(rng, 6, 0.1, 1.0),
+        "log1p" => rng.vec(6, -0.5, 2.0),
+        // piecewise constant: stay away from the jumps
+        "floor" | "ceil" | "round" | "sign" => rng.vec(6, 0.1, 0.4).into_iter().enumerate().map(|(i, v)| v + i as f32 - 3.0).collect(),
+        "relu6" => rng.vec(6, 0.2, 5.8),
+        // straight through: small values, whose half-precision steps (< 2^-16) are far below
+        // the differences' step, so the staircase reads as its slope 1
+        "round_f16" => rng.vec(6, 0.002, 0.02),
+        // inside and outside [-0.5, 0.3], each more than EPS from the bounds
+        "clip" => vec![0.1, -0.2, 0.6, -0.9, 0.25, -0.45],
+        _ => away_from_zero(rng, 6, 0.2, 1.5),
+    };
+    let (alpha, beta) = match op.name() {
+        "leaky_relu" => (0.2, 0.0),
+        "clip" => (-0.5, 0.3),
+        _ => (0.0, 0.0),
+    };
+    (data, alpha, beta)
+}
+
 pub async fn unary_gradients(dev: Device) -> CaseResult {
     let mut rng = Rng::new(11);
     for &op in ops::UnaryOp::ALL {
-        let data = match op.name() {
-            "log" | "sqrt" | "rsqrt" | "reciprocal" => rng.vec(6, 0.3, 2.0),
-            "asin" | "acos" | "atanh" => away_from_zero(&mut rng, 6, 0.1, 0.7),
-            "acosh" => rng.vec(6, 1.3, 3.0),
-            "tan" => away_from_zero(&mut rng, 6, 0.1, 1.1),
-            "log1p" => rng.vec(6, -0.6, 2.0),
-            // piecewise constant: stay away from the jumps
-            "floor" | "ceil" | "round" | "sign" => rng.vec(6, 0.1, 0.4).into_iter().enumerate().map(|(i, v)| v + i as f32 - 3.0).collect(),
-            "relu6" => rng.vec(6, 0.2, 5.8),
-            // straight through: small values, whose half-precision steps (< 2^-16) are far below
-            // the differences' step, so the staircase reads as its slope 1
-            "round_f16" => rng.vec(6, 0.002, 0.02),
-            // inside and outside [-0.5, 0.3], each more than EPS from the bounds
-            "clip" => vec![0.1, -0.2, 0.6, -0.9, 0.25, -0.45],
-            _ => away_from_zero(&mut rng, 6, 0.2, 1.5),
-        };
-        let (alpha, beta) = match op.name() {
-            "leaky_relu" => (0.2, 0.0),
-            "clip" => (-0.5, 0.3),
-            _ => (0.0, 0.0),
-        };
+        let (data, alpha, beta) = unary_check_input(op, &mut rng);
         grad_check(&dev, op.name(), &[(data, vec![2, 3])], &move |x| ops::unary(op, &x[0], alpha, beta)).await?;
     }
     Ok(())

@@ -8,11 +8,7 @@ use crate::{DType, Device, Result};
 
 /// Elementwise ops evaluated on the host when all their inputs are known.
 pub fn handles(op_type: &str) -> bool {
-    matches!(
-        op_type,
-        "Add" | "Sub" | "Mul" | "Div" | "Mod" | "Pow" | "Max" | "Min" | "Equal" | "Less" | "Greater" | "LessOrEqual"
-            | "GreaterOrEqual" | "And" | "Or" | "Not" | "Neg" | "Abs" | "Sqrt" | "Floor" | "Ceil" | "Where"
-    )
+    HostOp::parse(op_type).is_some()
 }
 
 enum Num {
@@ -37,20 +33,43 @@ fn broadcast(shapes: &[&[usize]]) -> Option<Vec<usize>> {
     Some(out)
 }
 
-/// The flat index into a tensor of shape `s` for output coordinate `idx` (of shape `out`).
-fn source_index(idx: usize, out: &[usize], s: &[usize]) -> usize {
-    let (mut rem, mut flat, mut stride) = (idx, 0, 1);
-    for i in (0..out.len()).rev() {
-        let coord = rem % out[i];
-        rem /= out[i];
-        if let Some(k) = (i + s.len()).checked_sub(out.len()) {
-            if s[k] != 1 {
-                flat += coord * stride;
+/// For each element of `out`, the flat index it reads in a tensor of shape `s` that broadcasts to
+/// it: walked with an odometer (no division per element).
+fn source_indices(out: &[usize], s: &[usize]) -> Vec<usize> {
+    let n: usize = out.iter().product();
+    let size: usize = s.iter().product();
+    if size == n {
+        return (0..n).collect();
+    }
+    if size == 1 {
+        return vec![0; n];
+    }
+    // The stride of each output axis in `s` (0 where `s` repeats along it).
+    let mut strides = vec![0usize; out.len()];
+    let mut stride = 1;
+    for (k, &d) in s.iter().enumerate().rev() {
+        let axis = out.len() - s.len() + k;
+        if d != 1 {
+            strides[axis] = stride;
+        }
+        stride *= d;
+    }
+    let mut coord = vec![0usize; out.len()];
+    let mut at = 0usize;
+    let mut indices = Vec::with_capacity(n);
+    for _ in 0..n {
+        indices.push(at);
+        for axis in (0..out.len()).rev() {
+            coord[axis] += 1;
+            at += strides[axis];
+            if coord[axis] < out[axis] {
+                break;
             }
-            stride *= s[k];
+            at -= strides[axis] * out[axis];
+            coord[axis] = 0;
         }
     }
-    flat
+    indices
 }
 
 fn get(h: &HostData, i: usize) -> Num {
@@ -60,9 +79,69 @@ fn get(h: &HostData, i: usize) -> Num {
     }
 }
 
+/// The ops `handles` names, resolved once per node rather than per element.
+#[derive(Clone, Copy, PartialEq)]
+enum HostOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+    Max,
+    Min,
+    Equal,
+    Less,
+    Greater,
+    LessOrEqual,
+    GreaterOrEqual,
+    And,
+    Or,
+    Not,
+    Neg,
+    Abs,
+    Sqrt,
+    Floor,
+    Ceil,
+    Where,
+}
+
+impl HostOp {
+    fn parse(op_type: &str) -> Option<HostOp> {
+        use HostOp::*;
+        Some(match op_type {
+            "Add" => Add,
+            "Sub" => Sub,
+            "Mul" => Mul,
+            "Div" => Div,
+            "Mod" => Mod,
+            "Pow" => Pow,
+            "Max" => Max,
+            "Min" => Min,
+            "Equal" => Equal,
+            "Less" => Less,
+            "Greater" => Greater,
+            "LessOrEqual" => LessOrEqual,
+            "GreaterOrEqual" => GreaterOrEqual,
+            "And" => And,
+            "Or" => Or,
+            "Not" => Not,
+            "Neg" => Neg,
+            "Abs" => Abs,
+            "Sqrt" => Sqrt,
+            "Floor" => Floor,
+            "Ceil" => Ceil,
+            "Where" => Where,
+            _ => return None,
+        })
+    }
+}
+
 /// Evaluates `op_type` over known inputs, or None when it cannot (unknown input, too large, an
 /// integer division by zero): the caller then runs the device op alone.
 pub fn eval(op_type: &str, args: &[Option<&Value>], device: &Device) -> Result<Option<Value>> {
+    use HostOp::*;
+    let Some(op) = HostOp::parse(op_type) else { return Ok(None) };
     let mut hosts = Vec::new();
     let mut shapes = Vec::new();
     for a in args {
@@ -71,7 +150,7 @@ pub fn eval(op_type: &str, args: &[Option<&Value>], device: &Device) -> Result<O
         hosts.push((h, v.tensor.dtype()));
         shapes.push(v.tensor.shape());
     }
-    if hosts.is_empty() || (op_type != "Where" && hosts.len() > 2) || (op_type == "Where" && hosts.len() != 3) {
+    if hosts.is_empty() || (op != Where && hosts.len() > 2) || (op == Where && hosts.len() != 3) {
         return Ok(None);
     }
     let Some(out) = broadcast(&shapes) else { return Ok(None) };
@@ -79,71 +158,72 @@ pub fn eval(op_type: &str, args: &[Option<&Value>], device: &Device) -> Result<O
     if n > super::HOST_VALUES_MAX {
         return Ok(None);
     }
-    let compare = matches!(op_type, "Equal" | "Less" | "Greater" | "LessOrEqual" | "GreaterOrEqual" | "And" | "Or" | "Not");
-    let value_dtype = if op_type == "Where" { hosts[1].1 } else { hosts[0].1 };
+    let compare = matches!(op, Equal | Less | Greater | LessOrEqual | GreaterOrEqual | And | Or | Not);
+    let value_dtype = if op == Where { hosts[1].1 } else { hosts[0].1 };
     let float = value_dtype == DType::F32;
+    let sources: Vec<Vec<usize>> = shapes.iter().map(|s| source_indices(&out, s)).collect();
     let mut ints = Vec::with_capacity(n);
     let mut floats = Vec::with_capacity(n);
     for i in 0..n {
-        let at = |k: usize| get(hosts[k].0, source_index(i, &out, shapes[k]));
-        let r = if op_type == "Where" {
+        let at = |k: usize| get(hosts[k].0, sources[k][i]);
+        let r = if op == Where {
             let Num::Int(c) = at(0) else { return Ok(None) };
             if c != 0 { at(1) } else { at(2) }
         } else if hosts.len() == 1 {
             match at(0) {
-                Num::Int(a) => Num::Int(match op_type {
-                    "Not" => (a == 0) as i64,
-                    "Neg" => a.wrapping_neg(),
-                    "Abs" => a.wrapping_abs(),
-                    "Floor" | "Ceil" => a,
+                Num::Int(a) => Num::Int(match op {
+                    Not => (a == 0) as i64,
+                    Neg => a.wrapping_neg(),
+                    Abs => a.wrapping_abs(),
+                    Floor | Ceil => a,
                     _ => return Ok(None),
                 }),
-                Num::Float(a) => Num::Float(match op_type {
-                    "Neg" => -a,
-                    "Abs" => a.abs(),
-                    "Sqrt" => a.sqrt(),
-                    "Floor" => a.floor(),
-                    "Ceil" => a.ceil(),
+                Num::Float(a) => Num::Float(match op {
+                    Neg => -a,
+                    Abs => a.abs(),
+                    Sqrt => a.sqrt(),
+                    Floor => a.floor(),
+                    Ceil => a.ceil(),
                     _ => return Ok(None),
                 }),
             }
         } else {
             match (at(0), at(1)) {
-                (Num::Int(a), Num::Int(b)) => match op_type {
-                    "Add" => Num::Int(a.wrapping_add(b)),
-                    "Sub" => Num::Int(a.wrapping_sub(b)),
-                    "Mul" => Num::Int(a.wrapping_mul(b)),
+                (Num::Int(a), Num::Int(b)) => match op {
+                    Add => Num::Int(a.wrapping_add(b)),
+                    Sub => Num::Int(a.wrapping_sub(b)),
+                    Mul => Num::Int(a.wrapping_mul(b)),
                     // ONNX integer division truncates; Mod (fmod = 0) takes the divisor's sign.
-                    "Div" if b != 0 => Num::Int(a.wrapping_div(b)),
-                    "Mod" if b != 0 => {
+                    Div if b != 0 => Num::Int(a.wrapping_div(b)),
+                    Mod if b != 0 => {
                         let r = a.wrapping_rem(b);
                         Num::Int(if r != 0 && (r < 0) != (b < 0) { r + b } else { r })
                     }
-                    "Pow" if (0..63).contains(&b) => Num::Int(a.wrapping_pow(b as u32)),
-                    "Max" => Num::Int(a.max(b)),
-                    "Min" => Num::Int(a.min(b)),
-                    "Equal" => Num::Int((a == b) as i64),
-                    "Less" => Num::Int((a < b) as i64),
-                    "Greater" => Num::Int((a > b) as i64),
-                    "LessOrEqual" => Num::Int((a <= b) as i64),
-                    "GreaterOrEqual" => Num::Int((a >= b) as i64),
-                    "And" => Num::Int((a != 0 && b != 0) as i64),
-                    "Or" => Num::Int((a != 0 || b != 0) as i64),
+                    Pow if (0..63).contains(&b) => Num::Int(a.wrapping_pow(b as u32)),
+                    Max => Num::Int(a.max(b)),
+                    Min => Num::Int(a.min(b)),
+                    Equal => Num::Int((a == b) as i64),
+                    Less => Num::Int((a < b) as i64),
+                    Greater => Num::Int((a > b) as i64),
+                    LessOrEqual => Num::Int((a <= b) as i64),
+                    GreaterOrEqual => Num::Int((a >= b) as i64),
+                    And => Num::Int((a != 0 && b != 0) as i64),
+                    Or => Num::Int((a != 0 || b != 0) as i64),
                     _ => return Ok(None),
                 },
-                (Num::Float(a), Num::Float(b)) => match op_type {
-                    "Add" => Num::Float(a + b),
-                    "Sub" => Num::Float(a - b),
-                    "Mul" => Num::Float(a * b),
-                    "Div" => Num::Float(a / b),
-                    "Pow" => Num::Float(a.powf(b)),
-                    "Max" => Num::Float(a.max(b)),
-                    "Min" => Num::Float(a.min(b)),
-                    "Equal" => Num::Int((a == b) as i64),
-                    "Less" => Num::Int((a < b) as i64),
-                    "Greater" => Num::Int((a > b) as i64),
-                    "LessOrEqual" => Num::Int((a <= b) as i64),
-                    "GreaterOrEqual" => Num::Int((a >= b) as i64),
+                (Num::Float(a), Num::Float(b)) => match op {
+                    Add => Num::Float(a + b),
+                    Sub => Num::Float(a - b),
+                    Mul => Num::Float(a * b),
+                    Div => Num::Float(a / b),
+                    Pow => Num::Float(a.powf(b)),
+                    Max => Num::Float(a.max(b)),
+                    Min => Num::Float(a.min(b)),
+                    Equal => Num::Int((a == b) as i64),
+                    Less => Num::Int((a < b) as i64),
+                    Greater => Num::Int((a > b) as i64),
+                    LessOrEqual => Num::Int((a <= b) as i64),
+                    GreaterOrEqual => Num::Int((a >= b) as i64),
                     _ => return Ok(None),
                 },
                 _ => return Ok(None),
@@ -193,6 +273,11 @@ mod tests {
         assert_eq!(le.tensor.shape(), &[3, 3]);
         assert_eq!(le.tensor.dtype(), DType::Bool);
         assert_eq!(le.host.unwrap().as_ints(), vec![1, 1, 1, 0, 1, 1, 0, 0, 1]);
+        // A rank-3 broadcast against the per-element coordinates.
+        let (out, s) = ([2usize, 3, 4], [3usize, 1]);
+        let want: Vec<usize> = (0..24).map(|i| (i / 4) % 3).collect();
+        assert_eq!(source_indices(&out, &s), want);
+        assert_eq!(source_indices(&out, &[2, 1, 4]), (0..24).map(|i| (i / 12) * 4 + i % 4).collect::<Vec<_>>());
         let zero = known(vec![0], &[1]);
         assert!(eval("Div", &[Some(&a), Some(&zero)], &Device::Cpu).unwrap().is_none(), "integer division by zero is left to the device op");
     }

@@ -247,6 +247,26 @@ export function setTensorCheck(f: (x: unknown) => x is Tensor): void {
   tensorCheck = f;
 }
 
+// How many functions are being differentiated right now (tf.grad's f, variableGrads' f, a
+// minimize's loss): a gradient taken inside one records its own backward pass, so the outer
+// gradient flows through it (a gradient of a gradient).
+let differentiating = 0;
+
+/** Runs `f`, a function about to be differentiated. */
+export function whileDifferentiating<T>(f: () => T): T {
+  differentiating++;
+  try {
+    return f();
+  } finally {
+    differentiating--;
+  }
+}
+
+/** Whether a function being differentiated is running (see whileDifferentiating). */
+export function isDifferentiating(): boolean {
+  return differentiating > 0;
+}
+
 /**
  * Runs `fn` and disposes every tensor it created except those it returns (anywhere inside an
  * array or object) and those passed to `keep`. `fn` must be synchronous, as in TF.js.

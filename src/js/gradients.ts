@@ -1,28 +1,19 @@
 // tf.grad / tf.grads / tf.valueAndGrad / tf.valueAndGrads over the engine's autograd.
-import { tidy, wasm } from './engine.js';
+import { isDifferentiating, tidy, wasm, whileDifferentiating } from './engine.js';
 import * as ops from './ops.js';
 import { Tensor } from './tensor.js';
-
-// How many functions are being differentiated right now: a gradient taken while one is (tf.grad
-// inside the f of tf.grad) records its own backward pass, so the outer gradient flows through it.
-let differentiating = 0;
 
 /** d f / d xs at xs: tensors sharing the inputs' data record f; the engine runs backward. */
 function compute(f: (...xs: Tensor[]) => Tensor, xs: Tensor[], dy?: Tensor): { value: Tensor; grads: Tensor[] } {
   if (!Array.isArray(xs) || !xs.every((x) => x instanceof Tensor)) throw new Error('grads: xs must be an array of tensors');
   if (typeof f !== 'function') throw new Error(`grads: f must be a function, got ${typeof f}`);
   if (dy !== undefined && !(dy instanceof Tensor)) throw new Error('grads: dy must be a tensor');
-  const nested = differentiating > 0;
+  const nested = isDifferentiating();
   const targets = xs.map((x) => new Tensor(wasm.gradTarget(x.handle)));
   let value: Tensor | undefined;
   let loss: Tensor | undefined;
   try {
-    differentiating++;
-    try {
-      value = tidy(() => f(...targets));
-    } finally {
-      differentiating--;
-    }
+    value = whileDifferentiating(() => tidy(() => f(...targets)));
     if (!(value instanceof Tensor)) throw new Error('grads: f must return a tensor');
     const v = value;
     if (dy && dy.shape.join() !== v.shape.join()) throw new Error(`grads: dy has shape [${dy.shape}], but f returned shape [${v.shape}]`);

@@ -1,6 +1,6 @@
 // tf.* ops under TF.js names and argument orders. Each is a thin call into the Rust engine;
 // errors from it are JS Errors naming the op and shapes.
-import { assertReady, maxTensorBytes, tidy, wasm } from './engine.js';
+import { assertReady, maxTensorBytes, tidy, wasm, whileDifferentiating } from './engine.js';
 import { ArgumentError, axisArg, choiceArg, dimRoundingArg, dtypeArg, intArg, spatialPaddingArg, u32Arg, type SpatialPadding } from './args.js';
 import { ComplexTensorError, Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 import { allVariables } from './variables.js';
@@ -1198,7 +1198,7 @@ export function variableGrads(f: () => Tensor, varList?: Variable[]): { value: T
   const vars = (varList ?? allVariables().filter((v) => v.trainable && v.dtype === 'float32')).filter((v) => !v.isDisposed);
   vars.forEach((v) => { v.handle.zeroGrad(); v.handle.setRequiresGrad(true); });
   try {
-    const value = tidy(f);
+    const value = whileDifferentiating(() => tidy(f));
     if (!(value instanceof Tensor) || value.size !== 1) throw new Error('variableGrads: f must return a scalar tensor');
     wasm.backward(value.handle);
     const grads: Record<string, Tensor> = {};

@@ -1,5 +1,5 @@
 // tf.train.*: optimizers whose update is one fused kernel per variable in the engine.
-import { tidy, wasm } from './engine.js';
+import { tidy, wasm, whileDifferentiating } from './engine.js';
 import { describe } from './args.js';
 import { Tensor, Variable } from './tensor.js';
 import { trainableVariables } from './variables.js';
@@ -44,7 +44,7 @@ export class Optimizer {
         this.registered.add(v);
       }
     }
-    const graph = tidy(() => f());
+    const graph = whileDifferentiating(() => tidy(() => f()));
     if (!(graph instanceof Tensor)) throw new Error('minimize: f must return a scalar tensor');
     wasm.backward(graph.handle);
     // The cost without its graph: releasing the graph before the update frees the forward pass's

@@ -433,6 +433,22 @@ export const cases = {
     const k0 = [0.2, -0.4, 0.7, 0.1, -0.3, 0.5];
     close(await tf.grad(penalty)(tf.tensor(k0, [3, 2])).data(), await differences(penalty, k0, [3, 2]), 1e-2, 1e-3, 'gradient penalty');
     x0.dispose();
+    // Through tf.layers and an optimizer: minimize (like variableGrads) differentiates a loss with
+    // a tf.grad inside, so the penalty on the input gradient trains.
+    const critic = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3], activation: 'tanh' }), tf.layers.dense({ units: 1 })] });
+    const xs = tf.tensor([[0.3, -0.7, 1.1], [0.9, 0.2, -0.5]]);
+    const gp = () => tf.grad((xx) => critic.apply(xx).sum())(xs).square().sum();
+    const first = tf.tidy(gp);
+    const start = (await first.data())[0];
+    first.dispose();
+    const sgd = tf.train.sgd(0.1);
+    for (let i = 0; i < 20; i++) sgd.minimize(gp);
+    const last = tf.tidy(gp);
+    const end = (await last.data())[0];
+    assert(end < 0.2 * start, `the gradient penalty went ${start} -> ${end} in 20 SGD steps`);
+    [last, xs].forEach((t) => t.dispose());
+    critic.dispose();
+    sgd.dispose();
     // A rule run by a fused kernel is refused by name, not counted as a constant; grad works after.
     throwsWith(() => tf.grad(tf.grad((x) => tf.maxPool(x, 2, 1, 'valid').square().sum()))(tf.ones([1, 3, 3, 1])), ['max_pool', 'gradient of a gradient'], 'second order through maxPool');
     close(await g(tf.tensor([3])).data(), [6]);

@@ -80,20 +80,17 @@ pub fn sum_to_shape(g: &Tensor, shape: &[usize]) -> Result<Tensor> {
     summed.reshape_to(shape)
 }
 
-/// Gradients of a binary op with broadcasting: each input's gradient summed to its shape.
-pub fn unbroadcast2(a: &Tensor, b: &Tensor, ga: Option<Tensor>, gb: Option<Tensor>) -> Result<Vec<Option<Tensor>>> {
-    Ok(vec![ga.map(|g| sum_to_shape(&g, a.shape())).transpose()?, gb.map(|g| sum_to_shape(&g, b.shape())).transpose()?])
-}
-
 /// The inputs' gradients from `values`, the broadcast gradients of the inputs that `needs` (in
 /// order, one each), each summed back to its input's shape; None for the others.
 pub fn unbroadcast_needed(g: &Grad, values: Vec<Tensor>) -> Result<Vec<Option<Tensor>>> {
     let mut values = values.into_iter();
     (0..g.inputs.len())
-        .map(|i| match (g.needs(i), if g.needs(i) { values.next() } else { None }) {
-            (true, Some(v)) => sum_to_shape(&v, g.inputs[i].shape()).map(Some),
-            (true, None) => bail!("backward", "a gradient rule gave fewer gradients than its inputs need"),
-            (false, _) => Ok(None),
+        .map(|i| {
+            if !g.needs(i) {
+                return Ok(None);
+            }
+            let Some(v) = values.next() else { bail!("backward", "a gradient rule gave fewer gradients than its inputs need") };
+            sum_to_shape(&v, g.inputs[i].shape()).map(Some)
         })
         .collect()
 }

@@ -423,7 +423,7 @@ const tfjsSkip = { 'tfjs-webgpu': ORT_ONLY, 'tfjs-webgl': ORT_ONLY, 'tfjs-wasm':
 
 async function fetchBytes(path) {
   const r = await fetch(path);
-  if (!r.ok) throw new Error(`${path}: ${r.status} (bench/models/ is written by python3 scripts/transformer_fixtures.py --bench)`);
+  if (!r.ok) throw new Error(`${path}: ${r.status} (bench/models/ is written by python3 scripts/transformer_fixtures.py --bench, scripts/quantized_fixtures.py --bench and scripts/convnet_fixtures.py)`);
   return new Uint8Array(await r.arrayBuffer());
 }
 
@@ -488,6 +488,9 @@ function onnxWorkloads() {
     onnxWorkload('onnx bert mini (4 layers, d256), seq 128', 'models/bert_mini/model.onnx', tokenFeeds(1, 128, true)),
     onnxWorkload('onnx gpt2 mini (4 layers, d256), seq 128', 'models/gpt2_mini/model.onnx', tokenFeeds(1, 128, false)),
     onnxGenerateWorkload('onnx gpt2 mini generate 32 tokens after 16 (past key/values)', 'models/gpt2_mini_past/model.onnx', 16, 32),
+    // torchvision conv nets with seeded weights (python3 scripts/convnet_fixtures.py), one image.
+    ...['mobilenet_v2', 'resnet18', 'efficientnet_b0', 'squeezenet1_1'].map((m) => onnxWorkload(`onnx ${m} (torchvision), 1x3x224x224`, `models/${m}/model.onnx`,
+      { input: { type: 'float32', data: randomData(3 * 224 * 224, 12), dims: [1, 3, 224, 224] } })),
     // Decoder-shaped feed-forward stack (2 blocks, d1024, hidden 4096: 16.8 M weights) as float32,
     // 4-bit MatMulNBits and int8 quantize_dynamic (python3 scripts/quantized_fixtures.py --bench):
     // seq 1 is a decoding step (matrix-vector), seq 64 a prompt.

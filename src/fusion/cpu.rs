@@ -8,7 +8,7 @@
 use std::cell::Ref;
 
 use super::program::{Inst, Load, Program};
-use crate::ops::binary::BinaryOp;
+use crate::ops::binary::{maximum, minimum, BinaryOp};
 use crate::ops::compare::CompareOp;
 use crate::ops::unary::{self, UnaryOp};
 use crate::ops::random::{rand_normal, rand_unit};
@@ -166,6 +166,9 @@ impl Block<'_> {
                             UnaryOp::Erf => map1(row, x, |a| (unary::erf::DEF.f32)(f(a), 0.0, 0.0).to_bits()),
                             UnaryOp::Gelu => map1(row, x, |a| (unary::gelu::DEF.f32)(f(a), 0.0, 0.0).to_bits()),
                             UnaryOp::Neg => map1(row, x, |a| a ^ 0x8000_0000),
+                            UnaryOp::Clip => map1(row, x, |a| (unary::clip::DEF.f32)(f(a), alpha, beta).to_bits()),
+                            UnaryOp::Relu6 => map1(row, x, |a| (unary::relu6::DEF.f32)(f(a), 0.0, 0.0).to_bits()),
+                            UnaryOp::LeakyRelu => map1(row, x, |a| (unary::leaky_relu::DEF.f32)(f(a), alpha, beta).to_bits()),
                             _ => {
                                 let ff = d.f32;
                                 map1(row, x, |a| ff(f(a), alpha, beta).to_bits())
@@ -184,6 +187,9 @@ impl Block<'_> {
                         BinaryOp::Sub => map2(row, a, b, |x, y| (f(x) - f(y)).to_bits()),
                         BinaryOp::Mul => map2(row, a, b, |x, y| (f(x) * f(y)).to_bits()),
                         BinaryOp::Div => map2(row, a, b, |x, y| (f(x) / f(y)).to_bits()),
+                        // Clip and ReLU6 as imported (ONNX Clip is a maximum and a minimum).
+                        BinaryOp::Maximum => map2(row, a, b, |x, y| (maximum::DEF.f32)(f(x), f(y)).to_bits()),
+                        BinaryOp::Minimum => map2(row, a, b, |x, y| (minimum::DEF.f32)(f(x), f(y)).to_bits()),
                         _ => {
                             let ff = d.f32;
                             map2(row, a, b, |x, y| ff(f(x), f(y)).to_bits())

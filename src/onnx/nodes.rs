@@ -193,33 +193,6 @@ fn ceil_mode_padding(p: Padding, (h, w): (usize, usize), (kh, kw): (usize, usize
     Ok(Padding::Explicit(t, b + extra(h, kh, sh, t, b), l, r + extra(w, kw, sw, l, r)))
 }
 
-/// Conv over NHWC `x` with ONNX weights `w` [M, C/group, kh, kw], in `group` channel groups.
-fn grouped_conv(x: &Tensor, w: &Tensor, group: usize, win: &Window) -> Result<Tensor> {
-    let (c, m) = (x.shape()[3], w.shape()[0]);
-    if group == 0 || c % group != 0 || m % group != 0 || w.shape()[1] != c / group {
-        bail!(OP, "group {group} does not divide input channels {c} and filters {:?}", w.shape());
-    }
-    if group == 1 {
-        return ops::conv2d(x, &ops::transpose(w, Some(&[2, 3, 1, 0]))?, win.strides, win.padding, win.dilations);
-    }
-    if group == c {
-        // Depthwise: W [c * mult, 1, kh, kw] -> [kh, kw, c, mult].
-        let (kh, kw) = (w.shape()[2] as i64, w.shape()[3] as i64);
-        let f = ops::transpose(&ops::reshape(w, &[c as i64, (m / c) as i64, kh, kw])?, Some(&[2, 3, 0, 1]))?;
-        return ops::depthwise_conv2d(x, &f, win.strides, win.padding, win.dilations);
-    }
-    let (cg, mg) = (c / group, m / group);
-    let mut parts = Vec::with_capacity(group);
-    for g in 0..group {
-        let mut xb = vec![0usize; 4];
-        xb[3] = g * cg;
-        let xs = ops::slice(x, &xb, &[-1, -1, -1, cg as i64])?;
-        let ws = ops::slice(w, &[g * mg, 0, 0, 0], &[mg as i64, -1, -1, -1])?;
-        parts.push(ops::conv2d(&xs, &ops::transpose(&ws, Some(&[2, 3, 1, 0]))?, win.strides, win.padding, win.dilations)?);
-    }
-    ops::concat(&parts.iter().collect::<Vec<_>>(), 3)
-}
-
 fn reduce_node(node: &NodeProto, args: &[Option<&Value>], opset: i64, kind: Reduce, axes_input_from: i64) -> Result<Tensor> {
     let x = &input(args, 0)?.tensor;
     let keep = attr_i(node, "keepdims", 1) != 0;
@@ -486,11 +459,8 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             if group < 1 {
                 bail!(OP, "group {group} must be positive");
             }
-            let mut y = grouped_conv(&to_nhwc(&lift(x)?)?, &lift(w)?, sat(group), &win)?;
-            if let Some(bias) = opt_input(args, 2) {
-                y = ops::add(&y, &bias.tensor)?;
-            }
-            let y = to_nchw(&y)?;
+            let conv = ops::ConvWindow { strides: win.strides, dilations: win.dilations, padding: win.padding, group: sat(group) };
+            let y = ops::conv2d_nchw(&lift(x)?, &lift(w)?, opt_input(args, 2).map(|b| &b.tensor), conv)?;
             if spatial == 1 {
                 let s = y.shape();
                 return one(ops::reshape(&y, &[s[0] as i64, s[1] as i64, s[3] as i64])?);
@@ -588,9 +558,8 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                 win.padding = ceil_mode_padding(win.padding, if spatial == 1 { (1, s[2]) } else { (s[2], s[3]) }, size, win.strides)?;
             }
             let lifted = if spatial == 1 { ops::reshape(x, &[s[0] as i64, s[1] as i64, 1, s[2] as i64])? } else { x.clone() };
-            let xs = to_nhwc(&lifted)?;
-            let y = if node.op_type == "MaxPool" { ops::max_pool(&xs, size, win.strides, win.padding)? } else { ops::avg_pool(&xs, size, win.strides, win.padding)? };
-            let y = to_nchw(&y)?;
+            let kind = if node.op_type == "MaxPool" { ops::PoolKind::Max } else { ops::PoolKind::Avg };
+            let y = ops::pool2d_nchw(kind, &lifted, size, win.strides, win.padding)?;
             if spatial == 1 {
                 let t = y.shape();
                 return one(ops::reshape(&y, &[t[0] as i64, t[1] as i64, t[3] as i64])?);

@@ -3,7 +3,7 @@ use super::{Binary, BinaryGrad};
 
 pub const DEF: Binary = Binary {
     name: "maximum",
-    f32: |a, b| if a.is_nan() || b.is_nan() { f32::NAN } else { a.max(b) },
+    f32: crate::ops::unary::max_f32,
     wgsl: "max_nan(a, b)",
     i32: Some((i32::max, "max(a, b)")),
     grad: Some(|g: &BinaryGrad| (&g.dy * g.a.ge(&g.b).mask(), &g.dy * g.a.lt(&g.b).mask())),

@@ -3,7 +3,7 @@ use super::{Binary, BinaryGrad};
 
 pub const DEF: Binary = Binary {
     name: "minimum",
-    f32: |a, b| if a.is_nan() || b.is_nan() { f32::NAN } else { a.min(b) },
+    f32: crate::ops::unary::min_f32,
     wgsl: "min_nan(a, b)",
     i32: Some((i32::min, "min(a, b)")),
     grad: Some(|g: &BinaryGrad| (&g.dy * g.a.le(&g.b).mask(), &g.dy * g.a.gt(&g.b).mask())),

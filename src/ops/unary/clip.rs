@@ -6,7 +6,7 @@ use crate::fusion::select;
 pub const DEF: Unary = Unary {
     name: "clip",
     params: 2,
-    f32: |x, lo, hi| if x.is_nan() { x } else { x.max(lo).min(hi) },
+    f32: |x, lo, hi| if x.is_nan() { x } else { super::min_f32(super::max_f32(x, lo), hi) },
     wgsl: "select(min(max(x, alpha), beta), x, is_nan(x))",
     // On ints the bounds are applied in float and the result truncated toward zero, as TF.js
     // stores its float clip of an int32 tensor.

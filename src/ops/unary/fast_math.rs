@@ -43,9 +43,56 @@ pub fn tanh_f32(x: f32) -> f32 {
     }
 }
 
+/// max(a, b), NaN if either is NaN, +0 over -0: in comparisons and selects, which vectorise,
+/// where `f32::max` is a call to libm's fmaxf in wasm (and drops NaNs).
+#[inline(always)]
+pub fn max_f32(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else if a > b {
+        a
+    } else if b > a {
+        b
+    } else {
+        f32::from_bits(a.to_bits() & b.to_bits()) // equal: -0 only if both are -0
+    }
+}
+
+/// min(a, b) as `max_f32`: NaN if either is NaN, -0 under +0.
+#[inline(always)]
+pub fn min_f32(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else if a < b {
+        a
+    } else if b < a {
+        b
+    } else {
+        f32::from_bits(a.to_bits() | b.to_bits()) // equal: -0 if either is -0
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{exp_f32, tanh_f32};
+    use super::{exp_f32, max_f32, min_f32, tanh_f32};
+
+    /// Against the IEEE rules (NaN in, NaN out; -0 < +0) on every pairing of special values.
+    #[test]
+    fn max_and_min_order_zeros_and_keep_nans() {
+        let v = [f32::NEG_INFINITY, -2.5, -0.0, 0.0, 1e-45, 3.0, f32::INFINITY, f32::NAN];
+        for &a in &v {
+            for &b in &v {
+                let (mx, mn) = (max_f32(a, b), min_f32(a, b));
+                if a.is_nan() || b.is_nan() {
+                    assert!(mx.is_nan() && mn.is_nan(), "{a} {b}");
+                    continue;
+                }
+                let key = |x: f32| (x, x.is_sign_positive());
+                let (hi, lo) = if key(a).partial_cmp(&key(b)) == Some(std::cmp::Ordering::Less) { (b, a) } else { (a, b) };
+                assert_eq!((mx.to_bits(), mn.to_bits()), (hi.to_bits(), lo.to_bits()), "max/min of {a} and {b}");
+            }
+        }
+    }
 
     #[test]
     fn tanh_within_four_ulp_of_libm() {

@@ -80,7 +80,7 @@ crate::op_family! {
 
 pub use erf::erf_f32;
 mod fast_math;
-pub use fast_math::{exp_f32, tanh_f32};
+pub use fast_math::{exp_f32, max_f32, min_f32, tanh_f32};
 
 /// Applies `op` with scalar parameters `alpha`, `beta` (ignored by ops that take none).
 pub fn unary(op: UnaryOp, x: &Tensor, alpha: f32, beta: f32) -> Result<Tensor> {

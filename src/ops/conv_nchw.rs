@@ -1,0 +1,339 @@
+//! Convolution over NCHW images with ONNX's filter layout [M, C/group, kh, kw] and an optional
+//! bias [M]: what the ONNX importer runs (TF.js's NHWC conv2d is conv.rs).
+//!
+//! On the CPU it runs in that layout, as ONNX Runtime's MLAS does, so an imported conv net pays no
+//! layout transposes and no per-call filter copies:
+//! - a 1x1, stride-1, unpadded convolution is one GEMM per image and group, W [M, C] x X [C, H*W],
+//!   reading the image in place;
+//! - depthwise-like groups (one input channel each) slide the window over each channel plane
+//!   directly, a row of outputs at a time, so the compiler vectorizes along the row;
+//! - any other shape lowers each image and group to columns [C*kh*kw, oh*ow] (a row per filter
+//!   tap, contiguous runs of the input row when the stride is 1) and one GEMM, W x cols,
+//!   whose [M, oh*ow] result already is the NCHW output.
+//! The bias is added in the same pass that finishes each output plane.
+//!
+//! On WebGPU it runs as the NHWC convolutions (conv.rs) between transposes. The gradient on both
+//! backends is that composition's, recomputed in the backward pass (so grouped and depthwise
+//! convolutions need no separate rules, and the CPU kernel has an independent reference).
+use std::rc::Rc;
+
+use super::im2col::{Geometry, Padding};
+use crate::autograd::{enable_grad, grads_of, is_recording, no_grad, record, target};
+use crate::device::Device;
+use crate::tensor::{common_device, Storage};
+use crate::{bail, ops, DType, Result, Tensor};
+
+const OP: &str = "conv2d_nchw";
+
+/// A convolution's window: strides, dilations and padding (as TF.js's, on NCHW images).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvWindow {
+    pub strides: (usize, usize),
+    pub dilations: (usize, usize),
+    pub padding: Padding,
+    pub group: usize,
+}
+
+/// y [N, M, oh, ow] = conv(x [N, C, H, W], w [M, C/group, kh, kw]) + bias [M].
+pub fn conv2d_nchw(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: ConvWindow) -> Result<Tensor> {
+    let g = geometry(x, w, bias, &win)?;
+    let mut inputs = vec![x, w];
+    inputs.extend(bias);
+    let out = match common_device(OP, &inputs)? {
+        Device::Cpu => no_grad(|| cpu(x, w, bias, &g, win.group))?,
+        Device::Gpu(_) => return composed(x, w, bias, &win),
+    };
+    Ok(record(OP, out, &inputs, move |gr| {
+        // The vector-Jacobian product of the NHWC composition at the same point.
+        let create_graph = is_recording();
+        enable_grad(|| {
+            let targets: Vec<Tensor> = gr.inputs.iter().map(target).collect::<Result<_>>()?;
+            let y = composed(&targets[0], &targets[1], targets.get(2), &win)?;
+            grads_of(&y, &targets, Some(gr.grad), create_graph)
+        })
+    }))
+}
+
+/// Checks the operands and returns the window's geometry over x seen as [N, H, W, C].
+fn geometry(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &ConvWindow) -> Result<Geometry> {
+    if x.dtype() != DType::F32 || w.dtype() != DType::F32 || bias.is_some_and(|b| b.dtype() != DType::F32) {
+        bail!(OP, "input, filter and bias must be float32, got {}, {} and {:?}", x.dtype(), w.dtype(), bias.map(|b| b.dtype()));
+    }
+    if x.rank() != 4 || w.rank() != 4 {
+        bail!(OP, "input {:?} and filter {:?} must both have rank 4 (NCHW and [M, C/group, kh, kw])", x.shape(), w.shape());
+    }
+    let (xs, ws) = (x.shape(), w.shape());
+    let (c, m, group) = (xs[1], ws[0], win.group);
+    if group == 0 || c % group != 0 || m % group != 0 || ws[1] != c / group {
+        bail!(OP, "group {group} does not fit input {:?} and filter {:?} (the filter needs C/group = {} input channels and M divisible by group)", xs, ws, if group == 0 { 0 } else { c / group });
+    }
+    if let Some(b) = bias {
+        if b.shape() != [m] {
+            bail!(OP, "bias {:?} must have shape [{m}], one value per output channel of filter {:?}", b.shape(), ws);
+        }
+    }
+    Geometry::new(OP, &[xs[0], xs[2], xs[3], c], (ws[2], ws[3]), win.strides, win.dilations, win.padding)
+}
+
+/// The same convolution from the NHWC ops: transposes, conv2d / depthwise_conv2d (per group when
+/// grouped), the bias. The WebGPU path and every gradient.
+pub fn composed(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &ConvWindow) -> Result<Tensor> {
+    geometry(x, w, bias, win)?;
+    let x = ops::transpose(x, Some(&[0, 2, 3, 1]))?;
+    let (c, m, group) = (x.shape()[3], w.shape()[0], win.group);
+    let (kh, kw) = (w.shape()[2], w.shape()[3]);
+    let conv = |x: &Tensor, w: &Tensor| ops::conv2d(x, &ops::transpose(w, Some(&[2, 3, 1, 0]))?, win.strides, win.padding, win.dilations);
+    let mut y = if group == 1 {
+        conv(&x, w)?
+    } else if group == c {
+        // [c * mult, 1, kh, kw] -> [kh, kw, c, mult]
+        let f = ops::transpose(&w.reshape_to(&[c, m / c, kh, kw])?, Some(&[2, 3, 0, 1]))?;
+        ops::depthwise_conv2d(&x, &f, win.strides, win.padding, win.dilations)?
+    } else {
+        let (cg, mg) = (c / group, m / group);
+        let parts = (0..group)
+            .map(|g| {
+                let xs = ops::slice(&x, &[0, 0, 0, g * cg], &[-1, -1, -1, cg as i64])?;
+                let ws = ops::slice(w, &[g * mg, 0, 0, 0], &[mg as i64, -1, -1, -1])?;
+                conv(&xs, &ws)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        ops::concat(&parts.iter().collect::<Vec<_>>(), 3)?
+    };
+    if let Some(b) = bias {
+        y = ops::add(&y, b)?;
+    }
+    ops::transpose(&y, Some(&[0, 3, 1, 2]))
+}
+
+/// The CPU kernel (module doc): one output plane block per image and group.
+fn cpu(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, g: &Geometry, group: usize) -> Result<Tensor> {
+    let (m, cg) = (w.shape()[0], g.c / group);
+    let mg = m / group;
+    let (plane, out_plane, taps) = (g.h * g.w, g.oh * g.ow, g.kh * g.kw);
+    let shape = vec![g.n, m, g.oh, g.ow];
+    let mut words = crate::tensor::alloc_words(OP, crate::shape::checked_numel(OP, &shape)?)?;
+    let (xw, ww) = (x.cpu_words()?, w.cpu_words()?);
+    let bw = bias.map(|b| b.cpu_words()).transpose()?;
+    let (xf, wf): (&[f32], &[f32]) = (bytemuck::cast_slice(&xw[..]), bytemuck::cast_slice(&ww[..]));
+    let bf: Option<&[f32]> = bw.as_ref().map(|b| bytemuck::cast_slice(&b[..]));
+    let out: &mut [f32] = bytemuck::cast_slice_mut(&mut words);
+    let pointwise = taps == 1 && g.sh == 1 && g.sw == 1 && g.pad_top == 0 && g.pad_left == 0 && g.oh == g.h && g.ow == g.w;
+    let k = cg * taps;
+    let mut cols = if cg == 1 || pointwise || out_plane == 0 { Vec::new() } else { vec![0f32; k * out_plane] };
+    let mut padded = if cg == 1 && out_plane > 0 { PaddedPlane::new(g) } else { PaddedPlane { values: Vec::new(), phase_len: 0 } };
+    for n in 0..g.n {
+        for gi in 0..group {
+            let image = &xf[(n * g.c + gi * cg) * plane..][..cg * plane];
+            let filters = &wf[gi * mg * k..][..mg * k];
+            let block = &mut out[(n * m + gi * mg) * out_plane..][..mg * out_plane];
+            if out_plane == 0 {
+                continue;
+            }
+            if cg == 1 {
+                padded.fill(image, g);
+                for (o, dst) in block.chunks_exact_mut(out_plane).enumerate() {
+                    depthwise_plane(&padded, &filters[o * taps..][..taps], g, dst);
+                }
+            } else if pointwise {
+                ops::matmul::gemm(mg, k, out_plane, filters, k, 1, image, plane, 1, block);
+            } else {
+                lower_to_columns(image, cg, g, &mut cols);
+                ops::matmul::gemm(mg, k, out_plane, filters, k, 1, &cols, out_plane, 1, block);
+            }
+            if let Some(b) = bf {
+                for (o, dst) in block.chunks_exact_mut(out_plane).enumerate() {
+                    let bias = b[gi * mg + o];
+                    dst.iter_mut().for_each(|v| *v += bias);
+                }
+            }
+        }
+    }
+    Ok(Tensor::from_storage(&Device::Cpu, Rc::new(Storage::cpu(words)), shape, DType::F32))
+}
+
+/// The output columns `ox` whose tap at horizontal offset `kx` reads inside the image: [lo, hi).
+fn valid_columns(g: &Geometry, kx: usize) -> (usize, usize) {
+    // ix = ox * sw + kx * dw - pad_left must lie in [0, w).
+    let shift = kx * g.dw;
+    let lo = g.pad_left.saturating_sub(shift).div_ceil(g.sw);
+    let hi = if g.w + g.pad_left > shift { (g.w + g.pad_left - shift - 1) / g.sw + 1 } else { 0 };
+    (lo.min(g.ow), hi.min(g.ow))
+}
+
+/// The input row that output row `oy`'s tap `ky` reads, if it is inside the image.
+fn source_row(g: &Geometry, oy: usize, ky: usize) -> Option<usize> {
+    (oy * g.sh + ky * g.dh).checked_sub(g.pad_top).filter(|&iy| iy < g.h)
+}
+
+/// An input plane zero-padded to every row and column the window reaches, each row split into
+/// `sw` column phases (phase q holds padded columns q, q + sw, q + 2 sw, ...): every tap of a
+/// strided window then reads a contiguous run, which the compiler vectorizes.
+struct PaddedPlane {
+    values: Vec<f32>,
+    phase_len: usize,
+}
+
+impl PaddedPlane {
+    fn new(g: &Geometry) -> PaddedPlane {
+        let rows = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1;
+        let phase_len = (g.kw - 1) * g.dw / g.sw + g.ow;
+        PaddedPlane { values: vec![0.0; rows * g.sw * phase_len], phase_len }
+    }
+
+    fn fill(&mut self, plane: &[f32], g: &Geometry) {
+        let row_len = g.sw * self.phase_len;
+        for (r, row) in self.values.chunks_exact_mut(row_len).enumerate() {
+            let Some(src) = r.checked_sub(g.pad_top).filter(|&iy| iy < g.h).map(|iy| &plane[iy * g.w..][..g.w]) else {
+                row.fill(0.0);
+                continue;
+            };
+            for (q, phase) in row.chunks_exact_mut(self.phase_len).enumerate() {
+                // Phase entry j is input column q + j * sw - pad_left: inside the image for j in [lo, hi).
+                let lo = g.pad_left.saturating_sub(q).div_ceil(g.sw).min(phase.len());
+                let hi = if g.w + g.pad_left > q { ((g.w + g.pad_left - q - 1) / g.sw + 1).min(phase.len()) } else { 0 }.max(lo);
+                phase[..lo].fill(0.0);
+                phase[hi..].fill(0.0);
+                if hi > lo {
+                    let first = q + lo * g.sw - g.pad_left;
+                    if g.sw == 1 {
+                        phase[lo..hi].copy_from_slice(&src[first..first + (hi - lo)]);
+                    } else {
+                        phase[lo..hi].iter_mut().zip(src[first..].iter().step_by(g.sw)).for_each(|(v, &x)| *v = x);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The `ow` values tap (ky, kx) reads for output row `oy`.
+    fn tap(&self, g: &Geometry, oy: usize, ky: usize, kx: usize) -> &[f32] {
+        let (r, col) = (oy * g.sh + ky * g.dh, kx * g.dw);
+        &self.values[(r * g.sw + col % g.sw) * self.phase_len + col / g.sw..][..g.ow]
+    }
+}
+
+/// One output channel of a convolution whose group has one input channel: `dst` (oh x ow) =
+/// the window of the padded plane weighted by `filter` (kh x kw). A 3x3 window sums its nine
+/// taps in one pass over each output row; other windows make a pass per tap.
+fn depthwise_plane(padded: &PaddedPlane, filter: &[f32], g: &Geometry, dst: &mut [f32]) {
+    let ow = g.ow;
+    for (oy, row) in dst.chunks_exact_mut(ow).enumerate() {
+        if g.kh == 3 && g.kw == 3 {
+            let t = |k: usize| padded.tap(g, oy, k / 3, k % 3);
+            let (s0, s1, s2, s3, s4, s5, s6, s7, s8) = (t(0), t(1), t(2), t(3), t(4), t(5), t(6), t(7), t(8));
+            let w: [f32; 9] = filter[..9].try_into().expect("a 3x3 filter");
+            for i in 0..ow {
+                row[i] = w[0] * s0[i] + w[1] * s1[i] + w[2] * s2[i] + w[3] * s3[i] + w[4] * s4[i] + w[5] * s5[i] + w[6] * s6[i] + w[7] * s7[i] + w[8] * s8[i];
+            }
+            continue;
+        }
+        row.fill(0.0);
+        for ky in 0..g.kh {
+            for kx in 0..g.kw {
+                let wv = filter[ky * g.kw + kx];
+                row.iter_mut().zip(padded.tap(g, oy, ky, kx)).for_each(|(o, &v)| *o += wv * v);
+            }
+        }
+    }
+}
+
+/// cols [cg * kh * kw, oh * ow]: row (c, ky, kx) holds what each output pixel's tap reads from
+/// channel c (0 in the padding), the B operand of W [M, cg * kh * kw] x cols.
+fn lower_to_columns(image: &[f32], cg: usize, g: &Geometry, cols: &mut [f32]) {
+    let out_plane = g.oh * g.ow;
+    for (r, dst) in cols.chunks_exact_mut(out_plane).enumerate() {
+        let (c, tap) = (r / (g.kh * g.kw), r % (g.kh * g.kw));
+        let (ky, kx) = (tap / g.kw, tap % g.kw);
+        let plane = &image[c * g.h * g.w..][..g.h * g.w];
+        let (lo, hi) = valid_columns(g, kx);
+        for (oy, row) in dst.chunks_exact_mut(g.ow).enumerate() {
+            let Some(iy) = source_row(g, oy, ky).filter(|_| lo < hi) else {
+                row.fill(0.0);
+                continue;
+            };
+            let src = &plane[iy * g.w..][..g.w];
+            let first = lo * g.sw + kx * g.dw - g.pad_left;
+            row[..lo].fill(0.0);
+            row[hi..].fill(0.0);
+            if g.sw == 1 {
+                row[lo..hi].copy_from_slice(&src[first..first + (hi - lo)]);
+            } else {
+                row[lo..hi].iter_mut().zip(src[first..].iter().step_by(g.sw)).for_each(|(o, &v)| *o = v);
+            }
+        }
+    }
+    debug_assert!(cg * g.kh * g.kw * out_plane == cols.len());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn floats(t: &Tensor) -> Vec<f32> {
+        t.to_words_sync().unwrap().into_iter().map(f32::from_bits).collect()
+    }
+
+    fn values(len: usize, seed: usize) -> Vec<f32> {
+        (0..len).map(|i| (((i * 37 + seed * 101) % 53) as f32 - 26.0) / 17.0).collect()
+    }
+
+    /// The CPU kernel against the NHWC composition (im2col + GEMM, depthwise by broadcasting)
+    /// over every path: pointwise, depthwise (with a multiplier), grouped, strided, dilated and
+    /// padded windows, images narrower than the window's reach.
+    #[test]
+    fn cpu_kernel_matches_the_nhwc_composition() {
+        // (n, c, h, w, m, group, kh, kw, strides, dilations, padding)
+        let cases: &[(usize, usize, usize, usize, usize, usize, usize, usize, (usize, usize), (usize, usize), Padding)] = &[
+            (2, 5, 6, 7, 4, 1, 1, 1, (1, 1), (1, 1), Padding::Valid),
+            (1, 3, 7, 6, 8, 1, 3, 3, (1, 1), (1, 1), Padding::Explicit(1, 1, 1, 1)),
+            (1, 4, 9, 8, 6, 2, 3, 2, (2, 2), (1, 1), Padding::Explicit(1, 0, 2, 1)),
+            (2, 6, 8, 9, 6, 6, 3, 3, (1, 1), (1, 1), Padding::Same),
+            (1, 6, 9, 9, 12, 6, 3, 3, (2, 2), (1, 1), Padding::Explicit(1, 1, 1, 1)),
+            (1, 4, 10, 11, 4, 4, 5, 5, (2, 1), (1, 1), Padding::Explicit(2, 2, 2, 2)),
+            (1, 3, 9, 10, 5, 1, 3, 3, (1, 1), (2, 3), Padding::Explicit(2, 1, 0, 3)),
+            (1, 2, 4, 3, 3, 1, 1, 1, (2, 2), (1, 1), Padding::Valid),
+            (1, 2, 2, 2, 2, 2, 3, 3, (1, 1), (1, 1), Padding::Explicit(2, 2, 2, 2)),
+            (1, 3, 9, 8, 3, 3, 3, 3, (1, 1), (2, 2), Padding::Explicit(2, 2, 1, 3)),
+            (1, 2, 11, 12, 2, 2, 3, 3, (2, 2), (1, 1), Padding::Explicit(1, 1, 1, 1)),
+            (1, 2, 9, 7, 4, 2, 2, 3, (3, 2), (1, 1), Padding::Valid),
+        ];
+        for (i, &(n, c, h, w, m, group, kh, kw, strides, dilations, padding)) in cases.iter().enumerate() {
+            let x = Tensor::from_f32(&Device::Cpu, &values(n * c * h * w, i), &[n, c, h, w]).unwrap();
+            let f = Tensor::from_f32(&Device::Cpu, &values(m * (c / group) * kh * kw, i + 7), &[m, c / group, kh, kw]).unwrap();
+            let b = Tensor::from_f32(&Device::Cpu, &values(m, i + 3), &[m]).unwrap();
+            let win = ConvWindow { strides, dilations, padding, group };
+            let got = conv2d_nchw(&x, &f, Some(&b), win).unwrap();
+            let want = composed(&x, &f, Some(&b), &win).unwrap();
+            assert_eq!(got.shape(), want.shape(), "case {i}");
+            let (got, want) = (floats(&got), floats(&want));
+            for (j, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "case {i} [{j}]: {a} vs {b}");
+            }
+        }
+    }
+
+    /// Gradients of x, w and bias through the CPU kernel equal the composition's.
+    #[test]
+    fn gradients_match_the_composition() {
+        let win = ConvWindow { strides: (2, 1), dilations: (1, 1), padding: Padding::Explicit(1, 0, 1, 1), group: 2 };
+        let grads = |direct: bool| {
+            let x = Tensor::from_f32(&Device::Cpu, &values(2 * 4 * 5 * 6, 1), &[2, 4, 5, 6]).unwrap();
+            let f = Tensor::from_f32(&Device::Cpu, &values(6 * 2 * 3 * 3, 2), &[6, 2, 3, 3]).unwrap();
+            let b = Tensor::from_f32(&Device::Cpu, &values(6, 3), &[6]).unwrap();
+            let (y, grads) = crate::autograd::value_and_grads(&[&x, &f, &b], |t| {
+                let y = if direct { conv2d_nchw(&t[0], &t[1], Some(&t[2]), win)? } else { composed(&t[0], &t[1], Some(&t[2]), &win)? };
+                ops::sum(&ops::mul(&y, &y)?, None, false)
+            })
+            .unwrap();
+            (floats(&y), grads.iter().map(floats).collect::<Vec<_>>())
+        };
+        let (direct, composed) = (grads(true), grads(false));
+        assert!((direct.0[0] - composed.0[0]).abs() <= 1e-3 * composed.0[0].abs());
+        for (gd, gc) in direct.1.iter().zip(&composed.1) {
+            for (a, b) in gd.iter().zip(gc) {
+                assert!((a - b).abs() <= 1e-3 * (1.0 + b.abs()), "{a} vs {b}");
+            }
+        }
+    }
+}

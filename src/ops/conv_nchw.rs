@@ -18,6 +18,7 @@
 use std::rc::Rc;
 
 use super::im2col::{Geometry, Padding};
+use super::padded_plane::PaddedPlane;
 use crate::autograd::{enable_grad, grads_of, is_recording, no_grad, record, target};
 use crate::device::Device;
 use crate::tensor::{common_device, Storage};
@@ -121,7 +122,7 @@ fn cpu(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, g: &Geometry, group: usize
     let pointwise = taps == 1 && g.sh == 1 && g.sw == 1 && g.pad_top == 0 && g.pad_left == 0 && g.oh == g.h && g.ow == g.w;
     let k = cg * taps;
     let mut cols = if cg == 1 || pointwise || out_plane == 0 { Vec::new() } else { vec![0f32; k * out_plane] };
-    let mut padded = if cg == 1 && out_plane > 0 { PaddedPlane::new(g) } else { PaddedPlane { values: Vec::new(), phase_len: 0 } };
+    let mut padded = if cg == 1 && out_plane > 0 { PaddedPlane::new(g) } else { PaddedPlane::empty() };
     for n in 0..g.n {
         for gi in 0..group {
             let image = &xf[(n * g.c + gi * cg) * plane..][..cg * plane];
@@ -131,7 +132,7 @@ fn cpu(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, g: &Geometry, group: usize
                 continue;
             }
             if cg == 1 {
-                padded.fill(image, g);
+                padded.fill(image, g, 0.0);
                 for (o, dst) in block.chunks_exact_mut(out_plane).enumerate() {
                     depthwise_plane(&padded, &filters[o * taps..][..taps], g, dst);
                 }
@@ -164,53 +165,6 @@ fn valid_columns(g: &Geometry, kx: usize) -> (usize, usize) {
 /// The input row that output row `oy`'s tap `ky` reads, if it is inside the image.
 fn source_row(g: &Geometry, oy: usize, ky: usize) -> Option<usize> {
     (oy * g.sh + ky * g.dh).checked_sub(g.pad_top).filter(|&iy| iy < g.h)
-}
-
-/// An input plane zero-padded to every row and column the window reaches, each row split into
-/// `sw` column phases (phase q holds padded columns q, q + sw, q + 2 sw, ...): every tap of a
-/// strided window then reads a contiguous run, which the compiler vectorizes.
-struct PaddedPlane {
-    values: Vec<f32>,
-    phase_len: usize,
-}
-
-impl PaddedPlane {
-    fn new(g: &Geometry) -> PaddedPlane {
-        let rows = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1;
-        let phase_len = (g.kw - 1) * g.dw / g.sw + g.ow;
-        PaddedPlane { values: vec![0.0; rows * g.sw * phase_len], phase_len }
-    }
-
-    fn fill(&mut self, plane: &[f32], g: &Geometry) {
-        let row_len = g.sw * self.phase_len;
-        for (r, row) in self.values.chunks_exact_mut(row_len).enumerate() {
-            let Some(src) = r.checked_sub(g.pad_top).filter(|&iy| iy < g.h).map(|iy| &plane[iy * g.w..][..g.w]) else {
-                row.fill(0.0);
-                continue;
-            };
-            for (q, phase) in row.chunks_exact_mut(self.phase_len).enumerate() {
-                // Phase entry j is input column q + j * sw - pad_left: inside the image for j in [lo, hi).
-                let lo = g.pad_left.saturating_sub(q).div_ceil(g.sw).min(phase.len());
-                let hi = if g.w + g.pad_left > q { ((g.w + g.pad_left - q - 1) / g.sw + 1).min(phase.len()) } else { 0 }.max(lo);
-                phase[..lo].fill(0.0);
-                phase[hi..].fill(0.0);
-                if hi > lo {
-                    let first = q + lo * g.sw - g.pad_left;
-                    if g.sw == 1 {
-                        phase[lo..hi].copy_from_slice(&src[first..first + (hi - lo)]);
-                    } else {
-                        phase[lo..hi].iter_mut().zip(src[first..].iter().step_by(g.sw)).for_each(|(v, &x)| *v = x);
-                    }
-                }
-            }
-        }
-    }
-
-    /// The `ow` values tap (ky, kx) reads for output row `oy`.
-    fn tap(&self, g: &Geometry, oy: usize, ky: usize, kx: usize) -> &[f32] {
-        let (r, col) = (oy * g.sh + ky * g.dh, kx * g.dw);
-        &self.values[(r * g.sw + col % g.sw) * self.phase_len + col / g.sw..][..g.ow]
-    }
 }
 
 /// One output channel of a convolution whose group has one input channel: `dst` (oh x ow) =

@@ -23,6 +23,7 @@ pub mod matmul;
 pub mod norm;
 pub mod one_hot;
 pub mod pad;
+mod padded_plane;
 pub mod pool;
 pub mod pool_nchw;
 mod quantized_cpu;

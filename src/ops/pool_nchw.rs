@@ -2,12 +2,15 @@
 //! semantics of the NHWC pools in pool.rs: padding never wins a max, and an average counts only
 //! the window's pixels inside the image.
 //!
-//! On the CPU each channel plane is pooled where it lies, a row of outputs at a time (no layout
-//! transposes around the pool); on WebGPU it runs as the NHWC pool between transposes. The
+//! On the CPU each channel plane is pooled a row of outputs at a time, each window tap read as a
+//! contiguous run of a padded copy of the plane (padded_plane.rs; no layout transposes around
+//! the pool); on WebGPU it runs as the NHWC pool between transposes. The
 //! gradient on both backends is that composition's, recomputed in the backward pass.
 use std::rc::Rc;
 
 use super::im2col::{Geometry, Padding};
+use super::padded_plane::PaddedPlane;
+use super::unary::max_f32;
 use crate::autograd::{enable_grad, first_order_only, grads_of, no_grad, record, target};
 use crate::device::Device;
 use crate::tensor::Storage;
@@ -69,40 +72,38 @@ fn cpu(kind: PoolKind, x: &Tensor, g: &Geometry) -> Result<Tensor> {
     let xf: &[f32] = bytemuck::cast_slice(&xw[..]);
     let out: &mut [f32] = bytemuck::cast_slice_mut(&mut words);
     let (plane, out_plane) = (g.h * g.w, g.oh * g.ow);
-    // Per output column: the first input column of its window and how many of its taps are inside.
-    let columns: Vec<(usize, usize)> = (0..g.ow)
-        .map(|ox| {
-            let start = ox * g.sw;
-            let lo = start.max(g.pad_left);
-            let hi = (start + g.kw).min(g.w + g.pad_left);
-            if hi > lo { (lo - g.pad_left, hi - lo) } else { (0, 0) }
-        })
-        .collect();
-    if out_plane > 0 {
-        for (src, dst) in xf.chunks_exact(plane.max(1)).zip(out.chunks_exact_mut(out_plane)) {
-            for (oy, row) in dst.chunks_exact_mut(g.ow).enumerate() {
-                let top = oy * g.sh;
-                let rows = top.max(g.pad_top).saturating_sub(g.pad_top)..(top + g.kh).min(g.h + g.pad_top).saturating_sub(g.pad_top);
-                for (o, &(first, taps)) in row.iter_mut().zip(&columns) {
-                    *o = match kind {
-                        PoolKind::Max => {
-                            let mut best = f32::NEG_INFINITY;
-                            for iy in rows.clone() {
-                                for &v in &src[iy * g.w + first..][..taps] {
-                                    // NaN wins, as in the NHWC pool.
-                                    if v > best || v.is_nan() && !best.is_nan() {
-                                        best = v;
-                                    }
-                                }
-                            }
-                            best
-                        }
-                        PoolKind::Avg => {
-                            let sum: f32 = rows.clone().map(|iy| src[iy * g.w + first..][..taps].iter().sum::<f32>()).sum();
-                            sum / (rows.len() * taps).max(1) as f32
-                        }
-                    };
+    if out_plane == 0 {
+        return Ok(Tensor::from_storage(&Device::Cpu, Rc::new(Storage::cpu(words)), shape, DType::F32));
+    }
+    // How many of a window's rows (columns) lie inside the image, per output row (column): an
+    // average divides by their product.
+    // (In padded coordinates the window is [o * stride, o * stride + k), the image [pad, pad + len).)
+    let inside = |o: usize, stride: usize, pad: usize, k: usize, len: usize| (o * stride + k).min(pad + len).saturating_sub((o * stride).max(pad));
+    let cols_inside: Vec<f32> = (0..g.ow).map(|ox| inside(ox, g.sw, g.pad_left, g.kw, g.w) as f32).collect();
+    // Padding holds -inf for a max (it never wins; a window wholly outside gives -inf, as the
+    // NHWC pool) and 0 for a sum.
+    let (pad, init) = match kind {
+        PoolKind::Max => (f32::NEG_INFINITY, f32::NEG_INFINITY),
+        PoolKind::Avg => (0.0, 0.0),
+    };
+    let mut padded = PaddedPlane::new(g);
+    for (src, dst) in xf.chunks_exact(plane.max(1)).zip(out.chunks_exact_mut(out_plane)) {
+        padded.fill(src, g, pad);
+        for (oy, row) in dst.chunks_exact_mut(g.ow).enumerate() {
+            row.fill(init);
+            for ky in 0..g.kh {
+                for kx in 0..g.kw {
+                    let tap = padded.tap(g, oy, ky, kx);
+                    match kind {
+                        // NaN wins, as in the NHWC pool.
+                        PoolKind::Max => row.iter_mut().zip(tap).for_each(|(o, &v)| *o = max_f32(*o, v)),
+                        PoolKind::Avg => row.iter_mut().zip(tap).for_each(|(o, &v)| *o += v),
+                    }
                 }
+            }
+            if kind == PoolKind::Avg {
+                let rows_inside = inside(oy, g.sh, g.pad_top, g.kh, g.h) as f32;
+                row.iter_mut().zip(&cols_inside).for_each(|(o, &c)| *o /= (rows_inside * c).max(1.0));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Convolutions on NHWC images, as TF.js: conv2d (filter [kh, kw, in, out]), depthwise conv2d
 //! (filter [kh, kw, in, multiplier]) and conv2d transpose (filter [kh, kw, out, in]). Built on
-//! im2col/col2im with matmul (an explicit GEMM), so their gradients follow from those ops.
+//! im2col/col2im with matmul (an explicit GEMM), so their gradients follow from those ops; on the
+//! CPU the depthwise convolution has a direct kernel, whose gradient is that composition's.
 use super::conv_gpu;
 use super::im2col::{col2im, im2col, Geometry, Padding};
 use crate::autograd::{no_grad, record};
@@ -58,20 +59,72 @@ pub fn conv2d(x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Pad
             }));
         }
     }
-    let cols = im2col(x, &g, 0.0)?;
+    // A 1x1, stride-1, unpadded window's patches are the image's pixels: no im2col copy.
+    let pointwise = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.oh == g.h && g.ow == g.w;
+    let cols = if pointwise { x.reshape_to(&g.cols_shape())? } else { im2col(x, &g, 0.0)? };
     let w = filter.reshape_to(&[fs[0] * fs[1] * fs[2], fs[3]])?;
     ops::matmul(&cols, &w, false, false)?.reshape_to(&[g.n, g.oh, g.ow, fs[3]])
 }
 
 pub fn depthwise_conv2d(x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Padding, dilations: (usize, usize)) -> Result<Tensor> {
-    let g = forward_geometry("depthwise_conv2d", x, filter, strides, padding, dilations)?;
+    const OP: &str = "depthwise_conv2d";
+    let g = forward_geometry(OP, x, filter, strides, padding, dilations)?;
+    if let Device::Cpu = common_device(OP, &[x, filter])? {
+        let out = no_grad(|| depthwise_cpu(x, filter, &g))?;
+        return Ok(record(OP, out, &[x, filter], move |gr| {
+            // The vector-Jacobian product of the composition below, at the same point.
+            let create_graph = crate::autograd::is_recording();
+            crate::autograd::enable_grad(|| {
+                let targets: Vec<Tensor> = gr.inputs.iter().map(crate::autograd::target).collect::<Result<_>>()?;
+                let y = depthwise_composed(&targets[0], &targets[1], &g)?;
+                crate::autograd::grads_of(&y, &targets, Some(gr.grad), create_graph)
+            })
+        }));
+    }
+    depthwise_composed(x, filter, &g)
+}
+
+/// Depthwise convolution from im2col, a broadcast product and a sum: the WebGPU path and the
+/// CPU kernel's gradient.
+fn depthwise_composed(x: &Tensor, filter: &Tensor, g: &Geometry) -> Result<Tensor> {
     let fs = filter.shape();
     let (k, m) = (fs[0] * fs[1], fs[3]);
     // out[p, c, q] = sum_k cols[p, k, c] * w[k, c, q]
-    let cols = im2col(x, &g, 0.0)?.reshape_to(&[g.n * g.oh * g.ow, k, g.c, 1])?;
+    let cols = im2col(x, g, 0.0)?.reshape_to(&[g.n * g.oh * g.ow, k, g.c, 1])?;
     let w = filter.reshape_to(&[k, g.c, m])?;
     let out = ops::sum(&ops::mul(&cols, &w)?, Some(&[1]), false)?;
     out.reshape_to(&[g.n, g.oh, g.ow, g.c * m])
+}
+
+/// The CPU depthwise kernel: each output pixel's channels accumulate, tap by tap, the input
+/// pixel's channels times the filter tap's (contiguous runs in NHWC, which the compiler vectorizes).
+fn depthwise_cpu(x: &Tensor, filter: &Tensor, g: &Geometry) -> Result<Tensor> {
+    const OP: &str = "depthwise_conv2d";
+    let m = filter.shape()[3];
+    let (c, cm) = (g.c, g.c * m);
+    let shape = vec![g.n, g.oh, g.ow, cm];
+    let mut words = crate::tensor::alloc_words(OP, crate::shape::checked_numel(OP, &shape)?)?;
+    let (xw, fw) = (x.cpu_words()?, filter.cpu_words()?);
+    let (xf, ff): (&[f32], &[f32]) = (bytemuck::cast_slice(&xw[..]), bytemuck::cast_slice(&fw[..]));
+    let out: &mut [f32] = bytemuck::cast_slice_mut(&mut words);
+    for (p, acc) in out.chunks_exact_mut(cm.max(1)).enumerate() {
+        let (n, oy, ox) = (p / (g.oh * g.ow), p / g.ow % g.oh, p % g.ow);
+        for ky in 0..g.kh {
+            for kx in 0..g.kw {
+                let Some((iy, ix)) = super::im2col::source_pixel(g, oy, ox, ky, kx) else { continue };
+                let pixel = &xf[((n * g.h + iy) * g.w + ix) * c..][..c];
+                let tap = &ff[(ky * g.kw + kx) * cm..][..cm];
+                if m == 1 {
+                    acc.iter_mut().zip(pixel).zip(tap).for_each(|((o, &v), &w)| *o += v * w);
+                } else {
+                    for ((o, w), &v) in acc.chunks_exact_mut(m).zip(tap.chunks_exact(m)).zip(pixel) {
+                        o.iter_mut().zip(w).for_each(|(o, &w)| *o += v * w);
+                    }
+                }
+            }
+        }
+    }
+    Ok(Tensor::from_storage(&Device::Cpu, std::rc::Rc::new(crate::tensor::Storage::cpu(words)), shape, DType::F32))
 }
 
 /// The transpose (input gradient) of conv2d: `output_shape` is the [n, h, w, c] of the image a
@@ -105,4 +158,41 @@ fn transposed(y: &Tensor, filter: &Tensor, g: &Geometry) -> Result<Tensor> {
     let w = filter.reshape_to(&[fs[0] * fs[1] * fs[2], fs[3]])?;
     let cols = ops::matmul(&y.reshape_to(&[g.n * g.oh * g.ow, fs[3]])?, &w, false, true)?;
     col2im(&cols, g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn floats(t: &Tensor) -> Vec<f32> {
+        t.to_words_sync().unwrap().into_iter().map(f32::from_bits).collect()
+    }
+
+    /// The CPU depthwise kernel and its gradients against the im2col composition, with channel
+    /// multipliers 1 and 3, strides, dilations and padding.
+    #[test]
+    fn cpu_depthwise_matches_the_composition() {
+        let cases = [(1, (1, 1), (1, 1), Padding::Same), (3, (2, 2), (1, 1), Padding::Explicit(1, 0, 2, 1)), (1, (1, 1), (2, 2), Padding::Valid), (2, (1, 2), (1, 1), Padding::Same)];
+        for (i, (m, strides, dilations, padding)) in cases.into_iter().enumerate() {
+            let xv: Vec<f32> = (0..2 * 7 * 6 * 5).map(|j| (((j * 37 + i) % 41) as f32 - 20.0) / 9.0).collect();
+            let fv: Vec<f32> = (0..3 * 3 * 5 * m).map(|j| (((j * 29 + i) % 23) as f32 - 11.0) / 7.0).collect();
+            let x = Tensor::from_f32(&Device::Cpu, &xv, &[2, 7, 6, 5]).unwrap();
+            let f = Tensor::from_f32(&Device::Cpu, &fv, &[3, 3, 5, m]).unwrap();
+            let g = forward_geometry("test", &x, &f, strides, padding, dilations).unwrap();
+            let run = |direct: bool| {
+                let (y, grads) = crate::autograd::value_and_grads(&[&x, &f], |t| {
+                    let y = if direct { depthwise_conv2d(&t[0], &t[1], strides, padding, dilations)? } else { depthwise_composed(&t[0], &t[1], &g)? };
+                    ops::sum(&ops::mul(&y, &y)?, None, false)
+                })
+                .unwrap();
+                let out = if direct { depthwise_conv2d(&x, &f, strides, padding, dilations) } else { depthwise_composed(&x, &f, &g) }.unwrap();
+                (floats(&out), floats(&y), grads.iter().map(floats).collect::<Vec<_>>())
+            };
+            let (a, b) = (run(true), run(false));
+            for (got, want) in a.0.iter().chain(&a.1).chain(a.2.iter().flatten()).zip(b.0.iter().chain(&b.1).chain(b.2.iter().flatten())) {
+                assert!((got - want).abs() <= 1e-3 * (1.0 + want.abs()), "case {i}: {got} vs {want}");
+            }
+            assert_eq!(a.0.len(), b.0.len());
+        }
+    }
 }

@@ -163,6 +163,47 @@ pub(crate) fn source_pixel(g: &Geometry, oy: usize, ox: usize, ky: usize, kx: us
     (iy < g.h && ix < g.w).then_some((iy, ix))
 }
 
+/// im2col on the CPU: for each output pixel and window row, the taps inside the image are
+/// adjacent pixels when the window is not dilated, so their channels move as one run.
+fn patches_cpu(src: &[f32], g: &Geometry, pad_value: f32, out: &mut [f32]) {
+    let (c, row_len) = (g.c, g.kw * g.c);
+    let mut rows = out.chunks_exact_mut(row_len.max(1));
+    for n in 0..g.n {
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                for ky in 0..g.kh {
+                    let Some(dst) = rows.next() else { return };
+                    let iy = (oy * g.sh + ky * g.dh).checked_sub(g.pad_top).filter(|&iy| iy < g.h);
+                    let Some(iy) = iy else {
+                        dst.fill(pad_value);
+                        continue;
+                    };
+                    let line = &src[(n * g.h + iy) * g.w * c..][..g.w * c];
+                    if g.dw == 1 {
+                        // Taps kx in [lo, hi) read columns x0 + kx, inside [0, w).
+                        let x0 = (ox * g.sw) as isize - g.pad_left as isize;
+                        let lo = (-x0).clamp(0, g.kw as isize) as usize;
+                        let hi = (g.w as isize - x0).clamp(lo as isize, g.kw as isize) as usize;
+                        dst[..lo * c].fill(pad_value);
+                        dst[hi * c..].fill(pad_value);
+                        if hi > lo {
+                            let first = (x0 + lo as isize) as usize * c;
+                            dst[lo * c..hi * c].copy_from_slice(&line[first..first + (hi - lo) * c]);
+                        }
+                    } else {
+                        for (kx, tap) in dst.chunks_exact_mut(c.max(1)).enumerate() {
+                            match (ox * g.sw + kx * g.dw).checked_sub(g.pad_left).filter(|&ix| ix < g.w) {
+                                Some(ix) => tap.copy_from_slice(&line[ix * c..][..c]),
+                                None => tap.fill(pad_value),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Result<Tensor> {
     let out_shape = if to_cols { g.cols_shape() } else { vec![g.n, g.h, g.w, g.c] };
     let total = checked_numel(op, &out_shape)?;
@@ -172,6 +213,10 @@ fn run(op: &str, x: &Tensor, g: &Geometry, to_cols: bool, pad_value: f32) -> Res
             let src: &[f32] = bytemuck::cast_slice(&words[..]);
             let mut out_words = crate::tensor::alloc_words(op, total)?;
             let out: &mut [f32] = bytemuck::cast_slice_mut(&mut out_words);
+            if to_cols {
+                patches_cpu(src, g, pad_value, out);
+                return Ok(Tensor::from_storage(x.device(), Rc::new(Storage::cpu(out_words)), out_shape, DType::F32));
+            }
             for n in 0..g.n {
                 for oy in 0..g.oh {
                     for ox in 0..g.ow {

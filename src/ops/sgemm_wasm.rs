@@ -72,7 +72,28 @@ unsafe fn pack_a(dst: &mut [f32], mc: usize, kc: usize, a: *const f32, rsa: isiz
     for (panel, rows) in (0..mc).step_by(MR).enumerate() {
         let out = &mut dst[panel * MR * kc..(panel + 1) * MR * kc];
         let live = MR.min(mc - rows);
-        for p in 0..kc {
+        // Row-major A (an activation, im2col columns): four rows at a time, four k per step, as
+        // a 4x4 transpose in registers instead of sixteen scalar moves.
+        let mut p = 0;
+        if live == MR && csa == 1 {
+            let row = |i: usize| a.offset((rows + i) as isize * rsa);
+            let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+            while p + 4 <= kc {
+                let load = |r: *const f32| v128_load(r.add(p) as *const v128);
+                let (x0, x1, x2, x3) = (load(r0), load(r1), load(r2), load(r3));
+                let lo01 = i32x4_shuffle::<0, 4, 1, 5>(x0, x1); // a0 b0 a1 b1
+                let hi01 = i32x4_shuffle::<2, 6, 3, 7>(x0, x1); // a2 b2 a3 b3
+                let lo23 = i32x4_shuffle::<0, 4, 1, 5>(x2, x3); // c0 d0 c1 d1
+                let hi23 = i32x4_shuffle::<2, 6, 3, 7>(x2, x3); // c2 d2 c3 d3
+                let o = out.as_mut_ptr().add(p * MR) as *mut v128;
+                v128_store(o, i64x2_shuffle::<0, 2>(lo01, lo23)); // a0 b0 c0 d0
+                v128_store(o.add(1), i64x2_shuffle::<1, 3>(lo01, lo23));
+                v128_store(o.add(2), i64x2_shuffle::<0, 2>(hi01, hi23));
+                v128_store(o.add(3), i64x2_shuffle::<1, 3>(hi01, hi23));
+                p += 4;
+            }
+        }
+        for p in p..kc {
             for i in 0..MR {
                 out[p * MR + i] = if i < live {
                     *a.offset((rows + i) as isize * rsa + p as isize * csa)

@@ -83,7 +83,7 @@ function conv2dWorkload() {
     ours() {
       const tx = ours.tensor(x, xs), tfl = ours.tensor(f, fs);
       return {
-        async run() { const y = tx.conv2d(tfl, u32([1]), 'same', u32([1])); const v = await y.data(); y.free(); return v; },
+        async run() { const y = tx.conv2d(tfl, u32([1]), 'same', u32([]), u32([1])); const v = await y.data(); y.free(); return v; },
         dispose() { ours.free(tx, tfl); },
       };
     },
@@ -163,10 +163,10 @@ function cnnTrainWorkload() {
       params.forEach((p) => opt.addParam(p));
       return {
         async run() {
-          const c = tx.conv2d(params[0], u32([1]), 'valid', u32([1]));
+          const c = tx.conv2d(params[0], u32([1]), 'valid', u32([]), u32([1]));
           const cb = c.binary(wt.BinaryOp.Add, params[1]);
           const r = cb.unary(wt.UnaryOp.Relu);
-          const p = r.maxPool(u32([2]), u32([2]), 'valid');
+          const p = r.maxPool(u32([2]), u32([2]), 'valid', u32([]));
           const flat = p.reshape(new Int32Array([batch, -1]));
           const logits = oursDense(flat, params[2], params[3], null);
           const loss = Tensor.loss(wt.Loss.SparseSoftmaxCrossEntropy, ty, logits);
@@ -209,9 +209,9 @@ function cnnInferWorkload() {
       const k = ours.tensor(init.k, [3, 3, 1, 8]), w = ours.tensor(init.w, [13 * 13 * 8, 10]);
       return {
         async run() {
-          const c = tx.conv2d(k, u32([1]), 'valid', u32([1]));
+          const c = tx.conv2d(k, u32([1]), 'valid', u32([]), u32([1]));
           const r = c.unary(wt.UnaryOp.Relu);
-          const p = r.maxPool(u32([2]), u32([2]), 'valid');
+          const p = r.maxPool(u32([2]), u32([2]), 'valid', u32([]));
           const flat = p.reshape(new Int32Array([1, -1]));
           const logits = flat.matMul(w, false, false);
           const probs = logits.softmax(-1);

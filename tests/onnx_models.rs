@@ -182,3 +182,80 @@ fn matched_attention_equals_its_nodes() {
         }
     }
 }
+
+/// Conv -> Relu / Clip fused at load (patterns.rs) gives the nodes' own values: a Relu, a Clip
+/// with bounds known at load (applied in the convolution's store), and a Clip whose bounds are
+/// graph inputs (applied after it); a convolution read by anything else stays unfused.
+#[test]
+fn fused_conv_activation_equals_its_nodes() {
+    use prost::Message;
+    use webtensor::onnx::proto::{data_type, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
+    use webtensor::{ops, Tensor};
+    let node = |op: &str, inputs: &[&str], out: &str, attribute: Vec<AttributeProto>| NodeProto {
+        op_type: op.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![out.into()],
+        attribute,
+        ..Default::default()
+    };
+    let ints = |name: &str, v: &[i64]| AttributeProto { name: name.into(), ints: v.to_vec(), r#type: 7, ..Default::default() };
+    let floats = |name: &str, dims: Vec<i64>, v: Vec<f32>| TensorProto { name: name.into(), dims, data_type: data_type::FLOAT, float_data: v, ..Default::default() };
+    let dev = Device::Cpu;
+    let data = |n: usize, seed: u32| -> Vec<f32> { (0..n as u32).map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed * 97) % 1000) as f32 / 250.0 - 2.0).collect() };
+    let (xv, wv, bv) = (data(2 * 3 * 6 * 5, 1), data(4 * 3 * 3 * 3, 2), data(4, 3));
+    let x = Tensor::from_f32(&dev, &xv, &[2, 3, 6, 5]).unwrap();
+    let w = Tensor::from_f32(&dev, &wv, &[4, 3, 3, 3]).unwrap();
+    let b = Tensor::from_f32(&dev, &bv, &[4]).unwrap();
+    let win = ops::ConvWindow { strides: (2, 1), dilations: (1, 1), padding: ops::Padding::Explicit(1, 1, 1, 1), group: 1 };
+    let conv = ops::conv2d_nchw(&x, &w, Some(&b), win, None).unwrap();
+    let scalar = |v: f32| Tensor::from_f32(&dev, &[v], &[]).unwrap();
+    // (activation node, its extra inputs, bound initializers, extra graph inputs, conv also an output, reference)
+    let clip_ref = ops::minimum(&ops::maximum(&conv, &scalar(-0.5)).unwrap(), &scalar(1.0)).unwrap();
+    let cases: Vec<(&str, Vec<&str>, bool, bool, Tensor)> = vec![
+        ("Relu", vec![], false, false, ops::relu(&conv).unwrap()),
+        ("Clip", vec!["lo", "hi"], false, false, clip_ref.clone()),
+        ("Clip", vec!["lo", "hi"], true, false, clip_ref.clone()),
+        ("Clip", vec!["", "hi"], false, false, ops::minimum(&conv, &scalar(1.0)).unwrap()),
+        ("Relu", vec![], false, true, ops::relu(&conv).unwrap()),
+    ];
+    for (i, (act, extra, bounds_are_inputs, conv_is_output, want)) in cases.into_iter().enumerate() {
+        let mut act_inputs = vec!["c"];
+        act_inputs.extend(extra.iter().copied());
+        let mut initializer = vec![floats("w", vec![4, 3, 3, 3], wv.clone()), floats("b", vec![4], bv.clone())];
+        let mut inputs = vec!["x"];
+        if bounds_are_inputs {
+            inputs.extend(["lo", "hi"]);
+        } else {
+            initializer.extend([floats("lo", vec![], vec![-0.5]), floats("hi", vec![], vec![1.0])]);
+        }
+        let mut outputs = vec!["y"];
+        if conv_is_output {
+            outputs.push("c");
+        }
+        let model = ModelProto {
+            ir_version: 8,
+            opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 17 }],
+            graph: Some(GraphProto {
+                node: vec![
+                    node("Conv", &["x", "w", "b"], "c", vec![ints("strides", &[2, 1]), ints("pads", &[1, 1, 1, 1]), ints("kernel_shape", &[3, 3])]),
+                    node(act, &act_inputs, "y", vec![]),
+                ],
+                initializer,
+                input: inputs.iter().map(|n| ValueInfoProto { name: n.to_string(), ..Default::default() }).collect(),
+                output: outputs.iter().map(|n| ValueInfoProto { name: n.to_string(), ..Default::default() }).collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let m = OnnxModel::from_bytes(&dev, &model).unwrap();
+        assert_eq!(m.fused_subgraphs(), usize::from(!conv_is_output), "case {i}: fused");
+        let feeds = if bounds_are_inputs { vec![x.clone(), scalar(-0.5), scalar(1.0)] } else { vec![x.clone()] };
+        let got = pollster::block_on(m.run(&feeds).unwrap()[0].to_vec_f32()).unwrap();
+        let want = pollster::block_on(want.to_vec_f32()).unwrap();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "case {i} ({act}): {got:?} vs {want:?}");
+        }
+    }
+}

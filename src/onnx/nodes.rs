@@ -193,6 +193,39 @@ fn ceil_mode_padding(p: Padding, (h, w): (usize, usize), (kh, kw): (usize, usize
     Ok(Padding::Explicit(t, b + extra(h, kh, sh, t, b), l, r + extra(w, kw, sw, l, r)))
 }
 
+/// ONNX Conv (1-D or 2-D, any group), with `activation` applied as the output is stored when
+/// patterns.rs fused a following Relu or Clip into it.
+pub(super) fn conv(node: &NodeProto, args: &[Option<&Value>], activation: Option<ops::ConvActivation>) -> Result<Tensor> {
+    let (x, w) = (&input(args, 0)?.tensor, &input(args, 1)?.tensor);
+    // 1-D convolutions run as 2-D ones of height 1.
+    let spatial = x.rank().saturating_sub(2);
+    if !(spatial == 1 || spatial == 2) || w.rank() != x.rank() {
+        bail!(OP, "unsupported: only 1-D and 2-D convolutions are handled, got input {:?} and filter {:?}", x.shape(), w.shape());
+    }
+    let lift = |t: &Tensor| -> Result<Tensor> {
+        if spatial == 2 {
+            return Ok(t.clone());
+        }
+        let s = t.shape();
+        ops::reshape(t, &[s[0] as i64, s[1] as i64, 1, s[2] as i64])
+    };
+    let win = window(node, spatial)?;
+    if (win.strides.0 > 1 || win.strides.1 > 1) && (win.dilations.0 > 1 || win.dilations.1 > 1) {
+        bail!(OP, "unsupported: strides and dilations both above 1");
+    }
+    let group = attr_i(node, "group", 1);
+    if group < 1 {
+        bail!(OP, "group {group} must be positive");
+    }
+    let conv = ops::ConvWindow { strides: win.strides, dilations: win.dilations, padding: win.padding, group: sat(group) };
+    let y = ops::conv2d_nchw(&lift(x)?, &lift(w)?, opt_input(args, 2).map(|b| &b.tensor), conv, activation)?;
+    if spatial == 1 {
+        let s = y.shape();
+        return ops::reshape(&y, &[s[0] as i64, s[1] as i64, s[3] as i64]);
+    }
+    Ok(y)
+}
+
 fn reduce_node(node: &NodeProto, args: &[Option<&Value>], opset: i64, kind: Reduce, axes_input_from: i64) -> Result<Tensor> {
     let x = &input(args, 0)?.tensor;
     let keep = attr_i(node, "keepdims", 1) != 0;
@@ -437,36 +470,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             one(y)
         }
         // ---- images
-        "Conv" => {
-            let (x, w) = (x()?, &input(args, 1)?.tensor);
-            // 1-D convolutions run as 2-D ones of height 1.
-            let spatial = x.rank().saturating_sub(2);
-            if !(spatial == 1 || spatial == 2) || w.rank() != x.rank() {
-                bail!(OP, "unsupported: only 1-D and 2-D convolutions are handled, got input {:?} and filter {:?}", x.shape(), w.shape());
-            }
-            let lift = |t: &Tensor| -> Result<Tensor> {
-                if spatial == 2 {
-                    return Ok(t.clone());
-                }
-                let s = t.shape();
-                ops::reshape(t, &[s[0] as i64, s[1] as i64, 1, s[2] as i64])
-            };
-            let win = window(node, spatial)?;
-            if (win.strides.0 > 1 || win.strides.1 > 1) && (win.dilations.0 > 1 || win.dilations.1 > 1) {
-                bail!(OP, "unsupported: strides and dilations both above 1");
-            }
-            let group = attr_i(node, "group", 1);
-            if group < 1 {
-                bail!(OP, "group {group} must be positive");
-            }
-            let conv = ops::ConvWindow { strides: win.strides, dilations: win.dilations, padding: win.padding, group: sat(group) };
-            let y = ops::conv2d_nchw(&lift(x)?, &lift(w)?, opt_input(args, 2).map(|b| &b.tensor), conv)?;
-            if spatial == 1 {
-                let s = y.shape();
-                return one(ops::reshape(&y, &[s[0] as i64, s[1] as i64, s[3] as i64])?);
-            }
-            one(y)
-        }
+        "Conv" => one(conv(node, args, None)?),
         "ConvTranspose" => {
             let (x, w) = (x()?, &input(args, 1)?.tensor);
             if x.rank() != 4 || w.rank() != 4 {

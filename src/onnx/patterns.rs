@@ -1,6 +1,9 @@
 //! Subgraphs that exporters write as many small nodes, run as one fused engine op. Matched once
 //! at load; each match becomes one node of the private domain "webtensor" in place of its nodes.
 //!
+//! Conv -> Relu / Clip: one convolution that applies the activation as it stores its output
+//! (on the CPU, in the same pass as the bias; see ops::conv_nchw).
+//!
 //! Attention: MatMul(q', k') -> Mul/Div by factors -> Add(mask)? -> Softmax(last axis) ->
 //! MatMul(., v), where q' and k' may carry Mul/Div factors themselves (torch's SDPA export scales
 //! both by sqrt(scale)) and k' is usually Transpose(k, [0, 1, 3, 2]). When every factor turns out
@@ -154,11 +157,80 @@ pub fn fuse(nodes: Vec<NodeProto>, outputs: &[String]) -> Vec<NodeProto> {
         taken[m2] = true;
         replace.insert(m2, fused);
     }
+    let nodes = nodes.into_iter().enumerate().filter_map(|(i, n)| if let Some(f) = replace.remove(&i) { Some(f) } else if taken[i] { None } else { Some(n) }).collect();
+    conv_activations(nodes, outputs)
+}
+
+/// Conv -> Relu or Clip, where nothing else reads the convolution's output: one "webtensor" Conv
+/// node (the Conv's inputs, "" for a missing bias, then the Clip's min and max inputs; the Clip's
+/// opset-6 bounds as attributes) that applies the activation as it stores its output.
+fn conv_activations(nodes: Vec<NodeProto>, outputs: &[String]) -> Vec<NodeProto> {
+    let uses = Uses::new(&nodes, outputs);
+    let mut taken = vec![false; nodes.len()];
+    let mut replace: HashMap<usize, NodeProto> = HashMap::new();
+    for (ai, a) in nodes.iter().enumerate() {
+        if !a.domain.is_empty() || !matches!(a.op_type.as_str(), "Relu" | "Clip") {
+            continue;
+        }
+        let Some(ci) = a.input.first().and_then(|x| uses.private_producer(&nodes, x, &taken)).filter(|&i| nodes[i].op_type == "Conv") else { continue };
+        let mut fused = nodes[ci].clone();
+        fused.domain = DOMAIN.into();
+        fused.name = format!("{} (+ {})", nodes[ci].name, a.op_type);
+        fused.output = a.output.clone();
+        fused.input.resize(3, String::new());
+        fused.input.extend(a.input.iter().skip(1).cloned());
+        fused.attribute.push(AttributeProto { name: "activation".into(), s: a.op_type.clone().into_bytes(), r#type: 3, ..Default::default() });
+        for bound in ["min", "max"] {
+            if let Some(v) = attr(a, bound) {
+                fused.attribute.push(AttributeProto { name: format!("activation_{bound}"), f: v.f, r#type: 1, ..Default::default() });
+            }
+        }
+        taken[ci] = true;
+        replace.insert(ai, fused);
+    }
     nodes.into_iter().enumerate().filter_map(|(i, n)| if let Some(f) = replace.remove(&i) { Some(f) } else if taken[i] { None } else { Some(n) }).collect()
+}
+
+/// A fused Conv + activation node: the activation is applied in the convolution's store when its
+/// Clip bounds are known scalars (or it is a Relu); otherwise as the nodes were written.
+fn conv_with_activation(node: &NodeProto, args: &[Option<&Value>]) -> Result<Vec<Value>> {
+    let kind = attr(node, "activation").map(|a| String::from_utf8_lossy(&a.s).into_owned()).unwrap_or_default();
+    // A Clip bound: absent (None), a known scalar, or a tensor only known when the model runs.
+    let bound = |input: usize, attribute: &str| -> std::result::Result<Option<f32>, Tensor> {
+        match opt_input(args, input) {
+            Some(v) => match v.host.as_ref().and_then(HostData::first).filter(|_| v.tensor.numel() == 1) {
+                Some(x) => Ok(Some(x as f32)),
+                None => Err(v.tensor.clone()),
+            },
+            None => Ok(attr(node, &format!("activation_{attribute}")).map(|a| a.f)),
+        }
+    };
+    let activation = match kind.as_str() {
+        "Relu" => ops::ConvActivation::Relu,
+        "Clip" => match (bound(3, "min"), bound(4, "max")) {
+            (Ok(lo), Ok(hi)) => ops::ConvActivation::Clip(lo.unwrap_or(f32::NEG_INFINITY), hi.unwrap_or(f32::INFINITY)),
+            (lo, hi) => {
+                let mut y = super::nodes::conv(node, args, None)?;
+                for (b, bound) in [(lo, ops::maximum as fn(&Tensor, &Tensor) -> Result<Tensor>), (hi, ops::minimum)] {
+                    match b {
+                        Ok(Some(v)) => y = bound(&y, &ops::fill(y.device(), &[], v as f64, DType::F32)?)?,
+                        Ok(None) => {}
+                        Err(t) => y = bound(&y, &t)?,
+                    }
+                }
+                return Ok(vec![plain(y)]);
+            }
+        },
+        other => crate::bail!("onnx", "a fused convolution with an unknown activation {other:?}"),
+    };
+    Ok(vec![plain(super::nodes::conv(node, args, Some(activation))?)])
 }
 
 /// Runs a node of the "webtensor" domain.
 pub fn run(node: &NodeProto, args: &[Option<&Value>]) -> Result<Vec<Value>> {
+    if node.op_type == "Conv" {
+        return conv_with_activation(node, args);
+    }
     let (q, k, v) = (&input(args, 0)?.tensor, &input(args, 1)?.tensor, &input(args, 2)?.tensor);
     let mask = opt_input(args, 3).map(|m| &m.tensor);
     let codes = attr(node, "factors").map(|a| a.ints.clone()).unwrap_or_default();

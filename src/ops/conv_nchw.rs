@@ -10,7 +10,8 @@
 //! - any other shape lowers each image and group to columns [C*kh*kw, oh*ow] (a row per filter
 //!   tap, contiguous runs of the input row when the stride is 1) and one GEMM, W x cols,
 //!   whose [M, oh*ow] result already is the NCHW output.
-//! The bias is added in the same pass that finishes each output plane.
+//! The bias and an optional activation (ReLU or a clip, as ONNX Conv -> Relu / Clip fused at load)
+//! are applied in one pass over each output block.
 //!
 //! On WebGPU it runs as the NHWC convolutions (conv.rs) between transposes. The gradient on both
 //! backends is that composition's, recomputed in the backward pass (so grouped and depthwise
@@ -19,6 +20,7 @@ use std::rc::Rc;
 
 use super::im2col::{Geometry, Padding};
 use super::padded_plane::PaddedPlane;
+use super::unary::{max_f32, min_f32};
 use crate::autograd::{enable_grad, grads_of, is_recording, no_grad, record, target};
 use crate::device::Device;
 use crate::tensor::{common_device, Storage};
@@ -35,21 +37,50 @@ pub struct ConvWindow {
     pub group: usize,
 }
 
-/// y [N, M, oh, ow] = conv(x [N, C, H, W], w [M, C/group, kh, kw]) + bias [M].
-pub fn conv2d_nchw(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: ConvWindow) -> Result<Tensor> {
+/// An activation applied to the convolution's output as it is stored (ONNX Conv followed by Relu
+/// or Clip, fused at load).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ConvActivation {
+    Relu,
+    /// min(max(y, lo), hi), NaN staying NaN.
+    Clip(f32, f32),
+}
+
+impl ConvActivation {
+    fn bounds(self) -> (f32, f32) {
+        match self {
+            ConvActivation::Relu => (0.0, f32::INFINITY),
+            ConvActivation::Clip(lo, hi) => (lo, hi),
+        }
+    }
+
+    /// The same activation as engine ops (those an unfused import runs).
+    fn apply(self, y: &Tensor) -> Result<Tensor> {
+        match self {
+            ConvActivation::Relu => ops::relu(y),
+            ConvActivation::Clip(lo, hi) => {
+                let bound = |v: f32| ops::fill(y.device(), &[], v as f64, DType::F32);
+                ops::minimum(&ops::maximum(y, &bound(lo)?)?, &bound(hi)?)
+            }
+        }
+    }
+}
+
+/// y [N, M, oh, ow] = activation(conv(x [N, C, H, W], w [M, C/group, kh, kw]) + bias [M]).
+pub fn conv2d_nchw(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: ConvWindow, activation: Option<ConvActivation>) -> Result<Tensor> {
     let g = geometry(x, w, bias, &win)?;
     let mut inputs = vec![x, w];
     inputs.extend(bias);
     let out = match common_device(OP, &inputs)? {
-        Device::Cpu => no_grad(|| cpu(x, w, bias, &g, win.group))?,
-        Device::Gpu(_) => return composed(x, w, bias, &win),
+        Device::Cpu => no_grad(|| cpu(x, w, bias, &g, win.group, activation))?,
+        Device::Gpu(_) => return composed(x, w, bias, &win, activation),
     };
     Ok(record(OP, out, &inputs, move |gr| {
         // The vector-Jacobian product of the NHWC composition at the same point.
         let create_graph = is_recording();
         enable_grad(|| {
             let targets: Vec<Tensor> = gr.inputs.iter().map(target).collect::<Result<_>>()?;
-            let y = composed(&targets[0], &targets[1], targets.get(2), &win)?;
+            let y = composed(&targets[0], &targets[1], targets.get(2), &win, activation)?;
             grads_of(&y, &targets, Some(gr.grad), create_graph)
         })
     }))
@@ -78,7 +109,7 @@ fn geometry(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &ConvWindow) -> 
 
 /// The same convolution from the NHWC ops: transposes, conv2d / depthwise_conv2d (per group when
 /// grouped), the bias. The WebGPU path and every gradient.
-pub fn composed(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &ConvWindow) -> Result<Tensor> {
+pub fn composed(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &ConvWindow, activation: Option<ConvActivation>) -> Result<Tensor> {
     geometry(x, w, bias, win)?;
     let x = ops::transpose(x, Some(&[0, 2, 3, 1]))?;
     let (c, m, group) = (x.shape()[3], w.shape()[0], win.group);
@@ -104,11 +135,14 @@ pub fn composed(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: &ConvWindow)
     if let Some(b) = bias {
         y = ops::add(&y, b)?;
     }
+    if let Some(a) = activation {
+        y = a.apply(&y)?;
+    }
     ops::transpose(&y, Some(&[0, 3, 1, 2]))
 }
 
 /// The CPU kernel (module doc): one output plane block per image and group.
-fn cpu(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, g: &Geometry, group: usize) -> Result<Tensor> {
+fn cpu(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, g: &Geometry, group: usize, activation: Option<ConvActivation>) -> Result<Tensor> {
     let (m, cg) = (w.shape()[0], g.c / group);
     let mg = m / group;
     let (plane, out_plane, taps) = (g.h * g.w, g.oh * g.ow, g.kh * g.kw);
@@ -142,10 +176,15 @@ fn cpu(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, g: &Geometry, group: usize
                 lower_to_columns(image, cg, g, &mut cols);
                 ops::matmul::gemm(mg, k, out_plane, filters, k, 1, &cols, out_plane, 1, block);
             }
-            if let Some(b) = bf {
-                for (o, dst) in block.chunks_exact_mut(out_plane).enumerate() {
-                    let bias = b[gi * mg + o];
-                    dst.iter_mut().for_each(|v| *v += bias);
+            // The bias and the activation, in one pass over the block while it is in cache.
+            let (lo, hi) = activation.map_or((f32::NEG_INFINITY, f32::INFINITY), ConvActivation::bounds);
+            for (o, dst) in block.chunks_exact_mut(out_plane).enumerate() {
+                let bias = bf.map_or(0.0, |b| b[gi * mg + o]);
+                match (bias != 0.0, activation.is_some()) {
+                    (true, true) => dst.iter_mut().for_each(|v| *v = min_f32(max_f32(*v + bias, lo), hi)),
+                    (false, true) => dst.iter_mut().for_each(|v| *v = min_f32(max_f32(*v, lo), hi)),
+                    (true, false) => dst.iter_mut().for_each(|v| *v += bias),
+                    (false, false) => {}
                 }
             }
         }
@@ -257,8 +296,10 @@ mod tests {
             let f = Tensor::from_f32(&Device::Cpu, &values(m * (c / group) * kh * kw, i + 7), &[m, c / group, kh, kw]).unwrap();
             let b = Tensor::from_f32(&Device::Cpu, &values(m, i + 3), &[m]).unwrap();
             let win = ConvWindow { strides, dilations, padding, group };
-            let got = conv2d_nchw(&x, &f, Some(&b), win).unwrap();
-            let want = composed(&x, &f, Some(&b), &win).unwrap();
+            // every path with each activation (or none) in turn
+            let activation = [None, Some(ConvActivation::Relu), Some(ConvActivation::Clip(-0.5, 1.5))][i % 3];
+            let got = conv2d_nchw(&x, &f, Some(&b), win, activation).unwrap();
+            let want = composed(&x, &f, Some(&b), &win, activation).unwrap();
             assert_eq!(got.shape(), want.shape(), "case {i}");
             let (got, want) = (floats(&got), floats(&want));
             for (j, (a, b)) in got.iter().zip(&want).enumerate() {
@@ -276,7 +317,8 @@ mod tests {
             let f = Tensor::from_f32(&Device::Cpu, &values(6 * 2 * 3 * 3, 2), &[6, 2, 3, 3]).unwrap();
             let b = Tensor::from_f32(&Device::Cpu, &values(6, 3), &[6]).unwrap();
             let (y, grads) = crate::autograd::value_and_grads(&[&x, &f, &b], |t| {
-                let y = if direct { conv2d_nchw(&t[0], &t[1], Some(&t[2]), win)? } else { composed(&t[0], &t[1], Some(&t[2]), &win)? };
+                let act = Some(ConvActivation::Clip(-1.0, 2.0));
+                let y = if direct { conv2d_nchw(&t[0], &t[1], Some(&t[2]), win, act)? } else { composed(&t[0], &t[1], Some(&t[2]), &win, act)? };
                 ops::sum(&ops::mul(&y, &y)?, None, false)
             })
             .unwrap();

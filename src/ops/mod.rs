@@ -51,7 +51,7 @@ pub use concat::{concat, stack};
 pub use cumsum::{cumprod, cumsum};
 pub use einsum::einsum;
 pub use conv::{conv2d, conv2d_transpose, depthwise_conv2d};
-pub use conv_nchw::{conv2d_nchw, ConvWindow};
+pub use conv_nchw::{conv2d_nchw, ConvActivation, ConvWindow};
 pub use dropout::dropout;
 pub use fill::{fill, full_like, ones, zeros};
 pub use gather::{embedding, gather, scatter_add_flat};

@@ -95,7 +95,7 @@ const STRUCTURAL: &[(&str, Example)] = &[
     ("im2col", |x| im2col(&image(x)?, &window()?, 0.0)),
     ("col2im", |x| col2im(&concat(&[x, x], 0)?.slice_cols(2)?, &window()?)),
     ("conv2d", |x| conv2d(&image(x)?, &floats(&[1.0, 2.0], &[1, 2, 1, 1])?, (1, 1), Padding::Same, (1, 1))),
-    ("conv2d_nchw", |x| conv2d_nchw(&x.reshape_to(&[1, 1, 2, 3])?, &floats(&[1.0, 2.0], &[1, 1, 1, 2])?, None, ConvWindow { strides: (1, 1), dilations: (1, 1), padding: Padding::Valid, group: 1 })),
+    ("conv2d_nchw", |x| conv2d_nchw(&x.reshape_to(&[1, 1, 2, 3])?, &floats(&[1.0, 2.0], &[1, 1, 1, 2])?, None, ConvWindow { strides: (1, 1), dilations: (1, 1), padding: Padding::Valid, group: 1 }, None)),
     ("depthwise_conv2d", |x| depthwise_conv2d(&image(x)?, &floats(&[1.0, 2.0], &[1, 2, 1, 1])?, (1, 1), Padding::Same, (1, 1))),
     ("conv2d_transpose", |x| conv2d_transpose(&image(x)?, &floats(&[1.0, 2.0], &[1, 2, 1, 1])?, &[1, 2, 3, 1], (1, 1), Padding::Same)),
     ("max_pool", |x| max_pool(&image(x)?, (1, 2), (1, 1), Padding::Valid)),

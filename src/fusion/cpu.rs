@@ -104,33 +104,35 @@ impl Block<'_> {
             Inst::Load { buffer, load } => {
                 let src = &self.leaves[*buffer];
                 match load {
-                    // i % m, counted up rather than divided for every element
+                    // src[i % m]: runs of src copied whole (a bias along the last axis)
                     Load::Mod(j) => {
                         let m = w(*j) as usize;
-                        let mut at = start % m;
-                        for o in row.iter_mut() {
-                            *o = src[at];
-                            at += 1;
-                            if at == m {
-                                at = 0;
-                            }
+                        let (mut at, mut filled) = (start % m, 0);
+                        while filled < row.len() {
+                            let run = (m - at).min(row.len() - filled);
+                            row[filled..filled + run].copy_from_slice(&src[at..at + run]);
+                            (filled, at) = (filled + run, 0);
                         }
                     }
+                    // src[i / d]: runs of one value (a per-channel scale over NCHW planes)
                     Load::Div(j) => {
                         let d = w(*j) as usize;
-                        let (mut q, mut r) = (start / d, start % d);
-                        for o in row.iter_mut() {
-                            *o = src[q];
-                            r += 1;
-                            if r == d {
-                                r = 0;
-                                q += 1;
-                            }
+                        let (mut q, mut r, mut filled) = (start / d, start % d, 0);
+                        while filled < row.len() {
+                            let run = (d - r).min(row.len() - filled);
+                            row[filled..filled + run].fill(src[q]);
+                            (filled, q, r) = (filled + run, q + 1, 0);
                         }
                     }
+                    // src[(i / d) % m]: runs of one value, cycling through m of them
                     Load::Block(j) => {
                         let (d, m) = (w(*j) as usize, w(j + 1) as usize);
-                        row.iter_mut().enumerate().for_each(|(t, o)| *o = src[((start + t) / d) % m]);
+                        let (mut q, mut r, mut filled) = ((start / d) % m, start % d, 0);
+                        while filled < row.len() {
+                            let run = (d - r).min(row.len() - filled);
+                            row[filled..filled + run].fill(src[q]);
+                            (filled, q, r) = (filled + run, if q + 1 == m { 0 } else { q + 1 }, 0);
+                        }
                     }
                     Load::Strided { s, .. } => strided(&prog.strided[*s], src, start, row),
                     Load::Same | Load::Scalar => unreachable!("read in place"),

@@ -245,6 +245,18 @@ pub fn first_order_only(op: &str) -> Result<()> {
     Ok(())
 }
 
+/// The gradient rule of a kernel that has an equivalent composition of recorded ops (a direct CPU
+/// convolution, say): the vector-Jacobian product of `composed` at the kernel's inputs, recomputed
+/// in the backward pass. Recorded when the backward pass is, so it can be differentiated again.
+pub fn vjp_of_composition(g: &Grad, composed: impl FnOnce(&[Tensor]) -> Result<Tensor>) -> Result<Vec<Option<Tensor>>> {
+    let create_graph = is_recording();
+    enable_grad(|| {
+        let targets: Vec<Tensor> = g.inputs.iter().map(target).collect::<Result<_>>()?;
+        let y = composed(&targets)?;
+        grads_of(&y, &targets, Some(g.grad), create_graph)
+    })
+}
+
 /// A tensor to differentiate with respect to: `x`'s data, tracking gradients. Where `x` itself
 /// tracks them (a gradient taken inside a function being differentiated), it stays connected to
 /// `x` so the outer gradient flows through; otherwise it is a fresh leaf.

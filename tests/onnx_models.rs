@@ -126,20 +126,24 @@ fn transformer_models_gpu() {
     }
 }
 
-/// The fused attention of patterns.rs gives the nodes' own values on both of its paths: the fused
-/// kernel (a scalar factor known at load) and the nodes one by one (a per-feature factor).
-#[test]
-fn matched_attention_equals_its_nodes() {
-    use prost::Message;
-    use webtensor::onnx::proto::{data_type, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
-    use webtensor::{ops, Tensor};
-    let node = |op: &str, inputs: &[&str], out: &str, attribute: Vec<AttributeProto>| NodeProto {
+/// A graph node with one output, for the models the tests below build.
+fn node(op: &str, inputs: &[&str], out: &str, attribute: Vec<webtensor::onnx::proto::AttributeProto>) -> webtensor::onnx::proto::NodeProto {
+    webtensor::onnx::proto::NodeProto {
         op_type: op.into(),
         input: inputs.iter().map(|s| s.to_string()).collect(),
         output: vec![out.into()],
         attribute,
         ..Default::default()
-    };
+    }
+}
+
+/// The fused attention of patterns.rs gives the nodes' own values on both of its paths: the fused
+/// kernel (a scalar factor known at load) and the nodes one by one (a per-feature factor).
+#[test]
+fn matched_attention_equals_its_nodes() {
+    use prost::Message;
+    use webtensor::onnx::proto::{data_type, AttributeProto, GraphProto, ModelProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
+    use webtensor::{ops, Tensor};
     let perm = AttributeProto { name: "perm".into(), ints: vec![0, 1, 3, 2], r#type: 7, ..Default::default() };
     let model = |factor: Vec<f32>| {
         let dims = if factor.len() == 1 { vec![] } else { vec![factor.len() as i64] };
@@ -189,15 +193,8 @@ fn matched_attention_equals_its_nodes() {
 #[test]
 fn fused_conv_activation_equals_its_nodes() {
     use prost::Message;
-    use webtensor::onnx::proto::{data_type, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
+    use webtensor::onnx::proto::{data_type, AttributeProto, GraphProto, ModelProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
     use webtensor::{ops, Tensor};
-    let node = |op: &str, inputs: &[&str], out: &str, attribute: Vec<AttributeProto>| NodeProto {
-        op_type: op.into(),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![out.into()],
-        attribute,
-        ..Default::default()
-    };
     let ints = |name: &str, v: &[i64]| AttributeProto { name: name.into(), ints: v.to_vec(), r#type: 7, ..Default::default() };
     let floats = |name: &str, dims: Vec<i64>, v: Vec<f32>| TensorProto { name: name.into(), dims, data_type: data_type::FLOAT, float_data: v, ..Default::default() };
     let dev = Device::Cpu;

@@ -71,15 +71,8 @@ pub fn depthwise_conv2d(x: &Tensor, filter: &Tensor, strides: (usize, usize), pa
     let g = forward_geometry(OP, x, filter, strides, padding, dilations)?;
     if let Device::Cpu = common_device(OP, &[x, filter])? {
         let out = no_grad(|| depthwise_cpu(x, filter, &g))?;
-        return Ok(record(OP, out, &[x, filter], move |gr| {
-            // The vector-Jacobian product of the composition below, at the same point.
-            let create_graph = crate::autograd::is_recording();
-            crate::autograd::enable_grad(|| {
-                let targets: Vec<Tensor> = gr.inputs.iter().map(crate::autograd::target).collect::<Result<_>>()?;
-                let y = depthwise_composed(&targets[0], &targets[1], &g)?;
-                crate::autograd::grads_of(&y, &targets, Some(gr.grad), create_graph)
-            })
-        }));
+        // The gradient: the composition's at the same point.
+        return Ok(record(OP, out, &[x, filter], move |gr| crate::autograd::vjp_of_composition(gr, |t| depthwise_composed(&t[0], &t[1], &g))));
     }
     depthwise_composed(x, filter, &g)
 }

@@ -21,7 +21,7 @@ use std::rc::Rc;
 use super::im2col::{Geometry, Padding};
 use super::padded_plane::PaddedPlane;
 use super::unary::{max_f32, min_f32};
-use crate::autograd::{enable_grad, grads_of, is_recording, no_grad, record, target};
+use crate::autograd::{no_grad, record, vjp_of_composition};
 use crate::device::Device;
 use crate::tensor::{common_device, Storage};
 use crate::{bail, ops, DType, Result, Tensor};
@@ -75,15 +75,8 @@ pub fn conv2d_nchw(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, win: ConvWindo
         Device::Cpu => no_grad(|| cpu(x, w, bias, &g, win.group, activation))?,
         Device::Gpu(_) => return composed(x, w, bias, &win, activation),
     };
-    Ok(record(OP, out, &inputs, move |gr| {
-        // The vector-Jacobian product of the NHWC composition at the same point.
-        let create_graph = is_recording();
-        enable_grad(|| {
-            let targets: Vec<Tensor> = gr.inputs.iter().map(target).collect::<Result<_>>()?;
-            let y = composed(&targets[0], &targets[1], targets.get(2), &win, activation)?;
-            grads_of(&y, &targets, Some(gr.grad), create_graph)
-        })
-    }))
+    // The gradient: the NHWC composition's at the same point.
+    Ok(record(OP, out, &inputs, move |gr| vjp_of_composition(gr, |t| composed(&t[0], &t[1], t.get(2), &win, activation))))
 }
 
 /// Checks the operands and returns the window's geometry over x seen as [N, H, W, C].

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use super::im2col::{Geometry, Padding};
 use super::padded_plane::PaddedPlane;
 use super::unary::max_f32;
-use crate::autograd::{enable_grad, first_order_only, grads_of, no_grad, record, target};
+use crate::autograd::{first_order_only, no_grad, record, vjp_of_composition};
 use crate::device::Device;
 use crate::tensor::Storage;
 use crate::{bail, ops, DType, Result, Tensor};
@@ -46,11 +46,7 @@ pub fn pool2d_nchw(kind: PoolKind, x: &Tensor, size: (usize, usize), strides: (u
     Ok(record(op, out, &[x], move |gr| {
         // The pools' own gradients are fused kernels: first order only, as theirs.
         first_order_only(op)?;
-        enable_grad(|| {
-            let x = target(&gr.inputs[0])?;
-            let y = composed(kind, &x, size, strides, padding)?;
-            grads_of(&y, &[x], Some(gr.grad), false)
-        })
+        vjp_of_composition(gr, |t| composed(kind, &t[0], size, strides, padding))
     }))
 }
 

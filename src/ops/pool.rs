@@ -114,11 +114,36 @@ fn run_cpu(kind: Pool, grad: bool, x: &[u32], dy: &[u32], g: &Geometry, total: u
     let mut words = crate::tensor::alloc_words(kind.name(), total)?;
     let out: &mut [f32] = bytemuck::cast_slice_mut(&mut words);
     let taps: Vec<(usize, usize)> = (0..g.kh).flat_map(|ky| (0..g.kw).map(move |kx| (ky, kx))).collect();
+    let mut pixels = Vec::with_capacity(taps.len());
     for n in 0..g.n {
         for oy in 0..g.oh {
             for ox in 0..g.ow {
-                let pixels: Vec<usize> = taps.iter().filter_map(|&(ky, kx)| source_pixel(g, oy, ox, ky, kx)).map(|(iy, ix)| (n * g.h + iy) * g.w + ix).collect();
+                pixels.clear();
+                pixels.extend(taps.iter().filter_map(|&(ky, kx)| source_pixel(g, oy, ox, ky, kx)).map(|(iy, ix)| (n * g.h + iy) * g.w + ix));
                 let o = ((n * g.oh + oy) * g.ow + ox) * g.c;
+                if !grad {
+                    // The forward pass runs along the channels, contiguous in NHWC (vectorized):
+                    // a NaN wins a max (as in the gradient scan below), sums run in tap order.
+                    let acc = &mut out[o..o + g.c];
+                    match kind {
+                        Pool::Max => {
+                            acc.fill(f32::NEG_INFINITY);
+                            for &px in &pixels {
+                                // v > a keeps the first of equal values; a NaN, once in, stays
+                                acc.iter_mut().zip(&x[px * g.c..][..g.c]).for_each(|(a, &v)| *a = if v > *a || v.is_nan() { v } else { *a });
+                            }
+                        }
+                        Pool::Avg => {
+                            acc.fill(0.0);
+                            for &px in &pixels {
+                                acc.iter_mut().zip(&x[px * g.c..][..g.c]).for_each(|(a, &v)| *a += v);
+                            }
+                            let count = pixels.len().max(1) as f32;
+                            acc.iter_mut().for_each(|a| *a /= count);
+                        }
+                    }
+                    continue;
+                }
                 for c in 0..g.c {
                     match kind {
                         Pool::Max => {
@@ -129,20 +154,15 @@ fn run_cpu(kind: Pool, grad: bool, x: &[u32], dy: &[u32], g: &Geometry, total: u
                                     best = Some((v, px));
                                 }
                             }
-                            match (grad, best) {
-                                (false, b) => out[o + c] = b.map_or(f32::NEG_INFINITY, |b| b.0),
-                                (true, Some((_, px))) => out[px * g.c + c] += dy[o + c],
-                                (true, None) => {}
+                            // The gradient goes to the window's first maximum.
+                            if let Some((_, px)) = best {
+                                out[px * g.c + c] += dy[o + c];
                             }
                         }
                         Pool::Avg => {
                             let count = pixels.len().max(1) as f32;
-                            if grad {
-                                for &px in &pixels {
-                                    out[px * g.c + c] += dy[o + c] / count;
-                                }
-                            } else {
-                                out[o + c] = pixels.iter().map(|&px| x[px * g.c + c]).sum::<f32>() / count;
+                            for &px in &pixels {
+                                out[px * g.c + c] += dy[o + c] / count;
                             }
                         }
                     }

@@ -289,12 +289,13 @@ function digitsFitWorkload() {
   };
 }
 
-// Causal self-attention, [batch 1, heads 4, seq, head size 64]: webtensor's fused op
+// Causal self-attention, [batch, heads, seq, head size 64]: webtensor's fused op
 // (tf.scaledDotProductAttention) against the materialised composition softmax(q k^T / 8 + causal
 // bias) v, which is what TF.js runs and what the webtensor-*-composed contenders run through the
-// same npm API. Forward alone, or forward and the gradients of q, k and v.
-function attentionWorkload(seq, backward) {
-  const [b, h, d] = [1, 4, 64];
+// same npm API. Forward alone, or forward and the gradients of q, k and v. The runner also records
+// each contender's peak bytes (the fused op never stores the seq x seq scores).
+function attentionWorkload([b, h, seq], backward) {
+  const d = 64;
   const shape = [b, h, seq, d];
   const inputs = [1, 2, 3].map((s) => randomData(b * h * seq * d, s, 0.5));
   const biasData = Float32Array.from({ length: seq * seq }, (_, e) => ((e % seq) > Math.floor(e / seq) ? -1e9 : 0));
@@ -322,12 +323,15 @@ function attentionWorkload(seq, backward) {
     };
   };
   return {
-    name: `attention ${backward ? 'forward+backward' : 'forward'} causal, 1x4 heads x seq ${seq} x 64`,
+    name: `attention ${backward ? 'forward+backward' : 'forward'} causal, ${b}x${h} heads x seq ${seq} x 64`,
     flops: (backward ? 3 : 1) * 2 * 2 * b * h * seq * seq * d / 2,
     ours(variant) { return make(wtf, variant !== 'composed'); },
     tfjs() { return make(tf, false); },
   };
 }
+
+/** The attention shapes the bench runs: [batch, heads, seq]. */
+const ATTENTION_SHAPES = [[1, 4, 128], [1, 4, 256], [1, 4, 1024], [8, 12, 128]];
 
 // A GPT-2-small-shaped transformer block (d 768, 12 heads, MLP 3072, causal, pre-norm), one
 // Adam step on a regression loss over 128 positions, written once with each library's ops: ours
@@ -601,7 +605,7 @@ export async function runBench(config, log = () => {}) {
     try { devices[c.name] = await activate(c); live.push(c); }
     catch (e) { devices[c.name] = `unavailable: ${e.message}`; log(`${c.name}: ${e.message}`); }
   }
-  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload(), digitsFitWorkload(), attentionWorkload(256, false), attentionWorkload(256, true), gptBlockTrainWorkload(), generateWorkload(), ...onnxWorkloads()];
+  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload(), digitsFitWorkload(), ...ATTENTION_SHAPES.flatMap((shape) => [attentionWorkload(shape, false), attentionWorkload(shape, true)]), gptBlockTrainWorkload(), generateWorkload(), ...onnxWorkloads()];
   const workloads = all.filter((w) => !config.workloads || config.workloads.some((p) => w.name.startsWith(p)));
   const results = [];
   const tooSlow = new Set();
@@ -643,6 +647,23 @@ export async function runBench(config, log = () => {}) {
         } catch (err) { e.error = String(err.message ?? err).slice(0, 200); }
       }
     }
+    // One more untimed run for the peak bytes: the engine's device peak for ours (WebGPU: pooled
+    // buffers including scratch; CPU: tensor storage), TF.js's tf.profile peak (its tensors).
+    for (const e of prepared) {
+      if (e.error || !/^attention|^train step/.test(w.name)) continue;
+      try {
+        await activate(e.c);
+        if (e.c.lib === 'ours') {
+          wt.resetPeakBytes();
+          const live = wt.memoryInfo().liveBytes;
+          await e.p.run();
+          e.peakBytes = wt.memoryInfo().peakBytes - live;
+        } else if (e.c.lib === 'tfjs') {
+          const live = tf.memory().numBytes;
+          e.peakBytes = (await tf.profile(() => e.p.run())).peakBytes - live;
+        }
+      } catch (err) { e.error = String(err.message ?? err).slice(0, 200); }
+    }
     const ref = prepared.find((e) => !e.error)?.first;
     for (const e of prepared) {
       await activate(e.c);
@@ -652,9 +673,10 @@ export async function runBench(config, log = () => {}) {
       if (ms / 1000 > config.maxSecondsPerSample) tooSlow.add(e.c.name);
       const r = { ...e.base, medianMs: ms, samplesMs: e.samples, warmupMs: e.warmMs, firstRunMs: e.firstRunMs, maxAbsDiffVsFirst: ref ? maxAbsDiff(e.first, ref) : 0 };
       if (e.p.dispatchesPerStep) r.dispatchesPerStep = e.p.dispatchesPerStep;
+      if (e.peakBytes !== undefined) r.peakBytes = e.peakBytes;
       if (w.flops) r.gflops = w.flops / (ms * 1e6);
       results.push(r);
-      log(`${w.name} | ${e.c.name}: ${ms.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}${r.dispatchesPerStep ? `, ${r.dispatchesPerStep.toFixed(1)} dispatches/step` : ''}`);
+      log(`${w.name} | ${e.c.name}: ${ms.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}${r.dispatchesPerStep ? `, ${r.dispatchesPerStep.toFixed(1)} dispatches/step` : ''}${r.peakBytes !== undefined ? `, peak ${(r.peakBytes / 2 ** 20).toFixed(2)} MiB` : ''}`);
     }
   }
   return { userAgent: navigator.userAgent, devices, results, relaxedSimd: hasRelaxedSimd() };

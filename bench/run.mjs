@@ -104,6 +104,18 @@ function markdown(meta, { devices, results }) {
   for (const w of workloads) {
     md += `| ${w} | ${tf.map((t) => ratio(w, 'webtensor-webgpu', t)).join(' | ')} | ${ratio(w, 'webtensor-cpu', 'tfjs-wasm')} | ${ratio(w, 'webtensor-webgpu', 'webtensor-webgpu-naive')} | ${ratio(w, 'webtensor-webgpu', 'webtensor-webgpu-composed')}, ${ratio(w, 'webtensor-cpu', 'webtensor-cpu-composed')} |\n`;
   }
+  const peaked = workloads.filter((w) => results.some((r) => r.workload === w && r.peakBytes !== undefined));
+  if (peaked.length) {
+    const withPeak = contenders.filter((c) => results.some((r) => r.contender === c && r.peakBytes !== undefined));
+    const mib = (w, c) => {
+      const r = results.find((x) => x.workload === w && x.contender === c);
+      return r?.peakBytes === undefined ? '-' : `${(r.peakBytes / 2 ** 20).toFixed(2)}`;
+    };
+    md += `\n## Peak memory (MiB) above what was live before one run\n\n`;
+    md += `webtensor: the engine's own count (WebGPU: pooled device buffers handed out, scratch and uniforms included; CPU: tensor storage). TF.js: \`tf.profile\`'s peakBytes (its tensors).\n\n`;
+    md += `| workload | ${withPeak.join(' | ')} |\n|${' --- |'.repeat(withPeak.length + 1)}\n`;
+    for (const w of peaked) md += `| ${w} | ${withPeak.map((c) => mib(w, c)).join(' | ')} |\n`;
+  }
   const onnx = workloads.filter((w) => w.startsWith('onnx'));
   if (onnx.length) {
     const first = (w, c) => results.find((x) => x.workload === w && x.contender === c)?.firstRunMs;

@@ -27,6 +27,8 @@ pub struct PoolStats {
     pub free_bytes: u64,
     /// The most bytes ever held (live + free) at once.
     pub high_water_bytes: u64,
+    /// The most bytes live at once since the last `reset_peak` (what a computation needed).
+    pub peak_live_bytes: u64,
     /// Buffers created on the device since start (a pool hit creates none).
     pub created_buffers: u64,
 }
@@ -65,6 +67,7 @@ impl BufferPool {
         self.stats.live_bytes += class;
         let held = self.stats.live_bytes + self.stats.free_bytes;
         self.stats.high_water_bytes = self.stats.high_water_bytes.max(held);
+        self.stats.peak_live_bytes = self.stats.peak_live_bytes.max(self.stats.live_bytes);
         buffer
     }
 
@@ -86,6 +89,11 @@ impl BufferPool {
         }
         self.stats.free_buffers = 0;
         self.stats.free_bytes = 0;
+    }
+
+    /// Starts a new live-bytes peak at the bytes live now.
+    pub fn reset_peak(&mut self) {
+        self.stats.peak_live_bytes = self.stats.live_bytes;
     }
 
     pub fn stats(&self) -> PoolStats {

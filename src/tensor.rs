@@ -23,6 +23,31 @@ pub struct Storage {
     data: OnceCell<Data>,
     /// Set while the values are not computed yet.
     pending: RefCell<Option<Pending>>,
+    /// Host bytes this storage counts in `host_bytes` (its words once realized on the CPU).
+    counted_bytes: Cell<usize>,
+}
+
+thread_local! {
+    /// Bytes of realized CPU tensor storage: (live now, the most live since the last reset).
+    static HOST_BYTES: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// Bytes held by CPU tensors now, and the most held at once since `reset_host_peak` (the CPU
+/// backend's counterpart of the GPU pool's live bytes and peak).
+pub(crate) fn host_bytes() -> (usize, usize) {
+    HOST_BYTES.with(|c| c.get())
+}
+
+/// Starts a new peak at the bytes held now.
+pub(crate) fn reset_host_peak() {
+    HOST_BYTES.with(|c| c.set((c.get().0, c.get().0)));
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        let n = self.counted_bytes.get();
+        HOST_BYTES.with(|c| c.set((c.get().0 - n, c.get().1)));
+    }
 }
 
 impl Storage {
@@ -35,11 +60,26 @@ impl Storage {
     }
 
     fn realized(data: Data) -> Storage {
-        Storage { data: OnceCell::from(data), pending: RefCell::new(None) }
+        let s = Storage { data: OnceCell::new(), pending: RefCell::new(None), counted_bytes: Cell::new(0) };
+        s.count(&data);
+        let _ = s.data.set(data);
+        s
     }
 
     pub(crate) fn pending(p: Pending) -> Storage {
-        Storage { data: OnceCell::new(), pending: RefCell::new(Some(p)) }
+        Storage { data: OnceCell::new(), pending: RefCell::new(Some(p)), counted_bytes: Cell::new(0) }
+    }
+
+    /// Adds realized host words to the CPU byte count (device buffers are the pool's to count).
+    fn count(&self, data: &Data) {
+        if let Data::Cpu(words) = data {
+            let n = words.borrow().len() * 4;
+            self.counted_bytes.set(n);
+            HOST_BYTES.with(|c| {
+                let live = c.get().0 + n;
+                c.set((live, c.get().1.max(live)));
+            });
+        }
     }
 
     /// The values, computed now if they are pending. A failure (out of memory, a lost device)
@@ -50,7 +90,10 @@ impl Storage {
         }
         let pending = self.pending.borrow_mut().take().expect("storage is realized or pending");
         match crate::fusion::realize(&pending) {
-            Ok(d) => Ok(self.data.get_or_init(|| d)),
+            Ok(d) => {
+                self.count(&d);
+                Ok(self.data.get_or_init(|| d))
+            }
             Err(e) => {
                 *self.pending.borrow_mut() = Some(pending);
                 Err(e)
@@ -377,6 +420,12 @@ impl Tensor {
             bail!("data", "tensor of shape {:?} is float32; cast it to int32 first", self.shape());
         }
         Ok(bytemuck::cast_vec(self.to_words().await?))
+    }
+
+    /// A CPU tensor's float32 values (for the unit tests of CPU kernels).
+    #[cfg(test)]
+    pub(crate) fn cpu_floats(&self) -> Vec<f32> {
+        self.to_words_sync().expect("a CPU tensor").into_iter().map(f32::from_bits).collect()
     }
 
     /// The values synchronously: only a CPU tensor can do this honestly.

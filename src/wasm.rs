@@ -149,12 +149,16 @@ pub fn device_description() -> Result<String, JsError> {
     })
 }
 
-/// Live tensors and, on WebGPU, the buffer pool's figures.
+/// Live tensors, the bytes the backend holds for them now and at most since `resetPeakBytes`
+/// (CPU: tensor storage; WebGPU: pooled buffers handed out), and on WebGPU the pool's figures.
 #[wasm_bindgen(js_name = memoryInfo)]
 pub fn memory_info() -> Result<js_sys::Object, JsError> {
     let o = js_sys::Object::new();
     let set = |k: &str, v: f64| js_sys::Reflect::set(&o, &k.into(), &v.into()).map(|_| ());
     set("numTensors", crate::tensor::live_tensors() as f64).map_err(|_| JsError::new("memoryInfo"))?;
+    let (live, peak) = device()?.tensor_bytes();
+    set("liveBytes", live as f64).map_err(|_| JsError::new("memoryInfo"))?;
+    set("peakBytes", peak as f64).map_err(|_| JsError::new("memoryInfo"))?;
     if let Device::Gpu(ctx) = device()? {
         let s = ctx.pool_stats();
         for (k, v) in [
@@ -169,6 +173,13 @@ pub fn memory_info() -> Result<js_sys::Object, JsError> {
         }
     }
     Ok(o)
+}
+
+/// Starts a new peak of the bytes `memoryInfo` reports as `peakBytes`, at the bytes live now.
+#[wasm_bindgen(js_name = resetPeakBytes)]
+pub fn reset_peak_bytes() -> Result<(), JsError> {
+    device()?.reset_peak_bytes();
+    Ok(())
 }
 
 /// Every op name the engine implements.

@@ -528,6 +528,11 @@ impl GpuContext {
         self.pool.borrow().stats()
     }
 
+    /// Starts a new peak of live pooled bytes (see `PoolStats::peak_live_bytes`).
+    pub fn reset_pool_peak(&self) {
+        self.pool.borrow_mut().reset_peak();
+    }
+
     /// Gives the pool's free buffers back to the device.
     pub fn trim_pool(&self) {
         self.pool.borrow_mut().trim();

@@ -33,6 +33,26 @@ impl Device {
         }
     }
 
+    /// Bytes this device holds for tensors now, and the most at once since `reset_peak_bytes`
+    /// (CPU: tensor storage; GPU: pooled buffers handed out, scratch and uniforms included).
+    pub fn tensor_bytes(&self) -> (u64, u64) {
+        match self {
+            Device::Cpu => {
+                let (live, peak) = crate::tensor::host_bytes();
+                (live as u64, peak as u64)
+            }
+            Device::Gpu(ctx) => (ctx.pool_stats().live_bytes, ctx.pool_stats().peak_live_bytes),
+        }
+    }
+
+    /// Starts a new peak at the bytes held now.
+    pub fn reset_peak_bytes(&self) {
+        match self {
+            Device::Cpu => crate::tensor::reset_host_peak(),
+            Device::Gpu(ctx) => ctx.reset_pool_peak(),
+        }
+    }
+
     pub fn same(&self, other: &Device) -> bool {
         match (self, other) {
             (Device::Cpu, Device::Cpu) => true,

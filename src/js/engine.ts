@@ -174,6 +174,8 @@ export function assertReady(op: string): void {
 // garbage-collected, and the safety net below then frees its engine memory.
 let numTensors = 0;
 let numBytes = 0;
+/** The most bytes of live tensors since `startPeak` (tf.profile's peakBytes). */
+let peakBytes = 0;
 let freedByGC = 0;
 let bytesFreedByGC = 0;
 const scopes: Set<Tensor>[] = [];
@@ -206,6 +208,7 @@ const leakNet = typeof FinalizationRegistry === 'undefined'
 export function track(t: Tensor, handle: { free(): void }): void {
   numTensors++;
   numBytes += t.sizeBytes;
+  if (numBytes > peakBytes) peakBytes = numBytes;
   // The held value must not reference `t` (it would keep it alive): the handle alone.
   leakNet?.register(t, { handle, bytes: t.sizeBytes }, t);
   const top = scopes[scopes.length - 1];
@@ -218,6 +221,17 @@ export function untrack(t: Tensor): void {
   numBytes -= t.sizeBytes;
   leakNet?.unregister(t);
   for (const s of scopes) s.delete(t);
+}
+
+/** Live tensors and their bytes, and the most bytes since `startPeak` (for tf.profile). */
+export function tensorCounts(): { numTensors: number; numBytes: number; peakBytes: number } {
+  return { numTensors, numBytes, peakBytes };
+}
+
+/** Starts new peaks at what is live now: tensor bytes here and device bytes in the engine. */
+export function startPeak(): void {
+  peakBytes = numBytes;
+  if (backend !== null) wasm.resetPeakBytes();
 }
 
 /** Keeps `t` alive past the enclosing tidy (TF.js `tf.keep`). */

@@ -3,6 +3,7 @@
 export { ready, setBackend, isDeviceLost, simulateDeviceLoss, maxTensorBytes, compileAhead, compiledKernels, getBackend, backendInfo, tidy, tidyAsync, keep, dispose, memory, opTable, type MemoryInfo, type OpRow } from './engine.js';
 export { Tensor, Variable, LayerVariable, SyncReadbackError, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 export * from './ops.js';
+export { profile, type ProfileInfo, type KernelInfo } from './profile.js';
 export { conv3d, conv3dTranspose, maxPool3d, avgPool3d } from './volumetric.js';
 export { dilation2d, maxPoolWithArgmax } from './window_max.js';
 export { complex, real, imag } from './complex.js';

@@ -4,6 +4,7 @@ import { assertReady, maxTensorBytes, tidy, wasm, whileDifferentiating } from '.
 import { ArgumentError, axisArg, choiceArg, dimRoundingArg, dtypeArg, intArg, spatialPaddingArg, u32Arg, type SpatialPadding } from './args.js';
 import { ComplexTensorError, Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 import { allVariables } from './variables.js';
+import { recordOp } from './profile.js';
 
 type Shape = number[];
 const u32 = (a: number[]) => u32Arg('sizes', a);
@@ -23,7 +24,7 @@ function shapeArg(op: string, shape: unknown): Uint32Array {
 function run(op: string, f: () => wasm.Tensor): Tensor {
   assertReady(op);
   try {
-    return new Tensor(f());
+    return recordOp(op, () => new Tensor(f()));
   } catch (e) {
     if (e instanceof ArgumentError || e instanceof ComplexTensorError) throw new Error(`${op}: ${e.message}`);
     if (e instanceof TypeError) throw new Error(`${op}: expected tensor arguments (${e.message})`);

@@ -13,6 +13,12 @@ export type Rank = number;
 export type TensorLike = Tensor | number | boolean | number[] | number[][] | number[][][] | number[][][][] | TypedArray | boolean[];
 
 let nextId = 0;
+/** While tf.profile records an op: the tensors whose handles the op reads (its inputs). */
+let handleReads: Set<Tensor> | null = null;
+/** @internal */
+export function watchHandleReads(reads: Set<Tensor> | null): void {
+  handleReads = reads;
+}
 const DTYPES: DataType[] = ['float32', 'int32', 'bool'];
 
 /** dataSync()/arraySync() on a backend that can only read asynchronously (WebGPU). */
@@ -49,6 +55,7 @@ export class Tensor {
   /** @internal */
   get handle(): wasm.Tensor {
     if (this._handle === null) throw new Error(`Tensor is disposed (id ${this.id}, shape [${this.shape}]); it cannot be used any more`);
+    handleReads?.add(this);
     return this._handle;
   }
 

@@ -202,11 +202,7 @@ pub fn eval(op_type: &str, args: &[Option<&Value>], device: &Device) -> Result<O
                     Pow if (0..63).contains(&b) => Num::Int(a.wrapping_pow(b as u32)),
                     Max => Num::Int(a.max(b)),
                     Min => Num::Int(a.min(b)),
-                    Equal => Num::Int((a == b) as i64),
-                    Less => Num::Int((a < b) as i64),
-                    Greater => Num::Int((a > b) as i64),
-                    LessOrEqual => Num::Int((a <= b) as i64),
-                    GreaterOrEqual => Num::Int((a >= b) as i64),
+                    Equal | Less | Greater | LessOrEqual | GreaterOrEqual => Num::Int(compare_values(op, a, b) as i64),
                     And => Num::Int((a != 0 && b != 0) as i64),
                     Or => Num::Int((a != 0 || b != 0) as i64),
                     _ => return Ok(None),
@@ -217,13 +213,10 @@ pub fn eval(op_type: &str, args: &[Option<&Value>], device: &Device) -> Result<O
                     Mul => Num::Float(a * b),
                     Div => Num::Float(a / b),
                     Pow => Num::Float(a.powf(b)),
-                    Max => Num::Float(a.max(b)),
-                    Min => Num::Float(a.min(b)),
-                    Equal => Num::Int((a == b) as i64),
-                    Less => Num::Int((a < b) as i64),
-                    Greater => Num::Int((a > b) as i64),
-                    LessOrEqual => Num::Int((a <= b) as i64),
-                    GreaterOrEqual => Num::Int((a >= b) as i64),
+                    // NaN in gives NaN out, as the engine's maximum/minimum (f64::max drops it).
+                    Max => Num::Float(if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) }),
+                    Min => Num::Float(if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) }),
+                    Equal | Less | Greater | LessOrEqual | GreaterOrEqual => Num::Int(compare_values(op, a, b) as i64),
                     _ => return Ok(None),
                 },
                 _ => return Ok(None),
@@ -249,6 +242,18 @@ pub fn eval(op_type: &str, args: &[Option<&Value>], device: &Device) -> Result<O
         return Ok(None);
     }
     super::upload(device, &super::Decoded { dims: out, dtype, data }).map(Some)
+}
+
+/// ONNX's comparisons on integers or floats (any comparison with NaN is false, as on the device).
+fn compare_values<T: PartialOrd>(op: HostOp, a: T, b: T) -> bool {
+    match op {
+        HostOp::Equal => a == b,
+        HostOp::Less => a < b,
+        HostOp::Greater => a > b,
+        HostOp::LessOrEqual => a <= b,
+        HostOp::GreaterOrEqual => a >= b,
+        _ => unreachable!("compare_values is called for comparisons only"),
+    }
 }
 
 #[cfg(test)]
@@ -278,6 +283,17 @@ mod tests {
         let want: Vec<usize> = (0..24).map(|i| (i / 4) % 3).collect();
         assert_eq!(source_indices(&out, &s), want);
         assert_eq!(source_indices(&out, &[2, 1, 4]), (0..24).map(|i| (i / 12) * 4 + i % 4).collect::<Vec<_>>());
+        // Float Max/Min keep a NaN, as the device ops do; comparisons with NaN are false.
+        let f = |v: Vec<f32>| super::super::upload(&Device::Cpu, &super::super::Decoded { dims: vec![v.len()], dtype: DType::F32, data: HostData::Float(v) }).unwrap();
+        let (x, y) = (f(vec![f32::NAN, 1.0, -0.5]), f(vec![2.0, f32::NAN, 3.0]));
+        for op in ["Max", "Min"] {
+            let r = eval(op, &[Some(&x), Some(&y)], &Device::Cpu).unwrap().unwrap();
+            let Some(HostData::Float(v)) = r.host else { panic!("{op}: float output") };
+            assert!(v[0].is_nan() && v[1].is_nan(), "{op}: {v:?}");
+            assert_eq!(v[2], if op == "Max" { 3.0 } else { -0.5 });
+        }
+        let lt = eval("Less", &[Some(&x), Some(&y)], &Device::Cpu).unwrap().unwrap();
+        assert_eq!(lt.host.unwrap().as_ints(), vec![0, 0, 1]);
         let zero = known(vec![0], &[1]);
         assert!(eval("Div", &[Some(&a), Some(&zero)], &Device::Cpu).unwrap().is_none(), "integer division by zero is left to the device op");
     }

@@ -157,10 +157,6 @@ fn transposed(y: &Tensor, filter: &Tensor, g: &Geometry) -> Result<Tensor> {
 mod tests {
     use super::*;
 
-    fn floats(t: &Tensor) -> Vec<f32> {
-        t.to_words_sync().unwrap().into_iter().map(f32::from_bits).collect()
-    }
-
     /// The CPU depthwise kernel and its gradients against the im2col composition, with channel
     /// multipliers 1 and 3, strides, dilations and padding.
     #[test]
@@ -179,7 +175,7 @@ mod tests {
                 })
                 .unwrap();
                 let out = if direct { depthwise_conv2d(&x, &f, strides, padding, dilations) } else { depthwise_composed(&x, &f, &g) }.unwrap();
-                (floats(&out), floats(&y), grads.iter().map(floats).collect::<Vec<_>>())
+                (out.cpu_floats(), y.cpu_floats(), grads.iter().map(Tensor::cpu_floats).collect::<Vec<_>>())
             };
             let (a, b) = (run(true), run(false));
             for (got, want) in a.0.iter().chain(&a.1).chain(a.2.iter().flatten()).zip(b.0.iter().chain(&b.1).chain(b.2.iter().flatten())) {

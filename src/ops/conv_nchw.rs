@@ -273,10 +273,6 @@ fn lower_to_columns(image: &[f32], cg: usize, g: &Geometry, cols: &mut [f32]) {
 mod tests {
     use super::*;
 
-    fn floats(t: &Tensor) -> Vec<f32> {
-        t.to_words_sync().unwrap().into_iter().map(f32::from_bits).collect()
-    }
-
     fn values(len: usize, seed: usize) -> Vec<f32> {
         (0..len).map(|i| (((i * 37 + seed * 101) % 53) as f32 - 26.0) / 17.0).collect()
     }
@@ -313,7 +309,7 @@ mod tests {
             let got = conv2d_nchw(&x, &f, Some(&b), win, activation).unwrap();
             let want = composed(&x, &f, Some(&b), &win, activation).unwrap();
             assert_eq!(got.shape(), want.shape(), "case {i}");
-            let (got, want) = (floats(&got), floats(&want));
+            let (got, want) = (got.cpu_floats(), want.cpu_floats());
             for (j, (a, b)) in got.iter().zip(&want).enumerate() {
                 assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "case {i} [{j}]: {a} vs {b}");
             }
@@ -334,7 +330,7 @@ mod tests {
                 ops::sum(&ops::mul(&y, &y)?, None, false)
             })
             .unwrap();
-            (floats(&y), grads.iter().map(floats).collect::<Vec<_>>())
+            (y.cpu_floats(), grads.iter().map(Tensor::cpu_floats).collect::<Vec<_>>())
         };
         let (direct, composed) = (grads(true), grads(false));
         assert!((direct.0[0] - composed.0[0]).abs() <= 1e-3 * composed.0[0].abs());

@@ -109,10 +109,6 @@ fn cpu(kind: PoolKind, x: &Tensor, g: &Geometry) -> Result<Tensor> {
 mod tests {
     use super::*;
 
-    fn floats(t: &Tensor) -> Vec<f32> {
-        t.to_words_sync().unwrap().into_iter().map(f32::from_bits).collect()
-    }
-
     /// The CPU kernel against the NHWC pools over padded, strided, overlapping and ceil-mode-like
     /// (bottom/right padded) windows, with a NaN and -inf in the image; and its gradient.
     #[test]
@@ -133,7 +129,7 @@ mod tests {
                 let x = Tensor::from_f32(&Device::Cpu, &values, &[n, c, h, w]).unwrap();
                 let (got, want) = (pool2d_nchw(kind, &x, size, strides, padding).unwrap(), composed(kind, &x, size, strides, padding).unwrap());
                 assert_eq!(got.shape(), want.shape());
-                for (j, (a, b)) in floats(&got).iter().zip(floats(&want)).enumerate() {
+                for (j, (a, b)) in got.cpu_floats().iter().zip(want.cpu_floats()).enumerate() {
                     // a max is one of the inputs, exactly; an average is summed in another order
                     let close = a.to_bits() == b.to_bits() || (kind == PoolKind::Avg && (a - b).abs() <= 1e-5 * (1.0 + b.abs()));
                     let same = close || (a.is_nan() && b.is_nan());
@@ -146,7 +142,7 @@ mod tests {
             let x = Tensor::from_f32(&Device::Cpu, &finite, &[n, c, h, w]).unwrap();
             let grad = |f: &dyn Fn(&Tensor) -> Result<Tensor>| {
                 let (_, g) = crate::autograd::value_and_grads(&[&x], |t| ops::sum(&ops::mul(&f(&t[0])?, &f(&t[0])?)?, None, false)).unwrap();
-                floats(&g[0])
+                g[0].cpu_floats()
             };
             let (a, b) = (grad(&|t| pool2d_nchw(kind, t, (3, 3), (2, 2), Padding::Explicit(1, 1, 0, 1))), grad(&|t| composed(kind, t, (3, 3), (2, 2), Padding::Explicit(1, 1, 0, 1))));
             // (the seeds differ in rounding: y from the kernel or from the composition)

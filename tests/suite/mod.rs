@@ -2063,6 +2063,7 @@ macro_rules! for_each_case {
             attention_vs_reference,
             attention_errors,
             attention_over_a_cache,
+            attention_at_sequence_edges,
             attention_gradients_over_blocks,
             rope_vs_reference,
             quantized_matmul_vs_reference,
@@ -2265,6 +2266,49 @@ pub async fn attention_over_a_cache(dev: Device) -> CaseResult {
         (rng.vec(2 * 4 * 2, -1.0, 1.0), vec![1, 2, 4, 2]),
     ];
     grad_check(&dev, "attention over the first 3 of 4 keys", &inputs, &|v| ops::attention_prefix(&v[0], &v[1], &v[2], Some(3), None, true, None)).await
+}
+
+/// One query row (a decoding step without a cache) and a 513-token self-attention (one past the
+/// power of two every tiling divides: a ragged last block on every backend) against the f64
+/// reference; and the fused op's peak device memory against the composition's: the 513 x 513
+/// scores are never stored, while the composition holds them (and their softmax) at once.
+pub async fn attention_at_sequence_edges(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(71);
+    let scale = 1.0 / 8f64.sqrt();
+    let none = |_: usize, _: usize, _: usize, _: usize| 0.0;
+    for (h, hkv, sq, sk) in [(4, 2, 1, 300), (2, 1, 1, 1), (2, 2, 513, 513)] {
+        let d = 8;
+        let (qv, kv, vv) = (rng.vec(h * sq * d, -1.0, 1.0), rng.vec(hkv * sk * d, -1.0, 1.0), rng.vec(hkv * sk * d, -1.0, 1.0));
+        let (q, k, v) = (t(&dev, &qv, &[1, h, sq, d])?, t(&dev, &kv, &[1, hkv, sk, d])?, t(&dev, &vv, &[1, hkv, sk, d])?);
+        for causal in [false, true] {
+            let got = read(&ops::attention(&q, &k, &v, None, causal, None).map_err(e)?).await?;
+            let want = attention_ref(&qv, &kv, &vv, [1, h, hkv, sq, sk, d, d], &none, causal, scale);
+            close(&format!("attention seq_q {sq}, seq_k {sk}, causal={causal}"), &got, &want, 1e-4, 1e-5)?;
+        }
+        if sq != 513 {
+            continue;
+        }
+        let scores_bytes = (h * sq * sk * 4) as u64;
+        let peak_of = |f: &dyn Fn() -> Result<Tensor, String>| {
+            dev.reset_peak_bytes();
+            let live = dev.tensor_bytes().0;
+            f().map(|y| (y, live))
+        };
+        let (y, live) = peak_of(&|| ops::attention(&q, &k, &v, None, true, None).map_err(e))?;
+        read(&y).await?;
+        let fused = dev.tensor_bytes().1 - live;
+        let (y, live) = peak_of(&|| {
+            let s = ops::mul(&ops::matmul(&q, &k, false, true).map_err(e)?, &t(&dev, &[scale as f32], &[])?).map_err(e)?;
+            ops::matmul(&ops::softmax(&s, -1).map_err(e)?, &v, false, false).map_err(e)
+        })?;
+        read(&y).await?;
+        let composed = dev.tensor_bytes().1 - live;
+        eprintln!("attention 2 x 513 x 513 peak bytes: fused {fused}, composed {composed}, scores {scores_bytes}");
+        if fused * 4 > scores_bytes || composed < scores_bytes {
+            return Err(format!("attention peak bytes: fused {fused}, composed {composed}; the scores take {scores_bytes}"));
+        }
+    }
+    Ok(())
 }
 
 /// The fused gradients against the composition's (matmul, softmax, matmul, each with its own

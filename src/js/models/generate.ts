@@ -21,13 +21,16 @@ export interface GenerateOptions {
   seed?: number;
   /** A row stops growing once it has produced this token. */
   eosTokenId?: number;
+  /** Called after each step with that step's new token per row (for streaming text to a page);
+   * a returned promise is awaited before the next step. */
+  onToken?: (tokens: number[], step: number) => void | Promise<void>;
 }
 
 /** Layers whose output at a position depends on that position's input only (or, for causal attention, on earlier ones). */
 const STEPWISE = new Set(['InputLayer', 'Embedding', 'PositionEmbedding', 'MultiHeadAttention', 'Dense', 'LayerNormalization', 'Add', 'Multiply', 'Average', 'Activation', 'Dropout']);
 
 const OP = 'generate';
-const GENERATE_OPTIONS = ['maxNewTokens', 'temperature', 'topK', 'seed', 'eosTokenId'];
+const GENERATE_OPTIONS = ['maxNewTokens', 'temperature', 'topK', 'seed', 'eosTokenId', 'onToken'];
 
 export async function promptRows(prompt: unknown): Promise<{ rows: number[][]; flat: boolean }> {
   let value = prompt;
@@ -65,9 +68,10 @@ export function pick(logits: Float32Array, temperature: number, topK: number | u
 }
 
 /** The options with their defaults, checked. */
-export function generateOptions(options: GenerateOptions): Required<Omit<GenerateOptions, 'topK' | 'seed' | 'eosTokenId'>> & GenerateOptions {
+export function generateOptions(options: GenerateOptions): Required<Omit<GenerateOptions, 'topK' | 'seed' | 'eosTokenId' | 'onToken'>> & GenerateOptions {
   if (options === null || typeof options !== 'object') throw new Error(`${OP}: options must be an object`);
-  const { maxNewTokens = 16, temperature = 0, topK, seed, eosTokenId } = options;
+  const { maxNewTokens = 16, temperature = 0, topK, seed, eosTokenId, onToken } = options;
+  if (onToken !== undefined && typeof onToken !== 'function') throw new Error(`${OP}: onToken must be a function, got ${typeof onToken}`);
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0 || maxNewTokens > 1 << 16) throw new Error(`${OP}: maxNewTokens must be an integer in [0, 65536], got ${String(maxNewTokens)}`);
   if (!(typeof temperature === 'number' && temperature >= 0 && Number.isFinite(temperature))) throw new Error(`${OP}: temperature must be a finite number >= 0, got ${String(temperature)}`);
   if (topK !== undefined && !(Number.isInteger(topK) && topK > 0)) throw new Error(`${OP}: topK must be a positive integer, got ${String(topK)}`);
@@ -75,7 +79,7 @@ export function generateOptions(options: GenerateOptions): Required<Omit<Generat
   if (eosTokenId !== undefined && !(Number.isInteger(eosTokenId) && eosTokenId >= 0)) throw new Error(`${OP}: eosTokenId must be a non-negative integer, got ${String(eosTokenId)}`);
   const unknown = Object.keys(options).filter((k) => !GENERATE_OPTIONS.includes(k));
   if (unknown.length) throw new Error(`${OP}: unknown option ${unknown.join(', ')} (options: ${GENERATE_OPTIONS.join(', ')})`);
-  return { maxNewTokens, temperature, topK, seed, eosTokenId };
+  return { maxNewTokens, temperature, topK, seed, eosTokenId, onToken };
 }
 
 /**
@@ -86,7 +90,7 @@ export function generateOptions(options: GenerateOptions): Required<Omit<Generat
  */
 export async function generate(model: LayersModel, prompt: number[] | number[][] | Tensor, options: GenerateOptions = {}): Promise<number[] | number[][]> {
   const { rows, flat } = await promptRows(prompt);
-  const { maxNewTokens, temperature, topK, seed, eosTokenId } = generateOptions(options);
+  const { maxNewTokens, temperature, topK, seed, eosTokenId, onToken } = generateOptions(options);
   const inShape = model.inputShape, outShape = model.outputShape;
   if (inShape.length !== 2 || inShape[1] !== null || outShape.length !== 3) {
     throw new Error(`${OP}: the model must map ids [batch, seq] with a free seq (tf.input({ shape: [null] })) to logits [batch, seq, vocab]; it takes [${inShape}] to [${outShape}]`);
@@ -126,6 +130,7 @@ export async function generate(model: LayersModel, prompt: number[] | number[][]
         if (token === eosTokenId) done[b] = true;
         return [token];
       });
+      if (onToken) await onToken(step.map(([t]) => t), n);
     }
   } finally {
     for (const c of caches.values()) dispose([c.k, c.v]);

@@ -23,7 +23,7 @@ export interface OnnxDecoder {
 
 export async function generateOnnx(model: OnnxDecoder, prompt: number[] | number[][] | Tensor, options: GenerateOptions = {}): Promise<number[] | number[][]> {
   const { rows, flat } = await promptRows(prompt);
-  const { maxNewTokens, temperature, topK, seed, eosTokenId } = generateOptions(options);
+  const { maxNewTokens, temperature, topK, seed, eosTokenId, onToken } = generateOptions(options);
   const names = model.inputNames, outNames = model.outputNames;
   const role = names.map((n) => (n === 'input_ids' || n === 'attention_mask' || n === 'position_ids' ? n : PAST.test(n) ? 'past' : null));
   const unknown = names.filter((_, i) => role[i] === null);
@@ -97,6 +97,7 @@ export async function generateOnnx(model: OnnxDecoder, prompt: number[] | number
         if (!done[b]) result[b].push(token);
         if (token === eosTokenId) done[b] = true;
       });
+      if (onToken) await onToken(rows.map((r) => r[r.length - 1]), n);
     }
   } finally {
     dispose(past.filter((p): p is Tensor => p !== null));

@@ -70,7 +70,10 @@ function resetChart() {
 async function sample(model, context) {
   const start = index.get('\n');
   const t0 = performance.now();
-  const out = await model.generate([[start]], { maxNewTokens: context - 1, temperature: 0.8, topK: 10, seed: state.steps });
+  // Each character appears as it is generated (onToken streams them).
+  let text = '';
+  const onToken = ([token]) => { text += chars[token]; $('sample').textContent = text; };
+  const out = await model.generate([[start]], { maxNewTokens: context - 1, temperature: 0.8, topK: 10, seed: state.steps, onToken });
   state.tokensPerSecond = (context - 1) / ((performance.now() - t0) / 1000);
   $('sample-speed').textContent = `(${state.tokensPerSecond.toFixed(0)} characters/s)`;
   return out[0].slice(1).map((i) => chars[i]).join('');

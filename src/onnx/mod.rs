@@ -19,6 +19,7 @@
 mod contrib;
 mod host;
 mod indexing;
+mod memo;
 mod nodes;
 mod patterns;
 mod plan;
@@ -263,6 +264,8 @@ pub struct OnnxModel {
     constant_index: HashMap<String, usize>,
     /// The nodes' wiring, resolved from names at load.
     plan: plan::Plan,
+    /// Outputs of nodes whose inputs are known before a run, kept for the next run (memo.rs).
+    memo: memo::Memo,
     /// Weights packed for the quantized matmuls, and the declared types those ops read.
     quant: quantized::Prepared,
     /// The float initializers, in file order.
@@ -361,12 +364,20 @@ impl OnnxModel {
         let outputs: Vec<String> = graph.output.iter().map(|v| v.name.clone()).collect();
         let nodes = patterns::fuse(graph.node, &outputs);
         let plan = plan::Plan::new(&nodes, &constant_index, &inputs, &outputs, &quant.consumed, &|o| quant.packed.contains_key(o))?;
-        Ok(OnnxModel { device: device.clone(), opset, nodes, constants, constant_index, plan, quant, weight_names, external, inputs, input_shapes, outputs })
+        let memo = memo::Memo::new(nodes.len());
+        Ok(OnnxModel { device: device.clone(), opset, nodes, constants, constant_index, plan, memo, quant, weight_names, external, inputs, input_shapes, outputs })
     }
 
-    /// The tensor of initializer `name` (sharing the model's storage), e.g. to fill from external data.
+    /// The tensor of initializer `name` (sharing the model's storage), e.g. to fill from external
+    /// data. Outputs kept from earlier runs are dropped, since the caller may change it.
     pub fn initializer(&self, name: &str) -> Option<Tensor> {
+        self.memo.clear();
         self.constant_index.get(name).map(|&i| self.constants[i].tensor.clone())
+    }
+
+    /// How many node evaluations reused an earlier run's outputs (memo.rs), over every run so far.
+    pub fn reused_outputs(&self) -> usize {
+        self.memo.reused()
     }
 
     /// How many subgraphs were matched at load and run as one fused op (patterns.rs).
@@ -415,6 +426,7 @@ impl OnnxModel {
     /// an optimizer stepping them changes the model. Their host copies are dropped, since they will
     /// no longer be constant.
     pub fn trainable_weights(&mut self) -> Vec<(String, Tensor)> {
+        self.memo.clear();
         let mut out = Vec::new();
         for name in &self.weight_names {
             if let Some(v) = self.constant_index.get(name).map(|&i| &mut self.constants[i]) {
@@ -432,6 +444,8 @@ impl OnnxModel {
         // The run's values, by plan slot: graph inputs, then node outputs, each dropped after
         // its last reader.
         let mut env: Vec<Option<Value>> = vec![None; self.plan.live_names.len()];
+        // Which live values are known before the data flows (memo.rs); the inputs are not.
+        let mut known: Vec<Option<memo::Known>> = vec![None; self.plan.live_names.len()];
         for (&slot, v) in self.plan.inputs.iter().zip(inputs) {
             let mut v = v.clone();
             // Small integer inputs on the CPU can be read right away: ops that need a shape or
@@ -445,6 +459,11 @@ impl OnnxModel {
         }
         for (i, (node, step)) in self.nodes.iter().zip(&self.plan.steps).enumerate() {
             let args: Vec<Option<&Value>> = step.args.iter().map(|s| s.map(|s| self.value(&env, s)).transpose()).collect::<Result<_>>()?;
+            let key = memo::Memo::key(node, step, &args, &known, &self.constants);
+            if let Some((outs, kept)) = key.as_deref().and_then(|k| self.memo.get(i, k)) {
+                self.place(&mut env, &mut known, step, outs, Some(kept));
+                continue;
+            }
             let packed = if step.packed { node.output.first().and_then(|o| self.quant.packed.get(o)) } else { None };
             let outs = match (packed, node.domain.as_str()) {
                 (Some(w), _) => quantized::run_packed(node, &args, w),
@@ -457,16 +476,28 @@ impl OnnxModel {
                 let name = node_label(i, node);
                 Error::new(OP, format!("{} (node {name}): {}", node.op_type, e))
             })?;
-            for (slot, v) in step.outs.iter().zip(outs) {
-                if let Some(slot) = *slot {
-                    env[slot] = Some(v);
-                }
-            }
-            for &slot in &step.frees {
-                env[slot] = None;
-            }
+            let how = match key {
+                Some(k) => Some(self.memo.put(i, k, &outs)),
+                None => memo::Memo::unkeyed(node),
+            };
+            self.place(&mut env, &mut known, step, outs, how);
         }
         self.plan.outputs.iter().map(|&s| self.value(&env, s).map(|v| v.tensor.clone())).collect()
+    }
+
+    /// Puts a node's outputs in their slots (noting whether they are known before the data
+    /// flows), then frees the slots no later node reads.
+    fn place(&self, env: &mut [Option<Value>], known: &mut [Option<memo::Known>], step: &plan::Step, outs: Vec<Value>, how: Option<memo::Known>) {
+        for (slot, v) in step.outs.iter().zip(outs) {
+            if let Some(slot) = *slot {
+                env[slot] = Some(v);
+                known[slot] = how;
+            }
+        }
+        for &slot in &step.frees {
+            env[slot] = None;
+            known[slot] = None;
+        }
     }
 
     /// The value in `slot`. The plan orders every read after its node and frees after the last

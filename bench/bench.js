@@ -649,8 +649,9 @@ export async function runBench(config, log = () => {}) {
     }
     // One more untimed run for the peak bytes: the engine's device peak for ours (WebGPU: pooled
     // buffers including scratch; CPU: tensor storage), TF.js's tf.profile peak (its tensors).
+    // ONNX Runtime Web exposes no such counter.
     for (const e of prepared) {
-      if (e.error || !/^attention|^train step/.test(w.name)) continue;
+      if (e.error || !/^attention|^train step|^onnx/.test(w.name)) continue;
       try {
         await activate(e.c);
         if (e.c.lib === 'ours') {

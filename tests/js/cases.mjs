@@ -2476,19 +2476,23 @@ export const cases = {
     x = tf.layers.layerNormalization({ epsilon: 1e-5 }).apply(tf.layers.add().apply([x, att]));
     const model = tf.model({ inputs: ids, outputs: tf.layers.dense({ units: vocab, kernelInitializer: init(4) }).apply(x) });
     const before = owned(tf.memory());
-    // What the engine holds: pooled device buffers on WebGPU, the wasm heap (which only grows) on the CPU.
-    const held = (m) => `${m.numTensors} tensors, ${m.numBytes} B, device ${m.numBytesInGPU ?? '-'} B, heap ${m.wasmHeapBytes} B`;
+    // Tensors and bytes made and not disposed (owned: the garbage-collection safety net may free
+    // an earlier case's leaks meanwhile) must stay equal; what the engine holds (pooled device
+    // buffers on WebGPU, the wasm heap on the CPU, which only grows) must never rise above the
+    // first sample (the net freeing earlier leaks can only lower it).
+    const sample = (m) => ({ ...owned(m), device: m.numBytesInGPU ?? 0, heap: m.wasmHeapBytes });
     const seen = [];
     let streamed = 0;
     const out = await model.generate([1, 2, 3, 4], {
       maxNewTokens: 1000,
       onToken(tokens, step) {
         assert(tokens.length === 1 && step === streamed++, `onToken(${tokens}, ${step}) out of order`);
-        if (step % 100 === 99) seen.push(held(tf.memory()));
+        if (step % 100 === 99) seen.push(sample(tf.memory()));
       },
     });
     assert(out.length === 1004 && streamed === 1000, `${out.length} tokens, ${streamed} streamed`);
-    assert(seen.length === 10 && seen.every((m) => m === seen[0]), `memory after every 100 tokens: ${seen.join(' | ')}`);
+    const flat = seen.every((m) => m.tensors === seen[0].tensors && m.bytes === seen[0].bytes && m.device <= seen[0].device && m.heap <= seen[0].heap);
+    assert(seen.length === 10 && flat, `memory after every 100 tokens: ${seen.map((m) => JSON.stringify(m)).join(' | ')}`);
     assert(owned(tf.memory()).tensors === before.tensors, 'generate leaves no tensors behind');
     await assertRejects(() => model.generate([1], { onToken: 3 }), ['generate', 'onToken'], 'a non-function onToken');
     model.dispose();

@@ -223,9 +223,11 @@ export function untrack(t: Tensor): void {
   for (const s of scopes) s.delete(t);
 }
 
-/** Live tensors and their bytes, and the most bytes since `startPeak` (for tf.profile). */
-export function tensorCounts(): { numTensors: number; numBytes: number; peakBytes: number } {
-  return { numTensors, numBytes, peakBytes };
+/** Live tensors and bytes; those made and not disposed (live plus what the garbage-collection net
+ * freed: tf.profile's deltas, which the net freeing some earlier code's leaks must not move); and
+ * the most live bytes since `startPeak`. */
+export function tensorCounts(): { numTensors: number; numBytes: number; ownedTensors: number; ownedBytes: number; peakBytes: number } {
+  return { numTensors, numBytes, ownedTensors: numTensors + freedByGC, ownedBytes: numBytes + bytesFreedByGC, peakBytes };
 }
 
 /** Starts new peaks at what is live now: tensor bytes here and device bytes in the engine. */

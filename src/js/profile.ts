@@ -20,7 +20,8 @@ export interface KernelInfo {
 }
 
 export interface ProfileInfo {
-  /** Bytes of live tensors after f, less before. */
+  /** Bytes of the tensors f made and did not dispose (as TF.js: live after less live before,
+   * except that tensors the garbage-collection net frees meanwhile do not count as disposed). */
   newBytes: number;
   newTensors: number;
   /** The most bytes of live tensors at once while f ran (TF.js's figure: tensors seen by JS). */
@@ -54,9 +55,9 @@ export function recordOp(op: string, make: () => Tensor): Tensor {
   const after = tensorCounts();
   kernels.push({
     name: op,
-    bytesAdded: after.numBytes - before.numBytes,
+    bytesAdded: after.ownedBytes - before.ownedBytes,
     totalBytesSnapshot: after.numBytes,
-    tensorsAdded: after.numTensors - before.numTensors,
+    tensorsAdded: after.ownedTensors - before.ownedTensors,
     totalTensorsSnapshot: after.numTensors,
     inputShapes: [...reads].map((t) => [...t.shape]),
     outputShapes: [[...out.shape]],
@@ -85,8 +86,8 @@ export async function profile(f: () => unknown): Promise<ProfileInfo> {
   const end = tensorCounts();
   const device = wasm.memoryInfo() as Record<string, number>;
   return {
-    newBytes: end.numBytes - start.numBytes,
-    newTensors: end.numTensors - start.numTensors,
+    newBytes: end.ownedBytes - start.ownedBytes,
+    newTensors: end.ownedTensors - start.ownedTensors,
     peakBytes: end.peakBytes,
     peakDeviceBytes: Math.max(device.peakBytes, deviceLive),
     kernels: recorded,

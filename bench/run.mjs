@@ -76,16 +76,16 @@ try {
 function markdown(meta, { devices, results }) {
   const contenders = [...new Set(results.map((r) => r.contender))];
   const workloads = [...new Set(results.map((r) => r.workload))];
+  const row = (w, c) => results.find((x) => x.workload === w && x.contender === c);
   const cell = (w, c) => {
-    const r = results.find((x) => x.workload === w && x.contender === c);
+    const r = row(w, c);
     if (!r) return '-';
     if (r.skipped) return 'skipped';
     if (r.error) return `fails: ${r.error.replace(/\|/g, '/').slice(0, 60)}`;
     return `${r.medianMs.toFixed(1)} ms${r.gflops ? ` (${r.gflops.toFixed(2)} GFLOP/s)` : ''}`;
   };
   const ratio = (w, ours, theirs) => {
-    const a = results.find((x) => x.workload === w && x.contender === ours);
-    const b = results.find((x) => x.workload === w && x.contender === theirs);
+    const [a, b] = [row(w, ours), row(w, theirs)];
     if (!a?.medianMs || !b?.medianMs) return '-';
     return `${(b.medianMs / a.medianMs).toFixed(2)}x`;
   };
@@ -107,10 +107,7 @@ function markdown(meta, { devices, results }) {
   const peaked = workloads.filter((w) => results.some((r) => r.workload === w && r.peakBytes !== undefined));
   if (peaked.length) {
     const withPeak = contenders.filter((c) => results.some((r) => r.contender === c && r.peakBytes !== undefined));
-    const mib = (w, c) => {
-      const r = results.find((x) => x.workload === w && x.contender === c);
-      return r?.peakBytes === undefined ? '-' : `${(r.peakBytes / 2 ** 20).toFixed(2)}`;
-    };
+    const mib = (w, c) => (row(w, c)?.peakBytes === undefined ? '-' : `${(row(w, c).peakBytes / 2 ** 20).toFixed(2)}`);
     md += `\n## Peak memory (MiB) above what was live before one run\n\n`;
     md += `webtensor: the engine's own count (WebGPU: pooled device buffers handed out, scratch and uniforms included; CPU: tensor storage). TF.js: \`tf.profile\`'s peakBytes (its tensors).\n\n`;
     md += `| workload | ${withPeak.join(' | ')} |\n|${' --- |'.repeat(withPeak.length + 1)}\n`;
@@ -118,7 +115,7 @@ function markdown(meta, { devices, results }) {
   }
   const onnx = workloads.filter((w) => w.startsWith('onnx'));
   if (onnx.length) {
-    const first = (w, c) => results.find((x) => x.workload === w && x.contender === c)?.firstRunMs;
+    const first = (w, c) => row(w, c)?.firstRunMs;
     const ms = (v) => (v === undefined ? '-' : `${v.toFixed(1)}`);
     md += `\n## ONNX models: webtensor vs ONNX Runtime Web 1.30 (wasm EP with 1 thread, WebGPU EP)\n\n`;
     md += `Warm latency (median, outputs read back) and the ratio ORT time / our time (> 1: we are faster); first run = loading the model (session) + the first inference.\n\n`;

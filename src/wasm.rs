@@ -153,24 +153,23 @@ pub fn device_description() -> Result<String, JsError> {
 /// (CPU: tensor storage; WebGPU: pooled buffers handed out), and on WebGPU the pool's figures.
 #[wasm_bindgen(js_name = memoryInfo)]
 pub fn memory_info() -> Result<js_sys::Object, JsError> {
-    let o = js_sys::Object::new();
-    let set = |k: &str, v: f64| js_sys::Reflect::set(&o, &k.into(), &v.into()).map(|_| ());
-    set("numTensors", crate::tensor::live_tensors() as f64).map_err(|_| JsError::new("memoryInfo"))?;
-    let (live, peak) = device()?.tensor_bytes();
-    set("liveBytes", live as f64).map_err(|_| JsError::new("memoryInfo"))?;
-    set("peakBytes", peak as f64).map_err(|_| JsError::new("memoryInfo"))?;
-    if let Device::Gpu(ctx) = device()? {
+    let device = device()?;
+    let (live, peak) = device.tensor_bytes();
+    let mut figures = vec![("numTensors", crate::tensor::live_tensors() as f64), ("liveBytes", live as f64), ("peakBytes", peak as f64)];
+    if let Device::Gpu(ctx) = &device {
         let s = ctx.pool_stats();
-        for (k, v) in [
+        figures.extend([
             ("poolLiveBytes", s.live_bytes as f64),
             ("poolFreeBytes", s.free_bytes as f64),
             ("poolHighWaterBytes", s.high_water_bytes as f64),
             ("buffersCreated", s.created_buffers as f64),
             ("submits", ctx.submits() as f64),
             ("dispatches", ctx.dispatches() as f64),
-        ] {
-            set(k, v).map_err(|_| JsError::new("memoryInfo"))?;
-        }
+        ]);
+    }
+    let o = js_sys::Object::new();
+    for (k, v) in figures {
+        js_sys::Reflect::set(&o, &k.into(), &v.into()).map_err(|_| JsError::new("memoryInfo"))?;
     }
     Ok(o)
 }

@@ -68,10 +68,12 @@ ALLOWED_OPS = {
     "GreaterOrEqual", "Trilu", "CumSum", "Einsum", "NonZero", "Size",
     # Added with the quantized weights (onnxruntime's quantize_dynamic and QDQ models).
     "DequantizeLinear", "QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger",
+    # Added with statically quantized conv nets (quantize_static's QOperator format).
+    "QLinearMatMul", "QLinearConv",
 }
 # Narrow integer types are taken only in cases made of these ops (the engine holds every integer
 # as int32, so the wrap-around of uint8 arithmetic elsewhere would not be reproduced).
-QUANT_OPS = {"DequantizeLinear", "QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "Constant", "Identity"}
+QUANT_OPS = {"DequantizeLinear", "QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "QLinearConv", "Constant", "Identity"}
 
 
 # ---------------------------------------------------------------------------------------------

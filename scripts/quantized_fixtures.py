@@ -17,6 +17,19 @@ Models:
 - llama_f16, gpt2_f16: onnxruntime's float16 converter (keep_io_types): float16 weights and
                arithmetic between Casts at the inputs and outputs: transformers.js's fp16.
 - llama_q4f16: llama_f16 with its MatMuls as 4-bit MatMulNBits (float16 scales): q4f16.
+- llama_q4_qdq: llama through the same 4-bit quantizer in its QDQ format (opset 21): each weight
+               a uint4 initializer with uint4 zero points read by DequantizeLinear (blocks of 32
+               along K) feeding the MatMul: the form other toolchains export.
+
+- convnet_qop, convnet_qdq: a small conv net (strided Conv, ReLU, depthwise Conv, 1x1 Conv,
+               GlobalAveragePool, fully connected MatMul), built with onnx.helper and statically
+               quantized by quantize_static (uint8 activations calibrated on seeded inputs, int8
+               weights per output channel): in the QOperator format (QLinearConv, QLinearMatMul,
+               QuantizeLinear/DequantizeLinear around the float ops) and in the QDQ format.
+               onnxruntime computes the integer ops in integers, rounding each requantized
+               activation once: the engine does the same for QLinearConv/QLinearMatMul; for QDQ it
+               runs the float ops between Dequantize and Quantize as written, so a product on a
+               rounding boundary may land one code away: the tolerance allows one output code.
 
 - gather_block_int4, gather_block_uint4: one com.microsoft GatherBlockQuantized node each (a
                4-bit embedding table [50, 64] in blocks of 32, int4 with zero points and uint4
@@ -60,15 +73,21 @@ if not in_venv(VENV):
 
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
+import onnx.version_converter  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 from onnx import numpy_helper  # noqa: E402
-from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: E402
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static  # noqa: E402
 from onnxruntime.quantization.matmul_4bits_quantizer import DefaultWeightOnlyQuantConfig, MatMul4BitsQuantizer  # noqa: E402
 
 
-def q4(src: Path, dst: Path, block: int, symmetric: bool) -> None:
-    config = DefaultWeightOnlyQuantConfig(block_size=block, is_symmetric=symmetric)
-    quantizer = MatMul4BitsQuantizer(onnx.load(str(src)), algo_config=config)
+def q4(src: Path, dst: Path, block: int, symmetric: bool, quant_format=QuantFormat.QOperator) -> None:
+    config = DefaultWeightOnlyQuantConfig(block_size=block, is_symmetric=symmetric, quant_format=quant_format)
+    model = onnx.load(str(src))
+    if quant_format == QuantFormat.QDQ:
+        # The QDQ form needs opset 21 (4-bit DequantizeLinear): the model is converted to it first
+        # (the quantizer itself only raises the declared opset).
+        model = onnx.version_converter.convert_version(model, 21)
+    quantizer = MatMul4BitsQuantizer(model, algo_config=config)
     quantizer.process()
     quantizer.model.save_model_to_file(str(dst), use_external_data_format=False)
 
@@ -149,6 +168,82 @@ def gather_block(out_dir: Path, manifest: list) -> None:
                          "tolerance": 2e-4})
 
 
+def convnets(out_dir: Path, manifest: list) -> None:
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(6)
+
+    def weight(name, shape):
+        fan_in = int(np.prod(shape[1:]))
+        return numpy_helper.from_array((rng.standard_normal(shape) * np.sqrt(2 / fan_in)).astype(np.float32), name)
+
+    def bias(name, n):
+        return numpy_helper.from_array((0.1 * rng.standard_normal(n)).astype(np.float32), name)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=8),
+        helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("Conv", ["r2", "w3", "b3"], ["c3"], kernel_shape=[1, 1]),
+        helper.make_node("GlobalAveragePool", ["c3"], ["p"]),
+        helper.make_node("Flatten", ["p"], ["f"]),
+        helper.make_node("MatMul", ["f", "fc"], ["y"]),
+    ]
+    inits = [weight("w1", [8, 3, 3, 3]), bias("b1", 8), weight("w2", [8, 1, 3, 3]), bias("b2", 8), weight("w3", [16, 8, 1, 1]), bias("b3", 16),
+             numpy_helper.from_array((rng.standard_normal((16, 10)) / 4).astype(np.float32), "fc")]
+    graph = helper.make_graph(nodes, "convnet", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3, 16, 16])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 10])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    tmp = out_dir / "convnet_f32.onnx"
+    onnx.save(model, str(tmp))
+    calibration = [rng.uniform(0, 1, (1, 3, 16, 16)).astype(np.float32) for _ in range(16)]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter({"x": x} for x in calibration)
+
+        def get_next(self):
+            return next(self.items, None)
+
+    cases = [rng.uniform(0, 1, (1, 3, 16, 16)).astype(np.float32), rng.uniform(0, 1, (3, 3, 16, 16)).astype(np.float32)]
+    exact = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+    for name, fmt in [("convnet_qop", QuantFormat.QOperator), ("convnet_qdq", QuantFormat.QDQ)]:
+        (out_dir / name).mkdir()
+        path = out_dir / name / "model.onnx"
+        quantize_static(str(tmp), str(path), Reader(), quant_format=fmt, op_types_to_quantize=["Conv", "MatMul"], per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        quantized = onnx.load(str(path))
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        delta, code = 0.0, 0.0
+        for k, x in enumerate(cases):
+            (out_dir / name / f"case_{k}").mkdir()
+            (out_dir / name / f"case_{k}" / "input_0.pb").write_bytes(numpy_helper.from_array(x).SerializeToString())
+            y = session.run(None, {"x": x})[0]
+            (out_dir / name / f"case_{k}" / "output_0.pb").write_bytes(numpy_helper.from_array(y).SerializeToString())
+            want = exact.run(None, {"x": x})[0]
+            delta = max(delta, float(np.max(np.abs(y.astype(np.float64) - want) / (1 + np.abs(want)))))
+        # One step of the output's quantization (the scale of the last DequantizeLinear).
+        last = next(n for n in reversed(quantized.graph.node) if n.op_type == "DequantizeLinear")
+        scale = next(i for i in quantized.graph.initializer if i.name == last.input[1])
+        code = float(numpy_helper.to_array(scale).max())
+        tolerance = 2e-4 if fmt == QuantFormat.QOperator else round(1.01 * code, 6)
+        manifest.append({"name": name, "from": None, "inputs": ["x"], "outputs": ["y"], "ops": op_types(quantized),
+                         "cases": [{"x": list(x.shape)} for x in cases], "tolerance": tolerance, "delta_vs_f32": round(delta, 6),
+                         "output_step": code})
+        print(f"[quantized_fixtures] {name}: {path.stat().st_size} bytes, ops {op_types(quantized)}, output step {code}, delta {delta}")
+    tmp.unlink()
+
+
+def as_written() -> "ort.SessionOptions":
+    """onnxruntime's CPU session fuses DequantizeLinear -> MatMul into MatMulNBits at accuracy
+    level 4 by default, quantizing the activations to int8 (2.7e-3 from the graph as written on
+    llama_q4_qdq): the references keep the activations in float32, as the graph says."""
+    options = ort.SessionOptions()
+    options.add_session_config_entry("session.qdq_matmulnbits_accuracy_level", "0")
+    return options
+
+
 def op_types(model) -> list:
     return sorted({(n.domain + "." if n.domain else "") + n.op_type for n in model.graph.node})
 
@@ -200,6 +295,7 @@ def main() -> None:
         ("llama_f16", "llama", f16),
         ("gpt2_f16", "gpt2", f16),
         ("llama_q4f16", "llama", q4f16),
+        ("llama_q4_qdq", "llama", lambda s, d: q4(s, d, 32, False, QuantFormat.QDQ)),
     ]
     manifest = []
     for name, base, make in specs:
@@ -207,7 +303,7 @@ def main() -> None:
         path = OUT / name / "model.onnx"
         make(SOURCE / base / "model.onnx", path)
         model = onnx.load(str(path))
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(path), as_written(), providers=["CPUExecutionProvider"])
         reference = ort.InferenceSession(str(SOURCE / base / "model.onnx"), providers=["CPUExecutionProvider"])
         inputs = [i.name for i in session.get_inputs()]
         outputs = [o.name for o in session.get_outputs()]
@@ -231,6 +327,7 @@ def main() -> None:
                          "tolerance": tolerance, "delta_vs_f32": round(delta, 6)})
         print(f"[quantized_fixtures] {name}: {path.stat().st_size} bytes (from {(SOURCE / base / 'model.onnx').stat().st_size}), ops {op_types(model)}")
     gather_block(OUT, manifest)
+    convnets(OUT, manifest)
     f16_overflow(OUT, manifest)
     (OUT / "manifest.json").write_text(json.dumps({"tools": EXPECTED, "models": manifest}, indent=1) + "\n")
     (OUT / "README.md").write_text(

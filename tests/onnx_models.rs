@@ -265,3 +265,98 @@ fn fused_conv_activation_equals_its_nodes() {
         }
     }
 }
+
+/// A MatMul reading a DequantizeLinear of a constant 4- or 8-bit weight (onnxruntime's QDQ
+/// format) runs on the weight packed at load, the DequantizeLinear folded away, wherever the
+/// layout has a packed form (per tensor, per column, blocks along K whose bits fill whole words),
+/// and as written elsewhere; both give x times the weight dequantized on the host.
+#[test]
+fn dequantized_matmul_weight_is_packed() {
+    use prost::Message;
+    use webtensor::onnx::proto::{data_type, AttributeProto, GraphProto, ModelProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
+    use webtensor::Tensor;
+    let (k, n, m) = (40usize, 6usize, 3usize);
+    let dev = Device::Cpu;
+    let hash = |i: usize, seed: usize| (i.wrapping_mul(2_654_435_761).wrapping_add(seed * 97) >> 3) % 1000;
+    let int = |name: &str, v: i64| AttributeProto { name: name.into(), i: v, r#type: 2, ..Default::default() };
+    // (label, ONNX type, axis, block_size, scale shape, with zero points, packed)
+    let layouts: Vec<(&str, i32, i64, i64, Vec<usize>, bool, bool)> = vec![
+        ("int4 blocks of 32 along K, no zero points", data_type::INT4, 0, 32, vec![2, n], false, true),
+        ("uint4 blocks of 16 with zero points", data_type::UINT4, 0, 16, vec![3, n], true, true),
+        ("int4 per column with zero points", data_type::INT4, 1, 0, vec![n], true, true),
+        ("uint8 per tensor", data_type::UINT8, 1, 0, vec![], true, true),
+        ("int8 per column, no zero points", data_type::INT8, 1, 0, vec![n], false, true),
+        ("int8 blocks of 8 along K", data_type::INT8, 0, 8, vec![5, n], true, true),
+        ("int4 blocks of 4 (half a word: runs as written)", data_type::INT4, 0, 4, vec![10, n], true, false),
+    ];
+    for (label, ty, axis, block, scale_shape, with_zero, packed) in layouts {
+        let bits = if matches!(ty, data_type::INT4 | data_type::UINT4) { 4 } else { 8 };
+        let (lo, span) = match ty {
+            data_type::INT4 => (-8i64, 16),
+            data_type::UINT4 => (0, 16),
+            data_type::INT8 => (-128, 256),
+            _ => (0, 256),
+        };
+        let codes: Vec<i64> = (0..k * n).map(|i| lo + (hash(i, 1) as i64 % span)).collect();
+        let groups: usize = scale_shape.iter().product::<usize>().max(1);
+        let scales: Vec<f32> = (0..groups).map(|i| 0.01 + hash(i, 2) as f32 * 1e-4).collect();
+        let zeros: Vec<i64> = (0..groups).map(|i| lo + (hash(i, 3) as i64 % span)).collect();
+        let raw = |v: &[i64]| -> Vec<u8> {
+            if bits == 8 {
+                v.iter().map(|&c| c as u8).collect()
+            } else {
+                v.chunks(2).map(|p| (p[0] as u8 & 15) | ((p.get(1).copied().unwrap_or(0) as u8 & 15) << 4)).collect()
+            }
+        };
+        // The group of element (row, column): its index in the scales.
+        let group = |r: usize, c: usize| match (scale_shape.len(), axis) {
+            (0, _) => 0,
+            (1, _) => c,
+            _ => (r / block as usize) * n + c,
+        };
+        let default_zero = 0;
+        let w: Vec<f64> = (0..k * n)
+            .map(|i| {
+                let g = group(i / n, i % n);
+                (codes[i] - if with_zero { zeros[g] } else { default_zero }) as f64 * scales[g] as f64
+            })
+            .collect();
+        let dims = |s: &[usize]| s.iter().map(|&d| d as i64).collect::<Vec<_>>();
+        let mut initializer = vec![
+            TensorProto { name: "w".into(), dims: vec![k as i64, n as i64], data_type: ty, raw_data: raw(&codes), ..Default::default() },
+            TensorProto { name: "s".into(), dims: dims(&scale_shape), data_type: data_type::FLOAT, float_data: scales.clone(), ..Default::default() },
+        ];
+        let mut dq_inputs = vec!["w", "s"];
+        if with_zero {
+            initializer.push(TensorProto { name: "z".into(), dims: dims(&scale_shape), data_type: ty, raw_data: raw(&zeros), ..Default::default() });
+            dq_inputs.push("z");
+        }
+        let mut attrs = vec![int("axis", axis)];
+        if block > 0 {
+            attrs.push(int("block_size", block));
+        }
+        let model = ModelProto {
+            ir_version: 10,
+            opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 21 }],
+            graph: Some(GraphProto {
+                node: vec![node("DequantizeLinear", &dq_inputs, "wf", attrs), node("MatMul", &["x", "wf"], "y", vec![])],
+                initializer,
+                input: vec![ValueInfoProto { name: "x".into(), ..Default::default() }],
+                output: vec![ValueInfoProto { name: "y".into(), ..Default::default() }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let model = OnnxModel::from_bytes(&dev, &model).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_eq!(model.packed_weight_bytes() > 0, packed, "{label}: packed");
+        let xv: Vec<f32> = (0..m * k).map(|i| hash(i, 4) as f32 / 250.0 - 2.0).collect();
+        let x = Tensor::from_f32(&dev, &xv, &[m, k]).unwrap();
+        let got = pollster::block_on(model.run(&[x]).unwrap()[0].to_vec_f32()).unwrap();
+        assert_eq!(got.len(), m * n, "{label}");
+        for (i, g) in got.iter().enumerate() {
+            let want: f64 = (0..k).map(|j| xv[(i / n) * k + j] as f64 * w[j * n + i % n]).sum();
+            assert!((*g as f64 - want).abs() <= 1e-5 * (1.0 + want.abs()), "{label}: y[{i}] = {g}, expected {want}");
+        }
+    }
+}

@@ -24,6 +24,7 @@ mod nodes;
 mod patterns;
 mod plan;
 pub mod proto;
+mod qlinear;
 mod quantized;
 
 use std::collections::HashMap;
@@ -362,7 +363,9 @@ impl OnnxModel {
         let inputs: Vec<String> = graph_inputs.iter().map(|v| v.name.clone()).collect();
         let input_shapes = graph_inputs.iter().map(|v| declared_shape(v)).collect();
         let outputs: Vec<String> = graph.output.iter().map(|v| v.name.clone()).collect();
-        let nodes = patterns::fuse(graph.node, &outputs);
+        // DequantizeLinear nodes folded into a packed MatMul weight are not run.
+        let kept = graph.node.into_iter().filter(|n| !n.output.first().is_some_and(|o| quant.folded.contains(o))).collect();
+        let nodes = patterns::fuse(kept, &outputs);
         let plan = plan::Plan::new(&nodes, &constant_index, &inputs, &outputs, &quant.consumed, &|o| quant.packed.contains_key(o))?;
         let memo = memo::Memo::new(nodes.len());
         Ok(OnnxModel { device: device.clone(), opset, nodes, constants, constant_index, plan, memo, quant, weight_names, external, inputs, input_shapes, outputs })
@@ -466,7 +469,7 @@ impl OnnxModel {
             }
             let packed = if step.packed { node.output.first().and_then(|o| self.quant.packed.get(o)) } else { None };
             let outs = match (packed, node.domain.as_str()) {
-                (Some(w), _) => quantized::run_packed(node, &args, w),
+                (Some(w), _) => quantized::run_packed(node, &args, w, &self.quant),
                 (None, "com.microsoft") => contrib::run(node, &args, &self.device),
                 (None, patterns::DOMAIN) => patterns::run(node, &args),
                 (None, _) if quantized::OPS.contains(&node.op_type.as_str()) => quantized::run(node, &args, &self.quant),

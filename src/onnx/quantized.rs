@@ -5,6 +5,11 @@
 //!   quantize_dynamic): the weight is packed once at load into
 //!   the engine's `QuantizedMatrix` and stays 8- or 4-bit on the device; the uint8 initializer
 //!   itself is never uploaded.
+//! - DequantizeLinear of a constant 4- or 8-bit weight feeding a MatMul (onnxruntime's QDQ format,
+//!   from MatMul4BitsQuantizer and quantize_static): packed the same way, the DequantizeLinear
+//!   folded away, where its layout (per tensor, per column, or blocks along K) has a packed form.
+//! - QLinearMatMul and QLinearConv (qlinear.rs), QLinearMatMul's constant weight packed as
+//!   MatMulInteger's.
 //! - DynamicQuantizeLinear, QuantizeLinear and DequantizeLinear (per tensor, per axis, blocked),
 //!   and MatMulInteger of two computed operands, as elementwise compositions.
 //!
@@ -25,7 +30,7 @@ use crate::{bail, DType, Device, Result, Tensor};
 const OP: &str = "onnx";
 
 /// The ai.onnx op types run here.
-pub const OPS: &[&str] = &["DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "QuantizeLinear"];
+pub const OPS: &[&str] = &["DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "QLinearConv", "QLinearMatMul", "QuantizeLinear"];
 /// The com.microsoft op types run here (their weights packed at load).
 pub const CONTRIB_OPS: &[&str] = &["GatherBlockQuantized", "MatMulNBits"];
 
@@ -34,8 +39,12 @@ pub const CONTRIB_OPS: &[&str] = &["GatherBlockQuantized", "MatMulNBits"];
 pub struct Prepared {
     /// Packed weights, by the first output of the node that uses them.
     pub packed: HashMap<String, QuantizedMatrix>,
-    /// Initializers read only by packing: never uploaded as tensors.
+    /// Initializers read only by packing: never uploaded as tensors. Also the outputs of folded
+    /// nodes, which nothing computes.
     pub consumed: HashSet<String>,
+    /// Outputs of DequantizeLinear nodes folded into the packed weight of the MatMul reading them:
+    /// those nodes are dropped from the graph.
+    pub folded: HashSet<String>,
     /// ONNX element types of initializers, graph inputs and Constant values, by name.
     pub elem_types: HashMap<String, i32>,
 }
@@ -66,25 +75,38 @@ pub fn prepare(graph: &GraphProto, device: &Device) -> Result<Prepared> {
             *readers.entry(i.as_str()).or_default() += 1;
         }
     }
+    let producers: HashMap<&str, &NodeProto> = graph.node.iter().flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n))).collect();
+    let graph_outputs: HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
     for n in &graph.node {
-        let packed = match (n.domain.as_str(), n.op_type.as_str()) {
-            ("com.microsoft", "MatMulNBits") => Some(pack_nbits(n, &inits, device).map_err(|e| at_node(n, e))?),
-            ("com.microsoft", "GatherBlockQuantized") => Some(pack_gather(n, &inits, device).map_err(|e| at_node(n, e))?),
-            ("" | "ai.onnx", "MatMulInteger") => pack_integer(n, &inits, device).map_err(|e| at_node(n, e))?,
-            _ => None,
+        // The node whose inputs the packed form replaces, and which of them.
+        let (packed, owner, replaced): (_, &NodeProto, &[usize]) = match (n.domain.as_str(), n.op_type.as_str()) {
+            ("com.microsoft", "MatMulNBits") => (Some(pack_nbits(n, &inits, device).map_err(|e| at_node(n, e))?), n, &[1, 2, 3]),
+            ("com.microsoft", "GatherBlockQuantized") => (Some(pack_gather(n, &inits, device).map_err(|e| at_node(n, e))?), n, &[0, 2, 3]),
+            ("" | "ai.onnx", "MatMulInteger") => (pack_integer(n, 1, 3, &inits, device).map_err(|e| at_node(n, e))?, n, &[1, 3]),
+            ("" | "ai.onnx", "QLinearMatMul") => (pack_integer(n, 3, 5, &inits, device).map_err(|e| at_node(n, e))?, n, &[3, 5]),
+            ("" | "ai.onnx", "MatMul") => {
+                let dq = n.input.get(1).filter(|b| readers.get(b.as_str()) == Some(&1) && !graph_outputs.contains(b.as_str())).and_then(|b| producers.get(b.as_str()));
+                match dq.filter(|d| d.op_type == "DequantizeLinear" && matches!(d.domain.as_str(), "" | "ai.onnx")) {
+                    Some(dq) => match pack_dequantized(dq, &inits, device).map_err(|e| at_node(dq, e))? {
+                        Some(w) => {
+                            p.folded.insert(n.input[1].clone());
+                            p.consumed.insert(n.input[1].clone());
+                            (Some(w), *dq, &[0, 1, 2])
+                        }
+                        None => (None, n, &[]),
+                    },
+                    None => (None, n, &[]),
+                }
+            }
+            _ => (None, n, &[]),
         };
         let Some(w) = packed else { continue };
         let Some(out) = n.output.first() else { continue };
         p.packed.insert(out.clone(), w);
         // The packed form replaces the weight, its scales and zero points wherever nothing else
         // reads them (so they are neither uploaded twice nor offered as trainable weights).
-        let inputs: &[usize] = match n.op_type.as_str() {
-            "GatherBlockQuantized" => &[0, 2, 3],
-            "MatMulNBits" => &[1, 2, 3],
-            _ => &[1, 3],
-        };
-        for &i in inputs {
-            if let Some(name) = n.input.get(i).filter(|s| !s.is_empty()) {
+        for &i in replaced {
+            if let Some(name) = owner.input.get(i).filter(|s| !s.is_empty()) {
                 if readers.get(name.as_str()) == Some(&1) && inits.contains_key(name.as_str()) {
                     p.consumed.insert(name.clone());
                 }
@@ -267,12 +289,13 @@ fn pack_gather(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Devi
     )
 }
 
-/// MatMulInteger with a constant 2-D 8-bit weight B [K, N] (and a constant zero point, scalar or
-/// per column): packed as one 8-bit block per column with scale 1, so the kernel's (code - zero)
-/// is B's integer value minus its zero point. int8 codes are stored offset by 128.
-fn pack_integer(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Device) -> Result<Option<QuantizedMatrix>> {
-    let Some(b) = n.input.get(1).and_then(|name| inits.get(name.as_str())) else { return Ok(None) };
-    if b.dims.len() != 2 || n.input.get(3).is_some_and(|z| !z.is_empty() && !inits.contains_key(z.as_str())) {
+/// MatMulInteger (or QLinearMatMul) with a constant 2-D 8-bit weight B [K, N] at input `b_at`
+/// (and a constant zero point at `zero_at`, scalar or per column): packed as one 8-bit block per
+/// column with scale 1, so the kernel's (code - zero) is B's integer value minus its zero point.
+/// int8 codes are stored offset by 128.
+fn pack_integer(n: &NodeProto, b_at: usize, zero_at: usize, inits: &HashMap<&str, &TensorProto>, device: &Device) -> Result<Option<QuantizedMatrix>> {
+    let Some(b) = n.input.get(b_at).and_then(|name| inits.get(name.as_str())) else { return Ok(None) };
+    if b.dims.len() != 2 || n.input.get(zero_at).is_some_and(|z| !z.is_empty() && !inits.contains_key(z.as_str())) {
         return Ok(None);
     }
     let dims = tensor_dims("weight B", &b.dims)?;
@@ -288,7 +311,7 @@ fn pack_integer(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Dev
             words[e / 4] |= code(bytes[r * cols + c]) << (8 * (e % 4));
         }
     }
-    let zero: Vec<f32> = match constant(n, 3, inits, "weight zero point")? {
+    let zero: Vec<f32> = match constant(n, zero_at, inits, "weight zero point")? {
         None => vec![offset as f32; cols],
         Some(z) => {
             let v = decode_tensor(z)?.data.as_ints();
@@ -310,8 +333,97 @@ fn pack_integer(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Dev
     )?))
 }
 
+/// A DequantizeLinear of a constant 2-D int4/uint4/int8/uint8 weight W [K, N] as the engine's
+/// packed matrix: per tensor, per column (axis 1), or in blocks along K (axis 0, block_size a
+/// multiple of 32 / bits). None for other layouts, which then run as written. Signed codes are
+/// stored offset by 2^(bits - 1), as everywhere in the engine.
+fn pack_dequantized(dq: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Device) -> Result<Option<QuantizedMatrix>> {
+    let get = |i: usize| dq.input.get(i).filter(|s| !s.is_empty()).map(|name| inits.get(name.as_str()).copied());
+    let (Some(Some(x)), Some(Some(scale))) = (get(0), get(1)) else { return Ok(None) };
+    let zero = match get(2) {
+        None => None,
+        Some(Some(z)) => Some(z),
+        Some(None) => return Ok(None),
+    };
+    let (bits, offset) = match x.data_type {
+        data_type::INT4 => (4, 8),
+        data_type::UINT4 => (4, 0),
+        data_type::INT8 => (8, 128),
+        data_type::UINT8 => (8, 0),
+        _ => return Ok(None),
+    };
+    if x.dims.len() != 2 || zero.is_some_and(|z| z.data_type != x.data_type) || x.data_location == 1 || !x.external_data.is_empty() {
+        return Ok(None);
+    }
+    let dims = tensor_dims("weight", &x.dims)?;
+    let (k, n) = (dims[0], dims[1]);
+    let scale_dims = tensor_dims("scale", &scale.dims)?;
+    let axis = match attr_i(dq, "axis", 1) {
+        a @ (-2..=1) => a.rem_euclid(2),
+        _ => return Ok(None),
+    };
+    let block_size = attr_i(dq, "block_size", 0);
+    let whole = k.next_multiple_of(32 / bits).max(32 / bits);
+    // The block along K, the number of blocks, and where (column, block)'s scale sits in the file.
+    let (block, blocks, at): (usize, usize, Box<dyn Fn(usize, usize) -> usize>) = if scale_dims.iter().product::<usize>() == 1 {
+        (whole, 1, Box::new(|_, _| 0))
+    } else if block_size <= 0 && axis == 1 && scale_dims == [n] {
+        (whole, 1, Box::new(|c, _| c))
+    } else if block_size > 0 && axis == 0 && (block_size as usize * bits) % 32 == 0 && scale_dims == [k.div_ceil(block_size as usize), n] {
+        (block_size as usize, k.div_ceil(block_size as usize), Box::new(move |c, b| b * n + c))
+    } else {
+        return Ok(None);
+    };
+    if block > 1 << 20 {
+        return Ok(None);
+    }
+    // The codes straight from the file's bytes (two's complement bits; a signed value plus the
+    // offset is its bits with the top one flipped): no wider copy of a large weight.
+    let numel = crate::shape::checked_numel(OP, &dims)?;
+    let int32_bytes: Vec<u8>;
+    let bytes: &[u8] = if x.raw_data.is_empty() {
+        int32_bytes = x.int32_data.iter().map(|&v| v as u8).collect();
+        &int32_bytes
+    } else {
+        &x.raw_data
+    };
+    let scales = floats_of(scale)?;
+    let zeros = zero.map(|z| decode_tensor(z)).transpose()?.map(|z| z.data.as_ints());
+    if bytes.len() != (numel * bits).div_ceil(8) || scales.len() != scale_dims.iter().product::<usize>() || zeros.as_ref().is_some_and(|z| z.len() != scales.len()) {
+        bail!(OP, "DequantizeLinear: {} bytes of {bits}-bit values, {} scales and {:?} zero points for a [{k}, {n}] weight", bytes.len(), scales.len(), zeros.as_ref().map(Vec::len));
+    }
+    let flip = offset as u32;
+    let code = |i: usize| -> u32 {
+        let stored = if bits == 8 { bytes[i] as u32 } else { (bytes[i / 2] as u32 >> (4 * (i % 2))) & 15 };
+        stored ^ flip
+    };
+    let mut words = vec![0u32; n * blocks * block * bits / 32];
+    for r in 0..k {
+        for c in 0..n {
+            let e = (c * blocks + r / block) * block + r % block;
+            words[e * bits / 32] |= code(r * n + c) << (e * bits % 32);
+        }
+    }
+    let per_block = |f: &dyn Fn(usize) -> f32| -> Vec<f32> { (0..n * blocks).map(|i| f(at(i / blocks, i % blocks))).collect() };
+    let zero_points = match (&zeros, offset) {
+        (Some(z), _) => Some(per_block(&|i| (z[i] + offset as i64) as f32)),
+        // A signed code without zero points is centred on the engine's default zero, 2^(bits-1).
+        (None, 0) => Some(vec![0.0; n * blocks]),
+        (None, _) => None,
+    };
+    Ok(Some(QuantizedMatrix::new(
+        Tensor::from_words(device, words, &[n, blocks, block * bits / 32], DType::I32)?,
+        Tensor::from_f32(device, &per_block(&|i| scales[i]), &[n, blocks])?,
+        zero_points.map(|z| Tensor::from_f32(device, &z, &[n, blocks])).transpose()?,
+        bits,
+        block,
+        k,
+        n,
+    )?))
+}
+
 /// Runs a node whose weight was packed at load.
-pub fn run_packed(node: &NodeProto, args: &[Option<&Value>], w: &QuantizedMatrix) -> Result<Vec<Value>> {
+pub fn run_packed(node: &NodeProto, args: &[Option<&Value>], w: &QuantizedMatrix, prepared: &Prepared) -> Result<Vec<Value>> {
     if node.op_type == "GatherBlockQuantized" {
         // Negative indices count from the end of the table.
         let ids = ops::cast(&input(args, 1)?.tensor, DType::I32)?;
@@ -322,6 +434,9 @@ pub fn run_packed(node: &NodeProto, args: &[Option<&Value>], w: &QuantizedMatrix
     }
     let a = &input(args, 0)?.tensor;
     match node.op_type.as_str() {
+        // B was a DequantizeLinear of the packed weight (folded at load).
+        "MatMul" => Ok(vec![plain(ops::quantized_matmul(a, w)?)]),
+        "QLinearMatMul" => super::qlinear::matmul_packed(node, args, w, prepared),
         "MatMulNBits" => {
             let mut y = ops::quantized_matmul(a, w)?;
             if let Some(bias) = opt_input(args, 5) {
@@ -337,7 +452,7 @@ pub fn run_packed(node: &NodeProto, args: &[Option<&Value>], w: &QuantizedMatrix
 }
 
 /// A minus its zero point, in int32 (a scalar: a per-row zero point is refused).
-fn minus_zero_point(a: &Tensor, zp: Option<&Value>) -> Result<Tensor> {
+pub(super) fn minus_zero_point(a: &Tensor, zp: Option<&Value>) -> Result<Tensor> {
     let x = ops::cast(a, DType::I32)?;
     match zp {
         None => Ok(x),
@@ -392,16 +507,11 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], prepared: &Prepared) -> Re
             // output_dtype, else uint8).
             let scale = &input(args, 1)?.tensor;
             let zp = opt_input(args, 2);
-            let ty = match node.input.get(2).filter(|s| !s.is_empty()) {
-                Some(name) => match prepared.elem_types.get(name) {
-                    Some(&t) => t,
-                    None => bail!(OP, "unsupported: QuantizeLinear whose zero point '{name}' has no declared type"),
-                },
-                None => match attr_i(node, "output_dtype", 0) {
-                    0 => data_type::UINT8,
-                    t => i32::try_from(t).unwrap_or(-1),
-                },
+            let otherwise = match attr_i(node, "output_dtype", 0) {
+                0 => data_type::UINT8,
+                t => i32::try_from(t).unwrap_or(-1),
             };
+            let ty = prepared.declared_int_type(node, 2, otherwise)?;
             let Some((lo, hi)) = data_type::int_range(ty) else { bail!(OP, "unsupported: QuantizeLinear to ONNX type {ty} (integer types are)") };
             let mut q = ops::round(&ops::div(&ops::cast(x, DType::F32)?, &expand_param(scale, x, node)?)?)?;
             if let Some(z) = zp {
@@ -409,6 +519,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], prepared: &Prepared) -> Re
             }
             Ok(vec![plain(ops::cast(&ops::clip(&q, lo as f32, hi as f32)?, DType::I32)?)])
         }
+        "QLinearMatMul" | "QLinearConv" => super::qlinear::run(node, args, prepared),
         other => bail!(OP, "unsupported op '{other}'"),
     }
 }
@@ -459,6 +570,18 @@ fn expand_param(p: &Tensor, x: &Tensor, node: &NodeProto) -> Result<Tensor> {
 }
 
 impl Prepared {
+    /// The declared ONNX element type of the node's input `i` (a zero point), or `otherwise` where
+    /// the input is absent.
+    pub fn declared_int_type(&self, node: &NodeProto, i: usize, otherwise: i32) -> Result<i32> {
+        match node.input.get(i).filter(|s| !s.is_empty()) {
+            Some(name) => match self.elem_types.get(name) {
+                Some(&t) => Ok(t),
+                None => bail!(OP, "unsupported: {} whose zero point '{name}' has no declared type", node.op_type),
+            },
+            None => Ok(otherwise),
+        }
+    }
+
     /// Bytes the packed weights hold on the device (codes, scales, zero points).
     pub fn packed_bytes(&self) -> usize {
         self.packed.values().map(|w| w.size_bytes()).sum()

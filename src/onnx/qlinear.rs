@@ -11,7 +11,7 @@
 //! values can pass it; the rounding to 8 bits that follows then rarely moves).
 use super::nodes::{conv, input, opt_input, plain};
 use super::proto::{data_type, NodeProto};
-use super::quantized::{minus_zero_point, Prepared};
+use super::quantized::{scalar_zero_point, Prepared};
 use super::Value;
 use crate::ops::{self, QuantizedMatrix};
 use crate::{bail, DType, Result, Tensor};
@@ -20,8 +20,8 @@ const OP: &str = "onnx";
 
 /// QLinearMatMul with its weight packed at load (inputs 3 and 5 consumed).
 pub fn matmul_packed(node: &NodeProto, args: &[Option<&Value>], w: &QuantizedMatrix, prepared: &Prepared) -> Result<Vec<Value>> {
-    let a = minus_zero_point(&input(args, 0)?.tensor, opt_input(args, 2))?;
-    let acc = ops::cast(&ops::quantized_matmul_integer(&a, w)?, DType::F32)?;
+    let a = &input(args, 0)?.tensor;
+    let acc = ops::cast(&ops::quantized_matmul_integer(a, scalar_zero_point(opt_input(args, 2))?.as_ref(), w)?, DType::F32)?;
     Ok(vec![plain(requantize(node, args, &acc, prepared, None)?)])
 }
 

@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use super::nodes::{attr, attr_i, input, opt_input, plain};
 use super::proto::{data_type, GraphProto, NodeProto, TensorProto};
 use super::{decode_tensor, tensor_dims, Value};
-use crate::ops::{self, QuantizedMatrix, Reduce};
+use crate::ops::{self, QuantizedMatrix};
 use crate::{bail, DType, Device, Result, Tensor};
 
 const OP: &str = "onnx";
@@ -446,40 +446,36 @@ pub fn run_packed(node: &NodeProto, args: &[Option<&Value>], w: &QuantizedMatrix
         }
         _ => {
             // MatMulInteger: (A - a_zero_point) times the packed (B - b_zero_point), in int32.
-            Ok(vec![plain(ops::quantized_matmul_integer(&minus_zero_point(a, opt_input(args, 2))?, w)?)])
+            Ok(vec![plain(ops::quantized_matmul_integer(a, scalar_zero_point(opt_input(args, 2))?.as_ref(), w)?)])
         }
     }
 }
 
-/// A minus its zero point, in int32 (a scalar: a per-row zero point is refused).
-pub(super) fn minus_zero_point(a: &Tensor, zp: Option<&Value>) -> Result<Tensor> {
-    let x = ops::cast(a, DType::I32)?;
+/// A's zero point as an int32 scalar (a per-row zero point is refused).
+pub(super) fn scalar_zero_point(zp: Option<&Value>) -> Result<Option<Tensor>> {
     match zp {
+        None => Ok(None),
+        Some(z) if z.tensor.numel() == 1 => Ok(Some(ops::reshape(&ops::cast(&z.tensor, DType::I32)?, &[])?)),
+        Some(z) => bail!(OP, "unsupported: an integer matmul with a per-row zero point for A ({:?})", z.tensor.shape()),
+    }
+}
+
+/// A minus its zero point, in int32.
+fn minus_zero_point(a: &Tensor, zp: Option<&Value>) -> Result<Tensor> {
+    let x = ops::cast(a, DType::I32)?;
+    match scalar_zero_point(zp)? {
         None => Ok(x),
-        Some(z) if z.tensor.numel() == 1 => ops::sub(&x, &ops::reshape(&ops::cast(&z.tensor, DType::I32)?, &[])?),
-        Some(z) => bail!(OP, "unsupported: MatMulInteger with a per-row zero point for A ({:?})", z.tensor.shape()),
+        Some(z) => ops::sub(&x, &z),
     }
 }
 
 /// The ai.onnx quantization ops.
 pub fn run(node: &NodeProto, args: &[Option<&Value>], prepared: &Prepared) -> Result<Vec<Value>> {
     let x = &input(args, 0)?.tensor;
-    let device = x.device();
-    let scalar = |v: f64| ops::fill(device, &[], v, DType::F32);
     match node.op_type.as_str() {
         "DynamicQuantizeLinear" => {
-            // uint8: scale = (max(x, 0) - min(x, 0)) / 255 (1 / 255 when both are 0), zero point
-            // round(-min / scale), y = saturate(round(x / scale) + zero point); rounding half to even.
-            if x.dtype() != DType::F32 {
-                bail!(OP, "DynamicQuantizeLinear takes float32, got {}", x.dtype());
-            }
-            let lo = ops::minimum(&ops::reduce(Reduce::Min, x, None, false)?, &scalar(0.0)?)?;
-            let hi = ops::maximum(&ops::reduce(Reduce::Max, x, None, false)?, &scalar(0.0)?)?;
-            let range = ops::where_(&ops::equal(&hi, &lo)?, &scalar(1.0)?, &ops::sub(&hi, &lo)?)?;
-            let scale = ops::div(&range, &scalar(255.0)?)?;
-            let zero = ops::clip(&ops::round(&ops::neg(&ops::div(&lo, &scale)?)?)?, 0.0, 255.0)?;
-            let y = ops::clip(&ops::add(&ops::round(&ops::div(x, &scale)?)?, &zero)?, 0.0, 255.0)?;
-            Ok(vec![plain(ops::cast(&y, DType::I32)?), plain(scale), plain(ops::cast(&zero, DType::I32)?)])
+            let (y, scale, zero) = ops::dynamic_quantize_u8(x)?;
+            Ok(vec![plain(y), plain(scale), plain(zero)])
         }
         "MatMulInteger" => {
             let b = &input(args, 1)?.tensor;

@@ -2485,12 +2485,17 @@ pub async fn quantized_matmul_vs_reference(dev: Device) -> CaseResult {
         i_n,
     )
     .map_err(e)?;
-    let a: Vec<i32> = (0..im * ik).map(|i| ((i * 97) % 511) as i32 - 255).collect();
-    for rows in [im, 2] {
-        let got = read_i(&ops::quantized_matmul_integer(&ti(&dev, &a[..rows * ik], &[rows, ik])?, &iw).map_err(e)?).await?;
-        let want: Vec<i32> = (0..rows * i_n).map(|o| (0..ik).map(|kk| a[(o / i_n) * ik + kk] * (code_at(o % i_n, kk) as i32 - zeros[o % i_n] as i32)).sum()).collect();
-        if got != want {
-            return Err(format!("integer product of {rows} rows: {got:?}, expected {want:?}"));
+    // A signed (its zero point already subtracted), or uint8 codes with a zero point of 77.
+    let signed: Vec<i32> = (0..im * ik).map(|i| ((i * 97) % 511) as i32 - 255).collect();
+    let codes: Vec<i32> = (0..im * ik).map(|i| ((i * 53) % 256) as i32).collect();
+    for (a, a_zero) in [(&signed, 0), (&codes, 77)] {
+        for rows in [im, 2] {
+            let zero_t = ti(&dev, &[a_zero], &[])?;
+            let got = read_i(&ops::quantized_matmul_integer(&ti(&dev, &a[..rows * ik], &[rows, ik])?, (a_zero != 0).then_some(&zero_t), &iw).map_err(e)?).await?;
+            let want: Vec<i32> = (0..rows * i_n).map(|o| (0..ik).map(|kk| (a[(o / i_n) * ik + kk] - a_zero) * (code_at(o % i_n, kk) as i32 - zeros[o % i_n] as i32)).sum()).collect();
+            if got != want {
+                return Err(format!("integer product of {rows} rows (A's zero point {a_zero}): {got:?}, expected {want:?}"));
+            }
         }
     }
     let (wk, wn) = (20, 3);

@@ -28,8 +28,21 @@ fn weight(kk: u32, col: u32) -> f32 {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let t = gid.x + gid.y * nwg.x * 64u;
     if (MODE == 2u) {
-        if (t >= p.n * p.k) { return; }
-        out[t] = weight(t % p.k, t / p.k);
+        // One thread a word of codes: its 8 or 4 values of one column, one division for all.
+        let words = p.blocks * p.words;
+        if (t >= p.n * words) { return; }
+        let col = t / words;
+        let b = (t % words) / p.words;
+        let per = 32u / p.bits;
+        let k0 = b * p.block + (t % p.words) * per;
+        let at = col * p.blocks + b;
+        let zero = zero_of(at);
+        let scale = scales[at];
+        let word = codes[t];
+        for (var e = 0u; e < per && k0 + e < p.k; e++) {
+            let code = (word >> (p.bits * e)) & ((1u << p.bits) - 1u);
+            out[col * p.k + k0 + e] = (f32(code) - zero) * scale;
+        }
         return;
     }
     if (MODE == 3u) {

@@ -9,6 +9,11 @@
 //! A block's value at code c is (c - zero) * scale in f32, with zero = 2^(bits - 1) when no zero
 //! points are given (symmetric quantization). Per-channel int8 is bits 8 with block >= k.
 //!
+//! On the GPU a prompt-shaped product (many rows) runs as the tiled f32 GEMM over slabs of W's
+//! columns dequantized a slab at a time (at most `SLAB_VALUES` values, 8 MiB, live at once):
+//! the per-column kernel would read and unpack every code once per 4 rows. The whole weight is
+//! never held in f32.
+//!
 //! The gradient reaches x only (dx = dy W^T, the same kernel reading W transposed): the
 //! quantized weight is frozen, as in QLoRA-style fine-tuning of the layers around it.
 use std::rc::Rc;
@@ -22,6 +27,10 @@ use crate::tensor::{alloc_words, common_device, Storage};
 use crate::{bail, DType, Result, Tensor};
 
 const OP: &str = "quantized_matmul";
+/// Rows from which the GPU's product runs as the tiled GEMM over dequantized slabs.
+const SLAB_ROWS: usize = 16;
+/// The most f32 values of W dequantized at once on that path.
+const SLAB_VALUES: usize = 1 << 21;
 
 crate::params! {
     /// shaders/quantize_weight.wgsl's parameters: W [k, n] into `blocks` blocks of `block` codes.
@@ -231,7 +240,11 @@ pub fn quantized_matmul(x: &Tensor, w: &QuantizedMatrix) -> Result<Tensor> {
     let m = x.numel() / w.k.max(1);
     let mut out_shape = x.shape().to_vec();
     *out_shape.last_mut().unwrap() = w.n;
-    let y = no_grad(|| run(Mode::Forward, x, w, m, [m, w.n]))?.reshape_to(&out_shape)?;
+    let y = no_grad(|| match x.device() {
+        Device::Gpu(_) if m >= SLAB_ROWS => by_slabs(x, w, m),
+        _ => run(Mode::Forward, x, w, m, [m, w.n]),
+    })?
+    .reshape_to(&out_shape)?;
     let w = w.clone();
     let in_shape = x.shape().to_vec();
     Ok(record(OP, y, &[x], move |g| {
@@ -239,6 +252,29 @@ pub fn quantized_matmul(x: &Tensor, w: &QuantizedMatrix) -> Result<Tensor> {
         let m = g.grad.numel() / w.n.max(1);
         Ok(vec![Some(run(Mode::Transposed, g.grad, &w, m, [m, w.k])?.reshape_to(&in_shape)?)])
     }))
+}
+
+/// x [m, k] W as the tiled f32 GEMM against slabs of W's columns, each dequantized (as W^T
+/// rows, which is how the codes lie) just before its product: [m, n].
+fn by_slabs(x: &Tensor, w: &QuantizedMatrix, m: usize) -> Result<Tensor> {
+    let x = x.reshape_to(&[m, w.k])?;
+    let cols = (SLAB_VALUES / w.k.max(1) / 64 * 64).clamp(64, w.n.max(64));
+    let mut parts = Vec::with_capacity(w.n.div_ceil(cols));
+    for c0 in (0..w.n).step_by(cols) {
+        let c = cols.min(w.n - c0) as i64;
+        let rows = |t: &Tensor| crate::ops::slice(t, &[c0, 0, 0][..t.rank()], &[c, -1, -1][..t.rank()]);
+        let slab = if c0 == 0 && c as usize == w.n {
+            w.clone()
+        } else {
+            QuantizedMatrix::new(rows(&w.codes)?, rows(&w.scales)?, w.zero_points.as_ref().map(rows).transpose()?, w.bits, w.block, w.k, c as usize)?
+        };
+        let wt = run(Mode::Dequantize, &slab.codes, &slab, slab.n, [slab.n, slab.k])?;
+        parts.push(crate::ops::matmul(&x, &wt, false, true)?);
+    }
+    match parts.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => crate::ops::concat(&parts.iter().collect::<Vec<_>>(), 1),
+    }
 }
 
 /// What the kernel computes: x W ([m, k] -> [m, n]), x W^T ([m, n] -> [m, k]), W^T itself, or
@@ -284,8 +320,13 @@ fn run(mode: Mode, x: &Tensor, w: &QuantizedMatrix, m: usize, out_shape: [usize;
             // Without zero points the binding still needs a buffer: the scales stand in, unread.
             let zeros = w.zero_points.as_ref().unwrap_or(&w.scales);
             let buffers = [out.raw(), x.gpu_buffer()?.raw(), w.codes.gpu_buffer()?.raw(), w.scales.gpu_buffer()?.raw(), zeros.gpu_buffer()?.raw()];
-            // Forward and transposed: one thread per 4 rows of one output column; the others: per value.
-            let threads = if matches!(mode, Mode::Dequantize | Mode::Gather) { numel } else { out_shape[0].div_ceil(4) * out_shape[1] };
+            // Forward and transposed: one thread per 4 rows of one output column; dequantizing:
+            // per word of codes; gathering: per value.
+            let threads = match mode {
+                Mode::Dequantize => w.codes.numel(),
+                Mode::Gather => numel,
+                _ => out_shape[0].div_ceil(4) * out_shape[1],
+            };
             ctx.dispatch(&kernel, bytemuck::bytes_of(&p), &buffers, grid_2d(threads.div_ceil(64) as u64)?);
             Storage::gpu(out)
         }

@@ -2434,7 +2434,8 @@ pub async fn quantized_matmul_vs_reference(dev: Device) -> CaseResult {
         if w.codes.numel() != expected_words {
             return Err(format!("{what}: {} words of codes, expected {expected_words}", w.codes.numel()));
         }
-        for lead in [vec![1], vec![5], vec![2, 3]] {
+        // 20 rows: the GPU's tiled GEMM over a dequantized slab of columns.
+        for lead in [vec![1], vec![5], vec![2, 3], vec![20]] {
             let rows: usize = lead.iter().product();
             let xv = rng.vec(rows * k, -1.0, 1.0);
             let mut shape = lead.clone();
@@ -2462,6 +2463,17 @@ pub async fn quantized_matmul_vs_reference(dev: Device) -> CaseResult {
     close("quantized embedding", &read(&rows).await?, &want, 0.0, 0.0)?;
     if matches!(dev, Device::Cpu) && table.embedding(&ti(&dev, &[9], &[1])?).is_ok() {
         return Err("quantized embedding of id 9 in a table of 9: accepted".into());
+    }
+    // A weight of 2048 x 1100 at 16 rows: on the GPU, two slabs of columns (1024 and 76), each
+    // dequantized and multiplied in turn.
+    {
+        let (k, n, rows) = (2048, 1100, 16);
+        let w = QuantizedMatrix::quantize(&dev, &rng.vec(k * n, -1.0, 1.0), k, n, 8, 64, false).map_err(e)?;
+        let deq = read(&w.dequantize().map_err(e)?).await?;
+        let xv = rng.vec(rows * k, -1.0, 1.0);
+        let y = read(&ops::quantized_matmul(&t(&dev, &xv, &[rows, k])?, &w).map_err(e)?).await?;
+        let want: Vec<f64> = (0..rows * n).map(|o| (0..k).map(|j| xv[(o / n) * k + j] as f64 * deq[j * n + o % n] as f64).sum()).collect();
+        close("a [2048, 1100] 8-bit weight at 16 rows", &y, &want, 1e-4, 1e-4)?;
     }
     // Integer products (MatMulInteger's packing: one 8-bit block a column, scales 1, a zero point
     // per column): exact int32 sums, with k odd and m, n past whole 4 x 8 tiles.

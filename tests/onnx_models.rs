@@ -287,6 +287,7 @@ fn dequantized_matmul_weight_is_packed() {
         ("uint8 per tensor", data_type::UINT8, 1, 0, vec![], true, true),
         ("int8 per column, no zero points", data_type::INT8, 1, 0, vec![n], false, true),
         ("int8 blocks of 8 along K", data_type::INT8, 0, 8, vec![5, n], true, true),
+        ("uint8 in one block of 1 << 30 (past k: one a column)", data_type::UINT8, 0, 1 << 30, vec![1, n], true, true),
         ("int4 blocks of 4 (half a word: runs as written)", data_type::INT4, 0, 4, vec![10, n], true, false),
     ];
     for (label, ty, axis, block, scale_shape, with_zero, packed) in layouts {

@@ -369,8 +369,13 @@ fn pack_dequantized(dq: &NodeProto, inits: &HashMap<&str, &TensorProto>, device:
         (whole, 1, Box::new(|_, _| 0))
     } else if block_size <= 0 && axis == 1 && scale_dims == [n] {
         (whole, 1, Box::new(|c, _| c))
-    } else if block_size > 0 && axis == 0 && (block_size as usize * bits) % 32 == 0 && scale_dims == [k.div_ceil(block_size as usize), n] {
-        (block_size as usize, k.div_ceil(block_size as usize), Box::new(move |c, b| b * n + c))
+    } else if block_size > 0 && axis == 0 && scale_dims == [k.div_ceil(block_size as usize), n] {
+        match block_size as usize {
+            // One block a column (a block_size past k pads nothing: a hostile one allocates nothing).
+            bs if bs >= k => (whole, 1, Box::new(|c, _| c)),
+            bs if (bs * bits) % 32 == 0 => (bs, k.div_ceil(bs), Box::new(move |c, b| b * n + c)),
+            _ => return Ok(None),
+        }
     } else {
         return Ok(None);
     };

@@ -10,7 +10,8 @@
 //! points are given (symmetric quantization). Per-channel int8 is bits 8 with block >= k.
 //!
 //! On the GPU a prompt-shaped product (many rows) runs as the tiled f32 GEMM over slabs of W's
-//! columns dequantized a slab at a time (at most `SLAB_VALUES` values, 8 MiB, live at once):
+//! columns dequantized a slab at a time (at most `SLAB_VALUES` values, 8 MiB, live at once), and
+//! so does its gradient:
 //! the per-column kernel would read and unpack every code once per 4 rows. The whole weight is
 //! never held in f32.
 //!
@@ -241,7 +242,7 @@ pub fn quantized_matmul(x: &Tensor, w: &QuantizedMatrix) -> Result<Tensor> {
     let mut out_shape = x.shape().to_vec();
     *out_shape.last_mut().unwrap() = w.n;
     let y = no_grad(|| match x.device() {
-        Device::Gpu(_) if m >= SLAB_ROWS => by_slabs(x, w, m),
+        Device::Gpu(_) if m >= SLAB_ROWS && w.n > 0 && w.k > 0 => by_slabs(x, w, m),
         _ => run(Mode::Forward, x, w, m, [m, w.n]),
     })?
     .reshape_to(&out_shape)?;
@@ -250,7 +251,11 @@ pub fn quantized_matmul(x: &Tensor, w: &QuantizedMatrix) -> Result<Tensor> {
     Ok(record(OP, y, &[x], move |g| {
         crate::autograd::first_order_only(OP)?;
         let m = g.grad.numel() / w.n.max(1);
-        Ok(vec![Some(run(Mode::Transposed, g.grad, &w, m, [m, w.k])?.reshape_to(&in_shape)?)])
+        let dx = no_grad(|| match g.grad.device() {
+            Device::Gpu(_) if m >= SLAB_ROWS && w.n > 0 && w.k > 0 => by_slabs_transposed(g.grad, &w, m),
+            _ => run(Mode::Transposed, g.grad, &w, m, [m, w.k]),
+        })?;
+        Ok(vec![Some(dx.reshape_to(&in_shape)?)])
     }))
 }
 
@@ -258,23 +263,49 @@ pub fn quantized_matmul(x: &Tensor, w: &QuantizedMatrix) -> Result<Tensor> {
 /// rows, which is how the codes lie) just before its product: [m, n].
 fn by_slabs(x: &Tensor, w: &QuantizedMatrix, m: usize) -> Result<Tensor> {
     let x = x.reshape_to(&[m, w.k])?;
-    let cols = (SLAB_VALUES / w.k.max(1) / 64 * 64).clamp(64, w.n.max(64));
-    let mut parts = Vec::with_capacity(w.n.div_ceil(cols));
-    for c0 in (0..w.n).step_by(cols) {
-        let c = cols.min(w.n - c0) as i64;
-        let rows = |t: &Tensor| crate::ops::slice(t, &[c0, 0, 0][..t.rank()], &[c, -1, -1][..t.rank()]);
-        let slab = if c0 == 0 && c as usize == w.n {
-            w.clone()
-        } else {
-            QuantizedMatrix::new(rows(&w.codes)?, rows(&w.scales)?, w.zero_points.as_ref().map(rows).transpose()?, w.bits, w.block, w.k, c as usize)?
-        };
-        let wt = run(Mode::Dequantize, &slab.codes, &slab, slab.n, [slab.n, slab.k])?;
-        parts.push(crate::ops::matmul(&x, &wt, false, true)?);
-    }
+    let parts = slabs(w, |_, _, wt| crate::ops::matmul(&x, wt, false, true))?;
     match parts.as_slice() {
         [one] => Ok(one.clone()),
         _ => crate::ops::concat(&parts.iter().collect::<Vec<_>>(), 1),
     }
+}
+
+/// g [m, n] W^T the same way (x's gradient): each slab's columns of g times its rows of W^T,
+/// summed: [m, k].
+fn by_slabs_transposed(g: &Tensor, w: &QuantizedMatrix, m: usize) -> Result<Tensor> {
+    let g = g.reshape_to(&[m, w.n])?;
+    let whole = w.n <= slab_columns(w);
+    let parts = slabs(w, |c0, c, wt| {
+        let g = if whole { g.clone() } else { crate::ops::slice(&g, &[0, c0], &[m as i64, c as i64])? };
+        crate::ops::matmul(&g, wt, false, false)
+    })?;
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next() else { bail!(OP, "a weight of no columns has no slabs") };
+    parts.try_fold(first, |sum, p| crate::ops::add(&sum, &p))
+}
+
+/// Columns of W a slab holds: SLAB_VALUES values, in multiples of 64 columns.
+fn slab_columns(w: &QuantizedMatrix) -> usize {
+    (SLAB_VALUES / w.k.max(1) / 64 * 64).clamp(64, w.n.max(64))
+}
+
+/// `f(first column, columns, W^T's rows for them dequantized [columns, k])` for each slab of W's
+/// columns in turn (one slab's f32 values live at a time).
+fn slabs(w: &QuantizedMatrix, mut f: impl FnMut(usize, usize, &Tensor) -> Result<Tensor>) -> Result<Vec<Tensor>> {
+    let cols = slab_columns(w);
+    let mut parts = Vec::with_capacity(w.n.div_ceil(cols));
+    for c0 in (0..w.n).step_by(cols) {
+        let c = cols.min(w.n - c0);
+        let rows = |t: &Tensor| crate::ops::slice(t, &[c0, 0, 0][..t.rank()], &[c as i64, -1, -1][..t.rank()]);
+        let slab = if c == w.n {
+            w.clone()
+        } else {
+            QuantizedMatrix::new(rows(&w.codes)?, rows(&w.scales)?, w.zero_points.as_ref().map(rows).transpose()?, w.bits, w.block, w.k, c)?
+        };
+        let wt = run(Mode::Dequantize, &slab.codes, &slab, slab.n, [slab.n, slab.k])?;
+        parts.push(f(c0, c, &wt)?);
+    }
+    Ok(parts)
 }
 
 /// What the kernel computes: x W ([m, k] -> [m, n]), x W^T ([m, n] -> [m, k]), W^T itself, or

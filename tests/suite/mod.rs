@@ -2474,6 +2474,16 @@ pub async fn quantized_matmul_vs_reference(dev: Device) -> CaseResult {
         let y = read(&ops::quantized_matmul(&t(&dev, &xv, &[rows, k])?, &w).map_err(e)?).await?;
         let want: Vec<f64> = (0..rows * n).map(|o| (0..k).map(|j| xv[(o / n) * k + j] as f64 * deq[j * n + o % n] as f64).sum()).collect();
         close("a [2048, 1100] 8-bit weight at 16 rows", &y, &want, 1e-4, 1e-4)?;
+        // x's gradient through the same slabs: d sum(y c) / dx = c W^T.
+        let x = t(&dev, &xv, &[rows, k])?;
+        x.set_requires_grad(true).map_err(e)?;
+        let cv = rng.vec(rows * n, -1.0, 1.0);
+        let y = ops::quantized_matmul(&x, &w).map_err(e)?;
+        let loss = ops::reduce(ops::Reduce::Sum, &ops::mul(&y, &t(&dev, &cv, &[rows, n])?).map_err(e)?, None, false).map_err(e)?;
+        webtensor::autograd::backward(&loss).map_err(e)?;
+        let dx = read(&x.grad().ok_or("no gradient for x")?).await?;
+        let want: Vec<f64> = (0..rows * k).map(|o| (0..n).map(|c| cv[(o / k) * n + c] as f64 * deq[(o % k) * n + c] as f64).sum()).collect();
+        close("the gradient through a [2048, 1100] 8-bit weight at 16 rows", &dx, &want, 1e-4, 1e-4)?;
     }
     // Integer products (MatMulInteger's packing: one 8-bit block a column, scales 1, a zero point
     // per column): exact int32 sums, with k odd and m, n past whole 4 x 8 tiles.

@@ -2,13 +2,14 @@
 //! its QOperator format (quantize_static), which the ONNX model zoo's int8 conv nets use.
 //!
 //! Both compute the integer product of the centred operands, (a - a_zero) (b - b_zero) plus an
-//! int32 bias, then requantize it: y = saturate(round_half_even(acc * a_scale * b_scale /
-//! y_scale) + y_zero) in y_zero's declared type, as onnxruntime does (its multiplier is the same
-//! float32 product and quotient). A constant QLinearMatMul weight is packed at load like
-//! MatMulInteger's (quantized.rs) and its product sums in int32 on the wasm CPU. The convolution
-//! runs the engine's float32 convolution over the centred integer values: its sums are exact
-//! while they stay below 2^24 in magnitude (a 3x3 window over 512 channels of full-range 8-bit
-//! values can pass it; the rounding to 8 bits that follows then rarely moves).
+//! int32 bias, then requantize it: y = saturate(round_half_even(acc * a_scale * b_scale / y_scale)
+//! + y_zero) in y_zero's declared type, as onnxruntime does (its multiplier is the same float32
+//! product and quotient). A constant QLinearMatMul weight is packed at load like MatMulInteger's
+//! (quantized.rs) and its product sums in int32 on the wasm CPU. The convolution runs the engine's
+//! float32 convolution over the centred integer values (a constant filter is centred once, at load:
+//! quantized.rs): its sums are exact while they stay below 2^24 in magnitude (a 3x3 window over 512
+//! channels of full-range 8-bit values can pass it; the rounding to 8 bits that follows then rarely
+//! moves).
 use super::nodes::{conv, input, opt_input, plain};
 use super::proto::{data_type, NodeProto};
 use super::quantized::{scalar_zero_point, Prepared};
@@ -36,10 +37,18 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], prepared: &Prepared) -> Re
             Ok(vec![plain(requantize(node, args, &acc, prepared, None)?)])
         }
         "QLinearConv" => {
-            let w = &input(args, 3)?.tensor;
-            // w's zero point and scale: a scalar, or one per output channel (w's first axis).
+            // w minus its zero point (a scalar, or one per output channel: w's first axis), made
+            // at load where both are constants.
+            let w = match node.output.first().and_then(|o| prepared.filters.get(o)) {
+                Some(f) => f.clone(),
+                None => {
+                    let w = &input(args, 3)?.tensor;
+                    let m = (w.rank() > 0).then(|| w.shape()[0]);
+                    centred(w, opt_input(args, 5), m.map(|m| (m, w.rank())))?
+                }
+            };
+            // w's scale: a scalar, or one per output channel.
             let per_channel = (w.rank() > 0).then(|| w.shape()[0]);
-            let w = centred(w, opt_input(args, 5), per_channel.map(|m| (m, w.rank())))?;
             let bias = opt_input(args, 8).map(|b| ops::cast(&b.tensor, DType::F32).map(plain)).transpose()?;
             let (xv, wv) = (plain(x), plain(w));
             let acc = conv(node, &[Some(&xv), Some(&wv), bias.as_ref()], None)?;

@@ -45,6 +45,9 @@ pub struct Prepared {
     /// Outputs of DequantizeLinear nodes folded into the packed weight of the MatMul reading them:
     /// those nodes are dropped from the graph.
     pub folded: HashSet<String>,
+    /// QLinearConv filters with a constant weight and zero point: the weight minus its zero point
+    /// as float32, made once at load, by the node's first output.
+    pub filters: HashMap<String, Tensor>,
     /// ONNX element types of initializers, graph inputs and Constant values, by name.
     pub elem_types: HashMap<String, i32>,
 }
@@ -78,6 +81,17 @@ pub fn prepare(graph: &GraphProto, device: &Device) -> Result<Prepared> {
     let producers: HashMap<&str, &NodeProto> = graph.node.iter().flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n))).collect();
     let graph_outputs: HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
     for n in &graph.node {
+        if n.op_type == "QLinearConv" && matches!(n.domain.as_str(), "" | "ai.onnx") {
+            if let (Some(f), Some(out)) = (centred_filter(n, &inits, device).map_err(|e| at_node(n, e))?, n.output.first()) {
+                p.filters.insert(out.clone(), f);
+                for name in [3, 5].iter().filter_map(|&i| n.input.get(i)).filter(|s| !s.is_empty()) {
+                    if readers.get(name.as_str()) == Some(&1) {
+                        p.consumed.insert(name.clone());
+                    }
+                }
+            }
+            continue;
+        }
         // The node whose inputs the packed form replaces, and which of them.
         let (packed, owner, replaced): (_, &NodeProto, &[usize]) = match (n.domain.as_str(), n.op_type.as_str()) {
             ("com.microsoft", "MatMulNBits") => (Some(pack_nbits(n, &inits, device).map_err(|e| at_node(n, e))?), n, &[1, 2, 3]),
@@ -331,6 +345,33 @@ fn pack_integer(n: &NodeProto, b_at: usize, zero_at: usize, inits: &HashMap<&str
         k,
         cols,
     )?))
+}
+
+/// A QLinearConv's constant filter w [M, C / group, ...] minus its constant zero point (one value,
+/// or one per output channel), as float32: None where either is computed.
+fn centred_filter(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Device) -> Result<Option<Tensor>> {
+    let Some(w) = n.input.get(3).and_then(|name| inits.get(name.as_str())) else { return Ok(None) };
+    let zero = match n.input.get(5).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(name) => match inits.get(name.as_str()) {
+            Some(z) => Some(decode_tensor(z)?.data.as_ints()),
+            None => return Ok(None),
+        },
+    };
+    let dims = tensor_dims("filter", &w.dims)?;
+    let values = decode_tensor(w)?.data.as_ints();
+    let channels = dims.first().copied().unwrap_or(1);
+    let per_channel = values.len() / channels.max(1);
+    let zero_of = |i: usize| -> Result<i64> {
+        match zero.as_deref() {
+            None => Ok(0),
+            Some([z]) => Ok(*z),
+            Some(z) if z.len() == channels => Ok(z[i / per_channel.max(1)]),
+            Some(z) => bail!(OP, "QLinearConv: {} zero points for a filter of {channels} output channels {dims:?}", z.len()),
+        }
+    };
+    let centred: Vec<f32> = values.iter().enumerate().map(|(i, &v)| Ok((v - zero_of(i)?) as f32)).collect::<Result<_>>()?;
+    Ok(Some(Tensor::from_f32(device, &centred, &dims)?))
 }
 
 /// A DequantizeLinear of a constant 2-D int4/uint4/int8/uint8 weight W [K, N] as the engine's

@@ -74,10 +74,10 @@ mod simd {
     /// k values a step reads: one i16x8 of A a row, 8 codes of B a column.
     const KS: usize = 8;
 
-    /// out [m, n] (int32) = (a [m, k] - a_zero) (code - zero) over the 8-bit codes of W^T ([n, block / 4]
-    /// words a column, codes along k). The codes are read where they lie (8 consecutive k of a
-    /// column widen to an i16x8 in one load), so the weight is never repacked; A is narrowed to
-    /// i16 rows once. Sums wrap in int32 as MatMulInteger's do.
+    /// out [m, n] (int32) = (a [m, k] - a_zero) (code - zero) over the 8-bit codes of W^T
+    /// ([n, block / 4] words a column, codes along k). The codes are read where they lie (8
+    /// consecutive k of a column widen to an i16x8 in one load), so the weight is never
+    /// repacked; A is narrowed to i16 rows once. Sums wrap in int32 as MatMulInteger's do.
     #[allow(clippy::too_many_arguments)]
     pub fn gemm(a: &[i32], a_zero: i32, m: usize, k: usize, n: usize, codes: &[u32], block: usize, zero_of: &dyn Fn(usize) -> i32, out: &mut [i32]) -> Result<()> {
         if k == 0 {

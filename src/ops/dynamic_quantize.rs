@@ -3,9 +3,9 @@
 //! that map x's range, widened to include 0, onto [0, 255]:
 //!   scale = (max(x, 0) - min(x, 0)) / 255 (1 where that range is empty, as onnxruntime has it),
 //!   zero = saturate(round(-min(x, 0) / scale)), y = saturate(round(x / scale) + zero),
-//! rounding half to even. NaN is left out of the range (as onnxruntime does) and codes to 0.
-//! The CPU backend runs it as two passes over x (its range, then the codes); elsewhere it is
-//! the same arithmetic composed of the engine's ops.
+//! rounding half to even. The CPU backend runs it as two passes over x (its range, then the
+//! codes), leaving NaN out of the range and coding it 0 as onnxruntime does; elsewhere it is the
+//! same arithmetic composed of the engine's ops (whose min and max reductions NaN may reach).
 use crate::ops::{self, Reduce};
 use crate::{bail, DType, Device, Result, Tensor};
 

@@ -41,11 +41,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], prepared: &Prepared) -> Re
             // at load where both are constants.
             let w = match node.output.first().and_then(|o| prepared.filters.get(o)) {
                 Some(f) => f.clone(),
-                None => {
-                    let w = &input(args, 3)?.tensor;
-                    let m = (w.rank() > 0).then(|| w.shape()[0]);
-                    centred(w, opt_input(args, 5), m.map(|m| (m, w.rank())))?
-                }
+                None => centred_filter(&input(args, 3)?.tensor, opt_input(args, 5))?,
             };
             // w's scale: a scalar, or one per output channel.
             let per_channel = (w.rank() > 0).then(|| w.shape()[0]);
@@ -56,6 +52,13 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], prepared: &Prepared) -> Re
         }
         other => bail!(OP, "unsupported op '{other}'"),
     }
+}
+
+/// A filter w [M, ...] minus its zero point (a scalar, or one per output channel: w's first axis),
+/// as float32.
+pub(super) fn centred_filter(w: &Tensor, zero: Option<&Value>) -> Result<Tensor> {
+    let m = (w.rank() > 0).then(|| w.shape()[0]);
+    centred(w, zero, m.map(|m| (m, w.rank())))
 }
 
 /// An integer operand minus its zero point, as float32 (exact: both are at most 16-bit). A

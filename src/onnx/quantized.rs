@@ -82,13 +82,9 @@ pub fn prepare(graph: &GraphProto, device: &Device) -> Result<Prepared> {
     let graph_outputs: HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
     for n in &graph.node {
         if n.op_type == "QLinearConv" && matches!(n.domain.as_str(), "" | "ai.onnx") {
-            if let (Some(f), Some(out)) = (centred_filter(n, &inits, device).map_err(|e| at_node(n, e))?, n.output.first()) {
+            if let (Some(f), Some(out)) = (constant_filter(n, &inits, device).map_err(|e| at_node(n, e))?, n.output.first()) {
+                consume(&mut p.consumed, n, &[3, 5], &readers, &inits);
                 p.filters.insert(out.clone(), f);
-                for name in [3, 5].iter().filter_map(|&i| n.input.get(i)).filter(|s| !s.is_empty()) {
-                    if readers.get(name.as_str()) == Some(&1) {
-                        p.consumed.insert(name.clone());
-                    }
-                }
             }
             continue;
         }
@@ -116,18 +112,21 @@ pub fn prepare(graph: &GraphProto, device: &Device) -> Result<Prepared> {
         };
         let Some(w) = packed else { continue };
         let Some(out) = n.output.first() else { continue };
+        // The packed form replaces the weight, its scales and zero points.
+        consume(&mut p.consumed, owner, replaced, &readers, &inits);
         p.packed.insert(out.clone(), w);
-        // The packed form replaces the weight, its scales and zero points wherever nothing else
-        // reads them (so they are neither uploaded twice nor offered as trainable weights).
-        for &i in replaced {
-            if let Some(name) = owner.input.get(i).filter(|s| !s.is_empty()) {
-                if readers.get(name.as_str()) == Some(&1) && inits.contains_key(name.as_str()) {
-                    p.consumed.insert(name.clone());
-                }
-            }
-        }
     }
     Ok(p)
+}
+
+/// Marks the initializers at inputs `at` of `owner` that only it reads, now held in another form
+/// (packed, or a centred filter): neither uploaded twice nor offered as trainable weights.
+fn consume(consumed: &mut HashSet<String>, owner: &NodeProto, at: &[usize], readers: &HashMap<&str, usize>, inits: &HashMap<&str, &TensorProto>) {
+    for name in at.iter().filter_map(|&i| owner.input.get(i)).filter(|s| !s.is_empty()) {
+        if readers.get(name.as_str()) == Some(&1) && inits.contains_key(name.as_str()) {
+            consumed.insert(name.clone());
+        }
+    }
 }
 
 fn at_node(n: &NodeProto, e: crate::Error) -> crate::Error {
@@ -347,31 +346,21 @@ fn pack_integer(n: &NodeProto, b_at: usize, zero_at: usize, inits: &HashMap<&str
     )?))
 }
 
-/// A QLinearConv's constant filter w [M, C / group, ...] minus its constant zero point (one value,
-/// or one per output channel), as float32: None where either is computed.
-fn centred_filter(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Device) -> Result<Option<Tensor>> {
+/// A QLinearConv's constant filter minus its constant zero point (qlinear::centred_filter), made
+/// and realized once at load: None where either is computed.
+fn constant_filter(n: &NodeProto, inits: &HashMap<&str, &TensorProto>, device: &Device) -> Result<Option<Tensor>> {
     let Some(w) = n.input.get(3).and_then(|name| inits.get(name.as_str())) else { return Ok(None) };
     let zero = match n.input.get(5).filter(|s| !s.is_empty()) {
         None => None,
         Some(name) => match inits.get(name.as_str()) {
-            Some(z) => Some(decode_tensor(z)?.data.as_ints()),
+            Some(z) => Some(super::upload(device, &decode_tensor(z)?)?),
             None => return Ok(None),
         },
     };
-    let dims = tensor_dims("filter", &w.dims)?;
-    let values = decode_tensor(w)?.data.as_ints();
-    let channels = dims.first().copied().unwrap_or(1);
-    let per_channel = values.len() / channels.max(1);
-    let zero_of = |i: usize| -> Result<i64> {
-        match zero.as_deref() {
-            None => Ok(0),
-            Some([z]) => Ok(*z),
-            Some(z) if z.len() == channels => Ok(z[i / per_channel.max(1)]),
-            Some(z) => bail!(OP, "QLinearConv: {} zero points for a filter of {channels} output channels {dims:?}", z.len()),
-        }
-    };
-    let centred: Vec<f32> = values.iter().enumerate().map(|(i, &v)| Ok((v - zero_of(i)?) as f32)).collect::<Result<_>>()?;
-    Ok(Some(Tensor::from_f32(device, &centred, &dims)?))
+    let filter = super::qlinear::centred_filter(&super::upload(device, &decode_tensor(w)?)?.tensor, zero.as_ref())?;
+    // Computed now, so the integer copies it reads are freed.
+    filter.data()?;
+    Ok(Some(filter))
 }
 
 /// A DequantizeLinear of a constant 2-D int4/uint4/int8/uint8 weight W [K, N] as the engine's

@@ -274,9 +274,8 @@ fn by_slabs(x: &Tensor, w: &QuantizedMatrix, m: usize) -> Result<Tensor> {
 /// summed: [m, k].
 fn by_slabs_transposed(g: &Tensor, w: &QuantizedMatrix, m: usize) -> Result<Tensor> {
     let g = g.reshape_to(&[m, w.n])?;
-    let whole = w.n <= slab_columns(w);
     let parts = slabs(w, |c0, c, wt| {
-        let g = if whole { g.clone() } else { crate::ops::slice(&g, &[0, c0], &[m as i64, c as i64])? };
+        let g = if c == w.n { g.clone() } else { crate::ops::slice(&g, &[0, c0], &[m as i64, c as i64])? };
         crate::ops::matmul(&g, wt, false, false)
     })?;
     let mut parts = parts.into_iter();

@@ -108,3 +108,28 @@ fn round_to_f16(x: f32) -> f32 {
     let r = (a + 0xfffu + ((a >> 13u) & 1u)) & 0xffffe000u;
     return bitcast<f32>(sign | r);
 }
+
+// float16 storage: two halves a u32 word, element 2j in the low 16 bits. Converted by hand
+// rather than with pack2x16float (whose result is indeterminate for values out of half range)
+// and unpack2x16float, so every adapter gives the same bits.
+
+// The float32 value of half-precision bits `h` (exact).
+fn f16_value(h: u32) -> f32 {
+    let sign = (h & 0x8000u) << 16u;
+    let e = (h >> 10u) & 0x1fu;
+    let m = h & 0x3ffu;
+    if (e == 0u) { return bitcast<f32>(sign | bitcast<u32>(f32(m) / 16777216.0)); }
+    if (e == 31u) { return bitcast<f32>(sign | 0x7f800000u | (m << 13u)); }
+    return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
+}
+
+// The half-precision bits of `x`, a value already rounded to a half (`round_to_f16`).
+fn f16_bits(x: f32) -> u32 {
+    let b = bitcast<u32>(x);
+    let sign = (b >> 16u) & 0x8000u;
+    let a = b & 0x7fffffffu;
+    if (a > 0x7f800000u) { return sign | 0x7e00u; }
+    if (a >= 0x47800000u) { return sign | 0x7c00u; }
+    if (a < 0x38800000u) { return sign | u32(bitcast<f32>(a) * 16777216.0); }
+    return sign | (((a >> 23u) - 112u) << 10u) | ((a >> 13u) & 0x3ffu);
+}

@@ -62,7 +62,7 @@ pub fn record(
     inputs: &[&Tensor],
     backward: impl Fn(&Grad) -> Result<Vec<Option<Tensor>>> + 'static,
 ) -> Tensor {
-    if !is_recording() || !inputs.iter().any(|t| t.tracks_grad()) || out.dtype() != DType::F32 {
+    if !is_recording() || !inputs.iter().any(|t| t.tracks_grad()) || !out.dtype().is_float() {
         return out;
     }
     let node = Rc::new(Node { op, inputs: inputs.iter().map(|&t| t.clone()).collect(), backward: Box::new(backward) });
@@ -117,8 +117,8 @@ pub fn backward(loss: &Tensor) -> Result<()> {
 pub fn grads_of(loss: &Tensor, targets: &[Tensor], seed: Option<&Tensor>, create_graph: bool) -> Result<Vec<Option<Tensor>>> {
     const OP: &str = "grads";
     let seed = match seed {
-        Some(s) if s.shape() != loss.shape() || s.dtype() != DType::F32 => {
-            bail!(OP, "the seed gradient must be float32 of the output's shape {:?}, got {:?} {}", loss.shape(), s.shape(), s.dtype())
+        Some(s) if s.shape() != loss.shape() || !s.dtype().is_float() => {
+            bail!(OP, "the seed gradient must be float of the output's shape {:?}, got {:?} {}", loss.shape(), s.shape(), s.dtype())
         }
         Some(s) => s.clone(),
         None => {
@@ -135,8 +135,8 @@ pub fn grads_of(loss: &Tensor, targets: &[Tensor], seed: Option<&Tensor>, create
 }
 
 fn check_loss(op: &str, loss: &Tensor) -> Result<()> {
-    if loss.numel() != 1 || loss.dtype() != DType::F32 {
-        bail!(op, "needs a float32 scalar loss, got shape {:?} ({})", loss.shape(), loss.dtype());
+    if loss.numel() != 1 || !loss.dtype().is_float() {
+        bail!(op, "needs a float scalar loss, got shape {:?} ({})", loss.shape(), loss.dtype());
     }
     if !loss.tracks_grad() {
         bail!(op, "the loss does not depend on any tensor that requires gradients");

@@ -200,8 +200,8 @@ impl Tensor {
 
     /// Marks this tensor as a leaf whose gradient `backward()` accumulates in `grad()`.
     pub fn set_requires_grad(&self, on: bool) -> Result<()> {
-        if on && self.dtype() != DType::F32 {
-            bail!("requires_grad", "only float32 tensors can have gradients (this one is {})", self.dtype());
+        if on && !self.dtype().is_float() {
+            bail!("requires_grad", "only float32 and float16 tensors can have gradients (this one is {})", self.dtype());
         }
         self.inner.requires_grad.set(on);
         Ok(())
@@ -225,13 +225,14 @@ impl Tensor {
         Tensor::from_storage(self.device(), self.inner.storage.clone(), self.shape().to_vec(), self.dtype())
     }
 
-    /// A tensor from raw 32-bit words (f32 bits, i32, or 0/1 for bool).
+    /// A tensor from raw 32-bit words (f32 bits, i32, 0/1 for bool, or two packed halves a word
+    /// for float16: `dtype::pack_halves`).
     pub fn from_words(device: &Device, words: Vec<u32>, shape: &[usize], dtype: DType) -> Result<Tensor> {
         const OP: &str = "tensor";
         check_rank(OP, shape)?;
         let n = checked_numel(OP, shape)?;
-        if n != words.len() {
-            bail!(OP, "{} values cannot fill a tensor of shape {:?} ({} elements)", words.len(), shape, n);
+        if dtype.words(n) != words.len() {
+            bail!(OP, "{} words cannot fill a {dtype} tensor of shape {:?} ({} elements)", words.len(), shape, n);
         }
         let storage = match device {
             Device::Cpu => Storage::cpu(words),
@@ -250,6 +251,11 @@ impl Tensor {
 
     pub fn from_bool(device: &Device, data: &[bool], shape: &[usize]) -> Result<Tensor> {
         Tensor::from_words(device, data.iter().map(|&b| b as u32).collect(), shape, DType::Bool)
+    }
+
+    /// A float16 tensor of the halves nearest to `data`.
+    pub fn from_f32_as_f16(device: &Device, data: &[f32], shape: &[usize]) -> Result<Tensor> {
+        Tensor::from_words(device, crate::dtype::pack_halves(data), shape, DType::F16)
     }
 
     pub fn scalar(device: &Device, value: f32) -> Result<Tensor> {
@@ -280,8 +286,9 @@ impl Tensor {
         &self.inner.storage
     }
 
+    /// Bytes of storage: whole 32-bit words (an odd count of halves fills its last word).
     pub fn size_bytes(&self) -> usize {
-        self.numel() * self.dtype().size_bytes()
+        self.dtype().words(self.numel()) * 4
     }
 
     /// Whether two tensors share storage (e.g. one is a reshape of the other).
@@ -299,8 +306,19 @@ impl Tensor {
         self.inner.storage.data_if_realized().is_none()
     }
 
+    /// Kernels read a word an element: a float16 tensor reaches only the ops that read it
+    /// widened (elementwise expressions, casts, reshapes, readbacks); anything else is refused
+    /// here rather than reading packed halves as floats.
+    pub(crate) fn check_word_elements(&self) -> Result<()> {
+        if self.dtype() == DType::F16 {
+            bail!("float16", "this op does not take float16 tensors (shape {:?}); cast to float32 first (the JS API does so itself)", self.shape());
+        }
+        Ok(())
+    }
+
     /// The host words of a CPU tensor. Panics on a GPU tensor: ops call it only on their CPU path.
     pub(crate) fn cpu_words(&self) -> Result<Ref<'_, Vec<u32>>> {
+        self.check_word_elements()?;
         match self.data()? {
             Data::Cpu(words) => Ok(words.borrow()),
             Data::Gpu(_) => unreachable!("cpu_words on a GPU tensor"),
@@ -311,6 +329,7 @@ impl Tensor {
     /// state (variables); ops never write their inputs. Pending tensors that read these words
     /// keep the values of the moment their op was called.
     pub(crate) fn cpu_words_mut(&self) -> Result<std::cell::RefMut<'_, Vec<u32>>> {
+        self.check_word_elements()?;
         self.prepare_overwrite()?;
         match self.data()? {
             Data::Cpu(words) => Ok(words.borrow_mut()),
@@ -320,6 +339,7 @@ impl Tensor {
 
     /// The device buffer of a GPU tensor. Panics on a CPU tensor: ops call it only on their GPU path.
     pub(crate) fn gpu_buffer(&self) -> Result<&GpuBuffer> {
+        self.check_word_elements()?;
         match self.data()? {
             Data::Gpu(b) => Ok(b),
             Data::Cpu(_) => unreachable!("gpu_buffer on a CPU tensor"),
@@ -348,7 +368,7 @@ impl Tensor {
     /// for; it never blocks the browser's thread (the await yields to the event loop).
     pub async fn to_words(&self) -> Result<Vec<u32>> {
         match self.data()? {
-            Data::Cpu(words) => Ok(words.borrow()[..self.numel()].to_vec()),
+            Data::Cpu(words) => Ok(words.borrow()[..self.dtype().words(self.numel())].to_vec()),
             Data::Gpu(buf) => {
                 let bytes = buf.context().read("data", buf.raw(), self.size_bytes() as u64).await?;
                 Ok(bytemuck::pod_collect_to_vec(&bytes))
@@ -370,7 +390,10 @@ impl Tensor {
         src.data()?;
         self.prepare_overwrite()?;
         match (self.data()?, src.data()?) {
-            (Data::Cpu(dst), Data::Cpu(from)) => dst.borrow_mut()[..self.numel()].copy_from_slice(&from.borrow()[..self.numel()]),
+            (Data::Cpu(dst), Data::Cpu(from)) => {
+                let words = self.dtype().words(self.numel());
+                dst.borrow_mut()[..words].copy_from_slice(&from.borrow()[..words])
+            }
             (Data::Gpu(dst), Data::Gpu(from)) => dst.context().copy(from.raw(), dst.raw(), self.size_bytes() as u64),
             _ => unreachable!("common_device checked the devices"),
         }
@@ -386,7 +409,7 @@ impl Tensor {
         let fits = begin.len() == self.rank()
             && src.rank() == self.rank()
             && (0..self.rank()).all(|d| begin[d].checked_add(src.shape()[d]).is_some_and(|end| end <= self.shape()[d]));
-        if !fits || src.dtype() != self.dtype() {
+        if !fits || src.dtype() != self.dtype() || src.dtype() == DType::F16 {
             bail!(OP, "cannot write a {} tensor of shape {:?} at {begin:?} into a {} tensor of shape {:?}", src.dtype(), src.shape(), self.dtype(), self.shape());
         }
         common_device(OP, &[self, src])?;
@@ -410,14 +433,15 @@ impl Tensor {
         let words = self.to_words().await?;
         Ok(match self.dtype() {
             DType::F32 => bytemuck::cast_vec(words),
+            DType::F16 => crate::dtype::unpack_halves(&words, self.numel()),
             DType::I32 | DType::Bool => words.into_iter().map(|w| w as i32 as f32).collect(),
         })
     }
 
     /// The values as i32; float tensors are refused (a silent truncation would hide bugs).
     pub async fn to_vec_i32(&self) -> Result<Vec<i32>> {
-        if self.dtype() == DType::F32 {
-            bail!("data", "tensor of shape {:?} is float32; cast it to int32 first", self.shape());
+        if self.dtype().is_float() {
+            bail!("data", "tensor of shape {:?} is {}; cast it to int32 first", self.shape(), self.dtype());
         }
         Ok(bytemuck::cast_vec(self.to_words().await?))
     }
@@ -437,7 +461,7 @@ impl Tensor {
             ));
         }
         match self.data()? {
-            Data::Cpu(words) => Ok(words.borrow()[..self.numel()].to_vec()),
+            Data::Cpu(words) => Ok(words.borrow()[..self.dtype().words(self.numel())].to_vec()),
             Data::Gpu(_) => Err(Error::new(
                 "dataSync",
                 "the webgpu backend cannot read synchronously; use `await t.data()` instead",

@@ -45,7 +45,7 @@ fn dims(shape: &[u32]) -> Vec<usize> {
 }
 
 fn dtype(name: &str) -> Result<DType, JsError> {
-    DType::parse(name).ok_or_else(|| JsError::new(&format!("unknown dtype '{name}' (use float32, int32 or bool)")))
+    DType::parse(name).ok_or_else(|| JsError::new(&format!("unknown dtype '{name}' (use float32, float16, int32 or bool)")))
 }
 
 /// Starts a backend: "webgpu", "cpu", or (no argument) WebGPU when an adapter exists, else CPU.
@@ -217,11 +217,15 @@ impl JsTensor {
     /// A tensor of `shape` holding `data`: a Float32Array for float32, an Int32Array for int32
     /// and bool (0 or 1). On WebGPU the bytes go from the typed array straight to the device
     /// buffer (queue.writeBuffer): no copy through the wasm heap; the CPU backend copies them
-    /// once, into its storage.
+    /// once, into its storage. float16 takes a Float32Array (rounded to the nearest halves) or
+    /// a Uint16Array of half-precision bits (a float16 weight file's bytes, as they are).
     #[wasm_bindgen(js_name = fromArray)]
     pub fn from_array(data: &js_sys::Object, shape: &[u32], dtype_name: &str) -> Result<JsTensor, JsError> {
         const OP: &str = "tensor";
         let dt = dtype(dtype_name)?;
+        if dt == DType::F16 {
+            return JsTensor::from_halves(data, dims(shape));
+        }
         let (buffer, offset, len) = if dt == DType::F32 {
             let a = data.dyn_ref::<js_sys::Float32Array>().ok_or_else(|| JsError::new("tensor: float32 data must be a Float32Array"))?;
             (a.buffer(), a.byte_offset(), a.length())
@@ -251,6 +255,28 @@ impl JsTensor {
         Ok(JsTensor { inner: Tensor::from_storage(&device()?, std::rc::Rc::new(storage), shape, dt) })
     }
 
+    fn from_halves(data: &js_sys::Object, shape: Vec<usize>) -> Result<JsTensor, JsError> {
+        const OP: &str = "tensor";
+        crate::shape::check_rank(OP, &shape).map_err(js)?;
+        let n = crate::shape::checked_numel(OP, &shape).map_err(js)?;
+        let words = if let Some(a) = data.dyn_ref::<js_sys::Uint16Array>() {
+            if a.length() as usize != n {
+                return Err(JsError::new(&format!("tensor: {} halves cannot fill a tensor of shape {shape:?} ({n} elements)", a.length())));
+            }
+            let mut words = crate::tensor::alloc_words(OP, n.div_ceil(2)).map_err(js)?;
+            a.copy_to(&mut bytemuck::cast_slice_mut::<u32, u16>(&mut words)[..n]);
+            words
+        } else if let Some(a) = data.dyn_ref::<js_sys::Float32Array>() {
+            if a.length() as usize != n {
+                return Err(JsError::new(&format!("tensor: {} values cannot fill a tensor of shape {shape:?} ({n} elements)", a.length())));
+            }
+            crate::dtype::pack_halves(&a.to_vec())
+        } else {
+            return Err(JsError::new("tensor: float16 data must be a Float32Array or a Uint16Array of half-precision bits"));
+        };
+        wrap(Tensor::from_words(&device()?, words, &shape, DType::F16))
+    }
+
     pub fn fill(shape: &[u32], value: f64, dtype_name: &str) -> Result<JsTensor, JsError> {
         wrap(ops::fill(&device()?, &dims(shape), value, dtype(dtype_name)?))
     }
@@ -265,21 +291,22 @@ impl JsTensor {
         wrap(ops::random_normal(&device()?, &dims(shape), mean, std, seed))
     }
 
-    /// [dtype code (0 float32, 1 int32, 2 bool), then the dimensions]: one crossing of the
-    /// boundary for what the JS tensor keeps.
+    /// [dtype code (0 float32, 1 int32, 2 bool, 3 float16), then the dimensions]: one crossing
+    /// of the boundary for what the JS tensor keeps.
     #[wasm_bindgen(getter)]
     pub fn meta(&self) -> Vec<u32> {
         let code = match self.inner.dtype() {
             DType::F32 => 0,
             DType::I32 => 1,
             DType::Bool => 2,
+            DType::F16 => 3,
         };
         std::iter::once(code).chain(self.inner.shape().iter().map(|&d| d as u32)).collect()
     }
 
-    /// Resolves to a Float32Array (float32) or an Int32Array (int32, bool). On WebGPU the values
-    /// are copied once, from the mapped staging buffer into the array, never through the wasm
-    /// heap.
+    /// Resolves to a Float32Array (float32, and float16 widened, as TF.js reads halves) or an
+    /// Int32Array (int32, bool). On WebGPU the values are copied once, from the mapped staging
+    /// buffer into the array, never through the wasm heap (halves are widened through it).
     pub fn data(&self) -> js_sys::Promise {
         let t = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
@@ -293,9 +320,10 @@ impl JsTensor {
                     Ok(match t.dtype() {
                         DType::F32 => js_sys::Float32Array::new(&bytes).into(),
                         DType::I32 | DType::Bool => js_sys::Int32Array::new(&bytes).into(),
+                        DType::F16 => typed_array(&t, &js_sys::Uint32Array::new(&bytes).to_vec()),
                     })
                 }
-                crate::tensor::Data::Cpu(words) => Ok(typed_array(&t, &words.borrow()[..n])),
+                crate::tensor::Data::Cpu(words) => Ok(typed_array(&t, &words.borrow()[..t.dtype().words(n)])),
             }
         })
     }
@@ -308,7 +336,7 @@ impl JsTensor {
         }
         let n = self.inner.numel();
         match self.inner.data().map_err(js)? {
-            crate::tensor::Data::Cpu(words) => Ok(typed_array(&self.inner, &words.borrow()[..n])),
+            crate::tensor::Data::Cpu(words) => Ok(typed_array(&self.inner, &words.borrow()[..self.inner.dtype().words(n)])),
             crate::tensor::Data::Gpu(_) => unreachable!("to_words_sync refused the GPU"),
         }
     }
@@ -675,6 +703,12 @@ pub fn float16_to_float32(bytes: &[u8]) -> Result<Vec<f32>, JsError> {
     Ok(bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect())
 }
 
+/// The half-precision bits of the halves nearest to `values` (ties to even, overflow to infinity).
+#[wasm_bindgen(js_name = float32ToFloat16)]
+pub fn float32_to_float16(values: &[f32]) -> Vec<u16> {
+    values.iter().map(|&v| crate::dtype::f16_bits(v)).collect()
+}
+
 /// Accumulates d loss / d p into `p.grad` for every parameter the (scalar) loss depends on.
 #[wasm_bindgen]
 pub fn backward(loss: &JsTensor) -> Result<(), JsError> {
@@ -814,9 +848,11 @@ impl JsOptimizer {
 }
 
 /// One copy of host words into a new typed array.
+/// The values of `t` from its storage words, as the typed array `data()` gives.
 fn typed_array(t: &Tensor, words: &[u32]) -> JsValue {
     match t.dtype() {
         DType::F32 => js_sys::Float32Array::from(bytemuck::cast_slice::<u32, f32>(words)).into(),
+        DType::F16 => js_sys::Float32Array::from(&crate::dtype::unpack_halves(words, t.numel())[..]).into(),
         DType::I32 | DType::Bool => js_sys::Int32Array::from(bytemuck::cast_slice::<u32, i32>(words)).into(),
     }
 }

@@ -19,7 +19,10 @@ pub fn prologue(prog: &Program, first_binding: u32, name: &str) -> String {
     }
     s += "};\n";
     for (b, (_, dtype)) in prog.buffers.iter().enumerate() {
-        let _ = writeln!(s, "@group(0) @binding({}) var<storage, read> {name}_in{b}: array<{}>;", first_binding + b as u32, dtype.wgsl());
+        let _ = writeln!(s, "@group(0) @binding({}) var<storage, read> {name}_in{b}: array<{}>;", first_binding + b as u32, dtype.storage_wgsl());
+        if *dtype == DType::F16 {
+            let _ = writeln!(s, "fn {name}_half{b}(j: u32) -> f32 {{ return f16_value(({name}_in{b}[j >> 1u] >> ((j & 1u) * 16u)) & 0xffffu); }}");
+        }
     }
     let _ = writeln!(s, "fn {name}_kw(j: u32) -> u32 {{ return p.f_{name}.k[j / 4u][j % 4u]; }}");
     for j in 0..prog.strided.len() {
@@ -43,14 +46,18 @@ pub fn prologue(prog: &Program, first_binding: u32, name: &str) -> String {
                     Load::Block(w) => format!("(i / {name}_kw({w}u)) % {name}_kw({}u)", w + 1),
                     Load::Strided { s, w } => format!("{name}_strided{s}(i, {name}_kw({w}u))"),
                 };
-                format!("{name}_in{buffer}[{index}]")
+                if prog.buffers[*buffer].1 == DType::F16 {
+                    format!("{name}_half{buffer}({index})")
+                } else {
+                    format!("{name}_in{buffer}[{index}]")
+                }
             }
             Inst::Const(w) => format!("bitcast<{t}>({name}_kw({w}u))"),
             Inst::Coord(w) => format!("i32((i / {name}_kw({w}u)) % {name}_kw({}u))", w + 1),
             Inst::Rand { normal: false, w } => format!("rand_unit({name}_kw({w}u), i, 0u)"),
             Inst::Rand { normal: true, w } => format!("rand_normal({name}_kw({w}u), i)"),
             Inst::Unary { op, x, w } => {
-                let suffix = if prog.dtypes[n] == DType::F32 { "" } else { "_i32" };
+                let suffix = if prog.dtypes[n].is_float() { "" } else { "_i32" };
                 if op.def().params > 0 {
                     format!("{name}_u_{}{suffix}({}, bitcast<f32>({name}_kw({w}u)), bitcast<f32>({name}_kw({}u)))", op.name(), v(x), w + 1)
                 } else {
@@ -58,7 +65,7 @@ pub fn prologue(prog: &Program, first_binding: u32, name: &str) -> String {
                 }
             }
             Inst::Binary { op, a, b } => {
-                let suffix = if prog.dtypes[n] == DType::F32 { "" } else { "_i32" };
+                let suffix = if prog.dtypes[n].is_float() { "" } else { "_i32" };
                 format!("{name}_b_{}{suffix}({}, {})", op.name(), v(a), v(b))
             }
             Inst::Compare { op, a, b } => format!("{name}_c_{}_{}({}, {})", op.name(), prog.dtypes[*a].wgsl(), v(a), v(b)),
@@ -71,7 +78,12 @@ pub fn prologue(prog: &Program, first_binding: u32, name: &str) -> String {
     s
 }
 
+/// A half is held as the float32 of its value: read as float32, and rounded when cast to.
 fn cast(from: DType, to: DType, x: &str) -> String {
+    let from = if from == DType::F16 { DType::F32 } else { from };
+    if to == DType::F16 {
+        return format!("round_to_f16({})", cast(from, DType::F32, x));
+    }
     match (from, to) {
         (DType::F32, DType::I32) => format!("f32_to_i32({x})"),
         (DType::F32, DType::Bool) => format!("i32({x} != 0.0 || is_nan({x}))"),
@@ -85,7 +97,7 @@ fn cast(from: DType, to: DType, x: &str) -> String {
 fn op_functions(prog: &Program, name: &str) -> String {
     let mut wanted = BTreeSet::new();
     for (n, inst) in prog.insts.iter().enumerate() {
-        let int = prog.dtypes[n] != DType::F32;
+        let int = !prog.dtypes[n].is_float();
         match inst {
             Inst::Unary { op, .. } => {
                 let d = op.def();

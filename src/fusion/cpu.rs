@@ -17,10 +17,11 @@ use crate::{DType, Result};
 
 const BLOCK: usize = 256;
 
-/// Output elements [0, n) of `prog` as 32-bit words.
+/// Output elements [0, n) of `prog` as 32-bit words (two halves a word for a float16 result).
 pub fn run(op: &str, prog: &Program) -> Result<Vec<u32>> {
     let n = prog.n;
-    let mut out = crate::tensor::alloc_words(op, n)?;
+    let half_out = prog.out_dtype() == DType::F16;
+    let mut out = crate::tensor::alloc_words(op, prog.out_dtype().words(n))?;
     let leaves: Vec<Ref<'_, Vec<u32>>> = prog
         .buffers
         .iter()
@@ -30,6 +31,7 @@ pub fn run(op: &str, prog: &Program) -> Result<Vec<u32>> {
         })
         .collect();
     // One scratch row per instruction, as long as a block (or the whole output, if shorter).
+    // Blocks start at even elements, so a float16 result packs whole words per block.
     let width = BLOCK.min(n).max(1);
     let mut rows = vec![0u32; width * prog.insts.len()];
     let mut start = 0;
@@ -42,9 +44,17 @@ pub fn run(op: &str, prog: &Program) -> Result<Vec<u32>> {
         }
         let last = prog.insts.len() - 1;
         let block = Block { prog, rows: &rows, width, len, start, leaves: &leaves };
-        match block.operand(last) {
-            Operand::Row(r) => out[start..start + len].copy_from_slice(r),
-            Operand::Scalar(w) => out[start..start + len].fill(w),
+        match (block.operand(last), half_out) {
+            (Operand::Row(r), false) => out[start..start + len].copy_from_slice(r),
+            (Operand::Scalar(w), false) => out[start..start + len].fill(w),
+            // Values already rounded to halves (the cast to float16 did it): exact conversions.
+            (value, true) => {
+                for (j, o) in out[start / 2..(start + len).div_ceil(2)].iter_mut().enumerate() {
+                    let low = crate::dtype::f16_bits(f(value.at(2 * j))) as u32;
+                    let high = if 2 * j + 1 < len { crate::dtype::f16_bits(f(value.at(2 * j + 1))) as u32 } else { 0 };
+                    *o = low | (high << 16);
+                }
+            }
         }
         start += len;
     }
@@ -87,18 +97,36 @@ impl Block<'_> {
     fn operand(&self, k: usize) -> Operand<'_> {
         match &self.prog.insts[k] {
             Inst::Const(w) => Operand::Scalar(self.prog.words[*w]),
+            Inst::Load { buffer, .. } if self.is_half(*buffer) => Operand::Row(&self.rows[k * self.width..k * self.width + self.len]),
             Inst::Load { buffer, load: Load::Same } => Operand::Row(&self.leaves[*buffer][self.start..self.start + self.len]),
             Inst::Load { buffer, load: Load::Scalar } => Operand::Scalar(self.leaves[*buffer][0]),
             _ => Operand::Row(&self.rows[k * self.width..k * self.width + self.len]),
         }
     }
 
+    fn is_half(&self, buffer: usize) -> bool {
+        self.prog.buffers[buffer].1 == DType::F16
+    }
+
     fn eval(&self, k: usize, inst: &Inst, row: &mut [u32]) {
         let prog = self.prog;
         let w = |j: usize| prog.words[j];
-        let int = prog.dtypes[k] != DType::F32;
+        let int = !prog.dtypes[k].is_float();
         let start = self.start;
         match inst {
+            // Halves are widened into the row, element by element through the read pattern.
+            Inst::Load { buffer, load } if self.is_half(*buffer) => {
+                let src = &self.leaves[*buffer];
+                let half = |e: usize| crate::dtype::half_at(src, e).to_bits();
+                match load {
+                    Load::Same => row.iter_mut().enumerate().for_each(|(t, o)| *o = half(start + t)),
+                    Load::Scalar => row.fill(half(0)),
+                    Load::Mod(j) => row.iter_mut().enumerate().for_each(|(t, o)| *o = half((start + t) % w(*j) as usize)),
+                    Load::Div(j) => row.iter_mut().enumerate().for_each(|(t, o)| *o = half((start + t) / w(*j) as usize)),
+                    Load::Block(j) => row.iter_mut().enumerate().for_each(|(t, o)| *o = half(((start + t) / w(*j) as usize) % w(j + 1) as usize)),
+                    Load::Strided { s, .. } => strided(&prog.strided[*s], start, row, half),
+                }
+            }
             // Used where they lie (see `operand`).
             Inst::Const(_) | Inst::Load { load: Load::Same | Load::Scalar, .. } => {}
             Inst::Load { buffer, load } => {
@@ -134,7 +162,7 @@ impl Block<'_> {
                             (filled, q, r) = (filled + run, if q + 1 == m { 0 } else { q + 1 }, 0);
                         }
                     }
-                    Load::Strided { s, .. } => strided(&prog.strided[*s], src, start, row),
+                    Load::Strided { s, .. } => strided(&prog.strided[*s], start, row, |e| src[e]),
                     Load::Same | Load::Scalar => unreachable!("read in place"),
                 }
             }
@@ -202,7 +230,7 @@ impl Block<'_> {
             }
             Inst::Compare { op, a, b } => {
                 let d = op.def();
-                let float = prog.dtypes[*a] == DType::F32;
+                let float = prog.dtypes[*a].is_float();
                 let (a, b) = (self.operand(*a), self.operand(*b));
                 match (float, op) {
                     (true, CompareOp::Greater) => map2(row, a, b, |x, y| (f(x) > f(y)) as u32),
@@ -219,9 +247,13 @@ impl Block<'_> {
                 map3(row, c, a, b, |c, a, b| if c != 0 { a } else { b });
             }
             Inst::Cast { x } => {
-                let from = prog.dtypes[*x];
+                // A half is held as the float32 of its value: read as float32, and rounded when
+                // cast to (from an int through float32, as the GPU does).
+                let from = if prog.dtypes[*x] == DType::F16 { DType::F32 } else { prog.dtypes[*x] };
                 let x = self.operand(*x);
                 match (from, prog.dtypes[k]) {
+                    (DType::F32, DType::F16) => map1(row, x, |w| round_half(f(w)).to_bits()),
+                    (_, DType::F16) => map1(row, x, |w| round_half(w as i32 as f32).to_bits()),
                     (DType::F32, DType::I32) => map1(row, x, |w| (f(w) as i32) as u32),
                     (DType::F32, DType::Bool) => map1(row, x, |w| (f(w) != 0.0) as u32),
                     (DType::I32 | DType::Bool, DType::F32) => map1(row, x, |w| (w as i32 as f32).to_bits()),
@@ -258,9 +290,13 @@ fn map3(row: &mut [u32], a: Operand, b: Operand, c: Operand, op: impl Fn(u32, u3
     }
 }
 
-/// A strided read of `src` over the block: an odometer over the index space from the block's
-/// first element.
-fn strided((dims, strides): &(Vec<u32>, Vec<u32>), src: &[u32], start: usize, row: &mut [u32]) {
+fn round_half(x: f32) -> f32 {
+    half::f16::from_f32(x).to_f32()
+}
+
+/// A strided read over the block (`fetch` gives a source element's word): an odometer over the
+/// index space from the block's first element.
+fn strided((dims, strides): &(Vec<u32>, Vec<u32>), start: usize, row: &mut [u32], fetch: impl Fn(usize) -> u32) {
     let rank = dims.len();
     let mut coord = vec![0usize; rank];
     let mut rem = start;
@@ -270,7 +306,7 @@ fn strided((dims, strides): &(Vec<u32>, Vec<u32>), src: &[u32], start: usize, ro
     }
     let mut off: usize = (0..rank).map(|d| coord[d] * strides[d] as usize).sum();
     for o in row.iter_mut() {
-        *o = src[off];
+        *o = fetch(off);
         for d in (0..rank).rev() {
             coord[d] += 1;
             off += strides[d] as usize;

@@ -116,6 +116,8 @@ impl E {
     pub fn constant(value: f64, dtype: DType) -> E {
         let bits = match dtype {
             DType::F32 => (value as f32).to_bits(),
+            // Half values are held as the float32 of the nearest half.
+            DType::F16 => half::f16::from_f64(value).to_f32().to_bits(),
             DType::I32 => value as i32 as u32,
             DType::Bool => (value != 0.0) as u32,
         };
@@ -148,7 +150,7 @@ impl E {
     /// an int32 variant and are computed in float32 otherwise (TF.js: `tf.exp(int32)` is float).
     pub fn unary(&self, op: UnaryOp, alpha: f32, beta: f32) -> E {
         let x = match (self.dtype(), op.def().i32.is_some()) {
-            (DType::F32, _) => self.clone(),
+            (t, _) if t.is_float() => self.cast(DType::F32),
             (_, true) => self.cast(DType::I32),
             (_, false) => self.cast(DType::F32),
         };

@@ -74,8 +74,14 @@ impl Space {
 
     /// `t` as an operand in this space: a pending tensor of this very shape joins the expression
     /// (its own expression is taken in); anything else is realized and read as a leaf through
-    /// its broadcast pattern.
+    /// its broadcast pattern. Halves are read widened to float32: elementwise work on float16
+    /// computes in float32 and rounds where a cast to float16 stores it.
     pub fn read(&self, t: &Tensor) -> Result<E> {
+        let e = self.read_stored(t)?;
+        Ok(if e.dtype() == DType::F16 { e.cast(DType::F32) } else { e })
+    }
+
+    fn read_stored(&self, t: &Tensor) -> Result<E> {
         crate::tensor::same_device(self.op, &self.device, t.device())?;
         if t.numel() == 0 && self.numel() != 0 {
             bail!(self.op, "an empty input of shape {:?} cannot broadcast to {:?}", t.shape(), self.shape);
@@ -249,6 +255,7 @@ fn realize_now(e: &Rc<Expr>, n: usize, device: &Device) -> Result<Rc<Expr>> {
 /// fit in the `budget` storage buffers the consumer has left; otherwise `t` is realized now and
 /// the consumer reads it as one buffer (None), so that no kernel binds more than WebGPU allows.
 pub fn fused_input(t: &Tensor, budget: usize) -> Result<Option<Program>> {
+    t.check_word_elements()?;
     let Some(e) = t.storage().pending_expr() else { return Ok(None) };
     let p = Program::new(&e, t.numel());
     if p.buffers.len() <= budget {
@@ -274,13 +281,13 @@ crate::params! {
 
 fn run_gpu(ctx: &Rc<GpuContext>, prog: &Program) -> Result<GpuBuffer> {
     const OP: &str = "elementwise";
-    let out = ctx.alloc(OP, (prog.n * 4) as u64)?;
+    let dtype = prog.out_dtype();
+    let words = dtype.words(prog.n);
+    let out = ctx.alloc(OP, (words * 4) as u64)?;
     let key = format!("ew:{}", prog.key());
     let kernel = ctx.kernel(&key, || {
-        Source::new(&ElementwiseParams::wgsl_fields())
-            .buffer("out", prog.out_dtype().wgsl(), true)
-            .fused(prog, "x")
-            .body(include_str!("../../shaders/elementwise.wgsl"))
+        let body = if dtype == DType::F16 { include_str!("../../shaders/elementwise_f16.wgsl") } else { include_str!("../../shaders/elementwise.wgsl") };
+        Source::new(&ElementwiseParams::wgsl_fields()).buffer("out", dtype.storage_wgsl(), true).fused(prog, "x").body(body)
     });
     let mut params = ElementwiseParams::zeroed();
     params.n = prog.n as u32;
@@ -288,7 +295,7 @@ fn run_gpu(ctx: &Rc<GpuContext>, prog: &Program) -> Result<GpuBuffer> {
     let mut buffers: Vec<&wgpu::Buffer> = vec![out.raw()];
     let leaves = leaf_buffers(prog);
     buffers.extend(leaves.iter().map(|b| b.raw()));
-    ctx.dispatch(&kernel, &bytes, &buffers, grid_2d(prog.n.div_ceil(256) as u64)?);
+    ctx.dispatch(&kernel, &bytes, &buffers, grid_2d(words.div_ceil(256) as u64)?);
     Ok(out)
 }
 

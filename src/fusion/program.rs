@@ -151,7 +151,7 @@ impl Builder {
     fn emit(&mut self, e: &Rc<Expr>) -> usize {
         let inst = match &e.node {
             Node::Leaf { storage, read } => {
-                let buffer = match self.p.buffers.iter().position(|(s, t)| Rc::ptr_eq(s, storage) && t.wgsl() == e.dtype.wgsl()) {
+                let buffer = match self.p.buffers.iter().position(|(s, t)| Rc::ptr_eq(s, storage) && t.storage_wgsl() == e.dtype.storage_wgsl()) {
                     Some(b) => b,
                     None => {
                         self.p.buffers.push((storage.clone(), e.dtype));

@@ -57,7 +57,7 @@ impl Replay<'_> {
             },
             Node::Const(bits) => {
                 let value = match e.dtype {
-                    DType::F32 => f32::from_bits(*bits) as f64,
+                    DType::F32 | DType::F16 => f32::from_bits(*bits) as f64,
                     DType::I32 => *bits as i32 as f64,
                     DType::Bool => (*bits != 0) as u8 as f64,
                 };

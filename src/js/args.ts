@@ -5,7 +5,7 @@
 // through one of these, which accept primitive strings from a fixed list and nothing else.
 import type { DataType } from './tensor.js';
 
-const DTYPES: ReadonlySet<string> = new Set(['float32', 'int32', 'bool']);
+const DTYPES: ReadonlySet<string> = new Set(['float32', 'int32', 'bool', 'float16']);
 const PADDINGS: ReadonlySet<string> = new Set(['same', 'valid']);
 
 /** A value named for an error message, without calling anything of it (no toString, no getters). */
@@ -18,7 +18,7 @@ export function describe(v: unknown): string {
 }
 
 export function dtypeArg(op: string, v: unknown): DataType {
-  if (typeof v !== 'string' || !DTYPES.has(v)) throw new Error(`${op}: dtype must be 'float32', 'int32' or 'bool', got ${describe(v)}`);
+  if (typeof v !== 'string' || !DTYPES.has(v)) throw new Error(`${op}: dtype must be 'float32', 'float16', 'int32' or 'bool', got ${describe(v)}`);
   return v as DataType;
 }
 

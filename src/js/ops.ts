@@ -2,7 +2,7 @@
 // errors from it are JS Errors naming the op and shapes.
 import { assertReady, maxTensorBytes, tidy, wasm, whileDifferentiating } from './engine.js';
 import { ArgumentError, axisArg, choiceArg, dimRoundingArg, dtypeArg, intArg, spatialPaddingArg, u32Arg, type SpatialPadding } from './args.js';
-import { ComplexTensorError, Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
+import { ComplexTensorError, Tensor, Variable, widenHalves, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 import { allVariables } from './variables.js';
 import { recordOp } from './profile.js';
 
@@ -24,12 +24,30 @@ function shapeArg(op: string, shape: unknown): Uint32Array {
 function run(op: string, f: () => wasm.Tensor): Tensor {
   assertReady(op);
   try {
-    return recordOp(op, () => new Tensor(f()));
+    return recordOp(op, () => (HALF_NATIVE.has(op) ? new Tensor(f()) : halfAware(f)));
   } catch (e) {
     if (e instanceof ArgumentError || e instanceof ComplexTensorError) throw new Error(`${op}: ${e.message}`);
     if (e instanceof TypeError) throw new Error(`${op}: expected tensor arguments (${e.message})`);
     throw e;
   }
+}
+
+/** Ops the engine runs on float16 as it is stored (the rest read it widened: `halfAware`). */
+const HALF_NATIVE: ReadonlySet<string> = new Set(['cast', 'reshape']);
+
+/**
+ * An op over float16 inputs computes in float32 (the engine reads the halves widened, inside its
+ * kernels) and gives float16, rounded once where its result is stored: the dtype PyTorch gives,
+ * at float32's accuracy in between. A float32 input of rank > 0 makes the result float32; int
+ * and bool results stay as they are.
+ */
+function halfAware(f: () => wasm.Tensor): Tensor {
+  const { value, narrow } = widenHalves(f);
+  const y = new Tensor(value);
+  if (!narrow || y.dtype !== 'float32') return y;
+  const h = new Tensor(value.cast('float16'));
+  y.dispose();
+  return h;
 }
 
 /** Checks that `x` is a tensor (for ops that read its shape before calling the engine). */
@@ -71,7 +89,7 @@ function inferDtype(values: unknown): DataType {
 export function tensor(values: TensorLike, shape?: Shape, dtype?: DataType): Tensor {
   if (values instanceof Tensor) return values.clone();
   const dt = dtype ?? inferDtype(values);
-  if (dt !== 'float32' && dt !== 'int32' && dt !== 'bool') throw new Error(`tensor: unknown dtype '${String(dt)}' (use float32, int32 or bool)`);
+  if (dt !== 'float32' && dt !== 'int32' && dt !== 'bool' && dt !== 'float16') throw new Error(`tensor: unknown dtype '${String(dt)}' (use float32, float16, int32 or bool)`);
   let flat: ArrayLike<number>;
   let inferred: number[] = [];
   if (ArrayBuffer.isView(values)) {
@@ -90,9 +108,11 @@ export function tensor(values: TensorLike, shape?: Shape, dtype?: DataType): Ten
     if (flat.length === 1 && shape) flat = new Array(n).fill(flat[0]);
     else throw new Error(`tensor: ${flat.length} values cannot fill shape [${s}] (${n} elements)`);
   }
-  // The engine takes float32 as Float32Array and int32/bool as Int32Array (bools as 0/1).
-  let data: Float32Array | Int32Array;
-  if (dt === 'float32') data = flat instanceof Float32Array ? flat : Float32Array.from(flat);
+  // The engine takes float32 as Float32Array and int32/bool as Int32Array (bools as 0/1);
+  // float16 as a Float32Array (it rounds to halves) or a Uint16Array of half-precision bits.
+  let data: Float32Array | Int32Array | Uint16Array;
+  if (dt === 'float16') data = flat instanceof Uint16Array || flat instanceof Float32Array ? flat : Float32Array.from(flat);
+  else if (dt === 'float32') data = flat instanceof Float32Array ? flat : Float32Array.from(flat);
   else if (dt === 'int32') data = flat instanceof Int32Array ? flat : Int32Array.from(flat);
   else data = Int32Array.from(flat, (v) => (v ? 1 : 0));
   return run('tensor', () => wasm.Tensor.fromArray(data, u32(s), dt));

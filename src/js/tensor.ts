@@ -7,7 +7,7 @@ import { image } from './image.js';
 import { TensorBuffer } from './buffer.js';
 import { dilation2d } from './window_max.js';
 
-export type DataType = 'float32' | 'int32' | 'bool';
+export type DataType = 'float32' | 'int32' | 'bool' | 'float16';
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
 export type Rank = number;
 export type TensorLike = Tensor | number | boolean | number[] | number[][] | number[][][] | number[][][][] | TypedArray | boolean[];
@@ -19,7 +19,31 @@ let handleReads: Set<Tensor> | null = null;
 export function watchHandleReads(reads: Set<Tensor> | null): void {
   handleReads = reads;
 }
-const DTYPES: DataType[] = ['float32', 'int32', 'bool'];
+const DTYPES: DataType[] = ['float32', 'int32', 'bool', 'float16'];
+
+/**
+ * float16 through ops that compute in float32 (all but cast and reshape): while an op runs
+ * (`widenHalves`), a float16 input hands the engine a widened view of itself (a lazy cast, fused
+ * into the op's kernel where it reads its input that way), and the op reports whether it read
+ * halves and whether it read float32 tensors of rank > 0 (float32 scalars, such as JS numbers,
+ * do not promote float16, as in PyTorch).
+ */
+interface HalfScope { widened: wasm.Tensor[]; readHalf: boolean; readSingle: boolean }
+let halfScope: HalfScope | null = null;
+
+/** @internal Runs `f` with float16 inputs widened; frees the widened views after. */
+export function widenHalves<R>(f: () => R): { value: R; narrow: boolean } {
+  const outer = halfScope;
+  const scope: HalfScope = { widened: [], readHalf: false, readSingle: false };
+  halfScope = scope;
+  try {
+    const value = f();
+    return { value, narrow: scope.readHalf && !scope.readSingle };
+  } finally {
+    halfScope = outer;
+    for (const w of scope.widened) w.free();
+  }
+}
 
 /** dataSync()/arraySync() on a backend that can only read asynchronously (WebGPU). */
 export class SyncReadbackError extends Error {
@@ -56,6 +80,15 @@ export class Tensor {
   get handle(): wasm.Tensor {
     if (this._handle === null) throw new Error(`Tensor is disposed (id ${this.id}, shape [${this.shape}]); it cannot be used any more`);
     handleReads?.add(this);
+    if (halfScope !== null) {
+      if (this.dtype === 'float16') {
+        halfScope.readHalf = true;
+        const wide = this._handle.cast('float32');
+        halfScope.widened.push(wide);
+        return wide;
+      }
+      if (this.dtype === 'float32' && this.shape.length > 0) halfScope.readSingle = true;
+    }
     return this._handle;
   }
 
@@ -63,7 +96,7 @@ export class Tensor {
   get size(): number { return this.shape.reduce((a, b) => a * b, 1); }
   get isDisposed(): boolean { return this._handle === null; }
   /** @internal */
-  get sizeBytes(): number { return this.size * 4; }
+  get sizeBytes(): number { return this.dtype === 'float16' ? Math.ceil(this.size / 2) * 4 : this.size * 4; }
 
   /** The values, read back asynchronously (the only way on WebGPU). */
   async data(): Promise<TypedArray> {
@@ -234,9 +267,11 @@ export class Tensor {
   oneHot(depth: number, onValue = 1, offValue = 0, dtype: DataType = 'int32'): Tensor { return ops.oneHot(this, depth, onValue, offValue, dtype); }
   onesLike(): Tensor { return ops.onesLike(this); }
   zerosLike(): Tensor { return ops.zerosLike(this); }
-  /** The raw bytes of the values (TF.js bytes(): 4 per float32/int32 element, 1 per bool). */
+  /** The raw bytes of the values (TF.js bytes(): 4 per float32/int32 element, 1 per bool; 2 per
+   * float16 element, its half-precision bits). */
   async bytes(): Promise<Uint8Array> {
     const v = await this.data();
+    if (this.dtype === 'float16') return new Uint8Array(wasm.float32ToFloat16(v as Float32Array).buffer);
     return this.dtype === 'bool' ? Uint8Array.from(v) : new Uint8Array((this.dtype === 'int32' ? Int32Array.from(v) : Float32Array.from(v)).buffer);
   }
   /** The values in a mutable host buffer (read asynchronously). */

@@ -418,6 +418,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
                 DType::F32 => HostData::Float(h.as_floats()),
                 DType::I32 => HostData::Int(h.as_floats().iter().map(|&f| f.trunc() as i64).collect()),
                 DType::Bool => HostData::Int(h.as_floats().iter().map(|&f| (f != 0.0) as i64).collect()),
+                DType::F16 => unreachable!("ONNX float16 is held in float32"),
             });
             let mut tensor = ops::cast(&v.tensor, to)?;
             if half {

@@ -1,8 +1,10 @@
-//! Casts between float32, int32 and bool. Float to int truncates toward zero and saturates
-//! (NaN becomes 0), the same on both backends; anything nonzero is `true`. A cast is an
-//! elementwise op: it fuses with its neighbours.
+//! Casts between float32, float16, int32 and bool. Float to int truncates toward zero and
+//! saturates (NaN becomes 0), the same on both backends; anything nonzero is `true`; to float16
+//! rounds to the nearest half (ties to even, overflow to infinity). A cast is an elementwise op:
+//! it fuses with its neighbours, so a float16 tensor read by float32 work is widened inside the
+//! reading kernel, never copied to float32 first.
 use crate::fusion::Space;
-use crate::{DType, Result, Tensor};
+use crate::{autograd, DType, Result, Tensor};
 
 pub fn cast(x: &Tensor, to: DType) -> Result<Tensor> {
     let from = x.dtype();
@@ -13,7 +15,11 @@ pub fn cast(x: &Tensor, to: DType) -> Result<Tensor> {
     if from == DType::Bool && to == DType::I32 {
         return Ok(Tensor::from_storage(x.device(), x.storage().clone(), x.shape().to_vec(), to));
     }
-    // No gradient: a float -> float cast returned `x` above, and int and bool values have none.
     let space = Space::new("cast", x.shape(), &[x])?;
-    space.tensor(space.read(x)?.cast(to))
+    let y = space.tensor(space.read(x)?.cast(to))?;
+    // Between float32 and float16 the gradient is cast back (int and bool values have none).
+    if from.is_float() && to.is_float() {
+        return Ok(autograd::record("cast", y, &[x], move |g| Ok(vec![Some(cast(&g.grad, from)?)])));
+    }
+    Ok(y)
 }

@@ -144,8 +144,10 @@ fn reduce_grad(kind: Reduce, g: &Grad, x_shape: &[usize], axes: &[usize]) -> Res
 
 fn reduce_forward(kind: Reduce, x: &Tensor, axes: &[usize], keepdims: bool) -> Result<Tensor> {
     let op = kind.name();
-    // Compute dtype: mean is float; sums of bools count as int32.
+    // Compute dtype: mean is float; sums of bools count as int32; halves compute (and return)
+    // in float32, read widened inside the kernel where they are pending.
     let x = match (kind, x.dtype()) {
+        (_, DType::F16) => super::cast(x, DType::F32)?,
         (Reduce::Mean | Reduce::LogSumExp, DType::I32 | DType::Bool) => super::cast(x, DType::F32)?,
         (_, DType::Bool) if !kind.is_arg() => super::cast(x, DType::I32)?,
         _ => x.clone(),

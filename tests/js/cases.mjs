@@ -14,7 +14,7 @@ export function close(got, want, rtol = 1e-4, atol = 1e-5, what = 'values') {
   const g = Array.from(got), w = Array.from(want);
   assert(g.length === w.length, `${what}: ${g.length} values, expected ${w.length}`);
   for (let i = 0; i < g.length; i++) {
-    const ok = Number.isNaN(w[i]) ? Number.isNaN(g[i]) : Math.abs(g[i] - w[i]) <= atol + rtol * Math.abs(w[i]);
+    const ok = Number.isNaN(w[i]) ? Number.isNaN(g[i]) : g[i] === w[i] || Math.abs(g[i] - w[i]) <= atol + rtol * Math.abs(w[i]);
     assert(ok, `${what}[${i}] = ${g[i]}, expected ${w[i]}`);
   }
 }
@@ -2693,6 +2693,69 @@ export const cases = {
     // a tensor still referenced is never collected
     close(await held.data(), [1, 2, 3], 0, 0, 'held tensor survives');
     held.dispose();
+  },
+
+  async 'float16 tensors: stored as halves, computed in float32 and stored rounded; dtype rules, gradients, bytes and memory'(tf) {
+    const before = owned(tf.memory());
+    // Hand-derived halves: 1.0001 -> 1, 65520 overflows, 0.1 -> 0.0999755859375, pi -> 3.140625.
+    const x = tf.tensor([1.0001, 65520, 0.1, 3.14159, -2], [5], 'float16');
+    assert(x.dtype === 'float16', `dtype ${x.dtype}`);
+    const halves = [1, Infinity, 0.0999755859375, 3.140625, -2];
+    close(await x.data(), halves, 0, 0, 'float16 values');
+    assert((await x.data()) instanceof Float32Array, 'float16 data() is a Float32Array, as TF.js reads halves');
+    const bits = tf.tensor(new Uint16Array([0x3c00, 0xc000, 0x7c00]), [3], 'float16');
+    close(await bits.data(), [1, -2, Infinity], 0, 0, 'float16 from half bits');
+    const pair = tf.tensor([1, 2], [2], 'float16');
+    const raw = await pair.bytes();
+    assert(raw.length === 4 && raw[1] === 0x3c && raw[3] === 0x40, `bytes() of float16 [1, 2]: ${Array.from(raw)}`);
+    // Saved as the TF.js converter writes float16 weights; TF.js-style loading dequantizes them.
+    const saved = await tf.io.encodeWeights({ x });
+    assert(saved.specs[0].dtype === 'float32' && saved.specs[0].quantization?.dtype === 'float16' && saved.data.byteLength === 10, `encodeWeights of float16: ${JSON.stringify(saved.specs)}, ${saved.data.byteLength} bytes`);
+    const loaded = tf.io.decodeWeights(saved.data, saved.specs).x;
+    close(await loaded.data(), halves, 0, 0, 'float16 weights saved and loaded');
+    loaded.dispose();
+    const m = tf.tensor([0.5, 0.25, 1 / 3], [3], 'float16');
+    // Arithmetic: float16 op float16 (or a JS number) is float16, rounded once from float32.
+    const valuesOf = async (f) => { const t = tf.tidy(f); const v = await t.data(); t.dispose(); return v; };
+    const f32 = await valuesOf(() => m.cast('float32'));
+    const y = tf.tidy(() => m.add(m).mul(3));
+    assert(y.dtype === 'float16', `float16 + float16 then * 3 is ${y.dtype}`);
+    const want = await valuesOf(() => tf.tensor(Array.from(f32, (v) => (v + v) * 3)).cast('float16'));
+    close(await y.data(), want, 0, 0, 'float16 arithmetic rounded as its float32 value cast to float16');
+    tf.tidy(() => {
+      assert(m.add(tf.tensor([1, 1, 1])).dtype === 'float32', 'float16 + float32 [3] is float32');
+      assert(m.greater(0.3).dtype === 'bool' && m.argMax().dtype === 'int32', 'comparisons and argMax keep their dtypes');
+    });
+    // Non-elementwise ops read halves widened and give float16.
+    const a = tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'float16');
+    const b = tf.tensor([[0.5, 1], [1.5, 2], [2.5, 3]], [3, 2], 'float16');
+    // (The widened views the engine reads are freed after each op: device bytes come back.)
+    const gpuBefore = tf.memory().numBytesInGPU;
+    const p = tf.matMul(a, b);
+    assert(p.dtype === 'float16', `matMul of float16 is ${p.dtype}`);
+    close(await p.data(), [11, 14, 24.5, 32], 0, 0, 'float16 matMul');
+    p.dispose();
+    assert(tf.memory().numBytesInGPU === gpuBefore, `device bytes after a float16 matMul: ${tf.memory().numBytesInGPU} vs ${gpuBefore}`);
+    const [sm, sum, tr] = tf.tidy(() => [a.softmax(), a.sum(), a.transpose()]);
+    assert(sm.dtype === 'float16' && sum.dtype === 'float16' && tr.dtype === 'float16', 'softmax, sum and transpose of float16 are float16');
+    const e = [1, 2, 3].map(Math.exp), z = e[0] + e[1] + e[2];
+    close(await sm.data(), [...e, ...e].map((v) => v / z), 1e-3, 0, 'float16 softmax');
+    close(await sum.data(), [21], 0, 0, 'float16 sum');
+    close(await tr.data(), [1, 4, 2, 5, 3, 6], 0, 0, 'float16 transpose');
+    assert(tf.tidy(() => a.reshape([6]).dtype) === 'float16', 'reshape keeps float16');
+    // Gradients reach float16 inputs as float16.
+    const g = tf.tidy(() => tf.grad((t) => t.square().sum())(m));
+    assert(g.dtype === 'float16', `gradient of a float16 input is ${g.dtype}`);
+    close(await g.data(), await valuesOf(() => m.mul(2)), 0, 0, 'd sum(m^2) / dm');
+    // Memory counts two bytes an element (whole words).
+    const mem0 = tf.memory().numBytes;
+    const big = tf.zeros([1000], 'float16');
+    assert(tf.memory().numBytes - mem0 === 2000, `a float16 [1000] holds ${tf.memory().numBytes - mem0} bytes`);
+    const bigInt = big.cast('int32');
+    close(await bigInt.data(), new Array(1000).fill(0), 0, 0, 'float16 zeros as int32');
+    tf.dispose([x, bits, pair, m, y, a, b, sm, sum, tr, g, big, bigInt]);
+    const after = owned(tf.memory());
+    assert(after.tensors === before.tensors && after.bytes === before.bytes, `float16 case left ${after.tensors - before.tensors} tensors, ${after.bytes - before.bytes} bytes`);
   },
 
   async 'over-limit allocation and device loss: clear errors, no hang, tf.ready() recovers (WebGPU; runs last)'(tf) {

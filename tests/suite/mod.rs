@@ -2067,7 +2067,9 @@ macro_rules! for_each_case {
             attention_gradients_over_blocks,
             rope_vs_reference,
             quantized_matmul_vs_reference,
-            round_f16_is_a_cast_to_half
+            round_f16_is_a_cast_to_half,
+            float16_storage_and_casts,
+            float16_in_expressions_and_gradients
         );
     };
 }
@@ -2583,4 +2585,151 @@ pub async fn gpu_errors_fail_the_next_readback(dev: Device) -> CaseResult {
         Ok(v) => return Err(format!("readback after an invalid kernel succeeded with {v:?}")),
     }
     close("readback after the reported error", &read(&ops::add(&x, &x).map_err(e)?).await?, &[2.0, 4.0], 0.0, 0.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// float16 (src/dtype.rs, src/ops/cast.rs, src/fusion): stored two halves a word, computed in
+// float32.
+
+fn round_half(x: f32) -> f32 {
+    half::f16::from_f32(x).to_f32()
+}
+
+/// Casts to float16 round as the `half` crate does (ties to even, overflow to infinity,
+/// subnormals), store two halves a word (an odd count included, across CPU blocks and GPU
+/// workgroups), read back widened, and cast on to int32 and bool; int32 and bool cast to it.
+pub async fn float16_storage_and_casts(dev: Device) -> CaseResult {
+    let tiny = 2f32.powi(-24);
+    let mut xs = vec![0.0, -0.0, 1.0, 1.0 + 2f32.powi(-11), 65504.0, 65519.99, 65520.0, -1e9, 1.5 * tiny, 0.49 * tiny, -3.3e-6, f32::INFINITY, f32::NEG_INFINITY];
+    let mut rng = Rng::new(23);
+    for ex in -26..17 {
+        xs.extend(rng.vec(30, -1.0, 1.0).iter().map(|v| v * 2f32.powi(ex)));
+    }
+    assert!(xs.len() % 2 == 1 && xs.len() > 1300);
+    let n = xs.len();
+    let x16 = ops::cast(&t(&dev, &xs, &[n])?, DType::F16).map_err(e)?;
+    if x16.dtype() != DType::F16 || x16.size_bytes() != n.div_ceil(2) * 4 {
+        return Err(format!("cast to float16: dtype {} and {} bytes, expected float16 and {}", x16.dtype(), x16.size_bytes(), n.div_ceil(2) * 4));
+    }
+    let words = x16.to_words().await.map_err(e)?;
+    let want_words: Vec<u32> = webtensor::dtype::pack_halves(&xs);
+    if let Some(i) = (0..words.len()).find(|&i| words[i] != want_words[i]) {
+        return Err(format!("cast to float16: word {i} is {:#010x}, expected {:#010x} (values {:e}, {:e})", words[i], want_words[i], xs[2 * i], xs.get(2 * i + 1).copied().unwrap_or(0.0)));
+    }
+    let got = read(&x16).await?;
+    for (i, &x) in xs.iter().enumerate() {
+        if got[i].to_bits() != round_half(x).to_bits() {
+            return Err(format!("float16 read back: {:e} gave {:e}, expected {:e}", x, got[i], round_half(x)));
+        }
+    }
+    // Uploaded halves read the same as cast ones; widened to float32 they are exact.
+    let uploaded = Tensor::from_f32_as_f16(&dev, &xs, &[n]).map_err(e)?;
+    let wide = read(&ops::cast(&uploaded, DType::F32).map_err(e)?).await?;
+    if (0..n).any(|i| wide[i].to_bits() != got[i].to_bits()) {
+        return Err("float16 tensor made from values and widened: differs from the cast".into());
+    }
+    let nan = read(&ops::cast(&t(&dev, &[f32::NAN, 2.0, f32::NAN], &[3])?, DType::F16).map_err(e)?).await?;
+    if !(nan[0].is_nan() && nan[1] == 2.0 && nan[2].is_nan()) {
+        return Err(format!("float16 of [NaN, 2, NaN] reads {nan:?}"));
+    }
+    // To and from int32 and bool.
+    let ints = ti(&dev, &[2049, -3, 0, 70000, 7], &[5])?;
+    close("int32 -> float16", &read(&ops::cast(&ints, DType::F16).map_err(e)?).await?, &[2048.0, -3.0, 0.0, f64::INFINITY, 7.0], 0.0, 0.0)?;
+    let h = Tensor::from_f32_as_f16(&dev, &[2.7, -2.7, 0.0, 0.3, 1e5], &[5]).map_err(e)?;
+    let as_int = read_i(&ops::cast(&h, DType::I32).map_err(e)?).await?;
+    if as_int[..4] != [2, -2, 0, 0] {
+        return Err(format!("float16 -> int32 gave {as_int:?}"));
+    }
+    let as_bool = read_i(&ops::cast(&h, DType::Bool).map_err(e)?).await?;
+    if as_bool != [1, 1, 0, 1, 1] {
+        return Err(format!("float16 -> bool gave {as_bool:?}"));
+    }
+    let flags = Tensor::from_bool(&dev, &[true, false, true], &[3]).map_err(e)?;
+    close("bool -> float16", &read(&ops::cast(&flags, DType::F16).map_err(e)?).await?, &[1.0, 0.0, 1.0], 0.0, 0.0)?;
+    Ok(())
+}
+
+/// Elementwise work reads halves widened through every broadcast pattern and rounds once where
+/// it stores float16, whether or not the half operand was realized first (so results do not
+/// depend on fusion); gradients cross casts; ops that read 32-bit elements refuse float16 with
+/// an error and leave it usable.
+pub async fn float16_in_expressions_and_gradients(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(29);
+    let (av, bv, cv, dv) = (rng.vec(30, -3.0, 3.0), rng.vec(5, -3.0, 3.0), rng.vec(3, -3.0, 3.0), rng.vec(10, -3.0, 3.0));
+    let h = |v: &[f32], shape: &[usize]| Tensor::from_f32_as_f16(&dev, v, shape).map_err(e);
+    let (a, b, c, d) = (h(&av, &[2, 3, 5])?, h(&bv, &[5])?, h(&cv, &[3, 1])?, h(&dv, &[2, 1, 5])?);
+    let r = |v: &[f32]| v.iter().map(|&x| round_half(x)).collect::<Vec<f32>>();
+    let (ra, rb, rc, rd) = (r(&av), r(&bv), r(&cv), r(&dv));
+    // a * b + c - d: a read in place, b along the last axis, c per row of 5, d strided.
+    let y = ops::sub(&ops::add(&ops::mul(&a, &b).map_err(e)?, &c).map_err(e)?, &d).map_err(e)?;
+    if y.dtype() != DType::F32 {
+        return Err(format!("float16 arithmetic computes in float32: got {}", y.dtype()));
+    }
+    let want: Vec<f32> = (0..30).map(|i| ra[i] * rb[i % 5] + rc[(i / 5) % 3] - rd[(i / 15) * 5 + i % 5]).collect();
+    let got = read(&y).await?;
+    close("float16 a*b+c-d", &got, &want.iter().map(|&v| v as f64).collect::<Vec<_>>(), 1e-6, 1e-6)?;
+    let broadcast_scalar = read(&ops::mul(&a, &h(&[0.1], &[])?).map_err(e)?).await?;
+    close("float16 times a float16 scalar", &broadcast_scalar, &ra.iter().map(|&v| (v * round_half(0.1)) as f64).collect::<Vec<_>>(), 1e-6, 0.0)?;
+    // A float16 result rounds where it is stored, and reads the same pending or realized.
+    let e16 = ops::cast(&ops::exp(&a).map_err(e)?, DType::F16).map_err(e)?;
+    let twice_pending = read(&ops::mul(&e16, &e16).map_err(e)?).await?;
+    e16.to_words().await.map_err(e)?;
+    let twice_realized = read(&ops::mul(&e16, &e16).map_err(e)?).await?;
+    let want: Vec<f32> = ra.iter().map(|&x| round_half(x.exp())).map(|v| v * v).collect();
+    for i in 0..30 {
+        if (twice_pending[i] - want[i]).abs() > 1e-6 * want[i].abs() || twice_realized[i].to_bits() != twice_pending[i].to_bits() {
+            return Err(format!("exp(a) stored as float16, squared: element {i} is {} pending, {} realized; expected {}", twice_pending[i], twice_realized[i], want[i]));
+        }
+    }
+    // Gradients through casts: a float32 leaf through float16, and a float16 leaf.
+    let x = t(&dev, &av, &[30])?;
+    x.set_requires_grad(true).map_err(e)?;
+    let x16 = ops::cast(&x, DType::F16).map_err(e)?;
+    let loss = ops::sum(&ops::mul(&ops::cast(&x16, DType::F32).map_err(e)?, &t(&dev, &[3.0], &[])?).map_err(e)?, None, false).map_err(e)?;
+    webtensor::autograd::backward(&loss).map_err(e)?;
+    let g = x.grad().ok_or("no gradient through a float16 cast")?;
+    close("d sum(3 f16(x)) / dx", &read(&g).await?, &[3.0; 30], 0.0, 0.0)?;
+    let w16 = h(&av, &[30])?;
+    w16.set_requires_grad(true).map_err(e)?;
+    let w = ops::cast(&w16, DType::F32).map_err(e)?;
+    let loss = ops::sum(&ops::mul(&w, &w).map_err(e)?, None, false).map_err(e)?;
+    webtensor::autograd::backward(&loss).map_err(e)?;
+    let g = w16.grad().ok_or("no gradient for a float16 leaf")?;
+    if g.dtype() != DType::F16 {
+        return Err(format!("a float16 leaf's gradient is {}", g.dtype()));
+    }
+    close("d sum(w^2) / dw for float16 w", &read(&g).await?, &ra.iter().map(|&v| round_half(2.0 * v) as f64).collect::<Vec<_>>(), 0.0, 0.0)?;
+    // matmul widens its operands (as it does ints) and computes in float32.
+    let p = read(&ops::matmul(&h(&av[..6], &[2, 3])?, &h(&av[6..12], &[3, 2])?, false, false).map_err(e)?).await?;
+    let want: Vec<f64> = (0..4).map(|ij| (0..3).map(|k| ra[(ij / 2) * 3 + k] as f64 * ra[6 + k * 2 + ij % 2] as f64).sum()).collect();
+    close("float16 matmul", &p, &want, 1e-6, 1e-6)?;
+    // Reductions (and what is built of them) read halves widened, realized or pending, in f32.
+    let sum = ops::sum(&a, Some(&[2]), false).map_err(e)?;
+    let want: Vec<f64> = (0..6).map(|r| (0..5).map(|k| ra[r * 5 + k] as f64).sum()).collect();
+    close("sum of a realized float16", &read(&sum).await?, &want, 1e-6, 1e-6)?;
+    let neg16 = ops::cast(&ops::neg(&a).map_err(e)?, DType::F16).map_err(e)?;
+    let want: Vec<f64> = (0..6).map(|r| (0..5).map(|k| -ra[r * 5 + k] as f64).sum()).collect();
+    close("sum of a pending float16", &read(&ops::sum(&neg16, Some(&[2]), false).map_err(e)?).await?, &want, 1e-6, 1e-6)?;
+    let sm = read(&ops::softmax(&neg16, -1).map_err(e)?).await?;
+    let want: Vec<f64> = (0..30)
+        .map(|i| {
+            let row = &ra[(i / 5) * 5..(i / 5) * 5 + 5];
+            (-ra[i] as f64).exp() / row.iter().map(|&v| (-v as f64).exp()).sum::<f64>()
+        })
+        .collect();
+    close("softmax of a pending float16", &sm, &want, 1e-5, 1e-7)?;
+    // Ops that read 32-bit elements as they lie refuse halves, and leave them usable.
+    for (what, r) in [
+        ("transpose", ops::transpose(&a, None).map(|_| ())),
+        ("transpose of a pending float16", ops::transpose(&neg16, None).map(|_| ())),
+        ("layer_norm", ops::layer_norm(&a, None, None, 1e-5).map(|_| ())),
+    ] {
+        match r {
+            Err(err) if err.to_string().contains("float16") => {}
+            Err(err) => return Err(format!("{what} on float16: error without naming float16: {err}")),
+            Ok(()) => return Err(format!("{what} on float16 was accepted (it would read packed halves as floats)")),
+        }
+    }
+    close("float16 still readable after refusals", &read(&a).await?, &ra.iter().map(|&v| v as f64).collect::<Vec<_>>(), 0.0, 0.0)?;
+    Ok(())
 }

@@ -3,6 +3,7 @@
 // (encodeWeights, decodeWeights), and reading a model from the page's File objects (browserFiles).
 import * as ops from '../ops.js';
 import { Tensor } from '../tensor.js';
+import { wasm } from '../engine.js';
 import { concatBuffers, handlerFor, idbRequest, LS, LS_ITEMS, openDb } from './handlers.js';
 import type { IOHandler, ModelArtifacts, ModelArtifactsInfo, SaveResult, WeightsManifestEntry } from './types.js';
 import { artifactsInfo } from './types.js';
@@ -72,7 +73,8 @@ export async function moveModel(sourceURL: string, destURL: string): Promise<Mod
 
 type NamedTensors = Record<string, Tensor> | Array<{ name: string; tensor: Tensor }>;
 
-/** Weights as one buffer and their specs (float32, int32 and bool), as TF.js's encodeWeights. */
+/** Weights as one buffer and their specs (float32, int32 and bool; float16 as float32 quantized
+ * to float16, the TF.js converter's form), as TF.js's encodeWeights. */
 export async function encodeWeights(tensors: NamedTensors): Promise<{ data: ArrayBuffer; specs: WeightsManifestEntry[] }> {
   const list = Array.isArray(tensors) ? tensors : Object.entries(tensors).map(([name, tensor]) => ({ name, tensor }));
   const specs: WeightsManifestEntry[] = [];
@@ -80,6 +82,12 @@ export async function encodeWeights(tensors: NamedTensors): Promise<{ data: Arra
   for (const { name, tensor } of list) {
     if (!(tensor instanceof Tensor)) throw new Error(`encodeWeights: ${name} is not a tensor`);
     const v = await tensor.data();
+    if (tensor.dtype === 'float16') {
+      // As TF.js's converter writes float16 weights: float32 quantized to float16.
+      parts.push(wasm.float32ToFloat16(v as Float32Array).buffer.slice(0) as ArrayBuffer);
+      specs.push({ name, shape: tensor.shape, dtype: 'float32', quantization: { dtype: 'float16' } } as WeightsManifestEntry);
+      continue;
+    }
     const typed = tensor.dtype === 'float32' ? Float32Array.from(v) : tensor.dtype === 'int32' ? Int32Array.from(v) : Uint8Array.from(v);
     parts.push(typed.buffer.slice(0) as ArrayBuffer);
     specs.push({ name, shape: tensor.shape, dtype: tensor.dtype });

@@ -439,12 +439,17 @@ function onnxWorkload(name, path, feeds) {
     name,
     skip: tfjsSkip,
     async ours() {
-      const model = await wtf.loadOnnxModel(await fetchBytes(path));
+      const bytes = await fetchBytes(path);
+      const live = wt.memoryInfo().liveBytes;
+      const model = await wtf.loadOnnxModel(bytes);
+      // What the loaded model holds on its device (weights, packed or not).
+      const modelBytes = wt.memoryInfo().liveBytes - live;
       const inputs = model.inputNames.map((n) => {
         const f = feeds[n];
         return wtf.tensor(f.type === 'int64' ? Int32Array.from(f.data) : Float32Array.from(f.data), f.dims, f.type === 'int64' ? 'int32' : 'float32');
       });
       return {
+        modelBytes,
         async run() {
           let outs = model.execute(inputs);
           outs = Array.isArray(outs) ? outs : [outs];
@@ -496,9 +501,9 @@ function onnxWorkloads() {
     ...['mobilenet_v2', 'resnet18', 'efficientnet_b0', 'squeezenet1_1'].map((m) => onnxWorkload(`onnx ${m} (torchvision), 1x3x224x224`, `models/${m}/model.onnx`,
       { input: { type: 'float32', data: randomData(3 * 224 * 224, 12), dims: [1, 3, 224, 224] } })),
     // Decoder-shaped feed-forward stack (2 blocks, d1024, hidden 4096: 16.8 M weights) as float32,
-    // 4-bit MatMulNBits and int8 quantize_dynamic (python3 scripts/quantized_fixtures.py --bench):
+    // float16 (onnxruntime's converter, keep_io_types), 4-bit MatMulNBits and int8 quantize_dynamic (python3 scripts/quantized_fixtures.py --bench):
     // seq 1 is a decoding step (matrix-vector), seq 64 a prompt.
-    ...['f32', 'q4', 'q8'].flatMap((q) => [1, 64].map((seq) => onnxWorkload(`onnx ffn ${q} (2 blocks d1024 x4096), seq ${seq}`, `models/ffn_${q}/model.onnx`,
+    ...['f32', 'f16', 'q4', 'q8'].flatMap((q) => [1, 64].map((seq) => onnxWorkload(`onnx ffn ${q} (2 blocks d1024 x4096), seq ${seq}`, `models/ffn_${q}/model.onnx`,
       { x: { type: 'float32', data: randomData(seq * 1024, 11), dims: [1, seq, 1024] } }))),
   ];
 }
@@ -675,9 +680,10 @@ export async function runBench(config, log = () => {}) {
       const r = { ...e.base, medianMs: ms, samplesMs: e.samples, warmupMs: e.warmMs, firstRunMs: e.firstRunMs, maxAbsDiffVsFirst: ref ? maxAbsDiff(e.first, ref) : 0 };
       if (e.p.dispatchesPerStep) r.dispatchesPerStep = e.p.dispatchesPerStep;
       if (e.peakBytes !== undefined) r.peakBytes = e.peakBytes;
+      if (e.p.modelBytes !== undefined) r.modelBytes = e.p.modelBytes;
       if (w.flops) r.gflops = w.flops / (ms * 1e6);
       results.push(r);
-      log(`${w.name} | ${e.c.name}: ${ms.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}${r.dispatchesPerStep ? `, ${r.dispatchesPerStep.toFixed(1)} dispatches/step` : ''}${r.peakBytes !== undefined ? `, peak ${(r.peakBytes / 2 ** 20).toFixed(2)} MiB` : ''}`);
+      log(`${w.name} | ${e.c.name}: ${ms.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}${r.dispatchesPerStep ? `, ${r.dispatchesPerStep.toFixed(1)} dispatches/step` : ''}${r.peakBytes !== undefined ? `, peak ${(r.peakBytes / 2 ** 20).toFixed(2)} MiB` : ''}${r.modelBytes !== undefined ? `, model ${(r.modelBytes / 2 ** 20).toFixed(2)} MiB` : ''}`);
     }
   }
   return { userAgent: navigator.userAgent, devices, results, relaxedSimd: hasRelaxedSimd() };

@@ -113,6 +113,14 @@ function markdown(meta, { devices, results }) {
     md += `| workload | ${withPeak.join(' | ')} |\n|${' --- |'.repeat(withPeak.length + 1)}\n`;
     for (const w of peaked) md += `| ${w} | ${withPeak.map((c) => mib(w, c)).join(' | ')} |\n`;
   }
+  const held = workloads.filter((w) => results.some((r) => r.workload === w && r.modelBytes !== undefined));
+  if (held.length) {
+    const withModel = contenders.filter((c) => results.some((r) => r.contender === c && r.modelBytes !== undefined));
+    const mib = (w, c) => (row(w, c)?.modelBytes === undefined ? '-' : `${(row(w, c).modelBytes / 2 ** 20).toFixed(2)}`);
+    md += `\n## Loaded model (MiB): what the engine holds for it on its device after loading\n\n`;
+    md += `| workload | ${withModel.join(' | ')} |\n|${' --- |'.repeat(withModel.length + 1)}\n`;
+    for (const w of held) md += `| ${w} | ${withModel.map((c) => mib(w, c)).join(' | ')} |\n`;
+  }
   const onnx = workloads.filter((w) => w.startsWith('onnx'));
   if (onnx.length) {
     const first = (w, c) => row(w, c)?.firstRunMs;

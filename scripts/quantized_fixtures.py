@@ -48,8 +48,8 @@ change of the outputs from the float32 model's: what the quantization costs).
 Rerun (idempotent; output rewritten): python3 scripts/quantized_fixtures.py
 With --bench it writes the benchmark's larger models to bench/models/ (git-ignored) instead: a
 decoder-shaped stack of two feed-forward blocks (d 1024, hidden 4096, GELU, residual; 16.8 M
-weights) as float32 (ffn_f32), 4-bit MatMulNBits in blocks of 32 (ffn_q4) and quantize_dynamic
-int8 (ffn_q8).
+weights) as float32 (ffn_f32), float16 by onnxruntime's converter with keep_io_types (ffn_f16),
+4-bit MatMulNBits in blocks of 32 (ffn_q4) and quantize_dynamic int8 (ffn_q8).
 It makes .venv-quant/ (git-ignored) with the pins below on first run (no torch needed).
 """
 import json
@@ -272,10 +272,10 @@ def bench_models() -> None:
     (out / "ffn_f32").mkdir(parents=True, exist_ok=True)
     f32 = out / "ffn_f32" / "model.onnx"
     onnx.save(model, str(f32))
-    for name, make in [("ffn_q4", lambda s, t: q4(s, t, 32, True)), ("ffn_q8", lambda s, t: q8(s, t, QuantType.QInt8, False))]:
+    for name, make in [("ffn_f16", f16), ("ffn_q4", lambda s, t: q4(s, t, 32, True)), ("ffn_q8", lambda s, t: q8(s, t, QuantType.QInt8, False))]:
         (out / name).mkdir(parents=True, exist_ok=True)
         make(f32, out / name / "model.onnx")
-    for name in ["ffn_f32", "ffn_q4", "ffn_q8"]:
+    for name in ["ffn_f32", "ffn_f16", "ffn_q4", "ffn_q8"]:
         print(f"[quantized_fixtures] bench/models/{name}: {(out / name / 'model.onnx').stat().st_size} bytes")
 
 

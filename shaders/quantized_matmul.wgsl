@@ -1,6 +1,7 @@
 // Weight-only quantized matmul (src/ops/quantized_matmul.rs). W [k, n] is held transposed as
 // codes [n, blocks, words]: `bits`-bit codes, lowest bits first, `block` codes a block; a code c
-// of block (col, b) stands for (c - zero) * scale. Codes are dequantized in registers.
+// of block (col, b) stands for (c - zero) * scale. Codes are dequantized in registers. 16-bit
+// codes are half-precision values (`decode`), zero 0 unless given.
 // MODE (defined by the prelude): 0 out[m, n] = x[m, k] W; 1 out[m, k] = x[m, n] W^T; 2 out[n, k] = W^T;
 // 3 out[m, k] = the columns of W named by x[m] (int32 ids, read by bits; out of range: zeros).
 // Modes 0 and 1 give each thread one output column and up to four rows, so every weight value
@@ -10,7 +11,14 @@ fn zero_of(at: u32) -> f32 {
     if (p.has_zero != 0u) {
         return zero_points[at];
     }
+    if (p.bits == 16u) { return 0.0; }
     return f32(1u << (p.bits - 1u));
+}
+
+// A code's value before its zero and scale: the integer, or the half it holds.
+fn decode(code: u32) -> f32 {
+    if (p.bits == 16u) { return f16_value(code); }
+    return f32(code);
 }
 
 // The value of W at (kk, col).
@@ -21,7 +29,7 @@ fn weight(kk: u32, col: u32) -> f32 {
     let per = 32u / p.bits;
     let word = codes[at * p.words + e / per];
     let code = (word >> (p.bits * (e % per))) & ((1u << p.bits) - 1u);
-    return (f32(code) - zero_of(at)) * scales[at];
+    return (decode(code) - zero_of(at)) * scales[at];
 }
 
 @compute @workgroup_size(64)
@@ -41,7 +49,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let word = codes[t];
         for (var e = 0u; e < per && k0 + e < p.k; e++) {
             let code = (word >> (p.bits * e)) & ((1u << p.bits) - 1u);
-            out[col * p.k + k0 + e] = (f32(code) - zero) * scale;
+            out[col * p.k + k0 + e] = (decode(code) - zero) * scale;
         }
         return;
     }
@@ -82,7 +90,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
                 for (var e = 0u; e < per; e++) {
                     let kk = k0 + w * per + e;
                     if (kk >= p.k) { break; }
-                    let v = (f32((word >> (p.bits * e)) & mask) - zero) * scale;
+                    let v = (decode((word >> (p.bits * e)) & mask) - zero) * scale;
                     acc += vec4<f32>(x[x0 + kk], x[x1 + kk], x[x2 + kk], x[x3 + kk]) * v;
                 }
             }

@@ -865,11 +865,14 @@ pub struct JsOnnxModel {
 
 #[wasm_bindgen(js_class = OnnxModel)]
 impl JsOnnxModel {
-    /// Parses the model file and checks every op before uploading the weights.
+    /// Parses the model file and checks every op before uploading the weights. float16 MatMul
+    /// and Gemm weights stay half precision unless `float32_half_weights` (then they load as
+    /// trainable float32 tensors).
     #[wasm_bindgen(js_name = fromBytes)]
-    pub fn from_bytes(bytes: &[u8]) -> Result<JsOnnxModel, JsError> {
+    pub fn from_bytes(bytes: &[u8], float32_half_weights: Option<bool>) -> Result<JsOnnxModel, JsError> {
+        let options = crate::onnx::LoadOptions { keep_half_weights: !float32_half_weights.unwrap_or(false) };
         Ok(JsOnnxModel {
-            inner: crate::onnx::OnnxModel::from_bytes(&device()?, bytes).map_err(js)?,
+            inner: crate::onnx::OnnxModel::from_bytes_with(&device()?, bytes, &options).map_err(js)?,
         })
     }
 

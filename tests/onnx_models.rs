@@ -91,9 +91,9 @@ fn run_dir(root: &Path, dev: &Device, label: &str) {
         if ["bert", "gpt2", "gpt2_past", "vit", "llama"].contains(&name.as_str()) {
             assert_eq!(model.fused_subgraphs(), 2, "{name}: fused attention subgraphs");
         }
-        // Quantized weights stay packed: 4-bit codes an eighth, 8-bit a quarter of float32's bytes
-        // (the float16 models have none).
-        if root.ends_with("onnx_quantized") && (name.contains("_q") || name.starts_with("gather")) {
+        // Quantized weights stay packed: 4-bit codes an eighth, 8-bit a quarter of float32's bytes,
+        // float16 MatMul weights half.
+        if root.ends_with("onnx_quantized") && (name.contains("_q") || name.starts_with("gather") || name.ends_with("_f16")) {
             assert!(model.packed_weight_bytes() > 0, "{name}: no weight was packed");
             eprintln!("{label}: {name}: packed weights hold {} bytes", model.packed_weight_bytes());
         }

@@ -286,9 +286,28 @@ fn declared_shape(v: &proto::ValueInfoProto) -> Vec<Option<usize>> {
     dims.iter().map(|d| d.dim_value.and_then(|n| usize::try_from(n).ok())).collect()
 }
 
+/// How a model loads.
+pub struct LoadOptions {
+    /// MatMul weights stored as float16 stay half precision (packed codes the matmul kernels
+    /// widen in registers: half the memory), frozen like quantized weights. Off, they load as
+    /// float32 tensors that fine-tuning can train.
+    pub keep_half_weights: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions { keep_half_weights: true }
+    }
+}
+
 impl OnnxModel {
     /// Parses and checks a model file, then uploads its initializers to `device`.
     pub fn from_bytes(device: &Device, bytes: &[u8]) -> Result<OnnxModel> {
+        OnnxModel::from_bytes_with(device, bytes, &LoadOptions::default())
+    }
+
+    /// `from_bytes` with options.
+    pub fn from_bytes_with(device: &Device, bytes: &[u8], options: &LoadOptions) -> Result<OnnxModel> {
         let model = proto::ModelProto::decode(bytes).map_err(|e| Error::new(OP, format!("not a valid ONNX model file: {e}")))?;
         let Some(graph) = model.graph else { bail!(OP, "the model file has no graph") };
         let mut opset = None;
@@ -324,7 +343,7 @@ impl OnnxModel {
                 bail!(OP, "unsupported: legacy broadcasting with an axis in op '{}' (node {name}, opset {opset})", node.op_type);
             }
         }
-        let quant = quantized::prepare(&graph, device)?;
+        let quant = quantized::prepare(&graph, device, options)?;
         let mut constants = Vec::new();
         let mut constant_index = HashMap::new();
         let mut weight_names = Vec::new();

@@ -96,6 +96,20 @@ fn axis(a: i64, rank: usize) -> Result<usize> {
     Ok(if a < 0 { (a + r) as usize } else { a as usize })
 }
 
+/// Gemm's alpha * (A B) + beta * C, given the product A B (op(A) op(B) as transA/transB say).
+pub(super) fn gemm_epilogue(node: &NodeProto, mut y: Tensor, args: &[Option<&Value>]) -> Result<Tensor> {
+    let alpha = attr_f(node, "alpha", 1.0);
+    if alpha != 1.0 {
+        y = ops::mul(&y, &scalar_like(&y, alpha as f64)?)?;
+    }
+    if let Some(c) = opt_input(args, 2) {
+        let beta = attr_f(node, "beta", 1.0);
+        let c = if beta != 1.0 { ops::mul(&c.tensor, &scalar_like(&c.tensor, beta as f64)?)? } else { c.tensor.clone() };
+        y = ops::add(&y, &c)?;
+    }
+    Ok(y)
+}
+
 fn scalar_like(x: &Tensor, v: f64) -> Result<Tensor> {
     ops::fill(x.device(), &[], v, x.dtype())
 }
@@ -458,17 +472,8 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
         }
         "Gemm" => {
             let (a, b) = (x()?, &input(args, 1)?.tensor);
-            let mut y = ops::matmul(a, b, attr_i(node, "transA", 0) != 0, attr_i(node, "transB", 0) != 0)?;
-            let alpha = attr_f(node, "alpha", 1.0);
-            if alpha != 1.0 {
-                y = ops::mul(&y, &scalar_like(&y, alpha as f64)?)?;
-            }
-            if let Some(c) = opt_input(args, 2) {
-                let beta = attr_f(node, "beta", 1.0);
-                let c = if beta != 1.0 { ops::mul(&c.tensor, &scalar_like(&c.tensor, beta as f64)?)? } else { c.tensor.clone() };
-                y = ops::add(&y, &c)?;
-            }
-            one(y)
+            let y = ops::matmul(a, b, attr_i(node, "transA", 0) != 0, attr_i(node, "transB", 0) != 0)?;
+            one(gemm_epilogue(node, y, args)?)
         }
         // ---- images
         "Conv" => one(conv(node, args, None)?),

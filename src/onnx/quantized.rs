@@ -52,9 +52,10 @@ pub struct Prepared {
     pub elem_types: HashMap<String, i32>,
 }
 
-/// Reads the graph's declared element types and packs the weights of MatMulNBits nodes and of
-/// MatMulInteger nodes whose weight is a 2-D initializer.
-pub fn prepare(graph: &GraphProto, device: &Device) -> Result<Prepared> {
+/// Reads the graph's declared element types and packs the weights of MatMulNBits nodes, of
+/// MatMulInteger nodes whose weight is a 2-D initializer, and (unless `options` says otherwise)
+/// of MatMul nodes whose weight is a 2-D float16 initializer.
+pub fn prepare(graph: &GraphProto, device: &Device, options: &super::LoadOptions) -> Result<Prepared> {
     let mut p = Prepared::default();
     for t in &graph.initializer {
         p.elem_types.insert(t.name.clone(), t.data_type);
@@ -95,9 +96,13 @@ pub fn prepare(graph: &GraphProto, device: &Device) -> Result<Prepared> {
             ("" | "ai.onnx", "MatMulInteger") => (pack_integer(n, 1, 3, &inits, device).map_err(|e| at_node(n, e))?, n, &[1, 3]),
             ("" | "ai.onnx", "QLinearMatMul") => (pack_integer(n, 3, 5, &inits, device).map_err(|e| at_node(n, e))?, n, &[3, 5]),
             ("" | "ai.onnx", "MatMul") => {
-                let dq = n.input.get(1).filter(|b| readers.get(b.as_str()) == Some(&1) && !graph_outputs.contains(b.as_str())).and_then(|b| producers.get(b.as_str()));
-                match dq.filter(|d| d.op_type == "DequantizeLinear" && matches!(d.domain.as_str(), "" | "ai.onnx")) {
-                    Some(dq) => match pack_dequantized(dq, &inits, device).map_err(|e| at_node(dq, e))? {
+                // B read by this MatMul alone: a float16 initializer stays half precision; a
+                // DequantizeLinear of an integer initializer folds into packed codes.
+                let b = n.input.get(1).filter(|b| readers.get(b.as_str()) == Some(&1) && !graph_outputs.contains(b.as_str()));
+                let dq = b.and_then(|b| producers.get(b.as_str())).filter(|d| d.op_type == "DequantizeLinear" && matches!(d.domain.as_str(), "" | "ai.onnx"));
+                match (b.and_then(|b| inits.get(b.as_str())), dq) {
+                    (Some(init), _) if options.keep_half_weights => (pack_half(init, false, device).map_err(|e| at_node(n, e))?, n, &[1]),
+                    (_, Some(dq)) => match pack_dequantized(dq, &inits, device).map_err(|e| at_node(dq, e))? {
                         Some(w) => {
                             p.folded.insert(n.input[1].clone());
                             p.consumed.insert(n.input[1].clone());
@@ -105,6 +110,13 @@ pub fn prepare(graph: &GraphProto, device: &Device) -> Result<Prepared> {
                         }
                         None => (None, n, &[]),
                     },
+                    _ => (None, n, &[]),
+                }
+            }
+            ("" | "ai.onnx", "Gemm") if options.keep_half_weights => {
+                let b = n.input.get(1).filter(|b| readers.get(b.as_str()) == Some(&1) && !graph_outputs.contains(b.as_str()));
+                match b.and_then(|b| inits.get(b.as_str())) {
+                    Some(init) => (pack_half(init, attr_i(n, "transB", 0) != 0, device).map_err(|e| at_node(n, e))?, n, &[1]),
                     None => (None, n, &[]),
                 }
             }
@@ -168,6 +180,28 @@ fn constant<'a>(n: &NodeProto, i: usize, inits: &HashMap<&str, &'a TensorProto>,
             None => bail!(OP, "unsupported: the {what} '{name}' must be an initializer (it is packed when the model loads)"),
         },
     }
+}
+
+/// A MatMul's or Gemm's float16 weight B [K, N] (or [N, K] `transposed`, stored in the file, not in
+/// external data) as half-precision codes: half the bytes float32 would take. None for any other
+/// initializer.
+fn pack_half(t: &TensorProto, transposed: bool, device: &Device) -> Result<Option<QuantizedMatrix>> {
+    let external = t.data_location == 1 || !t.external_data.is_empty();
+    if t.data_type != data_type::FLOAT16 || t.dims.len() != 2 || external {
+        return Ok(None);
+    }
+    let dims = tensor_dims("weight B", &t.dims)?;
+    let numel = crate::shape::checked_numel(OP, &dims)?;
+    let halves: Vec<u16> = if t.raw_data.is_empty() { t.int32_data.iter().map(|&v| v as u16).collect() } else { t.raw_data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect() };
+    if halves.len() != numel || numel == 0 {
+        bail!(OP, "float16 weight '{}': {} values for shape {dims:?}", t.name, halves.len());
+    }
+    if transposed {
+        let (n, k) = (dims[0], dims[1]);
+        let kn: Vec<u16> = (0..k * n).map(|i| halves[(i % n) * k + i / n]).collect();
+        return Ok(Some(QuantizedMatrix::from_halves(device, &kn, k, n)?));
+    }
+    Ok(Some(QuantizedMatrix::from_halves(device, &halves, dims[0], dims[1])?))
 }
 
 /// MatMulNBits: B uint8 [N, blocks, block * bits / 8] is already the engine's code layout; zero
@@ -469,8 +503,13 @@ pub fn run_packed(node: &NodeProto, args: &[Option<&Value>], w: &QuantizedMatrix
     }
     let a = &input(args, 0)?.tensor;
     match node.op_type.as_str() {
-        // B was a DequantizeLinear of the packed weight (folded at load).
+        // B was a DequantizeLinear of the packed weight (folded at load), or float16.
         "MatMul" => Ok(vec![plain(ops::quantized_matmul(a, w)?)]),
+        // B was float16.
+        "Gemm" => {
+            let a = if attr_i(node, "transA", 0) != 0 { ops::transpose(a, None)? } else { a.clone() };
+            Ok(vec![plain(super::nodes::gemm_epilogue(node, ops::quantized_matmul(&a, w)?, args)?)])
+        }
         "QLinearMatMul" => super::qlinear::matmul_packed(node, args, w, prepared),
         "MatMulNBits" => {
             let mut y = ops::quantized_matmul(a, w)?;

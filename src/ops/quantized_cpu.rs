@@ -1,11 +1,14 @@
 //! The CPU kernels of quantized_matmul. Every path decodes one block of codes at a time into a
 //! small f32 buffer (code - zero, in order; wasm SIMD128 unpacks 32 4-bit or 16 8-bit codes per
-//! vector load) and applies the block's scale:
+//! vector load; half-precision codes are widened one by one) and applies the block's scale:
 //! - a few rows (a decoding step): each decoded block is dotted with each row of x right away, so
 //!   the weight is read once and nothing larger than a block is written;
 //! - more rows (a prompt): a tile of 64 columns is dequantized and multiplied by the packed f32
 //!   GEMM, which then runs at its own speed; the tile (64 x k floats) is the largest f32 copy.
 use super::matmul::{dot, sgemm};
+
+/// Codes that are half-precision values (decoded as halves, not integers).
+const HALF_BITS: usize = 16;
 
 /// Rows of x up to which the product decodes blocks into dot products rather than tiles.
 const DOT_MAX_ROWS: usize = 3;
@@ -33,7 +36,8 @@ impl Packed<'_> {
     }
 
     fn zero(&self, at: usize) -> f32 {
-        self.zeros.map_or((1u32 << (self.bits - 1)) as f32, |z| z[at])
+        let default = if self.bits == HALF_BITS { 0.0 } else { (1u32 << (self.bits - 1)) as f32 };
+        self.zeros.map_or(default, |z| z[at])
     }
 
     fn block_words(&self, at: usize) -> &[u32] {
@@ -46,6 +50,13 @@ impl Packed<'_> {
         let at = col * self.blocks() + b;
         let zero = self.zero(at);
         let words = self.block_words(at);
+        if self.bits == HALF_BITS {
+            let done = simd_halves(words, zero, buf);
+            for (i, v) in buf[..self.block].iter_mut().enumerate().skip(done * 2) {
+                *v = crate::dtype::half_at(words, i) - zero;
+            }
+            return (self.scales[at], self.block.min(self.k - b * self.block));
+        }
         let done = simd_centred(words, self.bits, zero, buf);
         let per = 32 / self.bits;
         let mask = (1u32 << self.bits) - 1;
@@ -97,7 +108,7 @@ pub(super) fn forward(w: &Packed, x: &[f32], m: usize, out: &mut [f32]) {
             acc.fill(0.0);
             for b in 0..blocks {
                 let at = col * blocks + b;
-                if (b + 1) * w.block <= k && VECTOR_CODES && w.words() % 4 == 0 {
+                if (b + 1) * w.block <= k && VECTOR_CODES && w.bits != HALF_BITS && w.words() % 4 == 0 {
                     let (scale, zero) = (w.scales[at], w.zero(at));
                     for (row, a) in acc.iter_mut().enumerate().take(m) {
                         let sum = code_dot(w.block_words(at), w.bits, &x[row * k + b * w.block..][..w.block]).unwrap_or(0.0);
@@ -243,5 +254,39 @@ fn simd_centred(words: &[u32], bits: usize, zero: f32, buf: &mut [f32]) -> usize
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 fn simd_centred(_: &[u32], _: usize, _: f32, _: &mut [f32]) -> usize {
+    0
+}
+
+/// Widens whole vectors of half-precision codes (four words, eight halves, at a time) into buf
+/// as half - zero; returns the words done. Exact, subnormals, infinities and NaN included: the
+/// half's bits moved into float32's places, rescaled by 2^112 (the difference of the exponent
+/// biases), with exponent 31 made float32's 255.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn simd_halves(words: &[u32], zero: f32, buf: &mut [f32]) -> usize {
+    use core::arch::wasm32::*;
+    let (z, rescale) = (f32x4_splat(zero), f32x4_splat(f32::from_bits((112 + 127) << 23)));
+    let (magnitude, exponent, infinite) = (u32x4_splat(0x7fff), u32x4_splat(0x7c00), u32x4_splat(0x7f80_0000));
+    let widen = |h: v128| {
+        let bits = u32x4_shl(v128_and(h, magnitude), 13);
+        let special = u32x4_eq(v128_and(h, exponent), exponent);
+        let value = v128_bitselect(v128_or(bits, infinite), f32x4_mul(bits, rescale), special);
+        f32x4_sub(v128_or(value, u32x4_shl(v128_andnot(h, magnitude), 16)), z)
+    };
+    let whole = words.len() / 4;
+    for (c, chunk) in words.chunks_exact(4).enumerate() {
+        // SAFETY: `chunk` is 16 readable bytes and buf has room for the block's halves (8 per
+        // chunk); v128_load and v128_store take any alignment.
+        unsafe {
+            let v = v128_load(chunk.as_ptr() as *const v128);
+            let dst = buf[c * 8..c * 8 + 8].as_mut_ptr();
+            v128_store(dst as *mut v128, widen(u32x4_extend_low_u16x8(v)));
+            v128_store(dst.add(4) as *mut v128, widen(u32x4_extend_high_u16x8(v)));
+        }
+    }
+    whole * 4
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn simd_halves(_: &[u32], _: f32, _: &mut [f32]) -> usize {
     0
 }

@@ -8,6 +8,9 @@
 //! Codes are little-endian, lowest bits first: code e of a word is (word >> (bits * e)) & mask.
 //! A block's value at code c is (c - zero) * scale in f32, with zero = 2^(bits - 1) when no zero
 //! points are given (symmetric quantization). Per-channel int8 is bits 8 with block >= k.
+//! Bits 16 holds IEEE half-precision values as the codes (two a word): a block's value is then
+//! (half - zero) * scale with zero 0 by default; a float16 weight is one block a column of scale 1
+//! (`from_halves`), held at half of float32's bytes and widened in registers like any codes.
 //!
 //! On the GPU a prompt-shaped product (many rows) runs as the tiled f32 GEMM over slabs of W's
 //! columns dequantized a slab at a time (at most `SLAB_VALUES` values, 8 MiB, live at once), and
@@ -51,7 +54,7 @@ pub struct QuantizedMatrix {
     pub codes: Tensor,
     /// [n, blocks] float32.
     pub scales: Tensor,
-    /// [n, blocks] float32 codes; None means 2^(bits - 1).
+    /// [n, blocks] float32 codes; None means 2^(bits - 1) (0 for half-precision codes).
     pub zero_points: Option<Tensor>,
     pub bits: usize,
     pub block: usize,
@@ -62,8 +65,8 @@ pub struct QuantizedMatrix {
 impl QuantizedMatrix {
     /// Wraps packed codes with their scales (and zero points), checking that the shapes agree.
     pub fn new(codes: Tensor, scales: Tensor, zero_points: Option<Tensor>, bits: usize, block: usize, k: usize, n: usize) -> Result<QuantizedMatrix> {
-        if bits != 4 && bits != 8 {
-            bail!(OP, "{bits}-bit codes are not supported (4 and 8 are)");
+        if bits != 4 && bits != 8 && bits != 16 {
+            bail!(OP, "{bits}-bit codes are not supported (4, 8 and 16 (half precision) are)");
         }
         if block == 0 || block > 1 << 20 || block * bits % 32 != 0 {
             bail!(OP, "a block of {block} {bits}-bit codes does not fill whole 32-bit words (block * bits must be a multiple of 32, block at most 2^20)");
@@ -149,6 +152,34 @@ impl QuantizedMatrix {
             Tensor::from_f32(device, &scales, &[n, blocks])?,
             zero_points,
             bits,
+            block,
+            k,
+            n,
+        )
+    }
+
+    /// W [k, n] given as half-precision bits (row-major, as a float16 initializer holds them):
+    /// half-precision codes, one block a column (k rounded up to even), scale 1, no zero points.
+    pub fn from_halves(device: &Device, w: &[u16], k: usize, n: usize) -> Result<QuantizedMatrix> {
+        if Some(w.len()) != k.checked_mul(n) || k == 0 || k > 1 << 20 {
+            bail!(OP, "{} halves for a [{k}, {n}] weight (k from 1 to 2^20)", w.len());
+        }
+        let block = k.next_multiple_of(2);
+        let words = block / 2;
+        let total = n.checked_mul(words).ok_or_else(|| crate::Error::new(OP, format!("a [{k}, {n}] weight is too large")))?;
+        let mut codes = alloc_words(OP, total)?;
+        // Column col of W is row col of the codes.
+        let halves: &mut [u16] = bytemuck::cast_slice_mut(&mut codes);
+        for (r, row) in w.chunks_exact(n).enumerate() {
+            for (col, &h) in row.iter().enumerate() {
+                halves[col * block + r] = h;
+            }
+        }
+        QuantizedMatrix::new(
+            Tensor::from_words(device, codes, &[n, 1, words], DType::I32)?,
+            crate::ops::ones(device, &[n, 1], DType::F32)?,
+            None,
+            16,
             block,
             k,
             n,
@@ -328,7 +359,7 @@ fn run(mode: Mode, x: &Tensor, w: &QuantizedMatrix, m: usize, out_shape: [usize;
         Device::Gpu(ctx) => {
             let out = ctx.alloc(OP, numel as u64 * 4)?;
             // The forward product reads x as vec4s where whole words of codes end within k.
-            let vec4 = mode == Mode::Forward && w.k % (32 / w.bits) == 0;
+            let vec4 = mode == Mode::Forward && w.bits != 16 && w.k % (32 / w.bits) == 0;
             let (name, body) = match mode {
                 Mode::Forward if vec4 => ("quantized_matmul_vec4", ""),
                 Mode::Forward => ("quantized_matmul", "const MODE = 0u;"),

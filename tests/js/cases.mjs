@@ -2045,6 +2045,13 @@ export const cases = {
         const offered = model.trainableWeights.map((w) => w.name).filter((n) => /_Q4$|_scales$|_zero_points$|_quantized$/.test(n));
         assert(offered.length === 0, `${m.name}: packed weights offered as trainable: ${offered.slice(0, 3)}`);
       }
+      // float16 MatMul/Gemm weights stay half precision (frozen), unless asked for as float32.
+      let wide = null;
+      if (m.name.endsWith('_f16')) {
+        assert(model.packedWeightBytes > 0, `${m.name}: float16 weights were widened`);
+        wide = await tf.loadOnnxModel(await fixtureBytes(`${m.root}/${m.name}/model.onnx`), { float16Weights: 'float32' });
+        assert(wide.packedWeightBytes === 0 && wide.trainableWeights.length > model.trainableWeights.length, `${m.name} with float32 weights: ${wide.packedWeightBytes} packed bytes, ${wide.trainableWeights.length} vs ${model.trainableWeights.length} trainable`);
+      }
       for (let k = 0; k < m.cases.length; k++) {
         const dir = `${m.root}/${m.name}/case_${k}`;
         const inputs = [];
@@ -2059,10 +2066,17 @@ export const cases = {
           close(await outs[i].data(), await want.data(), rtol, atol, `${dir} output ${i}`);
           want.dispose();
         }
+        if (wide) {
+          let wouts = await wide.executeAsync(inputs);
+          wouts = Array.isArray(wouts) ? wouts : [wouts];
+          for (let i = 0; i < outs.length; i++) close(await wouts[i].data(), await outs[i].data(), 1e-4, 1e-5, `${dir} output ${i}, half weights vs float32`);
+          tf.dispose(wouts);
+        }
         tf.dispose([inputs, outs]);
         cases++;
       }
       model.dispose();
+      wide?.dispose();
     }
     assert(owned(tf.memory()).tensors === before, 'the models leave no tensors behind');
     console.log(`onnx transformer models on ${tf.getBackend()}: ${models.length} models, ${cases} cases pass`);
@@ -2756,6 +2770,32 @@ export const cases = {
     tf.dispose([x, bits, pair, m, y, a, b, sm, sum, tr, g, big, bigInt]);
     const after = owned(tf.memory());
     assert(after.tensors === before.tensors && after.bytes === before.bytes, `float16 case left ${after.tensors - before.tensors} tensors, ${after.bytes - before.bytes} bytes`);
+  },
+
+  async 'float16 at the shapes ONNX Runtime Web users report overflowing (its issues 31626, 29130, 28976): layer norm over 4096, a mean over 2^20 elements, conv2dTranspose over 2049 channels stay finite and match float32'(tf) {
+    const before = owned(tf.memory());
+    const valuesOf = async (t) => { const v = await t.data(); t.dispose(); return v; };
+    // Squares of these reach 4e4 and their sum 8e7: past float16's 65504, not float32's.
+    const xs = Float32Array.from({ length: 4096 }, (_, i) => 200 * Math.sin(i * 0.37));
+    const x16 = tf.tensor(xs, [1, 4096], 'float16');
+    const ln = await valuesOf(tf.layerNorm(x16, undefined, undefined, 1e-5));
+    const ref = await valuesOf(tf.tidy(() => tf.layerNorm(x16.cast('float32'), undefined, undefined, 1e-5).cast('float16')));
+    assert(ln.every(Number.isFinite), 'float16 layer norm over 4096 is finite');
+    close(ln, ref, 0, 0, 'float16 layer norm: the float32 result rounded once');
+    // 2^20 elements of 60000: the sum, 6.3e10, is exact in float32's accumulation.
+    const big = tf.fill([1 << 20], 60000, 'float16');
+    const mean = await valuesOf(big.mean());
+    close(mean, [60000], 0, 0, 'float16 mean over 2^20 elements of 60000');
+    big.dispose();
+    // 2049 input channels, each product 30: 61470, finite in float16 only when summed wider.
+    const x = tf.ones([1, 2, 2, 2049], 'float16');
+    const f = tf.fill([1, 1, 3, 2049], 30, 'float16');
+    const y = tf.conv2dTranspose(x, f, [1, 2, 2, 3], 1, 'same');
+    assert(y.dtype === 'float16', `conv2dTranspose of float16 is ${y.dtype}`);
+    close(await valuesOf(y), new Array(12).fill(61472), 0, 0, 'float16 conv2dTranspose over 2049 channels (61470 to the nearest half)');
+    tf.dispose([x16, x, f]);
+    const after = owned(tf.memory());
+    assert(after.tensors === before.tensors && after.bytes === before.bytes, `left ${after.tensors - before.tensors} tensors`);
   },
 
   async 'over-limit allocation and device loss: clear errors, no hang, tf.ready() recovers (WebGPU; runs last)'(tf) {

@@ -2069,7 +2069,8 @@ macro_rules! for_each_case {
             quantized_matmul_vs_reference,
             round_f16_is_a_cast_to_half,
             float16_storage_and_casts,
-            float16_in_expressions_and_gradients
+            float16_in_expressions_and_gradients,
+            half_precision_weights_vs_reference
         );
     };
 }
@@ -2731,5 +2732,58 @@ pub async fn float16_in_expressions_and_gradients(dev: Device) -> CaseResult {
         }
     }
     close("float16 still readable after refusals", &read(&a).await?, &ra.iter().map(|&v| v as f64).collect::<Vec<_>>(), 0.0, 0.0)?;
+    Ok(())
+}
+
+/// A float16 weight held as half-precision codes (`QuantizedMatrix::from_halves`, as ONNX float16
+/// MatMul weights load): half of float32's bytes; dequantizes to exactly the halves; products for
+/// a decoding step, a few rows and a prompt (the GPU's slabs), x's gradient and the embedding
+/// lookup match float64 over the half values, at odd and even k.
+pub async fn half_precision_weights_vs_reference(dev: Device) -> CaseResult {
+    use ops::QuantizedMatrix;
+    let mut rng = Rng::new(91);
+    for (k, n) in [(37, 70), (64, 9)] {
+        let wv: Vec<f32> = rng.vec(k * n, -3.0, 3.0).iter().map(|v| v * 10f32.powi(rng.vec(1, -2.0, 2.0)[0] as i32)).collect();
+        let bits: Vec<u16> = wv.iter().map(|&v| half::f16::from_f32(v).to_bits()).collect();
+        let halves: Vec<f32> = bits.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect();
+        let what = format!("half-precision [{k}, {n}]");
+        let w = QuantizedMatrix::from_halves(&dev, &bits, k, n).map_err(e)?;
+        if w.size_bytes() != n * k.next_multiple_of(2) * 2 + n * 4 {
+            return Err(format!("{what}: {} bytes on the device, expected the halves and a scale a column", w.size_bytes()));
+        }
+        let deq = read(&w.dequantize().map_err(e)?).await?;
+        if let Some(i) = (0..k * n).find(|&i| deq[i].to_bits() != halves[i].to_bits()) {
+            return Err(format!("{what}: weight {i} dequantizes to {}, the half is {}", deq[i], halves[i]));
+        }
+        for rows in [1, 3, 20] {
+            let xv = rng.vec(rows * k, -1.0, 1.0);
+            let x = t(&dev, &xv, &[rows, k])?;
+            x.set_requires_grad(true).map_err(e)?;
+            let y = ops::quantized_matmul(&x, &w).map_err(e)?;
+            let want: Vec<f64> = (0..rows * n).map(|o| (0..k).map(|j| xv[(o / n) * k + j] as f64 * halves[j * n + o % n] as f64).sum()).collect();
+            close(&format!("{what}: x [{rows}, {k}]"), &read(&y).await?, &want, 1e-5, 1e-4)?;
+            let dyv = rng.vec(rows * n, -1.0, 1.0);
+            let loss = ops::sum(&ops::mul(&y, &t(&dev, &dyv, &[rows, n])?).map_err(e)?, None, false).map_err(e)?;
+            webtensor::autograd::backward(&loss).map_err(e)?;
+            let want: Vec<f64> = (0..rows * k).map(|o| (0..n).map(|j| dyv[(o / k) * n + j] as f64 * halves[(o % k) * n + j] as f64).sum()).collect();
+            close(&format!("{what}: dx for [{rows}, {k}]"), &read(&x.grad().ok_or("no gradient for x")?).await?, &want, 1e-5, 1e-4)?;
+        }
+        let ids = ti(&dev, &[2, 0, (n - 1) as i32], &[3])?;
+        let rows = read(&w.embedding(&ids).map_err(e)?).await?;
+        let want: Vec<f64> = [2, 0, n - 1].iter().flat_map(|&c| (0..k).map(move |j| (j, c))).map(|(j, c)| halves[j * n + c] as f64).collect();
+        close(&format!("{what}: embedding rows"), &rows, &want, 0.0, 0.0)?;
+    }
+    // Every kind of half widens exactly (the wasm build's vector path takes these 8 at once).
+    let special: [u16; 8] = [0x7c00, 0xfc00, 0x7e01, 0x0001, 0x8001, 0x03ff, 0x8000, 0x7bff];
+    let deq = read(&QuantizedMatrix::from_halves(&dev, &special, 8, 1).map_err(e)?.dequantize().map_err(e)?).await?;
+    for (i, &h) in special.iter().enumerate() {
+        let want = half::f16::from_bits(h).to_f32();
+        if !(deq[i].to_bits() == want.to_bits() || deq[i].is_nan() && want.is_nan()) {
+            return Err(format!("half {h:#06x} widens to {:e}, expected {want:e}", deq[i]));
+        }
+    }
+    if QuantizedMatrix::from_halves(&dev, &[0; 6], 4, 2).is_ok() {
+        return Err("6 halves taken for a [4, 2] weight".into());
+    }
     Ok(())
 }

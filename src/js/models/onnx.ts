@@ -126,14 +126,19 @@ export class OnnxGraphModel {
  * Loads an ONNX model from a URL, or from its bytes. Initializers kept in external data files (as
  * models over protobuf's 2 GB limit are saved) stream from files beside the model's URL straight
  * into device buffers; when loading from bytes, give those files in `externalData` by location.
+ * float16 MatMul and Gemm weights stay half precision (half the memory; read widened inside the
+ * matmul kernels) and are frozen like quantized weights; `float16Weights: 'float32'` loads them
+ * as float32 weights that `trainableWeights` offers for fine-tuning.
  */
 export async function loadOnnxModel(
   source: string | ArrayBuffer | Uint8Array,
-  options: { externalData?: Record<string, ArrayBuffer | Uint8Array> } = {},
+  options: { externalData?: Record<string, ArrayBuffer | Uint8Array>; float16Weights?: 'half' | 'float32' } = {},
 ): Promise<OnnxGraphModel> {
   const op = 'loadOnnxModel';
   assertReady(op);
-  const inner = wasm.OnnxModel.fromBytes(await bytesFrom(source, op));
+  const halfWeights = options.float16Weights ?? 'half';
+  if (halfWeights !== 'half' && halfWeights !== 'float32') throw new Error(`${op}: float16Weights must be 'half' or 'float32', got ${JSON.stringify(halfWeights)}`);
+  const inner = wasm.OnnxModel.fromBytes(await bytesFrom(source, op), halfWeights === 'float32');
   try {
     const refs = inner.externalData() as Array<{ name: string; location: string; offset: number; length: number }>;
     const byFile = new Map<string, typeof refs>();

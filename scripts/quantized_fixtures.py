@@ -14,8 +14,9 @@ Models:
 - bert_q8:     bert through quantize_dynamic (int8 weights): DynamicQuantizeLinear on the
                activations, MatMulInteger, and the scale products: transformers.js's q8.
 - llama_q8_uint8: llama through quantize_dynamic with uint8 weights, per channel.
-- llama_f16, gpt2_f16: onnxruntime's float16 converter (keep_io_types): float16 weights and
-               arithmetic between Casts at the inputs and outputs: transformers.js's fp16.
+- llama_f16, gpt2_f16, vit_f16: onnxruntime's float16 converter (keep_io_types): float16
+               weights and arithmetic between Casts at the inputs and outputs: transformers.js's
+               fp16 (vit_f16's float32 input Cast comes last in its node list).
 - llama_q4f16: llama_f16 with its MatMuls as 4-bit MatMulNBits (float16 scales): q4f16.
 - llama_q4_qdq: llama through the same 4-bit quantizer in its QDQ format (opset 21): each weight
                a uint4 initializer with uint4 zero points read by DequantizeLinear (blocks of 32
@@ -294,6 +295,8 @@ def main() -> None:
         ("llama_q8_uint8", "llama", lambda s, d: q8(s, d, QuantType.QUInt8, True)),
         ("llama_f16", "llama", f16),
         ("gpt2_f16", "gpt2", f16),
+        # Its float32 pixel input keeps its type: the converter appends the Cast after its readers.
+        ("vit_f16", "vit", f16),
         ("llama_q4f16", "llama", q4f16),
         ("llama_q4_qdq", "llama", lambda s, d: q4(s, d, 32, False, QuantFormat.QDQ)),
     ]

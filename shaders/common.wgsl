@@ -113,14 +113,15 @@ fn round_to_f16(x: f32) -> f32 {
 // rather than with pack2x16float (whose result is indeterminate for values out of half range)
 // and unpack2x16float, so every adapter gives the same bits.
 
-// The float32 value of half-precision bits `h` (exact).
+// The float32 value of half-precision bits `h` (exact; selects, not branches: kernels widen a
+// half per weight). Subnormal halves are scaled from their integer mantissa, so adapters that
+// flush float32 subnormals still get them right.
 fn f16_value(h: u32) -> f32 {
-    let sign = (h & 0x8000u) << 16u;
-    let e = (h >> 10u) & 0x1fu;
-    let m = h & 0x3ffu;
-    if (e == 0u) { return bitcast<f32>(sign | bitcast<u32>(f32(m) / 16777216.0)); }
-    if (e == 31u) { return bitcast<f32>(sign | 0x7f800000u | (m << 13u)); }
-    return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
+    let e = h & 0x7c00u;
+    let moved = (h & 0x7fffu) << 13u;
+    var v = select(moved + 0x38000000u, bitcast<u32>(f32(h & 0x3ffu) / 16777216.0), e == 0u);
+    v = select(v, moved | 0x7f800000u, e == 0x7c00u);
+    return bitcast<f32>(v | ((h & 0x8000u) << 16u));
 }
 
 // The half-precision bits of `x`, a value already rounded to a half (`round_to_f16`).

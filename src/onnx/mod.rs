@@ -21,6 +21,7 @@ mod host;
 mod indexing;
 mod memo;
 mod nodes;
+mod order;
 mod patterns;
 mod plan;
 pub mod proto;
@@ -309,7 +310,8 @@ impl OnnxModel {
     /// `from_bytes` with options.
     pub fn from_bytes_with(device: &Device, bytes: &[u8], options: &LoadOptions) -> Result<OnnxModel> {
         let model = proto::ModelProto::decode(bytes).map_err(|e| Error::new(OP, format!("not a valid ONNX model file: {e}")))?;
-        let Some(graph) = model.graph else { bail!(OP, "the model file has no graph") };
+        let Some(mut graph) = model.graph else { bail!(OP, "the model file has no graph") };
+        graph.node = order::topological(std::mem::take(&mut graph.node))?;
         let mut opset = None;
         for o in &model.opset_import {
             if o.domain.is_empty() || o.domain == "ai.onnx" {

@@ -108,13 +108,16 @@ pub(super) fn forward(w: &Packed, x: &[f32], m: usize, out: &mut [f32]) {
             acc.fill(0.0);
             for b in 0..blocks {
                 let at = col * blocks + b;
-                if (b + 1) * w.block <= k && VECTOR_CODES && w.bits != HALF_BITS && w.words() % 4 == 0 {
+                if (b + 1) * w.block <= k && VECTOR_CODES && w.words() % 4 == 0 {
                     let (scale, zero) = (w.scales[at], w.zero(at));
-                    for (row, a) in acc.iter_mut().enumerate().take(m) {
-                        let sum = code_dot(w.block_words(at), w.bits, &x[row * k + b * w.block..][..w.block]).unwrap_or(0.0);
-                        *a += scale * (sum - zero * x_sums[row * blocks + b]);
+                    let sums: Vec<Option<f32>> = (0..m).map(|row| code_dot(w.block_words(at), w.bits, &x[row * k + b * w.block..][..w.block])).collect();
+                    // (None: halves with an infinity or NaN, which the decoder below widens exactly.)
+                    if sums.iter().all(Option::is_some) {
+                        for (row, a) in acc.iter_mut().enumerate().take(m) {
+                            *a += scale * (sums[row].unwrap_or(0.0) - zero * x_sums[row * blocks + b]);
+                        }
+                        continue;
                     }
-                    continue;
                 }
                 let (scale, len) = w.centred(col, b, &mut buf);
                 for (row, a) in acc.iter_mut().enumerate().take(m) {
@@ -161,7 +164,8 @@ pub(super) fn transposed(w: &Packed, dy: &[f32], m: usize, out: &mut [f32]) {
 const VECTOR_CODES: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
 
 /// The sum of code * x over a whole block (x as long as the block), from registers; None where
-/// the vector path does not take the block (no SIMD, or words not in whole vectors).
+/// the vector path does not take the block (no SIMD, words not in whole vectors, or halves with
+/// an infinity or NaN, which `widen_finite_halves` does not widen).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn code_dot(words: &[u32], bits: usize, x: &[f32]) -> Option<f32> {
     use core::arch::wasm32::*;
@@ -185,16 +189,27 @@ fn code_dot(words: &[u32], bits: usize, x: &[f32]) -> Option<f32> {
     let bytes: &[u8] = bytemuck::cast_slice(words);
     let nibbles = u8x16_splat(15);
     let (mut a0, mut a1) = (f32x4_splat(0.0), f32x4_splat(0.0));
+    let mut specials = i16x8_splat(0);
     for (c, chunk) in bytes.chunks_exact(16).enumerate() {
         // SAFETY: `chunk` is 16 readable bytes.
         let v = unsafe { v128_load(chunk.as_ptr() as *const v128) };
-        if bits == 8 {
+        if bits == HALF_BITS {
+            // SAFETY: x has 8 floats from c * 8 (its length is checked above).
+            let (x0, x1) = unsafe { (v128_load(x.as_ptr().add(c * 8) as *const v128), v128_load(x.as_ptr().add(c * 8 + 4) as *const v128)) };
+            let (lo, hi) = widen_finite_halves(v);
+            a0 = f32x4_add(a0, f32x4_mul(lo, x0));
+            a1 = f32x4_add(a1, f32x4_mul(hi, x1));
+            specials = v128_or(specials, half_specials(v));
+        } else if bits == 8 {
             a0 = madd16(v, &x[c * 16..], a0);
         } else {
             let (lo, hi) = (v128_and(v, nibbles), u8x16_shr(v, 4));
             a0 = madd16(i8x16_shuffle::<0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23>(lo, hi), &x[c * 32..], a0);
             a1 = madd16(i8x16_shuffle::<8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31>(lo, hi), &x[c * 32 + 16..], a1);
         }
+    }
+    if v128_any_true(specials) {
+        return None;
     }
     let s = f32x4_add(a0, a1);
     Some(f32x4_extract_lane::<0>(s) + f32x4_extract_lane::<1>(s) + f32x4_extract_lane::<2>(s) + f32x4_extract_lane::<3>(s))
@@ -258,32 +273,65 @@ fn simd_centred(_: &[u32], _: usize, _: f32, _: &mut [f32]) -> usize {
 }
 
 /// Widens whole vectors of half-precision codes (four words, eight halves, at a time) into buf
-/// as half - zero; returns the words done. Exact, subnormals, infinities and NaN included: the
-/// half's bits moved into float32's places, rescaled by 2^112 (the difference of the exponent
-/// biases), with exponent 31 made float32's 255.
+/// as half - zero (`widen_halves`); returns the words done.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn simd_halves(words: &[u32], zero: f32, buf: &mut [f32]) -> usize {
     use core::arch::wasm32::*;
-    let (z, rescale) = (f32x4_splat(zero), f32x4_splat(f32::from_bits((112 + 127) << 23)));
-    let (magnitude, exponent, infinite) = (u32x4_splat(0x7fff), u32x4_splat(0x7c00), u32x4_splat(0x7f80_0000));
-    let widen = |h: v128| {
-        let bits = u32x4_shl(v128_and(h, magnitude), 13);
-        let special = u32x4_eq(v128_and(h, exponent), exponent);
-        let value = v128_bitselect(v128_or(bits, infinite), f32x4_mul(bits, rescale), special);
-        f32x4_sub(v128_or(value, u32x4_shl(v128_andnot(h, magnitude), 16)), z)
-    };
+    let z = f32x4_splat(zero);
     let whole = words.len() / 4;
     for (c, chunk) in words.chunks_exact(4).enumerate() {
         // SAFETY: `chunk` is 16 readable bytes and buf has room for the block's halves (8 per
         // chunk); v128_load and v128_store take any alignment.
         unsafe {
             let v = v128_load(chunk.as_ptr() as *const v128);
+            let (lo, hi) = if v128_any_true(half_specials(v)) {
+                (widen_halves(u32x4_extend_low_u16x8(v)), widen_halves(u32x4_extend_high_u16x8(v)))
+            } else {
+                widen_finite_halves(v)
+            };
             let dst = buf[c * 8..c * 8 + 8].as_mut_ptr();
-            v128_store(dst as *mut v128, widen(u32x4_extend_low_u16x8(v)));
-            v128_store(dst.add(4) as *mut v128, widen(u32x4_extend_high_u16x8(v)));
+            v128_store(dst as *mut v128, f32x4_sub(lo, z));
+            v128_store(dst.add(4) as *mut v128, f32x4_sub(hi, z));
         }
     }
     whole * 4
+}
+
+/// Four halves (the low 16 bits of each lane) as float32, exactly: the half's bits moved into
+/// float32's places and rescaled by 2^112 (the difference of the exponent biases; subnormal
+/// halves come out right through the multiply), with exponent 31 (infinities, NaN) made 255.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn widen_halves(h: core::arch::wasm32::v128) -> core::arch::wasm32::v128 {
+    use core::arch::wasm32::*;
+    let (magnitude, exponent) = (u32x4_splat(0x7fff), u32x4_splat(0x7c00));
+    let bits = u32x4_shl(v128_and(h, magnitude), 13);
+    let special = u32x4_eq(v128_and(h, exponent), exponent);
+    let value = v128_bitselect(v128_or(bits, u32x4_splat(0x7f80_0000)), f32x4_mul(bits, f32x4_splat(f32::from_bits((112 + 127) << 23))), special);
+    v128_or(value, u32x4_shl(v128_andnot(h, magnitude), 16))
+}
+
+/// Eight finite halves (u16 lanes) as two vectors of float32, exactly, in four operations each:
+/// sign-extended to 32 bits and shifted, the sign lands on bit 31 and exponent and mantissa in
+/// float32's places (the mask clears the extension's copies of the sign); the multiply by 2^112
+/// rebiases the exponent (subnormal halves included). Infinities and NaN come out as finite
+/// numbers: callers check `half_specials` and take `widen_halves` for those.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn widen_finite_halves(v: core::arch::wasm32::v128) -> (core::arch::wasm32::v128, core::arch::wasm32::v128) {
+    use core::arch::wasm32::*;
+    let (mask, rebias) = (u32x4_splat(0x8fff_e000), f32x4_splat(f32::from_bits((112 + 127) << 23)));
+    let widen = |h: v128| f32x4_mul(v128_and(i32x4_shl(h, 13), mask), rebias);
+    (widen(i32x4_extend_low_i16x8(v)), widen(i32x4_extend_high_i16x8(v)))
+}
+
+/// Lanes of eight halves that are an infinity or NaN (exponent 31), as all-ones u16 lanes.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn half_specials(v: core::arch::wasm32::v128) -> core::arch::wasm32::v128 {
+    use core::arch::wasm32::*;
+    let exponent = u16x8_splat(0x7c00);
+    i16x8_eq(v128_and(v, exponent), exponent)
 }
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]

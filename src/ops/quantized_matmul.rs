@@ -358,8 +358,9 @@ fn run(mode: Mode, x: &Tensor, w: &QuantizedMatrix, m: usize, out_shape: [usize;
         Device::Cpu => Storage::cpu(cpu(mode, x, w, &p, numel)?),
         Device::Gpu(ctx) => {
             let out = ctx.alloc(OP, numel as u64 * 4)?;
-            // The forward product reads x as vec4s where whole words of codes end within k.
-            let vec4 = mode == Mode::Forward && w.bits != 16 && w.k % (32 / w.bits) == 0;
+            // The forward product reads x as vec4s where whole words of codes end within k (whole
+            // pairs of words for halves).
+            let vec4 = mode == Mode::Forward && w.k % (32 / w.bits).max(4) == 0;
             let (name, body) = match mode {
                 Mode::Forward if vec4 => ("quantized_matmul_vec4", ""),
                 Mode::Forward => ("quantized_matmul", "const MODE = 0u;"),

@@ -2782,6 +2782,12 @@ pub async fn half_precision_weights_vs_reference(dev: Device) -> CaseResult {
             return Err(format!("half {h:#06x} widens to {:e}, expected {want:e}", deq[i]));
         }
     }
+    // An infinity among the weights of a decoding step's product: that column's sum is infinite
+    // (the vector path hands such blocks to the exact decoder), the other column is not.
+    let mut bits = vec![0x3c00u16; 16];
+    bits[6] = 0x7c00;
+    let y = read(&ops::quantized_matmul(&t(&dev, &[1.0; 8], &[1, 8])?, &QuantizedMatrix::from_halves(&dev, &bits, 8, 2).map_err(e)?).map_err(e)?).await?;
+    close("half weights with an infinity", &y, &[f64::INFINITY, 8.0], 0.0, 0.0)?;
     if QuantizedMatrix::from_halves(&dev, &[0; 6], 4, 2).is_ok() {
         return Err("6 halves taken for a [4, 2] weight".into());
     }

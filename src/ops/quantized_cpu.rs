@@ -110,7 +110,10 @@ pub(super) fn forward(w: &Packed, x: &[f32], m: usize, out: &mut [f32]) {
                 let at = col * blocks + b;
                 if (b + 1) * w.block <= k && VECTOR_CODES && w.words() % 4 == 0 {
                     let (scale, zero) = (w.scales[at], w.zero(at));
-                    let sums: Vec<Option<f32>> = (0..m).map(|row| code_dot(w.block_words(at), w.bits, &x[row * k + b * w.block..][..w.block])).collect();
+                    let mut sums = [Some(0f32); DOT_MAX_ROWS];
+                    for (row, sum) in sums.iter_mut().enumerate().take(m) {
+                        *sum = code_dot(w.block_words(at), w.bits, &x[row * k + b * w.block..][..w.block]);
+                    }
                     // (None: halves with an infinity or NaN, which the decoder below widens exactly.)
                     if sums.iter().all(Option::is_some) {
                         for (row, a) in acc.iter_mut().enumerate().take(m) {

@@ -120,6 +120,14 @@ pub fn prepare(graph: &GraphProto, device: &Device, options: &super::LoadOptions
                     None => (None, n, &[]),
                 }
             }
+            // A float16 embedding table gathered by row.
+            ("" | "ai.onnx", "Gather") if options.keep_half_weights && attr_i(n, "axis", 0) == 0 => {
+                let table = n.input.first().filter(|t| readers.get(t.as_str()) == Some(&1) && !graph_outputs.contains(t.as_str()));
+                match table.and_then(|t| inits.get(t.as_str())) {
+                    Some(init) => (pack_half(init, true, device).map_err(|e| at_node(n, e))?, n, &[0]),
+                    None => (None, n, &[]),
+                }
+            }
             _ => (None, n, &[]),
         };
         let Some(w) = packed else { continue };
@@ -182,10 +190,10 @@ fn constant<'a>(n: &NodeProto, i: usize, inits: &HashMap<&str, &'a TensorProto>,
     }
 }
 
-/// A MatMul's or Gemm's float16 weight B [K, N] (or [N, K] `transposed`, stored in the file, not in
-/// external data) as half-precision codes: half the bytes float32 would take. None for any other
-/// initializer.
-fn pack_half(t: &TensorProto, transposed: bool, device: &Device) -> Result<Option<QuantizedMatrix>> {
+/// A float16 2-D initializer (stored in the file, not in external data) as half-precision codes:
+/// half the bytes float32 would take. The weight B [K, N] of a MatMul, or its transpose [N, K]
+/// (`rows`: a Gemm's transB weight, an embedding table). None for any other initializer.
+fn pack_half(t: &TensorProto, rows: bool, device: &Device) -> Result<Option<QuantizedMatrix>> {
     let external = t.data_location == 1 || !t.external_data.is_empty();
     if t.data_type != data_type::FLOAT16 || t.dims.len() != 2 || external {
         return Ok(None);
@@ -196,12 +204,7 @@ fn pack_half(t: &TensorProto, transposed: bool, device: &Device) -> Result<Optio
     if halves.len() != numel || numel == 0 {
         bail!(OP, "float16 weight '{}': {} values for shape {dims:?}", t.name, halves.len());
     }
-    if transposed {
-        let (n, k) = (dims[0], dims[1]);
-        let kn: Vec<u16> = (0..k * n).map(|i| halves[(i % n) * k + i / n]).collect();
-        return Ok(Some(QuantizedMatrix::from_halves(device, &kn, k, n)?));
-    }
-    Ok(Some(QuantizedMatrix::from_halves(device, &halves, dims[0], dims[1])?))
+    Ok(Some(if rows { QuantizedMatrix::from_half_rows(device, &halves, dims[0], dims[1])? } else { QuantizedMatrix::from_halves(device, &halves, dims[0], dims[1])? }))
 }
 
 /// MatMulNBits: B uint8 [N, blocks, block * bits / 8] is already the engine's code layout; zero
@@ -493,7 +496,7 @@ fn pack_dequantized(dq: &NodeProto, inits: &HashMap<&str, &TensorProto>, device:
 
 /// Runs a node whose weight was packed at load.
 pub fn run_packed(node: &NodeProto, args: &[Option<&Value>], w: &QuantizedMatrix, prepared: &Prepared) -> Result<Vec<Value>> {
-    if node.op_type == "GatherBlockQuantized" {
+    if node.op_type == "GatherBlockQuantized" || node.op_type == "Gather" {
         // Negative indices count from the end of the table.
         let ids = ops::cast(&input(args, 1)?.tensor, DType::I32)?;
         let vocab = ops::fill(ids.device(), &[], w.n as f64, DType::I32)?;

@@ -161,6 +161,17 @@ impl QuantizedMatrix {
     /// W [k, n] given as half-precision bits (row-major, as a float16 initializer holds them):
     /// half-precision codes, one block a column (k rounded up to even), scale 1, no zero points.
     pub fn from_halves(device: &Device, w: &[u16], k: usize, n: usize) -> Result<QuantizedMatrix> {
+        QuantizedMatrix::halves(device, w, k, n, |col, r| r * n + col)
+    }
+
+    /// The same from W^T [n, k] (an embedding table, whose rows are W's columns; a Gemm weight
+    /// read transposed).
+    pub fn from_half_rows(device: &Device, wt: &[u16], n: usize, k: usize) -> Result<QuantizedMatrix> {
+        QuantizedMatrix::halves(device, wt, k, n, |col, r| col * k + r)
+    }
+
+    /// Half-precision codes of W [k, n] whose element (r, col) is `w[at(col, r)]`.
+    fn halves(device: &Device, w: &[u16], k: usize, n: usize, at: impl Fn(usize, usize) -> usize) -> Result<QuantizedMatrix> {
         if Some(w.len()) != k.checked_mul(n) || k == 0 || k > 1 << 20 {
             bail!(OP, "{} halves for a [{k}, {n}] weight (k from 1 to 2^20)", w.len());
         }
@@ -170,9 +181,9 @@ impl QuantizedMatrix {
         let mut codes = alloc_words(OP, total)?;
         // Column col of W is row col of the codes.
         let halves: &mut [u16] = bytemuck::cast_slice_mut(&mut codes);
-        for (r, row) in w.chunks_exact(n).enumerate() {
-            for (col, &h) in row.iter().enumerate() {
-                halves[col * block + r] = h;
+        for col in 0..n {
+            for (r, h) in halves[col * block..col * block + k].iter_mut().enumerate() {
+                *h = w[at(col, r)];
             }
         }
         QuantizedMatrix::new(

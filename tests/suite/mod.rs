@@ -2755,6 +2755,12 @@ pub async fn half_precision_weights_vs_reference(dev: Device) -> CaseResult {
         if let Some(i) = (0..k * n).find(|&i| deq[i].to_bits() != halves[i].to_bits()) {
             return Err(format!("{what}: weight {i} dequantizes to {}, the half is {}", deq[i], halves[i]));
         }
+        // The same weight given as W^T [n, k] (an embedding table, a Gemm's transB weight).
+        let table: Vec<u16> = (0..n * k).map(|i| bits[(i % k) * n + i / k]).collect();
+        let from_rows = read(&QuantizedMatrix::from_half_rows(&dev, &table, n, k).map_err(e)?.dequantize().map_err(e)?).await?;
+        if from_rows.iter().zip(&deq).any(|(a, b)| a.to_bits() != b.to_bits()) {
+            return Err(format!("{what}: given as rows, dequantizes differently"));
+        }
         for rows in [1, 3, 20] {
             let xv = rng.vec(rows * k, -1.0, 1.0);
             let x = t(&dev, &xv, &[rows, k])?;

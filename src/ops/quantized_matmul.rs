@@ -206,6 +206,9 @@ impl QuantizedMatrix {
             bail!(OP, "the weight to quantize must be a float32 matrix [k, n], got {} {:?}", w.dtype(), w.shape());
         }
         let (k, n) = (w.shape()[0], w.shape()[1]);
+        if bits == 16 {
+            return QuantizedMatrix::halves_of(w, block, symmetric);
+        }
         let Device::Gpu(ctx) = w.device() else {
             let words = w.cpu_words()?;
             return QuantizedMatrix::quantize(w.device(), bytemuck::cast_slice(&words), k, n, bits, block, symmetric);
@@ -234,6 +237,33 @@ impl QuantizedMatrix {
         let tensor = |buf, shape: Vec<usize>, dtype| Tensor::from_storage(dev, Rc::new(Storage::gpu(buf)), shape, dtype);
         let zero_points = if symmetric { None } else { Some(tensor(zeros, vec![n, blocks], DType::F32)) };
         QuantizedMatrix::new(tensor(codes, vec![n, blocks, words], DType::I32), tensor(scales, vec![n, blocks], DType::F32), zero_points, bits, block, k, n)
+    }
+
+    /// W [k, n] as half-precision codes in blocks of `block` (even) along k, each of scale 1: the
+    /// float32 values rounded to the nearest halves (ties to even) where they live, by a cast to
+    /// float16 of W^T padded to whole blocks, whose words are the codes. Values beyond float16's
+    /// range (65504) or not finite are an error on the CPU; on the GPU they are not read back to
+    /// be checked (they become infinities).
+    fn halves_of(w: &Tensor, block: usize, symmetric: bool) -> Result<QuantizedMatrix> {
+        let (k, n) = (w.shape()[0], w.shape()[1]);
+        if !symmetric || block == 0 || block % 2 != 0 || block > 1 << 20 {
+            bail!(OP, "cannot hold half-precision codes in blocks of {block} (symmetric {symmetric}): halves take no zero points and blocks of an even count up to 2^20");
+        }
+        if let Device::Cpu = w.device() {
+            let words = w.cpu_words()?;
+            if let Some(bad) = bytemuck::cast_slice::<u32, f32>(&words).iter().find(|v| !(v.abs() < 65520.0)) {
+                bail!(OP, "cannot hold {bad} as a half (beyond float16's 65504, or not finite)");
+            }
+        }
+        let blocks = k.div_ceil(block);
+        let padded = blocks.checked_mul(block).filter(|p| n.checked_mul(*p).is_some_and(|t| t <= u32::MAX as usize));
+        let Some(padded) = padded else { bail!(OP, "a [{k}, {n}] weight in blocks of {block} is too large") };
+        let wt = crate::ops::transpose(w, None)?;
+        let wt = if padded > k { crate::ops::pad(&wt, &[(0, 0), (0, padded - k)], 0.0)? } else { wt };
+        let halves = crate::ops::cast(&wt, DType::F16)?;
+        halves.storage().data()?;
+        let codes = Tensor::from_storage(w.device(), halves.storage().clone(), vec![n, blocks, block / 2], DType::I32);
+        QuantizedMatrix::new(codes, crate::ops::ones(w.device(), &[n, blocks], DType::F32)?, None, 16, block, k, n)
     }
 
     /// The weight as float32 [k, n] (for checks and for callers that ask for f32 weights).

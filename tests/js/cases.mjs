@@ -2082,7 +2082,7 @@ export const cases = {
     console.log(`onnx transformer models on ${tf.getBackend()}: ${models.length} models, ${cases} cases pass`);
   },
 
-  async 'quantize: 4- and 8-bit weights stay packed; quantizedMatMul equals x times the dequantized weight and its gradient reaches x; bad options are Errors'(tf) {
+  async 'quantize: 4-, 8- and 16-bit weights stay packed; quantizedMatMul equals x times the dequantized weight and its gradient reaches x; bad options are Errors'(tf) {
     const before = owned(tf.memory()).tensors;
     const [k, n] = [70, 40];
     const wv = Float32Array.from({ length: k * n }, (_, i) => Math.sin(i * 1.7) * 2);
@@ -2112,7 +2112,17 @@ export const cases = {
       tf.dispose([deq, y, want, gx, gwant]);
       q.dispose();
     }
-    throwsWith(() => tf.quantize(w, { bits: 3 }), ['quantize', 'bits must be 4 or 8'], 'bits 3');
+    throwsWith(() => tf.quantize(w, { bits: 3 }), ['quantize', 'bits must be 4, 8 or 16'], 'bits 3');
+    throwsWith(() => tf.quantize(w, { bits: 16, symmetric: false }), ['quantize', 'no zero points'], 'float16 codes with zero points');
+    // 16 bits: the values rounded to halves (as a cast to float16 rounds them), half the bytes.
+    const q16 = tf.quantize(w, { bits: 16, blockSize: 32 });
+    const halves = tf.tidy(() => w.cast('float16').cast('float32'));
+    const deq16 = q16.dequantize();
+    close(await deq16.data(), await halves.data(), 0, 0, '16-bit codes are the halves');
+    assert(q16.sizeBytes === 4 * (40 * 3 * 16 + 40 * 3), `16-bit weight of [70, 40] holds ${q16.sizeBytes} bytes`);
+    const y16 = tf.quantizedMatMul(x, q16), want16 = tf.matMul(x, halves);
+    close(await y16.data(), await want16.data(), 1e-5, 1e-5, 'x times 16-bit codes');
+    tf.dispose([q16, halves, deq16, y16, want16]);
     throwsWith(() => tf.quantize(w, { blockSize: 4 }), ['quantize', 'multiple of 32'], 'half-word blocks');
     throwsWith(() => tf.quantize(w, { bitz: 8 }), ['quantize', 'unknown option bitz'], 'a misspelt option');
     // a block of 2^20 codes pads each of 10^5 columns to 512 KiB: refused, not allocated
@@ -2130,7 +2140,7 @@ export const cases = {
     assert(owned(tf.memory()).tensors === before, 'nothing leaks');
   },
 
-  async 'quantizeLayers: a trained MLP keeps its accuracy at 8 and 4 bits, fine-tunes around its frozen kernels, and saves and loads quantized'(tf) {
+  async 'quantizeLayers: a trained MLP keeps its accuracy at 16, 8 and 4 bits, fine-tunes around its frozen kernels, and saves and loads quantized'(tf) {
     const before = owned(tf.memory()).tensors;
     // Three classes around three centres in 8-D, with a fixed jitter.
     const N = 192, D = 8;
@@ -2204,6 +2214,17 @@ export const cases = {
     loaded4.dispose();
     throwsWith(() => tf.quantizeLayers(m4, { bits: 4, blockSize: 8, minWeights: -1 }), ['quantizeLayers', 'minWeights'], 'negative minWeights');
     m4.dispose();
+
+    // 16-bit (float16) kernels: predictions within half precision of float32's, saved and loaded.
+    const m16 = await tf.loadLayersModel(tf.io.fromMemory(floatArtifacts));
+    const r16 = tf.quantizeLayers(m16, { bits: 16 });
+    assert(r16.bytesAfter < r16.bytesBefore * 0.6, `16-bit kernels: ${r16.bytesAfter} of ${r16.bytesBefore} bytes`);
+    const p16 = await predictions(m16);
+    close(p16, p32, 0, 2e-3, '16-bit predictions vs float32');
+    const loaded16 = await tf.loadLayersModel(tf.io.fromMemory(await saved(tf, m16)));
+    close(await predictions(loaded16), p16, 0, 1e-6, 'loaded 16-bit model');
+    loaded16.dispose();
+    m16.dispose();
 
     // A Dense built quantized from scratch starts from its initializer, quantized (not zeros).
     const fresh = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [D], kernelQuantization: { bits: 4, blockSize: 8 } })] });

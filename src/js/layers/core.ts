@@ -5,7 +5,7 @@ import type { Tensor, Variable } from '../tensor.js';
 import { getActivation } from '../activations.js';
 import { getInitializer, type Initializer } from '../initializers.js';
 import { tidy } from '../engine.js';
-import { quantize, quantizedMatMul, quantizeOptions, QuantizedTensor, type QuantizeOptions } from '../quantize.js';
+import { blockFor, quantize, quantizedMatMul, quantizeOptions, QuantizedTensor, type QuantizeOptions } from '../quantize.js';
 import { Layer, loadingWeights, type LayerArgs, type Shape } from './layer.js';
 
 export interface DenseArgs extends LayerArgs {
@@ -51,6 +51,7 @@ export class Dense extends Layer {
     const inDim = inputShape[inputShape.length - 1];
     if (inDim === null || inDim === undefined) throw new Error(`${this.name}: the last input dimension must be known`);
     if (this.kernelQuantization) {
+      this.kernelQuantization = { ...this.kernelQuantization, blockSize: blockFor(this.kernelQuantization, inDim) };
       this.quantizedWeights(inDim, this.kernelQuantization);
       // Loaded weights overwrite these; built from scratch, the kernel is initialized, then quantized.
       if (!loadingWeights()) {
@@ -101,6 +102,8 @@ export class Dense extends Layer {
     if (!this.kernel) throw new Error(`quantizeLayers: ${this.name} is not built yet`);
     const kernel = this.kernel;
     const q = quantize(kernel, opts);
+    // The block size as used (a whole column for 16 bits by default), for the saved config.
+    opts.blockSize = q.blockSize;
     this.quantizedWeights(kernel.shape[0], opts);
     this.assignQuantized(q);
     const sizes = { before: 4 * kernel.size, after: q.sizeBytes };

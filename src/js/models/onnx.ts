@@ -126,9 +126,9 @@ export class OnnxGraphModel {
  * Loads an ONNX model from a URL, or from its bytes. Initializers kept in external data files (as
  * models over protobuf's 2 GB limit are saved) stream from files beside the model's URL straight
  * into device buffers; when loading from bytes, give those files in `externalData` by location.
- * float16 MatMul and Gemm weights and embedding tables stay half precision (half the memory; read widened inside the
- * matmul kernels) and are frozen like quantized weights; `float16Weights: 'float32'` loads them
- * as float32 weights that `trainableWeights` offers for fine-tuning.
+ * float16 MatMul and Gemm weights and embedding tables stay half precision (half the memory;
+ * read widened inside the kernels) and are frozen like quantized weights; `float16Weights:
+ * 'float32'` loads them as float32 weights that `trainableWeights` offers for fine-tuning.
  */
 export async function loadOnnxModel(
   source: string | ArrayBuffer | Uint8Array,

@@ -10,7 +10,7 @@ import { dilation2d } from './window_max.js';
 export type DataType = 'float32' | 'int32' | 'bool' | 'float16';
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
 export type Rank = number;
-export type TensorLike = Tensor | number | boolean | number[] | number[][] | number[][][] | number[][][][] | TypedArray | boolean[];
+export type TensorLike = Tensor | number | boolean | number[] | number[][] | number[][][] | number[][][][] | TypedArray | Uint16Array | boolean[];
 
 let nextId = 0;
 /** While tf.profile records an op: the tensors whose handles the op reads (its inputs). */

@@ -1738,6 +1738,22 @@ export const cases = {
     new DataView(overlapping.buffer).setBigUint64(0, BigInt(header.length), true);
     overlapping.set(header, 8);
     throwsWith(() => fresh.loadSafetensors(overlapping), ['fromSafetensors', 'overlap'], 'overlapping safetensors ranges');
+    // Half-precision files (as Hugging Face models ship): F16 and BF16 load into float32 weights.
+    const small = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+    const halfJson = JSON.stringify({ [small.weights[0].name]: { dtype: 'F16', shape: [3, 2], data_offsets: [0, 12] }, [small.weights[1].name]: { dtype: 'BF16', shape: [2], data_offsets: [12, 16] } });
+    const halfHeader = new TextEncoder().encode(halfJson.padEnd(Math.ceil(halfJson.length / 8) * 8));
+    const halfFile = new Uint8Array(8 + halfHeader.length + 16);
+    new DataView(halfFile.buffer).setBigUint64(0, BigInt(halfHeader.length), true);
+    halfFile.set(halfHeader, 8);
+    // halves 0.5, -1, 2, 0.25, 3, -0.125; bfloat16 1.5, -2
+    new Uint16Array(halfFile.buffer, 8 + halfHeader.length, 8).set([0x3800, 0xbc00, 0x4000, 0x3400, 0x4200, 0xb000, 0x3fc0, 0xc000]);
+    small.loadSafetensors(halfFile);
+    const [kernel16, bias16] = small.getWeights();
+    assert(kernel16.dtype === 'float32', `a half-precision file loads into float32 weights, got ${kernel16.dtype}`);
+    close(await kernel16.data(), [0.5, -1, 2, 0.25, 3, -0.125], 0, 0, 'F16 kernel from safetensors');
+    close(await bias16.data(), [1.5, -2], 0, 0, 'BF16 bias from safetensors');
+    tf.dispose([kernel16, bias16]);
+    small.dispose();
     loaded.dispose(); fresh.dispose(); theirs.dispose(); back.dispose();
   },
 

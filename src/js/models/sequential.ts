@@ -464,7 +464,15 @@ export abstract class LayersModel {
       weights.forEach((w, i) => {
         const t = byName ? found.get(w.name)! : inFile[i];
         if (t.shape.join() !== w.shape.join()) throw new Error(`loadSafetensors: weight ${i} (${w.name}) is [${t.shape}] in the file, [${w.shape}] in the model`);
-        w.assign(t);
+        // Half-precision files load into float32 weights (exactly: every half is a float32).
+        const floats = new Set(['float32', 'float16']);
+        if (t.dtype !== w.dtype && floats.has(t.dtype) && floats.has(w.dtype)) {
+          const c = t.cast(w.dtype);
+          w.assign(c);
+          c.dispose();
+        } else {
+          w.assign(t);
+        }
       });
     } finally {
       found.forEach((t) => t.dispose());

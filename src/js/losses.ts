@@ -1,7 +1,7 @@
 // Losses by Keras/TF.js names, as used by model.compile({loss}); and tf.losses.*. Each is the
 // engine's loss (src/ops/losses.rs, the one home of each), named by its typed `Loss`.
 import { tidy, wasm } from './engine.js';
-import { Tensor } from './tensor.js';
+import { halfAware, Tensor } from './tensor.js';
 
 export type LossFn = ((yTrue: Tensor, yPred: Tensor) => Tensor) & {
   /** A built-in loss's value per sample (Keras's unit of sample and class weights). */
@@ -14,11 +14,11 @@ function engineLoss(loss: wasm.Loss): LossFn {
   };
   const f: LossFn = (yTrue, yPred) => {
     check(yTrue, yPred);
-    return new Tensor(wasm.Tensor.loss(loss, yTrue.handle, yPred.handle));
+    return halfAware(() => wasm.Tensor.loss(loss, yTrue.handle, yPred.handle));
   };
   f.perSample = (yTrue, yPred) => {
     check(yTrue, yPred);
-    return new Tensor(wasm.Tensor.lossPerSample(loss, yTrue.handle, yPred.handle));
+    return halfAware(() => wasm.Tensor.lossPerSample(loss, yTrue.handle, yPred.handle));
   };
   return f;
 }
@@ -57,7 +57,7 @@ function computeWeightedLoss(losses: Tensor, weights?: Tensor | null, reduction:
   if (weights !== undefined && weights !== null && !(weights instanceof Tensor)) throw new Error(`losses.${op}: weights must be a tensor`);
   if (!(reduction === 0 || reduction === 1 || reduction === 2 || reduction === 3)) throw new Error(`losses.${op}: reduction must be one of tf.Reduction's values (0-3), got ${String(reduction)}`);
   const r = reduction as wasm.Reduction;
-  return new Tensor(weights ? losses.handle.weightedLoss(weights.handle, r) : losses.handle.reducedLoss(r));
+  return halfAware(() => (weights ? losses.handle.weightedLoss(weights.handle, r) : losses.handle.reducedLoss(r)));
 }
 
 /**
@@ -68,7 +68,7 @@ function weightedLoss(op: string, terms: wasm.LossTerms, labels: Tensor, predict
   tensors(op, labels, predictions);
   const r = reduction ?? Reduction.SUM_BY_NONZERO_WEIGHTS;
   if (mean !== undefined && (weights === undefined || weights === null) && (r === Reduction.MEAN || r === Reduction.SUM_BY_NONZERO_WEIGHTS)) return engineLoss(mean)(labels, predictions);
-  return tidy(() => computeWeightedLoss(new Tensor(wasm.Tensor.lossTerms(terms, labels.handle, predictions.handle, param)), weights, r));
+  return tidy(() => computeWeightedLoss(halfAware(() => wasm.Tensor.lossTerms(terms, labels.handle, predictions.handle, param)), weights, r));
 }
 
 /** Labels moved towards `towards` by `labelSmoothing` (TF.js: one-hot to 1/classes, binary to 0.5). */

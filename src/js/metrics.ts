@@ -2,7 +2,7 @@
 import { own } from './args.js';
 import { tidy, wasm } from './engine.js';
 import * as ops from './ops.js';
-import { Tensor } from './tensor.js';
+import { halfAware, Tensor } from './tensor.js';
 
 export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
@@ -19,7 +19,7 @@ function accuracy(yTrue: Tensor, yPred: Tensor): Tensor {
 // ---- tf.metrics: TF.js's per-sample metric functions ([batch] from [batch, ...] inputs) --------
 
 const EPSILON = 1e-7;
-const perSample = (loss: wasm.Loss) => (yTrue: Tensor, yPred: Tensor) => new Tensor(wasm.Tensor.lossPerSample(loss, yTrue.handle, yPred.handle));
+const perSample = (loss: wasm.Loss) => (yTrue: Tensor, yPred: Tensor) => halfAware(() => wasm.Tensor.lossPerSample(loss, yTrue.handle, yPred.handle));
 const l2Normalize = (x: Tensor) => ops.div(x, ops.sqrt(ops.maximum(ops.sum(ops.square(x), -1, true), EPSILON)));
 /** Counts of positions where yTrue is `truth` and yPred is `pred` (exactly, as TF.js compares them). */
 const count = (yTrue: Tensor, yPred: Tensor, truth: number, pred: number) => ops.sum(ops.cast(ops.logicalAnd(ops.equal(yTrue, truth), ops.equal(yPred, pred)), 'float32'));

@@ -2,7 +2,7 @@
 // errors from it are JS Errors naming the op and shapes.
 import { assertReady, maxTensorBytes, tidy, wasm, whileDifferentiating } from './engine.js';
 import { ArgumentError, axisArg, choiceArg, dimRoundingArg, dtypeArg, intArg, spatialPaddingArg, u32Arg, type SpatialPadding } from './args.js';
-import { ComplexTensorError, Tensor, Variable, widenHalves, type DataType, type TensorLike, type TypedArray } from './tensor.js';
+import { ComplexTensorError, halfAware, halvesAware, Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 import { allVariables } from './variables.js';
 import { recordOp } from './profile.js';
 
@@ -34,21 +34,6 @@ function run(op: string, f: () => wasm.Tensor): Tensor {
 
 /** Ops the engine runs on float16 as it is stored (the rest read it widened: `halfAware`). */
 const HALF_NATIVE: ReadonlySet<string> = new Set(['cast', 'reshape']);
-
-/**
- * An op over float16 inputs computes in float32 (the engine reads the halves widened, inside its
- * kernels) and gives float16, rounded once where its result is stored: the dtype PyTorch gives,
- * at float32's accuracy in between. A float32 input of rank > 0 makes the result float32; int
- * and bool results stay as they are.
- */
-function halfAware(f: () => wasm.Tensor): Tensor {
-  const { value, narrow } = widenHalves(f);
-  const y = new Tensor(value);
-  if (!narrow || y.dtype !== 'float32') return y;
-  const h = new Tensor(value.cast('float16'));
-  y.dispose();
-  return h;
-}
 
 /** Checks that `x` is a tensor (for ops that read its shape before calling the engine). */
 function must(op: string, x: unknown): Tensor {
@@ -341,7 +326,7 @@ export const logSumExp = (x: Tensor, axis = -1, keepDims = false) => run('logSum
 export function moments(x: Tensor, axis?: number | number[], keepDims = false): { mean: Tensor; variance: Tensor } {
   must('moments', x);
   assertReady('moments');
-  const [m, v] = x.handle.moments(axes(axis), keepDims).map((h) => new Tensor(h));
+  const [m, v] = halvesAware(() => x.handle.moments(axes(axis), keepDims));
   return { mean: m, variance: v };
 }
 

@@ -31,8 +31,30 @@ const DTYPES: DataType[] = ['float32', 'int32', 'bool', 'float16'];
 interface HalfScope { widened: wasm.Tensor[]; readHalf: boolean; readSingle: boolean }
 let halfScope: HalfScope | null = null;
 
-/** @internal Runs `f` with float16 inputs widened; frees the widened views after. */
-export function widenHalves<R>(f: () => R): { value: R; narrow: boolean } {
+/**
+ * @internal An engine call over float16 inputs computes in float32 (the engine reads the halves
+ * widened, inside its kernels) and gives float16, rounded once where its result is stored: the
+ * dtype PyTorch gives, at float32's accuracy in between. A float32 input of rank > 0 makes the
+ * result float32; int and bool results stay as they are.
+ */
+export function halfAware(f: () => wasm.Tensor): Tensor {
+  return halvesAware(() => [f()])[0];
+}
+
+/** @internal `halfAware` for an engine call with several results. */
+export function halvesAware(f: () => wasm.Tensor[]): Tensor[] {
+  const { value, narrow } = widenHalves(f);
+  return value.map((handle) => {
+    const y = new Tensor(handle);
+    if (!narrow || y.dtype !== 'float32') return y;
+    const h = new Tensor(handle.cast('float16'));
+    y.dispose();
+    return h;
+  });
+}
+
+/** Runs `f` with float16 inputs widened; frees the widened views after. */
+function widenHalves<R>(f: () => R): { value: R; narrow: boolean } {
   const outer = halfScope;
   const scope: HalfScope = { widened: [], readHalf: false, readSingle: false };
   halfScope = scope;

@@ -2809,6 +2809,52 @@ export const cases = {
     assert(after.tensors === before.tensors && after.bytes === before.bytes, `float16 case left ${after.tensors - before.tensors} tensors, ${after.bytes - before.bytes} bytes`);
   },
 
+  async 'float16 through every op family: each op on halves equals the float32 op on the same values, rounded once to float16 (per engine call in composites)'(tf) {
+    const before = owned(tf.memory());
+    const vals = (n, lo, hi, seed) => Float32Array.from({ length: n }, (_, i) => lo + (hi - lo) * (0.5 + 0.5 * Math.sin(i * 12.9898 + seed * 78.233)));
+    const h = (v, shape) => tf.tensor(v, shape, 'float16');
+    const half = {
+      a: h(vals(24, -3, 3, 1), [2, 3, 4]), b: h(vals(24, -3, 3, 2), [2, 3, 4]), pos: h(vals(24, 0.1, 4, 3), [2, 3, 4]), m: h(vals(12, -2, 2, 4), [3, 4]),
+      img: h(vals(50, -1, 1, 5), [1, 5, 5, 2]), filt: h(vals(54, -1, 1, 6), [3, 3, 2, 3]), dw: h(vals(18, -1, 1, 7), [3, 3, 2, 1]),
+    };
+    // The same values as float32: each op's reference input.
+    const single = Object.fromEntries(Object.entries(half).map(([k, t]) => [k, t.cast('float32')]));
+    const ids = tf.tensor([2, 0, 1], [3], 'int32'), cond = tf.tidy(() => half.a.greater(0));
+    const ops = {
+      abs: (e) => e.a.abs(), neg: (e) => e.a.neg(), exp: (e) => e.a.exp(), log: (e) => e.pos.log(), sqrt: (e) => e.pos.sqrt(), rsqrt: (e) => e.pos.rsqrt(),
+      sigmoid: (e) => e.a.sigmoid(), tanh: (e) => e.a.tanh(), relu: (e) => e.a.relu(), elu: (e) => e.a.elu(), selu: (e) => tf.selu(e.a), softplus: (e) => tf.softplus(e.a),
+      sin: (e) => e.a.sin(), cos: (e) => e.a.cos(), floor: (e) => e.a.floor(), round: (e) => e.a.round(), square: (e) => e.a.square(), reciprocal: (e) => e.pos.reciprocal(),
+      leakyRelu: (e) => tf.leakyRelu(e.a, 0.1), clipByValue: (e) => e.a.clipByValue(-1, 1), erf: (e) => tf.erf(e.a),
+      add: (e) => e.a.add(e.b), sub: (e) => e.a.sub(e.b), mul: (e) => e.a.mul(e.b), div: (e) => e.b.div(e.pos), maximum: (e) => e.a.maximum(e.b), minimum: (e) => e.a.minimum(e.b),
+      pow: (e) => e.pos.pow(tf.scalar(1.5)), squaredDifference: (e) => tf.squaredDifference(e.a, e.b), addNumber: (e) => e.a.add(2.5), where: (e) => tf.where(cond, e.a, e.b),
+      sum: (e) => e.a.sum(1), mean: (e) => e.a.mean(-1), max: (e) => e.a.max(0), min: (e) => e.a.min(2), prod: (e) => e.a.prod(2), logSumExp: (e) => e.a.logSumExp(-1),
+      argMax: (e) => e.a.argMax(2), greater: (e) => e.a.greater(e.b), softmax: (e) => e.a.softmax(), logSoftmax: (e) => e.a.logSoftmax(), cumsum: (e) => e.a.cumsum(2),
+      matMul: (e) => e.m.matMul(e.m, false, true), dot: (e) => tf.dot(e.m, e.m.transpose()), conv2d: (e) => tf.conv2d(e.img, e.filt, 1, 'same'),
+      depthwiseConv2d: (e) => tf.depthwiseConv2d(e.img, e.dw, 1, 'valid'), maxPool: (e) => tf.maxPool(e.img, 2, 1, 'valid'), avgPool: (e) => tf.avgPool(e.img, 2, 2, 'same'),
+      transpose: (e) => e.a.transpose([2, 0, 1]), reshape: (e) => e.a.reshape([4, 6]), slice: (e) => e.a.slice([0, 1, 1], [2, 2, 2]), concat: (e) => tf.concat([e.a, e.b], 1),
+      stack: (e) => tf.stack([e.a, e.b]), pad: (e) => e.a.pad([[0, 0], [1, 0], [0, 2]]), tile: (e) => e.m.tile([2, 1]), reverse: (e) => e.a.reverse(1),
+      gather: (e) => e.m.gather(ids), layerNorm: (e) => tf.layerNorm(e.a), moments: (e) => tf.moments(e.a, [0, 1]).variance,
+      meanSquaredError: (e) => tf.losses.meanSquaredError(e.a, e.b), absoluteDifference: (e) => tf.losses.absoluteDifference(e.a, e.b, e.pos),
+      softmaxCrossEntropy: (e) => tf.losses.softmaxCrossEntropy(e.a.softmax(), e.b), metricsMse: (e) => tf.metrics.meanSquaredError(e.a, e.b),
+    };
+    // Composites of several engine calls round each call's float16 result, as PyTorch rounds per op.
+    const composite = new Set(['absoluteDifference', 'softmaxCrossEntropy']);
+    for (const [name, f] of Object.entries(ops)) {
+      const [y, want] = tf.tidy(() => {
+        const y = f(half), r = f(single);
+        return [y, r.dtype === 'float32' ? r.cast('float16') : r];
+      });
+      assert(y.dtype === want.dtype, `${name} of float16: dtype ${y.dtype}, expected ${want.dtype}`);
+      assert(y.shape.join() === want.shape.join(), `${name} of float16: shape [${y.shape}], expected [${want.shape}]`);
+      const [rtol, atol] = composite.has(name) ? [2e-3, 1e-3] : [0, 0];
+      close(await y.data(), await want.data(), rtol, atol, `${name} of float16 vs float32 rounded once`);
+      tf.dispose([y, want]);
+    }
+    tf.dispose([...Object.values(half), ...Object.values(single), ids, cond]);
+    const after = owned(tf.memory());
+    assert(after.tensors === before.tensors, `left ${after.tensors - before.tensors} tensors`);
+  },
+
   async 'float16 at the shapes ONNX Runtime Web users report overflowing (its issues 31626, 29130, 28976): layer norm over 4096, a mean over 2^20 elements, conv2dTranspose over 2049 channels stay finite and match float32'(tf) {
     const before = owned(tf.memory());
     const valuesOf = async (t) => { const v = await t.data(); t.dispose(); return v; };

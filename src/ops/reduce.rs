@@ -300,6 +300,25 @@ fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) ->
     let words = x.cpu_words()?;
     let mut out = crate::tensor::alloc_words(kind.name(), outer * inner)?;
     let is_f32 = x.dtype() == DType::F32;
+    if is_f32 && r > 0 && matches!(kind, Reduce::Max | Reduce::Min) {
+        // Extrema a vector at a time where the engine has SIMD: along each contiguous row, or
+        // (a leading axis reduced) across the rows' elements, one row after another.
+        let (largest, x): (bool, &[f32]) = (kind == Reduce::Max, bytemuck::cast_slice(&words[..outer * r * inner]));
+        let acc: &mut [f32] = bytemuck::cast_slice_mut(&mut out);
+        for o in 0..outer {
+            let block = &x[o * r * inner..(o + 1) * r * inner];
+            if inner == 1 {
+                acc[o] = extremum(block, largest);
+            } else {
+                let a = &mut acc[o * inner..(o + 1) * inner];
+                a.copy_from_slice(&block[..inner]);
+                for row in block.chunks_exact(inner).skip(1) {
+                    extremes_into(a, row, largest);
+                }
+            }
+        }
+        return Ok(out);
+    }
     for o in 0..outer {
         for j in 0..inner {
             let at = |k: usize| words[(o * r + k) * inner + j];
@@ -339,6 +358,58 @@ fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) ->
         }
     }
     Ok(out)
+}
+
+/// The largest (or smallest) of `row`; NaN if any element is NaN; -inf (+inf) for an empty row.
+fn extremum(row: &[f32], largest: bool) -> f32 {
+    let pick = |a: f32, b: f32| if a.is_nan() || b.is_nan() { f32::NAN } else if largest { a.max(b) } else { a.min(b) };
+    let start = if largest { f32::NEG_INFINITY } else { f32::INFINITY };
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::*;
+        // f32x4.max and f32x4.min propagate NaN, as `pick` does.
+        let quads = row.len() / 4;
+        if quads > 0 {
+            let mut acc = f32x4_splat(start);
+            for q in row.chunks_exact(4) {
+                // SAFETY: `q` is 4 readable floats; v128_load takes any alignment.
+                let v = unsafe { v128_load(q.as_ptr() as *const v128) };
+                acc = if largest { f32x4_max(acc, v) } else { f32x4_min(acc, v) };
+            }
+            let lanes = [f32x4_extract_lane::<0>(acc), f32x4_extract_lane::<1>(acc), f32x4_extract_lane::<2>(acc), f32x4_extract_lane::<3>(acc)];
+            return lanes.into_iter().chain(row[quads * 4..].iter().copied()).fold(start, pick);
+        }
+    }
+    row.iter().copied().fold(start, pick)
+}
+
+/// acc[j] = the larger (smaller) of acc[j] and row[j]; NaN if either is.
+fn extremes_into(acc: &mut [f32], row: &[f32], largest: bool) {
+    let pick = |a: f32, b: f32| if a.is_nan() || b.is_nan() { f32::NAN } else if largest { a.max(b) } else { a.min(b) };
+    let done = simd_extremes_into(acc, row, largest);
+    for (a, &r) in acc[done..].iter_mut().zip(&row[done..]) {
+        *a = pick(*a, r);
+    }
+}
+
+/// `extremes_into` over whole vectors (f32x4.max and f32x4.min propagate NaN); returns how many
+/// elements it did.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn simd_extremes_into(acc: &mut [f32], row: &[f32], largest: bool) -> usize {
+    use core::arch::wasm32::*;
+    for (a, r) in acc.chunks_exact_mut(4).zip(row.chunks_exact(4)) {
+        // SAFETY: both are 4 floats; v128_load and v128_store take any alignment.
+        unsafe {
+            let (va, vr) = (v128_load(a.as_ptr() as *const v128), v128_load(r.as_ptr() as *const v128));
+            v128_store(a.as_mut_ptr() as *mut v128, if largest { f32x4_max(va, vr) } else { f32x4_min(va, vr) });
+        }
+    }
+    acc.len() / 4 * 4
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn simd_extremes_into(_: &mut [f32], _: &[f32], _: bool) -> usize {
+    0
 }
 
 /// Index of the first element that no later element beats.

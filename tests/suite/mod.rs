@@ -441,6 +441,27 @@ pub async fn reductions_hand_values(dev: Device) -> CaseResult {
     same_i("argmin", &read_i(&ops::argmin(&x, 0).map_err(e)?).await?, &[0, 1, 0])?;
     // ties return the first index, like TF.js
     same_i("argmax tie", &read_i(&ops::argmax(&t(&dev, &[3.0, 7.0, 7.0, 1.0], &[4])?, 0).map_err(e)?).await?, &[1])?;
+    // A NaN anywhere in a row or column makes its extremum NaN, along rows (vectors of four and a
+    // tail) and across them (a leading axis reduced).
+    let nan = f32::NAN;
+    let rows = t(&dev, &[1.0, nan, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, -1.0], &[2, 9])?;
+    let got = read(&ops::max(&rows, Some(&[1]), false).map_err(e)?).await?;
+    if !(got[0].is_nan() && got[1] == 2.0) {
+        return Err(format!("max over rows with a NaN: {got:?}"));
+    }
+    let got = read(&ops::min(&rows, Some(&[1]), false).map_err(e)?).await?;
+    if !(got[0].is_nan() && got[1] == -1.0) {
+        return Err(format!("min over rows with a NaN: {got:?}"));
+    }
+    let cols = t(&dev, &[1.0, 5.0, 0.0, 2.0, 7.0, 3.0, nan, 1.0, 9.0, -7.0, 2.0, 4.0, -1.0, 8.0, nan], &[3, 5])?;
+    let got = read(&ops::max(&cols, Some(&[0]), false).map_err(e)?).await?;
+    if !(got[0] == 3.0 && got[1].is_nan() && got[2] == 1.0 && got[3] == 9.0 && got[4].is_nan()) {
+        return Err(format!("max down columns with NaNs: {got:?}"));
+    }
+    let got = read(&ops::min(&cols, Some(&[0]), false).map_err(e)?).await?;
+    if !(got[0] == 1.0 && got[1].is_nan() && got[2] == -1.0 && got[3] == 2.0 && got[4].is_nan()) {
+        return Err(format!("min down columns with NaNs: {got:?}"));
+    }
     // int sums stay int; bool sums count
     let bools = Tensor::from_bool(&dev, &[true, false, true, true], &[4]).map_err(e)?;
     let cnt = ops::sum(&bools, None, false).map_err(e)?;

@@ -97,6 +97,27 @@ function conv2dWorkload() {
   };
 }
 
+// One op over a 512x512 float32 matrix through the tf.* API of each library (reductions and
+// softmax: the CPU backend's vector loops).
+function matrixOpWorkload(name, f) {
+  const shape = [512, 512], x = randomData(512 * 512, 13);
+  const prepare = (lib) => {
+    const t = lib.tensor(x, shape);
+    return {
+      async run() { const y = f(lib, t); const v = await y.data(); y.dispose(); return v; },
+      dispose() { t.dispose(); },
+    };
+  };
+  return { name, ours: () => prepare(wtf), tfjs: () => prepare(tf) };
+}
+
+const MATRIX_OPS = [
+  matrixOpWorkload('reduce max 512x512 along rows', (lib, t) => lib.max(t, 1)),
+  matrixOpWorkload('reduce max 512x512 down columns', (lib, t) => lib.max(t, 0)),
+  matrixOpWorkload('reduce sum 512x512 along rows', (lib, t) => lib.sum(t, 1)),
+  matrixOpWorkload('softmax 512x512 along rows', (lib, t) => lib.softmax(t)),
+];
+
 // A training step: forward, loss, backward, Adam update, then a readback of the loss.
 function mlpTrainWorkload() {
   const batch = 128;
@@ -610,7 +631,7 @@ export async function runBench(config, log = () => {}) {
     try { devices[c.name] = await activate(c); live.push(c); }
     catch (e) { devices[c.name] = `unavailable: ${e.message}`; log(`${c.name}: ${e.message}`); }
   }
-  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload(), digitsFitWorkload(), ...ATTENTION_SHAPES.flatMap((shape) => [attentionWorkload(shape, false), attentionWorkload(shape, true)]), gptBlockTrainWorkload(), generateWorkload(), ...onnxWorkloads()];
+  const all = [...config.sizes.map(matmulWorkload), conv2dWorkload(), ...MATRIX_OPS, mlpTrainWorkload(), cnnTrainWorkload(), cnnInferWorkload(), digitsFitWorkload(), ...ATTENTION_SHAPES.flatMap((shape) => [attentionWorkload(shape, false), attentionWorkload(shape, true)]), gptBlockTrainWorkload(), generateWorkload(), ...onnxWorkloads()];
   const workloads = all.filter((w) => !config.workloads || config.workloads.some((p) => w.name.startsWith(p)));
   const results = [];
   const tooSlow = new Set();

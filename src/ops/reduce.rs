@@ -300,7 +300,7 @@ fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) ->
     let words = x.cpu_words()?;
     let mut out = crate::tensor::alloc_words(kind.name(), outer * inner)?;
     let is_f32 = x.dtype() == DType::F32;
-    if is_f32 && r > 0 && matches!(kind, Reduce::Max | Reduce::Min) {
+    if is_f32 && r > 0 && inner > 0 && matches!(kind, Reduce::Max | Reduce::Min) {
         // Extrema a vector at a time where the engine has SIMD: along each contiguous row, or
         // (a leading axis reduced) across the rows' elements, one row after another.
         let (largest, x): (bool, &[f32]) = (kind == Reduce::Max, bytemuck::cast_slice(&words[..outer * r * inner]));
@@ -361,7 +361,7 @@ fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) ->
 }
 
 /// The largest (or smallest) of `row`; NaN if any element is NaN; -inf (+inf) for an empty row.
-fn extremum(row: &[f32], largest: bool) -> f32 {
+pub(super) fn extremum(row: &[f32], largest: bool) -> f32 {
     let pick = |a: f32, b: f32| if a.is_nan() || b.is_nan() { f32::NAN } else if largest { a.max(b) } else { a.min(b) };
     let start = if largest { f32::NEG_INFINITY } else { f32::INFINITY };
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

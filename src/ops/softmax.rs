@@ -3,9 +3,14 @@
 //! max and of log_sum_exp of the shifted row, so softmax over a row costs two reductions plus
 //! whatever consumes it (it fuses there). Stable and precise for any logits; the gradients come
 //! from log_sum_exp's rule (d lse / dx = softmax).
+use std::rc::Rc;
+
+use crate::autograd::record;
+use crate::ops::unary::exp_f32;
 use crate::ops::{self, Reduce};
 use crate::shape::normalize_axis;
-use crate::{Result, Tensor};
+use crate::tensor::Storage;
+use crate::{DType, Device, Result, Tensor};
 
 /// log(sum(exp(x), axis)) without overflow.
 pub fn log_sum_exp(x: &Tensor, axis: i64, keepdims: bool) -> Result<Tensor> {
@@ -23,6 +28,39 @@ pub fn log_softmax(x: &Tensor, axis: i64) -> Result<Tensor> {
     ops::sub(&shifted, &log_sum_exp(&shifted, axis, true)?)
 }
 
+/// exp(log_softmax(x)). On the CPU backend, over the last axis of a float32 tensor, one pass per
+/// row instead (its max, the sum of exponentials, the quotients), whose gradient is
+/// y * (dy - sum(dy * y)); the same values to rounding, and the same NaN for a row of -inf.
 pub fn softmax(x: &Tensor, axis: i64) -> Result<Tensor> {
-    ops::exp(&log_softmax(x, axis)?)
+    let axis = normalize_axis("softmax", axis, x.rank())?;
+    if matches!(x.device(), Device::Cpu) && x.dtype() == DType::F32 && axis + 1 == x.rank() {
+        return softmax_rows(x, axis);
+    }
+    ops::exp(&log_softmax(x, axis as i64)?)
+}
+
+fn softmax_rows(x: &Tensor, axis: usize) -> Result<Tensor> {
+    let n = x.shape()[axis];
+    let words = {
+        let src = x.cpu_words()?;
+        let mut out = crate::tensor::alloc_words("softmax", x.numel())?;
+        let (src, dst): (&[f32], &mut [f32]) = (bytemuck::cast_slice(&src[..x.numel()]), bytemuck::cast_slice_mut(&mut out));
+        for (row, y) in src.chunks_exact(n.max(1)).zip(dst.chunks_exact_mut(n.max(1))) {
+            let m = super::reduce::extremum(row, true);
+            let mut sum = 0f32;
+            for (o, &v) in y.iter_mut().zip(row) {
+                *o = exp_f32(v - m);
+                sum += *o;
+            }
+            let inv = 1.0 / sum;
+            y.iter_mut().for_each(|o| *o *= inv);
+        }
+        out
+    };
+    let y = Tensor::from_storage(&Device::Cpu, Rc::new(Storage::cpu(words)), x.shape().to_vec(), DType::F32);
+    let axes = [axis as i64];
+    Ok(record("softmax", y, &[x], move |g| {
+        let dot = ops::sum(&ops::mul(g.grad, g.out)?, Some(&axes), true)?;
+        Ok(vec![Some(ops::mul(g.out, &ops::sub(g.grad, &dot)?)?)])
+    }))
 }

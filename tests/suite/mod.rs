@@ -453,6 +453,11 @@ pub async fn reductions_hand_values(dev: Device) -> CaseResult {
     if !(got[0].is_nan() && got[1] == -1.0) {
         return Err(format!("min over rows with a NaN: {got:?}"));
     }
+    // Over a leading axis of a tensor with an empty axis after it: nothing to compare, no error.
+    let empty = ops::max(&t(&dev, &[], &[2, 0, 3])?, Some(&[0]), false).map_err(e)?;
+    if empty.shape() != [0, 3] || !read(&empty).await?.is_empty() {
+        return Err(format!("max over axis 0 of [2, 0, 3]: shape {:?}", empty.shape()));
+    }
     let cols = t(&dev, &[1.0, 5.0, 0.0, 2.0, 7.0, 3.0, nan, 1.0, 9.0, -7.0, 2.0, 4.0, -1.0, 8.0, nan], &[3, 5])?;
     let got = read(&ops::max(&cols, Some(&[0]), false).map_err(e)?).await?;
     if !(got[0] == 3.0 && got[1].is_nan() && got[2] == 1.0 && got[3] == 9.0 && got[4].is_nan()) {
@@ -1231,6 +1236,14 @@ pub async fn softmax_and_losses(dev: Device) -> CaseResult {
     let z: f64 = (1f64).exp() + 2f64.exp() + 3f64.exp();
     let want = [1f64.exp() / z, 2f64.exp() / z, 3f64.exp() / z, 0.0, 0.0, 1.0];
     close("softmax", &sm, &want, 1e-5, 1e-7)?;
+    // Logits of 1e9 (64 apart: one float32 step there), masked entries, and a row masked whole
+    // (NaN, as the composition and TF.js give).
+    let inf = f32::INFINITY;
+    let extreme = read(&ops::softmax(&t(&dev, &[1e9, 1e9 - 64.0, -inf, 0.0, -inf, -inf, -inf, -inf], &[2, 4])?, -1).map_err(e)?).await?;
+    close("softmax at 1e9 and -inf", &extreme[..4], &[1.0, (-64f64).exp(), 0.0, 0.0], 1e-6, 1e-30)?;
+    if !extreme[4..].iter().all(|v| v.is_nan()) {
+        return Err(format!("softmax of a row of -inf: {:?}, expected NaN", &extreme[4..]));
+    }
     let lsm = read(&ops::log_softmax(&x, 1).map_err(e)?).await?;
     close("log_softmax", &lsm, &[1.0 - z.ln(), 2.0 - z.ln(), 3.0 - z.ln(), -1.0 - 1e4, -1e4, 0.0], 1e-5, 1e-5)?;
     let lse = read(&ops::log_sum_exp(&x, -1, false).map_err(e)?).await?;

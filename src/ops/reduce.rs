@@ -360,40 +360,55 @@ fn reduce_cpu(kind: Reduce, x: &Tensor, outer: usize, r: usize, inner: usize) ->
     Ok(out)
 }
 
+/// The larger (smaller) of a and b; NaN if either is.
+fn pick(a: f32, b: f32, largest: bool) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else if largest {
+        a.max(b)
+    } else {
+        a.min(b)
+    }
+}
+
 /// The largest (or smallest) of `row`; NaN if any element is NaN; -inf (+inf) for an empty row.
 pub(super) fn extremum(row: &[f32], largest: bool) -> f32 {
-    let pick = |a: f32, b: f32| if a.is_nan() || b.is_nan() { f32::NAN } else if largest { a.max(b) } else { a.min(b) };
     let start = if largest { f32::NEG_INFINITY } else { f32::INFINITY };
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        use core::arch::wasm32::*;
-        // f32x4.max and f32x4.min propagate NaN, as `pick` does.
-        let quads = row.len() / 4;
-        if quads > 0 {
-            let mut acc = f32x4_splat(start);
-            for q in row.chunks_exact(4) {
-                // SAFETY: `q` is 4 readable floats; v128_load takes any alignment.
-                let v = unsafe { v128_load(q.as_ptr() as *const v128) };
-                acc = if largest { f32x4_max(acc, v) } else { f32x4_min(acc, v) };
-            }
-            let lanes = [f32x4_extract_lane::<0>(acc), f32x4_extract_lane::<1>(acc), f32x4_extract_lane::<2>(acc), f32x4_extract_lane::<3>(acc)];
-            return lanes.into_iter().chain(row[quads * 4..].iter().copied()).fold(start, pick);
-        }
-    }
-    row.iter().copied().fold(start, pick)
+    let (lanes, done) = simd_extremum(row, largest, start);
+    lanes.into_iter().chain(row[done..].iter().copied()).fold(start, |a, b| pick(a, b, largest))
 }
 
 /// acc[j] = the larger (smaller) of acc[j] and row[j]; NaN if either is.
 fn extremes_into(acc: &mut [f32], row: &[f32], largest: bool) {
-    let pick = |a: f32, b: f32| if a.is_nan() || b.is_nan() { f32::NAN } else if largest { a.max(b) } else { a.min(b) };
     let done = simd_extremes_into(acc, row, largest);
     for (a, &r) in acc[done..].iter_mut().zip(&row[done..]) {
-        *a = pick(*a, r);
+        *a = pick(*a, r, largest);
     }
 }
 
-/// `extremes_into` over whole vectors (f32x4.max and f32x4.min propagate NaN); returns how many
-/// elements it did.
+// The vector paths (f32x4.max and f32x4.min propagate NaN, as `pick` does); without SIMD they do
+// nothing and the scalar loops take everything.
+
+/// The extremum of each lane over row's whole vectors, and how many elements that covers.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn simd_extremum(row: &[f32], largest: bool, start: f32) -> ([f32; 4], usize) {
+    use core::arch::wasm32::*;
+    let mut acc = f32x4_splat(start);
+    for q in row.chunks_exact(4) {
+        // SAFETY: `q` is 4 readable floats; v128_load takes any alignment.
+        let v = unsafe { v128_load(q.as_ptr() as *const v128) };
+        acc = if largest { f32x4_max(acc, v) } else { f32x4_min(acc, v) };
+    }
+    let lanes = [f32x4_extract_lane::<0>(acc), f32x4_extract_lane::<1>(acc), f32x4_extract_lane::<2>(acc), f32x4_extract_lane::<3>(acc)];
+    (lanes, row.len() / 4 * 4)
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn simd_extremum(_: &[f32], _: bool, start: f32) -> ([f32; 4], usize) {
+    ([start; 4], 0)
+}
+
+/// `extremes_into` over whole vectors; returns how many elements it did.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn simd_extremes_into(acc: &mut [f32], row: &[f32], largest: bool) -> usize {
     use core::arch::wasm32::*;

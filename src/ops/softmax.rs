@@ -2,7 +2,8 @@
 //! online max and sum of exponentials); the other two are elementwise expressions of the row's
 //! max and of log_sum_exp of the shifted row, so softmax over a row costs two reductions plus
 //! whatever consumes it (it fuses there). Stable and precise for any logits; the gradients come
-//! from log_sum_exp's rule (d lse / dx = softmax).
+//! from log_sum_exp's rule (d lse / dx = softmax). On the CPU backend softmax over the last axis
+//! is one pass per row instead (`softmax_rows`), with its own gradient rule.
 use std::rc::Rc;
 
 use crate::autograd::record;

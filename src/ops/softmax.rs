@@ -48,12 +48,11 @@ fn softmax_rows(x: &Tensor, axis: usize) -> Result<Tensor> {
         let (src, dst): (&[f32], &mut [f32]) = (bytemuck::cast_slice(&src[..x.numel()]), bytemuck::cast_slice_mut(&mut out));
         for (row, y) in src.chunks_exact(n.max(1)).zip(dst.chunks_exact_mut(n.max(1))) {
             let m = super::reduce::extremum(row, true);
-            let mut sum = 0f32;
+            // Exponentials in a loop of their own (it vectorises; a running sum in it would not).
             for (o, &v) in y.iter_mut().zip(row) {
                 *o = exp_f32(v - m);
-                sum += *o;
             }
-            let inv = 1.0 / sum;
+            let inv = 1.0 / y.iter().sum::<f32>();
             y.iter_mut().for_each(|o| *o *= inv);
         }
         out

@@ -92,6 +92,11 @@ pub fn f16_value(bits: u16) -> f32 {
     half::f16::from_bits(bits).to_f32()
 }
 
+/// The nearest half to `x` (ties to even, overflow to infinity), as float32.
+pub fn round_half(x: f32) -> f32 {
+    half::f16::from_f32(x).to_f32()
+}
+
 /// Element `i` of words holding packed halves, as float32.
 pub fn half_at(words: &[u32], i: usize) -> f32 {
     f16_value((words[i / 2] >> ((i % 2) * 16)) as u16)

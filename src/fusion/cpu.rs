@@ -8,6 +8,7 @@
 use std::cell::Ref;
 
 use super::program::{Inst, Load, Program};
+use crate::dtype::round_half;
 use crate::ops::binary::{maximum, minimum, BinaryOp};
 use crate::ops::compare::CompareOp;
 use crate::ops::unary::{self, UnaryOp};
@@ -288,10 +289,6 @@ fn map3(row: &mut [u32], a: Operand, b: Operand, c: Operand, op: impl Fn(u32, u3
         (Operand::Row(x), Operand::Scalar(y), Operand::Row(z)) => row.iter_mut().zip(x.iter().zip(z)).for_each(|(o, (&x, &z))| *o = op(x, y, z)),
         _ => row.iter_mut().enumerate().for_each(|(t, o)| *o = op(a.at(t), b.at(t), c.at(t))),
     }
-}
-
-fn round_half(x: f32) -> f32 {
-    half::f16::from_f32(x).to_f32()
 }
 
 /// A strided read over the block (`fetch` gives a source element's word): an odometer over the

@@ -428,7 +428,7 @@ pub fn run(node: &NodeProto, args: &[Option<&Value>], opset: i64, device: &Devic
             };
             let v = input(args, 0)?;
             let host = v.host.as_ref().map(|h| match to {
-                DType::F32 if half => HostData::Float(h.as_floats().iter().map(|&f| half::f16::from_f32(f).to_f32()).collect()),
+                DType::F32 if half => HostData::Float(h.as_floats().iter().map(|&f| crate::dtype::round_half(f)).collect()),
                 DType::F32 => HostData::Float(h.as_floats()),
                 DType::I32 => HostData::Int(h.as_floats().iter().map(|&f| f.trunc() as i64).collect()),
                 DType::Bool => HostData::Int(h.as_floats().iter().map(|&f| (f != 0.0) as i64).collect()),

@@ -82,6 +82,9 @@ pub fn prepare(graph: &GraphProto, device: &Device, options: &super::LoadOptions
     let producers: HashMap<&str, &NodeProto> = graph.node.iter().flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n))).collect();
     let graph_outputs: HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
     for n in &graph.node {
+        // Input i of n when nothing else reads it (and it is no graph output): its packed form
+        // can replace it.
+        let sole_input = |i: usize| n.input.get(i).filter(|x| readers.get(x.as_str()) == Some(&1) && !graph_outputs.contains(x.as_str()));
         if n.op_type == "QLinearConv" && matches!(n.domain.as_str(), "" | "ai.onnx") {
             if let (Some(f), Some(out)) = (constant_filter(n, &inits, device).map_err(|e| at_node(n, e))?, n.output.first()) {
                 consume(&mut p.consumed, n, &[3, 5], &readers, &inits);
@@ -98,7 +101,7 @@ pub fn prepare(graph: &GraphProto, device: &Device, options: &super::LoadOptions
             ("" | "ai.onnx", "MatMul") => {
                 // B read by this MatMul alone: a float16 initializer stays half precision; a
                 // DequantizeLinear of an integer initializer folds into packed codes.
-                let b = n.input.get(1).filter(|b| readers.get(b.as_str()) == Some(&1) && !graph_outputs.contains(b.as_str()));
+                let b = sole_input(1);
                 let dq = b.and_then(|b| producers.get(b.as_str())).filter(|d| d.op_type == "DequantizeLinear" && matches!(d.domain.as_str(), "" | "ai.onnx"));
                 match (b.and_then(|b| inits.get(b.as_str())), dq) {
                     (Some(init), _) if options.keep_half_weights => (pack_half(init, false, device).map_err(|e| at_node(n, e))?, n, &[1]),
@@ -114,16 +117,14 @@ pub fn prepare(graph: &GraphProto, device: &Device, options: &super::LoadOptions
                 }
             }
             ("" | "ai.onnx", "Gemm") if options.keep_half_weights => {
-                let b = n.input.get(1).filter(|b| readers.get(b.as_str()) == Some(&1) && !graph_outputs.contains(b.as_str()));
-                match b.and_then(|b| inits.get(b.as_str())) {
+                match sole_input(1).and_then(|b| inits.get(b.as_str())) {
                     Some(init) => (pack_half(init, attr_i(n, "transB", 0) != 0, device).map_err(|e| at_node(n, e))?, n, &[1]),
                     None => (None, n, &[]),
                 }
             }
             // A float16 embedding table gathered by row.
             ("" | "ai.onnx", "Gather") if options.keep_half_weights && attr_i(n, "axis", 0) == 0 => {
-                let table = n.input.first().filter(|t| readers.get(t.as_str()) == Some(&1) && !graph_outputs.contains(t.as_str()));
-                match table.and_then(|t| inits.get(t.as_str())) {
+                match sole_input(0).and_then(|t| inits.get(t.as_str())) {
                     Some(init) => (pack_half(init, true, device).map_err(|e| at_node(n, e))?, n, &[0]),
                     None => (None, n, &[]),
                 }
@@ -199,6 +200,10 @@ fn pack_half(t: &TensorProto, rows: bool, device: &Device) -> Result<Option<Quan
         return Ok(None);
     }
     let dims = tensor_dims("weight B", &t.dims)?;
+    // Half codes hold one block a column, at most 2^20 long; a longer one stays float32.
+    if dims[if rows { 1 } else { 0 }] > 1 << 20 {
+        return Ok(None);
+    }
     let numel = crate::shape::checked_numel(OP, &dims)?;
     let halves: Vec<u16> = if t.raw_data.is_empty() { t.int32_data.iter().map(|&v| v as u16).collect() } else { t.raw_data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect() };
     if halves.len() != numel || numel == 0 {

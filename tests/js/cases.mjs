@@ -1738,6 +1738,12 @@ export const cases = {
     new DataView(overlapping.buffer).setBigUint64(0, BigInt(header.length), true);
     overlapping.set(header, 8);
     throwsWith(() => fresh.loadSafetensors(overlapping), ['fromSafetensors', 'overlap'], 'overlapping safetensors ranges');
+    // A dtype named like an Object property is an unknown dtype, not a lookup into the prototype.
+    const oddHeader = new TextEncoder().encode(JSON.stringify({ a: { dtype: 'constructor', shape: [2], data_offsets: [0, 8] } }).padEnd(64));
+    const odd = new Uint8Array(8 + oddHeader.length + 8);
+    new DataView(odd.buffer).setBigUint64(0, BigInt(oddHeader.length), true);
+    odd.set(oddHeader, 8);
+    throwsWith(() => fresh.loadSafetensors(odd), ['fromSafetensors', 'constructor', 'F32, F16'], 'a dtype named constructor');
     // Half-precision files (as Hugging Face models ship): F16 and BF16 load into float32 weights.
     const small = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
     const halfJson = JSON.stringify({ [small.weights[0].name]: { dtype: 'F16', shape: [3, 2], data_offsets: [0, 12] }, [small.weights[1].name]: { dtype: 'BF16', shape: [2], data_offsets: [12, 16] } });

@@ -58,7 +58,7 @@ export function fromSafetensors(bytes: Uint8Array): Map<string, Tensor> {
   const ranges: Array<[number, number, string]> = [];
   for (const [name, e] of entries) {
     if (!e || typeof e !== 'object') throw new Error(`${op}: tensor ${name} has no description`);
-    const size = ELEMENT_BYTES[String(e.dtype)];
+    const size = Object.hasOwn(ELEMENT_BYTES, String(e.dtype)) ? ELEMENT_BYTES[String(e.dtype)] : undefined;
     if (!size) throw new Error(`${op}: tensor ${name} is ${String(e.dtype)}; ${Object.keys(ELEMENT_BYTES).join(', ')} are supported`);
     if (!Array.isArray(e.shape) || e.shape.length > 8 || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`${op}: tensor ${name} has an invalid shape`);
     const count = e.shape.reduce((a, b) => a * b, 1);

@@ -7,7 +7,7 @@ use super::{Unary, UnaryGrad};
 pub const DEF: Unary = Unary {
     name: "round_f16",
     params: 0,
-    f32: |x, _, _| half::f16::from_f32(x).to_f32(),
+    f32: |x, _, _| crate::dtype::round_half(x),
     wgsl: "round_to_f16(x)",
     i32: None,
     grad: Some(|g: &UnaryGrad| g.dy.clone()),

@@ -2,14 +2,15 @@
 // run. For each workload, contenders are interleaved repetition by repetition after a warm-up;
 // each sample is a complete user-visible operation ending in a readback (what a user awaits);
 // the reported figure is the median.
-import * as wt from '../pkg/webtensor.js';
-// The npm package's TF.js-style API (same wasm module instance as `wt`), for the workloads that
-// run the same user code on both libraries (model.fit).
+// The npm package's TF.js-style API, for the workloads that run the same user code on both
+// libraries (model.fit).
 import * as wtf from '../dist/js/index.js';
-import { loadWasm, hasRelaxedSimd } from '../dist/js/engine.js';
+// The engine's raw exports (`engine.wasm`, a live binding: the glue of whichever build the
+// package's loader picked), for the workloads written against the engine itself.
+import * as engine from '../dist/js/engine.js';
+const { loadWasm, hasRelaxedSimd } = engine;
 
 const tf = window.tf;
-const { Tensor } = wt;
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -30,14 +31,14 @@ const u32 = (a) => new Uint32Array(a);
 
 // ---- our side (the wasm facade) ---------------------------------------------------------------
 const ours = {
-  tensor: (data, shape) => Tensor.fromArray(data, u32(shape), 'float32'),
-  ints: (data, shape) => Tensor.fromArray(data, u32(shape), 'int32'),
+  tensor: (data, shape) => engine.wasm.Tensor.fromArray(data, u32(shape), 'float32'),
+  ints: (data, shape) => engine.wasm.Tensor.fromArray(data, u32(shape), 'int32'),
   free: (...ts) => ts.forEach((t) => t.free()),
 };
 
 function oursDense(x, w, b, act) {
   const y0 = x.matMul(w, false, false);
-  const y = y0.binary(wt.BinaryOp.Add, b);
+  const y = y0.binary(engine.wasm.BinaryOp.Add, b);
   y0.free();
   if (act === null) return y;
   const a = y.unary(act);
@@ -129,14 +130,14 @@ function mlpTrainWorkload() {
       const tx = ours.tensor(x, [batch, 784]), ty = ours.ints(labels, [batch]);
       const params = [ours.tensor(init.w1, [784, 128]), ours.tensor(new Float32Array(128), [128]),
         ours.tensor(init.w2, [128, 10]), ours.tensor(new Float32Array(10), [10])];
-      const opt = new wt.Optimizer('adam', 0.001, {});
+      const opt = new engine.wasm.Optimizer('adam', 0.001, {});
       params.forEach((p) => opt.addParam(p));
       return {
         async run() {
-          const h = oursDense(tx, params[0], params[1], wt.UnaryOp.Relu);
+          const h = oursDense(tx, params[0], params[1], engine.wasm.UnaryOp.Relu);
           const logits = oursDense(h, params[2], params[3], null);
-          const loss = Tensor.loss(wt.Loss.SparseSoftmaxCrossEntropy, ty, logits);
-          wt.backward(loss);
+          const loss = engine.wasm.Tensor.loss(engine.wasm.Loss.SparseSoftmaxCrossEntropy, ty, logits);
+          engine.wasm.backward(loss);
           opt.step();
           const v = await loss.data();
           ours.free(h, logits, loss);
@@ -180,18 +181,18 @@ function cnnTrainWorkload() {
       const tx = ours.tensor(x, [batch, 28, 28, 1]), ty = ours.ints(labels, [batch]);
       const params = [ours.tensor(init.k, [3, 3, 1, 8]), ours.tensor(new Float32Array(8), [8]),
         ours.tensor(init.w, [13 * 13 * 8, 10]), ours.tensor(new Float32Array(10), [10])];
-      const opt = new wt.Optimizer('adam', 0.001, {});
+      const opt = new engine.wasm.Optimizer('adam', 0.001, {});
       params.forEach((p) => opt.addParam(p));
       return {
         async run() {
           const c = tx.conv2d(params[0], u32([1]), 'valid', u32([]), u32([1]));
-          const cb = c.binary(wt.BinaryOp.Add, params[1]);
-          const r = cb.unary(wt.UnaryOp.Relu);
+          const cb = c.binary(engine.wasm.BinaryOp.Add, params[1]);
+          const r = cb.unary(engine.wasm.UnaryOp.Relu);
           const p = r.maxPool(u32([2]), u32([2]), 'valid', u32([]));
           const flat = p.reshape(new Int32Array([batch, -1]));
           const logits = oursDense(flat, params[2], params[3], null);
-          const loss = Tensor.loss(wt.Loss.SparseSoftmaxCrossEntropy, ty, logits);
-          wt.backward(loss);
+          const loss = engine.wasm.Tensor.loss(engine.wasm.Loss.SparseSoftmaxCrossEntropy, ty, logits);
+          engine.wasm.backward(loss);
           opt.step();
           const v = await loss.data();
           ours.free(c, cb, r, p, flat, logits, loss);
@@ -231,7 +232,7 @@ function cnnInferWorkload() {
       return {
         async run() {
           const c = tx.conv2d(k, u32([1]), 'valid', u32([]), u32([1]));
-          const r = c.unary(wt.UnaryOp.Relu);
+          const r = c.unary(engine.wasm.UnaryOp.Relu);
           const p = r.maxPool(u32([2]), u32([2]), 'valid', u32([]));
           const flat = p.reshape(new Int32Array([1, -1]));
           const logits = flat.matMul(w, false, false);
@@ -291,10 +292,10 @@ function digitsFitWorkload() {
         m.add(lib.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: lib.initializers.glorotUniform({ seed: 3 }) }));
         m.compile({ optimizer: lib.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
         const counted = lib === wtf && wtf.getBackend() === 'webgpu';
-        const before = counted ? wt.memoryInfo().dispatches : 0;
+        const before = counted ? engine.wasm.memoryInfo().dispatches : 0;
         const h = await m.fit(x, y, { epochs: 10, batchSize: 32, shuffle: false });
         // GPU dispatches per training step (45 steps an epoch), for the op IR's goal
-        if (counted) this.dispatchesPerStep = (wt.memoryInfo().dispatches - before) / (10 * Math.ceil(d.n / 32));
+        if (counted) this.dispatchesPerStep = (engine.wasm.memoryInfo().dispatches - before) / (10 * Math.ceil(d.n / 32));
         m.dispose();
         return Float32Array.of(h.history.loss[9], h.history.acc[9]);
       },
@@ -461,10 +462,10 @@ function onnxWorkload(name, path, feeds) {
     skip: tfjsSkip,
     async ours() {
       const bytes = await fetchBytes(path);
-      const live = wt.memoryInfo().liveBytes;
+      const live = engine.wasm.memoryInfo().liveBytes;
       const model = await wtf.loadOnnxModel(bytes);
       // What the loaded model holds on its device (weights, packed or not).
-      const modelBytes = wt.memoryInfo().liveBytes - live;
+      const modelBytes = engine.wasm.memoryInfo().liveBytes - live;
       const inputs = model.inputNames.map((n) => {
         const f = feeds[n];
         return wtf.tensor(f.type === 'int64' ? Int32Array.from(f.data) : Float32Array.from(f.data), f.dims, f.type === 'int64' ? 'int32' : 'float32');
@@ -581,6 +582,9 @@ function onnxGenerateWorkload(name, path, promptLen, newTokens) {
 }
 
 // ---- contenders -------------------------------------------------------------------------------
+/** Threads for every wasm contender (run.mjs --threads). */
+let wasmThreads = 1;
+
 const CONTENDERS = [
   { name: 'webtensor-webgpu', lib: 'ours', backend: 'webgpu' },
   { name: 'webtensor-webgpu-naive', lib: 'ours', backend: 'webgpu', variant: 'naive', only: /^matmul/ },
@@ -590,7 +594,7 @@ const CONTENDERS = [
   { name: 'tfjs-webgpu', lib: 'tfjs', backend: 'webgpu' },
   { name: 'tfjs-webgl', lib: 'tfjs', backend: 'webgl' },
   { name: 'tfjs-wasm', lib: 'tfjs', backend: 'wasm' },
-  // ONNX Runtime Web 1.30: its wasm EP single-threaded (no cross-origin isolation here), and WebGPU.
+  // ONNX Runtime Web 1.30: its wasm EP (single-threaded unless run.mjs --threads), and WebGPU.
   { name: 'ort-wasm', lib: 'ort', backend: 'wasm', only: /^onnx/ },
   { name: 'ort-webgpu', lib: 'ort', backend: 'webgpu', only: /^onnx/ },
 ];
@@ -599,16 +603,19 @@ async function activate(c) {
   if (c.lib === 'ours') {
     // the TF.js-style layer keeps its own note of the backend: switch both
     if (!(await wtf.setBackend(c.backend))) throw new Error(`webtensor backend ${c.backend} failed to start`);
-    return wt.deviceDescription();
+    return engine.wasm.deviceDescription();
   }
   if (c.lib === 'ort') {
     if (!window.ort) throw new Error('onnxruntime-web is not loaded');
-    window.ort.env.wasm.numThreads = 1;
+    window.ort.env.wasm.numThreads = wasmThreads;
     window.ort.env.wasm.wasmPaths = new URL('../node_modules/onnxruntime-web/dist/', location.href).href;
     if (c.backend === 'webgpu' && !navigator.gpu) throw new Error('no WebGPU');
     return `onnxruntime-web ${window.ort.env.versions?.web ?? ''} ${c.backend}`;
   }
-  if (c.backend === 'wasm') tf.wasm.setWasmPaths('../node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+  if (c.backend === 'wasm') {
+    tf.wasm.setWasmPaths('../node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+    tf.wasm.setThreadsCount(wasmThreads);
+  }
   if (!(await tf.setBackend(c.backend))) throw new Error(`TF.js backend ${c.backend} failed to start`);
   await tf.ready();
   return c.backend;
@@ -623,7 +630,10 @@ function maxAbsDiff(x, y) {
 /// config: { workloads: [names or prefixes], contenders: [names] (all if absent), sizes: [matmul
 /// sizes], reps, maxSecondsPerSample }
 export async function runBench(config, log = () => {}) {
-  // The package's loader: the relaxed-SIMD build where the browser has it, as a page gets.
+  // The package's loader: the relaxed-SIMD build where the browser has it, as a page gets, or
+  // the threaded build when more than one thread is asked for (the page is then isolated).
+  wasmThreads = config.threads ?? 1;
+  wtf.setThreadsCount(wasmThreads);
   await loadWasm();
   const devices = {};
   const live = [];
@@ -681,10 +691,10 @@ export async function runBench(config, log = () => {}) {
       try {
         await activate(e.c);
         if (e.c.lib === 'ours') {
-          wt.resetPeakBytes();
-          const live = wt.memoryInfo().liveBytes;
+          engine.wasm.resetPeakBytes();
+          const live = engine.wasm.memoryInfo().liveBytes;
           await e.p.run();
-          e.peakBytes = wt.memoryInfo().peakBytes - live;
+          e.peakBytes = engine.wasm.memoryInfo().peakBytes - live;
         } else if (e.c.lib === 'tfjs') {
           const live = tf.memory().numBytes;
           e.peakBytes = (await tf.profile(() => e.p.run())).peakBytes - live;
@@ -707,7 +717,7 @@ export async function runBench(config, log = () => {}) {
       log(`${w.name} | ${e.c.name}: ${ms.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}${r.dispatchesPerStep ? `, ${r.dispatchesPerStep.toFixed(1)} dispatches/step` : ''}${r.peakBytes !== undefined ? `, peak ${(r.peakBytes / 2 ** 20).toFixed(2)} MiB` : ''}${r.modelBytes !== undefined ? `, model ${(r.modelBytes / 2 ** 20).toFixed(2)} MiB` : ''}`);
     }
   }
-  return { userAgent: navigator.userAgent, devices, results, relaxedSimd: hasRelaxedSimd() };
+  return { userAgent: navigator.userAgent, devices, results, relaxedSimd: hasRelaxedSimd(), threads: engine.getThreadsCount() };
 }
 
 window.runBench = runBench;

@@ -4,6 +4,9 @@
 // before a contender skips larger sizes)  --only "train,conv2d" (workload name prefixes)
 // --contenders "webtensor-webgpu,tfjs-webgl" (names as in the table)  --browser chromium|firefox (Firefox ESR over WebDriver; writes the *-firefox files)
 // --tag onnx (writes *-onnx files: `npm run bench -- --only onnx --tag onnx` for the ONNX Runtime Web table).
+// --threads N (default 1): every wasm contender on N threads (ours: the threaded build; TF.js-wasm
+// and ONNX Runtime Web: their threaded builds), the page served cross-origin isolated, which
+// shared memory needs. At 1 the page is not isolated and everything runs on one thread.
 import fs from 'node:fs';
 import os from 'node:os';
 import { execSync } from 'node:child_process';
@@ -21,13 +24,14 @@ const config = {
   maxSecondsPerSample: Number(arg('budget', 30)),
   workloads: arg('only', null)?.split(','),
   contenders: arg('contenders', null)?.split(','),
+  threads: Number(arg('threads', 1)),
 };
 
 const browserName = arg('browser', 'chromium');
 // --tag onnx writes latest-onnx.json / BENCHMARKS-onnx.md, so a partial run keeps the full tables.
 const tag = arg('tag', null);
 const suffix = (tag ? `-${tag}` : '') + (browserName === 'firefox' ? '-firefox' : '');
-const { server, url } = await startServer(0);
+const { server, url } = await startServer(0, { isolated: config.threads > 1 });
 let result, version, close;
 if (browserName === 'firefox') {
   const driver = await launchFirefox();
@@ -52,7 +56,7 @@ if (browserName === 'firefox') {
 try {
   // The build the page loaded (the relaxed-SIMD one where the browser has relaxed SIMD): the
   // bytes it downloads.
-  const loaded = result.relaxedSimd ? 'pkg/webtensor_relaxed_bg.wasm' : 'pkg/webtensor_bg.wasm';
+  const loaded = result.threads > 1 ? 'pkg/webtensor_threads_bg.wasm' : result.relaxedSimd ? 'pkg/webtensor_relaxed_bg.wasm' : 'pkg/webtensor_bg.wasm';
   const wasmBytes = fs.readFileSync(loaded);
   const gz = execSync(`gzip -9 -c ${loaded} | wc -c`).toString().trim();
   const meta = {
@@ -63,6 +67,7 @@ try {
     wasmFile: loaded.replace('pkg/', ''),
     wasmBytes: wasmBytes.length,
     wasmGzipBytes: Number(gz),
+    threads: result.threads,
   };
   fs.mkdirSync('bench/results', { recursive: true });
   fs.writeFileSync(`bench/results/latest${suffix}.json`, JSON.stringify({ meta, ...result }, null, 2));
@@ -95,7 +100,8 @@ function markdown(meta, { devices, results }) {
   md += `- Devices: ${Object.entries(devices).map(([k, v]) => `${k}: ${v}`).join('; ')}\n`;
   md += `- Method: all contenders in one page, interleaved per repetition, ${meta.config.reps} repetitions after a warm-up of 300 ms (at least one run; so wasm code is past the JIT's baseline tier); `;
   md += `each sample is the op plus the readback of its result; figures are medians.\n`;
-  md += `- webtensor wasm (${meta.wasmFile}, the build this browser loads): ${meta.wasmBytes} bytes raw, ${meta.wasmGzipBytes} gzipped\n\n`;
+  md += `- webtensor wasm (${meta.wasmFile}, the build this browser loads): ${meta.wasmBytes} bytes raw, ${meta.wasmGzipBytes} gzipped\n`;
+  md += `- CPU threads of the wasm contenders: ${meta.config.threads}${meta.config.threads > 1 ? ' (page cross-origin isolated; webtensor ran on ' + meta.threads + ')' : ''}\n\n`;
   md += `## Times (median)\n\n| workload | ${contenders.join(' | ')} |\n|${' --- |'.repeat(contenders.length + 1)}\n`;
   for (const w of workloads) md += `| ${w} | ${contenders.map((c) => cell(w, c)).join(' | ')} |\n`;
   md += `\n## Speed-up of webtensor (their time / our time; > 1 means we are faster)\n\n`;

@@ -7,9 +7,19 @@ import sirv from 'sirv';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export function startServer(port = 0) {
+/**
+ * `isolated` (the default) sends the headers that make pages cross-origin isolated
+ * (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp): only
+ * then may a page share memory with workers, which the engine's threaded CPU build needs
+ * (src/js/threads.ts). Every resource here is same-origin, so nothing is blocked by them.
+ */
+export function startServer(port = 0, { isolated = true } = {}) {
   const assets = sirv(root, { dev: true, dotfiles: false });
   const server = http.createServer((req, res) => {
+    if (isolated) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    }
     if (req.url === '/' || req.url === '') {
       res.writeHead(302, { Location: '/www/' });
       res.end();

@@ -41,6 +41,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
+# The threaded wasm build recompiles the standard library with atomics (scripts/build_wasm.sh).
+if ! rustup component list --installed | grep -q '^rust-src'; then
+  log "rustup component add rust-src"
+  rustup component add rust-src
+fi
 
 # wasm-pack runs the browser tests only; scripts/build_wasm.sh calls cargo and wasm-bindgen itself.
 if [ "$MODE" = all ] && [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack $WASM_PACK_VERSION" ]; then

@@ -1,4 +1,7 @@
 //! webtensor: tensors on WebGPU (through wgpu) with a CPU fallback, for the browser and native.
+// The threaded wasm build's workers sleep on memory.atomic.wait32 (src/threads.rs), whose
+// intrinsic is still unstable; that build already needs RUSTC_BOOTSTRAP (scripts/build_wasm.sh).
+#![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
 pub mod autograd;
 pub mod device;
 pub mod dtype;
@@ -13,6 +16,7 @@ pub mod pool;
 pub mod profile;
 pub mod shape;
 pub mod tensor;
+pub mod threads;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

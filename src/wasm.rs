@@ -70,6 +70,32 @@ pub async fn init(backend: Option<String>) -> Result<String, JsError> {
     Ok(name)
 }
 
+/// Runs a worker of the CPU backend's thread pool (threaded build only; src/js/thread_worker.ts
+/// calls it in each Web Worker or Node worker thread): it helps with kernels' tasks and never
+/// returns.
+#[wasm_bindgen(js_name = threadWorkerLoop)]
+pub fn thread_worker_loop() {
+    crate::threads::worker_loop()
+}
+
+/// Counts the calling worker in the pool, before it enters `threadWorkerLoop`.
+#[wasm_bindgen(js_name = threadWorkerJoin)]
+pub fn thread_worker_join() {
+    crate::threads::join_pool()
+}
+
+/// What a worker instantiates to share this instance's memory: [module, memory].
+#[wasm_bindgen(js_name = threadStartData)]
+pub fn thread_start_data() -> js_sys::Array {
+    js_sys::Array::of2(&wasm_bindgen::module(), &wasm_bindgen::memory())
+}
+
+/// Threads the CPU backend's kernels run on: the workers that have started, and this one.
+#[wasm_bindgen(js_name = cpuThreads)]
+pub fn cpu_threads() -> usize {
+    crate::threads::threads()
+}
+
 /// True when the current backend's GPU device has been lost (then `init` brings up a new one).
 #[wasm_bindgen(js_name = deviceLost)]
 pub fn device_lost() -> bool {
@@ -138,11 +164,12 @@ pub fn compiled_kernels() -> Result<u32, JsError> {
     })
 }
 
-/// What runs the kernels: the CPU and which of the two wasm builds runs it, or the WebGPU
-/// adapter's name.
+/// What runs the kernels: the CPU and which of the three wasm builds runs it (with its threads),
+/// or the WebGPU adapter's name.
 #[wasm_bindgen(js_name = deviceDescription)]
 pub fn device_description() -> Result<String, JsError> {
     Ok(match device()? {
+        Device::Cpu if cfg!(target_feature = "atomics") => format!("CPU (wasm SIMD128, {} threads)", crate::threads::threads()),
         Device::Cpu if cfg!(feature = "relaxed-simd") => "CPU (wasm SIMD128 with relaxed-SIMD fused multiply-add)".to_string(),
         Device::Cpu => "CPU (wasm SIMD128)".to_string(),
         gpu => gpu.description(),

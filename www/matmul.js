@@ -1,7 +1,7 @@
 // The demo page: starts a backend, runs a matmul, checks it against plain JS, shows the timing.
-import { init, deviceDescription, Tensor } from '../pkg/webtensor.js';
-// The package's loader picks the relaxed-SIMD build where the browser has it.
-import { loadWasm } from '../dist/js/engine.js';
+// The package's loader picks the build (threaded, relaxed-SIMD or SIMD128) and `wasm` is its
+// exports (read at each call: it is a live binding set by the loader).
+import { loadWasm, wasm } from '../dist/js/engine.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -14,9 +14,9 @@ async function startBackend() {
   const choice = $('backend').value;
   $('run').disabled = true;
   try {
-    const name = await init(choice === 'auto' ? undefined : choice);
+    const name = await wasm.init(choice === 'auto' ? undefined : choice);
     $('backend-name').textContent = name;
-    $('adapter').textContent = deviceDescription();
+    $('adapter').textContent = wasm.deviceDescription();
     await showSmallExample();
     $('run').disabled = false;
     status('ready');
@@ -27,8 +27,8 @@ async function startBackend() {
 }
 
 async function showSmallExample() {
-  const a = Tensor.fromArray(new Float32Array([1, 2, 3, 4]), new Uint32Array([2, 2]), 'float32');
-  const b = Tensor.fromArray(new Float32Array([5, 6, 7, 8]), new Uint32Array([2, 2]), 'float32');
+  const a = wasm.Tensor.fromArray(new Float32Array([1, 2, 3, 4]), new Uint32Array([2, 2]), 'float32');
+  const b = wasm.Tensor.fromArray(new Float32Array([5, 6, 7, 8]), new Uint32Array([2, 2]), 'float32');
   const c = a.matMul(b, false, false);
   const v = await c.data();
   $('small').textContent = `[[${v[0]}, ${v[1]}], [${v[2]}, ${v[3]}]]`;
@@ -51,8 +51,8 @@ async function runMatmul() {
   status(`multiplying ${n}×${n}…`);
   try {
     const shape = new Uint32Array([n, n]);
-    const a = Tensor.randomUniform(shape, -1, 1, 1);
-    const b = Tensor.randomUniform(shape, -1, 1, 2);
+    const a = wasm.Tensor.randomUniform(shape, -1, 1, 1);
+    const b = wasm.Tensor.randomUniform(shape, -1, 1, 2);
     const [av, bv] = [await a.data(), await b.data()];
     await a.matMul(b, false, false).data(); // warm-up: compiles the kernel
     const t0 = performance.now();

@@ -4,7 +4,8 @@
 // (a real operand counts as imaginary part 0) and the FFTs (spectral.ts) take them; any other op
 // refuses them with an Error naming it. Gradients flow through the pairs like through any float32
 // tensor.
-import { tidy, type wasm } from './engine.js';
+import type * as Wasm from '../../pkg/webtensor.js';
+import { tidy } from './engine.js';
 import * as ops from './ops.js';
 import { ComplexTensorError, Tensor, type TypedArray } from './tensor.js';
 
@@ -12,17 +13,17 @@ const TAKEN_BY = 'complex64 tensors are taken only by tf.real, tf.imag, tf.abs, 
 
 export class ComplexTensor extends Tensor {
   /** @internal wraps float32 pairs [..., 2]. */
-  constructor(pairs: wasm.Tensor) {
+  constructor(pairs: Wasm.Tensor) {
     super(pairs, true);
   }
 
   /** @internal the ops that take real tensors cannot take this one. */
-  get handle(): wasm.Tensor {
+  get handle(): Wasm.Tensor {
     throw new ComplexTensorError(TAKEN_BY);
   }
 
   /** @internal the [..., 2] float32 (real, imaginary) pairs. */
-  get pairs(): wasm.Tensor {
+  get pairs(): Wasm.Tensor {
     return super.handle;
   }
 

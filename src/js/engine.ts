@@ -1,9 +1,15 @@
 // Start-up, backends, and tensor bookkeeping (tidy scopes, keep, memory figures).
 import { describe } from './args.js';
-import initWasm, * as wasm from '../../pkg/webtensor.js';
+import initWasm, * as singleThreaded from '../../pkg/webtensor.js';
 import type { Tensor } from './tensor.js';
+import { startWorkers, threadsToStart } from './threads.js';
 
-export { wasm };
+/**
+ * The engine's exports: the single-threaded build's glue until `loadWasm` picks the threaded one.
+ * A live binding: modules that import it see the switch. Both glues come from the same Rust
+ * exports, so their enums (plain numbers, read at module load) are the same.
+ */
+export let wasm: typeof singleThreaded = singleThreaded;
 
 let wasmLoaded: Promise<unknown> | null = null;
 let backend: string | null = null;
@@ -33,27 +39,46 @@ export function hasRelaxedSimd(): boolean {
   }
 }
 
+/** The wasm file at `url`: its bytes in Node (which has no fetch for file: URLs), else the URL. */
+async function wasmSource(url: URL): Promise<URL | Uint8Array> {
+  if (!isNode) return url;
+  // A variable keeps bundlers from trying to resolve a Node module for the browser build.
+  const fsModule = 'node:fs/promises';
+  const fs = (await import(/* @vite-ignore */ fsModule)) as { readFile(u: URL): Promise<Uint8Array> };
+  return fs.readFile(url);
+}
+
 /**
- * Loads and instantiates the wasm module once (from disk in Node, by fetch in browsers): the
- * relaxed-SIMD build where the engine has relaxed SIMD, else the SIMD128 one. Both are built from
- * the same source with the same JS glue (scripts/build_wasm.sh); a page downloads only one.
+ * Loads and instantiates the wasm module once, one of three builds of the same source
+ * (scripts/build_wasm.sh); a page downloads only one:
+ * - where workers can share its memory (cross-origin isolated pages, Node) and more than one
+ *   thread is wanted (`setThreadsCount`, default the logical cores): the threaded SIMD128 build,
+ *   whose CPU kernels split large products across worker threads started here;
+ * - else the relaxed-SIMD build where the engine has relaxed SIMD (its GEMM's fused
+ *   multiply-add), else the SIMD128 one. These two share one JS glue.
  */
 export function loadWasm(): Promise<unknown> {
   if (!wasmLoaded) {
     wasmLoaded = (async () => {
+      const threads = await threadsToStart(isNode);
+      if (threads > 1) {
+        const glue = await import('../../pkg/webtensor_threads.js');
+        await glue.default({ module_or_path: await wasmSource(new URL('../../pkg/webtensor_threads_bg.wasm', import.meta.url)) });
+        wasm = glue as unknown as typeof singleThreaded;
+        await startWorkers(threads - 1, glue.threadStartData(), isNode);
+        return;
+      }
       // Two literal URLs, so that bundlers (Vite) see and ship both files.
       const url = hasRelaxedSimd() ? new URL('../../pkg/webtensor_relaxed_bg.wasm', import.meta.url) : new URL('../../pkg/webtensor_bg.wasm', import.meta.url);
-      if (isNode) {
-        // Node has no fetch for file: URLs; read the bytes. (A variable keeps bundlers from
-        // trying to resolve a Node module for the browser build.)
-        const fsModule = 'node:fs/promises';
-        const fs = (await import(/* @vite-ignore */ fsModule)) as { readFile(u: URL): Promise<Uint8Array> };
-        return initWasm({ module_or_path: await fs.readFile(url) });
-      }
-      return initWasm({ module_or_path: url });
+      return initWasm({ module_or_path: await wasmSource(url) });
     })();
   }
   return wasmLoaded;
+}
+
+/** Threads the CPU backend's kernels run on (TF.js-wasm's `getThreadsCount`): 1 until loaded. */
+export function getThreadsCount(): number {
+  return backend === null ? 1 : wasm.cpuThreads();
 }
 
 /**

@@ -1,4 +1,5 @@
 // tf.grad / tf.grads / tf.valueAndGrad / tf.valueAndGrads over the engine's autograd.
+import type * as Wasm from '../../pkg/webtensor.js';
 import { isDifferentiating, tidy, wasm, whileDifferentiating } from './engine.js';
 import * as ops from './ops.js';
 import { Tensor } from './tensor.js';
@@ -86,7 +87,7 @@ export function customGrad(f: (...args: [...Tensor[], (tensors: Tensor[]) => voi
       // clones: the value or a saved tensor may be one of the inputs, which stay the caller's
       return [r.value.clone(), ...saved.map((t) => t.clone())];
     })) as Tensor[];
-    const gradient = (dyHandle: wasm.Tensor, savedHandles: wasm.Tensor[]) => {
+    const gradient = (dyHandle: Wasm.Tensor, savedHandles: Wasm.Tensor[]) => {
       const dy = new Tensor(dyHandle);
       const again = savedHandles.map((h) => new Tensor(h));
       try {

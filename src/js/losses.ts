@@ -1,5 +1,6 @@
 // Losses by Keras/TF.js names, as used by model.compile({loss}); and tf.losses.*. Each is the
 // engine's loss (src/ops/losses.rs, the one home of each), named by its typed `Loss`.
+import type * as Wasm from '../../pkg/webtensor.js';
 import { tidy, wasm } from './engine.js';
 import { halfAware, Tensor } from './tensor.js';
 
@@ -8,7 +9,7 @@ export type LossFn = ((yTrue: Tensor, yPred: Tensor) => Tensor) & {
   perSample?: (yTrue: Tensor, yPred: Tensor) => Tensor;
 };
 
-function engineLoss(loss: wasm.Loss): LossFn {
+function engineLoss(loss: Wasm.Loss): LossFn {
   const check = (yTrue: unknown, yPred: unknown) => {
     if (!(yTrue instanceof Tensor) || !(yPred instanceof Tensor)) throw new Error('loss: expected tensors for the labels and the predictions');
   };
@@ -56,7 +57,7 @@ function computeWeightedLoss(losses: Tensor, weights?: Tensor | null, reduction:
   if (!(losses instanceof Tensor)) throw new Error(`losses.${op}: expected a tensor of losses`);
   if (weights !== undefined && weights !== null && !(weights instanceof Tensor)) throw new Error(`losses.${op}: weights must be a tensor`);
   if (!(reduction === 0 || reduction === 1 || reduction === 2 || reduction === 3)) throw new Error(`losses.${op}: reduction must be one of tf.Reduction's values (0-3), got ${String(reduction)}`);
-  const r = reduction as wasm.Reduction;
+  const r = reduction as Wasm.Reduction;
   return halfAware(() => (weights ? losses.handle.weightedLoss(weights.handle, r) : losses.handle.reducedLoss(r)));
 }
 
@@ -64,7 +65,7 @@ function computeWeightedLoss(losses: Tensor, weights?: Tensor | null, reduction:
  * A tf.losses.* loss: each element's loss by TF.js's formula (`terms`), weighted and reduced.
  * Unweighted means of the common losses take the engine's fused mean (`mean`) instead.
  */
-function weightedLoss(op: string, terms: wasm.LossTerms, labels: Tensor, predictions: Tensor, weights: Tensor | undefined | null, reduction: number | undefined, param = 0, mean?: wasm.Loss): Tensor {
+function weightedLoss(op: string, terms: Wasm.LossTerms, labels: Tensor, predictions: Tensor, weights: Tensor | undefined | null, reduction: number | undefined, param = 0, mean?: Wasm.Loss): Tensor {
   tensors(op, labels, predictions);
   const r = reduction ?? Reduction.SUM_BY_NONZERO_WEIGHTS;
   if (mean !== undefined && (weights === undefined || weights === null) && (r === Reduction.MEAN || r === Reduction.SUM_BY_NONZERO_WEIGHTS)) return engineLoss(mean)(labels, predictions);

@@ -1,4 +1,5 @@
 // Metrics for model.compile({metrics}); names and log keys as TF.js ('accuracy' logs as 'acc').
+import type * as Wasm from '../../pkg/webtensor.js';
 import { own } from './args.js';
 import { tidy, wasm } from './engine.js';
 import * as ops from './ops.js';
@@ -19,7 +20,7 @@ function accuracy(yTrue: Tensor, yPred: Tensor): Tensor {
 // ---- tf.metrics: TF.js's per-sample metric functions ([batch] from [batch, ...] inputs) --------
 
 const EPSILON = 1e-7;
-const perSample = (loss: wasm.Loss) => (yTrue: Tensor, yPred: Tensor) => halfAware(() => wasm.Tensor.lossPerSample(loss, yTrue.handle, yPred.handle));
+const perSample = (loss: Wasm.Loss) => (yTrue: Tensor, yPred: Tensor) => halfAware(() => wasm.Tensor.lossPerSample(loss, yTrue.handle, yPred.handle));
 const l2Normalize = (x: Tensor) => ops.div(x, ops.sqrt(ops.maximum(ops.sum(ops.square(x), -1, true), EPSILON)));
 /** Counts of positions where yTrue is `truth` and yPred is `pred` (exactly, as TF.js compares them). */
 const count = (yTrue: Tensor, yPred: Tensor, truth: number, pred: number) => ops.sum(ops.cast(ops.logicalAnd(ops.equal(yTrue, truth), ops.equal(yPred, pred)), 'float32'));

@@ -1,5 +1,6 @@
 // tf.* ops under TF.js names and argument orders. Each is a thin call into the Rust engine;
 // errors from it are JS Errors naming the op and shapes.
+import type * as Wasm from '../../pkg/webtensor.js';
 import { assertReady, maxTensorBytes, tidy, wasm, whileDifferentiating } from './engine.js';
 import { ArgumentError, axisArg, choiceArg, dimRoundingArg, dtypeArg, intArg, spatialPaddingArg, u32Arg, type SpatialPadding } from './args.js';
 import { ComplexTensorError, halfAware, halvesAware, Tensor, Variable, type DataType, type TensorLike, type TypedArray } from './tensor.js';
@@ -21,7 +22,7 @@ function shapeArg(op: string, shape: unknown): Uint32Array {
  * Runs a wasm call for `op`. Engine errors already name the op and shapes; a non-tensor passed
  * where a tensor belongs (a TypeError on `.handle`) is reported as this op's argument error.
  */
-function run(op: string, f: () => wasm.Tensor): Tensor {
+function run(op: string, f: () => Wasm.Tensor): Tensor {
   assertReady(op);
   try {
     return recordOp(op, () => (HALF_NATIVE.has(op) ? new Tensor(f()) : halfAware(f)));
@@ -192,16 +193,16 @@ function keepBool(inputs: Tensor[], y: Tensor): Tensor {
 }
 
 /** `boolsStay: false`: two bools give int32 (TF.js's maximum, minimum and floorDiv). */
-function binary(op: wasm.BinaryOp, name: string, a: TensorLike, b: TensorLike, boolsStay = true): Tensor {
+function binary(op: Wasm.BinaryOp, name: string, a: TensorLike, b: TensorLike, boolsStay = true): Tensor {
   return withTensor(name, a, (ta) => withTensor(name, b, (tb) => {
     const y = run(name, () => ta.handle.binary(op, tb.handle));
     return boolsStay ? keepBool([ta, tb], y) : y;
   }));
 }
-function compare(op: wasm.CompareOp, name: string, a: TensorLike, b: TensorLike): Tensor {
+function compare(op: Wasm.CompareOp, name: string, a: TensorLike, b: TensorLike): Tensor {
   return withTensor(name, a, (ta) => withTensor(name, b, (tb) => run(name, () => ta.handle.compare(op, tb.handle))));
 }
-function unary(op: wasm.UnaryOp, name: string, x: TensorLike, alpha?: number, beta?: number): Tensor {
+function unary(op: Wasm.UnaryOp, name: string, x: TensorLike, alpha?: number, beta?: number): Tensor {
   return withTensor(name, x, (t) => keepBool([t], run(name, () => t.handle.unary(op, alpha, beta))));
 }
 
@@ -214,7 +215,7 @@ let complexArithmetic: ComplexArithmetic | null = null;
 export function registerComplexArithmetic(f: ComplexArithmetic): void { complexArithmetic = f; }
 
 /** add, sub and mul: complex operands (either one) go to the complex arithmetic. */
-function arithmetic(op: wasm.BinaryOp, name: 'add' | 'sub' | 'mul', a: TensorLike, b: TensorLike): Tensor {
+function arithmetic(op: Wasm.BinaryOp, name: 'add' | 'sub' | 'mul', a: TensorLike, b: TensorLike): Tensor {
   return withTensor(name, a, (ta) => withTensor(name, b, (tb) => {
     const complex = (ta.dtype as string) === 'complex64' || (tb.dtype as string) === 'complex64';
     return complex && complexArithmetic ? complexArithmetic(name, ta, tb) : binary(op, name, ta, tb);
@@ -310,7 +311,7 @@ export const cast = (x: Tensor, dtype: DataType) => { must('cast', x); return ru
 function axes(axis?: number | number[]): Int32Array | undefined {
   return axis === undefined || axis === null ? undefined : Int32Array.from(Array.isArray(axis) ? axis : [axis], axisArg);
 }
-const reduce = (kind: wasm.Reduce, op: string, x: TensorLike, axis?: number | number[], keepDims = false) =>
+const reduce = (kind: Wasm.Reduce, op: string, x: TensorLike, axis?: number | number[], keepDims = false) =>
   withTensor(op, x, (t) => run(op, () => t.handle.reduce(kind, axes(axis), keepDims)));
 export const sum = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Sum, 'sum', x, axis, keepDims);
 export const mean = (x: TensorLike, axis?: number | number[], keepDims = false) => reduce(wasm.Reduce.Mean, 'mean', x, axis, keepDims);

@@ -1,11 +1,12 @@
 // tf.train.*: optimizers whose update is one fused kernel per variable in the engine.
+import type * as Wasm from '../../pkg/webtensor.js';
 import { tidy, wasm, whileDifferentiating } from './engine.js';
 import { describe } from './args.js';
 import { Tensor, Variable } from './tensor.js';
 import { trainableVariables } from './variables.js';
 
 export class Optimizer {
-  private handle: wasm.Optimizer | null;
+  private handle: Wasm.Optimizer | null;
   private readonly registered = new Set<Variable>();
   readonly kind: string;
 
@@ -16,7 +17,7 @@ export class Optimizer {
   }
 
   /** @internal the engine's optimizer; an Error (not a null pointer in wasm) once disposed. */
-  get inner(): wasm.Optimizer {
+  get inner(): Wasm.Optimizer {
     if (!this.handle) throw new Error(`optimizer (${this.kind}): used after dispose()`);
     return this.handle;
   }

@@ -4,6 +4,7 @@
 // the weight's values rounded to half precision, two a word, each block of scale 1. The matmul
 // dequantizes in registers, so the weight never exists in float32 again. Gradients reach x, not
 // the quantized weight: layers around it fine-tune (QLoRA's setting).
+import type * as Wasm from '../../pkg/webtensor.js';
 import { assertReady, wasm } from './engine.js';
 import { intArg } from './args.js';
 import { Tensor } from './tensor.js';
@@ -39,7 +40,7 @@ export function blockFor(options: Required<QuantizeOptions>, k: number): number 
   return options.blockSize === 0 ? k + (k % 2) : options.blockSize;
 }
 
-function call(op: string, f: () => wasm.Tensor): Tensor {
+function call(op: string, f: () => Wasm.Tensor): Tensor {
   assertReady(op);
   return new Tensor(f());
 }

@@ -1,4 +1,5 @@
 // The Tensor class (TF.js-compatible surface) over a handle to a Rust tensor.
+import type * as Wasm from '../../pkg/webtensor.js';
 import { assertReady, keep, setTensorCheck, track, untrack, wasm } from './engine.js';
 import * as ops from './ops.js';
 import { registerVariable } from './variables.js';
@@ -28,7 +29,7 @@ const DTYPES: DataType[] = ['float32', 'int32', 'bool', 'float16'];
  * halves and whether it read float32 tensors of rank > 0 (float32 scalars, such as JS numbers,
  * do not promote float16, as in PyTorch).
  */
-interface HalfScope { widened: wasm.Tensor[]; readHalf: boolean; readSingle: boolean }
+interface HalfScope { widened: Wasm.Tensor[]; readHalf: boolean; readSingle: boolean }
 let halfScope: HalfScope | null = null;
 
 /**
@@ -37,12 +38,12 @@ let halfScope: HalfScope | null = null;
  * dtype PyTorch gives, at float32's accuracy in between. A float32 input of rank > 0 makes the
  * result float32; int and bool results stay as they are.
  */
-export function halfAware(f: () => wasm.Tensor): Tensor {
+export function halfAware(f: () => Wasm.Tensor): Tensor {
   return halvesAware(() => [f()])[0];
 }
 
 /** @internal `halfAware` for an engine call with several results. */
-export function halvesAware(f: () => wasm.Tensor[]): Tensor[] {
+export function halvesAware(f: () => Wasm.Tensor[]): Tensor[] {
   const { value, narrow } = widenHalves(f);
   return value.map((handle) => {
     const y = new Tensor(handle);
@@ -83,12 +84,12 @@ export class Tensor {
   readonly shape: number[];
   readonly dtype: DataType;
   /** @internal the Rust tensor; null once disposed */
-  protected _handle: wasm.Tensor | null;
+  protected _handle: Wasm.Tensor | null;
 
   /** @internal wraps a wasm handle; use tf.tensor() and the ops to make tensors. Shape and dtype
    * are read once (one call into the engine) and kept here. A complex64 tensor (complex.ts) is
    * float32 pairs [..., 2] seen without their last axis. */
-  constructor(handle: wasm.Tensor, complex = false) {
+  constructor(handle: Wasm.Tensor, complex = false) {
     this._handle = handle;
     const meta = handle.meta;
     // (complex64 is not in DataType: no op but the complex ones ever sees it, see ComplexTensor)
@@ -99,7 +100,7 @@ export class Tensor {
   }
 
   /** @internal */
-  get handle(): wasm.Tensor {
+  get handle(): Wasm.Tensor {
     if (this._handle === null) throw new Error(`Tensor is disposed (id ${this.id}, shape [${this.shape}]); it cannot be used any more`);
     handleReads?.add(this);
     if (halfScope !== null) {
@@ -333,7 +334,7 @@ export class Variable extends Tensor {
   readonly name: string;
 
   /** @internal */
-  constructor(handle: wasm.Tensor, trainable: boolean, name: string) {
+  constructor(handle: Wasm.Tensor, trainable: boolean, name: string) {
     super(handle);
     this.trainable = trainable;
     this.name = name;
@@ -398,7 +399,7 @@ function nest(flat: number[], shape: number[]): unknown {
 }
 
 /** @internal asserts the backend runs, then wraps a fresh handle. */
-export function fromHandle(op: string, make: () => wasm.Tensor): Tensor {
+export function fromHandle(op: string, make: () => Wasm.Tensor): Tensor {
   assertReady(op);
   return new Tensor(make());
 }

@@ -24,7 +24,7 @@ use super::unary::{max_f32, min_f32};
 use crate::autograd::{no_grad, record, vjp_of_composition};
 use crate::device::Device;
 use crate::tensor::{common_device, Storage};
-use crate::{bail, ops, DType, Result, Tensor};
+use crate::{bail, ops, threads, DType, Result, Tensor};
 
 const OP: &str = "conv2d_nchw";
 
@@ -148,42 +148,62 @@ fn cpu(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, g: &Geometry, group: usize
     let out: &mut [f32] = bytemuck::cast_slice_mut(&mut words);
     let pointwise = taps == 1 && g.sh == 1 && g.sw == 1 && g.pad_top == 0 && g.pad_left == 0 && g.oh == g.h && g.ow == g.w;
     let k = cg * taps;
-    let mut cols = if cg == 1 || pointwise || out_plane == 0 { Vec::new() } else { vec![0f32; k * out_plane] };
-    let mut padded = if cg == 1 && out_plane > 0 { PaddedPlane::new(g) } else { PaddedPlane::empty() };
-    for n in 0..g.n {
-        for gi in 0..group {
-            let image = &xf[(n * g.c + gi * cg) * plane..][..cg * plane];
-            let filters = &wf[gi * mg * k..][..mg * k];
-            let block = &mut out[(n * m + gi * mg) * out_plane..][..mg * out_plane];
-            if out_plane == 0 {
-                continue;
-            }
-            if cg == 1 {
-                padded.fill(image, g, 0.0);
-                for (o, dst) in block.chunks_exact_mut(out_plane).enumerate() {
-                    depthwise_plane(&padded, &filters[o * taps..][..taps], g, dst);
-                }
-            } else if pointwise {
-                ops::matmul::gemm(mg, k, out_plane, filters, k, 1, image, plane, 1, block);
-            } else {
-                lower_to_columns(image, cg, g, &mut cols);
-                ops::matmul::gemm(mg, k, out_plane, filters, k, 1, &cols, out_plane, 1, block);
-            }
-            // The bias and the activation, in one pass over the block while it is in cache.
-            let (lo, hi) = activation.map_or((f32::NEG_INFINITY, f32::INFINITY), ConvActivation::bounds);
+    if out_plane == 0 {
+        return Ok(Tensor::from_storage(&Device::Cpu, Rc::new(Storage::cpu(words)), shape, DType::F32));
+    }
+    let out_ptr = threads::Shared::new(out.as_mut_ptr());
+    // One (image, group) unit of the output, with this thread's scratch (im2col columns or the
+    // padded plane of a depthwise channel).
+    let unit = |unit: usize, cols: &mut Vec<f32>, padded: &mut PaddedPlane| {
+        let (n, gi) = (unit / group, unit % group);
+        let image = &xf[(n * g.c + gi * cg) * plane..][..cg * plane];
+        let filters = &wf[gi * mg * k..][..mg * k];
+        // SAFETY: unit (n, gi) writes output channels gi * mg.. of image n only: units are
+        // disjoint, and `out` holds all of them.
+        let block = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add((n * m + gi * mg) * out_plane), mg * out_plane) };
+        if cg == 1 {
+            padded.fill(image, g, 0.0);
             for (o, dst) in block.chunks_exact_mut(out_plane).enumerate() {
-                let bias = bf.map_or(0.0, |b| b[gi * mg + o]);
-                match (bias != 0.0, activation.is_some()) {
-                    (true, true) => dst.iter_mut().for_each(|v| *v = min_f32(max_f32(*v + bias, lo), hi)),
-                    (false, true) => dst.iter_mut().for_each(|v| *v = min_f32(max_f32(*v, lo), hi)),
-                    (true, false) => dst.iter_mut().for_each(|v| *v += bias),
-                    (false, false) => {}
-                }
+                depthwise_plane(padded, &filters[o * taps..][..taps], g, dst);
+            }
+        } else if pointwise {
+            ops::matmul::gemm(mg, k, out_plane, filters, k, 1, image, plane, 1, block);
+        } else {
+            cols.resize(k * out_plane, 0.0);
+            lower_to_columns(image, cg, g, cols);
+            ops::matmul::gemm(mg, k, out_plane, filters, k, 1, cols, out_plane, 1, block);
+        }
+        // The bias and the activation, in one pass over the block while it is in cache.
+        let (lo, hi) = activation.map_or((f32::NEG_INFINITY, f32::INFINITY), ConvActivation::bounds);
+        for (o, dst) in block.chunks_exact_mut(out_plane).enumerate() {
+            let bias = bf.map_or(0.0, |b| b[gi * mg + o]);
+            match (bias != 0.0, activation.is_some()) {
+                (true, true) => dst.iter_mut().for_each(|v| *v = min_f32(max_f32(*v + bias, lo), hi)),
+                (false, true) => dst.iter_mut().for_each(|v| *v = min_f32(max_f32(*v, lo), hi)),
+                (true, false) => dst.iter_mut().for_each(|v| *v += bias),
+                (false, false) => {}
             }
         }
+    };
+    let scratch = || (Vec::new(), if cg == 1 { PaddedPlane::new(g) } else { PaddedPlane::empty() });
+    let units = g.n * group;
+    if cg == 1 && units > 1 && units * mg * out_plane * taps >= PARALLEL_MIN_MACS {
+        // Depthwise: channels are independent; a few per task, across the CPU threads.
+        let parts = threads::split(units, 1, 1, 4);
+        threads::run_tasks(parts.len(), &|t| {
+            let (mut cols, mut padded) = scratch();
+            parts[t].clone().for_each(|u| unit(u, &mut cols, &mut padded));
+        });
+    } else {
+        // Convolutions as GEMMs: the GEMM itself splits across the threads.
+        let (mut cols, mut padded) = scratch();
+        (0..units).for_each(|u| unit(u, &mut cols, &mut padded));
     }
     Ok(Tensor::from_storage(&Device::Cpu, Rc::new(Storage::cpu(words)), shape, DType::F32))
 }
+
+/// Depthwise convolutions of at least this many multiply-adds split across the CPU threads.
+const PARALLEL_MIN_MACS: usize = 1 << 18;
 
 /// The output columns `ox` whose tap at horizontal offset `kx` reads inside the image: [lo, hi).
 fn valid_columns(g: &Geometry, kx: usize) -> (usize, usize) {

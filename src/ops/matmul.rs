@@ -10,7 +10,7 @@ use crate::device::Device;
 use crate::kernel::Source;
 use crate::shape::{broadcast_shapes, checked_numel};
 use crate::tensor::{common_device, Storage, Tensor};
-use crate::{bail, DType, Result};
+use crate::{bail, threads, DType, Result};
 
 /// store_4x4, shared by the 4x4 kernels.
 const COMMON: &str = include_str!("../../shaders/matmul_common.wgsl");
@@ -319,31 +319,48 @@ const GEMV_MAX_ROWS: usize = 2;
 /// C (m x n) = A B for a row or two of A (a decoding step's projections), without packing: it
 /// reads B once, where the packed GEMM would read it, write a copy and read that. B's rows must be
 /// contiguous (then each row of C accumulates rows of B), or its columns (then each element is a
-/// dot product); returns false, computing nothing, for other strides.
+/// dot product); returns false, computing nothing, for other strides. A large one is split by
+/// columns across the CPU threads.
 #[allow(clippy::too_many_arguments)]
 fn gemv(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: usize, b: &[f32], b_rs: usize, b_cs: usize, c: &mut [f32]) -> bool {
+    if b_cs != 1 && b_rs != 1 {
+        return false;
+    }
+    let cols = if m * k * n >= PARALLEL_MIN_MACS { threads::split(n, 64, 16, 2) } else { vec![0..n] };
+    let out = threads::Shared::new(c.as_mut_ptr());
+    assert!(c.len() >= m * n);
+    threads::run_tasks(cols.len(), &|t| {
+        let cols = cols[t].clone();
+        // SAFETY: `c` holds m rows of n; this task writes columns `cols` of each, which no other
+        // task writes.
+        let mut rows: Vec<&mut [f32]> = (0..m).map(|i| unsafe { std::slice::from_raw_parts_mut(out.get().add(i * n + cols.start), cols.len()) }).collect();
+        gemv_columns(k, a, a_rs, a_cs, b, b_rs, b_cs, cols.start, &mut rows);
+    });
+    true
+}
+
+/// Columns j0.. j0 + rows[i].len() of gemv's C, row i in rows[i].
+#[allow(clippy::too_many_arguments)]
+fn gemv_columns(k: usize, a: &[f32], a_rs: usize, a_cs: usize, b: &[f32], b_rs: usize, b_cs: usize, j0: usize, rows: &mut [&mut [f32]]) {
     let a_at = |i: usize, p: usize| a[i * a_rs + p * a_cs];
     if b_cs == 1 {
-        for (i, ci) in c.chunks_exact_mut(n).enumerate().take(m) {
+        for (i, ci) in rows.iter_mut().enumerate() {
             ci.fill(0.0);
+            let len = ci.len();
             for p in 0..k {
                 let av = a_at(i, p);
-                ci.iter_mut().zip(&b[p * b_rs..p * b_rs + n]).for_each(|(c, &b)| *c += av * b);
+                ci.iter_mut().zip(&b[p * b_rs + j0..p * b_rs + j0 + len]).for_each(|(c, &b)| *c += av * b);
             }
         }
-        return true;
+        return;
     }
-    if b_rs == 1 {
-        let mut row = vec![0f32; k];
-        for (i, ci) in c.chunks_exact_mut(n).enumerate().take(m) {
-            row.iter_mut().enumerate().for_each(|(p, x)| *x = a_at(i, p));
-            for (j, cij) in ci.iter_mut().enumerate() {
-                *cij = dot(&row, &b[j * b_cs..j * b_cs + k]);
-            }
+    let mut row = vec![0f32; k];
+    for (i, ci) in rows.iter_mut().enumerate() {
+        row.iter_mut().enumerate().for_each(|(p, x)| *x = a_at(i, p));
+        for (j, cij) in ci.iter_mut().enumerate() {
+            *cij = dot(&row, &b[(j0 + j) * b_cs..(j0 + j) * b_cs + k]);
         }
-        return true;
     }
-    false
 }
 
 /// x . y with eight independent partial sums (a vector's lanes once compiled; one running sum
@@ -372,11 +389,22 @@ fn matmul_cpu(a: &[u32], b: &[u32], p: &MatmulParams, batch: usize) -> Result<Ve
     // The furthest element each operand is read at, so the raw-pointer call below stays in bounds.
     let last_a = (m - 1) * p.a_rs as usize + (k - 1) * p.a_cs as usize;
     let last_b = (k - 1) * p.b_rs as usize + (n - 1) * p.b_cs as usize;
-    for z in 0..batch {
-        let (ab, bb) = (z * p.a_bs as usize, z * p.b_bs as usize);
-        assert!(ab + last_a < a.len() && bb + last_b < b.len(), "matmul operands smaller than their shapes");
-        let cz = &mut c[z * m * n..(z + 1) * m * n];
-        gemm(m, k, n, &a[ab..], p.a_rs as usize, p.a_cs as usize, &b[bb..], p.b_rs as usize, p.b_cs as usize, cz);
+    let (a_bs, b_bs) = (p.a_bs as usize, p.b_bs as usize);
+    assert!((batch - 1) * a_bs + last_a < a.len() && (batch - 1) * b_bs + last_b < b.len(), "matmul operands smaller than their shapes");
+    let product = |z: usize, cz: &mut [f32]| gemm(m, k, n, &a[z * a_bs..], p.a_rs as usize, p.a_cs as usize, &b[z * b_bs..], p.b_rs as usize, p.b_cs as usize, cz);
+    if batch > 1 && m * k * n < PARALLEL_MIN_MACS && batch * m * k * n >= PARALLEL_MIN_MACS {
+        // Many small products (attention's heads): whole products per task (a large product
+        // splits itself across the threads instead).
+        let out = threads::Shared::new(c.as_mut_ptr());
+        let groups = threads::split(batch, 1, 1, 4);
+        threads::run_tasks(groups.len(), &|t| {
+            for z in groups[t].clone() {
+                // SAFETY: product z writes its own m x n block of `c`; groups are disjoint.
+                product(z, unsafe { std::slice::from_raw_parts_mut(out.get().add(z * m * n), m * n) });
+            }
+        });
+    } else {
+        c.chunks_exact_mut(m * n).enumerate().for_each(|(z, cz)| product(z, cz));
     }
     Ok(words)
 }
@@ -394,8 +422,14 @@ pub(crate) fn gemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: u
     sgemm(m, k, n, a, a_rs, a_cs, b, b_rs, b_cs, c);
 }
 
+/// Products of at least this many multiply-adds are split across the CPU threads (below it, waking
+/// the workers costs more than the share they would take).
+const PARALLEL_MIN_MACS: usize = 1 << 18;
+
 /// C (m x n, row-major, overwritten) = A B, A and B read through (row, column) strides: the
-/// packed GEMM of this target (wasm SIMD128 in the browser, matrixmultiply natively).
+/// packed GEMM of this target (wasm SIMD128 in the browser, matrixmultiply natively), split across
+/// the CPU threads (src/threads.rs) when it is large: by rows of C where each thread gets enough
+/// to fill its packed blocks of A, else by columns.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sgemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: usize, b: &[f32], b_rs: usize, b_cs: usize, c: &mut [f32]) {
     if m == 0 || n == 0 {
@@ -406,21 +440,66 @@ pub(crate) fn sgemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: 
         return;
     }
     assert!((m - 1) * a_rs + (k - 1) * a_cs < a.len() && (k - 1) * b_rs + (n - 1) * b_cs < b.len() && c.len() >= m * n, "sgemm operands smaller than their shapes");
-    // SAFETY: A is read at i*a_rs + kk*a_cs for i < m, kk < k, B at kk*b_rs + j*b_cs: both were
-    // checked against the slices above. C is the m x n row-major slice `c`, exclusively borrowed.
+    let (a, b, c) = (threads::Shared::new(a.as_ptr()), threads::Shared::new(b.as_ptr()), threads::Shared::new(c.as_mut_ptr()));
+    let rows = threads::split(m, 64, 4, 1);
+    let cols = threads::split(n, 128, 8, 1);
+    // SAFETY (every call below): A is read at i*a_rs + kk*a_cs for i < m, kk < k, B at
+    // kk*b_rs + j*b_cs: both were checked against the slices above. C is the m x n row-major
+    // slice `c`, exclusively borrowed; concurrent tasks write disjoint rows or columns of it.
+    if m * k * n < PARALLEL_MIN_MACS || (rows.len() == 1 && cols.len() == 1) {
+        unsafe { sgemm_block(m, k, n, a.get(), a_rs, a_cs, b.get(), b_rs, b_cs, c.get(), n) };
+    } else if rows.len() > 1 {
+        threads::run_tasks(rows.len(), &|t| {
+            let r = rows[t].clone();
+            unsafe { sgemm_block(r.len(), k, n, a.get().add(r.start * a_rs), a_rs, a_cs, b.get(), b_rs, b_cs, c.get().add(r.start * n), n) };
+        });
+    } else {
+        threads::run_tasks(cols.len(), &|t| {
+            let j = cols[t].clone();
+            unsafe { sgemm_block(m, k, j.len(), a.get(), a_rs, a_cs, b.get().add(j.start * b_cs), b_rs, b_cs, c.get().add(j.start), n) };
+        });
+    }
+}
+
+/// C (m x n, rows `ldc` apart) = A B on this thread.
+///
+/// # Safety
+/// A must be readable at i*a_rs + kk*a_cs, B at kk*b_rs + j*b_cs, C writable at i*ldc + j, for
+/// i < m, kk < k, j < n; k > 0.
+#[allow(clippy::too_many_arguments)]
+unsafe fn sgemm_block(m: usize, k: usize, n: usize, a: *const f32, a_rs: usize, a_cs: usize, b: *const f32, b_rs: usize, b_cs: usize, c: *mut f32, ldc: usize) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    unsafe {
-        super::sgemm_wasm::sgemm(m, k, n, a.as_ptr(), a_rs as isize, a_cs as isize, b.as_ptr(), b_rs as isize, b_cs as isize, c.as_mut_ptr());
-    }
+    super::sgemm_wasm::sgemm(m, k, n, a, a_rs as isize, a_cs as isize, b, b_rs as isize, b_cs as isize, c, ldc);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    unsafe {
-        matrixmultiply::sgemm(m, k, n, 1.0, a.as_ptr(), a_rs as isize, a_cs as isize, b.as_ptr(), b_rs as isize, b_cs as isize, 0.0, c.as_mut_ptr(), n as isize, 1);
-    }
+    matrixmultiply::sgemm(m, k, n, 1.0, a, a_rs as isize, a_cs as isize, b, b_rs as isize, b_cs as isize, 0.0, c, ldc as isize, 1);
 }
 
 #[cfg(test)]
 mod tests {
     use crate::{ops, Device, Tensor};
+
+    /// Products large enough to be split across the CPU threads (by rows, by columns, and a batch
+    /// of small products a few per task), against a plain triple loop.
+    #[test]
+    fn products_split_across_threads_match_a_triple_loop() {
+        crate::threads::start_native_workers(2);
+        for (batch, m, k, n, ta) in [(1, 300, 200, 500, false), (1, 20, 700, 900, true), (64, 16, 16, 17, false)] {
+            let av: Vec<f32> = (0..batch * m * k).map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0).collect();
+            let bv: Vec<f32> = (0..batch * k * n).map(|i| ((i * 53 % 29) as f32 - 14.0) / 9.0).collect();
+            let a = Tensor::from_f32(&Device::Cpu, &av, &if ta { [batch, k, m] } else { [batch, m, k] }).unwrap();
+            let b = Tensor::from_f32(&Device::Cpu, &bv, &[batch, k, n]).unwrap();
+            let got = ops::matmul(&a, &b, ta, false).unwrap().to_words_sync().unwrap();
+            for z in 0..batch {
+                for i in 0..m {
+                    for j in 0..n {
+                        let want: f32 = (0..k).map(|p| av[z * m * k + if ta { p * m + i } else { i * k + p }] * bv[z * k * n + p * n + j]).sum();
+                        let g = f32::from_bits(got[(z * m + i) * n + j]);
+                        assert!((g - want).abs() <= 1e-3 * (1.0 + want.abs()), "{batch}x{m}x{k}x{n} [{z},{i},{j}]: {g} vs {want}");
+                    }
+                }
+            }
+        }
+    }
 
     /// The unpacked path for one or two rows of A, in every transpose layout, against a plain
     /// triple loop (and the packed path at three rows).

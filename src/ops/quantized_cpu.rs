@@ -4,8 +4,11 @@
 //! - a few rows (a decoding step): each decoded block is dotted with each row of x right away, so
 //!   the weight is read once and nothing larger than a block is written;
 //! - more rows (a prompt): a tile of 64 columns is dequantized and multiplied by the packed f32
-//!   GEMM, which then runs at its own speed; the tile (64 x k floats) is the largest f32 copy.
+//!   GEMM, which then runs at its own speed; the tile (64 x k floats) is the largest f32 copy
+//!   (one per thread).
+//! Both split W's columns across the CPU threads (src/threads.rs).
 use super::matmul::{dot, sgemm};
+use crate::threads;
 
 /// Codes that are half-precision values (decoded as halves, not integers).
 const HALF_BITS: usize = 16;
@@ -94,56 +97,78 @@ pub(super) fn gather(w: &Packed, ids: &[u32], out: &mut [f32]) {
     }
 }
 
-/// out [m, n] = x [m, k] W.
+/// out [m, n] = x [m, k] W, its columns split across the CPU threads.
 pub(super) fn forward(w: &Packed, x: &[f32], m: usize, out: &mut [f32]) {
     let (k, n) = (w.k, w.n);
-    let mut buf = vec![0f32; w.block];
+    assert!(out.len() >= m * n && x.len() >= m * k);
+    let out = threads::Shared::new(out.as_mut_ptr());
+    // SAFETY (both writers below): `out` holds m rows of n; each task writes only the columns of
+    // its own range, in every row.
+    let write = |row: usize, col: usize, values: &[f32]| unsafe { std::slice::from_raw_parts_mut(out.get().add(row * n + col), values.len()).copy_from_slice(values) };
     if m <= DOT_MAX_ROWS {
         // A whole block's sum of code * x comes from registers (code_dot); the zero point's share
         // is zero * (the block's sum of x), summed once per row.
         let blocks = w.blocks();
         let x_sums: Vec<f32> = (0..m * blocks).map(|i| x[(i / blocks) * k..][(i % blocks) * w.block..].iter().take(w.block.min(k - (i % blocks) * w.block)).sum()).collect();
-        let mut acc = [0f32; DOT_MAX_ROWS];
-        for col in 0..n {
-            acc.fill(0.0);
-            for b in 0..blocks {
-                let at = col * blocks + b;
-                if (b + 1) * w.block <= k && VECTOR_CODES && w.words() % 4 == 0 {
-                    let (scale, zero) = (w.scales[at], w.zero(at));
-                    let mut sums = [Some(0f32); DOT_MAX_ROWS];
-                    for (row, sum) in sums.iter_mut().enumerate().take(m) {
-                        *sum = code_dot(w.block_words(at), w.bits, &x[row * k + b * w.block..][..w.block]);
-                    }
-                    // (None: halves with an infinity or NaN, which the decoder below widens exactly.)
-                    if sums.iter().all(Option::is_some) {
-                        for (row, a) in acc.iter_mut().enumerate().take(m) {
-                            *a += scale * (sums[row].unwrap_or(0.0) - zero * x_sums[row * blocks + b]);
-                        }
-                        continue;
-                    }
-                }
-                let (scale, len) = w.centred(col, b, &mut buf);
-                for (row, a) in acc.iter_mut().enumerate().take(m) {
-                    *a += scale * dot(&x[row * k + b * w.block..][..len], &buf[..len]);
+        let parts = if m * k * n >= PARALLEL_MIN_MACS { threads::split(n, 16, 1, 4) } else { vec![0..n] };
+        threads::run_tasks(parts.len(), &|t| {
+            let mut buf = vec![0f32; w.block];
+            for col in parts[t].clone() {
+                let acc = column_dots(w, x, m, &x_sums, col, &mut buf);
+                for (row, a) in acc.iter().enumerate().take(m) {
+                    write(row, col, &[*a]);
                 }
             }
-            for (row, a) in acc.iter().enumerate().take(m) {
-                out[row * n + col] = *a;
-            }
-        }
+        });
         return;
     }
-    let mut tile = vec![0f32; TILE * k];
-    let mut part = vec![0f32; m * TILE];
-    for c0 in (0..n).step_by(TILE) {
-        let count = TILE.min(n - c0);
-        w.dequantize_columns(c0, count, &mut tile, &mut buf);
-        // B [k, count] is the tile read transposed: element (kk, j) at j * k + kk.
-        sgemm(m, k, count, x, k, 1, &tile, 1, k, &mut part);
-        for row in 0..m {
-            out[row * n + c0..][..count].copy_from_slice(&part[row * count..][..count]);
+    // Tiles of columns: each task dequantizes its own tiles and multiplies them by the GEMM.
+    let tiles = threads::split(n.div_ceil(TILE), 1, 1, 2);
+    threads::run_tasks(tiles.len(), &|t| {
+        let mut buf = vec![0f32; w.block];
+        let mut tile = vec![0f32; TILE * k];
+        let mut part = vec![0f32; m * TILE];
+        for c0 in tiles[t].clone().map(|i| i * TILE) {
+            let count = TILE.min(n - c0);
+            w.dequantize_columns(c0, count, &mut tile, &mut buf);
+            // B [k, count] is the tile read transposed: element (kk, j) at j * k + kk.
+            sgemm(m, k, count, x, k, 1, &tile, 1, k, &mut part);
+            for row in 0..m {
+                write(row, c0, &part[row * count..][..count]);
+            }
+        }
+    });
+}
+
+/// Products of at least this many multiply-adds split across the CPU threads.
+const PARALLEL_MIN_MACS: usize = 1 << 18;
+
+/// Column `col` of x W for each of x's m (<= DOT_MAX_ROWS) rows.
+fn column_dots(w: &Packed, x: &[f32], m: usize, x_sums: &[f32], col: usize, buf: &mut [f32]) -> [f32; DOT_MAX_ROWS] {
+    let (k, blocks) = (w.k, w.blocks());
+    let mut acc = [0f32; DOT_MAX_ROWS];
+    for b in 0..blocks {
+        let at = col * blocks + b;
+        if (b + 1) * w.block <= k && VECTOR_CODES && w.words() % 4 == 0 {
+            let (scale, zero) = (w.scales[at], w.zero(at));
+            let mut sums = [Some(0f32); DOT_MAX_ROWS];
+            for (row, sum) in sums.iter_mut().enumerate().take(m) {
+                *sum = code_dot(w.block_words(at), w.bits, &x[row * k + b * w.block..][..w.block]);
+            }
+            // (None: halves with an infinity or NaN, which the decoder below widens exactly.)
+            if sums.iter().all(Option::is_some) {
+                for (row, a) in acc.iter_mut().enumerate().take(m) {
+                    *a += scale * (sums[row].unwrap_or(0.0) - zero * x_sums[row * blocks + b]);
+                }
+                continue;
+            }
+        }
+        let (scale, len) = w.centred(col, b, buf);
+        for (row, a) in acc.iter_mut().enumerate().take(m) {
+            *a += scale * dot(&x[row * k + b * w.block..][..len], &buf[..len]);
         }
     }
+    acc
 }
 
 /// out [m, k] = dy [m, n] W^T (the gradient of x).

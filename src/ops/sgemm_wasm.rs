@@ -18,15 +18,15 @@ const MC: usize = 48;
 /// Columns of B packed at once: 256 x 512 floats, 512 KiB.
 const NC: usize = 512;
 
-/// C (m x n, row-major, overwritten) = A (m x k) B (k x n), A and B read through (row, column)
-/// strides in elements. In the relaxed-SIMD build this function and its micro-kernel carry the
+/// C (m x n, rows `ldc` apart, overwritten) = A (m x k) B (k x n), A and B read through (row,
+/// column) strides in elements. In the relaxed-SIMD build this function and its micro-kernel carry the
 /// feature, so they inline into each other. (LLVM's wasm backend gives every function of a module
 /// the union of their features, so the rest of that build may use relaxed instructions too, as a
 /// crate-wide flag would.)
 ///
 /// # Safety
 /// `a` must be readable at every i * rsa + p * csa for i < m, p < k; `b` at every p * rsb + j * csb
-/// for p < k, j < n; `c` writable for m * n elements.
+/// for p < k, j < n; `c` writable at every i * ldc + j for i < m, j < n.
 #[cfg_attr(feature = "relaxed-simd", target_feature(enable = "relaxed-simd"))]
 pub unsafe fn sgemm(
     m: usize,
@@ -39,9 +39,12 @@ pub unsafe fn sgemm(
     rsb: isize,
     csb: isize,
     c: *mut f32,
+    ldc: usize,
 ) {
     if k == 0 {
-        core::ptr::write_bytes(c, 0, m * n);
+        for i in 0..m {
+            core::ptr::write_bytes(c.add(i * ldc), 0, n);
+        }
         return;
     }
     let mut a_pack = vec![0f32; MC.min(m.next_multiple_of(MR)) * KC.min(k)];
@@ -58,8 +61,8 @@ pub unsafe fn sgemm(
                     let bp = b_pack.as_ptr().add(jr * kc);
                     for ir in (0..mc).step_by(MR) {
                         let ap = a_pack.as_ptr().add(ir * kc);
-                        let cp = c.add((ic + ir) * n + jc + jr);
-                        kernel(kc, ap, bp, cp, n, MR.min(mc - ir), NR.min(nc - jr), pc > 0);
+                        let cp = c.add((ic + ir) * ldc + jc + jr);
+                        kernel(kc, ap, bp, cp, ldc, MR.min(mc - ir), NR.min(nc - jr), pc > 0);
                     }
                 }
             }

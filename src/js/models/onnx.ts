@@ -1,6 +1,7 @@
 // tf.loadOnnxModel: ONNX models for inference, run by the engine's importer (src/onnx) on the
 // current backend. Every op is checked before the weights load; an unsupported one is an Error
 // naming the op, its node and the opset.
+import type * as Wasm from '../../../pkg/webtensor.js';
 import { assertReady, wasm } from '../engine.js';
 import { Tensor, Variable } from '../tensor.js';
 import { bytesFrom } from '../io/bytes.js';
@@ -13,15 +14,15 @@ const KNOWN_INPUT_MAX = 4096;
 
 export class OnnxGraphModel {
   /** @internal */
-  private inner: wasm.OnnxModel | null;
+  private inner: Wasm.OnnxModel | null;
   private weights: Variable[] | null = null;
 
   /** @internal */
-  constructor(inner: wasm.OnnxModel) {
+  constructor(inner: Wasm.OnnxModel) {
     this.inner = inner;
   }
 
-  private get model(): wasm.OnnxModel {
+  private get model(): Wasm.OnnxModel {
     if (!this.inner) throw new Error('OnnxGraphModel: the model is disposed');
     return this.inner;
   }

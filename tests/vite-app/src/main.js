@@ -5,8 +5,10 @@ const out = document.getElementById('out');
 try {
   await tf.ready();
   const chosen = tf.getBackend();
-  // Which of the package's two wasm builds the bundle loaded (both must have been emitted).
-  const build = /relaxed/.test(tf.backendInfo()) ? 'relaxed-simd' : 'simd128';
+  // Which of the package's three wasm builds the bundle loaded (all must have been emitted; the
+  // threaded one also needs its bundled worker script).
+  const info = tf.backendInfo();
+  const build = /threads/.test(info) ? `threads-${tf.getThreadsCount()}` : /relaxed/.test(info) ? 'relaxed-simd' : 'simd128';
   const predict = () => tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2], kernelInitializer: 'ones' })] }).predict(tf.tensor([[1, 2]])).data();
   const y = await predict();
   if (!(await tf.setBackend('webgpu'))) throw new Error('no WebGPU');

@@ -8,6 +8,7 @@
 use std::cell::Ref;
 
 use super::program::{Inst, Load, Program};
+use crate::threads;
 use crate::dtype::round_half;
 use crate::ops::binary::{maximum, minimum, BinaryOp};
 use crate::ops::compare::CompareOp;
@@ -31,35 +32,61 @@ pub fn run(op: &str, prog: &Program) -> Result<Vec<u32>> {
             _ => unreachable!("fused leaves are realized CPU tensors on the CPU backend"),
         })
         .collect();
+    let code = Code {
+        insts: &prog.insts,
+        dtypes: &prog.dtypes,
+        words: &prog.words,
+        strided: &prog.strided,
+        half_leaf: prog.buffers.iter().map(|(_, d)| *d == DType::F16).collect(),
+        leaves: leaves.iter().map(|words| words.as_slice()).collect(),
+    };
     // One scratch row per instruction, as long as a block (or the whole output, if shorter).
     // Blocks start at even elements, so a float16 result packs whole words per block.
     let width = BLOCK.min(n).max(1);
-    let mut rows = vec![0u32; width * prog.insts.len()];
-    let mut start = 0;
-    while start < n {
-        let len = width.min(n - start);
-        for (k, inst) in prog.insts.iter().enumerate() {
-            let (done, rest) = rows.split_at_mut(k * width);
-            let ctx = Block { prog, rows: done, width, len, start, leaves: &leaves };
-            ctx.eval(k, inst, &mut rest[..len]);
+    let blocks = n.div_ceil(width);
+    // A large expression is split by blocks across the CPU threads, each with its own rows.
+    let parts = if n * prog.insts.len() >= PARALLEL_MIN_WORK { threads::split(blocks, 4, 1, 4) } else { vec![0..blocks] };
+    let out_words = out.len();
+    let out_ptr = threads::Shared::new(out.as_mut_ptr());
+    threads::run_tasks(parts.len(), &|t| {
+        let mut rows = vec![0u32; width * code.insts.len()];
+        for start in parts[t].clone().map(|b| b * width) {
+            let len = width.min(n - start);
+            // The block's own words of `out` (blocks start at even elements).
+            let words = if half_out { start / 2..(start + len).div_ceil(2) } else { start..start + len };
+            assert!(words.end <= out_words);
+            // SAFETY: in bounds (asserted), and blocks' words are disjoint.
+            let out = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(words.start), words.len()) };
+            run_block(&code, &mut rows, width, start, len, half_out, out);
         }
-        let last = prog.insts.len() - 1;
-        let block = Block { prog, rows: &rows, width, len, start, leaves: &leaves };
-        match (block.operand(last), half_out) {
-            (Operand::Row(r), false) => out[start..start + len].copy_from_slice(r),
-            (Operand::Scalar(w), false) => out[start..start + len].fill(w),
-            // Values already rounded to halves (the cast to float16 did it): exact conversions.
-            (value, true) => {
-                for (j, o) in out[start / 2..(start + len).div_ceil(2)].iter_mut().enumerate() {
-                    let low = crate::dtype::f16_bits(f(value.at(2 * j))) as u32;
-                    let high = if 2 * j + 1 < len { crate::dtype::f16_bits(f(value.at(2 * j + 1))) as u32 } else { 0 };
-                    *o = low | (high << 16);
-                }
+    });
+    Ok(out)
+}
+
+/// Elements x instructions from which an expression splits across the CPU threads.
+const PARALLEL_MIN_WORK: usize = 1 << 16;
+
+/// Output elements start..start + len into `out`, their words (two halves a word for float16).
+fn run_block(code: &Code, rows: &mut [u32], width: usize, start: usize, len: usize, half_out: bool, out: &mut [u32]) {
+    for (k, inst) in code.insts.iter().enumerate() {
+        let (done, rest) = rows.split_at_mut(k * width);
+        let ctx = Block { code, rows: done, width, len, start };
+        ctx.eval(k, inst, &mut rest[..len]);
+    }
+    let last = code.insts.len() - 1;
+    let block = Block { code, rows, width, len, start };
+    match (block.operand(last), half_out) {
+        (Operand::Row(r), false) => out.copy_from_slice(r),
+        (Operand::Scalar(w), false) => out.fill(w),
+        // Values already rounded to halves (the cast to float16 did it): exact conversions.
+        (value, true) => {
+            for (j, o) in out.iter_mut().enumerate() {
+                let low = crate::dtype::f16_bits(f(value.at(2 * j))) as u32;
+                let high = if 2 * j + 1 < len { crate::dtype::f16_bits(f(value.at(2 * j + 1))) as u32 } else { 0 };
+                *o = low | (high << 16);
             }
         }
-        start += len;
     }
-    Ok(out)
 }
 
 /// An instruction's value over the block: a row of words, or one word for all of it.
@@ -78,14 +105,24 @@ impl Operand<'_> {
     }
 }
 
+/// What the blocks read of a Program: all but its leaf storages (reference-counted, so not
+/// shared with other threads), whose words are `leaves`.
+struct Code<'a> {
+    insts: &'a [Inst],
+    dtypes: &'a [DType],
+    words: &'a [u32],
+    strided: &'a [(Vec<u32>, Vec<u32>)],
+    half_leaf: Vec<bool>,
+    leaves: Vec<&'a [u32]>,
+}
+
 /// One block of the output being computed: what earlier instructions left in their rows.
 struct Block<'a> {
-    prog: &'a Program,
+    code: &'a Code<'a>,
     rows: &'a [u32],
     width: usize,
     len: usize,
     start: usize,
-    leaves: &'a [Ref<'a, Vec<u32>>],
 }
 
 fn f(w: u32) -> f32 {
@@ -96,28 +133,28 @@ impl Block<'_> {
     /// The value of instruction `k`: constants and element-by-element leaf reads are used as they
     /// are; everything else was written to its row.
     fn operand(&self, k: usize) -> Operand<'_> {
-        match &self.prog.insts[k] {
-            Inst::Const(w) => Operand::Scalar(self.prog.words[*w]),
+        match &self.code.insts[k] {
+            Inst::Const(w) => Operand::Scalar(self.code.words[*w]),
             Inst::Load { buffer, .. } if self.is_half(*buffer) => Operand::Row(&self.rows[k * self.width..k * self.width + self.len]),
-            Inst::Load { buffer, load: Load::Same } => Operand::Row(&self.leaves[*buffer][self.start..self.start + self.len]),
-            Inst::Load { buffer, load: Load::Scalar } => Operand::Scalar(self.leaves[*buffer][0]),
+            Inst::Load { buffer, load: Load::Same } => Operand::Row(&self.code.leaves[*buffer][self.start..self.start + self.len]),
+            Inst::Load { buffer, load: Load::Scalar } => Operand::Scalar(self.code.leaves[*buffer][0]),
             _ => Operand::Row(&self.rows[k * self.width..k * self.width + self.len]),
         }
     }
 
     fn is_half(&self, buffer: usize) -> bool {
-        self.prog.buffers[buffer].1 == DType::F16
+        self.code.half_leaf[buffer]
     }
 
     fn eval(&self, k: usize, inst: &Inst, row: &mut [u32]) {
-        let prog = self.prog;
+        let prog = self.code;
         let w = |j: usize| prog.words[j];
         let int = !prog.dtypes[k].is_float();
         let start = self.start;
         match inst {
             // Halves are widened into the row, element by element through the read pattern.
             Inst::Load { buffer, load } if self.is_half(*buffer) => {
-                let src = &self.leaves[*buffer];
+                let src = &self.code.leaves[*buffer];
                 let half = |e: usize| crate::dtype::half_at(src, e).to_bits();
                 match load {
                     Load::Same => row.iter_mut().enumerate().for_each(|(t, o)| *o = half(start + t)),
@@ -131,7 +168,7 @@ impl Block<'_> {
             // Used where they lie (see `operand`).
             Inst::Const(_) | Inst::Load { load: Load::Same | Load::Scalar, .. } => {}
             Inst::Load { buffer, load } => {
-                let src = &self.leaves[*buffer];
+                let src = &self.code.leaves[*buffer];
                 match load {
                     // src[i % m]: runs of src copied whole (a bias along the last axis)
                     Load::Mod(j) => {
@@ -313,5 +350,32 @@ fn strided((dims, strides): &(Vec<u32>, Vec<u32>), start: usize, row: &mut [u32]
             off -= strides[d] as usize * dims[d] as usize;
             coord[d] = 0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ops, DType, Device, Tensor};
+
+    /// An expression long enough to be split across the CPU threads, ending in a cast to float16
+    /// (two halves a word: tasks' blocks must meet at whole words), equals the same rules applied
+    /// element by element; an odd count leaves a half word at the end.
+    #[test]
+    fn a_large_expression_split_across_threads_matches_element_by_element() {
+        crate::threads::start_native_workers(2);
+        let n = 100_001;
+        let xs: Vec<f32> = (0..n).map(|i| ((i * 37 % 1001) as f32 - 500.0) / 64.0).collect();
+        let x = Tensor::from_f32(&Device::Cpu, &xs, &[n]).unwrap();
+        let two = Tensor::scalar(&Device::Cpu, 2.0).unwrap();
+        let y = ops::relu(&ops::add(&ops::mul(&x, &two).unwrap(), &x).unwrap()).unwrap();
+        let halves = ops::cast(&y, DType::F16).unwrap().to_words_sync().unwrap();
+        let singles = y.to_words_sync().unwrap();
+        for (i, &v) in xs.iter().enumerate() {
+            let want = (v * 2.0 + v).max(0.0);
+            assert_eq!(f32::from_bits(singles[i]), want, "float32 element {i}");
+            let half = (halves[i / 2] >> (16 * (i % 2))) as u16;
+            assert_eq!(half, crate::dtype::f16_bits(crate::dtype::round_half(want)), "float16 element {i}");
+        }
+        assert_eq!(halves.len(), n.div_ceil(2));
     }
 }

@@ -264,29 +264,43 @@ fn window_row<'a, const KW: usize>(row: &mut [f32], weights: &[f32], tap: impl F
 /// cols [cg * kh * kw, oh * ow]: row (c, ky, kx) holds what each output pixel's tap reads from
 /// channel c (0 in the padding), the B operand of W [M, cg * kh * kw] x cols.
 fn lower_to_columns(image: &[f32], cg: usize, g: &Geometry, cols: &mut [f32]) {
-    let out_plane = g.oh * g.ow;
-    for (r, dst) in cols.chunks_exact_mut(out_plane).enumerate() {
-        let (c, tap) = (r / (g.kh * g.kw), r % (g.kh * g.kw));
-        let (ky, kx) = (tap / g.kw, tap % g.kw);
-        let plane = &image[c * g.h * g.w..][..g.h * g.w];
-        let (lo, hi) = valid_columns(g, kx);
-        for (oy, row) in dst.chunks_exact_mut(g.ow).enumerate() {
-            let Some(iy) = source_row(g, oy, ky).filter(|_| lo < hi) else {
-                row.fill(0.0);
-                continue;
-            };
-            let src = &plane[iy * g.w..][..g.w];
-            let first = lo * g.sw + kx * g.dw - g.pad_left;
-            row[..lo].fill(0.0);
-            row[hi..].fill(0.0);
-            if g.sw == 1 {
-                row[lo..hi].copy_from_slice(&src[first..first + (hi - lo)]);
-            } else {
-                row[lo..hi].iter_mut().zip(src[first..].iter().step_by(g.sw)).for_each(|(o, &v)| *o = v);
-            }
+    let (out_plane, rows) = (g.oh * g.ow, cg * g.kh * g.kw);
+    assert!(rows * out_plane == cols.len());
+    // A large lowering is split by rows across the CPU threads (each row is one tap of one channel).
+    let parts = if cols.len() >= PARALLEL_MIN_COPIES { threads::split(rows, 1, 1, 4) } else { vec![0..rows] };
+    let out = threads::Shared::new(cols.as_mut_ptr());
+    threads::run_tasks(parts.len(), &|t| {
+        for r in parts[t].clone() {
+            // SAFETY: row r of `cols` (out_plane long, inside it: asserted above) is this task's.
+            lower_row(image, g, r, unsafe { std::slice::from_raw_parts_mut(out.get().add(r * out_plane), out_plane) });
+        }
+    });
+}
+
+/// Lowerings of at least this many elements split across the CPU threads.
+const PARALLEL_MIN_COPIES: usize = 1 << 17;
+
+/// Row r of the lowered image: tap (ky, kx) of channel c over every output pixel.
+fn lower_row(image: &[f32], g: &Geometry, r: usize, dst: &mut [f32]) {
+    let (c, tap) = (r / (g.kh * g.kw), r % (g.kh * g.kw));
+    let (ky, kx) = (tap / g.kw, tap % g.kw);
+    let plane = &image[c * g.h * g.w..][..g.h * g.w];
+    let (lo, hi) = valid_columns(g, kx);
+    for (oy, row) in dst.chunks_exact_mut(g.ow).enumerate() {
+        let Some(iy) = source_row(g, oy, ky).filter(|_| lo < hi) else {
+            row.fill(0.0);
+            continue;
+        };
+        let src = &plane[iy * g.w..][..g.w];
+        let first = lo * g.sw + kx * g.dw - g.pad_left;
+        row[..lo].fill(0.0);
+        row[hi..].fill(0.0);
+        if g.sw == 1 {
+            row[lo..hi].copy_from_slice(&src[first..first + (hi - lo)]);
+        } else {
+            row[lo..hi].iter_mut().zip(src[first..].iter().step_by(g.sw)).for_each(|(o, &v)| *o = v);
         }
     }
-    debug_assert!(cg * g.kh * g.kw * out_plane == cols.len());
 }
 
 #[cfg(test)]

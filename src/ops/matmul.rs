@@ -326,7 +326,7 @@ fn gemv(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: usize, b: &[
     if b_cs != 1 && b_rs != 1 {
         return false;
     }
-    let cols = if m * k * n >= PARALLEL_MIN_MACS { threads::split(n, 64, 16, 2) } else { vec![0..n] };
+    let cols = if m * k * n >= PARALLEL_MIN_MACS { threads::split(n, 64, 16, 4) } else { vec![0..n] };
     let out = threads::Shared::new(c.as_mut_ptr());
     assert!(c.len() >= m * n);
     threads::run_tasks(cols.len(), &|t| {
@@ -422,9 +422,9 @@ pub(crate) fn gemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: u
     sgemm(m, k, n, a, a_rs, a_cs, b, b_rs, b_cs, c);
 }
 
-/// Products of at least this many multiply-adds are split across the CPU threads (below it, waking
-/// the workers costs more than the share they would take).
-const PARALLEL_MIN_MACS: usize = 1 << 18;
+/// Products of at least this many multiply-adds (~30 us on one thread) are split across the CPU
+/// threads; below it, waking the workers costs about what they would save.
+const PARALLEL_MIN_MACS: usize = 1 << 20;
 
 /// C (m x n, row-major, overwritten) = A B, A and B read through (row, column) strides: the
 /// packed GEMM of this target (wasm SIMD128 in the browser, matrixmultiply natively), split across
@@ -441,8 +441,10 @@ pub(crate) fn sgemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: 
     }
     assert!((m - 1) * a_rs + (k - 1) * a_cs < a.len() && (k - 1) * b_rs + (n - 1) * b_cs < b.len() && c.len() >= m * n, "sgemm operands smaller than their shapes");
     let (a, b, c) = (threads::Shared::new(a.as_ptr()), threads::Shared::new(b.as_ptr()), threads::Shared::new(c.as_mut_ptr()));
-    let rows = threads::split(m, 64, 4, 1);
-    let cols = threads::split(n, 128, 8, 1);
+    // A few tasks per thread: a thread that the system preempts mid-task then holds up the others
+    // for a smaller share.
+    let rows = threads::split(m, 64, 4, 4);
+    let cols = threads::split(n, 128, 8, 4);
     // SAFETY (every call below): A is read at i*a_rs + kk*a_cs for i < m, kk < k, B at
     // kk*b_rs + j*b_cs: both were checked against the slices above. C is the m x n row-major
     // slice `c`, exclusively borrowed; concurrent tasks write disjoint rows or columns of it.
@@ -483,7 +485,7 @@ mod tests {
     #[test]
     fn products_split_across_threads_match_a_triple_loop() {
         crate::threads::start_native_workers(2);
-        for (batch, m, k, n, ta) in [(1, 300, 200, 500, false), (1, 20, 700, 900, true), (64, 16, 16, 17, false)] {
+        for (batch, m, k, n, ta) in [(1, 300, 200, 500, false), (1, 20, 700, 900, true), (256, 16, 16, 17, false)] {
             let av: Vec<f32> = (0..batch * m * k).map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0).collect();
             let bv: Vec<f32> = (0..batch * k * n).map(|i| ((i * 53 % 29) as f32 - 14.0) / 9.0).collect();
             let a = Tensor::from_f32(&Device::Cpu, &av, &if ta { [batch, k, m] } else { [batch, m, k] }).unwrap();

@@ -43,7 +43,7 @@ mod simd {
     use super::OP;
     use crate::ops::QuantizedMatrix;
     use crate::tensor::{alloc_words, Storage};
-    use crate::{bail, DType, Device, Result, Tensor};
+    use crate::{bail, threads, DType, Device, Result, Tensor};
 
     /// The product on the CPU backend for four rows or more (None otherwise: the float kernel's
     /// decoding path serves a row or three).
@@ -66,6 +66,9 @@ mod simd {
         gemm(bytemuck::cast_slice(&words), a_zero, m, w.k, w.n, &codes, w.block, &zero_of, bytemuck::cast_slice_mut(&mut out))?;
         Ok(Some(Tensor::from_storage(a.device(), Rc::new(Storage::cpu(out)), vec![m, w.n], DType::I32)))
     }
+
+    /// Products of at least this many multiply-adds split across the CPU threads.
+    const PARALLEL_MIN_MACS: usize = 1 << 18;
 
     /// Rows and columns a micro-kernel call produces: 8 accumulators, 4 A vectors and a B vector
     /// live at once, within x86's 16 vector registers (where V8 runs most).
@@ -101,19 +104,26 @@ mod simd {
         // times the row's sum of a (over the same k), so no subtraction runs per code.
         let row_sums: Vec<i32> = ap.chunks_exact(k.max(1)).map(|row| row[..whole].iter().fold(0i32, |s, &v| s.wrapping_add(v as i32))).collect();
         // Columns outermost: a column pair (2 k bytes) stays in L1 while every row tile reads it.
-        for c0 in (0..n).step_by(NR) {
-            for r0 in (0..m).step_by(MR) {
-                let tile = if c0 + NR <= n { kernel::<NR>(&ap, k, whole, r0, bytes, block, c0) } else { widen(kernel::<1>(&ap, k, whole, r0, bytes, block, c0)) };
-                for (i, row) in tile.iter().enumerate().take(MR.min(m - r0)) {
-                    for (j, &sum) in row.iter().enumerate().take(NR.min(n - c0)) {
-                        let (r, c) = (r0 + i, c0 + j);
-                        // The k % 8 values past the last whole step.
-                        let tail: i32 = (whole..k).map(|kk| (ap[r * k + kk] as i32).wrapping_mul(bytes[c * block + kk] as i32 - zeros[c])).fold(0, i32::wrapping_add);
-                        out[r * n + c] = sum.wrapping_sub(zeros[c].wrapping_mul(row_sums[r])).wrapping_add(tail);
+        // Ranges of columns split across the CPU threads when the product is large.
+        assert!(out.len() >= m * n);
+        let parts = if m * k * n >= PARALLEL_MIN_MACS { threads::split(n, 4 * NR, NR, 4) } else { vec![0..n] };
+        let out = threads::Shared::new(out.as_mut_ptr());
+        threads::run_tasks(parts.len(), &|t| {
+            for c0 in parts[t].clone().step_by(NR) {
+                for r0 in (0..m).step_by(MR) {
+                    let tile = if c0 + NR <= n { kernel::<NR>(&ap, k, whole, r0, bytes, block, c0) } else { widen(kernel::<1>(&ap, k, whole, r0, bytes, block, c0)) };
+                    for (i, row) in tile.iter().enumerate().take(MR.min(m - r0)) {
+                        for (j, &sum) in row.iter().enumerate().take(NR.min(n - c0)) {
+                            let (r, c) = (r0 + i, c0 + j);
+                            // The k % 8 values past the last whole step.
+                            let tail: i32 = (whole..k).map(|kk| (ap[r * k + kk] as i32).wrapping_mul(bytes[c * block + kk] as i32 - zeros[c])).fold(0, i32::wrapping_add);
+                            // SAFETY: r < m, c < n (asserted room); column c is this task's alone.
+                            unsafe { *out.get().add(r * n + c) = sum.wrapping_sub(zeros[c].wrapping_mul(row_sums[r])).wrapping_add(tail) };
+                        }
                     }
                 }
             }
-        }
+        });
         Ok(())
     }
 

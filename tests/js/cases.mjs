@@ -302,9 +302,9 @@ export const cases = {
     const seeded = (n, s) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + s) * 0.5);
     await agreesWithTfjs(tf, ref, [
       ['matMul 300x200x500', (t) => t.matMul(t.tensor(seeded(300 * 200, 1), [300, 200]), t.tensor(seeded(200 * 500, 2), [200, 500]))],
-      ['matMul 1x512x1024', (t) => t.matMul(t.tensor(seeded(512, 3), [1, 512]), t.tensor(seeded(512 * 1024, 4), [512, 1024]))],
-      ['matMul 1x512x1024, B transposed', (t) => t.matMul(t.tensor(seeded(512, 3), [1, 512]), t.tensor(seeded(512 * 1024, 4), [1024, 512]), false, true)],
-      ['batched matMul 64x16x16x17', (t) => t.matMul(t.tensor(seeded(64 * 256, 5), [64, 16, 16]), t.tensor(seeded(64 * 272, 6), [64, 16, 17]))],
+      ['matMul 1x1024x1024', (t) => t.matMul(t.tensor(seeded(1024, 3), [1, 1024]), t.tensor(seeded(1024 * 1024, 4), [1024, 1024]))],
+      ['matMul 1x1024x1024, B transposed', (t) => t.matMul(t.tensor(seeded(1024, 3), [1, 1024]), t.tensor(seeded(1024 * 1024, 4), [1024, 1024]), false, true)],
+      ['batched matMul 256x16x16x17', (t) => t.matMul(t.tensor(seeded(256 * 256, 5), [256, 16, 16]), t.tensor(seeded(256 * 272, 6), [256, 16, 17]))],
       ['conv2d 2x32x32x16 * 3x3x16x32', (t) => t.conv2d(t.tensor(seeded(2 * 32 * 32 * 16, 7), [2, 32, 32, 16]), t.tensor(seeded(9 * 16 * 32, 8), [3, 3, 16, 32]), 1, 'same')],
     ], [1e-4, 1e-4]);
     // A quantized decoding-step product (columns split) equals x times its dequantized weight.

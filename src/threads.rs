@@ -57,15 +57,31 @@ pub fn run_tasks(count: usize, task: &(dyn Fn(usize) + Sync)) {
     JOB.store(&job as *const Job<'_> as *mut Job<'static>, SeqCst);
     GENERATION.fetch_add(1, SeqCst);
     wake_workers();
-    take_tasks(&job);
+    // A task that panics here must still let the job end (workers may hold it) before unwinding.
+    let panicked = guarded(|| take_tasks(&job));
     JOB.store(std::ptr::null_mut(), SeqCst);
     // A worker counts itself active before it reads JOB: once it is 0 here, none holds the job.
     while ACTIVE.load(SeqCst) != 0 {
         std::hint::spin_loop();
     }
+    let worker_panicked = PANICKED.swap(false, SeqCst);
     BUSY.store(false, SeqCst);
-    if PANICKED.swap(false, SeqCst) {
+    if let Some(payload) = panicked {
+        std::panic::resume_unwind(payload);
+    }
+    if worker_panicked {
         panic!("a task of the CPU backend's thread pool panicked");
+    }
+}
+
+/// Runs `f`, returning its panic's payload natively; in wasm panics abort (trap), so it just runs.
+fn guarded(f: impl FnOnce()) -> Option<Box<dyn std::any::Any + Send>> {
+    #[cfg(not(target_arch = "wasm32"))]
+    return std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).err();
+    #[cfg(target_arch = "wasm32")]
+    {
+        f();
+        None
     }
 }
 
@@ -80,8 +96,8 @@ fn take_tasks(job: &Job<'_>) {
 }
 
 /// Counts a worker that is about to enter `worker_loop` (separate, so that a Web Worker can say it
-/// has joined before it blocks in the loop for good). A job published between the two is simply
-/// not helped with by this worker: its caller takes every task nobody else takes.
+/// has joined before it blocks in the loop for good). Jobs never wait for a worker: one published
+/// before the worker reaches its loop is taken by its caller and whoever is running.
 pub fn join_pool() {
     WORKERS.fetch_add(1, SeqCst);
 }
@@ -114,15 +130,8 @@ pub fn worker_loop() -> ! {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
 fn help(job: &Job<'_>) {
-    // Panics abort in wasm (they trap): nothing to catch.
-    take_tasks(job);
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn help(job: &Job<'_>) {
-    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| take_tasks(job))).is_err() {
+    if guarded(|| take_tasks(job)).is_some() {
         PANICKED.store(true, SeqCst);
     }
 }
@@ -194,7 +203,9 @@ pub fn start_native_workers(count: usize) {
 /// Splits 0..len into at most `threads() * per_thread` ranges of at least `min_len` elements
 /// (whole multiples of `align`, except the last): the ranges a kernel hands to `run_tasks`.
 pub fn split(len: usize, min_len: usize, align: usize, per_thread: usize) -> Vec<std::ops::Range<usize>> {
-    let parts = (threads() * per_thread).min(len / min_len.max(1)).max(1);
+    // One thread: one range, so a single-threaded build runs each kernel exactly as one loop.
+    let threads = threads();
+    let parts = if threads == 1 { 1 } else { (threads * per_thread).min(len / min_len.max(1)).max(1) };
     let step = len.div_ceil(parts).next_multiple_of(align.max(1));
     (0..len).step_by(step.max(1)).map(|s| s..(s + step).min(len)).collect()
 }
@@ -257,6 +268,26 @@ mod tests {
             }
         });
         assert_eq!(total.load(SeqCst), 4 * 50 * 10);
+    }
+
+    #[test]
+    fn a_panicking_task_unwinds_to_the_caller_and_the_pool_keeps_working() {
+        start_native_workers(2);
+        for _ in 0..20 {
+            let outcome = std::panic::catch_unwind(|| {
+                run_tasks(64, &|i| {
+                    if i % 16 == 3 {
+                        panic!("task {i}");
+                    }
+                })
+            });
+            assert!(outcome.is_err(), "a task's panic must reach the caller");
+        }
+        let hits = AtomicU64::new(0);
+        run_tasks(100, &|_| {
+            hits.fetch_add(1, SeqCst);
+        });
+        assert_eq!(hits.load(SeqCst), 100);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 import { describe } from './args.js';
 import initWasm, * as singleThreaded from '../../pkg/webtensor.js';
 import type { Tensor } from './tensor.js';
-import { startWorkers, threadsToStart } from './threads.js';
+import { fellBackToOneThread, startWorkers, threadsToStart } from './threads.js';
 
 /**
  * The engine's exports: the single-threaded build's glue until `loadWasm` picks the threaded one.
@@ -62,11 +62,19 @@ export function loadWasm(): Promise<unknown> {
     wasmLoaded = (async () => {
       const threads = await threadsToStart(isNode);
       if (threads > 1) {
-        const glue = await import('../../pkg/webtensor_threads.js');
-        await glue.default({ module_or_path: await wasmSource(new URL('../../pkg/webtensor_threads_bg.wasm', import.meta.url)) });
-        wasm = glue as unknown as typeof singleThreaded;
-        await startWorkers(threads - 1, glue.threadStartData(), isNode);
-        return;
+        try {
+          const glue = await import('../../pkg/webtensor_threads.js');
+          await glue.default({ module_or_path: await wasmSource(new URL('../../pkg/webtensor_threads_bg.wasm', import.meta.url)) });
+          wasm = glue as unknown as typeof singleThreaded;
+          await startWorkers(threads - 1, glue.threadStartData(), isNode);
+          return;
+        } catch (error) {
+          // E.g. a device that cannot reserve a shared memory of the build's 4 GiB maximum: the
+          // single-threaded build still runs.
+          console.warn(`webtensor: the threaded build did not start (${String(error)}); running on 1 thread`);
+          wasm = singleThreaded;
+          fellBackToOneThread();
+        }
       }
       // Two literal URLs, so that bundlers (Vite) see and ship both files.
       const url = hasRelaxedSimd() ? new URL('../../pkg/webtensor_relaxed_bg.wasm', import.meta.url) : new URL('../../pkg/webtensor_bg.wasm', import.meta.url);

@@ -32,9 +32,17 @@ async function logicalCores(isNode: boolean): Promise<number> {
  */
 export async function threadsToStart(isNode: boolean): Promise<number> {
   const wanted = requested ?? Math.min(8, await logicalCores(isNode));
-  const threads = canShareMemory(isNode) ? Math.max(1, wanted) : 1;
-  loadedWith = threads;
-  return threads;
+  const shareable = canShareMemory(isNode);
+  if (requested !== null && requested > 1 && !shareable) {
+    console.warn(`webtensor: setThreadsCount(${requested}) needs memory shared with workers, which this page cannot have (it is not cross-origin isolated: serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp); running on 1 thread`);
+  }
+  loadedWith = shareable ? Math.max(1, wanted) : 1;
+  return loadedWith;
+}
+
+/** The threaded build could not start (see engine.ts): the engine runs on one thread. */
+export function fellBackToOneThread(): void {
+  loadedWith = 1;
 }
 
 /**
@@ -50,11 +58,6 @@ export function setThreadsCount(count: number): void {
     throw new Error(`setThreadsCount: the engine already started with ${loadedWith} thread(s); call setThreadsCount(${count}) before tf.ready() or tf.setBackend`);
   }
   requested = count;
-}
-
-/** The thread count the engine asked for at start (a worker that failed to start is not in `running`). */
-export function requestedThreads(): number | null {
-  return loadedWith;
 }
 
 interface NodeWorker {
@@ -78,20 +81,31 @@ export async function startWorkers(count: number, startData: unknown[], isNode: 
     const threadsModule = 'node:worker_threads';
     const { Worker: Thread } = (await import(/* @vite-ignore */ threadsModule)) as { Worker: new (url: URL) => NodeWorker };
     await Promise.all(Array.from({ length: count }, () => new Promise<void>((resolve) => {
-      const w = new Thread(new URL('./thread_worker.js', import.meta.url));
-      // Workers never finish (they wait for work): they must not keep the process alive.
-      w.unref();
-      w.once('message', (m) => { joined(m); resolve(); });
-      w.once('error', (e) => { joined(e); resolve(); });
-      w.postMessage(message);
+      try {
+        const w = new Thread(new URL('./thread_worker.js', import.meta.url));
+        // Workers never finish (they wait for work): they must not keep the process alive.
+        w.unref();
+        w.once('message', (m) => { joined(m); resolve(); });
+        w.once('error', (e) => { joined(e); resolve(); });
+        w.postMessage(message);
+      } catch (e) {
+        joined(e);
+        resolve();
+      }
     })));
   } else {
     await Promise.all(Array.from({ length: count }, () => new Promise<void>((resolve) => {
-      // The literal `new Worker(new URL(...), { type: 'module' })` is what bundlers (Vite) ship.
-      const w = new Worker(new URL('./thread_worker.js', import.meta.url), { type: 'module' });
-      w.onmessage = (e) => { joined(e.data); resolve(); };
-      w.onerror = (e) => { joined(e); resolve(); };
-      w.postMessage(message);
+      try {
+        // The literal `new Worker(new URL(...), { type: 'module' })` is what bundlers (Vite) ship.
+        const w = new Worker(new URL('./thread_worker.js', import.meta.url), { type: 'module' });
+        w.onmessage = (e) => { joined(e.data); resolve(); };
+        w.onerror = (e) => { joined(e); resolve(); };
+        w.postMessage(message);
+      } catch (e) {
+        // A page whose policy forbids workers: the pool runs with fewer (the caller does all).
+        joined(e);
+        resolve();
+      }
     })));
   }
   if (failures > 0) console.warn(`webtensor: ${failures} of ${count} CPU worker threads failed to start; running on fewer threads`);

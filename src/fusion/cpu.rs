@@ -362,6 +362,7 @@ mod tests {
     /// element by element; an odd count leaves a half word at the end.
     #[test]
     fn a_large_expression_split_across_threads_matches_element_by_element() {
+        #[cfg(not(target_arch = "wasm32"))]
         crate::threads::start_native_workers(2);
         let n = 100_001;
         let xs: Vec<f32> = (0..n).map(|i| ((i * 37 % 1001) as f32 - 500.0) / 64.0).collect();

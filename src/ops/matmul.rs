@@ -484,6 +484,7 @@ mod tests {
     /// of small products a few per task), against a plain triple loop.
     #[test]
     fn products_split_across_threads_match_a_triple_loop() {
+        #[cfg(not(target_arch = "wasm32"))]
         crate::threads::start_native_workers(2);
         for (batch, m, k, n, ta) in [(1, 300, 200, 500, false), (1, 20, 700, 900, true), (256, 16, 16, 17, false)] {
             let av: Vec<f32> = (0..batch * m * k).map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0).collect();

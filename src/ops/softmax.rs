@@ -11,7 +11,7 @@ use crate::ops::unary::exp_f32;
 use crate::ops::{self, Reduce};
 use crate::shape::normalize_axis;
 use crate::tensor::Storage;
-use crate::{DType, Device, Result, Tensor};
+use crate::{threads, DType, Device, Result, Tensor};
 
 /// log(sum(exp(x), axis)) without overflow.
 pub fn log_sum_exp(x: &Tensor, axis: i64, keepdims: bool) -> Result<Tensor> {
@@ -40,21 +40,37 @@ pub fn softmax(x: &Tensor, axis: i64) -> Result<Tensor> {
     ops::exp(&log_softmax(x, axis as i64)?)
 }
 
+/// Softmaxes of at least this many elements split their rows across the CPU threads.
+const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
+
+/// y = softmax(row): its max, the exponentials and their sum, the quotients.
+fn softmax_row(row: &[f32], y: &mut [f32]) {
+    let m = super::reduce::extremum(row, true);
+    // Exponentials in a loop of their own (it vectorises; a running sum in it would not).
+    for (o, &v) in y.iter_mut().zip(row) {
+        *o = exp_f32(v - m);
+    }
+    let inv = 1.0 / y.iter().sum::<f32>();
+    y.iter_mut().for_each(|o| *o *= inv);
+}
+
 fn softmax_rows(x: &Tensor, axis: usize) -> Result<Tensor> {
     let n = x.shape()[axis];
     let words = {
         let src = x.cpu_words()?;
         let mut out = crate::tensor::alloc_words("softmax", x.numel())?;
         let (src, dst): (&[f32], &mut [f32]) = (bytemuck::cast_slice(&src[..x.numel()]), bytemuck::cast_slice_mut(&mut out));
-        for (row, y) in src.chunks_exact(n.max(1)).zip(dst.chunks_exact_mut(n.max(1))) {
-            let m = super::reduce::extremum(row, true);
-            // Exponentials in a loop of their own (it vectorises; a running sum in it would not).
-            for (o, &v) in y.iter_mut().zip(row) {
-                *o = exp_f32(v - m);
+        let rows = if n == 0 { 0 } else { src.len() / n };
+        // Rows are independent: a large softmax splits them across the CPU threads.
+        let parts = if src.len() >= PARALLEL_MIN_ELEMENTS { threads::split(rows, 1, 1, 4) } else { vec![0..rows] };
+        let out_rows = threads::Shared::new(dst.as_mut_ptr());
+        threads::run_tasks(parts.len(), &|t| {
+            for r in parts[t].clone() {
+                // SAFETY: row r of dst (n of rows * n floats) is this task's alone.
+                let y = unsafe { std::slice::from_raw_parts_mut(out_rows.get().add(r * n), n) };
+                softmax_row(&src[r * n..(r + 1) * n], y);
             }
-            let inv = 1.0 / y.iter().sum::<f32>();
-            y.iter_mut().for_each(|o| *o *= inv);
-        }
+        });
         out
     };
     let y = Tensor::from_storage(&Device::Cpu, Rc::new(Storage::cpu(words)), x.shape().to_vec(), DType::F32);

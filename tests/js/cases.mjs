@@ -297,8 +297,9 @@ export const cases = {
   },
 
   async 'products large enough to split across the CPU threads equal TF.js; the thread count is set before start only'(tf, ref) {
-    // Rows, columns (a decoding step), a batch of small products, a convolution as GEMM: each
-    // above the size the CPU backend splits (where it runs on more than one thread).
+    // Rows, columns (a decoding step), a batch of small products, a convolution as GEMM, a
+    // softmax's rows, a fused elementwise expression: each above the size the CPU backend splits
+    // (where it runs on more than one thread).
     const seeded = (n, s) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + s) * 0.5);
     await agreesWithTfjs(tf, ref, [
       ['matMul 300x200x500', (t) => t.matMul(t.tensor(seeded(300 * 200, 1), [300, 200]), t.tensor(seeded(200 * 500, 2), [200, 500]))],
@@ -306,6 +307,8 @@ export const cases = {
       ['matMul 1x1024x1024, B transposed', (t) => t.matMul(t.tensor(seeded(1024, 3), [1, 1024]), t.tensor(seeded(1024 * 1024, 4), [1024, 1024]), false, true)],
       ['batched matMul 256x16x16x17', (t) => t.matMul(t.tensor(seeded(256 * 256, 5), [256, 16, 16]), t.tensor(seeded(256 * 272, 6), [256, 16, 17]))],
       ['conv2d 2x32x32x16 * 3x3x16x32', (t) => t.conv2d(t.tensor(seeded(2 * 32 * 32 * 16, 7), [2, 32, 32, 16]), t.tensor(seeded(9 * 16 * 32, 8), [3, 3, 16, 32]), 1, 'same')],
+      ['softmax 300x257', (t) => t.softmax(t.tensor(seeded(300 * 257, 11), [300, 257]).mul(20))],
+      ['relu(x * 3 + x) of 2^17 elements', (t) => { const x = t.tensor(seeded(1 << 17, 12), [1 << 17]); return t.relu(x.mul(3).add(x)); }],
     ], [1e-4, 1e-4]);
     // A quantized decoding-step product (columns split) equals x times its dequantized weight.
     const w = tf.tensor(seeded(512 * 1024, 9), [512, 1024]);

@@ -441,26 +441,29 @@ pub(crate) fn sgemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: 
     }
     assert!((m - 1) * a_rs + (k - 1) * a_cs < a.len() && (k - 1) * b_rs + (n - 1) * b_cs < b.len() && c.len() >= m * n, "sgemm operands smaller than their shapes");
     let (a, b, c) = (threads::Shared::new(a.as_ptr()), threads::Shared::new(b.as_ptr()), threads::Shared::new(c.as_mut_ptr()));
-    // A few tasks per thread: a thread that the system preempts mid-task then holds up the others
-    // for a smaller share.
-    let rows = threads::split(m, 64, 4, 4);
-    let cols = threads::split(n, 128, 8, 4);
     // SAFETY (every call below): A is read at i*a_rs + kk*a_cs for i < m, kk < k, B at
     // kk*b_rs + j*b_cs: both were checked against the slices above. C is the m x n row-major
     // slice `c`, exclusively borrowed; concurrent tasks write disjoint rows or columns of it.
-    if m * k * n < PARALLEL_MIN_MACS || (rows.len() == 1 && cols.len() == 1) {
-        unsafe { sgemm_block(m, k, n, a.get(), a_rs, a_cs, b.get(), b_rs, b_cs, c.get(), n) };
-    } else if rows.len() > 1 {
-        threads::run_tasks(rows.len(), &|t| {
-            let r = rows[t].clone();
-            unsafe { sgemm_block(r.len(), k, n, a.get().add(r.start * a_rs), a_rs, a_cs, b.get(), b_rs, b_cs, c.get().add(r.start * n), n) };
-        });
-    } else {
-        threads::run_tasks(cols.len(), &|t| {
-            let j = cols[t].clone();
-            unsafe { sgemm_block(m, k, j.len(), a.get(), a_rs, a_cs, b.get().add(j.start * b_cs), b_rs, b_cs, c.get().add(j.start), n) };
-        });
+    // (Small products, most of a training step's, go straight to one call: no split is made.)
+    if m * k * n >= PARALLEL_MIN_MACS {
+        // A few tasks per thread: a thread that the system preempts mid-task then holds up the
+        // others for a smaller share.
+        let rows = threads::split(m, 64, 4, 4);
+        if rows.len() > 1 {
+            return threads::run_tasks(rows.len(), &|t| {
+                let r = rows[t].clone();
+                unsafe { sgemm_block(r.len(), k, n, a.get().add(r.start * a_rs), a_rs, a_cs, b.get(), b_rs, b_cs, c.get().add(r.start * n), n) };
+            });
+        }
+        let cols = threads::split(n, 128, 8, 4);
+        if cols.len() > 1 {
+            return threads::run_tasks(cols.len(), &|t| {
+                let j = cols[t].clone();
+                unsafe { sgemm_block(m, k, j.len(), a.get(), a_rs, a_cs, b.get().add(j.start * b_cs), b_rs, b_cs, c.get().add(j.start), n) };
+            });
+        }
     }
+    unsafe { sgemm_block(m, k, n, a.get(), a_rs, a_cs, b.get(), b_rs, b_cs, c.get(), n) };
 }
 
 /// C (m x n, rows `ldc` apart) = A B on this thread.

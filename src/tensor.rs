@@ -25,6 +25,8 @@ pub struct Storage {
     pending: RefCell<Option<Pending>>,
     /// Host bytes this storage counts in `host_bytes` (its words once realized on the CPU).
     counted_bytes: Cell<usize>,
+    /// Packed copies of a weight for the CPU GEMM (src/ops/packed_weights.rs).
+    pub(crate) packs: crate::ops::packed_weights::PackCache,
 }
 
 thread_local! {
@@ -60,14 +62,14 @@ impl Storage {
     }
 
     fn realized(data: Data) -> Storage {
-        let s = Storage { data: OnceCell::new(), pending: RefCell::new(None), counted_bytes: Cell::new(0) };
+        let s = Storage { data: OnceCell::new(), pending: RefCell::new(None), counted_bytes: Cell::new(0), packs: Default::default() };
         s.count(&data);
         let _ = s.data.set(data);
         s
     }
 
     pub(crate) fn pending(p: Pending) -> Storage {
-        Storage { data: OnceCell::new(), pending: RefCell::new(Some(p)), counted_bytes: Cell::new(0) }
+        Storage { data: OnceCell::new(), pending: RefCell::new(Some(p)), counted_bytes: Cell::new(0), packs: Default::default() }
     }
 
     /// Adds realized host words to the CPU byte count (device buffers are the pool's to count).
@@ -350,7 +352,16 @@ impl Tensor {
     /// values for every pending tensor that reads them.
     pub(crate) fn prepare_overwrite(&self) -> Result<()> {
         self.data()?;
-        crate::fusion::preserve_for_readers(&[self])
+        crate::fusion::preserve_for_readers(&[self])?;
+        self.storage().packs.written();
+        Ok(())
+    }
+
+    /// Marks this tensor's storage as a weight (a model's initializer, a variable): products that
+    /// read it again and again keep it packed for the CPU GEMM until it is written
+    /// (src/ops/packed_weights.rs).
+    pub fn mark_weight(&self) {
+        self.storage().packs.mark_weight();
     }
 
     /// The same data under another shape with as many elements (no copy).

@@ -73,21 +73,40 @@ pub async fn init(backend: Option<String>) -> Result<String, JsError> {
 /// Runs a worker of the CPU backend's thread pool (threaded build only; src/js/thread_worker.ts
 /// calls it in each Web Worker or Node worker thread): it helps with kernels' tasks and never
 /// returns.
+/// In the single-threaded builds there is no pool to help (a worker would wait on a memory that
+/// cannot be shared, which traps): an Error instead.
 #[wasm_bindgen(js_name = threadWorkerLoop)]
-pub fn thread_worker_loop() {
+pub fn thread_worker_loop() -> Result<(), JsError> {
+    threaded_build_only("threadWorkerLoop")?;
     crate::threads::worker_loop()
 }
 
 /// Counts the calling worker in the pool, before it enters `threadWorkerLoop`.
 #[wasm_bindgen(js_name = threadWorkerJoin)]
-pub fn thread_worker_join() {
-    crate::threads::join_pool()
+pub fn thread_worker_join() -> Result<(), JsError> {
+    threaded_build_only("threadWorkerJoin")?;
+    crate::threads::join_pool();
+    Ok(())
+}
+
+fn threaded_build_only(name: &str) -> Result<(), JsError> {
+    if cfg!(target_feature = "atomics") {
+        Ok(())
+    } else {
+        Err(JsError::new(&format!("{name}: this build of the engine has no worker threads (the threaded one is webtensor_threads_bg.wasm)")))
+    }
 }
 
 /// What a worker instantiates to share this instance's memory: [module, memory].
 #[wasm_bindgen(js_name = threadStartData)]
 pub fn thread_start_data() -> js_sys::Array {
     js_sys::Array::of2(&wasm_bindgen::module(), &wasm_bindgen::memory())
+}
+
+/// Whether the CPU backend keeps weights packed for its products (src/ops/packed_weights.rs).
+#[wasm_bindgen(js_name = setWeightPacking)]
+pub fn set_weight_packing(on: bool) {
+    crate::ops::packed_weights::set_enabled(on)
 }
 
 /// Threads the CPU backend's kernels run on: the workers that have started, and this one.
@@ -177,12 +196,16 @@ pub fn device_description() -> Result<String, JsError> {
 }
 
 /// Live tensors, the bytes the backend holds for them now and at most since `resetPeakBytes`
-/// (CPU: tensor storage; WebGPU: pooled buffers handed out), and on WebGPU the pool's figures.
+/// (CPU: tensor storage; WebGPU: pooled buffers handed out), on the CPU the bytes of weights'
+/// packed copies (src/ops/packed_weights.rs), and on WebGPU the pool's figures.
 #[wasm_bindgen(js_name = memoryInfo)]
 pub fn memory_info() -> Result<js_sys::Object, JsError> {
     let device = device()?;
     let (live, peak) = device.tensor_bytes();
     let mut figures = vec![("numTensors", crate::tensor::live_tensors() as f64), ("liveBytes", live as f64), ("peakBytes", peak as f64)];
+    if let Device::Cpu = &device {
+        figures.push(("packedWeightBytes", crate::ops::packed_weights::packed_bytes() as f64));
+    }
     if let Device::Gpu(ctx) = &device {
         let s = ctx.pool_stats();
         figures.extend([
@@ -514,6 +537,13 @@ impl JsTensor {
                 buffer.context().write_from_js(OP, buffer.raw(), offset as u64, data).map_err(js)
             }
         }
+    }
+
+    /// Marks this tensor's storage as a model weight (variables are): products on the CPU
+    /// backend that read it again and again keep it packed until it is written.
+    #[wasm_bindgen(js_name = markWeight)]
+    pub fn mark_weight(&self) {
+        self.inner.mark_weight()
     }
 
     /// Marks this tensor as a parameter: `backward()` accumulates its gradient in `grad`.

@@ -1,7 +1,7 @@
 // webtensor: a TF.js-compatible API (`import * as tf from 'webtensor'`) over a Rust engine on
 // WebGPU (wgpu) with a CPU fallback. Call `await tf.ready()` once before the first op.
 export { setThreadsCount } from './threads.js';
-export { getThreadsCount, ready, setBackend, isDeviceLost, simulateDeviceLoss, maxTensorBytes, compileAhead, compiledKernels, getBackend, backendInfo, tidy, tidyAsync, keep, dispose, memory, opTable, type MemoryInfo, type OpRow } from './engine.js';
+export { getThreadsCount, setCpuWeightPacking, getCpuWeightPacking, ready, setBackend, isDeviceLost, simulateDeviceLoss, maxTensorBytes, compileAhead, compiledKernels, getBackend, backendInfo, tidy, tidyAsync, keep, dispose, memory, opTable, type MemoryInfo, type OpRow } from './engine.js';
 export { Tensor, Variable, LayerVariable, SyncReadbackError, type DataType, type TensorLike, type TypedArray } from './tensor.js';
 export * from './ops.js';
 export { profile, type ProfileInfo, type KernelInfo } from './profile.js';

@@ -338,6 +338,8 @@ export class Variable extends Tensor {
     super(handle);
     this.trainable = trainable;
     this.name = name;
+    // A weight: the CPU backend keeps it packed for its products while it is not written.
+    handle.markWeight();
     registerVariable(this);
     // Like TF.js, variables outlive tidy scopes (a model built lazily inside predict keeps them).
     keep(this);

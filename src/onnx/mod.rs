@@ -369,6 +369,8 @@ impl OnnxModel {
                 upload(device, &decode_tensor(init)?)?
             };
             if v.tensor.dtype() == DType::F32 {
+                // Products read it on every run: the CPU GEMM may keep it packed.
+                v.tensor.mark_weight();
                 weight_names.push(init.name.clone());
             }
             // A repeated initializer name: the last one wins, as it would in a name map.

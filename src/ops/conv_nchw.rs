@@ -18,6 +18,8 @@
 //! convolutions need no separate rules, and the CPU kernel has an independent reference).
 use std::rc::Rc;
 
+use super::matmul::Operand;
+use super::packed_weights::{packed_weight, Layout, Side};
 use super::im2col::{Geometry, Padding};
 use super::padded_plane::PaddedPlane;
 use super::unary::{max_f32, min_f32};
@@ -151,6 +153,11 @@ fn cpu(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, g: &Geometry, group: usize
     if out_plane == 0 {
         return Ok(Tensor::from_storage(&Device::Cpu, Rc::new(Storage::cpu(words)), shape, DType::F32));
     }
+    // A model's filters (one group) are a weight read again every inference: kept packed.
+    let filter_pack = (group == 1 && cg > 1 && !ops::matmul::reads_unpacked(mg, out_plane, 1))
+        .then(|| packed_weight(w, wf, Layout { side: Side::A, offset: 0, rows: m, k, rs: k, cs: 1 }))
+        .flatten();
+    let filter_pack = filter_pack.as_deref();
     let out_ptr = threads::Shared::new(out.as_mut_ptr());
     // One (image, group) unit of the output, with this thread's scratch (im2col columns or the
     // padded plane of a depthwise channel).
@@ -166,12 +173,15 @@ fn cpu(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, g: &Geometry, group: usize
             for (o, dst) in block.chunks_exact_mut(out_plane).enumerate() {
                 depthwise_plane(padded, &filters[o * taps..][..taps], g, dst);
             }
-        } else if pointwise {
-            ops::matmul::gemm(mg, k, out_plane, filters, k, 1, image, plane, 1, block);
         } else {
-            cols.resize(k * out_plane, 0.0);
-            lower_to_columns(image, cg, g, cols);
-            ops::matmul::gemm(mg, k, out_plane, filters, k, 1, cols, out_plane, 1, block);
+            let filters = Operand { data: filters, rs: k, cs: 1, pack: filter_pack };
+            if pointwise {
+                ops::matmul::gemm_with_packs(mg, k, out_plane, filters, Operand { data: image, rs: plane, cs: 1, pack: None }, block);
+            } else {
+                cols.resize(k * out_plane, 0.0);
+                lower_to_columns(image, cg, g, cols);
+                ops::matmul::gemm_with_packs(mg, k, out_plane, filters, Operand { data: cols, rs: out_plane, cs: 1, pack: None }, block);
+            }
         }
         // The bias and the activation, in one pass over the block while it is in cache.
         let (lo, hi) = activation.map_or((f32::NEG_INFINITY, f32::INFINITY), ConvActivation::bounds);

@@ -12,6 +12,8 @@ use crate::shape::{broadcast_shapes, checked_numel};
 use crate::tensor::{common_device, Storage, Tensor};
 use crate::{bail, threads, DType, Result};
 
+use super::packed_weights::{packed_weight, Layout, Pack, Side};
+
 /// store_4x4, shared by the 4x4 kernels.
 const COMMON: &str = include_str!("../../shaders/matmul_common.wgsl");
 const TILED: &str = include_str!("../../shaders/matmul.wgsl");
@@ -242,7 +244,7 @@ pub fn matmul_with(a: &Tensor, b: &Tensor, transpose_a: bool, transpose_b: bool,
         ..MatmulParams::zeroed()
     };
     let storage = match &device {
-        Device::Cpu => Storage::cpu(matmul_cpu(&a.cpu_words()?, &b.cpu_words()?, &p, batch)?),
+        Device::Cpu => Storage::cpu(matmul_cpu(&a, &b, &p, batch)?),
         Device::Gpu(ctx) => {
             let bytes = (batch * m * n * 4) as u64;
             let out = ctx.alloc(OP, bytes)?;
@@ -377,9 +379,10 @@ pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-fn matmul_cpu(a: &[u32], b: &[u32], p: &MatmulParams, batch: usize) -> Result<Vec<u32>> {
-    let a: &[f32] = bytemuck::cast_slice(a);
-    let b: &[f32] = bytemuck::cast_slice(b);
+fn matmul_cpu(at: &Tensor, bt: &Tensor, p: &MatmulParams, batch: usize) -> Result<Vec<u32>> {
+    let (aw, bw) = (at.cpu_words()?, bt.cpu_words()?);
+    let a: &[f32] = bytemuck::cast_slice(&aw);
+    let b: &[f32] = bytemuck::cast_slice(&bw);
     let (m, n, k) = (p.m as usize, p.n as usize, p.k as usize);
     let mut words = crate::tensor::alloc_words("matmul", batch * m * n)?;
     if m == 0 || n == 0 || k == 0 {
@@ -391,7 +394,18 @@ fn matmul_cpu(a: &[u32], b: &[u32], p: &MatmulParams, batch: usize) -> Result<Ve
     let last_b = (k - 1) * p.b_rs as usize + (n - 1) * p.b_cs as usize;
     let (a_bs, b_bs) = (p.a_bs as usize, p.b_bs as usize);
     assert!((batch - 1) * a_bs + last_a < a.len() && (batch - 1) * b_bs + last_b < b.len(), "matmul operands smaller than their shapes");
-    let product = |z: usize, cz: &mut [f32]| gemm(m, k, n, &a[z * a_bs..], p.a_rs as usize, p.a_cs as usize, &b[z * b_bs..], p.b_rs as usize, p.b_cs as usize, cz);
+    let (a_rs, a_cs, b_rs, b_cs) = (p.a_rs as usize, p.a_cs as usize, p.b_rs as usize, p.b_cs as usize);
+    // A weight that every product of the batch reads whole keeps its pack (packed_weights.rs);
+    // products of a row or two read B unpacked (`gemv`) and make none.
+    let packed = !reads_unpacked(m, b_rs, b_cs);
+    let a_pack = (packed && (batch == 1 || a_bs == 0)).then(|| packed_weight(at, a, Layout { side: Side::A, offset: 0, rows: m, k, rs: a_rs, cs: a_cs })).flatten();
+    let b_pack = (packed && (batch == 1 || b_bs == 0)).then(|| packed_weight(bt, b, Layout { side: Side::B, offset: 0, rows: n, k, rs: b_rs, cs: b_cs })).flatten();
+    let (a_pack, b_pack) = (a_pack.as_deref(), b_pack.as_deref());
+    let product = |z: usize, cz: &mut [f32]| {
+        let a = Operand { data: &a[z * a_bs..], rs: a_rs, cs: a_cs, pack: a_pack };
+        let b = Operand { data: &b[z * b_bs..], rs: b_rs, cs: b_cs, pack: b_pack };
+        gemm_with_packs(m, k, n, a, b, cz)
+    };
     if batch > 1 && m * k * n < PARALLEL_MIN_MACS && batch * m * k * n >= PARALLEL_MIN_MACS {
         // Many small products (attention's heads): whole products per task (a large product
         // splits itself across the threads instead).
@@ -413,13 +427,25 @@ fn matmul_cpu(a: &[u32], b: &[u32], p: &MatmulParams, batch: usize) -> Result<Ve
 /// (where B's layout allows it), the packed GEMM otherwise.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: usize, b: &[f32], b_rs: usize, b_cs: usize, c: &mut [f32]) {
+    gemm_with_packs(m, k, n, Operand { data: a, rs: a_rs, cs: a_cs, pack: None }, Operand { data: b, rs: b_rs, cs: b_cs, pack: None }, c)
+}
+
+/// `gemm` whose operands may come packed (then m is more than a row or two: see
+/// `reads_unpacked`).
+pub(crate) fn gemm_with_packs(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: &mut [f32]) {
     if m == 0 || n == 0 {
         return;
     }
-    if m <= GEMV_MAX_ROWS && gemv(m, k, n, a, a_rs, a_cs, b, b_rs, b_cs, c) {
+    if reads_unpacked(m, b.rs, b.cs) && gemv(m, k, n, a.data, a.rs, a.cs, b.data, b.rs, b.cs, c) {
         return;
     }
-    sgemm(m, k, n, a, a_rs, a_cs, b, b_rs, b_cs, c);
+    sgemm_with_packs(m, k, n, a, b, c);
+}
+
+/// Whether a product of m rows reads its operands unpacked (`gemv`): a row or two of A, and B's
+/// rows or columns contiguous.
+pub(crate) fn reads_unpacked(m: usize, b_rs: usize, b_cs: usize) -> bool {
+    m <= GEMV_MAX_ROWS && (b_cs == 1 || b_rs == 1)
 }
 
 /// Products of at least this many multiply-adds (~30 us on one thread) are split across the CPU
@@ -432,6 +458,22 @@ const PARALLEL_MIN_MACS: usize = 1 << 20;
 /// to fill its packed blocks of A, else by columns.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sgemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: usize, b: &[f32], b_rs: usize, b_cs: usize, c: &mut [f32]) {
+    sgemm_with_packs(m, k, n, Operand { data: a, rs: a_rs, cs: a_cs, pack: None }, Operand { data: b, rs: b_rs, cs: b_cs, pack: None }, c)
+}
+
+/// One operand of `sgemm_with_packs`: the matrix through (row, column) strides, and the whole
+/// pack of it in the GEMM's panel order when it keeps one (src/ops/packed_weights.rs), which the
+/// browser's GEMM then reads instead of packing as it goes.
+#[derive(Clone, Copy)]
+pub(crate) struct Operand<'a> {
+    pub data: &'a [f32],
+    pub rs: usize,
+    pub cs: usize,
+    pub pack: Option<&'a Pack>,
+}
+
+/// `sgemm` with operands that may come packed.
+pub(crate) fn sgemm_with_packs(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: &mut [f32]) {
     if m == 0 || n == 0 {
         return;
     }
@@ -439,44 +481,76 @@ pub(crate) fn sgemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: 
         c[..m * n].fill(0.0);
         return;
     }
-    assert!((m - 1) * a_rs + (k - 1) * a_cs < a.len() && (k - 1) * b_rs + (n - 1) * b_cs < b.len() && c.len() >= m * n, "sgemm operands smaller than their shapes");
-    let (a, b, c) = (threads::Shared::new(a.as_ptr()), threads::Shared::new(b.as_ptr()), threads::Shared::new(c.as_mut_ptr()));
-    // SAFETY (every call below): A is read at i*a_rs + kk*a_cs for i < m, kk < k, B at
-    // kk*b_rs + j*b_cs: both were checked against the slices above. C is the m x n row-major
-    // slice `c`, exclusively borrowed; concurrent tasks write disjoint rows or columns of it.
-    // (Small products, most of a training step's, go straight to one call: no split is made.)
+    assert!((m - 1) * a.rs + (k - 1) * a.cs < a.data.len() && (k - 1) * b.rs + (n - 1) * b.cs < b.data.len() && c.len() >= m * n, "sgemm operands smaller than their shapes");
+    assert!(a.pack.is_none_or(|p| p.padded >= m && p.data.len() >= p.padded * k), "A's pack is smaller than A");
+    assert!(b.pack.is_none_or(|p| p.padded >= n && p.data.len() >= p.padded * k), "B's pack is smaller than B");
+    let (ap, bp, cp) = (threads::Shared::new(a.data.as_ptr()), threads::Shared::new(b.data.as_ptr()), threads::Shared::new(c.as_mut_ptr()));
+    let (a_packed, b_packed) = (a.pack.map(|p| threads::Shared::new(p.data.as_ptr())), b.pack.map(|p| threads::Shared::new(p.data.as_ptr())));
+    // Rows first.. of A, columns first.. of B, as the block GEMM reads them.
+    let a_from = |first: usize| match (a.pack, &a_packed) {
+        (Some(p), Some(data)) => BlockOperand::Packed { data: data.get(), padded: p.padded, first },
+        _ => BlockOperand::Strided { at: unsafe { ap.get().add(first * a.rs) }, rs: a.rs, cs: a.cs },
+    };
+    let b_from = |first: usize| match (b.pack, &b_packed) {
+        (Some(p), Some(data)) => BlockOperand::Packed { data: data.get(), padded: p.padded, first },
+        _ => BlockOperand::Strided { at: unsafe { bp.get().add(first * b.cs) }, rs: b.rs, cs: b.cs },
+    };
+    // SAFETY (every call below): A is read at i*a.rs + kk*a.cs for i < m, kk < k, B at
+    // kk*b.rs + j*b.cs: both were checked against the slices above, as were the packs' sizes
+    // (whole packs of A and B, so any row/column range of them is inside). C is the m x n
+    // row-major slice `c`, exclusively borrowed; concurrent tasks write disjoint rows or
+    // columns of it. (Small products, most of a training step's, go straight to one call: no
+    // split is made.)
     if m * k * n >= PARALLEL_MIN_MACS {
         // A few tasks per thread: a thread that the system preempts mid-task then holds up the
-        // others for a smaller share.
+        // others for a smaller share. Row and column starts are multiples of the micro-kernel's
+        // 4 rows and 8 columns, where packed panels start.
         let rows = threads::split(m, 64, 4, 4);
         if rows.len() > 1 {
             return threads::run_tasks(rows.len(), &|t| {
                 let r = rows[t].clone();
-                unsafe { sgemm_block(r.len(), k, n, a.get().add(r.start * a_rs), a_rs, a_cs, b.get(), b_rs, b_cs, c.get().add(r.start * n), n) };
+                unsafe { sgemm_block(r.len(), k, n, a_from(r.start), b_from(0), cp.get().add(r.start * n), n) };
             });
         }
         let cols = threads::split(n, 128, 8, 4);
         if cols.len() > 1 {
             return threads::run_tasks(cols.len(), &|t| {
                 let j = cols[t].clone();
-                unsafe { sgemm_block(m, k, j.len(), a.get(), a_rs, a_cs, b.get().add(j.start * b_cs), b_rs, b_cs, c.get().add(j.start), n) };
+                unsafe { sgemm_block(m, k, j.len(), a_from(0), b_from(j.start), cp.get().add(j.start), n) };
             });
         }
     }
-    unsafe { sgemm_block(m, k, n, a.get(), a_rs, a_cs, b.get(), b_rs, b_cs, c.get(), n) };
+    unsafe { sgemm_block(m, k, n, a_from(0), b_from(0), cp.get(), n) };
+}
+
+/// What `sgemm_block` reads an operand from.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use super::sgemm_wasm::Operand as BlockOperand;
+
+/// What `sgemm_block` reads an operand from (natively, never a pack: see packed_weights.rs).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[derive(Clone, Copy)]
+enum BlockOperand {
+    Strided { at: *const f32, rs: usize, cs: usize },
+    #[allow(dead_code)]
+    Packed { data: *const f32, padded: usize, first: usize },
 }
 
 /// C (m x n, rows `ldc` apart) = A B on this thread.
 ///
 /// # Safety
-/// A must be readable at i*a_rs + kk*a_cs, B at kk*b_rs + j*b_cs, C writable at i*ldc + j, for
-/// i < m, kk < k, j < n; k > 0.
-#[allow(clippy::too_many_arguments)]
-unsafe fn sgemm_block(m: usize, k: usize, n: usize, a: *const f32, a_rs: usize, a_cs: usize, b: *const f32, b_rs: usize, b_cs: usize, c: *mut f32, ldc: usize) {
+/// A strided A must be readable at i*rs + kk*cs, B at kk*rs + j*cs, C writable at i*ldc + j,
+/// for i < m, kk < k, j < n; a packed operand must hold those rows (columns); k > 0.
+unsafe fn sgemm_block(m: usize, k: usize, n: usize, a: BlockOperand, b: BlockOperand, c: *mut f32, ldc: usize) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    super::sgemm_wasm::sgemm(m, k, n, a, a_rs as isize, a_cs as isize, b, b_rs as isize, b_cs as isize, c, ldc);
+    super::sgemm_wasm::sgemm(m, k, n, a, b, c, ldc);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    matrixmultiply::sgemm(m, k, n, 1.0, a, a_rs as isize, a_cs as isize, b, b_rs as isize, b_cs as isize, 0.0, c, ldc as isize, 1);
+    match (a, b) {
+        (BlockOperand::Strided { at: a, rs: a_rs, cs: a_cs }, BlockOperand::Strided { at: b, rs: b_rs, cs: b_cs }) => {
+            matrixmultiply::sgemm(m, k, n, 1.0, a, a_rs as isize, a_cs as isize, b, b_rs as isize, b_cs as isize, 0.0, c, ldc as isize, 1)
+        }
+        _ => unreachable!("packs are made only for the browser's GEMM"),
+    }
 }
 
 #[cfg(test)]

@@ -18,49 +18,66 @@ const MC: usize = 48;
 /// Columns of B packed at once: 256 x 512 floats, 512 KiB.
 const NC: usize = 512;
 
-/// C (m x n, rows `ldc` apart, overwritten) = A (m x k) B (k x n), A and B read through (row,
-/// column) strides in elements. In the relaxed-SIMD build this function and its micro-kernel carry the
-/// feature, so they inline into each other. (LLVM's wasm backend gives every function of a module
-/// the union of their features, so the rest of that build may use relaxed instructions too, as a
-/// crate-wide flag would.)
+/// Where the GEMM reads an operand: the matrix through (row, column) strides in elements, packed
+/// block by block as it goes; or a whole packed copy made beforehand (`pack_whole_a`/`_b`: a
+/// weight reused across calls), starting at its row (A) or column (B) `first`, a multiple of MR
+/// (A) or NR (B).
+#[derive(Clone, Copy)]
+pub enum Operand {
+    Strided { at: *const f32, rs: usize, cs: usize },
+    Packed { data: *const f32, padded: usize, first: usize },
+}
+
+/// C (m x n, rows `ldc` apart, overwritten) = A (m x k) B (k x n). In the relaxed-SIMD build this
+/// function and its micro-kernel carry the feature, so they inline into each other. (LLVM's wasm
+/// backend gives every function of a module the union of their features, so the rest of that
+/// build may use relaxed instructions too, as a crate-wide flag would.)
 ///
 /// # Safety
-/// `a` must be readable at every i * rsa + p * csa for i < m, p < k; `b` at every p * rsb + j * csb
-/// for p < k, j < n; `c` writable at every i * ldc + j for i < m, j < n.
+/// A strided `a` must be readable at every i * rs + p * cs for i < m, p < k; a strided `b` at
+/// every p * rs + j * cs for p < k, j < n; a packed one must hold rows first..first + m (A) or
+/// columns first..first + n (B) of a pack of at least k; `c` writable at every i * ldc + j for
+/// i < m, j < n.
 #[cfg_attr(feature = "relaxed-simd", target_feature(enable = "relaxed-simd"))]
-pub unsafe fn sgemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: *const f32,
-    rsa: isize,
-    csa: isize,
-    b: *const f32,
-    rsb: isize,
-    csb: isize,
-    c: *mut f32,
-    ldc: usize,
-) {
+pub unsafe fn sgemm(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: *mut f32, ldc: usize) {
     if k == 0 {
         for i in 0..m {
             core::ptr::write_bytes(c.add(i * ldc), 0, n);
         }
         return;
     }
-    let mut a_pack = vec![0f32; MC.min(m.next_multiple_of(MR)) * KC.min(k)];
-    let mut b_pack = vec![0f32; NC.min(n).next_multiple_of(NR) * KC.min(k)];
+    let mut a_pack = match a {
+        Operand::Strided { .. } => vec![0f32; MC.min(m.next_multiple_of(MR)) * KC.min(k)],
+        Operand::Packed { .. } => Vec::new(),
+    };
+    let mut b_pack = match b {
+        Operand::Strided { .. } => vec![0f32; NC.min(n).next_multiple_of(NR) * KC.min(k)],
+        Operand::Packed { .. } => Vec::new(),
+    };
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         for pc in (0..k).step_by(KC) {
             let kc = KC.min(k - pc);
-            pack_b(&mut b_pack, kc, nc, b.offset(pc as isize * rsb + jc as isize * csb), rsb, csb);
+            let b_panels = match b {
+                Operand::Strided { at, rs, cs } => {
+                    pack_b(&mut b_pack, kc, nc, at.add(pc * rs + jc * cs), rs as isize, cs as isize);
+                    b_pack.as_ptr()
+                }
+                Operand::Packed { data, padded, first } => data.add(pc * padded + (first + jc) * kc),
+            };
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
-                pack_a(&mut a_pack, mc, kc, a.offset(ic as isize * rsa + pc as isize * csa), rsa, csa);
+                let a_panels = match a {
+                    Operand::Strided { at, rs, cs } => {
+                        pack_a(&mut a_pack, mc, kc, at.add(ic * rs + pc * cs), rs as isize, cs as isize);
+                        a_pack.as_ptr()
+                    }
+                    Operand::Packed { data, padded, first } => data.add(pc * padded + (first + ic) * kc),
+                };
                 for jr in (0..nc).step_by(NR) {
-                    let bp = b_pack.as_ptr().add(jr * kc);
+                    let bp = b_panels.add(jr * kc);
                     for ir in (0..mc).step_by(MR) {
-                        let ap = a_pack.as_ptr().add(ir * kc);
+                        let ap = a_panels.add(ir * kc);
                         let cp = c.add((ic + ir) * ldc + jc + jr);
                         kernel(kc, ap, bp, cp, ldc, MR.min(mc - ir), NR.min(nc - jr), pc > 0);
                     }
@@ -68,6 +85,38 @@ pub unsafe fn sgemm(
             }
         }
     }
+}
+
+/// The whole of A (m x k, read through strides) packed as `sgemm` reads it: for each block of KC
+/// k, all rows as panels of MR (zero-padded to `m` rounded up to MR), so a block of rows starts at
+/// `pc * padded + row * kc`. Returns the pack and `padded`.
+///
+/// # Safety
+/// `a` must be readable at every i * rs + p * cs for i < m, p < k.
+pub unsafe fn pack_whole_a(m: usize, k: usize, a: *const f32, rs: isize, cs: isize) -> (Vec<f32>, usize) {
+    let padded = m.next_multiple_of(MR);
+    let mut data = vec![0f32; padded * k];
+    for pc in (0..k).step_by(KC) {
+        let kc = KC.min(k - pc);
+        pack_a(&mut data[pc * padded..pc * padded + padded * kc], m, kc, a.offset(pc as isize * cs), rs, cs);
+    }
+    (data, padded)
+}
+
+/// The whole of B (k x n, read through strides) packed as `sgemm` reads it: for each block of KC
+/// k, all columns as panels of NR (zero-padded to `n` rounded up to NR). Returns the pack and
+/// `padded`.
+///
+/// # Safety
+/// `b` must be readable at every p * rs + j * cs for p < k, j < n.
+pub unsafe fn pack_whole_b(k: usize, n: usize, b: *const f32, rs: isize, cs: isize) -> (Vec<f32>, usize) {
+    let padded = n.next_multiple_of(NR);
+    let mut data = vec![0f32; padded * k];
+    for pc in (0..k).step_by(KC) {
+        let kc = KC.min(k - pc);
+        pack_b(&mut data[pc * padded..pc * padded + padded * kc], kc, n, b.offset(pc as isize * rs), rs, cs);
+    }
+    (data, padded)
 }
 
 /// Packs mc x kc of A as row panels of MR: panel p holds, for each k, its MR rows (zero-padded).

@@ -229,6 +229,7 @@ impl Optimizer {
 /// One parameter's update on the CPU, in place.
 fn apply_cpu(rule: &Rule, h: &Hyper, p: &Tensor, g: &Tensor, states: &[Tensor]) -> Result<()> {
     let Data::Cpu(words) = p.data()? else { unreachable!("a CPU parameter") };
+    p.storage().packs.written();
     let gw = g.cpu_words()?;
     let mut pw = words.borrow_mut();
     let mut sw = states.iter().map(|s| s.cpu_words_mut()).collect::<Result<Vec<_>>>()?;

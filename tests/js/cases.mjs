@@ -326,6 +326,43 @@ export const cases = {
     for (const bad of [0, 1.5, -1, '2', 65]) throwsWith(() => tf.setThreadsCount(bad), ['setThreadsCount', 'integer from 1 to 64'], `setThreadsCount(${bad})`);
   },
 
+  async 'a variable read by repeated products gives what a plain tensor gives, before and after a write (the CPU backend keeps it packed)'(tf) {
+    const packed = () => tf.memory().numBytesInPackedWeights ?? 0;
+    const cpu = tf.getBackend() === 'cpu';
+    const start = packed();
+    const wv = seeded(600 * 300, 21);
+    const init = tf.tensor(wv, [600, 300]);
+    const v = tf.variable(init);
+    init.dispose();
+    const plain = tf.tensor(wv, [600, 300]);
+    const x = tf.tensor(seeded(130 * 600, 22), [130, 600]);
+    const product = async (w) => { const y = tf.matMul(x, w); const d = await y.data(); y.dispose(); return d; };
+    const want = await product(plain);
+    for (let i = 0; i < 3; i++) close(await product(v), want, 0, 0, `product ${i} of the variable`);
+    // The pack is made on the second product (then reused), beside the weight.
+    assert(cpu ? packed() - start >= 600 * 300 * 4 : packed() === 0, `packed bytes after three products: ${packed() - start}`);
+    const other = tf.tensor(seeded(600 * 300, 23), [600, 300]);
+    v.assign(other);
+    assert(packed() === start, `a write drops the pack: ${packed() - start} bytes left`);
+    const want2 = await product(other);
+    for (let i = 0; i < 3; i++) close(await product(v), want2, 0, 0, `product ${i} after assign`);
+    v.dispose();
+    assert(packed() === start, `the pack is freed with its variable: ${packed() - start} bytes left`);
+    // Off, nothing is packed (and the values are the same).
+    tf.setCpuWeightPacking(false);
+    try {
+      assert(tf.getCpuWeightPacking() === false, 'getCpuWeightPacking after turning it off');
+      const u = tf.variable(plain);
+      for (let i = 0; i < 3; i++) close(await product(u), want, 0, 0, `product ${i} with packing off`);
+      assert(packed() === start, `packing off still packed ${packed() - start} bytes`);
+      u.dispose();
+    } finally {
+      tf.setCpuWeightPacking(true);
+    }
+    throwsWith(() => tf.setCpuWeightPacking('no'), ['setCpuWeightPacking', 'true or false'], 'setCpuWeightPacking of a string');
+    tf.dispose([plain, x, other]);
+  },
+
   async 'bad input is a clear Error and the engine keeps working'(tf) {
     const a = tf.tensor([[1, 2, 3], [4, 5, 6]]);
 (() => a.add(tf.tensor([1, 2, 3, 4])), ['add', '[2, 3]', '[4]'], 'broadcast mismatch');

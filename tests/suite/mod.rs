@@ -551,6 +551,71 @@ pub async fn matmul_hand_values(dev: Device) -> CaseResult {
     Ok(())
 }
 
+/// Weights kept packed for the CPU GEMM in wasm (src/ops/packed_weights.rs): products that read a
+/// marked weight again give bit for bit what an unmarked copy gives, in each layout (either side,
+/// transposed, ragged edges, several blocks of k, broadcast over a batch, a convolution's
+/// filters); in wasm on the CPU the pack exists after the second product and is gone with the
+/// weight; a write is seen by the next product.
+pub async fn weights_kept_packed(dev: Device) -> CaseResult {
+    let mut rng = Rng::new(12);
+    let packs_here = matches!(dev, Device::Cpu) && cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+    let start = ops::packed_weight_bytes();
+    // (batch of x, m, k, n, transpose A, transpose B, the weight is A)
+    let cases = [
+        (1, 5, 300, 37, false, false, false),
+        (1, 37, 300, 5, false, false, true),
+        (1, 9, 70, 301, true, true, false),
+        (1, 6, 513, 19, false, true, true),
+        (3, 7, 40, 12, false, false, false),
+        (1, 130, 600, 70, false, false, false),
+    ];
+    for (batch, m, k, n, ta, tb, weight_is_a) in cases {
+        let what = format!("{batch}x{m}x{k}x{n} ta={ta} tb={tb} weight is {}", if weight_is_a { "A" } else { "B" });
+        let (w_shape, x_shape) = match weight_is_a {
+            true => (if ta { vec![k, m] } else { vec![m, k] }, if tb { vec![n, k] } else { vec![k, n] }),
+            false => (if tb { vec![n, k] } else { vec![k, n] }, if ta { vec![batch, k, m] } else { vec![batch, m, k] }),
+        };
+        let wv = rng.vec(w_shape.iter().product(), -1.0, 1.0);
+        let xv = rng.vec(x_shape.iter().product(), -1.0, 1.0);
+        let (weight, plain, x) = (t(&dev, &wv, &w_shape)?, t(&dev, &wv, &w_shape)?, t(&dev, &xv, &x_shape)?);
+        weight.mark_weight();
+        let product = |w: &Tensor| if weight_is_a { ops::matmul(w, &x, ta, tb) } else { ops::matmul(&x, w, ta, tb) };
+        let want = read(&product(&plain).map_err(e)?).await?;
+        for call in 0..3 {
+            exact(&format!("{what}, product {call}"), &read(&product(&weight).map_err(e)?).await?, &want)?;
+        }
+        let packed = ops::packed_weight_bytes() - start;
+        if packs_here != (packed > 0) {
+            return Err(format!("{what}: {packed} bytes packed after three products"));
+        }
+        let wv2: Vec<f32> = wv.iter().map(|v| v * -0.5 + 0.25).collect();
+        let fresh = t(&dev, &wv2, &w_shape)?;
+        weight.assign(&fresh).map_err(e)?;
+        exact(&format!("{what}, after a write"), &read(&product(&weight).map_err(e)?).await?, &read(&product(&fresh).map_err(e)?).await?)?;
+        exact(&format!("{what}, after a write, again"), &read(&product(&weight).map_err(e)?).await?, &read(&product(&fresh).map_err(e)?).await?)?;
+        drop(weight);
+        if ops::packed_weight_bytes() != start {
+            return Err(format!("{what}: the pack outlived its weight"));
+        }
+    }
+    // A convolution's filters, lowered to columns (3x3) and read in place (1x1).
+    for (kh, c, m) in [(3, 5, 33), (1, 16, 9)] {
+        let (xv, fv) = (rng.vec(2 * c * 9 * 11, -1.0, 1.0), rng.vec(m * c * kh * kh, -1.0, 1.0));
+        let x = t(&dev, &xv, &[2, c, 9, 11])?;
+        let (filters, plain) = (t(&dev, &fv, &[m, c, kh, kh])?, t(&dev, &fv, &[m, c, kh, kh])?);
+        filters.mark_weight();
+        let win = ops::ConvWindow { strides: (1, 1), dilations: (1, 1), padding: ops::Padding::Same, group: 1 };
+        let want = read(&ops::conv2d_nchw(&x, &plain, None, win, None).map_err(e)?).await?;
+        for call in 0..3 {
+            exact(&format!("conv {kh}x{kh}, product {call}"), &read(&ops::conv2d_nchw(&x, &filters, None, win, None).map_err(e)?).await?, &want)?;
+        }
+        if packs_here != (ops::packed_weight_bytes() > start) {
+            return Err(format!("conv {kh}x{kh}: {} bytes packed after three convolutions", ops::packed_weight_bytes() - start));
+        }
+    }
+    Ok(())
+}
+
 pub async fn matmul_vs_reference(dev: Device) -> CaseResult {
     let mut rng = Rng::new(4);
     // skinny shapes take the small kernel; long k with few outputs also splits k (2000 -> 4 parts);
@@ -2066,6 +2131,7 @@ macro_rules! for_each_case {
             reductions_vs_reference,
             matmul_hand_values,
             matmul_vs_reference,
+            weights_kept_packed,
             layout_ops,
             fill_and_random,
             agrees_with_cpu_backend,

@@ -19,7 +19,8 @@
 use std::rc::Rc;
 
 use super::matmul::Operand;
-use super::packed_weights::{packed_weight, Layout, Side};
+use super::packed_weights::{packed_weight, Layout, Pack, Side};
+use super::winograd;
 use super::im2col::{Geometry, Padding};
 use super::padded_plane::PaddedPlane;
 use super::unary::{max_f32, min_f32};
@@ -153,11 +154,15 @@ fn cpu(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, g: &Geometry, group: usize
     if out_plane == 0 {
         return Ok(Tensor::from_storage(&Device::Cpu, Rc::new(Storage::cpu(words)), shape, DType::F32));
     }
+    // 3x3 stride 1: Winograd's F(2x2, 3x3) (src/ops/winograd.rs), one image at a time.
+    let winograd = group == 1 && winograd::applies(g, cg, mg);
     // A model's filters (one group) are a weight read again every inference: kept packed.
-    let filter_pack = (group == 1 && cg > 1 && !ops::matmul::reads_unpacked(mg, out_plane, 1))
+    let filter_pack = (group == 1 && cg > 1 && !winograd && !ops::matmul::reads_unpacked(mg, out_plane, 1))
         .then(|| packed_weight(w, wf, Layout { side: Side::A, offset: 0, rows: m, k, rs: k, cs: 1 }))
         .flatten();
-    let filter_pack = filter_pack.as_deref();
+    let filter_pack = filter_pack.as_deref().map(Pack::view);
+    let winograd_filters = winograd.then(|| winograd::Filters::of(w, wf, cg, mg));
+    let winograd_filters = winograd_filters.as_ref().map(|f| winograd::operands(f, cg, mg));
     let out_ptr = threads::Shared::new(out.as_mut_ptr());
     // One (image, group) unit of the output, with this thread's scratch (im2col columns or the
     // padded plane of a depthwise channel).
@@ -173,6 +178,8 @@ fn cpu(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, g: &Geometry, group: usize
             for (o, dst) in block.chunks_exact_mut(out_plane).enumerate() {
                 depthwise_plane(padded, &filters[o * taps..][..taps], g, dst);
             }
+        } else if let Some(transformed) = &winograd_filters {
+            winograd::conv(transformed, image, g, cg, mg, block);
         } else {
             let filters = Operand { data: filters, rs: k, cs: 1, pack: filter_pack };
             if pointwise {
@@ -326,6 +333,8 @@ mod tests {
     /// padded windows, images narrower than the window's reach.
     #[test]
     fn cpu_kernel_matches_the_nhwc_composition() {
+        #[cfg(not(target_arch = "wasm32"))]
+        crate::threads::start_native_workers(2);
         // (n, c, h, w, m, group, kh, kw, strides, dilations, padding)
         let cases: &[(usize, usize, usize, usize, usize, usize, usize, usize, (usize, usize), (usize, usize), Padding)] = &[
             (2, 5, 6, 7, 4, 1, 1, 1, (1, 1), (1, 1), Padding::Valid),
@@ -342,6 +351,13 @@ mod tests {
             (1, 2, 9, 7, 4, 2, 2, 3, (3, 2), (1, 1), Padding::Valid),
             (1, 3, 12, 11, 3, 3, 5, 5, (2, 2), (1, 1), Padding::Explicit(2, 2, 2, 2)),
             (1, 2, 9, 10, 2, 2, 7, 7, (1, 1), (1, 1), Padding::Same),
+            // 3x3 stride 1 with 8 channels or more: Winograd's F(2x2, 3x3) (odd and even output
+            // sizes, a single tile, asymmetric and oversized padding, both threads' splits)
+            (1, 8, 7, 9, 8, 1, 3, 3, (1, 1), (1, 1), Padding::Same),
+            (2, 9, 6, 5, 10, 1, 3, 3, (1, 1), (1, 1), Padding::Valid),
+            (1, 12, 2, 2, 8, 1, 3, 3, (1, 1), (1, 1), Padding::Explicit(1, 1, 1, 1)),
+            (1, 8, 5, 8, 16, 1, 3, 3, (1, 1), (1, 1), Padding::Explicit(2, 0, 1, 2)),
+            (1, 16, 64, 65, 17, 1, 3, 3, (1, 1), (1, 1), Padding::Same),
         ];
         for (i, &(n, c, h, w, m, group, kh, kw, strides, dilations, padding)) in cases.iter().enumerate() {
             let x = Tensor::from_f32(&Device::Cpu, &values(n * c * h * w, i), &[n, c, h, w]).unwrap();

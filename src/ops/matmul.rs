@@ -400,7 +400,7 @@ fn matmul_cpu(at: &Tensor, bt: &Tensor, p: &MatmulParams, batch: usize) -> Resul
     let packed = !reads_unpacked(m, b_rs, b_cs);
     let a_pack = (packed && (batch == 1 || a_bs == 0)).then(|| packed_weight(at, a, Layout { side: Side::A, offset: 0, rows: m, k, rs: a_rs, cs: a_cs })).flatten();
     let b_pack = (packed && (batch == 1 || b_bs == 0)).then(|| packed_weight(bt, b, Layout { side: Side::B, offset: 0, rows: n, k, rs: b_rs, cs: b_cs })).flatten();
-    let (a_pack, b_pack) = (a_pack.as_deref(), b_pack.as_deref());
+    let (a_pack, b_pack) = (a_pack.as_deref().map(Pack::view), b_pack.as_deref().map(Pack::view));
     let product = |z: usize, cz: &mut [f32]| {
         let a = Operand { data: &a[z * a_bs..], rs: a_rs, cs: a_cs, pack: a_pack };
         let b = Operand { data: &b[z * b_bs..], rs: b_rs, cs: b_cs, pack: b_pack };
@@ -436,7 +436,7 @@ pub(crate) fn gemm_with_packs(m: usize, k: usize, n: usize, a: Operand, b: Opera
     if m == 0 || n == 0 {
         return;
     }
-    if reads_unpacked(m, b.rs, b.cs) && gemv(m, k, n, a.data, a.rs, a.cs, b.data, b.rs, b.cs, c) {
+    if a.pack.is_none() && b.pack.is_none() && reads_unpacked(m, b.rs, b.cs) && gemv(m, k, n, a.data, a.rs, a.cs, b.data, b.rs, b.cs, c) {
         return;
     }
     sgemm_with_packs(m, k, n, a, b, c);
@@ -466,10 +466,25 @@ pub(crate) fn sgemm(m: usize, k: usize, n: usize, a: &[f32], a_rs: usize, a_cs: 
 /// browser's GEMM then reads instead of packing as it goes.
 #[derive(Clone, Copy)]
 pub(crate) struct Operand<'a> {
+    /// The matrix, read through the strides (unused when the operand comes packed).
     pub data: &'a [f32],
     pub rs: usize,
     pub cs: usize,
-    pub pack: Option<&'a Pack>,
+    pub pack: Option<PackedView<'a>>,
+}
+
+/// A whole packed operand: panels in the GEMM's order, its rows (A) or columns (B) rounded up to
+/// `padded`.
+#[derive(Clone, Copy)]
+pub(crate) struct PackedView<'a> {
+    pub data: &'a [f32],
+    pub padded: usize,
+}
+
+impl Pack {
+    pub(crate) fn view(&self) -> PackedView<'_> {
+        PackedView { data: &self.data, padded: self.padded }
+    }
 }
 
 /// `sgemm` with operands that may come packed.
@@ -481,9 +496,15 @@ pub(crate) fn sgemm_with_packs(m: usize, k: usize, n: usize, a: Operand, b: Oper
         c[..m * n].fill(0.0);
         return;
     }
-    assert!((m - 1) * a.rs + (k - 1) * a.cs < a.data.len() && (k - 1) * b.rs + (n - 1) * b.cs < b.data.len() && c.len() >= m * n, "sgemm operands smaller than their shapes");
-    assert!(a.pack.is_none_or(|p| p.padded >= m && p.data.len() >= p.padded * k), "A's pack is smaller than A");
-    assert!(b.pack.is_none_or(|p| p.padded >= n && p.data.len() >= p.padded * k), "B's pack is smaller than B");
+    assert!(c.len() >= m * n, "sgemm's C is smaller than its shape");
+    match a.pack {
+        Some(p) => assert!(p.padded >= m && p.data.len() >= p.padded * k, "A's pack is smaller than A"),
+        None => assert!((m - 1) * a.rs + (k - 1) * a.cs < a.data.len(), "sgemm's A is smaller than its shape"),
+    }
+    match b.pack {
+        Some(p) => assert!(p.padded >= n && p.data.len() >= p.padded * k, "B's pack is smaller than B"),
+        None => assert!((k - 1) * b.rs + (n - 1) * b.cs < b.data.len(), "sgemm's B is smaller than its shape"),
+    }
     let (ap, bp, cp) = (threads::Shared::new(a.data.as_ptr()), threads::Shared::new(b.data.as_ptr()), threads::Shared::new(c.as_mut_ptr()));
     let (a_packed, b_packed) = (a.pack.map(|p| threads::Shared::new(p.data.as_ptr())), b.pack.map(|p| threads::Shared::new(p.data.as_ptr())));
     // Rows first.. of A, columns first.. of B, as the block GEMM reads them.

@@ -16,11 +16,13 @@ use std::rc::Rc;
 
 use crate::Tensor;
 
-/// Which operand of C = A B a pack is for (the two pack into different panels).
+/// What a pack is: one operand of C = A B (the two pack into different panels), or a 3x3
+/// convolution's filters in Winograd's transform space (src/ops/winograd.rs: 16 packed A).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Side {
     A,
     B,
+    Winograd3x3,
 }
 
 /// The layout a product reads a weight in: from word `offset`, `rows` rows of A (or columns of
@@ -121,32 +123,46 @@ impl PackCache {
     }
 }
 
-/// The pack of `weight` (whose values are `values`) in `layout`, kept or built now as the policy
-/// above says; None where the product should pack as it goes.
+/// The pack of `weight` (whose values are `values`) in `layout` (A or B), kept or built now as
+/// the policy above says; None where the product should pack as it goes.
 pub(crate) fn packed_weight(weight: &Tensor, values: &[f32], layout: Layout) -> Option<Rc<Pack>> {
     let Layout { side, offset, rows, k, rs, cs } = layout;
     if rows == 0 || k == 0 {
         return None;
     }
-    let last = match side {
-        Side::A => (rows - 1) * rs + (k - 1) * cs,
-        Side::B => (k - 1) * rs + (rows - 1) * cs,
-    };
-    assert!(offset + last < values.len(), "a pack's layout reaches past its weight");
-    weight.storage().packs.get(layout, || {
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        // SAFETY: every element the layout reads is inside `values` (asserted above).
-        unsafe {
-            use super::sgemm_wasm::{pack_whole_a, pack_whole_b};
-            let at = values.as_ptr().add(offset);
-            match side {
-                Side::A => pack_whole_a(rows, k, at, rs as isize, cs as isize),
-                Side::B => pack_whole_b(k, rows, at, rs as isize, cs as isize),
-            }
-        }
-        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-        unreachable!("{side:?}: packs are made only for the browser's GEMM")
+    let at = &values[offset..];
+    packed_weight_with(weight, layout, || match side {
+        Side::A => pack_a(rows, k, at, rs, cs),
+        Side::B => pack_b(k, rows, at, rs, cs),
+        Side::Winograd3x3 => unreachable!("Winograd's filters are packed by src/ops/winograd.rs"),
     })
+}
+
+/// As `packed_weight`, with the pack made by `build` (data, padded) when it is due.
+pub(crate) fn packed_weight_with(weight: &Tensor, layout: Layout, build: impl FnOnce() -> (Vec<f32>, usize)) -> Option<Rc<Pack>> {
+    weight.storage().packs.get(layout, build)
+}
+
+/// The whole of A (m x k, read through strides from `a`) in the browser GEMM's panels, and its
+/// rows rounded up (src/ops/sgemm_wasm.rs `pack_whole_a`). Only called where packs are made.
+pub(crate) fn pack_a(m: usize, k: usize, a: &[f32], rs: usize, cs: usize) -> (Vec<f32>, usize) {
+    assert!(m > 0 && k > 0 && (m - 1) * rs + (k - 1) * cs < a.len(), "a pack's layout reaches past its matrix");
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    // SAFETY: every element read is inside `a` (asserted above).
+    return unsafe { super::sgemm_wasm::pack_whole_a(m, k, a.as_ptr(), rs as isize, cs as isize) };
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    unreachable!("packs are made only for the browser's GEMM")
+}
+
+/// The whole of B (k x n, read through strides from `b`) in the browser GEMM's panels, and its
+/// columns rounded up (`pack_whole_b`). Only called where packs are made.
+pub(crate) fn pack_b(k: usize, n: usize, b: &[f32], rs: usize, cs: usize) -> (Vec<f32>, usize) {
+    assert!(n > 0 && k > 0 && (k - 1) * rs + (n - 1) * cs < b.len(), "a pack's layout reaches past its matrix");
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    // SAFETY: every element read is inside `b` (asserted above).
+    return unsafe { super::sgemm_wasm::pack_whole_b(k, n, b.as_ptr(), rs as isize, cs as isize) };
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    unreachable!("packs are made only for the browser's GEMM")
 }
 
 #[cfg(test)]

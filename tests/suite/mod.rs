@@ -598,8 +598,9 @@ pub async fn weights_kept_packed(dev: Device) -> CaseResult {
             return Err(format!("{what}: the pack outlived its weight"));
         }
     }
-    // A convolution's filters, lowered to columns (3x3) and read in place (1x1).
-    for (kh, c, m) in [(3, 5, 33), (1, 16, 9)] {
+    // A convolution's filters, lowered to columns (3x3 with few channels), read in place (1x1),
+    // and in Winograd's transform space (3x3, 8 channels or more).
+    for (kh, c, m) in [(3, 5, 33), (1, 16, 9), (3, 16, 9)] {
         let (xv, fv) = (rng.vec(2 * c * 9 * 11, -1.0, 1.0), rng.vec(m * c * kh * kh, -1.0, 1.0));
         let x = t(&dev, &xv, &[2, c, 9, 11])?;
         let (filters, plain) = (t(&dev, &fv, &[m, c, kh, kh])?, t(&dev, &fv, &[m, c, kh, kh])?);

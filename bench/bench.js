@@ -466,12 +466,16 @@ function onnxWorkload(name, path, feeds) {
       const model = await wtf.loadOnnxModel(bytes);
       // What the loaded model holds on its device (weights, packed or not).
       const modelBytes = engine.wasm.memoryInfo().liveBytes - live;
+      // The CPU backend's packed copies of the weights, made by the runs (src/ops/packed_weights.rs).
+      const packed = () => engine.wasm.memoryInfo().packedWeightBytes ?? 0;
+      const packedAtLoad = packed();
       const inputs = model.inputNames.map((n) => {
         const f = feeds[n];
         return wtf.tensor(f.type === 'int64' ? Int32Array.from(f.data) : Float32Array.from(f.data), f.dims, f.type === 'int64' ? 'int32' : 'float32');
       });
       return {
         modelBytes,
+        packedBytes: () => packed() - packedAtLoad,
         async run() {
           let outs = model.execute(inputs);
           outs = Array.isArray(outs) ? outs : [outs];
@@ -704,6 +708,7 @@ export async function runBench(config, log = () => {}) {
     const ref = prepared.find((e) => !e.error)?.first;
     for (const e of prepared) {
       await activate(e.c);
+      const packedBytes = e.error ? undefined : e.p.packedBytes?.();
       e.p.dispose();
       if (e.error) { results.push({ ...e.base, error: e.error }); log(`${w.name} ${e.c.name}: ${e.error}`); continue; }
       const ms = median(e.samples);
@@ -712,9 +717,10 @@ export async function runBench(config, log = () => {}) {
       if (e.p.dispatchesPerStep) r.dispatchesPerStep = e.p.dispatchesPerStep;
       if (e.peakBytes !== undefined) r.peakBytes = e.peakBytes;
       if (e.p.modelBytes !== undefined) r.modelBytes = e.p.modelBytes;
+      if (packedBytes) r.packedBytes = packedBytes;
       if (w.flops) r.gflops = w.flops / (ms * 1e6);
       results.push(r);
-      log(`${w.name} | ${e.c.name}: ${ms.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}${r.dispatchesPerStep ? `, ${r.dispatchesPerStep.toFixed(1)} dispatches/step` : ''}${r.peakBytes !== undefined ? `, peak ${(r.peakBytes / 2 ** 20).toFixed(2)} MiB` : ''}${r.modelBytes !== undefined ? `, model ${(r.modelBytes / 2 ** 20).toFixed(2)} MiB` : ''}`);
+      log(`${w.name} | ${e.c.name}: ${ms.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}${r.dispatchesPerStep ? `, ${r.dispatchesPerStep.toFixed(1)} dispatches/step` : ''}${r.peakBytes !== undefined ? `, peak ${(r.peakBytes / 2 ** 20).toFixed(2)} MiB` : ''}${r.modelBytes !== undefined ? `, model ${(r.modelBytes / 2 ** 20).toFixed(2)} MiB` : ''}${r.packedBytes ? ` + packed ${(r.packedBytes / 2 ** 20).toFixed(2)} MiB` : ''}`);
     }
   }
   return { userAgent: navigator.userAgent, devices, results, relaxedSimd: hasRelaxedSimd(), threads: engine.getThreadsCount() };

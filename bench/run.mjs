@@ -122,8 +122,9 @@ function markdown(meta, { devices, results }) {
   const held = workloads.filter((w) => results.some((r) => r.workload === w && r.modelBytes !== undefined));
   if (held.length) {
     const withModel = contenders.filter((c) => results.some((r) => r.contender === c && r.modelBytes !== undefined));
-    const mib = (w, c) => (row(w, c)?.modelBytes === undefined ? '-' : `${(row(w, c).modelBytes / 2 ** 20).toFixed(2)}`);
+    const mib = (w, c) => (row(w, c)?.modelBytes === undefined ? '-' : `${(row(w, c).modelBytes / 2 ** 20).toFixed(2)}${row(w, c).packedBytes ? ` + ${(row(w, c).packedBytes / 2 ** 20).toFixed(2)} packed` : ''}`);
     md += `\n## Loaded model (MiB): what the engine holds for it on its device after loading\n\n`;
+    md += `"+ N packed": the CPU backend's packed copies of the weights, made by the runs (tf.setCpuWeightPacking).\n\n`;
     md += `| workload | ${withModel.join(' | ')} |\n|${' --- |'.repeat(withModel.length + 1)}\n`;
     for (const w of held) md += `| ${w} | ${withModel.map((c) => mib(w, c)).join(' | ')} |\n`;
   }

@@ -59,6 +59,19 @@ pub fn conv2d(x: &Tensor, filter: &Tensor, strides: (usize, usize), padding: Pad
             }));
         }
     }
+    if let Device::Cpu = x.device() {
+        if super::winograd::applies(&g, g.c, fs[3]) {
+            // 3x3 stride 1 by Winograd's F(2x2, 3x3) (src/ops/winograd.rs). The gradient is the
+            // im2col path's: the transposed convolution for x, patches times dy for the filter.
+            let out = no_grad(|| super::winograd::conv_nhwc(x, filter, &g))?;
+            return Ok(record("conv2d", out, &[x, filter], move |gr| {
+                let (x, filter, dy) = (&gr.inputs[0], &gr.inputs[1], gr.grad);
+                let dx = if gr.needs(0) { Some(transposed(dy, filter, &g)?) } else { None };
+                let df = if gr.needs(1) { Some(filter_grad_composed(x, dy, &g, &fs)?) } else { None };
+                Ok(vec![dx, df])
+            }));
+        }
+    }
     // A 1x1, stride-1, unpadded window's patches are the image's pixels: no im2col copy.
     let pointwise = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.oh == g.h && g.ow == g.w;
     let cols = if pointwise { x.reshape_to(&g.cols_shape())? } else { im2col(x, &g, 0.0)? };

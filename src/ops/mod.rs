@@ -43,7 +43,7 @@ pub mod table;
 pub mod softmax;
 pub mod transpose;
 pub mod unary;
-mod winograd;
+pub(crate) mod winograd;
 
 pub use attention::{attention, attention_prefix};
 pub use binary::*;

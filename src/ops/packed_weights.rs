@@ -17,12 +17,14 @@ use std::rc::Rc;
 use crate::Tensor;
 
 /// What a pack is: one operand of C = A B (the two pack into different panels), or a 3x3
-/// convolution's filters in Winograd's transform space (src/ops/winograd.rs: 16 packed A).
+/// convolution's filters in Winograd's transform space (src/ops/winograd.rs): 16 packed A for
+/// NCHW [m, c, 3, 3] filters, 16 packed B for NHWC [3, 3, c, m] ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Side {
     A,
     B,
-    Winograd3x3,
+    WinogradNchw,
+    WinogradNhwc,
 }
 
 /// The layout a product reads a weight in: from word `offset`, `rows` rows of A (or columns of
@@ -134,7 +136,7 @@ pub(crate) fn packed_weight(weight: &Tensor, values: &[f32], layout: Layout) -> 
     packed_weight_with(weight, layout, || match side {
         Side::A => pack_a(rows, k, at, rs, cs),
         Side::B => pack_b(k, rows, at, rs, cs),
-        Side::Winograd3x3 => unreachable!("Winograd's filters are packed by src/ops/winograd.rs"),
+        Side::WinogradNchw | Side::WinogradNhwc => unreachable!("Winograd's filters are packed by src/ops/winograd.rs"),
     })
 }
 

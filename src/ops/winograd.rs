@@ -42,7 +42,7 @@ pub(crate) enum Filters {
 impl Filters {
     /// The filters [m, c, 3, 3] of `weight` (whose values are `values`) in transform space.
     pub(crate) fn of(weight: &Tensor, values: &[f32], c: usize, m: usize) -> Filters {
-        let layout = Layout { side: Side::Winograd3x3, offset: 0, rows: m, k: c, rs: 0, cs: 0 };
+        let layout = Layout { side: Side::WinogradNchw, offset: 0, rows: m, k: c, rs: 0, cs: 0 };
         match packed_weight_with(weight, layout, || pack_filters(values, c, m)) {
             Some(kept) => Filters::Kept(kept),
             None => Filters::Made(transform_filters(values, c, m)),
@@ -66,8 +66,9 @@ pub(crate) fn conv(filters: &[Operand; POSITIONS], image: &[f32], g: &Geometry, 
     let patches = transform_input(image, g, c);
     let mut products = vec![0f32; POSITIONS * m * t];
     let out_ptr = threads::Shared::new(products.as_mut_ptr());
-    // The 16 products, a few per task (each one splits no further while the pool is busy).
-    let parts = threads::split(POSITIONS, 1, 1, 1);
+    // The 16 products shared among the threads (a product inside a task runs on that task's
+    // thread: the pool is busy), when there is enough work to wake them.
+    let parts = if POSITIONS * m * c * t >= PARALLEL_MIN_MACS { threads::split(POSITIONS, 1, 1, 1) } else { vec![0..POSITIONS] };
     threads::run_tasks(parts.len(), &|task| {
         for xi in parts[task].clone() {
             let b = Operand { data: &patches[xi * c * t..(xi + 1) * c * t], rs: t, cs: 1, pack: None };
@@ -214,5 +215,255 @@ fn transform_output(products: &[f32], g: &Geometry, m: usize, out: &mut [f32]) {
     });
 }
 
+/// The TF.js API's layout, NHWC: `x` [n, h, w, c] with `filter` [3, 3, c, m] into [n, oh, ow, m]
+/// (a new tensor; no autograd here: src/ops/conv.rs records the gradient). Per image the
+/// patches are [16][tiles][c] and each product [tiles x c] by [c x m] gives [tiles x m], so both
+/// transforms run along contiguous channels.
+pub(crate) fn conv_nhwc(x: &Tensor, filter: &Tensor, g: &Geometry) -> crate::Result<Tensor> {
+    const OP: &str = "conv2d";
+    let (c, m) = (g.c, filter.shape()[3]);
+    let (ty, tx) = tiles(g);
+    let t = ty * tx;
+    let (xw, fw) = (x.cpu_words()?, filter.cpu_words()?);
+    let (xf, ff): (&[f32], &[f32]) = (bytemuck::cast_slice(&xw), bytemuck::cast_slice(&fw));
+    let shape = vec![g.n, g.oh, g.ow, m];
+    let mut words = crate::tensor::alloc_words(OP, crate::shape::checked_numel(OP, &shape)?)?;
+    let out: &mut [f32] = bytemuck::cast_slice_mut(&mut words);
+    let layout = Layout { side: Side::WinogradNhwc, offset: 0, rows: m, k: c, rs: 0, cs: 0 };
+    let kept = packed_weight_with(filter, layout, || pack_filters_nhwc(ff, c, m));
+    let made = if kept.is_none() { transform_filters_nhwc(ff, c, m) } else { Vec::new() };
+    let filters: [Operand; POSITIONS] = std::array::from_fn(|xi| match &kept {
+        Some(p) => Operand { data: &[], rs: m, cs: 1, pack: Some(PackedView { data: &p.data[xi * p.padded * c..(xi + 1) * p.padded * c], padded: p.padded }) },
+        None => Operand { data: &made[xi * c * m..(xi + 1) * c * m], rs: m, cs: 1, pack: None },
+    });
+    let mut products = vec![0f32; POSITIONS * t * m];
+    for (image, y) in xf.chunks_exact(g.h * g.w * c).zip(out.chunks_exact_mut(g.oh * g.ow * m)) {
+        let patches = transform_input_nhwc(image, g);
+        let prod_ptr = threads::Shared::new(products.as_mut_ptr());
+        let parts = if POSITIONS * m * c * t >= PARALLEL_MIN_MACS { threads::split(POSITIONS, 1, 1, 1) } else { vec![0..POSITIONS] };
+        threads::run_tasks(parts.len(), &|task| {
+            for xi in parts[task].clone() {
+                let a = Operand { data: &patches[xi * t * c..(xi + 1) * t * c], rs: c, cs: 1, pack: None };
+                // SAFETY: position xi's t x m block of `products` is this task's alone.
+                let dst = unsafe { std::slice::from_raw_parts_mut(prod_ptr.get().add(xi * t * m), t * m) };
+                gemm_with_packs(t, c, m, a, filters[xi], dst);
+            }
+        });
+        transform_output_nhwc(&products, g, m, y);
+    }
+    Ok(Tensor::from_storage(x.device(), Rc::new(crate::tensor::Storage::cpu(words)), shape, crate::DType::F32))
+}
+
+/// The filters [3, 3, c, m] in transform space, [16][c][m] (U = G g G^T per (c, m), as
+/// `transform_filters`), each position's matrix the products' B.
+fn transform_filters_nhwc(filters: &[f32], c: usize, m: usize) -> Vec<f32> {
+    let cm = c * m;
+    let mut u = vec![0f32; POSITIONS * cm];
+    let tap = |ky: usize, kx: usize| &filters[(ky * 3 + kx) * cm..(ky * 3 + kx + 1) * cm];
+    // G g for each of the 3 filter columns: 4 rows of c x m.
+    let mut gg = vec![0f32; 4 * 3 * cm];
+    for kx in 0..3 {
+        let (g0, g1, g2) = (tap(0, kx), tap(1, kx), tap(2, kx));
+        for e in 0..cm {
+            gg[kx * cm + e] = g0[e];
+            gg[(3 + kx) * cm + e] = 0.5 * (g0[e] + g1[e] + g2[e]);
+            gg[(6 + kx) * cm + e] = 0.5 * (g0[e] - g1[e] + g2[e]);
+            gg[(9 + kx) * cm + e] = g2[e];
+        }
+    }
+    // (G g) G^T: the columns combined, for each of the 4 rows.
+    for i in 0..4 {
+        let row = |kx: usize| &gg[(3 * i + kx) * cm..(3 * i + kx + 1) * cm];
+        let (r0, r1, r2) = (row(0), row(1), row(2));
+        for e in 0..cm {
+            u[(4 * i) * cm + e] = r0[e];
+            u[(4 * i + 1) * cm + e] = 0.5 * (r0[e] + r1[e] + r2[e]);
+            u[(4 * i + 2) * cm + e] = 0.5 * (r0[e] - r1[e] + r2[e]);
+            u[(4 * i + 3) * cm + e] = r2[e];
+        }
+    }
+    u
+}
+
+/// `transform_filters_nhwc` packed per position as the browser's GEMM reads B: the kept form.
+fn pack_filters_nhwc(filters: &[f32], c: usize, m: usize) -> (Vec<f32>, usize) {
+    let u = transform_filters_nhwc(filters, c, m);
+    let mut all = Vec::new();
+    let mut padded = 0;
+    for xi in 0..POSITIONS {
+        let (pack, p) = super::packed_weights::pack_b(c, m, &u[xi * c * m..(xi + 1) * c * m], m, 1);
+        all.extend_from_slice(&pack);
+        padded = p;
+    }
+    (all, padded)
+}
+
+/// One image [h, w, c]'s patches in transform space, [16][tiles][c] (V = B^T d B per patch, as
+/// `transform_input`). Rows of tiles split across the CPU threads.
+fn transform_input_nhwc(image: &[f32], g: &Geometry) -> Vec<f32> {
+    let c = g.c;
+    let (ty, tx) = tiles(g);
+    let t = ty * tx;
+    let pw = 2 * tx + 2;
+    let mut v = vec![0f32; POSITIONS * t * c];
+    let v_ptr = threads::Shared::new(v.as_mut_ptr());
+    let parts = if g.h * g.w * c >= PARALLEL_MIN_ELEMENTS { threads::split(ty, 1, 1, 4) } else { vec![0..ty] };
+    threads::run_tasks(parts.len(), &|task| {
+        // Four padded input rows (pw pixels of c), then B^T d over them.
+        let mut rows = vec![0f32; 4 * pw * c];
+        let mut comb = vec![0f32; 4 * pw * c];
+        for r in parts[task].clone() {
+            rows.fill(0.0);
+            for i in 0..4 {
+                let Some(iy) = (2 * r + i).checked_sub(g.pad_top).filter(|&iy| iy < g.h) else { continue };
+                // Input columns land at pixel pad_left.. of the padded row (pw >= w + pad_left).
+                let dst = &mut rows[(i * pw + g.pad_left) * c..(i * pw + g.pad_left + g.w) * c];
+                dst.copy_from_slice(&image[iy * g.w * c..(iy + 1) * g.w * c]);
+            }
+            let row = |i: usize| &rows[i * pw * c..(i + 1) * pw * c];
+            let (d0, d1, d2, d3) = (row(0), row(1), row(2), row(3));
+            let (c0, rest) = comb.split_at_mut(pw * c);
+            let (c1, rest) = rest.split_at_mut(pw * c);
+            let (c2, c3) = rest.split_at_mut(pw * c);
+            for e in 0..pw * c {
+                c0[e] = d0[e] - d2[e];
+                c1[e] = d1[e] + d2[e];
+                c2[e] = d2[e] - d1[e];
+                c3[e] = d1[e] - d3[e];
+            }
+            for (i, ci) in [&*c0, &*c1, &*c2, &*c3].into_iter().enumerate() {
+                for q in 0..tx {
+                    let px = |j: usize| &ci[(2 * q + j) * c..(2 * q + j + 1) * c];
+                    let (s0, s1, s2, s3) = (px(0), px(1), px(2), px(3));
+                    // SAFETY: tile (r, q)'s channels at each position are this task's alone
+                    // (tasks own disjoint rows of tiles).
+                    let dst = |j: usize| unsafe { std::slice::from_raw_parts_mut(v_ptr.get().add(((4 * i + j) * t + r * tx + q) * c), c) };
+                    let (v0, v1, v2, v3) = (dst(0), dst(1), dst(2), dst(3));
+                    for e in 0..c {
+                        v0[e] = s0[e] - s2[e];
+                        v1[e] = s1[e] + s2[e];
+                        v2[e] = s2[e] - s1[e];
+                        v3[e] = s1[e] - s3[e];
+                    }
+                }
+            }
+        }
+    });
+    v
+}
+
+/// Back from transform space for one image: Y = A^T M A per tile (as `transform_output`), from
+/// products [16][tiles][m] into [oh, ow, m]. Rows of tiles split across the CPU threads.
+fn transform_output_nhwc(products: &[f32], g: &Geometry, m: usize, y: &mut [f32]) {
+    let (ty, tx) = tiles(g);
+    let t = ty * tx;
+    let y_ptr = threads::Shared::new(y.as_mut_ptr());
+    let parts = if g.oh * g.ow * m >= PARALLEL_MIN_ELEMENTS { threads::split(ty, 1, 1, 4) } else { vec![0..ty] };
+    threads::run_tasks(parts.len(), &|task| {
+        let mut s = vec![0f32; 8 * m];
+        for r in parts[task].clone() {
+            for q in 0..tx {
+                let at = |xi: usize| &products[(xi * t + r * tx + q) * m..(xi * t + r * tx + q + 1) * m];
+                // A^T M: the tile's rows combined, for each of its 4 columns.
+                for j in 0..4 {
+                    let (m0, m1, m2, m3) = (at(j), at(4 + j), at(8 + j), at(12 + j));
+                    let (lo, hi) = s.split_at_mut(4 * m);
+                    let (top, bottom) = (&mut lo[j * m..(j + 1) * m], &mut hi[j * m..(j + 1) * m]);
+                    for e in 0..m {
+                        top[e] = m0[e] + m1[e] + m2[e];
+                        bottom[e] = m1[e] - m2[e] - m3[e];
+                    }
+                }
+                // (A^T M) A: columns combined; the 2x2 pixels where inside the output.
+                for half in 0..2 {
+                    let oy = 2 * r + half;
+                    if oy >= g.oh {
+                        break;
+                    }
+                    let col = |j: usize| &s[(4 * half + j) * m..(4 * half + j + 1) * m];
+                    let (a0, a1, a2, a3) = (col(0), col(1), col(2), col(3));
+                    for dx in 0..2 {
+                        let ox = 2 * q + dx;
+                        if ox >= g.ow {
+                            break;
+                        }
+                        // SAFETY: pixel (oy, ox) belongs to tile row r, this task's alone.
+                        let px = unsafe { std::slice::from_raw_parts_mut(y_ptr.get().add((oy * g.ow + ox) * m), m) };
+                        for e in 0..m {
+                            px[e] = if dx == 0 { a0[e] + a1[e] + a2[e] } else { a1[e] - a2[e] - a3[e] };
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
 /// Transforms of at least this many elements split across the CPU threads.
 const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
+
+/// The products of at least this many multiply-adds in all split across the CPU threads (as the
+/// GEMM's own threshold, src/ops/matmul.rs).
+const PARALLEL_MIN_MACS: usize = 1 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::im2col::{im2col, Padding};
+    use crate::{ops, Device};
+
+    fn values(len: usize, seed: usize) -> Vec<f32> {
+        (0..len).map(|i| (((i * 37 + seed * 101) % 53) as f32 - 26.0) / 17.0).collect()
+    }
+
+    /// The im2col path conv2d takes where Winograd does not apply.
+    fn im2col_conv(x: &Tensor, f: &Tensor, g: &Geometry) -> Tensor {
+        let fs = f.shape();
+        let w = f.reshape_to(&[9 * fs[2], fs[3]]).unwrap();
+        ops::matmul(&im2col(x, g, 0.0).unwrap(), &w, false, false).unwrap().reshape_to(&[g.n, g.oh, g.ow, fs[3]]).unwrap()
+    }
+
+    /// NHWC (the TF.js API's conv2d) against im2col and one GEMM: a batch, odd and even output
+    /// sizes, a single tile, asymmetric and oversized padding, and sizes that split the
+    /// transforms and products across the threads; and conv2d's gradients through it against
+    /// the composition's.
+    #[test]
+    fn nhwc_matches_im2col_and_its_gradients() {
+        #[cfg(not(target_arch = "wasm32"))]
+        crate::threads::start_native_workers(2);
+        // (n, h, w, c, m, padding)
+        let cases = [
+            (2, 7, 9, 8, 8, Padding::Same),
+            (1, 6, 5, 9, 10, Padding::Valid),
+            (1, 2, 2, 12, 8, Padding::Explicit(1, 1, 1, 1)),
+            (1, 5, 8, 8, 16, Padding::Explicit(2, 0, 1, 2)),
+            (1, 64, 65, 16, 17, Padding::Same),
+        ];
+        for (i, &(n, h, w, c, m, padding)) in cases.iter().enumerate() {
+            let x = Tensor::from_f32(&Device::Cpu, &values(n * h * w * c, i), &[n, h, w, c]).unwrap();
+            let f = Tensor::from_f32(&Device::Cpu, &values(9 * c * m, i + 5), &[3, 3, c, m]).unwrap();
+            let g = Geometry::new("conv2d", x.shape(), (3, 3), (1, 1), (1, 1), padding).unwrap();
+            assert!(applies(&g, c, m), "case {i}");
+            let (got, want) = (conv_nhwc(&x, &f, &g).unwrap(), im2col_conv(&x, &f, &g));
+            assert_eq!(got.shape(), want.shape(), "case {i}");
+            for (j, (a, b)) in got.cpu_floats().iter().zip(&want.cpu_floats()).enumerate() {
+                assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "case {i} [{j}]: {a} vs {b}");
+            }
+        }
+        let (x, f) = (Tensor::from_f32(&Device::Cpu, &values(2 * 6 * 7 * 8, 1), &[2, 6, 7, 8]).unwrap(), Tensor::from_f32(&Device::Cpu, &values(9 * 8 * 9, 2), &[3, 3, 8, 9]).unwrap());
+        let g = Geometry::new("conv2d", x.shape(), (3, 3), (1, 1), (1, 1), Padding::Same).unwrap();
+        let grads = |winograd: bool| {
+            let (_, grads) = crate::autograd::value_and_grads(&[&x, &f], |t| {
+                let y = if winograd { ops::conv2d(&t[0], &t[1], (1, 1), Padding::Same, (1, 1))? } else { im2col_conv(&t[0], &t[1], &g) };
+                ops::sum(&ops::mul(&y, &y)?, None, false)
+            })
+            .unwrap();
+            grads.iter().map(Tensor::cpu_floats).collect::<Vec<_>>()
+        };
+        for (which, (got, want)) in grads(true).iter().zip(&grads(false)).enumerate() {
+            for (j, (a, b)) in got.iter().zip(want).enumerate() {
+                assert!((a - b).abs() <= 1e-3 * (1.0 + b.abs()), "gradient {which} [{j}]: {a} vs {b}");
+            }
+        }
+    }
+}

@@ -107,12 +107,17 @@ fn transform_filters(filters: &[f32], c: usize, m: usize) -> Vec<f32> {
 /// The transformed filters packed per position as the browser's GEMM reads A (its panels), one
 /// after the other: the kept form.
 fn pack_filters(filters: &[f32], c: usize, m: usize) -> (Vec<f32>, usize) {
-    let u = transform_filters(filters, c, m);
+    pack_positions(&transform_filters(filters, c, m), |u| super::packed_weights::pack_a(m, c, u, c, 1))
+}
+
+/// Each position's matrix of `u` ([16][..]) packed by `pack`, the packs one after the other (all
+/// of one size), and their rounded-up rows or columns.
+fn pack_positions(u: &[f32], pack: impl Fn(&[f32]) -> (Vec<f32>, usize)) -> (Vec<f32>, usize) {
     let mut all = Vec::new();
     let mut padded = 0;
-    for xi in 0..POSITIONS {
-        let (pack, p) = super::packed_weights::pack_a(m, c, &u[xi * m * c..(xi + 1) * m * c], c, 1);
-        all.extend_from_slice(&pack);
+    for position in u.chunks_exact(u.len() / POSITIONS) {
+        let (data, p) = pack(position);
+        all.extend_from_slice(&data);
         padded = p;
     }
     (all, padded)
@@ -287,15 +292,7 @@ fn transform_filters_nhwc(filters: &[f32], c: usize, m: usize) -> Vec<f32> {
 
 /// `transform_filters_nhwc` packed per position as the browser's GEMM reads B: the kept form.
 fn pack_filters_nhwc(filters: &[f32], c: usize, m: usize) -> (Vec<f32>, usize) {
-    let u = transform_filters_nhwc(filters, c, m);
-    let mut all = Vec::new();
-    let mut padded = 0;
-    for xi in 0..POSITIONS {
-        let (pack, p) = super::packed_weights::pack_b(c, m, &u[xi * c * m..(xi + 1) * c * m], m, 1);
-        all.extend_from_slice(&pack);
-        padded = p;
-    }
-    (all, padded)
+    pack_positions(&transform_filters_nhwc(filters, c, m), |u| super::packed_weights::pack_b(c, m, u, m, 1))
 }
 
 /// One image [h, w, c]'s patches in transform space, [16][tiles][c] (V = B^T d B per patch, as

@@ -5,13 +5,16 @@
 //! layout transposes and no per-call filter copies:
 //! - a 1x1, stride-1, unpadded convolution is one GEMM per image and group, W [M, C] x X [C, H*W],
 //!   reading the image in place;
+//! - a 3x3, stride-1 window with one group and at least 8 input and output channels runs by
+//!   Winograd's F(2x2, 3x3), 16 GEMMs in its transform space (winograd.rs);
 //! - depthwise-like groups (one input channel each) slide the window over each channel plane
 //!   directly, a row of outputs at a time, so the compiler vectorizes along the row;
 //! - any other shape lowers each image and group to columns [C*kh*kw, oh*ow] (a row per filter
 //!   tap, contiguous runs of the input row when the stride is 1) and one GEMM, W x cols,
 //!   whose [M, oh*ow] result already is the NCHW output.
 //! The bias and an optional activation (ReLU or a clip, as ONNX Conv -> Relu / Clip fused at load)
-//! are applied in one pass over each output block.
+//! are applied in one pass over each output block. A model's filters are kept packed for the GEMM
+//! (or transformed, for Winograd) from their second use (packed_weights.rs).
 //!
 //! On WebGPU it runs as the NHWC convolutions (conv.rs) between transposes. The gradient on both
 //! backends is that composition's, recomputed in the backward pass (so grouped and depthwise

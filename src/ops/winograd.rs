@@ -65,19 +65,27 @@ pub(crate) fn conv(filters: &[Operand; POSITIONS], image: &[f32], g: &Geometry, 
     let t = ty * tx;
     let patches = transform_input(image, g, c);
     let mut products = vec![0f32; POSITIONS * m * t];
+    products_by_position(m, c, t, &|xi| (filters[xi], Operand { data: &patches[xi * c * t..(xi + 1) * c * t], rs: t, cs: 1, pack: None }), &mut products);
+    transform_output(&products, g, m, out);
+}
+
+/// The 16 products of transform space, position xi's (rows x cols) = A B for (A, B) =
+/// `operands(xi)`, into `products` ([16][rows][cols]). They are shared among the threads when
+/// there is enough work to wake them (a product inside a task runs on that task's thread: the
+/// pool is busy).
+fn products_by_position<'a>(rows: usize, k: usize, cols: usize, operands: &(dyn Fn(usize) -> (Operand<'a>, Operand<'a>) + Sync), products: &mut [f32]) {
+    assert!(products.len() >= POSITIONS * rows * cols);
     let out_ptr = threads::Shared::new(products.as_mut_ptr());
-    // The 16 products shared among the threads (a product inside a task runs on that task's
-    // thread: the pool is busy), when there is enough work to wake them.
-    let parts = if POSITIONS * m * c * t >= PARALLEL_MIN_MACS { threads::split(POSITIONS, 1, 1, 1) } else { vec![0..POSITIONS] };
+    let parts = if POSITIONS * rows * k * cols >= PARALLEL_MIN_MACS { threads::split(POSITIONS, 1, 1, 1) } else { vec![0..POSITIONS] };
     threads::run_tasks(parts.len(), &|task| {
         for xi in parts[task].clone() {
-            let b = Operand { data: &patches[xi * c * t..(xi + 1) * c * t], rs: t, cs: 1, pack: None };
-            // SAFETY: position xi's m x t block of `products` is this task's alone.
-            let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(xi * m * t), m * t) };
-            gemm_with_packs(m, c, t, filters[xi], b, dst);
+            let (a, b) = operands(xi);
+            // SAFETY: position xi's rows x cols block of `products` (asserted inside) is this
+            // task's alone.
+            let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(xi * rows * cols), rows * cols) };
+            gemm_with_packs(rows, k, cols, a, b, dst);
         }
     });
-    transform_output(&products, g, m, out);
 }
 
 /// The operands of `conv`: each position's filter matrix.
@@ -244,16 +252,7 @@ pub(crate) fn conv_nhwc(x: &Tensor, filter: &Tensor, g: &Geometry) -> crate::Res
     let mut products = vec![0f32; POSITIONS * t * m];
     for (image, y) in xf.chunks_exact(g.h * g.w * c).zip(out.chunks_exact_mut(g.oh * g.ow * m)) {
         let patches = transform_input_nhwc(image, g);
-        let prod_ptr = threads::Shared::new(products.as_mut_ptr());
-        let parts = if POSITIONS * m * c * t >= PARALLEL_MIN_MACS { threads::split(POSITIONS, 1, 1, 1) } else { vec![0..POSITIONS] };
-        threads::run_tasks(parts.len(), &|task| {
-            for xi in parts[task].clone() {
-                let a = Operand { data: &patches[xi * t * c..(xi + 1) * t * c], rs: c, cs: 1, pack: None };
-                // SAFETY: position xi's t x m block of `products` is this task's alone.
-                let dst = unsafe { std::slice::from_raw_parts_mut(prod_ptr.get().add(xi * t * m), t * m) };
-                gemm_with_packs(t, c, m, a, filters[xi], dst);
-            }
-        });
+        products_by_position(t, c, m, &|xi| (Operand { data: &patches[xi * t * c..(xi + 1) * t * c], rs: c, cs: 1, pack: None }, filters[xi]), &mut products);
         transform_output_nhwc(&products, g, m, y);
     }
     Ok(Tensor::from_storage(x.device(), Rc::new(crate::tensor::Storage::cpu(words)), shape, crate::DType::F32))

@@ -505,16 +505,16 @@ pub(crate) fn sgemm_with_packs(m: usize, k: usize, n: usize, a: Operand, b: Oper
         Some(p) => assert!(p.padded >= n && p.data.len() >= p.padded * k, "B's pack is smaller than B"),
         None => assert!((k - 1) * b.rs + (n - 1) * b.cs < b.data.len(), "sgemm's B is smaller than its shape"),
     }
-    let (ap, bp, cp) = (threads::Shared::new(a.data.as_ptr()), threads::Shared::new(b.data.as_ptr()), threads::Shared::new(c.as_mut_ptr()));
-    let (a_packed, b_packed) = (a.pack.map(|p| threads::Shared::new(p.data.as_ptr())), b.pack.map(|p| threads::Shared::new(p.data.as_ptr())));
-    // Rows first.. of A, columns first.. of B, as the block GEMM reads them.
-    let a_from = |first: usize| match (a.pack, &a_packed) {
-        (Some(p), Some(data)) => BlockOperand::Packed { data: data.get(), padded: p.padded, first },
-        _ => BlockOperand::Strided { at: unsafe { ap.get().add(first * a.rs) }, rs: a.rs, cs: a.cs },
+    let cp = threads::Shared::new(c.as_mut_ptr());
+    // Rows first.. of A, columns first.. of B, as the block GEMM reads them (operands are shared
+    // slices: tasks on other threads read them as they are).
+    let a_from = |first: usize| match a.pack {
+        Some(p) => BlockOperand::Packed { data: p.data.as_ptr(), padded: p.padded, first },
+        None => BlockOperand::Strided { at: a.data[first * a.rs..].as_ptr(), rs: a.rs, cs: a.cs },
     };
-    let b_from = |first: usize| match (b.pack, &b_packed) {
-        (Some(p), Some(data)) => BlockOperand::Packed { data: data.get(), padded: p.padded, first },
-        _ => BlockOperand::Strided { at: unsafe { bp.get().add(first * b.cs) }, rs: b.rs, cs: b.cs },
+    let b_from = |first: usize| match b.pack {
+        Some(p) => BlockOperand::Packed { data: p.data.as_ptr(), padded: p.padded, first },
+        None => BlockOperand::Strided { at: b.data[first * b.cs..].as_ptr(), rs: b.rs, cs: b.cs },
     };
     // SAFETY (every call below): A is read at i*a.rs + kk*a.cs for i < m, kk < k, B at
     // kk*b.rs + j*b.cs: both were checked against the slices above, as were the packs' sizes
